@@ -1,0 +1,234 @@
+//! The permission model as data: six system roles, each a strict superset of the next,
+//! and the named permissions grouped by area. `GET /roles` serves exactly this table.
+
+use serde::{Deserialize, Serialize};
+
+/// A system role, strongest first. The derived order follows the declaration order,
+/// so `Role::Owner < Role::Admin` means "owner ranks above admin"; use [`Role::rank`] to compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Owner,
+    Admin,
+    Editor,
+    Developer,
+    Viewer,
+    Guest,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [Role::Owner, Role::Admin, Role::Editor, Role::Developer, Role::Viewer, Role::Guest];
+
+    /// Higher is stronger: owner 5 ... guest 0.
+    pub fn rank(self) -> u8 {
+        match self {
+            Role::Owner => 5,
+            Role::Admin => 4,
+            Role::Editor => 3,
+            Role::Developer => 2,
+            Role::Viewer => 1,
+            Role::Guest => 0,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Editor => "editor",
+            Role::Developer => "developer",
+            Role::Viewer => "viewer",
+            Role::Guest => "guest",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+    pub fn has(self, permission: Permission) -> bool {
+        self.rank() >= permission.min_role().rank()
+    }
+    pub fn permissions(self) -> impl Iterator<Item = Permission> {
+        Permission::ALL.iter().copied().filter(move |p| self.has(*p))
+    }
+    /// The hierarchy rule: a role may be granted only by someone whose permission set contains it.
+    /// Because the sets are nested, that is "rank at most my own".
+    pub fn can_grant(self, granted: Role) -> bool {
+        granted.rank() <= self.rank()
+    }
+    pub fn description(self) -> &'static str {
+        match self {
+            Role::Owner => "Everything, including billing, closing and reactivating the organization and transferring ownership. Exactly one per organization.",
+            Role::Admin => "All resources, members, invitations, teams, settings and integrations; admin on every project. No billing.",
+            Role::Editor => "Create, modify and delete resources (projects, servers, environments, ...). No members, settings or billing.",
+            Role::Developer => "Everything a viewer reads, plus create projects; changes inside a project through teams, grants or as its creator.",
+            Role::Viewer => "Read-only access to all organization resources.",
+            Role::Guest => "Nothing organization-wide; only the projects granted to them.",
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+macro_rules! permissions {
+    ($( $variant:ident = $name:literal, $role:ident, $desc:literal; )*) => {
+        /// A named permission. `min_role` is the weakest role that holds it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Permission { $( $variant, )* }
+
+        impl Permission {
+            pub const ALL: &'static [Permission] = &[ $( Permission::$variant, )* ];
+            pub fn as_str(self) -> &'static str {
+                match self { $( Permission::$variant => $name, )* }
+            }
+            pub fn min_role(self) -> Role {
+                match self { $( Permission::$variant => Role::$role, )* }
+            }
+            pub fn description(self) -> &'static str {
+                match self { $( Permission::$variant => $desc, )* }
+            }
+        }
+    };
+}
+
+permissions! {
+    // organization
+    OrgRead = "org.read", Guest, "See the organization's name, slug and status.";
+    OrgUpdate = "org.update", Admin, "Rename the organization or change its slug.";
+    OrgClose = "org.close", Owner, "Close the organization (30-day read-only grace, then purge).";
+    OrgReactivate = "org.reactivate", Owner, "Reactivate a closed organization during its grace period.";
+    OrgTransfer = "org.transfer", Owner, "Transfer ownership to another member.";
+    OrgClosureImpact = "org.closure_impact", Owner, "See what closing the organization would affect.";
+    // billing and usage
+    BillingRead = "billing.read", Owner, "See the billing profile and invoices.";
+    BillingManage = "billing.manage", Owner, "Change the billing profile and the plan.";
+    UsageRead = "usage.read", Viewer, "See usage: seats used and the plan's limits.";
+    // members
+    MembersRead = "members.read", Viewer, "List members and their roles.";
+    MembersUpdate = "members.update", Admin, "Change members' roles (never above your own).";
+    MembersRemove = "members.remove", Admin, "Remove members (never above your own).";
+    // invitations
+    InvitationsRead = "invitations.read", Admin, "List invitations and their status.";
+    InvitationsCreate = "invitations.create", Admin, "Invite people (never to a role above your own).";
+    InvitationsRevoke = "invitations.revoke", Admin, "Revoke invitations.";
+    InvitationsResend = "invitations.resend", Admin, "Resend invitation emails.";
+    InvitationsCode = "invitations.code", Admin, "Copy an invitation's code or link.";
+    InvitationsCleanup = "invitations.cleanup", Admin, "Remove expired, revoked and used-up invitations.";
+    // teams
+    TeamsRead = "teams.read", Viewer, "List teams and their members.";
+    TeamsManage = "teams.manage", Admin, "Create, rename and delete teams and change their members.";
+    // projects
+    ProjectsRead = "projects.read", Viewer, "See projects.";
+    ProjectsCreate = "projects.create", Developer, "Create projects (the creator becomes the project's admin).";
+    ProjectsUpdate = "projects.update", Editor, "Modify any project.";
+    ProjectsDelete = "projects.delete", Editor, "Delete any project.";
+    ProjectsAccessManage = "projects.access_manage", Admin, "Grant and revoke project access for teams and users.";
+    // environments and deployments
+    EnvironmentsRead = "environments.read", Viewer, "See environments.";
+    EnvironmentsManage = "environments.manage", Editor, "Create, modify and delete environments.";
+    DeploymentsRead = "deployments.read", Viewer, "See deployments.";
+    DeploymentsCreate = "deployments.create", Editor, "Deploy to any environment.";
+    // infrastructure
+    ServersRead = "servers.read", Viewer, "See servers.";
+    ServersManage = "servers.manage", Editor, "Create, modify and delete servers.";
+    StorageRead = "storage.read", Viewer, "See storage buckets and volumes.";
+    StorageManage = "storage.manage", Editor, "Create, modify and delete storage.";
+    DnsRead = "dns.read", Viewer, "See DNS zones and records.";
+    DnsManage = "dns.manage", Editor, "Change DNS records.";
+    DomainsRead = "domains.read", Viewer, "See custom domains.";
+    DomainsManage = "domains.manage", Editor, "Add and remove custom domains.";
+    BackupsRead = "backups.read", Viewer, "See backups.";
+    BackupsManage = "backups.manage", Editor, "Create, restore and delete backups.";
+    LogsRead = "logs.read", Viewer, "Read application and build logs.";
+    // integrations (settings tabs)
+    CloudAccountsRead = "cloud_accounts.read", Viewer, "See connected cloud accounts (never their credentials).";
+    CloudAccountsManage = "cloud_accounts.manage", Admin, "Connect and disconnect cloud accounts.";
+    DnsProvidersManage = "dns_providers.manage", Admin, "Connect and disconnect DNS providers.";
+    StorageProvidersManage = "storage_providers.manage", Admin, "Connect and disconnect storage providers.";
+    GitRead = "git.read", Viewer, "See git connections.";
+    GitManage = "git.manage", Admin, "Connect and disconnect git providers.";
+    AddonReposRead = "addon_repos.read", Viewer, "See addon repositories.";
+    AddonReposManage = "addon_repos.manage", Admin, "Add and remove addon repositories.";
+    IntegrationsRead = "integrations.read", Viewer, "List integrations (never their secrets).";
+    IntegrationsManage = "integrations.manage", Admin, "Create and delete integrations.";
+    // governance
+    AuditRead = "audit.read", Admin, "Read the audit log.";
+    SettingsRead = "settings.read", Viewer, "See the organization's settings.";
+    SettingsManage = "settings.manage", Admin, "Change the organization's settings.";
+    CleanupPolicyRead = "cleanup_policy.read", Viewer, "See the cleanup policy.";
+    CleanupPolicyManage = "cleanup_policy.manage", Admin, "Change the cleanup policy.";
+    ApiKeysRead = "api_keys.read", Admin, "List API keys (never their secrets).";
+    ApiKeysManage = "api_keys.manage", Admin, "Create and revoke API keys.";
+    SubscriptionRead = "subscription.read", Viewer, "See the plan and seat usage.";
+    SubscriptionManage = "subscription.manage", Owner, "Change the plan.";
+}
+
+impl Permission {
+    pub fn parse(s: &str) -> Option<Permission> {
+        Permission::ALL.iter().copied().find(|p| p.as_str() == s)
+    }
+    /// The area is the part before the dot: `members.read` -> `members`.
+    pub fn area(self) -> &'static str {
+        self.as_str().split('.').next().unwrap_or("")
+    }
+}
+
+impl std::fmt::Display for Permission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn there_are_at_least_55_unique_permissions() {
+        let names: HashSet<_> = Permission::ALL.iter().map(|p| p.as_str()).collect();
+        assert!(names.len() >= 55, "only {} permissions", names.len());
+        assert_eq!(names.len(), Permission::ALL.len(), "duplicate permission names");
+        for p in Permission::ALL {
+            assert_eq!(Permission::parse(p.as_str()), Some(*p));
+        }
+    }
+
+    #[test]
+    fn each_role_strictly_contains_the_next() {
+        for pair in Role::ALL.windows(2) {
+            let stronger: HashSet<_> = pair[0].permissions().collect();
+            let weaker: HashSet<_> = pair[1].permissions().collect();
+            assert!(weaker.is_subset(&stronger), "{} is not contained in {}", pair[1], pair[0]);
+            assert!(stronger.len() > weaker.len(), "{} adds nothing over {}", pair[0], pair[1]);
+        }
+    }
+
+    #[test]
+    fn guest_holds_at_most_the_org_name() {
+        let guest: Vec<_> = Role::Guest.permissions().collect();
+        assert_eq!(guest, vec![Permission::OrgRead]);
+    }
+
+    #[test]
+    fn admin_has_no_billing_and_only_owner_transfers() {
+        assert!(!Role::Admin.has(Permission::BillingManage));
+        assert!(!Role::Admin.has(Permission::OrgTransfer));
+        assert!(Role::Owner.has(Permission::OrgTransfer));
+        assert!(!Role::Editor.has(Permission::MembersUpdate));
+        assert!(!Role::Developer.has(Permission::InvitationsCreate));
+    }
+
+    #[test]
+    fn hierarchy_rule_is_rank_comparison_and_matches_subset() {
+        for a in Role::ALL {
+            for b in Role::ALL {
+                let sa: HashSet<_> = a.permissions().collect();
+                let sb: HashSet<_> = b.permissions().collect();
+                assert_eq!(a.can_grant(b), sb.is_subset(&sa), "{a} granting {b}");
+            }
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! The route table: the single source the cargo-lambda router, the SAM template, the OpenAPI spec
+//! and the authorization tests are checked against (tests/tests/route_table.rs, authorization.rs).
+
+use crate::auth::Caller;
+use crate::error::ApiResult;
+use crate::http::{Input, OrgCtx, Reply};
+use crate::permissions::Permission;
+use crate::App;
+use lambda_http::BoxFuture;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Access {
+    /// Any authenticated user.
+    User,
+    /// A member of the organization in `{orgId}`, with `need`; `effect` decides what the
+    /// organization's state allows.
+    Org { need: Need, effect: Effect },
+}
+
+/// What the caller's role must allow.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Need {
+    /// Any member, guests included.
+    Member,
+    Perm(Permission),
+    /// The permission, or the `{userId}` in the path is the caller (leaving, for example).
+    PermOrSelf(Permission),
+    /// `invitations.create`, or any developer and above when the organization's `invitePolicy` is `members`.
+    Invite,
+}
+
+/// What an organization route does to the organization, for the state check.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Effect {
+    /// Allowed in every state.
+    Read,
+    /// Refused while the organization is closed (grace).
+    Write,
+    /// Allowed only while the organization is closed.
+    Reactivate,
+}
+
+pub type UserOp = fn(App, Caller, Input) -> BoxFuture<'static, ApiResult<Reply>>;
+pub type OrgOp = fn(App, OrgCtx, Input) -> BoxFuture<'static, ApiResult<Reply>>;
+
+#[derive(Clone, Copy)]
+pub enum Handler {
+    User(UserOp),
+    Org(OrgOp),
+}
+
+/// IAM actions a route's function needs on the table (and its indexes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dynamo {
+    GetItem,
+    BatchGetItem,
+    Query,
+    PutItem,
+    UpdateItem,
+    DeleteItem,
+    ConditionCheckItem,
+}
+
+impl Dynamo {
+    pub fn iam_action(self) -> &'static str {
+        match self {
+            Dynamo::GetItem => "dynamodb:GetItem",
+            Dynamo::BatchGetItem => "dynamodb:BatchGetItem",
+            Dynamo::Query => "dynamodb:Query",
+            Dynamo::PutItem => "dynamodb:PutItem",
+            Dynamo::UpdateItem => "dynamodb:UpdateItem",
+            Dynamo::DeleteItem => "dynamodb:DeleteItem",
+            Dynamo::ConditionCheckItem => "dynamodb:ConditionCheckItem",
+        }
+    }
+}
+
+pub struct RouteDef {
+    pub method: &'static str,
+    /// API Gateway path with `{param}` placeholders.
+    pub path: &'static str,
+    /// The Lambda function (binary) name.
+    pub function: &'static str,
+    pub summary: &'static str,
+    pub access: Access,
+    /// What the function does on the table: its IAM policy, nothing more.
+    pub dynamo: &'static [Dynamo],
+    /// Whether the function sends email through SES.
+    pub ses: bool,
+    pub handler: Handler,
+}
+
+impl RouteDef {
+    pub fn permission(&self) -> Option<Permission> {
+        match self.access {
+            Access::Org { need: Need::Perm(p) | Need::PermOrSelf(p), .. } => Some(p),
+            Access::Org { need: Need::Invite, .. } => Some(Permission::InvitationsCreate),
+            _ => None,
+        }
+    }
+}
+
+macro_rules! user {
+    ($f:path) => {
+        Handler::User(|app, caller, input| Box::pin($f(app, caller, input)))
+    };
+}
+macro_rules! org {
+    ($f:path) => {
+        Handler::Org(|app, ctx, input| Box::pin($f(app, ctx, input)))
+    };
+}
+
+use Dynamo::*;
+use Effect::*;
+
+const fn org(need: Need, effect: Effect) -> Access {
+    Access::Org { need, effect }
+}
+
+/// Every HTTP route. Adding a route here is the only way to add one.
+pub static ROUTES: &[RouteDef] = &[
+    RouteDef {
+        method: "POST",
+        path: "/orgs",
+        function: "create-org",
+        summary: "Create an organization; the caller becomes its owner.",
+        access: Access::User,
+        dynamo: &[PutItem, UpdateItem],
+        ses: false,
+        handler: user!(crate::orgs::create_org),
+    },
+    RouteDef {
+        method: "GET",
+        path: "/orgs",
+        function: "list-my-orgs",
+        summary: "My organizations with my role and their status; creates my personal organization if I have none.",
+        access: Access::User,
+        dynamo: &[Query, BatchGetItem, PutItem, UpdateItem],
+        ses: false,
+        handler: user!(crate::orgs::list_my_orgs),
+    },
+    RouteDef {
+        method: "GET",
+        path: "/orgs/{orgId}",
+        function: "get-org",
+        summary: "Read an organization.",
+        access: org(Need::Perm(Permission::OrgRead), Read),
+        dynamo: &[BatchGetItem],
+        ses: false,
+        handler: org!(crate::orgs::get_org),
+    },
+    RouteDef {
+        method: "PATCH",
+        path: "/orgs/{orgId}",
+        function: "update-org",
+        summary: "Update name, slug, settings or billing profile.",
+        access: org(Need::Perm(Permission::OrgUpdate), Write),
+        dynamo: &[BatchGetItem, PutItem, UpdateItem, DeleteItem],
+        ses: false,
+        handler: org!(crate::orgs::update_org),
+    },
+    RouteDef {
+        method: "GET",
+        path: "/orgs/{orgId}/me",
+        function: "get-my-access",
+        summary: "My role and permissions in an organization.",
+        access: org(Need::Member, Read),
+        dynamo: &[BatchGetItem],
+        ses: false,
+        handler: org!(crate::access::get_my_access),
+    },
+    RouteDef {
+        method: "POST",
+        path: "/orgs/{orgId}/authorize",
+        function: "authorize",
+        summary: "Check a batch of permissions for the caller.",
+        access: org(Need::Member, Read),
+        dynamo: &[BatchGetItem],
+        ses: false,
+        handler: org!(crate::access::authorize),
+    },
+    RouteDef {
+        method: "GET",
+        path: "/roles",
+        function: "list-roles",
+        summary: "The permission matrix: every role and permission.",
+        access: Access::User,
+        dynamo: &[],
+        ses: false,
+        handler: user!(crate::access::list_roles),
+    },
+];
+
+/// The route a function serves; panics at cold start if the binary names an unknown function.
+pub fn route(function: &str) -> &'static RouteDef {
+    ROUTES.iter().find(|r| r.function == function).unwrap_or_else(|| panic!("no route for function {function}"))
+}
+
+/// Matches a concrete method and path against the table (for tests and tools);
+/// returns the route and the path parameters.
+pub fn match_route(method: &str, path: &str) -> Option<(&'static RouteDef, Vec<(String, String)>)> {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    ROUTES.iter().filter(|r| r.method == method).find_map(|r| {
+        let pattern: Vec<&str> = r.path.split('/').collect();
+        if pattern.len() != segments.len() {
+            return None;
+        }
+        let mut params = Vec::new();
+        for (p, s) in pattern.iter().zip(&segments) {
+            if let Some(name) = p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                if s.is_empty() {
+                    return None;
+                }
+                params.push((name.to_string(), s.to_string()));
+            } else if p != s {
+                return None;
+            }
+        }
+        Some((r, params))
+    })
+}

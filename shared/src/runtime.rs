@@ -1,0 +1,24 @@
+//! Cold-start wiring shared by every binary: tracing, one `SdkConfig`, the clients, then run.
+
+use crate::config::Config;
+use crate::App;
+use lambda_http::{service_fn, Error, Request};
+
+/// Builds the app from the environment (one SdkConfig for every client).
+pub async fn app_from_env() -> Result<App, Error> {
+    let config = Config::from_env().map_err(Error::from)?;
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    Ok(App::new(config, aws_sdk_dynamodb::Client::new(&sdk)))
+}
+
+/// Serves one route of the route table as a Lambda function.
+pub async fn serve_route(function: &'static str) -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let route = crate::routes::route(function);
+    let app = app_from_env().await?;
+    lambda_http::run(service_fn(move |req: Request| {
+        let app = app.clone();
+        async move { Ok::<_, Error>(crate::http::handle(&app, route, req).await) }
+    }))
+    .await
+}
