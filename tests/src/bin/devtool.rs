@@ -1,0 +1,31 @@
+//! Local helper used by scripts/dev.sh and scripts/test.sh.
+//!   devtool create-table <endpoint> <table>     create the table from infra/template.yaml (no-op if it exists)
+//!   devtool token <secret> <userId> [email]     print a local HS256 token (email marked verified)
+
+use integration_tests::{create_table_from_template, dynamodb_client, token_for};
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["create-table", endpoint, table] => {
+            let client = dynamodb_client(endpoint, None).await;
+            let exists = client.describe_table().table_name(*table).send().await.is_ok();
+            if exists {
+                eprintln!("table {table} exists");
+                return;
+            }
+            if let Err(e) = create_table_from_template(&client, table).await {
+                eprintln!("{e}");
+                std::process::exit(1);
+            }
+            eprintln!("table {table} created from infra/template.yaml");
+        }
+        ["token", secret, user] => println!("{}", token_for(secret, user, None, false)),
+        ["token", secret, user, email] => println!("{}", token_for(secret, user, Some(email), true)),
+        _ => {
+            eprintln!("usage: devtool create-table <endpoint> <table> | devtool token <secret> <userId> [email]");
+            std::process::exit(2);
+        }
+    }
+}

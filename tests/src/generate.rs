@@ -1,0 +1,138 @@
+//! Everything derived from the route table: the cargo-lambda router, the `[[bin]]` list and
+//! `main`s of `functions/`, and the template's function resources. The route-table test checks the
+//! files match and, with `UPDATE_GENERATED=1`, rewrites them.
+
+use shared::routes::{Dynamo, RouteDef, Trigger, ROUTES, WORKERS};
+use std::fmt::Write;
+
+pub const BEGIN: &str = "# >>> generated from shared/src/routes.rs: do not edit by hand (UPDATE_GENERATED=1 scripts/test.sh rewrites it)";
+pub const END: &str = "# <<< generated";
+
+fn pascal(function: &str) -> String {
+    function
+        .split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+pub fn all_functions() -> Vec<&'static str> {
+    ROUTES.iter().map(|r| r.function).chain(WORKERS.iter().map(|w| w.function)).collect()
+}
+
+/// `[workspace.metadata.lambda.watch.router]` entries, one key per path.
+pub fn router_toml() -> String {
+    let mut paths: Vec<&str> = Vec::new();
+    for r in ROUTES {
+        if !paths.contains(&r.path) {
+            paths.push(r.path);
+        }
+    }
+    let mut out = String::from("[workspace.metadata.lambda.watch.router]\n");
+    for p in paths {
+        let entries: Vec<String> = ROUTES
+            .iter()
+            .filter(|r| r.path == p)
+            .map(|r| format!("{{ method = \"{}\", function = \"{}\" }}", r.method, r.function))
+            .collect();
+        writeln!(out, "\"{p}\" = [{}]", entries.join(", ")).unwrap();
+    }
+    out
+}
+
+pub fn bins_toml() -> String {
+    let mut out = String::new();
+    for f in all_functions() {
+        writeln!(out, "[[bin]]\nname = \"{f}\"\npath = \"src/bin/{f}.rs\"\ntest = false\nbench = false\n").unwrap();
+    }
+    out
+}
+
+pub fn bin_source(function: &str) -> String {
+    let call = match WORKERS.iter().find(|w| w.function == function) {
+        Some(w) => match w.trigger {
+            Trigger::CognitoPostConfirmation => "shared::runtime::serve_post_confirmation()".to_string(),
+        },
+        None => format!("shared::runtime::serve_route(\"{function}\")"),
+    };
+    format!(
+        "// Generated from shared/src/routes.rs. The handler lives in the shared crate.\n\
+         #[tokio::main]\n\
+         async fn main() -> Result<(), shared::runtime::Error> {{\n    {call}.await\n}}\n"
+    )
+}
+
+fn policy(out: &mut String, dynamo: &[Dynamo], ses: bool) {
+    if dynamo.is_empty() && !ses {
+        return;
+    }
+    out.push_str("      Policies:\n        - Version: \"2012-10-17\"\n          Statement:\n");
+    if !dynamo.is_empty() {
+        let actions: Vec<&str> = dynamo.iter().map(|d| d.iam_action()).collect();
+        writeln!(out, "            - Effect: Allow\n              Action: [{}]", actions.join(", ")).unwrap();
+        out.push_str("              Resource:\n                - !GetAtt Table.Arn\n");
+        if dynamo.contains(&Dynamo::Query) {
+            out.push_str("                - !Sub \"${Table.Arn}/index/GSI1\"\n");
+        }
+    }
+    if ses {
+        out.push_str("            - Effect: Allow\n              Action: [ses:SendEmail, ses:SendRawEmail]\n              Resource: \"*\"\n              Condition:\n                StringEquals:\n                  ses:FromAddress: !Ref SesFromAddress\n");
+    }
+}
+
+fn function_header(out: &mut String, function: &str, summary: &str) {
+    writeln!(
+        out,
+        "  {}Function:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildMethod: rust-cargolambda\n      BuildProperties:\n        Binary: {function}\n    Properties:\n      CodeUri: ../\n      Description: \"{}\"",
+        pascal(function),
+        summary.replace('"', "'")
+    )
+    .unwrap();
+}
+
+fn route_resource(out: &mut String, r: &RouteDef) {
+    function_header(out, r.function, &format!("{} {}: {}", r.method, r.path, r.summary));
+    writeln!(
+        out,
+        "      Events:\n        Api:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref HttpApi\n            Method: {}\n            Path: {}",
+        r.method, r.path
+    )
+    .unwrap();
+    policy(out, r.dynamo, r.ses);
+    out.push('\n');
+}
+
+/// The template's function resources, between the generated markers.
+pub fn template_functions() -> String {
+    let mut out = String::new();
+    for r in ROUTES {
+        route_resource(&mut out, r);
+    }
+    for w in WORKERS {
+        function_header(&mut out, w.function, w.summary);
+        policy(&mut out, w.dynamo, false);
+        match w.trigger {
+            Trigger::CognitoPostConfirmation => {
+                writeln!(
+                    out,
+                    "\n  {0}Permission:\n    Type: AWS::Lambda::Permission\n    Properties:\n      Action: lambda:InvokeFunction\n      FunctionName: !GetAtt {0}Function.Arn\n      Principal: cognito-idp.amazonaws.com\n      SourceAccount: !Ref AWS::AccountId",
+                    pascal(w.function)
+                )
+                .unwrap();
+            }
+        }
+        out.push('\n');
+    }
+    out.trim_end().to_string() + "\n"
+}
+
+/// Replaces the text between `begin` and `end` marker lines; `None` if the markers are missing.
+pub fn splice(text: &str, begin: &str, end: &str, body: &str) -> Option<String> {
+    let b = text.find(begin)?;
+    let after_begin = b + text[b..].find('\n')? + 1;
+    let e = after_begin + text[after_begin..].find(end)?;
+    let line_start = text[..e].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    Some(format!("{}{}{}", &text[..after_begin], body, &text[line_start..]))
+}
