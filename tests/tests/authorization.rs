@@ -1,0 +1,171 @@
+//! Walks every route of the route table with every principal and checks the status each must get.
+//! A route without a sample request here fails the test, so every new route is covered at once.
+
+use integration_tests::{TestApp, User};
+use serde_json::{json, Value};
+use shared::permissions::Role;
+use shared::routes::{Access, Effect, Need, RouteDef, ROUTES};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Principal {
+    Member(Role),
+    NonMember,
+    OtherOrgMember,
+    NoToken,
+}
+
+const PRINCIPALS: [Principal; 9] = [
+    Principal::Member(Role::Owner),
+    Principal::Member(Role::Admin),
+    Principal::Member(Role::Editor),
+    Principal::Member(Role::Developer),
+    Principal::Member(Role::Viewer),
+    Principal::Member(Role::Guest),
+    Principal::NonMember,
+    Principal::OtherOrgMember,
+    Principal::NoToken,
+];
+
+/// One organization with a member of every role, a target member, and a second organization.
+struct Fixture {
+    org: String,
+    members: Vec<(Role, User)>,
+    /// A viewer that member routes act on.
+    target: User,
+    outsider: User,
+    other_org_owner: User,
+}
+
+async fn fixture(t: &TestApp) -> Fixture {
+    let owner = t.user("owner");
+    let org = t.create_org(&owner, "Walked").await;
+    let mut members = vec![(Role::Owner, owner)];
+    for role in [Role::Admin, Role::Editor, Role::Developer, Role::Viewer, Role::Guest] {
+        let u = t.user(role.as_str());
+        t.add_member(&org, &u, role).await;
+        members.push((role, u));
+    }
+    let target = t.user("target");
+    t.add_member(&org, &target, Role::Viewer).await;
+    let other_org_owner = t.user("elsewhere");
+    t.create_org(&other_org_owner, "Elsewhere").await;
+    Fixture { org, members, target, outsider: t.user("outsider"), other_org_owner }
+}
+
+/// A valid request for the route: (path, body, status on success).
+fn sample(route: &RouteDef, f: &Fixture) -> (String, Option<Value>, u16) {
+    let org = &f.org;
+    let target = &f.target.id;
+    let fill = |p: &str| p.replace("{orgId}", org).replace("{userId}", target);
+    let (body, status) = match route.function {
+        "create-org" => (Some(json!({ "name": "New Org" })), 201),
+        "list-my-orgs" | "get-org" | "get-my-access" | "list-roles" => (None, 200),
+        "update-org" => (Some(json!({ "name": "Renamed" })), 200),
+        "authorize" => (Some(json!({ "permissions": ["org.read"] })), 200),
+        other => panic!("route {other} has no sample request in tests/tests/authorization.rs: add one"),
+    };
+    (fill(route.path), body, status)
+}
+
+fn expected(route: &RouteDef, principal: Principal, success: u16) -> u16 {
+    match (principal, route.access) {
+        (Principal::NoToken, _) => 401,
+        (_, Access::User) => success,
+        (Principal::NonMember | Principal::OtherOrgMember, Access::Org { .. }) => 404,
+        (Principal::Member(role), Access::Org { need, .. }) => {
+            let allowed = match need {
+                Need::Member => true,
+                Need::Perm(p) | Need::PermOrSelf(p) => role.has(p),
+                Need::Invite => role.has(shared::permissions::Permission::InvitationsCreate),
+            };
+            if allowed {
+                success
+            } else {
+                403
+            }
+        }
+    }
+}
+
+fn token_of(f: &Fixture, principal: Principal) -> Option<String> {
+    match principal {
+        Principal::Member(role) => f.members.iter().find(|(r, _)| *r == role).map(|(_, u)| u.token.clone()),
+        Principal::NonMember => Some(f.outsider.token.clone()),
+        Principal::OtherOrgMember => Some(f.other_org_owner.token.clone()),
+        Principal::NoToken => None,
+    }
+}
+
+#[tokio::test]
+async fn every_route_with_every_principal() {
+    let t = TestApp::with_config(|c| c.org_create_limit = 5).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for route in ROUTES {
+        for principal in PRINCIPALS {
+            let t = t.clone();
+            tasks.spawn(async move {
+                // A fresh organization per case: a successful change cannot affect another case.
+                let f = fixture(&t).await;
+                let (path, body, success) = sample(route, &f);
+                let want = expected(route, principal, success);
+                let a = t.call(route.method, &path, token_of(&f, principal).as_deref(), body).await;
+                (route.method, route.path, principal, want, a.status, a.body)
+            });
+        }
+    }
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    while let Some(r) = tasks.join_next().await {
+        let (method, path, principal, want, got, body) = r.unwrap();
+        cases += 1;
+        if want != got {
+            failures.push(format!("{method} {path} as {principal:?}: want {want}, got {got} {body}"));
+        }
+        if got == 403 {
+            assert_eq!(body["code"], "forbidden");
+        }
+        if got == 404 {
+            assert_eq!(body["code"], "org_not_found", "non-members cannot tell a missing org from a foreign one");
+        }
+    }
+    assert_eq!(cases, ROUTES.len() * PRINCIPALS.len());
+    assert!(failures.is_empty(), "{} of {cases} cases failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[tokio::test]
+async fn a_closed_organization_refuses_every_write_and_serves_reads() {
+    let t = TestApp::with_config(|c| c.org_create_limit = 5).await;
+    for route in ROUTES.iter().filter(|r| matches!(r.access, Access::Org { .. })) {
+        let f = fixture(&t).await;
+        let org_key = shared::store::keys::key(
+            shared::store::keys::org_pk(&shared::domain::OrgId::parse(&f.org).unwrap()),
+            shared::store::keys::ORG_SK,
+        );
+        let tx = t
+            .app
+            .store
+            .tx()
+            .update(org_key, "SET #s = :g", None, shared::store::Expr::new().s(":g", "grace").name("#s", "status"), shared::error::ApiError::internal("x"))
+            .unwrap();
+        t.app.store.commit(tx).await.unwrap();
+        let (path, body, success) = sample(route, &f);
+        let owner = token_of(&f, Principal::Member(Role::Owner));
+        let a = t.call(route.method, &path, owner.as_deref(), body).await;
+        let Access::Org { effect, .. } = route.access else { unreachable!() };
+        match effect {
+            Effect::Write => assert_eq!((a.status, a.body["code"].as_str()), (409, Some("org_read_only")), "{} {}", route.method, route.path),
+            Effect::Read => assert_eq!(a.status, success, "{} {} reads work in grace: {}", route.method, route.path, a.body),
+            Effect::Reactivate => assert!(a.status < 300, "{} {}: {}", route.method, route.path, a.body),
+        }
+    }
+}
+
+#[tokio::test]
+async fn malformed_org_ids_look_like_unknown_orgs() {
+    let t = TestApp::new().await;
+    let u = t.user("u");
+    for id in ["nope", "org_00000000000000000000000000000000", "ORG%23x"] {
+        let a = t.call("GET", &format!("/orgs/{id}"), Some(&u.token), None).await;
+        assert_eq!((a.status, a.body["code"].as_str()), (404, Some("org_not_found")), "{id}");
+    }
+}
