@@ -14,11 +14,13 @@ pub struct ApiError {
     pub extra: Map<String, Value>,
     /// Seconds for a `Retry-After` header.
     pub retry_after: Option<u64>,
+    /// What went wrong on our side, for the log only; never part of the response.
+    pub cause: Option<String>,
 }
 
 impl ApiError {
     pub fn new(status: u16, code: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, code, detail: detail.into(), extra: Map::new(), retry_after: None }
+        Self { status, code, detail: detail.into(), extra: Map::new(), retry_after: None, cause: None }
     }
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.extra.insert(key.to_string(), value.into());
@@ -59,15 +61,16 @@ impl ApiError {
             "The organization is closed and read-only during its grace period; reactivate it to make changes.",
         )
     }
-    /// Our fault. The cause goes to the log; the caller gets nothing internal.
+    /// Our fault. The cause is logged when the error is answered; the caller gets nothing internal.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "internal error");
-        Self::new(500, "internal_error", "Something went wrong on our side. Try again later.")
+        let mut e = Self::new(500, "internal_error", "Something went wrong on our side. Try again later.");
+        e.cause = Some(cause.to_string());
+        e
     }
     pub fn unavailable(cause: impl std::fmt::Display) -> Self {
-        tracing::warn!(error = %cause, "dependency unavailable");
-        Self::new(503, "service_unavailable", "A dependency is temporarily unavailable. Try again shortly.")
-            .retry_after(1)
+        let mut e = Self::new(503, "service_unavailable", "A dependency is temporarily unavailable. Try again shortly.").retry_after(1);
+        e.cause = Some(cause.to_string());
+        e
     }
 
     pub fn title(&self) -> &'static str {

@@ -206,7 +206,14 @@ pub async fn handle(app: &App, route: &RouteDef, req: Request) -> Response<Body>
     let result = run_route(app, route, req).await;
     match result {
         Ok(reply) => respond(reply),
-        Err(err) => problem(&err),
+        Err(err) => {
+            match (&err.cause, err.status) {
+                (Some(cause), 500..) => tracing::error!(function = route.function, code = err.code, cause = %cause, "request failed"),
+                (None, 500..) => tracing::error!(function = route.function, code = err.code, "request failed"),
+                _ => tracing::info!(function = route.function, status = err.status, code = err.code, "request refused"),
+            }
+            problem(&err)
+        }
     }
 }
 
