@@ -266,3 +266,24 @@ async fn identity_is_only_a_valid_token() {
     let a = t.call("GET", "/orgs", Some("not.a.jwt"), None).await;
     assert_eq!(a.status, 401);
 }
+
+#[tokio::test]
+async fn production_identity_comes_from_the_jwt_authorizer_claims_only() {
+    let t = TestApp::with_config(|c| c.auth = shared::config::AuthMode::Jwt).await;
+    let event = std::fs::read_to_string(integration_tests::repo_root().join("events/apigw-create-org.json")).unwrap();
+    let req = lambda_http::request::from_str(&event).unwrap();
+    let resp = shared::http::handle(&t.app, shared::routes::route("create-org"), req).await;
+    assert_eq!(resp.status(), 201);
+    let lambda_http::Body::Text(body) = resp.body() else { panic!("text body") };
+    let body: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(body["ownerId"], "user-alice");
+
+    // Without the authorizer's claims a bearer token or an X-User-Id header identifies nobody.
+    let mut unauth: serde_json::Value = serde_json::from_str(&event).unwrap();
+    unauth["requestContext"].as_object_mut().unwrap().remove("authorizer");
+    unauth["headers"]["x-user-id"] = json!("user-alice");
+    unauth["headers"]["authorization"] = json!(format!("Bearer {}", token_for(JWT_SECRET, "user-alice", None, false)));
+    let req = lambda_http::request::from_str(&unauth.to_string()).unwrap();
+    let resp = shared::http::handle(&t.app, shared::routes::route("create-org"), req).await;
+    assert_eq!(resp.status(), 401);
+}
