@@ -182,9 +182,14 @@ pub async fn create_table_from_template(client: &aws_sdk_dynamodb::Client, name:
     Ok(())
 }
 
-/// A signed local token for a user (the claims API Gateway would pass in production).
+/// A signed local token for a user (the claims API Gateway would pass in production), valid one hour.
 pub fn token_for(secret: &str, user: &str, email: Option<&str>, verified: bool) -> String {
-    let mut claims = json!({ "sub": user, "email_verified": verified, "exp": chrono_now() + 3600 });
+    token_valid_for(secret, user, email, verified, 3600)
+}
+
+/// A signed local token valid for `seconds`.
+pub fn token_valid_for(secret: &str, user: &str, email: Option<&str>, verified: bool, seconds: i64) -> String {
+    let mut claims = json!({ "sub": user, "email_verified": verified, "exp": chrono_now() + seconds });
     if let Some(e) = email {
         claims["email"] = json!(e);
     }

@@ -1,8 +1,11 @@
 //! Local helper used by scripts/dev.sh and scripts/test.sh.
 //!   devtool create-table <endpoint> <table>     create the table from infra/template.yaml (no-op if it exists)
-//!   devtool token <secret> <userId> [email]     print a local HS256 token (email marked verified)
+//!   devtool token <secret> <userId> [email]     print a local HS256 token valid 30 days (email marked verified)
 
-use integration_tests::{create_table_from_template, dynamodb_client, token_for};
+use integration_tests::{create_table_from_template, dynamodb_client, token_valid_for};
+
+/// Local tokens last 30 days.
+const TOKEN_SECONDS: i64 = 30 * 24 * 3600;
 
 #[tokio::main]
 async fn main() {
@@ -21,8 +24,8 @@ async fn main() {
             }
             eprintln!("table {table} created from infra/template.yaml");
         }
-        ["token", secret, user] => println!("{}", token_for(secret, user, None, false)),
-        ["token", secret, user, email] => println!("{}", token_for(secret, user, Some(email), true)),
+        ["token", secret, user] => println!("{}", token_valid_for(secret, user, None, false, TOKEN_SECONDS)),
+        ["token", secret, user, email] => println!("{}", token_valid_for(secret, user, Some(email), true, TOKEN_SECONDS)),
         _ => {
             eprintln!("usage: devtool create-table <endpoint> <table> | devtool token <secret> <userId> [email]");
             std::process::exit(2);
