@@ -7,7 +7,7 @@ use crate::config::AuthMode;
 use crate::domain::{OrgId, OrgStatus, UserId};
 use crate::error::{ApiError, ApiResult};
 use crate::permissions::{Permission, Role};
-use crate::routes::{Access, Effect, Handler, Need, RouteDef};
+use crate::routes::{Access, Effect, Handler, Need, RouteDef, Target};
 use crate::store::{AuditEntry, MemberItem, OrgItem};
 use crate::App;
 use lambda_http::request::RequestContext;
@@ -222,8 +222,8 @@ async fn run_route(app: &App, route: &RouteDef, req: Request) -> ApiResult<Reply
     let input = input_of(&req)?;
     match (&route.access, route.handler) {
         (Access::User, Handler::User(op)) => op(app.clone(), caller, input).await,
-        (Access::Org { need, effect }, Handler::Org(op)) => {
-            let ctx = org_access(app, &caller, &input, *need, *effect).await?;
+        (Access::Org { need, effect, target }, Handler::Org(op)) => {
+            let ctx = org_access(app, &caller, &input, *need, *effect, *target).await?;
             op(app.clone(), ctx, input).await
         }
         _ => Err(ApiError::internal(format!("route {} pairs its access rule with the wrong handler kind", route.function))),
@@ -232,12 +232,16 @@ async fn run_route(app: &App, route: &RouteDef, req: Request) -> ApiResult<Reply
 
 /// The organization part of the pipeline: ONE read (organization + caller's membership
 /// [+ target membership]), then permission and state checks.
-async fn org_access(app: &App, caller: &Caller, input: &Input, need: Need, effect: Effect) -> ApiResult<OrgCtx> {
+async fn org_access(app: &App, caller: &Caller, input: &Input, need: Need, effect: Effect, target: Target) -> ApiResult<OrgCtx> {
     let org_id = OrgId::parse(input.path_param("orgId")).ok_or_else(ApiError::org_not_found)?;
     let target_raw = input.path.get("userId").map(String::as_str);
-    let target = match target_raw {
-        Some(raw) => Some(UserId::parse("userId", raw).map_err(|_| member_not_found())?),
-        None => None,
+    let target = match target {
+        Target::None => None,
+        Target::PathUser => Some(UserId::parse("userId", target_raw.unwrap_or("")).map_err(|_| member_not_found())?),
+        // A body that does not name a valid user is the operation's to refuse, with its own message.
+        Target::BodyUser => serde_json::from_slice::<Value>(&input.body)
+            .ok()
+            .and_then(|b| b.get("userId").and_then(Value::as_str).and_then(|u| UserId::parse("userId", u).ok())),
     };
     let access = app.store.load_access(&org_id, &caller.user_id, target.as_ref()).await?;
     let (Some(org), Some(member)) = (access.org, access.caller) else {

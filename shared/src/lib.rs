@@ -2,11 +2,13 @@
 //! store and the HTTP pipeline. Each Lambda binary in `functions/` wires one route from here.
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod members;
 pub mod orgs;
 pub mod permissions;
 pub mod personal;

@@ -176,17 +176,17 @@ pub async fn list_my_orgs(app: App, caller: Caller, input: Input) -> ApiResult<R
     let limit = input.limit()?;
     let cursor = input.cursor();
     let partition = keys::user_pk(&caller.user_id);
-    let page = |cursor| {
-        let mut q = QuerySpec::new(&partition, SortCond::BeginsWith("ORG#".into()), limit, cursor);
+    let spec = |cursor| {
+        let mut q = QuerySpec::new(&partition, SortCond::BeginsWith("ORG#".into()), limit);
         q.index = Some("GSI1");
-        q
+        q.after(cursor)
     };
-    let (mut items, mut next) = app.store.query_page(page(cursor)).await?;
-    if items.is_empty() && cursor.is_none() && ensure_personal_org(&app, &caller).await?.is_some() {
+    let mut page: store::Page<MemberItem> = app.store.page_of(spec(cursor)?).await?;
+    if page.items.is_empty() && cursor.is_none() && ensure_personal_org(&app, &caller).await?.is_some() {
         // The trigger did not run (or this is a local run): the personal organization was just created.
-        (items, next) = app.store.query_page(page(None)).await?;
+        page = app.store.page_of(spec(None)?).await?;
     }
-    let members: Vec<MemberItem> = items.into_iter().map(store::from_item).collect::<ApiResult<_>>()?;
+    let (members, next) = (page.items, page.next_cursor);
     let orgs: Vec<OrgItem> = app
         .store
         .batch_get(members.iter().map(|m| keys::key(keys::org_pk(&m.org_id), keys::ORG_SK)).collect())

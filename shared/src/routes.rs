@@ -14,8 +14,19 @@ pub enum Access {
     /// Any authenticated user.
     User,
     /// A member of the organization in `{orgId}`, with `need`; `effect` decides what the
-    /// organization's state allows.
-    Org { need: Need, effect: Effect },
+    /// organization's state allows; `target` names a membership to read with the caller's.
+    Org { need: Need, effect: Effect, target: Target },
+}
+
+/// Where an organization route names the member it acts on, so the pipeline reads that
+/// membership in the same request as the caller's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Target {
+    None,
+    /// `{userId}` in the path.
+    PathUser,
+    /// `userId` in the JSON body.
+    BodyUser,
 }
 
 /// What the caller's role must allow.
@@ -116,7 +127,11 @@ use Dynamo::*;
 use Effect::*;
 
 const fn org(need: Need, effect: Effect) -> Access {
-    Access::Org { need, effect }
+    Access::Org { need, effect, target: Target::None }
+}
+
+const fn org_on(need: Need, effect: Effect, target: Target) -> Access {
+    Access::Org { need, effect, target }
 }
 
 /// Every HTTP route. Adding a route here is the only way to add one.
@@ -190,6 +205,56 @@ pub static ROUTES: &[RouteDef] = &[
         dynamo: &[],
         ses: false,
         handler: user!(crate::access::list_roles),
+    },
+    RouteDef {
+        method: "GET",
+        path: "/orgs/{orgId}/members",
+        function: "list-members",
+        summary: "Members with their roles, paginated; filter by role.",
+        access: org(Need::Perm(Permission::MembersRead), Read),
+        dynamo: &[BatchGetItem, Query],
+        ses: false,
+        handler: org!(crate::members::list_members),
+    },
+    RouteDef {
+        method: "PATCH",
+        path: "/orgs/{orgId}/members/{userId}",
+        function: "change-member-role",
+        summary: "Change a member's role (never to or above owner, never above your own).",
+        access: org_on(Need::Perm(Permission::MembersUpdate), Write, Target::PathUser),
+        dynamo: &[BatchGetItem, UpdateItem, ConditionCheckItem, PutItem],
+        ses: false,
+        handler: org!(crate::members::change_role),
+    },
+    RouteDef {
+        method: "DELETE",
+        path: "/orgs/{orgId}/members/{userId}",
+        function: "remove-member",
+        summary: "Remove a member, or leave (yourself); the owner can do neither.",
+        access: org_on(Need::PermOrSelf(Permission::MembersRemove), Write, Target::PathUser),
+        dynamo: &[BatchGetItem, DeleteItem, UpdateItem, ConditionCheckItem, PutItem],
+        ses: false,
+        handler: org!(crate::members::remove_member),
+    },
+    RouteDef {
+        method: "POST",
+        path: "/orgs/{orgId}/ownership-transfer",
+        function: "transfer-ownership",
+        summary: "Make another member the owner; the old owner becomes admin.",
+        access: org_on(Need::Perm(Permission::OrgTransfer), Write, Target::BodyUser),
+        dynamo: &[BatchGetItem, UpdateItem, PutItem],
+        ses: false,
+        handler: org!(crate::members::transfer_ownership),
+    },
+    RouteDef {
+        method: "GET",
+        path: "/orgs/{orgId}/audit-log",
+        function: "list-audit-log",
+        summary: "The audit log, newest first; filters action, actorId, from, to.",
+        access: org(Need::Perm(Permission::AuditRead), Read),
+        dynamo: &[BatchGetItem, Query],
+        ses: false,
+        handler: org!(crate::audit::list_audit_log),
     },
 ];
 

@@ -178,6 +178,11 @@ pub struct MemberItem {
     pub role: Role,
     pub joined_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Sort keys (in this organization's partition) of everything that exists because of this
+    /// membership: team memberships and direct project grants. Kept in the same transactions that
+    /// create those items, so removing the member deletes them all without a read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refs: Vec<String>,
 }
 
 impl MemberItem {
@@ -195,10 +200,15 @@ impl MemberItem {
             role,
             joined_at: now,
             updated_at: now,
+            refs: Vec::new(),
         }
     }
     pub fn key(&self) -> Item {
         keys::key(self.pk.clone(), self.sk.clone())
+    }
+    /// Keys of the items this membership brought along (see `refs`).
+    pub fn ref_keys(&self) -> Vec<Item> {
+        self.refs.iter().map(|sk| keys::key(self.pk.clone(), sk.clone())).collect()
     }
 }
 
@@ -586,7 +596,8 @@ impl Store {
     }
 
     /// One Query page. `partition` is the value of `PK` (or `GSI1PK` with `index`).
-    pub async fn query_page(&self, q: QuerySpec<'_>) -> Result<(Vec<Item>, Option<String>), ApiError> {
+    /// Returns the items and the LastEvaluatedKey.
+    pub async fn query_page(&self, q: QuerySpec<'_>) -> Result<(Vec<Item>, Option<Item>), ApiError> {
         let (pk_attr, index) = match q.index {
             Some(i) => ("GSI1PK", Some(i.to_string())),
             None => ("PK", None),
@@ -607,10 +618,6 @@ impl Store {
                 expr = expr.s(":ska", a.clone()).s(":skb", b.clone());
             }
         }
-        let start = match q.cursor {
-            Some(c) => Some(decode_cursor(q.partition, c)?),
-            None => None,
-        };
         let resp = self
             .client
             .query()
@@ -620,7 +627,7 @@ impl Store {
             .set_filter_expression(q.filter.map(str::to_string))
             .set_expression_attribute_values(expr.values())
             .set_expression_attribute_names(expr.names())
-            .set_exclusive_start_key(start)
+            .set_exclusive_start_key(q.start.clone())
             .scan_index_forward(!q.newest_first)
             .limit(q.limit as i32)
             .set_consistent_read(q.index.is_none().then_some(true))
@@ -629,13 +636,12 @@ impl Store {
             .map_err(|e| {
                 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
                 // A cursor that decodes but does not fit this query's key schema.
-                if q.cursor.is_some() && e.code() == Some("ValidationException") {
+                if q.start.is_some() && e.code() == Some("ValidationException") {
                     return ApiError::bad_request("invalid_cursor", "`cursor` is not a cursor this list returned; start again without it.");
                 }
                 ApiError::internal(format!("Query failed: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e)))
             })?;
-        let next = resp.last_evaluated_key.as_ref().map(|lek| encode_cursor(q.partition, lek));
-        Ok((resp.items.unwrap_or_default(), next))
+        Ok((resp.items.unwrap_or_default(), resp.last_evaluated_key))
     }
 }
 
@@ -652,13 +658,29 @@ pub struct QuerySpec<'a> {
     pub filter: Option<&'a str>,
     pub expr: Expr,
     pub limit: u32,
-    pub cursor: Option<&'a str>,
+    pub start: Option<Item>,
     pub newest_first: bool,
 }
 
 impl<'a> QuerySpec<'a> {
-    pub fn new(partition: &'a str, sort: SortCond, limit: u32, cursor: Option<&'a str>) -> Self {
-        Self { partition, index: None, sort, filter: None, expr: Expr::new(), limit, cursor, newest_first: false }
+    pub fn new(partition: &'a str, sort: SortCond, limit: u32) -> Self {
+        Self { partition, index: None, sort, filter: None, expr: Expr::new(), limit, start: None, newest_first: false }
+    }
+
+    /// Continues after the position a cursor of this partition encodes.
+    pub fn after(mut self, cursor: Option<&str>) -> Result<Self, ApiError> {
+        self.start = cursor.map(|c| decode_cursor(self.partition, c)).transpose()?;
+        Ok(self)
+    }
+}
+
+impl Store {
+    /// One page of a list in one partition: one Query, items mapped, the cursor of the next page.
+    pub async fn page_of<T: DeserializeOwned>(&self, q: QuerySpec<'_>) -> Result<Page<T>, ApiError> {
+        let partition = q.partition.to_string();
+        let (items, lek) = self.query_page(q).await?;
+        let items = items.into_iter().map(from_item).collect::<Result<Vec<T>, _>>()?;
+        Ok(Page { items, next_cursor: lek.map(|k| encode_cursor(&partition, &k)) })
     }
 }
 

@@ -230,6 +230,11 @@ impl TestApp {
     }
 
     pub async fn with_config(adjust: impl FnOnce(&mut Config)) -> Self {
+        // TEST_LOG=1 shows the functions' logs (causes of 5xx included).
+        static LOG: std::sync::Once = std::sync::Once::new();
+        if std::env::var_os("TEST_LOG").is_some() {
+            LOG.call_once(lambda_http::tracing::init_default_subscriber);
+        }
         let table = format!("test-{}", uuid::Uuid::new_v4().simple());
         let requests = RequestCounter::default();
         let client = dynamodb_client(&dynamodb_endpoint(), Some(requests.clone())).await;
@@ -308,28 +313,32 @@ impl TestApp {
         a.body["id"].as_str().unwrap().to_string()
     }
 
-    /// Puts `user` into `org` with `role` directly (test set-up for routes that come later).
+    /// Puts `user` into `org` with `role` directly (test set-up).
     pub async fn add_member(&self, org: &str, user: &User, role: shared::permissions::Role) {
+        self.add_members(org, &[(user, role)]).await
+    }
+
+    /// Puts several users into `org` in one transaction, counting them on the organization.
+    pub async fn add_members(&self, org: &str, members: &[(&User, shared::permissions::Role)]) {
         let org_id = shared::domain::OrgId::parse(org).unwrap();
-        let user_id = shared::domain::UserId::parse("userId", &user.id).unwrap();
-        let email = shared::domain::Email::parse("email", &user.email).ok();
-        let member = shared::store::MemberItem::new(&org_id, &user_id, email, None, role, chrono_utc_now());
         let org_item = shared::store::keys::key(shared::store::keys::org_pk(&org_id), shared::store::keys::ORG_SK);
-        let tx = self
-            .app
-            .store
-            .tx()
-            .put_new(&member, shared::error::ApiError::conflict("exists", "member exists"))
-            .unwrap()
+        let mut tx = self.app.store.tx();
+        for (user, role) in members {
+            let user_id = shared::domain::UserId::parse("userId", &user.id).unwrap();
+            let email = shared::domain::Email::parse("email", &user.email).ok();
+            let member = shared::store::MemberItem::new(&org_id, &user_id, email, None, *role, chrono_utc_now());
+            tx = tx.put_new(&member, shared::error::ApiError::conflict("exists", "member exists")).unwrap();
+        }
+        let tx = tx
             .update(
                 org_item,
-                "SET memberCount = memberCount + :one",
+                "SET memberCount = memberCount + :n",
                 None,
-                shared::store::Expr::new().n(":one", 1),
+                shared::store::Expr::new().n(":n", members.len()),
                 shared::error::ApiError::internal("count"),
             )
             .unwrap();
-        self.app.store.commit(tx).await.expect("add member");
+        self.app.store.commit(tx).await.expect("add members");
     }
 }
 
