@@ -159,6 +159,7 @@ macro_rules! minted_id {
 
 minted_id!(OrgId, "org_", "organization");
 minted_id!(EventId, "evt_", "audit event");
+minted_id!(InvitationId, "inv_", "invitation");
 
 /// Who may invite: admins only (default) or members, for roles at or below their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

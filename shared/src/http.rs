@@ -4,11 +4,11 @@
 
 use crate::auth::{self, Caller};
 use crate::config::AuthMode;
-use crate::domain::{OrgId, OrgStatus, UserId};
+use crate::domain::{InvitationId, OrgId, OrgStatus, UserId};
 use crate::error::{ApiError, ApiResult};
 use crate::permissions::{Permission, Role};
 use crate::routes::{Access, Effect, Handler, Need, RouteDef, Target};
-use crate::store::{AuditEntry, MemberItem, OrgItem};
+use crate::store::{AuditEntry, InvitationItem, MemberItem, OrgItem};
 use crate::App;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -88,8 +88,10 @@ pub struct OrgCtx {
     pub caller: Caller,
     pub org: OrgItem,
     pub member: MemberItem,
-    /// The membership named by `{userId}` in the path, if the route has one and it exists.
+    /// The membership the route acts on (`{userId}` in the path, or `userId` in the body), if it exists.
     pub target: Option<MemberItem>,
+    /// The invitation named by `{invitationId}` in the path, if the route has one and it exists.
+    pub invitation: Option<InvitationItem>,
 }
 
 impl OrgCtx {
@@ -235,15 +237,19 @@ async fn run_route(app: &App, route: &RouteDef, req: Request) -> ApiResult<Reply
 async fn org_access(app: &App, caller: &Caller, input: &Input, need: Need, effect: Effect, target: Target) -> ApiResult<OrgCtx> {
     let org_id = OrgId::parse(input.path_param("orgId")).ok_or_else(ApiError::org_not_found)?;
     let target_raw = input.path.get("userId").map(String::as_str);
+    let invitation = match target {
+        Target::PathInvitation => Some(InvitationId::parse(input.path_param("invitationId")).ok_or_else(invitation_not_found)?),
+        _ => None,
+    };
     let target = match target {
-        Target::None => None,
+        Target::None | Target::PathInvitation => None,
         Target::PathUser => Some(UserId::parse("userId", target_raw.unwrap_or("")).map_err(|_| member_not_found())?),
         // A body that does not name a valid user is the operation's to refuse, with its own message.
         Target::BodyUser => serde_json::from_slice::<Value>(&input.body)
             .ok()
             .and_then(|b| b.get("userId").and_then(Value::as_str).and_then(|u| UserId::parse("userId", u).ok())),
     };
-    let access = app.store.load_access(&org_id, &caller.user_id, target.as_ref()).await?;
+    let access = app.store.load_access(&org_id, &caller.user_id, target.as_ref(), invitation.as_ref()).await?;
     let (Some(org), Some(member)) = (access.org, access.caller) else {
         return Err(ApiError::org_not_found());
     };
@@ -255,11 +261,18 @@ async fn org_access(app: &App, caller: &Caller, input: &Input, need: Need, effec
         }
         _ => {}
     }
-    Ok(OrgCtx { caller: caller.clone(), org, member, target: access.target })
+    if invitation.is_some() && access.invitation.is_none() {
+        return Err(invitation_not_found());
+    }
+    Ok(OrgCtx { caller: caller.clone(), org, member, target: access.target, invitation: access.invitation })
 }
 
 pub fn member_not_found() -> ApiError {
     ApiError::not_found("member_not_found", "No member with this user id in this organization.")
+}
+
+pub fn invitation_not_found() -> ApiError {
+    ApiError::not_found("invitation_not_found", "No invitation with this id in this organization.")
 }
 
 pub fn respond(reply: Reply) -> Response<Body> {

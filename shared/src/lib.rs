@@ -6,6 +6,8 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod domain;
+pub mod email;
+pub mod invitations;
 pub mod error;
 pub mod http;
 pub mod members;
@@ -15,6 +17,7 @@ pub mod personal;
 pub mod routes;
 pub mod runtime;
 pub mod store;
+pub mod subscription;
 
 use config::Config;
 use std::sync::Arc;
@@ -25,11 +28,12 @@ use store::Store;
 pub struct App {
     pub config: Arc<Config>,
     pub store: Store,
+    pub ses: aws_sdk_ses::Client,
 }
 
 impl App {
-    pub fn new(config: Config, dynamodb: aws_sdk_dynamodb::Client) -> Self {
+    pub fn new(config: Config, dynamodb: aws_sdk_dynamodb::Client, ses: aws_sdk_ses::Client) -> Self {
         let store = Store::new(dynamodb, config.table_name.clone());
-        Self { config: Arc::new(config), store }
+        Self { config: Arc::new(config), store, ses }
     }
 }

@@ -148,7 +148,16 @@ pub async fn remove_member(app: App, ctx: OrgCtx, _input: Input) -> ApiResult<Re
             Expr::new().s(":role", target.role.as_str()).name("#role", "role"),
             member_not_found(),
         )?
-        .update(ctx.org.key(), "SET memberCount = memberCount - :one", Some(org_cond), org_expr.n(":one", 1), ApiError::org_read_only())?;
+        .update(
+            ctx.org.key(),
+            "SET memberCount = memberCount - :one, seatsUsed = seatsUsed - :one",
+            Some(org_cond),
+            org_expr.n(":one", 1),
+            ApiError::org_read_only(),
+        )?;
+    if let Some(email) = target.email_item() {
+        tx = tx.delete(email.key(), None, Expr::new(), ApiError::internal("deleting a member's email item failed"))?;
+    }
     if !leaving {
         tx = tx.check(
             ctx.member.key(),

@@ -59,9 +59,11 @@ struct CreateOrgBody {
 /// The writes that create an organization with its owner, in one transaction.
 fn creation_tx(app: &App, org: &OrgItem, owner: &MemberItem, user_update: (&str, &str, Expr, ApiError)) -> ApiResult<store::Tx> {
     let (update, condition, expr, on_fail) = user_update;
-    app.store
-        .tx()
-        .put_new(org, ApiError::internal("organization id collision"))?
+    let mut tx = app.store.tx();
+    if let Some(email) = owner.email_item() {
+        tx = tx.put_new(&email, ApiError::internal("member email item exists for a new organization"))?;
+    }
+    tx.put_new(org, ApiError::internal("organization id collision"))?
         .put_new(&SlugItem::new(&org.slug, &org.org_id), slug_taken(&org.slug))?
         .put_new(owner, ApiError::internal("membership already exists for a new organization"))?
         .update(store::user_key(&owner.user_id), update, Some(condition), expr, on_fail)?
@@ -88,7 +90,7 @@ pub async fn create_org(app: App, caller: Caller, input: Input) -> ApiResult<Rep
     let attempt = |slug: Slug| {
         let now = Utc::now();
         let org = OrgItem::new(OrgId::new(), name.clone(), slug, &caller.user_id, false, now);
-        let owner = MemberItem::new(&org.org_id, &caller.user_id, caller.email.clone(), caller.name.clone(), Role::Owner, now);
+        let owner = MemberItem::new(&org.org_id, &caller.user_id, caller.verified_email().cloned(), caller.name.clone(), Role::Owner, now);
         let limit_err = ApiError::new(
             403,
             "org_limit_reached",
@@ -151,7 +153,7 @@ pub async fn ensure_personal_org(app: &App, caller: &Caller) -> ApiResult<Option
     let slug = Slug::parse(&format!("personal-{}", random_hex(12))).expect("valid slug");
     let now = Utc::now();
     let org = OrgItem::new(OrgId::new(), name, slug, &caller.user_id, true, now);
-    let owner = MemberItem::new(&org.org_id, &caller.user_id, caller.email.clone(), caller.name.clone(), Role::Owner, now);
+    let owner = MemberItem::new(&org.org_id, &caller.user_id, caller.verified_email().cloned(), caller.name.clone(), Role::Owner, now);
     let exists = ApiError::conflict("personal_org_exists", "The personal organization exists already.");
     let tx = creation_tx(
         app,

@@ -9,7 +9,7 @@ use lambda_http::{service_fn, Request};
 pub async fn app_from_env() -> Result<App, Error> {
     let config = Config::from_env().map_err(Error::from)?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    Ok(App::new(config, aws_sdk_dynamodb::Client::new(&sdk)))
+    Ok(App::new(config, aws_sdk_dynamodb::Client::new(&sdk), aws_sdk_ses::Client::new(&sdk)))
 }
 
 /// Serves one route of the route table as a Lambda function.

@@ -47,6 +47,22 @@ pub mod keys {
     pub fn month_of(at: &DateTime<Utc>) -> String {
         at.format("%Y-%m").to_string()
     }
+    pub fn invitation_sk(id: &InvitationId) -> String {
+        format!("{INVITE_PREFIX}{id}")
+    }
+    pub const INVITE_PREFIX: &str = "INVITE#";
+    /// The verified email of a member, for "already a member" checks without a read.
+    pub fn member_email_sk(email: &Email) -> String {
+        format!("EMAIL#{}", email.as_str())
+    }
+    /// GSI1 partition of the pending invitations addressed to an email.
+    pub fn invitee_pk(email: &Email) -> String {
+        format!("INVITEE#{}", email.as_str())
+    }
+    /// A user's project grant in an organization's partition.
+    pub fn user_grant_sk(project: &str, user: &UserId) -> String {
+        format!("GRANT#{project}#user:{}", user.as_str())
+    }
     pub fn key(pk: String, sk: impl Into<String>) -> super::Item {
         HashMap::from([("PK".to_string(), AttributeValue::S(pk)), ("SK".to_string(), AttributeValue::S(sk.into()))])
     }
@@ -120,6 +136,10 @@ pub struct OrgItem {
     /// Remaining uses of pending invitations (seats reserved but not yet taken).
     #[serde(default)]
     pub pending_seats: u32,
+    /// `memberCount + pendingSeats`, kept as one attribute so a condition can compare it with the
+    /// plan's limit (condition expressions cannot add).
+    #[serde(default)]
+    pub seats_used: u32,
 }
 
 impl OrgItem {
@@ -147,6 +167,7 @@ impl OrgItem {
             purge_at: None,
             member_count: 1,
             pending_seats: 0,
+            seats_used: 1,
         }
     }
     pub fn key(&self) -> Item {
@@ -206,9 +227,140 @@ impl MemberItem {
     pub fn key(&self) -> Item {
         keys::key(self.pk.clone(), self.sk.clone())
     }
+    /// The item that marks this member's verified email as taken in the organization.
+    pub fn email_item(&self) -> Option<MemberEmailItem> {
+        self.email.as_ref().map(|e| MemberEmailItem {
+            pk: self.pk.clone(),
+            sk: keys::member_email_sk(e),
+            entity_type: "member_email".into(),
+            user_id: self.user_id.clone(),
+        })
+    }
     /// Keys of the items this membership brought along (see `refs`).
     pub fn ref_keys(&self) -> Vec<Item> {
         self.refs.iter().map(|sk| keys::key(self.pk.clone(), sk.clone())).collect()
+    }
+}
+
+/// Marks a verified email as belonging to a member of the organization.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberEmailItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    #[serde(rename = "entity_type")]
+    pub entity_type: String,
+    pub user_id: UserId,
+}
+
+impl MemberEmailItem {
+    pub fn key_of(org: &OrgId, email: &Email) -> Item {
+        keys::key(keys::org_pk(org), keys::member_email_sk(email))
+    }
+    pub fn key(&self) -> Item {
+        keys::key(self.pk.clone(), self.sk.clone())
+    }
+}
+
+/// Whether the invitation email went out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailStatus {
+    Sending,
+    Sent,
+    Failed,
+}
+
+/// An invitation. Its code is never stored: the code is derived from `codeNonce` with the
+/// server's `INVITATION_CODE_KEY`, so a copy of the table alone cannot produce it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    #[serde(rename = "entity_type")]
+    pub entity_type: String,
+    /// `INVITEE#<email>` while the invitation can still be accepted (sparse).
+    #[serde(rename = "GSI1PK", default, skip_serializing_if = "Option::is_none")]
+    pub gsi1pk: Option<String>,
+    #[serde(rename = "GSI1SK", default, skip_serializing_if = "Option::is_none")]
+    pub gsi1sk: Option<String>,
+    pub invitation_id: InvitationId,
+    pub org_id: OrgId,
+    pub email: Email,
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub project_ids: Vec<String>,
+    pub max_uses: u32,
+    pub uses: u32,
+    pub revoked: bool,
+    pub expires_in_days: u32,
+    pub expires_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub invited_by: UserId,
+    pub inviter_name: String,
+    pub created_at: DateTime<Utc>,
+    /// Random 256-bit nonce; the code is HMAC(INVITATION_CODE_KEY, nonce).
+    pub code_nonce: String,
+    pub email_status: EmailStatus,
+    pub send_count: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sent_at: Option<DateTime<Utc>>,
+    /// Epoch seconds: DynamoDB removes the item 30 days after it expired.
+    pub ttl: i64,
+}
+
+impl InvitationItem {
+    pub fn key(&self) -> Item {
+        keys::key(self.pk.clone(), self.sk.clone())
+    }
+    pub fn key_of(org: &OrgId, id: &InvitationId) -> Item {
+        keys::key(keys::org_pk(org), keys::invitation_sk(id))
+    }
+    pub fn invitee_index(email: &Email, created_at: &DateTime<Utc>, org: &OrgId, id: &InvitationId) -> (String, String) {
+        (keys::invitee_pk(email), format!("{}#{org}#{id}", created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)))
+    }
+    pub fn ttl_for(expires_at: &DateTime<Utc>) -> i64 {
+        (*expires_at + chrono::Duration::days(30)).timestamp()
+    }
+}
+
+/// A project-scoped role of one user (teams come later).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GrantItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    #[serde(rename = "entity_type")]
+    pub entity_type: String,
+    pub org_id: OrgId,
+    pub project_id: String,
+    pub principal: String,
+    pub role: Role,
+    pub granted_by: UserId,
+    pub granted_at: DateTime<Utc>,
+}
+
+impl GrantItem {
+    pub fn for_user(org: &OrgId, project: &str, user: &UserId, role: Role, by: &UserId, at: DateTime<Utc>) -> Self {
+        Self {
+            pk: keys::org_pk(org),
+            sk: keys::user_grant_sk(project, user),
+            entity_type: "grant".into(),
+            org_id: org.clone(),
+            project_id: project.to_string(),
+            principal: format!("user:{}", user.as_str()),
+            role,
+            granted_by: by.clone(),
+            granted_at: at,
+        }
     }
 }
 
@@ -480,6 +632,7 @@ pub struct AccessItems {
     pub org: Option<OrgItem>,
     pub caller: Option<MemberItem>,
     pub target: Option<MemberItem>,
+    pub invitation: Option<InvitationItem>,
 }
 
 impl Store {
@@ -530,11 +683,14 @@ impl Store {
 
     /// One BatchGetItem (strongly consistent) for the organization, the caller's membership and
     /// optionally a target membership. Unprocessed keys (only under throttling) are retried.
-    pub async fn load_access(&self, org: &OrgId, caller: &UserId, target: Option<&UserId>) -> Result<AccessItems, ApiError> {
+    pub async fn load_access(&self, org: &OrgId, caller: &UserId, target: Option<&UserId>, invitation: Option<&InvitationId>) -> Result<AccessItems, ApiError> {
         let org_pk = keys::org_pk(org);
         let mut wanted = vec![keys::key(org_pk.clone(), keys::ORG_SK), keys::key(org_pk.clone(), keys::member_sk(caller))];
         if let Some(t) = target.filter(|t| *t != caller) {
             wanted.push(keys::key(org_pk.clone(), keys::member_sk(t)));
+        }
+        if let Some(i) = invitation {
+            wanted.push(InvitationItem::key_of(org, i));
         }
         let items = self.batch_get(wanted).await?;
         let mut access = AccessItems::default();
@@ -542,6 +698,8 @@ impl Store {
             let sk = item.get("SK").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
             if sk == keys::ORG_SK {
                 access.org = Some(from_item(item)?);
+            } else if sk.starts_with(keys::INVITE_PREFIX) {
+                access.invitation = Some(from_item(item)?);
             } else if sk == keys::member_sk(caller) {
                 let m: MemberItem = from_item(item)?;
                 if target == Some(caller) {

@@ -31,6 +31,43 @@ pub fn dynamodb_endpoint() -> String {
     })
 }
 
+/// The SES emulator's endpoint, from `SES_ENDPOINT` (the test command starts it and sets it).
+pub fn ses_endpoint() -> String {
+    std::env::var("SES_ENDPOINT").unwrap_or_else(|_| panic!("SES_ENDPOINT is not set: run the tests with scripts/test.sh, which starts the SES emulator"))
+}
+
+/// An SES client for an endpoint (the emulator, or a closed port to make sending fail).
+pub async fn ses_client(endpoint: &str) -> aws_sdk_ses::Client {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "local"))
+        .endpoint_url(endpoint)
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+        .load()
+        .await;
+    aws_sdk_ses::Client::new(&sdk)
+}
+
+/// Emails the SES emulator captured for `to`, oldest first.
+pub fn emails_to(to: &str) -> Vec<Value> {
+    use std::io::{Read, Write};
+    let endpoint = ses_endpoint();
+    let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(host).expect("connect to the SES emulator");
+    write!(stream, "GET /store HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    let store: Value = serde_json::from_str(body).expect("emulator store is JSON");
+    store["emails"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e["destination"]["to"].as_array().is_some_and(|list| list.iter().any(|a| a == to)))
+        .collect()
+}
+
 /// Counts DynamoDB requests (executions, not retries) made through a client, by operation.
 #[derive(Debug, Default, Clone)]
 pub struct RequestCounter {
@@ -241,7 +278,7 @@ impl TestApp {
         create_table_from_template(&client, &table).await.expect("create test table");
         let mut config = Config::local(&table, JWT_SECRET);
         adjust(&mut config);
-        let app = App::new(config, client);
+        let app = App::new(config, client, ses_client(&ses_endpoint()).await);
         requests.reset();
         Self { app, table, requests }
     }
@@ -327,18 +364,91 @@ impl TestApp {
             let user_id = shared::domain::UserId::parse("userId", &user.id).unwrap();
             let email = shared::domain::Email::parse("email", &user.email).ok();
             let member = shared::store::MemberItem::new(&org_id, &user_id, email, None, *role, chrono_utc_now());
+            if let Some(email) = member.email_item() {
+                tx = tx.put_new(&email, shared::error::ApiError::conflict("exists", "member email exists")).unwrap();
+            }
             tx = tx.put_new(&member, shared::error::ApiError::conflict("exists", "member exists")).unwrap();
         }
         let tx = tx
             .update(
                 org_item,
-                "SET memberCount = memberCount + :n",
+                "SET memberCount = memberCount + :n, seatsUsed = seatsUsed + :n",
                 None,
                 shared::store::Expr::new().n(":n", members.len()),
                 shared::error::ApiError::internal("count"),
             )
             .unwrap();
         self.app.store.commit(tx).await.expect("add members");
+    }
+}
+
+impl TestApp {
+    /// Puts a pending invitation into `org` directly (sent two minutes ago, so a resend is allowed),
+    /// reserving its seats, and returns its id and code.
+    pub async fn insert_invitation(&self, org: &str, by: &User, email: &str, role: shared::permissions::Role, max_uses: u32) -> (String, String) {
+        use shared::store::{keys, EmailStatus, Expr, InvitationItem};
+        let org_id = shared::domain::OrgId::parse(org).unwrap();
+        let id = shared::domain::InvitationId::new();
+        let now = chrono_utc_now();
+        let email = shared::domain::Email::parse("email", email).unwrap();
+        let expires_at = now + chrono::Duration::days(7);
+        let (gsi1pk, gsi1sk) = InvitationItem::invitee_index(&email, &now, &org_id, &id);
+        let inv = InvitationItem {
+            pk: keys::org_pk(&org_id),
+            sk: keys::invitation_sk(&id),
+            entity_type: "invitation".into(),
+            gsi1pk: Some(gsi1pk),
+            gsi1sk: Some(gsi1sk),
+            invitation_id: id.clone(),
+            org_id: org_id.clone(),
+            email,
+            role,
+            project_ids: Vec::new(),
+            max_uses,
+            uses: 0,
+            revoked: false,
+            expires_in_days: 7,
+            expires_at,
+            message: None,
+            invited_by: shared::domain::UserId::parse("u", &by.id).unwrap(),
+            inviter_name: by.id.clone(),
+            created_at: now,
+            code_nonce: format!("nonce-{}", uuid::Uuid::new_v4()),
+            email_status: EmailStatus::Sent,
+            send_count: 1,
+            last_sent_at: Some(now - chrono::Duration::minutes(2)),
+            ttl: InvitationItem::ttl_for(&expires_at),
+        };
+        let tx = self
+            .app
+            .store
+            .tx()
+            .put_new(&inv, shared::error::ApiError::internal("x"))
+            .unwrap()
+            .update(
+                keys::key(keys::org_pk(&org_id), keys::ORG_SK),
+                "SET pendingSeats = pendingSeats + :n, seatsUsed = seatsUsed + :n",
+                None,
+                Expr::new().n(":n", max_uses),
+                shared::error::ApiError::internal("x"),
+            )
+            .unwrap();
+        self.app.store.commit(tx).await.expect("insert invitation");
+        let code = shared::invitations::code_of(&self.app, &inv).unwrap();
+        (id.to_string(), code)
+    }
+
+    /// Sets an organization's plan directly (test set-up).
+    pub async fn set_plan(&self, org: &str, plan: &str) {
+        use shared::store::{keys, Expr};
+        let org_id = shared::domain::OrgId::parse(org).unwrap();
+        let tx = self
+            .app
+            .store
+            .tx()
+            .update(keys::key(keys::org_pk(&org_id), keys::ORG_SK), "SET #p = :p", None, Expr::new().s(":p", plan).name("#p", "plan"), shared::error::ApiError::internal("x"))
+            .unwrap();
+        self.app.store.commit(tx).await.expect("set plan");
     }
 }
 

@@ -34,6 +34,8 @@ struct Fixture {
     target: User,
     outsider: User,
     other_org_owner: User,
+    invitation_id: String,
+    code: String,
 }
 
 async fn fixture(t: &TestApp) -> Fixture {
@@ -47,16 +49,18 @@ async fn fixture(t: &TestApp) -> Fixture {
     let mut added: Vec<(&User, Role)> = members[1..].iter().map(|(r, u)| (u, *r)).collect();
     added.push((&target, Role::Viewer));
     t.add_members(&org, &added).await;
+    t.set_plan(&org, "pro").await;
+    let (invitation_id, code) = t.insert_invitation(&org, &members[0].1, "walk-invitee@example.com", Role::Viewer, 5).await;
     let other_org_owner = t.user("elsewhere");
     t.create_org(&other_org_owner, "Elsewhere").await;
-    Fixture { org, members, target, outsider: t.user("outsider"), other_org_owner }
+    Fixture { org, members, target, outsider: t.user("outsider"), other_org_owner, invitation_id, code }
 }
 
 /// A valid request for the route: (path, body, status on success).
 fn sample(route: &RouteDef, f: &Fixture) -> (String, Option<Value>, u16) {
     let org = &f.org;
     let target = &f.target.id;
-    let fill = |p: &str| p.replace("{orgId}", org).replace("{userId}", target);
+    let fill = |p: &str| p.replace("{orgId}", org).replace("{userId}", target).replace("{invitationId}", &f.invitation_id).replace("{code}", &f.code);
     let (body, status) = match route.function {
         "create-org" => (Some(json!({ "name": "New Org" })), 201),
         "list-my-orgs" | "get-org" | "get-my-access" | "list-roles" => (None, 200),
@@ -66,12 +70,25 @@ fn sample(route: &RouteDef, f: &Fixture) -> (String, Option<Value>, u16) {
         "change-member-role" => (Some(json!({ "role": "developer" })), 200),
         "remove-member" => (None, 204),
         "transfer-ownership" => (Some(json!({ "userId": target })), 200),
+        "create-invitation" => (Some(json!({ "email": "invitee@example.com", "role": "guest" })), 201),
+        "list-invitations" | "get-invitation-code" | "get-subscription" | "list-my-invitations" => (None, 200),
+        "resend-invitation" => (None, 200),
+        "revoke-invitation" => (None, 204),
+        "cleanup-invitations" => (None, 200),
+        "change-plan" => (Some(json!({ "plan": "agency" })), 200),
+        "preview-invitation" => (None, 200),
+        "accept-invitation" => (None, 201),
         other => panic!("route {other} has no sample request in tests/tests/authorization.rs: add one"),
     };
     (fill(route.path), body, status)
 }
 
 fn expected(route: &RouteDef, principal: Principal, success: u16) -> u16 {
+    match (principal, route.function) {
+        // Members are told they are members already; everyone else joins.
+        (Principal::Member(_), "accept-invitation") => return 409,
+        _ => {}
+    }
     match (principal, route.access) {
         (Principal::NoToken, _) => 401,
         (_, Access::User) => success,
