@@ -193,10 +193,6 @@ async fn every_refusal_of_a_code_looks_the_same() {
     assert_eq!(t.call("GET", &format!("/invitations/{valid}"), Some(&user.token), None).await.status, 200);
 }
 
-fn uuid_hex() -> String {
-    format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos())
-}
-
 async fn expire(t: &TestApp, org: &str, invitation: &str) {
     use shared::store::{keys, Expr, InvitationItem};
     let org_id = shared::domain::OrgId::parse(org).unwrap();
