@@ -41,6 +41,13 @@ start_ses() {
   wait_port 127.0.0.1 "$1" 60 "the SES emulator"
 }
 
+# start_moto PORT: the EventBridge (and SQS) emulator
+start_moto() {
+  (exec setsid "$tools/venv/bin/moto_server" -H 127.0.0.1 -p "$1") >"${LOG_DIR:-/tmp}/moto.log" 2>&1 &
+  pids+=($!)
+  wait_port 127.0.0.1 "$1" 60 "moto"
+}
+
 # start_api PORT ENV_FILE: cargo lambda watch with the router in Cargo.toml
 start_api() {
   (cd "$root" && exec setsid "$tools/venv/bin/cargo-lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$1" \
@@ -61,7 +68,7 @@ AWS_ACCESS_KEY_ID=local
 AWS_SECRET_ACCESS_KEY=local
 AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$3
 AWS_ENDPOINT_URL_SES=http://127.0.0.1:$4
-AWS_ENDPOINT_URL_EVENTBRIDGE=${AWS_ENDPOINT_URL_EVENTBRIDGE:-http://127.0.0.1:1}
+AWS_ENDPOINT_URL_EVENTBRIDGE=${AWS_ENDPOINT_URL_EVENTBRIDGE:-http://127.0.0.1:${MOTO_PORT:-1}}
 APP_BASE_URL=${APP_BASE_URL:-http://localhost:3000}
 SES_FROM_ADDRESS=${SES_FROM_ADDRESS:-no-reply@orgs.local}
 INVITATION_CODE_KEY=${INVITATION_CODE_KEY:-local-invitation-code-key-change-me}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test on a fresh machine: installs the tools, starts DynamoDB Local (in memory) and the SES
-# emulator on free ports, runs the unit and in-process integration tests, lints the template, then
+# emulator and moto (EventBridge) on free ports, runs the unit and in-process integration tests, lints the template, then
 # serves the API through `cargo lambda watch` for an end-to-end smoke test and schemathesis.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -10,9 +10,11 @@ trap stop_all EXIT
 
 ddb_port=$(free_port)
 ses_port=$(free_port)
+moto_port=$(free_port)
 start_dynamodb "$ddb_port" -inMemory
 start_ses "$ses_port"
-export DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port" SES_ENDPOINT="http://127.0.0.1:$ses_port"
+start_moto "$moto_port"
+export DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port" SES_ENDPOINT="http://127.0.0.1:$ses_port" EVENTS_ENDPOINT="http://127.0.0.1:$moto_port"
 export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 
 echo "== unit and integration tests (DynamoDB Local on :$ddb_port)"

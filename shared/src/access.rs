@@ -36,6 +36,11 @@ pub async fn get_my_access(_app: App, ctx: OrgCtx, _input: Input) -> ApiResult<R
         "role": ctx.role(),
         "orgStatus": ctx.org.status,
         "permissions": ctx.role().permissions().map(Permission::as_str).collect::<Vec<_>>(),
+        "projectGrants": ctx.member.project_roles.iter().map(|(project, role)| json!({
+            "projectId": project,
+            "role": role,
+            "permissions": role.permissions().filter(|p| p.project_scoped()).map(Permission::as_str).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
         "joinedAt": ctx.member.joined_at,
     })))
 }
@@ -49,7 +54,8 @@ struct AuthorizeBody {
 }
 
 /// `POST /orgs/{orgId}/authorize`: `{permissions, projectId?}` -> per-permission answers and `allowed`
-/// (all granted). Organization roles apply org-wide, so they hold for every project as well.
+/// (all granted). Organization roles apply org-wide; with `projectId`, the member's project-scoped
+/// role on that project adds its project permissions (the union).
 pub async fn authorize(_app: App, ctx: OrgCtx, input: Input) -> ApiResult<Reply> {
     let body: AuthorizeBody = input.json()?;
     if body.permissions.is_empty() || body.permissions.len() > 100 {
@@ -68,11 +74,12 @@ pub async fn authorize(_app: App, ctx: OrgCtx, input: Input) -> ApiResult<Reply>
             return Err(ApiError::validation("projectId", "`projectId` must be 1 to 128 characters."));
         }
     }
+    let project_role = body.project_id.as_ref().and_then(|p| ctx.member.project_roles.get(p).copied());
     let results: Vec<_> = body
         .permissions
         .iter()
         .map(|name| {
-            let allowed = Permission::parse(name).is_some_and(|p| ctx.role().has(p));
+            let allowed = Permission::parse(name).is_some_and(|p| crate::permissions::effective_in_project(ctx.role(), project_role, p));
             json!({ "permission": name, "allowed": allowed })
         })
         .collect();
@@ -81,6 +88,7 @@ pub async fn authorize(_app: App, ctx: OrgCtx, input: Input) -> ApiResult<Reply>
         "allowed": allowed,
         "role": ctx.role(),
         "projectId": body.project_id,
+        "projectRole": project_role,
         "results": results,
     })))
 }

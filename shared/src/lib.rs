@@ -9,6 +9,7 @@ pub mod domain;
 pub mod email;
 pub mod invitations;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod members;
 pub mod orgs;

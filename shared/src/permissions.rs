@@ -173,6 +173,18 @@ impl Permission {
     pub fn area(self) -> &'static str {
         self.as_str().split('.').next().unwrap_or("")
     }
+    /// Whether a project-scoped role grants this permission inside its project. Creating projects
+    /// is an organization-wide act, so it is not.
+    pub fn project_scoped(self) -> bool {
+        matches!(self.area(), "projects" | "environments" | "deployments" | "servers" | "storage" | "dns" | "domains" | "backups" | "logs")
+            && self != Permission::ProjectsCreate
+    }
+}
+
+/// Effective permissions in one project: the organization role's, plus what a project-scoped
+/// role grants inside that project.
+pub fn effective_in_project(org_role: Role, project_role: Option<Role>, permission: Permission) -> bool {
+    org_role.has(permission) || project_role.is_some_and(|r| r.has(permission) && permission.project_scoped())
 }
 
 impl std::fmt::Display for Permission {
@@ -219,6 +231,16 @@ mod tests {
         assert!(Role::Owner.has(Permission::OrgTransfer));
         assert!(!Role::Editor.has(Permission::MembersUpdate));
         assert!(!Role::Developer.has(Permission::InvitationsCreate));
+    }
+
+    #[test]
+    fn project_roles_add_only_project_scoped_permissions() {
+        assert!(effective_in_project(Role::Guest, Some(Role::Admin), Permission::ProjectsUpdate));
+        assert!(effective_in_project(Role::Guest, Some(Role::Developer), Permission::LogsRead));
+        assert!(!effective_in_project(Role::Guest, Some(Role::Admin), Permission::MembersRead), "no org-wide reach");
+        assert!(!effective_in_project(Role::Guest, Some(Role::Admin), Permission::ProjectsCreate));
+        assert!(!effective_in_project(Role::Guest, None, Permission::ProjectsRead));
+        assert!(effective_in_project(Role::Viewer, None, Permission::ProjectsRead));
     }
 
     #[test]

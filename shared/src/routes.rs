@@ -404,6 +404,8 @@ pub fn match_route(method: &str, path: &str) -> Option<(&'static RouteDef, Vec<(
 pub enum Trigger {
     /// Cognito's post-confirmation trigger (attached to the platform's user pool).
     CognitoPostConfirmation,
+    /// The table's stream, filtered to new audit entries; publishes them to EventBridge.
+    AuditStream,
 }
 
 /// A function that is not an HTTP route.
@@ -414,9 +416,17 @@ pub struct WorkerDef {
     pub dynamo: &'static [Dynamo],
 }
 
-pub static WORKERS: &[WorkerDef] = &[WorkerDef {
-    function: "create-personal-org",
-    summary: "Cognito post-confirmation trigger: creates the new user's personal organization (idempotent).",
-    trigger: Trigger::CognitoPostConfirmation,
-    dynamo: &[PutItem, UpdateItem],
-}];
+pub static WORKERS: &[WorkerDef] = &[
+    WorkerDef {
+        function: "create-personal-org",
+        summary: "Cognito post-confirmation trigger: creates the new user's personal organization (idempotent).",
+        trigger: Trigger::CognitoPostConfirmation,
+        dynamo: &[PutItem, UpdateItem],
+    },
+    WorkerDef {
+        function: "publish-events",
+        summary: "Forwards committed audit entries (the outbox) from the table's stream to EventBridge.",
+        trigger: Trigger::AuditStream,
+        dynamo: &[],
+    },
+];

@@ -36,3 +36,19 @@ pub async fn serve_post_confirmation() -> Result<(), Error> {
     }))
     .await
 }
+
+/// Serves the event publisher on the table's stream.
+pub async fn serve_event_publisher() -> Result<(), Error> {
+    use aws_lambda_events::event::dynamodb::Event;
+    use lambda_runtime::LambdaEvent;
+    lambda_http::tracing::init_default_subscriber();
+    let config = Config::from_env().map_err(Error::from)?;
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let events = aws_sdk_eventbridge::Client::new(&sdk);
+    let bus = config.event_bus_name.clone();
+    lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<Event>| {
+        let (events, bus) = (events.clone(), bus.clone());
+        async move { Ok::<_, Error>(crate::events::publish(&events, &bus, event.payload).await) }
+    }))
+    .await
+}

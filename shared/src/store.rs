@@ -204,6 +204,10 @@ pub struct MemberItem {
     /// create those items, so removing the member deletes them all without a read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refs: Vec<String>,
+    /// Project-scoped roles granted to this member directly (project id -> role), written in the
+    /// same transactions as the grant items, so the access read sees them without another request.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub project_roles: std::collections::BTreeMap<String, Role>,
 }
 
 impl MemberItem {
@@ -222,6 +226,7 @@ impl MemberItem {
             joined_at: now,
             updated_at: now,
             refs: Vec::new(),
+            project_roles: Default::default(),
         }
     }
     pub fn key(&self) -> Item {

@@ -54,6 +54,7 @@ pub fn bin_source(function: &str) -> String {
     let call = match WORKERS.iter().find(|w| w.function == function) {
         Some(w) => match w.trigger {
             Trigger::CognitoPostConfirmation => "shared::runtime::serve_post_confirmation()".to_string(),
+            Trigger::AuditStream => "shared::runtime::serve_event_publisher()".to_string(),
         },
         None => format!("shared::runtime::serve_route(\"{function}\")"),
     };
@@ -121,6 +122,23 @@ pub fn template_functions() -> String {
                     pascal(w.function)
                 )
                 .unwrap();
+            }
+            Trigger::AuditStream => {
+                out.push_str(concat!(
+                    "      Environment:\n        Variables:\n          EVENT_BUS_NAME: !Ref EventBusName\n",
+                    "      Events:\n        AuditStream:\n          Type: DynamoDB\n          Properties:\n",
+                    "            Stream: !GetAtt Table.StreamArn\n            StartingPosition: TRIM_HORIZON\n",
+                    "            BatchSize: 100\n            MaximumBatchingWindowInSeconds: 1\n",
+                    "            MaximumRetryAttempts: 1000\n            BisectBatchOnFunctionError: true\n",
+                    "            FunctionResponseTypes: [ReportBatchItemFailures]\n",
+                    "            DestinationConfig:\n              OnFailure:\n                Destination: !GetAtt EventsDeadLetterQueue.Arn\n",
+                    "            FilterCriteria:\n              Filters:\n",
+                    "                - Pattern: '{\"eventName\": [\"INSERT\"], \"dynamodb\": {\"NewImage\": {\"entity_type\": {\"S\": [\"audit\"]}}}}'\n",
+                    "      Policies:\n        - Version: \"2012-10-17\"\n          Statement:\n",
+                    "            - Effect: Allow\n              Action: [events:PutEvents]\n",
+                    "              Resource: !Sub \"arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}\"\n",
+                    "            - Effect: Allow\n              Action: [sqs:SendMessage]\n              Resource: !GetAtt EventsDeadLetterQueue.Arn\n",
+                ));
             }
         }
         out.push('\n');

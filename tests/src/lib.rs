@@ -48,6 +48,33 @@ pub async fn ses_client(endpoint: &str) -> aws_sdk_ses::Client {
     aws_sdk_ses::Client::new(&sdk)
 }
 
+/// The EventBridge emulator's endpoint (moto), from `EVENTS_ENDPOINT` (the test command starts it).
+pub fn events_endpoint() -> String {
+    std::env::var("EVENTS_ENDPOINT").unwrap_or_else(|_| panic!("EVENTS_ENDPOINT is not set: run the tests with scripts/test.sh, which starts moto"))
+}
+
+/// One AWS JSON-protocol call to moto (`target` like `AmazonSQS.CreateQueue`), for test set-up
+/// of services the project itself does not use.
+pub fn moto_json(endpoint: &str, target: &str, body: Value) -> Value {
+    use std::io::{Read, Write};
+    let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let service = if target.starts_with("AmazonSQS") { "sqs" } else { "events" };
+    let body = body.to_string();
+    let mut stream = std::net::TcpStream::connect(host).expect("connect to moto");
+    write!(
+        stream,
+        "POST / HTTP/1.0\r\nHost: {host}\r\nX-Amz-Target: {target}\r\nContent-Type: application/x-amz-json-1.0\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let text = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    serde_json::from_str(text).unwrap_or_else(|_| panic!("{target}: {response}"))
+}
+
 /// Emails the SES emulator captured for `to`, oldest first.
 pub fn emails_to(to: &str) -> Vec<Value> {
     use std::io::{Read, Write};

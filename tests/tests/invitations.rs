@@ -340,6 +340,18 @@ async fn my_invitations_and_project_limited_invitations() {
     assert_eq!(j.body["projectGrants"].as_array().unwrap().len(), 2);
     let mine = t.call("GET", "/me/invitations", Some(&guest.token), None).await;
     assert!(mine.body["items"].as_array().unwrap().is_empty(), "used invitations leave the list");
+    // The grants show in /me and count in /authorize for their project only.
+    let me = t.call("GET", &format!("/orgs/{}/me", o.id), Some(&guest.token), None).await;
+    assert_eq!(me.body["projectGrants"][0]["projectId"], "prj_api");
+    assert_eq!(me.body["projectGrants"][0]["role"], "developer");
+    let check = |project: &'static str| {
+        let (t, o, token) = (&t, &o, guest.token.clone());
+        async move {
+            t.call("POST", &format!("/orgs/{}/authorize", o.id), Some(&token), Some(json!({ "permissions": ["projects.read", "logs.read"], "projectId": project }))).await
+        }
+    };
+    assert_eq!(check("prj_web").await.body["allowed"], true);
+    assert_eq!(check("prj_other").await.body["allowed"], false);
     let unverified = token_for(JWT_SECRET, "someone", Some(&guest.email), false);
     let a = t.call("GET", "/me/invitations", Some(&unverified), None).await;
     assert_eq!((a.status, a.body["code"].as_str()), (403, Some("email_not_verified")));
