@@ -84,10 +84,9 @@ fn sample(route: &RouteDef, f: &Fixture) -> (String, Option<Value>, u16) {
 }
 
 fn expected(route: &RouteDef, principal: Principal, success: u16) -> u16 {
-    match (principal, route.function) {
-        // Members are told they are members already; everyone else joins.
-        (Principal::Member(_), "accept-invitation") => return 409,
-        _ => {}
+    // Members are told they are members already; everyone else joins.
+    if let (Principal::Member(_), "accept-invitation") = (principal, route.function) {
+        return 409;
     }
     match (principal, route.access) {
         (Principal::NoToken, _) => 401,

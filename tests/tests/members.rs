@@ -265,7 +265,7 @@ async fn concurrent_transfers_and_role_changes_leave_exactly_one_owner() {
             tasks.spawn(async move {
                 match i % 5 {
                     // The owner transfers to one of three members.
-                    0 | 1 | 2 => t.call("POST", &format!("/orgs/{id}/ownership-transfer"), Some(&owner), Some(json!({ "userId": candidate }))).await,
+                    0..=2 => t.call("POST", &format!("/orgs/{id}/ownership-transfer"), Some(&owner), Some(json!({ "userId": candidate }))).await,
                     // The admin changes the role of a transfer candidate at the same time.
                     3 => t.call("PATCH", &format!("/orgs/{id}/members/{candidate}"), Some(&admin), Some(json!({ "role": "viewer" }))).await,
                     // The owner demotes a candidate at the same time.
