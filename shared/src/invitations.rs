@@ -168,10 +168,17 @@ fn seat_limit_error(org: &OrgItem, limit: u32, requested: u32) -> ApiError {
     .with("requested", requested)
 }
 
+/// Releases `n` reserved seats on the organization in a transaction.
+fn release_seats(tx: store::Tx, org: &OrgItem, n: u32) -> ApiResult<store::Tx> {
+    let (cond, expr) = store::org_active();
+    tx.update(org.key(), "SET pendingSeats = pendingSeats - :n, seatsUsed = seatsUsed - :n", Some(cond), expr.n(":n", n), ApiError::org_read_only())
+}
+
 /// Condition and values that reserve `n` seats on the organization, under the plan read.
 fn seat_reservation(org: &OrgItem, n: u32) -> ApiResult<(String, Expr)> {
-    let mut cond = "#status = :active AND #plan = :plan".to_string();
-    let mut expr = Expr::new().s(":active", "active").name("#status", "status").s(":plan", org.plan.as_str()).name("#plan", "plan").n(":n", n);
+    let (active, expr) = store::org_active();
+    let mut cond = format!("{active} AND #plan = :plan");
+    let mut expr = expr.s(":plan", org.plan.as_str()).name("#plan", "plan").n(":n", n);
     if let Some(limit) = org.plan.seat_limit() {
         if n > limit || org.seats_used + n > limit {
             return Err(seat_limit_error(org, limit, n));
@@ -463,24 +470,14 @@ pub async fn revoke(app: App, ctx: OrgCtx, _input: Input) -> ApiResult<Reply> {
         return Err(not_pending(inv));
     }
     let remaining = remaining_uses(inv);
-    let tx = app
-        .store
-        .tx()
-        .update(
-            inv.key(),
-            "SET revoked = :true REMOVE GSI1PK, GSI1SK",
-            Some("revoked = :false AND uses = :uses"),
-            Expr::new().v(":true", &true)?.v(":false", &false)?.n(":uses", inv.uses),
-            ApiError::conflict("concurrent_update", "The invitation was used or revoked meanwhile; reload it."),
-        )?
-        .update(
-            ctx.org.key(),
-            "SET pendingSeats = pendingSeats - :n, seatsUsed = seatsUsed - :n",
-            Some("#status = :active"),
-            Expr::new().n(":n", remaining).s(":active", "active").name("#status", "status"),
-            ApiError::org_read_only(),
-        )?
-        .audit(ctx.audit(
+    let tx = app.store.tx().update(
+        inv.key(),
+        "SET revoked = :true REMOVE GSI1PK, GSI1SK",
+        Some("revoked = :false AND uses = :uses"),
+        Expr::new().v(":true", &true)?.v(":false", &false)?.n(":uses", inv.uses),
+        ApiError::conflict("concurrent_update", "The invitation was used or revoked meanwhile; reload it."),
+    )?;
+    let tx = release_seats(tx, &ctx.org, remaining)?.audit(ctx.audit(
             "invitation.revoked",
             "InvitationRevoked",
             format!("revoked the invitation of {}", inv.email.as_str()),
@@ -520,15 +517,7 @@ pub async fn cleanup(app: App, ctx: OrgCtx, input: Input) -> ApiResult<Reply> {
         }
     }
     if removed > 0 {
-        tx = tx
-            .update(
-                ctx.org.key(),
-                "SET pendingSeats = pendingSeats - :n, seatsUsed = seatsUsed - :n",
-                Some("#status = :active"),
-                Expr::new().n(":n", released).s(":active", "active").name("#status", "status"),
-                ApiError::org_read_only(),
-            )?
-            .audit(ctx.audit(
+        tx = release_seats(tx, &ctx.org, released)?.audit(ctx.audit(
                 "invitations.cleaned_up",
                 "InvitationsCleanedUp",
                 format!("removed {removed} expired, revoked or used-up invitation(s); released {released} seat(s)"),
@@ -627,11 +616,12 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
     if let Some(email) = member.email_item() {
         tx = tx.put_new(&email, ApiError::conflict("already_member", "A member of this organization already has your email address; nothing changed."))?;
     }
+    let (active, expr) = store::org_active();
     tx = tx.update(
         org.key(),
         "SET memberCount = memberCount + :one, pendingSeats = pendingSeats - :one",
-        Some("#status = :active AND pendingSeats >= :one"),
-        Expr::new().n(":one", 1).s(":active", "active").name("#status", "status"),
+        Some(&format!("{active} AND pendingSeats >= :one")),
+        expr.n(":one", 1),
         invalid_invitation(),
     )?;
     for g in &grants {

@@ -6,7 +6,7 @@ use crate::domain::UserId;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{member_not_found, Input, OrgCtx, Reply};
 use crate::permissions::Role;
-use crate::store::{keys, Expr, MemberItem, QuerySpec, SortCond};
+use crate::store::{keys, org_active, Expr, MemberItem, QuerySpec, SortCond, Tx};
 use crate::App;
 use chrono::Utc;
 use serde::Deserialize;
@@ -63,8 +63,14 @@ fn concurrent() -> ApiError {
     ApiError::conflict("concurrent_update", "The membership changed while you were changing it; reload and retry.")
 }
 
-fn active_org_check() -> (&'static str, Expr) {
-    ("#status = :active", Expr::new().s(":active", "active").name("#status", "status"))
+/// The caller's own role is what allowed acting on another member; the transaction re-checks it.
+fn caller_role_holds(tx: Tx, ctx: &OrgCtx) -> ApiResult<Tx> {
+    tx.check(
+        ctx.member.key(),
+        "#role = :mine",
+        Expr::new().s(":mine", ctx.role().as_str()).name("#role", "role"),
+        ApiError::conflict("your_role_changed", "Your own role changed meanwhile; reload and retry."),
+    )
 }
 
 #[derive(Deserialize)]
@@ -91,7 +97,7 @@ pub async fn change_role(app: App, ctx: OrgCtx, input: Input) -> ApiResult<Reply
         return Ok(Reply::ok(member_view(target)));
     }
     let now = Utc::now();
-    let (org_cond, org_expr) = active_org_check();
+    let (org_cond, org_expr) = org_active();
     let mut tx = app
         .store
         .tx()
@@ -104,13 +110,7 @@ pub async fn change_role(app: App, ctx: OrgCtx, input: Input) -> ApiResult<Reply
         )?
         .check(ctx.org.key(), org_cond, org_expr, ApiError::org_read_only())?;
     if ctx.member.user_id != target.user_id {
-        // The caller's own role is what allowed this; it must still hold.
-        tx = tx.check(
-            ctx.member.key(),
-            "#role = :mine",
-            Expr::new().s(":mine", ctx.role().as_str()).name("#role", "role"),
-            ApiError::conflict("your_role_changed", "Your own role changed meanwhile; reload and retry."),
-        )?;
+        tx = caller_role_holds(tx, &ctx)?;
     }
     let tx = tx.audit(ctx.audit(
         "member.role_changed",
@@ -138,7 +138,7 @@ pub async fn remove_member(app: App, ctx: OrgCtx, _input: Input) -> ApiResult<Re
     if !leaving {
         require_not_above(&ctx, target)?;
     }
-    let (org_cond, org_expr) = active_org_check();
+    let (org_cond, org_expr) = org_active();
     let mut tx = app
         .store
         .tx()
@@ -159,12 +159,7 @@ pub async fn remove_member(app: App, ctx: OrgCtx, _input: Input) -> ApiResult<Re
         tx = tx.delete(email.key(), None, Expr::new(), ApiError::internal("deleting a member's email item failed"))?;
     }
     if !leaving {
-        tx = tx.check(
-            ctx.member.key(),
-            "#role = :mine",
-            Expr::new().s(":mine", ctx.role().as_str()).name("#role", "role"),
-            ApiError::conflict("your_role_changed", "Your own role changed meanwhile; reload and retry."),
-        )?;
+        tx = caller_role_holds(tx, &ctx)?;
     }
     for key in target.ref_keys() {
         tx = tx.delete(key, None, Expr::new(), ApiError::internal("deleting a member's reference failed"))?;

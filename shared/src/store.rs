@@ -450,6 +450,12 @@ impl AuditEntry {
     }
 }
 
+/// The condition that the organization is active, for the organization item in a transaction
+/// (the pipeline checked the state it read; this keeps a concurrent closure from slipping in).
+pub fn org_active() -> (&'static str, Expr) {
+    ("#status = :active", Expr::new().s(":active", "active").name("#status", "status"))
+}
+
 pub fn to_item<T: Serialize>(value: &T) -> Result<Item, ApiError> {
     serde_dynamo::to_item(value).map_err(ApiError::internal)
 }

@@ -36,16 +36,21 @@ pub fn ses_endpoint() -> String {
     std::env::var("SES_ENDPOINT").unwrap_or_else(|_| panic!("SES_ENDPOINT is not set: run the tests with scripts/test.sh, which starts the SES emulator"))
 }
 
-/// An SES client for an endpoint (the emulator, or a closed port to make sending fail).
-pub async fn ses_client(endpoint: &str) -> aws_sdk_ses::Client {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+/// SDK configuration for a local emulator: fixed credentials, us-east-1, one attempt per call
+/// (so a stopped emulator fails at once).
+pub async fn emulator_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "local"))
         .endpoint_url(endpoint)
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
         .load()
-        .await;
-    aws_sdk_ses::Client::new(&sdk)
+        .await
+}
+
+/// An SES client for an endpoint (the emulator, or a closed port to make sending fail).
+pub async fn ses_client(endpoint: &str) -> aws_sdk_ses::Client {
+    aws_sdk_ses::Client::new(&emulator_config(endpoint).await)
 }
 
 /// The EventBridge emulator's endpoint (moto), from `EVENTS_ENDPOINT` (the test command starts it).

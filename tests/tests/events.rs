@@ -40,14 +40,7 @@ async fn stream_batch_of(t: &TestApp, org: &str) -> (Value, Vec<String>) {
 }
 
 async fn eventbridge(endpoint: &str) -> aws_sdk_eventbridge::Client {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "local"))
-        .endpoint_url(endpoint)
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
-        .load()
-        .await;
-    aws_sdk_eventbridge::Client::new(&sdk)
+    aws_sdk_eventbridge::Client::new(&integration_tests::emulator_config(endpoint).await)
 }
 
 #[tokio::test]
