@@ -95,7 +95,7 @@ impl ApiError {
     /// The problem+json body.
     pub fn body(&self) -> Value {
         let mut body = json!({
-            "type": format!("https://docs.orgs.dev/problems/{}", self.code.replace('_', "-")),
+            "type": format!("urn:orgs:problem:{}", self.code),
             "title": self.title(),
             "status": self.status,
             "code": self.code,

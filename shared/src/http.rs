@@ -237,23 +237,34 @@ async fn run_route(app: &App, route: &RouteDef, req: Request) -> ApiResult<Reply
 async fn org_access(app: &App, caller: &Caller, input: &Input, need: Need, effect: Effect, target: Target) -> ApiResult<OrgCtx> {
     let org_id = OrgId::parse(input.path_param("orgId")).ok_or_else(ApiError::org_not_found)?;
     let target_raw = input.path.get("userId").map(String::as_str);
-    let invitation = match target {
-        Target::PathInvitation => Some(InvitationId::parse(input.path_param("invitationId")).ok_or_else(invitation_not_found)?),
-        _ => None,
-    };
-    let target = match target {
-        Target::None | Target::PathInvitation => None,
-        Target::PathUser => Some(UserId::parse("userId", target_raw.unwrap_or("")).map_err(|_| member_not_found())?),
+    // Ids in the path that cannot exist are refused after the membership check, so a non-member
+    // learns nothing beyond "not found" about the organization.
+    let (target, invitation, unusable_id) = match target {
+        Target::None => (None, None, None),
+        Target::PathUser => match UserId::parse("userId", target_raw.unwrap_or("")) {
+            Ok(u) => (Some(u), None, None),
+            Err(_) => (None, None, Some(member_not_found())),
+        },
         // A body that does not name a valid user is the operation's to refuse, with its own message.
-        Target::BodyUser => serde_json::from_slice::<Value>(&input.body)
-            .ok()
-            .and_then(|b| b.get("userId").and_then(Value::as_str).and_then(|u| UserId::parse("userId", u).ok())),
+        Target::BodyUser => {
+            let named = serde_json::from_slice::<Value>(&input.body)
+                .ok()
+                .and_then(|b| b.get("userId").and_then(Value::as_str).and_then(|u| UserId::parse("userId", u).ok()));
+            (named, None, None)
+        }
+        Target::PathInvitation => match InvitationId::parse(input.path_param("invitationId")) {
+            Some(i) => (None, Some(i), None),
+            None => (None, None, Some(invitation_not_found())),
+        },
     };
     let access = app.store.load_access(&org_id, &caller.user_id, target.as_ref(), invitation.as_ref()).await?;
     let (Some(org), Some(member)) = (access.org, access.caller) else {
         return Err(ApiError::org_not_found());
     };
     check_need(need, &org, &member, target_raw)?;
+    if let Some(err) = unusable_id {
+        return Err(err);
+    }
     match (org.status, effect) {
         (OrgStatus::Grace, Effect::Write) => return Err(ApiError::org_read_only()),
         (OrgStatus::Active, Effect::Reactivate) => {

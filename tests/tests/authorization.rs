@@ -200,4 +200,14 @@ async fn malformed_org_ids_look_like_unknown_orgs() {
         let a = t.call("GET", &format!("/orgs/{id}"), Some(&u.token), None).await;
         assert_eq!((a.status, a.body["code"].as_str()), (404, Some("org_not_found")), "{id}");
     }
+    // Ids that cannot exist deeper in the path are refused only after the membership check.
+    let owner = t.user("owner");
+    let org = t.create_org(&owner, "Real").await;
+    for path in [format!("/orgs/{org}/members/bad%23id"), format!("/orgs/{org}/invitations/nope/code")] {
+        let method = if path.ends_with("/code") { "GET" } else { "DELETE" };
+        let a = t.call(method, &path, Some(&u.token), None).await;
+        assert_eq!((a.status, a.body["code"].as_str()), (404, Some("org_not_found")), "outsider {path}");
+    }
+    let a = t.call("GET", &format!("/orgs/{org}/invitations/nope/code"), Some(&owner.token), None).await;
+    assert_eq!((a.status, a.body["code"].as_str()), (404, Some("invitation_not_found")));
 }
