@@ -211,3 +211,32 @@ async fn malformed_org_ids_look_like_unknown_orgs() {
     let a = t.call("GET", &format!("/orgs/{org}/invitations/nope/code"), Some(&owner.token), None).await;
     assert_eq!((a.status, a.body["code"].as_str()), (404, Some("invitation_not_found")));
 }
+
+/// DynamoDB requests per route, counted on the SDK client: every single-item route makes at most
+/// two (the access read and one write); the exceptions are listed with their reason.
+#[tokio::test]
+async fn dynamodb_requests_per_route() {
+    let t = TestApp::with_config(|c| c.org_create_limit = 5).await;
+    let mut table = Vec::new();
+    for route in ROUTES {
+        let f = fixture(&t).await;
+        let (path, body, success) = sample(route, &f);
+        let principal = if route.function == "accept-invitation" { Principal::NonMember } else { Principal::Member(Role::Owner) };
+        t.requests.reset();
+        let a = t.call(route.method, &path, token_of(&f, principal).as_deref(), body).await;
+        assert_eq!(a.status, success, "{} {}: {}", route.method, route.path, a.body);
+        let ops = t.requests.operations();
+        let allowed = match route.function {
+            // The email's outcome (sent/failed) is recorded after SES answers.
+            "create-invitation" | "resend-invitation" => 3,
+            // Lists: one Query per page, plus one BatchGetItem (access read, or the page's organizations).
+            // Cleanup reads one page of invitations and removes what is due in one transaction.
+            "cleanup-invitations" => 3,
+            _ => 2,
+        };
+        assert!(ops.len() <= allowed, "{} {} made {} requests: {ops:?}", route.method, route.path, ops.len());
+        assert!(!ops.contains(&"Scan"), "no Scan anywhere");
+        table.push(format!("{:<7} {:<50} {} {:?}", route.method, route.path, ops.len(), ops));
+    }
+    println!("{}", table.join("\n"));
+}
