@@ -17,6 +17,9 @@ start_moto "$moto_port"
 export DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port" SES_ENDPOINT="http://127.0.0.1:$ses_port" EVENTS_ENDPOINT="http://127.0.0.1:$moto_port"
 export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 
+echo "== formatting"
+(cd "$root" && cargo fmt --all --check)
+
 echo "== unit and integration tests (DynamoDB Local on :$ddb_port)"
 (cd "$root" && cargo test --workspace --no-fail-fast)
 

@@ -25,7 +25,9 @@ pub async fn list_roles(_app: App, _caller: Caller, _input: Input) -> ApiResult<
         .iter()
         .map(|p| json!({ "name": p.as_str(), "area": p.area(), "minRole": p.min_role(), "description": p.description() }))
         .collect();
-    Ok(Reply::ok(json!({ "roles": roles, "permissions": permissions })))
+    Ok(Reply::ok(
+        json!({ "roles": roles, "permissions": permissions }),
+    ))
 }
 
 /// `GET /orgs/{orgId}/me`
@@ -59,27 +61,46 @@ struct AuthorizeBody {
 pub async fn authorize(_app: App, ctx: OrgCtx, input: Input) -> ApiResult<Reply> {
     let body: AuthorizeBody = input.json()?;
     if body.permissions.is_empty() || body.permissions.len() > 100 {
-        return Err(ApiError::validation("permissions", "`permissions` must list 1 to 100 permission names."));
+        return Err(ApiError::validation(
+            "permissions",
+            "`permissions` must list 1 to 100 permission names.",
+        ));
     }
-    let unknown: Vec<&str> = body.permissions.iter().map(String::as_str).filter(|p| Permission::parse(p).is_none()).collect();
+    let unknown: Vec<&str> = body
+        .permissions
+        .iter()
+        .map(String::as_str)
+        .filter(|p| Permission::parse(p).is_none())
+        .collect();
     if !unknown.is_empty() {
         return Err(ApiError::bad_request(
             "unknown_permission",
-            format!("Unknown permission(s): {}. GET /roles lists every permission.", unknown.join(", ")),
+            format!(
+                "Unknown permission(s): {}. GET /roles lists every permission.",
+                unknown.join(", ")
+            ),
         )
         .with("unknown", unknown));
     }
     if let Some(p) = &body.project_id {
         if p.is_empty() || p.len() > 128 {
-            return Err(ApiError::validation("projectId", "`projectId` must be 1 to 128 characters."));
+            return Err(ApiError::validation(
+                "projectId",
+                "`projectId` must be 1 to 128 characters.",
+            ));
         }
     }
-    let project_role = body.project_id.as_ref().and_then(|p| ctx.member.project_roles.get(p).copied());
+    let project_role = body
+        .project_id
+        .as_ref()
+        .and_then(|p| ctx.member.project_roles.get(p).copied());
     let results: Vec<_> = body
         .permissions
         .iter()
         .map(|name| {
-            let allowed = Permission::parse(name).is_some_and(|p| crate::permissions::effective_in_project(ctx.role(), project_role, p));
+            let allowed = Permission::parse(name).is_some_and(|p| {
+                crate::permissions::effective_in_project(ctx.role(), project_role, p)
+            });
             json!({ "permission": name, "allowed": allowed })
         })
         .collect();

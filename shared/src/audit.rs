@@ -33,14 +33,22 @@ struct AuditCursor {
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 fn bad_cursor() -> ApiError {
-    ApiError::bad_request("invalid_cursor", "`cursor` is not a cursor this list returned; start again without it.")
+    ApiError::bad_request(
+        "invalid_cursor",
+        "`cursor` is not a cursor this list returned; start again without it.",
+    )
 }
 
 fn parse_time(field: &str, raw: Option<&str>) -> ApiResult<Option<DateTime<Utc>>> {
     raw.map(|v| {
         DateTime::parse_from_rfc3339(v)
             .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| ApiError::validation(field, format!("`{field}` must be an RFC 3339 time such as 2026-11-01T00:00:00Z.")))
+            .map_err(|_| {
+                ApiError::validation(
+                    field,
+                    format!("`{field}` must be an RFC 3339 time such as 2026-11-01T00:00:00Z."),
+                )
+            })
     })
     .transpose()
 }
@@ -64,14 +72,23 @@ pub async fn list_audit_log(app: App, ctx: OrgCtx, input: Input) -> ApiResult<Re
     let to = parse_time("to", input.query("to"))?;
     if let (Some(f), Some(t)) = (from, to) {
         if f > t {
-            return Err(ApiError::validation("from", "`from` must not be after `to`."));
+            return Err(ApiError::validation(
+                "from",
+                "`from` must not be after `to`.",
+            ));
         }
     }
     let action = input.query("action");
     if action.is_some_and(|a| a.len() > 64) {
-        return Err(ApiError::validation("action", "`action` must be at most 64 characters, e.g. member.role_changed."));
+        return Err(ApiError::validation(
+            "action",
+            "`action` must be at most 64 characters, e.g. member.role_changed.",
+        ));
     }
-    let actor = input.query("actorId").map(|a| UserId::parse("actorId", a)).transpose()?;
+    let actor = input
+        .query("actorId")
+        .map(|a| UserId::parse("actorId", a))
+        .transpose()?;
 
     let now = Utc::now();
     let newest = to.map_or(now, |t| t.min(now));
@@ -79,10 +96,18 @@ pub async fn list_audit_log(app: App, ctx: OrgCtx, input: Input) -> ApiResult<Re
     let oldest = from.map_or(ctx.org.created_at, |f| f.max(ctx.org.created_at));
     let oldest_month = first_of_month(&oldest).format("%Y-%m").to_string();
     let cursor = match input.cursor() {
-        None => AuditCursor { m: keys::month_of(&newest), k: None },
+        None => AuditCursor {
+            m: keys::month_of(&newest),
+            k: None,
+        },
         Some(raw) => {
-            let c: AuditCursor = B64.decode(raw).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(bad_cursor)?;
-            if previous_month(&c.m).is_none() || c.m < oldest_month || c.m > keys::month_of(&newest) {
+            let c: AuditCursor = B64
+                .decode(raw)
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .ok_or_else(bad_cursor)?;
+            if previous_month(&c.m).is_none() || c.m < oldest_month || c.m > keys::month_of(&newest)
+            {
                 return Err(bad_cursor());
             }
             c
@@ -93,8 +118,12 @@ pub async fn list_audit_log(app: App, ctx: OrgCtx, input: Input) -> ApiResult<Re
     }
 
     let partition = keys::audit_pk(ctx.org_id(), &cursor.m);
-    let lower = from.map(|f| f.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)).unwrap_or_else(|| "0".into());
-    let upper = to.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true) + "#~").unwrap_or_else(|| "~".into());
+    let lower = from
+        .map(|f| f.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+        .unwrap_or_else(|| "0".into());
+    let upper = to
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true) + "#~")
+        .unwrap_or_else(|| "~".into());
     let mut q = QuerySpec::new(&partition, SortCond::Between(lower, upper), limit);
     q.newest_first = true;
     q.start = cursor.k.map(|sk| keys::key(partition.clone(), sk));
@@ -114,11 +143,19 @@ pub async fn list_audit_log(app: App, ctx: OrgCtx, input: Input) -> ApiResult<Re
     }
     q.expr = expr;
     let (items, lek) = app.store.query_page(q).await?;
-    let entries: Vec<AuditItem> = items.into_iter().map(crate::store::from_item).collect::<ApiResult<_>>()?;
+    let entries: Vec<AuditItem> = items
+        .into_iter()
+        .map(crate::store::from_item)
+        .collect::<ApiResult<_>>()?;
 
     let next = match lek.and_then(|k| k.get("SK").and_then(|v| v.as_s().ok()).cloned()) {
-        Some(sk) => Some(AuditCursor { m: cursor.m.clone(), k: Some(sk) }),
-        None => previous_month(&cursor.m).filter(|p| *p >= oldest_month).map(|m| AuditCursor { m, k: None }),
+        Some(sk) => Some(AuditCursor {
+            m: cursor.m.clone(),
+            k: Some(sk),
+        }),
+        None => previous_month(&cursor.m)
+            .filter(|p| *p >= oldest_month)
+            .map(|m| AuditCursor { m, k: None }),
     };
     let next = next.map(|c| B64.encode(serde_json::to_vec(&c).unwrap_or_default()));
     Ok(Reply::list(entries.iter().map(audit_view).collect(), next))

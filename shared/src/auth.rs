@@ -31,13 +31,26 @@ impl Caller {
     /// Builds a caller from string claims (API Gateway passes every claim as a string).
     pub fn from_claims(claims: &HashMap<String, String>) -> Option<Caller> {
         let user_id = UserId::parse("sub", claims.get("sub")?).ok()?;
-        let email = claims.get("email").and_then(|e| Email::parse("email", e).ok());
+        let email = claims
+            .get("email")
+            .and_then(|e| Email::parse("email", e).ok());
         let email_verified = claims.get("email_verified").is_some_and(|v| v == "true");
         let name = claims
             .get("name")
-            .map(|n| n.trim().chars().filter(|c| !c.is_control()).take(100).collect::<String>())
+            .map(|n| {
+                n.trim()
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(100)
+                    .collect::<String>()
+            })
             .filter(|n| !n.is_empty());
-        Some(Caller { user_id, email, email_verified, name })
+        Some(Caller {
+            user_id,
+            email,
+            email_verified,
+            name,
+        })
     }
 }
 
@@ -101,19 +114,38 @@ mod tests {
         assert_eq!(caller.user_id.as_str(), "u1");
         assert_eq!(caller.verified_email().unwrap().as_str(), "a@b.co");
 
-        assert!(verify_hs256(&token, b"other", 1_000).is_none(), "wrong secret");
+        assert!(
+            verify_hs256(&token, b"other", 1_000).is_none(),
+            "wrong secret"
+        );
         assert!(verify_hs256(&token, b"secret", 2_000).is_none(), "expired");
         let mut tampered = token.clone();
         tampered.insert(token.find('.').unwrap() + 2, 'x');
-        assert!(verify_hs256(&tampered, b"secret", 1_000).is_none(), "tampered payload");
-        let none_alg = format!("{}.{}.", B64.encode(br#"{"alg":"none"}"#), B64.encode(claims.to_string()));
-        assert!(verify_hs256(&none_alg, b"secret", 1_000).is_none(), "alg none");
+        assert!(
+            verify_hs256(&tampered, b"secret", 1_000).is_none(),
+            "tampered payload"
+        );
+        let none_alg = format!(
+            "{}.{}.",
+            B64.encode(br#"{"alg":"none"}"#),
+            B64.encode(claims.to_string())
+        );
+        assert!(
+            verify_hs256(&none_alg, b"secret", 1_000).is_none(),
+            "alg none"
+        );
     }
 
     #[test]
     fn unverified_email_is_not_verified() {
-        let claims: HashMap<String, String> =
-            [("sub", "u"), ("email", "a@b.co"), ("email_verified", "false")].iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        let claims: HashMap<String, String> = [
+            ("sub", "u"),
+            ("email", "a@b.co"),
+            ("email_verified", "false"),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
         let caller = Caller::from_claims(&claims).unwrap();
         assert!(caller.verified_email().is_none());
         assert!(Caller::from_claims(&HashMap::new()).is_none());

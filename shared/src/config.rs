@@ -27,7 +27,12 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("table_name", &self.table_name)
-            .field("auth", &matches!(self.auth, AuthMode::Local { .. }).then_some("local").unwrap_or("jwt"))
+            .field(
+                "auth",
+                &matches!(self.auth, AuthMode::Local { .. })
+                    .then_some("local")
+                    .unwrap_or("jwt"),
+            )
             .field("org_create_limit", &self.org_create_limit)
             .field("app_base_url", &self.app_base_url)
             .finish_non_exhaustive()
@@ -44,13 +49,18 @@ impl Config {
         let auth = match var("AUTH_MODE").as_deref().unwrap_or("jwt") {
             "jwt" => AuthMode::Jwt,
             "local" => {
-                let secret = var("LOCAL_JWT_SECRET").ok_or("AUTH_MODE=local needs LOCAL_JWT_SECRET")?;
-                AuthMode::Local { secret: secret.into_bytes() }
+                let secret =
+                    var("LOCAL_JWT_SECRET").ok_or("AUTH_MODE=local needs LOCAL_JWT_SECRET")?;
+                AuthMode::Local {
+                    secret: secret.into_bytes(),
+                }
             }
             other => return Err(format!("AUTH_MODE must be `jwt` or `local`, not `{other}`")),
         };
         let org_create_limit = match var("ORG_CREATE_LIMIT") {
-            Some(v) => v.parse().map_err(|_| format!("ORG_CREATE_LIMIT must be a number, not `{v}`"))?,
+            Some(v) => v
+                .parse()
+                .map_err(|_| format!("ORG_CREATE_LIMIT must be a number, not `{v}`"))?,
             None => 1,
         };
         Ok(Self {
@@ -58,7 +68,8 @@ impl Config {
             auth,
             org_create_limit,
             app_base_url: var("APP_BASE_URL").unwrap_or_else(|| "http://localhost:3000".into()),
-            ses_from_address: var("SES_FROM_ADDRESS").unwrap_or_else(|| "no-reply@example.com".into()),
+            ses_from_address: var("SES_FROM_ADDRESS")
+                .unwrap_or_else(|| "no-reply@example.com".into()),
             event_bus_name: var("EVENT_BUS_NAME").unwrap_or_else(|| "default".into()),
             invitation_code_key: var("INVITATION_CODE_KEY").unwrap_or_default().into_bytes(),
         })
@@ -68,7 +79,9 @@ impl Config {
     pub fn local(table_name: &str, jwt_secret: &str) -> Self {
         Self {
             table_name: table_name.into(),
-            auth: AuthMode::Local { secret: jwt_secret.as_bytes().to_vec() },
+            auth: AuthMode::Local {
+                secret: jwt_secret.as_bytes().to_vec(),
+            },
             org_create_limit: 1,
             app_base_url: "http://localhost:3000".into(),
             ses_from_address: "no-reply@example.com".into(),
@@ -79,7 +92,9 @@ impl Config {
 
     pub fn require_code_key(&self) -> Result<&[u8], ApiError> {
         if self.invitation_code_key.len() < 16 {
-            return Err(ApiError::internal("INVITATION_CODE_KEY is missing or shorter than 16 bytes"));
+            return Err(ApiError::internal(
+                "INVITATION_CODE_KEY is missing or shorter than 16 bytes",
+            ));
         }
         Ok(&self.invitation_code_key)
     }

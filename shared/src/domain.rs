@@ -18,10 +18,16 @@ impl OrgName {
         let name = raw.trim();
         let len = name.chars().count();
         if len == 0 || len > 100 {
-            return Err(invalid(field, format!("`{field}` must be 1 to 100 characters long (got {len}).")));
+            return Err(invalid(
+                field,
+                format!("`{field}` must be 1 to 100 characters long (got {len})."),
+            ));
         }
         if name.chars().any(char::is_control) {
-            return Err(invalid(field, format!("`{field}` must not contain control characters.")));
+            return Err(invalid(
+                field,
+                format!("`{field}` must not contain control characters."),
+            ));
         }
         Ok(Self(name.to_string()))
     }
@@ -37,8 +43,11 @@ pub struct Slug(String);
 
 impl Slug {
     pub fn parse(raw: &str) -> Result<Self, ApiError> {
-        let ok_chars = raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !(3..=40).contains(&raw.len()) || !ok_chars || raw.starts_with('-') || raw.ends_with('-') {
+        let ok_chars = raw
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !(3..=40).contains(&raw.len()) || !ok_chars || raw.starts_with('-') || raw.ends_with('-')
+        {
             return Err(invalid(
                 "slug",
                 "`slug` must be 3 to 40 characters of a-z, 0-9 and '-', not starting or ending with '-'.",
@@ -93,7 +102,10 @@ impl Email {
                 None => false,
             };
         if !valid {
-            return Err(invalid(field, format!("`{field}` must be an email address like name@example.com.")));
+            return Err(invalid(
+                field,
+                format!("`{field}` must be an email address like name@example.com."),
+            ));
         }
         Ok(Self(email))
     }
@@ -110,7 +122,11 @@ pub struct UserId(String);
 
 impl UserId {
     pub fn parse(field: &str, raw: &str) -> Result<Self, ApiError> {
-        if raw.is_empty() || raw.len() > 128 || raw.contains('#') || raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        if raw.is_empty()
+            || raw.len() > 128
+            || raw.contains('#')
+            || raw.chars().any(|c| c.is_control() || c.is_whitespace())
+        {
             return Err(invalid(field, format!("`{field}` must be a user id of 1 to 128 printable characters without '#' or spaces.")));
         }
         Ok(Self(raw.to_string()))
@@ -135,8 +151,11 @@ macro_rules! minted_id {
             /// Parses an id from a path. `None` for anything that cannot be one of ours.
             pub fn parse(raw: &str) -> Option<Self> {
                 let hex = raw.strip_prefix($prefix)?;
-                (hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
-                    .then(|| Self(raw.to_string()))
+                (hex.len() == 32
+                    && hex
+                        .bytes()
+                        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+                .then(|| Self(raw.to_string()))
             }
             pub fn as_str(&self) -> &str {
                 &self.0
@@ -229,11 +248,23 @@ mod tests {
         for ok in ["abc", "a-b", "acme-42", &"a".repeat(40)] {
             assert!(Slug::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["ab", "-abc", "abc-", "ABC", "a_b", "a b", &"a".repeat(41), "é-abc"] {
+        for bad in [
+            "ab",
+            "-abc",
+            "abc-",
+            "ABC",
+            "a_b",
+            "a b",
+            &"a".repeat(41),
+            "é-abc",
+        ] {
             assert!(Slug::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(Slug::from_name("Acme Corp!").unwrap().as_str(), "acme-corp");
-        assert_eq!(Slug::from_name("  --Zoë's  Lab-- ").unwrap().as_str(), "zo-s-lab");
+        assert_eq!(
+            Slug::from_name("  --Zoë's  Lab-- ").unwrap().as_str(),
+            "zo-s-lab"
+        );
         assert!(Slug::from_name("é!").is_none());
     }
 
@@ -243,8 +274,13 @@ mod tests {
         assert!(OrgName::parse("name", "   ").is_err());
         assert!(OrgName::parse("name", &"x".repeat(101)).is_err());
         assert!(OrgName::parse("name", "a\u{7}b").is_err());
-        assert_eq!(Email::parse("email", " Ana@Example.COM").unwrap().as_str(), "ana@example.com");
-        for bad in ["", "a", "a@b", "@b.c", "a@@b.c", "a@.b", "a b@c.d", "a@b..c"] {
+        assert_eq!(
+            Email::parse("email", " Ana@Example.COM").unwrap().as_str(),
+            "ana@example.com"
+        );
+        for bad in [
+            "", "a", "a@b", "@b.c", "a@@b.c", "a@.b", "a b@c.d", "a@b..c",
+        ] {
             assert!(Email::parse("email", bad).is_err(), "{bad}");
         }
     }

@@ -52,7 +52,13 @@ impl InvitationEmail<'_> {
             self.access_line()
         );
         if let Some(m) = self.message {
-            out.push_str(&format!("Their message:\n\n{}\n\n", m.lines().map(|l| format!("> {l}")).collect::<Vec<_>>().join("\n")));
+            out.push_str(&format!(
+                "Their message:\n\n{}\n\n",
+                m.lines()
+                    .map(|l| format!("> {l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ));
         }
         out.push_str(&format!(
             "Accept the invitation:\n{}\n\nThe invitation expires on {} (UTC).\nIf you did not expect it, ignore this email.\n",
@@ -84,10 +90,21 @@ impl InvitationEmail<'_> {
 
     /// Sends the email. The error says nothing of the recipient or the link (it may reach a log).
     pub async fn send(&self, ses: &aws_sdk_ses::Client, from: &str) -> Result<(), ApiError> {
-        let content = |s: String| Content::builder().data(s).charset("UTF-8").build().map_err(ApiError::internal);
+        let content = |s: String| {
+            Content::builder()
+                .data(s)
+                .charset("UTF-8")
+                .build()
+                .map_err(ApiError::internal)
+        };
         let message = Message::builder()
             .subject(content(self.subject())?)
-            .body(Body::builder().text(content(self.text())?).html(content(self.html())?).build())
+            .body(
+                Body::builder()
+                    .text(content(self.text())?)
+                    .html(content(self.html())?)
+                    .build(),
+            )
             .build();
         ses.send_email()
             .source(from)
@@ -96,7 +113,12 @@ impl InvitationEmail<'_> {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| ApiError::unavailable(format!("SES SendEmail failed: {}", aws_sdk_ses::error::DisplayErrorContext(e))))
+            .map_err(|e| {
+                ApiError::unavailable(format!(
+                    "SES SendEmail failed: {}",
+                    aws_sdk_ses::error::DisplayErrorContext(e)
+                ))
+            })
     }
 }
 
@@ -121,7 +143,10 @@ mod tests {
         assert!(html.contains("Eve &amp; &quot;friends&quot;"));
         assert!(html.contains("hi &lt;b&gt;there&lt;/b&gt;<br>line two"));
         let text = email.text();
-        assert!(text.contains("> hi <b>there</b>\n> line two"), "text part is plain");
+        assert!(
+            text.contains("> hi <b>there</b>\n> line two"),
+            "text part is plain"
+        );
         assert!(text.contains("http://x/invitations/abc"));
     }
 }

@@ -20,7 +20,14 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: u16, code: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, code, detail: detail.into(), extra: Map::new(), retry_after: None, cause: None }
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            extra: Map::new(),
+            retry_after: None,
+            cause: None,
+        }
     }
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.extra.insert(key.to_string(), value.into());
@@ -32,7 +39,11 @@ impl ApiError {
     }
 
     pub fn unauthenticated() -> Self {
-        Self::new(401, "unauthenticated", "Send a valid bearer token in the Authorization header.")
+        Self::new(
+            401,
+            "unauthenticated",
+            "Send a valid bearer token in the Authorization header.",
+        )
     }
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
         Self::new(400, code, detail)
@@ -41,12 +52,20 @@ impl ApiError {
         Self::new(400, "validation_failed", detail).with("field", field)
     }
     pub fn forbidden(permission: &str) -> Self {
-        Self::new(403, "forbidden", format!("Your role does not include the permission `{permission}`."))
-            .with("permission", permission)
+        Self::new(
+            403,
+            "forbidden",
+            format!("Your role does not include the permission `{permission}`."),
+        )
+        .with("permission", permission)
     }
     /// Unknown organization and "not a member" look the same to a non-member.
     pub fn org_not_found() -> Self {
-        Self::new(404, "org_not_found", "No organization with this id is visible to you.")
+        Self::new(
+            404,
+            "org_not_found",
+            "No organization with this id is visible to you.",
+        )
     }
     pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
         Self::new(404, code, detail)
@@ -63,12 +82,21 @@ impl ApiError {
     }
     /// Our fault. The cause is logged when the error is answered; the caller gets nothing internal.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        let mut e = Self::new(500, "internal_error", "Something went wrong on our side. Try again later.");
+        let mut e = Self::new(
+            500,
+            "internal_error",
+            "Something went wrong on our side. Try again later.",
+        );
         e.cause = Some(cause.to_string());
         e
     }
     pub fn unavailable(cause: impl std::fmt::Display) -> Self {
-        let mut e = Self::new(503, "service_unavailable", "A dependency is temporarily unavailable. Try again shortly.").retry_after(1);
+        let mut e = Self::new(
+            503,
+            "service_unavailable",
+            "A dependency is temporarily unavailable. Try again shortly.",
+        )
+        .retry_after(1);
         e.cause = Some(cause.to_string());
         e
     }

@@ -27,7 +27,11 @@ pub fn detail_of(a: &AuditItem) -> Value {
 }
 
 /// Forwards the audit entries of a stream batch. Returns the records to retry.
-pub async fn publish(events: &aws_sdk_eventbridge::Client, bus: &str, batch: Event) -> DynamoDbEventResponse {
+pub async fn publish(
+    events: &aws_sdk_eventbridge::Client,
+    bus: &str,
+    batch: Event,
+) -> DynamoDbEventResponse {
     // (sequence number, entry) for every audit insert, in stream order.
     let mut pending: Vec<(String, PutEventsRequestEntry)> = Vec::new();
     for record in batch.records {
@@ -35,7 +39,11 @@ pub async fn publish(events: &aws_sdk_eventbridge::Client, bus: &str, batch: Eve
         if record.event_name != "INSERT" {
             continue;
         }
-        let is_audit = record.change.new_image.get("entity_type").is_some_and(|v| matches!(v, serde_dynamo::AttributeValue::S(s) if s == "audit"));
+        let is_audit = record
+            .change
+            .new_image
+            .get("entity_type")
+            .is_some_and(|v| matches!(v, serde_dynamo::AttributeValue::S(s) if s == "audit"));
         if !is_audit {
             continue;
         }
@@ -48,11 +56,15 @@ pub async fn publish(events: &aws_sdk_eventbridge::Client, bus: &str, batch: Eve
                     .detail(detail_of(&entry).to_string())
                     .event_bus_name(bus)
                     .resources(format!("orgs:organization/{}", entry.org_id))
-                    .time(aws_sdk_eventbridge::primitives::DateTime::from_millis(entry.at.timestamp_millis()))
+                    .time(aws_sdk_eventbridge::primitives::DateTime::from_millis(
+                        entry.at.timestamp_millis(),
+                    ))
                     .build(),
             )),
             // A malformed audit image cannot become an event however often it is retried.
-            Err(e) => tracing::error!(sequence = %sequence, error = %e, "skipping an audit record that does not parse"),
+            Err(e) => {
+                tracing::error!(sequence = %sequence, error = %e, "skipping an audit record that does not parse")
+            }
         }
     }
 

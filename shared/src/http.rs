@@ -32,16 +32,25 @@ impl Input {
         self.path.get(name).map(String::as_str).unwrap_or("")
     }
     pub fn query(&self, name: &str) -> Option<&str> {
-        self.query.get(name).map(String::as_str).filter(|v| !v.is_empty())
+        self.query
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
     /// The JSON body as `T`; a clear 400 naming what is wrong otherwise.
     pub fn json<T: DeserializeOwned>(&self) -> ApiResult<T> {
         if self.body.iter().all(u8::is_ascii_whitespace) {
-            return Err(ApiError::bad_request("body_required", "Send a JSON object as the request body."));
+            return Err(ApiError::bad_request(
+                "body_required",
+                "Send a JSON object as the request body.",
+            ));
         }
         serde_json::from_slice(&self.body).map_err(|e| {
             // serde's message names the field and what it expected; it contains only the caller's input.
-            ApiError::bad_request("invalid_body", format!("The request body is not valid: {e}."))
+            ApiError::bad_request(
+                "invalid_body",
+                format!("The request body is not valid: {e}."),
+            )
         })
     }
     /// `?limit=` between 1 and 100, default 20.
@@ -50,7 +59,10 @@ impl Input {
             None => Ok(20),
             Some(v) => match v.parse::<u32>() {
                 Ok(n) if (1..=100).contains(&n) => Ok(n),
-                _ => Err(ApiError::validation("limit", "`limit` must be a whole number from 1 to 100.")),
+                _ => Err(ApiError::validation(
+                    "limit",
+                    "`limit` must be a whole number from 1 to 100.",
+                )),
             },
         }
     }
@@ -68,13 +80,22 @@ pub struct Reply {
 
 impl Reply {
     pub fn ok(body: Value) -> Self {
-        Self { status: 200, body: Some(body) }
+        Self {
+            status: 200,
+            body: Some(body),
+        }
     }
     pub fn created(body: Value) -> Self {
-        Self { status: 201, body: Some(body) }
+        Self {
+            status: 201,
+            body: Some(body),
+        }
     }
     pub fn no_content() -> Self {
-        Self { status: 204, body: None }
+        Self {
+            status: 204,
+            body: None,
+        }
     }
     pub fn list(items: Vec<Value>, next_cursor: Option<String>) -> Self {
         Self::ok(serde_json::json!({ "items": items, "nextCursor": next_cursor }))
@@ -124,7 +145,10 @@ impl OrgCtx {
             return Err(ApiError::new(
                 403,
                 "role_above_yours",
-                format!("You are {}; you cannot grant the role {granted}, which is above your own.", self.role()),
+                format!(
+                    "You are {}; you cannot grant the role {granted}, which is above your own.",
+                    self.role()
+                ),
             )
             .with("yourRole", self.role().as_str())
             .with("requestedRole", granted.as_str()));
@@ -132,7 +156,13 @@ impl OrgCtx {
         Ok(())
     }
     /// An audit entry for a change made by the caller in this organization.
-    pub fn audit(&self, action: &'static str, event_type: &'static str, summary: impl Into<String>, details: Value) -> AuditEntry {
+    pub fn audit(
+        &self,
+        action: &'static str,
+        event_type: &'static str,
+        summary: impl Into<String>,
+        details: Value,
+    ) -> AuditEntry {
         AuditEntry {
             org_id: self.org.org_id.clone(),
             actor_id: self.caller.user_id.clone(),
@@ -150,17 +180,29 @@ impl OrgCtx {
 pub fn identify(auth: &AuthMode, req: &Request) -> ApiResult<Caller> {
     let claims = match auth {
         AuthMode::Jwt => match req.request_context_ref() {
-            Some(RequestContext::ApiGatewayV2(ctx)) => ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref()).map(|j| j.claims.clone()),
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx
+                .authorizer
+                .as_ref()
+                .and_then(|a| a.jwt.as_ref())
+                .map(|j| j.claims.clone()),
             _ => None,
         },
         AuthMode::Local { secret } => req
             .headers()
             .get(lambda_http::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .and_then(|token| auth::verify_hs256(token.trim(), secret, chrono::Utc::now().timestamp())),
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .and_then(|token| {
+                auth::verify_hs256(token.trim(), secret, chrono::Utc::now().timestamp())
+            }),
     };
-    claims.as_ref().and_then(Caller::from_claims).ok_or_else(ApiError::unauthenticated)
+    claims
+        .as_ref()
+        .and_then(Caller::from_claims)
+        .ok_or_else(ApiError::unauthenticated)
 }
 
 fn input_of(req: &Request) -> ApiResult<Input> {
@@ -171,20 +213,38 @@ fn input_of(req: &Request) -> ApiResult<Input> {
         _ => Vec::new(),
     };
     if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::new(413, "body_too_large", format!("The request body must be at most {MAX_BODY_BYTES} bytes.")));
+        return Err(ApiError::new(
+            413,
+            "body_too_large",
+            format!("The request body must be at most {MAX_BODY_BYTES} bytes."),
+        ));
     }
     let to_map = |m: lambda_http::aws_lambda_events::query_map::QueryMap| {
-        m.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<HashMap<_, _>>()
+        m.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<HashMap<_, _>>()
     };
-    Ok(Input { path: to_map(req.path_parameters()), query: to_map(req.query_string_parameters()), body })
+    Ok(Input {
+        path: to_map(req.path_parameters()),
+        query: to_map(req.query_string_parameters()),
+        body,
+    })
 }
 
 /// Checks a route's permission need against the caller's role.
-pub fn check_need(need: Need, org: &OrgItem, member: &MemberItem, target_user: Option<&str>) -> ApiResult<()> {
+pub fn check_need(
+    need: Need,
+    org: &OrgItem,
+    member: &MemberItem,
+    target_user: Option<&str>,
+) -> ApiResult<()> {
     let role = member.role;
     match need {
         Need::Member => Ok(()),
-        Need::Perm(p) => role.has(p).then_some(()).ok_or_else(|| ApiError::forbidden(p.as_str())),
+        Need::Perm(p) => role
+            .has(p)
+            .then_some(())
+            .ok_or_else(|| ApiError::forbidden(p.as_str())),
         Need::PermOrSelf(p) => {
             if target_user == Some(member.user_id.as_str()) || role.has(p) {
                 Ok(())
@@ -193,7 +253,8 @@ pub fn check_need(need: Need, org: &OrgItem, member: &MemberItem, target_user: O
             }
         }
         Need::Invite => {
-            let by_policy = org.settings.invite_policy == crate::domain::InvitePolicy::Members && role.rank() >= Role::Developer.rank();
+            let by_policy = org.settings.invite_policy == crate::domain::InvitePolicy::Members
+                && role.rank() >= Role::Developer.rank();
             if role.has(Permission::InvitationsCreate) || by_policy {
                 Ok(())
             } else {
@@ -210,9 +271,18 @@ pub async fn handle(app: &App, route: &RouteDef, req: Request) -> Response<Body>
         Ok(reply) => respond(reply),
         Err(err) => {
             match (&err.cause, err.status) {
-                (Some(cause), 500..) => tracing::error!(function = route.function, code = err.code, cause = %cause, "request failed"),
-                (None, 500..) => tracing::error!(function = route.function, code = err.code, "request failed"),
-                _ => tracing::info!(function = route.function, status = err.status, code = err.code, "request refused"),
+                (Some(cause), 500..) => {
+                    tracing::error!(function = route.function, code = err.code, cause = %cause, "request failed")
+                }
+                (None, 500..) => {
+                    tracing::error!(function = route.function, code = err.code, "request failed")
+                }
+                _ => tracing::info!(
+                    function = route.function,
+                    status = err.status,
+                    code = err.code,
+                    "request refused"
+                ),
             }
             problem(&err)
         }
@@ -224,17 +294,34 @@ async fn run_route(app: &App, route: &RouteDef, req: Request) -> ApiResult<Reply
     let input = input_of(&req)?;
     match (&route.access, route.handler) {
         (Access::User, Handler::User(op)) => op(app.clone(), caller, input).await,
-        (Access::Org { need, effect, target }, Handler::Org(op)) => {
+        (
+            Access::Org {
+                need,
+                effect,
+                target,
+            },
+            Handler::Org(op),
+        ) => {
             let ctx = org_access(app, &caller, &input, *need, *effect, *target).await?;
             op(app.clone(), ctx, input).await
         }
-        _ => Err(ApiError::internal(format!("route {} pairs its access rule with the wrong handler kind", route.function))),
+        _ => Err(ApiError::internal(format!(
+            "route {} pairs its access rule with the wrong handler kind",
+            route.function
+        ))),
     }
 }
 
 /// The organization part of the pipeline: ONE read (organization + caller's membership
 /// [+ target membership]), then permission and state checks.
-async fn org_access(app: &App, caller: &Caller, input: &Input, need: Need, effect: Effect, target: Target) -> ApiResult<OrgCtx> {
+async fn org_access(
+    app: &App,
+    caller: &Caller,
+    input: &Input,
+    need: Need,
+    effect: Effect,
+    target: Target,
+) -> ApiResult<OrgCtx> {
     let org_id = OrgId::parse(input.path_param("orgId")).ok_or_else(ApiError::org_not_found)?;
     let target_raw = input.path.get("userId").map(String::as_str);
     // Ids in the path that cannot exist are refused after the membership check, so a non-member
@@ -249,7 +336,11 @@ async fn org_access(app: &App, caller: &Caller, input: &Input, need: Need, effec
         Target::BodyUser => {
             let named = serde_json::from_slice::<Value>(&input.body)
                 .ok()
-                .and_then(|b| b.get("userId").and_then(Value::as_str).and_then(|u| UserId::parse("userId", u).ok()));
+                .and_then(|b| {
+                    b.get("userId")
+                        .and_then(Value::as_str)
+                        .and_then(|u| UserId::parse("userId", u).ok())
+                });
             (named, None, None)
         }
         Target::PathInvitation => match InvitationId::parse(input.path_param("invitationId")) {
@@ -257,7 +348,15 @@ async fn org_access(app: &App, caller: &Caller, input: &Input, need: Need, effec
             None => (None, None, Some(invitation_not_found())),
         },
     };
-    let access = app.store.load_access(&org_id, &caller.user_id, target.as_ref(), invitation.as_ref()).await?;
+    let access = app
+        .store
+        .load_access(
+            &org_id,
+            &caller.user_id,
+            target.as_ref(),
+            invitation.as_ref(),
+        )
+        .await?;
     let (Some(org), Some(member)) = (access.org, access.caller) else {
         return Err(ApiError::org_not_found());
     };
@@ -268,40 +367,61 @@ async fn org_access(app: &App, caller: &Caller, input: &Input, need: Need, effec
     match (org.status, effect) {
         (OrgStatus::Grace, Effect::Write) => return Err(ApiError::org_read_only()),
         (OrgStatus::Active, Effect::Reactivate) => {
-            return Err(ApiError::conflict("org_not_closed", "The organization is active; there is nothing to reactivate."))
+            return Err(ApiError::conflict(
+                "org_not_closed",
+                "The organization is active; there is nothing to reactivate.",
+            ))
         }
         _ => {}
     }
     if invitation.is_some() && access.invitation.is_none() {
         return Err(invitation_not_found());
     }
-    Ok(OrgCtx { caller: caller.clone(), org, member, target: access.target, invitation: access.invitation })
+    Ok(OrgCtx {
+        caller: caller.clone(),
+        org,
+        member,
+        target: access.target,
+        invitation: access.invitation,
+    })
 }
 
 pub fn member_not_found() -> ApiError {
-    ApiError::not_found("member_not_found", "No member with this user id in this organization.")
+    ApiError::not_found(
+        "member_not_found",
+        "No member with this user id in this organization.",
+    )
 }
 
 pub fn invitation_not_found() -> ApiError {
-    ApiError::not_found("invitation_not_found", "No invitation with this id in this organization.")
+    ApiError::not_found(
+        "invitation_not_found",
+        "No invitation with this id in this organization.",
+    )
 }
 
 pub fn respond(reply: Reply) -> Response<Body> {
     let builder = Response::builder().status(reply.status);
     match reply.body {
-        Some(body) => builder.header("content-type", "application/json").body(Body::Text(body.to_string())),
+        Some(body) => builder
+            .header("content-type", "application/json")
+            .body(Body::Text(body.to_string())),
         None => builder.body(Body::Empty),
     }
     .expect("valid response parts")
 }
 
 pub fn problem(err: &ApiError) -> Response<Body> {
-    let mut builder = Response::builder().status(err.status).header("content-type", "application/problem+json");
+    let mut builder = Response::builder()
+        .status(err.status)
+        .header("content-type", "application/problem+json");
     if let Some(secs) = err.retry_after {
         builder = builder.header("retry-after", secs.to_string());
     }
     if err.status == 401 {
         builder = builder.header("www-authenticate", "Bearer");
     }
-    builder.body(Body::Text(err.body().to_string())).expect("valid response parts")
+    builder
+        .body(Body::Text(err.body().to_string()))
+        .expect("valid response parts")
 }

@@ -13,7 +13,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{Input, OrgCtx, Reply};
 use crate::permissions::Role;
 use crate::store::{
-    self, keys, EmailStatus, Expr, GrantItem, InvitationItem, MemberEmailItem, MemberItem, OrgItem, Plan, QuerySpec, SortCond,
+    self, keys, EmailStatus, Expr, GrantItem, InvitationItem, MemberEmailItem, MemberItem, OrgItem,
+    Plan, QuerySpec, SortCond,
 };
 use crate::App;
 use base64::Engine;
@@ -49,14 +50,18 @@ fn code_mac(key: &[u8], nonce: &str) -> ApiResult<[u8; 16]> {
 }
 
 fn id_bytes(prefix_stripped: &str) -> Option<[u8; 16]> {
-    uuid::Uuid::try_parse(prefix_stripped).ok().map(|u| *u.as_bytes())
+    uuid::Uuid::try_parse(prefix_stripped)
+        .ok()
+        .map(|u| *u.as_bytes())
 }
 
 /// The code of an invitation.
 pub fn code_of(app: &App, inv: &InvitationItem) -> ApiResult<String> {
     let key = app.config.require_code_key()?;
-    let org = id_bytes(&inv.org_id.as_str()[OrgId::PREFIX.len()..]).ok_or_else(|| ApiError::internal("bad org id"))?;
-    let id = id_bytes(&inv.invitation_id.as_str()[InvitationId::PREFIX.len()..]).ok_or_else(|| ApiError::internal("bad invitation id"))?;
+    let org = id_bytes(&inv.org_id.as_str()[OrgId::PREFIX.len()..])
+        .ok_or_else(|| ApiError::internal("bad org id"))?;
+    let id = id_bytes(&inv.invitation_id.as_str()[InvitationId::PREFIX.len()..])
+        .ok_or_else(|| ApiError::internal("bad invitation id"))?;
     let mut raw = Vec::with_capacity(48);
     raw.extend_from_slice(&org);
     raw.extend_from_slice(&id);
@@ -65,7 +70,10 @@ pub fn code_of(app: &App, inv: &InvitationItem) -> ApiResult<String> {
 }
 
 pub fn link_of(app: &App, code: &str) -> String {
-    format!("{}/invitations/{code}", app.config.app_base_url.trim_end_matches('/'))
+    format!(
+        "{}/invitations/{code}",
+        app.config.app_base_url.trim_end_matches('/')
+    )
 }
 
 /// Splits a code into the invitation's key and its MAC; `None` for anything malformed.
@@ -74,7 +82,11 @@ fn parse_code(code: &str) -> Option<(OrgId, InvitationId, [u8; 16])> {
         return None;
     }
     let raw = B64.decode(code).ok()?;
-    let uuid = |b: &[u8]| uuid::Uuid::from_slice(b).ok().map(|u| u.simple().to_string());
+    let uuid = |b: &[u8]| {
+        uuid::Uuid::from_slice(b)
+            .ok()
+            .map(|u| u.simple().to_string())
+    };
     let org = OrgId::parse(&format!("{}{}", OrgId::PREFIX, uuid(&raw[..16])?))?;
     let inv = InvitationId::parse(&format!("{}{}", InvitationId::PREFIX, uuid(&raw[16..32])?))?;
     let mut mac = [0u8; 16];
@@ -171,14 +183,23 @@ fn seat_limit_error(org: &OrgItem, limit: u32, requested: u32) -> ApiError {
 /// Releases `n` reserved seats on the organization in a transaction.
 fn release_seats(tx: store::Tx, org: &OrgItem, n: u32) -> ApiResult<store::Tx> {
     let (cond, expr) = store::org_active();
-    tx.update(org.key(), "SET pendingSeats = pendingSeats - :n, seatsUsed = seatsUsed - :n", Some(cond), expr.n(":n", n), ApiError::org_read_only())
+    tx.update(
+        org.key(),
+        "SET pendingSeats = pendingSeats - :n, seatsUsed = seatsUsed - :n",
+        Some(cond),
+        expr.n(":n", n),
+        ApiError::org_read_only(),
+    )
 }
 
 /// Condition and values that reserve `n` seats on the organization, under the plan read.
 fn seat_reservation(org: &OrgItem, n: u32) -> ApiResult<(String, Expr)> {
     let (active, expr) = store::org_active();
     let mut cond = format!("{active} AND #plan = :plan");
-    let mut expr = expr.s(":plan", org.plan.as_str()).name("#plan", "plan").n(":n", n);
+    let mut expr = expr
+        .s(":plan", org.plan.as_str())
+        .name("#plan", "plan")
+        .n(":n", n);
     if let Some(limit) = org.plan.seat_limit() {
         if n > limit || org.seats_used + n > limit {
             return Err(seat_limit_error(org, limit, n));
@@ -218,7 +239,10 @@ struct NewInvitation {
 }
 
 fn parse_project_id(raw: &str) -> ApiResult<String> {
-    let ok = (1..=64).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let ok = (1..=64).contains(&raw.len())
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if !ok {
         return Err(ApiError::validation("projectIds", format!("`projectIds` entries must be 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-' (got `{raw}`).")));
     }
@@ -229,25 +253,50 @@ impl NewInvitation {
     fn parse(body: CreateBody) -> ApiResult<Self> {
         let email = Email::parse("email", &body.email)?;
         let role = Role::parse(&body.role).ok_or_else(|| {
-            ApiError::validation("role", format!("`role` must be one of admin, editor, developer, viewer, guest (got `{}`).", body.role))
+            ApiError::validation(
+                "role",
+                format!(
+                    "`role` must be one of admin, editor, developer, viewer, guest (got `{}`).",
+                    body.role
+                ),
+            )
         })?;
         if role == Role::Owner {
-            return Err(ApiError::validation("role", "Nobody is invited as owner; invite them as admin and transfer ownership."));
+            return Err(ApiError::validation(
+                "role",
+                "Nobody is invited as owner; invite them as admin and transfer ownership.",
+            ));
         }
         let expires_in_days = body.expires_in_days.unwrap_or(7);
         if !(1..=30).contains(&expires_in_days) {
-            return Err(ApiError::validation("expiresInDays", "`expiresInDays` must be a whole number from 1 to 30 (default 7)."));
+            return Err(ApiError::validation(
+                "expiresInDays",
+                "`expiresInDays` must be a whole number from 1 to 30 (default 7).",
+            ));
         }
         let max_uses = body.max_uses.unwrap_or(1);
         if !(1..=MAX_USES).contains(&max_uses) {
-            return Err(ApiError::validation("maxUses", format!("`maxUses` must be a whole number from 1 to {MAX_USES} (default 1).")));
+            return Err(ApiError::validation(
+                "maxUses",
+                format!("`maxUses` must be a whole number from 1 to {MAX_USES} (default 1)."),
+            ));
         }
-        let message = match body.message.map(|m| m.trim().to_string()).filter(|m| !m.is_empty()) {
+        let message = match body
+            .message
+            .map(|m| m.trim().to_string())
+            .filter(|m| !m.is_empty())
+        {
             Some(m) if m.chars().count() > MAX_MESSAGE_CHARS => {
-                return Err(ApiError::validation("message", format!("`message` must be at most {MAX_MESSAGE_CHARS} characters.")))
+                return Err(ApiError::validation(
+                    "message",
+                    format!("`message` must be at most {MAX_MESSAGE_CHARS} characters."),
+                ))
             }
             Some(m) if m.chars().any(|c| c.is_control() && c != '\n') => {
-                return Err(ApiError::validation("message", "`message` is plain text: no control characters except line breaks."))
+                return Err(ApiError::validation(
+                    "message",
+                    "`message` is plain text: no control characters except line breaks.",
+                ))
             }
             m => m,
         };
@@ -259,9 +308,19 @@ impl NewInvitation {
             }
         }
         if project_ids.len() > MAX_PROJECTS {
-            return Err(ApiError::validation("projectIds", format!("`projectIds` may name at most {MAX_PROJECTS} projects.")));
+            return Err(ApiError::validation(
+                "projectIds",
+                format!("`projectIds` may name at most {MAX_PROJECTS} projects."),
+            ));
         }
-        Ok(Self { email, role, expires_in_days: expires_in_days as u32, max_uses: max_uses as u32, message, project_ids })
+        Ok(Self {
+            email,
+            role,
+            expires_in_days: expires_in_days as u32,
+            max_uses: max_uses as u32,
+            message,
+            project_ids,
+        })
     }
 }
 
@@ -293,8 +352,14 @@ async fn send_and_record(app: &App, org: &OrgItem, inv: &mut InvitationItem) -> 
         inv.key(),
         "SET emailStatus = :status, lastSentAt = :now",
         Some("attribute_exists(PK) AND sendCount = :count"),
-        Expr::new().v(":status", &status)?.s(":now", now.to_rfc3339()).n(":count", inv.send_count),
-        ApiError::conflict("concurrent_update", "The invitation changed while its email was sent."),
+        Expr::new()
+            .v(":status", &status)?
+            .s(":now", now.to_rfc3339())
+            .n(":count", inv.send_count),
+        ApiError::conflict(
+            "concurrent_update",
+            "The invitation changed while its email was sent.",
+        ),
     )?;
     match app.store.commit(tx).await {
         Ok(()) => {
@@ -347,7 +412,10 @@ pub async fn create_invitation(app: App, ctx: OrgCtx, input: Input) -> ApiResult
     };
     let seat_error = match org.plan.seat_limit() {
         Some(limit) => seat_limit_error(org, limit, inv.max_uses),
-        None => ApiError::conflict("concurrent_update", "The organization changed meanwhile; retry."),
+        None => ApiError::conflict(
+            "concurrent_update",
+            "The organization changed meanwhile; retry.",
+        ),
     };
     let tx = app
         .store
@@ -380,25 +448,43 @@ pub async fn list_invitations(app: App, ctx: OrgCtx, input: Input) -> ApiResult<
     let wanted = input.query("status");
     if let Some(s) = wanted {
         if !["pending", "accepted", "expired", "revoked", "used_up"].contains(&s) {
-            return Err(ApiError::validation("status", "`status` must be one of pending, accepted, expired, revoked, used_up."));
+            return Err(ApiError::validation(
+                "status",
+                "`status` must be one of pending, accepted, expired, revoked, used_up.",
+            ));
         }
     }
     let partition = keys::org_pk(ctx.org_id());
-    let q = QuerySpec::new(&partition, SortCond::BeginsWith(keys::INVITE_PREFIX.into()), limit).after(input.cursor())?;
+    let q = QuerySpec::new(
+        &partition,
+        SortCond::BeginsWith(keys::INVITE_PREFIX.into()),
+        limit,
+    )
+    .after(input.cursor())?;
     let page = app.store.page_of::<InvitationItem>(q).await?;
     let now = Utc::now();
-    let items = page.items.iter().filter(|i| wanted.is_none_or(|w| status_of(i, now) == w)).map(invitation_view).collect();
+    let items = page
+        .items
+        .iter()
+        .filter(|i| wanted.is_none_or(|w| status_of(i, now) == w))
+        .map(invitation_view)
+        .collect();
     Ok(Reply::list(items, page.next_cursor))
 }
 
 fn the_invitation(ctx: &OrgCtx) -> ApiResult<&InvitationItem> {
-    ctx.invitation.as_ref().ok_or_else(crate::http::invitation_not_found)
+    ctx.invitation
+        .as_ref()
+        .ok_or_else(crate::http::invitation_not_found)
 }
 
 fn not_pending(inv: &InvitationItem) -> ApiError {
     let status = status_of(inv, Utc::now());
-    ApiError::conflict("invitation_not_pending", format!("The invitation is {status}; only pending invitations can be used for this."))
-        .with("status", status)
+    ApiError::conflict(
+        "invitation_not_pending",
+        format!("The invitation is {status}; only pending invitations can be used for this."),
+    )
+    .with("status", status)
 }
 
 /// `GET /orgs/{orgId}/invitations/{invitationId}/code`: the code and the link to copy.
@@ -408,7 +494,9 @@ pub async fn get_code(app: App, ctx: OrgCtx, _input: Input) -> ApiResult<Reply> 
         return Err(not_pending(inv));
     }
     let code = code_of(&app, inv)?;
-    Ok(Reply::ok(json!({ "invitationId": inv.invitation_id, "code": code, "url": link_of(&app, &code), "expiresAt": inv.expires_at })))
+    Ok(Reply::ok(
+        json!({ "invitationId": inv.invitation_id, "code": code, "url": link_of(&app, &code), "expiresAt": inv.expires_at }),
+    ))
 }
 
 /// `POST /orgs/{orgId}/invitations/{invitationId}/resend`: a new expiry window and the email again,
@@ -426,7 +514,12 @@ pub async fn resend(app: App, ctx: OrgCtx, _input: Input) -> ApiResult<Reply> {
         if let Some(last) = inv.last_sent_at {
             let wait = RESEND_INTERVAL_SECS - (now - last).num_seconds();
             if wait > 0 {
-                return Err(ApiError::new(429, "resend_too_soon", format!("The invitation was sent less than a minute ago; retry in {wait} s.")).retry_after(wait as u64));
+                return Err(ApiError::new(
+                    429,
+                    "resend_too_soon",
+                    format!("The invitation was sent less than a minute ago; retry in {wait} s."),
+                )
+                .retry_after(wait as u64));
             }
         }
     }
@@ -474,8 +567,14 @@ pub async fn revoke(app: App, ctx: OrgCtx, _input: Input) -> ApiResult<Reply> {
         inv.key(),
         "SET revoked = :true REMOVE GSI1PK, GSI1SK",
         Some("revoked = :false AND uses = :uses"),
-        Expr::new().v(":true", &true)?.v(":false", &false)?.n(":uses", inv.uses),
-        ApiError::conflict("concurrent_update", "The invitation was used or revoked meanwhile; reload it."),
+        Expr::new()
+            .v(":true", &true)?
+            .v(":false", &false)?
+            .n(":uses", inv.uses),
+        ApiError::conflict(
+            "concurrent_update",
+            "The invitation was used or revoked meanwhile; reload it.",
+        ),
     )?;
     let tx = release_seats(tx, &ctx.org, remaining)?.audit(ctx.audit(
             "invitation.revoked",
@@ -492,7 +591,12 @@ pub async fn revoke(app: App, ctx: OrgCtx, _input: Input) -> ApiResult<Reply> {
 /// Answers how many it removed and, while there is more to examine, a `nextCursor`.
 pub async fn cleanup(app: App, ctx: OrgCtx, input: Input) -> ApiResult<Reply> {
     let partition = keys::org_pk(ctx.org_id());
-    let q = QuerySpec::new(&partition, SortCond::BeginsWith(keys::INVITE_PREFIX.into()), CLEANUP_BATCH).after(input.cursor())?;
+    let q = QuerySpec::new(
+        &partition,
+        SortCond::BeginsWith(keys::INVITE_PREFIX.into()),
+        CLEANUP_BATCH,
+    )
+    .after(input.cursor())?;
     let page = app.store.page_of::<InvitationItem>(q).await?;
     let now = Utc::now();
     let mut tx = app.store.tx();
@@ -506,11 +610,27 @@ pub async fn cleanup(app: App, ctx: OrgCtx, input: Input) -> ApiResult<Reply> {
         let (cond, expr) = match status {
             "expired" => (
                 "revoked = :false AND uses = :uses AND expiresAt = :exp",
-                Expr::new().v(":false", &false)?.n(":uses", inv.uses).s(":exp", inv.expires_at.to_rfc3339()),
+                Expr::new()
+                    .v(":false", &false)?
+                    .n(":uses", inv.uses)
+                    .s(":exp", inv.expires_at.to_rfc3339()),
             ),
-            _ => ("uses = :uses AND revoked = :revoked", Expr::new().n(":uses", inv.uses).v(":revoked", &inv.revoked)?),
+            _ => (
+                "uses = :uses AND revoked = :revoked",
+                Expr::new()
+                    .n(":uses", inv.uses)
+                    .v(":revoked", &inv.revoked)?,
+            ),
         };
-        tx = tx.delete(inv.key(), Some(cond), expr, ApiError::conflict("concurrent_update", "An invitation changed during the cleanup; run it again."))?;
+        tx = tx.delete(
+            inv.key(),
+            Some(cond),
+            expr,
+            ApiError::conflict(
+                "concurrent_update",
+                "An invitation changed during the cleanup; run it again.",
+            ),
+        )?;
         removed += 1;
         if status == "expired" {
             released += remaining_uses(inv);
@@ -525,7 +645,9 @@ pub async fn cleanup(app: App, ctx: OrgCtx, input: Input) -> ApiResult<Reply> {
             ))?;
         app.store.commit(tx).await?;
     }
-    Ok(Reply::ok(json!({ "removed": removed, "releasedSeats": released, "nextCursor": page.next_cursor })))
+    Ok(Reply::ok(
+        json!({ "removed": removed, "releasedSeats": released, "nextCursor": page.next_cursor }),
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -533,23 +655,39 @@ pub async fn cleanup(app: App, ctx: OrgCtx, input: Input) -> ApiResult<Reply> {
 
 /// Reads the invitation a code names (with its organization and, for accept, the caller's
 /// membership) in ONE BatchGetItem, and checks the code and the invitation's state.
-async fn load_by_code(app: &App, code: &str, caller: Option<&Caller>) -> ApiResult<(OrgItem, InvitationItem, Option<MemberItem>)> {
+async fn load_by_code(
+    app: &App,
+    code: &str,
+    caller: Option<&Caller>,
+) -> ApiResult<(OrgItem, InvitationItem, Option<MemberItem>)> {
     let key = app.config.require_code_key()?;
     let (org_id, inv_id, mac) = parse_code(code).ok_or_else(invalid_invitation)?;
-    let mut keys_wanted = vec![keys::key(keys::org_pk(&org_id), keys::ORG_SK), InvitationItem::key_of(&org_id, &inv_id)];
+    let mut keys_wanted = vec![
+        keys::key(keys::org_pk(&org_id), keys::ORG_SK),
+        InvitationItem::key_of(&org_id, &inv_id),
+    ];
     if let Some(c) = caller {
-        keys_wanted.push(keys::key(keys::org_pk(&org_id), keys::member_sk(&c.user_id)));
+        keys_wanted.push(keys::key(
+            keys::org_pk(&org_id),
+            keys::member_sk(&c.user_id),
+        ));
     }
     let (mut org, mut inv, mut member) = (None, None, None);
     for item in app.store.batch_get(keys_wanted).await? {
-        match item.get("entity_type").and_then(|v| v.as_s().ok()).map(String::as_str) {
+        match item
+            .get("entity_type")
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str)
+        {
             Some("org") => org = Some(store::from_item::<OrgItem>(item)?),
             Some("invitation") => inv = Some(store::from_item::<InvitationItem>(item)?),
             Some("member") => member = Some(store::from_item::<MemberItem>(item)?),
             _ => {}
         }
     }
-    let (Some(org), Some(inv)) = (org, inv) else { return Err(invalid_invitation()) };
+    let (Some(org), Some(inv)) = (org, inv) else {
+        return Err(invalid_invitation());
+    };
     let expected = code_mac(key, &inv.code_nonce)?;
     let mac_ok: bool = subtle::ConstantTimeEq::ct_eq(&expected[..], &mac[..]).into();
     if !mac_ok || status_of(&inv, Utc::now()) != "pending" || org.status != OrgStatus::Active {
@@ -582,7 +720,11 @@ pub async fn preview(app: App, _caller: Caller, input: Input) -> ApiResult<Reply
 pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> {
     let (org, inv, existing) = load_by_code(&app, input.path_param("code"), Some(&caller)).await?;
     let already = || {
-        ApiError::conflict("already_member", format!("You are already a member of {}; nothing changed.", org.name)).with("orgId", org.org_id.as_str())
+        ApiError::conflict(
+            "already_member",
+            format!("You are already a member of {}; nothing changed.", org.name),
+        )
+        .with("orgId", org.org_id.as_str())
     };
     if existing.is_some() {
         return Err(already());
@@ -595,12 +737,38 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
         ));
     }
     let now = Utc::now();
-    let org_role = if inv.project_ids.is_empty() { inv.role } else { Role::Guest };
-    let mut member = MemberItem::new(&org.org_id, &caller.user_id, caller.verified_email().cloned(), caller.name.clone(), org_role, now);
-    let grants: Vec<GrantItem> =
-        inv.project_ids.iter().map(|p| GrantItem::for_user(&org.org_id, p, &caller.user_id, inv.role, &inv.invited_by, now)).collect();
+    let org_role = if inv.project_ids.is_empty() {
+        inv.role
+    } else {
+        Role::Guest
+    };
+    let mut member = MemberItem::new(
+        &org.org_id,
+        &caller.user_id,
+        caller.verified_email().cloned(),
+        caller.name.clone(),
+        org_role,
+        now,
+    );
+    let grants: Vec<GrantItem> = inv
+        .project_ids
+        .iter()
+        .map(|p| {
+            GrantItem::for_user(
+                &org.org_id,
+                p,
+                &caller.user_id,
+                inv.role,
+                &inv.invited_by,
+                now,
+            )
+        })
+        .collect();
     member.refs = grants.iter().map(|g| g.sk.clone()).collect();
-    member.project_roles = grants.iter().map(|g| (g.project_id.clone(), g.role)).collect();
+    member.project_roles = grants
+        .iter()
+        .map(|g| (g.project_id.clone(), g.role))
+        .collect();
 
     let mut tx = app
         .store
@@ -609,12 +777,21 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
             inv.key(),
             "SET uses = uses + :one",
             Some("uses < maxUses AND revoked = :false AND expiresAt > :now"),
-            Expr::new().n(":one", 1).v(":false", &false)?.s(":now", now.to_rfc3339()),
+            Expr::new()
+                .n(":one", 1)
+                .v(":false", &false)?
+                .s(":now", now.to_rfc3339()),
             invalid_invitation(),
         )?
         .put_new(&member, already())?;
     if let Some(email) = member.email_item() {
-        tx = tx.put_new(&email, ApiError::conflict("already_member", "A member of this organization already has your email address; nothing changed."))?;
+        tx = tx.put_new(
+            &email,
+            ApiError::conflict(
+                "already_member",
+                "A member of this organization already has your email address; nothing changed.",
+            ),
+        )?;
     }
     let (active, expr) = store::org_active();
     tx = tx.update(
@@ -625,7 +802,12 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
         invalid_invitation(),
     )?;
     for g in &grants {
-        tx = tx.put(g, None, Expr::new(), ApiError::internal("grant write failed"))?;
+        tx = tx.put(
+            g,
+            None,
+            Expr::new(),
+            ApiError::internal("grant write failed"),
+        )?;
     }
     let tx = tx.audit(crate::store::AuditEntry {
         org_id: org.org_id.clone(),
@@ -642,7 +824,10 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
     let mut view = crate::members::member_view(&member);
     view["orgId"] = json!(org.org_id);
     view["orgName"] = json!(org.name);
-    view["projectGrants"] = json!(grants.iter().map(|g| json!({ "projectId": g.project_id, "role": g.role })).collect::<Vec<_>>());
+    view["projectGrants"] = json!(grants
+        .iter()
+        .map(|g| json!({ "projectId": g.project_id, "role": g.role }))
+        .collect::<Vec<_>>());
     Ok(Reply::created(view))
 }
 
@@ -650,24 +835,39 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
 pub async fn list_mine(app: App, caller: Caller, input: Input) -> ApiResult<Reply> {
     let limit = input.limit()?;
     let Some(email) = caller.verified_email() else {
-        return Err(ApiError::new(403, "email_not_verified", "Verify your email address to see the invitations sent to it."));
+        return Err(ApiError::new(
+            403,
+            "email_not_verified",
+            "Verify your email address to see the invitations sent to it.",
+        ));
     };
     let partition = keys::invitee_pk(email);
     let mut q = QuerySpec::new(&partition, SortCond::Any, limit).after(input.cursor())?;
     q.index = Some("GSI1");
     q.filter = Some("uses < maxUses AND revoked = :false AND expiresAt > :now");
-    q.expr = Expr::new().v(":false", &false)?.s(":now", Utc::now().to_rfc3339());
+    q.expr = Expr::new()
+        .v(":false", &false)?
+        .s(":now", Utc::now().to_rfc3339());
     let page = app.store.page_of::<InvitationItem>(q).await?;
     let orgs: Vec<OrgItem> = app
         .store
-        .batch_get(dedup(page.items.iter().map(|i| keys::key(keys::org_pk(&i.org_id), keys::ORG_SK))))
+        .batch_get(dedup(
+            page.items
+                .iter()
+                .map(|i| keys::key(keys::org_pk(&i.org_id), keys::ORG_SK)),
+        ))
         .await?
         .into_iter()
         .map(store::from_item)
         .collect::<ApiResult<_>>()?;
     let mut items = Vec::new();
     for inv in &page.items {
-        let Some(org) = orgs.iter().find(|o| o.org_id == inv.org_id && o.status == OrgStatus::Active) else { continue };
+        let Some(org) = orgs
+            .iter()
+            .find(|o| o.org_id == inv.org_id && o.status == OrgStatus::Active)
+        else {
+            continue;
+        };
         let code = code_of(&app, inv)?;
         items.push(json!({
             "invitationId": inv.invitation_id,
@@ -697,7 +897,10 @@ fn dedup(keys: impl Iterator<Item = store::Item>) -> Vec<store::Item> {
 
 /// The plan limits, for `GET /roles`-like listings and error messages.
 pub fn plan_limits() -> Value {
-    json!(Plan::ALL.iter().map(|p| json!({ "plan": p, "seatLimit": p.seat_limit() })).collect::<Vec<_>>())
+    json!(Plan::ALL
+        .iter()
+        .map(|p| json!({ "plan": p, "seatLimit": p.seat_limit() }))
+        .collect::<Vec<_>>())
 }
 
 #[cfg(test)]

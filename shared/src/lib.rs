@@ -7,10 +7,10 @@ pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod email;
-pub mod invitations;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod invitations;
 pub mod members;
 pub mod orgs;
 pub mod permissions;
@@ -33,8 +33,16 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(config: Config, dynamodb: aws_sdk_dynamodb::Client, ses: aws_sdk_ses::Client) -> Self {
+    pub fn new(
+        config: Config,
+        dynamodb: aws_sdk_dynamodb::Client,
+        ses: aws_sdk_ses::Client,
+    ) -> Self {
         let store = Store::new(dynamodb, config.table_name.clone());
-        Self { config: Arc::new(config), store, ses }
+        Self {
+            config: Arc::new(config),
+            store,
+            ses,
+        }
     }
 }

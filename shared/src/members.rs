@@ -31,15 +31,26 @@ fn parse_role(field: &str, raw: &str) -> ApiResult<Role> {
 /// `GET /orgs/{orgId}/members?role=&limit=&cursor=`: one Query per page.
 pub async fn list_members(app: App, ctx: OrgCtx, input: Input) -> ApiResult<Reply> {
     let limit = input.limit()?;
-    let role = input.query("role").map(|r| parse_role("role", r)).transpose()?;
+    let role = input
+        .query("role")
+        .map(|r| parse_role("role", r))
+        .transpose()?;
     let partition = keys::org_pk(ctx.org_id());
-    let mut q = QuerySpec::new(&partition, SortCond::BeginsWith(keys::MEMBER_PREFIX.into()), limit).after(input.cursor())?;
+    let mut q = QuerySpec::new(
+        &partition,
+        SortCond::BeginsWith(keys::MEMBER_PREFIX.into()),
+        limit,
+    )
+    .after(input.cursor())?;
     if let Some(role) = role {
         q.filter = Some("#role = :role");
         q.expr = Expr::new().s(":role", role.as_str()).name("#role", "role");
     }
     let page = app.store.page_of::<MemberItem>(q).await?;
-    Ok(Reply::list(page.items.iter().map(member_view).collect(), page.next_cursor))
+    Ok(Reply::list(
+        page.items.iter().map(member_view).collect(),
+        page.next_cursor,
+    ))
 }
 
 /// The target of a member route, or 404.
@@ -53,14 +64,21 @@ fn require_not_above(ctx: &OrgCtx, target: &MemberItem) -> ApiResult<()> {
         return Err(ApiError::new(
             403,
             "member_above_you",
-            format!("The member is {}, above your role {}; you cannot change or remove them.", target.role, ctx.role()),
+            format!(
+                "The member is {}, above your role {}; you cannot change or remove them.",
+                target.role,
+                ctx.role()
+            ),
         ));
     }
     Ok(())
 }
 
 fn concurrent() -> ApiError {
-    ApiError::conflict("concurrent_update", "The membership changed while you were changing it; reload and retry.")
+    ApiError::conflict(
+        "concurrent_update",
+        "The membership changed while you were changing it; reload and retry.",
+    )
 }
 
 /// The caller's own role is what allowed acting on another member; the transaction re-checks it.
@@ -68,8 +86,13 @@ fn caller_role_holds(tx: Tx, ctx: &OrgCtx) -> ApiResult<Tx> {
     tx.check(
         ctx.member.key(),
         "#role = :mine",
-        Expr::new().s(":mine", ctx.role().as_str()).name("#role", "role"),
-        ApiError::conflict("your_role_changed", "Your own role changed meanwhile; reload and retry."),
+        Expr::new()
+            .s(":mine", ctx.role().as_str())
+            .name("#role", "role"),
+        ApiError::conflict(
+            "your_role_changed",
+            "Your own role changed meanwhile; reload and retry.",
+        ),
     )
 }
 
@@ -105,7 +128,11 @@ pub async fn change_role(app: App, ctx: OrgCtx, input: Input) -> ApiResult<Reply
             target.key(),
             "SET #role = :new, updatedAt = :now",
             Some("#role = :old"),
-            Expr::new().s(":new", new_role.as_str()).s(":old", target.role.as_str()).s(":now", now.to_rfc3339()).name("#role", "role"),
+            Expr::new()
+                .s(":new", new_role.as_str())
+                .s(":old", target.role.as_str())
+                .s(":now", now.to_rfc3339())
+                .name("#role", "role"),
             concurrent(),
         )?
         .check(ctx.org.key(), org_cond, org_expr, ApiError::org_read_only())?;
@@ -115,7 +142,12 @@ pub async fn change_role(app: App, ctx: OrgCtx, input: Input) -> ApiResult<Reply
     let tx = tx.audit(ctx.audit(
         "member.role_changed",
         "MemberRoleChanged",
-        format!("role of {}: {} -> {}", target.user_id.as_str(), target.role, new_role),
+        format!(
+            "role of {}: {} -> {}",
+            target.user_id.as_str(),
+            target.role,
+            new_role
+        ),
         json!({ "userId": target.user_id, "role": { "before": target.role, "after": new_role } }),
     ))?;
     app.store.commit(tx).await?;
@@ -145,7 +177,9 @@ pub async fn remove_member(app: App, ctx: OrgCtx, _input: Input) -> ApiResult<Re
         .delete(
             target.key(),
             Some("attribute_exists(PK) AND #role = :role"),
-            Expr::new().s(":role", target.role.as_str()).name("#role", "role"),
+            Expr::new()
+                .s(":role", target.role.as_str())
+                .name("#role", "role"),
             member_not_found(),
         )?
         .update(
@@ -156,18 +190,34 @@ pub async fn remove_member(app: App, ctx: OrgCtx, _input: Input) -> ApiResult<Re
             ApiError::org_read_only(),
         )?;
     if let Some(email) = target.email_item() {
-        tx = tx.delete(email.key(), None, Expr::new(), ApiError::internal("deleting a member's email item failed"))?;
+        tx = tx.delete(
+            email.key(),
+            None,
+            Expr::new(),
+            ApiError::internal("deleting a member's email item failed"),
+        )?;
     }
     if !leaving {
         tx = caller_role_holds(tx, &ctx)?;
     }
     for key in target.ref_keys() {
-        tx = tx.delete(key, None, Expr::new(), ApiError::internal("deleting a member's reference failed"))?;
+        tx = tx.delete(
+            key,
+            None,
+            Expr::new(),
+            ApiError::internal("deleting a member's reference failed"),
+        )?;
     }
     let (action, summary) = if leaving {
-        ("member.left", format!("{} left the organization", target.user_id.as_str()))
+        (
+            "member.left",
+            format!("{} left the organization", target.user_id.as_str()),
+        )
     } else {
-        ("member.removed", format!("removed {} ({})", target.user_id.as_str(), target.role))
+        (
+            "member.removed",
+            format!("removed {} ({})", target.user_id.as_str(), target.role),
+        )
     };
     let tx = tx.audit(ctx.audit(
         action,
@@ -192,13 +242,26 @@ pub async fn transfer_ownership(app: App, ctx: OrgCtx, input: Input) -> ApiResul
     let body: TransferBody = input.json()?;
     let new_owner = UserId::parse("userId", &body.user_id)?;
     if &new_owner == ctx.user_id() {
-        return Err(ApiError::bad_request("already_owner", "You are the owner already; name another member in `userId`."));
+        return Err(ApiError::bad_request(
+            "already_owner",
+            "You are the owner already; name another member in `userId`.",
+        ));
     }
-    let target = ctx.target.as_ref().filter(|t| t.user_id == new_owner).ok_or_else(|| {
-        ApiError::not_found("member_not_found", "`userId` is not a member of this organization; ownership goes to a member.")
-    })?;
+    let target = ctx
+        .target
+        .as_ref()
+        .filter(|t| t.user_id == new_owner)
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "member_not_found",
+                "`userId` is not a member of this organization; ownership goes to a member.",
+            )
+        })?;
     let now = Utc::now().to_rfc3339();
-    let transferred = ApiError::conflict("concurrent_update", "Ownership or roles changed meanwhile; reload and retry.");
+    let transferred = ApiError::conflict(
+        "concurrent_update",
+        "Ownership or roles changed meanwhile; reload and retry.",
+    );
     let tx = app
         .store
         .tx()
@@ -206,29 +269,49 @@ pub async fn transfer_ownership(app: App, ctx: OrgCtx, input: Input) -> ApiResul
             ctx.org.key(),
             "SET ownerId = :new, updatedAt = :now",
             Some("ownerId = :me AND #status = :active"),
-            Expr::new().s(":new", new_owner.as_str()).s(":me", ctx.user_id().as_str()).s(":now", &now).s(":active", "active").name("#status", "status"),
+            Expr::new()
+                .s(":new", new_owner.as_str())
+                .s(":me", ctx.user_id().as_str())
+                .s(":now", &now)
+                .s(":active", "active")
+                .name("#status", "status"),
             transferred.clone(),
         )?
         .update(
             target.key(),
             "SET #role = :owner, updatedAt = :now",
             Some("#role = :old"),
-            Expr::new().s(":owner", "owner").s(":old", target.role.as_str()).s(":now", &now).name("#role", "role"),
+            Expr::new()
+                .s(":owner", "owner")
+                .s(":old", target.role.as_str())
+                .s(":now", &now)
+                .name("#role", "role"),
             transferred.clone(),
         )?
         .update(
             ctx.member.key(),
             "SET #role = :admin, updatedAt = :now",
             Some("#role = :owner"),
-            Expr::new().s(":admin", "admin").s(":owner", "owner").s(":now", &now).name("#role", "role"),
+            Expr::new()
+                .s(":admin", "admin")
+                .s(":owner", "owner")
+                .s(":now", &now)
+                .name("#role", "role"),
             transferred,
         )?
         .audit(ctx.audit(
             "org.ownership_transferred",
             "OwnershipTransferred",
-            format!("ownership: {} -> {} (role {} -> owner; old owner -> admin)", ctx.user_id().as_str(), new_owner.as_str(), target.role),
+            format!(
+                "ownership: {} -> {} (role {} -> owner; old owner -> admin)",
+                ctx.user_id().as_str(),
+                new_owner.as_str(),
+                target.role
+            ),
             json!({ "from": ctx.user_id(), "to": new_owner, "newOwnerPreviousRole": target.role }),
         ))?;
     app.store.commit(tx).await?;
-    Ok(Reply::ok(json!({ "orgId": ctx.org_id(), "ownerId": new_owner, "previousOwnerId": ctx.user_id(), "previousOwnerRole": Role::Admin })))
+    Ok(Reply::ok(
+        json!({ "orgId": ctx.org_id(), "ownerId": new_owner, "previousOwnerId": ctx.user_id(), "previousOwnerRole": Role::Admin }),
+    ))
 }

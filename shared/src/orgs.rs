@@ -5,14 +5,20 @@ use crate::domain::*;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Input, OrgCtx, Reply};
 use crate::permissions::{Permission, Role};
-use crate::store::{self, keys, AuditEntry, Expr, MemberItem, OrgItem, QuerySpec, SlugItem, SortCond};
+use crate::store::{
+    self, keys, AuditEntry, Expr, MemberItem, OrgItem, QuerySpec, SlugItem, SortCond,
+};
 use crate::App;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 fn slug_taken(slug: &Slug) -> ApiError {
-    ApiError::conflict("slug_taken", format!("The slug `{}` is taken; choose another.", slug.as_str())).with("slug", slug.as_str())
+    ApiError::conflict(
+        "slug_taken",
+        format!("The slug `{}` is taken; choose another.", slug.as_str()),
+    )
+    .with("slug", slug.as_str())
 }
 
 /// The organization as a caller with `role` may see it: guests see the name only;
@@ -57,16 +63,36 @@ struct CreateOrgBody {
 }
 
 /// The writes that create an organization with its owner, in one transaction.
-fn creation_tx(app: &App, org: &OrgItem, owner: &MemberItem, user_update: (&str, &str, Expr, ApiError)) -> ApiResult<store::Tx> {
+fn creation_tx(
+    app: &App,
+    org: &OrgItem,
+    owner: &MemberItem,
+    user_update: (&str, &str, Expr, ApiError),
+) -> ApiResult<store::Tx> {
     let (update, condition, expr, on_fail) = user_update;
     let mut tx = app.store.tx();
     if let Some(email) = owner.email_item() {
-        tx = tx.put_new(&email, ApiError::internal("member email item exists for a new organization"))?;
+        tx = tx.put_new(
+            &email,
+            ApiError::internal("member email item exists for a new organization"),
+        )?;
     }
     tx.put_new(org, ApiError::internal("organization id collision"))?
-        .put_new(&SlugItem::new(&org.slug, &org.org_id), slug_taken(&org.slug))?
-        .put_new(owner, ApiError::internal("membership already exists for a new organization"))?
-        .update(store::user_key(&owner.user_id), update, Some(condition), expr, on_fail)?
+        .put_new(
+            &SlugItem::new(&org.slug, &org.org_id),
+            slug_taken(&org.slug),
+        )?
+        .put_new(
+            owner,
+            ApiError::internal("membership already exists for a new organization"),
+        )?
+        .update(
+            store::user_key(&owner.user_id),
+            update,
+            Some(condition),
+            expr,
+            on_fail,
+        )?
         .audit(AuditEntry {
             org_id: org.org_id.clone(),
             actor_id: owner.user_id.clone(),
@@ -84,13 +110,30 @@ pub async fn create_org(app: App, caller: Caller, input: Input) -> ApiResult<Rep
     let name = OrgName::parse("name", &body.name)?;
     let (slug, derived) = match &body.slug {
         Some(s) => (Slug::parse(s)?, false),
-        None => (Slug::from_name(name.as_str()).unwrap_or_else(random_slug), true),
+        None => (
+            Slug::from_name(name.as_str()).unwrap_or_else(random_slug),
+            true,
+        ),
     };
     let limit = app.config.org_create_limit;
     let attempt = |slug: Slug| {
         let now = Utc::now();
-        let org = OrgItem::new(OrgId::new(), name.clone(), slug, &caller.user_id, false, now);
-        let owner = MemberItem::new(&org.org_id, &caller.user_id, caller.verified_email().cloned(), caller.name.clone(), Role::Owner, now);
+        let org = OrgItem::new(
+            OrgId::new(),
+            name.clone(),
+            slug,
+            &caller.user_id,
+            false,
+            now,
+        );
+        let owner = MemberItem::new(
+            &org.org_id,
+            &caller.user_id,
+            caller.verified_email().cloned(),
+            caller.name.clone(),
+            Role::Owner,
+            now,
+        );
         let limit_err = ApiError::new(
             403,
             "org_limit_reached",
@@ -104,7 +147,11 @@ pub async fn create_org(app: App, caller: Caller, input: Input) -> ApiResult<Rep
             (
                 "SET orgsCreated = if_not_exists(orgsCreated, :zero) + :one, entity_type = :user",
                 "attribute_not_exists(orgsCreated) OR orgsCreated < :limit",
-                Expr::new().n(":zero", 0).n(":one", 1).n(":limit", limit).s(":user", "user"),
+                Expr::new()
+                    .n(":zero", 0)
+                    .n(":one", 1)
+                    .n(":limit", limit)
+                    .s(":user", "user"),
                 limit_err,
             ),
         );
@@ -146,15 +193,36 @@ pub async fn ensure_personal_org(app: &App, caller: &Caller) -> ApiResult<Option
     let display = caller
         .name
         .clone()
-        .or_else(|| caller.email.as_ref().map(|e| e.as_str().split('@').next().unwrap_or("").to_string()))
+        .or_else(|| {
+            caller
+                .email
+                .as_ref()
+                .map(|e| e.as_str().split('@').next().unwrap_or("").to_string())
+        })
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "My".to_string());
-    let name = OrgName::parse("name", &format!("{}'s workspace", display.chars().take(80).collect::<String>()))?;
+    let name = OrgName::parse(
+        "name",
+        &format!(
+            "{}'s workspace",
+            display.chars().take(80).collect::<String>()
+        ),
+    )?;
     let slug = Slug::parse(&format!("personal-{}", random_hex(12))).expect("valid slug");
     let now = Utc::now();
     let org = OrgItem::new(OrgId::new(), name, slug, &caller.user_id, true, now);
-    let owner = MemberItem::new(&org.org_id, &caller.user_id, caller.verified_email().cloned(), caller.name.clone(), Role::Owner, now);
-    let exists = ApiError::conflict("personal_org_exists", "The personal organization exists already.");
+    let owner = MemberItem::new(
+        &org.org_id,
+        &caller.user_id,
+        caller.verified_email().cloned(),
+        caller.name.clone(),
+        Role::Owner,
+        now,
+    );
+    let exists = ApiError::conflict(
+        "personal_org_exists",
+        "The personal organization exists already.",
+    );
     let tx = creation_tx(
         app,
         &org,
@@ -162,7 +230,9 @@ pub async fn ensure_personal_org(app: &App, caller: &Caller) -> ApiResult<Option
         (
             "SET personalOrgId = :org, entity_type = :user",
             "attribute_not_exists(personalOrgId)",
-            Expr::new().s(":org", org.org_id.as_str()).s(":user", "user"),
+            Expr::new()
+                .s(":org", org.org_id.as_str())
+                .s(":user", "user"),
             exists,
         ),
     )?;
@@ -184,14 +254,22 @@ pub async fn list_my_orgs(app: App, caller: Caller, input: Input) -> ApiResult<R
         q.after(cursor)
     };
     let mut page: store::Page<MemberItem> = app.store.page_of(spec(cursor)?).await?;
-    if page.items.is_empty() && cursor.is_none() && ensure_personal_org(&app, &caller).await?.is_some() {
+    if page.items.is_empty()
+        && cursor.is_none()
+        && ensure_personal_org(&app, &caller).await?.is_some()
+    {
         // The trigger did not run (or this is a local run): the personal organization was just created.
         page = app.store.page_of(spec(None)?).await?;
     }
     let (members, next) = (page.items, page.next_cursor);
     let orgs: Vec<OrgItem> = app
         .store
-        .batch_get(members.iter().map(|m| keys::key(keys::org_pk(&m.org_id), keys::ORG_SK)).collect())
+        .batch_get(
+            members
+                .iter()
+                .map(|m| keys::key(keys::org_pk(&m.org_id), keys::ORG_SK))
+                .collect(),
+        )
         .await?
         .into_iter()
         .map(store::from_item)
@@ -233,12 +311,23 @@ struct UpdateOrgBody {
 /// item when the slug changes, and appends the audit entry with before/after of what changed.
 pub async fn update_org(app: App, ctx: OrgCtx, input: Input) -> ApiResult<Reply> {
     let body: UpdateOrgBody = input.json()?;
-    if body.name.is_none() && body.slug.is_none() && body.settings.is_none() && body.billing_profile.is_none() {
-        return Err(ApiError::bad_request("nothing_to_update", "Send at least one of `name`, `slug`, `settings`, `billingProfile`."));
+    if body.name.is_none()
+        && body.slug.is_none()
+        && body.settings.is_none()
+        && body.billing_profile.is_none()
+    {
+        return Err(ApiError::bad_request(
+            "nothing_to_update",
+            "Send at least one of `name`, `slug`, `settings`, `billingProfile`.",
+        ));
     }
     let org = &ctx.org;
     let mut sets = vec!["updatedAt = :now".to_string()];
-    let mut expr = Expr::new().s(":now", Utc::now().to_rfc3339()).s(":oldSlug", org.slug.as_str()).s(":active", "active").name("#status", "status");
+    let mut expr = Expr::new()
+        .s(":now", Utc::now().to_rfc3339())
+        .s(":oldSlug", org.slug.as_str())
+        .s(":active", "active")
+        .name("#status", "status");
     let mut changes = serde_json::Map::new();
     let mut summary = Vec::new();
     let mut updated = org.clone();
@@ -248,7 +337,10 @@ pub async fn update_org(app: App, ctx: OrgCtx, input: Input) -> ApiResult<Reply>
         if name.as_str() != org.name {
             sets.push("#name = :name".into());
             expr = expr.s(":name", name.as_str()).name("#name", "name");
-            changes.insert("name".into(), json!({ "before": org.name, "after": name.as_str() }));
+            changes.insert(
+                "name".into(),
+                json!({ "before": org.name, "after": name.as_str() }),
+            );
             summary.push(format!("name: {} -> {}", org.name, name.as_str()));
             updated.name = name.as_str().to_string();
         }
@@ -270,7 +362,10 @@ pub async fn update_org(app: App, ctx: OrgCtx, input: Input) -> ApiResult<Reply>
         if settings != org.settings {
             sets.push("settings = :settings".into());
             expr = expr.v(":settings", &settings)?;
-            changes.insert("settings".into(), json!({ "before": org.settings, "after": settings }));
+            changes.insert(
+                "settings".into(),
+                json!({ "before": org.settings, "after": settings }),
+            );
             summary.push("settings changed".into());
             updated.settings = settings;
         }
@@ -294,7 +389,10 @@ pub async fn update_org(app: App, ctx: OrgCtx, input: Input) -> ApiResult<Reply>
         return Ok(Reply::ok(view));
     }
 
-    let concurrent = ApiError::conflict("concurrent_update", "The organization changed while you were updating it; reload and retry.");
+    let concurrent = ApiError::conflict(
+        "concurrent_update",
+        "The organization changed while you were updating it; reload and retry.",
+    );
     let mut tx = app.store.tx().update(
         org.key(),
         &format!("SET {}", sets.join(", ")),
@@ -308,11 +406,19 @@ pub async fn update_org(app: App, ctx: OrgCtx, input: Input) -> ApiResult<Reply>
                 SlugItem::key_of(&org.slug),
                 Some("orgId = :org"),
                 Expr::new().s(":org", org.org_id.as_str()),
-                ApiError::conflict("concurrent_update", "The organization's slug changed meanwhile; reload and retry."),
+                ApiError::conflict(
+                    "concurrent_update",
+                    "The organization's slug changed meanwhile; reload and retry.",
+                ),
             )?
             .put_new(&SlugItem::new(slug, &org.org_id), slug_taken(slug))?;
     }
-    tx = tx.audit(ctx.audit("org.updated", "OrganizationUpdated", summary.join("; "), Value::Object(changes)))?;
+    tx = tx.audit(ctx.audit(
+        "org.updated",
+        "OrganizationUpdated",
+        summary.join("; "),
+        Value::Object(changes),
+    ))?;
     app.store.commit(tx).await?;
     updated.updated_at = Utc::now();
     let mut view = org_view(&updated, ctx.role());

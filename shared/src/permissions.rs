@@ -17,7 +17,14 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [Role::Owner, Role::Admin, Role::Editor, Role::Developer, Role::Viewer, Role::Guest];
+    pub const ALL: [Role; 6] = [
+        Role::Owner,
+        Role::Admin,
+        Role::Editor,
+        Role::Developer,
+        Role::Viewer,
+        Role::Guest,
+    ];
 
     /// Higher is stronger: owner 5 ... guest 0.
     pub fn rank(self) -> u8 {
@@ -47,7 +54,10 @@ impl Role {
         self.rank() >= permission.min_role().rank()
     }
     pub fn permissions(self) -> impl Iterator<Item = Permission> {
-        Permission::ALL.iter().copied().filter(move |p| self.has(*p))
+        Permission::ALL
+            .iter()
+            .copied()
+            .filter(move |p| self.has(*p))
     }
     /// The hierarchy rule: a role may be granted only by someone whose permission set contains it.
     /// Because the sets are nested, that is "rank at most my own".
@@ -176,15 +186,30 @@ impl Permission {
     /// Whether a project-scoped role grants this permission inside its project. Creating projects
     /// is an organization-wide act, so it is not.
     pub fn project_scoped(self) -> bool {
-        matches!(self.area(), "projects" | "environments" | "deployments" | "servers" | "storage" | "dns" | "domains" | "backups" | "logs")
-            && self != Permission::ProjectsCreate
+        matches!(
+            self.area(),
+            "projects"
+                | "environments"
+                | "deployments"
+                | "servers"
+                | "storage"
+                | "dns"
+                | "domains"
+                | "backups"
+                | "logs"
+        ) && self != Permission::ProjectsCreate
     }
 }
 
 /// Effective permissions in one project: the organization role's, plus what a project-scoped
 /// role grants inside that project.
-pub fn effective_in_project(org_role: Role, project_role: Option<Role>, permission: Permission) -> bool {
-    org_role.has(permission) || project_role.is_some_and(|r| r.has(permission) && permission.project_scoped())
+pub fn effective_in_project(
+    org_role: Role,
+    project_role: Option<Role>,
+    permission: Permission,
+) -> bool {
+    org_role.has(permission)
+        || project_role.is_some_and(|r| r.has(permission) && permission.project_scoped())
 }
 
 impl std::fmt::Display for Permission {
@@ -202,7 +227,11 @@ mod tests {
     fn there_are_at_least_55_unique_permissions() {
         let names: HashSet<_> = Permission::ALL.iter().map(|p| p.as_str()).collect();
         assert!(names.len() >= 55, "only {} permissions", names.len());
-        assert_eq!(names.len(), Permission::ALL.len(), "duplicate permission names");
+        assert_eq!(
+            names.len(),
+            Permission::ALL.len(),
+            "duplicate permission names"
+        );
         for p in Permission::ALL {
             assert_eq!(Permission::parse(p.as_str()), Some(*p));
         }
@@ -213,8 +242,18 @@ mod tests {
         for pair in Role::ALL.windows(2) {
             let stronger: HashSet<_> = pair[0].permissions().collect();
             let weaker: HashSet<_> = pair[1].permissions().collect();
-            assert!(weaker.is_subset(&stronger), "{} is not contained in {}", pair[1], pair[0]);
-            assert!(stronger.len() > weaker.len(), "{} adds nothing over {}", pair[0], pair[1]);
+            assert!(
+                weaker.is_subset(&stronger),
+                "{} is not contained in {}",
+                pair[1],
+                pair[0]
+            );
+            assert!(
+                stronger.len() > weaker.len(),
+                "{} adds nothing over {}",
+                pair[0],
+                pair[1]
+            );
         }
     }
 
@@ -235,12 +274,35 @@ mod tests {
 
     #[test]
     fn project_roles_add_only_project_scoped_permissions() {
-        assert!(effective_in_project(Role::Guest, Some(Role::Admin), Permission::ProjectsUpdate));
-        assert!(effective_in_project(Role::Guest, Some(Role::Developer), Permission::LogsRead));
-        assert!(!effective_in_project(Role::Guest, Some(Role::Admin), Permission::MembersRead), "no org-wide reach");
-        assert!(!effective_in_project(Role::Guest, Some(Role::Admin), Permission::ProjectsCreate));
-        assert!(!effective_in_project(Role::Guest, None, Permission::ProjectsRead));
-        assert!(effective_in_project(Role::Viewer, None, Permission::ProjectsRead));
+        assert!(effective_in_project(
+            Role::Guest,
+            Some(Role::Admin),
+            Permission::ProjectsUpdate
+        ));
+        assert!(effective_in_project(
+            Role::Guest,
+            Some(Role::Developer),
+            Permission::LogsRead
+        ));
+        assert!(
+            !effective_in_project(Role::Guest, Some(Role::Admin), Permission::MembersRead),
+            "no org-wide reach"
+        );
+        assert!(!effective_in_project(
+            Role::Guest,
+            Some(Role::Admin),
+            Permission::ProjectsCreate
+        ));
+        assert!(!effective_in_project(
+            Role::Guest,
+            None,
+            Permission::ProjectsRead
+        ));
+        assert!(effective_in_project(
+            Role::Viewer,
+            None,
+            Permission::ProjectsRead
+        ));
     }
 
     #[test]

@@ -15,7 +15,11 @@ pub enum Access {
     User,
     /// A member of the organization in `{orgId}`, with `need`; `effect` decides what the
     /// organization's state allows; `target` names a membership to read with the caller's.
-    Org { need: Need, effect: Effect, target: Target },
+    Org {
+        need: Need,
+        effect: Effect,
+        target: Target,
+    },
 }
 
 /// Where an organization route names the member it acts on, so the pipeline reads that
@@ -107,8 +111,13 @@ pub struct RouteDef {
 impl RouteDef {
     pub fn permission(&self) -> Option<Permission> {
         match self.access {
-            Access::Org { need: Need::Perm(p) | Need::PermOrSelf(p), .. } => Some(p),
-            Access::Org { need: Need::Invite, .. } => Some(Permission::InvitationsCreate),
+            Access::Org {
+                need: Need::Perm(p) | Need::PermOrSelf(p),
+                ..
+            } => Some(p),
+            Access::Org {
+                need: Need::Invite, ..
+            } => Some(Permission::InvitationsCreate),
             _ => None,
         }
     }
@@ -129,11 +138,19 @@ use Dynamo::*;
 use Effect::*;
 
 const fn org(need: Need, effect: Effect) -> Access {
-    Access::Org { need, effect, target: Target::None }
+    Access::Org {
+        need,
+        effect,
+        target: Target::None,
+    }
 }
 
 const fn org_on(need: Need, effect: Effect, target: Target) -> Access {
-    Access::Org { need, effect, target }
+    Access::Org {
+        need,
+        effect,
+        target,
+    }
 }
 
 /// Every HTTP route. Adding a route here is the only way to add one.
@@ -372,7 +389,10 @@ pub static ROUTES: &[RouteDef] = &[
 
 /// The route a function serves; panics at cold start if the binary names an unknown function.
 pub fn route(function: &str) -> &'static RouteDef {
-    ROUTES.iter().find(|r| r.function == function).unwrap_or_else(|| panic!("no route for function {function}"))
+    ROUTES
+        .iter()
+        .find(|r| r.function == function)
+        .unwrap_or_else(|| panic!("no route for function {function}"))
 }
 
 /// Matches a concrete method and path against the table (for tests and tools);

@@ -9,7 +9,11 @@ use lambda_http::{service_fn, Request};
 pub async fn app_from_env() -> Result<App, Error> {
     let config = Config::from_env().map_err(Error::from)?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    Ok(App::new(config, aws_sdk_dynamodb::Client::new(&sdk), aws_sdk_ses::Client::new(&sdk)))
+    Ok(App::new(
+        config,
+        aws_sdk_dynamodb::Client::new(&sdk),
+        aws_sdk_ses::Client::new(&sdk),
+    ))
 }
 
 /// Serves one route of the route table as a Lambda function.
@@ -30,10 +34,16 @@ pub async fn serve_post_confirmation() -> Result<(), Error> {
     use lambda_runtime::LambdaEvent;
     lambda_http::tracing::init_default_subscriber();
     let app = app_from_env().await?;
-    lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<CognitoEventUserPoolsPostConfirmation>| {
-        let app = app.clone();
-        async move { crate::personal::on_post_confirmation(&app, event.payload).await.map_err(Error::from) }
-    }))
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: LambdaEvent<CognitoEventUserPoolsPostConfirmation>| {
+            let app = app.clone();
+            async move {
+                crate::personal::on_post_confirmation(&app, event.payload)
+                    .await
+                    .map_err(Error::from)
+            }
+        },
+    ))
     .await
 }
 

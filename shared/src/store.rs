@@ -5,7 +5,8 @@ use crate::domain::*;
 use crate::error::ApiError;
 use crate::permissions::Role;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem, Update,
+    AttributeValue, CancellationReason, ConditionCheck, Delete, KeysAndAttributes, Put,
+    TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
 use base64::Engine;
@@ -42,7 +43,10 @@ pub mod keys {
         format!("AUDIT#{org}#{month}")
     }
     pub fn audit_sk(at: &DateTime<Utc>, id: &EventId) -> String {
-        format!("{}#{id}", at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+        format!(
+            "{}#{id}",
+            at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        )
     }
     pub fn month_of(at: &DateTime<Utc>) -> String {
         at.format("%Y-%m").to_string()
@@ -64,7 +68,10 @@ pub mod keys {
         format!("GRANT#{project}#user:{}", user.as_str())
     }
     pub fn key(pk: String, sk: impl Into<String>) -> super::Item {
-        HashMap::from([("PK".to_string(), AttributeValue::S(pk)), ("SK".to_string(), AttributeValue::S(sk.into()))])
+        HashMap::from([
+            ("PK".to_string(), AttributeValue::S(pk)),
+            ("SK".to_string(), AttributeValue::S(sk.into())),
+        ])
     }
 }
 
@@ -144,7 +151,14 @@ pub struct OrgItem {
 
 impl OrgItem {
     #[allow(clippy::too_many_arguments)]
-    pub fn new(org_id: OrgId, name: OrgName, slug: Slug, owner: &UserId, personal: bool, now: DateTime<Utc>) -> Self {
+    pub fn new(
+        org_id: OrgId,
+        name: OrgName,
+        slug: Slug,
+        owner: &UserId,
+        personal: bool,
+        now: DateTime<Utc>,
+    ) -> Self {
         Self {
             pk: keys::org_pk(&org_id),
             sk: keys::ORG_SK.into(),
@@ -211,7 +225,14 @@ pub struct MemberItem {
 }
 
 impl MemberItem {
-    pub fn new(org_id: &OrgId, user_id: &UserId, email: Option<Email>, display_name: Option<String>, role: Role, now: DateTime<Utc>) -> Self {
+    pub fn new(
+        org_id: &OrgId,
+        user_id: &UserId,
+        email: Option<Email>,
+        display_name: Option<String>,
+        role: Role,
+        now: DateTime<Utc>,
+    ) -> Self {
         Self {
             pk: keys::org_pk(org_id),
             sk: keys::member_sk(user_id),
@@ -243,7 +264,10 @@ impl MemberItem {
     }
     /// Keys of the items this membership brought along (see `refs`).
     pub fn ref_keys(&self) -> Vec<Item> {
-        self.refs.iter().map(|sk| keys::key(self.pk.clone(), sk.clone())).collect()
+        self.refs
+            .iter()
+            .map(|sk| keys::key(self.pk.clone(), sk.clone()))
+            .collect()
     }
 }
 
@@ -327,8 +351,19 @@ impl InvitationItem {
     pub fn key_of(org: &OrgId, id: &InvitationId) -> Item {
         keys::key(keys::org_pk(org), keys::invitation_sk(id))
     }
-    pub fn invitee_index(email: &Email, created_at: &DateTime<Utc>, org: &OrgId, id: &InvitationId) -> (String, String) {
-        (keys::invitee_pk(email), format!("{}#{org}#{id}", created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)))
+    pub fn invitee_index(
+        email: &Email,
+        created_at: &DateTime<Utc>,
+        org: &OrgId,
+        id: &InvitationId,
+    ) -> (String, String) {
+        (
+            keys::invitee_pk(email),
+            format!(
+                "{}#{org}#{id}",
+                created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+            ),
+        )
     }
     pub fn ttl_for(expires_at: &DateTime<Utc>) -> i64 {
         (*expires_at + chrono::Duration::days(30)).timestamp()
@@ -354,7 +389,14 @@ pub struct GrantItem {
 }
 
 impl GrantItem {
-    pub fn for_user(org: &OrgId, project: &str, user: &UserId, role: Role, by: &UserId, at: DateTime<Utc>) -> Self {
+    pub fn for_user(
+        org: &OrgId,
+        project: &str,
+        user: &UserId,
+        role: Role,
+        by: &UserId,
+        at: DateTime<Utc>,
+    ) -> Self {
         Self {
             pk: keys::org_pk(org),
             sk: keys::user_grant_sk(project, user),
@@ -383,7 +425,12 @@ pub struct SlugItem {
 
 impl SlugItem {
     pub fn new(slug: &Slug, org_id: &OrgId) -> Self {
-        Self { pk: keys::slug_pk(slug), sk: keys::SLUG_SK.into(), entity_type: "slug".into(), org_id: org_id.clone() }
+        Self {
+            pk: keys::slug_pk(slug),
+            sk: keys::SLUG_SK.into(),
+            entity_type: "slug".into(),
+            org_id: org_id.clone(),
+        }
     }
     pub fn key_of(slug: &Slug) -> Item {
         keys::key(keys::slug_pk(slug), keys::SLUG_SK)
@@ -453,7 +500,10 @@ impl AuditEntry {
 /// The condition that the organization is active, for the organization item in a transaction
 /// (the pipeline checked the state it read; this keeps a concurrent closure from slipping in).
 pub fn org_active() -> (&'static str, Expr) {
-    ("#status = :active", Expr::new().s(":active", "active").name("#status", "status"))
+    (
+        "#status = :active",
+        Expr::new().s(":active", "active").name("#status", "status"),
+    )
 }
 
 pub fn to_item<T: Serialize>(value: &T) -> Result<Item, ApiError> {
@@ -482,7 +532,8 @@ impl Expr {
         self
     }
     pub fn n(mut self, name: &str, v: impl ToString) -> Self {
-        self.values.insert(name.into(), AttributeValue::N(v.to_string()));
+        self.values
+            .insert(name.into(), AttributeValue::N(v.to_string()));
         self
     }
     pub fn v<T: Serialize>(mut self, name: &str, v: &T) -> Result<Self, ApiError> {
@@ -511,7 +562,11 @@ pub struct Tx {
 
 impl Tx {
     pub fn new(table: &str) -> Self {
-        Self { table: table.to_string(), items: Vec::new(), on_fail: Vec::new() }
+        Self {
+            table: table.to_string(),
+            items: Vec::new(),
+            on_fail: Vec::new(),
+        }
     }
     pub fn len(&self) -> usize {
         self.items.len()
@@ -523,7 +578,13 @@ impl Tx {
     pub fn put_new<T: Serialize>(self, item: &T, on_fail: ApiError) -> Result<Self, ApiError> {
         self.put(item, Some("attribute_not_exists(PK)"), Expr::new(), on_fail)
     }
-    pub fn put<T: Serialize>(mut self, item: &T, condition: Option<&str>, expr: Expr, on_fail: ApiError) -> Result<Self, ApiError> {
+    pub fn put<T: Serialize>(
+        mut self,
+        item: &T,
+        condition: Option<&str>,
+        expr: Expr,
+        on_fail: ApiError,
+    ) -> Result<Self, ApiError> {
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(to_item(item)?))
@@ -532,11 +593,19 @@ impl Tx {
             .set_expression_attribute_names(expr.names())
             .build()
             .map_err(ApiError::internal)?;
-        self.items.push(TransactWriteItem::builder().put(put).build());
+        self.items
+            .push(TransactWriteItem::builder().put(put).build());
         self.on_fail.push(on_fail);
         Ok(self)
     }
-    pub fn update(mut self, key: Item, update: &str, condition: Option<&str>, expr: Expr, on_fail: ApiError) -> Result<Self, ApiError> {
+    pub fn update(
+        mut self,
+        key: Item,
+        update: &str,
+        condition: Option<&str>,
+        expr: Expr,
+        on_fail: ApiError,
+    ) -> Result<Self, ApiError> {
         let u = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key))
@@ -546,11 +615,18 @@ impl Tx {
             .set_expression_attribute_names(expr.names())
             .build()
             .map_err(ApiError::internal)?;
-        self.items.push(TransactWriteItem::builder().update(u).build());
+        self.items
+            .push(TransactWriteItem::builder().update(u).build());
         self.on_fail.push(on_fail);
         Ok(self)
     }
-    pub fn delete(mut self, key: Item, condition: Option<&str>, expr: Expr, on_fail: ApiError) -> Result<Self, ApiError> {
+    pub fn delete(
+        mut self,
+        key: Item,
+        condition: Option<&str>,
+        expr: Expr,
+        on_fail: ApiError,
+    ) -> Result<Self, ApiError> {
         let d = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key))
@@ -559,11 +635,18 @@ impl Tx {
             .set_expression_attribute_names(expr.names())
             .build()
             .map_err(ApiError::internal)?;
-        self.items.push(TransactWriteItem::builder().delete(d).build());
+        self.items
+            .push(TransactWriteItem::builder().delete(d).build());
         self.on_fail.push(on_fail);
         Ok(self)
     }
-    pub fn check(mut self, key: Item, condition: &str, expr: Expr, on_fail: ApiError) -> Result<Self, ApiError> {
+    pub fn check(
+        mut self,
+        key: Item,
+        condition: &str,
+        expr: Expr,
+        on_fail: ApiError,
+    ) -> Result<Self, ApiError> {
         let c = ConditionCheck::builder()
             .table_name(&self.table)
             .set_key(Some(key))
@@ -572,7 +655,8 @@ impl Tx {
             .set_expression_attribute_names(expr.names())
             .build()
             .map_err(ApiError::internal)?;
-        self.items.push(TransactWriteItem::builder().condition_check(c).build());
+        self.items
+            .push(TransactWriteItem::builder().condition_check(c).build());
         self.on_fail.push(on_fail);
         Ok(self)
     }
@@ -585,12 +669,18 @@ impl Tx {
 
 /// Maps cancellation reasons by position to the first failed item's error.
 fn map_cancellation(reasons: &[CancellationReason], on_fail: &[ApiError]) -> Option<ApiError> {
-    reasons.iter().zip(on_fail).find_map(|(reason, err)| (reason.code() == Some("ConditionalCheckFailed")).then(|| err.clone()))
+    reasons.iter().zip(on_fail).find_map(|(reason, err)| {
+        (reason.code() == Some("ConditionalCheckFailed")).then(|| err.clone())
+    })
 }
 
 fn is_conflict_only(reasons: &[CancellationReason]) -> bool {
-    reasons.iter().any(|r| r.code() == Some("TransactionConflict"))
-        && reasons.iter().all(|r| matches!(r.code(), None | Some("None") | Some("TransactionConflict")))
+    reasons
+        .iter()
+        .any(|r| r.code() == Some("TransactionConflict"))
+        && reasons
+            .iter()
+            .all(|r| matches!(r.code(), None | Some("None") | Some("TransactionConflict")))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -605,19 +695,37 @@ struct CursorData {
 }
 
 pub fn encode_cursor(partition: &str, lek: &Item) -> String {
-    let k = lek.iter().filter_map(|(name, v)| v.as_s().ok().map(|s| (name.clone(), s.clone()))).collect();
-    let json = serde_json::to_vec(&CursorData { p: partition.to_string(), k }).unwrap_or_default();
+    let k = lek
+        .iter()
+        .filter_map(|(name, v)| v.as_s().ok().map(|s| (name.clone(), s.clone())))
+        .collect();
+    let json = serde_json::to_vec(&CursorData {
+        p: partition.to_string(),
+        k,
+    })
+    .unwrap_or_default();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
 }
 
 pub fn decode_cursor(partition: &str, cursor: &str) -> Result<Item, ApiError> {
-    let bad = || ApiError::bad_request("invalid_cursor", "`cursor` is not a cursor this list returned; start again without it.");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let bad = || {
+        ApiError::bad_request(
+            "invalid_cursor",
+            "`cursor` is not a cursor this list returned; start again without it.",
+        )
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| bad())?;
     let data: CursorData = serde_json::from_slice(&bytes).map_err(|_| bad())?;
     if data.p != partition || !data.k.contains_key("PK") || !data.k.contains_key("SK") {
         return Err(bad());
     }
-    Ok(data.k.into_iter().map(|(k, v)| (k, AttributeValue::S(v))).collect())
+    Ok(data
+        .k
+        .into_iter()
+        .map(|(k, v)| (k, AttributeValue::S(v)))
+        .collect())
 }
 
 /// One page of a list.
@@ -648,7 +756,10 @@ pub struct AccessItems {
 
 impl Store {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self {
+            client,
+            table: table.into(),
+        }
     }
 
     pub fn tx(&self) -> Tx {
@@ -662,7 +773,12 @@ impl Store {
         use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
         let mut attempt = 0u32;
         loop {
-            let result = self.client.transact_write_items().set_transact_items(Some(tx.items.clone())).send().await;
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(tx.items.clone()))
+                .send()
+                .await;
             let err = match result {
                 Ok(_) => return Ok(()),
                 Err(e) => e,
@@ -676,27 +792,49 @@ impl Store {
                     if is_conflict_only(reasons) && attempt < 8 {
                         attempt += 1;
                         let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) % 40;
-                        tokio::time::sleep(std::time::Duration::from_millis(10 * u64::from(attempt) + jitter)).await;
+                        tokio::time::sleep(std::time::Duration::from_millis(
+                            10 * u64::from(attempt) + jitter,
+                        ))
+                        .await;
                         continue;
                     }
                     if is_conflict_only(reasons) {
                         return Err(ApiError::conflict("concurrent_update", "Another change to the same data happened at the same time. Retry the request.").retry_after(1));
                     }
-                    return Err(ApiError::internal(format!("transaction cancelled: {:?}", reasons.iter().map(|r| r.code()).collect::<Vec<_>>())));
+                    return Err(ApiError::internal(format!(
+                        "transaction cancelled: {:?}",
+                        reasons.iter().map(|r| r.code()).collect::<Vec<_>>()
+                    )));
                 }
-                E::TransactionInProgressException(_) | E::ProvisionedThroughputExceededException(_) | E::RequestLimitExceeded(_) | E::ThrottlingException(_) => {
+                E::TransactionInProgressException(_)
+                | E::ProvisionedThroughputExceededException(_)
+                | E::RequestLimitExceeded(_)
+                | E::ThrottlingException(_) => {
                     return Err(ApiError::unavailable("DynamoDB throttled or busy"));
                 }
-                other => return Err(ApiError::internal(format!("TransactWriteItems failed: {other}"))),
+                other => {
+                    return Err(ApiError::internal(format!(
+                        "TransactWriteItems failed: {other}"
+                    )))
+                }
             }
         }
     }
 
     /// One BatchGetItem (strongly consistent) for the organization, the caller's membership and
     /// optionally a target membership. Unprocessed keys (only under throttling) are retried.
-    pub async fn load_access(&self, org: &OrgId, caller: &UserId, target: Option<&UserId>, invitation: Option<&InvitationId>) -> Result<AccessItems, ApiError> {
+    pub async fn load_access(
+        &self,
+        org: &OrgId,
+        caller: &UserId,
+        target: Option<&UserId>,
+        invitation: Option<&InvitationId>,
+    ) -> Result<AccessItems, ApiError> {
         let org_pk = keys::org_pk(org);
-        let mut wanted = vec![keys::key(org_pk.clone(), keys::ORG_SK), keys::key(org_pk.clone(), keys::member_sk(caller))];
+        let mut wanted = vec![
+            keys::key(org_pk.clone(), keys::ORG_SK),
+            keys::key(org_pk.clone(), keys::member_sk(caller)),
+        ];
         if let Some(t) = target.filter(|t| *t != caller) {
             wanted.push(keys::key(org_pk.clone(), keys::member_sk(t)));
         }
@@ -706,7 +844,11 @@ impl Store {
         let items = self.batch_get(wanted).await?;
         let mut access = AccessItems::default();
         for item in items {
-            let sk = item.get("SK").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            let sk = item
+                .get("SK")
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default();
             if sk == keys::ORG_SK {
                 access.org = Some(from_item(item)?);
             } else if sk.starts_with(keys::INVITE_PREFIX) {
@@ -730,7 +872,11 @@ impl Store {
         if keys.is_empty() {
             return Ok(out);
         }
-        let mut pending = KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build().map_err(ApiError::internal)?;
+        let mut pending = KeysAndAttributes::builder()
+            .set_keys(Some(keys))
+            .consistent_read(true)
+            .build()
+            .map_err(ApiError::internal)?;
         for _ in 0..5 {
             let resp = self
                 .client
@@ -738,11 +884,19 @@ impl Store {
                 .request_items(&self.table, pending.clone())
                 .send()
                 .await
-                .map_err(|e| ApiError::internal(format!("BatchGetItem failed: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e))))?;
+                .map_err(|e| {
+                    ApiError::internal(format!(
+                        "BatchGetItem failed: {}",
+                        aws_sdk_dynamodb::error::DisplayErrorContext(e)
+                    ))
+                })?;
             if let Some(mut r) = resp.responses {
                 out.extend(r.remove(&self.table).unwrap_or_default());
             }
-            match resp.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {
+            match resp
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.table))
+            {
                 Some(rest) if !rest.keys().is_empty() => pending = rest,
                 _ => return Ok(out),
             }
@@ -760,19 +914,31 @@ impl Store {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| ApiError::internal(format!("GetItem failed: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e))))?;
+            .map_err(|e| {
+                ApiError::internal(format!(
+                    "GetItem failed: {}",
+                    aws_sdk_dynamodb::error::DisplayErrorContext(e)
+                ))
+            })?;
         Ok(resp.item)
     }
 
     /// One Query page. `partition` is the value of `PK` (or `GSI1PK` with `index`).
     /// Returns the items and the LastEvaluatedKey.
-    pub async fn query_page(&self, q: QuerySpec<'_>) -> Result<(Vec<Item>, Option<Item>), ApiError> {
+    pub async fn query_page(
+        &self,
+        q: QuerySpec<'_>,
+    ) -> Result<(Vec<Item>, Option<Item>), ApiError> {
         let (pk_attr, index) = match q.index {
             Some(i) => ("GSI1PK", Some(i.to_string())),
             None => ("PK", None),
         };
         let sk_attr = if q.index.is_some() { "GSI1SK" } else { "SK" };
-        let mut expr = q.expr.s(":pk", q.partition).name("#pk", pk_attr).name("#sk", sk_attr);
+        let mut expr = q
+            .expr
+            .s(":pk", q.partition)
+            .name("#pk", pk_attr)
+            .name("#sk", sk_attr);
         let mut key_condition = "#pk = :pk".to_string();
         match &q.sort {
             SortCond::Any => {
@@ -806,9 +972,15 @@ impl Store {
                 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
                 // A cursor that decodes but does not fit this query's key schema.
                 if q.start.is_some() && e.code() == Some("ValidationException") {
-                    return ApiError::bad_request("invalid_cursor", "`cursor` is not a cursor this list returned; start again without it.");
+                    return ApiError::bad_request(
+                        "invalid_cursor",
+                        "`cursor` is not a cursor this list returned; start again without it.",
+                    );
                 }
-                ApiError::internal(format!("Query failed: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e)))
+                ApiError::internal(format!(
+                    "Query failed: {}",
+                    aws_sdk_dynamodb::error::DisplayErrorContext(e)
+                ))
             })?;
         Ok((resp.items.unwrap_or_default(), resp.last_evaluated_key))
     }
@@ -833,23 +1005,43 @@ pub struct QuerySpec<'a> {
 
 impl<'a> QuerySpec<'a> {
     pub fn new(partition: &'a str, sort: SortCond, limit: u32) -> Self {
-        Self { partition, index: None, sort, filter: None, expr: Expr::new(), limit, start: None, newest_first: false }
+        Self {
+            partition,
+            index: None,
+            sort,
+            filter: None,
+            expr: Expr::new(),
+            limit,
+            start: None,
+            newest_first: false,
+        }
     }
 
     /// Continues after the position a cursor of this partition encodes.
     pub fn after(mut self, cursor: Option<&str>) -> Result<Self, ApiError> {
-        self.start = cursor.map(|c| decode_cursor(self.partition, c)).transpose()?;
+        self.start = cursor
+            .map(|c| decode_cursor(self.partition, c))
+            .transpose()?;
         Ok(self)
     }
 }
 
 impl Store {
     /// One page of a list in one partition: one Query, items mapped, the cursor of the next page.
-    pub async fn page_of<T: DeserializeOwned>(&self, q: QuerySpec<'_>) -> Result<Page<T>, ApiError> {
+    pub async fn page_of<T: DeserializeOwned>(
+        &self,
+        q: QuerySpec<'_>,
+    ) -> Result<Page<T>, ApiError> {
         let partition = q.partition.to_string();
         let (items, lek) = self.query_page(q).await?;
-        let items = items.into_iter().map(from_item).collect::<Result<Vec<T>, _>>()?;
-        Ok(Page { items, next_cursor: lek.map(|k| encode_cursor(&partition, &k)) })
+        let items = items
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<Vec<T>, _>>()?;
+        Ok(Page {
+            items,
+            next_cursor: lek.map(|k| encode_cursor(&partition, &k)),
+        })
     }
 }
 
@@ -862,14 +1054,23 @@ mod tests {
         let lek = keys::key("ORG#a".into(), "MEMBER#u");
         let c = encode_cursor("ORG#a", &lek);
         assert_eq!(decode_cursor("ORG#a", &c).unwrap(), lek);
-        assert_eq!(decode_cursor("ORG#b", &c).unwrap_err().code, "invalid_cursor");
-        assert_eq!(decode_cursor("ORG#a", "!!").unwrap_err().code, "invalid_cursor");
+        assert_eq!(
+            decode_cursor("ORG#b", &c).unwrap_err().code,
+            "invalid_cursor"
+        );
+        assert_eq!(
+            decode_cursor("ORG#a", "!!").unwrap_err().code,
+            "invalid_cursor"
+        );
     }
 
     #[test]
     fn cancellation_reasons_map_by_position() {
         let r = |c: &str| CancellationReason::builder().code(c).build();
-        let errs = vec![ApiError::conflict("a", "a"), ApiError::conflict("slug_taken", "b")];
+        let errs = vec![
+            ApiError::conflict("a", "a"),
+            ApiError::conflict("slug_taken", "b"),
+        ];
         let got = map_cancellation(&[r("None"), r("ConditionalCheckFailed")], &errs).unwrap();
         assert_eq!(got.code, "slug_taken");
         assert!(map_cancellation(&[r("None"), r("TransactionConflict")], &errs).is_none());

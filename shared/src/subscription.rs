@@ -38,7 +38,15 @@ pub async fn change_plan(app: App, ctx: OrgCtx, input: Input) -> ApiResult<Reply
     let plan = Plan::ALL
         .into_iter()
         .find(|p| p.as_str() == body.plan)
-        .ok_or_else(|| ApiError::validation("plan", format!("`plan` must be one of free, starter, pro, agency (got `{}`).", body.plan)))?;
+        .ok_or_else(|| {
+            ApiError::validation(
+                "plan",
+                format!(
+                    "`plan` must be one of free, starter, pro, agency (got `{}`).",
+                    body.plan
+                ),
+            )
+        })?;
     let org = &ctx.org;
     if plan == org.plan {
         return Ok(Reply::ok(subscription_view(org)));
@@ -56,8 +64,16 @@ pub async fn change_plan(app: App, ctx: OrgCtx, input: Input) -> ApiResult<Reply
         .with("seatsUsed", used)
     };
     let mut cond = "#plan = :old AND #status = :active".to_string();
-    let mut expr = Expr::new().s(":old", org.plan.as_str()).s(":new", plan.as_str()).s(":active", "active").name("#plan", "plan").name("#status", "status");
-    let mut on_fail = ApiError::conflict("concurrent_update", "The subscription changed meanwhile; reload and retry.");
+    let mut expr = Expr::new()
+        .s(":old", org.plan.as_str())
+        .s(":new", plan.as_str())
+        .s(":active", "active")
+        .name("#plan", "plan")
+        .name("#status", "status");
+    let mut on_fail = ApiError::conflict(
+        "concurrent_update",
+        "The subscription changed meanwhile; reload and retry.",
+    );
     if let Some(limit) = plan.seat_limit() {
         if org.seats_used > limit {
             return Err(too_small(org.seats_used, limit));

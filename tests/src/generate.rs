@@ -13,13 +13,19 @@ fn pascal(function: &str) -> String {
         .split('-')
         .map(|w| {
             let mut c = w.chars();
-            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
         })
         .collect()
 }
 
 pub fn all_functions() -> Vec<&'static str> {
-    ROUTES.iter().map(|r| r.function).chain(WORKERS.iter().map(|w| w.function)).collect()
+    ROUTES
+        .iter()
+        .map(|r| r.function)
+        .chain(WORKERS.iter().map(|w| w.function))
+        .collect()
 }
 
 /// `[workspace.metadata.lambda.watch.router]` entries, one key per path.
@@ -35,7 +41,12 @@ pub fn router_toml() -> String {
         let entries: Vec<String> = ROUTES
             .iter()
             .filter(|r| r.path == p)
-            .map(|r| format!("{{ method = \"{}\", function = \"{}\" }}", r.method, r.function))
+            .map(|r| {
+                format!(
+                    "{{ method = \"{}\", function = \"{}\" }}",
+                    r.method, r.function
+                )
+            })
             .collect();
         writeln!(out, "\"{p}\" = [{}]", entries.join(", ")).unwrap();
     }
@@ -45,7 +56,11 @@ pub fn router_toml() -> String {
 pub fn bins_toml() -> String {
     let mut out = String::new();
     for f in all_functions() {
-        writeln!(out, "[[bin]]\nname = \"{f}\"\npath = \"src/bin/{f}.rs\"\ntest = false\nbench = false\n").unwrap();
+        writeln!(
+            out,
+            "[[bin]]\nname = \"{f}\"\npath = \"src/bin/{f}.rs\"\ntest = false\nbench = false\n"
+        )
+        .unwrap();
     }
     out
 }
@@ -53,7 +68,9 @@ pub fn bins_toml() -> String {
 pub fn bin_source(function: &str) -> String {
     let call = match WORKERS.iter().find(|w| w.function == function) {
         Some(w) => match w.trigger {
-            Trigger::CognitoPostConfirmation => "shared::runtime::serve_post_confirmation()".to_string(),
+            Trigger::CognitoPostConfirmation => {
+                "shared::runtime::serve_post_confirmation()".to_string()
+            }
             Trigger::AuditStream => "shared::runtime::serve_event_publisher()".to_string(),
         },
         None => format!("shared::runtime::serve_route(\"{function}\")"),
@@ -72,7 +89,12 @@ fn policy(out: &mut String, dynamo: &[Dynamo], ses: bool) {
     out.push_str("      Policies:\n        - Version: \"2012-10-17\"\n          Statement:\n");
     if !dynamo.is_empty() {
         let actions: Vec<&str> = dynamo.iter().map(|d| d.iam_action()).collect();
-        writeln!(out, "            - Effect: Allow\n              Action: [{}]", actions.join(", ")).unwrap();
+        writeln!(
+            out,
+            "            - Effect: Allow\n              Action: [{}]",
+            actions.join(", ")
+        )
+        .unwrap();
         out.push_str("              Resource:\n                - !GetAtt Table.Arn\n");
         if dynamo.contains(&Dynamo::Query) {
             out.push_str("                - !Sub \"${Table.Arn}/index/GSI1\"\n");
@@ -94,7 +116,11 @@ fn function_header(out: &mut String, function: &str, summary: &str) {
 }
 
 fn route_resource(out: &mut String, r: &RouteDef) {
-    function_header(out, r.function, &format!("{} {}: {}", r.method, r.path, r.summary));
+    function_header(
+        out,
+        r.function,
+        &format!("{} {}: {}", r.method, r.path, r.summary),
+    );
     writeln!(
         out,
         "      Events:\n        Api:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref HttpApi\n            Method: {}\n            Path: {}",
@@ -152,5 +178,10 @@ pub fn splice(text: &str, begin: &str, end: &str, body: &str) -> Option<String> 
     let after_begin = b + text[b..].find('\n')? + 1;
     let e = after_begin + text[after_begin..].find(end)?;
     let line_start = text[..e].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    Some(format!("{}{}{}", &text[..after_begin], body, &text[line_start..]))
+    Some(format!(
+        "{}{}{}",
+        &text[..after_begin],
+        body,
+        &text[line_start..]
+    ))
 }

@@ -4,8 +4,9 @@
 use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
 };
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::{json, Value};
@@ -21,7 +22,10 @@ pub mod generate;
 pub const JWT_SECRET: &str = "test-secret-for-local-tokens";
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
 }
 
 /// DynamoDB Local's endpoint, from `DYNAMODB_ENDPOINT` (the test command starts it and sets it).
@@ -41,7 +45,9 @@ pub fn ses_endpoint() -> String {
 pub async fn emulator_config(endpoint: &str) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "local"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local", "local", None, None, "local",
+        ))
         .endpoint_url(endpoint)
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
         .load()
@@ -55,7 +61,9 @@ pub async fn ses_client(endpoint: &str) -> aws_sdk_ses::Client {
 
 /// The EventBridge emulator's endpoint (moto), from `EVENTS_ENDPOINT` (the test command starts it).
 pub fn events_endpoint() -> String {
-    std::env::var("EVENTS_ENDPOINT").unwrap_or_else(|_| panic!("EVENTS_ENDPOINT is not set: run the tests with scripts/test.sh, which starts moto"))
+    std::env::var("EVENTS_ENDPOINT").unwrap_or_else(|_| {
+        panic!("EVENTS_ENDPOINT is not set: run the tests with scripts/test.sh, which starts moto")
+    })
 }
 
 /// One AWS JSON-protocol call to moto (`target` like `AmazonSQS.CreateQueue`), for test set-up
@@ -63,7 +71,11 @@ pub fn events_endpoint() -> String {
 pub fn moto_json(endpoint: &str, target: &str, body: Value) -> Value {
     use std::io::{Read, Write};
     let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
-    let service = if target.starts_with("AmazonSQS") { "sqs" } else { "events" };
+    let service = if target.starts_with("AmazonSQS") {
+        "sqs"
+    } else {
+        "events"
+    };
     let body = body.to_string();
     let mut stream = std::net::TcpStream::connect(host).expect("connect to moto");
     write!(
@@ -76,7 +88,10 @@ pub fn moto_json(endpoint: &str, target: &str, body: Value) -> Value {
     .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
-    let text = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    let text = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b)
+        .unwrap_or("");
     serde_json::from_str(text).unwrap_or_else(|_| panic!("{target}: {response}"))
 }
 
@@ -89,14 +104,21 @@ pub fn emails_to(to: &str) -> Vec<Value> {
     write!(stream, "GET /store HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b)
+        .unwrap_or("");
     let store: Value = serde_json::from_str(body).expect("emulator store is JSON");
     store["emails"]
         .as_array()
         .cloned()
         .unwrap_or_default()
         .into_iter()
-        .filter(|e| e["destination"]["to"].as_array().is_some_and(|list| list.iter().any(|a| a == to)))
+        .filter(|e| {
+            e["destination"]["to"]
+                .as_array()
+                .is_some_and(|list| list.iter().any(|a| a == to))
+        })
         .collect()
 }
 
@@ -133,17 +155,29 @@ impl Intercept for RequestCounter {
         let input = context.input();
         let op = if input.downcast_ref::<get_item::GetItemInput>().is_some() {
             "GetItem"
-        } else if input.downcast_ref::<batch_get_item::BatchGetItemInput>().is_some() {
+        } else if input
+            .downcast_ref::<batch_get_item::BatchGetItemInput>()
+            .is_some()
+        {
             "BatchGetItem"
         } else if input.downcast_ref::<query::QueryInput>().is_some() {
             "Query"
-        } else if input.downcast_ref::<transact_write_items::TransactWriteItemsInput>().is_some() {
+        } else if input
+            .downcast_ref::<transact_write_items::TransactWriteItemsInput>()
+            .is_some()
+        {
             "TransactWriteItems"
         } else if input.downcast_ref::<put_item::PutItemInput>().is_some() {
             "PutItem"
-        } else if input.downcast_ref::<update_item::UpdateItemInput>().is_some() {
+        } else if input
+            .downcast_ref::<update_item::UpdateItemInput>()
+            .is_some()
+        {
             "UpdateItem"
-        } else if input.downcast_ref::<delete_item::DeleteItemInput>().is_some() {
+        } else if input
+            .downcast_ref::<delete_item::DeleteItemInput>()
+            .is_some()
+        {
             "DeleteItem"
         } else if input.downcast_ref::<scan::ScanInput>().is_some() {
             "Scan"
@@ -157,10 +191,15 @@ impl Intercept for RequestCounter {
 }
 
 /// A DynamoDB client for DynamoDB Local with fixed local credentials.
-pub async fn dynamodb_client(endpoint: &str, counter: Option<RequestCounter>) -> aws_sdk_dynamodb::Client {
+pub async fn dynamodb_client(
+    endpoint: &str,
+    counter: Option<RequestCounter>,
+) -> aws_sdk_dynamodb::Client {
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "local"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local", "local", None, None, "local",
+        ))
         .endpoint_url(endpoint)
         .load()
         .await;
@@ -173,7 +212,8 @@ pub async fn dynamodb_client(endpoint: &str, counter: Option<RequestCounter>) ->
 
 /// The table resource of `infra/template.yaml`: the one place the schema is defined.
 pub fn table_definition() -> serde_yaml::Value {
-    let text = std::fs::read_to_string(repo_root().join("infra/template.yaml")).expect("read infra/template.yaml");
+    let text = std::fs::read_to_string(repo_root().join("infra/template.yaml"))
+        .expect("read infra/template.yaml");
     let doc: serde_yaml::Value = serde_yaml::from_str(&text).expect("template.yaml parses");
     doc["Resources"]["Table"]["Properties"].clone()
 }
@@ -193,7 +233,10 @@ fn key_schema(v: &serde_yaml::Value) -> Vec<KeySchemaElement> {
 }
 
 /// Creates `name` in DynamoDB with the template's keys, indexes, stream and TTL.
-pub async fn create_table_from_template(client: &aws_sdk_dynamodb::Client, name: &str) -> Result<(), String> {
+pub async fn create_table_from_template(
+    client: &aws_sdk_dynamodb::Client,
+    name: &str,
+) -> Result<(), String> {
     let def = table_definition();
     let attributes = def["AttributeDefinitions"]
         .as_sequence()
@@ -202,51 +245,77 @@ pub async fn create_table_from_template(client: &aws_sdk_dynamodb::Client, name:
         .map(|a| {
             AttributeDefinition::builder()
                 .attribute_name(a["AttributeName"].as_str().unwrap())
-                .attribute_type(ScalarAttributeType::from(a["AttributeType"].as_str().unwrap()))
+                .attribute_type(ScalarAttributeType::from(
+                    a["AttributeType"].as_str().unwrap(),
+                ))
                 .build()
                 .unwrap()
         })
         .collect();
-    let gsis = def["GlobalSecondaryIndexes"]
-        .as_sequence()
-        .map(|list| {
-            list.iter()
-                .map(|g| {
-                    GlobalSecondaryIndex::builder()
-                        .index_name(g["IndexName"].as_str().unwrap())
-                        .set_key_schema(Some(key_schema(&g["KeySchema"])))
-                        .projection(
-                            Projection::builder()
-                                .projection_type(ProjectionType::from(g["Projection"]["ProjectionType"].as_str().unwrap()))
-                                .build(),
-                        )
-                        .build()
-                        .unwrap()
-                })
-                .collect()
-        });
-    let stream = def["StreamSpecification"]["StreamViewType"].as_str().map(|v| {
-        StreamSpecification::builder().stream_enabled(true).stream_view_type(StreamViewType::from(v)).build().unwrap()
+    let gsis = def["GlobalSecondaryIndexes"].as_sequence().map(|list| {
+        list.iter()
+            .map(|g| {
+                GlobalSecondaryIndex::builder()
+                    .index_name(g["IndexName"].as_str().unwrap())
+                    .set_key_schema(Some(key_schema(&g["KeySchema"])))
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::from(
+                                g["Projection"]["ProjectionType"].as_str().unwrap(),
+                            ))
+                            .build(),
+                    )
+                    .build()
+                    .unwrap()
+            })
+            .collect()
     });
+    let stream = def["StreamSpecification"]["StreamViewType"]
+        .as_str()
+        .map(|v| {
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::from(v))
+                .build()
+                .unwrap()
+        });
     client
         .create_table()
         .table_name(name)
         .set_attribute_definitions(Some(attributes))
         .set_key_schema(Some(key_schema(&def["KeySchema"])))
         .set_global_secondary_indexes(gsis)
-        .billing_mode(BillingMode::from(def["BillingMode"].as_str().unwrap_or("PAY_PER_REQUEST")))
+        .billing_mode(BillingMode::from(
+            def["BillingMode"].as_str().unwrap_or("PAY_PER_REQUEST"),
+        ))
         .set_stream_specification(stream)
         .send()
         .await
-        .map_err(|e| format!("CreateTable: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        .map_err(|e| {
+            format!(
+                "CreateTable: {}",
+                aws_sdk_dynamodb::error::DisplayErrorContext(e)
+            )
+        })?;
     if let Some(ttl) = def["TimeToLiveSpecification"]["AttributeName"].as_str() {
         client
             .update_time_to_live()
             .table_name(name)
-            .time_to_live_specification(TimeToLiveSpecification::builder().attribute_name(ttl).enabled(true).build().unwrap())
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(ttl)
+                    .enabled(true)
+                    .build()
+                    .unwrap(),
+            )
             .send()
             .await
-            .map_err(|e| format!("UpdateTimeToLive: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+            .map_err(|e| {
+                format!(
+                    "UpdateTimeToLive: {}",
+                    aws_sdk_dynamodb::error::DisplayErrorContext(e)
+                )
+            })?;
     }
     Ok(())
 }
@@ -257,8 +326,15 @@ pub fn token_for(secret: &str, user: &str, email: Option<&str>, verified: bool) 
 }
 
 /// A signed local token valid for `seconds`.
-pub fn token_valid_for(secret: &str, user: &str, email: Option<&str>, verified: bool, seconds: i64) -> String {
-    let mut claims = json!({ "sub": user, "email_verified": verified, "exp": chrono_now() + seconds });
+pub fn token_valid_for(
+    secret: &str,
+    user: &str,
+    email: Option<&str>,
+    verified: bool,
+    seconds: i64,
+) -> String {
+    let mut claims =
+        json!({ "sub": user, "email_verified": verified, "exp": chrono_now() + seconds });
     if let Some(e) = email {
         claims["email"] = json!(e);
     }
@@ -266,7 +342,10 @@ pub fn token_valid_for(secret: &str, user: &str, email: Option<&str>, verified: 
 }
 
 fn chrono_now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 /// The answer to an in-process call.
@@ -307,12 +386,18 @@ impl TestApp {
         let table = format!("test-{}", uuid::Uuid::new_v4().simple());
         let requests = RequestCounter::default();
         let client = dynamodb_client(&dynamodb_endpoint(), Some(requests.clone())).await;
-        create_table_from_template(&client, &table).await.expect("create test table");
+        create_table_from_template(&client, &table)
+            .await
+            .expect("create test table");
         let mut config = Config::local(&table, JWT_SECRET);
         adjust(&mut config);
         let app = App::new(config, client, ses_client(&ses_endpoint()).await);
         requests.reset();
-        Self { app, table, requests }
+        Self {
+            app,
+            table,
+            requests,
+        }
     }
 
     /// A new user with a verified email and a token.
@@ -324,11 +409,21 @@ impl TestApp {
     }
 
     /// Sends `method path` with an optional JSON body as `token` (None = no Authorization header).
-    pub async fn call(&self, method: &str, path_and_query: &str, token: Option<&str>, body: Option<Value>) -> Answer {
-        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+    pub async fn call(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
         let (route, params) = shared::routes::match_route(method, path)
             .unwrap_or_else(|| panic!("no route for {method} {path}"));
-        let mut builder = lambda_http::http::Request::builder().method(method).uri(format!("https://api.example.com{path_and_query}"));
+        let mut builder = lambda_http::http::Request::builder()
+            .method(method)
+            .uri(format!("https://api.example.com{path_and_query}"));
         if let Some(t) = token {
             builder = builder.header("authorization", format!("Bearer {t}"));
         }
@@ -362,14 +457,28 @@ impl TestApp {
             _ => Value::Null,
         };
         if status >= 400 {
-            assert_eq!(headers.get("content-type").map(String::as_str), Some("application/problem+json"), "{method} {path}: {body}");
+            assert_eq!(
+                headers.get("content-type").map(String::as_str),
+                Some("application/problem+json"),
+                "{method} {path}: {body}"
+            );
             assert!(body["code"].is_string(), "problem without code: {body}");
         }
-        Answer { status, body, headers }
+        Answer {
+            status,
+            body,
+            headers,
+        }
     }
 
     /// Calls as `user` and returns the answer together with how many DynamoDB requests it made.
-    pub async fn call_counted(&self, method: &str, path: &str, user: &User, body: Option<Value>) -> (Answer, Vec<&'static str>) {
+    pub async fn call_counted(
+        &self,
+        method: &str,
+        path: &str,
+        user: &User,
+        body: Option<Value>,
+    ) -> (Answer, Vec<&'static str>) {
         self.requests.reset();
         let answer = self.call(method, path, Some(&user.token), body).await;
         (answer, self.requests.operations())
@@ -377,7 +486,14 @@ impl TestApp {
 
     /// Creates an organization owned by `owner` and returns its id.
     pub async fn create_org(&self, owner: &User, name: &str) -> String {
-        let a = self.call("POST", "/orgs", Some(&owner.token), Some(json!({ "name": name }))).await;
+        let a = self
+            .call(
+                "POST",
+                "/orgs",
+                Some(&owner.token),
+                Some(json!({ "name": name })),
+            )
+            .await;
         assert_eq!(a.status, 201, "create org: {}", a.body);
         a.body["id"].as_str().unwrap().to_string()
     }
@@ -390,16 +506,36 @@ impl TestApp {
     /// Puts several users into `org` in one transaction, counting them on the organization.
     pub async fn add_members(&self, org: &str, members: &[(&User, shared::permissions::Role)]) {
         let org_id = shared::domain::OrgId::parse(org).unwrap();
-        let org_item = shared::store::keys::key(shared::store::keys::org_pk(&org_id), shared::store::keys::ORG_SK);
+        let org_item = shared::store::keys::key(
+            shared::store::keys::org_pk(&org_id),
+            shared::store::keys::ORG_SK,
+        );
         let mut tx = self.app.store.tx();
         for (user, role) in members {
             let user_id = shared::domain::UserId::parse("userId", &user.id).unwrap();
             let email = shared::domain::Email::parse("email", &user.email).ok();
-            let member = shared::store::MemberItem::new(&org_id, &user_id, email, None, *role, chrono_utc_now());
+            let member = shared::store::MemberItem::new(
+                &org_id,
+                &user_id,
+                email,
+                None,
+                *role,
+                chrono_utc_now(),
+            );
             if let Some(email) = member.email_item() {
-                tx = tx.put_new(&email, shared::error::ApiError::conflict("exists", "member email exists")).unwrap();
+                tx = tx
+                    .put_new(
+                        &email,
+                        shared::error::ApiError::conflict("exists", "member email exists"),
+                    )
+                    .unwrap();
             }
-            tx = tx.put_new(&member, shared::error::ApiError::conflict("exists", "member exists")).unwrap();
+            tx = tx
+                .put_new(
+                    &member,
+                    shared::error::ApiError::conflict("exists", "member exists"),
+                )
+                .unwrap();
         }
         let tx = tx
             .update(
@@ -417,7 +553,14 @@ impl TestApp {
 impl TestApp {
     /// Puts a pending invitation into `org` directly (sent two minutes ago, so a resend is allowed),
     /// reserving its seats, and returns its id and code.
-    pub async fn insert_invitation(&self, org: &str, by: &User, email: &str, role: shared::permissions::Role, max_uses: u32) -> (String, String) {
+    pub async fn insert_invitation(
+        &self,
+        org: &str,
+        by: &User,
+        email: &str,
+        role: shared::permissions::Role,
+        max_uses: u32,
+    ) -> (String, String) {
         use shared::store::{keys, EmailStatus, Expr, InvitationItem};
         let org_id = shared::domain::OrgId::parse(org).unwrap();
         let id = shared::domain::InvitationId::new();
@@ -478,7 +621,13 @@ impl TestApp {
             .app
             .store
             .tx()
-            .update(keys::key(keys::org_pk(&org_id), keys::ORG_SK), "SET #p = :p", None, Expr::new().s(":p", plan).name("#p", "plan"), shared::error::ApiError::internal("x"))
+            .update(
+                keys::key(keys::org_pk(&org_id), keys::ORG_SK),
+                "SET #p = :p",
+                None,
+                Expr::new().s(":p", plan).name("#p", "plan"),
+                shared::error::ApiError::internal("x"),
+            )
             .unwrap();
         self.app.store.commit(tx).await.expect("set plan");
     }

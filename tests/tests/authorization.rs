@@ -42,7 +42,13 @@ async fn fixture(t: &TestApp) -> Fixture {
     let owner = t.user("owner");
     let org = t.create_org(&owner, "Walked").await;
     let mut members = vec![(Role::Owner, owner)];
-    for role in [Role::Admin, Role::Editor, Role::Developer, Role::Viewer, Role::Guest] {
+    for role in [
+        Role::Admin,
+        Role::Editor,
+        Role::Developer,
+        Role::Viewer,
+        Role::Guest,
+    ] {
         members.push((role, t.user(role.as_str())));
     }
     let target = t.user("target");
@@ -50,17 +56,38 @@ async fn fixture(t: &TestApp) -> Fixture {
     added.push((&target, Role::Viewer));
     t.add_members(&org, &added).await;
     t.set_plan(&org, "pro").await;
-    let (invitation_id, code) = t.insert_invitation(&org, &members[0].1, "walk-invitee@example.com", Role::Viewer, 5).await;
+    let (invitation_id, code) = t
+        .insert_invitation(
+            &org,
+            &members[0].1,
+            "walk-invitee@example.com",
+            Role::Viewer,
+            5,
+        )
+        .await;
     let other_org_owner = t.user("elsewhere");
     t.create_org(&other_org_owner, "Elsewhere").await;
-    Fixture { org, members, target, outsider: t.user("outsider"), other_org_owner, invitation_id, code }
+    Fixture {
+        org,
+        members,
+        target,
+        outsider: t.user("outsider"),
+        other_org_owner,
+        invitation_id,
+        code,
+    }
 }
 
 /// A valid request for the route: (path, body, status on success).
 fn sample(route: &RouteDef, f: &Fixture) -> (String, Option<Value>, u16) {
     let org = &f.org;
     let target = &f.target.id;
-    let fill = |p: &str| p.replace("{orgId}", org).replace("{userId}", target).replace("{invitationId}", &f.invitation_id).replace("{code}", &f.code);
+    let fill = |p: &str| {
+        p.replace("{orgId}", org)
+            .replace("{userId}", target)
+            .replace("{invitationId}", &f.invitation_id)
+            .replace("{code}", &f.code)
+    };
     let (body, status) = match route.function {
         "create-org" => (Some(json!({ "name": "New Org" })), 201),
         "list-my-orgs" | "get-org" | "get-my-access" | "list-roles" => (None, 200),
@@ -70,15 +97,22 @@ fn sample(route: &RouteDef, f: &Fixture) -> (String, Option<Value>, u16) {
         "change-member-role" => (Some(json!({ "role": "developer" })), 200),
         "remove-member" => (None, 204),
         "transfer-ownership" => (Some(json!({ "userId": target })), 200),
-        "create-invitation" => (Some(json!({ "email": "invitee@example.com", "role": "guest" })), 201),
-        "list-invitations" | "get-invitation-code" | "get-subscription" | "list-my-invitations" => (None, 200),
+        "create-invitation" => (
+            Some(json!({ "email": "invitee@example.com", "role": "guest" })),
+            201,
+        ),
+        "list-invitations" | "get-invitation-code" | "get-subscription" | "list-my-invitations" => {
+            (None, 200)
+        }
         "resend-invitation" => (None, 200),
         "revoke-invitation" => (None, 204),
         "cleanup-invitations" => (None, 200),
         "change-plan" => (Some(json!({ "plan": "agency" })), 200),
         "preview-invitation" => (None, 200),
         "accept-invitation" => (None, 201),
-        other => panic!("route {other} has no sample request in tests/tests/authorization.rs: add one"),
+        other => {
+            panic!("route {other} has no sample request in tests/tests/authorization.rs: add one")
+        }
     };
     (fill(route.path), body, status)
 }
@@ -109,7 +143,11 @@ fn expected(route: &RouteDef, principal: Principal, success: u16) -> u16 {
 
 fn token_of(f: &Fixture, principal: Principal) -> Option<String> {
     match principal {
-        Principal::Member(role) => f.members.iter().find(|(r, _)| *r == role).map(|(_, u)| u.token.clone()),
+        Principal::Member(role) => f
+            .members
+            .iter()
+            .find(|(r, _)| *r == role)
+            .map(|(_, u)| u.token.clone()),
         Principal::NonMember => Some(f.outsider.token.clone()),
         Principal::OtherOrgMember => Some(f.other_org_owner.token.clone()),
         Principal::NoToken => None,
@@ -139,7 +177,9 @@ async fn every_route_with_every_principal() {
                 };
                 let (path, body, success) = sample(route, f);
                 let want = expected(route, principal, success);
-                let a = t.call(route.method, &path, token_of(f, principal).as_deref(), body).await;
+                let a = t
+                    .call(route.method, &path, token_of(f, principal).as_deref(), body)
+                    .await;
                 results.push((route.method, route.path, principal, want, a.status, a.body));
             }
             results
@@ -151,23 +191,36 @@ async fn every_route_with_every_principal() {
     for (method, path, principal, want, got, body) in results {
         cases += 1;
         if want != got {
-            failures.push(format!("{method} {path} as {principal:?}: want {want}, got {got} {body}"));
+            failures.push(format!(
+                "{method} {path} as {principal:?}: want {want}, got {got} {body}"
+            ));
         }
         if got == 403 {
             assert_eq!(body["code"], "forbidden");
         }
         if got == 404 {
-            assert_eq!(body["code"], "org_not_found", "non-members cannot tell a missing org from a foreign one");
+            assert_eq!(
+                body["code"], "org_not_found",
+                "non-members cannot tell a missing org from a foreign one"
+            );
         }
     }
     assert_eq!(cases, ROUTES.len() * PRINCIPALS.len());
-    assert!(failures.is_empty(), "{} of {cases} cases failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[tokio::test]
 async fn a_closed_organization_refuses_every_write_and_serves_reads() {
     let t = TestApp::with_config(|c| c.org_create_limit = 5).await;
-    for route in ROUTES.iter().filter(|r| matches!(r.access, Access::Org { .. })) {
+    for route in ROUTES
+        .iter()
+        .filter(|r| matches!(r.access, Access::Org { .. }))
+    {
         let f = fixture(&t).await;
         let org_key = shared::store::keys::key(
             shared::store::keys::org_pk(&shared::domain::OrgId::parse(&f.org).unwrap()),
@@ -177,17 +230,43 @@ async fn a_closed_organization_refuses_every_write_and_serves_reads() {
             .app
             .store
             .tx()
-            .update(org_key, "SET #s = :g", None, shared::store::Expr::new().s(":g", "grace").name("#s", "status"), shared::error::ApiError::internal("x"))
+            .update(
+                org_key,
+                "SET #s = :g",
+                None,
+                shared::store::Expr::new()
+                    .s(":g", "grace")
+                    .name("#s", "status"),
+                shared::error::ApiError::internal("x"),
+            )
             .unwrap();
         t.app.store.commit(tx).await.unwrap();
         let (path, body, success) = sample(route, &f);
         let owner = token_of(&f, Principal::Member(Role::Owner));
         let a = t.call(route.method, &path, owner.as_deref(), body).await;
-        let Access::Org { effect, .. } = route.access else { unreachable!() };
+        let Access::Org { effect, .. } = route.access else {
+            unreachable!()
+        };
         match effect {
-            Effect::Write => assert_eq!((a.status, a.body["code"].as_str()), (409, Some("org_read_only")), "{} {}", route.method, route.path),
-            Effect::Read => assert_eq!(a.status, success, "{} {} reads work in grace: {}", route.method, route.path, a.body),
-            Effect::Reactivate => assert!(a.status < 300, "{} {}: {}", route.method, route.path, a.body),
+            Effect::Write => assert_eq!(
+                (a.status, a.body["code"].as_str()),
+                (409, Some("org_read_only")),
+                "{} {}",
+                route.method,
+                route.path
+            ),
+            Effect::Read => assert_eq!(
+                a.status, success,
+                "{} {} reads work in grace: {}",
+                route.method, route.path, a.body
+            ),
+            Effect::Reactivate => assert!(
+                a.status < 300,
+                "{} {}: {}",
+                route.method,
+                route.path,
+                a.body
+            ),
         }
     }
 }
@@ -197,19 +276,46 @@ async fn malformed_org_ids_look_like_unknown_orgs() {
     let t = TestApp::new().await;
     let u = t.user("u");
     for id in ["nope", "org_00000000000000000000000000000000", "ORG%23x"] {
-        let a = t.call("GET", &format!("/orgs/{id}"), Some(&u.token), None).await;
-        assert_eq!((a.status, a.body["code"].as_str()), (404, Some("org_not_found")), "{id}");
+        let a = t
+            .call("GET", &format!("/orgs/{id}"), Some(&u.token), None)
+            .await;
+        assert_eq!(
+            (a.status, a.body["code"].as_str()),
+            (404, Some("org_not_found")),
+            "{id}"
+        );
     }
     // Ids that cannot exist deeper in the path are refused only after the membership check.
     let owner = t.user("owner");
     let org = t.create_org(&owner, "Real").await;
-    for path in [format!("/orgs/{org}/members/bad%23id"), format!("/orgs/{org}/invitations/nope/code")] {
-        let method = if path.ends_with("/code") { "GET" } else { "DELETE" };
+    for path in [
+        format!("/orgs/{org}/members/bad%23id"),
+        format!("/orgs/{org}/invitations/nope/code"),
+    ] {
+        let method = if path.ends_with("/code") {
+            "GET"
+        } else {
+            "DELETE"
+        };
         let a = t.call(method, &path, Some(&u.token), None).await;
-        assert_eq!((a.status, a.body["code"].as_str()), (404, Some("org_not_found")), "outsider {path}");
+        assert_eq!(
+            (a.status, a.body["code"].as_str()),
+            (404, Some("org_not_found")),
+            "outsider {path}"
+        );
     }
-    let a = t.call("GET", &format!("/orgs/{org}/invitations/nope/code"), Some(&owner.token), None).await;
-    assert_eq!((a.status, a.body["code"].as_str()), (404, Some("invitation_not_found")));
+    let a = t
+        .call(
+            "GET",
+            &format!("/orgs/{org}/invitations/nope/code"),
+            Some(&owner.token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (404, Some("invitation_not_found"))
+    );
 }
 
 /// DynamoDB requests per route, counted on the SDK client: every single-item route makes at most
@@ -221,10 +327,25 @@ async fn dynamodb_requests_per_route() {
     for route in ROUTES {
         let f = fixture(&t).await;
         let (path, body, success) = sample(route, &f);
-        let principal = if route.function == "accept-invitation" { Principal::NonMember } else { Principal::Member(Role::Owner) };
+        let principal = if route.function == "accept-invitation" {
+            Principal::NonMember
+        } else {
+            Principal::Member(Role::Owner)
+        };
         t.requests.reset();
-        let a = t.call(route.method, &path, token_of(&f, principal).as_deref(), body).await;
-        assert_eq!(a.status, success, "{} {}: {}", route.method, route.path, a.body);
+        let a = t
+            .call(
+                route.method,
+                &path,
+                token_of(&f, principal).as_deref(),
+                body,
+            )
+            .await;
+        assert_eq!(
+            a.status, success,
+            "{} {}: {}",
+            route.method, route.path, a.body
+        );
         let ops = t.requests.operations();
         let allowed = match route.function {
             // The email's outcome (sent/failed) is recorded after SES answers.
@@ -234,9 +355,21 @@ async fn dynamodb_requests_per_route() {
             "cleanup-invitations" => 3,
             _ => 2,
         };
-        assert!(ops.len() <= allowed, "{} {} made {} requests: {ops:?}", route.method, route.path, ops.len());
+        assert!(
+            ops.len() <= allowed,
+            "{} {} made {} requests: {ops:?}",
+            route.method,
+            route.path,
+            ops.len()
+        );
         assert!(!ops.contains(&"Scan"), "no Scan anywhere");
-        table.push(format!("{:<7} {:<50} {} {:?}", route.method, route.path, ops.len(), ops));
+        table.push(format!(
+            "{:<7} {:<50} {} {:?}",
+            route.method,
+            route.path,
+            ops.len(),
+            ops
+        ));
     }
     println!("{}", table.join("\n"));
 }

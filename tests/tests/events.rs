@@ -48,7 +48,13 @@ async fn committed_audit_entries_reach_eventbridge() {
     let t = TestApp::new().await;
     let owner = t.user("owner");
     let org = t.create_org(&owner, "Evented").await;
-    t.call("PATCH", &format!("/orgs/{org}"), Some(&owner.token), Some(json!({ "name": "Evented Two" }))).await;
+    t.call(
+        "PATCH",
+        &format!("/orgs/{org}"),
+        Some(&owner.token),
+        Some(json!({ "name": "Evented Two" })),
+    )
+    .await;
     let (batch, ids) = stream_batch_of(&t, &org).await;
     assert_eq!(ids.len(), 2);
 
@@ -58,16 +64,40 @@ async fn committed_audit_entries_reach_eventbridge() {
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let bus = format!("orgs-{suffix}");
     events.create_event_bus().name(&bus).send().await.unwrap();
-    let queue = moto_json(&endpoint, "AmazonSQS.CreateQueue", json!({ "QueueName": format!("q-{suffix}") }));
+    let queue = moto_json(
+        &endpoint,
+        "AmazonSQS.CreateQueue",
+        json!({ "QueueName": format!("q-{suffix}") }),
+    );
     let queue_url = queue["QueueUrl"].as_str().unwrap().to_string();
-    let attrs = moto_json(&endpoint, "AmazonSQS.GetQueueAttributes", json!({ "QueueUrl": queue_url, "AttributeNames": ["QueueArn"] }));
-    let queue_arn = attrs["Attributes"]["QueueArn"].as_str().unwrap().to_string();
-    events.put_rule().name("all-orgs").event_bus_name(&bus).event_pattern(r#"{"source":["orgs"]}"#).send().await.unwrap();
+    let attrs = moto_json(
+        &endpoint,
+        "AmazonSQS.GetQueueAttributes",
+        json!({ "QueueUrl": queue_url, "AttributeNames": ["QueueArn"] }),
+    );
+    let queue_arn = attrs["Attributes"]["QueueArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    events
+        .put_rule()
+        .name("all-orgs")
+        .event_bus_name(&bus)
+        .event_pattern(r#"{"source":["orgs"]}"#)
+        .send()
+        .await
+        .unwrap();
     events
         .put_targets()
         .rule("all-orgs")
         .event_bus_name(&bus)
-        .targets(aws_sdk_eventbridge::types::Target::builder().id("q").arn(&queue_arn).build().unwrap())
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("q")
+                .arn(&queue_arn)
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap();
@@ -76,7 +106,11 @@ async fn committed_audit_entries_reach_eventbridge() {
     let response = shared::events::publish(&events, &bus, batch.clone()).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
 
-    let received = moto_json(&endpoint, "AmazonSQS.ReceiveMessage", json!({ "QueueUrl": queue_url, "MaxNumberOfMessages": 10 }));
+    let received = moto_json(
+        &endpoint,
+        "AmazonSQS.ReceiveMessage",
+        json!({ "QueueUrl": queue_url, "MaxNumberOfMessages": 10 }),
+    );
     let mut got: Vec<(String, String)> = received["Messages"]
         .as_array()
         .unwrap_or(&Vec::new())
@@ -86,11 +120,17 @@ async fn committed_audit_entries_reach_eventbridge() {
             assert_eq!(event["source"], "orgs");
             assert_eq!(event["detail"]["orgId"], org.as_str());
             assert_eq!(event["detail"]["actorId"], owner.id.as_str());
-            (event["detail-type"].as_str().unwrap().to_string(), event["detail"]["eventId"].as_str().unwrap().to_string())
+            (
+                event["detail-type"].as_str().unwrap().to_string(),
+                event["detail"]["eventId"].as_str().unwrap().to_string(),
+            )
         })
         .collect();
     got.sort();
-    let mut want = vec![("OrganizationCreated".to_string(), ids[0].clone()), ("OrganizationUpdated".to_string(), ids[1].clone())];
+    let mut want = vec![
+        ("OrganizationCreated".to_string(), ids[0].clone()),
+        ("OrganizationUpdated".to_string(), ids[1].clone()),
+    ];
     want.sort();
     assert_eq!(got, want);
 
@@ -98,19 +138,28 @@ async fn committed_audit_entries_reach_eventbridge() {
     let down = eventbridge("http://127.0.0.1:9").await;
     let response = shared::events::publish(&down, &bus, batch).await;
     assert_eq!(response.batch_item_failures.len(), 1);
-    assert_eq!(response.batch_item_failures[0].item_identifier.as_deref(), Some("1000"));
+    assert_eq!(
+        response.batch_item_failures[0].item_identifier.as_deref(),
+        Some("1000")
+    );
 }
 
 #[tokio::test]
 async fn the_sample_stream_event_parses_and_only_audit_inserts_count() {
-    let text = std::fs::read_to_string(integration_tests::repo_root().join("events/dynamodb-stream-audit.json")).unwrap();
+    let text = std::fs::read_to_string(
+        integration_tests::repo_root().join("events/dynamodb-stream-audit.json"),
+    )
+    .unwrap();
     let batch: aws_lambda_events_shim::Event = serde_json::from_str(&text).unwrap();
     assert_eq!(batch.records.len(), 2);
     // EventBridge down: only the audit insert is attempted, so it alone is reported.
     let down = eventbridge("http://127.0.0.1:9").await;
     let response = shared::events::publish(&down, "default", batch).await;
     assert_eq!(response.batch_item_failures.len(), 1);
-    assert_eq!(response.batch_item_failures[0].item_identifier.as_deref(), Some("200"));
+    assert_eq!(
+        response.batch_item_failures[0].item_identifier.as_deref(),
+        Some("200")
+    );
 }
 
 mod aws_lambda_events_shim {

@@ -14,12 +14,16 @@ fn update() -> bool {
 /// Compares a file's generated block with what the route table says, or rewrites it.
 fn check_block(file: &Path, body: &str) {
     let text = std::fs::read_to_string(file).unwrap();
-    let expected = generate::splice(&text, BEGIN, END, body).unwrap_or_else(|| panic!("{} lacks the generated markers", file.display()));
+    let expected = generate::splice(&text, BEGIN, END, body)
+        .unwrap_or_else(|| panic!("{} lacks the generated markers", file.display()));
     if expected != text {
         if update() {
             std::fs::write(file, expected).unwrap();
         } else {
-            panic!("{} is out of date with the route table; run UPDATE_GENERATED=1 scripts/test.sh", file.display());
+            panic!(
+                "{} is out of date with the route table; run UPDATE_GENERATED=1 scripts/test.sh",
+                file.display()
+            );
         }
     }
 }
@@ -29,11 +33,17 @@ fn router_binaries_and_template_match_the_route_table() {
     let root = repo_root();
     check_block(&root.join("Cargo.toml"), &generate::router_toml());
     check_block(&root.join("functions/Cargo.toml"), &generate::bins_toml());
-    check_block(&root.join("infra/template.yaml"), &generate::template_functions());
+    check_block(
+        &root.join("infra/template.yaml"),
+        &generate::template_functions(),
+    );
 
     let bin_dir = root.join("functions/src/bin");
     std::fs::create_dir_all(&bin_dir).unwrap();
-    let wanted: BTreeSet<String> = generate::all_functions().iter().map(|f| format!("{f}.rs")).collect();
+    let wanted: BTreeSet<String> = generate::all_functions()
+        .iter()
+        .map(|f| format!("{f}.rs"))
+        .collect();
     for entry in std::fs::read_dir(&bin_dir).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().to_string();
         if !wanted.contains(&name) {
@@ -61,23 +71,44 @@ fn router_binaries_and_template_match_the_route_table() {
 fn route_table_is_well_formed() {
     let mut seen = BTreeSet::new();
     for r in ROUTES {
-        assert!(seen.insert((r.method, r.path)), "duplicate route {} {}", r.method, r.path);
+        assert!(
+            seen.insert((r.method, r.path)),
+            "duplicate route {} {}",
+            r.method,
+            r.path
+        );
         assert!(r.path.starts_with('/'));
         let org_route = r.path.starts_with("/orgs/{orgId}");
-        assert_eq!(org_route, matches!(r.access, Access::Org { .. }), "{}: org routes and only they use the org pipeline", r.function);
+        assert_eq!(
+            org_route,
+            matches!(r.access, Access::Org { .. }),
+            "{}: org routes and only they use the org pipeline",
+            r.function
+        );
         if org_route {
-            assert!(r.dynamo.contains(&shared::routes::Dynamo::BatchGetItem), "{}: the pipeline reads the access context with BatchGetItem", r.function);
+            assert!(
+                r.dynamo.contains(&shared::routes::Dynamo::BatchGetItem),
+                "{}: the pipeline reads the access context with BatchGetItem",
+                r.function
+            );
         }
     }
     let functions: BTreeSet<_> = generate::all_functions().into_iter().collect();
-    assert_eq!(functions.len(), generate::all_functions().len(), "duplicate function names");
+    assert_eq!(
+        functions.len(),
+        generate::all_functions().len(),
+        "duplicate function names"
+    );
 }
 
 #[test]
 fn openapi_spec_has_exactly_the_routes_of_the_table() {
     let text = std::fs::read_to_string(repo_root().join("openapi.yaml")).unwrap();
     let spec: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
-    assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"), "OpenAPI 3.1");
+    assert!(
+        spec["openapi"].as_str().unwrap().starts_with("3.1"),
+        "OpenAPI 3.1"
+    );
     let mut in_spec = BTreeSet::new();
     for (path, item) in spec["paths"].as_mapping().expect("paths") {
         for (method, op) in item.as_mapping().unwrap() {
@@ -87,13 +118,27 @@ fn openapi_spec_has_exactly_the_routes_of_the_table() {
             }
             let path = path.as_str().unwrap().to_string();
             let route = ROUTES.iter().find(|r| r.method == method && r.path == path);
-            let route = route.unwrap_or_else(|| panic!("openapi.yaml has {method} {path}, which is not in the route table"));
-            assert_eq!(op["operationId"].as_str(), Some(route.function), "{method} {path}: operationId must be the function name");
-            assert!(op["responses"]["401"].is_mapping() || op["responses"]["default"].is_mapping(), "{method} {path}: document the 401");
+            let route = route.unwrap_or_else(|| {
+                panic!("openapi.yaml has {method} {path}, which is not in the route table")
+            });
+            assert_eq!(
+                op["operationId"].as_str(),
+                Some(route.function),
+                "{method} {path}: operationId must be the function name"
+            );
+            assert!(
+                op["responses"]["401"].is_mapping() || op["responses"]["default"].is_mapping(),
+                "{method} {path}: document the 401"
+            );
             in_spec.insert((method, path));
         }
     }
     for r in ROUTES {
-        assert!(in_spec.contains(&(r.method.to_string(), r.path.to_string())), "route {} {} is missing from openapi.yaml", r.method, r.path);
+        assert!(
+            in_spec.contains(&(r.method.to_string(), r.path.to_string())),
+            "route {} {} is missing from openapi.yaml",
+            r.method,
+            r.path
+        );
     }
 }

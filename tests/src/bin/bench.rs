@@ -17,25 +17,41 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 fn row(name: &str, mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     let (p50, p95) = (percentile(&samples, 0.5), percentile(&samples, 0.95));
-    println!("{name:<58} p50 {:>8.3} ms   p95 {:>8.3} ms", p50.as_secs_f64() * 1e3, p95.as_secs_f64() * 1e3);
+    println!(
+        "{name:<58} p50 {:>8.3} ms   p95 {:>8.3} ms",
+        p50.as_secs_f64() * 1e3,
+        p95.as_secs_f64() * 1e3
+    );
     p50
 }
 
-async fn time<F, Fut>(f: F) -> Vec<Duration>
+/// Times `a` and `b` interleaved (a, b, b, a, a, b, ...), so both see the same conditions
+/// (DynamoDB Local's JIT warming up, the machine's other load).
+async fn time_pair<A, FA, B, FB>(a: A, b: B) -> (Vec<Duration>, Vec<Duration>)
 where
-    F: Fn(usize) -> Fut,
-    Fut: std::future::Future<Output = ()>,
+    A: Fn(usize) -> FA,
+    FA: std::future::Future<Output = ()>,
+    B: Fn(usize) -> FB,
+    FB: std::future::Future<Output = ()>,
 {
-    for i in 0..20 {
-        f(i).await; // warm-up
+    for i in 0..100 {
+        a(i).await; // warm-up
+        b(i).await;
     }
-    let mut out = Vec::with_capacity(ROUNDS);
+    let (mut ta, mut tb) = (Vec::with_capacity(ROUNDS), Vec::with_capacity(ROUNDS));
     for i in 0..ROUNDS {
-        let start = Instant::now();
-        f(i).await;
-        out.push(start.elapsed());
+        for first in [i % 2 == 0, i % 2 != 0] {
+            let start = Instant::now();
+            if first {
+                a(i).await;
+                ta.push(start.elapsed());
+            } else {
+                b(i).await;
+                tb.push(start.elapsed());
+            }
+        }
     }
-    out
+    (ta, tb)
 }
 
 #[tokio::main]
@@ -45,69 +61,105 @@ async fn main() {
     let org = t.create_org(&owner, "Bench").await;
     let org_id = shared::domain::OrgId::parse(&org).unwrap();
     let user_id = shared::domain::UserId::parse("u", &owner.id).unwrap();
-    println!("{ROUNDS} sequential calls each, DynamoDB Local at {}\n", integration_tests::dynamodb_endpoint());
+    println!(
+        "{ROUNDS} sequential calls each, DynamoDB Local at {}\n",
+        integration_tests::dynamodb_endpoint()
+    );
 
     // GET /orgs/{orgId}: one BatchGetItem.
-    let raw = time(|_| {
-        let (t, org_id, user_id) = (&t, &org_id, &user_id);
-        async move {
-            t.app.store.load_access(org_id, user_id, None, None).await.unwrap();
-        }
-    })
-    .await;
-    let route = time(|_| {
-        let (t, token, org) = (&t, &owner.token, &org);
-        async move {
-            let a = t.call("GET", &format!("/orgs/{org}"), Some(token), None).await;
-            assert_eq!(a.status, 200);
-        }
-    })
+    let (raw, route) = time_pair(
+        |_| {
+            let (t, org_id, user_id) = (&t, &org_id, &user_id);
+            async move {
+                t.app
+                    .store
+                    .load_access(org_id, user_id, None, None)
+                    .await
+                    .unwrap();
+            }
+        },
+        |_| {
+            let (t, token, org) = (&t, &owner.token, &org);
+            async move {
+                let a = t
+                    .call("GET", &format!("/orgs/{org}"), Some(token), None)
+                    .await;
+                assert_eq!(a.status, 200);
+            }
+        },
+    )
     .await;
     let base = row("baseline: BatchGetItem (org + membership)", raw);
     let full = row("route:    GET /orgs/{orgId}", route);
-    println!("{:<58} {:>+8.3} ms\n", "pipeline overhead (p50)", (full.as_secs_f64() - base.as_secs_f64()) * 1e3);
+    println!(
+        "{:<58} {:>+8.3} ms\n",
+        "pipeline overhead (p50)",
+        (full.as_secs_f64() - base.as_secs_f64()) * 1e3
+    );
 
     // PATCH /orgs/{orgId} (rename): one BatchGetItem + one TransactWriteItems (update + audit).
-    let raw = time(|i| {
-        let (t, org_id, user_id) = (&t, &org_id, &user_id);
-        async move {
-            let access = t.app.store.load_access(org_id, user_id, None, None).await.unwrap();
-            let org = access.org.unwrap();
-            let tx = t
-                .app
-                .store
-                .tx()
-                .update(
-                    org.key(),
-                    "SET #name = :name",
-                    None,
-                    shared::store::Expr::new().s(":name", format!("Raw {i}")).name("#name", "name"),
-                    shared::error::ApiError::internal("x"),
-                )
-                .unwrap()
-                .audit(shared::store::AuditEntry {
-                    org_id: org_id.clone(),
-                    actor_id: user_id.clone(),
-                    action: "org.updated",
-                    event_type: "OrganizationUpdated",
-                    at: chrono::Utc::now(),
-                    summary: "bench".into(),
-                    details: json!({}),
-                })
-                .unwrap();
-            t.app.store.commit(tx).await.unwrap();
-        }
-    })
+    let (raw, route) = time_pair(
+        |i| {
+            let (t, org_id, user_id) = (&t, &org_id, &user_id);
+            async move {
+                let access = t
+                    .app
+                    .store
+                    .load_access(org_id, user_id, None, None)
+                    .await
+                    .unwrap();
+                let org = access.org.unwrap();
+                let tx = t
+                    .app
+                    .store
+                    .tx()
+                    .update(
+                        org.key(),
+                        "SET #name = :name",
+                        None,
+                        shared::store::Expr::new()
+                            .s(":name", format!("Raw {i}"))
+                            .name("#name", "name"),
+                        shared::error::ApiError::internal("x"),
+                    )
+                    .unwrap()
+                    .audit(shared::store::AuditEntry {
+                        org_id: org_id.clone(),
+                        actor_id: user_id.clone(),
+                        action: "org.updated",
+                        event_type: "OrganizationUpdated",
+                        at: chrono::Utc::now(),
+                        summary: "bench".into(),
+                        details: json!({}),
+                    })
+                    .unwrap();
+                t.app.store.commit(tx).await.unwrap();
+            }
+        },
+        |i| {
+            let (t, token, org) = (&t, &owner.token, &org);
+            async move {
+                let a = t
+                    .call(
+                        "PATCH",
+                        &format!("/orgs/{org}"),
+                        Some(token),
+                        Some(json!({ "name": format!("Routed {i}") })),
+                    )
+                    .await;
+                assert_eq!(a.status, 200, "{}", a.body);
+            }
+        },
+    )
     .await;
-    let route = time(|i| {
-        let (t, token, org) = (&t, &owner.token, &org);
-        async move {
-            let a = t.call("PATCH", &format!("/orgs/{org}"), Some(token), Some(json!({ "name": format!("Routed {i}") }))).await;
-            assert_eq!(a.status, 200, "{}", a.body);
-        }
-    })
-    .await;
-    let base = row("baseline: BatchGetItem + TransactWriteItems (update, audit)", raw);
+    let base = row(
+        "baseline: BatchGetItem + TransactWriteItems (update, audit)",
+        raw,
+    );
     let full = row("route:    PATCH /orgs/{orgId} (rename)", route);
-    println!("{:<58} {:>+8.3} ms", "pipeline overhead (p50)", (full.as_secs_f64() - base.as_secs_f64()) * 1e3);
+    println!(
+        "{:<58} {:>+8.3} ms",
+        "pipeline overhead (p50)",
+        (full.as_secs_f64() - base.as_secs_f64()) * 1e3
+    );
 }

@@ -10,10 +10,20 @@ const TOKEN_SECONDS: i64 = 30 * 24 * 3600;
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["create-table", endpoint, table] => {
             let client = dynamodb_client(endpoint, None).await;
-            let exists = client.describe_table().table_name(*table).send().await.is_ok();
+            let exists = client
+                .describe_table()
+                .table_name(*table)
+                .send()
+                .await
+                .is_ok();
             if exists {
                 eprintln!("table {table} exists");
                 return;
@@ -24,8 +34,14 @@ async fn main() {
             }
             eprintln!("table {table} created from infra/template.yaml");
         }
-        ["token", secret, user] => println!("{}", token_valid_for(secret, user, None, false, TOKEN_SECONDS)),
-        ["token", secret, user, email] => println!("{}", token_valid_for(secret, user, Some(email), true, TOKEN_SECONDS)),
+        ["token", secret, user] => println!(
+            "{}",
+            token_valid_for(secret, user, None, false, TOKEN_SECONDS)
+        ),
+        ["token", secret, user, email] => println!(
+            "{}",
+            token_valid_for(secret, user, Some(email), true, TOKEN_SECONDS)
+        ),
         _ => {
             eprintln!("usage: devtool create-table <endpoint> <table> | devtool token <secret> <userId> [email]");
             std::process::exit(2);
