@@ -28,6 +28,16 @@ if [ "$status" != 201 ]; then
   exit 1
 fi
 echo "smoke: POST /orgs -> 201 $(cat "$LOG_DIR/smoke.json")"
+org=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$LOG_DIR/smoke.json")
+invitee="e2e-invitee-$RANDOM@example.com"
+status=$(curl -s -o "$LOG_DIR/invite.json" -w '%{http_code}' -X POST "$base/orgs/$org/invitations" \
+  -H "Authorization: Bearer $token" -H 'content-type: application/json' -d "{\"email\":\"$invitee\",\"role\":\"viewer\"}")
+email_status=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("emailStatus"))' "$LOG_DIR/invite.json")
+if [ "$status" != 201 ] || [ "$email_status" != sent ] || ! curl -s "http://127.0.0.1:$ses_port/store" | grep -q "$invitee"; then
+  echo "smoke: the invitation answered $status with emailStatus $email_status: $(cat "$LOG_DIR/invite.json")" >&2
+  exit 1
+fi
+echo "smoke: POST /orgs/{orgId}/invitations -> 201, email captured by the SES emulator"
 status=$(curl -s -o /dev/null -w '%{http_code}' "$base/orgs")
 [ "$status" = 401 ] || { echo "smoke: GET /orgs without a token answered $status, not 401" >&2; exit 1; }
 echo "smoke: GET /orgs without a token -> 401"

@@ -14,7 +14,7 @@ use crate::http::{Input, OrgCtx, Reply};
 use crate::permissions::Role;
 use crate::store::{
     self, keys, EmailStatus, Expr, GrantItem, InvitationItem, MemberEmailItem, MemberItem, OrgItem,
-    Plan, QuerySpec, SortCond,
+    QuerySpec, SortCond,
 };
 use crate::App;
 use base64::Engine;
@@ -893,14 +893,6 @@ fn dedup(keys: impl Iterator<Item = store::Item>) -> Vec<store::Item> {
         }
     }
     out
-}
-
-/// The plan limits, for `GET /roles`-like listings and error messages.
-pub fn plan_limits() -> Value {
-    json!(Plan::ALL
-        .iter()
-        .map(|p| json!({ "plan": p, "seatLimit": p.seat_limit() }))
-        .collect::<Vec<_>>())
 }
 
 #[cfg(test)]

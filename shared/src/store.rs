@@ -23,8 +23,6 @@ pub mod keys {
     pub const SLUG_SK: &str = "SLUG";
     pub const USER_SK: &str = "USER";
     pub const MEMBER_PREFIX: &str = "MEMBER#";
-    /// GSI1 partition of every organization in its grace period, sorted by purge time.
-    pub const PURGE_DUE_PK: &str = "PURGE_DUE";
 
     pub fn org_pk(org: &OrgId) -> String {
         format!("ORG#{org}")
@@ -567,12 +565,6 @@ impl Tx {
             items: Vec::new(),
             on_fail: Vec::new(),
         }
-    }
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
     }
     /// Put a new item; fails with `on_fail` if an item with the same key exists.
     pub fn put_new<T: Serialize>(self, item: &T, on_fail: ApiError) -> Result<Self, ApiError> {

@@ -16,7 +16,7 @@ pub fn subscription_view(org: &OrgItem) -> Value {
             "members": org.member_count,
             "pendingInvitations": org.pending_seats,
         },
-        "plans": crate::invitations::plan_limits(),
+        "plans": Plan::ALL.iter().map(|p| json!({ "plan": p, "seatLimit": p.seat_limit() })).collect::<Vec<_>>(),
     })
 }
 
