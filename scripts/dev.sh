@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the API locally: DynamoDB Local (data kept in .local-data/), the SES emulator and
 # `cargo lambda watch` with the router. Prints the base URL, a token and a first curl.
-# Ports: DYNAMODB_PORT (8000), SES_PORT (8005), API_PORT (9000). Ctrl-C stops everything.
+# Ports: DYNAMODB_PORT (8000), SES_PORT (8005), API_PORT (9000). To use a DynamoDB or SES endpoint
+# that is already running instead, set DYNAMODB_ENDPOINT / SES_ENDPOINT (http://host:port); then that
+# server is not started. Ctrl-C stops everything this script started.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 "$root/scripts/install-tools.sh"
@@ -18,16 +20,26 @@ export LOG_DIR="$data"
 trap 'echo; echo "stopping ..."; stop_all; exit 0' INT TERM
 trap stop_all EXIT
 
-echo "starting DynamoDB Local on :$DYNAMODB_PORT (data in .local-data/dynamodb) ..."
-start_dynamodb "$DYNAMODB_PORT" -dbPath "$data/dynamodb"
-echo "starting the SES emulator on :$SES_PORT (captured mail: http://127.0.0.1:$SES_PORT/store) ..."
-start_ses "$SES_PORT"
+if [ -n "${DYNAMODB_ENDPOINT:-}" ]; then
+  echo "using DynamoDB at $DYNAMODB_ENDPOINT"
+else
+  echo "starting DynamoDB Local on :$DYNAMODB_PORT (data in .local-data/dynamodb) ..."
+  start_dynamodb "$DYNAMODB_PORT" -dbPath "$data/dynamodb"
+  DYNAMODB_ENDPOINT="http://127.0.0.1:$DYNAMODB_PORT"
+fi
+if [ -n "${SES_ENDPOINT:-}" ]; then
+  echo "using SES at $SES_ENDPOINT"
+else
+  echo "starting the SES emulator on :$SES_PORT (captured mail: http://127.0.0.1:$SES_PORT/store) ..."
+  start_ses "$SES_PORT"
+  SES_ENDPOINT="http://127.0.0.1:$SES_PORT"
+fi
 
 (cd "$root" && cargo build -q -p integration-tests --bin devtool)
 devtool="$root/target/debug/devtool"
-AWS_REGION=us-east-1 "$devtool" create-table "http://127.0.0.1:$DYNAMODB_PORT" "$TABLE"
+AWS_REGION=us-east-1 "$devtool" create-table "$DYNAMODB_ENDPOINT" "$TABLE"
 
-write_env "$data/lambda.env" "$TABLE" "$DYNAMODB_PORT" "$SES_PORT" "$SECRET"
+write_env "$data/lambda.env" "$TABLE" "$DYNAMODB_ENDPOINT" "$SES_ENDPOINT" "$SECRET"
 echo "building the functions (first run: a few minutes) ..."
 (cd "$root" && cargo build -q -p functions)
 echo "starting cargo lambda watch on :$API_PORT (log: .local-data/cargo-lambda-watch.log) ..."
@@ -45,6 +57,7 @@ First request (creates an organization; answers 201):
   curl -s -X POST http://127.0.0.1:$API_PORT/orgs -H "Authorization: Bearer \$TOKEN" \\
        -H 'content-type: application/json' -d '{"name":"Acme"}'
 
+Emails the API sent (the SES emulator): curl -s $SES_ENDPOINT/store
 Tokens for other users: target/debug/devtool token $SECRET <userId> [email]
 Ctrl-C stops everything.
 MSG

@@ -15,7 +15,7 @@ LOG_DIR=${LOG_DIR:-$(mktemp -d)}
 (cd "$root" && cargo build -q -p integration-tests --bin devtool && cargo build -q -p functions)
 devtool="$root/target/debug/devtool"
 "$devtool" create-table "http://127.0.0.1:$ddb_port" "$table"
-write_env "$LOG_DIR/lambda.env" "$table" "$ddb_port" "$ses_port" "$secret"
+write_env "$LOG_DIR/lambda.env" "$table" "http://127.0.0.1:$ddb_port" "http://127.0.0.1:$ses_port" "$secret"
 start_api "$api_port" "$LOG_DIR/lambda.env"
 base="http://127.0.0.1:$api_port"
 
