@@ -62,6 +62,21 @@ struct CreateOrgBody {
     slug: Option<String>,
 }
 
+/// A new organization and its owner's membership (the caller).
+fn new_org(caller: &Caller, name: OrgName, slug: Slug, personal: bool) -> (OrgItem, MemberItem) {
+    let now = Utc::now();
+    let org = OrgItem::new(OrgId::new(), name, slug, &caller.user_id, personal, now);
+    let owner = MemberItem::new(
+        &org.org_id,
+        &caller.user_id,
+        caller.verified_email().cloned(),
+        caller.name.clone(),
+        Role::Owner,
+        now,
+    );
+    (org, owner)
+}
+
 /// The writes that create an organization with its owner, in one transaction.
 fn creation_tx(
     app: &App,
@@ -117,23 +132,7 @@ pub async fn create_org(app: App, caller: Caller, input: Input) -> ApiResult<Rep
     };
     let limit = app.config.org_create_limit;
     let attempt = |slug: Slug| {
-        let now = Utc::now();
-        let org = OrgItem::new(
-            OrgId::new(),
-            name.clone(),
-            slug,
-            &caller.user_id,
-            false,
-            now,
-        );
-        let owner = MemberItem::new(
-            &org.org_id,
-            &caller.user_id,
-            caller.verified_email().cloned(),
-            caller.name.clone(),
-            Role::Owner,
-            now,
-        );
+        let (org, owner) = new_org(&caller, name.clone(), slug, false);
         let limit_err = ApiError::new(
             403,
             "org_limit_reached",
@@ -209,16 +208,7 @@ pub async fn ensure_personal_org(app: &App, caller: &Caller) -> ApiResult<Option
         ),
     )?;
     let slug = Slug::parse(&format!("personal-{}", random_hex(12))).expect("valid slug");
-    let now = Utc::now();
-    let org = OrgItem::new(OrgId::new(), name, slug, &caller.user_id, true, now);
-    let owner = MemberItem::new(
-        &org.org_id,
-        &caller.user_id,
-        caller.verified_email().cloned(),
-        caller.name.clone(),
-        Role::Owner,
-        now,
-    );
+    let (org, owner) = new_org(caller, name, slug, true);
     let exists = ApiError::conflict(
         "personal_org_exists",
         "The personal organization exists already.",
