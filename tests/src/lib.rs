@@ -97,8 +97,12 @@ pub fn moto_json(endpoint: &str, target: &str, body: Value) -> Value {
 
 /// Emails the SES emulator captured for `to`, oldest first.
 pub fn emails_to(to: &str) -> Vec<Value> {
+    emails_at(&ses_endpoint(), to)
+}
+
+/// Emails an SES emulator at `endpoint` captured for `to`, oldest first.
+pub fn emails_at(endpoint: &str, to: &str) -> Vec<Value> {
     use std::io::{Read, Write};
-    let endpoint = ses_endpoint();
     let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
     let mut stream = std::net::TcpStream::connect(host).expect("connect to the SES emulator");
     write!(stream, "GET /store HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
@@ -120,6 +124,64 @@ pub fn emails_to(to: &str) -> Vec<Value> {
                 .is_some_and(|list| list.iter().any(|a| a == to))
         })
         .collect()
+}
+
+/// An SES emulator of a test's own (`aws-ses-v2-local` from `.tools/`), so the test can stop and
+/// restart it without disturbing the tests that share the main one.
+pub struct OwnSesEmulator {
+    pub port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl OwnSesEmulator {
+    pub fn start_on(port: u16) -> Self {
+        let tools = repo_root().join(".tools");
+        let child = std::process::Command::new(tools.join("node_modules/.bin/aws-ses-v2-local"))
+            .args(["--port", &port.to_string(), "--host", "127.0.0.1"])
+            .current_dir(&tools)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start aws-ses-v2-local (scripts/install-tools.sh installs it)");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the SES emulator did not start on {port}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        Self {
+            port,
+            child: Some(child),
+        }
+    }
+    pub fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Self::start_on(port)
+    }
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for OwnSesEmulator {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
 /// Counts DynamoDB requests (executions, not retries) made through a client, by operation.

@@ -581,13 +581,14 @@ async fn single_use_invitations_are_bound_to_the_verified_email() {
 
 #[tokio::test]
 async fn ses_failure_keeps_the_invitation_and_resend_recovers() {
-    // SES "stopped": the client points at a port nobody listens on.
-    let t = TestApp::new().await;
+    // This test's own SES emulator, started, then stopped before the invitation is sent.
+    let mut ses = integration_tests::OwnSesEmulator::start();
+    let mut t = TestApp::new().await;
+    t.app.ses = integration_tests::ses_client(&ses.endpoint()).await;
     let o = org(&t, "pro").await;
-    let mut broken = t.clone();
-    broken.app.ses = integration_tests::ses_client("http://127.0.0.1:9").await;
+    ses.stop();
     let guest = invitee(&t, "unlucky");
-    let a = broken
+    let a = t
         .call(
             "POST",
             &format!("/orgs/{}/invitations", o.id),
@@ -597,9 +598,23 @@ async fn ses_failure_keeps_the_invitation_and_resend_recovers() {
         .await;
     assert_eq!(a.status, 201, "{}", a.body);
     assert_eq!(a.body["emailStatus"], "failed");
-    assert!(emails_to(&guest.email).is_empty());
     let id = a.body["id"].as_str().unwrap().to_string();
+    let listed = t
+        .call(
+            "GET",
+            &format!("/orgs/{}/invitations", o.id),
+            Some(&o.admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        listed.body["items"][0]["emailStatus"], "failed",
+        "the failure is recorded"
+    );
 
+    // The emulator is back on the same port.
+    let ses = integration_tests::OwnSesEmulator::start_on(ses.port);
+    assert!(integration_tests::emails_at(&ses.endpoint(), &guest.email).is_empty());
     // SES is back: resend right away (a failed send is not rate-limited).
     let r = t
         .call(
@@ -614,7 +629,10 @@ async fn ses_failure_keeps_the_invitation_and_resend_recovers() {
         (r.body["emailStatus"].as_str(), r.body["sendCount"].as_i64()),
         (Some("sent"), Some(2))
     );
-    assert_eq!(emails_to(&guest.email).len(), 1);
+    assert_eq!(
+        integration_tests::emails_at(&ses.endpoint(), &guest.email).len(),
+        1
+    );
     // A second resend within the minute is rate-limited.
     let r = t
         .call(
