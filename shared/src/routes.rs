@@ -153,244 +153,319 @@ const fn org_on(need: Need, effect: Effect, target: Target) -> Access {
     }
 }
 
-/// Every HTTP route. Adding a route here is the only way to add one.
-pub static ROUTES: &[RouteDef] = &[
-    RouteDef {
-        method: "POST",
-        path: "/orgs",
-        function: "create-org",
-        summary: "Create an organization; the caller becomes its owner.",
-        access: Access::User,
-        dynamo: &[PutItem, UpdateItem],
-        ses: false,
-        handler: user!(crate::orgs::create_org),
-    },
-    RouteDef {
-        method: "GET",
-        path: "/orgs",
-        function: "list-my-orgs",
-        summary: "My organizations with my role and their status; creates my personal organization if I have none.",
-        access: Access::User,
-        dynamo: &[Query, BatchGetItem, PutItem, UpdateItem],
-        ses: false,
-        handler: user!(crate::orgs::list_my_orgs),
-    },
-    RouteDef {
-        method: "GET",
-        path: "/orgs/{orgId}",
-        function: "get-org",
-        summary: "Read an organization.",
-        access: org(Need::Perm(Permission::OrgRead), Read),
-        dynamo: &[BatchGetItem],
-        ses: false,
-        handler: org!(crate::orgs::get_org),
-    },
-    RouteDef {
-        method: "PATCH",
-        path: "/orgs/{orgId}",
-        function: "update-org",
-        summary: "Update name, slug, settings or billing profile.",
-        access: org(Need::Perm(Permission::OrgUpdate), Write),
-        dynamo: &[BatchGetItem, PutItem, UpdateItem, DeleteItem],
-        ses: false,
-        handler: org!(crate::orgs::update_org),
-    },
-    RouteDef {
-        method: "GET",
-        path: "/orgs/{orgId}/me",
-        function: "get-my-access",
-        summary: "My role and permissions in an organization.",
-        access: org(Need::Member, Read),
-        dynamo: &[BatchGetItem],
-        ses: false,
-        handler: org!(crate::access::get_my_access),
-    },
-    RouteDef {
-        method: "POST",
-        path: "/orgs/{orgId}/authorize",
-        function: "authorize",
-        summary: "Check a batch of permissions for the caller.",
-        access: org(Need::Member, Read),
-        dynamo: &[BatchGetItem],
-        ses: false,
-        handler: org!(crate::access::authorize),
-    },
-    RouteDef {
-        method: "GET",
-        path: "/roles",
-        function: "list-roles",
-        summary: "The permission matrix: every role and permission.",
-        access: Access::User,
-        dynamo: &[],
-        ses: false,
-        handler: user!(crate::access::list_roles),
-    },
-    RouteDef {
-        method: "GET",
-        path: "/orgs/{orgId}/members",
-        function: "list-members",
-        summary: "Members with their roles, paginated; filter by role.",
-        access: org(Need::Perm(Permission::MembersRead), Read),
-        dynamo: &[BatchGetItem, Query],
-        ses: false,
-        handler: org!(crate::members::list_members),
-    },
-    RouteDef {
-        method: "PATCH",
-        path: "/orgs/{orgId}/members/{userId}",
-        function: "change-member-role",
-        summary: "Change a member's role (never to or above owner, never above your own).",
-        access: org_on(Need::Perm(Permission::MembersUpdate), Write, Target::PathUser),
-        dynamo: &[BatchGetItem, UpdateItem, ConditionCheckItem, PutItem],
-        ses: false,
-        handler: org!(crate::members::change_role),
-    },
-    RouteDef {
-        method: "DELETE",
-        path: "/orgs/{orgId}/members/{userId}",
-        function: "remove-member",
-        summary: "Remove a member, or leave (yourself); the owner can do neither.",
-        access: org_on(Need::PermOrSelf(Permission::MembersRemove), Write, Target::PathUser),
-        dynamo: &[BatchGetItem, DeleteItem, UpdateItem, ConditionCheckItem, PutItem],
-        ses: false,
-        handler: org!(crate::members::remove_member),
-    },
-    RouteDef {
-        method: "POST",
-        path: "/orgs/{orgId}/ownership-transfer",
-        function: "transfer-ownership",
-        summary: "Make another member the owner; the old owner becomes admin.",
-        access: org_on(Need::Perm(Permission::OrgTransfer), Write, Target::BodyUser),
-        dynamo: &[BatchGetItem, UpdateItem, PutItem],
-        ses: false,
-        handler: org!(crate::members::transfer_ownership),
-    },
-    RouteDef {
-        method: "GET",
-        path: "/orgs/{orgId}/audit-log",
-        function: "list-audit-log",
-        summary: "The audit log, newest first; filters action, actorId, from, to.",
-        access: org(Need::Perm(Permission::AuditRead), Read),
-        dynamo: &[BatchGetItem, Query],
-        ses: false,
-        handler: org!(crate::audit::list_audit_log),
-    },
-    RouteDef {
-        method: "POST",
-        path: "/orgs/{orgId}/invitations",
-        function: "create-invitation",
-        summary: "Invite by email with a role (never above your own); reserves seats and sends the email.",
-        access: org(Need::Invite, Write),
-        dynamo: &[BatchGetItem, PutItem, UpdateItem, ConditionCheckItem],
-        ses: true,
-        handler: org!(crate::invitations::create_invitation),
-    },
-    RouteDef {
-        method: "GET",
-        path: "/orgs/{orgId}/invitations",
-        function: "list-invitations",
-        summary: "Invitations with their status and uses, paginated.",
-        access: org(Need::Perm(Permission::InvitationsRead), Read),
-        dynamo: &[BatchGetItem, Query],
-        ses: false,
-        handler: org!(crate::invitations::list_invitations),
-    },
-    RouteDef {
-        method: "GET",
-        path: "/orgs/{orgId}/invitations/{invitationId}/code",
-        function: "get-invitation-code",
-        summary: "The code and link of a pending invitation, to copy.",
-        access: org_on(Need::Perm(Permission::InvitationsCode), Read, Target::PathInvitation),
-        dynamo: &[BatchGetItem],
-        ses: false,
-        handler: org!(crate::invitations::get_code),
-    },
-    RouteDef {
-        method: "POST",
-        path: "/orgs/{orgId}/invitations/{invitationId}/resend",
-        function: "resend-invitation",
-        summary: "A new expiry window and the email again (rate-limited).",
-        access: org_on(Need::Perm(Permission::InvitationsResend), Write, Target::PathInvitation),
-        dynamo: &[BatchGetItem, UpdateItem, PutItem],
-        ses: true,
-        handler: org!(crate::invitations::resend),
-    },
-    RouteDef {
-        method: "DELETE",
-        path: "/orgs/{orgId}/invitations/{invitationId}",
-        function: "revoke-invitation",
-        summary: "Revoke an invitation; its remaining seats are released.",
-        access: org_on(Need::Perm(Permission::InvitationsRevoke), Write, Target::PathInvitation),
-        dynamo: &[BatchGetItem, UpdateItem, PutItem],
-        ses: false,
-        handler: org!(crate::invitations::revoke),
-    },
-    RouteDef {
-        method: "POST",
-        path: "/orgs/{orgId}/invitations/cleanup",
-        function: "cleanup-invitations",
-        summary: "Remove expired, revoked and used-up invitations (in batches; follow nextCursor).",
-        access: org(Need::Perm(Permission::InvitationsCleanup), Write),
-        dynamo: &[BatchGetItem, Query, DeleteItem, UpdateItem, PutItem],
-        ses: false,
-        handler: org!(crate::invitations::cleanup),
-    },
-    RouteDef {
-        method: "GET",
-        path: "/invitations/{code}",
-        function: "preview-invitation",
-        summary: "What an invitation offers: organization, role, inviter, expiry.",
-        access: Access::User,
-        dynamo: &[BatchGetItem],
-        ses: false,
-        handler: user!(crate::invitations::preview),
-    },
-    RouteDef {
-        method: "POST",
-        path: "/invitations/{code}/accept",
-        function: "accept-invitation",
-        summary: "Join the organization with the invitation.",
-        access: Access::User,
-        dynamo: &[BatchGetItem, UpdateItem, PutItem],
-        ses: false,
-        handler: user!(crate::invitations::accept),
-    },
-    RouteDef {
-        method: "GET",
-        path: "/me/invitations",
-        function: "list-my-invitations",
-        summary: "Pending invitations addressed to my verified email.",
-        access: Access::User,
-        dynamo: &[Query, BatchGetItem],
-        ses: false,
-        handler: user!(crate::invitations::list_mine),
-    },
-    RouteDef {
-        method: "GET",
-        path: "/orgs/{orgId}/subscription",
-        function: "get-subscription",
-        summary: "Plan and seat usage (members plus remaining uses of pending invitations).",
-        access: org(Need::Perm(Permission::SubscriptionRead), Read),
-        dynamo: &[BatchGetItem],
-        ses: false,
-        handler: org!(crate::subscription::get_subscription),
-    },
-    RouteDef {
-        method: "PUT",
-        path: "/orgs/{orgId}/subscription",
-        function: "change-plan",
-        summary: "Change the plan (owner); refused if the seats in use exceed the new limit.",
-        access: org(Need::Perm(Permission::SubscriptionManage), Write),
-        dynamo: &[BatchGetItem, UpdateItem, PutItem],
-        ses: false,
-        handler: org!(crate::subscription::change_plan),
-    },
+/// Every HTTP route. Adding a route here is the only way to add one. Each route is its own static so a
+/// function binary references (and links) only its own handler.
+pub static ROUTES: &[&RouteDef] = &[
+    &CREATE_ORG,
+    &LIST_MY_ORGS,
+    &GET_ORG,
+    &UPDATE_ORG,
+    &GET_MY_ACCESS,
+    &AUTHORIZE,
+    &LIST_ROLES,
+    &LIST_MEMBERS,
+    &CHANGE_MEMBER_ROLE,
+    &REMOVE_MEMBER,
+    &TRANSFER_OWNERSHIP,
+    &LIST_AUDIT_LOG,
+    &CREATE_INVITATION,
+    &LIST_INVITATIONS,
+    &GET_INVITATION_CODE,
+    &RESEND_INVITATION,
+    &REVOKE_INVITATION,
+    &CLEANUP_INVITATIONS,
+    &PREVIEW_INVITATION,
+    &ACCEPT_INVITATION,
+    &LIST_MY_INVITATIONS,
+    &GET_SUBSCRIPTION,
+    &CHANGE_PLAN,
 ];
+
+pub static CREATE_ORG: RouteDef = RouteDef {
+    method: "POST",
+    path: "/orgs",
+    function: "create-org",
+    summary: "Create an organization; the caller becomes its owner.",
+    access: Access::User,
+    dynamo: &[PutItem, UpdateItem],
+    ses: false,
+    handler: user!(crate::orgs::create_org),
+};
+
+pub static LIST_MY_ORGS: RouteDef = RouteDef {
+    method: "GET",
+    path: "/orgs",
+    function: "list-my-orgs",
+    summary: "My organizations with my role and their status; creates my personal organization if I have none.",
+    access: Access::User,
+    dynamo: &[Query, BatchGetItem, PutItem, UpdateItem],
+    ses: false,
+    handler: user!(crate::orgs::list_my_orgs),
+};
+
+pub static GET_ORG: RouteDef = RouteDef {
+    method: "GET",
+    path: "/orgs/{orgId}",
+    function: "get-org",
+    summary: "Read an organization.",
+    access: org(Need::Perm(Permission::OrgRead), Read),
+    dynamo: &[BatchGetItem],
+    ses: false,
+    handler: org!(crate::orgs::get_org),
+};
+
+pub static UPDATE_ORG: RouteDef = RouteDef {
+    method: "PATCH",
+    path: "/orgs/{orgId}",
+    function: "update-org",
+    summary: "Update name, slug, settings or billing profile.",
+    access: org(Need::Perm(Permission::OrgUpdate), Write),
+    dynamo: &[BatchGetItem, PutItem, UpdateItem, DeleteItem],
+    ses: false,
+    handler: org!(crate::orgs::update_org),
+};
+
+pub static GET_MY_ACCESS: RouteDef = RouteDef {
+    method: "GET",
+    path: "/orgs/{orgId}/me",
+    function: "get-my-access",
+    summary: "My role and permissions in an organization.",
+    access: org(Need::Member, Read),
+    dynamo: &[BatchGetItem],
+    ses: false,
+    handler: org!(crate::access::get_my_access),
+};
+
+pub static AUTHORIZE: RouteDef = RouteDef {
+    method: "POST",
+    path: "/orgs/{orgId}/authorize",
+    function: "authorize",
+    summary: "Check a batch of permissions for the caller.",
+    access: org(Need::Member, Read),
+    dynamo: &[BatchGetItem],
+    ses: false,
+    handler: org!(crate::access::authorize),
+};
+
+pub static LIST_ROLES: RouteDef = RouteDef {
+    method: "GET",
+    path: "/roles",
+    function: "list-roles",
+    summary: "The permission matrix: every role and permission.",
+    access: Access::User,
+    dynamo: &[],
+    ses: false,
+    handler: user!(crate::access::list_roles),
+};
+
+pub static LIST_MEMBERS: RouteDef = RouteDef {
+    method: "GET",
+    path: "/orgs/{orgId}/members",
+    function: "list-members",
+    summary: "Members with their roles, paginated; filter by role.",
+    access: org(Need::Perm(Permission::MembersRead), Read),
+    dynamo: &[BatchGetItem, Query],
+    ses: false,
+    handler: org!(crate::members::list_members),
+};
+
+pub static CHANGE_MEMBER_ROLE: RouteDef = RouteDef {
+    method: "PATCH",
+    path: "/orgs/{orgId}/members/{userId}",
+    function: "change-member-role",
+    summary: "Change a member's role (never to or above owner, never above your own).",
+    access: org_on(
+        Need::Perm(Permission::MembersUpdate),
+        Write,
+        Target::PathUser,
+    ),
+    dynamo: &[BatchGetItem, UpdateItem, ConditionCheckItem, PutItem],
+    ses: false,
+    handler: org!(crate::members::change_role),
+};
+
+pub static REMOVE_MEMBER: RouteDef = RouteDef {
+    method: "DELETE",
+    path: "/orgs/{orgId}/members/{userId}",
+    function: "remove-member",
+    summary: "Remove a member, or leave (yourself); the owner can do neither.",
+    access: org_on(
+        Need::PermOrSelf(Permission::MembersRemove),
+        Write,
+        Target::PathUser,
+    ),
+    dynamo: &[
+        BatchGetItem,
+        DeleteItem,
+        UpdateItem,
+        ConditionCheckItem,
+        PutItem,
+    ],
+    ses: false,
+    handler: org!(crate::members::remove_member),
+};
+
+pub static TRANSFER_OWNERSHIP: RouteDef = RouteDef {
+    method: "POST",
+    path: "/orgs/{orgId}/ownership-transfer",
+    function: "transfer-ownership",
+    summary: "Make another member the owner; the old owner becomes admin.",
+    access: org_on(Need::Perm(Permission::OrgTransfer), Write, Target::BodyUser),
+    dynamo: &[BatchGetItem, UpdateItem, PutItem],
+    ses: false,
+    handler: org!(crate::members::transfer_ownership),
+};
+
+pub static LIST_AUDIT_LOG: RouteDef = RouteDef {
+    method: "GET",
+    path: "/orgs/{orgId}/audit-log",
+    function: "list-audit-log",
+    summary: "The audit log, newest first; filters action, actorId, from, to.",
+    access: org(Need::Perm(Permission::AuditRead), Read),
+    dynamo: &[BatchGetItem, Query],
+    ses: false,
+    handler: org!(crate::audit::list_audit_log),
+};
+
+pub static CREATE_INVITATION: RouteDef = RouteDef {
+    method: "POST",
+    path: "/orgs/{orgId}/invitations",
+    function: "create-invitation",
+    summary:
+        "Invite by email with a role (never above your own); reserves seats and sends the email.",
+    access: org(Need::Invite, Write),
+    dynamo: &[BatchGetItem, PutItem, UpdateItem, ConditionCheckItem],
+    ses: true,
+    handler: org!(crate::invitations::create_invitation),
+};
+
+pub static LIST_INVITATIONS: RouteDef = RouteDef {
+    method: "GET",
+    path: "/orgs/{orgId}/invitations",
+    function: "list-invitations",
+    summary: "Invitations with their status and uses, paginated.",
+    access: org(Need::Perm(Permission::InvitationsRead), Read),
+    dynamo: &[BatchGetItem, Query],
+    ses: false,
+    handler: org!(crate::invitations::list_invitations),
+};
+
+pub static GET_INVITATION_CODE: RouteDef = RouteDef {
+    method: "GET",
+    path: "/orgs/{orgId}/invitations/{invitationId}/code",
+    function: "get-invitation-code",
+    summary: "The code and link of a pending invitation, to copy.",
+    access: org_on(
+        Need::Perm(Permission::InvitationsCode),
+        Read,
+        Target::PathInvitation,
+    ),
+    dynamo: &[BatchGetItem],
+    ses: false,
+    handler: org!(crate::invitations::get_code),
+};
+
+pub static RESEND_INVITATION: RouteDef = RouteDef {
+    method: "POST",
+    path: "/orgs/{orgId}/invitations/{invitationId}/resend",
+    function: "resend-invitation",
+    summary: "A new expiry window and the email again (rate-limited).",
+    access: org_on(
+        Need::Perm(Permission::InvitationsResend),
+        Write,
+        Target::PathInvitation,
+    ),
+    dynamo: &[BatchGetItem, UpdateItem, PutItem],
+    ses: true,
+    handler: org!(crate::invitations::resend),
+};
+
+pub static REVOKE_INVITATION: RouteDef = RouteDef {
+    method: "DELETE",
+    path: "/orgs/{orgId}/invitations/{invitationId}",
+    function: "revoke-invitation",
+    summary: "Revoke an invitation; its remaining seats are released.",
+    access: org_on(
+        Need::Perm(Permission::InvitationsRevoke),
+        Write,
+        Target::PathInvitation,
+    ),
+    dynamo: &[BatchGetItem, UpdateItem, PutItem],
+    ses: false,
+    handler: org!(crate::invitations::revoke),
+};
+
+pub static CLEANUP_INVITATIONS: RouteDef = RouteDef {
+    method: "POST",
+    path: "/orgs/{orgId}/invitations/cleanup",
+    function: "cleanup-invitations",
+    summary: "Remove expired, revoked and used-up invitations (in batches; follow nextCursor).",
+    access: org(Need::Perm(Permission::InvitationsCleanup), Write),
+    dynamo: &[BatchGetItem, Query, DeleteItem, UpdateItem, PutItem],
+    ses: false,
+    handler: org!(crate::invitations::cleanup),
+};
+
+pub static PREVIEW_INVITATION: RouteDef = RouteDef {
+    method: "GET",
+    path: "/invitations/{code}",
+    function: "preview-invitation",
+    summary: "What an invitation offers: organization, role, inviter, expiry.",
+    access: Access::User,
+    dynamo: &[BatchGetItem],
+    ses: false,
+    handler: user!(crate::invitations::preview),
+};
+
+pub static ACCEPT_INVITATION: RouteDef = RouteDef {
+    method: "POST",
+    path: "/invitations/{code}/accept",
+    function: "accept-invitation",
+    summary: "Join the organization with the invitation.",
+    access: Access::User,
+    dynamo: &[BatchGetItem, UpdateItem, PutItem],
+    ses: false,
+    handler: user!(crate::invitations::accept),
+};
+
+pub static LIST_MY_INVITATIONS: RouteDef = RouteDef {
+    method: "GET",
+    path: "/me/invitations",
+    function: "list-my-invitations",
+    summary: "Pending invitations addressed to my verified email.",
+    access: Access::User,
+    dynamo: &[Query, BatchGetItem],
+    ses: false,
+    handler: user!(crate::invitations::list_mine),
+};
+
+pub static GET_SUBSCRIPTION: RouteDef = RouteDef {
+    method: "GET",
+    path: "/orgs/{orgId}/subscription",
+    function: "get-subscription",
+    summary: "Plan and seat usage (members plus remaining uses of pending invitations).",
+    access: org(Need::Perm(Permission::SubscriptionRead), Read),
+    dynamo: &[BatchGetItem],
+    ses: false,
+    handler: org!(crate::subscription::get_subscription),
+};
+
+pub static CHANGE_PLAN: RouteDef = RouteDef {
+    method: "PUT",
+    path: "/orgs/{orgId}/subscription",
+    function: "change-plan",
+    summary: "Change the plan (owner); refused if the seats in use exceed the new limit.",
+    access: org(Need::Perm(Permission::SubscriptionManage), Write),
+    dynamo: &[BatchGetItem, UpdateItem, PutItem],
+    ses: false,
+    handler: org!(crate::subscription::change_plan),
+};
 
 /// The route a function serves; panics at cold start if the binary names an unknown function.
 pub fn route(function: &str) -> &'static RouteDef {
     ROUTES
         .iter()
+        .copied()
         .find(|r| r.function == function)
         .unwrap_or_else(|| panic!("no route for function {function}"))
 }
@@ -399,24 +474,28 @@ pub fn route(function: &str) -> &'static RouteDef {
 /// returns the route and the path parameters.
 pub fn match_route(method: &str, path: &str) -> Option<(&'static RouteDef, Vec<(String, String)>)> {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    ROUTES.iter().filter(|r| r.method == method).find_map(|r| {
-        let pattern: Vec<&str> = r.path.split('/').collect();
-        if pattern.len() != segments.len() {
-            return None;
-        }
-        let mut params = Vec::new();
-        for (p, s) in pattern.iter().zip(&segments) {
-            if let Some(name) = p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-                if s.is_empty() {
-                    return None;
-                }
-                params.push((name.to_string(), s.to_string()));
-            } else if p != s {
+    ROUTES
+        .iter()
+        .copied()
+        .filter(|r| r.method == method)
+        .find_map(|r| {
+            let pattern: Vec<&str> = r.path.split('/').collect();
+            if pattern.len() != segments.len() {
                 return None;
             }
-        }
-        Some((r, params))
-    })
+            let mut params = Vec::new();
+            for (p, s) in pattern.iter().zip(&segments) {
+                if let Some(name) = p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                    if s.is_empty() {
+                        return None;
+                    }
+                    params.push((name.to_string(), s.to_string()));
+                } else if p != s {
+                    return None;
+                }
+            }
+            Some((r, params))
+        })
 }
 
 /// What triggers a function that is not an HTTP route.

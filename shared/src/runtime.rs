@@ -16,10 +16,10 @@ pub async fn app_from_env() -> Result<App, Error> {
     ))
 }
 
-/// Serves one route of the route table as a Lambda function.
-pub async fn serve_route(function: &'static str) -> Result<(), Error> {
+/// Serves one route of the route table as a Lambda function. The binary names the route's own
+/// static, so it links that route's handler and not the others'.
+pub async fn serve_route(route: &'static crate::routes::RouteDef) -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
-    let route = crate::routes::route(function);
     let app = app_from_env().await?;
     lambda_http::run(service_fn(move |req: Request| {
         let app = app.clone();

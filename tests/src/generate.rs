@@ -73,7 +73,10 @@ pub fn bin_source(function: &str) -> String {
             }
             Trigger::AuditStream => "shared::runtime::serve_event_publisher()".to_string(),
         },
-        None => format!("shared::runtime::serve_route(\"{function}\")"),
+        None => format!(
+            "shared::runtime::serve_route(&shared::routes::{})",
+            function.to_uppercase().replace('-', "_")
+        ),
     };
     format!(
         "// Generated from shared/src/routes.rs. The handler lives in the shared crate.\n\

@@ -1,5 +1,5 @@
 // Generated from shared/src/routes.rs. The handler lives in the shared crate.
 #[tokio::main]
 async fn main() -> Result<(), shared::runtime::Error> {
-    shared::runtime::serve_route("preview-invitation").await
+    shared::runtime::serve_route(&shared::routes::PREVIEW_INVITATION).await
 }

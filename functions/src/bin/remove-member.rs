@@ -1,5 +1,5 @@
 // Generated from shared/src/routes.rs. The handler lives in the shared crate.
 #[tokio::main]
 async fn main() -> Result<(), shared::runtime::Error> {
-    shared::runtime::serve_route("remove-member").await
+    shared::runtime::serve_route(&shared::routes::REMOVE_MEMBER).await
 }
