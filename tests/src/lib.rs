@@ -395,19 +395,11 @@ pub fn token_valid_for(
     verified: bool,
     seconds: i64,
 ) -> String {
-    let mut claims =
-        json!({ "sub": user, "email_verified": verified, "exp": chrono_now() + seconds });
+    let mut claims = json!({ "sub": user, "email_verified": verified, "exp": chrono::Utc::now().timestamp() + seconds });
     if let Some(e) = email {
         claims["email"] = json!(e);
     }
     shared::auth::sign_hs256(&claims, secret.as_bytes())
-}
-
-fn chrono_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
 }
 
 /// The answer to an in-process call.
@@ -582,7 +574,7 @@ impl TestApp {
                 email,
                 None,
                 *role,
-                chrono_utc_now(),
+                chrono::Utc::now(),
             );
             if let Some(email) = member.email_item() {
                 tx = tx
@@ -626,7 +618,7 @@ impl TestApp {
         use shared::store::{keys, EmailStatus, Expr, InvitationItem};
         let org_id = shared::domain::OrgId::parse(org).unwrap();
         let id = shared::domain::InvitationId::new();
-        let now = chrono_utc_now();
+        let now = chrono::Utc::now();
         let email = shared::domain::Email::parse("email", email).unwrap();
         let expires_at = now + chrono::Duration::days(7);
         let (gsi1pk, gsi1sk) = InvitationItem::invitee_index(&email, &now, &org_id, &id);
@@ -693,10 +685,6 @@ impl TestApp {
             .unwrap();
         self.app.store.commit(tx).await.expect("set plan");
     }
-}
-
-fn chrono_utc_now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now()
 }
 
 fn percent_decode(s: &str) -> String {
