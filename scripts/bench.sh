@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
-# Runs the pipeline benchmark (tests/src/bin/bench.rs) in release mode against DynamoDB Local.
+# Runs the pipeline benchmark (tests/src/bin/bench.rs) in the optimized `perf` profile against DynamoDB Local.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-"$root/scripts/install-tools.sh"
-export LOG_DIR=$(mktemp -d)
-trap stop_all EXIT
+prepare_run
 ddb_port=$(free_port)
 start_dynamodb "$ddb_port" -inMemory
 export DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port" SES_ENDPOINT="http://127.0.0.1:9" AWS_REGION=us-east-1

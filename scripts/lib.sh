@@ -22,6 +22,14 @@ stop_all() {
   wait 2>/dev/null || true
 }
 
+# prepare_run: install the tools, log into a fresh folder, stop every started server on exit.
+prepare_run() {
+  "$root/scripts/install-tools.sh"
+  LOG_DIR=$(mktemp -d)
+  export LOG_DIR
+  trap stop_all EXIT
+}
+
 # start_dynamodb PORT (-inMemory | -dbPath DIR)
 start_dynamodb() {
   local port=$1; shift

@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# Every test on a fresh machine: installs the tools, starts DynamoDB Local (in memory) and the SES
-# emulator and moto (EventBridge) on free ports, runs the unit and in-process integration tests, lints the template, then
-# serves the API through `cargo lambda watch` for an end-to-end smoke test and schemathesis.
+# Every test on a fresh machine: installs the tools, starts DynamoDB Local (in memory), the SES
+# emulator and moto (EventBridge) on free ports, runs the unit and in-process integration tests,
+# lints the template, then serves the API through `cargo lambda watch` for an end-to-end smoke test
+# and schemathesis.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-"$root/scripts/install-tools.sh"
-export LOG_DIR=$(mktemp -d)
-trap stop_all EXIT
+prepare_run
 
 ddb_port=$(free_port)
 ses_port=$(free_port)
