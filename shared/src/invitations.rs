@@ -339,7 +339,12 @@ async fn send_and_record(app: &App, org: &OrgItem, inv: &mut InvitationItem) -> 
         link: &link,
         project_count: inv.project_ids.len(),
     };
-    let outcome = email.send(&app.ses, &app.config.ses_from_address).await;
+    let outcome = match &app.ses {
+        Some(ses) => email.send(ses, &app.config.ses_from_address).await,
+        None => Err(ApiError::internal(
+            "this function was built without an SES client",
+        )),
+    };
     let now = Utc::now();
     let status = match &outcome {
         Ok(()) => EmailStatus::Sent,

@@ -29,14 +29,15 @@ use store::Store;
 pub struct App {
     pub config: Arc<Config>,
     pub store: Store,
-    pub ses: aws_sdk_ses::Client,
+    /// Only the functions that send email have one (it keeps the SES client out of the others).
+    pub ses: Option<aws_sdk_ses::Client>,
 }
 
 impl App {
     pub fn new(
         config: Config,
         dynamodb: aws_sdk_dynamodb::Client,
-        ses: aws_sdk_ses::Client,
+        ses: Option<aws_sdk_ses::Client>,
     ) -> Self {
         let store = Store::new(dynamodb, config.table_name.clone());
         Self {

@@ -6,21 +6,38 @@ pub use lambda_http::Error;
 use lambda_http::{service_fn, Request};
 
 /// Builds the app from the environment (one SdkConfig for every client).
-pub async fn app_from_env() -> Result<App, Error> {
+pub async fn app_from_env(ses: Option<SesClient>) -> Result<App, Error> {
     let config = Config::from_env().map_err(Error::from)?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     Ok(App::new(
         config,
         aws_sdk_dynamodb::Client::new(&sdk),
-        aws_sdk_ses::Client::new(&sdk),
+        ses.map(|make| make(&sdk)),
     ))
 }
 
+/// Builds an SES client; passed by the `main` of the functions that send email.
+pub type SesClient = fn(&aws_config::SdkConfig) -> aws_sdk_ses::Client;
+
+pub fn ses_client(sdk: &aws_config::SdkConfig) -> aws_sdk_ses::Client {
+    aws_sdk_ses::Client::new(sdk)
+}
+
 /// Serves one route of the route table as a Lambda function. The binary names the route's own
-/// static, so it links that route's handler and not the others'.
-pub async fn serve_route(route: &'static crate::routes::RouteDef) -> Result<(), Error> {
+/// static (so it links that route's handler and not the others') and passes the SES client
+/// constructor exactly when the route sends email.
+pub async fn serve_route(
+    route: &'static crate::routes::RouteDef,
+    ses: Option<SesClient>,
+) -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
-    let app = app_from_env().await?;
+    if route.ses != ses.is_some() {
+        return Err(Error::from(format!(
+            "{}: the route's `ses` flag and its main disagree; regenerate the binaries",
+            route.function
+        )));
+    }
+    let app = app_from_env(ses).await?;
     lambda_http::run(service_fn(move |req: Request| {
         let app = app.clone();
         async move { Ok::<_, Error>(crate::http::handle(&app, route, req).await) }
@@ -33,7 +50,7 @@ pub async fn serve_post_confirmation() -> Result<(), Error> {
     use aws_lambda_events::event::cognito::CognitoEventUserPoolsPostConfirmation;
     use lambda_runtime::LambdaEvent;
     lambda_http::tracing::init_default_subscriber();
-    let app = app_from_env().await?;
+    let app = app_from_env(None).await?;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: LambdaEvent<CognitoEventUserPoolsPostConfirmation>| {
             let app = app.clone();

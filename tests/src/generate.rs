@@ -68,20 +68,32 @@ pub fn bins_toml() -> String {
 pub fn bin_source(function: &str) -> String {
     let call = match WORKERS.iter().find(|w| w.function == function) {
         Some(w) => match w.trigger {
-            Trigger::CognitoPostConfirmation => {
-                "shared::runtime::serve_post_confirmation()".to_string()
-            }
-            Trigger::AuditStream => "shared::runtime::serve_event_publisher()".to_string(),
+            Trigger::CognitoPostConfirmation => "runtime::serve_post_confirmation()".to_string(),
+            Trigger::AuditStream => "runtime::serve_event_publisher()".to_string(),
         },
-        None => format!(
-            "shared::runtime::serve_route(&shared::routes::{})",
-            function.to_uppercase().replace('-', "_")
-        ),
+        None => {
+            let route = ROUTES
+                .iter()
+                .find(|r| r.function == function)
+                .expect("a route or a worker");
+            // Only the functions that send email build an SES client.
+            let ses = if route.ses {
+                "Some(runtime::ses_client)"
+            } else {
+                "None"
+            };
+            format!(
+                "runtime::serve_route(&shared::routes::{}, {ses})",
+                function.to_uppercase().replace('-', "_")
+            )
+        }
     };
     format!(
         "// Generated from shared/src/routes.rs. The handler lives in the shared crate.\n\
+         use shared::runtime;\n\n\
+         #[rustfmt::skip]\n\
          #[tokio::main]\n\
-         async fn main() -> Result<(), shared::runtime::Error> {{\n    {call}.await\n}}\n"
+         async fn main() -> Result<(), runtime::Error> {{\n    {call}.await\n}}\n"
     )
 }
 

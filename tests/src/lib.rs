@@ -445,7 +445,7 @@ impl TestApp {
             .expect("create test table");
         let mut config = Config::local(&table, JWT_SECRET);
         adjust(&mut config);
-        let app = App::new(config, client, ses_client(&ses_endpoint()).await);
+        let app = App::new(config, client, Some(ses_client(&ses_endpoint()).await));
         requests.reset();
         Self {
             app,

@@ -584,7 +584,7 @@ async fn ses_failure_keeps_the_invitation_and_resend_recovers() {
     // This test's own SES emulator, started, then stopped before the invitation is sent.
     let mut ses = integration_tests::OwnSesEmulator::start();
     let mut t = TestApp::new().await;
-    t.app.ses = integration_tests::ses_client(&ses.endpoint()).await;
+    t.app.ses = Some(integration_tests::ses_client(&ses.endpoint()).await);
     let o = org(&t, "pro").await;
     ses.stop();
     let guest = invitee(&t, "unlucky");

@@ -1,5 +1,8 @@
 // Generated from shared/src/routes.rs. The handler lives in the shared crate.
+use shared::runtime;
+
+#[rustfmt::skip]
 #[tokio::main]
-async fn main() -> Result<(), shared::runtime::Error> {
-    shared::runtime::serve_route(&shared::routes::PREVIEW_INVITATION).await
+async fn main() -> Result<(), runtime::Error> {
+    runtime::serve_route(&shared::routes::PREVIEW_INVITATION, None).await
 }
