@@ -459,14 +459,10 @@ pub async fn list_invitations(app: App, ctx: OrgCtx, input: Input) -> ApiResult<
             ));
         }
     }
-    let partition = keys::org_pk(ctx.org_id());
-    let q = QuerySpec::new(
-        &partition,
-        SortCond::BeginsWith(keys::INVITE_PREFIX.into()),
-        limit,
-    )
-    .after(input.cursor())?;
-    let page = app.store.page_of::<InvitationItem>(q).await?;
+    let page = app
+        .store
+        .org_invitations(ctx.org_id(), limit, input.cursor())
+        .await?;
     let now = Utc::now();
     let items = page
         .items
@@ -595,14 +591,10 @@ pub async fn revoke(app: App, ctx: OrgCtx, _input: Input) -> ApiResult<Reply> {
 /// invitations among the next `CLEANUP_BATCH`, releasing the seats expired ones still held.
 /// Answers how many it removed and, while there is more to examine, a `nextCursor`.
 pub async fn cleanup(app: App, ctx: OrgCtx, input: Input) -> ApiResult<Reply> {
-    let partition = keys::org_pk(ctx.org_id());
-    let q = QuerySpec::new(
-        &partition,
-        SortCond::BeginsWith(keys::INVITE_PREFIX.into()),
-        CLEANUP_BATCH,
-    )
-    .after(input.cursor())?;
-    let page = app.store.page_of::<InvitationItem>(q).await?;
+    let page = app
+        .store
+        .org_invitations(ctx.org_id(), CLEANUP_BATCH, input.cursor())
+        .await?;
     let now = Utc::now();
     let mut tx = app.store.tx();
     let (mut removed, mut released) = (0u32, 0u32);

@@ -1019,6 +1019,23 @@ impl<'a> QuerySpec<'a> {
 }
 
 impl Store {
+    /// One page of an organization's invitations (one Query), oldest first.
+    pub async fn org_invitations(
+        &self,
+        org: &OrgId,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<InvitationItem>, ApiError> {
+        let partition = keys::org_pk(org);
+        let q = QuerySpec::new(
+            &partition,
+            SortCond::BeginsWith(keys::INVITE_PREFIX.into()),
+            limit,
+        )
+        .after(cursor)?;
+        self.page_of(q).await
+    }
+
     /// One page of a list in one partition: one Query, items mapped, the cursor of the next page.
     pub async fn page_of<T: DeserializeOwned>(
         &self,
