@@ -1,14 +1,86 @@
 //! Every error a caller can see: an RFC 9457 problem with a stable `code`.
-//! The status and code of each variant are decided here and nowhere else.
+//! Each code's status is decided here, in [`codes!`], and nowhere else; control flow compares
+//! [`Code`] variants, never strings.
 
 use serde_json::{json, Map, Value};
 
-/// A problem reported to the caller. 4xx variants carry a message that says what to fix;
-/// `Internal` never carries internal details (they are logged, not returned).
+macro_rules! codes {
+    ($($(#[$doc:meta])* $variant:ident = $code:literal, $status:literal;)*) => {
+        /// Every stable `code` a problem can carry.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code { $($(#[$doc])* $variant,)* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $code,)* }
+            }
+            pub fn status(self) -> u16 {
+                match self { $(Code::$variant => $status,)* }
+            }
+            pub fn parse(s: &str) -> Option<Code> {
+                Self::ALL.iter().copied().find(|c| c.as_str() == s)
+            }
+        }
+    };
+}
+
+codes! {
+    /// The request body is not valid JSON for the route, or a field is of the wrong type.
+    InvalidBody = "invalid_body", 400;
+    BodyRequired = "body_required", 400;
+    /// A field failed validation; the problem names it in `field`.
+    ValidationFailed = "validation_failed", 400;
+    InvalidCursor = "invalid_cursor", 400;
+    NothingToUpdate = "nothing_to_update", 400;
+    UnknownPermission = "unknown_permission", 400;
+    AlreadyOwner = "already_owner", 400;
+    /// A non-HTTP event that cannot be used (a trigger's payload).
+    InvalidEvent = "invalid_event", 400;
+    Unauthenticated = "unauthenticated", 401;
+    SeatLimitReached = "seat_limit_reached", 402;
+    Forbidden = "forbidden", 403;
+    RoleAboveYours = "role_above_yours", 403;
+    MemberAboveYou = "member_above_you", 403;
+    OrgLimitReached = "org_limit_reached", 403;
+    EmailNotVerified = "email_not_verified", 403;
+    InvitationEmailMismatch = "invitation_email_mismatch", 403;
+    OrgNotFound = "org_not_found", 404;
+    MemberNotFound = "member_not_found", 404;
+    InvitationNotFound = "invitation_not_found", 404;
+    /// The one answer for every invitation code that cannot be used.
+    InvitationInvalid = "invitation_invalid", 404;
+    ConcurrentUpdate = "concurrent_update", 409;
+    YourRoleChanged = "your_role_changed", 409;
+    OrgReadOnly = "org_read_only", 409;
+    OrgNotClosed = "org_not_closed", 409;
+    SlugTaken = "slug_taken", 409;
+    AlreadyMember = "already_member", 409;
+    OwnerOnlyByTransfer = "owner_only_by_transfer", 409;
+    OwnerRoleFixed = "owner_role_fixed", 409;
+    OwnerCannotLeave = "owner_cannot_leave", 409;
+    InvitationNotPending = "invitation_not_pending", 409;
+    SeatsExceedPlan = "seats_exceed_plan", 409;
+    /// Internal only: the personal organization exists already (the idempotent path).
+    PersonalOrgExists = "personal_org_exists", 409;
+    BodyTooLarge = "body_too_large", 413;
+    ResendTooSoon = "resend_too_soon", 429;
+    ResendLimitReached = "resend_limit_reached", 429;
+    InternalError = "internal_error", 500;
+    ServiceUnavailable = "service_unavailable", 503;
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A problem reported to the caller. 4xx codes carry a message that says what to fix;
+/// `InternalError` never carries internal details (they are logged, not returned).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
-    pub status: u16,
-    pub code: &'static str,
+    pub code: Code,
     pub detail: String,
     /// Extra members of the problem object (for example the seat limit and the plan).
     pub extra: Map<String, Value>,
@@ -19,15 +91,17 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: u16, code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(code: Code, detail: impl Into<String>) -> Self {
         Self {
-            status,
             code,
             detail: detail.into(),
             extra: Map::new(),
             retry_after: None,
             cause: None,
         }
+    }
+    pub fn status(&self) -> u16 {
+        self.code.status()
     }
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.extra.insert(key.to_string(), value.into());
@@ -40,21 +114,16 @@ impl ApiError {
 
     pub fn unauthenticated() -> Self {
         Self::new(
-            401,
-            "unauthenticated",
+            Code::Unauthenticated,
             "Send a valid bearer token in the Authorization header.",
         )
     }
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(400, code, detail)
-    }
     pub fn validation(field: &str, detail: impl Into<String>) -> Self {
-        Self::new(400, "validation_failed", detail).with("field", field)
+        Self::new(Code::ValidationFailed, detail).with("field", field)
     }
     pub fn forbidden(permission: &str) -> Self {
         Self::new(
-            403,
-            "forbidden",
+            Code::Forbidden,
             format!("Your role does not include the permission `{permission}`."),
         )
         .with("permission", permission)
@@ -62,29 +131,30 @@ impl ApiError {
     /// Unknown organization and "not a member" look the same to a non-member.
     pub fn org_not_found() -> Self {
         Self::new(
-            404,
-            "org_not_found",
+            Code::OrgNotFound,
             "No organization with this id is visible to you.",
         )
     }
-    pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(404, code, detail)
-    }
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(409, code, detail)
-    }
     pub fn org_read_only() -> Self {
         Self::new(
-            409,
-            "org_read_only",
+            Code::OrgReadOnly,
             "The organization is closed and read-only during its grace period; reactivate it to make changes.",
         )
+    }
+    pub fn invalid_cursor() -> Self {
+        Self::new(
+            Code::InvalidCursor,
+            "`cursor` is not a cursor this list returned; start again without it.",
+        )
+    }
+    /// A write lost a race that a retry may win.
+    pub fn concurrent(detail: impl Into<String>) -> Self {
+        Self::new(Code::ConcurrentUpdate, detail)
     }
     /// Our fault. The cause is logged when the error is answered; the caller gets nothing internal.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         let mut e = Self::new(
-            500,
-            "internal_error",
+            Code::InternalError,
             "Something went wrong on our side. Try again later.",
         );
         e.cause = Some(cause.to_string());
@@ -92,8 +162,7 @@ impl ApiError {
     }
     pub fn unavailable(cause: impl std::fmt::Display) -> Self {
         let mut e = Self::new(
-            503,
-            "service_unavailable",
+            Code::ServiceUnavailable,
             "A dependency is temporarily unavailable. Try again shortly.",
         )
         .retry_after(1);
@@ -102,18 +171,14 @@ impl ApiError {
     }
 
     pub fn title(&self) -> &'static str {
-        match self.status {
+        match self.status() {
             400 => "Bad Request",
             401 => "Unauthorized",
             402 => "Payment Required",
             403 => "Forbidden",
             404 => "Not Found",
-            405 => "Method Not Allowed",
             409 => "Conflict",
-            410 => "Gone",
             413 => "Content Too Large",
-            415 => "Unsupported Media Type",
-            422 => "Unprocessable Content",
             429 => "Too Many Requests",
             503 => "Service Unavailable",
             _ => "Internal Server Error",
@@ -125,8 +190,8 @@ impl ApiError {
         let mut body = json!({
             "type": format!("urn:orgs:problem:{}", self.code),
             "title": self.title(),
-            "status": self.status,
-            "code": self.code,
+            "status": self.status(),
+            "code": self.code.as_str(),
             "detail": self.detail,
         });
         if let Value::Object(map) = &mut body {
@@ -140,10 +205,29 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status, self.code, self.detail)
+        write!(f, "{} {}: {}", self.status(), self.code, self.detail)
     }
 }
 
 impl std::error::Error for ApiError {}
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case_with_error_statuses() {
+        let mut seen = std::collections::BTreeSet::new();
+        for c in Code::ALL {
+            assert!(seen.insert(c.as_str()), "{c} twice");
+            assert!(c
+                .as_str()
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_'));
+            assert!((400..600).contains(&c.status()));
+            assert_eq!(Code::parse(c.as_str()), Some(*c));
+        }
+    }
+}

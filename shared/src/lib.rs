@@ -1,24 +1,29 @@
-//! The organizations service's domain crate: types, rules, the permission model, the single-table
-//! store and the HTTP pipeline. Each Lambda binary in `functions/` wires one route from here.
+//! The organizations service's domain crate: generic layers (validated values, errors, the
+//! permission model, the request pipeline, the single-table store) and one folder per concept.
+//! Each Lambda binary in `functions/` wires one route from here.
 
-pub mod access;
-pub mod audit;
+// Generic layers: they know no concept.
 pub mod auth;
 pub mod config;
 pub mod domain;
-pub mod email;
 pub mod error;
+pub mod permissions;
+pub mod pipeline;
+pub mod store;
+
+// One folder per concept: its items, store operations, handlers, views and routes.
+pub mod access;
+pub mod audit;
+pub mod email;
 pub mod events;
-pub mod http;
 pub mod invitations;
 pub mod members;
 pub mod orgs;
-pub mod permissions;
-pub mod personal;
+pub mod subscription;
+
+// The index of every function, and the cold-start wiring of the binaries.
 pub mod routes;
 pub mod runtime;
-pub mod store;
-pub mod subscription;
 
 use config::Config;
 use std::sync::Arc;

@@ -40,7 +40,7 @@ pub async fn serve_route(
     let app = app_from_env(ses).await?;
     lambda_http::run(service_fn(move |req: Request| {
         let app = app.clone();
-        async move { Ok::<_, Error>(crate::http::handle(&app, route, req).await) }
+        async move { Ok::<_, Error>(crate::pipeline::handle(&app, route, req).await) }
     }))
     .await
 }
@@ -55,7 +55,7 @@ pub async fn serve_post_confirmation() -> Result<(), Error> {
         move |event: LambdaEvent<CognitoEventUserPoolsPostConfirmation>| {
             let app = app.clone();
             async move {
-                crate::personal::on_post_confirmation(&app, event.payload)
+                crate::orgs::personal::on_post_confirmation(&app, event.payload)
                     .await
                     .map_err(Error::from)
             }

@@ -6,6 +6,13 @@
 
 use integration_tests::TestApp;
 use serde_json::json;
+use shared::access::Access;
+use shared::audit::{AuditEntry, Audited};
+use shared::domain::{OrgName, Timestamp};
+use shared::error::ApiError;
+use shared::orgs::item::{OrgChanges, OrgItem};
+use shared::pipeline::OrgAccess;
+use shared::store::Entity;
 use std::time::{Duration, Instant};
 
 const ROUNDS: usize = 300;
@@ -73,7 +80,7 @@ async fn main() {
             async move {
                 t.app
                     .store
-                    .load_access(org_id, user_id, None, None)
+                    .batch_get(Access::keys(org_id, user_id).to_vec())
                     .await
                     .unwrap();
             }
@@ -102,33 +109,32 @@ async fn main() {
         |i| {
             let (t, org_id, user_id) = (&t, &org_id, &user_id);
             async move {
-                let access = t
+                let items = t
                     .app
                     .store
-                    .load_access(org_id, user_id, None, None)
+                    .batch_get(Access::keys(org_id, user_id).to_vec())
                     .await
                     .unwrap();
-                let org = access.org.unwrap();
-                let tx = t
-                    .app
-                    .store
-                    .tx()
-                    .update(
-                        org.key(),
-                        "SET #name = :name",
-                        None,
-                        shared::store::Expr::new()
-                            .s(":name", format!("Raw {i}"))
-                            .name("#name", "name"),
-                        shared::error::ApiError::internal("x"),
-                    )
+                let org: OrgItem = items
+                    .into_iter()
+                    .find(|i| shared::store::entity_type(i) == Some(OrgItem::TYPE))
+                    .map(|i| shared::store::from_item(i).unwrap())
+                    .unwrap();
+                let changes = OrgChanges {
+                    name: Some(OrgName::parse("name", &format!("Raw {i}")).unwrap()),
+                    ..OrgChanges::default()
+                };
+                let tx = org
+                    .update(t.app.store.tx(), &changes, Timestamp::now(), |_| {
+                        ApiError::internal("x")
+                    })
                     .unwrap()
-                    .audit(shared::store::AuditEntry {
+                    .audit(AuditEntry {
                         org_id: org_id.clone(),
                         actor_id: user_id.clone(),
                         action: "org.updated",
                         event_type: "OrganizationUpdated",
-                        at: chrono::Utc::now(),
+                        at: Timestamp::now(),
                         summary: "bench".into(),
                         details: json!({}),
                     })

@@ -1,0 +1,157 @@
+//! Audit entries: who did what, when, with details. Append-only, written in the same transaction
+//! as the change, and the outbox the event publisher reads from the table's stream.
+//! Entries are bucketed per organization and calendar month (see docs/data-model.md).
+
+use crate::access::Ctx;
+use crate::domain::{EventId, OrgId, Timestamp, UserId};
+use crate::error::ApiError;
+use crate::store::{Entity, Expr, Key, QuerySpec, SortCond, Tx};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    #[serde(rename = "entity_type")]
+    entity_type: String,
+    pub event_id: EventId,
+    pub org_id: OrgId,
+    /// Dotted action name, e.g. `member.role_changed`.
+    pub action: String,
+    /// EventBridge detail-type, e.g. `MemberRoleChanged`.
+    pub event_type: String,
+    pub actor_id: UserId,
+    pub at: Timestamp,
+    /// One human-readable line, e.g. "role: developer -> admin".
+    pub summary: String,
+    pub details: Value,
+}
+
+impl Entity for AuditItem {
+    const TYPE: &'static str = "audit";
+    fn key(&self) -> Key {
+        Self::key_of(&self.org_id, &self.at, &self.event_id)
+    }
+}
+
+/// The month bucket (`yyyy-mm`) of a time.
+pub fn month_of(at: &Timestamp) -> String {
+    at.format("%Y-%m").to_string()
+}
+
+impl AuditItem {
+    pub fn partition(org: &OrgId, month: &str) -> String {
+        format!("AUDIT#{org}#{month}")
+    }
+    pub fn key_of(org: &OrgId, at: &Timestamp, id: &EventId) -> Key {
+        Key::new(
+            Self::partition(org, &month_of(at)),
+            format!("{}#{id}", at.canonical()),
+        )
+    }
+
+    /// One page of a month's entries between `from` and `to`, newest first, optionally
+    /// filtered by action and actor; `after` is the sort key the previous page ended on.
+    pub fn page_of_month(
+        org: &OrgId,
+        month: &str,
+        (from, to): (Option<Timestamp>, Option<Timestamp>),
+        (action, actor): (Option<&str>, Option<&UserId>),
+        limit: u32,
+        after: Option<String>,
+    ) -> QuerySpec {
+        let partition = Self::partition(org, month);
+        let lower = from.map_or_else(|| "0".into(), |f| f.canonical());
+        let upper = to.map_or_else(|| "~".into(), |t| t.canonical() + "#~");
+        let mut q = QuerySpec::new(partition.clone(), SortCond::Between(lower, upper), limit);
+        q.newest_first = true;
+        q.start = after.map(|sk| Key::new(partition, sk).to_item());
+        let mut filters = Vec::new();
+        let mut expr = Expr::new();
+        if let Some(a) = action {
+            filters.push("#action = :action");
+            expr = expr.value(":action", a).name("#action", "action");
+        }
+        if let Some(u) = actor {
+            filters.push("actorId = :actor");
+            expr = expr.value(":actor", u);
+        }
+        if filters.is_empty() {
+            q
+        } else {
+            q.filter(filters.join(" AND "), expr)
+        }
+    }
+}
+
+/// What a change records about itself; appended as an [`AuditItem`].
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub org_id: OrgId,
+    pub actor_id: UserId,
+    pub action: &'static str,
+    pub event_type: &'static str,
+    pub at: Timestamp,
+    pub summary: String,
+    pub details: Value,
+}
+
+impl AuditEntry {
+    pub fn into_item(self) -> AuditItem {
+        let event_id = EventId::new();
+        let key = AuditItem::key_of(&self.org_id, &self.at, &event_id);
+        AuditItem {
+            pk: key.pk,
+            sk: key.sk,
+            entity_type: AuditItem::TYPE.into(),
+            event_id,
+            org_id: self.org_id,
+            action: self.action.into(),
+            event_type: self.event_type.into(),
+            actor_id: self.actor_id,
+            at: self.at,
+            summary: self.summary,
+            details: self.details,
+        }
+    }
+}
+
+/// Appending the audit entry of a change to its transaction.
+pub trait Audited: Sized {
+    fn audit(self, entry: AuditEntry) -> Result<Self, ApiError>;
+}
+
+impl Audited for Tx {
+    /// Appends the entry (append-only: never overwrites).
+    fn audit(self, entry: AuditEntry) -> Result<Tx, ApiError> {
+        self.put_new(
+            &entry.into_item(),
+            ApiError::internal("audit entry key collision"),
+        )
+    }
+}
+
+impl Ctx {
+    /// An audit entry for a change made by the caller in this organization, now.
+    pub fn audit(
+        &self,
+        action: &'static str,
+        event_type: &'static str,
+        summary: impl Into<String>,
+        details: Value,
+    ) -> AuditEntry {
+        AuditEntry {
+            org_id: self.org.org_id.clone(),
+            actor_id: self.caller.user_id.clone(),
+            action,
+            event_type,
+            at: Timestamp::now(),
+            summary: summary.into(),
+            details,
+        }
+    }
+}

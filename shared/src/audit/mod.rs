@@ -1,0 +1,9 @@
+//! The audit log: every change's entry, appended in the change's own transaction; read newest
+//! first, month partition by month partition.
+
+pub mod handlers;
+pub mod item;
+pub mod routes;
+pub mod views;
+
+pub use item::{AuditEntry, AuditItem, Audited};

@@ -1,0 +1,16 @@
+use super::handlers;
+use crate::error::Code::*;
+use crate::permissions::Permission;
+use crate::pipeline::{org, Dynamo::*, Effect::Read, Need, RouteDef};
+
+pub static LIST_AUDIT_LOG: RouteDef = RouteDef {
+    method: "GET",
+    path: "/orgs/{orgId}/audit-log",
+    function: "list-audit-log",
+    summary: "The audit log, newest first; filters action, actorId, from, to.",
+    access: org(Need::Perm(Permission::AuditRead), Read),
+    dynamo: &[BatchGetItem, Query],
+    ses: false,
+    errors: &[ValidationFailed, InvalidCursor],
+    handler: crate::org_handler!(handlers::list_audit_log),
+};

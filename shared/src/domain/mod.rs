@@ -1,0 +1,240 @@
+//! Validated values ("parse, don't validate"): each type can only be built through `parse`,
+//! so a request struct made of them is valid by construction.
+
+use crate::error::ApiError;
+use serde::{Deserialize, Serialize};
+
+mod time;
+pub use time::Timestamp;
+
+fn invalid(field: &str, detail: impl Into<String>) -> ApiError {
+    ApiError::validation(field, detail)
+}
+
+/// An organization's display name: 1-100 characters after trimming, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OrgName(String);
+
+impl OrgName {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, ApiError> {
+        let name = raw.trim();
+        let len = name.chars().count();
+        if len == 0 || len > 100 {
+            return Err(invalid(
+                field,
+                format!("`{field}` must be 1 to 100 characters long (got {len})."),
+            ));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(invalid(
+                field,
+                format!("`{field}` must not contain control characters."),
+            ));
+        }
+        Ok(Self(name.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A URL-safe, unique handle: 3-40 characters of `a-z0-9-`, no leading or trailing dash.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Slug(String);
+
+impl Slug {
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        let ok_chars = raw
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !(3..=40).contains(&raw.len()) || !ok_chars || raw.starts_with('-') || raw.ends_with('-')
+        {
+            return Err(invalid(
+                "slug",
+                "`slug` must be 3 to 40 characters of a-z, 0-9 and '-', not starting or ending with '-'.",
+            ));
+        }
+        Ok(Self(raw.to_string()))
+    }
+    /// A slug derived from a name: lowercase ASCII letters and digits, other runs become one dash,
+    /// padded or cut to fit; `None` if nothing usable remains.
+    pub fn from_name(name: &str) -> Option<Self> {
+        let mut out = String::new();
+        for c in name.chars().flat_map(char::to_lowercase) {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                out.push(c);
+            } else if !out.ends_with('-') && !out.is_empty() {
+                out.push('-');
+            }
+        }
+        let mut out: String = out.chars().take(40).collect();
+        while out.ends_with('-') {
+            out.pop();
+        }
+        if out.len() < 3 {
+            return None;
+        }
+        Self::parse(&out).ok()
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A lowercase email address with one `@`, a non-empty local part and a dotted domain; at most 254 bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, ApiError> {
+        let email = raw.trim().to_lowercase();
+        let valid = email.len() <= 254
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            && match email.split_once('@') {
+                Some((local, domain)) => {
+                    !local.is_empty()
+                        && !domain.contains('@')
+                        && domain.contains('.')
+                        && !domain.starts_with('.')
+                        && !domain.ends_with('.')
+                        && !domain.contains("..")
+                }
+                None => false,
+            };
+        if !valid {
+            return Err(invalid(
+                field,
+                format!("`{field}` must be an email address like name@example.com."),
+            ));
+        }
+        Ok(Self(email))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The identity provider's subject. Opaque, 1-128 printable characters without '#'
+/// (the store uses '#' as its key separator).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UserId(String);
+
+impl UserId {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, ApiError> {
+        if raw.is_empty()
+            || raw.len() > 128
+            || raw.contains('#')
+            || raw.chars().any(|c| c.is_control() || c.is_whitespace())
+        {
+            return Err(invalid(field, format!("`{field}` must be a user id of 1 to 128 printable characters without '#' or spaces.")));
+        }
+        Ok(Self(raw.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Identifiers we mint ourselves: a prefix and a UUID v4 in simple form, e.g. `org_3f2a...`.
+macro_rules! minted_id {
+    ($name:ident, $prefix:literal, $what:literal) => {
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
+            pub fn new() -> Self {
+                Self(format!("{}{}", $prefix, uuid::Uuid::new_v4().simple()))
+            }
+            /// Parses an id from a path. `None` for anything that cannot be one of ours.
+            pub fn parse(raw: &str) -> Option<Self> {
+                let hex = raw.strip_prefix($prefix)?;
+                (hex.len() == 32
+                    && hex
+                        .bytes()
+                        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+                .then(|| Self(raw.to_string()))
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+minted_id!(OrgId, "org_", "organization");
+minted_id!(EventId, "evt_", "audit event");
+minted_id!(InvitationId, "inv_", "invitation");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        for ok in ["abc", "a-b", "acme-42", &"a".repeat(40)] {
+            assert!(Slug::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "ab",
+            "-abc",
+            "abc-",
+            "ABC",
+            "a_b",
+            "a b",
+            &"a".repeat(41),
+            "é-abc",
+        ] {
+            assert!(Slug::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Slug::from_name("Acme Corp!").unwrap().as_str(), "acme-corp");
+        assert_eq!(
+            Slug::from_name("  --Zoë's  Lab-- ").unwrap().as_str(),
+            "zo-s-lab"
+        );
+        assert!(Slug::from_name("é!").is_none());
+    }
+
+    #[test]
+    fn names_and_emails() {
+        assert_eq!(OrgName::parse("name", "  Acme ").unwrap().as_str(), "Acme");
+        assert!(OrgName::parse("name", "   ").is_err());
+        assert!(OrgName::parse("name", &"x".repeat(101)).is_err());
+        assert!(OrgName::parse("name", "a\u{7}b").is_err());
+        assert_eq!(
+            Email::parse("email", " Ana@Example.COM").unwrap().as_str(),
+            "ana@example.com"
+        );
+        for bad in [
+            "", "a", "a@b", "@b.c", "a@@b.c", "a@.b", "a b@c.d", "a@b..c",
+        ] {
+            assert!(Email::parse("email", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn minted_ids_round_trip_and_reject_garbage() {
+        let id = OrgId::new();
+        assert_eq!(OrgId::parse(id.as_str()), Some(id));
+        assert!(OrgId::parse("org_123").is_none());
+        assert!(OrgId::parse("evt_00000000000000000000000000000000").is_none());
+        assert!(UserId::parse("userId", "a#b").is_err());
+    }
+}

@@ -1,0 +1,207 @@
+//! By code: preview and accept an invitation; my pending invitations.
+//! Every refusal of a code (unknown, garbled, revoked, expired, used up, closed organization)
+//! is the same 404.
+
+use super::code::{code_of, link_of, mac_matches, parse_code};
+use super::invalid_invitation;
+use super::item::{InvitationItem, InvitationStatus};
+use super::views::{AcceptedView, MyInvitationView, PreviewView, ProjectRoleView};
+use crate::access::grants::GrantItem;
+use crate::audit::{AuditEntry, Audited};
+use crate::auth::Caller;
+use crate::domain::Timestamp;
+use crate::error::{ApiError, ApiResult, Code};
+use crate::members::item::MemberItem;
+use crate::members::views::MemberView;
+use crate::orgs::item::OrgItem;
+use crate::orgs::settings::OrgStatus;
+use crate::pipeline::{Input, Reply};
+use crate::store::{entity_type, from_item, Entity, Key};
+use crate::App;
+use serde_json::json;
+
+/// Reads the invitation a code names (with its organization and, for accept, the caller's
+/// membership) in ONE BatchGetItem, and checks the code and the invitation's state.
+async fn load_by_code(
+    app: &App,
+    code: &str,
+    caller: Option<&Caller>,
+) -> ApiResult<(OrgItem, InvitationItem, Option<MemberItem>)> {
+    let key = app.config.require_code_key()?;
+    let (org_id, inv_id, mac) = parse_code(code).ok_or_else(invalid_invitation)?;
+    let mut wanted = vec![
+        OrgItem::key_of(&org_id),
+        InvitationItem::key_of(&org_id, &inv_id),
+    ];
+    wanted.extend(caller.map(|c| MemberItem::key_of(&org_id, &c.user_id)));
+    let (mut org, mut inv, mut member) = (None, None, None);
+    for item in app.store.batch_get(wanted).await? {
+        match entity_type(&item) {
+            Some(OrgItem::TYPE) => org = Some(from_item::<OrgItem>(item)?),
+            Some(InvitationItem::TYPE) => inv = Some(from_item::<InvitationItem>(item)?),
+            Some(MemberItem::TYPE) => member = Some(from_item::<MemberItem>(item)?),
+            _ => {}
+        }
+    }
+    let (Some(org), Some(inv)) = (org, inv) else {
+        return Err(invalid_invitation());
+    };
+    if !mac_matches(key, &inv, &mac)?
+        || inv.status(Timestamp::now()) != InvitationStatus::Pending
+        || org.status != OrgStatus::Active
+    {
+        return Err(invalid_invitation());
+    }
+    Ok((org, inv, member))
+}
+
+/// `GET /invitations/{code}`: what the accept page shows.
+pub async fn preview(app: App, _caller: Caller, input: Input) -> ApiResult<Reply> {
+    let (org, inv, _) = load_by_code(&app, input.path_param("code"), None).await?;
+    Ok(Reply::ok(&PreviewView {
+        org_id: org.org_id.clone(),
+        org_name: org.name.clone(),
+        org_slug: org.slug.clone(),
+        role: inv.org_role(),
+        project_role: inv.project_role(),
+        project_ids: inv.project_ids.clone(),
+        inviter_name: inv.inviter_name.clone(),
+        message: inv.message.clone(),
+        expires_at: inv.expires_at,
+        email_bound: inv.max_uses == 1,
+        uses_left: inv.remaining_uses(),
+    }))
+}
+
+/// `POST /invitations/{code}/accept`: one read, then one transaction that uses the invitation
+/// (`uses < maxUses`, not revoked, not expired), creates the membership (and project grants),
+/// keeps the seat counters and appends the audit entry; the organization must be active.
+pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> {
+    let (org, inv, existing) = load_by_code(&app, input.path_param("code"), Some(&caller)).await?;
+    let already = || {
+        ApiError::new(
+            Code::AlreadyMember,
+            format!("You are already a member of {}; nothing changed.", org.name),
+        )
+        .with("orgId", org.org_id.as_str())
+    };
+    if existing.is_some() {
+        return Err(already());
+    }
+    if inv.max_uses == 1 && caller.verified_email() != Some(&inv.email) {
+        return Err(ApiError::new(
+            Code::InvitationEmailMismatch,
+            "This invitation is for another email address. Sign in with the invited address (verified) to accept it.",
+        ));
+    }
+    let now = Timestamp::now();
+    let org_role = inv.org_role();
+    let mut member = MemberItem::new(
+        &org.org_id,
+        &caller.user_id,
+        caller.verified_email().cloned(),
+        caller.name.clone(),
+        org_role,
+        now,
+    );
+    let grants: Vec<GrantItem> = inv
+        .project_ids
+        .iter()
+        .map(|p| {
+            GrantItem::for_user(
+                &org.org_id,
+                p,
+                &caller.user_id,
+                inv.role,
+                &inv.invited_by,
+                now,
+            )
+        })
+        .collect();
+    for g in &grants {
+        member.attach(&g.key(), Some((&g.project_id, g.role)));
+    }
+
+    // The invitation's ConditionalCheckFailed (used up meanwhile) and an organization closed
+    // meanwhile both answer with the one refusal.
+    let tx = inv.use_once(app.store.tx(), now, invalid_invitation())?;
+    let tx = member.join(
+        tx,
+        already(),
+        ApiError::new(
+            Code::AlreadyMember,
+            "A member of this organization already has your email address; nothing changed.",
+        ),
+    )?;
+    let mut tx = org.seat_taken(tx, invalid_invitation())?;
+    for g in &grants {
+        tx = g.write(tx)?;
+    }
+    let tx = tx.audit(AuditEntry {
+        org_id: org.org_id.clone(),
+        actor_id: caller.user_id.clone(),
+        action: "member.joined",
+        event_type: "MemberJoined",
+        at: now,
+        summary: format!("{} joined as {} (invited by {})", caller.user_id.as_str(), org_role, inv.inviter_name),
+        details: json!({ "userId": caller.user_id, "role": org_role, "invitationId": inv.invitation_id, "invitedBy": inv.invited_by, "projectIds": inv.project_ids, "projectRole": inv.role }),
+    })?;
+    app.store.commit(tx).await?;
+    Ok(Reply::created(&AcceptedView {
+        member: MemberView::new(&member),
+        org_id: org.org_id.clone(),
+        org_name: org.name.clone(),
+        project_grants: grants
+            .iter()
+            .map(|g| ProjectRoleView {
+                project_id: g.project_id.clone(),
+                role: g.role,
+            })
+            .collect(),
+    }))
+}
+
+/// `GET /me/invitations`: pending invitations addressed to my verified email, with their codes.
+pub async fn list_mine(app: App, caller: Caller, input: Input) -> ApiResult<Reply> {
+    let limit = input.limit()?;
+    let Some(email) = caller.verified_email() else {
+        return Err(ApiError::new(
+            Code::EmailNotVerified,
+            "Verify your email address to see the invitations sent to it.",
+        ));
+    };
+    let q = InvitationItem::page_pending_for(email, Timestamp::now(), limit, input.cursor())?;
+    let page = app.store.page_of::<InvitationItem>(q).await?;
+    let orgs: Vec<OrgItem> = app
+        .store
+        .batch_get_as(
+            page.items
+                .iter()
+                .map(|i| OrgItem::key_of(&i.org_id))
+                .collect::<Vec<Key>>(),
+        )
+        .await?;
+    let mut items = Vec::new();
+    for inv in &page.items {
+        let Some(org) = orgs
+            .iter()
+            .find(|o| o.org_id == inv.org_id && o.status == OrgStatus::Active)
+        else {
+            continue;
+        };
+        let code = code_of(&app, inv)?;
+        items.push(MyInvitationView {
+            invitation_id: inv.invitation_id.clone(),
+            org_id: org.org_id.clone(),
+            org_name: org.name.clone(),
+            role: inv.org_role(),
+            project_ids: inv.project_ids.clone(),
+            inviter_name: inv.inviter_name.clone(),
+            message: inv.message.clone(),
+            expires_at: inv.expires_at,
+            url: link_of(&app, &code),
+            code,
+        });
+    }
+    Ok(Reply::list(items, page.next_cursor))
+}

@@ -1,0 +1,229 @@
+//! Creating an invitation and sending (or re-sending) its email.
+
+use super::code::{code_of, link_of, random_nonce};
+use super::item::{EmailStatus, InvitationItem, InvitationTerms};
+use super::views::InvitationView;
+use crate::access::Ctx;
+use crate::audit::Audited;
+use crate::auth::Caller;
+use crate::domain::{Email, Timestamp};
+use crate::email::InvitationEmail;
+use crate::error::{ApiError, ApiResult, Code};
+use crate::members::item::MemberEmailItem;
+use crate::orgs::item::OrgItem;
+use crate::permissions::Role;
+use crate::pipeline::{Input, Reply};
+use crate::subscription::check_seats;
+use crate::App;
+use serde::Deserialize;
+use serde_json::json;
+
+pub const MAX_MESSAGE_CHARS: usize = 1000;
+pub const MAX_PROJECTS: usize = 50;
+pub const MAX_USES: i64 = 1000;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateBody {
+    email: String,
+    role: String,
+    #[serde(default)]
+    expires_in_days: Option<i64>,
+    #[serde(default)]
+    max_uses: Option<i64>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    project_ids: Option<Vec<String>>,
+}
+
+fn parse_project_id(raw: &str) -> ApiResult<String> {
+    let ok = (1..=64).contains(&raw.len())
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !ok {
+        return Err(ApiError::validation("projectIds", format!("`projectIds` entries must be 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-' (got `{raw}`).")));
+    }
+    Ok(raw.to_string())
+}
+
+impl CreateBody {
+    fn into_terms(self) -> ApiResult<InvitationTerms> {
+        let email = Email::parse("email", &self.email)?;
+        let role = Role::parse(&self.role).ok_or_else(|| {
+            ApiError::validation(
+                "role",
+                format!(
+                    "`role` must be one of admin, editor, developer, viewer, guest (got `{}`).",
+                    self.role
+                ),
+            )
+        })?;
+        if role == Role::Owner {
+            return Err(ApiError::validation(
+                "role",
+                "Nobody is invited as owner; invite them as admin and transfer ownership.",
+            ));
+        }
+        let expires_in_days = self.expires_in_days.unwrap_or(7);
+        if !(1..=30).contains(&expires_in_days) {
+            return Err(ApiError::validation(
+                "expiresInDays",
+                "`expiresInDays` must be a whole number from 1 to 30 (default 7).",
+            ));
+        }
+        let max_uses = self.max_uses.unwrap_or(1);
+        if !(1..=MAX_USES).contains(&max_uses) {
+            return Err(ApiError::validation(
+                "maxUses",
+                format!("`maxUses` must be a whole number from 1 to {MAX_USES} (default 1)."),
+            ));
+        }
+        let message = match self
+            .message
+            .map(|m| m.trim().to_string())
+            .filter(|m| !m.is_empty())
+        {
+            Some(m) if m.chars().count() > MAX_MESSAGE_CHARS => {
+                return Err(ApiError::validation(
+                    "message",
+                    format!("`message` must be at most {MAX_MESSAGE_CHARS} characters."),
+                ))
+            }
+            Some(m) if m.chars().any(|c| c.is_control() && c != '\n') => {
+                return Err(ApiError::validation(
+                    "message",
+                    "`message` is plain text: no control characters except line breaks.",
+                ))
+            }
+            m => m,
+        };
+        let mut project_ids = Vec::new();
+        for p in self.project_ids.unwrap_or_default() {
+            let p = parse_project_id(&p)?;
+            if !project_ids.contains(&p) {
+                project_ids.push(p);
+            }
+        }
+        if project_ids.len() > MAX_PROJECTS {
+            return Err(ApiError::validation(
+                "projectIds",
+                format!("`projectIds` may name at most {MAX_PROJECTS} projects."),
+            ));
+        }
+        Ok(InvitationTerms {
+            email,
+            role,
+            expires_in_days: expires_in_days as u32,
+            max_uses: max_uses as u32,
+            message,
+            project_ids,
+        })
+    }
+}
+
+fn inviter_name(caller: &Caller) -> String {
+    caller
+        .name
+        .clone()
+        .or_else(|| caller.email.as_ref().map(|e| e.as_str().to_string()))
+        .unwrap_or_else(|| caller.user_id.as_str().to_string())
+}
+
+/// Sends (or re-sends) the email and records the outcome on the invitation. An SES failure
+/// leaves the invitation in place with `emailStatus = failed`, ready for a resend.
+pub(super) async fn send_and_record(
+    app: &App,
+    org: &OrgItem,
+    inv: &mut InvitationItem,
+) -> ApiResult<()> {
+    let code = code_of(app, inv)?;
+    let link = link_of(app, &code);
+    let email = InvitationEmail {
+        to: inv.email.as_str(),
+        org_name: &org.name,
+        inviter: &inv.inviter_name,
+        role: inv.role.as_str(),
+        message: inv.message.as_deref(),
+        expires_at: inv.expires_at.as_datetime(),
+        link: &link,
+        project_count: inv.project_ids.len(),
+    };
+    let outcome = match &app.ses {
+        Some(ses) => email.send(ses, &app.config.ses_from_address).await,
+        None => Err(ApiError::internal(
+            "this function was built without an SES client",
+        )),
+    };
+    let now = Timestamp::now();
+    let status = match &outcome {
+        Ok(()) => EmailStatus::Sent,
+        Err(e) => {
+            tracing::warn!(invitation_id = %inv.invitation_id, cause = e.cause.as_deref().unwrap_or(""), "invitation email failed");
+            EmailStatus::Failed
+        }
+    };
+    let tx = inv.record_send(
+        app.store.tx(),
+        status,
+        now,
+        ApiError::concurrent("The invitation changed while its email was sent."),
+    )?;
+    match app.store.commit(tx).await {
+        Ok(()) => {
+            inv.email_status = status;
+            inv.last_sent_at = Some(now);
+        }
+        // A newer send or a revocation got there first; its record wins.
+        Err(e) if e.code == Code::ConcurrentUpdate => {}
+        Err(e) => return Err(e),
+    }
+    Ok(())
+}
+
+/// `POST /orgs/{orgId}/invitations`: one transaction writes the invitation, checks the address
+/// is no member's, reserves its seats and appends the audit entry; then the email goes out.
+pub async fn create_invitation(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let body: CreateBody = input.json()?;
+    let terms = body.into_terms()?;
+    ctx.require_can_grant(terms.role)?;
+    let org = &ctx.org;
+    let over_limit = check_seats(org, terms.max_uses)?;
+    let now = Timestamp::now();
+    let mut inv = InvitationItem::new(
+        &org.org_id,
+        terms,
+        ctx.user_id(),
+        inviter_name(&ctx.caller),
+        random_nonce()?,
+        now,
+    );
+    let tx = inv.create(app.store.tx())?;
+    let tx = MemberEmailItem::require_absent(
+        tx,
+        &org.org_id,
+        &inv.email,
+        ApiError::new(
+            Code::AlreadyMember,
+            format!(
+                "{} already belongs to a member of this organization.",
+                inv.email.as_str()
+            ),
+        ),
+    )?;
+    let tx = org
+        .reserve_seats(tx, inv.max_uses, over_limit)?
+        .audit(ctx.audit(
+            "invitation.created",
+            "InvitationCreated",
+            format!("invited {} as {} ({} use(s), {} day(s))", inv.email.as_str(), inv.role, inv.max_uses, inv.expires_in_days),
+            json!({
+                "invitationId": inv.invitation_id, "email": inv.email, "role": inv.role, "maxUses": inv.max_uses,
+                "expiresAt": inv.expires_at, "projectIds": inv.project_ids,
+            }),
+        ))?;
+    app.store.commit(tx).await?;
+    send_and_record(&app, org, &mut inv).await?;
+    Ok(Reply::created(&InvitationView::new(&inv, Timestamp::now())))
+}

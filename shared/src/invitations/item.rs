@@ -1,0 +1,361 @@
+//! The invitation item, its status, keys, queries and every write made to it.
+//! Its code is never stored: the code is derived from `codeNonce` with the server's
+//! `INVITATION_CODE_KEY`, so a copy of the table alone cannot produce it.
+
+use crate::domain::{Email, InvitationId, OrgId, Timestamp, UserId};
+use crate::error::ApiError;
+use crate::orgs::item::org_pk;
+use crate::permissions::Role;
+use crate::store::{Entity, Expr, Key, QuerySpec, SortCond, Tx, GSI1};
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+
+const INVITE_PREFIX: &str = "INVITE#";
+/// DynamoDB's TTL removes an invitation this long after it expired.
+const TTL_AFTER_EXPIRY_DAYS: i64 = 30;
+
+/// Whether the invitation email went out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailStatus {
+    Sending,
+    Sent,
+    Failed,
+}
+
+/// Where an invitation stands, derived from its item and the time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationStatus {
+    Pending,
+    /// A single-use invitation that was used.
+    Accepted,
+    /// A multi-use invitation with no use left.
+    UsedUp,
+    Expired,
+    Revoked,
+}
+
+impl InvitationStatus {
+    pub const ALL: [InvitationStatus; 5] = [
+        InvitationStatus::Pending,
+        InvitationStatus::Accepted,
+        InvitationStatus::Expired,
+        InvitationStatus::Revoked,
+        InvitationStatus::UsedUp,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvitationStatus::Pending => "pending",
+            InvitationStatus::Accepted => "accepted",
+            InvitationStatus::UsedUp => "used_up",
+            InvitationStatus::Expired => "expired",
+            InvitationStatus::Revoked => "revoked",
+        }
+    }
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+}
+
+impl std::fmt::Display for InvitationStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    #[serde(rename = "entity_type")]
+    entity_type: String,
+    /// `INVITEE#<email>` while the invitation can still be accepted (sparse).
+    #[serde(rename = "GSI1PK", default, skip_serializing_if = "Option::is_none")]
+    gsi1pk: Option<String>,
+    #[serde(rename = "GSI1SK", default, skip_serializing_if = "Option::is_none")]
+    gsi1sk: Option<String>,
+    pub invitation_id: InvitationId,
+    pub org_id: OrgId,
+    pub email: Email,
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub project_ids: Vec<String>,
+    pub max_uses: u32,
+    pub uses: u32,
+    pub revoked: bool,
+    pub expires_in_days: u32,
+    pub expires_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub invited_by: UserId,
+    pub inviter_name: String,
+    pub created_at: Timestamp,
+    /// Random 256-bit nonce; the code is HMAC(INVITATION_CODE_KEY, nonce).
+    code_nonce: String,
+    pub email_status: EmailStatus,
+    pub send_count: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sent_at: Option<Timestamp>,
+    /// Epoch seconds: DynamoDB removes the item 30 days after it expired.
+    ttl: i64,
+}
+
+impl Entity for InvitationItem {
+    const TYPE: &'static str = "invitation";
+    fn key(&self) -> Key {
+        Self::key_of(&self.org_id, &self.invitation_id)
+    }
+}
+
+/// What a new invitation offers, validated.
+#[derive(Debug, Clone)]
+pub struct InvitationTerms {
+    pub email: Email,
+    pub role: Role,
+    pub expires_in_days: u32,
+    pub max_uses: u32,
+    pub message: Option<String>,
+    pub project_ids: Vec<String>,
+}
+
+impl InvitationItem {
+    pub fn key_of(org: &OrgId, id: &InvitationId) -> Key {
+        Key::new(org_pk(org), format!("{INVITE_PREFIX}{id}"))
+    }
+    /// The key of the invitation a path's `{invitationId}` names, if it can be an id.
+    pub fn key_in_path(org: &OrgId, raw: &str) -> Option<Key> {
+        InvitationId::parse(raw).map(|id| Self::key_of(org, &id))
+    }
+    fn invitee_pk(email: &Email) -> String {
+        format!("INVITEE#{}", email.as_str())
+    }
+    fn ttl_for(expires_at: Timestamp) -> i64 {
+        (expires_at + Duration::days(TTL_AFTER_EXPIRY_DAYS)).epoch_seconds()
+    }
+
+    /// A new pending invitation from `inviter`, about to be sent for the first time.
+    pub fn new(
+        org: &OrgId,
+        terms: InvitationTerms,
+        inviter: &UserId,
+        inviter_name: String,
+        code_nonce: String,
+        now: Timestamp,
+    ) -> Self {
+        let id = InvitationId::new();
+        let key = Self::key_of(org, &id);
+        let expires_at = now + Duration::days(i64::from(terms.expires_in_days));
+        Self {
+            pk: key.pk,
+            sk: key.sk,
+            entity_type: Self::TYPE.into(),
+            gsi1pk: Some(Self::invitee_pk(&terms.email)),
+            gsi1sk: Some(format!("{}#{org}#{id}", now.canonical())),
+            invitation_id: id,
+            org_id: org.clone(),
+            email: terms.email,
+            role: terms.role,
+            project_ids: terms.project_ids,
+            max_uses: terms.max_uses,
+            uses: 0,
+            revoked: false,
+            expires_in_days: terms.expires_in_days,
+            expires_at,
+            message: terms.message,
+            invited_by: inviter.clone(),
+            inviter_name,
+            created_at: now,
+            code_nonce,
+            email_status: EmailStatus::Sending,
+            send_count: 1,
+            last_sent_at: None,
+            ttl: Self::ttl_for(expires_at),
+        }
+    }
+
+    pub fn code_nonce(&self) -> &str {
+        &self.code_nonce
+    }
+
+    pub fn status(&self, now: Timestamp) -> InvitationStatus {
+        if self.revoked {
+            InvitationStatus::Revoked
+        } else if self.uses >= self.max_uses {
+            if self.max_uses == 1 {
+                InvitationStatus::Accepted
+            } else {
+                InvitationStatus::UsedUp
+            }
+        } else if now >= self.expires_at {
+            InvitationStatus::Expired
+        } else {
+            InvitationStatus::Pending
+        }
+    }
+
+    /// Seats the invitation still holds: its remaining uses unless revoked.
+    pub fn remaining_uses(&self) -> u32 {
+        if self.revoked {
+            0
+        } else {
+            self.max_uses.saturating_sub(self.uses)
+        }
+    }
+
+    /// The organization role the invitee gets: an invitation limited to projects makes a guest.
+    pub fn org_role(&self) -> Role {
+        if self.project_ids.is_empty() {
+            self.role
+        } else {
+            Role::Guest
+        }
+    }
+    /// The role on each of the invitation's projects, if it is limited to projects.
+    pub fn project_role(&self) -> Option<Role> {
+        (!self.project_ids.is_empty()).then_some(self.role)
+    }
+
+    /// The same invitation with a new expiry window, counting one more send.
+    pub fn renewed(&self, now: Timestamp) -> Self {
+        let mut next = self.clone();
+        next.expires_at = now + Duration::days(i64::from(self.expires_in_days));
+        next.ttl = Self::ttl_for(next.expires_at);
+        next.send_count = self.send_count + 1;
+        next.email_status = EmailStatus::Sending;
+        next
+    }
+
+    /// Writes the new invitation.
+    pub fn create(&self, tx: Tx) -> Result<Tx, ApiError> {
+        tx.put_new(self, ApiError::internal("invitation id collision"))
+    }
+
+    /// Records how the send numbered `send_count` went, unless a newer send or a revocation came first.
+    pub fn record_send(
+        &self,
+        tx: Tx,
+        status: EmailStatus,
+        now: Timestamp,
+        on_fail: ApiError,
+    ) -> Result<Tx, ApiError> {
+        tx.update(
+            self.key(),
+            "SET emailStatus = :status, lastSentAt = :now",
+            Some("attribute_exists(PK) AND sendCount = :count"),
+            Expr::new()
+                .value(":status", &status)
+                .value(":now", &now)
+                .value(":count", &self.send_count),
+            on_fail,
+        )
+    }
+
+    /// Replaces this invitation's window with `next`'s (see [`Self::renewed`]), conditional on no
+    /// other send, revocation or last use meanwhile.
+    pub fn renew(&self, tx: Tx, next: &InvitationItem, on_fail: ApiError) -> Result<Tx, ApiError> {
+        tx.update(
+            self.key(),
+            "SET expiresAt = :exp, #ttl = :ttl, sendCount = :next, emailStatus = :sending",
+            Some("sendCount = :count AND revoked = :false AND uses < maxUses"),
+            Expr::new()
+                .value(":exp", &next.expires_at)
+                .value(":ttl", &next.ttl)
+                .value(":next", &next.send_count)
+                .value(":sending", &next.email_status)
+                .value(":count", &self.send_count)
+                .value(":false", &false)
+                .name("#ttl", "ttl"),
+            on_fail,
+        )
+    }
+
+    /// Revokes the invitation (it leaves the invitee's index), conditional on the uses read.
+    pub fn revoke(&self, tx: Tx, on_fail: ApiError) -> Result<Tx, ApiError> {
+        tx.update(
+            self.key(),
+            "SET revoked = :true REMOVE GSI1PK, GSI1SK",
+            Some("revoked = :false AND uses = :uses"),
+            Expr::new()
+                .value(":true", &true)
+                .value(":false", &false)
+                .value(":uses", &self.uses),
+            on_fail,
+        )
+    }
+
+    /// Deletes an invitation that is no longer pending, conditional on the state it was judged
+    /// on: still expired at `now` (a resend meanwhile renews it), or still used up / revoked.
+    pub fn delete_settled(
+        &self,
+        tx: Tx,
+        now: Timestamp,
+        on_fail: ApiError,
+    ) -> Result<Tx, ApiError> {
+        let (cond, expr) = match self.status(now) {
+            InvitationStatus::Expired => (
+                "revoked = :false AND uses = :uses AND expiresAt <= :now",
+                Expr::new()
+                    .value(":false", &false)
+                    .value(":uses", &self.uses)
+                    .value(":now", &now),
+            ),
+            _ => (
+                "uses = :uses AND revoked = :revoked",
+                Expr::new()
+                    .value(":uses", &self.uses)
+                    .value(":revoked", &self.revoked),
+            ),
+        };
+        tx.delete(self.key(), Some(cond), expr, on_fail)
+    }
+
+    /// Uses the invitation once: it must have a use left, not be revoked and not be expired at `now`.
+    pub fn use_once(&self, tx: Tx, now: Timestamp, on_fail: ApiError) -> Result<Tx, ApiError> {
+        tx.update(
+            self.key(),
+            "SET uses = uses + :one",
+            Some("uses < maxUses AND revoked = :false AND expiresAt > :now"),
+            Expr::new()
+                .value(":one", &1)
+                .value(":false", &false)
+                .value(":now", &now),
+            on_fail,
+        )
+    }
+
+    /// One page of an organization's invitations, oldest first.
+    pub fn page_of_org(
+        org: &OrgId,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<QuerySpec, ApiError> {
+        QuerySpec::new(
+            org_pk(org),
+            SortCond::BeginsWith(INVITE_PREFIX.into()),
+            limit,
+        )
+        .after(cursor)
+    }
+
+    /// One page of the invitations addressed to `email` that can still be accepted at `now` (GSI1).
+    pub fn page_pending_for(
+        email: &Email,
+        now: Timestamp,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<QuerySpec, ApiError> {
+        Ok(
+            QuerySpec::new(Self::invitee_pk(email), SortCond::Any, limit)
+                .on_index(GSI1)
+                .after(cursor)?
+                .filter(
+                    "uses < maxUses AND revoked = :false AND expiresAt > :now",
+                    Expr::new().value(":false", &false).value(":now", &now),
+                ),
+        )
+    }
+}

@@ -1,0 +1,153 @@
+use super::item::InvitationItem;
+use super::{by_code, create, manage};
+use crate::error::Code::*;
+use crate::permissions::Permission;
+use crate::pipeline::{org, org_on, Access, Dynamo::*, Effect::*, Need, RouteDef, Subject};
+
+/// The invitation a path's `{invitationId}` names.
+const PATH_INVITATION: Subject = Subject {
+    param: "invitationId",
+    in_body: false,
+    key: InvitationItem::key_in_path,
+    missing: super::invitation_not_found,
+};
+
+pub static CREATE_INVITATION: RouteDef = RouteDef {
+    method: "POST",
+    path: "/orgs/{orgId}/invitations",
+    function: "create-invitation",
+    summary:
+        "Invite by email with a role (never above your own); reserves seats and sends the email.",
+    access: org(Need::Perm(Permission::InvitationsCreate), Write),
+    dynamo: &[BatchGetItem, PutItem, UpdateItem, ConditionCheckItem],
+    ses: true,
+    errors: &[
+        BodyRequired,
+        InvalidBody,
+        ValidationFailed,
+        OwnerOnlyByTransfer,
+        RoleAboveYours,
+        AlreadyMember,
+        SeatLimitReached,
+        ConcurrentUpdate,
+    ],
+    handler: crate::org_handler!(create::create_invitation),
+};
+
+pub static LIST_INVITATIONS: RouteDef = RouteDef {
+    method: "GET",
+    path: "/orgs/{orgId}/invitations",
+    function: "list-invitations",
+    summary: "Invitations with their status and uses, paginated.",
+    access: org(Need::Perm(Permission::InvitationsRead), Read),
+    dynamo: &[BatchGetItem, Query],
+    ses: false,
+    errors: &[ValidationFailed, InvalidCursor],
+    handler: crate::org_handler!(manage::list_invitations),
+};
+
+pub static GET_INVITATION_CODE: RouteDef = RouteDef {
+    method: "GET",
+    path: "/orgs/{orgId}/invitations/{invitationId}/code",
+    function: "get-invitation-code",
+    summary: "The code and link of a pending invitation, to copy.",
+    access: org_on(
+        Need::Perm(Permission::InvitationsCode),
+        Read,
+        PATH_INVITATION,
+    ),
+    dynamo: &[BatchGetItem],
+    ses: false,
+    errors: &[InvitationNotPending],
+    handler: crate::org_handler!(manage::get_code),
+};
+
+pub static RESEND_INVITATION: RouteDef = RouteDef {
+    method: "POST",
+    path: "/orgs/{orgId}/invitations/{invitationId}/resend",
+    function: "resend-invitation",
+    summary: "A new expiry window and the email again (rate-limited).",
+    access: org_on(
+        Need::Perm(Permission::InvitationsResend),
+        Write,
+        PATH_INVITATION,
+    ),
+    dynamo: &[BatchGetItem, UpdateItem, PutItem],
+    ses: true,
+    errors: &[
+        InvitationNotPending,
+        ResendLimitReached,
+        ResendTooSoon,
+        ConcurrentUpdate,
+    ],
+    handler: crate::org_handler!(manage::resend),
+};
+
+pub static REVOKE_INVITATION: RouteDef = RouteDef {
+    method: "DELETE",
+    path: "/orgs/{orgId}/invitations/{invitationId}",
+    function: "revoke-invitation",
+    summary: "Revoke an invitation; its remaining seats are released.",
+    access: org_on(
+        Need::Perm(Permission::InvitationsRevoke),
+        Write,
+        PATH_INVITATION,
+    ),
+    dynamo: &[BatchGetItem, UpdateItem, PutItem],
+    ses: false,
+    errors: &[InvitationNotPending, ConcurrentUpdate],
+    handler: crate::org_handler!(manage::revoke),
+};
+
+pub static CLEANUP_INVITATIONS: RouteDef = RouteDef {
+    method: "POST",
+    path: "/orgs/{orgId}/invitations/cleanup",
+    function: "cleanup-invitations",
+    summary: "Remove expired, revoked and used-up invitations (in batches; follow nextCursor).",
+    access: org(Need::Perm(Permission::InvitationsCleanup), Write),
+    dynamo: &[BatchGetItem, Query, DeleteItem, UpdateItem, PutItem],
+    ses: false,
+    errors: &[InvalidCursor, ConcurrentUpdate],
+    handler: crate::org_handler!(manage::cleanup),
+};
+
+pub static PREVIEW_INVITATION: RouteDef = RouteDef {
+    method: "GET",
+    path: "/invitations/{code}",
+    function: "preview-invitation",
+    summary: "What an invitation offers: organization, role, inviter, expiry.",
+    access: Access::User,
+    dynamo: &[BatchGetItem],
+    ses: false,
+    errors: &[InvitationInvalid],
+    handler: crate::user_handler!(by_code::preview),
+};
+
+pub static ACCEPT_INVITATION: RouteDef = RouteDef {
+    method: "POST",
+    path: "/invitations/{code}/accept",
+    function: "accept-invitation",
+    summary: "Join the organization with the invitation.",
+    access: Access::User,
+    dynamo: &[BatchGetItem, UpdateItem, PutItem],
+    ses: false,
+    errors: &[
+        InvitationInvalid,
+        AlreadyMember,
+        InvitationEmailMismatch,
+        ConcurrentUpdate,
+    ],
+    handler: crate::user_handler!(by_code::accept),
+};
+
+pub static LIST_MY_INVITATIONS: RouteDef = RouteDef {
+    method: "GET",
+    path: "/me/invitations",
+    function: "list-my-invitations",
+    summary: "Pending invitations addressed to my verified email.",
+    access: Access::User,
+    dynamo: &[Query, BatchGetItem],
+    ses: false,
+    errors: &[ValidationFailed, InvalidCursor, EmailNotVerified],
+    handler: crate::user_handler!(by_code::list_mine),
+};

@@ -1,0 +1,118 @@
+//! Response bodies of the invitation routes.
+
+use super::item::{EmailStatus, InvitationItem, InvitationStatus};
+use crate::domain::{Email, InvitationId, OrgId, Slug, Timestamp, UserId};
+use crate::members::views::MemberView;
+use crate::permissions::Role;
+use serde::Serialize;
+
+/// An invitation as its organization's admins see it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationView {
+    pub id: InvitationId,
+    pub email: Email,
+    pub role: Role,
+    pub project_ids: Vec<String>,
+    pub status: InvitationStatus,
+    pub uses: u32,
+    pub max_uses: u32,
+    pub expires_at: Timestamp,
+    pub created_at: Timestamp,
+    pub invited_by: UserId,
+    pub inviter_name: String,
+    pub message: Option<String>,
+    pub email_status: EmailStatus,
+    pub send_count: u32,
+    pub last_sent_at: Option<Timestamp>,
+}
+
+impl InvitationView {
+    pub fn new(inv: &InvitationItem, now: Timestamp) -> Self {
+        Self {
+            id: inv.invitation_id.clone(),
+            email: inv.email.clone(),
+            role: inv.role,
+            project_ids: inv.project_ids.clone(),
+            status: inv.status(now),
+            uses: inv.uses,
+            max_uses: inv.max_uses,
+            expires_at: inv.expires_at,
+            created_at: inv.created_at,
+            invited_by: inv.invited_by.clone(),
+            inviter_name: inv.inviter_name.clone(),
+            message: inv.message.clone(),
+            email_status: inv.email_status,
+            send_count: inv.send_count,
+            last_sent_at: inv.last_sent_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CodeView {
+    pub invitation_id: InvitationId,
+    pub code: String,
+    pub url: String,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CleanupView {
+    pub removed: u32,
+    pub released_seats: u32,
+    pub next_cursor: Option<String>,
+}
+
+/// What the accept page shows.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewView {
+    pub org_id: OrgId,
+    pub org_name: String,
+    pub org_slug: Slug,
+    pub role: Role,
+    pub project_role: Option<Role>,
+    pub project_ids: Vec<String>,
+    pub inviter_name: String,
+    pub message: Option<String>,
+    pub expires_at: Timestamp,
+    pub email_bound: bool,
+    pub uses_left: u32,
+}
+
+/// A pending invitation addressed to the caller, with its code.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MyInvitationView {
+    pub invitation_id: InvitationId,
+    pub org_id: OrgId,
+    pub org_name: String,
+    pub role: Role,
+    pub project_ids: Vec<String>,
+    pub inviter_name: String,
+    pub message: Option<String>,
+    pub expires_at: Timestamp,
+    pub code: String,
+    pub url: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectRoleView {
+    pub project_id: String,
+    pub role: Role,
+}
+
+/// The membership an accepted invitation made.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AcceptedView {
+    #[serde(flatten)]
+    pub member: MemberView,
+    pub org_id: OrgId,
+    pub org_name: String,
+    pub project_grants: Vec<ProjectRoleView>,
+}

@@ -1,0 +1,205 @@
+//! Members: list, change role, remove or leave, transfer ownership.
+//! Every change is one transaction whose conditions re-check what the decision was based on,
+//! so parallel requests can never leave zero or two owners.
+
+use super::item::MemberItem;
+use super::member_not_found;
+use super::views::{MemberView, TransferView};
+use crate::access::Ctx;
+use crate::audit::Audited;
+use crate::domain::{Timestamp, UserId};
+use crate::error::{ApiError, ApiResult, Code};
+use crate::permissions::Role;
+use crate::pipeline::{Input, Reply};
+use crate::App;
+use serde::Deserialize;
+use serde_json::json;
+
+fn parse_role(field: &str, raw: &str) -> ApiResult<Role> {
+    Role::parse(raw).ok_or_else(|| {
+        ApiError::validation(field, format!("`{field}` must be one of owner, admin, editor, developer, viewer, guest (got `{raw}`)."))
+    })
+}
+
+/// `GET /orgs/{orgId}/members?role=&limit=&cursor=`: one Query per page.
+pub async fn list_members(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let limit = input.limit()?;
+    let role = input
+        .query("role")
+        .map(|r| parse_role("role", r))
+        .transpose()?;
+    let q = MemberItem::page_of_org(ctx.org_id(), role, limit, input.cursor())?;
+    let page = app.store.page_of::<MemberItem>(q).await?;
+    Ok(Reply::list(
+        page.items.iter().map(MemberView::new).collect(),
+        page.next_cursor,
+    ))
+}
+
+/// Nobody acts on a member whose role is above their own.
+fn require_not_above(ctx: &Ctx, target: &MemberItem) -> ApiResult<()> {
+    if target.role.rank() > ctx.role().rank() {
+        return Err(ApiError::new(
+            Code::MemberAboveYou,
+            format!(
+                "The member is {}, above your role {}; you cannot change or remove them.",
+                target.role,
+                ctx.role()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn concurrent() -> ApiError {
+    ApiError::concurrent("The membership changed while you were changing it; reload and retry.")
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RoleBody {
+    role: String,
+}
+
+/// `PATCH /orgs/{orgId}/members/{userId}` `{role}`
+pub async fn change_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let body: RoleBody = input.json()?;
+    let new_role = parse_role("role", &body.role)?;
+    let target: MemberItem = ctx.subject()?;
+    if target.role == Role::Owner {
+        return Err(ApiError::new(
+            Code::OwnerRoleFixed,
+            "The owner's role changes only by transfer: POST /orgs/{orgId}/ownership-transfer.",
+        ));
+    }
+    ctx.require_can_grant(new_role)?;
+    require_not_above(&ctx, &target)?;
+    if new_role == target.role {
+        // No change: no write and no audit entry.
+        return Ok(Reply::ok(&MemberView::new(&target)));
+    }
+    let mut tx = target.change_role(app.store.tx(), new_role, Timestamp::now(), concurrent())?;
+    tx = ctx.org.require_active(tx)?;
+    if ctx.member.user_id != target.user_id {
+        tx = ctx.role_holds(tx)?;
+    }
+    let tx = tx.audit(ctx.audit(
+        "member.role_changed",
+        "MemberRoleChanged",
+        format!(
+            "role of {}: {} -> {}",
+            target.user_id.as_str(),
+            target.role,
+            new_role
+        ),
+        json!({ "userId": target.user_id, "role": { "before": target.role, "after": new_role } }),
+    ))?;
+    app.store.commit(tx).await?;
+    let mut updated = target;
+    updated.role = new_role;
+    Ok(Reply::ok(&MemberView::new(&updated)))
+}
+
+/// `DELETE /orgs/{orgId}/members/{userId}`: remove, or leave when the user is the caller.
+/// Deletes the membership and everything attached to it (team memberships, project grants).
+pub async fn remove_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
+    let target: MemberItem = ctx.subject()?;
+    let leaving = target.user_id == ctx.member.user_id;
+    if target.role == Role::Owner {
+        return Err(ApiError::new(
+            Code::OwnerCannotLeave,
+            "The owner can neither leave nor be removed; transfer ownership first (POST /orgs/{orgId}/ownership-transfer).",
+        ));
+    }
+    if !leaving {
+        require_not_above(&ctx, &target)?;
+    }
+    // Order of the items: membership, organization counters, email item, the caller's role, attached items.
+    let tx = target.remove_membership(app.store.tx(), member_not_found())?;
+    let mut tx = ctx.org.member_left(tx)?;
+    tx = target.remove_email(tx)?;
+    if !leaving {
+        tx = ctx.role_holds(tx)?;
+    }
+    tx = target.remove_attached(tx)?;
+    let (action, summary) = if leaving {
+        (
+            "member.left",
+            format!("{} left the organization", target.user_id.as_str()),
+        )
+    } else {
+        (
+            "member.removed",
+            format!("removed {} ({})", target.user_id.as_str(), target.role),
+        )
+    };
+    let tx = tx.audit(ctx.audit(
+        action,
+        "MemberRemoved",
+        summary,
+        json!({ "userId": target.user_id, "role": target.role, "left": leaving, "removedRefs": target.attached_count() }),
+    ))?;
+    app.store.commit(tx).await?;
+    Ok(Reply::no_content())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TransferBody {
+    user_id: String,
+}
+
+/// `POST /orgs/{orgId}/ownership-transfer` `{userId}`: one transaction promotes the target,
+/// demotes the old owner to admin and moves the organization's `ownerId`, each conditioned on
+/// what was read, so concurrent transfers and role changes cannot leave zero or two owners.
+pub async fn transfer_ownership(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let body: TransferBody = input.json()?;
+    let new_owner = UserId::parse("userId", &body.user_id)?;
+    if &new_owner == ctx.user_id() {
+        return Err(ApiError::new(
+            Code::AlreadyOwner,
+            "You are the owner already; name another member in `userId`.",
+        ));
+    }
+    let target = ctx
+        .subject_if_any::<MemberItem>()?
+        .filter(|t| t.user_id == new_owner)
+        .ok_or_else(|| {
+            ApiError::new(
+                Code::MemberNotFound,
+                "`userId` is not a member of this organization; ownership goes to a member.",
+            )
+        })?;
+    let now = Timestamp::now();
+    let transferred =
+        || ApiError::concurrent("Ownership or roles changed meanwhile; reload and retry.");
+    let tx = ctx.org.set_owner(
+        app.store.tx(),
+        ctx.user_id(),
+        &new_owner,
+        now,
+        transferred(),
+    )?;
+    let tx = target.change_role(tx, Role::Owner, now, transferred())?;
+    let tx = ctx
+        .member
+        .change_role(tx, Role::Admin, now, transferred())?
+        .audit(ctx.audit(
+            "org.ownership_transferred",
+            "OwnershipTransferred",
+            format!(
+                "ownership: {} -> {} (role {} -> owner; old owner -> admin)",
+                ctx.user_id().as_str(),
+                new_owner.as_str(),
+                target.role
+            ),
+            json!({ "from": ctx.user_id(), "to": new_owner, "newOwnerPreviousRole": target.role }),
+        ))?;
+    app.store.commit(tx).await?;
+    Ok(Reply::ok(&TransferView {
+        org_id: ctx.org_id().clone(),
+        owner_id: new_owner,
+        previous_owner_id: ctx.user_id().clone(),
+        previous_owner_role: Role::Admin,
+    }))
+}

@@ -1,0 +1,276 @@
+//! Memberships and the item that marks a member's verified email as taken in an organization:
+//! their keys, queries and every write made to them.
+
+use crate::domain::{Email, OrgId, Timestamp, UserId};
+use crate::error::ApiError;
+use crate::orgs::item::{org_pk, UserItem};
+use crate::permissions::Role;
+use crate::store::{Entity, Expr, Key, QuerySpec, SortCond, Tx, GSI1};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+const MEMBER_PREFIX: &str = "MEMBER#";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    #[serde(rename = "entity_type")]
+    entity_type: String,
+    /// `USER#<userId>`: the user's organizations.
+    #[serde(rename = "GSI1PK")]
+    gsi1pk: String,
+    /// `ORG#<orgId>`
+    #[serde(rename = "GSI1SK")]
+    gsi1sk: String,
+    pub org_id: OrgId,
+    pub user_id: UserId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<Email>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    pub role: Role,
+    pub joined_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Keys (sort keys in this organization's partition) of everything that exists because of
+    /// this membership: team memberships and direct project grants. Kept in the same
+    /// transactions that create those items, so removing the member deletes them all without a read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    refs: Vec<String>,
+    /// Project-scoped roles granted to this member directly (project id -> role), written in the
+    /// same transactions as the grant items, so the access read sees them without another request.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub project_roles: BTreeMap<String, Role>,
+}
+
+impl Entity for MemberItem {
+    const TYPE: &'static str = "member";
+    fn key(&self) -> Key {
+        Self::key_of(&self.org_id, &self.user_id)
+    }
+}
+
+impl MemberItem {
+    pub fn key_of(org: &OrgId, user: &UserId) -> Key {
+        Key::new(org_pk(org), format!("{MEMBER_PREFIX}{}", user.as_str()))
+    }
+    /// The key of the membership a path's `{userId}` names, if it can be a user id.
+    pub fn key_in_path(org: &OrgId, raw: &str) -> Option<Key> {
+        UserId::parse("userId", raw)
+            .ok()
+            .map(|u| Self::key_of(org, &u))
+    }
+
+    pub fn new(
+        org_id: &OrgId,
+        user_id: &UserId,
+        email: Option<Email>,
+        display_name: Option<String>,
+        role: Role,
+        now: Timestamp,
+    ) -> Self {
+        let key = Self::key_of(org_id, user_id);
+        Self {
+            pk: key.pk,
+            sk: key.sk,
+            entity_type: Self::TYPE.into(),
+            gsi1pk: UserItem::memberships_pk(user_id),
+            gsi1sk: org_pk(org_id),
+            org_id: org_id.clone(),
+            user_id: user_id.clone(),
+            email,
+            display_name,
+            role,
+            joined_at: now,
+            updated_at: now,
+            refs: Vec::new(),
+            project_roles: BTreeMap::new(),
+        }
+    }
+
+    /// Records an item that exists because of this membership (deleted with it) and, for a
+    /// direct project grant, the project role it gives.
+    pub fn attach(&mut self, key: &Key, project_role: Option<(&str, Role)>) {
+        debug_assert_eq!(
+            key.pk, self.pk,
+            "a membership's items live in its organization"
+        );
+        self.refs.push(key.sk.clone());
+        if let Some((project, role)) = project_role {
+            self.project_roles.insert(project.to_string(), role);
+        }
+    }
+    pub fn attached_count(&self) -> usize {
+        self.refs.len()
+    }
+
+    /// The item that marks this member's verified email as taken in the organization.
+    pub fn email_item(&self) -> Option<MemberEmailItem> {
+        self.email.as_ref().map(|e| {
+            let key = MemberEmailItem::key_of(&self.org_id, e);
+            MemberEmailItem {
+                pk: key.pk,
+                sk: key.sk,
+                entity_type: MemberEmailItem::TYPE.into(),
+                user_id: self.user_id.clone(),
+            }
+        })
+    }
+
+    /// Adds the membership (`exists` when it is there already) and its email item
+    /// (`email_taken` when another member has the email).
+    pub fn join(&self, tx: Tx, exists: ApiError, email_taken: ApiError) -> Result<Tx, ApiError> {
+        let mut tx = tx.put_new(self, exists)?;
+        if let Some(email) = self.email_item() {
+            tx = tx.put_new(&email, email_taken)?;
+        }
+        Ok(tx)
+    }
+
+    /// Sets the role, conditional on the role read.
+    pub fn change_role(
+        &self,
+        tx: Tx,
+        new_role: Role,
+        now: Timestamp,
+        on_fail: ApiError,
+    ) -> Result<Tx, ApiError> {
+        tx.update(
+            self.key(),
+            "SET #role = :new, updatedAt = :now",
+            Some("#role = :old"),
+            Expr::new()
+                .value(":new", &new_role)
+                .value(":old", &self.role)
+                .value(":now", &now)
+                .name("#role", "role"),
+            on_fail,
+        )
+    }
+
+    /// The membership still has the role it was read with when the transaction commits.
+    pub fn role_holds(&self, tx: Tx, on_fail: ApiError) -> Result<Tx, ApiError> {
+        tx.check(
+            self.key(),
+            "#role = :mine",
+            Expr::new().value(":mine", &self.role).name("#role", "role"),
+            on_fail,
+        )
+    }
+
+    /// Deletes the membership, conditional on the role read.
+    pub fn remove_membership(&self, tx: Tx, missing: ApiError) -> Result<Tx, ApiError> {
+        tx.delete(
+            self.key(),
+            Some("attribute_exists(PK) AND #role = :role"),
+            Expr::new().value(":role", &self.role).name("#role", "role"),
+            missing,
+        )
+    }
+
+    /// Deletes the item that marks the member's email as taken.
+    pub fn remove_email(&self, tx: Tx) -> Result<Tx, ApiError> {
+        match self.email_item() {
+            Some(email) => tx.delete(
+                email.key(),
+                None,
+                Expr::new(),
+                ApiError::internal("deleting a member's email item failed"),
+            ),
+            None => Ok(tx),
+        }
+    }
+
+    /// Deletes everything attached to the membership.
+    pub fn remove_attached(&self, mut tx: Tx) -> Result<Tx, ApiError> {
+        for sk in &self.refs {
+            tx = tx.delete(
+                Key::new(self.pk.clone(), sk.clone()),
+                None,
+                Expr::new(),
+                ApiError::internal("deleting a member's attached item failed"),
+            )?;
+        }
+        Ok(tx)
+    }
+
+    /// One page of an organization's members, optionally of one role.
+    pub fn page_of_org(
+        org: &OrgId,
+        role: Option<Role>,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<QuerySpec, ApiError> {
+        let mut q = QuerySpec::new(
+            org_pk(org),
+            SortCond::BeginsWith(MEMBER_PREFIX.into()),
+            limit,
+        )
+        .after(cursor)?;
+        if let Some(role) = role {
+            q = q.filter(
+                "#role = :role",
+                Expr::new().value(":role", &role).name("#role", "role"),
+            );
+        }
+        Ok(q)
+    }
+
+    /// One page of a user's memberships (GSI1), in organization id order.
+    pub fn page_of_user(
+        user: &UserId,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<QuerySpec, ApiError> {
+        QuerySpec::new(
+            UserItem::memberships_pk(user),
+            SortCond::BeginsWith("ORG#".into()),
+            limit,
+        )
+        .on_index(GSI1)
+        .after(cursor)
+    }
+}
+
+/// Marks a verified email as belonging to a member of the organization.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberEmailItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    #[serde(rename = "entity_type")]
+    entity_type: String,
+    pub user_id: UserId,
+}
+
+impl Entity for MemberEmailItem {
+    const TYPE: &'static str = "member_email";
+    fn key(&self) -> Key {
+        Key::new(self.pk.clone(), self.sk.clone())
+    }
+}
+
+impl MemberEmailItem {
+    pub fn key_of(org: &OrgId, email: &Email) -> Key {
+        Key::new(org_pk(org), format!("EMAIL#{}", email.as_str()))
+    }
+    /// No member of the organization has `email` when the transaction commits.
+    pub fn require_absent(
+        tx: Tx,
+        org: &OrgId,
+        email: &Email,
+        on_fail: ApiError,
+    ) -> Result<Tx, ApiError> {
+        tx.check(
+            Self::key_of(org, email),
+            "attribute_not_exists(PK)",
+            Expr::new(),
+            on_fail,
+        )
+    }
+}

@@ -1,0 +1,16 @@
+//! Members: list, change role, remove or leave, transfer ownership.
+
+pub mod handlers;
+pub mod item;
+pub mod routes;
+pub mod views;
+
+use crate::error::{ApiError, Code};
+
+/// The answer for a `{userId}` that is not a member.
+pub fn member_not_found() -> ApiError {
+    ApiError::new(
+        Code::MemberNotFound,
+        "No member with this user id in this organization.",
+    )
+}

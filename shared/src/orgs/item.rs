@@ -1,0 +1,373 @@
+//! The organization's items (the organization, its slug, the creating user's bookkeeping), their
+//! keys and every write made to them. Attribute names and expressions of these items live here only.
+
+use super::settings::{BillingProfile, OrgStatus, Settings};
+use crate::domain::{OrgId, OrgName, Slug, Timestamp, UserId};
+use crate::error::{ApiError, Code};
+use crate::store::{Entity, Expr, Key, Tx};
+use crate::subscription::Plan;
+use serde::{Deserialize, Serialize};
+
+const ORG_SK: &str = "ORG";
+
+pub fn org_pk(org: &OrgId) -> String {
+    format!("ORG#{org}")
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrgItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    #[serde(rename = "entity_type")]
+    entity_type: String,
+    pub org_id: OrgId,
+    pub name: String,
+    pub slug: Slug,
+    pub status: OrgStatus,
+    pub owner_id: UserId,
+    pub plan: Plan,
+    #[serde(default)]
+    pub settings: Settings,
+    #[serde(default)]
+    pub billing_profile: BillingProfile,
+    pub personal: bool,
+    pub created_by: UserId,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purge_at: Option<Timestamp>,
+    /// Members, counted in the same transaction as every membership write.
+    pub member_count: u32,
+    /// Remaining uses of pending invitations (seats reserved but not yet taken).
+    #[serde(default)]
+    pub pending_seats: u32,
+    /// `memberCount + pendingSeats`, kept as one attribute so a condition can compare it with the
+    /// plan's limit (condition expressions cannot add).
+    #[serde(default)]
+    pub seats_used: u32,
+}
+
+impl Entity for OrgItem {
+    const TYPE: &'static str = "org";
+    fn key(&self) -> Key {
+        Self::key_of(&self.org_id)
+    }
+}
+
+/// What an update of the organization changes (only the fields that differ).
+#[derive(Debug, Default)]
+pub struct OrgChanges {
+    pub name: Option<OrgName>,
+    pub slug: Option<Slug>,
+    pub settings: Option<Settings>,
+    pub billing_profile: Option<BillingProfile>,
+}
+
+impl OrgItem {
+    pub fn key_of(org: &OrgId) -> Key {
+        Key::new(org_pk(org), ORG_SK)
+    }
+
+    pub fn new(
+        org_id: OrgId,
+        name: OrgName,
+        slug: Slug,
+        owner: &UserId,
+        personal: bool,
+        now: Timestamp,
+    ) -> Self {
+        let key = Self::key_of(&org_id);
+        Self {
+            pk: key.pk,
+            sk: key.sk,
+            entity_type: Self::TYPE.into(),
+            org_id,
+            name: name.as_str().to_string(),
+            slug,
+            status: OrgStatus::Active,
+            owner_id: owner.clone(),
+            plan: Plan::Free,
+            settings: Settings::default(),
+            billing_profile: BillingProfile::default(),
+            personal,
+            created_by: owner.clone(),
+            created_at: now,
+            updated_at: now,
+            closed_at: None,
+            purge_at: None,
+            member_count: 1,
+            pending_seats: 0,
+            seats_used: 1,
+        }
+    }
+
+    fn active() -> (&'static str, Expr) {
+        (
+            "#status = :active",
+            Expr::new()
+                .value(":active", &OrgStatus::Active)
+                .name("#status", "status"),
+        )
+    }
+
+    /// The organization is still active when the transaction commits (the pipeline checked the
+    /// state it read; this keeps a concurrent closure from slipping in).
+    pub fn require_active(&self, tx: Tx) -> Result<Tx, ApiError> {
+        let (cond, expr) = Self::active();
+        tx.check(self.key(), cond, expr, ApiError::org_read_only())
+    }
+
+    /// Updates what `changes` names (and moves the slug's uniqueness item when the slug changes),
+    /// conditional on the slug read and the organization being active.
+    pub fn update(
+        &self,
+        tx: Tx,
+        changes: &OrgChanges,
+        now: Timestamp,
+        slug_taken: fn(&Slug) -> ApiError,
+    ) -> Result<Tx, ApiError> {
+        let (active, mut expr) = Self::active();
+        let mut sets = vec!["updatedAt = :now"];
+        expr = expr.value(":now", &now).value(":oldSlug", &self.slug);
+        if let Some(name) = &changes.name {
+            sets.push("#name = :name");
+            expr = expr.value(":name", name).name("#name", "name");
+        }
+        if let Some(slug) = &changes.slug {
+            sets.push("slug = :slug");
+            expr = expr.value(":slug", slug);
+        }
+        if let Some(settings) = &changes.settings {
+            sets.push("settings = :settings");
+            expr = expr.value(":settings", settings);
+        }
+        if let Some(billing) = &changes.billing_profile {
+            sets.push("billingProfile = :billing");
+            expr = expr.value(":billing", billing);
+        }
+        let mut tx = tx.update(
+            self.key(),
+            &format!("SET {}", sets.join(", ")),
+            Some(&format!("slug = :oldSlug AND {active}")),
+            expr,
+            ApiError::concurrent(
+                "The organization changed while you were updating it; reload and retry.",
+            ),
+        )?;
+        if let Some(slug) = &changes.slug {
+            tx = SlugItem::release(tx, &self.slug, &self.org_id)?
+                .put_new(&SlugItem::new(slug, &self.org_id), slug_taken(slug))?;
+        }
+        Ok(tx)
+    }
+
+    /// Closes the organization: read-only from now, purged after `grace` (the closure route of
+    /// the closure issue commits this with its audit entry; tests seed closed organizations with it).
+    pub fn close(&self, tx: Tx, now: Timestamp, grace: chrono::Duration) -> Result<Tx, ApiError> {
+        let (active, expr) = Self::active();
+        tx.update(
+            self.key(),
+            "SET #status = :closed, closedAt = :now, purgeAt = :purge, updatedAt = :now",
+            Some(active),
+            expr.value(":closed", &OrgStatus::Grace)
+                .value(":now", &now)
+                .value(":purge", &(now + grace)),
+            ApiError::org_read_only(),
+        )
+    }
+
+    /// Moves ownership from `from` to `to`, conditional on `from` still being the owner.
+    pub fn set_owner(
+        &self,
+        tx: Tx,
+        from: &UserId,
+        to: &UserId,
+        now: Timestamp,
+        on_fail: ApiError,
+    ) -> Result<Tx, ApiError> {
+        let (active, expr) = Self::active();
+        tx.update(
+            self.key(),
+            "SET ownerId = :new, updatedAt = :now",
+            Some(&format!("ownerId = :me AND {active}")),
+            expr.value(":new", to)
+                .value(":me", from)
+                .value(":now", &now),
+            on_fail,
+        )
+    }
+
+    /// Reserves `n` seats for a new invitation, under the plan read and within its limit
+    /// (`seatsUsed <= limit - n`); `over_limit` is the answer when they do not fit.
+    pub fn reserve_seats(&self, tx: Tx, n: u32, over_limit: ApiError) -> Result<Tx, ApiError> {
+        let (active, expr) = Self::active();
+        let mut cond = format!("{active} AND #plan = :plan");
+        let mut expr = expr
+            .value(":plan", &self.plan)
+            .name("#plan", "plan")
+            .value(":n", &n);
+        if let Some(limit) = self.plan.seat_limit() {
+            cond.push_str(" AND seatsUsed <= :max");
+            expr = expr.value(":max", &limit.saturating_sub(n));
+        }
+        tx.update(
+            self.key(),
+            "SET pendingSeats = pendingSeats + :n, seatsUsed = seatsUsed + :n",
+            Some(&cond),
+            expr,
+            over_limit,
+        )
+    }
+
+    /// Releases `n` reserved seats (revocation, cleanup).
+    pub fn release_seats(&self, tx: Tx, n: u32) -> Result<Tx, ApiError> {
+        let (active, expr) = Self::active();
+        tx.update(
+            self.key(),
+            "SET pendingSeats = pendingSeats - :n, seatsUsed = seatsUsed - :n",
+            Some(active),
+            expr.value(":n", &n),
+            ApiError::org_read_only(),
+        )
+    }
+
+    /// A reserved seat becomes a member (an invitation used).
+    pub fn seat_taken(&self, tx: Tx, on_fail: ApiError) -> Result<Tx, ApiError> {
+        let (active, expr) = Self::active();
+        tx.update(
+            self.key(),
+            "SET memberCount = memberCount + :one, pendingSeats = pendingSeats - :one",
+            Some(&format!("{active} AND pendingSeats >= :one")),
+            expr.value(":one", &1),
+            on_fail,
+        )
+    }
+
+    /// A member left or was removed: their seat is free.
+    pub fn member_left(&self, tx: Tx) -> Result<Tx, ApiError> {
+        let (active, expr) = Self::active();
+        tx.update(
+            self.key(),
+            "SET memberCount = memberCount - :one, seatsUsed = seatsUsed - :one",
+            Some(active),
+            expr.value(":one", &1),
+            ApiError::org_read_only(),
+        )
+    }
+
+    /// Changes the plan, conditional on the plan read and, for a limited plan, on the seats in use
+    /// fitting it (`too_small` otherwise).
+    pub fn change_plan(&self, tx: Tx, plan: Plan, too_small: ApiError) -> Result<Tx, ApiError> {
+        let (active, expr) = Self::active();
+        let mut cond = format!("#plan = :old AND {active}");
+        let mut expr = expr
+            .value(":old", &self.plan)
+            .value(":new", &plan)
+            .name("#plan", "plan");
+        let on_fail = match plan.seat_limit() {
+            Some(limit) => {
+                cond.push_str(" AND seatsUsed <= :limit");
+                expr = expr.value(":limit", &limit);
+                too_small
+            }
+            None => ApiError::concurrent("The subscription changed meanwhile; reload and retry."),
+        };
+        tx.update(self.key(), "SET #plan = :new", Some(&cond), expr, on_fail)
+    }
+}
+
+/// The uniqueness item of a slug.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlugItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    #[serde(rename = "entity_type")]
+    entity_type: String,
+    pub org_id: OrgId,
+}
+
+impl Entity for SlugItem {
+    const TYPE: &'static str = "slug";
+    fn key(&self) -> Key {
+        Key::new(self.pk.clone(), self.sk.clone())
+    }
+}
+
+impl SlugItem {
+    pub fn key_of(slug: &Slug) -> Key {
+        Key::new(format!("SLUG#{}", slug.as_str()), "SLUG")
+    }
+    pub fn new(slug: &Slug, org_id: &OrgId) -> Self {
+        let key = Self::key_of(slug);
+        Self {
+            pk: key.pk,
+            sk: key.sk,
+            entity_type: Self::TYPE.into(),
+            org_id: org_id.clone(),
+        }
+    }
+    /// Frees a slug, conditional on it still belonging to the organization.
+    pub fn release(tx: Tx, slug: &Slug, org: &OrgId) -> Result<Tx, ApiError> {
+        tx.delete(
+            Self::key_of(slug),
+            Some("orgId = :org"),
+            Expr::new().value(":org", org),
+            ApiError::concurrent("The organization's slug changed meanwhile; reload and retry."),
+        )
+    }
+}
+
+/// Per-user bookkeeping: organizations created (for the creation limit) and the personal organization.
+pub struct UserItem;
+
+impl UserItem {
+    pub const TYPE: &'static str = "user";
+    pub fn key_of(user: &UserId) -> Key {
+        Key::new(format!("USER#{}", user.as_str()), "USER")
+    }
+    /// GSI1 partition of a user's memberships.
+    pub fn memberships_pk(user: &UserId) -> String {
+        format!("USER#{}", user.as_str())
+    }
+
+    /// Counts one more organization created by `user`, refused at `limit`.
+    pub fn count_created(tx: Tx, user: &UserId, limit: u32) -> Result<Tx, ApiError> {
+        tx.update(
+            Self::key_of(user),
+            "SET orgsCreated = if_not_exists(orgsCreated, :zero) + :one, entity_type = :type",
+            Some("attribute_not_exists(orgsCreated) OR orgsCreated < :limit"),
+            Expr::new()
+                .value(":zero", &0)
+                .value(":one", &1)
+                .value(":limit", &limit)
+                .value(":type", Self::TYPE),
+            ApiError::new(
+                Code::OrgLimitReached,
+                format!("You have created {limit} organization(s), the most allowed per user. Ask an operator to raise ORG_CREATE_LIMIT or close one."),
+            )
+            .with("limit", limit),
+        )
+    }
+
+    /// Records `org` as the user's personal organization, once.
+    pub fn set_personal(tx: Tx, user: &UserId, org: &OrgId) -> Result<Tx, ApiError> {
+        tx.update(
+            Self::key_of(user),
+            "SET personalOrgId = :org, entity_type = :type",
+            Some("attribute_not_exists(personalOrgId)"),
+            Expr::new().value(":org", org).value(":type", Self::TYPE),
+            ApiError::new(
+                Code::PersonalOrgExists,
+                "The personal organization exists already.",
+            ),
+        )
+    }
+}

@@ -1,0 +1,66 @@
+use super::handlers;
+use crate::error::Code::*;
+use crate::permissions::Permission;
+use crate::pipeline::{org, Access, Dynamo::*, Effect::*, Need, RouteDef};
+
+pub static CREATE_ORG: RouteDef = RouteDef {
+    method: "POST",
+    path: "/orgs",
+    function: "create-org",
+    summary: "Create an organization; the caller becomes its owner.",
+    access: Access::User,
+    dynamo: &[PutItem, UpdateItem],
+    ses: false,
+    errors: &[
+        BodyRequired,
+        InvalidBody,
+        ValidationFailed,
+        SlugTaken,
+        OrgLimitReached,
+        ConcurrentUpdate,
+    ],
+    handler: crate::user_handler!(handlers::create_org),
+};
+
+pub static LIST_MY_ORGS: RouteDef = RouteDef {
+    method: "GET",
+    path: "/orgs",
+    function: "list-my-orgs",
+    summary: "My organizations with my role and their status; creates my personal organization if I have none.",
+    access: Access::User,
+    dynamo: &[Query, BatchGetItem, PutItem, UpdateItem],
+    ses: false,
+    errors: &[ValidationFailed, InvalidCursor, ConcurrentUpdate],
+    handler: crate::user_handler!(handlers::list_my_orgs),
+};
+
+pub static GET_ORG: RouteDef = RouteDef {
+    method: "GET",
+    path: "/orgs/{orgId}",
+    function: "get-org",
+    summary: "Read an organization.",
+    access: org(Need::Perm(Permission::OrgRead), Read),
+    dynamo: &[BatchGetItem],
+    ses: false,
+    errors: &[],
+    handler: crate::org_handler!(handlers::get_org),
+};
+
+pub static UPDATE_ORG: RouteDef = RouteDef {
+    method: "PATCH",
+    path: "/orgs/{orgId}",
+    function: "update-org",
+    summary: "Update name, slug, settings or billing profile.",
+    access: org(Need::Perm(Permission::OrgUpdate), Write),
+    dynamo: &[BatchGetItem, PutItem, UpdateItem, DeleteItem],
+    ses: false,
+    errors: &[
+        BodyRequired,
+        InvalidBody,
+        ValidationFailed,
+        NothingToUpdate,
+        SlugTaken,
+        ConcurrentUpdate,
+    ],
+    handler: crate::org_handler!(handlers::update_org),
+};

@@ -1,0 +1,66 @@
+use crate::domain::Email;
+use crate::error::ApiError;
+use serde::{Deserialize, Serialize};
+
+fn invalid(field: &str, detail: impl Into<String>) -> ApiError {
+    ApiError::validation(field, detail)
+}
+
+/// Who may invite: admins only (default) or members, for roles at or below their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum InvitePolicy {
+    #[default]
+    Admins,
+    Members,
+}
+
+/// Organization settings. Unknown keys are refused so that typos do not pass silently.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Settings {
+    #[serde(default)]
+    pub invite_policy: InvitePolicy,
+}
+
+/// Billing contact data; free text is bounded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BillingProfile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vat_id: Option<String>,
+}
+
+impl BillingProfile {
+    pub fn validate(self) -> Result<Self, ApiError> {
+        for (field, value, max) in [
+            ("billingProfile.companyName", &self.company_name, 200),
+            ("billingProfile.address", &self.address, 500),
+            ("billingProfile.vatId", &self.vat_id, 32),
+        ] {
+            if let Some(v) = value {
+                if v.chars().count() > max || v.chars().any(|c| c.is_control() && c != '\n') {
+                    return Err(invalid(field, format!("`{field}` must be at most {max} characters without control characters.")));
+                }
+            }
+        }
+        if let Some(email) = &self.email {
+            Email::parse("billingProfile.email", email)?;
+        }
+        Ok(self)
+    }
+}
+
+/// Organization lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrgStatus {
+    Active,
+    Grace,
+}

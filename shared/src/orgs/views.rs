@@ -1,0 +1,85 @@
+//! Response bodies of the organization routes.
+
+use super::item::OrgItem;
+use super::settings::{BillingProfile, OrgStatus, Settings};
+use crate::domain::{OrgId, Slug, Timestamp, UserId};
+use crate::permissions::{Permission, Role};
+use crate::subscription::Plan;
+use serde::Serialize;
+
+/// The organization as a caller with a given role may see it: guests see the name only;
+/// settings need `settings.read`, the billing profile `billing.read`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrgView {
+    pub id: OrgId,
+    pub name: String,
+    pub slug: Slug,
+    pub status: OrgStatus,
+    pub personal: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<UserId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member_count: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Plan>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purge_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Settings>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_profile: Option<BillingProfile>,
+}
+
+impl OrgView {
+    pub fn new(org: &OrgItem, role: Role) -> Self {
+        let members = role.has(Permission::MembersRead);
+        Self {
+            id: org.org_id.clone(),
+            name: org.name.clone(),
+            slug: org.slug.clone(),
+            status: org.status,
+            personal: org.personal,
+            owner_id: members.then(|| org.owner_id.clone()),
+            member_count: members.then_some(org.member_count),
+            plan: members.then_some(org.plan),
+            created_at: members.then_some(org.created_at),
+            updated_at: members.then_some(org.updated_at),
+            closed_at: org.closed_at.filter(|_| members),
+            purge_at: org.purge_at.filter(|_| members),
+            settings: role
+                .has(Permission::SettingsRead)
+                .then(|| org.settings.clone()),
+            billing_profile: role
+                .has(Permission::BillingRead)
+                .then(|| org.billing_profile.clone()),
+        }
+    }
+}
+
+/// The organization with the caller's role in it (and when they joined, in lists).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MyOrgView {
+    #[serde(flatten)]
+    pub org: OrgView,
+    pub my_role: Role,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub joined_at: Option<Timestamp>,
+}
+
+impl MyOrgView {
+    pub fn new(org: &OrgItem, role: Role, joined_at: Option<Timestamp>) -> Self {
+        Self {
+            org: OrgView::new(org, role),
+            my_role: role,
+            joined_at,
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! The organization part of the pipeline: ONE consistent BatchGetItem of what the caller's
+//! access is made of (plus the route's subject), then the permission and state checks.
+//! What the access is made of is the concepts' business: they implement [`OrgAccess`].
+
+use super::route::{Effect, Need, OrgRule};
+use super::{Input, Reply};
+use crate::auth::Caller;
+use crate::domain::{OrgId, UserId};
+use crate::error::{ApiError, ApiResult, Code};
+use crate::permissions::{Permission, Role};
+use crate::store::{from_item, Entity, Item, Key};
+use crate::App;
+use std::future::Future;
+
+/// What an organization route is decided on. The pipeline reads the items `keys` names in one
+/// request and asks the result for the caller's role, permissions and the organization's state.
+pub trait OrgAccess: Sized + Send + Sync + 'static {
+    /// The items that make up the caller's access: the organization first, then the caller's own.
+    fn keys(org: &OrgId, caller: &UserId) -> [Key; 2];
+    /// Built from what the read found (in `keys` order); `None` when the caller has no access,
+    /// which answers like an unknown organization.
+    fn from_items(org: Option<Item>, caller: Option<Item>) -> ApiResult<Option<Self>>;
+    fn role(&self) -> Role;
+    /// Whether the caller holds the permission here (the role's, plus what the organization's
+    /// settings extend).
+    fn holds(&self, permission: Permission) -> bool;
+    /// Closed (read-only) organizations refuse writes and accept reactivation.
+    fn is_closed(&self) -> bool;
+}
+
+/// Everything an organization operation may rely on: identity, the caller's access (checked
+/// against the route's need and the organization's state) and the subject, if the route has one.
+pub struct OrgCtx<A> {
+    pub caller: Caller,
+    pub access: A,
+    subject: Option<Item>,
+    missing: Option<fn() -> ApiError>,
+}
+
+impl<A> std::ops::Deref for OrgCtx<A> {
+    type Target = A;
+    fn deref(&self) -> &A {
+        &self.access
+    }
+}
+
+impl<A> OrgCtx<A> {
+    pub fn user_id(&self) -> &UserId {
+        &self.caller.user_id
+    }
+    /// The item the route acts on, or the route's "not found" answer.
+    pub fn subject<T: Entity>(&self) -> ApiResult<T> {
+        match &self.subject {
+            Some(item) => from_item(item.clone()),
+            None => Err(self
+                .missing
+                .map(|m| m())
+                .unwrap_or_else(|| ApiError::internal("the route reads no subject"))),
+        }
+    }
+    /// The subject, if the route has one and it exists.
+    pub fn subject_if_any<T: Entity>(&self) -> ApiResult<Option<T>> {
+        self.subject.clone().map(from_item).transpose()
+    }
+}
+
+/// Runs an organization operation behind the pipeline's organization steps.
+pub async fn run_org<A, F, Fut>(
+    app: App,
+    caller: Caller,
+    input: Input,
+    rule: OrgRule,
+    op: F,
+) -> ApiResult<Reply>
+where
+    A: OrgAccess,
+    F: FnOnce(App, OrgCtx<A>, Input) -> Fut,
+    Fut: Future<Output = ApiResult<Reply>>,
+{
+    let ctx = org_access::<A>(&app, caller, &input, rule).await?;
+    op(app, ctx, input).await
+}
+
+async fn org_access<A: OrgAccess>(
+    app: &App,
+    caller: Caller,
+    input: &Input,
+    rule: OrgRule,
+) -> ApiResult<OrgCtx<A>> {
+    let org_id = OrgId::parse(input.path_param("orgId")).ok_or_else(ApiError::org_not_found)?;
+    let [org_key, caller_key] = A::keys(&org_id, &caller.user_id);
+    // Ids in the path that cannot exist are refused after the access check, so a caller without access
+    // learns nothing beyond "not found" about the organization.
+    let mut unusable = None;
+    let subject_key = match rule.subject {
+        None => None,
+        Some(s) => {
+            let raw = if s.in_body {
+                input.body_field(s.param)
+            } else {
+                Some(input.path_param(s.param).to_string())
+            };
+            let key = raw.as_deref().and_then(|r| (s.key)(&org_id, r));
+            if key.is_none() && !s.in_body {
+                unusable = Some(s.missing);
+            }
+            key
+        }
+    };
+    let mut wanted = vec![org_key.clone(), caller_key.clone()];
+    wanted.extend(subject_key.clone());
+    let (mut org, mut mine, mut subject) = (None, None, None);
+    for item in app.store.batch_get(wanted).await? {
+        let key = Key::of_item(&item);
+        if key.as_ref() == subject_key.as_ref() {
+            subject = Some(item.clone());
+        }
+        if key.as_ref() == Some(&org_key) {
+            org = Some(item);
+        } else if key.as_ref() == Some(&caller_key) {
+            mine = Some(item);
+        }
+    }
+    let Some(access) = A::from_items(org, mine)? else {
+        return Err(ApiError::org_not_found());
+    };
+    let is_self = subject_key.as_ref() == Some(&caller_key);
+    let allowed = match rule.need {
+        Need::Any => true,
+        Need::Perm(p) => access.holds(p),
+        Need::PermOrSelf(p) => is_self || access.holds(p),
+    };
+    if let (false, Need::Perm(p) | Need::PermOrSelf(p)) = (allowed, rule.need) {
+        return Err(ApiError::forbidden(p.as_str()));
+    }
+    if let Some(missing) = unusable {
+        return Err(missing());
+    }
+    match (access.is_closed(), rule.effect) {
+        (true, Effect::Write) => return Err(ApiError::org_read_only()),
+        (false, Effect::Reactivate) => {
+            return Err(ApiError::new(
+                Code::OrgNotClosed,
+                "The organization is active; there is nothing to reactivate.",
+            ))
+        }
+        _ => {}
+    }
+    Ok(OrgCtx {
+        caller,
+        access,
+        subject,
+        missing: rule.subject.map(|s| s.missing),
+    })
+}

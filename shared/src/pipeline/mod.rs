@@ -1,0 +1,139 @@
+//! The request pipeline, written once for every route:
+//! identity -> (organization routes) the caller's access and the route's subject in one read ->
+//! permission -> organization state -> the operation -> one conditional write (done by the
+//! operation) -> problem+json on error. It knows no concept: the concepts plug in through
+//! [`OrgAccess`], [`Subject`] and their handlers.
+
+mod context;
+mod input;
+mod reply;
+mod route;
+
+pub use context::{run_org, OrgAccess, OrgCtx};
+pub use input::{Input, MAX_BODY_BYTES};
+pub use reply::{ListView, Reply};
+pub use route::{
+    org, org_on, Access, Dynamo, Effect, Handler, Need, OrgOp, OrgRule, RouteDef, Subject, UserOp,
+};
+
+use crate::auth::{self, Caller};
+use crate::config::AuthMode;
+use crate::error::{ApiError, ApiResult, Code};
+use crate::App;
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use std::collections::HashMap;
+
+/// Reads the caller's identity from the request. Production: the claims that API Gateway's JWT
+/// authorizer validated. Local mode: our own HS256 verification of the bearer token.
+pub fn identify(auth: &AuthMode, req: &Request) -> ApiResult<Caller> {
+    let claims = match auth {
+        AuthMode::Jwt => match req.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx
+                .authorizer
+                .as_ref()
+                .and_then(|a| a.jwt.as_ref())
+                .map(|j| j.claims.clone()),
+            _ => None,
+        },
+        AuthMode::Local { secret } => req
+            .headers()
+            .get(lambda_http::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .and_then(|token| {
+                auth::verify_hs256(token.trim(), secret, chrono::Utc::now().timestamp())
+            }),
+    };
+    claims
+        .as_ref()
+        .and_then(Caller::from_claims)
+        .ok_or_else(ApiError::unauthenticated)
+}
+
+fn input_of(req: &Request) -> ApiResult<Input> {
+    let body = match req.body() {
+        Body::Empty => Vec::new(),
+        Body::Text(t) => t.as_bytes().to_vec(),
+        Body::Binary(b) => b.clone(),
+        _ => Vec::new(),
+    };
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::new(
+            Code::BodyTooLarge,
+            format!("The request body must be at most {MAX_BODY_BYTES} bytes."),
+        ));
+    }
+    let to_map = |m: lambda_http::aws_lambda_events::query_map::QueryMap| {
+        m.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<HashMap<_, _>>()
+    };
+    Ok(Input {
+        path: to_map(req.path_parameters()),
+        query: to_map(req.query_string_parameters()),
+        body,
+    })
+}
+
+/// Runs one route for one request and always answers: problem+json for every error.
+pub async fn handle(app: &App, route: &RouteDef, req: Request) -> Response<Body> {
+    match run_route(app, route, req).await {
+        Ok(reply) => respond(reply),
+        Err(err) => {
+            let code = err.code.as_str();
+            match (&err.cause, err.status()) {
+                (Some(cause), 500..) => {
+                    tracing::error!(function = route.function, code, cause = %cause, "request failed")
+                }
+                (None, 500..) => tracing::error!(function = route.function, code, "request failed"),
+                (_, status) => {
+                    tracing::info!(function = route.function, status, code, "request refused")
+                }
+            }
+            problem(&err)
+        }
+    }
+}
+
+async fn run_route(app: &App, route: &RouteDef, req: Request) -> ApiResult<Reply> {
+    let caller = identify(&app.config.auth, &req)?;
+    let input = input_of(&req)?;
+    match (route.access, route.handler) {
+        (Access::User, Handler::User(op)) => op(app.clone(), caller, input).await,
+        (Access::Org(rule), Handler::Org(op)) => op(app.clone(), caller, input, rule).await,
+        _ => Err(ApiError::internal(format!(
+            "route {} pairs its access rule with the wrong handler kind",
+            route.function
+        ))),
+    }
+}
+
+pub fn respond(reply: Reply) -> Response<Body> {
+    let builder = Response::builder().status(reply.status);
+    match reply.body {
+        Some(body) => builder
+            .header("content-type", "application/json")
+            .body(Body::Text(body.to_string())),
+        None => builder.body(Body::Empty),
+    }
+    .expect("valid response parts")
+}
+
+pub fn problem(err: &ApiError) -> Response<Body> {
+    let mut builder = Response::builder()
+        .status(err.status())
+        .header("content-type", "application/problem+json");
+    if let Some(secs) = err.retry_after {
+        builder = builder.header("retry-after", secs.to_string());
+    }
+    if err.code == Code::Unauthenticated {
+        builder = builder.header("www-authenticate", "Bearer");
+    }
+    builder
+        .body(Body::Text(err.body().to_string()))
+        .expect("valid response parts")
+}

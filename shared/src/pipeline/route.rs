@@ -1,0 +1,216 @@
+//! The route types: what a route is (method, path, function, access rule, capabilities,
+//! handler). The concepts define their routes with these; `crate::routes` indexes them.
+
+use super::{Input, Reply};
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, Code};
+use crate::permissions::Permission;
+use crate::store::Key;
+use crate::App;
+use lambda_http::BoxFuture;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy)]
+pub enum Access {
+    /// Any authenticated user.
+    User,
+    /// A caller with access to the organization in `{orgId}` (see `OrgAccess`).
+    Org(OrgRule),
+}
+
+/// How the pipeline decides an organization route before its operation runs.
+#[derive(Debug, Clone, Copy)]
+pub struct OrgRule {
+    pub need: Need,
+    pub effect: Effect,
+    /// The item the route acts on, read in the same request as the caller's access.
+    pub subject: Option<Subject>,
+}
+
+/// What the caller must hold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Need {
+    /// Any caller with access to the organization, whatever their role.
+    Any,
+    Perm(Permission),
+    /// The permission, or the subject is the caller's own access item (leaving, for example).
+    PermOrSelf(Permission),
+}
+
+/// What an organization route does to the organization, for the state check.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Effect {
+    /// Allowed in every state.
+    Read,
+    /// Refused while the organization is closed.
+    Write,
+    /// Allowed only while the organization is closed.
+    Reactivate,
+}
+
+/// Where a route names the item it acts on and how that item is keyed, so the pipeline reads it
+/// with the caller's access in one request. A new `{somethingId}` route adds a `Subject`, no code here.
+#[derive(Clone, Copy)]
+pub struct Subject {
+    /// The path parameter (or body field) that names the item.
+    pub param: &'static str,
+    /// Named in the JSON body instead of the path; a body that names nothing valid reads nothing
+    /// and leaves the refusal to the operation.
+    pub in_body: bool,
+    /// The item's key in the organization, or `None` when the value cannot be an id.
+    pub key: fn(&crate::domain::OrgId, &str) -> Option<Key>,
+    /// The answer when the item does not exist (or the id cannot be one).
+    pub missing: fn() -> ApiError,
+}
+
+impl std::fmt::Debug for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subject")
+            .field("param", &self.param)
+            .field("in_body", &self.in_body)
+            .finish()
+    }
+}
+
+pub type UserOp = fn(App, Caller, Input) -> BoxFuture<'static, ApiResult<Reply>>;
+/// An organization operation with the pipeline's organization steps in front of it
+/// (see the `org!` macro: the access type is the one the operation's context names).
+pub type OrgOp = fn(App, Caller, Input, OrgRule) -> BoxFuture<'static, ApiResult<Reply>>;
+
+#[derive(Clone, Copy)]
+pub enum Handler {
+    User(UserOp),
+    Org(OrgOp),
+}
+
+/// IAM actions a route's function needs on the table (and its indexes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dynamo {
+    GetItem,
+    BatchGetItem,
+    Query,
+    PutItem,
+    UpdateItem,
+    DeleteItem,
+    ConditionCheckItem,
+}
+
+impl Dynamo {
+    pub fn iam_action(self) -> &'static str {
+        match self {
+            Dynamo::GetItem => "dynamodb:GetItem",
+            Dynamo::BatchGetItem => "dynamodb:BatchGetItem",
+            Dynamo::Query => "dynamodb:Query",
+            Dynamo::PutItem => "dynamodb:PutItem",
+            Dynamo::UpdateItem => "dynamodb:UpdateItem",
+            Dynamo::DeleteItem => "dynamodb:DeleteItem",
+            Dynamo::ConditionCheckItem => "dynamodb:ConditionCheckItem",
+        }
+    }
+    /// The SDK operation name of a request, or of an item inside a TransactWriteItems.
+    pub fn operation(self) -> &'static str {
+        &self.iam_action()["dynamodb:".len()..]
+    }
+}
+
+pub struct RouteDef {
+    pub method: &'static str,
+    /// API Gateway path with `{param}` placeholders.
+    pub path: &'static str,
+    /// The Lambda function (binary) name.
+    pub function: &'static str,
+    pub summary: &'static str,
+    pub access: Access,
+    /// What the function does on the table: its IAM policy, nothing more.
+    pub dynamo: &'static [Dynamo],
+    /// Whether the function sends email through SES.
+    pub ses: bool,
+    /// The problem codes of the operation itself (the pipeline's own come from `access`).
+    pub errors: &'static [Code],
+    pub handler: Handler,
+}
+
+impl RouteDef {
+    pub fn permission(&self) -> Option<Permission> {
+        match self.access {
+            Access::Org(OrgRule {
+                need: Need::Perm(p) | Need::PermOrSelf(p),
+                ..
+            }) => Some(p),
+            _ => None,
+        }
+    }
+    pub fn org_rule(&self) -> Option<OrgRule> {
+        match self.access {
+            Access::Org(rule) => Some(rule),
+            Access::User => None,
+        }
+    }
+    /// Every problem code this route can answer: the pipeline's for its access rule, then the
+    /// operation's own.
+    pub fn codes(&self) -> Vec<Code> {
+        let mut codes = vec![
+            Code::Unauthenticated,
+            Code::BodyTooLarge,
+            Code::InternalError,
+            Code::ServiceUnavailable,
+        ];
+        if let Access::Org(rule) = self.access {
+            codes.push(Code::OrgNotFound);
+            if rule.need != Need::Any {
+                codes.push(Code::Forbidden);
+            }
+            match rule.effect {
+                Effect::Write => codes.push(Code::OrgReadOnly),
+                Effect::Reactivate => codes.push(Code::OrgNotClosed),
+                Effect::Read => {}
+            }
+            if let Some(s) = rule.subject {
+                if !s.in_body {
+                    codes.push((s.missing)().code);
+                }
+            }
+        }
+        codes.extend_from_slice(self.errors);
+        codes.sort();
+        codes.dedup();
+        codes
+    }
+}
+
+/// The access rule of an organization route without a subject.
+pub const fn org(need: Need, effect: Effect) -> Access {
+    Access::Org(OrgRule {
+        need,
+        effect,
+        subject: None,
+    })
+}
+
+/// The access rule of an organization route that acts on `subject`.
+pub const fn org_on(need: Need, effect: Effect, subject: Subject) -> Access {
+    Access::Org(OrgRule {
+        need,
+        effect,
+        subject: Some(subject),
+    })
+}
+
+/// A handler for any signed-in user: `user!(crate::concept::operation)`.
+#[macro_export]
+macro_rules! user_handler {
+    ($f:path) => {
+        $crate::pipeline::Handler::User(|app, caller, input| Box::pin($f(app, caller, input)))
+    };
+}
+
+/// A handler for organization routes: the pipeline reads the access the operation's context names, checks
+/// need and state, then runs it: `org!(crate::concept::operation)`.
+#[macro_export]
+macro_rules! org_handler {
+    ($f:path) => {
+        $crate::pipeline::Handler::Org(|app, caller, input, rule| {
+            Box::pin($crate::pipeline::run_org(app, caller, input, rule, $f))
+        })
+    };
+}

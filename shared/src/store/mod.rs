@@ -1,0 +1,228 @@
+//! The generic DynamoDB layer: reads, query pages, cursors, expressions and the transaction
+//! builder. It knows no concept; each concept's `item.rs` owns its key formats and expressions.
+//! See docs/data-model.md for every access pattern and the key condition that serves it.
+
+mod cursor;
+mod expr;
+mod key;
+mod tx;
+
+pub use cursor::{decode_cursor, encode_cursor};
+pub use expr::Expr;
+pub use key::{entity_type, Entity, Key};
+pub use tx::Tx;
+
+use crate::error::ApiError;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::Client;
+use serde::{de::DeserializeOwned, Serialize};
+use std::collections::HashMap;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// The secondary index every list that is not an organization's partition goes through.
+pub const GSI1: &str = "GSI1";
+
+pub fn to_item<T: Serialize>(value: &T) -> Result<Item, ApiError> {
+    serde_dynamo::to_item(value).map_err(ApiError::internal)
+}
+pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, ApiError> {
+    serde_dynamo::from_item(item).map_err(ApiError::internal)
+}
+
+/// The store: a DynamoDB client and the table name.
+#[derive(Clone)]
+pub struct Store {
+    pub client: Client,
+    pub table: String,
+}
+
+/// One page of a list.
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+pub enum SortCond {
+    Any,
+    BeginsWith(String),
+    Between(String, String),
+}
+
+/// One Query: the partition (`PK`, or `GSI1PK` with `index`), the sort-key condition, an
+/// optional filter with its values, the page size and where to start.
+pub struct QuerySpec {
+    pub partition: String,
+    pub index: Option<&'static str>,
+    pub sort: SortCond,
+    pub filter: Option<String>,
+    pub expr: Expr,
+    pub limit: u32,
+    pub start: Option<Item>,
+    pub newest_first: bool,
+}
+
+impl QuerySpec {
+    pub fn new(partition: impl Into<String>, sort: SortCond, limit: u32) -> Self {
+        Self {
+            partition: partition.into(),
+            index: None,
+            sort,
+            filter: None,
+            expr: Expr::new(),
+            limit,
+            start: None,
+            newest_first: false,
+        }
+    }
+    pub fn on_index(mut self, index: &'static str) -> Self {
+        self.index = Some(index);
+        self
+    }
+    pub fn filter(mut self, filter: impl Into<String>, expr: Expr) -> Self {
+        self.filter = Some(filter.into());
+        self.expr = expr;
+        self
+    }
+    /// Continues after the position a cursor of this partition encodes.
+    pub fn after(mut self, cursor: Option<&str>) -> Result<Self, ApiError> {
+        self.start = cursor
+            .map(|c| decode_cursor(&self.partition, c))
+            .transpose()?;
+        Ok(self)
+    }
+}
+
+impl Store {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Strongly consistent BatchGetItem of up to 100 keys (duplicates are read once).
+    /// Unprocessed keys (only under throttling) are retried.
+    pub async fn batch_get(&self, keys: Vec<Key>) -> Result<Vec<Item>, ApiError> {
+        let mut unique: Vec<Key> = Vec::with_capacity(keys.len());
+        for k in keys {
+            if !unique.contains(&k) {
+                unique.push(k);
+            }
+        }
+        let mut out = Vec::new();
+        if unique.is_empty() {
+            return Ok(out);
+        }
+        let mut pending = KeysAndAttributes::builder()
+            .set_keys(Some(unique.iter().map(Key::to_item).collect()))
+            .consistent_read(true)
+            .build()
+            .map_err(ApiError::internal)?;
+        for _ in 0..5 {
+            let resp = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, pending.clone())
+                .send()
+                .await
+                .map_err(|e| {
+                    ApiError::internal(format!(
+                        "BatchGetItem failed: {}",
+                        aws_sdk_dynamodb::error::DisplayErrorContext(e)
+                    ))
+                })?;
+            if let Some(mut r) = resp.responses {
+                out.extend(r.remove(&self.table).unwrap_or_default());
+            }
+            match resp
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.table))
+            {
+                Some(rest) if !rest.keys().is_empty() => pending = rest,
+                _ => return Ok(out),
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        Err(ApiError::unavailable("BatchGetItem left keys unprocessed"))
+    }
+
+    /// Reads items of one type by key in one BatchGetItem (missing ones are skipped).
+    pub async fn batch_get_as<T: Entity>(&self, keys: Vec<Key>) -> Result<Vec<T>, ApiError> {
+        self.batch_get(keys)
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect()
+    }
+
+    /// One Query page. Returns the items and the LastEvaluatedKey.
+    pub async fn query_page(&self, q: QuerySpec) -> Result<(Vec<Item>, Option<Item>), ApiError> {
+        let (pk_attr, sk_attr) = match q.index {
+            Some(_) => ("GSI1PK", "GSI1SK"),
+            None => ("PK", "SK"),
+        };
+        let mut expr = q
+            .expr
+            .value(":pk", &q.partition)
+            .name("#pk", pk_attr)
+            .name("#sk", sk_attr);
+        let mut key_condition = "#pk = :pk".to_string();
+        match &q.sort {
+            SortCond::Any => expr.remove_name("#sk"),
+            SortCond::BeginsWith(p) => {
+                key_condition.push_str(" AND begins_with(#sk, :skp)");
+                expr = expr.value(":skp", p);
+            }
+            SortCond::Between(a, b) => {
+                key_condition.push_str(" AND #sk BETWEEN :ska AND :skb");
+                expr = expr.value(":ska", a).value(":skb", b);
+            }
+        }
+        debug_assert!(expr.has_name("#pk"));
+        expr.check()?;
+        let has_start = q.start.is_some();
+        let resp = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(q.index.map(str::to_string))
+            .key_condition_expression(key_condition)
+            .set_filter_expression(q.filter)
+            .set_expression_attribute_values(expr.values())
+            .set_expression_attribute_names(expr.names())
+            .set_exclusive_start_key(q.start)
+            .scan_index_forward(!q.newest_first)
+            .limit(q.limit as i32)
+            .set_consistent_read(q.index.is_none().then_some(true))
+            .send()
+            .await
+            .map_err(|e| {
+                use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+                // A cursor that decodes but does not fit this query's key schema.
+                if has_start && e.code() == Some("ValidationException") {
+                    return ApiError::invalid_cursor();
+                }
+                ApiError::internal(format!(
+                    "Query failed: {}",
+                    aws_sdk_dynamodb::error::DisplayErrorContext(e)
+                ))
+            })?;
+        Ok((resp.items.unwrap_or_default(), resp.last_evaluated_key))
+    }
+
+    /// One page of a list in one partition: one Query, items mapped, the cursor of the next page.
+    pub async fn page_of<T: DeserializeOwned>(&self, q: QuerySpec) -> Result<Page<T>, ApiError> {
+        let partition = q.partition.clone();
+        let (items, lek) = self.query_page(q).await?;
+        let items = items
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<Vec<T>, _>>()?;
+        Ok(Page {
+            items,
+            next_cursor: lek.map(|k| encode_cursor(&partition, &k)),
+        })
+    }
+}

@@ -1,0 +1,47 @@
+use super::Plan;
+use crate::orgs::item::OrgItem;
+use serde::Serialize;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeatsView {
+    pub used: u32,
+    pub limit: Option<u32>,
+    pub members: u32,
+    pub pending_invitations: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanView {
+    pub plan: Plan,
+    pub seat_limit: Option<u32>,
+}
+
+#[derive(Serialize)]
+pub struct SubscriptionView {
+    pub plan: Plan,
+    pub seats: SeatsView,
+    pub plans: Vec<PlanView>,
+}
+
+impl SubscriptionView {
+    pub fn new(org: &OrgItem) -> Self {
+        Self {
+            plan: org.plan,
+            seats: SeatsView {
+                used: org.seats_used,
+                limit: org.plan.seat_limit(),
+                members: org.member_count,
+                pending_invitations: org.pending_seats,
+            },
+            plans: Plan::ALL
+                .iter()
+                .map(|p| PlanView {
+                    plan: *p,
+                    seat_limit: p.seat_limit(),
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! The in-process client: a fresh app on its own table, called through the real pipeline,
+//! with tokens for test users and answers that check the problem contract.
+
+use crate::dynamodb::{
+    create_table_from_template, dynamodb_client, dynamodb_endpoint, RequestCounter,
+};
+use crate::emulators::{ses_client, ses_endpoint};
+use lambda_http::{Body, Request, RequestExt};
+use serde_json::{json, Value};
+use shared::config::Config;
+use shared::error::Code;
+use shared::App;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+pub const JWT_SECRET: &str = "test-secret-for-local-tokens";
+
+/// A signed local token for a user (the claims API Gateway would pass in production), valid one hour.
+pub fn token_for(secret: &str, user: &str, email: Option<&str>, verified: bool) -> String {
+    token_valid_for(secret, user, email, verified, 3600)
+}
+
+/// A signed local token valid for `seconds`.
+pub fn token_valid_for(
+    secret: &str,
+    user: &str,
+    email: Option<&str>,
+    verified: bool,
+    seconds: i64,
+) -> String {
+    let mut claims = json!({ "sub": user, "email_verified": verified, "exp": chrono::Utc::now().timestamp() + seconds });
+    if let Some(e) = email {
+        claims["email"] = json!(e);
+    }
+    shared::auth::sign_hs256(&claims, secret.as_bytes())
+}
+
+/// The answer to an in-process call.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub headers: HashMap<String, String>,
+}
+
+impl Answer {
+    /// The answer is the problem `code` with `status` (the status is the code's own; both are
+    /// named so the test reads as the contract).
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: Code) -> &Self {
+        assert_eq!(code.status(), status, "{code} is not a {status}");
+        assert_eq!(
+            (self.status, self.body["code"].as_str()),
+            (status, Some(code.as_str())),
+            "{}",
+            self.body
+        );
+        self
+    }
+    /// The answer has `status`; its body otherwise.
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Value {
+        assert_eq!(self.status, status, "{}", self.body);
+        &self.body
+    }
+}
+
+/// Calls as one user: `t.as_user(&owner).post(path, body)`.
+pub struct AsUser<'a> {
+    t: &'a TestApp,
+    token: Option<String>,
+}
+
+impl AsUser<'_> {
+    pub async fn get(&self, path: &str) -> Answer {
+        self.t.call("GET", path, self.token.as_deref(), None).await
+    }
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
+        self.t
+            .call("POST", path, self.token.as_deref(), Some(body))
+            .await
+    }
+    pub async fn post_empty(&self, path: &str) -> Answer {
+        self.t.call("POST", path, self.token.as_deref(), None).await
+    }
+    pub async fn patch(&self, path: &str, body: Value) -> Answer {
+        self.t
+            .call("PATCH", path, self.token.as_deref(), Some(body))
+            .await
+    }
+    pub async fn put(&self, path: &str, body: Value) -> Answer {
+        self.t
+            .call("PUT", path, self.token.as_deref(), Some(body))
+            .await
+    }
+    pub async fn delete(&self, path: &str) -> Answer {
+        self.t
+            .call("DELETE", path, self.token.as_deref(), None)
+            .await
+    }
+}
+
+/// An app on its own fresh table, called in-process through the real pipeline.
+#[derive(Clone)]
+pub struct TestApp {
+    pub app: App,
+    pub table: String,
+    pub requests: RequestCounter,
+    /// The owner of every organization the fixtures created, for set-up made through the API.
+    pub(crate) owners: Arc<Mutex<HashMap<String, User>>>,
+}
+
+/// A user as the tests see them.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub token: String,
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        Self::with_config(|_| {}).await
+    }
+
+    pub async fn with_config(adjust: impl FnOnce(&mut Config)) -> Self {
+        // TEST_LOG=1 shows the functions' logs (causes of 5xx included).
+        static LOG: std::sync::Once = std::sync::Once::new();
+        if std::env::var_os("TEST_LOG").is_some() {
+            LOG.call_once(lambda_http::tracing::init_default_subscriber);
+        }
+        let table = format!("test-{}", uuid::Uuid::new_v4().simple());
+        let requests = RequestCounter::default();
+        let client = dynamodb_client(&dynamodb_endpoint(), Some(requests.clone())).await;
+        create_table_from_template(&client, &table)
+            .await
+            .expect("create test table");
+        let mut config = Config::local(&table, JWT_SECRET);
+        adjust(&mut config);
+        let app = App::new(config, client, Some(ses_client(&ses_endpoint()).await));
+        requests.reset();
+        Self {
+            app,
+            table,
+            requests,
+            owners: Arc::default(),
+        }
+    }
+
+    /// A client that calls as `user`.
+    pub fn as_user(&self, user: &User) -> AsUser<'_> {
+        AsUser {
+            t: self,
+            token: Some(user.token.clone()),
+        }
+    }
+    /// A client that sends no token.
+    pub fn anonymous(&self) -> AsUser<'_> {
+        AsUser {
+            t: self,
+            token: None,
+        }
+    }
+
+    /// A new user with a verified email and a token.
+    pub fn user(&self, name: &str) -> User {
+        let id = format!("{name}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let email = format!("{id}@example.com");
+        let token = token_for(JWT_SECRET, &id, Some(&email), true);
+        User { id, email, token }
+    }
+
+    /// Sends `method path` with an optional JSON body as `token` (None = no Authorization header).
+    pub async fn call(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
+        let (route, params) = shared::routes::match_route(method, path)
+            .unwrap_or_else(|| panic!("no route for {method} {path}"));
+        let mut builder = lambda_http::http::Request::builder()
+            .method(method)
+            .uri(format!("https://api.example.com{path_and_query}"));
+        if let Some(t) = token {
+            builder = builder.header("authorization", format!("Bearer {t}"));
+        }
+        let body = match body {
+            Some(v) => Body::Text(v.to_string()),
+            None => Body::Empty,
+        };
+        let query: HashMap<String, String> = query
+            .split('&')
+            .filter(|kv| !kv.is_empty())
+            .map(|kv| {
+                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                (k.to_string(), percent_decode(v))
+            })
+            .collect();
+        let req: Request = builder
+            .body(body)
+            .unwrap()
+            .with_path_parameters(params.into_iter().collect::<HashMap<_, _>>())
+            .with_query_string_parameters(query);
+        let resp = shared::pipeline::handle(&self.app, route, req).await;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect::<HashMap<_, _>>();
+        let body = match resp.body() {
+            Body::Text(t) => serde_json::from_str(t).unwrap_or(Value::String(t.clone())),
+            Body::Binary(b) => serde_json::from_slice(b).unwrap_or(Value::Null),
+            _ => Value::Null,
+        };
+        if status >= 400 {
+            assert_eq!(
+                headers.get("content-type").map(String::as_str),
+                Some("application/problem+json"),
+                "{method} {path}: {body}"
+            );
+            let code = body["code"].as_str().and_then(Code::parse);
+            let code = code.unwrap_or_else(|| panic!("problem without a known code: {body}"));
+            assert_eq!(code.status(), status, "{code} answered with {status}");
+            assert!(
+                route.codes().contains(&code),
+                "{method} {path} answered `{code}`, which its route does not declare (RouteDef::errors)"
+            );
+        }
+        Answer {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    /// Calls as `user` and returns the answer together with how many DynamoDB requests it made.
+    pub async fn call_counted(
+        &self,
+        method: &str,
+        path: &str,
+        user: &User,
+        body: Option<Value>,
+    ) -> (Answer, Vec<&'static str>) {
+        self.requests.reset();
+        let answer = self.call(method, path, Some(&user.token), body).await;
+        (answer, self.requests.operations())
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    Err(_) => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -1,0 +1,246 @@
+//! DynamoDB Local: the client (with a request counter), and a fresh table per test created from
+//! the SAM template's definition, the one place the schema lives.
+
+use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
+};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// DynamoDB Local's endpoint, from `DYNAMODB_ENDPOINT` (the test command starts it and sets it).
+pub fn dynamodb_endpoint() -> String {
+    std::env::var("DYNAMODB_ENDPOINT").unwrap_or_else(|_| {
+        panic!("DYNAMODB_ENDPOINT is not set: run the tests with scripts/test.sh, which starts DynamoDB Local")
+    })
+}
+
+/// Counts DynamoDB requests (executions, not retries) made through a client, by operation, and
+/// records the operations inside each TransactWriteItems (Put, Update, Delete, ConditionCheck),
+/// so a route's requests can be compared with the IAM actions it declares.
+#[derive(Debug, Default, Clone)]
+pub struct RequestCounter {
+    total: Arc<AtomicUsize>,
+    ops: Arc<Mutex<Vec<&'static str>>>,
+    tx_ops: Arc<Mutex<Vec<&'static str>>>,
+}
+
+impl RequestCounter {
+    pub fn reset(&self) {
+        self.total.store(0, Ordering::SeqCst);
+        self.ops.lock().unwrap().clear();
+        self.tx_ops.lock().unwrap().clear();
+    }
+    pub fn count(&self) -> usize {
+        self.total.load(Ordering::SeqCst)
+    }
+    /// The requests, in order (`TransactWriteItems` for a transaction).
+    pub fn operations(&self) -> Vec<&'static str> {
+        self.ops.lock().unwrap().clone()
+    }
+    /// What the requests did on the table, as IAM action names without the `dynamodb:` prefix:
+    /// each request's operation, with a transaction counted as the operations of its items.
+    pub fn actions(&self) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = self
+            .operations()
+            .into_iter()
+            .filter(|o| *o != "TransactWriteItems")
+            .collect();
+        out.extend(self.tx_ops.lock().unwrap().iter().copied());
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+impl Intercept for RequestCounter {
+    fn name(&self) -> &'static str {
+        "RequestCounter"
+    }
+    fn read_before_execution(
+        &self,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        use aws_sdk_dynamodb::operation::*;
+        let input = context.input();
+        let op = if input.downcast_ref::<get_item::GetItemInput>().is_some() {
+            "GetItem"
+        } else if input
+            .downcast_ref::<batch_get_item::BatchGetItemInput>()
+            .is_some()
+        {
+            "BatchGetItem"
+        } else if input.downcast_ref::<query::QueryInput>().is_some() {
+            "Query"
+        } else if let Some(tx) =
+            input.downcast_ref::<transact_write_items::TransactWriteItemsInput>()
+        {
+            let mut inner = self.tx_ops.lock().unwrap();
+            for item in tx.transact_items() {
+                inner.push(if item.put().is_some() {
+                    "PutItem"
+                } else if item.update().is_some() {
+                    "UpdateItem"
+                } else if item.delete().is_some() {
+                    "DeleteItem"
+                } else {
+                    "ConditionCheckItem"
+                });
+            }
+            "TransactWriteItems"
+        } else if input.downcast_ref::<put_item::PutItemInput>().is_some() {
+            "PutItem"
+        } else if input
+            .downcast_ref::<update_item::UpdateItemInput>()
+            .is_some()
+        {
+            "UpdateItem"
+        } else if input
+            .downcast_ref::<delete_item::DeleteItemInput>()
+            .is_some()
+        {
+            "DeleteItem"
+        } else if input.downcast_ref::<scan::ScanInput>().is_some() {
+            "Scan"
+        } else {
+            "Other"
+        };
+        self.total.fetch_add(1, Ordering::SeqCst);
+        self.ops.lock().unwrap().push(op);
+        Ok(())
+    }
+}
+
+/// A DynamoDB client for DynamoDB Local with fixed local credentials.
+pub async fn dynamodb_client(
+    endpoint: &str,
+    counter: Option<RequestCounter>,
+) -> aws_sdk_dynamodb::Client {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local", "local", None, None, "local",
+        ))
+        .endpoint_url(endpoint)
+        .load()
+        .await;
+    let mut builder = aws_sdk_dynamodb::config::Builder::from(&sdk);
+    if let Some(c) = counter {
+        builder = builder.interceptor(c);
+    }
+    aws_sdk_dynamodb::Client::from_conf(builder.build())
+}
+
+/// The table resource of `infra/template.yaml`: the one place the schema is defined.
+pub fn table_definition() -> serde_yaml::Value {
+    let text = std::fs::read_to_string(crate::repo_root().join("infra/template.yaml"))
+        .expect("read infra/template.yaml");
+    let doc: serde_yaml::Value = serde_yaml::from_str(&text).expect("template.yaml parses");
+    doc["Resources"]["Table"]["Properties"].clone()
+}
+
+fn key_schema(v: &serde_yaml::Value) -> Vec<KeySchemaElement> {
+    v.as_sequence()
+        .expect("KeySchema list")
+        .iter()
+        .map(|k| {
+            KeySchemaElement::builder()
+                .attribute_name(k["AttributeName"].as_str().unwrap())
+                .key_type(KeyType::from(k["KeyType"].as_str().unwrap()))
+                .build()
+                .unwrap()
+        })
+        .collect()
+}
+
+/// Creates `name` in DynamoDB with the template's keys, indexes, stream and TTL.
+pub async fn create_table_from_template(
+    client: &aws_sdk_dynamodb::Client,
+    name: &str,
+) -> Result<(), String> {
+    let def = table_definition();
+    let attributes = def["AttributeDefinitions"]
+        .as_sequence()
+        .expect("AttributeDefinitions")
+        .iter()
+        .map(|a| {
+            AttributeDefinition::builder()
+                .attribute_name(a["AttributeName"].as_str().unwrap())
+                .attribute_type(ScalarAttributeType::from(
+                    a["AttributeType"].as_str().unwrap(),
+                ))
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let gsis = def["GlobalSecondaryIndexes"].as_sequence().map(|list| {
+        list.iter()
+            .map(|g| {
+                GlobalSecondaryIndex::builder()
+                    .index_name(g["IndexName"].as_str().unwrap())
+                    .set_key_schema(Some(key_schema(&g["KeySchema"])))
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::from(
+                                g["Projection"]["ProjectionType"].as_str().unwrap(),
+                            ))
+                            .build(),
+                    )
+                    .build()
+                    .unwrap()
+            })
+            .collect()
+    });
+    let stream = def["StreamSpecification"]["StreamViewType"]
+        .as_str()
+        .map(|v| {
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::from(v))
+                .build()
+                .unwrap()
+        });
+    client
+        .create_table()
+        .table_name(name)
+        .set_attribute_definitions(Some(attributes))
+        .set_key_schema(Some(key_schema(&def["KeySchema"])))
+        .set_global_secondary_indexes(gsis)
+        .billing_mode(BillingMode::from(
+            def["BillingMode"].as_str().unwrap_or("PAY_PER_REQUEST"),
+        ))
+        .set_stream_specification(stream)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "CreateTable: {}",
+                aws_sdk_dynamodb::error::DisplayErrorContext(e)
+            )
+        })?;
+    if let Some(ttl) = def["TimeToLiveSpecification"]["AttributeName"].as_str() {
+        client
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(ttl)
+                    .enabled(true)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "UpdateTimeToLive: {}",
+                    aws_sdk_dynamodb::error::DisplayErrorContext(e)
+                )
+            })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,219 @@
+//! Set-up that reads as intent: organizations through the API, members and invitations through
+//! the concepts' own item operations (the same writes, conditions and formats production uses).
+
+use crate::client::{TestApp, User};
+use serde_json::json;
+use shared::domain::{Email, InvitationId, OrgId, Timestamp, UserId};
+use shared::error::ApiError;
+use shared::invitations::item::{EmailStatus, InvitationItem, InvitationTerms};
+use shared::members::item::MemberItem;
+use shared::orgs::item::OrgItem;
+use shared::permissions::Role;
+
+/// One organization with an owner and members of the given roles.
+pub struct OrgFixture {
+    pub id: String,
+    pub owner: User,
+    pub members: Vec<(Role, User)>,
+}
+
+impl OrgFixture {
+    /// The first member with `role`.
+    #[track_caller]
+    pub fn member(&self, role: Role) -> &User {
+        if role == Role::Owner {
+            return &self.owner;
+        }
+        &self
+            .members
+            .iter()
+            .find(|(r, _)| *r == role)
+            .unwrap_or_else(|| panic!("the fixture has no {role}"))
+            .1
+    }
+}
+
+impl TestApp {
+    /// Creates an organization owned by `owner` (through the API) and returns its id.
+    pub async fn create_org(&self, owner: &User, name: &str) -> String {
+        let a = self
+            .as_user(owner)
+            .post("/orgs", json!({ "name": name }))
+            .await;
+        assert_eq!(a.status, 201, "create org: {}", a.body);
+        let id = a.body["id"].as_str().unwrap().to_string();
+        self.owners
+            .lock()
+            .unwrap()
+            .insert(id.clone(), owner.clone());
+        id
+    }
+
+    /// An organization named `name` on `plan` with one member of each of `roles` (users named
+    /// after their role).
+    pub async fn org_fixture(&self, name: &str, plan: &str, roles: &[Role]) -> OrgFixture {
+        let owner = self.user("owner");
+        let id = self.create_org(&owner, name).await;
+        let members: Vec<(Role, User)> =
+            roles.iter().map(|r| (*r, self.user(r.as_str()))).collect();
+        // Members first on a plan with room, then the plan asked for (refused if they do not fit).
+        self.set_plan(&id, "pro").await;
+        let added: Vec<(&User, Role)> = members.iter().map(|(r, u)| (u, *r)).collect();
+        self.add_members(&id, &added).await;
+        if plan != "pro" {
+            self.set_plan(&id, plan).await;
+        }
+        OrgFixture { id, owner, members }
+    }
+
+    /// The owner of an organization the fixtures created.
+    pub fn owner_of(&self, org: &str) -> User {
+        self.owners
+            .lock()
+            .unwrap()
+            .get(org)
+            .cloned()
+            .expect("an organization created with TestApp::create_org")
+    }
+
+    /// Sets an organization's plan as its owner does (`PUT /orgs/{orgId}/subscription`).
+    pub async fn set_plan(&self, org: &str, plan: &str) {
+        let owner = self.owner_of(org);
+        let a = self
+            .as_user(&owner)
+            .put(
+                &format!("/orgs/{org}/subscription"),
+                json!({ "plan": plan }),
+            )
+            .await;
+        assert_eq!(a.status, 200, "set plan {plan}: {}", a.body);
+    }
+
+    /// The organization's item as stored.
+    pub async fn org_item(&self, org: &str) -> OrgItem {
+        let id = OrgId::parse(org).unwrap();
+        let mut found: Vec<OrgItem> = self
+            .app
+            .store
+            .batch_get_as(vec![OrgItem::key_of(&id)])
+            .await
+            .unwrap();
+        found.pop().expect("the organization exists")
+    }
+
+    /// Puts `user` into `org` with `role`: a seat reserved, then taken by the membership, with the
+    /// writes (and seat-limit conditions) of accepting an invitation.
+    pub async fn add_member(&self, org: &str, user: &User, role: Role) {
+        self.add_members(org, &[(user, role)]).await
+    }
+
+    pub async fn add_members(&self, org: &str, members: &[(&User, Role)]) {
+        for (user, role) in members {
+            let item = self.org_item(org).await;
+            let tx = item
+                .reserve_seats(
+                    self.app.store.tx(),
+                    1,
+                    ApiError::internal("no seat left: set a larger plan before adding members"),
+                )
+                .unwrap();
+            self.app.store.commit(tx).await.expect("reserve a seat");
+            let member = MemberItem::new(
+                &item.org_id,
+                &UserId::parse("userId", &user.id).unwrap(),
+                Email::parse("email", &user.email).ok(),
+                None,
+                *role,
+                Timestamp::now(),
+            );
+            let exists = || ApiError::internal("member exists");
+            let tx = member
+                .join(self.app.store.tx(), exists(), exists())
+                .unwrap();
+            let tx = item.seat_taken(tx, exists()).unwrap();
+            self.app.store.commit(tx).await.expect("add member");
+        }
+    }
+
+    /// A pending invitation created with the invitation's own writes (its seats reserved), its
+    /// email recorded as sent two minutes ago (so a resend is allowed); returns its id and code.
+    pub async fn insert_invitation(
+        &self,
+        org: &str,
+        by: &User,
+        email: &str,
+        role: Role,
+        max_uses: u32,
+    ) -> (String, String) {
+        let item = self.org_item(org).await;
+        let now = Timestamp::now();
+        let inv = InvitationItem::new(
+            &item.org_id,
+            InvitationTerms {
+                email: Email::parse("email", email).unwrap(),
+                role,
+                expires_in_days: 7,
+                max_uses,
+                message: None,
+                project_ids: Vec::new(),
+            },
+            &UserId::parse("userId", &by.id).unwrap(),
+            by.id.clone(),
+            format!("nonce-{}", uuid::Uuid::new_v4()),
+            now,
+        );
+        let tx = inv.create(self.app.store.tx()).unwrap();
+        let tx = item
+            .reserve_seats(tx, max_uses, ApiError::internal("no seat left"))
+            .unwrap();
+        self.app.store.commit(tx).await.expect("insert invitation");
+        let tx = inv
+            .record_send(
+                self.app.store.tx(),
+                EmailStatus::Sent,
+                now - chrono::Duration::minutes(2),
+                ApiError::internal("record send"),
+            )
+            .unwrap();
+        self.app.store.commit(tx).await.expect("record the send");
+        let code = shared::invitations::code::code_of(&self.app, &inv).unwrap();
+        (inv.invitation_id.to_string(), code)
+    }
+
+    /// The invitation's item as stored.
+    pub async fn invitation_item(&self, org: &str, invitation: &str) -> InvitationItem {
+        let key = InvitationItem::key_of(
+            &OrgId::parse(org).unwrap(),
+            &InvitationId::parse(invitation).unwrap(),
+        );
+        let mut found: Vec<InvitationItem> = self.app.store.batch_get_as(vec![key]).await.unwrap();
+        found.pop().expect("the invitation exists")
+    }
+
+    /// Lets an invitation expire an hour ago: its last renewal moved back in time, written by the
+    /// invitation's own renewal (so the stored expiry has exactly the production format).
+    pub async fn expire_invitation(&self, org: &str, invitation: &str) {
+        let inv = self.invitation_item(org, invitation).await;
+        let back =
+            chrono::Duration::days(i64::from(inv.expires_in_days)) + chrono::Duration::hours(1);
+        let renewed = inv.renewed(Timestamp::now() - back);
+        let tx = inv
+            .renew(self.app.store.tx(), &renewed, ApiError::internal("expire"))
+            .unwrap();
+        self.app.store.commit(tx).await.expect("expire invitation");
+        assert!(renewed.expires_at < Timestamp::now());
+    }
+
+    /// Closes an organization with the closure's own write (read-only for 30 days).
+    pub async fn close_org(&self, org: &str) {
+        let item = self.org_item(org).await;
+        let tx = item
+            .close(
+                self.app.store.tx(),
+                Timestamp::now(),
+                chrono::Duration::days(30),
+            )
+            .unwrap();
+        self.app.store.commit(tx).await.expect("close org");
+    }
+}

@@ -1,0 +1,175 @@
+//! The event publisher: audit entries (the outbox) read from DynamoDB Local, delivered as a stream
+//! batch, forwarded to EventBridge (moto), read back through an SQS target.
+
+use integration_tests::{events_endpoint, moto_json, TestApp};
+use serde_json::{json, Value};
+use shared::audit::item::{month_of, AuditItem};
+use shared::domain::Timestamp;
+
+/// A DynamoDB stream batch (as Lambda delivers it) of the organization's audit items, oldest first.
+async fn stream_batch_of(t: &TestApp, org: &str) -> (Value, Vec<String>) {
+    let org_id = shared::domain::OrgId::parse(org).unwrap();
+    let mut spec = AuditItem::page_of_month(
+        &org_id,
+        &month_of(&Timestamp::now()),
+        (None, None),
+        (None, None),
+        100,
+        None,
+    );
+    spec.newest_first = false;
+    let (items, _) = t.app.store.query_page(spec).await.unwrap();
+    let mut ids = Vec::new();
+    let records: Vec<Value> = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            ids.push(item["eventId"].as_s().unwrap().clone());
+            let image: serde_dynamo::Item = item.into();
+            json!({
+                "eventID": format!("e{i}"),
+                "eventName": "INSERT",
+                "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb",
+                "awsRegion": "us-east-1",
+                "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2026-01-01T00:00:00.000",
+                "dynamodb": {
+                    "ApproximateCreationDateTime": 1795435200,
+                    "Keys": { "PK": image.get("PK").cloned(), "SK": image.get("SK").cloned() },
+                    "NewImage": image,
+                    "SequenceNumber": format!("{}", 1000 + i),
+                    "SizeBytes": 100,
+                    "StreamViewType": "NEW_IMAGE"
+                }
+            })
+        })
+        .collect();
+    (json!({ "Records": records }), ids)
+}
+
+async fn eventbridge(endpoint: &str) -> aws_sdk_eventbridge::Client {
+    aws_sdk_eventbridge::Client::new(&integration_tests::emulator_config(endpoint).await)
+}
+
+#[tokio::test]
+async fn committed_audit_entries_reach_eventbridge() {
+    let t = TestApp::new().await;
+    let owner = t.user("owner");
+    let org = t.create_org(&owner, "Evented").await;
+    t.call(
+        "PATCH",
+        &format!("/orgs/{org}"),
+        Some(&owner.token),
+        Some(json!({ "name": "Evented Two" })),
+    )
+    .await;
+    let (batch, ids) = stream_batch_of(&t, &org).await;
+    assert_eq!(ids.len(), 2);
+
+    // A bus with a rule that copies our events into a queue we can read.
+    let endpoint = events_endpoint();
+    let events = eventbridge(&endpoint).await;
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let bus = format!("orgs-{suffix}");
+    events.create_event_bus().name(&bus).send().await.unwrap();
+    let queue = moto_json(
+        &endpoint,
+        "AmazonSQS.CreateQueue",
+        json!({ "QueueName": format!("q-{suffix}") }),
+    );
+    let queue_url = queue["QueueUrl"].as_str().unwrap().to_string();
+    let attrs = moto_json(
+        &endpoint,
+        "AmazonSQS.GetQueueAttributes",
+        json!({ "QueueUrl": queue_url, "AttributeNames": ["QueueArn"] }),
+    );
+    let queue_arn = attrs["Attributes"]["QueueArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    events
+        .put_rule()
+        .name("all-orgs")
+        .event_bus_name(&bus)
+        .event_pattern(r#"{"source":["orgs"]}"#)
+        .send()
+        .await
+        .unwrap();
+    events
+        .put_targets()
+        .rule("all-orgs")
+        .event_bus_name(&bus)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("q")
+                .arn(&queue_arn)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let batch: aws_lambda_events_shim::Event = serde_json::from_value(batch).unwrap();
+    let response = shared::events::publish(&events, &bus, batch.clone()).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+
+    let received = moto_json(
+        &endpoint,
+        "AmazonSQS.ReceiveMessage",
+        json!({ "QueueUrl": queue_url, "MaxNumberOfMessages": 10 }),
+    );
+    let mut got: Vec<(String, String)> = received["Messages"]
+        .as_array()
+        .unwrap_or(&Vec::new())
+        .iter()
+        .map(|m| {
+            let event: Value = serde_json::from_str(m["Body"].as_str().unwrap()).unwrap();
+            assert_eq!(event["source"], "orgs");
+            assert_eq!(event["detail"]["orgId"], org.as_str());
+            assert_eq!(event["detail"]["actorId"], owner.id.as_str());
+            (
+                event["detail-type"].as_str().unwrap().to_string(),
+                event["detail"]["eventId"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut want = vec![
+        ("OrganizationCreated".to_string(), ids[0].clone()),
+        ("OrganizationUpdated".to_string(), ids[1].clone()),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+
+    // EventBridge unreachable: the first record is reported for retry, nothing is dropped.
+    let down = eventbridge("http://127.0.0.1:9").await;
+    let response = shared::events::publish(&down, &bus, batch).await;
+    assert_eq!(response.batch_item_failures.len(), 1);
+    assert_eq!(
+        response.batch_item_failures[0].item_identifier.as_deref(),
+        Some("1000")
+    );
+}
+
+#[tokio::test]
+async fn the_sample_stream_event_parses_and_only_audit_inserts_count() {
+    let text = std::fs::read_to_string(
+        integration_tests::repo_root().join("events/dynamodb-stream-audit.json"),
+    )
+    .unwrap();
+    let batch: aws_lambda_events_shim::Event = serde_json::from_str(&text).unwrap();
+    assert_eq!(batch.records.len(), 2);
+    // EventBridge down: only the audit insert is attempted, so it alone is reported.
+    let down = eventbridge("http://127.0.0.1:9").await;
+    let response = shared::events::publish(&down, "default", batch).await;
+    assert_eq!(response.batch_item_failures.len(), 1);
+    assert_eq!(
+        response.batch_item_failures[0].item_identifier.as_deref(),
+        Some("200")
+    );
+}
+
+mod aws_lambda_events_shim {
+    pub use lambda_http::aws_lambda_events::event::dynamodb::Event;
+}

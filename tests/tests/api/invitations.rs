@@ -1,0 +1,1045 @@
+//! Invitations, SES emails, seats and accepting, against DynamoDB Local and the SES emulator.
+
+use integration_tests::{emails_to, token_for, TestApp, User, JWT_SECRET};
+use serde_json::{json, Value};
+use shared::invitations::item::InvitationItem;
+use shared::permissions::Role;
+
+struct Org {
+    id: String,
+    owner: User,
+    admin: User,
+    developer: User,
+}
+
+async fn org(t: &TestApp, plan: &str) -> Org {
+    let f = t
+        .org_fixture("Invite Co", plan, &[Role::Admin, Role::Developer])
+        .await;
+    Org {
+        admin: f.member(Role::Admin).clone(),
+        developer: f.member(Role::Developer).clone(),
+        id: f.id,
+        owner: f.owner,
+    }
+}
+
+fn invitee(t: &TestApp, name: &str) -> User {
+    t.user(name)
+}
+
+async fn invite(t: &TestApp, o: &Org, by: &User, body: Value) -> integration_tests::Answer {
+    t.call(
+        "POST",
+        &format!("/orgs/{}/invitations", o.id),
+        Some(&by.token),
+        Some(body),
+    )
+    .await
+}
+
+async fn code_of(t: &TestApp, o: &Org, invitation: &str) -> String {
+    let a = t
+        .call(
+            "GET",
+            &format!("/orgs/{}/invitations/{invitation}/code", o.id),
+            Some(&o.admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    a.body["code"].as_str().unwrap().to_string()
+}
+
+/// Seats used equals members plus the remaining uses of invitations not revoked, and every
+/// counter matches the items it counts.
+async fn assert_seats_consistent(t: &TestApp, o: &Org) {
+    let sub = t
+        .call(
+            "GET",
+            &format!("/orgs/{}/subscription", o.id),
+            Some(&o.owner.token),
+            None,
+        )
+        .await;
+    let seats = &sub.body["seats"];
+    let members = t
+        .call(
+            "GET",
+            &format!("/orgs/{}/members?limit=100", o.id),
+            Some(&o.owner.token),
+            None,
+        )
+        .await;
+    let invitations = t
+        .call(
+            "GET",
+            &format!("/orgs/{}/invitations?limit=100", o.id),
+            Some(&o.owner.token),
+            None,
+        )
+        .await;
+    let member_count = members.body["items"].as_array().unwrap().len() as i64;
+    let pending: i64 = invitations.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["status"] != "revoked")
+        .map(|i| i["maxUses"].as_i64().unwrap() - i["uses"].as_i64().unwrap())
+        .sum();
+    assert_eq!(
+        seats["members"].as_i64(),
+        Some(member_count),
+        "{}",
+        sub.body
+    );
+    assert_eq!(
+        seats["pendingInvitations"].as_i64(),
+        Some(pending),
+        "{}",
+        sub.body
+    );
+    assert_eq!(
+        seats["used"].as_i64(),
+        Some(member_count + pending),
+        "{}",
+        sub.body
+    );
+    assert!(seats["used"].as_i64().unwrap() >= 0);
+}
+
+#[tokio::test]
+async fn invitation_email_names_everything_and_the_link_joins() {
+    let t = TestApp::new().await;
+    let o = org(&t, "pro").await;
+    let guest = invitee(&t, "newcomer");
+    let (a, ops) = t
+        .call_counted(
+            "POST",
+            &format!("/orgs/{}/invitations", o.id),
+            &o.admin,
+            Some(json!({ "email": guest.email, "role": "developer", "expiresInDays": 3, "message": "Welcome <b>aboard</b> & enjoy" })),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_eq!(
+        ops,
+        vec!["BatchGetItem", "TransactWriteItems", "TransactWriteItems"],
+        "read, create, record the email outcome"
+    );
+    assert_eq!(
+        (a.body["status"].as_str(), a.body["emailStatus"].as_str()),
+        (Some("pending"), Some("sent"))
+    );
+    assert!(
+        a.body.get("code").is_none(),
+        "the listing never carries the code"
+    );
+
+    let mail = emails_to(&guest.email);
+    assert_eq!(mail.len(), 1);
+    let text = mail[0]["body"]["text"].as_str().unwrap();
+    let html = mail[0]["body"]["html"].as_str().unwrap();
+    let subject = mail[0]["subject"].as_str().unwrap();
+    println!("captured invitation email\nSubject: {subject}\n\n{text}");
+    assert!(subject.contains("Invite Co") && subject.contains(&o.admin.email));
+    for needle in [
+        "Invite Co",
+        "developer",
+        "Welcome <b>aboard</b> & enjoy",
+        "http://localhost:3000/invitations/",
+        "expires on",
+    ] {
+        assert!(text.contains(needle), "text part lacks {needle}: {text}");
+    }
+    assert!(
+        html.contains("Welcome &lt;b&gt;aboard&lt;/b&gt; &amp; enjoy"),
+        "html escapes: {html}"
+    );
+    let link = text
+        .lines()
+        .find(|l| l.starts_with("http://localhost:3000/invitations/"))
+        .unwrap();
+    let code = link.rsplit('/').next().unwrap();
+    assert_eq!(
+        code,
+        code_of(&t, &o, a.body["id"].as_str().unwrap()).await,
+        "copy-code gives the emailed code"
+    );
+
+    let (p, ops) = t
+        .call_counted("GET", &format!("/invitations/{code}"), &guest, None)
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert_eq!(ops, vec!["BatchGetItem"]);
+    assert_eq!(
+        (
+            p.body["orgName"].as_str(),
+            p.body["role"].as_str(),
+            p.body["emailBound"].as_bool()
+        ),
+        (Some("Invite Co"), Some("developer"), Some(true))
+    );
+
+    let (j, ops) = t
+        .call_counted("POST", &format!("/invitations/{code}/accept"), &guest, None)
+        .await;
+    assert_eq!(j.status, 201, "{}", j.body);
+    assert_eq!(
+        ops,
+        vec!["BatchGetItem", "TransactWriteItems"],
+        "accept is one read and one transaction"
+    );
+    assert_eq!(j.body["role"], "developer");
+    let me = t
+        .call(
+            "GET",
+            &format!("/orgs/{}/me", o.id),
+            Some(&guest.token),
+            None,
+        )
+        .await;
+    assert_eq!(me.body["role"], "developer");
+    // Accepting again: already a member, nothing used.
+    let again = t
+        .call(
+            "POST",
+            &format!("/invitations/{code}/accept"),
+            Some(&guest.token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        again.status, 404,
+        "a used single-use invitation is refused like any other: {}",
+        again.body
+    );
+    let joined = t
+        .call(
+            "GET",
+            &format!("/orgs/{}/audit-log?action=member.joined", o.id),
+            Some(&o.owner.token),
+            None,
+        )
+        .await;
+    assert_eq!(joined.body["items"][0]["actorId"], guest.id.as_str());
+    assert_seats_consistent(&t, &o).await;
+}
+
+#[tokio::test]
+async fn invitation_input_is_validated_with_clear_errors() {
+    let t = TestApp::new().await;
+    let o = org(&t, "pro").await;
+    let cases = [
+        (json!({ "email": "nope", "role": "viewer" }), "email"),
+        (json!({ "email": "a@b.co", "role": "owner" }), "role"),
+        (json!({ "email": "a@b.co", "role": "boss" }), "role"),
+        (
+            json!({ "email": "a@b.co", "role": "viewer", "expiresInDays": 0 }),
+            "expiresInDays",
+        ),
+        (
+            json!({ "email": "a@b.co", "role": "viewer", "expiresInDays": 31 }),
+            "expiresInDays",
+        ),
+        (
+            json!({ "email": "a@b.co", "role": "viewer", "maxUses": 0 }),
+            "maxUses",
+        ),
+        (
+            json!({ "email": "a@b.co", "role": "viewer", "message": "x".repeat(1001) }),
+            "message",
+        ),
+        (
+            json!({ "email": "a@b.co", "role": "viewer", "message": "bell\u{7}" }),
+            "message",
+        ),
+        (
+            json!({ "email": "a@b.co", "role": "viewer", "projectIds": ["ok", "not ok"] }),
+            "projectIds",
+        ),
+    ];
+    for (body, field) in cases {
+        let a = invite(&t, &o, &o.admin, body.clone()).await;
+        assert_eq!(
+            (a.status, a.body["field"].as_str()),
+            (400, Some(field)),
+            "{body}: {}",
+            a.body
+        );
+    }
+    let a = invite(&t, &o, &o.admin, json!({ "email": "a@b.co" })).await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (400, Some("invalid_body"))
+    );
+    // An email that belongs to a member.
+    let a = invite(
+        &t,
+        &o,
+        &o.admin,
+        json!({ "email": o.developer.email, "role": "viewer" }),
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (409, Some("already_member")),
+        "{}",
+        a.body
+    );
+}
+
+#[tokio::test]
+async fn escalation_by_invitation_is_refused() {
+    let t = TestApp::new().await;
+    let o = org(&t, "pro").await;
+    // Default policy: developers do not invite.
+    let a = invite(
+        &t,
+        &o,
+        &o.developer,
+        json!({ "email": "x@example.com", "role": "viewer" }),
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    // invitePolicy = members: developers invite at or below their own role only.
+    let p = t
+        .call(
+            "PATCH",
+            &format!("/orgs/{}", o.id),
+            Some(&o.admin.token),
+            Some(json!({ "settings": { "invitePolicy": "members" } })),
+        )
+        .await;
+    assert_eq!(p.status, 200);
+    let a = invite(
+        &t,
+        &o,
+        &o.developer,
+        json!({ "email": "x@example.com", "role": "admin" }),
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (403, Some("role_above_yours")),
+        "{}",
+        a.body
+    );
+    let a = invite(
+        &t,
+        &o,
+        &o.developer,
+        json!({ "email": "y@example.com", "role": "developer" }),
+    )
+    .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    // Nobody invites an owner, not even the owner.
+    let a = invite(
+        &t,
+        &o,
+        &o.owner,
+        json!({ "email": "z@example.com", "role": "owner" }),
+    )
+    .await;
+    assert_eq!((a.status, a.body["field"].as_str()), (400, Some("role")));
+    // Admins invite admins but not above.
+    let a = invite(
+        &t,
+        &o,
+        &o.admin,
+        json!({ "email": "w@example.com", "role": "admin" }),
+    )
+    .await;
+    assert_eq!(a.status, 201);
+}
+
+#[tokio::test]
+async fn every_refusal_of_a_code_looks_the_same() {
+    let t = TestApp::new().await;
+    let o = org(&t, "pro").await;
+    let user = invitee(&t, "prober");
+    // Revoked.
+    let (revoked_id, revoked) = t
+        .insert_invitation(&o.id, &o.admin, "revoked@example.com", Role::Viewer, 3)
+        .await;
+    assert_eq!(
+        t.call(
+            "DELETE",
+            &format!("/orgs/{}/invitations/{revoked_id}", o.id),
+            Some(&o.admin.token),
+            None
+        )
+        .await
+        .status,
+        204
+    );
+    // Used up: a single-use invitation accepted by its addressee.
+    let (_, used) = t
+        .insert_invitation(&o.id, &o.admin, "used@example.com", Role::Viewer, 1)
+        .await;
+    let holder = token_for(JWT_SECRET, "holder", Some("used@example.com"), true);
+    assert_eq!(
+        t.call(
+            "POST",
+            &format!("/invitations/{used}/accept"),
+            Some(&holder),
+            None
+        )
+        .await
+        .status,
+        201
+    );
+    // Expired.
+    let (expired_id, expired) = t
+        .insert_invitation(&o.id, &o.admin, "expired@example.com", Role::Viewer, 2)
+        .await;
+    t.expire_invitation(&o.id, &expired_id).await;
+    // Garbled (one character of the MAC changed) and unknown.
+    let (_, valid) = t
+        .insert_invitation(&o.id, &o.admin, "valid@example.com", Role::Viewer, 2)
+        .await;
+    let mut garbled = valid.clone();
+    garbled.replace_range(60..61, if &garbled[60..61] == "A" { "B" } else { "A" });
+    let unknown = "A".repeat(64);
+
+    let mut answers = Vec::new();
+    for code in [
+        revoked.as_str(),
+        used.as_str(),
+        expired.as_str(),
+        garbled.as_str(),
+        unknown.as_str(),
+        "short",
+    ] {
+        for (method, path) in [
+            ("GET", format!("/invitations/{code}")),
+            ("POST", format!("/invitations/{code}/accept")),
+        ] {
+            let a = t.call(method, &path, Some(&user.token), None).await;
+            answers.push((code.to_string(), method, a.status, a.body));
+        }
+    }
+    let reference = (answers[0].2, answers[0].3.clone());
+    assert_eq!(reference.0, 404);
+    assert_eq!(reference.1["code"], "invitation_invalid");
+    for (code, method, status, body) in &answers {
+        assert_eq!(
+            (*status, body),
+            (reference.0, &reference.1),
+            "{method} {code}: every refusal is identical"
+        );
+    }
+    // The valid one still works.
+    assert_eq!(
+        t.call(
+            "GET",
+            &format!("/invitations/{valid}"),
+            Some(&user.token),
+            None
+        )
+        .await
+        .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_copy_of_the_table_is_not_enough_to_accept() {
+    let t = TestApp::new().await;
+    let o = org(&t, "pro").await;
+    let (id, code) = t
+        .insert_invitation(&o.id, &o.admin, "copy@example.com", Role::Viewer, 5)
+        .await;
+    // Everything the table holds about the invitation.
+    let org_id = shared::domain::OrgId::parse(&o.id).unwrap();
+    let inv_id = shared::domain::InvitationId::parse(&id).unwrap();
+    let item = t
+        .app
+        .store
+        .batch_get(vec![InvitationItem::key_of(&org_id, &inv_id)])
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    let dump = format!("{item:?}");
+    assert!(!dump.contains(&code), "the code is not stored");
+    // An attacker with the table but another key derives a different code: refused.
+    let attacker =
+        TestApp::with_config(|c| c.invitation_code_key = b"attacker-guess-of-the-key".to_vec())
+            .await;
+    let inv: InvitationItem = shared::store::from_item(item).unwrap();
+    let forged = shared::invitations::code::code_of(&attacker.app, &inv).unwrap();
+    assert_ne!(forged, code);
+    let user = t.user("attacker");
+    let a = t
+        .call(
+            "POST",
+            &format!("/invitations/{forged}/accept"),
+            Some(&user.token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (404, Some("invitation_invalid"))
+    );
+    let a = t
+        .call(
+            "POST",
+            &format!("/invitations/{code}/accept"),
+            Some(&user.token),
+            None,
+        )
+        .await;
+    assert_eq!(a.status, 201, "the real code works: {}", a.body);
+}
+
+#[tokio::test]
+async fn single_use_invitations_are_bound_to_the_verified_email() {
+    let t = TestApp::new().await;
+    let o = org(&t, "pro").await;
+    let (_, code) = t
+        .insert_invitation(&o.id, &o.admin, "bound@example.com", Role::Viewer, 1)
+        .await;
+    let other = t.user("other");
+    let a = t
+        .call(
+            "POST",
+            &format!("/invitations/{code}/accept"),
+            Some(&other.token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (403, Some("invitation_email_mismatch"))
+    );
+    let unverified = token_for(JWT_SECRET, "unverified", Some("bound@example.com"), false);
+    let a = t
+        .call(
+            "POST",
+            &format!("/invitations/{code}/accept"),
+            Some(&unverified),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (403, Some("invitation_email_mismatch"))
+    );
+    // A member is told so and uses nothing.
+    let member = token_for(JWT_SECRET, &o.developer.id, Some("bound@example.com"), true);
+    let a = t
+        .call(
+            "POST",
+            &format!("/invitations/{code}/accept"),
+            Some(&member),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (409, Some("already_member"))
+    );
+    let right = token_for(JWT_SECRET, "rightful", Some("Bound@Example.com"), true);
+    let a = t
+        .call(
+            "POST",
+            &format!("/invitations/{code}/accept"),
+            Some(&right),
+            None,
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_seats_consistent(&t, &o).await;
+}
+
+#[tokio::test]
+async fn ses_failure_keeps_the_invitation_and_resend_recovers() {
+    // This test's own SES emulator, started, then stopped before the invitation is sent.
+    let mut ses = integration_tests::OwnSesEmulator::start();
+    let mut t = TestApp::new().await;
+    t.app.ses = Some(integration_tests::ses_client(&ses.endpoint()).await);
+    let o = org(&t, "pro").await;
+    ses.stop();
+    let guest = invitee(&t, "unlucky");
+    let a = t
+        .call(
+            "POST",
+            &format!("/orgs/{}/invitations", o.id),
+            Some(&o.admin.token),
+            Some(json!({ "email": guest.email, "role": "viewer" })),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_eq!(a.body["emailStatus"], "failed");
+    let id = a.body["id"].as_str().unwrap().to_string();
+    let listed = t
+        .call(
+            "GET",
+            &format!("/orgs/{}/invitations", o.id),
+            Some(&o.admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        listed.body["items"][0]["emailStatus"], "failed",
+        "the failure is recorded"
+    );
+
+    // The emulator is back on the same port.
+    let ses = integration_tests::OwnSesEmulator::start_on(ses.port);
+    assert!(integration_tests::emails_at(&ses.endpoint(), &guest.email).is_empty());
+    // SES is back: resend right away (a failed send is not rate-limited).
+    let r = t
+        .call(
+            "POST",
+            &format!("/orgs/{}/invitations/{id}/resend", o.id),
+            Some(&o.admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        (r.body["emailStatus"].as_str(), r.body["sendCount"].as_i64()),
+        (Some("sent"), Some(2))
+    );
+    assert_eq!(
+        integration_tests::emails_at(&ses.endpoint(), &guest.email).len(),
+        1
+    );
+    // A second resend within the minute is rate-limited.
+    let r = t
+        .call(
+            "POST",
+            &format!("/orgs/{}/invitations/{id}/resend", o.id),
+            Some(&o.admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (429, Some("resend_too_soon"))
+    );
+    assert!(r
+        .headers
+        .get("retry-after")
+        .is_some_and(|s| s.parse::<u64>().unwrap() <= 60));
+    // Nothing duplicated.
+    let list = t
+        .call(
+            "GET",
+            &format!("/orgs/{}/invitations", o.id),
+            Some(&o.admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
+    assert_seats_consistent(&t, &o).await;
+}
+
+#[tokio::test]
+async fn revoke_cleanup_and_statuses() {
+    let t = TestApp::new().await;
+    let o = org(&t, "starter").await; // 5 seats, 3 used by members
+    let (a_id, _) = t
+        .insert_invitation(&o.id, &o.admin, "a@example.com", Role::Viewer, 1)
+        .await;
+    let (b_id, _) = t
+        .insert_invitation(&o.id, &o.admin, "b@example.com", Role::Viewer, 1)
+        .await;
+    // Full: a third invitation does not fit.
+    let full = invite(
+        &t,
+        &o,
+        &o.admin,
+        json!({ "email": "c@example.com", "role": "viewer" }),
+    )
+    .await;
+    assert_eq!(
+        (full.status, full.body["code"].as_str()),
+        (402, Some("seat_limit_reached"))
+    );
+    assert_eq!(
+        (
+            full.body["plan"].as_str(),
+            full.body["seatLimit"].as_i64(),
+            full.body["seatsUsed"].as_i64()
+        ),
+        (Some("starter"), Some(5), Some(5))
+    );
+
+    // Revoking releases the seat.
+    let (r, ops) = t
+        .call_counted(
+            "DELETE",
+            &format!("/orgs/{}/invitations/{a_id}", o.id),
+            &o.admin,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(ops, vec!["BatchGetItem", "TransactWriteItems"]);
+    let again = t
+        .call(
+            "DELETE",
+            &format!("/orgs/{}/invitations/{a_id}", o.id),
+            Some(&o.admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (again.status, again.body["code"].as_str()),
+        (409, Some("invitation_not_pending"))
+    );
+    let c = invite(
+        &t,
+        &o,
+        &o.admin,
+        json!({ "email": "c@example.com", "role": "viewer" }),
+    )
+    .await;
+    assert_eq!(c.status, 201, "{}", c.body);
+
+    // An expired invitation still holds its seat until the cleanup.
+    t.expire_invitation(&o.id, &b_id).await;
+    let list = t
+        .call(
+            "GET",
+            &format!("/orgs/{}/invitations?status=expired", o.id),
+            Some(&o.admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(list.body["items"][0]["id"], b_id.as_str());
+    let code = t
+        .call(
+            "GET",
+            &format!("/orgs/{}/invitations/{b_id}/code", o.id),
+            Some(&o.admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(code.status, 409, "no code for an expired invitation");
+    assert_seats_consistent(&t, &o).await;
+    let clean = t
+        .call(
+            "POST",
+            &format!("/orgs/{}/invitations/cleanup", o.id),
+            Some(&o.admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(clean.status, 200, "{}", clean.body);
+    assert_eq!(
+        (
+            clean.body["removed"].as_i64(),
+            clean.body["releasedSeats"].as_i64()
+        ),
+        (Some(2), Some(1)),
+        "revoked a, expired b"
+    );
+    let remaining = t
+        .call(
+            "GET",
+            &format!("/orgs/{}/invitations", o.id),
+            Some(&o.admin.token),
+            None,
+        )
+        .await;
+    let statuses: Vec<&str> = remaining.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, vec!["pending"]);
+    let clean = t
+        .call(
+            "POST",
+            &format!("/orgs/{}/invitations/cleanup", o.id),
+            Some(&o.admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        clean.body["removed"], 0,
+        "nothing left to remove, nothing written"
+    );
+    let audit = t
+        .call(
+            "GET",
+            &format!("/orgs/{}/audit-log?action=invitations.cleaned_up", o.id),
+            Some(&o.owner.token),
+            None,
+        )
+        .await;
+    assert_eq!(audit.body["items"].as_array().unwrap().len(), 1);
+    assert_seats_consistent(&t, &o).await;
+}
+
+#[tokio::test]
+async fn my_invitations_and_project_limited_invitations() {
+    let t = TestApp::new().await;
+    let o = org(&t, "pro").await;
+    let guest = invitee(&t, "guest");
+    let a = invite(
+        &t,
+        &o,
+        &o.admin,
+        json!({ "email": guest.email, "role": "developer", "projectIds": ["prj_web", "prj_api"] }),
+    )
+    .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let mine = t
+        .call("GET", "/me/invitations", Some(&guest.token), None)
+        .await;
+    assert_eq!(mine.status, 200, "{}", mine.body);
+    let items = mine.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        (items[0]["orgName"].as_str(), items[0]["role"].as_str()),
+        (Some("Invite Co"), Some("guest"))
+    );
+    let code = items[0]["code"].as_str().unwrap();
+    let j = t
+        .call(
+            "POST",
+            &format!("/invitations/{code}/accept"),
+            Some(&guest.token),
+            None,
+        )
+        .await;
+    assert_eq!(j.status, 201, "{}", j.body);
+    assert_eq!(j.body["role"], "guest");
+    assert_eq!(j.body["projectGrants"].as_array().unwrap().len(), 2);
+    let mine = t
+        .call("GET", "/me/invitations", Some(&guest.token), None)
+        .await;
+    assert!(
+        mine.body["items"].as_array().unwrap().is_empty(),
+        "used invitations leave the list"
+    );
+    // The grants show in /me and count in /authorize for their project only.
+    let me = t
+        .call(
+            "GET",
+            &format!("/orgs/{}/me", o.id),
+            Some(&guest.token),
+            None,
+        )
+        .await;
+    assert_eq!(me.body["projectGrants"][0]["projectId"], "prj_api");
+    assert_eq!(me.body["projectGrants"][0]["role"], "developer");
+    let check = |project: &'static str| {
+        let (t, o, token) = (&t, &o, guest.token.clone());
+        async move {
+            t.call(
+                "POST",
+                &format!("/orgs/{}/authorize", o.id),
+                Some(&token),
+                Some(
+                    json!({ "permissions": ["projects.read", "logs.read"], "projectId": project }),
+                ),
+            )
+            .await
+        }
+    };
+    assert_eq!(check("prj_web").await.body["allowed"], true);
+    assert_eq!(check("prj_other").await.body["allowed"], false);
+    let unverified = token_for(JWT_SECRET, "someone", Some(&guest.email), false);
+    let a = t
+        .call("GET", "/me/invitations", Some(&unverified), None)
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (403, Some("email_not_verified"))
+    );
+
+    // Removing the guest removes the grants their invitation brought.
+    let r = t
+        .call(
+            "DELETE",
+            &format!("/orgs/{}/members/{}", o.id, guest.id),
+            Some(&o.admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    let removed = t
+        .call(
+            "GET",
+            &format!("/orgs/{}/audit-log?action=member.removed", o.id),
+            Some(&o.owner.token),
+            None,
+        )
+        .await;
+    assert_eq!(removed.body["items"][0]["details"]["removedRefs"], 2);
+}
+
+#[tokio::test]
+async fn subscription_and_plan_changes() {
+    let t = TestApp::new().await;
+    let o = org(&t, "pro").await;
+    t.insert_invitation(&o.id, &o.admin, "s@example.com", Role::Viewer, 3)
+        .await;
+    let s = t
+        .call(
+            "GET",
+            &format!("/orgs/{}/subscription", o.id),
+            Some(&o.developer.token),
+            None,
+        )
+        .await;
+    assert_eq!(s.status, 200);
+    assert_eq!(
+        s.body["seats"],
+        json!({ "used": 6, "limit": null, "members": 3, "pendingInvitations": 3 })
+    );
+    let a = t
+        .call(
+            "PUT",
+            &format!("/orgs/{}/subscription", o.id),
+            Some(&o.admin.token),
+            Some(json!({ "plan": "starter" })),
+        )
+        .await;
+    assert_eq!(a.status, 403, "owner only");
+    let a = t
+        .call(
+            "PUT",
+            &format!("/orgs/{}/subscription", o.id),
+            Some(&o.owner.token),
+            Some(json!({ "plan": "starter" })),
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (409, Some("seats_exceed_plan"))
+    );
+    assert_eq!(
+        (a.body["seatLimit"].as_i64(), a.body["seatsUsed"].as_i64()),
+        (Some(5), Some(6))
+    );
+    assert!(a.body["detail"].as_str().unwrap().contains("5 seats but 6"));
+    let a = t
+        .call(
+            "PUT",
+            &format!("/orgs/{}/subscription", o.id),
+            Some(&o.owner.token),
+            Some(json!({ "plan": "agency" })),
+        )
+        .await;
+    assert_eq!((a.status, a.body["plan"].as_str()), (200, Some("agency")));
+    let a = t
+        .call(
+            "PUT",
+            &format!("/orgs/{}/subscription", o.id),
+            Some(&o.owner.token),
+            Some(json!({ "plan": "gold" })),
+        )
+        .await;
+    assert_eq!((a.status, a.body["field"].as_str()), (400, Some("plan")));
+    let audit = t
+        .call(
+            "GET",
+            &format!("/orgs/{}/audit-log?action=subscription.changed", o.id),
+            Some(&o.owner.token),
+            None,
+        )
+        .await;
+    assert_eq!(audit.body["items"][0]["summary"], "plan: pro -> agency");
+}
+
+#[tokio::test]
+async fn fifty_parallel_accepts_of_five_uses_make_five_members() {
+    let t = TestApp::new().await;
+    let o = org(&t, "pro").await;
+    let (_, code) = t
+        .insert_invitation(&o.id, &o.admin, "team@example.com", Role::Viewer, 5)
+        .await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..50 {
+        let t = t.clone();
+        let (code, user) = (code.clone(), t.user(&format!("racer{i}")));
+        tasks.spawn(async move {
+            t.call(
+                "POST",
+                &format!("/invitations/{code}/accept"),
+                Some(&user.token),
+                None,
+            )
+            .await
+        });
+    }
+    let answers = tasks.join_all().await;
+    let joined = answers.iter().filter(|a| a.status == 201).count();
+    assert_eq!(
+        joined,
+        5,
+        "{:?}",
+        answers.iter().map(|a| a.status).collect::<Vec<_>>()
+    );
+    for a in answers.iter().filter(|a| a.status != 201) {
+        assert!(
+            a.status == 404 || (a.status == 409 && a.body["code"] == "concurrent_update"),
+            "{}",
+            a.body
+        );
+    }
+    let members = t
+        .call(
+            "GET",
+            &format!("/orgs/{}/members?role=viewer&limit=100", o.id),
+            Some(&o.owner.token),
+            None,
+        )
+        .await;
+    assert_eq!(members.body["items"].as_array().unwrap().len(), 5);
+    assert_seats_consistent(&t, &o).await;
+}
+
+#[tokio::test]
+async fn ten_parallel_invitations_for_the_last_free_seat_create_one() {
+    let t = TestApp::new().await;
+    let owner = t.user("owner");
+    let id = t.create_org(&owner, "Tiny").await; // free: 2 seats, 1 used
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..10 {
+        let (t, token, id) = (t.clone(), owner.token.clone(), id.clone());
+        tasks.spawn(async move {
+            t.call(
+                "POST",
+                &format!("/orgs/{id}/invitations"),
+                Some(&token),
+                Some(json!({ "email": format!("seat{i}@example.com"), "role": "viewer" })),
+            )
+            .await
+        });
+    }
+    let answers = tasks.join_all().await;
+    let created = answers.iter().filter(|a| a.status == 201).count();
+    assert_eq!(
+        created,
+        1,
+        "{:?}",
+        answers
+            .iter()
+            .map(|a| (a.status, a.body["code"].clone()))
+            .collect::<Vec<_>>()
+    );
+    assert!(answers
+        .iter()
+        .filter(|a| a.status != 201)
+        .all(|a| a.status == 402 && a.body["code"] == "seat_limit_reached"));
+    let o = Org {
+        id,
+        owner: owner.clone(),
+        admin: owner.clone(),
+        developer: owner,
+    };
+    assert_seats_consistent(&t, &o).await;
+}

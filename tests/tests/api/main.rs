@@ -1,0 +1,9 @@
+//! Every integration test, one binary (the AWS SDKs link once): a module per concept, against
+//! DynamoDB Local, the SES emulator and moto started by `scripts/test.sh`.
+
+mod authorization;
+mod events;
+mod invitations;
+mod members;
+mod orgs;
+mod route_table;

@@ -1,0 +1,808 @@
+//! Members, role changes, ownership transfer and the audit log, against DynamoDB Local.
+
+use integration_tests::{TestApp, User};
+use serde_json::{json, Value};
+use shared::permissions::Role;
+
+struct Org {
+    id: String,
+    owner: User,
+    admin: User,
+    developer: User,
+    viewer: User,
+}
+
+async fn org_with_members(t: &TestApp) -> Org {
+    let f = t
+        .org_fixture(
+            "Members Inc",
+            "pro",
+            &[Role::Admin, Role::Developer, Role::Viewer],
+        )
+        .await;
+    Org {
+        admin: f.member(Role::Admin).clone(),
+        developer: f.member(Role::Developer).clone(),
+        viewer: f.member(Role::Viewer).clone(),
+        id: f.id,
+        owner: f.owner,
+    }
+}
+
+async fn roles_of(t: &TestApp, org: &Org) -> Vec<(String, String)> {
+    let a = t
+        .call(
+            "GET",
+            &format!("/orgs/{}/members?limit=100", org.id),
+            Some(&org.owner.token),
+            None,
+        )
+        .await;
+    let a = if a.status == 200 {
+        a
+    } else {
+        t.call(
+            "GET",
+            &format!("/orgs/{}/members?limit=100", org.id),
+            Some(&org.admin.token),
+            None,
+        )
+        .await
+    };
+    let mut v: Vec<(String, String)> = a.body["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", a.body))
+        .iter()
+        .map(|m| {
+            (
+                m["userId"].as_str().unwrap().to_string(),
+                m["role"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+async fn audit(t: &TestApp, org: &str, who: &User, query: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let sep = if query.is_empty() { "" } else { "&" };
+        let path = match &cursor {
+            Some(c) => format!("/orgs/{org}/audit-log?{query}{sep}cursor={c}"),
+            None => format!("/orgs/{org}/audit-log?{query}"),
+        };
+        let a = t.call("GET", &path, Some(&who.token), None).await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        out.extend(a.body["items"].as_array().unwrap().iter().cloned());
+        match a.body["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => return out,
+        }
+    }
+}
+
+#[tokio::test]
+async fn list_members_paginated_and_filtered_by_role() {
+    let t = TestApp::new().await;
+    let o = org_with_members(&t).await;
+    let extra: Vec<User> = (0..4).map(|i| t.user(&format!("v{i}"))).collect();
+    t.add_members(
+        &o.id,
+        &extra.iter().map(|u| (u, Role::Viewer)).collect::<Vec<_>>(),
+    )
+    .await;
+
+    let mut seen = Vec::new();
+    let mut path = format!("/orgs/{}/members?limit=3", o.id);
+    loop {
+        let (a, ops) = t.call_counted("GET", &path, &o.viewer, None).await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        assert_eq!(ops, vec!["BatchGetItem", "Query"], "one Query per page");
+        seen.extend(
+            a.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["userId"].as_str().unwrap().to_string()),
+        );
+        match a.body["nextCursor"].as_str() {
+            Some(c) => path = format!("/orgs/{}/members?limit=3&cursor={c}", o.id),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 8);
+    let a = t
+        .call(
+            "GET",
+            &format!("/orgs/{}/members?role=viewer&limit=100", o.id),
+            Some(&o.viewer.token),
+            None,
+        )
+        .await;
+    let items = a.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 5);
+    assert!(items.iter().all(|m| m["role"] == "viewer"));
+    assert!(items[0]["joinedAt"].is_string() && items[0]["email"].is_string());
+    let a = t
+        .call(
+            "GET",
+            &format!("/orgs/{}/members?role=king", o.id),
+            Some(&o.viewer.token),
+            None,
+        )
+        .await;
+    assert_eq!((a.status, a.body["field"].as_str()), (400, Some("role")));
+}
+
+#[tokio::test]
+async fn role_changes_follow_the_hierarchy_and_escalations_are_refused() {
+    let t = TestApp::new().await;
+    let o = org_with_members(&t).await;
+    let member = |u: &User| format!("/orgs/{}/members/{}", o.id, u.id);
+
+    // Allowed: admin makes the developer an admin (at their own level), in at most 2 requests.
+    let (a, ops) = t
+        .call_counted(
+            "PATCH",
+            &member(&o.developer),
+            &o.admin,
+            Some(json!({ "role": "admin" })),
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.body["role"].as_str()),
+        (200, Some("admin")),
+        "{}",
+        a.body
+    );
+    assert_eq!(ops, vec!["BatchGetItem", "TransactWriteItems"]);
+    let (a, _) = t
+        .call_counted(
+            "PATCH",
+            &member(&o.developer),
+            &o.admin,
+            Some(json!({ "role": "developer" })),
+        )
+        .await;
+    assert_eq!(a.status, 200);
+
+    // An admin making someone owner.
+    let a = t
+        .call(
+            "PATCH",
+            &member(&o.viewer),
+            Some(&o.admin.token),
+            Some(json!({ "role": "owner" })),
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (409, Some("owner_only_by_transfer"))
+    );
+    // Even the owner cannot make an owner here.
+    let a = t
+        .call(
+            "PATCH",
+            &member(&o.viewer),
+            Some(&o.owner.token),
+            Some(json!({ "role": "owner" })),
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (409, Some("owner_only_by_transfer"))
+    );
+    // A developer promoting themselves.
+    let a = t
+        .call(
+            "PATCH",
+            &member(&o.developer),
+            Some(&o.developer.token),
+            Some(json!({ "role": "admin" })),
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    // An admin demoting the owner.
+    let a = t
+        .call(
+            "PATCH",
+            &member(&o.owner),
+            Some(&o.admin.token),
+            Some(json!({ "role": "viewer" })),
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (409, Some("owner_role_fixed"))
+    );
+    // A viewer removing anyone.
+    let a = t
+        .call("DELETE", &member(&o.developer), Some(&o.viewer.token), None)
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    // A member of another organization touching this one.
+    let stranger = t.user("stranger");
+    t.create_org(&stranger, "Elsewhere").await;
+    for (method, body) in [
+        ("PATCH", Some(json!({ "role": "admin" }))),
+        ("DELETE", None),
+    ] {
+        let a = t
+            .call(method, &member(&o.viewer), Some(&stranger.token), body)
+            .await;
+        assert_eq!(
+            (a.status, a.body["code"].as_str()),
+            (404, Some("org_not_found"))
+        );
+    }
+    let a = t
+        .call(
+            "POST",
+            &format!("/orgs/{}/ownership-transfer", o.id),
+            Some(&stranger.token),
+            Some(json!({ "userId": stranger.id })),
+        )
+        .await;
+    assert_eq!(a.status, 404);
+    // An admin acting on... a role above their own is impossible to grant.
+    let editor = t.user("editor");
+    t.add_member(&o.id, &editor, Role::Editor).await;
+    t.call(
+        "PATCH",
+        &member(&editor),
+        Some(&o.owner.token),
+        Some(json!({ "role": "admin" })),
+    )
+    .await;
+    let a = t
+        .call(
+            "PATCH",
+            &member(&o.admin),
+            Some(&editor.token),
+            Some(json!({ "role": "viewer" })),
+        )
+        .await;
+    assert_eq!(a.status, 200, "admins may change other admins: {}", a.body);
+    // Unknown member and bad role.
+    let a = t
+        .call(
+            "PATCH",
+            &format!("/orgs/{}/members/nobody", o.id),
+            Some(&o.owner.token),
+            Some(json!({ "role": "viewer" })),
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (404, Some("member_not_found"))
+    );
+    let a = t
+        .call(
+            "PATCH",
+            &member(&o.viewer),
+            Some(&o.owner.token),
+            Some(json!({ "role": "emperor" })),
+        )
+        .await;
+    assert_eq!((a.status, a.body["field"].as_str()), (400, Some("role")));
+
+    // The same role again: 200, no write, no audit entry.
+    let before = audit(&t, &o.id, &o.owner, "action=member.role_changed")
+        .await
+        .len();
+    let (a, ops) = t
+        .call_counted(
+            "PATCH",
+            &member(&o.viewer),
+            &o.owner,
+            Some(json!({ "role": "viewer" })),
+        )
+        .await;
+    assert_eq!(a.status, 200);
+    assert_eq!(ops, vec!["BatchGetItem"]);
+    assert_eq!(
+        audit(&t, &o.id, &o.owner, "action=member.role_changed")
+            .await
+            .len(),
+        before
+    );
+}
+
+#[tokio::test]
+async fn removal_and_leaving() {
+    let t = TestApp::new().await;
+    let o = org_with_members(&t).await;
+    let member = |u: &User| format!("/orgs/{}/members/{}", o.id, u.id);
+
+    let a = t
+        .call("DELETE", &member(&o.owner), Some(&o.owner.token), None)
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (409, Some("owner_cannot_leave"))
+    );
+    let a = t
+        .call("DELETE", &member(&o.owner), Some(&o.admin.token), None)
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (409, Some("owner_cannot_leave"))
+    );
+
+    // The viewer leaves (no members.remove needed for oneself).
+    let (a, ops) = t
+        .call_counted("DELETE", &member(&o.viewer), &o.viewer, None)
+        .await;
+    assert_eq!(a.status, 204, "{}", a.body);
+    assert_eq!(ops, vec!["BatchGetItem", "TransactWriteItems"]);
+    // Their next request is refused.
+    let a = t
+        .call(
+            "GET",
+            &format!("/orgs/{}", o.id),
+            Some(&o.viewer.token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (404, Some("org_not_found"))
+    );
+
+    // The admin removes the developer; the developer's next request is refused.
+    let a = t
+        .call("DELETE", &member(&o.developer), Some(&o.admin.token), None)
+        .await;
+    assert_eq!(a.status, 204);
+    let a = t
+        .call(
+            "GET",
+            &format!("/orgs/{}/me", o.id),
+            Some(&o.developer.token),
+            None,
+        )
+        .await;
+    assert_eq!(a.status, 404);
+    let a = t
+        .call(
+            "GET",
+            &format!("/orgs/{}", o.id),
+            Some(&o.owner.token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        a.body["memberCount"], 2,
+        "owner and admin remain: {}",
+        a.body
+    );
+
+    let entries = audit(&t, &o.id, &o.owner, "").await;
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            "member.removed",
+            "member.left",
+            "subscription.changed",
+            "org.created"
+        ],
+        "newest first"
+    );
+}
+
+#[tokio::test]
+async fn removal_deletes_what_the_membership_brought_along() {
+    use shared::access::grants::GrantItem;
+    let t = TestApp::new().await;
+    let o = org_with_members(&t).await;
+    // A guest limited to one project: accepting made the grant and attached it to the membership
+    // (same transaction).
+    let guest = t.user("guest");
+    let a = t
+        .as_user(&o.admin)
+        .post(
+            &format!("/orgs/{}/invitations", o.id),
+            json!({ "email": guest.email, "role": "developer", "projectIds": ["prj_1"] }),
+        )
+        .await;
+    let invitation = a.assert_status(201)["id"].as_str().unwrap().to_string();
+    let code = t
+        .as_user(&o.admin)
+        .get(&format!("/orgs/{}/invitations/{invitation}/code", o.id))
+        .await
+        .assert_status(200)["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.as_user(&guest)
+        .post_empty(&format!("/invitations/{code}/accept"))
+        .await
+        .assert_status(201);
+    let org_id = shared::domain::OrgId::parse(&o.id).unwrap();
+    let guest_id = shared::domain::UserId::parse("userId", &guest.id).unwrap();
+    let grant_key = GrantItem::user_key(&org_id, "prj_1", &guest_id);
+    let grant = t
+        .app
+        .store
+        .batch_get(vec![grant_key.clone()])
+        .await
+        .unwrap();
+    assert_eq!(grant.len(), 1, "accepting made the grant");
+
+    let a = t
+        .call(
+            "DELETE",
+            &format!("/orgs/{}/members/{}", o.id, guest.id),
+            Some(&o.admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(a.status, 204);
+    let gone = t.app.store.batch_get(vec![grant_key]).await.unwrap();
+    assert!(gone.is_empty(), "the grant went with the membership");
+    let entry = &audit(&t, &o.id, &o.owner, "action=member.removed").await[0];
+    assert_eq!(entry["details"]["removedRefs"], 1);
+}
+
+#[tokio::test]
+async fn twenty_parallel_removals_of_one_member_yield_one_success() {
+    let t = TestApp::new().await;
+    let o = org_with_members(&t).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let t = t.clone();
+        let who = if i % 2 == 0 {
+            o.owner.token.clone()
+        } else {
+            o.admin.token.clone()
+        };
+        let path = format!("/orgs/{}/members/{}", o.id, o.developer.id);
+        tasks.spawn(async move { t.call("DELETE", &path, Some(&who), None).await });
+    }
+    let answers = tasks.join_all().await;
+    let ok = answers.iter().filter(|a| a.status == 204).count();
+    assert_eq!(
+        ok,
+        1,
+        "{:?}",
+        answers
+            .iter()
+            .map(|a| (a.status, a.body["code"].clone()))
+            .collect::<Vec<_>>()
+    );
+    assert!(answers
+        .iter()
+        .filter(|a| a.status != 204)
+        .all(|a| a.status == 404 && a.body["code"] == "member_not_found"));
+    let a = t
+        .call(
+            "GET",
+            &format!("/orgs/{}", o.id),
+            Some(&o.owner.token),
+            None,
+        )
+        .await;
+    assert_eq!(a.body["memberCount"], 3, "counted once: {}", a.body);
+    assert_eq!(
+        audit(&t, &o.id, &o.owner, "action=member.removed")
+            .await
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn ownership_transfer() {
+    let t = TestApp::new().await;
+    let o = org_with_members(&t).await;
+    let path = format!("/orgs/{}/ownership-transfer", o.id);
+
+    let a = t
+        .call(
+            "POST",
+            &path,
+            Some(&o.admin.token),
+            Some(json!({ "userId": o.admin.id })),
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (403, Some("forbidden")),
+        "admins cannot take ownership"
+    );
+    let a = t
+        .call(
+            "POST",
+            &path,
+            Some(&o.owner.token),
+            Some(json!({ "userId": "not-a-member" })),
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (404, Some("member_not_found"))
+    );
+    let a = t
+        .call(
+            "POST",
+            &path,
+            Some(&o.owner.token),
+            Some(json!({ "userId": o.owner.id })),
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (400, Some("already_owner"))
+    );
+    let a = t
+        .call("POST", &path, Some(&o.owner.token), Some(json!({})))
+        .await;
+    assert_eq!(a.status, 400);
+
+    let (a, ops) = t
+        .call_counted(
+            "POST",
+            &path,
+            &o.owner,
+            Some(json!({ "userId": o.developer.id })),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(ops, vec!["BatchGetItem", "TransactWriteItems"]);
+    let roles = roles_of(&t, &o).await;
+    assert!(roles.contains(&(o.developer.id.clone(), "owner".into())));
+    assert!(roles.contains(&(o.owner.id.clone(), "admin".into())));
+    let a = t
+        .call(
+            "GET",
+            &format!("/orgs/{}", o.id),
+            Some(&o.developer.token),
+            None,
+        )
+        .await;
+    assert_eq!(a.body["ownerId"], o.developer.id.as_str());
+    // The old owner is an admin now: no more transfers.
+    let a = t
+        .call(
+            "POST",
+            &path,
+            Some(&o.owner.token),
+            Some(json!({ "userId": o.owner.id })),
+        )
+        .await;
+    assert_eq!(a.status, 403);
+    let entry = &audit(&t, &o.id, &o.developer, "action=org.ownership_transferred").await[0];
+    assert_eq!(entry["details"]["from"], o.owner.id.as_str());
+    assert_eq!(entry["details"]["to"], o.developer.id.as_str());
+    assert_eq!(entry["eventType"], "OwnershipTransferred");
+}
+
+#[tokio::test]
+async fn concurrent_transfers_and_role_changes_leave_exactly_one_owner() {
+    for round in 0..3 {
+        let t = TestApp::new().await;
+        let o = org_with_members(&t).await;
+        let mut tasks = tokio::task::JoinSet::new();
+        let candidates = [
+            o.admin.id.clone(),
+            o.developer.id.clone(),
+            o.viewer.id.clone(),
+        ];
+        for i in 0..10 {
+            let t = t.clone();
+            let (id, owner, admin) = (o.id.clone(), o.owner.token.clone(), o.admin.token.clone());
+            let candidate = candidates[i % 3].clone();
+            tasks.spawn(async move {
+                match i % 5 {
+                    // The owner transfers to one of three members.
+                    0..=2 => {
+                        t.call(
+                            "POST",
+                            &format!("/orgs/{id}/ownership-transfer"),
+                            Some(&owner),
+                            Some(json!({ "userId": candidate })),
+                        )
+                        .await
+                    }
+                    // The admin changes the role of a transfer candidate at the same time.
+                    3 => {
+                        t.call(
+                            "PATCH",
+                            &format!("/orgs/{id}/members/{candidate}"),
+                            Some(&admin),
+                            Some(json!({ "role": "viewer" })),
+                        )
+                        .await
+                    }
+                    // The owner demotes a candidate at the same time.
+                    _ => {
+                        t.call(
+                            "PATCH",
+                            &format!("/orgs/{id}/members/{candidate}"),
+                            Some(&owner),
+                            Some(json!({ "role": "developer" })),
+                        )
+                        .await
+                    }
+                }
+            });
+        }
+        let answers = tasks.join_all().await;
+        for a in &answers {
+            assert!(a.status < 500, "round {round}: {}", a.body);
+        }
+        let transfers = answers
+            .iter()
+            .filter(|a| a.status == 200 && a.body.get("ownerId").is_some())
+            .count();
+        assert!(
+            transfers <= 1,
+            "round {round}: the first owner can transfer only once, got {transfers}"
+        );
+        let roles = roles_of(&t, &o).await;
+        let owners: Vec<_> = roles.iter().filter(|(_, r)| r == "owner").collect();
+        assert_eq!(
+            owners.len(),
+            1,
+            "round {round}: exactly one owner: {roles:?}"
+        );
+        let org = t
+            .call(
+                "GET",
+                &format!("/orgs/{}", o.id),
+                Some(&o.admin.token),
+                None,
+            )
+            .await;
+        let org = if org.status == 200 {
+            org
+        } else {
+            t.call(
+                "GET",
+                &format!("/orgs/{}", o.id),
+                Some(&o.owner.token),
+                None,
+            )
+            .await
+        };
+        assert_eq!(
+            org.body["ownerId"].as_str(),
+            Some(owners[0].0.as_str()),
+            "round {round}: ownerId matches the owner membership"
+        );
+    }
+}
+
+#[tokio::test]
+async fn audit_log_filters_pages_and_time_range() {
+    let t = TestApp::new().await;
+    let o = org_with_members(&t).await;
+    let member = |u: &User| format!("/orgs/{}/members/{}", o.id, u.id);
+    t.call(
+        "PATCH",
+        &format!("/orgs/{}", o.id),
+        Some(&o.admin.token),
+        Some(json!({ "name": "Renamed Inc" })),
+    )
+    .await;
+    let mid = chrono::Utc::now();
+    t.call(
+        "PATCH",
+        &member(&o.developer),
+        Some(&o.admin.token),
+        Some(json!({ "role": "admin" })),
+    )
+    .await;
+    t.call(
+        "PATCH",
+        &member(&o.viewer),
+        Some(&o.owner.token),
+        Some(json!({ "role": "developer" })),
+    )
+    .await;
+    t.call("DELETE", &member(&o.viewer), Some(&o.viewer.token), None)
+        .await;
+
+    let all = audit(&t, &o.id, &o.owner, "limit=2").await;
+    let actions: Vec<&str> = all.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions,
+        vec![
+            "member.left",
+            "member.role_changed",
+            "member.role_changed",
+            "org.updated",
+            // The fixture's plan change (made through the API, so it is audited too).
+            "subscription.changed",
+            "org.created"
+        ]
+    );
+    let times: Vec<&str> = all.iter().map(|e| e["at"].as_str().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first");
+    assert_eq!(
+        all[1]["summary"],
+        format!("role of {}: viewer -> developer", o.viewer.id)
+    );
+    assert_eq!(
+        all[3]["details"]["name"],
+        json!({ "before": "Members Inc", "after": "Renamed Inc" })
+    );
+    println!(
+        "sample page:\n{}",
+        serde_json::to_string_pretty(&json!({ "items": &all[..3] })).unwrap()
+    );
+
+    let by_admin = audit(&t, &o.id, &o.owner, &format!("actorId={}", o.admin.id)).await;
+    assert_eq!(by_admin.len(), 2);
+    let changes = audit(&t, &o.id, &o.owner, "action=member.role_changed").await;
+    assert_eq!(changes.len(), 2);
+    let since = audit(
+        &t,
+        &o.id,
+        &o.owner,
+        &format!(
+            "from={}",
+            mid.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+                .replace('+', "%2B")
+        ),
+    )
+    .await;
+    assert_eq!(since.len(), 3, "{since:?}");
+    let until = audit(
+        &t,
+        &o.id,
+        &o.owner,
+        &format!(
+            "to={}",
+            mid.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        ),
+    )
+    .await;
+    // org.created, the fixture's subscription.changed, org.updated.
+    assert_eq!(until.len(), 3);
+
+    // Only admins and the owner read the log.
+    let a = t
+        .call(
+            "GET",
+            &format!("/orgs/{}/audit-log", o.id),
+            Some(&o.developer.token),
+            None,
+        )
+        .await;
+    assert_eq!(a.status, 200, "the developer is an admin now");
+    let viewer = t.user("late-viewer");
+    t.add_member(&o.id, &viewer, Role::Viewer).await;
+    let a = t
+        .call(
+            "GET",
+            &format!("/orgs/{}/audit-log", o.id),
+            Some(&viewer.token),
+            None,
+        )
+        .await;
+    assert_eq!(a.status, 403);
+    for bad in ["from=yesterday", "cursor=abc", "limit=1000"] {
+        let a = t
+            .call(
+                "GET",
+                &format!("/orgs/{}/audit-log?{bad}", o.id),
+                Some(&o.owner.token),
+                None,
+            )
+            .await;
+        assert_eq!(a.status, 400, "{bad}: {}", a.body);
+    }
+}

@@ -1,0 +1,535 @@
+//! Organization routes against DynamoDB Local, through the real pipeline, in-process.
+
+use integration_tests::{token_for, TestApp, JWT_SECRET};
+use serde_json::json;
+use shared::permissions::Role;
+
+#[tokio::test]
+async fn create_read_and_list_an_organization() {
+    let t = TestApp::new().await;
+    let alice = t.user("alice");
+    let (a, ops) = t
+        .call_counted(
+            "POST",
+            "/orgs",
+            &alice,
+            Some(json!({ "name": "Acme Corp", "slug": "acme-corp" })),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_eq!(ops, vec!["TransactWriteItems"], "create is one transaction");
+    assert_eq!(a.body["slug"], "acme-corp");
+    assert_eq!(a.body["myRole"], "owner");
+    assert_eq!(a.body["status"], "active");
+    assert_eq!(a.body["memberCount"], 1);
+    let id = a.body["id"].as_str().unwrap().to_string();
+
+    let (a, ops) = t
+        .call_counted("GET", &format!("/orgs/{id}"), &alice, None)
+        .await;
+    assert_eq!(a.status, 200);
+    assert_eq!(a.body["name"], "Acme Corp");
+    assert_eq!(
+        ops,
+        vec!["BatchGetItem"],
+        "a read is the access-context read only"
+    );
+
+    let (a, ops) = t.call_counted("GET", "/orgs", &alice, None).await;
+    assert_eq!(a.status, 200);
+    let items = a.body["items"].as_array().unwrap();
+    assert_eq!(
+        items.len(),
+        1,
+        "the created org, and no personal org since alice is in one: {}",
+        a.body
+    );
+    assert_eq!(items[0]["id"], id.as_str());
+    assert_eq!(items[0]["myRole"], "owner");
+    assert_eq!(ops, vec!["Query", "BatchGetItem"]);
+}
+
+#[tokio::test]
+async fn slug_is_derived_validated_and_unique() {
+    let t = TestApp::with_config(|c| c.org_create_limit = 10).await;
+    let alice = t.user("alice");
+    let a = t
+        .call(
+            "POST",
+            "/orgs",
+            Some(&alice.token),
+            Some(json!({ "name": "Zoë's Lab!" })),
+        )
+        .await;
+    assert_eq!(a.status, 201);
+    assert_eq!(a.body["slug"], "zo-s-lab");
+    // The same name again: the derived slug is taken, a suffix is added.
+    let a = t
+        .call(
+            "POST",
+            "/orgs",
+            Some(&alice.token),
+            Some(json!({ "name": "Zoë's Lab!" })),
+        )
+        .await;
+    assert_eq!(a.status, 201);
+    assert!(
+        a.body["slug"].as_str().unwrap().starts_with("zo-s-lab-"),
+        "{}",
+        a.body
+    );
+    // An explicit slug that is taken is refused.
+    let a = t
+        .call(
+            "POST",
+            "/orgs",
+            Some(&alice.token),
+            Some(json!({ "name": "X", "slug": "zo-s-lab" })),
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (409, Some("slug_taken"))
+    );
+
+    for bad in [
+        json!({ "name": "X", "slug": "-bad" }),
+        json!({ "name": "X", "slug": "ab" }),
+        json!({ "name": "X", "slug": "Has-Caps" }),
+    ] {
+        let a = t
+            .call("POST", "/orgs", Some(&alice.token), Some(bad.clone()))
+            .await;
+        assert_eq!(
+            (a.status, a.body["code"].as_str()),
+            (400, Some("validation_failed")),
+            "{bad}"
+        );
+        assert_eq!(a.body["field"], "slug");
+    }
+    let a = t
+        .call(
+            "POST",
+            "/orgs",
+            Some(&alice.token),
+            Some(json!({ "name": "  " })),
+        )
+        .await;
+    assert_eq!((a.status, a.body["field"].as_str()), (400, Some("name")));
+    let a = t
+        .call(
+            "POST",
+            "/orgs",
+            Some(&alice.token),
+            Some(json!({ "slug": "abc" })),
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (400, Some("invalid_body"))
+    );
+    assert!(
+        a.body["detail"].as_str().unwrap().contains("name"),
+        "says which field: {}",
+        a.body
+    );
+    let a = t
+        .call(
+            "POST",
+            "/orgs",
+            Some(&alice.token),
+            Some(json!({ "name": "X", "extra": 1 })),
+        )
+        .await;
+    assert_eq!(a.status, 400, "unknown fields are refused: {}", a.body);
+}
+
+#[tokio::test]
+async fn twenty_parallel_creates_of_one_slug_yield_one_201_and_nineteen_409s() {
+    let t = TestApp::new().await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let t = t.clone();
+        let user = t.user(&format!("racer{i}"));
+        tasks.spawn(async move {
+            t.call(
+                "POST",
+                "/orgs",
+                Some(&user.token),
+                Some(json!({ "name": "Race", "slug": "the-slug" })),
+            )
+            .await
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(a) = tasks.join_next().await {
+        let a = a.unwrap();
+        if a.status == 409 {
+            assert_eq!(a.body["code"], "slug_taken", "{}", a.body);
+        }
+        statuses.push(a.status);
+    }
+    statuses.sort();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        19,
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn creation_limit_per_user_holds_under_concurrency_and_ignores_the_personal_org() {
+    let t = TestApp::with_config(|c| c.org_create_limit = 2).await;
+    let bob = t.user("bob");
+    // The personal organization first: it does not count.
+    let a = t.call("GET", "/orgs", Some(&bob.token), None).await;
+    assert_eq!(a.body["items"][0]["personal"], true);
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..6 {
+        let (t, token) = (t.clone(), bob.token.clone());
+        tasks.spawn(async move {
+            t.call(
+                "POST",
+                "/orgs",
+                Some(&token),
+                Some(json!({ "name": format!("Org {i}"), "slug": format!("bob-org-{i}") })),
+            )
+            .await
+        });
+    }
+    let mut created = 0;
+    while let Some(a) = tasks.join_next().await {
+        let a = a.unwrap();
+        match a.status {
+            201 => created += 1,
+            403 => assert_eq!(a.body["code"], "org_limit_reached"),
+            other => panic!("unexpected {other}: {}", a.body),
+        }
+    }
+    assert_eq!(created, 2);
+}
+
+#[tokio::test]
+async fn personal_org_is_created_once_even_by_parallel_first_requests() {
+    let t = TestApp::new().await;
+    let carol = t.user("carol");
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (t, token) = (t.clone(), carol.token.clone());
+        tasks.spawn(async move { t.call("GET", "/orgs", Some(&token), None).await });
+    }
+    while let Some(a) = tasks.join_next().await {
+        let a = a.unwrap();
+        assert_eq!(a.status, 200, "{}", a.body);
+    }
+    let a = t.call("GET", "/orgs", Some(&carol.token), None).await;
+    let items = a.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "exactly one personal org: {}", a.body);
+    assert_eq!(items[0]["personal"], true);
+    assert_eq!(items[0]["myRole"], "owner");
+    assert!(items[0]["slug"].as_str().unwrap().starts_with("personal-"));
+}
+
+#[tokio::test]
+async fn cognito_trigger_creates_the_personal_org_idempotently() {
+    let t = TestApp::new().await;
+    let event: aws_lambda_events_shim::Event = serde_json::from_str(
+        &std::fs::read_to_string(
+            integration_tests::repo_root().join("events/cognito-post-confirmation.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    for _ in 0..2 {
+        let back = shared::orgs::personal::on_post_confirmation(&t.app, event.clone())
+            .await
+            .unwrap();
+        assert_eq!(
+            back.request.user_attributes.get("sub").unwrap(),
+            "cognito-user-1"
+        );
+    }
+    let token = token_for(
+        JWT_SECRET,
+        "cognito-user-1",
+        Some("new.user@example.com"),
+        true,
+    );
+    let a = t.call("GET", "/orgs", Some(&token), None).await;
+    let items = a.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", a.body);
+    assert_eq!(items[0]["name"], "New User's workspace");
+}
+
+mod aws_lambda_events_shim {
+    pub use lambda_http::aws_lambda_events::event::cognito::CognitoEventUserPoolsPostConfirmation as Event;
+}
+
+#[tokio::test]
+async fn my_orgs_are_paginated() {
+    let t = TestApp::with_config(|c| c.org_create_limit = 10).await;
+    let dana = t.user("dana");
+    for i in 0..5 {
+        t.create_org(&dana, &format!("Dana {i}")).await;
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/orgs?limit=2&cursor={c}"),
+            None => "/orgs?limit=2".to_string(),
+        };
+        let (a, ops) = t.call_counted("GET", &path, &dana, None).await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        assert_eq!(
+            ops.iter().filter(|o| **o == "Query").count(),
+            1,
+            "one Query per page"
+        );
+        for item in a.body["items"].as_array().unwrap() {
+            assert!(
+                seen.insert(item["id"].as_str().unwrap().to_string()),
+                "no duplicates across pages"
+            );
+        }
+        pages += 1;
+        match a.body["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 5);
+    assert!(pages >= 3);
+    let a = t
+        .call("GET", "/orgs?limit=0", Some(&dana.token), None)
+        .await;
+    assert_eq!((a.status, a.body["field"].as_str()), (400, Some("limit")));
+    let a = t
+        .call("GET", "/orgs?cursor=garbage", Some(&dana.token), None)
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (400, Some("invalid_cursor"))
+    );
+}
+
+#[tokio::test]
+async fn update_changes_fields_frees_the_old_slug_and_skips_no_ops() {
+    let t = TestApp::with_config(|c| c.org_create_limit = 5).await;
+    let (owner, admin, other) = (t.user("owner"), t.user("admin"), t.user("other"));
+    let org = t.create_org(&owner, "First Name").await;
+    t.add_member(&org, &admin, Role::Admin).await;
+    let path = format!("/orgs/{org}");
+
+    let (a, ops) = t.call_counted("PATCH", &path, &admin, Some(json!({ "name": "Second", "slug": "second-slug", "settings": { "invitePolicy": "members" } }))).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(
+        ops,
+        vec!["BatchGetItem", "TransactWriteItems"],
+        "at most 2 requests"
+    );
+    assert_eq!(
+        (a.body["name"].as_str(), a.body["slug"].as_str()),
+        (Some("Second"), Some("second-slug"))
+    );
+    assert_eq!(a.body["settings"]["invitePolicy"], "members");
+    assert!(
+        a.body.get("billingProfile").is_none(),
+        "admins do not see billing"
+    );
+
+    // The old slug is free again.
+    let a = t
+        .call(
+            "POST",
+            "/orgs",
+            Some(&other.token),
+            Some(json!({ "name": "Taker", "slug": "first-name" })),
+        )
+        .await;
+    assert_eq!(a.status, 201, "old slug freed: {}", a.body);
+    // The new one is not.
+    let a = t
+        .call(
+            "POST",
+            "/orgs",
+            Some(&other.token),
+            Some(json!({ "name": "Taker", "slug": "second-slug" })),
+        )
+        .await;
+    assert_eq!(a.status, 409);
+
+    // Billing profile: owner only.
+    let a = t
+        .call(
+            "PATCH",
+            &path,
+            Some(&admin.token),
+            Some(json!({ "billingProfile": { "companyName": "Acme GmbH" } })),
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    let a = t.call("PATCH", &path, Some(&owner.token), Some(json!({ "billingProfile": { "companyName": "Acme GmbH", "email": "billing@acme.test" } }))).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["billingProfile"]["companyName"], "Acme GmbH");
+
+    // No-op: same values, one read and no write.
+    let (a, ops) = t
+        .call_counted(
+            "PATCH",
+            &path,
+            &owner,
+            Some(json!({ "name": "Second", "slug": "second-slug" })),
+        )
+        .await;
+    assert_eq!(a.status, 200);
+    assert_eq!(
+        ops,
+        vec!["BatchGetItem"],
+        "nothing changed, nothing written"
+    );
+
+    let a = t
+        .call("PATCH", &path, Some(&owner.token), Some(json!({})))
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (400, Some("nothing_to_update"))
+    );
+    let a = t
+        .call(
+            "PATCH",
+            &path,
+            Some(&owner.token),
+            Some(json!({ "settings": { "invitePolicy": "everyone" } })),
+        )
+        .await;
+    assert_eq!(a.status, 400);
+    // Slug taken by another organization.
+    let a = t
+        .call(
+            "PATCH",
+            &path,
+            Some(&owner.token),
+            Some(json!({ "slug": "first-name" })),
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (409, Some("slug_taken"))
+    );
+}
+
+#[tokio::test]
+async fn me_authorize_and_roles() {
+    let t = TestApp::new().await;
+    let (owner, viewer) = (t.user("owner"), t.user("viewer"));
+    let org = t.create_org(&owner, "Acme").await;
+    t.add_member(&org, &viewer, Role::Viewer).await;
+
+    let (a, ops) = t
+        .call_counted("GET", &format!("/orgs/{org}/me"), &viewer, None)
+        .await;
+    assert_eq!(a.status, 200);
+    assert_eq!(ops.len(), 1);
+    assert_eq!(a.body["role"], "viewer");
+    let perms: Vec<&str> = a.body["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(perms.contains(&"members.read") && !perms.contains(&"members.update"));
+
+    let a = t
+        .call(
+            "POST",
+            &format!("/orgs/{org}/authorize"),
+            Some(&viewer.token),
+            Some(json!({ "permissions": ["projects.read", "projects.delete"] })),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["allowed"], false);
+    assert_eq!(
+        a.body["results"][0],
+        json!({ "permission": "projects.read", "allowed": true })
+    );
+    assert_eq!(
+        a.body["results"][1],
+        json!({ "permission": "projects.delete", "allowed": false })
+    );
+    let a = t
+        .call(
+            "POST",
+            &format!("/orgs/{org}/authorize"),
+            Some(&viewer.token),
+            Some(json!({ "permissions": ["nope.nothing"] })),
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (400, Some("unknown_permission"))
+    );
+
+    let a = t.call("GET", "/roles", Some(&viewer.token), None).await;
+    assert_eq!(a.status, 200);
+    assert_eq!(a.body["roles"].as_array().unwrap().len(), 6);
+    assert!(a.body["permissions"].as_array().unwrap().len() >= 55);
+}
+
+#[tokio::test]
+async fn identity_is_only_a_valid_token() {
+    let t = TestApp::new().await;
+    let a = t.call("GET", "/orgs", None, None).await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (401, Some("unauthenticated"))
+    );
+    let forged = token_for("another-secret", "mallory", None, false);
+    let a = t.call("GET", "/orgs", Some(&forged), None).await;
+    assert_eq!(a.status, 401);
+    let a = t.call("GET", "/orgs", Some("not.a.jwt"), None).await;
+    assert_eq!(a.status, 401);
+}
+
+#[tokio::test]
+async fn production_identity_comes_from_the_jwt_authorizer_claims_only() {
+    let t = TestApp::with_config(|c| c.auth = shared::config::AuthMode::Jwt).await;
+    let event = std::fs::read_to_string(
+        integration_tests::repo_root().join("events/apigw-create-org.json"),
+    )
+    .unwrap();
+    let req = lambda_http::request::from_str(&event).unwrap();
+    let resp = shared::pipeline::handle(&t.app, shared::routes::route("create-org"), req).await;
+    assert_eq!(resp.status(), 201);
+    let lambda_http::Body::Text(body) = resp.body() else {
+        panic!("text body")
+    };
+    let body: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(body["ownerId"], "user-alice");
+
+    // Without the authorizer's claims a bearer token or an X-User-Id header identifies nobody.
+    let mut unauth: serde_json::Value = serde_json::from_str(&event).unwrap();
+    unauth["requestContext"]
+        .as_object_mut()
+        .unwrap()
+        .remove("authorizer");
+    unauth["headers"]["x-user-id"] = json!("user-alice");
+    unauth["headers"]["authorization"] = json!(format!(
+        "Bearer {}",
+        token_for(JWT_SECRET, "user-alice", None, false)
+    ));
+    let req = lambda_http::request::from_str(&unauth.to_string()).unwrap();
+    let resp = shared::pipeline::handle(&t.app, shared::routes::route("create-org"), req).await;
+    assert_eq!(resp.status(), 401);
+}
