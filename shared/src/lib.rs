@@ -52,3 +52,86 @@ impl App {
         }
     }
 }
+
+#[cfg(test)]
+mod entity_shapes {
+    //! Every item type is stored with its `entity_type` and the key it derives from its ids.
+    use crate::access::grants::GrantItem;
+    use crate::audit::AuditEntry;
+    use crate::domain::*;
+    use crate::invitations::item::{InvitationItem, InvitationTerms};
+    use crate::members::item::MemberItem;
+    use crate::orgs::item::{OrgItem, SlugItem};
+    use crate::permissions::Role;
+    use crate::store::{entity_type, from_item, to_item, Entity, Key};
+
+    fn check<T: Entity + std::fmt::Debug>(item: &T) {
+        let stored = to_item(item).unwrap();
+        assert_eq!(entity_type(&stored), Some(T::TYPE), "{item:?}");
+        assert_eq!(Key::of_item(&stored), Some(item.key()), "{item:?}");
+        let back: T = from_item(stored.clone()).unwrap();
+        assert_eq!(to_item(&back).unwrap(), stored, "round trip of {}", T::TYPE);
+    }
+
+    #[test]
+    fn every_item_carries_its_type_and_its_own_key() {
+        let now = Timestamp::now();
+        let user = UserId::parse("userId", "u-1").unwrap();
+        let email = Email::parse("email", "u@example.com").unwrap();
+        let org = OrgItem::new(
+            OrgId::new(),
+            OrgName::parse("name", "Acme").unwrap(),
+            Slug::parse("acme").unwrap(),
+            &user,
+            false,
+            now,
+        );
+        check(&org);
+        check(&SlugItem::new(&org.slug, &org.org_id));
+        let member = MemberItem::new(
+            &org.org_id,
+            &user,
+            Some(email.clone()),
+            None,
+            Role::Admin,
+            now,
+        );
+        check(&member);
+        check(&member.email_item().unwrap());
+        check(&GrantItem::for_user(
+            &org.org_id,
+            "p1",
+            &user,
+            Role::Viewer,
+            &user,
+            now,
+        ));
+        check(&InvitationItem::new(
+            &org.org_id,
+            InvitationTerms {
+                email,
+                role: Role::Viewer,
+                expires_in_days: 7,
+                max_uses: 1,
+                message: None,
+                project_ids: vec![],
+            },
+            &user,
+            "U".into(),
+            "nonce".into(),
+            now,
+        ));
+        check(
+            &AuditEntry {
+                org_id: org.org_id.clone(),
+                actor_id: user,
+                action: "org.created",
+                event_type: "OrganizationCreated",
+                at: now,
+                summary: "s".into(),
+                details: serde_json::json!({}),
+            }
+            .into_item(),
+        );
+    }
+}

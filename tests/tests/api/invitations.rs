@@ -2,6 +2,7 @@
 
 use integration_tests::{emails_to, token_for, TestApp, User, JWT_SECRET};
 use serde_json::{json, Value};
+use shared::error::Code;
 use shared::invitations::item::InvitationItem;
 use shared::permissions::Role;
 
@@ -778,6 +779,74 @@ async fn revoke_cleanup_and_statuses() {
         )
         .await;
     assert_eq!(audit.body["items"].as_array().unwrap().len(), 1);
+    assert_seats_consistent(&t, &o).await;
+}
+
+/// The defect of the hand-formatted condition: an invitation created through the API that expires
+/// with time (its stored expiry in the production format) could never be cleaned up (409 forever,
+/// seats held for good).
+#[tokio::test]
+async fn an_invitation_that_expired_with_time_is_cleaned_up_and_frees_its_seats() {
+    let t = TestApp::new().await;
+    let o = org(&t, "starter").await; // 5 seats, 3 used by members
+    let admin = t.as_user(&o.admin);
+    let invitations = format!("/orgs/{}/invitations", o.id);
+    let created = admin
+        .post(
+            &invitations,
+            json!({ "email": "late@example.com", "role": "viewer", "maxUses": 2 }),
+        )
+        .await;
+    let id = created.assert_status(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.expire_invitation(&o.id, &id).await;
+    let stored = t
+        .app
+        .store
+        .batch_get(vec![InvitationItem::key_of(
+            &shared::domain::OrgId::parse(&o.id).unwrap(),
+            &shared::domain::InvitationId::parse(&id).unwrap(),
+        )])
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    let expiry = stored["expiresAt"].as_s().unwrap();
+    assert!(
+        expiry.ends_with('Z') && expiry.len() == "2026-01-01T00:00:00.000000Z".len(),
+        "stored as production stores it: {expiry}"
+    );
+    admin
+        .post(
+            &invitations,
+            json!({ "email": "x@example.com", "role": "viewer" }),
+        )
+        .await
+        .assert_problem(402, Code::SeatLimitReached);
+
+    let clean = admin
+        .post_empty(&format!("{invitations}/cleanup"))
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(
+        (clean["removed"].as_i64(), clean["releasedSeats"].as_i64()),
+        (Some(1), Some(2))
+    );
+    let sub = t
+        .as_user(&o.owner)
+        .get(&format!("/orgs/{}/subscription", o.id))
+        .await;
+    assert_eq!(sub.assert_status(200)["seats"]["used"], 3);
+    admin
+        .post(
+            &invitations,
+            json!({ "email": "x@example.com", "role": "viewer", "maxUses": 2 }),
+        )
+        .await
+        .assert_status(201);
     assert_seats_consistent(&t, &o).await;
 }
 
