@@ -200,3 +200,52 @@ pub fn splice(text: &str, begin: &str, end: &str, body: &str) -> Option<String> 
         &text[line_start..]
     ))
 }
+
+/// Markers of the README's generated route table (HTML comments: invisible in Markdown).
+pub const README_BEGIN: &str =
+    "<!-- >>> generated from shared/src/routes.rs: do not edit by hand (UPDATE_GENERATED=1 scripts/test.sh rewrites it) -->";
+pub const README_END: &str = "<!-- <<< generated -->";
+
+fn who(r: &RouteDef) -> String {
+    use shared::pipeline::{Access, Effect, Need};
+    match r.access {
+        Access::User => "any signed-in user".to_string(),
+        Access::Org(rule) => {
+            let roles = |p: shared::permissions::Permission| match p.min_role() {
+                shared::permissions::Role::Owner => "owner".to_string(),
+                r => format!("{r}+"),
+            };
+            let mut who = match rule.need {
+                Need::Any => "any member".to_string(),
+                Need::Perm(p) => format!("`{p}` ({})", roles(p)),
+                Need::PermOrSelf(p) => format!("`{p}` ({}), or the member themself", roles(p)),
+            };
+            match rule.effect {
+                Effect::Write => who.push_str("; refused while closed"),
+                Effect::Reactivate => who.push_str("; only while closed"),
+                Effect::Read => {}
+            }
+            who
+        }
+    }
+}
+
+/// The README's route table.
+pub fn readme_routes() -> String {
+    let mut out = String::from(
+        "| method | path | function | who | what |\n| --- | --- | --- | --- | --- |\n",
+    );
+    for r in ROUTES {
+        writeln!(
+            out,
+            "| {} | `{}` | `{}` | {} | {} |",
+            r.method,
+            r.path,
+            r.function,
+            who(r),
+            r.summary
+        )
+        .unwrap();
+    }
+    out
+}

@@ -16,8 +16,7 @@ pub static CREATE_INVITATION: RouteDef = RouteDef {
     method: "POST",
     path: "/orgs/{orgId}/invitations",
     function: "create-invitation",
-    summary:
-        "Invite by email with a role (never above your own); reserves seats and sends the email.",
+    summary: "Invite by email with a role (never above your own; developers and above too with invitePolicy members); reserves seats and sends the email.",
     access: org(Need::Perm(Permission::InvitationsCreate), Write),
     dynamo: &[BatchGetItem, PutItem, UpdateItem, ConditionCheckItem],
     ses: true,

@@ -13,8 +13,12 @@ fn update() -> bool {
 
 /// Compares a file's generated block with what the route table says, or rewrites it.
 fn check_block(file: &Path, body: &str) {
+    check_between(file, (BEGIN, END), body)
+}
+
+fn check_between(file: &Path, (begin, end): (&str, &str), body: &str) {
     let text = std::fs::read_to_string(file).unwrap();
-    let expected = generate::splice(&text, BEGIN, END, body)
+    let expected = generate::splice(&text, begin, end, body)
         .unwrap_or_else(|| panic!("{} lacks the generated markers", file.display()));
     if expected != text {
         if update() {
@@ -36,6 +40,11 @@ fn router_binaries_and_template_match_the_route_table() {
     check_block(
         &root.join("infra/template.yaml"),
         &generate::template_functions(),
+    );
+    check_between(
+        &root.join("README.md"),
+        (generate::README_BEGIN, generate::README_END),
+        &generate::readme_routes(),
     );
 
     let bin_dir = root.join("functions/src/bin");
@@ -140,5 +149,99 @@ fn openapi_spec_has_exactly_the_routes_of_the_table() {
             r.method,
             r.path
         );
+    }
+}
+
+/// Every operation lists the problem codes its route can answer (`x-problem-codes`: the
+/// pipeline's for its access rule plus the operation's own, `RouteDef::codes`), each code's
+/// status is a documented response, and `Problem.code` enumerates exactly the codes routes answer.
+/// The in-process client checks every answered code against the same list, so a handler cannot
+/// return an undeclared code in any test. `UPDATE_GENERATED=1` rewrites the lists.
+#[test]
+fn openapi_documents_exactly_the_problem_codes_of_each_route() {
+    use shared::error::Code;
+    let file = repo_root().join("openapi.yaml");
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    let list = |codes: &[Code]| {
+        codes
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut all: Vec<Code> = ROUTES.iter().flat_map(|r| r.codes()).collect();
+    all.sort();
+    all.dedup();
+    // Codes no route answers: a trigger's bad event, the personal organization's idempotent path
+    // (handled, never answered), and the pipeline's answer for reactivating an active
+    // organization (no `Effect::Reactivate` route until the closure routes exist).
+    let not_http = [
+        Code::InvalidEvent,
+        Code::PersonalOrgExists,
+        Code::OrgNotClosed,
+    ];
+    for c in Code::ALL {
+        assert!(
+            all.contains(c) != not_http.contains(c),
+            "{c}: every code is answered by some route, except {not_http:?}"
+        );
+    }
+    let mut wanted = Vec::new();
+    for r in ROUTES {
+        wanted.push((
+            format!("      operationId: {}\n", r.function),
+            format!("      x-problem-codes: [{}]\n", list(&r.codes())),
+        ));
+    }
+    let problem_line = format!(
+        "        code: {{ type: string, description: Stable, machine-readable error code., enum: [{}] }}\n",
+        list(&all)
+    );
+    let mut expected = String::new();
+    let mut lines = text.split_inclusive('\n').peekable();
+    while let Some(line) = lines.next() {
+        if line.starts_with("        code: { type: string, description: Stable") {
+            expected.push_str(&problem_line);
+            continue;
+        }
+        expected.push_str(line);
+        if let Some((_, codes)) = wanted.iter().find(|(op, _)| op == line) {
+            if lines
+                .peek()
+                .is_some_and(|l| l.starts_with("      x-problem-codes:"))
+            {
+                lines.next();
+            }
+            expected.push_str(codes);
+        }
+    }
+    if expected != text {
+        if update() {
+            std::fs::write(&file, &expected).unwrap();
+            text = expected;
+        } else {
+            panic!("openapi.yaml's problem codes differ from the route table's; run UPDATE_GENERATED=1 scripts/test.sh");
+        }
+    }
+    let spec: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    for r in ROUTES {
+        let op = &spec["paths"][r.path][r.method.to_lowercase()];
+        let documented: Vec<&str> = op["x-problem-codes"]
+            .as_sequence()
+            .unwrap_or_else(|| panic!("{} has no x-problem-codes", r.function))
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        let declared: Vec<&str> = r.codes().iter().map(|c| c.as_str()).collect();
+        assert_eq!(documented, declared, "{}", r.function);
+        for c in r.codes() {
+            let status = c.status().to_string();
+            assert!(
+                op["responses"][status.as_str()].is_mapping()
+                    || op["responses"]["default"].is_mapping(),
+                "{}: `{c}` answers {status}, which the operation does not document",
+                r.function
+            );
+        }
     }
 }
