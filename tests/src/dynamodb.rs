@@ -26,6 +26,16 @@ pub struct RequestCounter {
     total: Arc<AtomicUsize>,
     ops: Arc<Mutex<Vec<&'static str>>>,
     tx_ops: Arc<Mutex<Vec<&'static str>>>,
+    tx_items: Arc<Mutex<Vec<TxItem>>>,
+}
+
+/// One item of a TransactWriteItems as it was sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TxItem {
+    pub operation: &'static str,
+    pub pk: String,
+    pub sk: String,
+    pub condition: Option<String>,
 }
 
 impl RequestCounter {
@@ -33,6 +43,11 @@ impl RequestCounter {
         self.total.store(0, Ordering::SeqCst);
         self.ops.lock().unwrap().clear();
         self.tx_ops.lock().unwrap().clear();
+        self.tx_items.lock().unwrap().clear();
+    }
+    /// The items of every transaction since the last reset.
+    pub fn transaction_items(&self) -> Vec<TxItem> {
+        self.tx_items.lock().unwrap().clone()
     }
     pub fn count(&self) -> usize {
         self.total.load(Ordering::SeqCst)
@@ -80,15 +95,38 @@ impl Intercept for RequestCounter {
             input.downcast_ref::<transact_write_items::TransactWriteItemsInput>()
         {
             let mut inner = self.tx_ops.lock().unwrap();
+            let mut items = self.tx_items.lock().unwrap();
             for item in tx.transact_items() {
-                inner.push(if item.put().is_some() {
-                    "PutItem"
-                } else if item.update().is_some() {
-                    "UpdateItem"
-                } else if item.delete().is_some() {
-                    "DeleteItem"
+                let s = |m: Option<
+                    &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+                >,
+                         n: &str| {
+                    m.and_then(|m| m.get(n))
+                        .and_then(|v| v.as_s().ok())
+                        .cloned()
+                        .unwrap_or_default()
+                };
+                let (operation, key, condition) = if let Some(p) = item.put() {
+                    ("PutItem", Some(p.item()), p.condition_expression())
+                } else if let Some(u) = item.update() {
+                    ("UpdateItem", Some(u.key()), u.condition_expression())
+                } else if let Some(d) = item.delete() {
+                    ("DeleteItem", Some(d.key()), d.condition_expression())
+                } else if let Some(c) = item.condition_check() {
+                    (
+                        "ConditionCheckItem",
+                        Some(c.key()),
+                        Some(c.condition_expression()),
+                    )
                 } else {
-                    "ConditionCheckItem"
+                    ("Other", None, None)
+                };
+                inner.push(operation);
+                items.push(TxItem {
+                    operation,
+                    pk: s(key, "PK"),
+                    sk: s(key, "SK"),
+                    condition: condition.map(str::to_string),
                 });
             }
             "TransactWriteItems"

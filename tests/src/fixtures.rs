@@ -102,22 +102,27 @@ impl TestApp {
     }
 
     /// Puts `user` into `org` with `role`: a seat reserved, then taken by the membership, with the
-    /// writes (and seat-limit conditions) of accepting an invitation.
+    /// writes (and seat-limit conditions) of creating and accepting an invitation.
     pub async fn add_member(&self, org: &str, user: &User, role: Role) {
         self.add_members(org, &[(user, role)]).await
     }
 
+    /// Several members at once: their seats reserved in one transaction, then taken by the
+    /// memberships in another.
     pub async fn add_members(&self, org: &str, members: &[(&User, Role)]) {
+        let item = self.org_item(org).await;
+        let n = members.len() as u32;
+        let tx = item
+            .reserve_seats(
+                self.app.store.tx(),
+                n,
+                ApiError::internal("no seat left: set a larger plan before adding members"),
+            )
+            .unwrap();
+        self.app.store.commit(tx).await.expect("reserve seats");
+        let exists = || ApiError::internal("member exists");
+        let mut tx = self.app.store.tx();
         for (user, role) in members {
-            let item = self.org_item(org).await;
-            let tx = item
-                .reserve_seats(
-                    self.app.store.tx(),
-                    1,
-                    ApiError::internal("no seat left: set a larger plan before adding members"),
-                )
-                .unwrap();
-            self.app.store.commit(tx).await.expect("reserve a seat");
             let member = MemberItem::new(
                 &item.org_id,
                 &UserId::parse("userId", &user.id).unwrap(),
@@ -126,13 +131,10 @@ impl TestApp {
                 *role,
                 Timestamp::now(),
             );
-            let exists = || ApiError::internal("member exists");
-            let tx = member
-                .join(self.app.store.tx(), exists(), exists())
-                .unwrap();
-            let tx = item.seat_taken(tx, exists()).unwrap();
-            self.app.store.commit(tx).await.expect("add member");
+            tx = member.join(tx, exists(), exists()).unwrap();
         }
+        let tx = item.seats_taken(tx, n, exists()).unwrap();
+        self.app.store.commit(tx).await.expect("add members");
     }
 
     /// A pending invitation created with the invitation's own writes (its seats reserved), its

@@ -13,7 +13,7 @@ pub mod generate;
 pub use client::{token_for, token_valid_for, Answer, AsUser, TestApp, User, JWT_SECRET};
 pub use dynamodb::{
     create_table_from_template, dynamodb_client, dynamodb_endpoint, table_definition,
-    RequestCounter,
+    RequestCounter, TxItem,
 };
 pub use emulators::{
     emails_at, emails_to, emulator_config, events_endpoint, moto_json, ses_client, ses_endpoint,

@@ -13,8 +13,8 @@ use crate::members::item::MemberItem;
 use crate::orgs::item::OrgItem;
 use crate::orgs::settings::{InvitePolicy, OrgStatus};
 use crate::permissions::{Permission, Role};
-use crate::pipeline::{OrgAccess, OrgCtx};
-use crate::store::{from_item, Item, Key};
+use crate::pipeline::{Effect, OrgAccess, OrgCtx};
+use crate::store::{from_item, Item, Key, Tx};
 
 /// The context of every organization operation.
 pub type Ctx = OrgCtx<Access>;
@@ -53,6 +53,19 @@ impl OrgAccess for Access {
     fn is_closed(&self) -> bool {
         self.org.status != OrgStatus::Active
     }
+    fn guard(&self, tx: Tx, effect: Effect) -> ApiResult<Tx> {
+        let tx = self.member.guard_role(
+            tx,
+            ApiError::new(
+                Code::YourRoleChanged,
+                "Your role in this organization changed, or you were removed, while the request was in flight; nothing changed. Reload and retry.",
+            ),
+        )?;
+        match effect {
+            Effect::Write => self.org.guard_active(tx),
+            Effect::Read | Effect::Reactivate => Ok(tx),
+        }
+    }
 }
 
 impl Access {
@@ -90,16 +103,5 @@ impl Access {
             .with("requestedRole", granted.as_str()));
         }
         Ok(())
-    }
-    /// The caller's own role still holds when the transaction commits (their role is what
-    /// allowed acting on another member).
-    pub fn role_holds(&self, tx: crate::store::Tx) -> ApiResult<crate::store::Tx> {
-        self.member.role_holds(
-            tx,
-            ApiError::new(
-                Code::YourRoleChanged,
-                "Your own role changed meanwhile; reload and retry.",
-            ),
-        )
     }
 }

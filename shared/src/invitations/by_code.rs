@@ -133,7 +133,7 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
             "A member of this organization already has your email address; nothing changed.",
         ),
     )?;
-    let mut tx = org.seat_taken(tx, invalid_invitation())?;
+    let mut tx = org.seats_taken(tx, 1, invalid_invitation())?;
     for g in &grants {
         tx = g.write(tx)?;
     }

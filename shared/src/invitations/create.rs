@@ -199,7 +199,7 @@ pub async fn create_invitation(app: App, ctx: Ctx, input: Input) -> ApiResult<Re
         random_nonce()?,
         now,
     );
-    let tx = inv.create(app.store.tx())?;
+    let tx = inv.create(ctx.tx()?)?;
     let tx = MemberEmailItem::require_absent(
         tx,
         &org.org_id,

@@ -99,7 +99,7 @@ pub async fn resend(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     let mut updated = inv.renewed(now);
     let tx = inv
         .renew(
-            app.store.tx(),
+            ctx.tx()?,
             &updated,
             ApiError::concurrent("The invitation changed meanwhile (another resend, a revocation or its last use); reload it."),
         )?
@@ -122,7 +122,7 @@ pub async fn revoke(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     }
     let remaining = inv.remaining_uses();
     let tx = inv.revoke(
-        app.store.tx(),
+        ctx.tx()?,
         ApiError::concurrent("The invitation was used or revoked meanwhile; reload it."),
     )?;
     let tx = ctx.org.release_seats(tx, remaining)?.audit(ctx.audit(
@@ -142,7 +142,7 @@ pub async fn cleanup(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let q = InvitationItem::page_of_org(ctx.org_id(), CLEANUP_BATCH, input.cursor())?;
     let page = app.store.page_of::<InvitationItem>(q).await?;
     let now = Timestamp::now();
-    let mut tx = app.store.tx();
+    let mut tx = ctx.tx()?;
     let (mut removed, mut released) = (0u32, 0u32);
     for inv in &page.items {
         let status = inv.status(now);

@@ -78,11 +78,9 @@ pub async fn change_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
         // No change: no write and no audit entry.
         return Ok(Reply::ok(&MemberView::new(&target)));
     }
-    let mut tx = target.change_role(app.store.tx(), new_role, Timestamp::now(), concurrent())?;
-    tx = ctx.org.require_active(tx)?;
-    if ctx.member.user_id != target.user_id {
-        tx = ctx.role_holds(tx)?;
-    }
+    // The caller's own role (what allowed acting on another member) and the organization's state
+    // are re-checked by the context's guard.
+    let tx = target.change_role(ctx.tx()?, new_role, Timestamp::now(), concurrent())?;
     let tx = tx.audit(ctx.audit(
         "member.role_changed",
         "MemberRoleChanged",
@@ -114,14 +112,12 @@ pub async fn remove_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply
     if !leaving {
         require_not_above(&ctx, &target)?;
     }
-    // Order of the items: membership, organization counters, email item, the caller's role, attached items.
-    let tx = target.remove_membership(app.store.tx(), member_not_found())?;
-    let mut tx = ctx.org.member_left(tx)?;
-    tx = target.remove_email(tx)?;
-    if !leaving {
-        tx = ctx.role_holds(tx)?;
-    }
-    tx = target.remove_attached(tx)?;
+    // The membership, the organization's counters, the email item, the attached items; the
+    // caller's role is re-checked by the context's guard.
+    let tx = target.remove_membership(ctx.tx()?, member_not_found())?;
+    let tx = ctx.org.member_left(tx)?;
+    let tx = target.remove_email(tx)?;
+    let tx = target.remove_attached(tx)?;
     let (action, summary) = if leaving {
         (
             "member.left",
@@ -173,13 +169,9 @@ pub async fn transfer_ownership(app: App, ctx: Ctx, input: Input) -> ApiResult<R
     let now = Timestamp::now();
     let transferred =
         || ApiError::concurrent("Ownership or roles changed meanwhile; reload and retry.");
-    let tx = ctx.org.set_owner(
-        app.store.tx(),
-        ctx.user_id(),
-        &new_owner,
-        now,
-        transferred(),
-    )?;
+    let tx = ctx
+        .org
+        .set_owner(ctx.tx()?, ctx.user_id(), &new_owner, now, transferred())?;
     let tx = target.change_role(tx, Role::Owner, now, transferred())?;
     let tx = ctx
         .member

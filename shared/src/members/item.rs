@@ -151,12 +151,15 @@ impl MemberItem {
         )
     }
 
-    /// The membership still has the role it was read with when the transaction commits.
-    pub fn role_holds(&self, tx: Tx, on_fail: ApiError) -> Result<Tx, ApiError> {
-        tx.check(
+    /// Guards a transaction: the membership still exists with the role it was read with when
+    /// the transaction commits (merged into any write of this membership in the same transaction).
+    pub fn guard_role(&self, tx: Tx, on_fail: ApiError) -> Result<Tx, ApiError> {
+        tx.guard(
             self.key(),
-            "#role = :mine",
-            Expr::new().value(":mine", &self.role).name("#role", "role"),
+            "#g_role = :g_role",
+            Expr::new()
+                .value(":g_role", &self.role)
+                .name("#g_role", "role"),
             on_fail,
         )
     }

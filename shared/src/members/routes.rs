@@ -87,7 +87,7 @@ pub static TRANSFER_OWNERSHIP: RouteDef = RouteDef {
     function: "transfer-ownership",
     summary: "Make another member the owner; the old owner becomes admin.",
     access: org_on(Need::Perm(Permission::OrgTransfer), Write, BODY_MEMBER),
-    dynamo: &[BatchGetItem, UpdateItem, PutItem],
+    dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
     errors: &[
         BodyRequired,

@@ -284,7 +284,7 @@ pub async fn update_org(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     }
     let now = Timestamp::now();
     let tx = org
-        .update(app.store.tx(), &changes, now, slug_taken)?
+        .update(ctx.tx()?, &changes, now, slug_taken)?
         .audit(ctx.audit(
             "org.updated",
             "OrganizationUpdated",

@@ -115,11 +115,17 @@ impl OrgItem {
         )
     }
 
-    /// The organization is still active when the transaction commits (the pipeline checked the
-    /// state it read; this keeps a concurrent closure from slipping in).
-    pub fn require_active(&self, tx: Tx) -> Result<Tx, ApiError> {
-        let (cond, expr) = Self::active();
-        tx.check(self.key(), cond, expr, ApiError::org_read_only())
+    /// Guards a transaction: the organization is still active when it commits (the pipeline
+    /// checked the state it read; this keeps a concurrent closure from slipping in).
+    pub fn guard_active(&self, tx: Tx) -> Result<Tx, ApiError> {
+        tx.guard(
+            self.key(),
+            "#g_status = :g_active",
+            Expr::new()
+                .value(":g_active", &OrgStatus::Active)
+                .name("#g_status", "status"),
+            ApiError::org_read_only(),
+        )
     }
 
     /// Updates what `changes` names (and moves the slug's uniqueness item when the slug changes),
@@ -236,14 +242,14 @@ impl OrgItem {
         )
     }
 
-    /// A reserved seat becomes a member (an invitation used).
-    pub fn seat_taken(&self, tx: Tx, on_fail: ApiError) -> Result<Tx, ApiError> {
+    /// `n` reserved seats become members (an invitation used: `n = 1`).
+    pub fn seats_taken(&self, tx: Tx, n: u32, on_fail: ApiError) -> Result<Tx, ApiError> {
         let (active, expr) = Self::active();
         tx.update(
             self.key(),
-            "SET memberCount = memberCount + :one, pendingSeats = pendingSeats - :one",
-            Some(&format!("{active} AND pendingSeats >= :one")),
-            expr.value(":one", &1),
+            "SET memberCount = memberCount + :n, pendingSeats = pendingSeats - :n",
+            Some(&format!("{active} AND pendingSeats >= :n")),
+            expr.value(":n", &n),
             on_fail,
         )
     }

@@ -52,7 +52,13 @@ pub static UPDATE_ORG: RouteDef = RouteDef {
     function: "update-org",
     summary: "Update name, slug, settings or billing profile.",
     access: org(Need::Perm(Permission::OrgUpdate), Write),
-    dynamo: &[BatchGetItem, PutItem, UpdateItem, DeleteItem],
+    dynamo: &[
+        BatchGetItem,
+        PutItem,
+        UpdateItem,
+        DeleteItem,
+        ConditionCheckItem,
+    ],
     ses: false,
     errors: &[
         BodyRequired,

@@ -8,7 +8,7 @@ use crate::auth::Caller;
 use crate::domain::{OrgId, UserId};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::permissions::{Permission, Role};
-use crate::store::{from_item, Entity, Item, Key};
+use crate::store::{from_item, Entity, Item, Key, Store, Tx};
 use crate::App;
 use std::future::Future;
 
@@ -26,6 +26,10 @@ pub trait OrgAccess: Sized + Send + Sync + 'static {
     fn holds(&self, permission: Permission) -> bool;
     /// Closed (read-only) organizations refuse writes and accept reactivation.
     fn is_closed(&self) -> bool;
+    /// Adds to a transaction the conditions that keep the decision true until it commits: the
+    /// caller still has the access (the role) it was authorized with and, for a write, the
+    /// organization is still in the state that allowed it.
+    fn guard(&self, tx: Tx, effect: Effect) -> ApiResult<Tx>;
 }
 
 /// Everything an organization operation may rely on: identity, the caller's access (checked
@@ -35,12 +39,23 @@ pub struct OrgCtx<A> {
     pub access: A,
     subject: Option<Item>,
     missing: Option<fn() -> ApiError>,
+    effect: Effect,
+    store: Store,
 }
 
 impl<A> std::ops::Deref for OrgCtx<A> {
     type Target = A;
     fn deref(&self) -> &A {
         &self.access
+    }
+}
+
+impl<A: OrgAccess> OrgCtx<A> {
+    /// The transaction every change of an organization operation is written in: it starts with
+    /// the access guard, so a caller demoted or removed while the request was in flight changes
+    /// nothing (no extra request: the guard rides in the same TransactWriteItems).
+    pub fn tx(&self) -> ApiResult<Tx> {
+        self.access.guard(self.store.tx(), self.effect)
     }
 }
 
@@ -151,5 +166,7 @@ async fn org_access<A: OrgAccess>(
         access,
         subject,
         missing: rule.subject.map(|s| s.missing),
+        effect: rule.effect,
+        store: app.store.clone(),
     })
 }

@@ -161,7 +161,7 @@ impl RouteDef {
                 codes.push(Code::Forbidden);
             }
             match rule.effect {
-                Effect::Write => codes.push(Code::OrgReadOnly),
+                Effect::Write => codes.extend([Code::OrgReadOnly, Code::YourRoleChanged]),
                 Effect::Reactivate => codes.push(Code::OrgNotClosed),
                 Effect::Read => {}
             }

@@ -33,6 +33,17 @@ impl Expr {
         self.names.insert(placeholder.into(), attribute.into());
         self
     }
+    /// This expression's values and names together with `other`'s (placeholders must differ).
+    pub(crate) fn merge(mut self, other: &Expr) -> Self {
+        self.values
+            .extend(other.values.iter().map(|(k, v)| (k.clone(), v.clone())));
+        self.names
+            .extend(other.names.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if self.error.is_none() {
+            self.error = other.error.clone();
+        }
+        self
+    }
     pub(crate) fn check(&self) -> Result<(), ApiError> {
         match &self.error {
             Some(e) => Err(ApiError::internal(format!("expression value: {e}"))),

@@ -1,103 +1,128 @@
 //! TransactWriteItems with per-item error mapping: each item says which error its failed
 //! condition means, and a cancelled transaction answers the first failed item's error.
 
-use super::{to_item, Entity, Expr, Key, Store};
+use super::{to_item, Entity, Expr, Item, Key, Store};
 use crate::error::ApiError;
 use aws_sdk_dynamodb::types::{
     CancellationReason, ConditionCheck, Delete, Put, TransactWriteItem, Update,
 };
 
-/// A transaction under construction.
+/// What one item of the transaction does.
+enum Kind {
+    Put(Item),
+    Update(String),
+    Delete,
+    Check,
+}
+
+struct Op {
+    kind: Kind,
+    key: Key,
+    condition: Option<String>,
+    expr: Expr,
+    on_fail: ApiError,
+}
+
+/// A transaction under construction. Besides its items it may carry guards: conditions that must
+/// still hold when it commits (the access a decision was made on). A guard on an item the
+/// transaction also writes is merged into that write's condition (DynamoDB allows one operation
+/// per item in a transaction); otherwise it becomes a ConditionCheck after the items.
 pub struct Tx {
     table: String,
-    items: Vec<TransactWriteItem>,
-    on_fail: Vec<ApiError>,
+    ops: Vec<Op>,
+    guards: Vec<Op>,
 }
 
 impl Tx {
     pub fn new(table: &str) -> Self {
         Self {
             table: table.to_string(),
-            items: Vec::new(),
-            on_fail: Vec::new(),
+            ops: Vec::new(),
+            guards: Vec::new(),
         }
     }
+    /// Items the transaction will hold.
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.ops.len()
+            + self
+                .guards
+                .iter()
+                .filter(|g| !self.ops.iter().any(|o| o.key == g.key))
+                .count()
     }
+    /// Whether the transaction writes nothing (guards alone are not worth a commit).
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.ops.is_empty()
+    }
+    fn push(
+        mut self,
+        kind: Kind,
+        key: Key,
+        condition: Option<&str>,
+        expr: Expr,
+        on_fail: ApiError,
+    ) -> Result<Self, ApiError> {
+        expr.check()?;
+        self.ops.push(Op {
+            kind,
+            key,
+            condition: condition.map(str::to_string),
+            expr,
+            on_fail,
+        });
+        Ok(self)
     }
     /// Put a new item; fails with `on_fail` if an item with the same key exists.
     pub fn put_new<T: Entity>(self, item: &T, on_fail: ApiError) -> Result<Self, ApiError> {
         self.put(item, Some("attribute_not_exists(PK)"), Expr::new(), on_fail)
     }
     pub fn put<T: Entity>(
-        mut self,
+        self,
         item: &T,
         condition: Option<&str>,
         expr: Expr,
         on_fail: ApiError,
     ) -> Result<Self, ApiError> {
-        expr.check()?;
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(to_item(item)?))
-            .set_condition_expression(condition.map(str::to_string))
-            .set_expression_attribute_values(expr.values())
-            .set_expression_attribute_names(expr.names())
-            .build()
-            .map_err(ApiError::internal)?;
-        self.items
-            .push(TransactWriteItem::builder().put(put).build());
-        self.on_fail.push(on_fail);
-        Ok(self)
+        let stored = to_item(item)?;
+        self.push(Kind::Put(stored), item.key(), condition, expr, on_fail)
     }
     pub fn update(
-        mut self,
+        self,
         key: Key,
         update: &str,
         condition: Option<&str>,
         expr: Expr,
         on_fail: ApiError,
     ) -> Result<Self, ApiError> {
-        expr.check()?;
-        let u = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key.to_item()))
-            .update_expression(update)
-            .set_condition_expression(condition.map(str::to_string))
-            .set_expression_attribute_values(expr.values())
-            .set_expression_attribute_names(expr.names())
-            .build()
-            .map_err(ApiError::internal)?;
-        self.items
-            .push(TransactWriteItem::builder().update(u).build());
-        self.on_fail.push(on_fail);
-        Ok(self)
+        self.push(
+            Kind::Update(update.to_string()),
+            key,
+            condition,
+            expr,
+            on_fail,
+        )
     }
     pub fn delete(
-        mut self,
+        self,
         key: Key,
         condition: Option<&str>,
         expr: Expr,
         on_fail: ApiError,
     ) -> Result<Self, ApiError> {
-        expr.check()?;
-        let d = Delete::builder()
-            .table_name(&self.table)
-            .set_key(Some(key.to_item()))
-            .set_condition_expression(condition.map(str::to_string))
-            .set_expression_attribute_values(expr.values())
-            .set_expression_attribute_names(expr.names())
-            .build()
-            .map_err(ApiError::internal)?;
-        self.items
-            .push(TransactWriteItem::builder().delete(d).build());
-        self.on_fail.push(on_fail);
-        Ok(self)
+        self.push(Kind::Delete, key, condition, expr, on_fail)
     }
     pub fn check(
+        self,
+        key: Key,
+        condition: &str,
+        expr: Expr,
+        on_fail: ApiError,
+    ) -> Result<Self, ApiError> {
+        self.push(Kind::Check, key, Some(condition), expr, on_fail)
+    }
+    /// A condition on `key` that must hold when the transaction commits. Its placeholders must not
+    /// collide with those of the item's own write (use a prefix such as `:g_`).
+    pub fn guard(
         mut self,
         key: Key,
         condition: &str,
@@ -105,18 +130,99 @@ impl Tx {
         on_fail: ApiError,
     ) -> Result<Self, ApiError> {
         expr.check()?;
-        let c = ConditionCheck::builder()
-            .table_name(&self.table)
-            .set_key(Some(key.to_item()))
-            .condition_expression(condition)
-            .set_expression_attribute_values(expr.values())
-            .set_expression_attribute_names(expr.names())
-            .build()
-            .map_err(ApiError::internal)?;
-        self.items
-            .push(TransactWriteItem::builder().condition_check(c).build());
-        self.on_fail.push(on_fail);
+        self.guards.push(Op {
+            kind: Kind::Check,
+            key,
+            condition: Some(condition.to_string()),
+            expr,
+            on_fail,
+        });
         Ok(self)
+    }
+
+    /// The items to send: each write with the guards on its item merged into its condition (the
+    /// write keeps its own error), then a ConditionCheck for every other guard.
+    fn items(&self) -> Result<(Vec<TransactWriteItem>, Vec<ApiError>), ApiError> {
+        let mut items = Vec::new();
+        let mut on_fail = Vec::new();
+        let mut merged = vec![false; self.guards.len()];
+        for op in &self.ops {
+            let mut condition = op.condition.clone();
+            let mut expr = op.expr.clone();
+            for (i, g) in self.guards.iter().enumerate() {
+                if g.key == op.key {
+                    merged[i] = true;
+                    let gc = g.condition.as_deref().unwrap_or_default();
+                    condition = Some(match condition {
+                        Some(c) => format!("({c}) AND ({gc})"),
+                        None => gc.to_string(),
+                    });
+                    expr = expr.merge(&g.expr);
+                }
+            }
+            items.push(self.build(op, condition, &expr)?);
+            on_fail.push(op.on_fail.clone());
+        }
+        for (g, done) in self.guards.iter().zip(merged) {
+            if !done {
+                items.push(self.build(g, g.condition.clone(), &g.expr)?);
+                on_fail.push(g.on_fail.clone());
+            }
+        }
+        Ok((items, on_fail))
+    }
+
+    fn build(
+        &self,
+        op: &Op,
+        condition: Option<String>,
+        expr: &Expr,
+    ) -> Result<TransactWriteItem, ApiError> {
+        let b = TransactWriteItem::builder();
+        let item = match &op.kind {
+            Kind::Put(stored) => b.put(
+                Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(stored.clone()))
+                    .set_condition_expression(condition)
+                    .set_expression_attribute_values(expr.values())
+                    .set_expression_attribute_names(expr.names())
+                    .build()
+                    .map_err(ApiError::internal)?,
+            ),
+            Kind::Update(update) => b.update(
+                Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(op.key.to_item()))
+                    .update_expression(update)
+                    .set_condition_expression(condition)
+                    .set_expression_attribute_values(expr.values())
+                    .set_expression_attribute_names(expr.names())
+                    .build()
+                    .map_err(ApiError::internal)?,
+            ),
+            Kind::Delete => b.delete(
+                Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(op.key.to_item()))
+                    .set_condition_expression(condition)
+                    .set_expression_attribute_values(expr.values())
+                    .set_expression_attribute_names(expr.names())
+                    .build()
+                    .map_err(ApiError::internal)?,
+            ),
+            Kind::Check => b.condition_check(
+                ConditionCheck::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(op.key.to_item()))
+                    .set_condition_expression(condition)
+                    .set_expression_attribute_values(expr.values())
+                    .set_expression_attribute_names(expr.names())
+                    .build()
+                    .map_err(ApiError::internal)?,
+            ),
+        };
+        Ok(item.build())
     }
 }
 
@@ -130,12 +236,13 @@ impl Store {
     /// (every transaction here is fully conditional, so a retry re-checks everything).
     pub async fn commit(&self, tx: Tx) -> Result<(), ApiError> {
         use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
+        let (items, on_fail) = tx.items()?;
         let mut attempt = 0u32;
         loop {
             let result = self
                 .client
                 .transact_write_items()
-                .set_transact_items(Some(tx.items.clone()))
+                .set_transact_items(Some(items.clone()))
                 .send()
                 .await;
             let err = match result {
@@ -145,7 +252,7 @@ impl Store {
             match err.into_service_error() {
                 E::TransactionCanceledException(e) => {
                     let reasons = e.cancellation_reasons();
-                    if let Some(mapped) = map_cancellation(reasons, &tx.on_fail) {
+                    if let Some(mapped) = map_cancellation(reasons, &on_fail) {
                         return Err(mapped);
                     }
                     if is_conflict_only(reasons) && attempt < 8 {

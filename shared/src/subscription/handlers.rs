@@ -56,7 +56,7 @@ pub async fn change_plan(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     }
     let on_too_small = too_small(org.seats_used, limit.unwrap_or(0));
     let tx = org
-        .change_plan(app.store.tx(), plan, on_too_small)?
+        .change_plan(ctx.tx()?, plan, on_too_small)?
         .audit(ctx.audit(
             "subscription.changed",
             "SubscriptionChanged",

@@ -21,7 +21,7 @@ pub static CHANGE_PLAN: RouteDef = RouteDef {
     function: "change-plan",
     summary: "Change the plan (owner); refused if the seats in use exceed the new limit.",
     access: org(Need::Perm(Permission::SubscriptionManage), Write),
-    dynamo: &[BatchGetItem, UpdateItem, PutItem],
+    dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
     errors: &[
         BodyRequired,

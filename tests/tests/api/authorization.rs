@@ -356,6 +356,23 @@ async fn dynamodb_requests_per_route() {
             route.method,
             route.path
         );
+        // Every change an organization route commits is conditional on the caller's access as it
+        // was read: the transaction holds a condition on the caller's membership.
+        if route.org_rule().is_some_and(|r| r.effect == Effect::Write) {
+            let me = shared::members::item::MemberItem::key_of(
+                &shared::domain::OrgId::parse(&f.org).unwrap(),
+                &shared::domain::UserId::parse("userId", &f.members[0].1.id).unwrap(),
+            );
+            let items = t.requests.transaction_items();
+            assert!(
+                items
+                    .iter()
+                    .any(|i| i.pk == me.pk && i.sk == me.sk && i.condition.is_some()),
+                "{} {}: no condition on the caller's membership in {items:?}",
+                route.method,
+                route.path
+            );
+        }
         table.push(format!(
             "{:<7} {:<50} {} {:?} actions {:?}",
             route.method,

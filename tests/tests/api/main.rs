@@ -1,6 +1,7 @@
 //! Every integration test, one binary (the AWS SDKs link once): a module per concept, against
 //! DynamoDB Local, the SES emulator and moto started by `scripts/test.sh`.
 
+mod access;
 mod authorization;
 mod events;
 mod invitations;

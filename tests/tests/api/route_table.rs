@@ -101,6 +101,16 @@ fn route_table_is_well_formed() {
                 r.function
             );
         }
+        if r.org_rule()
+            .is_some_and(|o| o.effect == shared::routes::Effect::Write)
+        {
+            assert!(
+                r.dynamo
+                    .contains(&shared::routes::Dynamo::ConditionCheckItem),
+                "{}: the access guard of a write may be a ConditionCheck",
+                r.function
+            );
+        }
     }
     let functions: BTreeSet<_> = generate::all_functions().into_iter().collect();
     assert_eq!(
