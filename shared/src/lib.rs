@@ -117,7 +117,7 @@ mod entity_shapes {
                 project_ids: vec![],
             },
             &user,
-            "U".into(),
+            ("U".into(), Some("U".into())),
             "nonce".into(),
             now,
         ));

@@ -160,7 +160,7 @@ impl TestApp {
                 project_ids: Vec::new(),
             },
             &UserId::parse("userId", &by.id).unwrap(),
-            by.id.clone(),
+            (by.id.clone(), None),
             format!("nonce-{}", uuid::Uuid::new_v4()),
             now,
         );

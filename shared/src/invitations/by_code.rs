@@ -14,26 +14,28 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::members::item::MemberItem;
 use crate::members::views::MemberView;
 use crate::orgs::item::OrgItem;
-use crate::orgs::settings::OrgStatus;
+use crate::orgs::settings::{InvitePolicy, OrgStatus};
 use crate::pipeline::{Input, Reply};
 use crate::store::{entity_type, from_item, Entity, Key};
 use crate::App;
 use serde_json::json;
 
-/// Reads the invitation a code names (with its organization and, for accept, the caller's
-/// membership) in ONE BatchGetItem, and checks the code and the invitation's state.
+/// Reads the invitation a code names with its organization and the caller's membership in ONE
+/// BatchGetItem, and checks the code and the invitation's state. A caller who is a member already
+/// (for example through this very invitation) is told so, whatever the invitation's state, once
+/// the code is proven genuine.
 async fn load_by_code(
     app: &App,
     code: &str,
-    caller: Option<&Caller>,
-) -> ApiResult<(OrgItem, InvitationItem, Option<MemberItem>)> {
+    caller: &Caller,
+) -> ApiResult<(OrgItem, InvitationItem)> {
     let key = app.config.require_code_key()?;
     let (org_id, inv_id, mac) = parse_code(code).ok_or_else(invalid_invitation)?;
-    let mut wanted = vec![
+    let wanted = vec![
         OrgItem::key_of(&org_id),
         InvitationItem::key_of(&org_id, &inv_id),
+        MemberItem::key_of(&org_id, &caller.user_id),
     ];
-    wanted.extend(caller.map(|c| MemberItem::key_of(&org_id, &c.user_id)));
     let (mut org, mut inv, mut member) = (None, None, None);
     for item in app.store.batch_get(wanted).await? {
         match entity_type(&item) {
@@ -46,18 +48,30 @@ async fn load_by_code(
     let (Some(org), Some(inv)) = (org, inv) else {
         return Err(invalid_invitation());
     };
-    if !mac_matches(key, &inv, &mac)?
-        || inv.status(Timestamp::now()) != InvitationStatus::Pending
-        || org.status != OrgStatus::Active
+    if !mac_matches(key, &inv, &mac)? {
+        return Err(invalid_invitation());
+    }
+    if member.is_some() {
+        return Err(already_member(&org));
+    }
+    if inv.status(Timestamp::now()) != InvitationStatus::Pending || org.status != OrgStatus::Active
     {
         return Err(invalid_invitation());
     }
-    Ok((org, inv, member))
+    Ok((org, inv))
+}
+
+fn already_member(org: &OrgItem) -> ApiError {
+    ApiError::new(
+        Code::AlreadyMember,
+        format!("You are already a member of {}; nothing changed.", org.name),
+    )
+    .with("orgId", org.org_id.as_str())
 }
 
 /// `GET /invitations/{code}`: what the accept page shows.
-pub async fn preview(app: App, _caller: Caller, input: Input) -> ApiResult<Reply> {
-    let (org, inv, _) = load_by_code(&app, input.path_param("code"), None).await?;
+pub async fn preview(app: App, caller: Caller, input: Input) -> ApiResult<Reply> {
+    let (org, inv) = load_by_code(&app, input.path_param("code"), &caller).await?;
     Ok(Reply::ok(&PreviewView {
         org_id: org.org_id.clone(),
         org_name: org.name.clone(),
@@ -65,7 +79,7 @@ pub async fn preview(app: App, _caller: Caller, input: Input) -> ApiResult<Reply
         role: inv.org_role(),
         project_role: inv.project_role(),
         project_ids: inv.project_ids.clone(),
-        inviter_name: inv.inviter_name.clone(),
+        inviter_name: inv.inviter_shown(),
         message: inv.message.clone(),
         expires_at: inv.expires_at,
         email_bound: inv.max_uses == 1,
@@ -74,20 +88,13 @@ pub async fn preview(app: App, _caller: Caller, input: Input) -> ApiResult<Reply
 }
 
 /// `POST /invitations/{code}/accept`: one read, then one transaction that uses the invitation
-/// (`uses < maxUses`, not revoked, not expired), creates the membership (and project grants),
-/// keeps the seat counters and appends the audit entry; the organization must be active.
+/// (`uses < maxUses`, not revoked, not expired), checks that its inviter may still grant it (still
+/// a member, with a role that may grant the invitation's role and invite, under the invite policy
+/// read), creates the membership (and project grants), keeps the seat counters and appends the
+/// audit entry; the organization must be active.
 pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> {
-    let (org, inv, existing) = load_by_code(&app, input.path_param("code"), Some(&caller)).await?;
-    let already = || {
-        ApiError::new(
-            Code::AlreadyMember,
-            format!("You are already a member of {}; nothing changed.", org.name),
-        )
-        .with("orgId", org.org_id.as_str())
-    };
-    if existing.is_some() {
-        return Err(already());
-    }
+    let (org, inv) = load_by_code(&app, input.path_param("code"), &caller).await?;
+    let already = || already_member(&org);
     if inv.max_uses == 1 && caller.verified_email() != Some(&inv.email) {
         return Err(ApiError::new(
             Code::InvitationEmailMismatch,
@@ -133,6 +140,21 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
             "A member of this organization already has your email address; nothing changed.",
         ),
     )?;
+    // Rights do not outlive their holder: an inviter demoted or removed since, or a policy that
+    // allowed them and changed since, makes the invitation refused like any unusable one.
+    let by_policy = org.settings.invite_policy == InvitePolicy::Members;
+    let tx = MemberItem::require_role_in(
+        tx,
+        &org.org_id,
+        &inv.invited_by,
+        &inv.roles_that_may_grant(by_policy),
+        invalid_invitation(),
+    )?;
+    let tx = if by_policy {
+        org.guard_invite_policy(tx, InvitePolicy::Members, invalid_invitation())?
+    } else {
+        tx
+    };
     let mut tx = org.seats_taken(tx, 1, invalid_invitation())?;
     for g in &grants {
         tx = g.write(tx)?;

@@ -123,12 +123,14 @@ impl CreateBody {
     }
 }
 
-fn inviter_name(caller: &Caller) -> String {
-    caller
+/// The inviter as the email names them, and their display name alone.
+fn inviter_names(caller: &Caller) -> (String, Option<String>) {
+    let shown = caller
         .name
         .clone()
         .or_else(|| caller.email.as_ref().map(|e| e.as_str().to_string()))
-        .unwrap_or_else(|| caller.user_id.as_str().to_string())
+        .unwrap_or_else(|| caller.user_id.as_str().to_string());
+    (shown, caller.name.clone())
 }
 
 /// Sends (or re-sends) the email and records the outcome on the invitation. An SES failure
@@ -195,7 +197,7 @@ pub async fn create_invitation(app: App, ctx: Ctx, input: Input) -> ApiResult<Re
         &org.org_id,
         terms,
         ctx.user_id(),
-        inviter_name(&ctx.caller),
+        inviter_names(&ctx.caller),
         random_nonce()?,
         now,
     );

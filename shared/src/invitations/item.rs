@@ -5,7 +5,7 @@
 use crate::domain::{Email, InvitationId, OrgId, Timestamp, UserId};
 use crate::error::ApiError;
 use crate::orgs::item::org_pk;
-use crate::permissions::Role;
+use crate::permissions::{Permission, Role};
 use crate::store::{Entity, Expr, Key, QuerySpec, SortCond, Tx, GSI1};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
@@ -92,7 +92,11 @@ pub struct InvitationItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     pub invited_by: UserId,
+    /// The inviter as the email names them: their display name, else their email.
     pub inviter_name: String,
+    /// The inviter's display name alone (never their email), for what a shared link shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inviter_display_name: Option<String>,
     pub created_at: Timestamp,
     /// Random 256-bit nonce; the code is HMAC(INVITATION_CODE_KEY, nonce).
     code_nonce: String,
@@ -142,7 +146,7 @@ impl InvitationItem {
         org: &OrgId,
         terms: InvitationTerms,
         inviter: &UserId,
-        inviter_name: String,
+        (inviter_name, inviter_display_name): (String, Option<String>),
         code_nonce: String,
         now: Timestamp,
     ) -> Self {
@@ -168,6 +172,7 @@ impl InvitationItem {
             message: terms.message,
             invited_by: inviter.clone(),
             inviter_name,
+            inviter_display_name,
             created_at: now,
             code_nonce,
             email_status: EmailStatus::Sending,
@@ -217,6 +222,30 @@ impl InvitationItem {
     /// The role on each of the invitation's projects, if it is limited to projects.
     pub fn project_role(&self) -> Option<Role> {
         (!self.project_ids.is_empty()).then_some(self.role)
+    }
+
+    /// Who the preview names as the inviter: a multi-use link may be shared, so it shows the
+    /// inviter's display name only (or nobody), never their email.
+    pub fn inviter_shown(&self) -> Option<String> {
+        if self.max_uses > 1 {
+            self.inviter_display_name.clone()
+        } else {
+            Some(self.inviter_name.clone())
+        }
+    }
+
+    /// The roles an inviter may hold for this invitation to stay valid: roles that may grant its
+    /// role (the hierarchy rule) and may invite, by permission or, under `invitePolicy = members`
+    /// (`by_policy`), as developers and above.
+    pub fn roles_that_may_grant(&self, by_policy: bool) -> Vec<Role> {
+        Role::ALL
+            .into_iter()
+            .filter(|r| {
+                r.can_grant(self.role)
+                    && (r.has(Permission::InvitationsCreate)
+                        || (by_policy && r.rank() >= Role::Developer.rank()))
+            })
+            .collect()
     }
 
     /// The same invitation with a new expiry window, counting one more send.

@@ -125,7 +125,7 @@ pub static PREVIEW_INVITATION: RouteDef = RouteDef {
     access: Access::User,
     dynamo: &[BatchGetItem],
     ses: false,
-    errors: &[InvitationInvalid],
+    errors: &[InvitationInvalid, AlreadyMember],
     handler: crate::user_handler!(by_code::preview),
 };
 
@@ -135,7 +135,7 @@ pub static ACCEPT_INVITATION: RouteDef = RouteDef {
     function: "accept-invitation",
     summary: "Join the organization with the invitation.",
     access: Access::User,
-    dynamo: &[BatchGetItem, UpdateItem, PutItem],
+    dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
     errors: &[
         InvitationInvalid,

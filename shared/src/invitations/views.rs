@@ -76,7 +76,8 @@ pub struct PreviewView {
     pub role: Role,
     pub project_role: Option<Role>,
     pub project_ids: Vec<String>,
-    pub inviter_name: String,
+    /// Null for a multi-use invitation whose inviter has no display name (never their email).
+    pub inviter_name: Option<String>,
     pub message: Option<String>,
     pub expires_at: Timestamp,
     pub email_bound: bool,

@@ -151,6 +151,33 @@ impl MemberItem {
         )
     }
 
+    /// The membership of `user` exists with one of `roles` when the transaction commits (a
+    /// membership the request did not read).
+    pub fn require_role_in(
+        tx: Tx,
+        org: &OrgId,
+        user: &UserId,
+        roles: &[Role],
+        on_fail: ApiError,
+    ) -> Result<Tx, ApiError> {
+        if roles.is_empty() {
+            return Err(on_fail);
+        }
+        let mut expr = Expr::new().name("#role", "role");
+        let mut placeholders = Vec::new();
+        for (i, role) in roles.iter().enumerate() {
+            let p = format!(":role{i}");
+            expr = expr.value(&p, role);
+            placeholders.push(p);
+        }
+        tx.check(
+            Self::key_of(org, user),
+            &format!("#role IN ({})", placeholders.join(", ")),
+            expr,
+            on_fail,
+        )
+    }
+
     /// Guards a transaction: the membership still exists with the role it was read with when
     /// the transaction commits (merged into any write of this membership in the same transaction).
     pub fn guard_role(&self, tx: Tx, on_fail: ApiError) -> Result<Tx, ApiError> {

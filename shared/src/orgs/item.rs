@@ -1,7 +1,7 @@
 //! The organization's items (the organization, its slug, the creating user's bookkeeping), their
 //! keys and every write made to them. Attribute names and expressions of these items live here only.
 
-use super::settings::{BillingProfile, OrgStatus, Settings};
+use super::settings::{BillingProfile, InvitePolicy, OrgStatus, Settings};
 use crate::domain::{OrgId, OrgName, Slug, Timestamp, UserId};
 use crate::error::{ApiError, Code};
 use crate::store::{Entity, Expr, Key, Tx};
@@ -125,6 +125,23 @@ impl OrgItem {
                 .value(":g_active", &OrgStatus::Active)
                 .name("#g_status", "status"),
             ApiError::org_read_only(),
+        )
+    }
+
+    /// Guards a transaction: the organization's invite policy is still `policy`.
+    pub fn guard_invite_policy(
+        &self,
+        tx: Tx,
+        policy: InvitePolicy,
+        on_fail: ApiError,
+    ) -> Result<Tx, ApiError> {
+        tx.guard(
+            self.key(),
+            "settings.#g_policy = :g_policy",
+            Expr::new()
+                .value(":g_policy", &policy)
+                .name("#g_policy", "invitePolicy"),
+            on_fail,
         )
     }
 

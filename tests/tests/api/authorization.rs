@@ -118,8 +118,10 @@ fn sample(route: &RouteDef, f: &Fixture) -> (String, Option<Value>, u16) {
 }
 
 fn expected(route: &RouteDef, principal: Principal, success: u16) -> u16 {
-    // Members are told they are members already; everyone else joins.
-    if let (Principal::Member(_), "accept-invitation") = (principal, route.function) {
+    // Members are told they are members already; everyone else sees or joins.
+    if let (Principal::Member(_), "accept-invitation" | "preview-invitation") =
+        (principal, route.function)
+    {
         return 409;
     }
     match (principal, route.access) {
@@ -309,7 +311,7 @@ async fn dynamodb_requests_per_route() {
             t.expire_invitation(&f.org, &f.invitation_id).await;
         }
         let (path, body, success) = sample(route, &f);
-        let principal = if route.function == "accept-invitation" {
+        let principal = if matches!(route.function, "accept-invitation" | "preview-invitation") {
             Principal::NonMember
         } else {
             Principal::Member(Role::Owner)

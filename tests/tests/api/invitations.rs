@@ -210,11 +210,8 @@ async fn invitation_email_names_everything_and_the_link_joins() {
             None,
         )
         .await;
-    assert_eq!(
-        again.status, 404,
-        "a used single-use invitation is refused like any other: {}",
-        again.body
-    );
+    // Its own user is told they are a member (issue 8); anyone else gets the one refusal.
+    again.assert_problem(409, Code::AlreadyMember);
     let joined = t
         .call(
             "GET",
@@ -1111,4 +1108,196 @@ async fn ten_parallel_invitations_for_the_last_free_seat_create_one() {
         developer: owner,
     };
     assert_seats_consistent(&t, &o).await;
+}
+
+/// Creates an invitation through the API as `by` and returns its id and code.
+async fn invitation_with_code(t: &TestApp, o: &Org, by: &User, body: Value) -> (String, String) {
+    let a = invite(t, o, by, body).await;
+    let id = a.assert_status(201)["id"].as_str().unwrap().to_string();
+    let code = t
+        .as_user(&o.owner)
+        .get(&format!("/orgs/{}/invitations/{id}/code", o.id))
+        .await
+        .assert_status(200)["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (id, code)
+}
+
+#[tokio::test]
+async fn a_member_who_opens_a_link_they_used_is_told_they_are_a_member() {
+    let t = TestApp::new().await;
+    let o = org(&t, "pro").await;
+    let joiner = invitee(&t, "joiner");
+    let (_, code) = invitation_with_code(
+        &t,
+        &o,
+        &o.admin,
+        json!({ "email": joiner.email, "role": "viewer" }),
+    )
+    .await;
+    let me = t.as_user(&joiner);
+    me.post_empty(&format!("/invitations/{code}/accept"))
+        .await
+        .assert_status(201);
+    // The invitation is used up now; its user is a member.
+    me.get(&format!("/invitations/{code}"))
+        .await
+        .assert_problem(409, Code::AlreadyMember);
+    me.post_empty(&format!("/invitations/{code}/accept"))
+        .await
+        .assert_problem(409, Code::AlreadyMember);
+    // Anyone else still gets the one refusal.
+    t.as_user(&invitee(&t, "stranger"))
+        .get(&format!("/invitations/{code}"))
+        .await
+        .assert_problem(404, Code::InvitationInvalid);
+}
+
+#[tokio::test]
+async fn an_invitation_does_not_outlive_its_inviters_right_to_grant() {
+    let t = TestApp::new().await;
+    let o = org(&t, "pro").await;
+    let members = format!("/orgs/{}/members", o.id);
+    let count = |a: &integration_tests::Answer| a.body["items"].as_array().unwrap().len();
+    let (_, code) = invitation_with_code(
+        &t,
+        &o,
+        &o.admin,
+        json!({ "email": "team@example.com", "role": "admin", "maxUses": 10 }),
+    )
+    .await;
+    let first = invitee(&t, "first");
+    t.as_user(&first)
+        .post_empty(&format!("/invitations/{code}/accept"))
+        .await
+        .assert_status(201);
+    // The inviter is demoted: their admin invitation makes no more admins.
+    t.as_user(&o.owner)
+        .patch(
+            &format!("{members}/{}", o.admin.id),
+            json!({ "role": "viewer" }),
+        )
+        .await
+        .assert_status(200);
+    let before = count(
+        &t.as_user(&o.owner)
+            .get(&format!("{members}?limit=100"))
+            .await,
+    );
+    let second = invitee(&t, "second");
+    t.as_user(&second)
+        .post_empty(&format!("/invitations/{code}/accept"))
+        .await
+        .assert_problem(404, Code::InvitationInvalid);
+    // Promoted back, the invitation works again; removed, it does not.
+    t.as_user(&o.owner)
+        .patch(
+            &format!("{members}/{}", o.admin.id),
+            json!({ "role": "admin" }),
+        )
+        .await
+        .assert_status(200);
+    t.as_user(&second)
+        .post_empty(&format!("/invitations/{code}/accept"))
+        .await
+        .assert_status(201);
+    t.as_user(&o.owner)
+        .delete(&format!("{members}/{}", o.admin.id))
+        .await
+        .assert_status(204);
+    t.as_user(&invitee(&t, "third"))
+        .post_empty(&format!("/invitations/{code}/accept"))
+        .await
+        .assert_problem(404, Code::InvitationInvalid);
+    let after = count(
+        &t.as_user(&o.owner)
+            .get(&format!("{members}?limit=100"))
+            .await,
+    );
+    assert_eq!(
+        after, before,
+        "second joined, the admin left, nobody else came in"
+    );
+}
+
+#[tokio::test]
+async fn invitations_made_under_the_members_policy_end_with_it() {
+    let t = TestApp::new().await;
+    let o = org(&t, "pro").await;
+    let org_path = format!("/orgs/{}", o.id);
+    t.as_user(&o.owner)
+        .patch(
+            &org_path,
+            json!({ "settings": { "invitePolicy": "members" } }),
+        )
+        .await
+        .assert_status(200);
+    let (_, code) = invitation_with_code(
+        &t,
+        &o,
+        &o.developer,
+        json!({ "email": "dev-friends@example.com", "role": "viewer", "maxUses": 5 }),
+    )
+    .await;
+    t.as_user(&invitee(&t, "friend"))
+        .post_empty(&format!("/invitations/{code}/accept"))
+        .await
+        .assert_status(201);
+    t.as_user(&o.owner)
+        .patch(
+            &org_path,
+            json!({ "settings": { "invitePolicy": "admins" } }),
+        )
+        .await
+        .assert_status(200);
+    t.as_user(&invitee(&t, "late-friend"))
+        .post_empty(&format!("/invitations/{code}/accept"))
+        .await
+        .assert_problem(404, Code::InvitationInvalid);
+}
+
+#[tokio::test]
+async fn the_preview_of_a_shareable_link_does_not_show_the_inviters_email() {
+    let t = TestApp::new().await;
+    let o = org(&t, "pro").await;
+    let viewer = invitee(&t, "viewer");
+    let (_, shared_code) = invitation_with_code(
+        &t,
+        &o,
+        &o.admin,
+        json!({ "email": "crowd@example.com", "role": "viewer", "maxUses": 20 }),
+    )
+    .await;
+    let preview = t
+        .as_user(&viewer)
+        .get(&format!("/invitations/{shared_code}"))
+        .await;
+    let body = preview.assert_status(200);
+    assert_eq!(
+        body["inviterName"],
+        Value::Null,
+        "no display name: nobody is named"
+    );
+    assert!(
+        !body.to_string().contains(&o.admin.email),
+        "the inviter's email is not in {body}"
+    );
+    // A single-use invitation goes to one address, which sees who invited it.
+    let (_, own_code) = invitation_with_code(
+        &t,
+        &o,
+        &o.admin,
+        json!({ "email": viewer.email, "role": "viewer" }),
+    )
+    .await;
+    let preview = t
+        .as_user(&viewer)
+        .get(&format!("/invitations/{own_code}"))
+        .await;
+    assert_eq!(
+        preview.assert_status(200)["inviterName"],
+        o.admin.email.as_str()
+    );
 }
