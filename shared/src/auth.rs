@@ -44,7 +44,8 @@ impl Caller {
                     .take(100)
                     .collect::<String>()
             })
-            .filter(|n| !n.is_empty());
+            // A display name shown to others that would read other than it is is not used.
+            .filter(|n| !n.is_empty() && !n.chars().any(crate::domain::is_spoofing_char));
         Some(Caller {
             user_id,
             email,
@@ -104,6 +105,30 @@ pub fn sign_hs256(claims: &Value, secret: &[u8]) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_display_name_that_spoofs_is_not_used() {
+        let claims = |name: &str| {
+            HashMap::from([
+                ("sub".to_string(), "u1".to_string()),
+                ("name".to_string(), name.to_string()),
+            ])
+        };
+        assert_eq!(
+            Caller::from_claims(&claims("Ana")).unwrap().name.as_deref(),
+            Some("Ana")
+        );
+        assert_eq!(
+            Caller::from_claims(&claims("Ana\u{202E}nimda"))
+                .unwrap()
+                .name,
+            None
+        );
+        assert_eq!(
+            Caller::from_claims(&claims("A\u{200B}na")).unwrap().name,
+            None
+        );
+    }
 
     #[test]
     fn round_trip_and_rejections() {

@@ -11,6 +11,66 @@ fn invalid(field: &str, detail: impl Into<String>) -> ApiError {
     ApiError::validation(field, detail)
 }
 
+/// Characters that make text read other than it is: bidirectional overrides and isolates
+/// (U+202A-202E, U+2066-2069) and marks (U+200E, U+200F), zero-width characters (U+200B-200D,
+/// U+2060, U+FEFF) and line or paragraph separators (U+2028, U+2029).
+pub fn is_spoofing_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2060}'
+            | '\u{FEFF}'
+            | '\u{2028}'
+            | '\u{2029}'
+    )
+}
+
+/// Refuses text shown to other people (names, messages) that carries a spoofing character.
+pub fn refuse_spoofing(field: &str, text: &str) -> Result<(), ApiError> {
+    match text.chars().find(|c| is_spoofing_char(*c)) {
+        Some(c) => Err(invalid(
+            field,
+            format!(
+                "`{field}` must not contain bidirectional overrides, zero-width characters or line separators (found U+{:04X}).",
+                c as u32
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Slugs that name places of the product itself, refused for organizations (README lists them).
+pub const RESERVED_SLUGS: &[&str] = &[
+    "admin",
+    "administrator",
+    "api",
+    "app",
+    "apps",
+    "assets",
+    "auth",
+    "billing",
+    "dashboard",
+    "docs",
+    "help",
+    "invitations",
+    "login",
+    "logout",
+    "me",
+    "new",
+    "orgs",
+    "root",
+    "roles",
+    "settings",
+    "signup",
+    "static",
+    "status",
+    "support",
+    "system",
+    "www",
+];
+
 /// An organization's display name: 1-100 characters after trimming, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -32,6 +92,7 @@ impl OrgName {
                 format!("`{field}` must not contain control characters."),
             ));
         }
+        refuse_spoofing(field, name)?;
         Ok(Self(name.to_string()))
     }
     pub fn as_str(&self) -> &str {
@@ -54,6 +115,12 @@ impl Slug {
             return Err(invalid(
                 "slug",
                 "`slug` must be 3 to 40 characters of a-z, 0-9 and '-', not starting or ending with '-'.",
+            ));
+        }
+        if RESERVED_SLUGS.contains(&raw) {
+            return Err(invalid(
+                "slug",
+                format!("`{raw}` is reserved; choose another slug."),
             ));
         }
         Ok(Self(raw.to_string()))
@@ -210,6 +277,28 @@ mod tests {
             "zo-s-lab"
         );
         assert!(Slug::from_name("é!").is_none());
+    }
+
+    #[test]
+    fn spoofing_characters_and_reserved_slugs_are_refused() {
+        for bad in [
+            "Acme\u{202E}moc.evil",
+            "Ac\u{200B}me",
+            "Acme\u{2066}x\u{2069}",
+            "Acme\u{2028}Inc",
+            "\u{FEFF}Acme",
+        ] {
+            let e = OrgName::parse("name", bad).unwrap_err();
+            assert_eq!(e.extra["field"], "name", "{bad:?}");
+        }
+        assert!(OrgName::parse("name", "Zoë & Co — Ünïcode ok").is_ok());
+        for reserved in ["admin", "api", "www", "app", "settings", "new"] {
+            assert!(Slug::parse(reserved).is_err(), "{reserved}");
+        }
+        assert!(
+            Slug::from_name("Admin").is_none(),
+            "a derived slug is never reserved"
+        );
     }
 
     #[test]

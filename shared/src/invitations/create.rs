@@ -6,7 +6,7 @@ use super::views::InvitationView;
 use crate::access::Ctx;
 use crate::audit::Audited;
 use crate::auth::Caller;
-use crate::domain::{Email, Timestamp};
+use crate::domain::{refuse_spoofing, Email, Timestamp};
 use crate::email::InvitationEmail;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::members::item::MemberEmailItem;
@@ -97,7 +97,11 @@ impl CreateBody {
                     "`message` is plain text: no control characters except line breaks.",
                 ))
             }
-            m => m,
+            Some(m) => {
+                refuse_spoofing("message", &m)?;
+                Some(m)
+            }
+            None => None,
         };
         let mut project_ids = Vec::new();
         for p in self.project_ids.unwrap_or_default() {

@@ -253,6 +253,10 @@ async fn invitation_input_is_validated_with_clear_errors() {
             "message",
         ),
         (
+            json!({ "email": "a@b.co", "role": "viewer", "message": "Click \u{202E}gpj.exe" }),
+            "message",
+        ),
+        (
             json!({ "email": "a@b.co", "role": "viewer", "projectIds": ["ok", "not ok"] }),
             "projectIds",
         ),

@@ -2,6 +2,7 @@
 
 use integration_tests::{token_for, TestApp, JWT_SECRET};
 use serde_json::json;
+use shared::error::Code;
 use shared::permissions::Role;
 
 #[tokio::test]
@@ -96,6 +97,8 @@ async fn slug_is_derived_validated_and_unique() {
         json!({ "name": "X", "slug": "-bad" }),
         json!({ "name": "X", "slug": "ab" }),
         json!({ "name": "X", "slug": "Has-Caps" }),
+        json!({ "name": "X", "slug": "admin" }),
+        json!({ "name": "X", "slug": "api" }),
     ] {
         let a = t
             .call("POST", "/orgs", Some(&alice.token), Some(bad.clone()))
@@ -107,6 +110,17 @@ async fn slug_is_derived_validated_and_unique() {
         );
         assert_eq!(a.body["field"], "slug");
     }
+    // A name that reads other than it is (a right-to-left override) is refused.
+    t.as_user(&alice)
+        .post("/orgs", json!({ "name": "Acme\u{202E}cni" }))
+        .await
+        .assert_problem(400, Code::ValidationFailed);
+    // A name whose derived slug is reserved gets another slug.
+    let a = t
+        .as_user(&alice)
+        .post("/orgs", json!({ "name": "Admin" }))
+        .await;
+    assert_ne!(a.assert_status(201)["slug"], "admin");
     let a = t
         .call(
             "POST",
