@@ -39,6 +39,11 @@ impl std::fmt::Debug for Config {
     }
 }
 
+/// The invitation code key of local runs (`scripts/lib.sh`); production refuses it.
+pub const LOCAL_CODE_KEY: &str = "local-invitation-code-key-change-me";
+/// Shortest invitation code key production accepts.
+pub const MIN_PRODUCTION_CODE_KEY_BYTES: usize = 32;
+
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
@@ -90,6 +95,28 @@ impl Config {
         }
     }
 
+    /// The cold-start check of a function that derives invitation codes: in production
+    /// (`AUTH_MODE=jwt`) the key must be set, at least 32 bytes, and not the local runs' default.
+    pub fn check_code_key(&self) -> Result<(), String> {
+        if !matches!(self.auth, AuthMode::Jwt) {
+            return Ok(());
+        }
+        let key = &self.invitation_code_key;
+        if key.is_empty() {
+            return Err("INVITATION_CODE_KEY is not set; production needs a secret key (the template resolves it from Secrets Manager)".into());
+        }
+        if key.len() < MIN_PRODUCTION_CODE_KEY_BYTES {
+            return Err(format!(
+                "INVITATION_CODE_KEY is {} bytes; production needs at least {MIN_PRODUCTION_CODE_KEY_BYTES}",
+                key.len()
+            ));
+        }
+        if key.as_slice() == LOCAL_CODE_KEY.as_bytes() {
+            return Err("INVITATION_CODE_KEY is the local runs' default; production needs its own secret key".into());
+        }
+        Ok(())
+    }
+
     pub fn require_code_key(&self) -> Result<&[u8], ApiError> {
         if self.invitation_code_key.len() < 16 {
             return Err(ApiError::internal(
@@ -97,5 +124,32 @@ impl Config {
             ));
         }
         Ok(&self.invitation_code_key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_refuses_missing_short_and_local_code_keys() {
+        let mut c = Config::local("t", "s");
+        c.auth = AuthMode::Jwt;
+        for (key, why) in [
+            (Vec::new(), "not set"),
+            (vec![b'k'; 31], "31 bytes"),
+            (LOCAL_CODE_KEY.as_bytes().to_vec(), "local runs' default"),
+        ] {
+            c.invitation_code_key = key;
+            let err = c.check_code_key().unwrap_err();
+            assert!(err.contains(why), "{err}");
+            assert!(!err.contains("kkkk"), "the key is never in the message");
+        }
+        c.invitation_code_key = vec![b'k'; 32];
+        assert!(c.check_code_key().is_ok());
+        // Local runs keep their default.
+        let mut local = Config::local("t", "s");
+        local.invitation_code_key = LOCAL_CODE_KEY.as_bytes().to_vec();
+        assert!(local.check_code_key().is_ok());
     }
 }

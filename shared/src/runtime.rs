@@ -38,6 +38,12 @@ pub async fn serve_route(
         )));
     }
     let app = app_from_env(ses).await?;
+    if route.code_key {
+        if let Err(why) = app.config.check_code_key() {
+            tracing::error!(function = route.function, "refusing to start: {why}");
+            return Err(Error::from(why));
+        }
+    }
     lambda_http::run(service_fn(move |req: Request| {
         let app = app.clone();
         async move { Ok::<_, Error>(crate::pipeline::handle(&app, route, req).await) }

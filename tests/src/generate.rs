@@ -142,6 +142,10 @@ fn route_resource(out: &mut String, r: &RouteDef) {
         r.method, r.path
     )
     .unwrap();
+    if r.code_key {
+        // Only the functions that derive invitation codes get the key.
+        out.push_str("      Environment:\n        Variables:\n          INVITATION_CODE_KEY: !Sub \"{{resolve:secretsmanager:${InvitationCodeKey}:SecretString}}\"\n");
+    }
     policy(out, r.dynamo, r.ses);
     out.push('\n');
 }

@@ -10,6 +10,7 @@ pub static GET_MY_ACCESS: RouteDef = RouteDef {
     access: org(Need::Any, Read),
     dynamo: &[BatchGetItem],
     ses: false,
+    code_key: false,
     errors: &[],
     handler: crate::org_handler!(handlers::get_my_access),
 };
@@ -22,6 +23,7 @@ pub static AUTHORIZE: RouteDef = RouteDef {
     access: org(Need::Any, Read),
     dynamo: &[BatchGetItem],
     ses: false,
+    code_key: false,
     errors: &[
         BodyRequired,
         InvalidBody,
@@ -39,6 +41,7 @@ pub static LIST_ROLES: RouteDef = RouteDef {
     access: Access::User,
     dynamo: &[],
     ses: false,
+    code_key: false,
     errors: &[],
     handler: crate::user_handler!(handlers::list_roles),
 };

@@ -20,6 +20,7 @@ pub static CREATE_INVITATION: RouteDef = RouteDef {
     access: org(Need::Perm(Permission::InvitationsCreate), Write),
     dynamo: &[BatchGetItem, PutItem, UpdateItem, ConditionCheckItem],
     ses: true,
+    code_key: true,
     errors: &[
         BodyRequired,
         InvalidBody,
@@ -41,6 +42,7 @@ pub static LIST_INVITATIONS: RouteDef = RouteDef {
     access: org(Need::Perm(Permission::InvitationsRead), Read),
     dynamo: &[BatchGetItem, Query],
     ses: false,
+    code_key: false,
     errors: &[ValidationFailed, InvalidCursor],
     handler: crate::org_handler!(manage::list_invitations),
 };
@@ -57,6 +59,7 @@ pub static GET_INVITATION_CODE: RouteDef = RouteDef {
     ),
     dynamo: &[BatchGetItem],
     ses: false,
+    code_key: true,
     errors: &[InvitationNotPending],
     handler: crate::org_handler!(manage::get_code),
 };
@@ -73,6 +76,7 @@ pub static RESEND_INVITATION: RouteDef = RouteDef {
     ),
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: true,
+    code_key: true,
     errors: &[
         InvitationNotPending,
         ResendLimitReached,
@@ -94,6 +98,7 @@ pub static REVOKE_INVITATION: RouteDef = RouteDef {
     ),
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
+    code_key: false,
     errors: &[InvitationNotPending, ConcurrentUpdate],
     handler: crate::org_handler!(manage::revoke),
 };
@@ -113,6 +118,7 @@ pub static CLEANUP_INVITATIONS: RouteDef = RouteDef {
         ConditionCheckItem,
     ],
     ses: false,
+    code_key: false,
     errors: &[InvalidCursor, ConcurrentUpdate],
     handler: crate::org_handler!(manage::cleanup),
 };
@@ -125,6 +131,7 @@ pub static PREVIEW_INVITATION: RouteDef = RouteDef {
     access: Access::User,
     dynamo: &[BatchGetItem],
     ses: false,
+    code_key: true,
     errors: &[InvitationInvalid, AlreadyMember],
     handler: crate::user_handler!(by_code::preview),
 };
@@ -137,6 +144,7 @@ pub static ACCEPT_INVITATION: RouteDef = RouteDef {
     access: Access::User,
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
+    code_key: true,
     errors: &[
         InvitationInvalid,
         AlreadyMember,
@@ -154,6 +162,7 @@ pub static LIST_MY_INVITATIONS: RouteDef = RouteDef {
     access: Access::User,
     dynamo: &[Query, BatchGetItem],
     ses: false,
+    code_key: true,
     errors: &[ValidationFailed, InvalidCursor, EmailNotVerified],
     handler: crate::user_handler!(by_code::list_mine),
 };

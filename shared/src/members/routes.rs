@@ -28,6 +28,7 @@ pub static LIST_MEMBERS: RouteDef = RouteDef {
     access: org(Need::Perm(Permission::MembersRead), Read),
     dynamo: &[BatchGetItem, Query],
     ses: false,
+    code_key: false,
     errors: &[ValidationFailed, InvalidCursor],
     handler: crate::org_handler!(handlers::list_members),
 };
@@ -40,6 +41,7 @@ pub static CHANGE_MEMBER_ROLE: RouteDef = RouteDef {
     access: org_on(Need::Perm(Permission::MembersUpdate), Write, PATH_MEMBER),
     dynamo: &[BatchGetItem, UpdateItem, ConditionCheckItem, PutItem],
     ses: false,
+    code_key: false,
     errors: &[
         BodyRequired,
         InvalidBody,
@@ -72,6 +74,7 @@ pub static REMOVE_MEMBER: RouteDef = RouteDef {
         PutItem,
     ],
     ses: false,
+    code_key: false,
     errors: &[
         OwnerCannotLeave,
         MemberAboveYou,
@@ -89,6 +92,7 @@ pub static TRANSFER_OWNERSHIP: RouteDef = RouteDef {
     access: org_on(Need::Perm(Permission::OrgTransfer), Write, BODY_MEMBER),
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
+    code_key: false,
     errors: &[
         BodyRequired,
         InvalidBody,

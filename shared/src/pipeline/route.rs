@@ -125,6 +125,8 @@ pub struct RouteDef {
     pub dynamo: &'static [Dynamo],
     /// Whether the function sends email through SES.
     pub ses: bool,
+    /// Whether the function derives invitation codes (only these get `INVITATION_CODE_KEY`).
+    pub code_key: bool,
     /// The problem codes of the operation itself (the pipeline's own come from `access`).
     pub errors: &'static [Code],
     pub handler: Handler,
