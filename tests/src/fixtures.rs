@@ -7,7 +7,7 @@ use shared::domain::{Email, InvitationId, OrgId, Timestamp, UserId};
 use shared::error::ApiError;
 use shared::invitations::item::{EmailStatus, InvitationItem, InvitationTerms};
 use shared::members::item::MemberItem;
-use shared::orgs::item::OrgItem;
+use shared::orgs::item::{OrgItem, SeatHold};
 use shared::permissions::Role;
 
 /// One organization with an owner and members of the given roles.
@@ -107,15 +107,23 @@ impl TestApp {
         self.add_members(org, &[(user, role)]).await
     }
 
-    /// Several members at once: their seats reserved in one transaction, then taken by the
-    /// memberships in another.
+    /// Several members at once, with the seat writes of one invitation for all of them: their
+    /// seats reserved (a hold), taken by the memberships, then the used-up hold released.
     pub async fn add_members(&self, org: &str, members: &[(&User, Role)]) {
         let item = self.org_item(org).await;
         let n = members.len() as u32;
-        let tx = item
+        let now = Timestamp::now();
+        let hold_id = InvitationId::new();
+        let hold = SeatHold {
+            n,
+            exp: now + chrono::Duration::days(1),
+        };
+        let (tx, _) = item
             .reserve_seats(
                 self.app.store.tx(),
-                n,
+                &hold_id,
+                hold,
+                now,
                 ApiError::internal("no seat left: set a larger plan before adding members"),
             )
             .unwrap();
@@ -133,8 +141,16 @@ impl TestApp {
             );
             tx = member.join(tx, exists(), exists()).unwrap();
         }
-        let tx = item.seats_taken(tx, n, exists()).unwrap();
+        let item = self.org_item(org).await;
+        let tx = item.seats_taken(tx, &hold_id, n, exists()).unwrap();
         self.app.store.commit(tx).await.expect("add members");
+        let item = self.org_item(org).await;
+        let tx = item.release_hold(self.app.store.tx(), &hold_id).unwrap();
+        self.app
+            .store
+            .commit(tx)
+            .await
+            .expect("release the used-up hold");
     }
 
     /// A pending invitation created with the invitation's own writes (its seats reserved), its
@@ -165,8 +181,18 @@ impl TestApp {
             now,
         );
         let tx = inv.create(self.app.store.tx()).unwrap();
-        let tx = item
-            .reserve_seats(tx, max_uses, ApiError::internal("no seat left"))
+        let hold = SeatHold {
+            n: max_uses,
+            exp: inv.expires_at,
+        };
+        let (tx, _) = item
+            .reserve_seats(
+                tx,
+                &inv.invitation_id,
+                hold,
+                now,
+                ApiError::internal("no seat left"),
+            )
             .unwrap();
         self.app.store.commit(tx).await.expect("insert invitation");
         let tx = inv
@@ -193,7 +219,7 @@ impl TestApp {
     }
 
     /// Lets an invitation expire an hour ago: its last renewal moved back in time, written by the
-    /// invitation's own renewal (so the stored expiry has exactly the production format).
+    /// resend's own writes (so the stored expiry and the seat hold have the production format).
     pub async fn expire_invitation(&self, org: &str, invitation: &str) {
         let inv = self.invitation_item(org, invitation).await;
         let back =
@@ -201,6 +227,11 @@ impl TestApp {
         let renewed = inv.renewed(Timestamp::now() - back);
         let tx = inv
             .renew(self.app.store.tx(), &renewed, ApiError::internal("expire"))
+            .unwrap();
+        // Its seats' hold follows, as a resend moves it.
+        let org_item = self.org_item(org).await;
+        let tx = org_item
+            .extend_hold(tx, &inv.invitation_id, renewed.expires_at)
             .unwrap();
         self.app.store.commit(tx).await.expect("expire invitation");
         assert!(renewed.expires_at < Timestamp::now());

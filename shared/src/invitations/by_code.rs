@@ -155,7 +155,7 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
     } else {
         tx
     };
-    let mut tx = org.seats_taken(tx, 1, invalid_invitation())?;
+    let mut tx = org.seats_taken(tx, &inv.invitation_id, 1, invalid_invitation())?;
     for g in &grants {
         tx = g.write(tx)?;
     }

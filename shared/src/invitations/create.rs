@@ -10,7 +10,7 @@ use crate::domain::{refuse_spoofing, Email, Timestamp};
 use crate::email::InvitationEmail;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::members::item::MemberEmailItem;
-use crate::orgs::item::OrgItem;
+use crate::orgs::item::{OrgItem, SeatHold};
 use crate::permissions::Role;
 use crate::pipeline::{Input, Reply};
 use crate::subscription::check_seats;
@@ -195,8 +195,8 @@ pub async fn create_invitation(app: App, ctx: Ctx, input: Input) -> ApiResult<Re
     let terms = body.into_terms()?;
     ctx.require_can_grant(terms.role)?;
     let org = &ctx.org;
-    let over_limit = check_seats(org, terms.max_uses)?;
     let now = Timestamp::now();
+    let over_limit = check_seats(org, terms.max_uses, now)?;
     let mut inv = InvitationItem::new(
         &org.org_id,
         terms,
@@ -218,8 +218,12 @@ pub async fn create_invitation(app: App, ctx: Ctx, input: Input) -> ApiResult<Re
             ),
         ),
     )?;
-    let tx = org
-        .reserve_seats(tx, inv.max_uses, over_limit)?
+    let hold = SeatHold {
+        n: inv.max_uses,
+        exp: inv.expires_at,
+    };
+    let (tx, released) = org.reserve_seats(tx, &inv.invitation_id, hold, now, over_limit)?;
+    let tx = super::mark_released(tx, &org.org_id, &released)?
         .audit(ctx.audit(
             "invitation.created",
             "InvitationCreated",

@@ -104,8 +104,10 @@ pub struct InvitationItem {
     pub send_count: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sent_at: Option<Timestamp>,
-    /// Epoch seconds: DynamoDB removes the item 30 days after it expired.
-    ttl: i64,
+    /// Epoch seconds: DynamoDB removes the item then. Set only once the invitation's seats are
+    /// released (revoked, or its hold reclaimed), so TTL never removes an item whose seats count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ttl: Option<i64>,
 }
 
 impl Entity for InvitationItem {
@@ -178,7 +180,7 @@ impl InvitationItem {
             email_status: EmailStatus::Sending,
             send_count: 1,
             last_sent_at: None,
-            ttl: Self::ttl_for(expires_at),
+            ttl: None,
         }
     }
 
@@ -252,7 +254,7 @@ impl InvitationItem {
     pub fn renewed(&self, now: Timestamp) -> Self {
         let mut next = self.clone();
         next.expires_at = now + Duration::days(i64::from(self.expires_in_days));
-        next.ttl = Self::ttl_for(next.expires_at);
+        next.ttl = None;
         next.send_count = self.send_count + 1;
         next.email_status = EmailStatus::Sending;
         next
@@ -288,11 +290,10 @@ impl InvitationItem {
     pub fn renew(&self, tx: Tx, next: &InvitationItem, on_fail: ApiError) -> Result<Tx, ApiError> {
         tx.update(
             self.key(),
-            "SET expiresAt = :exp, #ttl = :ttl, sendCount = :next, emailStatus = :sending",
+            "SET expiresAt = :exp, sendCount = :next, emailStatus = :sending REMOVE #ttl",
             Some("sendCount = :count AND revoked = :false AND uses < maxUses"),
             Expr::new()
                 .value(":exp", &next.expires_at)
-                .value(":ttl", &next.ttl)
                 .value(":next", &next.send_count)
                 .value(":sending", &next.email_status)
                 .value(":count", &self.send_count)
@@ -302,17 +303,37 @@ impl InvitationItem {
         )
     }
 
-    /// Revokes the invitation (it leaves the invitee's index), conditional on the uses read.
-    pub fn revoke(&self, tx: Tx, on_fail: ApiError) -> Result<Tx, ApiError> {
+    /// Revokes the invitation (it leaves the invitee's index; its seats are released in the same
+    /// transaction, so it may expire), conditional on the uses read.
+    pub fn revoke(&self, tx: Tx, now: Timestamp, on_fail: ApiError) -> Result<Tx, ApiError> {
         tx.update(
             self.key(),
-            "SET revoked = :true REMOVE GSI1PK, GSI1SK",
+            "SET revoked = :true, #ttl = :ttl REMOVE GSI1PK, GSI1SK",
             Some("revoked = :false AND uses = :uses"),
             Expr::new()
                 .value(":true", &true)
                 .value(":false", &false)
-                .value(":uses", &self.uses),
+                .value(":uses", &self.uses)
+                .value(":ttl", &Self::ttl_for(self.expires_at.max(now)))
+                .name("#ttl", "ttl"),
             on_fail,
+        )
+    }
+
+    /// The invitation's seats were released (its hold reclaimed, expiring at `exp`): from now on
+    /// TTL may remove it.
+    pub fn released(tx: Tx, org: &OrgId, id: &str, exp: Timestamp) -> Result<Tx, ApiError> {
+        let Some(id) = InvitationId::parse(id) else {
+            return Ok(tx);
+        };
+        tx.update(
+            Self::key_of(org, &id),
+            "SET #ttl = :ttl",
+            Some("attribute_exists(PK)"),
+            Expr::new()
+                .value(":ttl", &Self::ttl_for(exp))
+                .name("#ttl", "ttl"),
+            ApiError::concurrent("An invitation changed meanwhile; retry."),
         )
     }
 

@@ -3,12 +3,15 @@
 use super::code::{code_of, link_of};
 use super::create::send_and_record;
 use super::item::{EmailStatus, InvitationItem, InvitationStatus};
+use super::mark_released;
 use super::views::{CleanupView, CodeView, InvitationView};
 use crate::access::Ctx;
 use crate::audit::Audited;
 use crate::domain::Timestamp;
 use crate::error::{ApiError, ApiResult, Code};
+use crate::orgs::item::SeatHold;
 use crate::pipeline::{Input, Reply};
+use crate::subscription::check_seats;
 use crate::App;
 use serde_json::json;
 
@@ -97,12 +100,31 @@ pub async fn resend(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
         }
     }
     let mut updated = inv.renewed(now);
-    let tx = inv
-        .renew(
-            ctx.tx()?,
-            &updated,
-            ApiError::concurrent("The invitation changed meanwhile (another resend, a revocation or its last use); reload it."),
-        )?
+    let tx = inv.renew(
+        ctx.tx()?,
+        &updated,
+        ApiError::concurrent("The invitation changed meanwhile (another resend, a revocation or its last use); reload it."),
+    )?;
+    // Its seats: the hold follows the new expiry or, when an expired hold was reclaimed meanwhile,
+    // the remaining uses are reserved again (within the plan's limit).
+    let tx = match ctx.org.hold_of(&inv.invitation_id) {
+        Some(_) => ctx
+            .org
+            .extend_hold(tx, &inv.invitation_id, updated.expires_at)?,
+        None => {
+            let n = inv.remaining_uses();
+            let over_limit = check_seats(&ctx.org, n, now)?;
+            let hold = SeatHold {
+                n,
+                exp: updated.expires_at,
+            };
+            let (tx, freed) =
+                ctx.org
+                    .reserve_seats(tx, &inv.invitation_id, hold, now, over_limit)?;
+            mark_released(tx, ctx.org_id(), &freed)?
+        }
+    };
+    let tx = tx
         .audit(ctx.audit(
             "invitation.resent",
             "InvitationResent",
@@ -120,16 +142,21 @@ pub async fn revoke(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     if inv.revoked || inv.uses >= inv.max_uses {
         return Err(not_pending(&inv, Timestamp::now()));
     }
-    let remaining = inv.remaining_uses();
+    // The seats its hold still keeps (none once an expired hold was reclaimed).
+    let released = ctx.org.hold_of(&inv.invitation_id).map_or(0, |h| h.n);
     let tx = inv.revoke(
         ctx.tx()?,
+        Timestamp::now(),
         ApiError::concurrent("The invitation was used or revoked meanwhile; reload it."),
     )?;
-    let tx = ctx.org.release_seats(tx, remaining)?.audit(ctx.audit(
+    let tx = ctx
+        .org
+        .release_hold(tx, &inv.invitation_id)?
+        .audit(ctx.audit(
         "invitation.revoked",
         "InvitationRevoked",
         format!("revoked the invitation of {}", inv.email.as_str()),
-        json!({ "invitationId": inv.invitation_id, "email": inv.email, "releasedSeats": remaining }),
+        json!({ "invitationId": inv.invitation_id, "email": inv.email, "releasedSeats": released }),
     ))?;
     app.store.commit(tx).await?;
     Ok(Reply::no_content())
@@ -144,6 +171,7 @@ pub async fn cleanup(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let now = Timestamp::now();
     let mut tx = ctx.tx()?;
     let (mut removed, mut released) = (0u32, 0u32);
+    let mut deleted = Vec::new();
     for inv in &page.items {
         let status = inv.status(now);
         if status == InvitationStatus::Pending {
@@ -156,12 +184,11 @@ pub async fn cleanup(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
             ApiError::concurrent("An invitation changed during the cleanup; run it again."),
         )?;
         removed += 1;
-        if status == InvitationStatus::Expired {
-            released += inv.remaining_uses();
-        }
+        released += ctx.org.hold_of(&inv.invitation_id).map_or(0, |h| h.n);
+        deleted.push(inv.invitation_id.clone());
     }
     if removed > 0 {
-        tx = ctx.org.release_seats(tx, released)?.audit(ctx.audit(
+        tx = ctx.org.release_holds(tx, &deleted)?.audit(ctx.audit(
             "invitations.cleaned_up",
             "InvitationsCleanedUp",
             format!("removed {removed} expired, revoked or used-up invitation(s); released {released} seat(s)"),

@@ -81,6 +81,7 @@ pub static RESEND_INVITATION: RouteDef = RouteDef {
         InvitationNotPending,
         ResendLimitReached,
         ResendTooSoon,
+        SeatLimitReached,
         ConcurrentUpdate,
     ],
     handler: crate::org_handler!(manage::resend),

@@ -2,11 +2,12 @@
 //! keys and every write made to them. Attribute names and expressions of these items live here only.
 
 use super::settings::{BillingProfile, InvitePolicy, OrgStatus, Settings};
-use crate::domain::{OrgId, OrgName, Slug, Timestamp, UserId};
+use crate::domain::{InvitationId, OrgId, OrgName, Slug, Timestamp, UserId};
 use crate::error::{ApiError, Code};
 use crate::store::{Entity, Expr, Key, Tx};
 use crate::subscription::Plan;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 const ORG_SK: &str = "ORG";
 
@@ -50,6 +51,35 @@ pub struct OrgItem {
     /// plan's limit (condition expressions cannot add).
     #[serde(default)]
     pub seats_used: u32,
+    /// The seats each pending invitation holds (invitation id -> remaining uses and expiry):
+    /// `pendingSeats` is their sum. An expired hold no longer counts and is reclaimed by the next
+    /// write that reserves seats or changes the plan, in that same write; so expired invitations
+    /// never block new ones and nothing depends on anyone running the cleanup. `None` only on
+    /// organizations written before holds existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seat_holds: Option<BTreeMap<String, SeatHold>>,
+}
+
+/// Seats an invitation holds until it expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeatHold {
+    /// Remaining uses.
+    pub n: u32,
+    /// The invitation's expiry: from then on the hold no longer counts.
+    pub exp: Timestamp,
+}
+
+/// Holds reclaimed per write at most (each adds a condition and a removal).
+const RECLAIM_MAX: usize = 20;
+
+/// Expired or used-up holds a write takes back: the removals, their conditions (each still as
+/// read), and the seats they free.
+struct Reclaim {
+    removals: Vec<String>,
+    conditions: Vec<String>,
+    expr: Expr,
+    freed: u32,
+    released: Vec<(String, SeatHold)>,
 }
 
 impl Entity for OrgItem {
@@ -103,7 +133,58 @@ impl OrgItem {
             member_count: 1,
             pending_seats: 0,
             seats_used: 1,
+            seat_holds: Some(BTreeMap::new()),
         }
+    }
+
+    /// Seats pending invitations really hold at `now` (expired and used-up holds excluded).
+    pub fn held_seats(&self, now: Timestamp) -> u32 {
+        self.seat_holds
+            .iter()
+            .flatten()
+            .filter(|(_, h)| h.exp > now)
+            .map(|(_, h)| h.n)
+            .sum()
+    }
+    /// Seats in use at `now`: members plus the seats pending invitations really hold.
+    pub fn seats_in_use(&self, now: Timestamp) -> u32 {
+        self.member_count + self.held_seats(now)
+    }
+    /// The hold of an invitation, if it still has one.
+    pub fn hold_of(&self, invitation: &InvitationId) -> Option<SeatHold> {
+        self.seat_holds
+            .as_ref()
+            .and_then(|h| h.get(invitation.as_str()).copied())
+    }
+
+    /// What a write at `now` takes back: expired or used-up holds (at most `RECLAIM_MAX`).
+    fn reclaim(&self, now: Timestamp) -> Reclaim {
+        let mut r = Reclaim {
+            removals: Vec::new(),
+            conditions: Vec::new(),
+            expr: Expr::new(),
+            freed: 0,
+            released: Vec::new(),
+        };
+        let due = self
+            .seat_holds
+            .iter()
+            .flatten()
+            .filter(|(_, h)| h.exp <= now || h.n == 0)
+            .take(RECLAIM_MAX);
+        for (i, (id, hold)) in due.enumerate() {
+            r.removals.push(format!("seatHolds.#r{i}"));
+            r.conditions.push(format!(
+                "seatHolds.#r{i}.n = :r{i}n AND seatHolds.#r{i}.exp = :r{i}e"
+            ));
+            r.expr = std::mem::take(&mut r.expr)
+                .name(&format!("#r{i}"), id)
+                .value(&format!(":r{i}n"), &hold.n)
+                .value(&format!(":r{i}e"), &hold.exp);
+            r.freed += hold.n;
+            r.released.push((id.clone(), *hold));
+        }
+        r
     }
 
     fn active() -> (&'static str, Expr) {
@@ -225,48 +306,126 @@ impl OrgItem {
         )
     }
 
-    /// Reserves `n` seats for a new invitation, under the plan read and within its limit
-    /// (`seatsUsed <= limit - n`); `over_limit` is the answer when they do not fit.
-    pub fn reserve_seats(&self, tx: Tx, n: u32, over_limit: ApiError) -> Result<Tx, ApiError> {
+    /// Reserves `n` seats for `invitation` until `exp`, under the plan read and within its limit,
+    /// reclaiming expired holds in the same write (`seatsUsed - freed + n <= limit`); `over_limit`
+    /// is the answer when they do not fit. Returns the transaction and the holds it released
+    /// (their invitations' items may now expire).
+    pub fn reserve_seats(
+        &self,
+        tx: Tx,
+        invitation: &InvitationId,
+        hold: SeatHold,
+        now: Timestamp,
+        over_limit: ApiError,
+    ) -> Result<(Tx, Vec<(String, SeatHold)>), ApiError> {
         let (active, expr) = Self::active();
-        let mut cond = format!("{active} AND #plan = :plan");
+        let r = self.reclaim(now);
+        let mut cond = vec![active.to_string(), "#plan = :plan".to_string()];
+        cond.extend(r.conditions);
         let mut expr = expr
+            .merge(&r.expr)
             .value(":plan", &self.plan)
             .name("#plan", "plan")
-            .value(":n", &n);
+            // One operator per SET action: the net change of the counters.
+            .value(":delta", &(i64::from(hold.n) - i64::from(r.freed)));
         if let Some(limit) = self.plan.seat_limit() {
-            cond.push_str(" AND seatsUsed <= :max");
-            expr = expr.value(":max", &limit.saturating_sub(n));
+            cond.push("seatsUsed <= :max".into());
+            expr = expr.value(":max", &(limit + r.freed).saturating_sub(hold.n));
+        }
+        let mut update =
+            "SET pendingSeats = pendingSeats + :delta, seatsUsed = seatsUsed + :delta".to_string();
+        match &self.seat_holds {
+            Some(_) => {
+                update.push_str(", seatHolds.#new = :hold");
+                expr = expr.name("#new", invitation.as_str()).value(":hold", &hold);
+            }
+            None => {
+                // An organization from before holds: its first hold starts the map.
+                update.push_str(", seatHolds = :holds");
+                cond.push("attribute_not_exists(seatHolds)".into());
+                expr = expr.value(":holds", &BTreeMap::from([(invitation.to_string(), hold)]));
+            }
+        }
+        if !r.removals.is_empty() {
+            update.push_str(&format!(" REMOVE {}", r.removals.join(", ")));
+        }
+        let tx = tx.update(
+            self.key(),
+            &update,
+            Some(&cond.join(" AND ")),
+            expr,
+            over_limit,
+        )?;
+        Ok((tx, r.released))
+    }
+
+    /// Releases the seats `invitation` holds (revocation), conditional on the hold as read.
+    pub fn release_hold(&self, tx: Tx, invitation: &InvitationId) -> Result<Tx, ApiError> {
+        self.release_holds(tx, std::slice::from_ref(invitation))
+    }
+
+    /// Releases the holds of several invitations (cleanup), each conditional on the hold as read;
+    /// invitations without a hold release nothing.
+    pub fn release_holds(&self, tx: Tx, invitations: &[InvitationId]) -> Result<Tx, ApiError> {
+        let (active, mut expr) = Self::active();
+        let mut cond = vec![active.to_string()];
+        let (mut removals, mut freed) = (Vec::new(), 0u32);
+        for (i, id) in invitations.iter().enumerate() {
+            if let Some(hold) = self.hold_of(id) {
+                removals.push(format!("seatHolds.#h{i}"));
+                cond.push(format!("seatHolds.#h{i}.n = :h{i}n"));
+                expr = expr
+                    .name(&format!("#h{i}"), id.as_str())
+                    .value(&format!(":h{i}n"), &hold.n);
+                freed += hold.n;
+            }
+        }
+        if removals.is_empty() {
+            return Ok(tx);
         }
         tx.update(
             self.key(),
-            "SET pendingSeats = pendingSeats + :n, seatsUsed = seatsUsed + :n",
-            Some(&cond),
-            expr,
-            over_limit,
+            &format!(
+                "SET pendingSeats = pendingSeats - :freed, seatsUsed = seatsUsed - :freed REMOVE {}",
+                removals.join(", ")
+            ),
+            Some(&cond.join(" AND ")),
+            expr.value(":freed", &freed),
+            ApiError::concurrent("The invitations' seats changed meanwhile; reload and retry."),
         )
     }
 
-    /// Releases `n` reserved seats (revocation, cleanup).
-    pub fn release_seats(&self, tx: Tx, n: u32) -> Result<Tx, ApiError> {
+    /// Moves the expiry of `invitation`'s hold (a resend), conditional on the hold still being there.
+    pub fn extend_hold(
+        &self,
+        tx: Tx,
+        invitation: &InvitationId,
+        exp: Timestamp,
+    ) -> Result<Tx, ApiError> {
         let (active, expr) = Self::active();
         tx.update(
             self.key(),
-            "SET pendingSeats = pendingSeats - :n, seatsUsed = seatsUsed - :n",
-            Some(active),
-            expr.value(":n", &n),
+            "SET seatHolds.#inv.exp = :exp",
+            Some(&format!("{active} AND attribute_exists(seatHolds.#inv)")),
+            expr.name("#inv", invitation.as_str()).value(":exp", &exp),
             ApiError::org_read_only(),
         )
     }
 
-    /// `n` reserved seats become members (an invitation used: `n = 1`).
-    pub fn seats_taken(&self, tx: Tx, n: u32, on_fail: ApiError) -> Result<Tx, ApiError> {
+    /// `n` seats held by `invitation` become members (an invitation used: `n = 1`).
+    pub fn seats_taken(
+        &self,
+        tx: Tx,
+        invitation: &InvitationId,
+        n: u32,
+        on_fail: ApiError,
+    ) -> Result<Tx, ApiError> {
         let (active, expr) = Self::active();
         tx.update(
             self.key(),
-            "SET memberCount = memberCount + :n, pendingSeats = pendingSeats - :n",
-            Some(&format!("{active} AND pendingSeats >= :n")),
-            expr.value(":n", &n),
+            "SET memberCount = memberCount + :n, pendingSeats = pendingSeats - :n, seatHolds.#inv.n = seatHolds.#inv.n - :n",
+            Some(&format!("{active} AND pendingSeats >= :n AND seatHolds.#inv.n >= :n")),
+            expr.name("#inv", invitation.as_str()).value(":n", &n),
             on_fail,
         )
     }
@@ -284,23 +443,44 @@ impl OrgItem {
     }
 
     /// Changes the plan, conditional on the plan read and, for a limited plan, on the seats in use
-    /// fitting it (`too_small` otherwise).
-    pub fn change_plan(&self, tx: Tx, plan: Plan, too_small: ApiError) -> Result<Tx, ApiError> {
+    /// fitting it (`too_small` otherwise), reclaiming expired holds in the same write.
+    pub fn change_plan(
+        &self,
+        tx: Tx,
+        plan: Plan,
+        now: Timestamp,
+        too_small: ApiError,
+    ) -> Result<(Tx, Vec<(String, SeatHold)>), ApiError> {
         let (active, expr) = Self::active();
-        let mut cond = format!("#plan = :old AND {active}");
+        let r = self.reclaim(now);
+        let mut cond = vec!["#plan = :old".to_string(), active.to_string()];
+        cond.extend(r.conditions);
         let mut expr = expr
+            .merge(&r.expr)
             .value(":old", &self.plan)
             .value(":new", &plan)
+            .value(":freed", &r.freed)
             .name("#plan", "plan");
         let on_fail = match plan.seat_limit() {
             Some(limit) => {
-                cond.push_str(" AND seatsUsed <= :limit");
-                expr = expr.value(":limit", &limit);
+                cond.push("seatsUsed <= :limit".into());
+                expr = expr.value(":limit", &(limit + r.freed));
                 too_small
             }
             None => ApiError::concurrent("The subscription changed meanwhile; reload and retry."),
         };
-        tx.update(self.key(), "SET #plan = :new", Some(&cond), expr, on_fail)
+        let mut update = "SET #plan = :new, pendingSeats = pendingSeats - :freed, seatsUsed = seatsUsed - :freed".to_string();
+        if !r.removals.is_empty() {
+            update.push_str(&format!(" REMOVE {}", r.removals.join(", ")));
+        }
+        let tx = tx.update(
+            self.key(),
+            &update,
+            Some(&cond.join(" AND ")),
+            expr,
+            on_fail,
+        )?;
+        Ok((tx, r.released))
     }
 }
 

@@ -4,6 +4,7 @@ use super::views::SubscriptionView;
 use super::Plan;
 use crate::access::Ctx;
 use crate::audit::Audited;
+use crate::domain::Timestamp;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::pipeline::{Input, Reply};
 use crate::App;
@@ -12,7 +13,10 @@ use serde_json::json;
 
 /// `GET /orgs/{orgId}/subscription`
 pub async fn get_subscription(_app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
-    Ok(Reply::ok(&SubscriptionView::new(&ctx.org)))
+    Ok(Reply::ok(&SubscriptionView::new(
+        &ctx.org,
+        Timestamp::now(),
+    )))
 }
 
 #[derive(Deserialize)]
@@ -35,8 +39,9 @@ pub async fn change_plan(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
         )
     })?;
     let org = &ctx.org;
+    let now = Timestamp::now();
     if plan == org.plan {
-        return Ok(Reply::ok(&SubscriptionView::new(org)));
+        return Ok(Reply::ok(&SubscriptionView::new(org, now)));
     }
     let too_small = |used: u32, limit: u32| {
         ApiError::new(
@@ -51,20 +56,20 @@ pub async fn change_plan(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
         .with("seatsUsed", used)
     };
     let limit = plan.seat_limit();
-    if let Some(limit) = limit.filter(|l| org.seats_used > *l) {
-        return Err(too_small(org.seats_used, limit));
+    let used = org.seats_in_use(now);
+    if let Some(limit) = limit.filter(|l| used > *l) {
+        return Err(too_small(used, limit));
     }
-    let on_too_small = too_small(org.seats_used, limit.unwrap_or(0));
-    let tx = org
-        .change_plan(ctx.tx()?, plan, on_too_small)?
-        .audit(ctx.audit(
-            "subscription.changed",
-            "SubscriptionChanged",
-            format!("plan: {} -> {}", org.plan.as_str(), plan.as_str()),
-            json!({ "plan": { "before": org.plan, "after": plan } }),
-        ))?;
+    let on_too_small = too_small(used, limit.unwrap_or(0));
+    let (tx, released) = org.change_plan(ctx.tx()?, plan, now, on_too_small)?;
+    let tx = crate::invitations::mark_released(tx, ctx.org_id(), &released)?.audit(ctx.audit(
+        "subscription.changed",
+        "SubscriptionChanged",
+        format!("plan: {} -> {}", org.plan.as_str(), plan.as_str()),
+        json!({ "plan": { "before": org.plan, "after": plan } }),
+    ))?;
     app.store.commit(tx).await?;
     let mut updated = org.clone();
     updated.plan = plan;
-    Ok(Reply::ok(&SubscriptionView::new(&updated)))
+    Ok(Reply::ok(&SubscriptionView::new(&updated, now)))
 }

@@ -1,5 +1,5 @@
-//! Plans and seats. Seats used = members + remaining uses of invitations not yet revoked or
-//! cleaned up; the counters live on the organization item (see `orgs::item`).
+//! Plans and seats. Seats in use = members + the seats pending invitations hold until they
+//! expire; the counters and holds live on the organization item (see `orgs::item`).
 
 pub mod handlers;
 mod plan;
@@ -8,33 +8,35 @@ pub mod views;
 
 pub use plan::Plan;
 
+use crate::domain::Timestamp;
 use crate::error::{ApiError, Code};
 use crate::orgs::item::OrgItem;
 
 /// The 402 for an invitation that does not fit the plan, with the numbers.
-pub fn seat_limit_error(org: &OrgItem, limit: u32, requested: u32) -> ApiError {
+pub fn seat_limit_error(org: &OrgItem, limit: u32, requested: u32, now: Timestamp) -> ApiError {
+    let used = org.seats_in_use(now);
     ApiError::new(
         Code::SeatLimitReached,
         format!(
             "The {} plan allows {limit} seats; {} are in use (members plus remaining uses of pending invitations) and this invitation needs {requested}. Upgrade the plan, revoke invitations or clean up expired ones.",
             org.plan.as_str(),
-            org.seats_used
+            used
         ),
     )
     .with("plan", org.plan.as_str())
     .with("seatLimit", limit)
-    .with("seatsUsed", org.seats_used)
+    .with("seatsUsed", used)
     .with("requested", requested)
 }
 
 /// Whether `n` more seats fit the plan, as read; the answer when they do not. The write that
 /// reserves them re-checks the same limit in its condition (`OrgItem::reserve_seats`).
-pub fn check_seats(org: &OrgItem, n: u32) -> Result<ApiError, ApiError> {
+pub fn check_seats(org: &OrgItem, n: u32, now: Timestamp) -> Result<ApiError, ApiError> {
     match org.plan.seat_limit() {
-        Some(limit) if n > limit || org.seats_used + n > limit => {
-            Err(seat_limit_error(org, limit, n))
+        Some(limit) if n > limit || org.seats_in_use(now) + n > limit => {
+            Err(seat_limit_error(org, limit, n, now))
         }
-        Some(limit) => Ok(seat_limit_error(org, limit, n)),
+        Some(limit) => Ok(seat_limit_error(org, limit, n, now)),
         None => Ok(ApiError::concurrent(
             "The organization changed meanwhile; retry.",
         )),

@@ -1,4 +1,5 @@
 use super::Plan;
+use crate::domain::Timestamp;
 use crate::orgs::item::OrgItem;
 use serde::Serialize;
 
@@ -26,14 +27,15 @@ pub struct SubscriptionView {
 }
 
 impl SubscriptionView {
-    pub fn new(org: &OrgItem) -> Self {
+    /// Seats really held at `now`: expired invitations do not count, reclaimed or not.
+    pub fn new(org: &OrgItem, now: Timestamp) -> Self {
         Self {
             plan: org.plan,
             seats: SeatsView {
-                used: org.seats_used,
+                used: org.seats_in_use(now),
                 limit: org.plan.seat_limit(),
                 members: org.member_count,
-                pending_invitations: org.pending_seats,
+                pending_invitations: org.held_seats(now),
             },
             plans: Plan::ALL
                 .iter()

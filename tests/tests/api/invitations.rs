@@ -52,8 +52,8 @@ async fn code_of(t: &TestApp, o: &Org, invitation: &str) -> String {
     a.body["code"].as_str().unwrap().to_string()
 }
 
-/// Seats used equals members plus the remaining uses of invitations not revoked, and every
-/// counter matches the items it counts.
+/// Seats used equals members plus the remaining uses of invitations neither revoked nor expired
+/// (expired ones hold nothing, reclaimed or not), and every counter matches the items it counts.
 async fn assert_seats_consistent(t: &TestApp, o: &Org) {
     let sub = t
         .call(
@@ -85,7 +85,7 @@ async fn assert_seats_consistent(t: &TestApp, o: &Org) {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|i| i["status"] != "revoked")
+        .filter(|i| i["status"] != "revoked" && i["status"] != "expired")
         .map(|i| i["maxUses"].as_i64().unwrap() - i["uses"].as_i64().unwrap())
         .sum();
     assert_eq!(
@@ -819,13 +819,13 @@ async fn an_invitation_that_expired_with_time_is_cleaned_up_and_frees_its_seats(
         expiry.ends_with('Z') && expiry.len() == "2026-01-01T00:00:00.000000Z".len(),
         "stored as production stores it: {expiry}"
     );
-    admin
-        .post(
-            &invitations,
-            json!({ "email": "x@example.com", "role": "viewer" }),
-        )
-        .await
-        .assert_problem(402, Code::SeatLimitReached);
+    // Expired, it holds no seat any more (issue 8), though its hold is still on the counters.
+    let sub = t
+        .as_user(&o.owner)
+        .get(&format!("/orgs/{}/subscription", o.id))
+        .await;
+    assert_eq!(sub.assert_status(200)["seats"]["used"], 3);
+    assert_seats_consistent(&t, &o).await;
 
     let clean = admin
         .post_empty(&format!("{invitations}/cleanup"))
@@ -834,13 +834,10 @@ async fn an_invitation_that_expired_with_time_is_cleaned_up_and_frees_its_seats(
         .clone();
     assert_eq!(
         (clean["removed"].as_i64(), clean["releasedSeats"].as_i64()),
-        (Some(1), Some(2))
+        (Some(1), Some(2)),
+        "removed, its hold released from the counters"
     );
-    let sub = t
-        .as_user(&o.owner)
-        .get(&format!("/orgs/{}/subscription", o.id))
-        .await;
-    assert_eq!(sub.assert_status(200)["seats"]["used"], 3);
+    assert_eq!(t.org_item(&o.id).await.seats_used, 3);
     admin
         .post(
             &invitations,
@@ -849,6 +846,67 @@ async fn an_invitation_that_expired_with_time_is_cleaned_up_and_frees_its_seats(
         .await
         .assert_status(201);
     assert_seats_consistent(&t, &o).await;
+}
+
+/// Expired invitations stop holding seats without anyone running the cleanup: the next
+/// invitation reclaims their holds in its own write, and only then may TTL remove them.
+#[tokio::test]
+async fn expired_invitations_stop_holding_seats_without_a_cleanup() {
+    let t = TestApp::new().await;
+    let o = org(&t, "starter").await; // 5 seats, 3 used by members
+    let admin = t.as_user(&o.admin);
+    let invitations = format!("/orgs/{}/invitations", o.id);
+    // Sent two minutes ago, so it may be resent below.
+    let (first, _) = t
+        .insert_invitation(&o.id, &o.admin, "first@example.com", Role::Viewer, 2)
+        .await;
+    admin
+        .post(
+            &invitations,
+            json!({ "email": "x@example.com", "role": "viewer" }),
+        )
+        .await
+        .assert_problem(402, Code::SeatLimitReached);
+    let stored = |item: &shared::invitations::item::InvitationItem| {
+        shared::store::to_item(item).unwrap().contains_key("ttl")
+    };
+    assert!(
+        !stored(&t.invitation_item(&o.id, &first).await),
+        "no ttl while its seats count"
+    );
+
+    t.expire_invitation(&o.id, &first).await;
+    // No cleanup: the next invitation fits, reclaiming the expired hold in its own transaction.
+    let (second, ops) = t
+        .call_counted(
+            "POST",
+            &invitations,
+            &o.admin,
+            Some(json!({ "email": "second@example.com", "role": "viewer", "maxUses": 2 })),
+        )
+        .await;
+    second.assert_status(201);
+    assert_eq!(
+        ops,
+        vec!["BatchGetItem", "TransactWriteItems", "TransactWriteItems"],
+        "no extra request"
+    );
+    let org = t.org_item(&o.id).await;
+    assert_eq!(
+        (org.seats_used, org.pending_seats),
+        (5, 2),
+        "the expired hold is gone"
+    );
+    assert!(
+        stored(&t.invitation_item(&o.id, &first).await),
+        "released, the expired invitation may expire from the table"
+    );
+    assert_seats_consistent(&t, &o).await;
+    // Resending it asks for its seats again, within the plan.
+    t.as_user(&o.admin)
+        .post_empty(&format!("{invitations}/{first}/resend"))
+        .await
+        .assert_problem(402, Code::SeatLimitReached);
 }
 
 #[tokio::test]
