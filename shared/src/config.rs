@@ -16,6 +16,8 @@ pub struct Config {
     pub auth: AuthMode,
     /// Organizations a user may create (the personal organization is not counted).
     pub org_create_limit: u32,
+    /// Invitation emails one organization may send per UTC day (invitations and resends).
+    pub email_limits: EmailLimits,
     pub app_base_url: String,
     pub ses_from_address: String,
     pub event_bus_name: String,
@@ -44,6 +46,35 @@ pub const LOCAL_CODE_KEY: &str = "local-invitation-code-key-change-me";
 /// Shortest invitation code key production accepts.
 pub const MIN_PRODUCTION_CODE_KEY_BYTES: usize = 32;
 
+/// Invitation emails per UTC day: per organization (free plan, paid plans) and per recipient
+/// per organization.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EmailLimits {
+    pub per_org_free: u32,
+    pub per_org_paid: u32,
+    pub per_recipient: u32,
+}
+
+impl Default for EmailLimits {
+    /// GitHub's daily invitation limits (50 free, 500 paid); 5 emails to one address a day.
+    fn default() -> Self {
+        Self {
+            per_org_free: 50,
+            per_org_paid: 500,
+            per_recipient: 5,
+        }
+    }
+}
+
+fn number(name: &str, default: u32) -> Result<u32, String> {
+    match var(name) {
+        Some(v) => v
+            .parse()
+            .map_err(|_| format!("{name} must be a number, not `{v}`")),
+        None => Ok(default),
+    }
+}
+
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
@@ -62,16 +93,18 @@ impl Config {
             }
             other => return Err(format!("AUTH_MODE must be `jwt` or `local`, not `{other}`")),
         };
-        let org_create_limit = match var("ORG_CREATE_LIMIT") {
-            Some(v) => v
-                .parse()
-                .map_err(|_| format!("ORG_CREATE_LIMIT must be a number, not `{v}`"))?,
-            None => 1,
+        let org_create_limit = number("ORG_CREATE_LIMIT", 1)?;
+        let d = EmailLimits::default();
+        let email_limits = EmailLimits {
+            per_org_free: number("INVITE_EMAILS_PER_DAY_FREE", d.per_org_free)?,
+            per_org_paid: number("INVITE_EMAILS_PER_DAY_PAID", d.per_org_paid)?,
+            per_recipient: number("INVITE_EMAILS_PER_RECIPIENT_PER_DAY", d.per_recipient)?,
         };
         Ok(Self {
             table_name,
             auth,
             org_create_limit,
+            email_limits,
             app_base_url: var("APP_BASE_URL").unwrap_or_else(|| "http://localhost:3000".into()),
             ses_from_address: var("SES_FROM_ADDRESS")
                 .unwrap_or_else(|| "no-reply@example.com".into()),
@@ -88,6 +121,7 @@ impl Config {
                 secret: jwt_secret.as_bytes().to_vec(),
             },
             org_create_limit: 1,
+            email_limits: EmailLimits::default(),
             app_base_url: "http://localhost:3000".into(),
             ses_from_address: "no-reply@example.com".into(),
             event_bus_name: "default".into(),

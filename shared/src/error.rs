@@ -66,6 +66,10 @@ codes! {
     BodyTooLarge = "body_too_large", 413;
     ResendTooSoon = "resend_too_soon", 429;
     ResendLimitReached = "resend_limit_reached", 429;
+    /// The organization sent its invitation emails for today.
+    InvitationEmailLimit = "invitation_email_limit", 429;
+    /// Today's invitation emails to this address from this organization are sent.
+    RecipientEmailLimit = "recipient_email_limit", 429;
     InternalError = "internal_error", 500;
     ServiceUnavailable = "service_unavailable", 503;
 }

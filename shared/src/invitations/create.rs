@@ -223,7 +223,8 @@ pub async fn create_invitation(app: App, ctx: Ctx, input: Input) -> ApiResult<Re
         exp: inv.expires_at,
     };
     let (tx, released) = org.reserve_seats(tx, &inv.invitation_id, hold, now, over_limit)?;
-    let tx = super::mark_released(tx, &org.org_id, &released)?
+    let tx = super::mark_released(tx, &org.org_id, &released)?;
+    let tx = super::count_email(tx, &app.config, org, &inv.email, now)?
         .audit(ctx.audit(
             "invitation.created",
             "InvitationCreated",

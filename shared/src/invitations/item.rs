@@ -409,3 +409,54 @@ impl InvitationItem {
         )
     }
 }
+
+/// Invitation emails sent per UTC day: one counter per organization and one per recipient in it,
+/// counted in the same transaction as the invitation or resend (removed by TTL two days later).
+pub struct EmailCount;
+
+impl EmailCount {
+    fn key(org: &OrgId, day: &str, to: Option<&Email>) -> Key {
+        match to {
+            None => Key::new(org_pk(org), format!("MAILS#{day}")),
+            Some(email) => Key::new(org_pk(org), format!("MAILS#{day}#{}", email.as_str())),
+        }
+    }
+
+    /// Counts one email to `to` on `now`'s day, refused past `per_org` for the organization
+    /// (`org_full`) or `per_recipient` for the address (`recipient_full`).
+    pub fn count(
+        mut tx: Tx,
+        org: &OrgId,
+        to: &Email,
+        now: Timestamp,
+        (per_org, org_full): (u32, ApiError),
+        (per_recipient, recipient_full): (u32, ApiError),
+    ) -> Result<Tx, ApiError> {
+        let day = now.format("%Y-%m-%d").to_string();
+        let ttl = (now + Duration::days(2)).epoch_seconds();
+        for (key, limit, on_fail) in [
+            (Self::key(org, &day, None), per_org, org_full),
+            (
+                Self::key(org, &day, Some(to)),
+                per_recipient,
+                recipient_full,
+            ),
+        ] {
+            tx = tx.update(
+                key,
+                "SET #n = if_not_exists(#n, :zero) + :one, entity_type = :type, #ttl = :ttl",
+                Some("attribute_not_exists(#n) OR #n < :limit"),
+                Expr::new()
+                    .name("#n", "sent")
+                    .name("#ttl", "ttl")
+                    .value(":zero", &0)
+                    .value(":one", &1)
+                    .value(":limit", &limit)
+                    .value(":type", "email_count")
+                    .value(":ttl", &ttl),
+                on_fail,
+            )?;
+        }
+        Ok(tx)
+    }
+}

@@ -124,7 +124,7 @@ pub async fn resend(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
             mark_released(tx, ctx.org_id(), &freed)?
         }
     };
-    let tx = tx
+    let tx = super::count_email(tx, &app.config, &ctx.org, &inv.email, now)?
         .audit(ctx.audit(
             "invitation.resent",
             "InvitationResent",

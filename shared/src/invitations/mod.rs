@@ -41,3 +41,46 @@ pub fn invitation_not_found() -> ApiError {
         "No invitation with this id in this organization.",
     )
 }
+
+/// Counts an invitation email (a new invitation or a resend) against today's limits, in the
+/// transaction that records it: per organization (by plan) and per recipient; 429 with
+/// `Retry-After` (seconds to the next UTC day) past either.
+pub fn count_email(
+    tx: Tx,
+    config: &crate::config::Config,
+    org: &crate::orgs::item::OrgItem,
+    to: &crate::domain::Email,
+    now: crate::domain::Timestamp,
+) -> Result<Tx, ApiError> {
+    let limits = config.email_limits;
+    let per_org = if org.plan == crate::subscription::Plan::Free {
+        limits.per_org_free
+    } else {
+        limits.per_org_paid
+    };
+    let midnight = (now.as_datetime().date_naive() + chrono::Days::new(1))
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc();
+    let wait = (midnight - now.as_datetime()).num_seconds().max(1) as u64;
+    let org_full = ApiError::new(
+        Code::InvitationEmailLimit,
+        format!("The organization has sent {per_org} invitation emails today, the most its plan allows per day; retry after midnight UTC."),
+    )
+    .with("limit", per_org)
+    .retry_after(wait);
+    let recipient_full = ApiError::new(
+        Code::RecipientEmailLimit,
+        format!("{} has been sent {} invitation emails from this organization today, the most allowed per day; retry after midnight UTC.", to.as_str(), limits.per_recipient),
+    )
+    .with("limit", limits.per_recipient)
+    .retry_after(wait);
+    item::EmailCount::count(
+        tx,
+        &org.org_id,
+        to,
+        now,
+        (per_org, org_full),
+        (limits.per_recipient, recipient_full),
+    )
+}

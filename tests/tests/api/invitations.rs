@@ -1363,3 +1363,66 @@ async fn the_preview_of_a_shareable_link_does_not_show_the_inviters_email() {
         o.admin.email.as_str()
     );
 }
+
+/// An invite-then-revoke loop cannot mail an address without end, nor an organization send
+/// without end: daily limits, counted atomically in the invitation's own transaction.
+#[tokio::test]
+async fn invitation_emails_are_limited_per_day_per_organization_and_per_recipient() {
+    let t = TestApp::with_config(|c| {
+        c.email_limits = shared::config::EmailLimits {
+            per_org_free: 50,
+            per_org_paid: 4,
+            per_recipient: 2,
+        }
+    })
+    .await;
+    let o = org(&t, "pro").await;
+    let admin = t.as_user(&o.admin);
+    let invitations = format!("/orgs/{}/invitations", o.id);
+    let victim = format!(
+        "victim-{}@example.com",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let target = json!({ "email": victim, "role": "viewer" });
+    for _ in 0..2 {
+        let id = admin
+            .post(&invitations, target.clone())
+            .await
+            .assert_status(201)["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        admin
+            .delete(&format!("{invitations}/{id}"))
+            .await
+            .assert_status(204);
+    }
+    let refused = admin.post(&invitations, target).await;
+    refused.assert_problem(429, Code::RecipientEmailLimit);
+    let wait: u64 = refused.headers["retry-after"].parse().unwrap();
+    assert!((1..=86_400).contains(&wait), "until midnight UTC: {wait}");
+    assert_eq!(
+        emails_to("victim@example.com").len(),
+        2,
+        "two emails, not three"
+    );
+
+    // The organization: 2 sent, 2 more to other addresses, then none.
+    for i in 0..2 {
+        admin
+            .post(
+                &invitations,
+                json!({ "email": format!("other{i}@example.com"), "role": "viewer" }),
+            )
+            .await
+            .assert_status(201);
+    }
+    admin
+        .post(
+            &invitations,
+            json!({ "email": "one-more@example.com", "role": "viewer" }),
+        )
+        .await
+        .assert_problem(429, Code::InvitationEmailLimit);
+    assert_seats_consistent(&t, &o).await;
+}
