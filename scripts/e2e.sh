@@ -42,6 +42,10 @@ status=$(curl -s -o /dev/null -w '%{http_code}' "$base/orgs")
 [ "$status" = 401 ] || { echo "smoke: GET /orgs without a token answered $status, not 401" >&2; exit 1; }
 echo "smoke: GET /orgs without a token -> 401"
 
+echo "races through cargo lambda watch --concurrency ${API_CONCURRENCY:-4} ..."
+python3 "$root/scripts/e2e_races.py" "$base" "$devtool" "$secret" \
+  || { tail -n 50 "$LOG_DIR/cargo-lambda-watch.log" >&2; exit 1; }
+
 echo "schemathesis against openapi.yaml ..."
 fuzz_token=$("$devtool" token "$secret" "fuzz-user" "fuzz@example.com")
 # Two passes. Negative fuzzing also sends bodies that are not UTF-8, which `cargo lambda watch`

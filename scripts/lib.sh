@@ -56,10 +56,12 @@ start_moto() {
   wait_port 127.0.0.1 "$1" 60 "moto"
 }
 
-# start_api PORT ENV_FILE: cargo lambda watch with the router in Cargo.toml
+# start_api PORT ENV_FILE: cargo lambda watch with the router in Cargo.toml, API_CONCURRENCY instances per function
 start_api() {
+  # Several instances per function (API_CONCURRENCY, default 4), so parallel requests to one route
+  # really run in parallel, as on Lambda.
   (cd "$root" && exec setsid "$tools/venv/bin/cargo-lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$1" \
-    --env-file "$2" --ignore-changes) >"${LOG_DIR:-/tmp}/cargo-lambda-watch.log" 2>&1 &
+    --env-file "$2" --ignore-changes --concurrency "${API_CONCURRENCY:-4}") >"${LOG_DIR:-/tmp}/cargo-lambda-watch.log" 2>&1 &
   pids+=($!)
   wait_port 127.0.0.1 "$1" 120 "cargo lambda watch"
 }

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""End-to-end races through `cargo lambda watch --concurrency N`: truly parallel requests to one
+route, served by several instances of its function at once.
+
+usage: e2e_races.py BASE_URL DEVTOOL SECRET
+"""
+import json
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+import uuid
+
+base, devtool, secret = sys.argv[1:4]
+run = uuid.uuid4().hex[:8]
+
+
+def token(user, email):
+    return subprocess.check_output([devtool, "token", secret, user, email], text=True).strip()
+
+
+def call(method, path, tok, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(base + path, data=data, method=method,
+                                 headers={"Authorization": "Bearer " + tok, "content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=120) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def parallel(calls):
+    """Runs the calls at the same moment (one thread each, released together)."""
+    results = [None] * len(calls)
+    gate = threading.Barrier(len(calls))
+
+    def worker(i, f):
+        gate.wait()
+        results[i] = f()
+
+    threads = [threading.Thread(target=worker, args=(i, f)) for i, f in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def expect(cond, what):
+    if not cond:
+        print("race FAILED: " + what, file=sys.stderr)
+        sys.exit(1)
+
+
+owner = token(f"race-owner-{run}", f"race-owner-{run}@example.com")
+
+# 1. Twenty parallel accepts of an invitation with five uses: five members.
+status, org = call("POST", "/orgs", owner, {"name": f"Race {run}"})
+expect(status == 201, f"create org: {status} {org}")
+org = org["id"]
+status, body = call("PUT", f"/orgs/{org}/subscription", owner, {"plan": "pro"})
+expect(status == 200, f"plan: {status} {body}")
+status, inv = call("POST", f"/orgs/{org}/invitations", owner,
+                   {"email": f"race-{run}@example.com", "role": "viewer", "maxUses": 5})
+expect(status == 201, f"invite: {status} {inv}")
+status, code = call("GET", f"/orgs/{org}/invitations/{inv['id']}/code", owner)
+expect(status == 200, f"code: {status} {code}")
+joiners = [token(f"race-{run}-{i}", f"race-{run}-{i}@example.com") for i in range(20)]
+answers = parallel([lambda t=t: call("POST", f"/invitations/{code['code']}/accept", t) for t in joiners])
+statuses = sorted(s for s, _ in answers)
+expect(statuses.count(201) == 5, f"20 parallel accepts of 5 uses: {statuses}")
+expect(all(s in (201, 404) for s in statuses), f"only joins and the one refusal: {answers}")
+status, members = call("GET", f"/orgs/{org}/members?limit=100", owner)
+expect(len(members["items"]) == 6, f"owner + 5 members: {len(members['items'])}")
+status, sub = call("GET", f"/orgs/{org}/subscription", owner)
+expect(sub["seats"]["used"] == 6 and sub["seats"]["pendingInvitations"] == 0, f"seats: {sub}")
+print(f"race: 20 parallel accepts of a 5-use invitation -> {statuses.count(201)} x 201, "
+      f"{statuses.count(404)} x 404; 6 members, seats {sub['seats']['used']}")
+
+# 2. Ten parallel invitations for the last free seat: one.
+status, org = call("POST", "/orgs", owner, {"name": f"Seat race {run}"})
+expect(status == 201, f"create org: {status} {org}")
+org = org["id"]
+answers = parallel([
+    lambda i=i: call("POST", f"/orgs/{org}/invitations", owner,
+                     {"email": f"seat-{run}-{i}@example.com", "role": "viewer"})
+    for i in range(10)
+])
+statuses = sorted(s for s, _ in answers)
+expect(statuses.count(201) == 1 and statuses.count(402) == 9, f"10 invitations for 1 seat: {statuses}")
+status, sub = call("GET", f"/orgs/{org}/subscription", owner)
+expect(sub["seats"]["used"] == 2, f"seats: {sub}")
+print(f"race: 10 parallel invitations for the last free seat -> 1 x 201, 9 x 402; seats {sub['seats']['used']}/2")
