@@ -82,6 +82,28 @@ struct Reclaim {
     released: Vec<(String, SeatHold)>,
 }
 
+impl Reclaim {
+    /// The one write that makes `update` under `cond` and takes these holds back (their removals
+    /// and conditions added); returns it with the holds released.
+    fn write(
+        self,
+        tx: Tx,
+        key: Key,
+        mut update: String,
+        mut cond: Vec<String>,
+        expr: Expr,
+        on_fail: ApiError,
+    ) -> Result<(Tx, Vec<(String, SeatHold)>), ApiError> {
+        cond.extend(self.conditions);
+        if !self.removals.is_empty() {
+            update.push_str(&format!(" REMOVE {}", self.removals.join(", ")));
+        }
+        let expr = expr.merge(&self.expr);
+        let tx = tx.update(key, &update, Some(&cond.join(" AND ")), expr, on_fail)?;
+        Ok((tx, self.released))
+    }
+}
+
 impl Entity for OrgItem {
     const TYPE: &'static str = "org";
     fn key(&self) -> Key {
@@ -321,9 +343,7 @@ impl OrgItem {
         let (active, expr) = Self::active();
         let r = self.reclaim(now);
         let mut cond = vec![active.to_string(), "#plan = :plan".to_string()];
-        cond.extend(r.conditions);
         let mut expr = expr
-            .merge(&r.expr)
             .value(":plan", &self.plan)
             .name("#plan", "plan")
             // One operator per SET action: the net change of the counters.
@@ -346,17 +366,7 @@ impl OrgItem {
                 expr = expr.value(":holds", &BTreeMap::from([(invitation.to_string(), hold)]));
             }
         }
-        if !r.removals.is_empty() {
-            update.push_str(&format!(" REMOVE {}", r.removals.join(", ")));
-        }
-        let tx = tx.update(
-            self.key(),
-            &update,
-            Some(&cond.join(" AND ")),
-            expr,
-            over_limit,
-        )?;
-        Ok((tx, r.released))
+        r.write(tx, self.key(), update, cond, expr, over_limit)
     }
 
     /// Releases the seats `invitation` holds (revocation), conditional on the hold as read.
@@ -454,9 +464,7 @@ impl OrgItem {
         let (active, expr) = Self::active();
         let r = self.reclaim(now);
         let mut cond = vec!["#plan = :old".to_string(), active.to_string()];
-        cond.extend(r.conditions);
         let mut expr = expr
-            .merge(&r.expr)
             .value(":old", &self.plan)
             .value(":new", &plan)
             .value(":freed", &r.freed)
@@ -469,18 +477,8 @@ impl OrgItem {
             }
             None => ApiError::concurrent("The subscription changed meanwhile; reload and retry."),
         };
-        let mut update = "SET #plan = :new, pendingSeats = pendingSeats - :freed, seatsUsed = seatsUsed - :freed".to_string();
-        if !r.removals.is_empty() {
-            update.push_str(&format!(" REMOVE {}", r.removals.join(", ")));
-        }
-        let tx = tx.update(
-            self.key(),
-            &update,
-            Some(&cond.join(" AND ")),
-            expr,
-            on_fail,
-        )?;
-        Ok((tx, r.released))
+        let update = "SET #plan = :new, pendingSeats = pendingSeats - :freed, seatsUsed = seatsUsed - :freed".to_string();
+        r.write(tx, self.key(), update, cond, expr, on_fail)
     }
 }
 
