@@ -154,14 +154,6 @@ impl TestApp {
             token: Some(user.token.clone()),
         }
     }
-    /// A client that sends no token.
-    pub fn anonymous(&self) -> AsUser<'_> {
-        AsUser {
-            t: self,
-            token: None,
-        }
-    }
-
     /// A new user with a verified email and a token.
     pub fn user(&self, name: &str) -> User {
         let id = format!("{name}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);

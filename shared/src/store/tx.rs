@@ -41,19 +41,6 @@ impl Tx {
             guards: Vec::new(),
         }
     }
-    /// Items the transaction will hold.
-    pub fn len(&self) -> usize {
-        self.ops.len()
-            + self
-                .guards
-                .iter()
-                .filter(|g| !self.ops.iter().any(|o| o.key == g.key))
-                .count()
-    }
-    /// Whether the transaction writes nothing (guards alone are not worth a commit).
-    pub fn is_empty(&self) -> bool {
-        self.ops.is_empty()
-    }
     fn push(
         mut self,
         kind: Kind,
