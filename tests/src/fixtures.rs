@@ -141,11 +141,10 @@ impl TestApp {
             );
             tx = member.join(tx, exists(), exists()).unwrap();
         }
-        let item = self.org_item(org).await;
         let tx = item.seats_taken(tx, &hold_id, n, exists()).unwrap();
         self.app.store.commit(tx).await.expect("add members");
         let item = self.org_item(org).await;
-        let tx = item.release_hold(self.app.store.tx(), &hold_id).unwrap();
+        let (tx, _) = item.release_hold(self.app.store.tx(), &hold_id).unwrap();
         self.app
             .store
             .commit(tx)

@@ -142,17 +142,14 @@ pub async fn revoke(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     if inv.revoked || inv.uses >= inv.max_uses {
         return Err(not_pending(&inv, Timestamp::now()));
     }
-    // The seats its hold still keeps (none once an expired hold was reclaimed).
-    let released = ctx.org.hold_of(&inv.invitation_id).map_or(0, |h| h.n);
     let tx = inv.revoke(
         ctx.tx()?,
         Timestamp::now(),
         ApiError::concurrent("The invitation was used or revoked meanwhile; reload it."),
     )?;
-    let tx = ctx
-        .org
-        .release_hold(tx, &inv.invitation_id)?
-        .audit(ctx.audit(
+    // The seats its hold still keeps (none once an expired hold was reclaimed).
+    let (tx, released) = ctx.org.release_hold(tx, &inv.invitation_id)?;
+    let tx = tx.audit(ctx.audit(
         "invitation.revoked",
         "InvitationRevoked",
         format!("revoked the invitation of {}", inv.email.as_str()),
@@ -170,7 +167,6 @@ pub async fn cleanup(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let page = app.store.page_of::<InvitationItem>(q).await?;
     let now = Timestamp::now();
     let mut tx = ctx.tx()?;
-    let (mut removed, mut released) = (0u32, 0u32);
     let mut deleted = Vec::new();
     for inv in &page.items {
         let status = inv.status(now);
@@ -183,12 +179,13 @@ pub async fn cleanup(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
             now,
             ApiError::concurrent("An invitation changed during the cleanup; run it again."),
         )?;
-        removed += 1;
-        released += ctx.org.hold_of(&inv.invitation_id).map_or(0, |h| h.n);
         deleted.push(inv.invitation_id.clone());
     }
+    let (removed, mut released) = (deleted.len() as u32, 0);
     if removed > 0 {
-        tx = ctx.org.release_holds(tx, &deleted)?.audit(ctx.audit(
+        let (with_seats, freed) = ctx.org.release_holds(tx, &deleted)?;
+        released = freed;
+        tx = with_seats.audit(ctx.audit(
             "invitations.cleaned_up",
             "InvitationsCleanedUp",
             format!("removed {removed} expired, revoked or used-up invitation(s); released {released} seat(s)"),

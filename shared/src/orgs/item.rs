@@ -369,14 +369,19 @@ impl OrgItem {
         r.write(tx, self.key(), update, cond, expr, over_limit)
     }
 
-    /// Releases the seats `invitation` holds (revocation), conditional on the hold as read.
-    pub fn release_hold(&self, tx: Tx, invitation: &InvitationId) -> Result<Tx, ApiError> {
+    /// Releases the seats `invitation` holds (revocation), conditional on the hold as read;
+    /// returns the transaction and the seats released.
+    pub fn release_hold(&self, tx: Tx, invitation: &InvitationId) -> Result<(Tx, u32), ApiError> {
         self.release_holds(tx, std::slice::from_ref(invitation))
     }
 
     /// Releases the holds of several invitations (cleanup), each conditional on the hold as read;
-    /// invitations without a hold release nothing.
-    pub fn release_holds(&self, tx: Tx, invitations: &[InvitationId]) -> Result<Tx, ApiError> {
+    /// invitations without a hold release nothing. Returns the transaction and the seats released.
+    pub fn release_holds(
+        &self,
+        tx: Tx,
+        invitations: &[InvitationId],
+    ) -> Result<(Tx, u32), ApiError> {
         let (active, mut expr) = Self::active();
         let mut cond = vec![active.to_string()];
         let (mut removals, mut freed) = (Vec::new(), 0u32);
@@ -391,9 +396,9 @@ impl OrgItem {
             }
         }
         if removals.is_empty() {
-            return Ok(tx);
+            return Ok((tx, 0));
         }
-        tx.update(
+        let tx = tx.update(
             self.key(),
             &format!(
                 "SET pendingSeats = pendingSeats - :freed, seatsUsed = seatsUsed - :freed REMOVE {}",
@@ -402,7 +407,8 @@ impl OrgItem {
             Some(&cond.join(" AND ")),
             expr.value(":freed", &freed),
             ApiError::concurrent("The invitations' seats changed meanwhile; reload and retry."),
-        )
+        )?;
+        Ok((tx, freed))
     }
 
     /// Moves the expiry of `invitation`'s hold (a resend), conditional on the hold still being there.
