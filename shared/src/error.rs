@@ -42,12 +42,19 @@ codes! {
     Forbidden = "forbidden", 403;
     RoleAboveYours = "role_above_yours", 403;
     MemberAboveYou = "member_above_you", 403;
+    /// A project grant above the caller's own effective role on the project.
+    GrantAboveYou = "grant_above_you", 403;
     OrgLimitReached = "org_limit_reached", 403;
     EmailNotVerified = "email_not_verified", 403;
     InvitationEmailMismatch = "invitation_email_mismatch", 403;
     OrgNotFound = "org_not_found", 404;
     MemberNotFound = "member_not_found", 404;
     InvitationNotFound = "invitation_not_found", 404;
+    TeamNotFound = "team_not_found", 404;
+    ProjectNotFound = "project_not_found", 404;
+    /// No grant for this principal on the project (or no such team member).
+    GrantNotFound = "grant_not_found", 404;
+    TeamMemberNotFound = "team_member_not_found", 404;
     /// The one answer for every invitation code that cannot be used.
     InvitationInvalid = "invitation_invalid", 404;
     ConcurrentUpdate = "concurrent_update", 409;
@@ -61,6 +68,13 @@ codes! {
     OwnerCannotLeave = "owner_cannot_leave", 409;
     InvitationNotPending = "invitation_not_pending", 409;
     SeatsExceedPlan = "seats_exceed_plan", 409;
+    /// Guests see only the projects granted to them directly; teams are for members.
+    GuestCannotJoinTeam = "guest_cannot_join_team", 409;
+    /// A member on teams cannot become a guest until they leave their teams.
+    MemberOnTeams = "member_on_teams", 409;
+    /// A documented limit (teams per organization, members per team, grants per project or
+    /// member); the problem names it in `limit` with its `max`.
+    LimitReached = "limit_reached", 409;
     /// Internal only: the personal organization exists already (the idempotent path).
     PersonalOrgExists = "personal_org_exists", 409;
     BodyTooLarge = "body_too_large", 413;
@@ -138,6 +152,12 @@ impl ApiError {
             Code::OrgNotFound,
             "No organization with this id is visible to you.",
         )
+    }
+    /// A documented limit reached: 409 `limit_reached` naming the limit and its maximum.
+    pub fn limit(limit: &str, max: usize, detail: impl Into<String>) -> Self {
+        Self::new(Code::LimitReached, detail)
+            .with("limit", limit)
+            .with("max", max)
     }
     pub fn org_read_only() -> Self {
         Self::new(

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod limits;
 pub mod permissions;
 pub mod pipeline;
 pub mod store;
@@ -19,7 +20,9 @@ pub mod events;
 pub mod invitations;
 pub mod members;
 pub mod orgs;
+pub mod projects;
 pub mod subscription;
+pub mod teams;
 
 // The index of every function, and the cold-start wiring of the binaries.
 pub mod routes;
@@ -56,14 +59,15 @@ impl App {
 #[cfg(test)]
 mod entity_shapes {
     //! Every item type is stored with its `entity_type` and the key it derives from its ids.
-    use crate::access::grants::GrantItem;
     use crate::audit::AuditEntry;
     use crate::domain::*;
     use crate::invitations::item::{InvitationItem, InvitationTerms};
     use crate::members::item::MemberItem;
     use crate::orgs::item::{OrgItem, SlugItem};
     use crate::permissions::Role;
+    use crate::projects::item::ProjectItem;
     use crate::store::{entity_type, from_item, to_item, Entity, Key};
+    use crate::teams::item::TeamItem;
 
     fn check<T: Entity + std::fmt::Debug>(item: &T) {
         let stored = to_item(item).unwrap();
@@ -98,14 +102,32 @@ mod entity_shapes {
         );
         check(&member);
         check(&member.email_item().unwrap());
-        check(&GrantItem::for_user(
+        let project = ProjectItem::new(
             &org.org_id,
-            "p1",
+            OrgName::parse("name", "Web").unwrap(),
+            None,
             &user,
-            Role::Viewer,
+            true,
+            now,
+        );
+        check(&project);
+        let mut team = TeamItem::new(
+            &org.org_id,
+            OrgName::parse("name", "Team").unwrap(),
+            Some(Description::parse("description", "d").unwrap()),
             &user,
             now,
-        ));
+        );
+        team.members.insert(user.clone());
+        team.projects.insert(project.project_id.clone());
+        check(&team);
+        // Teams and direct grants are string sets (ADD/DELETE in place), and round-trip as such.
+        let mut on_teams = member.clone();
+        on_teams.teams.insert(team.team_id.clone());
+        on_teams.projects.insert(project.project_id.clone());
+        let stored = to_item(&on_teams).unwrap();
+        assert!(stored["teams"].is_ss() && stored["grantedProjects"].is_ss());
+        check(&on_teams);
         check(&InvitationItem::new(
             &org.org_id,
             InvitationTerms {

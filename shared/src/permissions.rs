@@ -105,7 +105,8 @@ macro_rules! permissions {
 
 permissions! {
     // organization
-    OrgRead = "org.read", Guest, "See the organization's name, slug and status.";
+    OrgRead = "org.read", Guest, "See the organization's name (and your own membership).";
+    OrgDetailsRead = "org.details.read", Viewer, "See the organization's slug, status, plan and other details.";
     OrgUpdate = "org.update", Admin, "Rename the organization or change its slug.";
     OrgClose = "org.close", Owner, "Close the organization (30-day read-only grace, then purge).";
     OrgReactivate = "org.reactivate", Owner, "Reactivate a closed organization during its grace period.";
@@ -201,15 +202,102 @@ impl Permission {
     }
 }
 
-/// Effective permissions in one project: the organization role's, plus what a project-scoped
-/// role grants inside that project.
-pub fn effective_in_project(
-    org_role: Role,
-    project_role: Option<Role>,
-    permission: Permission,
-) -> bool {
-    org_role.has(permission)
-        || project_role.is_some_and(|r| r.has(permission) && permission.project_scoped())
+/// A project-scoped role: what it grants applies inside one project only. Each is a strict
+/// superset of the next; a project role is not the organization role of the same name cut down to
+/// one project (a project `developer` deploys and changes environments, which the organization-wide
+/// developer cannot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum ProjectRole {
+    Viewer,
+    Developer,
+    Editor,
+    Admin,
+}
+
+impl ProjectRole {
+    /// Strongest first, as served by `GET /roles`.
+    pub const ALL: [ProjectRole; 4] = [
+        ProjectRole::Admin,
+        ProjectRole::Editor,
+        ProjectRole::Developer,
+        ProjectRole::Viewer,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProjectRole::Admin => "admin",
+            ProjectRole::Editor => "editor",
+            ProjectRole::Developer => "developer",
+            ProjectRole::Viewer => "viewer",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ProjectRole> {
+        ProjectRole::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+    /// Higher is stronger: admin 3 ... viewer 0.
+    pub fn rank(self) -> u8 {
+        self as u8
+    }
+    /// The weakest project role that holds a project-scoped permission (`None`: no project role does).
+    fn min_for(permission: Permission) -> Option<ProjectRole> {
+        use Permission::*;
+        Some(match permission {
+            ProjectsRead | EnvironmentsRead | DeploymentsRead | ServersRead | StorageRead
+            | DnsRead | DomainsRead | BackupsRead | LogsRead => ProjectRole::Viewer,
+            EnvironmentsManage | DeploymentsCreate => ProjectRole::Developer,
+            ServersManage | StorageManage | DnsManage | DomainsManage | BackupsManage => {
+                ProjectRole::Editor
+            }
+            ProjectsUpdate | ProjectsDelete | ProjectsAccessManage => ProjectRole::Admin,
+            _ => return None,
+        })
+    }
+    pub fn has(self, permission: Permission) -> bool {
+        Self::min_for(permission).is_some_and(|min| self >= min)
+    }
+    pub fn permissions(self) -> impl Iterator<Item = Permission> {
+        Permission::ALL
+            .iter()
+            .copied()
+            .filter(move |p| self.has(*p))
+    }
+    pub fn description(self) -> &'static str {
+        match self {
+            ProjectRole::Admin => "Everything project-scoped: update and delete the project, grant and revoke its access (never above admin).",
+            ProjectRole::Editor => "Manage the project's environments, deployments, servers, storage, DNS, domains and backups.",
+            ProjectRole::Developer => "Deploy, create and change environments, read logs; no infrastructure (servers, storage, DNS), no deletion.",
+            ProjectRole::Viewer => "Read everything of the project.",
+        }
+    }
+    /// The project role an invitation limited to projects grants for the organization role it
+    /// names (a guest invited to a project views it).
+    pub fn for_invited(role: Role) -> ProjectRole {
+        match role {
+            Role::Owner | Role::Admin => ProjectRole::Admin,
+            Role::Editor => ProjectRole::Editor,
+            Role::Developer => ProjectRole::Developer,
+            Role::Viewer | Role::Guest => ProjectRole::Viewer,
+        }
+    }
+}
+
+impl std::fmt::Display for ProjectRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Role {
+    /// The project role a member holds on every project through their organization role alone
+    /// (owner and admin: admin; editor: editor; developer and viewer: viewer; guest: none).
+    pub fn project_role(self) -> Option<ProjectRole> {
+        match self {
+            Role::Owner | Role::Admin => Some(ProjectRole::Admin),
+            Role::Editor => Some(ProjectRole::Editor),
+            Role::Developer | Role::Viewer => Some(ProjectRole::Viewer),
+            Role::Guest => None,
+        }
+    }
 }
 
 impl std::fmt::Display for Permission {
@@ -273,36 +361,26 @@ mod tests {
     }
 
     #[test]
-    fn project_roles_add_only_project_scoped_permissions() {
-        assert!(effective_in_project(
-            Role::Guest,
-            Some(Role::Admin),
-            Permission::ProjectsUpdate
-        ));
-        assert!(effective_in_project(
-            Role::Guest,
-            Some(Role::Developer),
-            Permission::LogsRead
-        ));
-        assert!(
-            !effective_in_project(Role::Guest, Some(Role::Admin), Permission::MembersRead),
-            "no org-wide reach"
-        );
-        assert!(!effective_in_project(
-            Role::Guest,
-            Some(Role::Admin),
-            Permission::ProjectsCreate
-        ));
-        assert!(!effective_in_project(
-            Role::Guest,
-            None,
-            Permission::ProjectsRead
-        ));
-        assert!(effective_in_project(
-            Role::Viewer,
-            None,
-            Permission::ProjectsRead
-        ));
+    fn project_roles_nest_and_reach_only_project_scoped_permissions() {
+        for pair in ProjectRole::ALL.windows(2) {
+            let stronger: HashSet<_> = pair[0].permissions().collect();
+            let weaker: HashSet<_> = pair[1].permissions().collect();
+            assert!(weaker.is_subset(&stronger) && stronger.len() > weaker.len());
+        }
+        for r in ProjectRole::ALL {
+            assert!(r.permissions().all(Permission::project_scoped), "{r}");
+        }
+        // A project developer deploys and changes environments, which the org-wide developer cannot.
+        assert!(ProjectRole::Developer.has(Permission::EnvironmentsManage));
+        assert!(ProjectRole::Developer.has(Permission::DeploymentsCreate));
+        assert!(!Role::Developer.has(Permission::EnvironmentsManage));
+        assert!(!ProjectRole::Developer.has(Permission::ServersManage));
+        assert!(!ProjectRole::Editor.has(Permission::ProjectsDelete));
+        assert!(ProjectRole::Admin.has(Permission::ProjectsAccessManage));
+        assert!(!ProjectRole::Admin.has(Permission::ProjectsCreate));
+        assert!(!ProjectRole::Admin.has(Permission::MembersRead));
+        assert_eq!(Role::Viewer.project_role(), Some(ProjectRole::Viewer));
+        assert_eq!(Role::Guest.project_role(), None);
     }
 
     #[test]

@@ -8,8 +8,10 @@ pub use crate::audit::routes::*;
 pub use crate::invitations::routes::*;
 pub use crate::members::routes::*;
 pub use crate::orgs::routes::*;
-pub use crate::pipeline::{Access, Dynamo, Effect, Need, RouteDef};
+pub use crate::pipeline::{Access, Dynamo, Effect, Need, Place, RouteDef};
+pub use crate::projects::routes::*;
 pub use crate::subscription::routes::*;
+pub use crate::teams::routes::*;
 
 /// Every HTTP route. Each route is its own static so a function binary references (and links)
 /// only its own handler.
@@ -37,6 +39,21 @@ pub static ROUTES: &[&RouteDef] = &[
     &LIST_MY_INVITATIONS,
     &GET_SUBSCRIPTION,
     &CHANGE_PLAN,
+    &LIST_TEAMS,
+    &CREATE_TEAM,
+    &GET_TEAM,
+    &UPDATE_TEAM,
+    &DELETE_TEAM,
+    &ADD_TEAM_MEMBER,
+    &REMOVE_TEAM_MEMBER,
+    &LIST_PROJECTS,
+    &CREATE_PROJECT,
+    &GET_PROJECT,
+    &UPDATE_PROJECT,
+    &DELETE_PROJECT,
+    &LIST_PROJECT_ACCESS,
+    &GRANT_PROJECT_ACCESS,
+    &REVOKE_PROJECT_ACCESS,
 ];
 
 /// The route a function serves; panics at cold start if the binary names an unknown function.

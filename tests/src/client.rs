@@ -93,6 +93,9 @@ impl AsUser<'_> {
             .call("PUT", path, self.token.as_deref(), Some(body))
             .await
     }
+    pub async fn put_empty(&self, path: &str) -> Answer {
+        self.t.call("PUT", path, self.token.as_deref(), None).await
+    }
     pub async fn delete(&self, path: &str) -> Answer {
         self.t
             .call("DELETE", path, self.token.as_deref(), None)

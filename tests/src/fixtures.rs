@@ -248,4 +248,48 @@ impl TestApp {
             .unwrap();
         self.app.store.commit(tx).await.expect("close org");
     }
+
+    /// A project created by `by` through the API (`by` becomes its admin); returns its id.
+    pub async fn create_project(&self, org: &str, by: &User, name: &str) -> String {
+        let a = self
+            .as_user(by)
+            .post(&format!("/orgs/{org}/projects"), json!({ "name": name }))
+            .await;
+        assert_eq!(a.status, 201, "create project: {}", a.body);
+        a.body["id"].as_str().unwrap().to_string()
+    }
+
+    /// A team created by `by` through the API; returns its id.
+    pub async fn create_team(&self, org: &str, by: &User, name: &str) -> String {
+        let a = self
+            .as_user(by)
+            .post(&format!("/orgs/{org}/teams"), json!({ "name": name }))
+            .await;
+        assert_eq!(a.status, 201, "create team: {}", a.body);
+        a.body["id"].as_str().unwrap().to_string()
+    }
+
+    /// Puts members on a team through the API, as the organization's owner.
+    pub async fn add_to_team(&self, org: &str, team: &str, users: &[&User]) {
+        let owner = self.owner_of(org);
+        for u in users {
+            let a = self
+                .as_user(&owner)
+                .put_empty(&format!("/orgs/{org}/teams/{team}/members/{}", u.id))
+                .await;
+            assert_eq!(a.status, 200, "add to team: {}", a.body);
+        }
+    }
+
+    /// Grants `principal` (`user:<id>` / `team:<id>`) a project role through the API.
+    pub async fn grant(&self, org: &str, by: &User, project: &str, principal: &str, role: &str) {
+        let a = self
+            .as_user(by)
+            .put(
+                &format!("/orgs/{org}/projects/{project}/access/{principal}"),
+                json!({ "role": role }),
+            )
+            .await;
+        assert_eq!(a.status, 200, "grant {principal} {role}: {}", a.body);
+    }
 }

@@ -1,11 +1,16 @@
 //! What other services ask: my access in an organization, a batch permission check, the matrix.
 
-use super::views::{AuthorizeView, MatrixView, MyAccessView, PermissionAnswer, ProjectGrantView};
-use super::Ctx;
+use super::views::{
+    AuthorizeView, ExplainedPermission, MatrixView, MyAccessView, PermissionAnswer,
+    ProjectAccessView,
+};
+use super::{Ctx, ProjectScope, Reason};
 use crate::auth::Caller;
+use crate::domain::ProjectId;
 use crate::error::{ApiError, ApiResult, Code};
-use crate::permissions::{effective_in_project, Permission};
+use crate::permissions::Permission;
 use crate::pipeline::{Input, Reply};
+use crate::projects::item::project_not_found;
 use crate::App;
 use serde::Deserialize;
 
@@ -14,20 +19,55 @@ pub async fn list_roles(_app: App, _caller: Caller, _input: Input) -> ApiResult<
     Ok(Reply::ok(&MatrixView::of_roles()))
 }
 
-/// `GET /orgs/{orgId}/me`
-pub async fn get_my_access(_app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
+/// The project a `projectId` (query or body) names, as the caller may see it: 404 when it does
+/// not exist or nothing reaches the caller there (a guest without a grant learns nothing).
+fn project_asked<'a>(ctx: &'a Ctx, asked: Option<&str>) -> ApiResult<Option<&'a ProjectScope>> {
+    let Some(raw) = asked else {
+        return Ok(None);
+    };
+    if ProjectId::parse(raw).is_none() {
+        return Err(ApiError::validation(
+            "projectId",
+            "`projectId` must be a project id (`prj_` and 32 hex digits).",
+        ));
+    }
+    match &ctx.project {
+        Some(scope) if scope.role().is_some() || ctx.role().has(Permission::ProjectsRead) => {
+            Ok(Some(scope))
+        }
+        _ => Err(project_not_found()),
+    }
+}
+
+/// `GET /orgs/{orgId}/me?projectId=`: my role and permissions, my teams and direct grants; with
+/// `projectId`, my effective role there and where each allowed permission comes from.
+pub async fn get_my_access(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let project = project_asked(&ctx, input.query("projectId"))?.map(|scope| {
+        let permissions = Permission::ALL
+            .iter()
+            .filter_map(|p| {
+                let via = scope.explain(ctx.role(), *p);
+                (!via.is_empty()).then(|| ExplainedPermission {
+                    permission: p.as_str(),
+                    via,
+                })
+            })
+            .collect();
+        ProjectAccessView {
+            project_id: scope.project_id().clone(),
+            role: scope.role(),
+            permissions,
+        }
+    });
     Ok(Reply::ok(&MyAccessView {
         org_id: ctx.org_id().clone(),
         user_id: ctx.user_id().clone(),
         role: ctx.role(),
         org_status: ctx.org.status,
         permissions: ctx.role().permissions().map(Permission::as_str).collect(),
-        project_grants: ctx
-            .member
-            .project_roles
-            .iter()
-            .map(|(project, role)| ProjectGrantView::new(project, *role))
-            .collect(),
+        team_ids: ctx.member.teams.iter().cloned().collect(),
+        granted_project_ids: ctx.member.projects.iter().cloned().collect(),
+        project,
         joined_at: ctx.member.joined_at,
     }))
 }
@@ -41,8 +81,10 @@ struct AuthorizeBody {
 }
 
 /// `POST /orgs/{orgId}/authorize`: `{permissions, projectId?}` -> per-permission answers and `allowed`
-/// (all granted). Organization roles apply org-wide; with `projectId`, the member's project-scoped
-/// role on that project adds its project permissions (the union).
+/// (all granted), each allowed one with where it comes from. Organization roles apply org-wide;
+/// with `projectId`, every project role that reaches the caller there (their organization role's,
+/// grants to them and to their teams: all on the project item, read with the access) adds its
+/// project permissions (the union). One DynamoDB request.
 pub async fn authorize(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let body: AuthorizeBody = input.json()?;
     if body.permissions.is_empty() || body.permissions.len() > 100 {
@@ -67,32 +109,29 @@ pub async fn authorize(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
         )
         .with("unknown", unknown));
     }
-    if let Some(p) = &body.project_id {
-        if p.is_empty() || p.len() > 128 {
-            return Err(ApiError::validation(
-                "projectId",
-                "`projectId` must be 1 to 128 characters.",
-            ));
-        }
-    }
-    let project_role = body
-        .project_id
-        .as_ref()
-        .and_then(|p| ctx.member.project_roles.get(p).copied());
+    let scope = project_asked(&ctx, body.project_id.as_deref())?;
     let results: Vec<PermissionAnswer> = body
         .permissions
         .iter()
-        .map(|name| PermissionAnswer {
-            permission: name.clone(),
-            allowed: Permission::parse(name)
-                .is_some_and(|p| effective_in_project(ctx.role(), project_role, p)),
+        .filter_map(|name| Permission::parse(name))
+        .map(|p| {
+            let via = match scope {
+                Some(scope) => scope.explain(ctx.role(), p),
+                None if ctx.role().has(p) => vec![Reason::OrgRole { role: ctx.role() }],
+                None => Vec::new(),
+            };
+            PermissionAnswer {
+                permission: p.as_str(),
+                allowed: !via.is_empty(),
+                via,
+            }
         })
         .collect();
     Ok(Reply::ok(&AuthorizeView {
         allowed: results.iter().all(|r| r.allowed),
         role: ctx.role(),
-        project_id: body.project_id,
-        project_role,
+        project_id: scope.map(|s| s.project_id().clone()),
+        project_role: scope.and_then(ProjectScope::role),
         results,
     }))
 }

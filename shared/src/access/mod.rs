@@ -2,28 +2,134 @@
 //! membership, read in one request by the pipeline), project grants, and what other services
 //! ask: my access, a batch permission check, the permission matrix.
 
-pub mod grants;
 pub mod handlers;
 pub mod routes;
 pub mod views;
 
-use crate::domain::{OrgId, UserId};
+use crate::domain::{OrgId, ProjectId, TeamId, UserId};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::members::item::MemberItem;
 use crate::orgs::item::OrgItem;
 use crate::orgs::settings::{InvitePolicy, OrgStatus};
-use crate::permissions::{Permission, Role};
+use crate::permissions::{Permission, ProjectRole, Role};
 use crate::pipeline::{Effect, OrgAccess, OrgCtx};
-use crate::store::{from_item, Item, Key, Tx};
+use crate::projects::item::{Principal, ProjectItem};
+use crate::store::{entity_type, from_item, Entity, Item, Key, Tx};
+use serde::Serialize;
 
 /// The context of every organization operation.
 pub type Ctx = OrgCtx<Access>;
 
-/// The caller's access in an organization: the organization and their membership, as read.
+/// The caller's access in an organization: the organization and their membership, as read, and,
+/// on a project's routes, what reaches them in that project.
 #[derive(Debug, Clone)]
 pub struct Access {
     pub org: OrgItem,
     pub member: MemberItem,
+    pub project: Option<ProjectScope>,
+}
+
+/// Where a project role comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Via {
+    /// The organization role (owner and admin: admin on every project; editor: editor; developer
+    /// and viewer: viewer).
+    OrgRole,
+    /// A grant to a team the caller is on.
+    Team(TeamId),
+    /// A grant to the caller.
+    Direct,
+}
+
+/// A project role that reaches the caller, and through what.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub role: ProjectRole,
+    pub via: Via,
+}
+
+/// Why a permission is allowed, as `/me` and `/authorize` explain it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reason {
+    /// The organization role (org-wide, or the project role it makes on every project).
+    OrgRole {
+        role: Role,
+    },
+    Team {
+        #[serde(rename = "teamId")]
+        team_id: TeamId,
+        role: ProjectRole,
+    },
+    Direct {
+        role: ProjectRole,
+    },
+}
+
+/// The caller's access in one project: every role that reaches them (their organization role's,
+/// each grant to them or to one of their teams) and the strongest of them.
+#[derive(Debug, Clone)]
+pub struct ProjectScope {
+    pub project: ProjectItem,
+    pub sources: Vec<Source>,
+}
+
+impl ProjectScope {
+    pub fn of(project: ProjectItem, member: &MemberItem) -> Self {
+        let mut sources = Vec::new();
+        if let Some(role) = member.role.project_role() {
+            sources.push(Source {
+                role,
+                via: Via::OrgRole,
+            });
+        }
+        for (principal, grant) in project.principals() {
+            let via = match principal {
+                Principal::User(u) if u == member.user_id => Via::Direct,
+                Principal::Team(t) if member.teams.contains(&t) => Via::Team(t),
+                _ => continue,
+            };
+            sources.push(Source {
+                role: grant.role,
+                via,
+            });
+        }
+        Self { project, sources }
+    }
+    pub fn project_id(&self) -> &ProjectId {
+        &self.project.project_id
+    }
+    /// The effective project role: the strongest that reaches the caller.
+    pub fn role(&self) -> Option<ProjectRole> {
+        self.strongest().map(|s| s.role)
+    }
+    fn strongest(&self) -> Option<&Source> {
+        // The organization role comes first, so a grant counts only where it adds something.
+        self.sources
+            .iter()
+            .fold(None, |best: Option<&Source>, s| match best {
+                Some(b) if b.role >= s.role => Some(b),
+                _ => Some(s),
+            })
+    }
+    /// Where `permission` comes from in this project (empty: not allowed).
+    pub fn explain(&self, org_role: Role, permission: Permission) -> Vec<Reason> {
+        let mut why = Vec::new();
+        if org_role.has(permission) || org_role.project_role().is_some_and(|r| r.has(permission)) {
+            why.push(Reason::OrgRole { role: org_role });
+        }
+        for s in self.sources.iter().filter(|s| s.role.has(permission)) {
+            match &s.via {
+                Via::OrgRole => {}
+                Via::Team(t) => why.push(Reason::Team {
+                    team_id: t.clone(),
+                    role: s.role,
+                }),
+                Via::Direct => why.push(Reason::Direct { role: s.role }),
+            }
+        }
+        why
+    }
 }
 
 impl OrgAccess for Access {
@@ -35,6 +141,7 @@ impl OrgAccess for Access {
             (Some(org), Some(member)) => Ok(Some(Access {
                 org: from_item(org)?,
                 member: from_item(member)?,
+                project: None,
             })),
             _ => Ok(None),
         }
@@ -49,18 +156,47 @@ impl OrgAccess for Access {
             || (permission == Permission::InvitationsCreate
                 && self.org.settings.invite_policy == InvitePolicy::Members
                 && self.role().rank() >= Role::Developer.rank())
+            || self
+                .project
+                .as_ref()
+                .and_then(ProjectScope::role)
+                .is_some_and(|r| r.has(permission))
+    }
+    /// On a project's routes, the project (read with the access) adds the roles that reach the caller there.
+    fn scope(&mut self, subject: Option<&Item>) -> ApiResult<()> {
+        if let Some(item) = subject.filter(|i| entity_type(i) == Some(ProjectItem::TYPE)) {
+            self.project = Some(ProjectScope::of(from_item(item.clone())?, &self.member));
+        }
+        Ok(())
     }
     fn is_closed(&self) -> bool {
         self.org.status != OrgStatus::Active
     }
     fn guard(&self, tx: Tx, effect: Effect) -> ApiResult<Tx> {
-        let tx = self.member.guard_role(
-            tx,
+        let changed = || {
             ApiError::new(
                 Code::YourRoleChanged,
-                "Your role in this organization changed, or you were removed, while the request was in flight; nothing changed. Reload and retry.",
-            ),
-        )?;
+                "Your role in this organization or project changed, or you were removed, while the request was in flight; nothing changed. Reload and retry.",
+            )
+        };
+        let mut tx = self.member.guard_role(tx, changed())?;
+        // A decision made on a grant holds only while the grant (and the team it reaches the
+        // caller through) does.
+        if let Some(scope) = &self.project {
+            if let Some(source) = scope.strongest() {
+                let principal = match &source.via {
+                    Via::OrgRole => None,
+                    Via::Direct => Some(Principal::User(self.member.user_id.clone())),
+                    Via::Team(team_id) => {
+                        tx = self.member.guard_on_team(tx, team_id, changed())?;
+                        Some(Principal::Team(team_id.clone()))
+                    }
+                };
+                if let Some(p) = principal {
+                    tx = scope.project.guard_grant(tx, &p, source.role, changed())?;
+                }
+            }
+        }
         match effect {
             Effect::Write => self.org.guard_active(tx),
             Effect::Read | Effect::Reactivate => Ok(tx),
@@ -74,6 +210,27 @@ impl Access {
     }
     pub fn org_id(&self) -> &OrgId {
         &self.org.org_id
+    }
+    /// The caller's effective role in the route's project (none outside project routes).
+    pub fn project_role(&self) -> Option<ProjectRole> {
+        self.project.as_ref().and_then(ProjectScope::role)
+    }
+    /// The hierarchy rule on projects: nobody grants, changes or revokes a project role above
+    /// their own effective role on the project.
+    pub fn require_can_grant_in_project(&self, role: ProjectRole) -> ApiResult<()> {
+        let mine = self.project_role();
+        if mine.is_some_and(|m| m >= role) {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            Code::GrantAboveYou,
+            format!(
+                "Your role on this project is {}; you cannot grant, change or revoke the project role {role}, which is above it.",
+                mine.map_or("none", ProjectRole::as_str)
+            ),
+        )
+        .with("yourProjectRole", mine.map(ProjectRole::as_str))
+        .with("requestedRole", role.as_str()))
     }
     /// An extra permission an operation needs for part of a request (e.g. the billing profile).
     pub fn require(&self, permission: Permission) -> ApiResult<()> {

@@ -1,17 +1,28 @@
 use super::handlers;
 use crate::error::Code::*;
-use crate::pipeline::{org, Access, Dynamo::*, Effect::Read, Need, RouteDef};
+use crate::pipeline::{org_on, Access, Dynamo::*, Effect::Read, Need, Place, RouteDef, Subject};
+use crate::projects::item::{project_not_found, ProjectItem};
+
+/// The project a `projectId` (query or body) asks about: read with the access.
+const fn asked_project(at: Place) -> Subject {
+    Subject {
+        param: "projectId",
+        at,
+        key: ProjectItem::key_in,
+        missing: project_not_found,
+    }
+}
 
 pub static GET_MY_ACCESS: RouteDef = RouteDef {
     method: "GET",
     path: "/orgs/{orgId}/me",
     function: "get-my-access",
-    summary: "My role and permissions in an organization.",
-    access: org(Need::Any, Read),
+    summary: "My role and permissions in an organization; with ?projectId=, my effective role there and where each permission comes from.",
+    access: org_on(Need::Any, Read, asked_project(Place::Query)),
     dynamo: &[BatchGetItem],
     ses: false,
     code_key: false,
-    errors: &[],
+    errors: &[ValidationFailed, ProjectNotFound],
     handler: crate::org_handler!(handlers::get_my_access),
 };
 
@@ -19,8 +30,8 @@ pub static AUTHORIZE: RouteDef = RouteDef {
     method: "POST",
     path: "/orgs/{orgId}/authorize",
     function: "authorize",
-    summary: "Check a batch of permissions for the caller.",
-    access: org(Need::Any, Read),
+    summary: "Check a batch of permissions for the caller, optionally in a project (team and direct grants included); each allowed one says where it comes from.",
+    access: org_on(Need::Any, Read, asked_project(Place::Body)),
     dynamo: &[BatchGetItem],
     ses: false,
     code_key: false,
@@ -29,6 +40,7 @@ pub static AUTHORIZE: RouteDef = RouteDef {
         InvalidBody,
         ValidationFailed,
         UnknownPermission,
+        ProjectNotFound,
     ],
     handler: crate::org_handler!(handlers::authorize),
 };

@@ -1,8 +1,9 @@
 //! Response bodies of the access routes.
 
-use crate::domain::{OrgId, Timestamp, UserId};
+use super::Reason;
+use crate::domain::{OrgId, ProjectId, TeamId, Timestamp, UserId};
 use crate::orgs::settings::OrgStatus;
-use crate::permissions::{Permission, Role};
+use crate::permissions::{Permission, ProjectRole, Role};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -24,8 +25,20 @@ pub struct PermissionView {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectRoleView {
+    pub name: ProjectRole,
+    pub rank: u8,
+    pub description: &'static str,
+    pub permissions: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct MatrixView {
     pub roles: Vec<RoleView>,
+    /// Project-scoped roles: what a team or direct grant adds inside one project.
+    pub project_roles: Vec<ProjectRoleView>,
     pub permissions: Vec<PermissionView>,
 }
 
@@ -35,6 +48,15 @@ impl MatrixView {
             roles: Role::ALL
                 .iter()
                 .map(|r| RoleView {
+                    name: *r,
+                    rank: r.rank(),
+                    description: r.description(),
+                    permissions: r.permissions().map(Permission::as_str).collect(),
+                })
+                .collect(),
+            project_roles: ProjectRole::ALL
+                .iter()
+                .map(|r| ProjectRoleView {
                     name: *r,
                     rank: r.rank(),
                     description: r.description(),
@@ -54,27 +76,21 @@ impl MatrixView {
     }
 }
 
-/// A project role of a member and what it grants inside the project.
+/// What reaches the caller in one project.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ProjectGrantView {
-    pub project_id: String,
-    pub role: Role,
-    pub permissions: Vec<&'static str>,
+pub struct ProjectAccessView {
+    pub project_id: ProjectId,
+    /// The effective project role (`null`: none; organization permissions may still apply).
+    pub role: Option<ProjectRole>,
+    /// Every permission allowed there, with where it comes from.
+    pub permissions: Vec<ExplainedPermission>,
 }
 
-impl ProjectGrantView {
-    pub fn new(project: &str, role: Role) -> Self {
-        Self {
-            project_id: project.to_string(),
-            role,
-            permissions: role
-                .permissions()
-                .filter(|p| p.project_scoped())
-                .map(Permission::as_str)
-                .collect(),
-        }
-    }
+#[derive(Serialize)]
+pub struct ExplainedPermission {
+    pub permission: &'static str,
+    pub via: Vec<Reason>,
 }
 
 #[derive(Serialize)]
@@ -85,14 +101,20 @@ pub struct MyAccessView {
     pub role: Role,
     pub org_status: OrgStatus,
     pub permissions: Vec<&'static str>,
-    pub project_grants: Vec<ProjectGrantView>,
+    pub team_ids: Vec<TeamId>,
+    /// Projects granted to me directly (teams' grants are on the projects).
+    pub granted_project_ids: Vec<ProjectId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<ProjectAccessView>,
     pub joined_at: Timestamp,
 }
 
 #[derive(Serialize)]
 pub struct PermissionAnswer {
-    pub permission: String,
+    pub permission: &'static str,
     pub allowed: bool,
+    /// Where an allowed permission comes from (empty when refused).
+    pub via: Vec<Reason>,
 }
 
 #[derive(Serialize)]
@@ -100,7 +122,7 @@ pub struct PermissionAnswer {
 pub struct AuthorizeView {
     pub allowed: bool,
     pub role: Role,
-    pub project_id: Option<String>,
-    pub project_role: Option<Role>,
+    pub project_id: Option<ProjectId>,
+    pub project_role: Option<ProjectRole>,
     pub results: Vec<PermissionAnswer>,
 }

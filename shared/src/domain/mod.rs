@@ -186,7 +186,7 @@ impl Email {
 
 /// The identity provider's subject. Opaque, 1-128 printable characters without '#'
 /// (the store uses '#' as its key separator).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct UserId(String);
 
@@ -209,7 +209,7 @@ impl UserId {
 /// Identifiers we mint ourselves: a prefix and a UUID v4 in simple form, e.g. `org_3f2a...`.
 macro_rules! minted_id {
     ($name:ident, $prefix:literal, $what:literal) => {
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(transparent)]
         pub struct $name(String);
 
@@ -249,6 +249,37 @@ macro_rules! minted_id {
 minted_id!(OrgId, "org_", "organization");
 minted_id!(EventId, "evt_", "audit event");
 minted_id!(InvitationId, "inv_", "invitation");
+minted_id!(TeamId, "team_", "team");
+minted_id!(ProjectId, "prj_", "project");
+
+/// A free-text description: at most 500 characters, no control characters other than line breaks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Description(String);
+
+impl Description {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, ApiError> {
+        let text = raw.trim();
+        let len = text.chars().count();
+        if len > 500 {
+            return Err(invalid(
+                field,
+                format!("`{field}` must be at most 500 characters long (got {len})."),
+            ));
+        }
+        if text.chars().any(|c| c.is_control() && c != '\n') {
+            return Err(invalid(
+                field,
+                format!("`{field}` must not contain control characters other than line breaks."),
+            ));
+        }
+        refuse_spoofing(field, text)?;
+        Ok(Self(text.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 #[cfg(test)]
 mod tests {

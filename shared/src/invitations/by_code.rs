@@ -6,16 +6,19 @@ use super::code::{code_of, link_of, mac_matches, parse_code};
 use super::invalid_invitation;
 use super::item::{InvitationItem, InvitationStatus};
 use super::views::{AcceptedView, MyInvitationView, PreviewView, ProjectRoleView};
-use crate::access::grants::GrantItem;
 use crate::audit::{AuditEntry, Audited};
 use crate::auth::Caller;
+use crate::domain::ProjectId;
 use crate::domain::Timestamp;
 use crate::error::{ApiError, ApiResult, Code};
+use crate::limits::GRANTS_PER_PROJECT;
 use crate::members::item::MemberItem;
 use crate::members::views::MemberView;
 use crate::orgs::item::OrgItem;
 use crate::orgs::settings::{InvitePolicy, OrgStatus};
+use crate::permissions::ProjectRole;
 use crate::pipeline::{Input, Reply};
+use crate::projects::item::{project_not_found, Grant, Principal, ProjectItem};
 use crate::store::{entity_type, from_item, Entity, Key};
 use crate::App;
 use serde_json::json;
@@ -103,83 +106,115 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
     }
     let now = Timestamp::now();
     let org_role = inv.org_role();
-    let mut member = MemberItem::new(
-        &org.org_id,
-        &caller.user_id,
-        caller.verified_email().cloned(),
-        caller.name.clone(),
-        org_role,
-        now,
-    );
-    let grants: Vec<GrantItem> = inv
+    let project_role = ProjectRole::for_invited(inv.role);
+    let grant = Grant {
+        role: project_role,
+        granted_by: inv.invited_by.clone(),
+        granted_at: now,
+    };
+    let principal = Principal::User(caller.user_id.clone());
+    // The invitation's projects that still exist get a grant. The projects are not read first:
+    // the transaction requires each of them, and a project deleted meanwhile (or full) makes it
+    // fail on that item, which is then skipped and named in the answer (one more attempt per
+    // such project; none in the common case).
+    let mut projects: Vec<ProjectId> = inv
         .project_ids
         .iter()
-        .map(|p| {
-            GrantItem::for_user(
+        .filter_map(|p| ProjectId::parse(p))
+        .collect();
+    let mut skipped: Vec<ProjectId> = Vec::new();
+    let member = loop {
+        let mut member = MemberItem::new(
+            &org.org_id,
+            &caller.user_id,
+            caller.verified_email().cloned(),
+            caller.name.clone(),
+            org_role,
+            now,
+        );
+        member.projects = projects.iter().cloned().collect();
+        // The invitation's ConditionalCheckFailed (used up meanwhile) and an organization closed
+        // meanwhile both answer with the one refusal.
+        let tx = inv.use_once(app.store.tx(), now, invalid_invitation())?;
+        let tx = member.join(
+            tx,
+            already(),
+            ApiError::new(
+                Code::AlreadyMember,
+                "A member of this organization already has your email address; nothing changed.",
+            ),
+        )?;
+        // Rights do not outlive their holder: an inviter demoted or removed since, or a policy that
+        // allowed them and changed since, makes the invitation refused like any unusable one.
+        let by_policy = org.settings.invite_policy == InvitePolicy::Members;
+        let tx = MemberItem::require_role_in(
+            tx,
+            &org.org_id,
+            &inv.invited_by,
+            &inv.roles_that_may_grant(by_policy),
+            invalid_invitation(),
+        )?;
+        let tx = if by_policy {
+            org.guard_invite_policy(tx, InvitePolicy::Members, invalid_invitation())?
+        } else {
+            tx
+        };
+        let mut tx = org.seats_taken(tx, &inv.invitation_id, 1, invalid_invitation())?;
+        for p in &projects {
+            tx = ProjectItem::grant_new(
+                tx,
                 &org.org_id,
                 p,
-                &caller.user_id,
-                inv.role,
-                &inv.invited_by,
-                now,
-            )
-        })
-        .collect();
-    for g in &grants {
-        member.attach(&g.key(), Some((&g.project_id, g.role)));
-    }
-
-    // The invitation's ConditionalCheckFailed (used up meanwhile) and an organization closed
-    // meanwhile both answer with the one refusal.
-    let tx = inv.use_once(app.store.tx(), now, invalid_invitation())?;
-    let tx = member.join(
-        tx,
-        already(),
-        ApiError::new(
-            Code::AlreadyMember,
-            "A member of this organization already has your email address; nothing changed.",
-        ),
-    )?;
-    // Rights do not outlive their holder: an inviter demoted or removed since, or a policy that
-    // allowed them and changed since, makes the invitation refused like any unusable one.
-    let by_policy = org.settings.invite_policy == InvitePolicy::Members;
-    let tx = MemberItem::require_role_in(
-        tx,
-        &org.org_id,
-        &inv.invited_by,
-        &inv.roles_that_may_grant(by_policy),
-        invalid_invitation(),
-    )?;
-    let tx = if by_policy {
-        org.guard_invite_policy(tx, InvitePolicy::Members, invalid_invitation())?
-    } else {
-        tx
+                &principal,
+                &grant,
+                GRANTS_PER_PROJECT,
+                project_not_found().with("projectId", p.as_str()),
+            )?;
+        }
+        let tx = tx.audit(AuditEntry {
+            org_id: org.org_id.clone(),
+            actor_id: caller.user_id.clone(),
+            action: "member.joined",
+            event_type: "MemberJoined",
+            at: now,
+            summary: format!("{} joined as {} (invited by {})", caller.user_id.as_str(), org_role, inv.inviter_name),
+            details: json!({ "userId": caller.user_id, "role": org_role, "invitationId": inv.invitation_id, "invitedBy": inv.invited_by, "projectIds": projects, "projectRole": (!projects.is_empty()).then_some(project_role), "skippedProjectIds": skipped }),
+        })?;
+        match app.store.commit(tx).await {
+            Ok(()) => break member,
+            Err(e) if e.code == Code::ProjectNotFound => {
+                let gone = e
+                    .extra
+                    .get("projectId")
+                    .and_then(|v| v.as_str())
+                    .and_then(ProjectId::parse);
+                match gone {
+                    Some(gone) if projects.contains(&gone) => {
+                        projects.retain(|p| p != &gone);
+                        skipped.push(gone);
+                    }
+                    _ => {
+                        return Err(ApiError::internal(
+                            "a project condition failed without its id",
+                        ))
+                    }
+                }
+            }
+            Err(e) => return Err(e),
+        }
     };
-    let mut tx = org.seats_taken(tx, &inv.invitation_id, 1, invalid_invitation())?;
-    for g in &grants {
-        tx = g.write(tx)?;
-    }
-    let tx = tx.audit(AuditEntry {
-        org_id: org.org_id.clone(),
-        actor_id: caller.user_id.clone(),
-        action: "member.joined",
-        event_type: "MemberJoined",
-        at: now,
-        summary: format!("{} joined as {} (invited by {})", caller.user_id.as_str(), org_role, inv.inviter_name),
-        details: json!({ "userId": caller.user_id, "role": org_role, "invitationId": inv.invitation_id, "invitedBy": inv.invited_by, "projectIds": inv.project_ids, "projectRole": inv.role }),
-    })?;
-    app.store.commit(tx).await?;
     Ok(Reply::created(&AcceptedView {
         member: MemberView::new(&member),
         org_id: org.org_id.clone(),
         org_name: org.name.clone(),
-        project_grants: grants
+        project_grants: projects
             .iter()
-            .map(|g| ProjectRoleView {
-                project_id: g.project_id.clone(),
-                role: g.role,
+            .map(|p| ProjectRoleView {
+                project_id: p.clone(),
+                role: project_role,
             })
             .collect(),
+        skipped_project_ids: skipped,
     }))
 }
 

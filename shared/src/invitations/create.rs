@@ -6,6 +6,7 @@ use super::views::InvitationView;
 use crate::access::Ctx;
 use crate::audit::Audited;
 use crate::auth::Caller;
+use crate::domain::ProjectId;
 use crate::domain::{refuse_spoofing, Email, Timestamp};
 use crate::email::InvitationEmail;
 use crate::error::{ApiError, ApiResult, Code};
@@ -13,6 +14,7 @@ use crate::members::item::MemberEmailItem;
 use crate::orgs::item::{OrgItem, SeatHold};
 use crate::permissions::Role;
 use crate::pipeline::{Input, Reply};
+use crate::projects::item::ProjectItem;
 use crate::subscription::check_seats;
 use crate::App;
 use serde::Deserialize;
@@ -38,14 +40,15 @@ struct CreateBody {
 }
 
 fn parse_project_id(raw: &str) -> ApiResult<String> {
-    let ok = (1..=64).contains(&raw.len())
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if !ok {
-        return Err(ApiError::validation("projectIds", format!("`projectIds` entries must be 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-' (got `{raw}`).")));
+    match crate::domain::ProjectId::parse(raw) {
+        Some(p) => Ok(p.as_str().to_string()),
+        None => Err(ApiError::validation(
+            "projectIds",
+            format!(
+                "`projectIds` entries must be project ids (`prj_` and 32 hex digits; got `{raw}`)."
+            ),
+        )),
     }
-    Ok(raw.to_string())
 }
 
 impl CreateBody {
@@ -194,6 +197,10 @@ pub async fn create_invitation(app: App, ctx: Ctx, input: Input) -> ApiResult<Re
     let body: CreateBody = input.json()?;
     let terms = body.into_terms()?;
     ctx.require_can_grant(terms.role)?;
+    if !terms.project_ids.is_empty() {
+        // Project grants are made by those who manage project access (org-wide).
+        ctx.require(crate::permissions::Permission::ProjectsAccessManage)?;
+    }
     let org = &ctx.org;
     let now = Timestamp::now();
     let over_limit = check_seats(org, terms.max_uses, now)?;
@@ -223,7 +230,11 @@ pub async fn create_invitation(app: App, ctx: Ctx, input: Input) -> ApiResult<Re
         exp: inv.expires_at,
     };
     let (tx, released) = org.reserve_seats(tx, &inv.invitation_id, hold, now, over_limit)?;
-    let tx = super::mark_released(tx, &org.org_id, &released)?;
+    let mut tx = super::mark_released(tx, &org.org_id, &released)?;
+    // Each named project must exist when the invitation is written.
+    for p in inv.project_ids.iter().filter_map(|p| ProjectId::parse(p)) {
+        tx = ProjectItem::require_exists(tx, &org.org_id, &p)?;
+    }
     let tx = super::count_email(tx, &app.config, org, &inv.email, now)?
         .audit(ctx.audit(
             "invitation.created",

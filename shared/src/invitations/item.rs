@@ -222,8 +222,9 @@ impl InvitationItem {
         }
     }
     /// The role on each of the invitation's projects, if it is limited to projects.
-    pub fn project_role(&self) -> Option<Role> {
-        (!self.project_ids.is_empty()).then_some(self.role)
+    pub fn project_role(&self) -> Option<crate::permissions::ProjectRole> {
+        (!self.project_ids.is_empty())
+            .then(|| crate::permissions::ProjectRole::for_invited(self.role))
     }
 
     /// Who the preview names as the inviter: a multi-use link may be shared, so it shows the
@@ -246,6 +247,8 @@ impl InvitationItem {
                 r.can_grant(self.role)
                     && (r.has(Permission::InvitationsCreate)
                         || (by_policy && r.rank() >= Role::Developer.rank()))
+                    // Project grants are made by those who manage project access.
+                    && (self.project_ids.is_empty() || r.has(Permission::ProjectsAccessManage))
             })
             .collect()
     }

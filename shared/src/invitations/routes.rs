@@ -2,12 +2,12 @@ use super::item::InvitationItem;
 use super::{by_code, create, manage};
 use crate::error::Code::*;
 use crate::permissions::Permission;
-use crate::pipeline::{org, org_on, Access, Dynamo::*, Effect::*, Need, RouteDef, Subject};
+use crate::pipeline::{org, org_on, Access, Dynamo::*, Effect::*, Need, Place, RouteDef, Subject};
 
 /// The invitation a path's `{invitationId}` names.
 const PATH_INVITATION: Subject = Subject {
     param: "invitationId",
-    in_body: false,
+    at: Place::Path,
     key: InvitationItem::key_in_path,
     missing: super::invitation_not_found,
 };
@@ -31,6 +31,7 @@ pub static CREATE_INVITATION: RouteDef = RouteDef {
         SeatLimitReached,
         InvitationEmailLimit,
         RecipientEmailLimit,
+        ProjectNotFound,
         ConcurrentUpdate,
     ],
     handler: crate::org_handler!(create::create_invitation),

@@ -1,9 +1,9 @@
 //! Response bodies of the invitation routes.
 
 use super::item::{EmailStatus, InvitationItem, InvitationStatus};
-use crate::domain::{Email, InvitationId, OrgId, Slug, Timestamp, UserId};
+use crate::domain::{Email, InvitationId, OrgId, ProjectId, Slug, Timestamp, UserId};
 use crate::members::views::MemberView;
-use crate::permissions::Role;
+use crate::permissions::{ProjectRole, Role};
 use serde::Serialize;
 
 /// An invitation as its organization's admins see it.
@@ -74,7 +74,7 @@ pub struct PreviewView {
     pub org_name: String,
     pub org_slug: Slug,
     pub role: Role,
-    pub project_role: Option<Role>,
+    pub project_role: Option<ProjectRole>,
     pub project_ids: Vec<String>,
     /// Null for a multi-use invitation whose inviter has no display name (never their email).
     pub inviter_name: Option<String>,
@@ -103,8 +103,8 @@ pub struct MyInvitationView {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectRoleView {
-    pub project_id: String,
-    pub role: Role,
+    pub project_id: ProjectId,
+    pub role: ProjectRole,
 }
 
 /// The membership an accepted invitation made.
@@ -116,4 +116,6 @@ pub struct AcceptedView {
     pub org_id: OrgId,
     pub org_name: String,
     pub project_grants: Vec<ProjectRoleView>,
+    /// The invitation's projects deleted since (no grant was made for them).
+    pub skipped_project_ids: Vec<ProjectId>,
 }

@@ -11,6 +11,8 @@ use crate::domain::{Timestamp, UserId};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::permissions::Role;
 use crate::pipeline::{Input, Reply};
+use crate::projects::item::{Principal, ProjectItem};
+use crate::teams::item::TeamItem;
 use crate::App;
 use serde::Deserialize;
 use serde_json::json;
@@ -74,6 +76,16 @@ pub async fn change_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     }
     ctx.require_can_grant(new_role)?;
     require_not_above(&ctx, &target)?;
+    if new_role == Role::Guest && !target.teams.is_empty() {
+        return Err(ApiError::new(
+            Code::MemberOnTeams,
+            format!(
+                "Guests are not on teams; take the member off their {} team(s) first (DELETE /orgs/{{orgId}}/teams/{{teamId}}/members/{{userId}}).",
+                target.teams.len()
+            ),
+        )
+        .with("teamIds", target.teams.iter().map(|t| t.as_str()).collect::<Vec<_>>()));
+    }
     if new_role == target.role {
         // No change: no write and no audit entry.
         return Ok(Reply::ok(&MemberView::new(&target)));
@@ -116,8 +128,17 @@ pub async fn remove_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply
     // caller's role is re-checked by the context's guard.
     let tx = target.remove_membership(ctx.tx()?, member_not_found())?;
     let tx = ctx.org.member_left(tx)?;
-    let tx = target.remove_email(tx)?;
-    let tx = target.remove_attached(tx)?;
+    let mut tx = target.remove_email(tx)?;
+    // Their team memberships and direct grants go in the same transaction (the membership's
+    // version, required above, makes one added meanwhile retry instead of stay).
+    let org = ctx.org_id();
+    for team in &target.teams {
+        tx = TeamItem::member_gone(tx, org, team, &target.user_id, concurrent())?;
+    }
+    let principal = Principal::User(target.user_id.clone());
+    for project in &target.projects {
+        tx = ProjectItem::grant_gone(tx, org, project, &principal, concurrent())?;
+    }
     let (action, summary) = if leaving {
         (
             "member.left",
@@ -133,7 +154,7 @@ pub async fn remove_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply
         action,
         "MemberRemoved",
         summary,
-        json!({ "userId": target.user_id, "role": target.role, "left": leaving, "removedRefs": target.attached_count() }),
+        json!({ "userId": target.user_id, "role": target.role, "left": leaving, "teamIds": target.teams, "projectIds": target.projects }),
     ))?;
     app.store.commit(tx).await?;
     Ok(Reply::no_content())

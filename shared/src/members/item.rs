@@ -1,13 +1,13 @@
 //! Memberships and the item that marks a member's verified email as taken in an organization:
 //! their keys, queries and every write made to them.
 
-use crate::domain::{Email, OrgId, Timestamp, UserId};
+use crate::domain::{Email, OrgId, ProjectId, TeamId, Timestamp, UserId};
 use crate::error::ApiError;
 use crate::orgs::item::{org_pk, UserItem};
 use crate::permissions::Role;
 use crate::store::{Entity, Expr, Key, QuerySpec, SortCond, Tx, GSI1};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 const MEMBER_PREFIX: &str = "MEMBER#";
 
@@ -35,15 +35,27 @@ pub struct MemberItem {
     pub role: Role,
     pub joined_at: Timestamp,
     pub updated_at: Timestamp,
-    /// Keys (sort keys in this organization's partition) of everything that exists because of
-    /// this membership: team memberships and direct project grants. Kept in the same
-    /// transactions that create those items, so removing the member deletes them all without a read.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    refs: Vec<String>,
-    /// Project-scoped roles granted to this member directly (project id -> role), written in the
-    /// same transactions as the grant items, so the access read sees them without another request.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub project_roles: BTreeMap<String, Role>,
+    /// The teams this member is on (a string set, kept in the transactions that change the teams'
+    /// `members`), so the access read knows them and removing the member leaves no team membership.
+    #[serde(
+        with = "serde_dynamo::string_set",
+        default,
+        skip_serializing_if = "BTreeSet::is_empty"
+    )]
+    pub teams: BTreeSet<TeamId>,
+    /// The projects granted to this member directly (the grant itself, with its role, is on the
+    /// project), so removing the member removes those grants without a read.
+    #[serde(
+        rename = "grantedProjects",
+        with = "serde_dynamo::string_set",
+        default,
+        skip_serializing_if = "BTreeSet::is_empty"
+    )]
+    pub projects: BTreeSet<ProjectId>,
+    /// Bumped by every change of `teams` or `projects`: a removal requires the version it read,
+    /// so a team membership or grant added meanwhile makes it retry instead of being left behind.
+    #[serde(default)]
+    access_version: u64,
 }
 
 impl Entity for MemberItem {
@@ -86,25 +98,10 @@ impl MemberItem {
             role,
             joined_at: now,
             updated_at: now,
-            refs: Vec::new(),
-            project_roles: BTreeMap::new(),
+            teams: BTreeSet::new(),
+            projects: BTreeSet::new(),
+            access_version: 0,
         }
-    }
-
-    /// Records an item that exists because of this membership (deleted with it) and, for a
-    /// direct project grant, the project role it gives.
-    pub fn attach(&mut self, key: &Key, project_role: Option<(&str, Role)>) {
-        debug_assert_eq!(
-            key.pk, self.pk,
-            "a membership's items live in its organization"
-        );
-        self.refs.push(key.sk.clone());
-        if let Some((project, role)) = project_role {
-            self.project_roles.insert(project.to_string(), role);
-        }
-    }
-    pub fn attached_count(&self) -> usize {
-        self.refs.len()
     }
 
     /// The item that marks this member's verified email as taken in the organization.
@@ -130,7 +127,8 @@ impl MemberItem {
         Ok(tx)
     }
 
-    /// Sets the role, conditional on the role read.
+    /// Sets the role, conditional on the role read (and, for a guest, on being on no team: guests
+    /// are not on teams).
     pub fn change_role(
         &self,
         tx: Tx,
@@ -138,10 +136,15 @@ impl MemberItem {
         now: Timestamp,
         on_fail: ApiError,
     ) -> Result<Tx, ApiError> {
+        let condition = if new_role == Role::Guest {
+            "#role = :old AND attribute_not_exists(teams)"
+        } else {
+            "#role = :old"
+        };
         tx.update(
             self.key(),
             "SET #role = :new, updatedAt = :now",
-            Some("#role = :old"),
+            Some(condition),
             Expr::new()
                 .value(":new", &new_role)
                 .value(":old", &self.role)
@@ -191,13 +194,126 @@ impl MemberItem {
         )
     }
 
-    /// Deletes the membership, conditional on the role read.
+    /// Deletes the membership, conditional on the role and the teams and grants read (their
+    /// version), so nothing added meanwhile outlives it.
     pub fn remove_membership(&self, tx: Tx, missing: ApiError) -> Result<Tx, ApiError> {
+        // Memberships from before the version existed have no attribute: never bumped.
+        let (condition, expr) = if self.access_version == 0 {
+            (
+                "attribute_exists(PK) AND #role = :role AND (attribute_not_exists(accessVersion) OR accessVersion = :v)",
+                Expr::new().value(":v", &0u64),
+            )
+        } else {
+            (
+                "attribute_exists(PK) AND #role = :role AND accessVersion = :v",
+                Expr::new().value(":v", &self.access_version),
+            )
+        };
         tx.delete(
             self.key(),
-            Some("attribute_exists(PK) AND #role = :role"),
-            Expr::new().value(":role", &self.role).name("#role", "role"),
+            Some(condition),
+            expr.value(":role", &self.role).name("#role", "role"),
             missing,
+        )
+    }
+
+    /// Puts the member on a team (the team's own write is `TeamItem::add_member`), conditional on
+    /// the role read (a guest is never on a team) and on the member's limit of teams.
+    pub fn join_team(
+        &self,
+        tx: Tx,
+        team: &TeamId,
+        max: usize,
+        on_fail: ApiError,
+    ) -> Result<Tx, ApiError> {
+        tx.update(
+            self.key(),
+            "ADD teams :t SET accessVersion = if_not_exists(accessVersion, :zero) + :one",
+            Some("attribute_exists(PK) AND #role = :role AND (attribute_not_exists(teams) OR size(teams) < :max)"),
+            Expr::new()
+                .set(":t", [team.as_str()])
+                .value(":role", &self.role)
+                .value(":max", &max)
+                .value(":zero", &0u64)
+                .value(":one", &1u64)
+                .name("#role", "role"),
+            on_fail,
+        )
+    }
+
+    /// Takes the member off a team, by key (the membership need not have been read).
+    pub fn leave_team(
+        tx: Tx,
+        org: &OrgId,
+        user: &UserId,
+        team: &TeamId,
+        on_fail: ApiError,
+    ) -> Result<Tx, ApiError> {
+        tx.update(
+            Self::key_of(org, user),
+            "DELETE teams :t SET accessVersion = if_not_exists(accessVersion, :zero) + :one",
+            Some("contains(teams, :tid)"),
+            Expr::new()
+                .set(":t", [team.as_str()])
+                .value(":tid", team)
+                .value(":zero", &0u64)
+                .value(":one", &1u64),
+            on_fail,
+        )
+    }
+
+    /// Records a direct grant on `project` (the grant is on the project), by key, conditional on
+    /// the membership existing and on the member's limit of direct grants.
+    pub fn granted(
+        tx: Tx,
+        org: &OrgId,
+        user: &UserId,
+        project: &ProjectId,
+        max: usize,
+        on_fail: ApiError,
+    ) -> Result<Tx, ApiError> {
+        tx.update(
+            Self::key_of(org, user),
+            "ADD grantedProjects :p SET accessVersion = if_not_exists(accessVersion, :zero) + :one",
+            Some("attribute_exists(PK) AND (attribute_not_exists(grantedProjects) OR contains(grantedProjects, :pid) OR size(grantedProjects) < :max)"),
+            Expr::new()
+                .set(":p", [project.as_str()])
+                .value(":pid", project)
+                .value(":max", &max)
+                .value(":zero", &0u64)
+                .value(":one", &1u64),
+            on_fail,
+        )
+    }
+
+    /// Forgets a direct grant on `project`, by key.
+    pub fn ungranted(
+        tx: Tx,
+        org: &OrgId,
+        user: &UserId,
+        project: &ProjectId,
+        on_fail: ApiError,
+    ) -> Result<Tx, ApiError> {
+        tx.update(
+            Self::key_of(org, user),
+            "DELETE grantedProjects :p SET accessVersion = if_not_exists(accessVersion, :zero) + :one",
+            Some("contains(grantedProjects, :pid)"),
+            Expr::new()
+                .set(":p", [project.as_str()])
+                .value(":pid", project)
+                .value(":zero", &0u64)
+                .value(":one", &1u64),
+            on_fail,
+        )
+    }
+
+    /// Guards a transaction: the member is still on `team` when it commits (access through it).
+    pub fn guard_on_team(&self, tx: Tx, team: &TeamId, on_fail: ApiError) -> Result<Tx, ApiError> {
+        tx.guard(
+            self.key(),
+            "contains(teams, :g_team)",
+            Expr::new().value(":g_team", team),
+            on_fail,
         )
     }
 
@@ -212,19 +328,6 @@ impl MemberItem {
             ),
             None => Ok(tx),
         }
-    }
-
-    /// Deletes everything attached to the membership.
-    pub fn remove_attached(&self, mut tx: Tx) -> Result<Tx, ApiError> {
-        for sk in &self.refs {
-            tx = tx.delete(
-                Key::new(self.pk.clone(), sk.clone()),
-                None,
-                Expr::new(),
-                ApiError::internal("deleting a member's attached item failed"),
-            )?;
-        }
-        Ok(tx)
     }
 
     /// One page of an organization's members, optionally of one role.

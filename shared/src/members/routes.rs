@@ -2,12 +2,12 @@ use super::handlers;
 use super::item::MemberItem;
 use crate::error::Code::*;
 use crate::permissions::Permission;
-use crate::pipeline::{org, org_on, Dynamo::*, Effect::*, Need, RouteDef, Subject};
+use crate::pipeline::{org, org_on, Dynamo::*, Effect::*, Need, Place, RouteDef, Subject};
 
 /// The membership a path's `{userId}` names.
 const PATH_MEMBER: Subject = Subject {
     param: "userId",
-    in_body: false,
+    at: Place::Path,
     key: MemberItem::key_in_path,
     missing: super::member_not_found,
 };
@@ -15,7 +15,7 @@ const PATH_MEMBER: Subject = Subject {
 /// The membership the body's `userId` names (a body naming nobody valid is the operation's to refuse).
 const BODY_MEMBER: Subject = Subject {
     param: "userId",
-    in_body: true,
+    at: Place::Body,
     key: MemberItem::key_in_path,
     missing: super::member_not_found,
 };
@@ -50,6 +50,7 @@ pub static CHANGE_MEMBER_ROLE: RouteDef = RouteDef {
         OwnerOnlyByTransfer,
         RoleAboveYours,
         MemberAboveYou,
+        MemberOnTeams,
         ConcurrentUpdate,
         YourRoleChanged,
     ],

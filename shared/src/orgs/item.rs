@@ -44,6 +44,9 @@ pub struct OrgItem {
     pub purge_at: Option<Timestamp>,
     /// Members, counted in the same transaction as every membership write.
     pub member_count: u32,
+    /// Teams, counted in the transactions that create and delete them (the teams-per-organization limit).
+    #[serde(default)]
+    pub team_count: u32,
     /// Remaining uses of pending invitations (seats reserved but not yet taken).
     #[serde(default)]
     pub pending_seats: u32,
@@ -153,6 +156,7 @@ impl OrgItem {
             closed_at: None,
             purge_at: None,
             member_count: 1,
+            team_count: 0,
             pending_seats: 0,
             seats_used: 1,
             seat_holds: Some(BTreeMap::new()),
@@ -447,6 +451,38 @@ impl OrgItem {
     }
 
     /// A member left or was removed: their seat is free.
+    /// One more team, within the limit of teams per organization.
+    pub fn team_created(&self, tx: Tx, max: usize) -> Result<Tx, ApiError> {
+        let (active, expr) = Self::active();
+        tx.update(
+            self.key(),
+            "SET teamCount = if_not_exists(teamCount, :zero) + :one",
+            Some(&format!(
+                "{active} AND (attribute_not_exists(teamCount) OR teamCount < :max)"
+            )),
+            expr.value(":one", &1)
+                .value(":zero", &0)
+                .value(":max", &max),
+            ApiError::limit(
+                "teamsPerOrganization",
+                max,
+                format!("An organization has at most {max} teams; delete one first."),
+            ),
+        )
+    }
+
+    /// One team fewer.
+    pub fn team_deleted(&self, tx: Tx) -> Result<Tx, ApiError> {
+        let (active, expr) = Self::active();
+        tx.update(
+            self.key(),
+            "SET teamCount = teamCount - :one",
+            Some(&format!("{active} AND teamCount >= :one")),
+            expr.value(":one", &1),
+            ApiError::org_read_only(),
+        )
+    }
+
     pub fn member_left(&self, tx: Tx) -> Result<Tx, ApiError> {
         let (active, expr) = Self::active();
         tx.update(

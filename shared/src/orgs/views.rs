@@ -7,16 +7,20 @@ use crate::permissions::{Permission, Role};
 use crate::subscription::Plan;
 use serde::Serialize;
 
-/// The organization as a caller with a given role may see it: guests see the name only;
+/// The organization as a caller with a given role may see it: guests see the name only (and
+/// their own membership, in [`MyOrgView`]);
 /// settings need `settings.read`, the billing profile `billing.read`.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrgView {
     pub id: OrgId,
     pub name: String,
-    pub slug: Slug,
-    pub status: OrgStatus,
-    pub personal: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slug: Option<Slug>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<OrgStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub personal: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_id: Option<UserId>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -40,12 +44,13 @@ pub struct OrgView {
 impl OrgView {
     pub fn new(org: &OrgItem, role: Role) -> Self {
         let members = role.has(Permission::MembersRead);
+        let details = role.has(Permission::OrgDetailsRead);
         Self {
             id: org.org_id.clone(),
             name: org.name.clone(),
-            slug: org.slug.clone(),
-            status: org.status,
-            personal: org.personal,
+            slug: details.then(|| org.slug.clone()),
+            status: details.then_some(org.status),
+            personal: details.then_some(org.personal),
             owner_id: members.then(|| org.owner_id.clone()),
             member_count: members.then_some(org.member_count),
             plan: members.then_some(org.plan),

@@ -2,7 +2,7 @@
 //! access is made of (plus the route's subject), then the permission and state checks.
 //! What the access is made of is the concepts' business: they implement [`OrgAccess`].
 
-use super::route::{Effect, Need, OrgRule};
+use super::route::{Effect, Need, OrgRule, Place, Subject};
 use super::{Input, Reply};
 use crate::auth::Caller;
 use crate::domain::{OrgId, UserId};
@@ -30,6 +30,11 @@ pub trait OrgAccess: Sized + Send + Sync + 'static {
     /// caller still has the access (the role) it was authorized with and, for a write, the
     /// organization is still in the state that allowed it.
     fn guard(&self, tx: Tx, effect: Effect) -> ApiResult<Tx>;
+    /// Narrows the access to the route's subject, read with it (a project's grants add to what
+    /// the caller holds there). `holds` and `guard` answer for the scope from then on.
+    fn scope(&mut self, _subject: Option<&Item>) -> ApiResult<()> {
+        Ok(())
+    }
 }
 
 /// Everything an organization operation may rely on: identity, the caller's access (checked
@@ -38,6 +43,7 @@ pub struct OrgCtx<A> {
     pub caller: Caller,
     pub access: A,
     subject: Option<Item>,
+    also: Option<Item>,
     missing: Option<fn() -> ApiError>,
     effect: Effect,
     store: Store,
@@ -77,6 +83,10 @@ impl<A> OrgCtx<A> {
     pub fn subject_if_any<T: Entity>(&self) -> ApiResult<Option<T>> {
         self.subject.clone().map(from_item).transpose()
     }
+    /// The route's second item as read (`None` when it does not exist or its id cannot be one).
+    pub fn also_item(&self) -> Option<&Item> {
+        self.also.as_ref()
+    }
 }
 
 /// Runs an organization operation behind the pipeline's organization steps.
@@ -106,29 +116,23 @@ async fn org_access<A: OrgAccess>(
     let [org_key, caller_key] = A::keys(&org_id, &caller.user_id);
     // Ids in the path that cannot exist are refused after the access check, so a caller without access
     // learns nothing beyond "not found" about the organization.
-    let mut unusable = None;
-    let subject_key = match rule.subject {
-        None => None,
-        Some(s) => {
-            let raw = if s.in_body {
-                input.body_field(s.param)
-            } else {
-                Some(input.path_param(s.param).to_string())
-            };
-            let key = raw.as_deref().and_then(|r| (s.key)(&org_id, r));
-            if key.is_none() && !s.in_body {
-                unusable = Some(s.missing);
-            }
-            key
-        }
-    };
+    let subject_key = rule.subject.and_then(|s| key_of(s, &org_id, input));
+    let unusable = rule
+        .subject
+        .filter(|s| s.at == Place::Path && subject_key.is_none())
+        .map(|s| s.missing);
+    let also_key = rule.also.and_then(|s| key_of(s, &org_id, input));
     let mut wanted = vec![org_key.clone(), caller_key.clone()];
     wanted.extend(subject_key.clone());
-    let (mut org, mut mine, mut subject) = (None, None, None);
+    wanted.extend(also_key.clone());
+    let (mut org, mut mine, mut subject, mut also) = (None, None, None, None);
     for item in app.store.batch_get(wanted).await? {
         let key = Key::of_item(&item);
         if key.as_ref() == subject_key.as_ref() {
             subject = Some(item.clone());
+        }
+        if key.as_ref() == also_key.as_ref() {
+            also = Some(item.clone());
         }
         if key.as_ref() == Some(&org_key) {
             org = Some(item);
@@ -136,9 +140,10 @@ async fn org_access<A: OrgAccess>(
             mine = Some(item);
         }
     }
-    let Some(access) = A::from_items(org, mine)? else {
+    let Some(mut access) = A::from_items(org, mine)? else {
         return Err(ApiError::org_not_found());
     };
+    access.scope(subject.as_ref())?;
     let is_self = subject_key.as_ref() == Some(&caller_key);
     let allowed = match rule.need {
         Need::Any => true,
@@ -165,8 +170,19 @@ async fn org_access<A: OrgAccess>(
         caller,
         access,
         subject,
+        also,
         missing: rule.subject.map(|s| s.missing),
         effect: rule.effect,
         store: app.store.clone(),
     })
+}
+
+/// The key a subject's id names in the request, if it can be one.
+fn key_of(s: Subject, org: &OrgId, input: &Input) -> Option<Key> {
+    let raw = match s.at {
+        Place::Path => Some(input.path_param(s.param).to_string()),
+        Place::Body => input.body_field(s.param),
+        Place::Query => input.query(s.param).map(str::to_string),
+    };
+    raw.as_deref().and_then(|r| (s.key)(org, r))
 }

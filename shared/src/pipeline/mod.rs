@@ -13,7 +13,8 @@ pub use context::{run_org, OrgAccess, OrgCtx};
 pub use input::{Input, MAX_BODY_BYTES};
 pub use reply::{ListView, Reply};
 pub use route::{
-    org, org_on, Access, Dynamo, Effect, Handler, Need, OrgOp, OrgRule, RouteDef, Subject, UserOp,
+    org, org_on, org_on_with, Access, Dynamo, Effect, Handler, Need, OrgOp, OrgRule, Place,
+    RouteDef, Subject, UserOp,
 };
 
 use crate::auth::{self, Caller};

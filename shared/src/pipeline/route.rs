@@ -23,8 +23,12 @@ pub enum Access {
 pub struct OrgRule {
     pub need: Need,
     pub effect: Effect,
-    /// The item the route acts on, read in the same request as the caller's access.
+    /// The item the route acts on, read in the same request as the caller's access. It scopes
+    /// the access (a project's grants add to the caller's permissions in that project).
     pub subject: Option<Subject>,
+    /// A second item the operation needs, read in the same request (a team's new member, a grant's
+    /// principal). The pipeline answers nothing about it; the operation does.
+    pub also: Option<Subject>,
 }
 
 /// What the caller must hold.
@@ -52,22 +56,29 @@ pub enum Effect {
 /// with the caller's access in one request. A new `{somethingId}` route adds a `Subject`, no code here.
 #[derive(Clone, Copy)]
 pub struct Subject {
-    /// The path parameter (or body field) that names the item.
+    /// The path parameter (or body field, or query parameter) that names the item.
     pub param: &'static str,
-    /// Named in the JSON body instead of the path; a body that names nothing valid reads nothing
-    /// and leaves the refusal to the operation.
-    pub in_body: bool,
+    pub at: Place,
     /// The item's key in the organization, or `None` when the value cannot be an id.
     pub key: fn(&crate::domain::OrgId, &str) -> Option<Key>,
     /// The answer when the item does not exist (or the id cannot be one).
     pub missing: fn() -> ApiError,
 }
 
+/// Where a subject's id is. Only a path names the item the route is about: a body or query that
+/// names nothing valid reads nothing and leaves the refusal to the operation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Place {
+    Path,
+    Body,
+    Query,
+}
+
 impl std::fmt::Debug for Subject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Subject")
             .field("param", &self.param)
-            .field("in_body", &self.in_body)
+            .field("at", &self.at)
             .finish()
     }
 }
@@ -168,7 +179,7 @@ impl RouteDef {
                 Effect::Read => {}
             }
             if let Some(s) = rule.subject {
-                if !s.in_body {
+                if s.at == Place::Path {
                     codes.push((s.missing)().code);
                 }
             }
@@ -186,6 +197,7 @@ pub const fn org(need: Need, effect: Effect) -> Access {
         need,
         effect,
         subject: None,
+        also: None,
     })
 }
 
@@ -195,6 +207,17 @@ pub const fn org_on(need: Need, effect: Effect, subject: Subject) -> Access {
         need,
         effect,
         subject: Some(subject),
+        also: None,
+    })
+}
+
+/// The access rule of an organization route that acts on `subject` and needs `also` read with it.
+pub const fn org_on_with(need: Need, effect: Effect, subject: Subject, also: Subject) -> Access {
+    Access::Org(OrgRule {
+        need,
+        effect,
+        subject: Some(subject),
+        also: Some(also),
     })
 }
 

@@ -28,6 +28,22 @@ impl Expr {
         }
         self
     }
+    /// `:placeholder` = a string set of one or more members (for `ADD`/`DELETE` on a set attribute
+    /// and `contains`); stored as `#[serde(with = "serde_dynamo::string_set")]`.
+    pub fn set<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        placeholder: &str,
+        members: I,
+    ) -> Self {
+        let members: Vec<String> = members.into_iter().map(Into::into).collect();
+        if members.is_empty() {
+            self.error = Some(format!("{placeholder}: an empty string set"));
+        } else {
+            self.values
+                .insert(placeholder.into(), AttributeValue::Ss(members));
+        }
+        self
+    }
     /// `#placeholder` = attribute name (for reserved words such as `status`, `role`, `plan`).
     pub fn name(mut self, placeholder: &str, attribute: &str) -> Self {
         self.names.insert(placeholder.into(), attribute.into());

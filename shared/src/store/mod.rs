@@ -226,3 +226,33 @@ impl Store {
         })
     }
 }
+
+/// One page of a sorted set of ids that an item holds (a team's members, a guest's projects):
+/// the ids after the cursor's, at most `limit`, and the next page's cursor, bound to `scope`.
+pub fn page_of_ids<'a>(
+    scope: &str,
+    ids: impl IntoIterator<Item = &'a str>,
+    limit: u32,
+    cursor: Option<&str>,
+) -> Result<Page<String>, ApiError> {
+    let after = cursor
+        .map(|c| decode_cursor(scope, c))
+        .transpose()?
+        .and_then(|k| k.get("SK").and_then(|v| v.as_s().ok()).cloned());
+    let mut rest = ids
+        .into_iter()
+        .filter(|id| after.as_deref().is_none_or(|a| *id > a));
+    let items: Vec<String> = rest
+        .by_ref()
+        .take(limit as usize)
+        .map(str::to_string)
+        .collect();
+    let next_cursor = match (rest.next(), items.last()) {
+        (Some(_), Some(last)) => Some(encode_cursor(
+            scope,
+            &Key::new(scope, last.as_str()).to_item(),
+        )),
+        _ => None,
+    };
+    Ok(Page { items, next_cursor })
+}

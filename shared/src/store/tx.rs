@@ -150,11 +150,26 @@ impl Tx {
             items.push(self.build(op, condition, &expr)?);
             on_fail.push(op.on_fail.clone());
         }
-        for (g, done) in self.guards.iter().zip(merged) {
-            if !done {
-                items.push(self.build(g, g.condition.clone(), &g.expr)?);
-                on_fail.push(g.on_fail.clone());
+        // Guards on an item nothing writes: one ConditionCheck per item (DynamoDB allows one
+        // operation per item), their conditions joined, the first guard's error.
+        for (i, g) in self.guards.iter().enumerate() {
+            if merged[i] {
+                continue;
             }
+            let mut condition = g.condition.clone().unwrap_or_default();
+            let mut expr = g.expr.clone();
+            for (j, other) in self.guards.iter().enumerate().skip(i + 1) {
+                if !merged[j] && other.key == g.key {
+                    merged[j] = true;
+                    condition = format!(
+                        "({condition}) AND ({})",
+                        other.condition.as_deref().unwrap_or_default()
+                    );
+                    expr = expr.merge(&other.expr);
+                }
+            }
+            items.push(self.build(g, Some(condition), &expr)?);
+            on_fail.push(g.on_fail.clone());
         }
         Ok((items, on_fail))
     }

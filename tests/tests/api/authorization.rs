@@ -3,24 +3,46 @@
 
 use integration_tests::{TestApp, User};
 use serde_json::{json, Value};
-use shared::permissions::Role;
-use shared::routes::{Access, Effect, Need, RouteDef, ROUTES};
+use shared::permissions::{ProjectRole, Role};
+use shared::routes::{Access, Effect, Need, Place, RouteDef, ROUTES};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Principal {
     Member(Role),
+    /// A guest with a direct `developer` grant on the fixture's project.
+    GuestGranted,
+    /// A viewer on the team that is `admin` of the fixture's project.
+    ViewerTeamAdmin,
+    /// The developer who created the fixture's project (its admin by a direct grant).
+    DeveloperCreator,
     NonMember,
     OtherOrgMember,
     NoToken,
 }
 
-const PRINCIPALS: [Principal; 9] = [
+impl Principal {
+    /// The organization role and the project role (on the fixture's project) of a member.
+    fn roles(self) -> Option<(Role, Option<ProjectRole>)> {
+        match self {
+            Principal::Member(r) => Some((r, r.project_role())),
+            Principal::GuestGranted => Some((Role::Guest, Some(ProjectRole::Developer))),
+            Principal::ViewerTeamAdmin => Some((Role::Viewer, Some(ProjectRole::Admin))),
+            Principal::DeveloperCreator => Some((Role::Developer, Some(ProjectRole::Admin))),
+            _ => None,
+        }
+    }
+}
+
+const PRINCIPALS: [Principal; 12] = [
     Principal::Member(Role::Owner),
     Principal::Member(Role::Admin),
     Principal::Member(Role::Editor),
     Principal::Member(Role::Developer),
     Principal::Member(Role::Viewer),
     Principal::Member(Role::Guest),
+    Principal::GuestGranted,
+    Principal::ViewerTeamAdmin,
+    Principal::DeveloperCreator,
     Principal::NonMember,
     Principal::OtherOrgMember,
     Principal::NoToken,
@@ -36,9 +58,21 @@ struct Fixture {
     other_org_owner: User,
     invitation_id: String,
     code: String,
+    guest_granted: User,
+    viewer_team_admin: User,
+    developer_creator: User,
+    /// The team `viewer_team_admin` and `target` are on; it is admin of `project`.
+    team: String,
+    project: String,
 }
 
-async fn fixture(t: &TestApp) -> Fixture {
+/// Whether a route acts on teams or projects (its fixture then has them; elsewhere the
+/// project-scoped principals are plain members of their organization role).
+fn needs_projects(route: &RouteDef) -> bool {
+    route.path.contains("/teams") || route.path.contains("/projects")
+}
+
+async fn fixture(t: &TestApp, route: &RouteDef) -> Fixture {
     let owner = t.user("owner");
     let org = t.create_org(&owner, "Walked").await;
     let mut members = vec![(Role::Owner, owner)];
@@ -52,8 +86,14 @@ async fn fixture(t: &TestApp) -> Fixture {
         members.push((role, t.user(role.as_str())));
     }
     let target = t.user("target");
+    let guest_granted = t.user("guest-granted");
+    let viewer_team_admin = t.user("viewer-team-admin");
+    let developer_creator = t.user("developer-creator");
     let mut added: Vec<(&User, Role)> = members[1..].iter().map(|(r, u)| (u, *r)).collect();
     added.push((&target, Role::Viewer));
+    added.push((&guest_granted, Role::Guest));
+    added.push((&viewer_team_admin, Role::Viewer));
+    added.push((&developer_creator, Role::Developer));
     t.set_plan(&org, "pro").await;
     t.add_members(&org, &added).await;
     let (invitation_id, code) = t
@@ -67,6 +107,22 @@ async fn fixture(t: &TestApp) -> Fixture {
         .await;
     let other_org_owner = t.user("elsewhere");
     t.create_org(&other_org_owner, "Elsewhere").await;
+    // Project access as production makes it: a project created by a developer, a team that is
+    // its admin, a guest granted on it.
+    let (mut team, mut project) = (String::new(), String::new());
+    if needs_projects(route) {
+        let owner = &members[0].1;
+        project = t
+            .create_project(&org, &developer_creator, "Walked project")
+            .await;
+        team = t.create_team(&org, owner, "Walkers").await;
+        t.add_to_team(&org, &team, &[&viewer_team_admin, &target])
+            .await;
+        t.grant(&org, owner, &project, &format!("team:{team}"), "admin")
+            .await;
+        let guest = format!("user:{}", guest_granted.id);
+        t.grant(&org, owner, &project, &guest, "developer").await;
+    }
     Fixture {
         org,
         members,
@@ -75,6 +131,11 @@ async fn fixture(t: &TestApp) -> Fixture {
         other_org_owner,
         invitation_id,
         code,
+        guest_granted,
+        viewer_team_admin,
+        developer_creator,
+        team,
+        project,
     }
 }
 
@@ -83,10 +144,19 @@ fn sample(route: &RouteDef, f: &Fixture) -> (String, Option<Value>, u16) {
     let org = &f.org;
     let target = &f.target.id;
     let fill = |p: &str| {
+        // add-team-member puts the editor (not on the team yet) on it; other routes act on the target.
+        let member = if route.function == "add-team-member" {
+            &f.members[2].1.id
+        } else {
+            target
+        };
         p.replace("{orgId}", org)
-            .replace("{userId}", target)
+            .replace("{userId}", member)
             .replace("{invitationId}", &f.invitation_id)
             .replace("{code}", &f.code)
+            .replace("{teamId}", &f.team)
+            .replace("{projectId}", &f.project)
+            .replace("{principal}", &format!("user:{}", f.guest_granted.id))
     };
     let (body, status) = match route.function {
         "create-org" => (Some(json!({ "name": "New Org" })), 201),
@@ -110,6 +180,16 @@ fn sample(route: &RouteDef, f: &Fixture) -> (String, Option<Value>, u16) {
         "change-plan" => (Some(json!({ "plan": "agency" })), 200),
         "preview-invitation" => (None, 200),
         "accept-invitation" => (None, 201),
+        "list-teams" | "get-team" | "list-projects" | "get-project" | "list-project-access" => {
+            (None, 200)
+        }
+        "create-team" | "create-project" => (Some(json!({ "name": "Fresh" })), 201),
+        "update-team" | "update-project" => (Some(json!({ "name": "Renamed" })), 200),
+        "delete-team" | "delete-project" | "remove-team-member" | "revoke-project-access" => {
+            (None, 204)
+        }
+        "add-team-member" => (None, 200),
+        "grant-project-access" => (Some(json!({ "role": "viewer" })), 200),
         other => {
             panic!("route {other} has no sample request in tests/tests/authorization.rs: add one")
         }
@@ -119,19 +199,24 @@ fn sample(route: &RouteDef, f: &Fixture) -> (String, Option<Value>, u16) {
 
 fn expected(route: &RouteDef, principal: Principal, success: u16) -> u16 {
     // Members are told they are members already; everyone else sees or joins.
-    if let (Principal::Member(_), "accept-invitation" | "preview-invitation") =
-        (principal, route.function)
+    if principal.roles().is_some()
+        && matches!(route.function, "accept-invitation" | "preview-invitation")
     {
         return 409;
     }
-    match (principal, route.access) {
-        (Principal::NoToken, _) => 401,
+    match (principal.roles(), route.access) {
+        _ if principal == Principal::NoToken => 401,
         (_, Access::User) => success,
-        (Principal::NonMember | Principal::OtherOrgMember, Access::Org(_)) => 404,
-        (Principal::Member(role), Access::Org(rule)) => {
+        (None, Access::Org(_)) => 404,
+        (Some((role, project_role)), Access::Org(rule)) => {
+            // On a project's routes, the project role adds its permissions (the union).
+            let on_project = rule
+                .subject
+                .is_some_and(|s| s.param == "projectId" && s.at == Place::Path);
+            let holds = |p| role.has(p) || (on_project && project_role.is_some_and(|r| r.has(p)));
             let allowed = match rule.need {
                 Need::Any => true,
-                Need::Perm(p) | Need::PermOrSelf(p) => role.has(p),
+                Need::Perm(p) | Need::PermOrSelf(p) => holds(p),
             };
             if allowed {
                 success
@@ -149,6 +234,9 @@ fn token_of(f: &Fixture, principal: Principal) -> Option<String> {
             .iter()
             .find(|(r, _)| *r == role)
             .map(|(_, u)| u.token.clone()),
+        Principal::GuestGranted => Some(f.guest_granted.token.clone()),
+        Principal::ViewerTeamAdmin => Some(f.viewer_team_admin.token.clone()),
+        Principal::DeveloperCreator => Some(f.developer_creator.token.clone()),
         Principal::NonMember => Some(f.outsider.token.clone()),
         Principal::OtherOrgMember => Some(f.other_org_owner.token.clone()),
         Principal::NoToken => None,
@@ -164,14 +252,14 @@ async fn every_route_with_every_principal() {
         tasks.spawn(async move {
             // Cases expected to succeed at a change get a fresh organization each, so no success can
             // affect another case; the others share one (a refusal changes nothing, and reads neither).
-            let shared_fixture = fixture(&t).await;
+            let shared_fixture = fixture(&t, route).await;
             let mut results = Vec::new();
             for principal in PRINCIPALS {
                 let (_, _, success) = sample(route, &shared_fixture);
                 let changes = route.method != "GET" && expected(route, principal, success) < 300;
                 let own;
                 let f = if changes {
-                    own = fixture(&t).await;
+                    own = fixture(&t, route).await;
                     &own
                 } else {
                     &shared_fixture
@@ -219,7 +307,7 @@ async fn every_route_with_every_principal() {
 async fn a_closed_organization_refuses_every_write_and_serves_reads() {
     let t = TestApp::with_config(|c| c.org_create_limit = 5).await;
     for route in ROUTES.iter().filter(|r| matches!(r.access, Access::Org(_))) {
-        let f = fixture(&t).await;
+        let f = fixture(&t, route).await;
         t.close_org(&f.org).await;
         let (path, body, success) = sample(route, &f);
         let owner = token_of(&f, Principal::Member(Role::Owner));
@@ -305,7 +393,7 @@ async fn dynamodb_requests_per_route() {
     let t = TestApp::with_config(|c| c.org_create_limit = 5).await;
     let mut table = Vec::new();
     for route in ROUTES {
-        let f = fixture(&t).await;
+        let f = fixture(&t, route).await;
         if route.function == "cleanup-invitations" {
             // Something to remove, so the cleanup's transaction (deletes, seats, audit) is measured too.
             t.expire_invitation(&f.org, &f.invitation_id).await;

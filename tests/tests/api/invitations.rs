@@ -914,11 +914,16 @@ async fn my_invitations_and_project_limited_invitations() {
     let t = TestApp::new().await;
     let o = org(&t, "pro").await;
     let guest = invitee(&t, "guest");
+    let (web, api) = (
+        t.create_project(&o.id, &o.admin, "Web").await,
+        t.create_project(&o.id, &o.admin, "Api").await,
+    );
+    let other = t.create_project(&o.id, &o.admin, "Other").await;
     let a = invite(
         &t,
         &o,
         &o.admin,
-        json!({ "email": guest.email, "role": "developer", "projectIds": ["prj_web", "prj_api"] }),
+        json!({ "email": guest.email, "role": "developer", "projectIds": [web, api] }),
     )
     .await;
     assert_eq!(a.status, 201, "{}", a.body);
@@ -960,9 +965,10 @@ async fn my_invitations_and_project_limited_invitations() {
             None,
         )
         .await;
-    assert_eq!(me.body["projectGrants"][0]["projectId"], "prj_api");
-    assert_eq!(me.body["projectGrants"][0]["role"], "developer");
-    let check = |project: &'static str| {
+    let mut granted = vec![web.clone(), api.clone()];
+    granted.sort();
+    assert_eq!(me.body["grantedProjectIds"], json!(granted));
+    let check = |project: String| {
         let (t, o, token) = (&t, &o, guest.token.clone());
         async move {
             t.call(
@@ -976,8 +982,11 @@ async fn my_invitations_and_project_limited_invitations() {
             .await
         }
     };
-    assert_eq!(check("prj_web").await.body["allowed"], true);
-    assert_eq!(check("prj_other").await.body["allowed"], false);
+    let allowed = check(web.clone()).await;
+    assert_eq!(allowed.body["allowed"], true, "{}", allowed.body);
+    assert_eq!(allowed.body["projectRole"], "developer");
+    // A project the guest was not granted is, to them, no project at all.
+    assert_eq!(check(other).await.body["code"], "project_not_found");
     let unverified = token_for(JWT_SECRET, "someone", Some(&guest.email), false);
     let a = t
         .call("GET", "/me/invitations", Some(&unverified), None)
@@ -1005,7 +1014,10 @@ async fn my_invitations_and_project_limited_invitations() {
             None,
         )
         .await;
-    assert_eq!(removed.body["items"][0]["details"]["removedRefs"], 2);
+    assert_eq!(
+        removed.body["items"][0]["details"]["projectIds"],
+        json!(granted)
+    );
 }
 
 #[tokio::test]

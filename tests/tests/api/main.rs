@@ -7,4 +7,5 @@ mod events;
 mod invitations;
 mod members;
 mod orgs;
+mod projects;
 mod route_table;

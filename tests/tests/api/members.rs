@@ -404,56 +404,64 @@ async fn removal_and_leaving() {
 
 #[tokio::test]
 async fn removal_deletes_what_the_membership_brought_along() {
-    use shared::access::grants::GrantItem;
     let t = TestApp::new().await;
     let o = org_with_members(&t).await;
-    // A guest limited to one project: accepting made the grant and attached it to the membership
-    // (same transaction).
-    let guest = t.user("guest");
-    let a = t
-        .as_user(&o.admin)
-        .post(
-            &format!("/orgs/{}/invitations", o.id),
-            json!({ "email": guest.email, "role": "developer", "projectIds": ["prj_1"] }),
-        )
-        .await;
-    let invitation = a.assert_status(201)["id"].as_str().unwrap().to_string();
-    let code = t
-        .as_user(&o.admin)
-        .get(&format!("/orgs/{}/invitations/{invitation}/code", o.id))
-        .await
-        .assert_status(200)["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    t.as_user(&guest)
-        .post_empty(&format!("/invitations/{code}/accept"))
-        .await
-        .assert_status(201);
-    let org_id = shared::domain::OrgId::parse(&o.id).unwrap();
-    let guest_id = shared::domain::UserId::parse("userId", &guest.id).unwrap();
-    let grant_key = GrantItem::user_key(&org_id, "prj_1", &guest_id);
-    let grant = t
-        .app
-        .store
-        .batch_get(vec![grant_key.clone()])
-        .await
-        .unwrap();
-    assert_eq!(grant.len(), 1, "accepting made the grant");
+    // The developer creates a project (a direct admin grant), is put on a team that is granted
+    // another project, and is granted a third directly: all through the API.
+    let created = t.create_project(&o.id, &o.developer, "Mine").await;
+    let via_team = t.create_project(&o.id, &o.admin, "Theirs").await;
+    let direct = t.create_project(&o.id, &o.admin, "Shared").await;
+    let team = t.create_team(&o.id, &o.admin, "Crew").await;
+    t.add_to_team(&o.id, &team, &[&o.developer]).await;
+    t.grant(
+        &o.id,
+        &o.admin,
+        &via_team,
+        &format!("team:{team}"),
+        "editor",
+    )
+    .await;
+    let me = format!("user:{}", o.developer.id);
+    t.grant(&o.id, &o.admin, &direct, &me, "developer").await;
+    let access = |p: &str| format!("/orgs/{}/projects/{p}/access", o.id);
+    let principals = |body: &Value| -> Vec<String> {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["principal"].as_str().unwrap().to_string())
+            .collect()
+    };
 
+    t.as_user(&o.admin)
+        .delete(&format!("/orgs/{}/members/{}", o.id, o.developer.id))
+        .await
+        .assert_status(204);
+    for p in [&created, &direct] {
+        let a = t.as_user(&o.admin).get(&access(p)).await;
+        assert!(
+            !principals(a.assert_status(200)).contains(&me),
+            "the grant on {p} went with the membership"
+        );
+    }
     let a = t
-        .call(
-            "DELETE",
-            &format!("/orgs/{}/members/{}", o.id, guest.id),
-            Some(&o.admin.token),
-            None,
-        )
+        .as_user(&o.admin)
+        .get(&format!("/orgs/{}/teams/{team}", o.id))
         .await;
-    assert_eq!(a.status, 204);
-    let gone = t.app.store.batch_get(vec![grant_key]).await.unwrap();
-    assert!(gone.is_empty(), "the grant went with the membership");
+    assert_eq!(
+        a.assert_status(200)["memberCount"],
+        0,
+        "the team membership went too"
+    );
+    let a = t.as_user(&o.admin).get(&access(&via_team)).await;
+    assert_eq!(
+        principals(a.assert_status(200)),
+        vec![format!("team:{team}")],
+        "the team's own grant stays"
+    );
     let entry = &audit(&t, &o.id, &o.owner, "action=member.removed").await[0];
-    assert_eq!(entry["details"]["removedRefs"], 1);
+    assert_eq!(entry["details"]["teamIds"], json!([team]));
+    assert_eq!(entry["details"]["projectIds"].as_array().unwrap().len(), 2);
 }
 
 #[tokio::test]

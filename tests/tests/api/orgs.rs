@@ -476,11 +476,11 @@ async fn me_authorize_and_roles() {
     assert_eq!(a.body["allowed"], false);
     assert_eq!(
         a.body["results"][0],
-        json!({ "permission": "projects.read", "allowed": true })
+        json!({ "permission": "projects.read", "allowed": true, "via": [{ "kind": "org_role", "role": "viewer" }] })
     );
     assert_eq!(
         a.body["results"][1],
-        json!({ "permission": "projects.delete", "allowed": false })
+        json!({ "permission": "projects.delete", "allowed": false, "via": [] })
     );
     let a = t
         .call(

@@ -1,0 +1,234 @@
+//! Teams: list, create, read (with a page of members), update, delete; add and remove members.
+//! A team's memberships are kept on both sides (the team's `members`, the member's `teams`) in
+//! the same transaction, so the access read sees them and every removal is exact.
+
+use super::item::TeamItem;
+use super::views::{TeamDetailView, TeamView};
+use crate::access::Ctx;
+use crate::audit::Audited;
+use crate::domain::{Description, OrgName, Timestamp};
+use crate::error::{ApiError, ApiResult, Code};
+use crate::limits::{MEMBERS_PER_TEAM, TEAMS_PER_MEMBER, TEAMS_PER_ORG};
+use crate::members::item::MemberItem;
+use crate::members::member_not_found;
+use crate::members::views::MemberView;
+use crate::permissions::Role;
+use crate::pipeline::{Input, Reply};
+use crate::projects::handlers::UpdateBody;
+use crate::projects::item::{Principal, ProjectItem};
+use crate::store::{entity_type, from_item, page_of_ids, Entity};
+use crate::App;
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateBody {
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+fn changed() -> ApiError {
+    ApiError::concurrent("The team or one of its members changed meanwhile; reload and retry.")
+}
+
+/// `GET /orgs/{orgId}/teams`: one Query per page.
+pub async fn list_teams(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let q = TeamItem::page_of_org(ctx.org_id(), input.limit()?, input.cursor())?;
+    let page = app.store.page_of::<TeamItem>(q).await?;
+    Ok(Reply::list(
+        page.items.iter().map(TeamView::new).collect(),
+        page.next_cursor,
+    ))
+}
+
+/// `POST /orgs/{orgId}/teams` `{name, description?}`: within the limit of teams per organization.
+pub async fn create_team(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let body: CreateBody = input.json()?;
+    let name = OrgName::parse("name", &body.name)?;
+    let description = body
+        .description
+        .map(|d| Description::parse("description", &d))
+        .transpose()?;
+    if ctx.org.team_count as usize >= TEAMS_PER_ORG {
+        return Err(ApiError::limit(
+            "teamsPerOrganization",
+            TEAMS_PER_ORG,
+            format!("An organization has at most {TEAMS_PER_ORG} teams; delete one first."),
+        ));
+    }
+    let team = TeamItem::new(
+        ctx.org_id(),
+        name,
+        description,
+        ctx.user_id(),
+        Timestamp::now(),
+    );
+    let tx = team.create(ctx.tx()?)?;
+    let tx = ctx.org.team_created(tx, TEAMS_PER_ORG)?;
+    let tx = tx.audit(ctx.audit(
+        "team.created",
+        "TeamCreated",
+        format!("created team {}", team.name.as_str()),
+        json!({ "teamId": team.team_id, "name": team.name }),
+    ))?;
+    app.store.commit(tx).await?;
+    Ok(Reply::created(&TeamView::new(&team)))
+}
+
+/// `GET /orgs/{orgId}/teams/{teamId}?limit=&cursor=`: the team and one page of its members.
+pub async fn get_team(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let team: TeamItem = ctx.subject()?;
+    let page = page_of_ids(
+        &format!("TEAM#{}", team.team_id.as_str()),
+        team.members.iter().map(|u| u.as_str()),
+        input.limit()?,
+        input.cursor(),
+    )?;
+    let keys = page
+        .items
+        .iter()
+        .filter_map(|u| MemberItem::key_in_path(ctx.org_id(), u))
+        .collect();
+    let mut members: Vec<MemberItem> = if page.items.is_empty() {
+        Vec::new()
+    } else {
+        app.store.batch_get_as(keys).await?
+    };
+    members.sort_by(|a, b| a.user_id.cmp(&b.user_id));
+    Ok(Reply::ok(&TeamDetailView {
+        team: TeamView::new(&team),
+        members: members.iter().map(MemberView::new).collect(),
+        members_next_cursor: page.next_cursor,
+    }))
+}
+
+/// `PATCH /orgs/{orgId}/teams/{teamId}` `{name?, description?}`
+pub async fn update_team(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let body: UpdateBody = input.json()?;
+    let changes = body.changes()?;
+    let team: TeamItem = ctx.subject()?;
+    let now = Timestamp::now();
+    let tx = team.update(ctx.tx()?, &changes, now)?;
+    let tx = tx.audit(ctx.audit(
+        "team.updated",
+        "TeamUpdated",
+        format!("updated team {}", team.name.as_str()),
+        json!({ "teamId": team.team_id, "name": changes.name, "description": changes.description }),
+    ))?;
+    app.store.commit(tx).await?;
+    let mut updated = team;
+    if let Some(name) = changes.name {
+        updated.name = name;
+    }
+    if let Some(d) = changes.description {
+        updated.description = d;
+    }
+    updated.updated_at = now;
+    Ok(Reply::ok(&TeamView::new(&updated)))
+}
+
+/// `DELETE /orgs/{orgId}/teams/{teamId}`: the team, its memberships (each member's record too)
+/// and its grants (on each project), in one transaction conditional on what was read.
+pub async fn delete_team(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
+    let team: TeamItem = ctx.subject()?;
+    let org = ctx.org_id();
+    let tx = team.delete(ctx.tx()?)?;
+    let mut tx = ctx.org.team_deleted(tx)?;
+    for user in &team.members {
+        tx = MemberItem::leave_team(tx, org, user, &team.team_id, changed())?;
+    }
+    let principal = Principal::Team(team.team_id.clone());
+    for project in &team.projects {
+        tx = ProjectItem::grant_gone(tx, org, project, &principal, changed())?;
+    }
+    let tx = tx.audit(ctx.audit(
+        "team.deleted",
+        "TeamDeleted",
+        format!(
+            "deleted team {} ({} members, {} project grants)",
+            team.name.as_str(),
+            team.members.len(),
+            team.projects.len()
+        ),
+        json!({ "teamId": team.team_id, "name": team.name, "members": team.members, "projectIds": team.projects }),
+    ))?;
+    app.store.commit(tx).await?;
+    Ok(Reply::no_content())
+}
+
+/// The member a path's `{userId}` names, read with the access.
+fn member_in_path(ctx: &Ctx) -> ApiResult<MemberItem> {
+    ctx.also_item()
+        .filter(|i| entity_type(i) == Some(MemberItem::TYPE))
+        .cloned()
+        .map(from_item)
+        .transpose()?
+        .ok_or_else(member_not_found)
+}
+
+/// `PUT /orgs/{orgId}/teams/{teamId}/members/{userId}`: members only, never guests; idempotent.
+pub async fn add_team_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
+    let team: TeamItem = ctx.subject()?;
+    let member = member_in_path(&ctx)?;
+    if member.role == Role::Guest {
+        return Err(ApiError::new(
+            Code::GuestCannotJoinTeam,
+            "Guests are not on teams: they see only the projects granted to them directly. Grant the guest a project (PUT /orgs/{orgId}/projects/{projectId}/access/user:<userId>) or change their role first.",
+        ));
+    }
+    if team.members.contains(&member.user_id) {
+        return Ok(Reply::ok(&MemberView::new(&member)));
+    }
+    if team.members.len() >= MEMBERS_PER_TEAM {
+        return Err(ApiError::limit(
+            "membersPerTeam",
+            MEMBERS_PER_TEAM,
+            format!("A team has at most {MEMBERS_PER_TEAM} members."),
+        ));
+    }
+    if member.teams.len() >= TEAMS_PER_MEMBER {
+        return Err(ApiError::limit(
+            "teamsPerMember",
+            TEAMS_PER_MEMBER,
+            format!("A member is on at most {TEAMS_PER_MEMBER} teams."),
+        ));
+    }
+    let tx = team.add_member(ctx.tx()?, &member.user_id, MEMBERS_PER_TEAM)?;
+    let tx = member.join_team(tx, &team.team_id, TEAMS_PER_MEMBER, changed())?;
+    let tx = tx.audit(ctx.audit(
+        "team.member_added",
+        "TeamMemberAdded",
+        format!(
+            "added {} to team {}",
+            member.user_id.as_str(),
+            team.name.as_str()
+        ),
+        json!({ "teamId": team.team_id, "userId": member.user_id }),
+    ))?;
+    app.store.commit(tx).await?;
+    Ok(Reply::ok(&MemberView::new(&member)))
+}
+
+/// `DELETE /orgs/{orgId}/teams/{teamId}/members/{userId}`: access through the team ends with it.
+pub async fn remove_team_member(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let team: TeamItem = ctx.subject()?;
+    let user = crate::domain::UserId::parse("userId", input.path_param("userId"))?;
+    if !team.members.contains(&user) {
+        return Err(ApiError::new(
+            Code::TeamMemberNotFound,
+            "This user is not on the team.",
+        ));
+    }
+    let tx = TeamItem::member_gone(ctx.tx()?, ctx.org_id(), &team.team_id, &user, changed())?;
+    let tx = MemberItem::leave_team(tx, ctx.org_id(), &user, &team.team_id, changed())?;
+    let tx = tx.audit(ctx.audit(
+        "team.member_removed",
+        "TeamMemberRemoved",
+        format!("removed {} from team {}", user.as_str(), team.name.as_str()),
+        json!({ "teamId": team.team_id, "userId": user }),
+    ))?;
+    app.store.commit(tx).await?;
+    Ok(Reply::no_content())
+}
