@@ -93,3 +93,53 @@ expect(statuses.count(201) == 1 and statuses.count(402) == 9, f"10 invitations f
 status, sub = call("GET", f"/orgs/{org}/subscription", owner)
 expect(sub["seats"]["used"] == 2, f"seats: {sub}")
 print(f"race: 10 parallel invitations for the last free seat -> 1 x 201, 9 x 402; seats {sub['seats']['used']}/2")
+
+# 3. Members put on a team while they are removed from the organization: no orphan membership.
+status, org = call("POST", "/orgs", owner, {"name": f"Team race {run}"})
+expect(status == 201, f"create org: {status} {org}")
+org = org["id"]
+status, body = call("PUT", f"/orgs/{org}/subscription", owner, {"plan": "pro"})
+status, inv = call("POST", f"/orgs/{org}/invitations", owner,
+                   {"email": f"team-race-{run}@example.com", "role": "developer", "maxUses": 8})
+expect(status == 201, f"invite: {status} {inv}")
+status, code = call("GET", f"/orgs/{org}/invitations/{inv['id']}/code", owner)
+people = [(f"team-race-{run}-{i}", token(f"team-race-{run}-{i}", f"team-race-{run}-{i}@example.com")) for i in range(8)]
+for _, t in people:
+    status, body = call("POST", f"/invitations/{code['code']}/accept", t)
+    expect(status == 201, f"join: {status} {body}")
+status, team = call("POST", f"/orgs/{org}/teams", owner, {"name": "Racers"})
+expect(status == 201, f"team: {status} {team}")
+team = team["id"]
+status, project = call("POST", f"/orgs/{org}/projects", owner, {"name": "Raced"})
+status, body = call("PUT", f"/orgs/{org}/projects/{project['id']}/access/team:{team}", owner, {"role": "editor"})
+expect(status == 200, f"grant: {status} {body}")
+calls = []
+for uid, _ in people:
+    calls.append(lambda uid=uid: call("PUT", f"/orgs/{org}/teams/{team}/members/{uid}", owner))
+    calls.append(lambda uid=uid: call("DELETE", f"/orgs/{org}/members/{uid}", owner))
+answers = parallel(calls)
+status, detail = call("GET", f"/orgs/{org}/teams/{team}?limit=100", owner)
+on_team = {m["userId"] for m in detail["members"]}
+status, members = call("GET", f"/orgs/{org}/members?limit=100", owner)
+still = {m["userId"] for m in members["items"]}
+expect(detail["memberCount"] == len(on_team), f"team count and members agree: {detail}")
+expect(on_team <= still, f"on the team but not a member: {on_team - still}")
+removed = sum(1 for s, _ in answers[1::2] if s == 204)
+print(f"race: 8 parallel team additions and removals of the same members -> {removed} removed, "
+      f"{len(on_team)} on the team, no orphan")
+
+# 4. A team deleted while it is granted a project: no grant to a missing team.
+orphans = 0
+for i in range(5):
+    status, t2 = call("POST", f"/orgs/{org}/teams", owner, {"name": f"Doomed {i}"})
+    expect(status == 201, f"team: {status} {t2}")
+    grant, delete = parallel([
+        lambda: call("PUT", f"/orgs/{org}/projects/{project['id']}/access/team:{t2['id']}", owner, {"role": "viewer"}),
+        lambda: call("DELETE", f"/orgs/{org}/teams/{t2['id']}", owner),
+    ])
+    exists = call("GET", f"/orgs/{org}/teams/{t2['id']}", owner)[0] == 200
+    status, access = call("GET", f"/orgs/{org}/projects/{project['id']}/access?limit=100", owner)
+    granted = any(g["principal"] == f"team:{t2['id']}" for g in access["items"])
+    expect(exists or not granted, f"grant {grant} delete {delete}: a grant to a deleted team")
+    orphans += granted and not exists
+print(f"race: 5 team deletions while granting the team -> {orphans} grants to missing teams")

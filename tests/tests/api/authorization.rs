@@ -73,6 +73,10 @@ fn needs_projects(route: &RouteDef) -> bool {
 }
 
 async fn fixture(t: &TestApp, route: &RouteDef) -> Fixture {
+    fixture_with(t, needs_projects(route)).await
+}
+
+async fn fixture_with(t: &TestApp, with_projects: bool) -> Fixture {
     let owner = t.user("owner");
     let org = t.create_org(&owner, "Walked").await;
     let mut members = vec![(Role::Owner, owner)];
@@ -110,7 +114,7 @@ async fn fixture(t: &TestApp, route: &RouteDef) -> Fixture {
     // Project access as production makes it: a project created by a developer, a team that is
     // its admin, a guest granted on it.
     let (mut team, mut project) = (String::new(), String::new());
-    if needs_projects(route) {
+    if with_projects {
         let owner = &members[0].1;
         project = t
             .create_project(&org, &developer_creator, "Walked project")
@@ -137,6 +141,18 @@ async fn fixture(t: &TestApp, route: &RouteDef) -> Fixture {
         team,
         project,
     }
+}
+
+/// One fixture per route, made concurrently (in route order).
+async fn fixtures_for(t: &TestApp, routes: &[&'static RouteDef]) -> Vec<Fixture> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, route) in routes.iter().copied().enumerate() {
+        let t = t.clone();
+        tasks.spawn(async move { (i, fixture(&t, route).await) });
+    }
+    let mut made = tasks.join_all().await;
+    made.sort_by_key(|(i, _)| *i);
+    made.into_iter().map(|(_, f)| f).collect()
 }
 
 /// A valid request for the route: (path, body, status on success).
@@ -306,9 +322,11 @@ async fn every_route_with_every_principal() {
 #[tokio::test]
 async fn a_closed_organization_refuses_every_write_and_serves_reads() {
     let t = TestApp::with_config(|c| c.org_create_limit = 5).await;
+    // Nothing changes a closed organization (writes are refused, reads change nothing): one
+    // fixture serves every route.
+    let f = fixture_with(&t, true).await;
+    t.close_org(&f.org).await;
     for route in ROUTES.iter().filter(|r| matches!(r.access, Access::Org(_))) {
-        let f = fixture(&t, route).await;
-        t.close_org(&f.org).await;
         let (path, body, success) = sample(route, &f);
         let owner = token_of(&f, Principal::Member(Role::Owner));
         let a = t.call(route.method, &path, owner.as_deref(), body).await;
@@ -392,8 +410,23 @@ async fn malformed_org_ids_look_like_unknown_orgs() {
 async fn dynamodb_requests_per_route() {
     let t = TestApp::with_config(|c| c.org_create_limit = 5).await;
     let mut table = Vec::new();
-    for route in ROUTES {
-        let f = fixture(&t, route).await;
+    // Fixtures first (concurrently; the reads share one), then each route alone, so the counter
+    // sees only its requests.
+    let changing: Vec<&'static RouteDef> = ROUTES
+        .iter()
+        .copied()
+        .filter(|r| r.method != "GET")
+        .collect();
+    let mut fixtures = fixtures_for(&t, &changing).await.into_iter();
+    let reads = fixture_with(&t, true).await;
+    for route in ROUTES.iter().copied() {
+        let own;
+        let f = if route.method == "GET" {
+            &reads
+        } else {
+            own = fixtures.next().expect("a fixture per changing route");
+            &own
+        };
         if route.function == "cleanup-invitations" {
             // Something to remove, so the cleanup's transaction (deletes, seats, audit) is measured too.
             t.expire_invitation(&f.org, &f.invitation_id).await;
