@@ -451,7 +451,8 @@ impl OrgItem {
     }
 
     /// A member left or was removed: their seat is free.
-    /// One more team, within the limit of teams per organization.
+    /// One more team, within the limit of teams per organization (checked on the read first; a
+    /// failure here is a change meanwhile).
     pub fn team_created(&self, tx: Tx, max: usize) -> Result<Tx, ApiError> {
         let (active, expr) = Self::active();
         tx.update(

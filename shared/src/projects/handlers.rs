@@ -142,7 +142,7 @@ pub async fn create_project(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
             ctx.user_id(),
             &project.project_id,
             GRANTS_PER_MEMBER,
-            grants_per_member(),
+            changed(),
         )?;
     }
     let tx = tx.audit(ctx.audit(
@@ -348,7 +348,7 @@ pub async fn grant_access(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> 
                     &m.user_id,
                     &project.project_id,
                     GRANTS_PER_MEMBER,
-                    grants_per_member(),
+                    changed(),
                 )?
             }
             Holder::Team(t) => {

@@ -207,8 +207,7 @@ impl ProjectItem {
         )
     }
 
-    /// Grants `principal` a role, replacing the grant read (`previous`), within the limit of
-    /// grants per project.
+    /// Grants `principal` a role, replacing the grant read, within the limit of grants per project.
     pub fn put_grant(
         &self,
         tx: Tx,
@@ -221,29 +220,23 @@ impl ProjectItem {
             .value(":zero", &0u64)
             .value(":one", &1u64)
             .name("#p", &principal.as_string());
-        let (condition, expr, on_fail) = match self.grant_of(principal) {
+        // The limit is checked on the read first; a failure here is a change meanwhile.
+        let (condition, expr) = match self.grant_of(principal) {
             Some(previous) => (
-                "grants.#p.#role = :prev".to_string(),
+                "grants.#p.#role = :prev",
                 expr.value(":prev", &previous.role).name("#role", "role"),
-                changed(),
             ),
             None => (
-                "attribute_exists(PK) AND attribute_not_exists(grants.#p) AND size(grants) < :max"
-                    .to_string(),
+                "attribute_exists(PK) AND attribute_not_exists(grants.#p) AND size(grants) < :max",
                 expr.value(":max", &max),
-                ApiError::limit(
-                    "grantsPerProject",
-                    max,
-                    format!("A project has at most {max} grants; revoke one first."),
-                ),
             ),
         };
         tx.update(
             self.key(),
             "SET grants.#p = :g, version = if_not_exists(version, :zero) + :one",
-            Some(&condition),
+            Some(condition),
             expr,
-            on_fail,
+            changed(),
         )
     }
 

@@ -315,6 +315,39 @@ mod tests {
     use crate::error::Code;
 
     #[test]
+    fn guards_on_one_unwritten_item_become_one_condition_check() {
+        let k = Key::new("P", "S");
+        let tx = Tx::new("t")
+            .guard(
+                k.clone(),
+                "a = :a",
+                Expr::new().value(":a", &1),
+                ApiError::concurrent("first"),
+            )
+            .unwrap()
+            .guard(
+                k.clone(),
+                "b = :b",
+                Expr::new().value(":b", &2),
+                ApiError::concurrent("second"),
+            )
+            .unwrap()
+            .guard(
+                Key::new("P", "T"),
+                "c = :c",
+                Expr::new().value(":c", &3),
+                ApiError::concurrent("other"),
+            )
+            .unwrap();
+        let (items, errors) = tx.items().unwrap();
+        assert_eq!(items.len(), 2, "one operation per item");
+        let check = items[0].condition_check().unwrap();
+        assert_eq!(check.condition_expression(), "(a = :a) AND (b = :b)");
+        assert_eq!(check.expression_attribute_values().unwrap().len(), 2);
+        assert_eq!(errors[0].detail, "first");
+    }
+
+    #[test]
     fn cancellation_reasons_map_by_position() {
         let r = |c: &str| CancellationReason::builder().code(c).build();
         let errs = vec![

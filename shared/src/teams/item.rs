@@ -133,7 +133,7 @@ impl TeamItem {
     }
 
     /// Adds a member (their membership's own write is `MemberItem::join_team`), within the limit
-    /// of members per team.
+    /// of members per team (checked on the read first; a failure here is a change meanwhile).
     pub fn add_member(&self, tx: Tx, user: &UserId, max: usize) -> Result<Tx, ApiError> {
         tx.update(
             self.key(),
@@ -144,11 +144,7 @@ impl TeamItem {
             Self::counters()
                 .set(":u", [user.as_str()])
                 .value(":max", &max),
-            ApiError::limit(
-                "membersPerTeam",
-                max,
-                format!("A team has at most {max} members."),
-            ),
+            changed(),
         )
     }
 
@@ -171,7 +167,8 @@ impl TeamItem {
         )
     }
 
-    /// Records a grant on `project` to this team, within the limit of projects per team.
+    /// Records a grant on `project` to this team, within the limit of projects per team (checked
+    /// on the read first; a failure here is a change meanwhile).
     pub fn granted(&self, tx: Tx, project: &ProjectId, max: usize) -> Result<Tx, ApiError> {
         tx.update(
             self.key(),
@@ -181,11 +178,7 @@ impl TeamItem {
                 .set(":p", [project.as_str()])
                 .value(":pid", project)
                 .value(":max", &max),
-            ApiError::limit(
-                "grantsPerTeam",
-                max,
-                format!("A team is granted at most {max} projects."),
-            ),
+            changed(),
         )
     }
 

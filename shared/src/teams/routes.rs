@@ -46,7 +46,13 @@ pub static CREATE_TEAM: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, PutItem, UpdateItem, ConditionCheckItem],
     ses: false,
     code_key: false,
-    errors: &[BodyRequired, InvalidBody, ValidationFailed, LimitReached],
+    errors: &[
+        BodyRequired,
+        InvalidBody,
+        ValidationFailed,
+        LimitReached,
+        ConcurrentUpdate,
+    ],
     handler: crate::org_handler!(handlers::create_team),
 };
 

@@ -431,7 +431,7 @@ async fn dynamodb_requests_per_route() {
             // Something to remove, so the cleanup's transaction (deletes, seats, audit) is measured too.
             t.expire_invitation(&f.org, &f.invitation_id).await;
         }
-        let (path, body, success) = sample(route, &f);
+        let (path, body, success) = sample(route, f);
         let principal = if matches!(route.function, "accept-invitation" | "preview-invitation") {
             Principal::NonMember
         } else {
@@ -439,12 +439,7 @@ async fn dynamodb_requests_per_route() {
         };
         t.requests.reset();
         let a = t
-            .call(
-                route.method,
-                &path,
-                token_of(&f, principal).as_deref(),
-                body,
-            )
+            .call(route.method, &path, token_of(f, principal).as_deref(), body)
             .await;
         assert_eq!(
             a.status, success,
