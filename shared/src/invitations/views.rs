@@ -116,6 +116,6 @@ pub struct AcceptedView {
     pub org_id: OrgId,
     pub org_name: String,
     pub project_grants: Vec<ProjectRoleView>,
-    /// The invitation's projects deleted since (no grant was made for them).
+    /// The invitation's projects deleted since, or at their limit of grants (no grant was made for them).
     pub skipped_project_ids: Vec<ProjectId>,
 }
