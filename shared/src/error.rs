@@ -55,6 +55,7 @@ codes! {
     /// No grant for this principal on the project (or no such team member).
     GrantNotFound = "grant_not_found", 404;
     TeamMemberNotFound = "team_member_not_found", 404;
+    IntegrationNotFound = "integration_not_found", 404;
     /// The one answer for every invitation code that cannot be used.
     InvitationInvalid = "invitation_invalid", 404;
     ConcurrentUpdate = "concurrent_update", 409;
@@ -75,6 +76,8 @@ codes! {
     /// A documented limit (teams per organization, members per team, grants per project or
     /// member); the problem names it in `limit` with its `max`.
     LimitReached = "limit_reached", 409;
+    /// The integration named is not of the kind this needs (a default storage that is no storage provider).
+    WrongIntegrationKind = "wrong_integration_kind", 409;
     /// Internal only: the personal organization exists already (the idempotent path).
     PersonalOrgExists = "personal_org_exists", 409;
     BodyTooLarge = "body_too_large", 413;

@@ -17,6 +17,7 @@ pub mod access;
 pub mod audit;
 pub mod email;
 pub mod events;
+pub mod integrations;
 pub mod invitations;
 pub mod members;
 pub mod orgs;
@@ -39,6 +40,8 @@ pub struct App {
     pub store: Store,
     /// Only the functions that send email have one (it keeps the SES client out of the others).
     pub ses: Option<aws_sdk_ses::Client>,
+    /// Only the functions that write integration secrets have one.
+    pub secrets: Option<aws_sdk_secretsmanager::Client>,
 }
 
 impl App {
@@ -46,12 +49,14 @@ impl App {
         config: Config,
         dynamodb: aws_sdk_dynamodb::Client,
         ses: Option<aws_sdk_ses::Client>,
+        secrets: Option<aws_sdk_secretsmanager::Client>,
     ) -> Self {
         let store = Store::new(dynamodb, config.table_name.clone());
         Self {
             config: Arc::new(config),
             store,
             ses,
+            secrets,
         }
     }
 }

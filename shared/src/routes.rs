@@ -5,10 +5,11 @@
 
 pub use crate::access::routes::*;
 pub use crate::audit::routes::*;
+pub use crate::integrations::routes::*;
 pub use crate::invitations::routes::*;
 pub use crate::members::routes::*;
 pub use crate::orgs::routes::*;
-pub use crate::pipeline::{Access, Dynamo, Effect, Need, Place, RouteDef};
+pub use crate::pipeline::{Access, Dynamo, Effect, Need, Place, RouteDef, Secrets};
 pub use crate::projects::routes::*;
 pub use crate::subscription::routes::*;
 pub use crate::teams::routes::*;
@@ -54,6 +55,13 @@ pub static ROUTES: &[&RouteDef] = &[
     &LIST_PROJECT_ACCESS,
     &GRANT_PROJECT_ACCESS,
     &REVOKE_PROJECT_ACCESS,
+    &LIST_INTEGRATIONS,
+    &CREATE_INTEGRATION,
+    &GET_INTEGRATION,
+    &UPDATE_INTEGRATION,
+    &DELETE_INTEGRATION,
+    &ROTATE_INTEGRATION_SECRET,
+    &SET_DEFAULT_STORAGE,
 ];
 
 /// The route a function serves; panics at cold start if the binary names an unknown function.

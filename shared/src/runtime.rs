@@ -6,14 +6,30 @@ pub use lambda_http::Error;
 use lambda_http::{service_fn, Request};
 
 /// Builds the app from the environment (one SdkConfig for every client).
-pub async fn app_from_env(ses: Option<SesClient>) -> Result<App, Error> {
+pub async fn app_from_env(clients: Clients) -> Result<App, Error> {
     let config = Config::from_env().map_err(Error::from)?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     Ok(App::new(
         config,
         aws_sdk_dynamodb::Client::new(&sdk),
-        ses.map(|make| make(&sdk)),
+        clients.ses.map(|make| make(&sdk)),
+        clients.secrets.map(|make| make(&sdk)),
     ))
+}
+
+/// The clients a function builds besides DynamoDB's: each constructor is passed by the `main` of
+/// the functions that use it, so the others never link that SDK's client.
+#[derive(Default)]
+pub struct Clients {
+    pub ses: Option<SesClient>,
+    pub secrets: Option<SecretsClient>,
+}
+
+/// Builds a Secrets Manager client; passed by the `main` of the functions that write secrets.
+pub type SecretsClient = fn(&aws_config::SdkConfig) -> aws_sdk_secretsmanager::Client;
+
+pub fn secrets_client(sdk: &aws_config::SdkConfig) -> aws_sdk_secretsmanager::Client {
+    aws_sdk_secretsmanager::Client::new(sdk)
 }
 
 /// Builds an SES client; passed by the `main` of the functions that send email.
@@ -24,20 +40,20 @@ pub fn ses_client(sdk: &aws_config::SdkConfig) -> aws_sdk_ses::Client {
 }
 
 /// Serves one route of the route table as a Lambda function. The binary names the route's own
-/// static (so it links that route's handler and not the others') and passes the SES client
-/// constructor exactly when the route sends email.
+/// static (so it links that route's handler and not the others') and passes the SES and Secrets
+/// Manager client constructors exactly when the route uses them.
 pub async fn serve_route(
     route: &'static crate::routes::RouteDef,
-    ses: Option<SesClient>,
+    clients: Clients,
 ) -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
-    if route.ses != ses.is_some() {
+    if route.ses != clients.ses.is_some() || route.secrets.is_empty() == clients.secrets.is_some() {
         return Err(Error::from(format!(
-            "{}: the route's `ses` flag and its main disagree; regenerate the binaries",
+            "{}: the route's `ses`/`secrets` and its main disagree; regenerate the binaries",
             route.function
         )));
     }
-    let app = app_from_env(ses).await?;
+    let app = app_from_env(clients).await?;
     if route.code_key {
         if let Err(why) = app.config.check_code_key() {
             tracing::error!(function = route.function, "refusing to start: {why}");
@@ -56,7 +72,7 @@ pub async fn serve_post_confirmation() -> Result<(), Error> {
     use aws_lambda_events::event::cognito::CognitoEventUserPoolsPostConfirmation;
     use lambda_runtime::LambdaEvent;
     lambda_http::tracing::init_default_subscriber();
-    let app = app_from_env(None).await?;
+    let app = app_from_env(Clients::default()).await?;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: LambdaEvent<CognitoEventUserPoolsPostConfirmation>| {
             let app = app.clone();

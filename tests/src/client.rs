@@ -4,7 +4,7 @@
 use crate::dynamodb::{
     create_table_from_template, dynamodb_client, dynamodb_endpoint, RequestCounter,
 };
-use crate::emulators::{ses_client, ses_endpoint};
+use crate::emulators::{secrets_client, ses_client, ses_endpoint};
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::{json, Value};
 use shared::config::Config;
@@ -140,7 +140,12 @@ impl TestApp {
             .expect("create test table");
         let mut config = Config::local(&table, JWT_SECRET);
         adjust(&mut config);
-        let app = App::new(config, client, Some(ses_client(&ses_endpoint()).await));
+        let app = App::new(
+            config,
+            client,
+            Some(ses_client(&ses_endpoint()).await),
+            Some(secrets_client().await),
+        );
         requests.reset();
         Self {
             app,

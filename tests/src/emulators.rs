@@ -34,6 +34,11 @@ pub fn events_endpoint() -> String {
     })
 }
 
+/// A Secrets Manager client on moto (the same server as EventBridge).
+pub async fn secrets_client() -> aws_sdk_secretsmanager::Client {
+    aws_sdk_secretsmanager::Client::new(&emulator_config(&events_endpoint()).await)
+}
+
 /// One AWS JSON-protocol call to moto (`target` like `AmazonSQS.CreateQueue`), for test set-up
 /// of services the project itself does not use.
 pub fn moto_json(endpoint: &str, target: &str, body: Value) -> Value {

@@ -292,4 +292,19 @@ impl TestApp {
             .await;
         assert_eq!(a.status, 200, "grant {principal} {role}: {}", a.body);
     }
+
+    /// An integration created by `by` through the API (its secret goes to moto); returns its id.
+    pub async fn create_integration(
+        &self,
+        org: &str,
+        by: &User,
+        body: serde_json::Value,
+    ) -> String {
+        let a = self
+            .as_user(by)
+            .post(&format!("/orgs/{org}/integrations"), body)
+            .await;
+        assert_eq!(a.status, 201, "create integration: {}", a.body);
+        a.body["id"].as_str().unwrap().to_string()
+    }
 }

@@ -2,7 +2,7 @@
 //! `main`s of `functions/`, and the template's function resources. The route-table test checks the
 //! files match and, with `UPDATE_GENERATED=1`, rewrites them.
 
-use shared::routes::{Dynamo, RouteDef, Trigger, ROUTES, WORKERS};
+use shared::routes::{Dynamo, RouteDef, Secrets, Trigger, ROUTES, WORKERS};
 use std::fmt::Write;
 
 pub const BEGIN: &str = "# >>> generated from shared/src/routes.rs: do not edit by hand (UPDATE_GENERATED=1 scripts/test.sh rewrites it)";
@@ -76,14 +76,25 @@ pub fn bin_source(function: &str) -> String {
                 .iter()
                 .find(|r| r.function == function)
                 .expect("a route or a worker");
-            // Only the functions that send email build an SES client.
-            let ses = if route.ses {
-                "Some(runtime::ses_client)"
+            // Only the functions that send email build an SES client, only those that write
+            // integration secrets a Secrets Manager client.
+            let mut clients = Vec::new();
+            if route.ses {
+                clients.push("ses: Some(runtime::ses_client)");
+            }
+            if !route.secrets.is_empty() {
+                clients.push("secrets: Some(runtime::secrets_client)");
+            }
+            let clients = if clients.is_empty() {
+                "runtime::Clients::default()".to_string()
             } else {
-                "None"
+                format!(
+                    "runtime::Clients {{ {}, ..Default::default() }}",
+                    clients.join(", ")
+                )
             };
             format!(
-                "runtime::serve_route(&shared::routes::{}, {ses})",
+                "runtime::serve_route(&shared::routes::{}, {clients})",
                 function.to_uppercase().replace('-', "_")
             )
         }
@@ -97,8 +108,8 @@ pub fn bin_source(function: &str) -> String {
     )
 }
 
-fn policy(out: &mut String, dynamo: &[Dynamo], ses: bool) {
-    if dynamo.is_empty() && !ses {
+fn policy(out: &mut String, dynamo: &[Dynamo], ses: bool, secrets: &[Secrets]) {
+    if dynamo.is_empty() && !ses && secrets.is_empty() {
         return;
     }
     out.push_str("      Policies:\n        - Version: \"2012-10-17\"\n          Statement:\n");
@@ -117,6 +128,16 @@ fn policy(out: &mut String, dynamo: &[Dynamo], ses: bool) {
     }
     if ses {
         out.push_str("            - Effect: Allow\n              Action: [ses:SendEmail, ses:SendRawEmail]\n              Resource: \"*\"\n              Condition:\n                StringEquals:\n                  ses:FromAddress: !Ref SesFromAddress\n");
+    }
+    if !secrets.is_empty() {
+        // Only integration secrets: the name prefix, never the service's own keys.
+        let actions: Vec<&str> = secrets.iter().map(|s| s.iam_action()).collect();
+        writeln!(
+            out,
+            "            - Effect: Allow\n              Action: [{}]\n              Resource: !Sub \"arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:orgs/*/integrations/*\"",
+            actions.join(", ")
+        )
+        .unwrap();
     }
 }
 
@@ -146,7 +167,7 @@ fn route_resource(out: &mut String, r: &RouteDef) {
         // Only the functions that derive invitation codes get the key.
         out.push_str("      Environment:\n        Variables:\n          INVITATION_CODE_KEY: !Sub \"{{resolve:secretsmanager:${InvitationCodeKey}:SecretString}}\"\n");
     }
-    policy(out, r.dynamo, r.ses);
+    policy(out, r.dynamo, r.ses, r.secrets);
     out.push('\n');
 }
 
@@ -158,7 +179,7 @@ pub fn template_functions() -> String {
     }
     for w in WORKERS {
         function_header(&mut out, w.function, w.summary);
-        policy(&mut out, w.dynamo, false);
+        policy(&mut out, w.dynamo, false, &[]);
         match w.trigger {
             Trigger::CognitoPostConfirmation => {
                 writeln!(

@@ -16,8 +16,8 @@ pub use dynamodb::{
     RequestCounter, TxItem,
 };
 pub use emulators::{
-    emails_at, emails_to, emulator_config, events_endpoint, moto_json, ses_client, ses_endpoint,
-    OwnSesEmulator,
+    emails_at, emails_to, emulator_config, events_endpoint, moto_json, secrets_client, ses_client,
+    ses_endpoint, OwnSesEmulator,
 };
 pub use fixtures::OrgFixture;
 

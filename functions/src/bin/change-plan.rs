@@ -4,5 +4,5 @@ use shared::runtime;
 #[rustfmt::skip]
 #[tokio::main]
 async fn main() -> Result<(), runtime::Error> {
-    runtime::serve_route(&shared::routes::CHANGE_PLAN, None).await
+    runtime::serve_route(&shared::routes::CHANGE_PLAN, runtime::Clients::default()).await
 }

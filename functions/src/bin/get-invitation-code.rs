@@ -4,5 +4,5 @@ use shared::runtime;
 #[rustfmt::skip]
 #[tokio::main]
 async fn main() -> Result<(), runtime::Error> {
-    runtime::serve_route(&shared::routes::GET_INVITATION_CODE, None).await
+    runtime::serve_route(&shared::routes::GET_INVITATION_CODE, runtime::Clients::default()).await
 }

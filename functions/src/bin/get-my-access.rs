@@ -4,5 +4,5 @@ use shared::runtime;
 #[rustfmt::skip]
 #[tokio::main]
 async fn main() -> Result<(), runtime::Error> {
-    runtime::serve_route(&shared::routes::GET_MY_ACCESS, None).await
+    runtime::serve_route(&shared::routes::GET_MY_ACCESS, runtime::Clients::default()).await
 }

@@ -4,5 +4,5 @@ use shared::runtime;
 #[rustfmt::skip]
 #[tokio::main]
 async fn main() -> Result<(), runtime::Error> {
-    runtime::serve_route(&shared::routes::PREVIEW_INVITATION, None).await
+    runtime::serve_route(&shared::routes::PREVIEW_INVITATION, runtime::Clients::default()).await
 }

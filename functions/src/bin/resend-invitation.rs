@@ -4,5 +4,5 @@ use shared::runtime;
 #[rustfmt::skip]
 #[tokio::main]
 async fn main() -> Result<(), runtime::Error> {
-    runtime::serve_route(&shared::routes::RESEND_INVITATION, Some(runtime::ses_client)).await
+    runtime::serve_route(&shared::routes::RESEND_INVITATION, runtime::Clients { ses: Some(runtime::ses_client), ..Default::default() }).await
 }

@@ -21,6 +21,7 @@ pub static GET_MY_ACCESS: RouteDef = RouteDef {
     access: org_on(Need::Any, Read, asked_project(Place::Query)),
     dynamo: &[BatchGetItem],
     ses: false,
+    secrets: &[],
     code_key: false,
     errors: &[ValidationFailed, ProjectNotFound],
     handler: crate::org_handler!(handlers::get_my_access),
@@ -34,6 +35,7 @@ pub static AUTHORIZE: RouteDef = RouteDef {
     access: org_on(Need::Any, Read, asked_project(Place::Body)),
     dynamo: &[BatchGetItem],
     ses: false,
+    secrets: &[],
     code_key: false,
     errors: &[
         BodyRequired,
@@ -53,6 +55,7 @@ pub static LIST_ROLES: RouteDef = RouteDef {
     access: Access::User,
     dynamo: &[],
     ses: false,
+    secrets: &[],
     code_key: false,
     errors: &[],
     handler: crate::user_handler!(handlers::list_roles),

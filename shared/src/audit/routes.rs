@@ -11,6 +11,7 @@ pub static LIST_AUDIT_LOG: RouteDef = RouteDef {
     access: org(Need::Perm(Permission::AuditRead), Read),
     dynamo: &[BatchGetItem, Query],
     ses: false,
+    secrets: &[],
     code_key: false,
     errors: &[ValidationFailed, InvalidCursor],
     handler: crate::org_handler!(handlers::list_audit_log),

@@ -251,6 +251,7 @@ minted_id!(EventId, "evt_", "audit event");
 minted_id!(InvitationId, "inv_", "invitation");
 minted_id!(TeamId, "team_", "team");
 minted_id!(ProjectId, "prj_", "project");
+minted_id!(IntegrationId, "int_", "integration");
 
 /// A free-text description: at most 500 characters, no control characters other than line breaks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -28,6 +28,7 @@ pub static LIST_MEMBERS: RouteDef = RouteDef {
     access: org(Need::Perm(Permission::MembersRead), Read),
     dynamo: &[BatchGetItem, Query],
     ses: false,
+    secrets: &[],
     code_key: false,
     errors: &[ValidationFailed, InvalidCursor],
     handler: crate::org_handler!(handlers::list_members),
@@ -41,6 +42,7 @@ pub static CHANGE_MEMBER_ROLE: RouteDef = RouteDef {
     access: org_on(Need::Perm(Permission::MembersUpdate), Write, PATH_MEMBER),
     dynamo: &[BatchGetItem, UpdateItem, ConditionCheckItem, PutItem],
     ses: false,
+    secrets: &[],
     code_key: false,
     errors: &[
         BodyRequired,
@@ -75,6 +77,7 @@ pub static REMOVE_MEMBER: RouteDef = RouteDef {
         PutItem,
     ],
     ses: false,
+    secrets: &[],
     code_key: false,
     errors: &[
         OwnerCannotLeave,
@@ -93,6 +96,7 @@ pub static TRANSFER_OWNERSHIP: RouteDef = RouteDef {
     access: org_on(Need::Perm(Permission::OrgTransfer), Write, BODY_MEMBER),
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
+    secrets: &[],
     code_key: false,
     errors: &[
         BodyRequired,

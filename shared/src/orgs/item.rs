@@ -44,6 +44,9 @@ pub struct OrgItem {
     pub purge_at: Option<Timestamp>,
     /// Members, counted in the same transaction as every membership write.
     pub member_count: u32,
+    /// The storage provider integration backups use by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_storage_id: Option<crate::domain::IntegrationId>,
     /// Teams, counted in the transactions that create and delete them (the teams-per-organization limit).
     #[serde(default)]
     pub team_count: u32,
@@ -156,6 +159,7 @@ impl OrgItem {
             closed_at: None,
             purge_at: None,
             member_count: 1,
+            default_storage_id: None,
             team_count: 0,
             pending_seats: 0,
             seats_used: 1,
@@ -451,6 +455,39 @@ impl OrgItem {
     }
 
     /// A member left or was removed: their seat is free.
+    /// Sets the default storage for backups (the integration's kind is checked in the same transaction).
+    pub fn set_default_storage(
+        &self,
+        tx: Tx,
+        integration: &crate::domain::IntegrationId,
+        now: Timestamp,
+    ) -> Result<Tx, ApiError> {
+        let (active, expr) = Self::active();
+        tx.update(
+            self.key(),
+            "SET defaultStorageId = :id, updatedAt = :now",
+            Some(active),
+            expr.value(":id", integration).value(":now", &now),
+            ApiError::org_read_only(),
+        )
+    }
+
+    /// Forgets the default storage when its integration is deleted (if it still is the default).
+    pub fn clear_default_storage(
+        &self,
+        tx: Tx,
+        integration: &crate::domain::IntegrationId,
+    ) -> Result<Tx, ApiError> {
+        let (active, expr) = Self::active();
+        tx.update(
+            self.key(),
+            "REMOVE defaultStorageId",
+            Some(&format!("{active} AND defaultStorageId = :id")),
+            expr.value(":id", integration),
+            ApiError::concurrent("The default storage changed meanwhile; retry."),
+        )
+    }
+
     /// One more team, within the limit of teams per organization (checked on the read first; a
     /// failure here is a change meanwhile).
     pub fn team_created(&self, tx: Tx, max: usize) -> Result<Tx, ApiError> {

@@ -11,6 +11,7 @@ pub static CREATE_ORG: RouteDef = RouteDef {
     access: Access::User,
     dynamo: &[PutItem, UpdateItem],
     ses: false,
+    secrets: &[],
     code_key: false,
     errors: &[
         BodyRequired,
@@ -31,6 +32,7 @@ pub static LIST_MY_ORGS: RouteDef = RouteDef {
     access: Access::User,
     dynamo: &[Query, BatchGetItem, PutItem, UpdateItem],
     ses: false,
+    secrets: &[],
     code_key: false,
     errors: &[ValidationFailed, InvalidCursor, ConcurrentUpdate],
     handler: crate::user_handler!(handlers::list_my_orgs),
@@ -44,6 +46,7 @@ pub static GET_ORG: RouteDef = RouteDef {
     access: org(Need::Perm(Permission::OrgRead), Read),
     dynamo: &[BatchGetItem],
     ses: false,
+    secrets: &[],
     code_key: false,
     errors: &[],
     handler: crate::org_handler!(handlers::get_org),
@@ -63,6 +66,7 @@ pub static UPDATE_ORG: RouteDef = RouteDef {
         ConditionCheckItem,
     ],
     ses: false,
+    secrets: &[],
     code_key: false,
     errors: &[
         BodyRequired,

@@ -39,6 +39,9 @@ pub struct OrgView {
     pub settings: Option<Settings>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_profile: Option<BillingProfile>,
+    /// The storage provider integration backups use by default (with `settings.read`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_storage_id: Option<crate::domain::IntegrationId>,
 }
 
 impl OrgView {
@@ -64,6 +67,10 @@ impl OrgView {
             billing_profile: role
                 .has(Permission::BillingRead)
                 .then(|| org.billing_profile.clone()),
+            default_storage_id: org
+                .default_storage_id
+                .clone()
+                .filter(|_| role.has(Permission::SettingsRead)),
         }
     }
 }

@@ -14,7 +14,7 @@ pub use input::{Input, MAX_BODY_BYTES};
 pub use reply::{ListView, Reply};
 pub use route::{
     org, org_on, org_on_with, Access, Dynamo, Effect, Handler, Need, OrgOp, OrgRule, Place,
-    RouteDef, Subject, UserOp,
+    RouteDef, Secrets, Subject, UserOp,
 };
 
 use crate::auth::{self, Caller};

@@ -124,6 +124,31 @@ impl Dynamo {
     }
 }
 
+/// IAM actions a route's function needs on its integration secrets in Secrets Manager
+/// (`orgs/*/integrations/*`); the functions with none get no Secrets Manager client at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secrets {
+    CreateSecret,
+    TagResource,
+    PutSecretValue,
+    DescribeSecret,
+    UpdateSecretVersionStage,
+    DeleteSecret,
+}
+
+impl Secrets {
+    pub fn iam_action(self) -> &'static str {
+        match self {
+            Secrets::CreateSecret => "secretsmanager:CreateSecret",
+            Secrets::TagResource => "secretsmanager:TagResource",
+            Secrets::PutSecretValue => "secretsmanager:PutSecretValue",
+            Secrets::DescribeSecret => "secretsmanager:DescribeSecret",
+            Secrets::UpdateSecretVersionStage => "secretsmanager:UpdateSecretVersionStage",
+            Secrets::DeleteSecret => "secretsmanager:DeleteSecret",
+        }
+    }
+}
+
 pub struct RouteDef {
     pub method: &'static str,
     /// API Gateway path with `{param}` placeholders.
@@ -136,6 +161,8 @@ pub struct RouteDef {
     pub dynamo: &'static [Dynamo],
     /// Whether the function sends email through SES.
     pub ses: bool,
+    /// What the function does to integration secrets in Secrets Manager.
+    pub secrets: &'static [Secrets],
     /// Whether the function derives invitation codes (only these get `INVITATION_CODE_KEY`).
     pub code_key: bool,
     /// The problem codes of the operation itself (the pipeline's own come from `access`).

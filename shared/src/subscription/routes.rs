@@ -11,6 +11,7 @@ pub static GET_SUBSCRIPTION: RouteDef = RouteDef {
     access: org(Need::Perm(Permission::SubscriptionRead), Read),
     dynamo: &[BatchGetItem],
     ses: false,
+    secrets: &[],
     code_key: false,
     errors: &[],
     handler: crate::org_handler!(handlers::get_subscription),
@@ -24,6 +25,7 @@ pub static CHANGE_PLAN: RouteDef = RouteDef {
     access: org(Need::Perm(Permission::SubscriptionManage), Write),
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
+    secrets: &[],
     code_key: false,
     errors: &[
         BodyRequired,

@@ -64,12 +64,17 @@ struct Fixture {
     /// The team `viewer_team_admin` and `target` are on; it is admin of `project`.
     team: String,
     project: String,
+    /// A storage provider with a secret.
+    integration: String,
 }
 
 /// Whether a route acts on teams or projects (its fixture then has them; elsewhere the
 /// project-scoped principals are plain members of their organization role).
 fn needs_projects(route: &RouteDef) -> bool {
-    route.path.contains("/teams") || route.path.contains("/projects")
+    route.path.contains("/teams")
+        || route.path.contains("/projects")
+        || route.path.contains("/integrations")
+        || route.path.contains("/settings")
 }
 
 async fn fixture(t: &TestApp, route: &RouteDef) -> Fixture {
@@ -113,8 +118,16 @@ async fn fixture_with(t: &TestApp, with_projects: bool) -> Fixture {
     t.create_org(&other_org_owner, "Elsewhere").await;
     // Project access as production makes it: a project created by a developer, a team that is
     // its admin, a guest granted on it.
-    let (mut team, mut project) = (String::new(), String::new());
+    let (mut team, mut project, mut integration) = (String::new(), String::new(), String::new());
     if with_projects {
+        integration = t
+            .create_integration(
+                &org,
+                &members[0].1,
+                json!({ "kind": "storage_provider", "provider": "s3", "name": "Backups",
+                        "config": { "bucket": "walked", "region": "eu-west-1" }, "secret": "walk-secret" }),
+            )
+            .await;
         let owner = &members[0].1;
         project = t
             .create_project(&org, &developer_creator, "Walked project")
@@ -140,6 +153,7 @@ async fn fixture_with(t: &TestApp, with_projects: bool) -> Fixture {
         developer_creator,
         team,
         project,
+        integration,
     }
 }
 
@@ -172,6 +186,7 @@ fn sample(route: &RouteDef, f: &Fixture) -> (String, Option<Value>, u16) {
             .replace("{code}", &f.code)
             .replace("{teamId}", &f.team)
             .replace("{projectId}", &f.project)
+            .replace("{integrationId}", &f.integration)
             .replace("{principal}", &format!("user:{}", f.guest_granted.id))
     };
     let (body, status) = match route.function {
@@ -206,6 +221,17 @@ fn sample(route: &RouteDef, f: &Fixture) -> (String, Option<Value>, u16) {
         }
         "add-team-member" => (None, 200),
         "grant-project-access" => (Some(json!({ "role": "viewer" })), 200),
+        "list-integrations" | "get-integration" => (None, 200),
+        "create-integration" => (
+            Some(
+                json!({ "kind": "dns_provider", "provider": "cloudflare", "name": "CF", "secret": "cf-token" }),
+            ),
+            201,
+        ),
+        "update-integration" => (Some(json!({ "name": "Renamed" })), 200),
+        "delete-integration" => (None, 204),
+        "rotate-integration-secret" => (Some(json!({ "secret": "rotated" })), 200),
+        "set-default-storage" => (Some(json!({ "integrationId": f.integration })), 200),
         other => {
             panic!("route {other} has no sample request in tests/tests/authorization.rs: add one")
         }

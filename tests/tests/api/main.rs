@@ -4,6 +4,7 @@
 mod access;
 mod authorization;
 mod events;
+mod integrations;
 mod invitations;
 mod members;
 mod orgs;

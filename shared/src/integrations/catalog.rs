@@ -1,0 +1,338 @@
+//! What may be connected: the kinds, the providers of each kind, and the non-secret config each
+//! provider takes (every field a string; unknown fields refused). Data, validated in one place.
+
+use crate::error::{ApiError, ApiResult};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    CloudAccount,
+    DnsProvider,
+    StorageProvider,
+    GitConnection,
+    AddonRepo,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 5] = [
+        Kind::CloudAccount,
+        Kind::DnsProvider,
+        Kind::StorageProvider,
+        Kind::GitConnection,
+        Kind::AddonRepo,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::CloudAccount => "cloud_account",
+            Kind::DnsProvider => "dns_provider",
+            Kind::StorageProvider => "storage_provider",
+            Kind::GitConnection => "git_connection",
+            Kind::AddonRepo => "addon_repo",
+        }
+    }
+    pub fn parse(raw: &str) -> ApiResult<Kind> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == raw)
+            .ok_or_else(|| {
+                ApiError::validation(
+                    "kind",
+                    format!(
+                        "`kind` must be one of {} (got `{raw}`).",
+                        Kind::ALL.map(Kind::as_str).join(", ")
+                    ),
+                )
+            })
+    }
+    /// Whether an integration of this kind needs a secret (a public addon repository does not).
+    pub fn secret_required(self) -> bool {
+        self != Kind::AddonRepo
+    }
+}
+
+/// How a config field's value is checked.
+#[derive(Clone, Copy)]
+enum Check {
+    /// Printable text of 1 to n characters.
+    Text(usize),
+    /// Exactly n ASCII digits.
+    Digits(usize),
+    /// A cloud region: lowercase letters, digits and dashes, 2 to 32.
+    Region,
+    /// An `https://` URL of at most 500 characters without spaces.
+    HttpsUrl,
+    /// A bucket name: 3 to 63 of lowercase letters, digits, dots and dashes.
+    Bucket,
+    /// One of the listed values.
+    OneOf(&'static [&'static str]),
+}
+
+struct Field {
+    name: &'static str,
+    required: bool,
+    check: Check,
+}
+
+const fn req(name: &'static str, check: Check) -> Field {
+    Field {
+        name,
+        required: true,
+        check,
+    }
+}
+const fn opt(name: &'static str, check: Check) -> Field {
+    Field {
+        name,
+        required: false,
+        check,
+    }
+}
+
+const AUTH: Check = Check::OneOf(&["oauth", "personal_access_token"]);
+
+type Providers = &'static [(&'static str, &'static [Field])];
+
+const CLOUD_ACCOUNTS: Providers = &[
+    (
+        "aws",
+        &[
+            req("accountId", Check::Digits(12)),
+            opt("region", Check::Region),
+        ],
+    ),
+    ("digitalocean", &[opt("teamName", Check::Text(100))]),
+    ("hetzner", &[opt("projectName", Check::Text(100))]),
+    ("gcp", &[req("projectId", Check::Text(30))]),
+    (
+        "azure",
+        &[
+            req("subscriptionId", Check::Text(36)),
+            req("tenantId", Check::Text(36)),
+        ],
+    ),
+];
+const DNS_PROVIDERS: Providers = &[
+    (
+        "cloudflare",
+        &[
+            opt("accountId", Check::Text(64)),
+            opt("zone", Check::Text(253)),
+        ],
+    ),
+    (
+        "route53",
+        &[
+            opt("hostedZoneId", Check::Text(32)),
+            opt("zone", Check::Text(253)),
+        ],
+    ),
+    (
+        "azure_dns",
+        &[
+            req("resourceGroup", Check::Text(90)),
+            opt("zone", Check::Text(253)),
+        ],
+    ),
+    ("digitalocean", &[opt("zone", Check::Text(253))]),
+];
+const STORAGE_PROVIDERS: Providers = &[
+    (
+        "s3",
+        &[
+            req("bucket", Check::Bucket),
+            req("region", Check::Region),
+            opt("endpoint", Check::HttpsUrl),
+        ],
+    ),
+    (
+        "r2",
+        &[
+            req("bucket", Check::Bucket),
+            req("accountId", Check::Text(64)),
+        ],
+    ),
+    (
+        "b2",
+        &[req("bucket", Check::Bucket), opt("region", Check::Region)],
+    ),
+    ("gcs", &[req("bucket", Check::Bucket)]),
+    (
+        "azure_blob",
+        &[
+            req("container", Check::Text(63)),
+            req("account", Check::Text(24)),
+        ],
+    ),
+];
+const GIT_CONNECTIONS: Providers = &[
+    (
+        "github",
+        &[req("authType", AUTH), opt("owner", Check::Text(100))],
+    ),
+    (
+        "gitlab",
+        &[
+            req("authType", AUTH),
+            opt("baseUrl", Check::HttpsUrl),
+            opt("group", Check::Text(255)),
+        ],
+    ),
+];
+const ADDON_REPOS: Providers = &[(
+    "git",
+    &[req("url", Check::HttpsUrl), opt("branch", Check::Text(255))],
+)];
+
+/// Every provider of a kind with the config fields it takes.
+fn providers(kind: Kind) -> Providers {
+    match kind {
+        Kind::CloudAccount => CLOUD_ACCOUNTS,
+        Kind::DnsProvider => DNS_PROVIDERS,
+        Kind::StorageProvider => STORAGE_PROVIDERS,
+        Kind::GitConnection => GIT_CONNECTIONS,
+        Kind::AddonRepo => ADDON_REPOS,
+    }
+}
+
+/// The provider, checked against the kind.
+pub fn parse_provider(kind: Kind, raw: &str) -> ApiResult<String> {
+    let all = providers(kind);
+    if all.iter().any(|(p, _)| *p == raw) {
+        return Ok(raw.to_string());
+    }
+    Err(ApiError::validation(
+        "provider",
+        format!(
+            "`provider` for {} must be one of {} (got `{raw}`).",
+            kind.as_str(),
+            all.iter().map(|(p, _)| *p).collect::<Vec<_>>().join(", ")
+        ),
+    ))
+}
+
+/// The config, checked field by field for the provider: required fields present, no unknown
+/// field, every value a string of the field's shape. Config holds no secret.
+pub fn validate_config(
+    kind: Kind,
+    provider: &str,
+    config: &BTreeMap<String, serde_json::Value>,
+) -> ApiResult<BTreeMap<String, String>> {
+    let fields = providers(kind)
+        .iter()
+        .find(|(p, _)| *p == provider)
+        .map(|(_, f)| *f)
+        .unwrap_or(&[]);
+    let known = || fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", ");
+    let mut out = BTreeMap::new();
+    for (name, value) in config {
+        let Some(field) = fields.iter().find(|f| f.name == name) else {
+            return Err(ApiError::validation(
+                "config",
+                format!(
+                    "`config.{name}` is not a field of {provider} (fields: {}). Secrets go in `secret`.",
+                    known()
+                ),
+            ));
+        };
+        let Some(text) = value.as_str() else {
+            return Err(ApiError::validation(
+                "config",
+                format!("`config.{name}` must be a string."),
+            ));
+        };
+        check(field, text)?;
+        out.insert(name.clone(), text.to_string());
+    }
+    if let Some(missing) = fields
+        .iter()
+        .find(|f| f.required && !out.contains_key(f.name))
+    {
+        return Err(ApiError::validation(
+            "config",
+            format!("`config.{}` is required for {provider}.", missing.name),
+        ));
+    }
+    Ok(out)
+}
+
+fn check(field: &Field, v: &str) -> ApiResult<()> {
+    let ok = match field.check {
+        Check::Text(max) => {
+            let n = v.chars().count();
+            (1..=max).contains(&n)
+                && !v
+                    .chars()
+                    .any(|c| c.is_control() || crate::domain::is_spoofing_char(c))
+        }
+        Check::Digits(n) => v.len() == n && v.bytes().all(|b| b.is_ascii_digit()),
+        Check::Region => {
+            (2..=32).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        }
+        Check::HttpsUrl => {
+            v.len() <= 500
+                && v.strip_prefix("https://").is_some_and(|rest| {
+                    !rest.is_empty() && !rest.chars().any(|c| c.is_whitespace() || c.is_control())
+                })
+        }
+        Check::Bucket => {
+            (3..=63).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        }
+        Check::OneOf(values) => values.contains(&v),
+    };
+    if ok {
+        return Ok(());
+    }
+    let what = match field.check {
+        Check::Text(max) => format!("1 to {max} printable characters"),
+        Check::Digits(n) => format!("{n} digits"),
+        Check::Region => "a region such as `eu-west-1`".into(),
+        Check::HttpsUrl => "an https:// URL of at most 500 characters".into(),
+        Check::Bucket => "a bucket name (3 to 63 of a-z, 0-9, '.', '-')".into(),
+        Check::OneOf(values) => format!("one of {}", values.join(", ")),
+    };
+    Err(ApiError::validation(
+        "config",
+        format!("`config.{}` must be {what}.", field.name),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn config(v: serde_json::Value) -> BTreeMap<String, serde_json::Value> {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn configs_are_checked_per_provider() {
+        let ok = validate_config(
+            Kind::StorageProvider,
+            "s3",
+            &config(json!({ "bucket": "backups-1", "region": "eu-west-1" })),
+        )
+        .unwrap();
+        assert_eq!(ok["bucket"], "backups-1");
+        for bad in [
+            json!({ "bucket": "backups-1" }),
+            json!({ "bucket": "B!", "region": "eu-west-1" }),
+            json!({ "bucket": "backups-1", "region": "eu-west-1", "secretKey": "x" }),
+            json!({ "bucket": 5, "region": "eu-west-1" }),
+        ] {
+            assert!(
+                validate_config(Kind::StorageProvider, "s3", &config(bad.clone())).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(parse_provider(Kind::DnsProvider, "s3").is_err());
+        assert!(Kind::parse("ftp").is_err());
+        assert!(!Kind::AddonRepo.secret_required() && Kind::GitConnection.secret_required());
+    }
+}

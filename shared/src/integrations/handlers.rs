@@ -1,0 +1,355 @@
+//! Integrations: list, create, read, update (name and config), delete, rotate the secret; the
+//! organization's default storage for backups.
+//!
+//! Order of the two stores (docs/data-model.md, "Integration secrets"): the secret is written to
+//! Secrets Manager before the item that points to it, so no item ever points to no secret; the
+//! item is deleted before its secret, for the same reason. A new value is staged (`AWSPENDING`),
+//! recorded with its audit entry, then made current, so readers never get a value whose change
+//! has no audit entry. Whatever a crash leaves in Secrets Manager carries the organization's tag.
+
+use super::catalog::{parse_provider, validate_config, Kind};
+use super::item::{integration_not_found, IntegrationItem, SecretRef};
+use super::secret::{self, Secret};
+use super::views::{DefaultStorageView, IntegrationView};
+use crate::access::Ctx;
+use crate::audit::Audited;
+use crate::domain::{IntegrationId, OrgName, Timestamp};
+use crate::error::{ApiError, ApiResult, Code};
+use crate::pipeline::{Input, Reply};
+use crate::App;
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateBody {
+    kind: String,
+    provider: String,
+    name: String,
+    #[serde(default)]
+    config: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    secret: Option<String>,
+}
+
+/// What an audit entry and an event say about an integration: ids, kind, provider, name.
+fn described(i: &IntegrationItem) -> serde_json::Value {
+    json!({ "integrationId": i.integration_id, "kind": i.kind, "provider": i.provider, "name": i.name })
+}
+
+/// `GET /orgs/{orgId}/integrations?kind=&limit=&cursor=`
+pub async fn list_integrations(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let kind = input.query("kind").map(Kind::parse).transpose()?;
+    let q = IntegrationItem::page_of_org(ctx.org_id(), kind, input.limit()?, input.cursor())?;
+    let page = app.store.page_of::<IntegrationItem>(q).await?;
+    let default = ctx.org.default_storage_id.as_ref();
+    Ok(Reply::list(
+        page.items
+            .iter()
+            .map(|i| IntegrationView::new(i, default))
+            .collect(),
+        page.next_cursor,
+    ))
+}
+
+/// `POST /orgs/{orgId}/integrations` `{kind, provider, name, config, secret}`: everything is
+/// validated first; then the secret (Secrets Manager), then the item with its audit entry. If the
+/// item's transaction fails, the secret is deleted again.
+pub async fn create_integration(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let body: CreateBody = input.json()?;
+    let kind = Kind::parse(&body.kind)?;
+    let provider = parse_provider(kind, &body.provider)?;
+    let name = OrgName::parse("name", &body.name)?;
+    let config = validate_config(kind, &provider, &body.config)?;
+    let value = body.secret.map(Secret::parse).transpose()?;
+    if value.is_none() && kind.secret_required() {
+        return Err(ApiError::validation(
+            "secret",
+            format!("`secret` is required for a {}.", kind.as_str()),
+        ));
+    }
+    let key = app.config.require_code_key()?;
+    let id = IntegrationId::new();
+    let org = ctx.org_id();
+    let secret_ref = match &value {
+        Some(v) => {
+            let (arn, version) = secret::create(app.secrets.as_ref(), org, &id, v).await?;
+            Some(SecretRef {
+                arn,
+                version,
+                fingerprint: v.fingerprint(key, &id)?,
+            })
+        }
+        None => None,
+    };
+    let arn = secret_ref.as_ref().map(|s| s.arn.clone());
+    let now = Timestamp::now();
+    let item = IntegrationItem::new(
+        org,
+        id,
+        kind,
+        provider,
+        name,
+        config,
+        secret_ref,
+        ctx.user_id(),
+        now,
+    );
+    let written = async {
+        let tx = item.create(ctx.tx()?)?.audit(ctx.audit(
+            "integration.created",
+            "IntegrationCreated",
+            format!(
+                "connected {} {} ({})",
+                item.kind.as_str(),
+                item.provider,
+                item.name.as_str()
+            ),
+            described(&item),
+        ))?;
+        app.store.commit(tx).await
+    }
+    .await;
+    if let Err(e) = written {
+        if let Some(arn) = arn {
+            discard(&app, &item.integration_id, &arn).await;
+        }
+        return Err(e);
+    }
+    Ok(Reply::created(&IntegrationView::new(&item, None)))
+}
+
+/// Deletes a secret nothing points to (best effort: one left behind carries its organization's tag).
+async fn discard(app: &App, integration: &IntegrationId, arn: &str) {
+    if let Err(e) = secret::delete(app.secrets.as_ref(), arn).await {
+        tracing::warn!(
+            integration_id = integration.as_str(),
+            cause = e.cause.as_deref().unwrap_or(""),
+            "could not delete an integration secret that nothing points to; it keeps its organization tag"
+        );
+    }
+}
+
+/// `GET /orgs/{orgId}/integrations/{integrationId}`
+pub async fn get_integration(_app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
+    let item: IntegrationItem = ctx.subject()?;
+    Ok(Reply::ok(&IntegrationView::new(
+        &item,
+        ctx.org.default_storage_id.as_ref(),
+    )))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct UpdateBody {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    config: Option<BTreeMap<String, serde_json::Value>>,
+}
+
+/// `PATCH /orgs/{orgId}/integrations/{integrationId}` `{name?, config?}`: the config is replaced
+/// and validated for the integration's provider. The secret is changed only by rotation.
+pub async fn update_integration(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let body: UpdateBody = input.json()?;
+    if body.name.is_none() && body.config.is_none() {
+        return Err(ApiError::new(
+            Code::NothingToUpdate,
+            "Send `name` or `config` (the secret is rotated with PUT .../secret).",
+        ));
+    }
+    let item: IntegrationItem = ctx.subject()?;
+    let name = body.name.map(|n| OrgName::parse("name", &n)).transpose()?;
+    let config = body
+        .config
+        .map(|c| validate_config(item.kind, &item.provider, &c))
+        .transpose()?;
+    let now = Timestamp::now();
+    let tx = item.update(ctx.tx()?, name.as_ref(), config.as_ref(), now)?;
+    let mut details = described(&item);
+    details["changed"] = json!([
+        name.as_ref().map(|_| "name"),
+        config.as_ref().map(|_| "config")
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>());
+    let tx = tx.audit(ctx.audit(
+        "integration.updated",
+        "IntegrationUpdated",
+        format!("updated integration {}", item.name.as_str()),
+        details,
+    ))?;
+    app.store.commit(tx).await?;
+    let mut updated = item;
+    if let Some(name) = name {
+        updated.name = name;
+    }
+    if let Some(config) = config {
+        updated.config = config;
+    }
+    updated.updated_at = now;
+    Ok(Reply::ok(&IntegrationView::new(
+        &updated,
+        ctx.org.default_storage_id.as_ref(),
+    )))
+}
+
+/// `DELETE /orgs/{orgId}/integrations/{integrationId}`: the item (and the default-storage setting
+/// that names it) with its audit entry, then the secret, force-deleted without a recovery window.
+pub async fn delete_integration(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
+    let item: IntegrationItem = ctx.subject()?;
+    let mut tx = item.delete(ctx.tx()?)?;
+    let was_default = ctx.org.default_storage_id.as_ref() == Some(&item.integration_id);
+    if was_default {
+        tx = ctx.org.clear_default_storage(tx, &item.integration_id)?;
+    }
+    let mut details = described(&item);
+    details["wasDefaultStorage"] = json!(was_default);
+    let tx = tx.audit(ctx.audit(
+        "integration.deleted",
+        "IntegrationDeleted",
+        format!(
+            "deleted integration {} ({})",
+            item.name.as_str(),
+            item.provider
+        ),
+        details,
+    ))?;
+    app.store.commit(tx).await?;
+    if let Some(arn) = &item.secret_arn {
+        discard(&app, &item.integration_id, arn).await;
+    }
+    Ok(Reply::no_content())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SecretBody {
+    secret: String,
+}
+
+/// `PUT /orgs/{orgId}/integrations/{integrationId}/secret` `{secret}`: the new value is staged,
+/// recorded (fingerprint, version, audit entry) under the version read, then made current; the old
+/// value is no longer what readers get. An integration without a secret gets its first one.
+pub async fn rotate_secret(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let body: SecretBody = input.json()?;
+    let value = Secret::parse(body.secret)?;
+    let item: IntegrationItem = ctx.subject()?;
+    let key = app.config.require_code_key()?;
+    let fingerprint = value.fingerprint(key, &item.integration_id)?;
+    let (secret_ref, created) = match &item.secret_arn {
+        Some(arn) => {
+            let version = secret::stage(app.secrets.as_ref(), arn, &value).await?;
+            (
+                SecretRef {
+                    arn: arn.clone(),
+                    version,
+                    fingerprint,
+                },
+                false,
+            )
+        }
+        None => {
+            let (arn, version) = secret::create(
+                app.secrets.as_ref(),
+                ctx.org_id(),
+                &item.integration_id,
+                &value,
+            )
+            .await?;
+            (
+                SecretRef {
+                    arn,
+                    version,
+                    fingerprint,
+                },
+                true,
+            )
+        }
+    };
+    let now = Timestamp::now();
+    let written = async {
+        let tx = item.secret_changed(ctx.tx()?, &secret_ref, now)?;
+        let mut details = described(&item);
+        details["fingerprint"] = json!(secret_ref.fingerprint);
+        let tx = tx.audit(ctx.audit(
+            "integration.secret_rotated",
+            "IntegrationSecretRotated",
+            format!("rotated the secret of {}", item.name.as_str()),
+            details,
+        ))?;
+        app.store.commit(tx).await
+    }
+    .await;
+    if let Err(e) = written {
+        // A staged value that was not recorded is never made current; a new secret is deleted.
+        if created {
+            discard(&app, &item.integration_id, &secret_ref.arn).await;
+        }
+        return Err(e);
+    }
+    if !created {
+        secret::promote(app.secrets.as_ref(), &secret_ref.arn, &secret_ref.version).await?;
+    }
+    let mut updated = item;
+    updated.secret_arn = Some(secret_ref.arn);
+    updated.secret_version = Some(secret_ref.version);
+    updated.fingerprint = Some(secret_ref.fingerprint);
+    updated.secret_updated_at = Some(now);
+    updated.updated_at = now;
+    Ok(Reply::ok(&IntegrationView::new(
+        &updated,
+        ctx.org.default_storage_id.as_ref(),
+    )))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DefaultStorageBody {
+    integration_id: String,
+}
+
+/// `PUT /orgs/{orgId}/settings/default-storage` `{integrationId}`: a storage provider of the
+/// organization becomes the default for backups (its kind is re-checked in the transaction).
+pub async fn set_default_storage(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let body: DefaultStorageBody = input.json()?;
+    let id = IntegrationId::parse(&body.integration_id).ok_or_else(|| {
+        ApiError::validation(
+            "integrationId",
+            "`integrationId` must be an integration id (`int_` and 32 hex digits).",
+        )
+    })?;
+    let item = ctx
+        .subject_if_any::<IntegrationItem>()?
+        .filter(|i| i.integration_id == id)
+        .ok_or_else(integration_not_found)?;
+    let not_storage = || {
+        ApiError::new(
+            Code::WrongIntegrationKind,
+            "The default storage must be a storage_provider integration.",
+        )
+    };
+    if item.kind != Kind::StorageProvider {
+        return Err(not_storage().with("kind", item.kind.as_str()));
+    }
+    let tx = ctx
+        .org
+        .set_default_storage(ctx.tx()?, &id, Timestamp::now())?;
+    let tx = item.require_kind(tx, Kind::StorageProvider, integration_not_found())?;
+    let tx = tx.audit(ctx.audit(
+        "settings.default_storage_set",
+        "DefaultStorageChanged",
+        format!(
+            "default storage: {} ({})",
+            item.name.as_str(),
+            item.provider
+        ),
+        json!({ "integrationId": id, "previous": ctx.org.default_storage_id }),
+    ))?;
+    app.store.commit(tx).await?;
+    Ok(Reply::ok(&DefaultStorageView {
+        default_storage_id: id,
+    }))
+}

@@ -1,0 +1,10 @@
+//! Integrations: the organization's connections to cloud accounts, DNS and storage providers, git
+//! and addon repositories. Metadata in the table; the credential in AWS Secrets Manager, written
+//! once and never shown again.
+
+pub mod catalog;
+pub mod handlers;
+pub mod item;
+pub mod routes;
+pub mod secret;
+pub mod views;
