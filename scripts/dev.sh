@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Runs the API locally: DynamoDB Local (data kept in .local-data/), the SES emulator and
-# `cargo lambda watch` with the router. Prints the base URL, a token and a first curl.
-# Ports: DYNAMODB_PORT (8000), SES_PORT (8005), API_PORT (9000). To use a DynamoDB or SES endpoint
-# that is already running instead, set DYNAMODB_ENDPOINT / SES_ENDPOINT (http://host:port); then that
-# server is not started. Ctrl-C stops everything this script started.
+# Runs the API locally: DynamoDB Local (data kept in .local-data/), the SES emulator, moto (Secrets
+# Manager for integration credentials) and `cargo lambda watch` with the router. Prints the base URL,
+# a token and a first curl.
+# Ports: DYNAMODB_PORT (8000), SES_PORT (8005), MOTO_PORT (8006), API_PORT (9000). To use a DynamoDB,
+# SES or moto endpoint that is already running instead, set DYNAMODB_ENDPOINT / SES_ENDPOINT /
+# MOTO_ENDPOINT (http://host:port); then that server is not started. Ctrl-C stops everything this
+# script started. moto keeps its secrets in memory: they are gone when it stops.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 "$root/scripts/install-tools.sh"
 
 DYNAMODB_PORT=${DYNAMODB_PORT:-8000}
 SES_PORT=${SES_PORT:-8005}
+MOTO_PORT=${MOTO_PORT:-8006}
 API_PORT=${API_PORT:-9000}
 TABLE=${TABLE_NAME:-orgs-local}
 SECRET=${LOCAL_JWT_SECRET:-local-dev-secret}
@@ -34,6 +37,15 @@ else
   start_ses "$SES_PORT"
   SES_ENDPOINT="http://127.0.0.1:$SES_PORT"
 fi
+
+if [ -n "${MOTO_ENDPOINT:-}" ]; then
+  echo "using moto at $MOTO_ENDPOINT"
+else
+  echo "starting moto (Secrets Manager) on :$MOTO_PORT ..."
+  start_moto "$MOTO_PORT"
+  MOTO_ENDPOINT="http://127.0.0.1:$MOTO_PORT"
+fi
+export AWS_ENDPOINT_URL_SECRETS_MANAGER="$MOTO_ENDPOINT"
 
 (cd "$root" && cargo build -q -p integration-tests --bin devtool)
 devtool="$root/target/debug/devtool"

@@ -15,6 +15,8 @@ LOG_DIR=${LOG_DIR:-$(mktemp -d)}
 (cd "$root" && cargo build -q -p integration-tests --bin devtool && cargo build -q -p functions)
 devtool="$root/target/debug/devtool"
 "$devtool" create-table "http://127.0.0.1:$ddb_port" "$table"
+# Integration secrets go to the moto the test command started (EVENTS_ENDPOINT).
+export AWS_ENDPOINT_URL_SECRETS_MANAGER="${EVENTS_ENDPOINT:?the test command sets EVENTS_ENDPOINT (moto)}"
 write_env "$LOG_DIR/lambda.env" "$table" "http://127.0.0.1:$ddb_port" "http://127.0.0.1:$ses_port" "$secret"
 start_api "$api_port" "$LOG_DIR/lambda.env"
 base="http://127.0.0.1:$api_port"
@@ -41,6 +43,25 @@ echo "smoke: POST /orgs/{orgId}/invitations -> 201, email captured by the SES em
 status=$(curl -s -o /dev/null -w '%{http_code}' "$base/orgs")
 [ "$status" = 401 ] || { echo "smoke: GET /orgs without a token answered $status, not 401" >&2; exit 1; }
 echo "smoke: GET /orgs without a token -> 401"
+
+# An integration's secret goes to Secrets Manager (moto) and never into a function's log line.
+marker="e2e-secret-$RANDOM$RANDOM$RANDOM"
+status=$(curl -s -o "$LOG_DIR/integration.json" -w '%{http_code}' -X POST "$base/orgs/$org/integrations" \
+  -H "Authorization: Bearer $token" -H 'content-type: application/json' \
+  -d "{\"kind\":\"dns_provider\",\"provider\":\"cloudflare\",\"name\":\"CF\",\"secret\":\"$marker\"}")
+integration=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("id"))' "$LOG_DIR/integration.json")
+rotated=$(curl -s -o /dev/null -w '%{http_code}' -X PUT "$base/orgs/$org/integrations/$integration/secret" \
+  -H "Authorization: Bearer $token" -H 'content-type: application/json' -d "{\"secret\":\"$marker-2\"}")
+if [ "$status" != 201 ] || [ "$rotated" != 200 ] || grep -q "$marker" "$LOG_DIR/integration.json"; then
+  echo "smoke: the integration answered $status (rotation $rotated): $(cat "$LOG_DIR/integration.json")" >&2
+  tail -n 50 "$LOG_DIR/cargo-lambda-watch.log" >&2
+  exit 1
+fi
+if grep -q "$marker" "$LOG_DIR/cargo-lambda-watch.log"; then
+  echo "smoke: an integration secret appeared in the functions' log" >&2
+  exit 1
+fi
+echo "smoke: POST /orgs/{orgId}/integrations and PUT .../secret -> 201, 200; the secret is in no response and no log line"
 
 echo "races through cargo lambda watch --concurrency ${API_CONCURRENCY:-4} ..."
 python3 "$root/scripts/e2e_races.py" "$base" "$devtool" "$secret" \

@@ -49,7 +49,7 @@ start_ses() {
   wait_port 127.0.0.1 "$1" 60 "the SES emulator"
 }
 
-# start_moto PORT: the EventBridge (and SQS) emulator
+# start_moto PORT: the EventBridge, Secrets Manager (and SQS) emulator
 start_moto() {
   (exec setsid "$tools/venv/bin/moto_server" -H 127.0.0.1 -p "$1") >"${LOG_DIR:-/tmp}/moto.log" 2>&1 &
   pids+=($!)
@@ -79,6 +79,7 @@ AWS_SECRET_ACCESS_KEY=local
 AWS_ENDPOINT_URL_DYNAMODB=$3
 AWS_ENDPOINT_URL_SES=$4
 ${AWS_ENDPOINT_URL_EVENTBRIDGE:+AWS_ENDPOINT_URL_EVENTBRIDGE=$AWS_ENDPOINT_URL_EVENTBRIDGE}
+${AWS_ENDPOINT_URL_SECRETS_MANAGER:+AWS_ENDPOINT_URL_SECRETS_MANAGER=$AWS_ENDPOINT_URL_SECRETS_MANAGER}
 APP_BASE_URL=${APP_BASE_URL:-http://localhost:3000}
 SES_FROM_ADDRESS=${SES_FROM_ADDRESS:-no-reply@orgs.local}
 # shared::config::LOCAL_CODE_KEY (production refuses it)
