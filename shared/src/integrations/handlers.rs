@@ -29,8 +29,9 @@ struct CreateBody {
     name: String,
     #[serde(default)]
     config: BTreeMap<String, serde_json::Value>,
+    /// Taken as any JSON value, so a parse error can never quote it.
     #[serde(default)]
-    secret: Option<String>,
+    secret: Option<serde_json::Value>,
 }
 
 /// What an audit entry and an event say about an integration: ids, kind, provider, name.
@@ -62,7 +63,7 @@ pub async fn create_integration(app: App, ctx: Ctx, input: Input) -> ApiResult<R
     let provider = parse_provider(kind, &body.provider)?;
     let name = OrgName::parse("name", &body.name)?;
     let config = validate_config(kind, &provider, &body.config)?;
-    let value = body.secret.map(Secret::parse).transpose()?;
+    let value = body.secret.map(Secret::from_json).transpose()?;
     if value.is_none() && kind.secret_required() {
         return Err(ApiError::validation(
             "secret",
@@ -227,7 +228,8 @@ pub async fn delete_integration(app: App, ctx: Ctx, _input: Input) -> ApiResult<
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SecretBody {
-    secret: String,
+    /// Taken as any JSON value, so a parse error can never quote it.
+    secret: serde_json::Value,
 }
 
 /// `PUT /orgs/{orgId}/integrations/{integrationId}/secret` `{secret}`: the new value is staged,
@@ -235,7 +237,7 @@ struct SecretBody {
 /// value is no longer what readers get. An integration without a secret gets its first one.
 pub async fn rotate_secret(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let body: SecretBody = input.json()?;
-    let value = Secret::parse(body.secret)?;
+    let value = Secret::from_json(body.secret)?;
     let item: IntegrationItem = ctx.subject()?;
     let key = app.config.require_code_key()?;
     let fingerprint = value.fingerprint(key, &item.integration_id)?;

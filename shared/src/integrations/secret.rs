@@ -36,6 +36,14 @@ impl std::fmt::Debug for Secret {
 }
 
 impl Secret {
+    /// The secret of a request body: a JSON string (anything else is refused without quoting it).
+    pub fn from_json(value: serde_json::Value) -> ApiResult<Secret> {
+        match value {
+            serde_json::Value::String(s) => Self::parse(s),
+            _ => Err(ApiError::validation("secret", "`secret` must be a string.")),
+        }
+    }
+
     pub fn parse(raw: String) -> ApiResult<Secret> {
         if raw.is_empty() {
             return Err(ApiError::validation(
