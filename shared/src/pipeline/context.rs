@@ -83,9 +83,14 @@ impl<A> OrgCtx<A> {
     pub fn subject_if_any<T: Entity>(&self) -> ApiResult<Option<T>> {
         self.subject.clone().map(from_item).transpose()
     }
-    /// The route's second item as read (`None` when it does not exist or its id cannot be one).
-    pub fn also_item(&self) -> Option<&Item> {
-        self.also.as_ref()
+    /// The route's second item as read, if it exists and is a `T` (the id in the request may name
+    /// another kind of item, a grant's principal for example).
+    pub fn also<T: Entity>(&self) -> ApiResult<Option<T>> {
+        self.also
+            .clone()
+            .filter(|i| crate::store::entity_type(i) == Some(T::TYPE))
+            .map(from_item)
+            .transpose()
     }
 }
 

@@ -14,7 +14,7 @@ use crate::members::item::MemberItem;
 use crate::members::member_not_found;
 use crate::permissions::{Permission, ProjectRole};
 use crate::pipeline::{Input, OrgAccess, Reply};
-use crate::store::{from_item, page_of_ids, Entity, Key};
+use crate::store::{page_of_ids, Key};
 use crate::teams::item::{team_not_found, TeamItem};
 use crate::App;
 use serde::Deserialize;
@@ -104,8 +104,8 @@ pub async fn list_projects(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply>
         .items
         .into_iter()
         .map(|p| {
-            let role = ProjectScope::of(p.clone(), &ctx.member).role();
-            ProjectView::new(&p, role)
+            let scope = ProjectScope::of(p, &ctx.member);
+            ProjectView::new(&scope.project, scope.role())
         })
         .collect();
     Ok(Reply::list(views, page.next_cursor))
@@ -268,20 +268,9 @@ enum Holder {
 }
 
 fn holder(ctx: &Ctx, principal: &Principal) -> ApiResult<Holder> {
-    let item = ctx.also_item().cloned();
     match principal {
-        Principal::User(_) => item
-            .filter(|i| crate::store::entity_type(i) == Some(MemberItem::TYPE))
-            .map(from_item)
-            .transpose()?
-            .map(Holder::Member)
-            .ok_or_else(member_not_found),
-        Principal::Team(_) => item
-            .filter(|i| crate::store::entity_type(i) == Some(TeamItem::TYPE))
-            .map(from_item)
-            .transpose()?
-            .map(Holder::Team)
-            .ok_or_else(team_not_found),
+        Principal::User(_) => ctx.also()?.map(Holder::Member).ok_or_else(member_not_found),
+        Principal::Team(_) => ctx.also()?.map(Holder::Team).ok_or_else(team_not_found),
     }
 }
 

@@ -16,7 +16,7 @@ use crate::permissions::Role;
 use crate::pipeline::{Input, Reply};
 use crate::projects::handlers::UpdateBody;
 use crate::projects::item::{Principal, ProjectItem};
-use crate::store::{entity_type, from_item, page_of_ids, Entity};
+use crate::store::page_of_ids;
 use crate::App;
 use serde::Deserialize;
 use serde_json::json;
@@ -158,20 +158,10 @@ pub async fn delete_team(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> 
     Ok(Reply::no_content())
 }
 
-/// The member a path's `{userId}` names, read with the access.
-fn member_in_path(ctx: &Ctx) -> ApiResult<MemberItem> {
-    ctx.also_item()
-        .filter(|i| entity_type(i) == Some(MemberItem::TYPE))
-        .cloned()
-        .map(from_item)
-        .transpose()?
-        .ok_or_else(member_not_found)
-}
-
 /// `PUT /orgs/{orgId}/teams/{teamId}/members/{userId}`: members only, never guests; idempotent.
 pub async fn add_team_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     let team: TeamItem = ctx.subject()?;
-    let member = member_in_path(&ctx)?;
+    let member: MemberItem = ctx.also()?.ok_or_else(member_not_found)?;
     if member.role == Role::Guest {
         return Err(ApiError::new(
             Code::GuestCannotJoinTeam,
