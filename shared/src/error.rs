@@ -33,6 +33,8 @@ codes! {
     ValidationFailed = "validation_failed", 400;
     InvalidCursor = "invalid_cursor", 400;
     NothingToUpdate = "nothing_to_update", 400;
+    /// A typed confirmation (the organization's name) does not match exactly.
+    ConfirmationMismatch = "confirmation_mismatch", 400;
     UnknownPermission = "unknown_permission", 400;
     AlreadyOwner = "already_owner", 400;
     /// A non-HTTP event that cannot be used (a trigger's payload).
@@ -60,8 +62,10 @@ codes! {
     InvitationInvalid = "invitation_invalid", 404;
     ConcurrentUpdate = "concurrent_update", 409;
     YourRoleChanged = "your_role_changed", 409;
-    OrgReadOnly = "org_read_only", 409;
+    OrgClosed = "org_closed", 409;
     OrgNotClosed = "org_not_closed", 409;
+    /// The purge of a closed organization has started: no reactivation.
+    PurgeStarted = "purge_started", 409;
     SlugTaken = "slug_taken", 409;
     AlreadyMember = "already_member", 409;
     OwnerOnlyByTransfer = "owner_only_by_transfer", 409;
@@ -162,9 +166,9 @@ impl ApiError {
             .with("limit", limit)
             .with("max", max)
     }
-    pub fn org_read_only() -> Self {
+    pub fn org_closed() -> Self {
         Self::new(
-            Code::OrgReadOnly,
+            Code::OrgClosed,
             "The organization is closed and read-only during its grace period; reactivate it to make changes.",
         )
     }

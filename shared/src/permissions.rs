@@ -180,6 +180,19 @@ impl Permission {
     pub fn parse(s: &str) -> Option<Permission> {
         Permission::ALL.iter().copied().find(|p| p.as_str() == s)
     }
+    /// Whether the permission only reads (allowed while the organization is closed, as is
+    /// reactivating it); everything else changes something.
+    pub fn is_read(self) -> bool {
+        self.as_str().ends_with(".read")
+            || matches!(
+                self,
+                Permission::OrgClosureImpact | Permission::InvitationsCode
+            )
+    }
+    /// Usable while the organization is closed (read-only grace).
+    pub fn usable_while_closed(self) -> bool {
+        self.is_read() || self == Permission::OrgReactivate
+    }
     /// The area is the part before the dot: `members.read` -> `members`.
     pub fn area(self) -> &'static str {
         self.as_str().split('.').next().unwrap_or("")

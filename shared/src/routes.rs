@@ -5,6 +5,7 @@
 
 pub use crate::access::routes::*;
 pub use crate::audit::routes::*;
+pub use crate::closure::routes::*;
 pub use crate::integrations::routes::*;
 pub use crate::invitations::routes::*;
 pub use crate::members::routes::*;
@@ -62,6 +63,9 @@ pub static ROUTES: &[&RouteDef] = &[
     &DELETE_INTEGRATION,
     &ROTATE_INTEGRATION_SECRET,
     &SET_DEFAULT_STORAGE,
+    &CLOSURE_IMPACT,
+    &CLOSE_ORG,
+    &REACTIVATE_ORG,
 ];
 
 /// The route a function serves; panics at cold start if the binary names an unknown function.
@@ -106,8 +110,10 @@ pub fn match_route(method: &str, path: &str) -> Option<(&'static RouteDef, Vec<(
 pub enum Trigger {
     /// Cognito's post-confirmation trigger (attached to the platform's user pool).
     CognitoPostConfirmation,
-    /// The table's stream, filtered to new audit entries; publishes them to EventBridge.
+    /// The table's stream, filtered to new audit entries (and tombstones); publishes them to EventBridge.
     AuditStream,
+    /// An EventBridge schedule (every hour), with a dead-letter queue.
+    HourlySchedule,
 }
 
 /// A function that is not an HTTP route.
@@ -116,6 +122,7 @@ pub struct WorkerDef {
     pub summary: &'static str,
     pub trigger: Trigger,
     pub dynamo: &'static [Dynamo],
+    pub secrets: &'static [Secrets],
 }
 
 pub static WORKERS: &[WorkerDef] = &[
@@ -124,11 +131,27 @@ pub static WORKERS: &[WorkerDef] = &[
         summary: "Cognito post-confirmation trigger: creates the new user's personal organization (idempotent).",
         trigger: Trigger::CognitoPostConfirmation,
         dynamo: &[Dynamo::PutItem, Dynamo::UpdateItem],
+        secrets: &[],
     },
     WorkerDef {
         function: "publish-events",
         summary: "Forwards committed audit entries (the outbox) from the table's stream to EventBridge.",
         trigger: Trigger::AuditStream,
         dynamo: &[],
+        secrets: &[],
+    },
+    WorkerDef {
+        function: "purge-closed-orgs",
+        summary: "Hourly: purges organizations whose 30-day grace ended (scrubs their secrets, deletes their items, leaves a tombstone).",
+        trigger: Trigger::HourlySchedule,
+        dynamo: &[
+            Dynamo::Query,
+            Dynamo::BatchGetItem,
+            Dynamo::BatchWriteItem,
+            Dynamo::UpdateItem,
+            Dynamo::DeleteItem,
+            Dynamo::PutItem,
+        ],
+        secrets: &[Secrets::ListSecrets, Secrets::DescribeSecret, Secrets::DeleteSecret],
     },
 ];

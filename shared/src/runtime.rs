@@ -86,6 +86,43 @@ pub async fn serve_post_confirmation() -> Result<(), Error> {
     .await
 }
 
+/// Serves the scheduled purge: "now" is the schedule event's `time`; the run stops 15 seconds
+/// before the invocation's deadline and leaves the rest to the next run.
+pub async fn serve_purge() -> Result<(), Error> {
+    use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+    use lambda_runtime::LambdaEvent;
+    lambda_http::tracing::init_default_subscriber();
+    let app = app_from_env(Clients {
+        secrets: Some(secrets_client),
+        ..Default::default()
+    })
+    .await?;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| {
+            let app = app.clone();
+            async move {
+                // "Now" is the event's time, so a replayed event purges what was due then.
+                let now = event
+                    .payload
+                    .time
+                    .map(crate::domain::Timestamp::from)
+                    .ok_or_else(|| Error::from("the schedule event has no `time`"))?;
+                let remaining = event
+                    .context
+                    .deadline()
+                    .duration_since(std::time::SystemTime::now())
+                    .unwrap_or_default()
+                    .saturating_sub(std::time::Duration::from_secs(15));
+                let deadline = std::time::Instant::now() + remaining;
+                crate::closure::purge::purge_due(&app, now, deadline)
+                    .await
+                    .map_err(|e| Error::from(e.cause.unwrap_or(e.detail)))
+            }
+        },
+    ))
+    .await
+}
+
 /// Serves the event publisher on the table's stream.
 pub async fn serve_event_publisher() -> Result<(), Error> {
     use aws_lambda_events::event::dynamodb::Event;

@@ -242,6 +242,7 @@ impl TestApp {
         let tx = item
             .close(
                 self.app.store.tx(),
+                &item.owner_id,
                 Timestamp::now(),
                 chrono::Duration::days(30),
             )

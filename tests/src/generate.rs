@@ -70,6 +70,7 @@ pub fn bin_source(function: &str) -> String {
         Some(w) => match w.trigger {
             Trigger::CognitoPostConfirmation => "runtime::serve_post_confirmation()".to_string(),
             Trigger::AuditStream => "runtime::serve_event_publisher()".to_string(),
+            Trigger::HourlySchedule => "runtime::serve_purge()".to_string(),
         },
         None => {
             let route = ROUTES
@@ -129,9 +130,17 @@ fn policy(out: &mut String, dynamo: &[Dynamo], ses: bool, secrets: &[Secrets]) {
     if ses {
         out.push_str("            - Effect: Allow\n              Action: [ses:SendEmail, ses:SendRawEmail]\n              Resource: \"*\"\n              Condition:\n                StringEquals:\n                  ses:FromAddress: !Ref SesFromAddress\n");
     }
-    if !secrets.is_empty() {
+    if secrets.contains(&Secrets::ListSecrets) {
+        // ListSecrets has no resource-level permissions.
+        out.push_str("            - Effect: Allow\n              Action: [secretsmanager:ListSecrets]\n              Resource: \"*\"\n");
+    }
+    let on_prefix: Vec<&Secrets> = secrets
+        .iter()
+        .filter(|s| **s != Secrets::ListSecrets)
+        .collect();
+    if !on_prefix.is_empty() {
         // Only integration secrets: the name prefix, never the service's own keys.
-        let actions: Vec<&str> = secrets.iter().map(|s| s.iam_action()).collect();
+        let actions: Vec<&str> = on_prefix.iter().map(|s| s.iam_action()).collect();
         writeln!(
             out,
             "            - Effect: Allow\n              Action: [{}]\n              Resource: !Sub \"arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:orgs/*/integrations/*\"",
@@ -179,7 +188,7 @@ pub fn template_functions() -> String {
     }
     for w in WORKERS {
         function_header(&mut out, w.function, w.summary);
-        policy(&mut out, w.dynamo, false, &[]);
+        policy(&mut out, w.dynamo, false, w.secrets);
         match w.trigger {
             Trigger::CognitoPostConfirmation => {
                 writeln!(
@@ -188,6 +197,14 @@ pub fn template_functions() -> String {
                     pascal(w.function)
                 )
                 .unwrap();
+            }
+            Trigger::HourlySchedule => {
+                out.push_str(concat!(
+                    "      Timeout: 900\n",
+                    "      Events:\n        Hourly:\n          Type: Schedule\n          Properties:\n",
+                    "            Schedule: \"rate(1 hour)\"\n",
+                    "            DeadLetterConfig:\n              Type: SQS\n",
+                ));
             }
             Trigger::AuditStream => {
                 out.push_str(concat!(
@@ -199,7 +216,7 @@ pub fn template_functions() -> String {
                     "            FunctionResponseTypes: [ReportBatchItemFailures]\n",
                     "            DestinationConfig:\n              OnFailure:\n                Destination: !GetAtt EventsDeadLetterQueue.Arn\n",
                     "            FilterCriteria:\n              Filters:\n",
-                    "                - Pattern: '{\"eventName\": [\"INSERT\"], \"dynamodb\": {\"NewImage\": {\"entity_type\": {\"S\": [\"audit\"]}}}}'\n",
+                    "                - Pattern: '{\"eventName\": [\"INSERT\"], \"dynamodb\": {\"NewImage\": {\"entity_type\": {\"S\": [\"audit\", \"tombstone\"]}}}}'\n",
                     "      Policies:\n        - Version: \"2012-10-17\"\n          Statement:\n",
                     "            - Effect: Allow\n              Action: [events:PutEvents]\n",
                     "              Resource: !Sub \"arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}\"\n",

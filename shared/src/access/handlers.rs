@@ -2,13 +2,14 @@
 
 use super::views::{
     AuthorizeView, ExplainedPermission, MatrixView, MyAccessView, PermissionAnswer,
-    ProjectAccessView,
+    ProjectAccessView, Suspended,
 };
 use super::{Ctx, ProjectScope, Reason};
 use crate::auth::Caller;
 use crate::domain::ProjectId;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::permissions::Permission;
+use crate::pipeline::OrgAccess;
 use crate::pipeline::{Input, Reply};
 use crate::projects::item::project_not_found;
 use crate::App;
@@ -42,9 +43,11 @@ fn project_asked<'a>(ctx: &'a Ctx, asked: Option<&str>) -> ApiResult<Option<&'a 
 /// `GET /orgs/{orgId}/me?projectId=`: my role and permissions, my teams and direct grants; with
 /// `projectId`, my effective role there and where each allowed permission comes from.
 pub async fn get_my_access(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let closed = ctx.is_closed();
     let project = project_asked(&ctx, input.query("projectId"))?.map(|scope| {
         let permissions = Permission::ALL
             .iter()
+            .filter(|p| !closed || p.usable_while_closed())
             .filter_map(|p| {
                 let via = scope.explain(ctx.role(), *p);
                 (!via.is_empty()).then(|| ExplainedPermission {
@@ -64,7 +67,21 @@ pub async fn get_my_access(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
         user_id: ctx.user_id().clone(),
         role: ctx.role(),
         org_status: ctx.org.status,
-        permissions: ctx.role().permissions().map(Permission::as_str).collect(),
+        permissions: ctx
+            .role()
+            .permissions()
+            .filter(|p| !closed || p.usable_while_closed())
+            .map(Permission::as_str)
+            .collect(),
+        suspended: closed.then(|| Suspended {
+            reason: "org_closed",
+            permissions: ctx
+                .role()
+                .permissions()
+                .filter(|p| !p.usable_while_closed())
+                .map(Permission::as_str)
+                .collect(),
+        }),
         team_ids: ctx.member.teams.iter().cloned().collect(),
         granted_project_ids: ctx.member.projects.iter().cloned().collect(),
         project,
@@ -120,10 +137,20 @@ pub async fn authorize(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
                 None if ctx.role().has(p) => vec![Reason::OrgRole { role: ctx.role() }],
                 None => Vec::new(),
             };
+            // During grace, whatever changes something is refused, whoever holds it.
+            if ctx.is_closed() && !p.usable_while_closed() && !via.is_empty() {
+                return PermissionAnswer {
+                    permission: p.as_str(),
+                    allowed: false,
+                    via: Vec::new(),
+                    reason: Some("org_closed"),
+                };
+            }
             PermissionAnswer {
                 permission: p.as_str(),
                 allowed: !via.is_empty(),
                 via,
+                reason: None,
             }
         })
         .collect();

@@ -172,6 +172,17 @@ impl OrgAccess for Access {
     fn is_closed(&self) -> bool {
         self.org.status != OrgStatus::Active
     }
+    fn closed(&self) -> ApiError {
+        let mut e = ApiError::org_closed();
+        if let Some(purge_at) = self.org.purge_at {
+            e.detail = format!(
+                "The organization is closed: read-only until it is purged at {purge_at}. Its owner can reactivate it before then (POST /orgs/{}/reactivate); reads keep working.",
+                self.org.org_id
+            );
+            e = e.with("purgeAt", purge_at.canonical());
+        }
+        e
+    }
     fn guard(&self, tx: Tx, effect: Effect) -> ApiResult<Tx> {
         let changed = || {
             ApiError::new(

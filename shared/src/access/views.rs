@@ -100,7 +100,11 @@ pub struct MyAccessView {
     pub user_id: UserId,
     pub role: Role,
     pub org_status: OrgStatus,
+    /// What the caller may do now (during grace: reads and reactivation only).
     pub permissions: Vec<&'static str>,
+    /// During grace, the role's permissions that change something, refused with `org_closed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspended: Option<Suspended>,
     pub team_ids: Vec<TeamId>,
     /// Projects granted to me directly (teams' grants are on the projects).
     pub granted_project_ids: Vec<ProjectId>,
@@ -115,6 +119,16 @@ pub struct PermissionAnswer {
     pub allowed: bool,
     /// Where an allowed permission comes from (empty when refused).
     pub via: Vec<Reason>,
+    /// Why a permission the caller holds is refused now (`org_closed` during grace).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+}
+
+/// Permissions the caller holds but cannot use now, and why.
+#[derive(Serialize)]
+pub struct Suspended {
+    pub reason: &'static str,
+    pub permissions: Vec<&'static str>,
 }
 
 #[derive(Serialize)]

@@ -39,7 +39,7 @@ fn first_of_month(t: &Timestamp) -> NaiveDate {
     NaiveDate::from_ymd_opt(t.year(), t.month(), 1).expect("valid date")
 }
 
-fn previous_month(month: &str) -> Option<String> {
+pub(crate) fn previous_month(month: &str) -> Option<String> {
     let d = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?;
     let prev = d.checked_sub_months(chrono::Months::new(1))?;
     Some(prev.format("%Y-%m").to_string())

@@ -5,6 +5,7 @@
 //! lost when a function dies after its write, and consumers dedupe on `eventId`.
 
 use crate::audit::AuditItem;
+use crate::store::Entity;
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
@@ -39,12 +40,35 @@ pub async fn publish(
         if record.event_name != "INSERT" {
             continue;
         }
-        let is_audit = record
-            .change
-            .new_image
-            .get("entity_type")
-            .is_some_and(|v| matches!(v, serde_dynamo::AttributeValue::S(s) if s == "audit"));
-        if !is_audit {
+        let entity = match record.change.new_image.get("entity_type") {
+            Some(serde_dynamo::AttributeValue::S(s)) => s.clone(),
+            _ => continue,
+        };
+        if entity == crate::orgs::item::TombstoneItem::TYPE {
+            // A purged organization's tombstone is written once: its insert is the event.
+            match serde_dynamo::from_item::<_, crate::orgs::item::TombstoneItem>(
+                record.change.new_image,
+            ) {
+                Ok(t) => pending.push((
+                    sequence,
+                    PutEventsRequestEntry::builder()
+                        .source(SOURCE)
+                        .detail_type("OrganizationPurged")
+                        .detail(json!({ "orgId": t.org_id, "purgedAt": t.purged_at }).to_string())
+                        .event_bus_name(bus)
+                        .resources(format!("orgs:organization/{}", t.org_id))
+                        .time(aws_sdk_eventbridge::primitives::DateTime::from_millis(
+                            t.purged_at.as_datetime().timestamp_millis(),
+                        ))
+                        .build(),
+                )),
+                Err(e) => {
+                    tracing::error!(sequence = %sequence, error = %e, "skipping a tombstone record that does not parse")
+                }
+            }
+            continue;
+        }
+        if entity != "audit" {
             continue;
         }
         match serde_dynamo::from_item::<_, AuditItem>(record.change.new_image) {

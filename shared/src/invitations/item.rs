@@ -323,6 +323,27 @@ impl InvitationItem {
         )
     }
 
+    /// Revokes a pending invitation by key because its organization closes (the closure releases its
+    /// hold, expiring at `exp`, in the same transaction).
+    pub fn revoked_at_closure(
+        tx: Tx,
+        org: &OrgId,
+        id: &InvitationId,
+        exp: Timestamp,
+    ) -> Result<Tx, ApiError> {
+        tx.update(
+            Self::key_of(org, id),
+            "SET revoked = :true, #ttl = :ttl REMOVE GSI1PK, GSI1SK",
+            Some("attribute_exists(PK) AND revoked = :false"),
+            Expr::new()
+                .value(":true", &true)
+                .value(":false", &false)
+                .value(":ttl", &Self::ttl_for(exp))
+                .name("#ttl", "ttl"),
+            ApiError::concurrent("An invitation changed meanwhile; retry."),
+        )
+    }
+
     /// The invitation's seats were released (its hold reclaimed, expiring at `exp`): from now on
     /// TTL may remove it.
     pub fn released(tx: Tx, org: &OrgId, id: &str, exp: Timestamp) -> Result<Tx, ApiError> {

@@ -4,12 +4,15 @@
 use super::settings::{BillingProfile, InvitePolicy, OrgStatus, Settings};
 use crate::domain::{InvitationId, OrgId, OrgName, Slug, Timestamp, UserId};
 use crate::error::{ApiError, Code};
-use crate::store::{Entity, Expr, Key, Tx};
+use crate::store::{Entity, Expr, Key, QuerySpec, SortCond, Tx, GSI1};
 use crate::subscription::Plan;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 const ORG_SK: &str = "ORG";
+
+/// The due index's partition: organizations in grace (and being purged), by purge time.
+pub const PURGE_DUE: &str = "PURGE_DUE";
 
 pub fn org_pk(org: &OrgId) -> String {
     format!("ORG#{org}")
@@ -41,7 +44,15 @@ pub struct OrgItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_by: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purge_at: Option<Timestamp>,
+    /// `PURGE_DUE` while closed: the sparse index of what the purge job will do (with `GSI1SK`
+    /// = `<purgeAt>#<orgId>`).
+    #[serde(rename = "GSI1PK", default, skip_serializing_if = "Option::is_none")]
+    gsi1pk: Option<String>,
+    #[serde(rename = "GSI1SK", default, skip_serializing_if = "Option::is_none")]
+    gsi1sk: Option<String>,
     /// Members, counted in the same transaction as every membership write.
     pub member_count: u32,
     /// The storage provider integration backups use by default.
@@ -157,7 +168,10 @@ impl OrgItem {
             created_at: now,
             updated_at: now,
             closed_at: None,
+            closed_by: None,
             purge_at: None,
+            gsi1pk: None,
+            gsi1sk: None,
             member_count: 1,
             default_storage_id: None,
             team_count: 0,
@@ -235,7 +249,7 @@ impl OrgItem {
             Expr::new()
                 .value(":g_active", &OrgStatus::Active)
                 .name("#g_status", "status"),
-            ApiError::org_read_only(),
+            ApiError::org_closed(),
         )
     }
 
@@ -300,19 +314,100 @@ impl OrgItem {
         Ok(tx)
     }
 
-    /// Closes the organization: read-only from now, purged after `grace` (the closure route of
-    /// the closure issue commits this with its audit entry; tests seed closed organizations with it).
-    pub fn close(&self, tx: Tx, now: Timestamp, grace: chrono::Duration) -> Result<Tx, ApiError> {
+    /// Closes the organization: read-only from now, in the due index until purged after `grace`;
+    /// the subscription is cancelled (the plan is free from now on) and every seat hold released
+    /// (their invitations are revoked in the same transaction, `InvitationItem::revoked_at_closure`).
+    /// Conditional on the state read: active, and the holds as read.
+    pub fn close(
+        &self,
+        tx: Tx,
+        by: &UserId,
+        now: Timestamp,
+        grace: chrono::Duration,
+    ) -> Result<Tx, ApiError> {
         let (active, expr) = Self::active();
+        let purge_at = now + grace;
         tx.update(
             self.key(),
-            "SET #status = :closed, closedAt = :now, purgeAt = :purge, updatedAt = :now",
-            Some(active),
+            "SET #status = :closed, closedAt = :now, closedBy = :by, purgeAt = :purge, GSI1PK = :due, GSI1SK = :duesk, \
+             #plan = :free, seatHolds = :none, pendingSeats = :zero, seatsUsed = memberCount, updatedAt = :now",
+            Some(&format!("{active} AND pendingSeats = :pending")),
             expr.value(":closed", &OrgStatus::Grace)
                 .value(":now", &now)
-                .value(":purge", &(now + grace)),
-            ApiError::org_read_only(),
+                .value(":by", by)
+                .value(":purge", &purge_at)
+                .value(":due", PURGE_DUE)
+                .value(":duesk", &Self::due_sort_key(purge_at, &self.org_id))
+                .value(":free", &Plan::Free)
+                .value(":none", &BTreeMap::<String, SeatHold>::new())
+                .value(":zero", &0)
+                .value(":pending", &self.pending_seats)
+                .name("#plan", "plan"),
+            ApiError::concurrent("Invitations or the organization changed meanwhile; retry."),
         )
+    }
+
+    /// The due index's sort key: purge time first, so `GSI1SK <= <now>#~` is what is due.
+    pub fn due_sort_key(purge_at: Timestamp, org: &OrgId) -> String {
+        format!("{}#{}", purge_at.canonical(), org.as_str())
+    }
+
+    /// Reopens a closed organization (only in grace: not once the purge has started).
+    pub fn reactivate(&self, tx: Tx, now: Timestamp) -> Result<Tx, ApiError> {
+        tx.update(
+            self.key(),
+            "SET #status = :active, updatedAt = :now REMOVE closedAt, closedBy, purgeAt, GSI1PK, GSI1SK",
+            Some("#status = :grace"),
+            Expr::new()
+                .value(":active", &OrgStatus::Active)
+                .value(":grace", &OrgStatus::Grace)
+                .value(":now", &now)
+                .name("#status", "status"),
+            ApiError::new(
+                Code::PurgeStarted,
+                "The organization's purge has started; it can no longer be reactivated.",
+            ),
+        )
+    }
+
+    /// Marks a due organization as being purged (from here on it cannot be reactivated);
+    /// conditional on it still being closed and due at `now`.
+    pub fn start_purge(&self, tx: Tx, now: Timestamp) -> Result<Tx, ApiError> {
+        tx.update(
+            self.key(),
+            "SET #status = :purging",
+            Some("#status IN (:grace, :purging) AND purgeAt <= :now"),
+            Expr::new()
+                .value(":purging", &OrgStatus::Purging)
+                .value(":grace", &OrgStatus::Grace)
+                .value(":now", &now)
+                .name("#status", "status"),
+            ApiError::concurrent("The organization was reactivated meanwhile."),
+        )
+    }
+
+    /// Deletes the organization item itself, the last of its partition (only while purging).
+    pub fn delete_purged(&self, tx: Tx) -> Result<Tx, ApiError> {
+        tx.delete(
+            self.key(),
+            Some("#status = :purging"),
+            Expr::new()
+                .value(":purging", &OrgStatus::Purging)
+                .name("#status", "status"),
+            ApiError::concurrent("The organization is not being purged."),
+        )
+    }
+
+    /// One page of the organizations due for purge at `now` (the sparse due index).
+    pub fn page_due(now: Timestamp, limit: u32) -> QuerySpec {
+        // Every key of the index starts with a time ("2..."), so "0" is below them all; "~" sorts
+        // after every org id at the same instant.
+        QuerySpec::new(
+            PURGE_DUE,
+            SortCond::Between("0".into(), format!("{}#~", now.canonical())),
+            limit,
+        )
+        .on_index(GSI1)
     }
 
     /// Moves ownership from `from` to `to`, conditional on `from` still being the owner.
@@ -432,7 +527,7 @@ impl OrgItem {
             "SET seatHolds.#inv.exp = :exp",
             Some(&format!("{active} AND attribute_exists(seatHolds.#inv)")),
             expr.name("#inv", invitation.as_str()).value(":exp", &exp),
-            ApiError::org_read_only(),
+            ApiError::org_closed(),
         )
     }
 
@@ -468,7 +563,7 @@ impl OrgItem {
             "SET defaultStorageId = :id, updatedAt = :now",
             Some(active),
             expr.value(":id", integration).value(":now", &now),
-            ApiError::org_read_only(),
+            ApiError::org_closed(),
         )
     }
 
@@ -517,7 +612,7 @@ impl OrgItem {
             "SET teamCount = teamCount - :one",
             Some(&format!("{active} AND teamCount >= :one")),
             expr.value(":one", &1),
-            ApiError::org_read_only(),
+            ApiError::org_closed(),
         )
     }
 
@@ -528,7 +623,7 @@ impl OrgItem {
             "SET memberCount = memberCount - :one, seatsUsed = seatsUsed - :one",
             Some(active),
             expr.value(":one", &1),
-            ApiError::org_read_only(),
+            ApiError::org_closed(),
         )
     }
 
@@ -585,6 +680,15 @@ impl Entity for SlugItem {
 impl SlugItem {
     pub fn key_of(slug: &Slug) -> Key {
         Key::new(format!("SLUG#{}", slug.as_str()), "SLUG")
+    }
+    /// Frees a purged organization's slug (if it is still that organization's).
+    pub fn free(tx: Tx, slug: &Slug, org: &OrgId) -> Result<Tx, ApiError> {
+        tx.delete(
+            Self::key_of(slug),
+            Some("orgId = :org"),
+            Expr::new().value(":org", org),
+            ApiError::concurrent("The slug changed meanwhile."),
+        )
     }
     pub fn new(slug: &Slug, org_id: &OrgId) -> Self {
         let key = Self::key_of(slug);
@@ -649,6 +753,73 @@ impl UserItem {
                 Code::PersonalOrgExists,
                 "The personal organization exists already.",
             ),
+        )
+    }
+
+    /// Forgets a purged organization on its creator's item: the personal-organization pointer, or
+    /// one organization created. Conditional on what was read, so a re-run changes nothing twice.
+    pub fn org_purged(tx: Tx, user: &UserId, org: &OrgId, personal: bool) -> Result<Tx, ApiError> {
+        let fail = || ApiError::concurrent("The creator's record changed meanwhile.");
+        if personal {
+            tx.update(
+                Self::key_of(user),
+                "REMOVE personalOrgId",
+                Some("personalOrgId = :org"),
+                Expr::new().value(":org", org),
+                fail(),
+            )
+        } else {
+            tx.update(
+                Self::key_of(user),
+                "SET orgsCreated = orgsCreated - :one",
+                Some("orgsCreated >= :one"),
+                Expr::new().value(":one", &1),
+                fail(),
+            )
+        }
+    }
+}
+
+/// What is left of a purged organization: its id and when (no name, slug, email or user id). Its
+/// insert is also the `OrganizationPurged` event (the stream publishes it), written once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TombstoneItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    #[serde(rename = "entity_type")]
+    entity_type: String,
+    pub org_id: OrgId,
+    pub purged_at: Timestamp,
+}
+
+impl Entity for TombstoneItem {
+    const TYPE: &'static str = "tombstone";
+    fn key(&self) -> Key {
+        Key::new(self.pk.clone(), self.sk.clone())
+    }
+}
+
+impl TombstoneItem {
+    pub fn key_of(org: &OrgId) -> Key {
+        Key::new(org_pk(org), "TOMBSTONE")
+    }
+    pub fn new(org: &OrgId, purged_at: Timestamp) -> Self {
+        let key = Self::key_of(org);
+        Self {
+            pk: key.pk,
+            sk: key.sk,
+            entity_type: Self::TYPE.into(),
+            org_id: org.clone(),
+            purged_at,
+        }
+    }
+    pub fn write(&self, tx: Tx) -> Result<Tx, ApiError> {
+        tx.put_new(
+            self,
+            ApiError::concurrent("The organization was purged already."),
         )
     }
 }

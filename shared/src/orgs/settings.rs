@@ -62,5 +62,8 @@ impl BillingProfile {
 #[serde(rename_all = "lowercase")]
 pub enum OrgStatus {
     Active,
+    /// Closed: read-only until `purgeAt`, reactivation possible.
     Grace,
+    /// The purge has started: read-only, no reactivation.
+    Purging,
 }

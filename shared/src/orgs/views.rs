@@ -36,6 +36,8 @@ pub struct OrgView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub purge_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_by: Option<UserId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub settings: Option<Settings>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_profile: Option<BillingProfile>,
@@ -61,6 +63,7 @@ impl OrgView {
             updated_at: members.then_some(org.updated_at),
             closed_at: org.closed_at.filter(|_| members),
             purge_at: org.purge_at.filter(|_| members),
+            closed_by: org.closed_by.clone().filter(|_| members),
             settings: role
                 .has(Permission::SettingsRead)
                 .then(|| org.settings.clone()),

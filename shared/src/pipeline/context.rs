@@ -30,6 +30,10 @@ pub trait OrgAccess: Sized + Send + Sync + 'static {
     /// caller still has the access (the role) it was authorized with and, for a write, the
     /// organization is still in the state that allowed it.
     fn guard(&self, tx: Tx, effect: Effect) -> ApiResult<Tx>;
+    /// The refusal of a change while the organization is closed (says until when and how to reopen).
+    fn closed(&self) -> ApiError {
+        ApiError::org_closed()
+    }
     /// Narrows the access to the route's subject, read with it (a project's grants add to what
     /// the caller holds there). `holds` and `guard` answer for the scope from then on.
     fn scope(&mut self, _subject: Option<&Item>) -> ApiResult<()> {
@@ -162,7 +166,7 @@ async fn org_access<A: OrgAccess>(
         return Err(missing());
     }
     match (access.is_closed(), rule.effect) {
-        (true, Effect::Write) => return Err(ApiError::org_read_only()),
+        (true, Effect::Write) => return Err(access.closed()),
         (false, Effect::Reactivate) => {
             return Err(ApiError::new(
                 Code::OrgNotClosed,

@@ -104,6 +104,7 @@ pub enum Dynamo {
     UpdateItem,
     DeleteItem,
     ConditionCheckItem,
+    BatchWriteItem,
 }
 
 impl Dynamo {
@@ -116,6 +117,7 @@ impl Dynamo {
             Dynamo::UpdateItem => "dynamodb:UpdateItem",
             Dynamo::DeleteItem => "dynamodb:DeleteItem",
             Dynamo::ConditionCheckItem => "dynamodb:ConditionCheckItem",
+            Dynamo::BatchWriteItem => "dynamodb:BatchWriteItem",
         }
     }
     /// The SDK operation name of a request, or of an item inside a TransactWriteItems.
@@ -134,6 +136,7 @@ pub enum Secrets {
     DescribeSecret,
     UpdateSecretVersionStage,
     DeleteSecret,
+    ListSecrets,
 }
 
 impl Secrets {
@@ -145,6 +148,7 @@ impl Secrets {
             Secrets::DescribeSecret => "secretsmanager:DescribeSecret",
             Secrets::UpdateSecretVersionStage => "secretsmanager:UpdateSecretVersionStage",
             Secrets::DeleteSecret => "secretsmanager:DeleteSecret",
+            Secrets::ListSecrets => "secretsmanager:ListSecrets",
         }
     }
 }
@@ -201,7 +205,7 @@ impl RouteDef {
                 codes.push(Code::Forbidden);
             }
             match rule.effect {
-                Effect::Write => codes.extend([Code::OrgReadOnly, Code::YourRoleChanged]),
+                Effect::Write => codes.extend([Code::OrgClosed, Code::YourRoleChanged]),
                 Effect::Reactivate => codes.push(Code::OrgNotClosed),
                 Effect::Read => {}
             }

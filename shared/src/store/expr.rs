@@ -72,9 +72,6 @@ impl Expr {
     pub(crate) fn names(&self) -> Option<HashMap<String, String>> {
         (!self.names.is_empty()).then(|| self.names.clone())
     }
-    pub(crate) fn has_name(&self, placeholder: &str) -> bool {
-        self.names.contains_key(placeholder)
-    }
     pub(crate) fn remove_name(&mut self, placeholder: &str) {
         self.names.remove(placeholder);
     }

@@ -44,6 +44,7 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+#[derive(Clone)]
 pub enum SortCond {
     Any,
     BeginsWith(String),
@@ -52,6 +53,7 @@ pub enum SortCond {
 
 /// One Query: the partition (`PK`, or `GSI1PK` with `index`), the sort-key condition, an
 /// optional filter with its values, the page size and where to start.
+#[derive(Clone)]
 pub struct QuerySpec {
     pub partition: String,
     pub index: Option<&'static str>,
@@ -61,6 +63,8 @@ pub struct QuerySpec {
     pub limit: u32,
     pub start: Option<Item>,
     pub newest_first: bool,
+    /// Read only the table's keys (`PK`, `SK`).
+    pub keys_only: bool,
 }
 
 impl QuerySpec {
@@ -74,6 +78,7 @@ impl QuerySpec {
             limit,
             start: None,
             newest_first: false,
+            keys_only: false,
         }
     }
     pub fn on_index(mut self, index: &'static str) -> Self {
@@ -84,6 +89,33 @@ impl QuerySpec {
         self.filter = Some(filter.into());
         self.expr = expr;
         self
+    }
+    /// The key condition and the expression values and names it and the filter use.
+    fn key_condition(&self) -> Result<(String, Expr), ApiError> {
+        let (pk_attr, sk_attr) = match self.index {
+            Some(_) => ("GSI1PK", "GSI1SK"),
+            None => ("PK", "SK"),
+        };
+        let mut expr = self
+            .expr
+            .clone()
+            .value(":pk", &self.partition)
+            .name("#pk", pk_attr)
+            .name("#sk", sk_attr);
+        let mut key_condition = "#pk = :pk".to_string();
+        match &self.sort {
+            SortCond::Any => expr.remove_name("#sk"),
+            SortCond::BeginsWith(p) => {
+                key_condition.push_str(" AND begins_with(#sk, :skp)");
+                expr = expr.value(":skp", p);
+            }
+            SortCond::Between(a, b) => {
+                key_condition.push_str(" AND #sk BETWEEN :ska AND :skb");
+                expr = expr.value(":ska", a).value(":skb", b);
+            }
+        }
+        expr.check()?;
+        Ok((key_condition, expr))
     }
     /// Continues after the position a cursor of this partition encodes.
     pub fn after(mut self, cursor: Option<&str>) -> Result<Self, ApiError> {
@@ -159,29 +191,7 @@ impl Store {
 
     /// One Query page. Returns the items and the LastEvaluatedKey.
     pub async fn query_page(&self, q: QuerySpec) -> Result<(Vec<Item>, Option<Item>), ApiError> {
-        let (pk_attr, sk_attr) = match q.index {
-            Some(_) => ("GSI1PK", "GSI1SK"),
-            None => ("PK", "SK"),
-        };
-        let mut expr = q
-            .expr
-            .value(":pk", &q.partition)
-            .name("#pk", pk_attr)
-            .name("#sk", sk_attr);
-        let mut key_condition = "#pk = :pk".to_string();
-        match &q.sort {
-            SortCond::Any => expr.remove_name("#sk"),
-            SortCond::BeginsWith(p) => {
-                key_condition.push_str(" AND begins_with(#sk, :skp)");
-                expr = expr.value(":skp", p);
-            }
-            SortCond::Between(a, b) => {
-                key_condition.push_str(" AND #sk BETWEEN :ska AND :skb");
-                expr = expr.value(":ska", a).value(":skb", b);
-            }
-        }
-        debug_assert!(expr.has_name("#pk"));
-        expr.check()?;
+        let (key_condition, expr) = q.key_condition()?;
         let has_start = q.start.is_some();
         let resp = self
             .client
@@ -193,6 +203,7 @@ impl Store {
             .set_expression_attribute_values(expr.values())
             .set_expression_attribute_names(expr.names())
             .set_exclusive_start_key(q.start)
+            .set_projection_expression(q.keys_only.then(|| "PK, SK".to_string()))
             .scan_index_forward(!q.newest_first)
             .limit(q.limit as i32)
             .set_consistent_read(q.index.is_none().then_some(true))
@@ -210,6 +221,99 @@ impl Store {
                 ))
             })?;
         Ok((resp.items.unwrap_or_default(), resp.last_evaluated_key))
+    }
+
+    /// Deletes items by key with BatchWriteItem, 25 per request, retrying unprocessed ones
+    /// (deleting an absent item is no error, so a re-run is harmless). Returns the requests made.
+    pub async fn batch_delete(&self, keys: &[Key]) -> Result<usize, ApiError> {
+        use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
+        let mut requests = 0;
+        for chunk in keys.chunks(25) {
+            let mut writes: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|k| {
+                    WriteRequest::builder()
+                        .delete_request(
+                            DeleteRequest::builder()
+                                .set_key(Some(k.to_item()))
+                                .build()
+                                .expect("a key"),
+                        )
+                        .build()
+                })
+                .collect();
+            let mut attempt = 0u64;
+            while !writes.is_empty() {
+                requests += 1;
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, writes)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        ApiError::unavailable(format!(
+                            "BatchWriteItem failed: {}",
+                            aws_sdk_dynamodb::error::DisplayErrorContext(e)
+                        ))
+                    })?;
+                writes = out
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&self.table))
+                    .unwrap_or_default();
+                if !writes.is_empty() {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * attempt.min(10)))
+                        .await;
+                }
+            }
+        }
+        Ok(requests)
+    }
+
+    /// The keys of one page of a query (at most `limit`), and whether more follow.
+    pub async fn keys_page(&self, mut q: QuerySpec) -> Result<(Vec<Key>, bool), ApiError> {
+        q.keys_only = true;
+        let (items, lek) = self.query_page(q).await?;
+        Ok((
+            items.iter().filter_map(Key::of_item).collect(),
+            lek.is_some(),
+        ))
+    }
+
+    /// Counts what a query matches (its filter) and what it reads (the key condition alone),
+    /// paging through the whole key range: `(matched, read)`.
+    pub async fn count(&self, q: QuerySpec) -> Result<(u64, u64), ApiError> {
+        let (key_condition, expr) = q.key_condition()?;
+        let (mut matched, mut read, mut start) = (0u64, 0u64, None);
+        loop {
+            let resp = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .set_index_name(q.index.map(str::to_string))
+                .key_condition_expression(&key_condition)
+                .set_filter_expression(q.filter.clone())
+                .set_expression_attribute_values(expr.values())
+                .set_expression_attribute_names(expr.names())
+                .select(aws_sdk_dynamodb::types::Select::Count)
+                .set_exclusive_start_key(start)
+                .set_consistent_read(q.index.is_none().then_some(true))
+                .send()
+                .await
+                .map_err(|e| {
+                    ApiError::internal(format!(
+                        "Query (count) failed: {}",
+                        aws_sdk_dynamodb::error::DisplayErrorContext(e)
+                    ))
+                })?;
+            matched += resp.count() as u64;
+            read += resp.scanned_count() as u64;
+            match resp.last_evaluated_key {
+                Some(k) => start = Some(k),
+                None => return Ok((matched, read)),
+            }
+        }
     }
 
     /// One page of a list in one partition: one Query, items mapped, the cursor of the next page.

@@ -167,7 +167,7 @@ async fn a_resend_into_an_organization_closed_meanwhile_changes_nothing() {
         || t.close_org(&f.id),
     )
     .await;
-    assert_eq!(got.unwrap_err().code, Code::OrgReadOnly);
+    assert_eq!(got.unwrap_err().code, Code::OrgClosed);
     assert_eq!(
         t.invitation_item(&f.id, &invitation).await.send_count,
         1,

@@ -182,14 +182,9 @@ fn openapi_documents_exactly_the_problem_codes_of_each_route() {
     let mut all: Vec<Code> = ROUTES.iter().flat_map(|r| r.codes()).collect();
     all.sort();
     all.dedup();
-    // Codes no route answers: a trigger's bad event, the personal organization's idempotent path
-    // (handled, never answered), and the pipeline's answer for reactivating an active
-    // organization (no `Effect::Reactivate` route until the closure routes exist).
-    let not_http = [
-        Code::InvalidEvent,
-        Code::PersonalOrgExists,
-        Code::OrgNotClosed,
-    ];
+    // Codes no route answers: a trigger's bad event and the personal organization's idempotent
+    // path (handled, never answered).
+    let not_http = [Code::InvalidEvent, Code::PersonalOrgExists];
     for c in Code::ALL {
         assert!(
             all.contains(c) != not_http.contains(c),

@@ -1,0 +1,132 @@
+//! Closure routes: the impact, closing with the typed name, reactivation.
+
+use super::views::{ImpactView, SubscriptionImpact};
+use super::{grace_period, MAX_REVOKED_AT_CLOSURE};
+use crate::access::Ctx;
+use crate::audit::Audited;
+use crate::domain::{InvitationId, Timestamp};
+use crate::error::{ApiError, ApiResult, Code};
+use crate::integrations::item::IntegrationItem;
+use crate::invitations::item::InvitationItem;
+use crate::orgs::views::MyOrgView;
+use crate::pipeline::{Input, Reply};
+use crate::projects::item::ProjectItem;
+use crate::store::Expr;
+use crate::App;
+use serde::Deserialize;
+use serde_json::json;
+
+/// `GET /orgs/{orgId}/closure-impact`: the counters the organization item keeps, plus one COUNT
+/// Query for projects and one for integrations (its filter counts those with a credential).
+pub async fn closure_impact(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
+    let org = ctx.org_id();
+    let (projects, _) = app
+        .store
+        .count(ProjectItem::page_of_org(org, 100, None)?)
+        .await?;
+    let with_secret = IntegrationItem::page_of_org(org, None, 100, None)?
+        .filter("attribute_exists(secretArn)", Expr::new());
+    let (with_credentials, integrations) = app.store.count(with_secret).await?;
+    let now = Timestamp::now();
+    Ok(Reply::ok(&ImpactView {
+        projects,
+        members: ctx.org.member_count.saturating_sub(1),
+        teams: ctx.org.team_count,
+        pending_invitations: ctx.org.seat_holds.as_ref().map_or(0, |h| h.len()),
+        integrations,
+        integrations_with_credentials: with_credentials,
+        subscription: SubscriptionImpact {
+            plan: ctx.org.plan,
+            seats_used: ctx.org.seats_in_use(now),
+            cancelled_by_closing: true,
+        },
+        purge_at: now + grace_period(),
+        stopped_by_other_services: vec!["environments", "deployments", "backups", "servers"],
+        note: "Environments, backups and servers belong to other services: they stop them when they receive the OrganizationClosed event. Reactivating within 30 days restores everything here; after that the organization is purged and its credentials scrubbed.",
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CloseBody {
+    confirm_name: String,
+}
+
+/// `POST /orgs/{orgId}/close` `{confirmName}`: one transaction closes the organization (read-only,
+/// in the due index, plan cancelled, seat holds released), revokes its pending invitations and
+/// appends the entry that becomes `OrganizationClosed`.
+pub async fn close(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let body: CloseBody = input.json()?;
+    let org = &ctx.org;
+    if body.confirm_name != org.name {
+        return Err(ApiError::new(
+            Code::ConfirmationMismatch,
+            "`confirmName` must be the organization's name exactly (case and spaces included).",
+        ));
+    }
+    let holds: Vec<(InvitationId, Timestamp)> = org
+        .seat_holds
+        .iter()
+        .flatten()
+        .filter_map(|(id, h)| InvitationId::parse(id).map(|i| (i, h.exp)))
+        .collect();
+    if holds.len() > MAX_REVOKED_AT_CLOSURE {
+        return Err(ApiError::limit(
+            "pendingInvitationsAtClosure",
+            MAX_REVOKED_AT_CLOSURE,
+            format!(
+                "{} invitations are pending; revoke or clean up some first (at most {MAX_REVOKED_AT_CLOSURE} are revoked with the closure).",
+                holds.len()
+            ),
+        ));
+    }
+    let now = Timestamp::now();
+    let mut tx = org.close(ctx.tx()?, ctx.user_id(), now, grace_period())?;
+    for (id, exp) in &holds {
+        tx = InvitationItem::revoked_at_closure(tx, &org.org_id, id, (*exp).max(now))?;
+    }
+    let purge_at = now + grace_period();
+    let tx = tx.audit(ctx.audit(
+        "org.closed",
+        "OrganizationClosed",
+        format!("closed {} (purge at {purge_at})", org.name),
+        json!({ "purgeAt": purge_at, "closedBy": ctx.user_id(), "cancelledPlan": org.plan, "revokedInvitations": holds.iter().map(|(i, _)| i).collect::<Vec<_>>() }),
+    ))?;
+    app.store.commit(tx).await?;
+    let mut closed = org.clone();
+    closed.status = crate::orgs::settings::OrgStatus::Grace;
+    closed.closed_at = Some(now);
+    closed.closed_by = Some(ctx.user_id().clone());
+    closed.purge_at = Some(purge_at);
+    closed.plan = crate::subscription::Plan::Free;
+    closed.updated_at = now;
+    Ok(Reply::ok(&MyOrgView::new(&closed, ctx.role(), None)))
+}
+
+/// `POST /orgs/{orgId}/reactivate`: back to active, out of the due index; everything else is as
+/// it was (the plan is free: closing cancelled the subscription). Refused once the purge started.
+pub async fn reactivate(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
+    let org = &ctx.org;
+    if org.status == crate::orgs::settings::OrgStatus::Purging {
+        return Err(ApiError::new(
+            Code::PurgeStarted,
+            "The organization's purge has started; it can no longer be reactivated.",
+        ));
+    }
+    let now = Timestamp::now();
+    let tx = org.reactivate(ctx.tx()?, now)?;
+    let tx = tx.audit(ctx.audit(
+        "org.reactivated",
+        "OrganizationReactivated",
+        format!("reactivated {}", org.name),
+        json!({ "closedAt": org.closed_at, "purgeAt": org.purge_at }),
+    ))?;
+    app.store.commit(tx).await?;
+    let mut active = org.clone();
+    active.status = crate::orgs::settings::OrgStatus::Active;
+    active.closed_at = None;
+    active.closed_by = None;
+    active.purge_at = None;
+    active.updated_at = now;
+    Ok(Reply::ok(&MyOrgView::new(&active, ctx.role(), None)))
+}

@@ -1,0 +1,52 @@
+use super::handlers;
+use crate::error::Code::*;
+use crate::permissions::Permission;
+use crate::pipeline::{org, Dynamo::*, Effect::*, Need, RouteDef};
+
+pub static CLOSURE_IMPACT: RouteDef = RouteDef {
+    method: "GET",
+    path: "/orgs/{orgId}/closure-impact",
+    function: "closure-impact",
+    summary: "What closing the organization would affect (owner).",
+    access: org(Need::Perm(Permission::OrgClosureImpact), Read),
+    dynamo: &[BatchGetItem, Query],
+    ses: false,
+    secrets: &[],
+    code_key: false,
+    errors: &[],
+    handler: crate::org_handler!(handlers::closure_impact),
+};
+
+pub static CLOSE_ORG: RouteDef = RouteDef {
+    method: "POST",
+    path: "/orgs/{orgId}/close",
+    function: "close-org",
+    summary: "Close the organization (owner; the typed name confirms): read-only for 30 days, then purged.",
+    access: org(Need::Perm(Permission::OrgClose), Write),
+    dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
+    ses: false,
+    secrets: &[],
+    code_key: false,
+    errors: &[
+        BodyRequired,
+        InvalidBody,
+        ConfirmationMismatch,
+        LimitReached,
+        ConcurrentUpdate,
+    ],
+    handler: crate::org_handler!(handlers::close),
+};
+
+pub static REACTIVATE_ORG: RouteDef = RouteDef {
+    method: "POST",
+    path: "/orgs/{orgId}/reactivate",
+    function: "reactivate-org",
+    summary: "Reactivate a closed organization during its grace period (owner).",
+    access: org(Need::Perm(Permission::OrgReactivate), Reactivate),
+    dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
+    ses: false,
+    secrets: &[],
+    code_key: false,
+    errors: &[PurgeStarted],
+    handler: crate::org_handler!(handlers::reactivate),
+};

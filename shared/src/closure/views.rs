@@ -1,0 +1,35 @@
+//! Response bodies of the closure routes.
+
+use crate::domain::Timestamp;
+use crate::subscription::Plan;
+use serde::Serialize;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionImpact {
+    pub plan: Plan,
+    pub seats_used: u32,
+    /// Closing cancels it; a reactivated organization is on the free plan.
+    pub cancelled_by_closing: bool,
+}
+
+/// What closing the organization affects, counted from this service's data.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImpactView {
+    pub projects: u64,
+    /// Members other than the owner: they lose access at once.
+    pub members: u32,
+    pub teams: u32,
+    /// Revoked by the closure.
+    pub pending_invitations: usize,
+    pub integrations: u64,
+    /// Their secrets are scrubbed by the purge.
+    pub integrations_with_credentials: u64,
+    pub subscription: SubscriptionImpact,
+    /// When the organization would be purged if closed now.
+    pub purge_at: Timestamp,
+    /// What other services stop when they receive `OrganizationClosed`.
+    pub stopped_by_other_services: Vec<&'static str>,
+    pub note: &'static str,
+}
