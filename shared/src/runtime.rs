@@ -89,7 +89,7 @@ pub async fn serve_post_confirmation() -> Result<(), Error> {
 /// Serves the scheduled purge: "now" is the schedule event's `time`; the run stops 15 seconds
 /// before the invocation's deadline and leaves the rest to the next run.
 pub async fn serve_purge() -> Result<(), Error> {
-    use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+    use crate::closure::purge::{now_of, purge_due, ScheduleEvent};
     use lambda_runtime::LambdaEvent;
     lambda_http::tracing::init_default_subscriber();
     let app = app_from_env(Clients {
@@ -98,15 +98,10 @@ pub async fn serve_purge() -> Result<(), Error> {
     })
     .await?;
     lambda_runtime::run(lambda_runtime::service_fn(
-        move |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| {
+        move |event: LambdaEvent<ScheduleEvent>| {
             let app = app.clone();
             async move {
-                // "Now" is the event's time, so a replayed event purges what was due then.
-                let now = event
-                    .payload
-                    .time
-                    .map(crate::domain::Timestamp::from)
-                    .ok_or_else(|| Error::from("the schedule event has no `time`"))?;
+                let now = now_of(&event.payload).map_err(|e| Error::from(e.detail))?;
                 let remaining = event
                     .context
                     .deadline()
@@ -114,7 +109,7 @@ pub async fn serve_purge() -> Result<(), Error> {
                     .unwrap_or_default()
                     .saturating_sub(std::time::Duration::from_secs(15));
                 let deadline = std::time::Instant::now() + remaining;
-                crate::closure::purge::purge_due(&app, now, deadline)
+                purge_due(&app, now, deadline)
                     .await
                     .map_err(|e| Error::from(e.cause.unwrap_or(e.detail)))
             }

@@ -308,4 +308,81 @@ impl TestApp {
         assert_eq!(a.status, 201, "create integration: {}", a.body);
         a.body["id"].as_str().unwrap().to_string()
     }
+
+    /// Every item of the test's table (a Scan: test inspection only, never in a request path),
+    /// each as canonical JSON (attributes and map keys sorted), keyed by `PK|SK`.
+    pub async fn table_items(&self) -> std::collections::BTreeMap<String, String> {
+        let client = crate::dynamodb_client(&crate::dynamodb_endpoint(), None).await;
+        let mut out = std::collections::BTreeMap::new();
+        let mut start = None;
+        loop {
+            let page = client
+                .scan()
+                .table_name(&self.table)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("scan the test table");
+            for item in page.items() {
+                let key = format!(
+                    "{}|{}",
+                    item["PK"].as_s().unwrap(),
+                    item["SK"].as_s().unwrap()
+                );
+                let json: serde_json::Value =
+                    serde_dynamo::from_item(item.clone()).expect("an item as JSON");
+                out.insert(key, json.to_string());
+            }
+            match page.last_evaluated_key() {
+                Some(k) => start = Some(k.clone()),
+                None => return out,
+            }
+        }
+    }
+
+    /// Closes an organization as its owner does (`POST /orgs/{orgId}/close` with its name).
+    pub async fn close_through_api(&self, org: &str) {
+        let owner = self.owner_of(org);
+        let name = self.org_item(org).await.name;
+        let a = self
+            .as_user(&owner)
+            .post(
+                &format!("/orgs/{org}/close"),
+                json!({ "confirmName": name }),
+            )
+            .await;
+        assert_eq!(a.status, 200, "close: {}", a.body);
+    }
+
+    /// `n` organizations, each with its own owner, written with the organization creation's own
+    /// writes (`orgs::handlers::creation_tx`), 16 organizations per transaction (96 items) so a
+    /// thousand take 63 transactions; returns their ids.
+    pub async fn create_orgs(&self, n: usize, prefix: &str) -> Vec<String> {
+        use shared::domain::{OrgName, Slug};
+        use shared::orgs::item::UserItem;
+        let mut ids = Vec::new();
+        for chunk in (0..n).collect::<Vec<_>>().chunks(16) {
+            let mut tx = self.app.store.tx();
+            for i in chunk {
+                let user = UserId::parse("userId", &format!("{prefix}-{i}")).unwrap();
+                let name = OrgName::parse("name", &format!("{prefix} {i}")).unwrap();
+                let slug = Slug::parse(&format!("{prefix}-{i}")).unwrap();
+                let now = Timestamp::now();
+                let org = OrgItem::new(OrgId::new(), name, slug, &user, false, now);
+                let email = Email::parse("email", &format!("{prefix}-{i}@example.com")).ok();
+                let owner = MemberItem::new(&org.org_id, &user, email, None, Role::Owner, now);
+                tx = shared::orgs::handlers::creation_tx(tx, &org, &owner, |tx| {
+                    UserItem::count_created(tx, &user, 1)
+                })
+                .unwrap();
+                ids.push(org.org_id.to_string());
+            }
+            self.app
+                .store
+                .commit(tx)
+                .await
+                .expect("create organizations");
+        }
+        ids
+    }
 }

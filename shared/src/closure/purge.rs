@@ -9,6 +9,7 @@
 //! 4. finished in ONE transaction: the organization item deleted, its slug freed, its creator's
 //!    record updated, and the tombstone written, whose insert the stream publishes as
 //!    `OrganizationPurged` (so the event cannot be lost after the purge committed, nor sent twice).
+//!
 //! Killed anywhere, the next run finds the organization still on the due index and repeats what is
 //! left. Near its deadline it stops between batches and leaves the rest to the next run (no
 //! self-invocation: an hour later is soon enough, and a run that never ends cannot pile up).
@@ -25,6 +26,17 @@ use crate::store::{from_item, Key, QuerySpec, SortCond};
 use crate::App;
 use serde::Serialize;
 use std::time::Instant;
+
+/// The hourly schedule's event (EventBridge): its `time` is the run's "now".
+pub type ScheduleEvent = aws_lambda_events::event::eventbridge::EventBridgeEvent<serde_json::Value>;
+
+/// "Now" for a run: the event's time, so a replayed event purges what was due then.
+pub fn now_of(event: &ScheduleEvent) -> ApiResult<Timestamp> {
+    event
+        .time
+        .map(Timestamp::from)
+        .ok_or_else(|| ApiError::new(Code::InvalidEvent, "the schedule event has no `time`"))
+}
 
 /// What a run did.
 #[derive(Debug, Default, Serialize, PartialEq)]

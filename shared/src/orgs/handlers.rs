@@ -47,15 +47,14 @@ fn new_org(caller: &Caller, name: OrgName, slug: Slug, personal: bool) -> (OrgIt
     (org, owner)
 }
 
-/// The writes that create an organization with its owner, in one transaction; `count` records
-/// the creation on the user's item.
-fn creation_tx(
-    app: &App,
+/// The writes that create an organization with its owner, added to `tx` (six items); `count`
+/// records the creation on the user's item.
+pub fn creation_tx(
+    mut tx: Tx,
     org: &OrgItem,
     owner: &MemberItem,
     count: impl FnOnce(Tx) -> ApiResult<Tx>,
 ) -> ApiResult<Tx> {
-    let mut tx = app.store.tx();
     if let Some(email) = owner.email_item() {
         tx = tx.put_new(
             &email,
@@ -97,7 +96,7 @@ pub async fn create_org(app: App, caller: Caller, input: Input) -> ApiResult<Rep
     let limit = app.config.org_create_limit;
     let attempt = |slug: Slug| {
         let (org, owner) = new_org(&caller, name.clone(), slug, false);
-        let tx = creation_tx(&app, &org, &owner, |tx| {
+        let tx = creation_tx(app.store.tx(), &org, &owner, |tx| {
             UserItem::count_created(tx, &caller.user_id, limit)
         });
         (org, tx)
@@ -153,7 +152,7 @@ pub async fn ensure_personal_org(app: &App, caller: &Caller) -> ApiResult<Option
     )?;
     let slug = Slug::parse(&format!("personal-{}", random_hex(12))).expect("valid slug");
     let (org, owner) = new_org(caller, name, slug, true);
-    let tx = creation_tx(app, &org, &owner, |tx| {
+    let tx = creation_tx(app.store.tx(), &org, &owner, |tx| {
         UserItem::set_personal(tx, &caller.user_id, &org.org_id)
     })?;
     match app.store.commit(tx).await {

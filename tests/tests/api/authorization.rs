@@ -71,17 +71,19 @@ struct Fixture {
 /// Whether a route acts on teams or projects (its fixture then has them; elsewhere the
 /// project-scoped principals are plain members of their organization role).
 fn needs_projects(route: &RouteDef) -> bool {
-    route.path.contains("/teams")
-        || route.path.contains("/projects")
-        || route.path.contains("/integrations")
-        || route.path.contains("/settings")
+    route.path.contains("/teams") || route.path.contains("/projects")
+}
+
+/// Whether a route acts on integrations (its fixture then has a storage provider with a secret).
+fn needs_integration(route: &RouteDef) -> bool {
+    route.path.contains("/integrations") || route.path.contains("/settings")
 }
 
 async fn fixture(t: &TestApp, route: &RouteDef) -> Fixture {
-    fixture_with(t, needs_projects(route)).await
+    fixture_with(t, needs_projects(route), needs_integration(route)).await
 }
 
-async fn fixture_with(t: &TestApp, with_projects: bool) -> Fixture {
+async fn fixture_with(t: &TestApp, with_projects: bool, with_integration: bool) -> Fixture {
     let owner = t.user("owner");
     let org = t.create_org(&owner, "Walked").await;
     let mut members = vec![(Role::Owner, owner)];
@@ -119,7 +121,7 @@ async fn fixture_with(t: &TestApp, with_projects: bool) -> Fixture {
     // Project access as production makes it: a project created by a developer, a team that is
     // its admin, a guest granted on it.
     let (mut team, mut project, mut integration) = (String::new(), String::new(), String::new());
-    if with_projects {
+    if with_integration {
         integration = t
             .create_integration(
                 &org,
@@ -128,6 +130,8 @@ async fn fixture_with(t: &TestApp, with_projects: bool) -> Fixture {
                         "config": { "bucket": "walked", "region": "eu-west-1" }, "secret": "walk-secret" }),
             )
             .await;
+    }
+    if with_projects {
         let owner = &members[0].1;
         project = t
             .create_project(&org, &developer_creator, "Walked project")
@@ -354,13 +358,13 @@ async fn a_closed_organization_refuses_every_write_and_serves_reads() {
     let t = TestApp::with_config(|c| c.org_create_limit = 5).await;
     // Nothing changes a closed organization (writes are refused, reads change nothing): one
     // fixture serves every route.
-    let f = fixture_with(&t, true).await;
+    let f = fixture_with(&t, true, true).await;
     t.close_org(&f.org).await;
     // Reactivation changes the organization: it gets its own below.
     let reactivates =
         |r: &&&RouteDef| matches!(r.org_rule(), Some(rule) if rule.effect == Effect::Reactivate);
     for route in ROUTES.iter().filter(|r| reactivates(r)) {
-        let own = fixture_with(&t, false).await;
+        let own = fixture_with(&t, false, false).await;
         t.close_org(&own.org).await;
         let (path, body, _) = sample(route, &own);
         let owner = token_of(&own, Principal::Member(Role::Owner));
@@ -456,7 +460,7 @@ async fn dynamodb_requests_per_route() {
         .filter(|r| r.method != "GET")
         .collect();
     let mut fixtures = fixtures_for(&t, &changing).await.into_iter();
-    let reads = fixture_with(&t, true).await;
+    let reads = fixture_with(&t, true, true).await;
     for route in ROUTES.iter().copied() {
         let own;
         let f = if route.method == "GET" {

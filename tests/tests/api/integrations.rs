@@ -54,26 +54,11 @@ async fn secrets_of(org: &str) -> Vec<String> {
 
 /// Every attribute of every item in the test's table, as text (a copy of the table).
 async fn table_dump(t: &TestApp) -> String {
-    let client =
-        integration_tests::dynamodb_client(&integration_tests::dynamodb_endpoint(), None).await;
-    let mut out = String::new();
-    let mut start = None;
-    loop {
-        let page = client
-            .scan()
-            .table_name(&t.table)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .expect("scan the test table");
-        for item in page.items() {
-            out.push_str(&format!("{item:?}\n"));
-        }
-        match page.last_evaluated_key() {
-            Some(k) => start = Some(k.clone()),
-            None => return out,
-        }
-    }
+    t.table_items()
+        .await
+        .into_values()
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 
 mod access;
 mod authorization;
+mod closure;
 mod events;
 mod integrations;
 mod invitations;
