@@ -63,6 +63,29 @@ if grep -q "$marker" "$LOG_DIR/cargo-lambda-watch.log"; then
 fi
 echo "smoke: POST /orgs/{orgId}/integrations and PUT .../secret -> 201, 200; the secret is in no response and no log line"
 
+# Closure, then the schedule replayed 31 days ahead: the organization is purged and its slug is free.
+slug="closing-$RANDOM$RANDOM"
+curl -s -o "$LOG_DIR/closing.json" -X POST "$base/orgs" -H "Authorization: Bearer $token" \
+  -H 'content-type: application/json' -d "{\"name\":\"Closing E2E\",\"slug\":\"$slug\"}"
+closing=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$LOG_DIR/closing.json")
+status=$(curl -s -o "$LOG_DIR/closed.json" -w '%{http_code}' -X POST "$base/orgs/$closing/close" \
+  -H "Authorization: Bearer $token" -H 'content-type: application/json' -d '{"confirmName":"Closing E2E"}')
+[ "$status" = 200 ] || { echo "smoke: close answered $status: $(cat "$LOG_DIR/closed.json")" >&2; exit 1; }
+later=$(python3 -c 'import datetime; print((datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=31)).strftime("%Y-%m-%dT%H:%M:%SZ"))')
+python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); e["time"]=sys.argv[2]; print(json.dumps(e))' \
+  "$root/events/scheduled-purge.json" "$later" >"$LOG_DIR/purge-event.json"
+status=$(curl -s -o "$LOG_DIR/purge.json" -w '%{http_code}' -X POST \
+  "$base/2015-03-31/functions/purge-closed-orgs/invocations" -d @"$LOG_DIR/purge-event.json")
+purged=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("orgsPurged"))' "$LOG_DIR/purge.json" 2>/dev/null || true)
+retaken=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/orgs" -H "Authorization: Bearer $token" \
+  -H 'content-type: application/json' -d "{\"name\":\"Reborn\",\"slug\":\"$slug\"}")
+if [ "$status" != 200 ] || [ "${purged:-0}" -lt 1 ] || [ "$retaken" != 201 ]; then
+  echo "smoke: the purge answered $status $(cat "$LOG_DIR/purge.json"); taking the slug again answered $retaken" >&2
+  tail -n 50 "$LOG_DIR/cargo-lambda-watch.log" >&2
+  exit 1
+fi
+echo "smoke: close, then purge-closed-orgs replayed 31 days ahead -> $(cat "$LOG_DIR/purge.json"); the slug is free again"
+
 echo "races through cargo lambda watch --concurrency ${API_CONCURRENCY:-4} ..."
 python3 "$root/scripts/e2e_races.py" "$base" "$devtool" "$secret" \
   || { tail -n 50 "$LOG_DIR/cargo-lambda-watch.log" >&2; exit 1; }

@@ -47,39 +47,19 @@ async fn stream_batch_of(t: &TestApp, org: &str) -> (Value, Vec<String>) {
     (json!({ "Records": records }), ids)
 }
 
-async fn eventbridge(endpoint: &str) -> aws_sdk_eventbridge::Client {
-    aws_sdk_eventbridge::Client::new(&integration_tests::emulator_config(endpoint).await)
-}
-
-#[tokio::test]
-async fn committed_audit_entries_reach_eventbridge() {
-    let t = TestApp::new().await;
-    let owner = t.user("owner");
-    let org = t.create_org(&owner, "Evented").await;
-    t.call(
-        "PATCH",
-        &format!("/orgs/{org}"),
-        Some(&owner.token),
-        Some(json!({ "name": "Evented Two" })),
-    )
-    .await;
-    let (batch, ids) = stream_batch_of(&t, &org).await;
-    assert_eq!(ids.len(), 2);
-
-    // A bus with a rule that copies our events into a queue we can read.
-    let endpoint = events_endpoint();
-    let events = eventbridge(&endpoint).await;
+/// A fresh bus whose rule copies every `orgs` event into a fresh queue; returns both.
+async fn bus_with_queue(events: &aws_sdk_eventbridge::Client, endpoint: &str) -> (String, String) {
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let bus = format!("orgs-{suffix}");
     events.create_event_bus().name(&bus).send().await.unwrap();
     let queue = moto_json(
-        &endpoint,
+        endpoint,
         "AmazonSQS.CreateQueue",
         json!({ "QueueName": format!("q-{suffix}") }),
     );
     let queue_url = queue["QueueUrl"].as_str().unwrap().to_string();
     let attrs = moto_json(
-        &endpoint,
+        endpoint,
         "AmazonSQS.GetQueueAttributes",
         json!({ "QueueUrl": queue_url, "AttributeNames": ["QueueArn"] }),
     );
@@ -109,22 +89,109 @@ async fn committed_audit_entries_reach_eventbridge() {
         .send()
         .await
         .unwrap();
+    (bus, queue_url)
+}
+
+/// The events the queue received (their EventBridge envelopes).
+fn received(endpoint: &str, queue_url: &str) -> Vec<Value> {
+    let received = moto_json(
+        endpoint,
+        "AmazonSQS.ReceiveMessage",
+        json!({ "QueueUrl": queue_url, "MaxNumberOfMessages": 10 }),
+    );
+    received["Messages"]
+        .as_array()
+        .unwrap_or(&Vec::new())
+        .iter()
+        .map(|m| serde_json::from_str(m["Body"].as_str().unwrap()).unwrap())
+        .collect()
+}
+
+/// A stream batch of one inserted item, as Lambda delivers it.
+fn insert_batch(item: shared::store::Item) -> Value {
+    let image: serde_dynamo::Item = item.into();
+    json!({ "Records": [{
+        "eventID": "e0", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2026-01-01T00:00:00.000",
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1795435200,
+            "Keys": { "PK": image.get("PK").cloned(), "SK": image.get("SK").cloned() },
+            "NewImage": image, "SequenceNumber": "1", "SizeBytes": 100, "StreamViewType": "NEW_IMAGE"
+        }
+    }]})
+}
+
+#[tokio::test]
+async fn a_purged_organizations_tombstone_is_its_organization_purged_event() {
+    let t = TestApp::new().await;
+    let owner = t.user("owner");
+    let org = t.create_org(&owner, "Gone Soon").await;
+    t.close_through_api(&org).await;
+    let later = Timestamp::now() + chrono::Duration::days(31);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let report = shared::closure::purge::purge_due(&t.app, later, deadline)
+        .await
+        .unwrap();
+    assert_eq!(report.orgs_purged, 1);
+    let org_id = shared::domain::OrgId::parse(&org).unwrap();
+    let mut found = t
+        .app
+        .store
+        .batch_get(vec![shared::orgs::item::TombstoneItem::key_of(&org_id)])
+        .await
+        .unwrap();
+    let tombstone = found.pop().expect("the tombstone");
+    let endpoint = events_endpoint();
+    let events = eventbridge(&endpoint).await;
+    let (bus, queue_url) = bus_with_queue(&events, &endpoint).await;
+    let batch: aws_lambda_events_shim::Event =
+        serde_json::from_value(insert_batch(tombstone)).unwrap();
+    let response = shared::events::publish(&events, &bus, batch).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    let got = received(&endpoint, &queue_url);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["detail-type"], "OrganizationPurged");
+    assert_eq!(got[0]["detail"]["orgId"], org.as_str());
+    assert_eq!(
+        got[0]["detail"].as_object().unwrap().len(),
+        2,
+        "ids and time only: {}",
+        got[0]
+    );
+}
+
+async fn eventbridge(endpoint: &str) -> aws_sdk_eventbridge::Client {
+    aws_sdk_eventbridge::Client::new(&integration_tests::emulator_config(endpoint).await)
+}
+
+#[tokio::test]
+async fn committed_audit_entries_reach_eventbridge() {
+    let t = TestApp::new().await;
+    let owner = t.user("owner");
+    let org = t.create_org(&owner, "Evented").await;
+    t.call(
+        "PATCH",
+        &format!("/orgs/{org}"),
+        Some(&owner.token),
+        Some(json!({ "name": "Evented Two" })),
+    )
+    .await;
+    let (batch, ids) = stream_batch_of(&t, &org).await;
+    assert_eq!(ids.len(), 2);
+
+    // A bus with a rule that copies our events into a queue we can read.
+    let endpoint = events_endpoint();
+    let events = eventbridge(&endpoint).await;
+    let (bus, queue_url) = bus_with_queue(&events, &endpoint).await;
 
     let batch: aws_lambda_events_shim::Event = serde_json::from_value(batch).unwrap();
     let response = shared::events::publish(&events, &bus, batch.clone()).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
 
-    let received = moto_json(
-        &endpoint,
-        "AmazonSQS.ReceiveMessage",
-        json!({ "QueueUrl": queue_url, "MaxNumberOfMessages": 10 }),
-    );
-    let mut got: Vec<(String, String)> = received["Messages"]
-        .as_array()
-        .unwrap_or(&Vec::new())
-        .iter()
-        .map(|m| {
-            let event: Value = serde_json::from_str(m["Body"].as_str().unwrap()).unwrap();
+    let mut got: Vec<(String, String)> = received(&endpoint, &queue_url)
+        .into_iter()
+        .map(|event| {
             assert_eq!(event["source"], "orgs");
             assert_eq!(event["detail"]["orgId"], org.as_str());
             assert_eq!(event["detail"]["actorId"], owner.id.as_str());
