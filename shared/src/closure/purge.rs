@@ -48,6 +48,8 @@ pub struct PurgeReport {
     pub millis: u128,
     /// The run stopped before its deadline with work left (the next run continues).
     pub unfinished: bool,
+    /// Organizations whose purge failed this run (logged; they stay due).
+    pub failed: u32,
 }
 
 /// Keys read per Query while emptying (one BatchWriteItem takes 25).
@@ -89,8 +91,16 @@ pub async fn purge_due(app: &App, now: Timestamp, deadline: Instant) -> ApiResul
             if run.out_of_time() {
                 break;
             }
-            if purge_one(&mut run, org).await? {
-                progressed = true;
+            let id = org.org_id.clone();
+            match purge_one(&mut run, org).await {
+                Ok(true) => progressed = true,
+                Ok(false) => {}
+                // One organization's failure does not hold up the others; it stays due, so
+                // the next run tries it again.
+                Err(e) => {
+                    run.report.failed += 1;
+                    tracing::error!(org_id = %id, code = %e.code, cause = e.cause.as_deref().unwrap_or(""), "purging an organization failed");
+                }
             }
         }
         if run.report.unfinished || !progressed {
@@ -142,42 +152,60 @@ async fn purge_one(run: &mut Run<'_>, mut org: OrgItem) -> ApiResult<bool> {
         };
     }
     // 4. The last transaction: the organization item, its slug, its creator's record, the tombstone.
-    let tx = org.delete_purged(app.store.tx())?;
-    let tx = SlugItem::free(tx, &org.slug, &org.org_id)?;
-    let tx = match creator_update(app, &org).await? {
-        Some(personal) => UserItem::org_purged(tx, &org.created_by, &org.org_id, personal)?,
-        None => tx,
-    };
+    let (slug_is_ours, creator) = final_reads(app, &org).await?;
+    let mut tx = org.delete_purged(app.store.tx())?;
+    if slug_is_ours {
+        tx = SlugItem::free(tx, &org.slug, &org.org_id)?;
+    }
+    if let Some(personal) = creator {
+        tx = UserItem::org_purged(tx, &org.created_by, &org.org_id, personal)?;
+    }
     let tx = TombstoneItem::new(&org.org_id, run.now).write(tx)?;
-    app.store.commit(tx).await?;
+    match app.store.commit(tx).await {
+        Ok(()) => {}
+        // Finished by another run meanwhile (the due index lags the table a little).
+        Err(e) if e.code == Code::ConcurrentUpdate => return Ok(false),
+        Err(e) => return Err(e),
+    }
     run.report.orgs_purged += 1;
-    run.report.items_deleted += 2;
+    run.report.items_deleted += 1 + u64::from(slug_is_ours);
     Ok(true)
 }
 
-/// Whether the creator's record points to the organization: `Some(true)` as their personal
-/// organization, `Some(false)` as one they created (counted), `None` when it does not.
-async fn creator_update(app: &App, org: &OrgItem) -> ApiResult<Option<bool>> {
+/// What the last transaction may touch besides the organization: whether its slug item is still
+/// its own, and whether its creator's record points to it (`Some(true)` as their personal
+/// organization, `Some(false)` as one they created and are counted for). One BatchGetItem.
+async fn final_reads(app: &App, org: &OrgItem) -> ApiResult<(bool, Option<bool>)> {
+    let (slug_key, user_key) = (
+        SlugItem::key_of(&org.slug),
+        UserItem::key_of(&org.created_by),
+    );
     let found = app
         .store
-        .batch_get(vec![UserItem::key_of(&org.created_by)])
+        .batch_get(vec![slug_key.clone(), user_key.clone()])
         .await?;
-    let Some(user) = found.first() else {
-        return Ok(None);
-    };
-    if org.personal {
-        let points = user
-            .get("personalOrgId")
-            .and_then(|v| v.as_s().ok())
-            .is_some_and(|id| id == org.org_id.as_str());
-        return Ok(points.then_some(true));
-    }
-    let counted = user
-        .get("orgsCreated")
-        .and_then(|v| v.as_n().ok())
-        .and_then(|n| n.parse::<u64>().ok())
-        .is_some_and(|n| n >= 1);
-    Ok(counted.then_some(false))
+    let of = |key: &Key| found.iter().find(|i| Key::of_item(i).as_ref() == Some(key));
+    let slug_is_ours = of(&slug_key)
+        .and_then(|i| i.get("orgId"))
+        .and_then(|v| v.as_s().ok())
+        .is_some_and(|id| id == org.org_id.as_str());
+    let creator = of(&user_key).and_then(|user| {
+        if org.personal {
+            let points = user
+                .get("personalOrgId")
+                .and_then(|v| v.as_s().ok())
+                .is_some_and(|id| id == org.org_id.as_str());
+            points.then_some(true)
+        } else {
+            let counted = user
+                .get("orgsCreated")
+                .and_then(|v| v.as_n().ok())
+                .and_then(|n| n.parse::<u64>().ok())
+                .is_some_and(|n| n >= 1);
+            counted.then_some(false)
+        }
+    });
+    Ok((slug_is_ours, creator))
 }
 
 /// Deletes every item a query reads (but `keep`), page after page from the start, until none is
