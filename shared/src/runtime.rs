@@ -105,11 +105,15 @@ pub async fn serve_purge() -> Result<(), Error> {
                 let now = now_of(&event.payload).map_err(|e| Error::from(e.detail))?;
                 // Stop with a margin for the last batch in flight: 15 s, or a quarter of the
                 // time left on a short timeout (a local run's).
+                // A runtime that gives no usable deadline (`cargo lambda watch` sends one already
+                // past) gets the template's timeout, 900 s.
                 let left = event
                     .context
                     .deadline()
                     .duration_since(std::time::SystemTime::now())
-                    .unwrap_or_default();
+                    .ok()
+                    .filter(|left| !left.is_zero())
+                    .unwrap_or(std::time::Duration::from_secs(900));
                 let margin = std::time::Duration::from_secs(15).min(left / 4);
                 let deadline = std::time::Instant::now() + left.saturating_sub(margin);
                 purge_due(&app, now, deadline)
