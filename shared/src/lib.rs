@@ -23,6 +23,7 @@ pub mod invitations;
 pub mod members;
 pub mod orgs;
 pub mod projects;
+pub mod settings;
 pub mod subscription;
 pub mod teams;
 

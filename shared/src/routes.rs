@@ -12,6 +12,7 @@ pub use crate::members::routes::*;
 pub use crate::orgs::routes::*;
 pub use crate::pipeline::{Access, Dynamo, Effect, Need, Place, RouteDef, Secrets};
 pub use crate::projects::routes::*;
+pub use crate::settings::routes::*;
 pub use crate::subscription::routes::*;
 pub use crate::teams::routes::*;
 
@@ -66,6 +67,8 @@ pub static ROUTES: &[&RouteDef] = &[
     &CLOSURE_IMPACT,
     &CLOSE_ORG,
     &REACTIVATE_ORG,
+    &GET_CLEANUP_POLICY,
+    &PUT_CLEANUP_POLICY,
 ];
 
 /// The route a function serves; panics at cold start if the binary names an unknown function.

@@ -55,6 +55,9 @@ pub struct OrgItem {
     gsi1sk: Option<String>,
     /// Members, counted in the same transaction as every membership write.
     pub member_count: u32,
+    /// The cleanup policy the platform's services enforce (`None`: the default, everything off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleanup_policy: Option<crate::settings::cleanup::CleanupPolicy>,
     /// The storage provider integration backups use by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_storage_id: Option<crate::domain::IntegrationId>,
@@ -173,6 +176,7 @@ impl OrgItem {
             gsi1pk: None,
             gsi1sk: None,
             member_count: 1,
+            cleanup_policy: None,
             default_storage_id: None,
             team_count: 0,
             pending_seats: 0,
@@ -563,6 +567,23 @@ impl OrgItem {
             "SET defaultStorageId = :id, updatedAt = :now",
             Some(active),
             expr.value(":id", integration).value(":now", &now),
+            ApiError::org_closed(),
+        )
+    }
+
+    /// Replaces the cleanup policy (while active).
+    pub fn set_cleanup_policy(
+        &self,
+        tx: Tx,
+        policy: &crate::settings::cleanup::CleanupPolicy,
+        now: Timestamp,
+    ) -> Result<Tx, ApiError> {
+        let (active, expr) = Self::active();
+        tx.update(
+            self.key(),
+            "SET cleanupPolicy = :policy, updatedAt = :now",
+            Some(active),
+            expr.value(":policy", policy).value(":now", &now),
             ApiError::org_closed(),
         )
     }

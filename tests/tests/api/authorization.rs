@@ -236,7 +236,15 @@ fn sample(route: &RouteDef, f: &Fixture) -> (String, Option<Value>, u16) {
         "delete-integration" => (None, 204),
         "rotate-integration-secret" => (Some(json!({ "secret": "rotated" })), 200),
         "set-default-storage" => (Some(json!({ "integrationId": f.integration })), 200),
-        "closure-impact" => (None, 200),
+        "closure-impact" | "get-cleanup-policy" => (None, 200),
+        "put-cleanup-policy" => (
+            Some(json!({
+                "stopIdleEnvironments": { "enabled": true, "afterDays": 10 },
+                "deleteStoppedPreviews": { "enabled": false, "afterDays": 7 },
+                "deleteUnattachedVolumes": { "enabled": false, "afterDays": 30 }
+            })),
+            200,
+        ),
         "close-org" => (Some(json!({ "confirmName": "Walked" })), 200),
         // The walk's organization is active: its owner is told there is nothing to reactivate.
         "reactivate-org" => (None, 409),

@@ -547,3 +547,56 @@ async fn production_identity_comes_from_the_jwt_authorizer_claims_only() {
     let resp = shared::pipeline::handle(&t.app, shared::routes::route("create-org"), req).await;
     assert_eq!(resp.status(), 401);
 }
+
+#[tokio::test]
+async fn the_cleanup_policy_is_validated_audited_and_evented_whole() {
+    let t = TestApp::new().await;
+    let f = t.org_fixture("Tidy", "pro", &[Role::Viewer]).await;
+    let path = format!("/orgs/{}/settings/cleanup-policy", f.id);
+    let viewer = t.as_user(f.member(Role::Viewer));
+    let current = viewer.get(&path).await;
+    assert_eq!(
+        current.assert_status(200)["stopIdleEnvironments"]["enabled"],
+        false
+    );
+    let mut policy = current.body.clone();
+    policy["deleteUnattachedVolumes"] = json!({ "enabled": true, "afterDays": 45 });
+    viewer.put(&path, policy.clone()).await.assert_status(403);
+    let owner = t.as_user(&f.owner);
+    owner.put(&path, policy.clone()).await.assert_status(200);
+    assert_eq!(viewer.get(&path).await.body, policy);
+    // Out of range and unknown keys are refused, naming the field.
+    let mut bad = policy.clone();
+    bad["stopIdleEnvironments"]["afterDays"] = json!(0);
+    let a = owner.put(&path, bad).await;
+    assert_eq!(a.status, 400);
+    assert_eq!(a.body["field"], "stopIdleEnvironments.afterDays");
+    let mut unknown = policy.clone();
+    unknown["deleteEverything"] = json!({ "enabled": true, "afterDays": 1 });
+    let a = owner.put(&path, unknown).await;
+    assert_eq!(a.status, 400);
+    assert!(
+        a.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("deleteEverything"),
+        "{}",
+        a.body
+    );
+    // The event carries the whole policy and what changed; the same policy again changes nothing.
+    owner.put(&path, policy.clone()).await.assert_status(200);
+    let log = owner
+        .get(&format!(
+            "/orgs/{}/audit-log?action=settings.cleanup_policy_changed",
+            f.id
+        ))
+        .await;
+    let entries = log.assert_status(200)["items"].as_array().unwrap().clone();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["eventType"], "CleanupPolicyChanged");
+    assert_eq!(entries[0]["details"]["policy"], policy);
+    assert_eq!(
+        entries[0]["details"]["changedKeys"],
+        json!(["deleteUnattachedVolumes"])
+    );
+}
