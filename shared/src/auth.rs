@@ -20,6 +20,8 @@ pub struct Caller {
     pub email_verified: bool,
     /// `name` claim, kept as the display name when the caller joins an organization.
     pub name: Option<String>,
+    /// Whether the token shows a second factor (the configured claim, see `config::MfaClaim`).
+    pub second_factor: bool,
 }
 
 impl Caller {
@@ -51,6 +53,7 @@ impl Caller {
             email,
             email_verified,
             name,
+            second_factor: false,
         })
     }
 }

@@ -23,6 +23,45 @@ pub struct Config {
     pub event_bus_name: String,
     /// Server key for invitation codes (never logged).
     pub invitation_code_key: Vec<u8>,
+    /// Which claim of the token shows a second factor, and which of its values count.
+    pub mfa: MfaClaim,
+}
+
+/// The claim that shows a second factor (`MFA_CLAIM`, default `amr`, RFC 8176) and the values
+/// of it that count (`MFA_CLAIM_VALUES`, comma-separated, default `mfa,otp,hwk,swk`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MfaClaim {
+    pub name: String,
+    pub values: Vec<String>,
+}
+
+impl Default for MfaClaim {
+    fn default() -> Self {
+        Self {
+            name: "amr".into(),
+            values: ["mfa", "otp", "hwk", "swk"].map(String::from).to_vec(),
+        }
+    }
+}
+
+impl MfaClaim {
+    /// Whether the claims show a second factor. A list claim arrives as JSON (`["pwd","mfa"]`,
+    /// our local tokens) or as API Gateway writes arrays (`[pwd mfa]`); a plain value is one entry.
+    pub fn shown_in(&self, claims: &std::collections::HashMap<String, String>) -> bool {
+        let Some(raw) = claims.get(&self.name) else {
+            return false;
+        };
+        let inner = raw.trim();
+        let inner = inner
+            .strip_prefix('[')
+            .and_then(|s| s.strip_suffix(']'))
+            .unwrap_or(inner);
+        inner
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .map(|v| v.trim_matches('"'))
+            .filter(|v| !v.is_empty())
+            .any(|v| self.values.iter().any(|want| want == v))
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -94,6 +133,20 @@ impl Config {
             other => return Err(format!("AUTH_MODE must be `jwt` or `local`, not `{other}`")),
         };
         let org_create_limit = number("ORG_CREATE_LIMIT", 1)?;
+        let mut mfa = MfaClaim::default();
+        if let Some(name) = var("MFA_CLAIM") {
+            mfa.name = name;
+        }
+        if let Some(values) = var("MFA_CLAIM_VALUES") {
+            mfa.values = values
+                .split(',')
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .collect();
+            if mfa.values.is_empty() {
+                return Err("MFA_CLAIM_VALUES must list at least one value".into());
+            }
+        }
         let d = EmailLimits::default();
         let email_limits = EmailLimits {
             per_org_free: number("INVITE_EMAILS_PER_DAY_FREE", d.per_org_free)?,
@@ -110,6 +163,7 @@ impl Config {
                 .unwrap_or_else(|| "no-reply@example.com".into()),
             event_bus_name: var("EVENT_BUS_NAME").unwrap_or_else(|| "default".into()),
             invitation_code_key: var("INVITATION_CODE_KEY").unwrap_or_default().into_bytes(),
+            mfa,
         })
     }
 
@@ -126,6 +180,7 @@ impl Config {
             ses_from_address: "no-reply@example.com".into(),
             event_bus_name: "default".into(),
             invitation_code_key: b"test-invitation-code-key".to_vec(),
+            mfa: MfaClaim::default(),
         }
     }
 
@@ -164,6 +219,25 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_second_factor_shows_in_json_api_gateway_and_single_values() {
+        let mfa = MfaClaim::default();
+        let claims = |v: &str| std::collections::HashMap::from([("amr".to_string(), v.to_string())]);
+        assert!(mfa.shown_in(&claims(r#"["pwd","mfa"]"#)), "JSON list");
+        assert!(mfa.shown_in(&claims("[pwd otp]")), "API Gateway's list");
+        assert!(mfa.shown_in(&claims("hwk")), "one value");
+        assert!(!mfa.shown_in(&claims(r#"["pwd"]"#)), "password only");
+        assert!(!mfa.shown_in(&claims("[pwdmfa]")), "no partial match");
+        assert!(!mfa.shown_in(&std::collections::HashMap::new()), "no claim");
+        let custom = MfaClaim {
+            name: "custom:mfa".into(),
+            values: vec!["true".into()],
+        };
+        let c = std::collections::HashMap::from([("custom:mfa".to_string(), "true".to_string())]);
+        assert!(custom.shown_in(&c));
+        assert!(!mfa.shown_in(&c));
+    }
 
     #[test]
     fn production_refuses_missing_short_and_local_code_keys() {

@@ -90,7 +90,31 @@ impl InvitationEmail<'_> {
 
     /// Sends the email. The error says nothing of the recipient or the link (it may reach a log).
     pub async fn send(&self, ses: &aws_sdk_ses::Client, from: &str) -> Result<(), ApiError> {
-        let content = |s: String| {
+        Mail {
+            to: self.to.to_string(),
+            subject: self.subject(),
+            text: self.text(),
+            html: self.html(),
+        }
+        .send(ses, from)
+        .await
+    }
+}
+
+/// An email with a plain-text and an HTML part.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl Mail {
+    /// Sends it through SES. The error says nothing of the recipient or the content (it may
+    /// reach a log).
+    pub async fn send(&self, ses: &aws_sdk_ses::Client, from: &str) -> Result<(), ApiError> {
+        let content = |s: &str| {
             Content::builder()
                 .data(s)
                 .charset("UTF-8")
@@ -98,17 +122,17 @@ impl InvitationEmail<'_> {
                 .map_err(ApiError::internal)
         };
         let message = Message::builder()
-            .subject(content(self.subject())?)
+            .subject(content(&self.subject)?)
             .body(
                 Body::builder()
-                    .text(content(self.text())?)
-                    .html(content(self.html())?)
+                    .text(content(&self.text)?)
+                    .html(content(&self.html)?)
                     .build(),
             )
             .build();
         ses.send_email()
             .source(from)
-            .destination(Destination::builder().to_addresses(self.to).build())
+            .destination(Destination::builder().to_addresses(&self.to).build())
             .message(message)
             .send()
             .await

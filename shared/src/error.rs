@@ -48,6 +48,10 @@ codes! {
     GrantAboveYou = "grant_above_you", 403;
     OrgLimitReached = "org_limit_reached", 403;
     EmailNotVerified = "email_not_verified", 403;
+    /// The organization requires a second factor and the caller's token shows none.
+    MfaRequired = "mfa_required", 403;
+    /// The organization accepts members only from its allowed email domains.
+    EmailDomainNotAllowed = "email_domain_not_allowed", 403;
     InvitationEmailMismatch = "invitation_email_mismatch", 403;
     OrgNotFound = "org_not_found", 404;
     MemberNotFound = "member_not_found", 404;
@@ -165,6 +169,13 @@ impl ApiError {
         Self::new(Code::LimitReached, detail)
             .with("limit", limit)
             .with("max", max)
+    }
+    /// The organization requires a second factor the caller's token does not show.
+    pub fn mfa_required() -> Self {
+        Self::new(
+            Code::MfaRequired,
+            "This organization requires multi-factor authentication: sign in again with a second factor (an authenticator app, a security key) and retry with the new token.",
+        )
     }
     pub fn org_closed() -> Self {
         Self::new(

@@ -21,6 +21,7 @@ pub mod events;
 pub mod integrations;
 pub mod invitations;
 pub mod members;
+pub mod notifications;
 pub mod orgs;
 pub mod projects;
 pub mod settings;

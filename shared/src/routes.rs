@@ -69,6 +69,10 @@ pub static ROUTES: &[&RouteDef] = &[
     &REACTIVATE_ORG,
     &GET_CLEANUP_POLICY,
     &PUT_CLEANUP_POLICY,
+    &GET_AUTHENTICATION,
+    &PUT_AUTHENTICATION,
+    &GET_NOTIFICATIONS,
+    &PUT_NOTIFICATIONS,
 ];
 
 /// The route a function serves; panics at cold start if the binary names an unknown function.
@@ -117,6 +121,30 @@ pub enum Trigger {
     AuditStream,
     /// An EventBridge schedule (every hour), with a dead-letter queue.
     HourlySchedule,
+    /// The table's stream, filtered to new audit entries of the events that may notify; emails
+    /// the owner and admins through SES.
+    NotificationStream,
+}
+
+/// The stream filter of a stream-triggered function (an event source mapping's FilterCriteria
+/// pattern; the template's and the local stream poller's).
+pub fn stream_pattern(trigger: Trigger) -> Option<String> {
+    match trigger {
+        Trigger::AuditStream => Some(
+            r#"{"eventName": ["INSERT"], "dynamodb": {"NewImage": {"entity_type": {"S": ["audit", "tombstone"]}}}}"#.to_string(),
+        ),
+        Trigger::NotificationStream => {
+            let events: Vec<String> = crate::settings::notifications::NOTIFYING_EVENTS
+                .iter()
+                .map(|e| format!("\"{e}\""))
+                .collect();
+            Some(format!(
+                r#"{{"eventName": ["INSERT"], "dynamodb": {{"NewImage": {{"entity_type": {{"S": ["audit"]}}, "eventType": {{"S": [{}]}}}}}}}}"#,
+                events.join(", ")
+            ))
+        }
+        Trigger::CognitoPostConfirmation | Trigger::HourlySchedule => None,
+    }
 }
 
 /// A function that is not an HTTP route.
@@ -125,6 +153,8 @@ pub struct WorkerDef {
     pub summary: &'static str,
     pub trigger: Trigger,
     pub dynamo: &'static [Dynamo],
+    /// Whether the function sends email through SES.
+    pub ses: bool,
     pub secrets: &'static [Secrets],
 }
 
@@ -134,6 +164,7 @@ pub static WORKERS: &[WorkerDef] = &[
         summary: "Cognito post-confirmation trigger: creates the new user's personal organization (idempotent).",
         trigger: Trigger::CognitoPostConfirmation,
         dynamo: &[Dynamo::PutItem, Dynamo::UpdateItem],
+        ses: false,
         secrets: &[],
     },
     WorkerDef {
@@ -141,11 +172,12 @@ pub static WORKERS: &[WorkerDef] = &[
         summary: "Forwards committed audit entries (the outbox) from the table's stream to EventBridge.",
         trigger: Trigger::AuditStream,
         dynamo: &[],
+        ses: false,
         secrets: &[],
     },
     WorkerDef {
         function: "purge-closed-orgs",
-        summary: "Hourly: purges organizations whose 30-day grace ended (scrubs their secrets, deletes their items, leaves a tombstone).",
+        summary: "Hourly: purges organizations whose 30-day grace ended (scrubs their secrets, deletes their items, leaves a tombstone); reminds owners 7 days and 1 day before.",
         trigger: Trigger::HourlySchedule,
         dynamo: &[
             Dynamo::Query,
@@ -155,6 +187,15 @@ pub static WORKERS: &[WorkerDef] = &[
             Dynamo::DeleteItem,
             Dynamo::PutItem,
         ],
+        ses: true,
         secrets: &[Secrets::ListSecrets, Secrets::DescribeSecret, Secrets::DeleteSecret],
+    },
+    WorkerDef {
+        function: "send-notifications",
+        summary: "Emails the owner and admins about the events their notification preferences name (from the table's stream; once per event and recipient).",
+        trigger: Trigger::NotificationStream,
+        dynamo: &[Dynamo::BatchGetItem, Dynamo::Query, Dynamo::PutItem, Dynamo::DeleteItem],
+        ses: true,
+        secrets: &[],
     },
 ];

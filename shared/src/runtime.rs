@@ -95,7 +95,7 @@ pub async fn serve_purge() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let app = app_from_env(Clients {
         secrets: Some(secrets_client),
-        ..Default::default()
+        ses: Some(ses_client),
     })
     .await?;
     lambda_runtime::run(lambda_runtime::service_fn(
@@ -122,6 +122,23 @@ pub async fn serve_purge() -> Result<(), Error> {
             }
         },
     ))
+    .await
+}
+
+/// Serves the notification emails on the table's stream.
+pub async fn serve_notifications() -> Result<(), Error> {
+    use aws_lambda_events::event::dynamodb::Event;
+    use lambda_runtime::LambdaEvent;
+    lambda_http::tracing::init_default_subscriber();
+    let app = app_from_env(Clients {
+        ses: Some(ses_client),
+        ..Default::default()
+    })
+    .await?;
+    lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<Event>| {
+        let app = app.clone();
+        async move { Ok::<_, Error>(crate::notifications::on_stream(&app, event.payload).await.0) }
+    }))
     .await
 }
 

@@ -71,6 +71,7 @@ pub fn bin_source(function: &str) -> String {
             Trigger::CognitoPostConfirmation => "runtime::serve_post_confirmation()".to_string(),
             Trigger::AuditStream => "runtime::serve_event_publisher()".to_string(),
             Trigger::HourlySchedule => "runtime::serve_purge()".to_string(),
+            Trigger::NotificationStream => "runtime::serve_notifications()".to_string(),
         },
         None => {
             let route = ROUTES
@@ -109,8 +110,8 @@ pub fn bin_source(function: &str) -> String {
     )
 }
 
-fn policy(out: &mut String, dynamo: &[Dynamo], ses: bool, secrets: &[Secrets]) {
-    if dynamo.is_empty() && !ses && secrets.is_empty() {
+fn policy(out: &mut String, dynamo: &[Dynamo], ses: bool, secrets: &[Secrets], extra: &str) {
+    if dynamo.is_empty() && !ses && secrets.is_empty() && extra.is_empty() {
         return;
     }
     out.push_str("      Policies:\n        - Version: \"2012-10-17\"\n          Statement:\n");
@@ -148,6 +149,7 @@ fn policy(out: &mut String, dynamo: &[Dynamo], ses: bool, secrets: &[Secrets]) {
         )
         .unwrap();
     }
+    out.push_str(extra);
 }
 
 fn function_header(out: &mut String, function: &str, summary: &str) {
@@ -176,7 +178,7 @@ fn route_resource(out: &mut String, r: &RouteDef) {
         // Only the functions that derive invitation codes get the key.
         out.push_str("      Environment:\n        Variables:\n          INVITATION_CODE_KEY: !Sub \"{{resolve:secretsmanager:${InvitationCodeKey}:SecretString}}\"\n");
     }
-    policy(out, r.dynamo, r.ses, r.secrets);
+    policy(out, r.dynamo, r.ses, r.secrets, "");
     out.push('\n');
 }
 
@@ -188,7 +190,28 @@ pub fn template_functions() -> String {
     }
     for w in WORKERS {
         function_header(&mut out, w.function, w.summary);
-        policy(&mut out, w.dynamo, false, w.secrets);
+        // Statements beyond the table, SES and secrets ones: what the trigger needs.
+        let mut extra = String::new();
+        match w.trigger {
+            Trigger::CognitoPostConfirmation | Trigger::HourlySchedule => {}
+            Trigger::AuditStream => {
+                out.push_str(
+                    "      Environment:\n        Variables:\n          EVENT_BUS_NAME: !Ref EventBusName\n",
+                );
+                stream_events(&mut out, "AuditStream", w.trigger);
+                extra.push_str(concat!(
+                    "            - Effect: Allow\n              Action: [events:PutEvents]\n",
+                    "              Resource: !Sub \"arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}\"\n",
+                ));
+            }
+            Trigger::NotificationStream => stream_events(&mut out, "NotificationStream", w.trigger),
+        }
+        if matches!(w.trigger, Trigger::AuditStream | Trigger::NotificationStream) {
+            extra.push_str(
+                "            - Effect: Allow\n              Action: [sqs:SendMessage]\n              Resource: !GetAtt EventsDeadLetterQueue.Arn\n",
+            );
+        }
+        policy(&mut out, w.dynamo, w.ses, w.secrets, &extra);
         match w.trigger {
             Trigger::CognitoPostConfirmation => {
                 writeln!(
@@ -206,27 +229,31 @@ pub fn template_functions() -> String {
                     "            DeadLetterConfig:\n              Type: SQS\n",
                 ));
             }
-            Trigger::AuditStream => {
-                out.push_str(concat!(
-                    "      Environment:\n        Variables:\n          EVENT_BUS_NAME: !Ref EventBusName\n",
-                    "      Events:\n        AuditStream:\n          Type: DynamoDB\n          Properties:\n",
-                    "            Stream: !GetAtt Table.StreamArn\n            StartingPosition: TRIM_HORIZON\n",
-                    "            BatchSize: 100\n            MaximumBatchingWindowInSeconds: 1\n",
-                    "            MaximumRetryAttempts: 1000\n            BisectBatchOnFunctionError: true\n",
-                    "            FunctionResponseTypes: [ReportBatchItemFailures]\n",
-                    "            DestinationConfig:\n              OnFailure:\n                Destination: !GetAtt EventsDeadLetterQueue.Arn\n",
-                    "            FilterCriteria:\n              Filters:\n",
-                    "                - Pattern: '{\"eventName\": [\"INSERT\"], \"dynamodb\": {\"NewImage\": {\"entity_type\": {\"S\": [\"audit\", \"tombstone\"]}}}}'\n",
-                    "      Policies:\n        - Version: \"2012-10-17\"\n          Statement:\n",
-                    "            - Effect: Allow\n              Action: [events:PutEvents]\n",
-                    "              Resource: !Sub \"arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}\"\n",
-                    "            - Effect: Allow\n              Action: [sqs:SendMessage]\n              Resource: !GetAtt EventsDeadLetterQueue.Arn\n",
-                ));
-            }
+            Trigger::AuditStream | Trigger::NotificationStream => {}
         }
         out.push('\n');
     }
     out.trim_end().to_string() + "\n"
+}
+
+/// A stream-triggered function's event source mapping: its records filtered by the trigger's
+/// pattern (the local stream poller reads the same from the template), failures reported per
+/// record, what keeps failing to the dead-letter queue.
+fn stream_events(out: &mut String, name: &str, trigger: Trigger) {
+    let pattern = shared::routes::stream_pattern(trigger).expect("a stream trigger");
+    writeln!(
+        out,
+        "      Events:\n        {name}:\n          Type: DynamoDB\n          Properties:\n            Stream: !GetAtt Table.StreamArn\n            StartingPosition: TRIM_HORIZON"
+    )
+    .unwrap();
+    out.push_str(concat!(
+        "            BatchSize: 100\n            MaximumBatchingWindowInSeconds: 1\n",
+        "            MaximumRetryAttempts: 1000\n            BisectBatchOnFunctionError: true\n",
+        "            FunctionResponseTypes: [ReportBatchItemFailures]\n",
+        "            DestinationConfig:\n              OnFailure:\n                Destination: !GetAtt EventsDeadLetterQueue.Arn\n",
+        "            FilterCriteria:\n              Filters:\n",
+    ));
+    writeln!(out, "                - Pattern: '{pattern}'").unwrap();
 }
 
 /// Replaces the text between `begin` and `end` marker lines; `None` if the markers are missing.

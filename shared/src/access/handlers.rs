@@ -1,6 +1,7 @@
 //! What other services ask: my access in an organization, a batch permission check, the matrix.
 
 use super::views::{
+    AuthenticationView,
     AuthorizeView, ExplainedPermission, MatrixView, MyAccessView, PermissionAnswer,
     ProjectAccessView, Suspended,
 };
@@ -86,6 +87,7 @@ pub async fn get_my_access(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
         granted_project_ids: ctx.member.projects.iter().cloned().collect(),
         project,
         joined_at: ctx.member.joined_at,
+        authentication: AuthenticationView::of(&ctx),
     }))
 }
 
@@ -160,5 +162,6 @@ pub async fn authorize(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
         project_id: scope.map(|s| s.project_id().clone()),
         project_role: scope.and_then(ProjectScope::role),
         results,
+        authentication: AuthenticationView::of(&ctx),
     }))
 }

@@ -27,6 +27,8 @@ pub struct Access {
     pub org: OrgItem,
     pub member: MemberItem,
     pub project: Option<ProjectScope>,
+    /// Whether the caller's token shows a second factor (set when the pipeline admits them).
+    pub second_factor: bool,
 }
 
 /// Where a project role comes from.
@@ -142,6 +144,7 @@ impl OrgAccess for Access {
                 org: from_item(org)?,
                 member: from_item(member)?,
                 project: None,
+                second_factor: false,
             })),
             _ => Ok(None),
         }
@@ -161,6 +164,14 @@ impl OrgAccess for Access {
                 .as_ref()
                 .and_then(ProjectScope::role)
                 .is_some_and(|r| r.has(permission))
+    }
+    /// An organization that requires a second factor refuses a token without one, on every route.
+    fn admit(&mut self, caller: &crate::auth::Caller) -> ApiResult<()> {
+        self.second_factor = caller.second_factor;
+        if self.org.require_mfa && !caller.second_factor {
+            return Err(ApiError::mfa_required());
+        }
+        Ok(())
     }
     /// On a project's routes, the project (read with the access) adds the roles that reach the caller there.
     fn scope(&mut self, subject: Option<&Item>) -> ApiResult<()> {
@@ -207,6 +218,10 @@ impl OrgAccess for Access {
                     tx = scope.project.guard_grant(tx, &p, source.role, changed())?;
                 }
             }
+        }
+        // Decided without a second factor: only while none is required.
+        if !self.second_factor {
+            tx = self.org.guard_mfa_not_required(tx, ApiError::mfa_required())?;
         }
         match effect {
             Effect::Write => self.org.guard_active(tx),

@@ -111,6 +111,29 @@ pub struct MyAccessView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub project: Option<ProjectAccessView>,
     pub joined_at: Timestamp,
+    pub authentication: AuthenticationView,
+}
+
+/// The organization's sign-in rules as they apply to this caller, so other services can enforce
+/// the same on their own sessions.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthenticationView {
+    /// Every route of the organization refuses a token without a second factor.
+    pub require_mfa: bool,
+    /// Whether the caller's token shows one.
+    pub second_factor: bool,
+    pub allowed_email_domains: Vec<String>,
+}
+
+impl AuthenticationView {
+    pub fn of(access: &super::Access) -> Self {
+        Self {
+            require_mfa: access.org.require_mfa,
+            second_factor: access.second_factor,
+            allowed_email_domains: access.org.allowed_email_domains.iter().cloned().collect(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -139,4 +162,5 @@ pub struct AuthorizeView {
     pub project_id: Option<ProjectId>,
     pub project_role: Option<ProjectRole>,
     pub results: Vec<PermissionAnswer>,
+    pub authentication: AuthenticationView,
 }

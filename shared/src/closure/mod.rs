@@ -4,6 +4,7 @@
 
 pub mod handlers;
 pub mod purge;
+pub mod reminders;
 pub mod routes;
 pub mod views;
 

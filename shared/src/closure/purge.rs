@@ -10,6 +10,9 @@
 //!    record updated, and the tombstone written, whose insert the stream publishes as
 //!    `OrganizationPurged` (so the event cannot be lost after the purge committed, nor sent twice).
 //!
+//! Then the owners of organizations purged within 7 days (and within 1 day) are reminded, each
+//! reminder once (see `reminders`).
+//!
 //! Killed anywhere, the next run finds the organization still on the due index and repeats what is
 //! left. Near its deadline it stops between batches and leaves the rest to the next run (no
 //! self-invocation: an hour later is soon enough, and a run that never ends cannot pile up).
@@ -50,6 +53,10 @@ pub struct PurgeReport {
     pub unfinished: bool,
     /// Organizations whose purge failed this run (logged; they stay due).
     pub failed: u32,
+    /// Closure reminders (7 days and 1 day before the purge) sent this run.
+    pub reminders_sent: u32,
+    /// Reminders that could not be sent (the next run tries again).
+    pub reminders_failed: u32,
 }
 
 /// Keys read per Query while emptying (one BatchWriteItem takes 25).
@@ -106,6 +113,12 @@ pub async fn purge_due(app: &App, now: Timestamp, deadline: Instant) -> ApiResul
         if run.report.unfinished || !progressed {
             break;
         }
+    }
+    if !run.out_of_time() {
+        let (sent, failed, unfinished) = super::reminders::send_due(app, now, deadline).await?;
+        run.report.reminders_sent = sent;
+        run.report.reminders_failed = failed;
+        run.report.unfinished |= unfinished;
     }
     run.report.millis = started.elapsed().as_millis();
     tracing::info!(report = ?run.report, "purge-closed-orgs");

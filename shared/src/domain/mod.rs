@@ -182,6 +182,10 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+    /// The part after the `@` (lowercase, as the whole address).
+    pub fn domain(&self) -> &str {
+        self.0.rsplit_once('@').map_or("", |(_, d)| d)
+    }
 }
 
 /// The identity provider's subject. Opaque, 1-128 printable characters without '#'

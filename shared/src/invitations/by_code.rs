@@ -104,6 +104,17 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
             "This invitation is for another email address. Sign in with the invited address (verified) to accept it.",
         ));
     }
+    // An organization that takes members only from some domains needs a verified email in one
+    // of them, whatever the invitation (a multi-use link too).
+    if !org.allowed_email_domains.is_empty() {
+        let Some(email) = caller.verified_email() else {
+            return Err(ApiError::new(
+                Code::EmailNotVerified,
+                "This organization accepts members only with a verified email address in its allowed domains; verify your email address and retry.",
+            ));
+        };
+        org.require_allowed_email(email, "email")?;
+    }
     let now = Timestamp::now();
     let org_role = inv.org_role();
     let project_role = ProjectRole::for_invited(inv.role);
@@ -158,6 +169,15 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
             org.guard_invite_policy(tx, InvitePolicy::Members, invalid_invitation())?
         } else {
             tx
+        };
+        let tx = match caller.verified_email() {
+            Some(email) => org.guard_email_domain(tx, email, invalid_invitation())?,
+            None => tx.guard(
+                OrgItem::key_of(&org.org_id),
+                "attribute_not_exists(allowedEmailDomains)",
+                crate::store::Expr::new(),
+                invalid_invitation(),
+            )?,
         };
         let mut tx = org.seats_taken(tx, &inv.invitation_id, 1, invalid_invitation())?;
         for p in &projects {

@@ -196,6 +196,7 @@ pub(super) async fn send_and_record(
 pub async fn create_invitation(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let body: CreateBody = input.json()?;
     let terms = body.into_terms()?;
+    ctx.org.require_allowed_email(&terms.email, "email")?;
     ctx.require_can_grant(terms.role)?;
     if !terms.project_ids.is_empty() {
         // Project grants are made by those who manage project access (org-wide).
@@ -229,6 +230,12 @@ pub async fn create_invitation(app: App, ctx: Ctx, input: Input) -> ApiResult<Re
         n: inv.max_uses,
         exp: inv.expires_at,
     };
+    // The domain rule as read, checked again by the database when the invitation is written.
+    let tx = org.guard_email_domain(
+        tx,
+        &inv.email,
+        ApiError::concurrent("The organization's allowed email domains changed meanwhile; retry."),
+    )?;
     let (tx, released) = org.reserve_seats(tx, &inv.invitation_id, hold, now, over_limit)?;
     let mut tx = super::mark_released(tx, &org.org_id, &released)?;
     // Each named project must exist when the invitation is written.

@@ -84,6 +84,8 @@ pub async fn resend(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     ) {
         return Err(not_pending(&inv, now));
     }
+    // An address the allowed domains no longer take could not accept: no email to it.
+    ctx.org.require_allowed_email(&inv.email, "email")?;
     if inv.send_count >= MAX_SENDS {
         return Err(ApiError::new(Code::ResendLimitReached, format!("This invitation was sent {MAX_SENDS} times, the most allowed; revoke it and invite again.")));
     }

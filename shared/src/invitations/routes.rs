@@ -22,7 +22,7 @@ pub static CREATE_INVITATION: RouteDef = RouteDef {
     ses: true,
     secrets: &[],
     code_key: true,
-    errors: &[
+    errors: &[EmailDomainNotAllowed, 
         BodyRequired,
         InvalidBody,
         ValidationFailed,
@@ -84,7 +84,7 @@ pub static RESEND_INVITATION: RouteDef = RouteDef {
     ses: true,
     secrets: &[],
     code_key: true,
-    errors: &[
+    errors: &[EmailDomainNotAllowed, 
         InvitationNotPending,
         ResendLimitReached,
         ResendTooSoon,
@@ -159,7 +159,7 @@ pub static ACCEPT_INVITATION: RouteDef = RouteDef {
     ses: false,
     secrets: &[],
     code_key: true,
-    errors: &[
+    errors: &[EmailDomainNotAllowed, EmailNotVerified, 
         InvitationInvalid,
         AlreadyMember,
         InvitationEmailMismatch,

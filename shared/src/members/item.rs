@@ -352,6 +352,36 @@ impl MemberItem {
         Ok(q)
     }
 
+    /// Every member of the organization with one of `roles` (all members when empty), reading
+    /// page after page: for jobs and the rare settings answer that need them all.
+    pub async fn every_of_org(
+        store: &crate::store::Store,
+        org: &OrgId,
+        roles: &[Role],
+    ) -> Result<Vec<MemberItem>, ApiError> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut q = Self::page_of_org(org, None, 100, cursor.as_deref())?;
+            if !roles.is_empty() {
+                let mut expr = Expr::new().name("#role", "role");
+                let mut names = Vec::new();
+                for (i, role) in roles.iter().enumerate() {
+                    let p = format!(":role{i}");
+                    expr = expr.value(&p, role);
+                    names.push(p);
+                }
+                q = q.filter(format!("#role IN ({})", names.join(", ")), expr);
+            }
+            let page = store.page_of::<MemberItem>(q).await?;
+            out.extend(page.items);
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return Ok(out),
+            }
+        }
+    }
+
     /// One page of a user's memberships (GSI1), in organization id order.
     pub fn page_of_user(
         user: &UserId,

@@ -7,7 +7,7 @@ use crate::error::{ApiError, Code};
 use crate::store::{Entity, Expr, Key, QuerySpec, SortCond, Tx, GSI1};
 use crate::subscription::Plan;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 const ORG_SK: &str = "ORG";
 
@@ -58,6 +58,27 @@ pub struct OrgItem {
     /// The cleanup policy the platform's services enforce (`None`: the default, everything off).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cleanup_policy: Option<crate::settings::cleanup::CleanupPolicy>,
+    /// Every route refuses a caller whose token shows no second factor (stored only when on).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_mfa: bool,
+    /// Invitations go to, and accepting needs a verified email in, these domains (a string set,
+    /// absent when anyone may join, so conditions can test `contains`).
+    #[serde(
+        with = "serde_dynamo::string_set",
+        default,
+        skip_serializing_if = "BTreeSet::is_empty"
+    )]
+    pub allowed_email_domains: BTreeSet<String>,
+    /// Which events email the owner and admins (`None`: the defaults).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notifications: Option<crate::settings::notifications::NotificationPreferences>,
+    /// The closure reminders sent for the current closure (`7d`, `1d`; removed on reactivation).
+    #[serde(
+        with = "serde_dynamo::string_set",
+        default,
+        skip_serializing_if = "BTreeSet::is_empty"
+    )]
+    pub reminders_sent: BTreeSet<String>,
     /// The storage provider integration backups use by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_storage_id: Option<crate::domain::IntegrationId>,
@@ -177,6 +198,10 @@ impl OrgItem {
             gsi1sk: None,
             member_count: 1,
             cleanup_policy: None,
+            require_mfa: false,
+            allowed_email_domains: BTreeSet::new(),
+            notifications: None,
+            reminders_sent: BTreeSet::new(),
             default_storage_id: None,
             team_count: 0,
             pending_seats: 0,
@@ -254,6 +279,155 @@ impl OrgItem {
                 .value(":g_active", &OrgStatus::Active)
                 .name("#g_status", "status"),
             ApiError::org_closed(),
+        )
+    }
+
+    /// Guards a transaction made for a caller whose token shows no second factor: the
+    /// organization still does not require one when it commits.
+    pub fn guard_mfa_not_required(&self, tx: Tx, on_fail: ApiError) -> Result<Tx, ApiError> {
+        tx.guard(
+            self.key(),
+            "attribute_not_exists(requireMfa)",
+            Expr::new(),
+            on_fail,
+        )
+    }
+
+    /// Whether an address may join under the allowed domains (any, when none are set).
+    pub fn allows_email(&self, email: &crate::domain::Email) -> bool {
+        self.allowed_email_domains.is_empty() || self.allowed_email_domains.contains(email.domain())
+    }
+
+    /// Refuses an address outside the allowed domains (`who`: "Invitations" or "Members").
+    pub fn require_allowed_email(&self, email: &crate::domain::Email, field: &str) -> Result<(), ApiError> {
+        if self.allows_email(email) {
+            return Ok(());
+        }
+        let domains: Vec<&str> = self.allowed_email_domains.iter().map(String::as_str).collect();
+        Err(ApiError::new(
+            Code::EmailDomainNotAllowed,
+            format!(
+                "This organization accepts members only with an email address in {}; `{field}` ({}) is not one.",
+                domains.join(", "),
+                email.domain()
+            ),
+        )
+        .with("field", field)
+        .with("allowedEmailDomains", domains))
+    }
+
+    /// Guards a transaction: the address's domain is still allowed when it commits (the allowed
+    /// domains unset, or containing it): the rule itself, checked by the database.
+    pub fn guard_email_domain(
+        &self,
+        tx: Tx,
+        email: &crate::domain::Email,
+        on_fail: ApiError,
+    ) -> Result<Tx, ApiError> {
+        tx.guard(
+            self.key(),
+            "attribute_not_exists(allowedEmailDomains) OR contains(allowedEmailDomains, :g_domain)",
+            Expr::new().value(":g_domain", &email.domain()),
+            on_fail,
+        )
+    }
+
+    /// Sets the authentication policy, conditional on the organization being active and the
+    /// policy being what it was read as (two administrators changing it at once: one retries).
+    pub fn set_authentication(
+        &self,
+        tx: Tx,
+        require_mfa: bool,
+        domains: &BTreeSet<String>,
+        now: Timestamp,
+    ) -> Result<Tx, ApiError> {
+        let (active, mut expr) = Self::active();
+        let mut sets = vec!["updatedAt = :now"];
+        let mut removes = Vec::new();
+        let mut cond = vec![active.to_string()];
+        expr = expr.value(":now", &now);
+        if require_mfa {
+            sets.push("requireMfa = :true");
+            expr = expr.value(":true", &true);
+        } else {
+            removes.push("requireMfa");
+        }
+        if domains.is_empty() {
+            removes.push("allowedEmailDomains");
+        } else {
+            sets.push("allowedEmailDomains = :domains");
+            expr = expr.set(":domains", domains.iter().cloned());
+        }
+        if self.require_mfa {
+            cond.push("requireMfa = :was_mfa".into());
+            expr = expr.value(":was_mfa", &true);
+        } else {
+            cond.push("attribute_not_exists(requireMfa)".into());
+        }
+        if self.allowed_email_domains.is_empty() {
+            cond.push("attribute_not_exists(allowedEmailDomains)".into());
+        } else {
+            cond.push("allowedEmailDomains = :was_domains".into());
+            expr = expr.set(":was_domains", self.allowed_email_domains.iter().cloned());
+        }
+        let mut update = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            update.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        tx.update(
+            self.key(),
+            &update,
+            Some(&cond.join(" AND ")),
+            expr,
+            ApiError::concurrent("The authentication policy changed meanwhile; reload and retry."),
+        )
+    }
+
+    /// Sets the notification preferences, conditional on the organization being active.
+    pub fn set_notifications(
+        &self,
+        tx: Tx,
+        prefs: &crate::settings::notifications::NotificationPreferences,
+        now: Timestamp,
+    ) -> Result<Tx, ApiError> {
+        let (active, expr) = Self::active();
+        tx.update(
+            self.key(),
+            "SET notifications = :prefs, updatedAt = :now",
+            Some(active),
+            expr.value(":prefs", prefs).value(":now", &now),
+            ApiError::org_closed(),
+        )
+    }
+
+    /// Records that the closure reminder `which` was sent for this closure; conditional on the
+    /// organization still being in grace with this purge time and the reminder not yet recorded,
+    /// so two runs of the job send it once.
+    pub fn mark_reminder(&self, tx: Tx, which: &str, on_fail: ApiError) -> Result<Tx, ApiError> {
+        tx.update(
+            self.key(),
+            "ADD remindersSent :which",
+            Some("#status = :grace AND purgeAt = :purge AND NOT contains(remindersSent, :one)"),
+            Expr::new()
+                .set(":which", [which])
+                .value(":one", &which)
+                .value(":grace", &OrgStatus::Grace)
+                .value(":purge", &self.purge_at)
+                .name("#status", "status"),
+            on_fail,
+        )
+    }
+
+    /// Takes a reminder's record back (its email could not be sent: the next run tries again).
+    pub fn unmark_reminder(&self, tx: Tx, which: &str) -> Result<Tx, ApiError> {
+        tx.update(
+            self.key(),
+            "DELETE remindersSent :which",
+            Some("contains(remindersSent, :one)"),
+            Expr::new()
+                .set(":which", [which])
+                .value(":one", &which),
+            ApiError::concurrent("The reminder's record is gone."),
         )
     }
 
@@ -360,7 +534,7 @@ impl OrgItem {
     pub fn reactivate(&self, tx: Tx, now: Timestamp) -> Result<Tx, ApiError> {
         tx.update(
             self.key(),
-            "SET #status = :active, updatedAt = :now REMOVE closedAt, closedBy, purgeAt, GSI1PK, GSI1SK",
+            "SET #status = :active, updatedAt = :now REMOVE closedAt, closedBy, purgeAt, GSI1PK, GSI1SK, remindersSent",
             Some("#status = :grace"),
             Expr::new()
                 .value(":active", &OrgStatus::Active)
@@ -412,6 +586,27 @@ impl OrgItem {
             limit,
         )
         .on_index(GSI1)
+    }
+
+    /// Organizations in grace whose purge comes after `now` and by `now + within`, in purge order
+    /// (the due index; `after`: the last key of the previous page).
+    pub fn page_purged_within(
+        now: Timestamp,
+        within: chrono::Duration,
+        limit: u32,
+        after: Option<crate::store::Item>,
+    ) -> QuerySpec {
+        let mut q = QuerySpec::new(
+            PURGE_DUE,
+            SortCond::Between(
+                format!("{}#~", now.canonical()),
+                format!("{}#~", (now + within).canonical()),
+            ),
+            limit,
+        )
+        .on_index(GSI1);
+        q.start = after;
+        q
     }
 
     /// Moves ownership from `from` to `to`, conditional on `from` still being the owner.

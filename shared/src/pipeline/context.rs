@@ -34,6 +34,11 @@ pub trait OrgAccess: Sized + Send + Sync + 'static {
     fn closed(&self) -> ApiError {
         ApiError::org_closed()
     }
+    /// Admits the caller under the organization's own sign-in rules (a second factor, for one),
+    /// before anything else is decided; remembered for `guard`.
+    fn admit(&mut self, _caller: &Caller) -> ApiResult<()> {
+        Ok(())
+    }
     /// Narrows the access to the route's subject, read with it (a project's grants add to what
     /// the caller holds there). `holds` and `guard` answer for the scope from then on.
     fn scope(&mut self, _subject: Option<&Item>) -> ApiResult<()> {
@@ -152,6 +157,7 @@ async fn org_access<A: OrgAccess>(
     let Some(mut access) = A::from_items(org, mine)? else {
         return Err(ApiError::org_not_found());
     };
+    access.admit(&caller)?;
     access.scope(subject.as_ref())?;
     let is_self = subject_key.as_ref() == Some(&caller_key);
     let allowed = match rule.need {

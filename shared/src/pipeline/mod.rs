@@ -18,7 +18,7 @@ pub use route::{
 };
 
 use crate::auth::{self, Caller};
-use crate::config::AuthMode;
+use crate::config::{AuthMode, Config};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::App;
 use lambda_http::request::RequestContext;
@@ -27,8 +27,8 @@ use std::collections::HashMap;
 
 /// Reads the caller's identity from the request. Production: the claims that API Gateway's JWT
 /// authorizer validated. Local mode: our own HS256 verification of the bearer token.
-pub fn identify(auth: &AuthMode, req: &Request) -> ApiResult<Caller> {
-    let claims = match auth {
+pub fn identify(config: &Config, req: &Request) -> ApiResult<Caller> {
+    let claims = match &config.auth {
         AuthMode::Jwt => match req.request_context_ref() {
             Some(RequestContext::ApiGatewayV2(ctx)) => ctx
                 .authorizer
@@ -49,10 +49,10 @@ pub fn identify(auth: &AuthMode, req: &Request) -> ApiResult<Caller> {
                 auth::verify_hs256(token.trim(), secret, chrono::Utc::now().timestamp())
             }),
     };
-    claims
-        .as_ref()
-        .and_then(Caller::from_claims)
-        .ok_or_else(ApiError::unauthenticated)
+    let claims = claims.ok_or_else(ApiError::unauthenticated)?;
+    let mut caller = Caller::from_claims(&claims).ok_or_else(ApiError::unauthenticated)?;
+    caller.second_factor = config.mfa.shown_in(&claims);
+    Ok(caller)
 }
 
 fn input_of(req: &Request) -> ApiResult<Input> {
@@ -101,7 +101,7 @@ pub async fn handle(app: &App, route: &RouteDef, req: Request) -> Response<Body>
 }
 
 async fn run_route(app: &App, route: &RouteDef, req: Request) -> ApiResult<Reply> {
-    let caller = identify(&app.config.auth, &req)?;
+    let caller = identify(&app.config, &req)?;
     let input = input_of(&req)?;
     match (route.access, route.handler) {
         (Access::User, Handler::User(op)) => op(app.clone(), caller, input).await,

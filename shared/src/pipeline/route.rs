@@ -200,7 +200,7 @@ impl RouteDef {
             Code::ServiceUnavailable,
         ];
         if let Access::Org(rule) = self.access {
-            codes.push(Code::OrgNotFound);
+            codes.extend([Code::OrgNotFound, Code::MfaRequired]);
             if rule.need != Need::Any {
                 codes.push(Code::Forbidden);
             }

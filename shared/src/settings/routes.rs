@@ -30,3 +30,59 @@ pub static PUT_CLEANUP_POLICY: RouteDef = RouteDef {
     errors: &[BodyRequired, InvalidBody, ValidationFailed],
     handler: crate::org_handler!(handlers::put_cleanup_policy),
 };
+
+pub static GET_AUTHENTICATION: RouteDef = RouteDef {
+    method: "GET",
+    path: "/orgs/{orgId}/settings/authentication",
+    function: "get-authentication-policy",
+    summary: "The authentication policy: requireMfa and allowedEmailDomains.",
+    access: org(Need::Perm(Permission::SettingsRead), Read),
+    dynamo: &[BatchGetItem],
+    ses: false,
+    secrets: &[],
+    code_key: false,
+    errors: &[],
+    handler: crate::org_handler!(handlers::get_authentication),
+};
+
+pub static PUT_AUTHENTICATION: RouteDef = RouteDef {
+    method: "PUT",
+    path: "/orgs/{orgId}/settings/authentication",
+    function: "put-authentication-policy",
+    summary: "Replace the authentication policy (turning requireMfa on needs your own second factor); the answer counts members outside the allowed domains.",
+    access: org(Need::Perm(Permission::SettingsManage), Write),
+    dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem, Query],
+    ses: false,
+    secrets: &[],
+    code_key: false,
+    errors: &[BodyRequired, InvalidBody, ValidationFailed, ConcurrentUpdate],
+    handler: crate::org_handler!(handlers::put_authentication),
+};
+
+pub static GET_NOTIFICATIONS: RouteDef = RouteDef {
+    method: "GET",
+    path: "/orgs/{orgId}/settings/notifications",
+    function: "get-notification-preferences",
+    summary: "Which events email the owner and admins.",
+    access: org(Need::Perm(Permission::SettingsRead), Read),
+    dynamo: &[BatchGetItem],
+    ses: false,
+    secrets: &[],
+    code_key: false,
+    errors: &[],
+    handler: crate::org_handler!(handlers::get_notifications),
+};
+
+pub static PUT_NOTIFICATIONS: RouteDef = RouteDef {
+    method: "PUT",
+    path: "/orgs/{orgId}/settings/notifications",
+    function: "put-notification-preferences",
+    summary: "Replace the notification preferences (every key required).",
+    access: org(Need::Perm(Permission::SettingsManage), Write),
+    dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
+    ses: false,
+    secrets: &[],
+    code_key: false,
+    errors: &[BodyRequired, InvalidBody],
+    handler: crate::org_handler!(handlers::put_notifications),
+};
