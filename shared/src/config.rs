@@ -223,7 +223,8 @@ mod tests {
     #[test]
     fn a_second_factor_shows_in_json_api_gateway_and_single_values() {
         let mfa = MfaClaim::default();
-        let claims = |v: &str| std::collections::HashMap::from([("amr".to_string(), v.to_string())]);
+        let claims =
+            |v: &str| std::collections::HashMap::from([("amr".to_string(), v.to_string())]);
         assert!(mfa.shown_in(&claims(r#"["pwd","mfa"]"#)), "JSON list");
         assert!(mfa.shown_in(&claims("[pwd otp]")), "API Gateway's list");
         assert!(mfa.shown_in(&claims("hwk")), "one value");

@@ -170,6 +170,26 @@ impl TestApp {
         User { id, email, token }
     }
 
+    /// The same user signed in with a second factor (`amr: ["pwd", "mfa"]` in the token).
+    pub fn with_mfa(&self, user: &User) -> User {
+        let claims = json!({
+            "sub": user.id, "email": user.email, "email_verified": true, "amr": ["pwd", "mfa"],
+            "exp": chrono::Utc::now().timestamp() + 3600,
+        });
+        User {
+            token: shared::auth::sign_hs256(&claims, JWT_SECRET.as_bytes()),
+            ..user.clone()
+        }
+    }
+
+    /// A new user with a verified email at `domain`.
+    pub fn user_at(&self, name: &str, domain: &str) -> User {
+        let id = format!("{name}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let email = format!("{id}@{domain}");
+        let token = token_for(JWT_SECRET, &id, Some(&email), true);
+        User { id, email, token }
+    }
+
     /// Sends `method path` with an optional JSON body as `token` (None = no Authorization header).
     pub async fn call(
         &self,

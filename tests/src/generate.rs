@@ -206,7 +206,10 @@ pub fn template_functions() -> String {
             }
             Trigger::NotificationStream => stream_events(&mut out, "NotificationStream", w.trigger),
         }
-        if matches!(w.trigger, Trigger::AuditStream | Trigger::NotificationStream) {
+        if matches!(
+            w.trigger,
+            Trigger::AuditStream | Trigger::NotificationStream
+        ) {
             extra.push_str(
                 "            - Effect: Allow\n              Action: [sqs:SendMessage]\n              Resource: !GetAtt EventsDeadLetterQueue.Arn\n",
             );

@@ -9,6 +9,7 @@ pub mod dynamodb;
 pub mod emulators;
 pub mod fixtures;
 pub mod generate;
+pub mod stream;
 
 pub use client::{token_for, token_valid_for, Answer, AsUser, TestApp, User, JWT_SECRET};
 pub use dynamodb::{
@@ -20,6 +21,7 @@ pub use emulators::{
     ses_endpoint, OwnSesEmulator,
 };
 pub use fixtures::OrgFixture;
+pub use stream::{stream_batch_of, stream_event_of};
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -1,9 +1,8 @@
 //! What other services ask: my access in an organization, a batch permission check, the matrix.
 
 use super::views::{
-    AuthenticationView,
-    AuthorizeView, ExplainedPermission, MatrixView, MyAccessView, PermissionAnswer,
-    ProjectAccessView, Suspended,
+    AuthenticationView, AuthorizeView, ExplainedPermission, MatrixView, MyAccessView,
+    PermissionAnswer, ProjectAccessView, Suspended,
 };
 use super::{Ctx, ProjectScope, Reason};
 use crate::auth::Caller;

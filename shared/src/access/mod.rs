@@ -221,7 +221,9 @@ impl OrgAccess for Access {
         }
         // Decided without a second factor: only while none is required.
         if !self.second_factor {
-            tx = self.org.guard_mfa_not_required(tx, ApiError::mfa_required())?;
+            tx = self
+                .org
+                .guard_mfa_not_required(tx, ApiError::mfa_required())?;
         }
         match effect {
             Effect::Write => self.org.guard_active(tx),

@@ -37,7 +37,12 @@ pub async fn send_due(app: &App, now: Timestamp, deadline: Instant) -> ApiResult
     loop {
         let (items, next) = app
             .store
-            .query_page(OrgItem::page_purged_within(now, Duration::days(7), 100, after))
+            .query_page(OrgItem::page_purged_within(
+                now,
+                Duration::days(7),
+                100,
+                after,
+            ))
             .await?;
         for item in items {
             if Instant::now() >= deadline {
@@ -98,7 +103,11 @@ async fn remind(app: &App, org: &OrgItem, now: Timestamp) -> ApiResult<bool> {
     }
     let mail = reminder_mail(&app.config.app_base_url, org, days, email.as_str());
     if let Err(e) = mail.send(ses, &app.config.ses_from_address).await {
-        if let Err(undo) = app.store.commit(org.unmark_reminder(app.store.tx(), which)?).await {
+        if let Err(undo) = app
+            .store
+            .commit(org.unmark_reminder(app.store.tx(), which)?)
+            .await
+        {
             tracing::error!(org_id = %org.org_id, code = %undo.code, "a reminder's record could not be taken back; it will not be retried");
         }
         return Err(e);

@@ -22,7 +22,8 @@ pub static CREATE_INVITATION: RouteDef = RouteDef {
     ses: true,
     secrets: &[],
     code_key: true,
-    errors: &[EmailDomainNotAllowed, 
+    errors: &[
+        EmailDomainNotAllowed,
         BodyRequired,
         InvalidBody,
         ValidationFailed,
@@ -84,7 +85,8 @@ pub static RESEND_INVITATION: RouteDef = RouteDef {
     ses: true,
     secrets: &[],
     code_key: true,
-    errors: &[EmailDomainNotAllowed, 
+    errors: &[
+        EmailDomainNotAllowed,
         InvitationNotPending,
         ResendLimitReached,
         ResendTooSoon,
@@ -159,7 +161,9 @@ pub static ACCEPT_INVITATION: RouteDef = RouteDef {
     ses: false,
     secrets: &[],
     code_key: true,
-    errors: &[EmailDomainNotAllowed, EmailNotVerified, 
+    errors: &[
+        EmailDomainNotAllowed,
+        EmailNotVerified,
         InvitationInvalid,
         AlreadyMember,
         InvitationEmailMismatch,

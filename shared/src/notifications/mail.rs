@@ -54,17 +54,18 @@ pub fn event_mail(
             links.push(("Reactivate the organization", reactivate_link(base, org)));
         }
     }
-    links.push((
-        "Choose which events email you",
-        settings_link(base, org),
-    ));
+    links.push(("Choose which events email you", settings_link(base, org)));
     compose(to, subject, &lines, &links)
 }
 
 /// The reminder that a closed organization is purged soon (`days_left`: 7 or 1).
 pub fn reminder_mail(base: &str, org: &OrgItem, days_left: u32, to: &str) -> Mail {
     let purge_at = org.purge_at.map(|t| day(&t)).unwrap_or_default();
-    let when = if days_left == 1 { "tomorrow".to_string() } else { format!("in {days_left} days") };
+    let when = if days_left == 1 {
+        "tomorrow".to_string()
+    } else {
+        format!("in {days_left} days")
+    };
     let subject = format!("[{}] The organization will be deleted {when}", org.name);
     let lines = vec![
         format!(
@@ -117,6 +118,9 @@ mod tests {
         );
         assert!(m.html.contains("&lt;b&gt;x&lt;/b&gt; &amp; y"));
         assert!(m.html.contains("href=\"http://x/orgs/o?a=1&amp;b=2\""));
-        assert!(m.text.contains("<b>x</b> & y") && m.text.contains("Settings:\nhttp://x/orgs/o?a=1&b=2"));
+        assert!(
+            m.text.contains("<b>x</b> & y")
+                && m.text.contains("Settings:\nhttp://x/orgs/o?a=1&b=2")
+        );
     }
 }

@@ -107,7 +107,12 @@ async fn notify_entry(
         .ok_or_else(|| ApiError::internal("send-notifications has no SES client"))?;
     for member in recipients {
         let Some(email) = &member.email else { continue };
-        let claim = NotifiedItem::new(&org.org_id, &entry.event_id, &member.user_id, Timestamp::now());
+        let claim = NotifiedItem::new(
+            &org.org_id,
+            &entry.event_id,
+            &member.user_id,
+            Timestamp::now(),
+        );
         match app.store.commit(claim.claim(app.store.tx())?).await {
             Ok(()) => {}
             Err(e) if e.code == Code::ConcurrentUpdate => {
@@ -116,7 +121,13 @@ async fn notify_entry(
             }
             Err(e) => return Err(e),
         }
-        let mail = mail::event_mail(&app.config.app_base_url, &org, entry, preference, email.as_str());
+        let mail = mail::event_mail(
+            &app.config.app_base_url,
+            &org,
+            entry,
+            preference,
+            email.as_str(),
+        );
         if let Err(e) = mail.send(ses, &app.config.ses_from_address).await {
             report.failed += 1;
             // Give the claim back so the retry sends it; if that fails too, this email is lost

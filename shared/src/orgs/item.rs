@@ -299,11 +299,19 @@ impl OrgItem {
     }
 
     /// Refuses an address outside the allowed domains (`who`: "Invitations" or "Members").
-    pub fn require_allowed_email(&self, email: &crate::domain::Email, field: &str) -> Result<(), ApiError> {
+    pub fn require_allowed_email(
+        &self,
+        email: &crate::domain::Email,
+        field: &str,
+    ) -> Result<(), ApiError> {
         if self.allows_email(email) {
             return Ok(());
         }
-        let domains: Vec<&str> = self.allowed_email_domains.iter().map(String::as_str).collect();
+        let domains: Vec<&str> = self
+            .allowed_email_domains
+            .iter()
+            .map(String::as_str)
+            .collect();
         Err(ApiError::new(
             Code::EmailDomainNotAllowed,
             format!(
@@ -424,9 +432,7 @@ impl OrgItem {
             self.key(),
             "DELETE remindersSent :which",
             Some("contains(remindersSent, :one)"),
-            Expr::new()
-                .set(":which", [which])
-                .value(":one", &which),
+            Expr::new().set(":which", [which]).value(":one", &which),
             ApiError::concurrent("The reminder's record is gone."),
         )
     }

@@ -99,9 +99,9 @@ pub async fn put_authentication(app: App, ctx: Ctx, input: Input) -> ApiResult<R
         members
             .iter()
             .filter(|m| {
-                !m.email.as_ref().is_some_and(|e| {
-                    policy.allowed_email_domains.contains(e.domain())
-                })
+                !m.email
+                    .as_ref()
+                    .is_some_and(|e| policy.allowed_email_domains.contains(e.domain()))
             })
             .count() as u64
     };

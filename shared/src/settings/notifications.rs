@@ -38,7 +38,9 @@ pub fn preference_of(event_type: &str, details: &serde_json::Value) -> Option<Pr
     Some(match event_type {
         "MemberJoined" => Preference::MemberJoined,
         "MemberRemoved" => Preference::MemberLeft,
-        "MemberRoleChanged" if details["role"]["after"] == "admin" => Preference::RoleChangedToAdmin,
+        "MemberRoleChanged" if details["role"]["after"] == "admin" => {
+            Preference::RoleChangedToAdmin
+        }
         "OwnershipTransferred" => Preference::OwnershipTransferred,
         "IntegrationCreated" | "IntegrationDeleted" => Preference::IntegrationChanged,
         "OrganizationClosed" => Preference::OrganizationClosed,
@@ -110,10 +112,19 @@ mod tests {
     #[test]
     fn events_map_to_their_preference() {
         assert_eq!(
-            preference_of("MemberRoleChanged", &json!({"role": {"before": "viewer", "after": "admin"}})),
+            preference_of(
+                "MemberRoleChanged",
+                &json!({"role": {"before": "viewer", "after": "admin"}})
+            ),
             Some(Preference::RoleChangedToAdmin)
         );
-        assert_eq!(preference_of("MemberRoleChanged", &json!({"role": {"before": "admin", "after": "viewer"}})), None);
+        assert_eq!(
+            preference_of(
+                "MemberRoleChanged",
+                &json!({"role": {"before": "admin", "after": "viewer"}})
+            ),
+            None
+        );
         assert_eq!(preference_of("TeamCreated", &json!({})), None);
         for e in NOTIFYING_EVENTS {
             let details = json!({"role": {"after": "admin"}});

@@ -245,6 +245,18 @@ fn sample(route: &RouteDef, f: &Fixture) -> (String, Option<Value>, u16) {
             })),
             200,
         ),
+        "get-authentication-policy" | "get-notification-preferences" => (None, 200),
+        "put-authentication-policy" => (
+            Some(json!({ "requireMfa": false, "allowedEmailDomains": ["example.com"] })),
+            200,
+        ),
+        "put-notification-preferences" => (
+            Some(json!({
+                "memberJoined": true, "memberLeft": true, "roleChangedToAdmin": true,
+                "ownershipTransferred": true, "integrationChanged": false, "organizationClosed": true
+            })),
+            200,
+        ),
         "close-org" => (Some(json!({ "confirmName": "Walked" })), 200),
         // The walk's organization is active: its owner is told there is nothing to reactivate.
         "reactivate-org" => (None, 409),
@@ -407,6 +419,70 @@ async fn a_closed_organization_refuses_every_write_and_serves_reads() {
     }
 }
 
+/// The walk for the owner without a second factor: once the organization requires one, every
+/// organization route refuses their token with 403 `mfa_required` (reads too, `/me` and
+/// `/authorize` included), and the same owner signed in with a second factor gets what they got before.
+#[tokio::test]
+async fn an_organization_requiring_mfa_refuses_every_route_to_a_token_without_it() {
+    let t = TestApp::with_config(|c| c.org_create_limit = 5).await;
+    let f = fixture_with(&t, true, true).await;
+    let owner = &f.members[0].1;
+    let policy = json!({ "requireMfa": true, "allowedEmailDomains": [] });
+    let path = format!("/orgs/{}/settings/authentication", f.org);
+    // Nobody locks themselves out: turning it on needs the caller's own second factor.
+    let a = t.as_user(owner).put(&path, policy.clone()).await;
+    a.assert_problem(403, shared::error::Code::MfaRequired);
+    assert_eq!(a.body["field"], "requireMfa");
+    let owner_mfa = t.with_mfa(owner);
+    let on = t.as_user(&owner_mfa).put(&path, policy).await;
+    assert_eq!(on.assert_status(200)["requireMfa"], true);
+    for route in ROUTES.iter().filter(|r| matches!(r.access, Access::Org(_))) {
+        let (path, body, success) = sample(route, &f);
+        let a = t.call(route.method, &path, Some(&owner.token), body).await;
+        assert_eq!(
+            (a.status, a.body["code"].as_str()),
+            (403, Some("mfa_required")),
+            "{} {} as the owner without a second factor: {}",
+            route.method,
+            route.path,
+            a.body
+        );
+        assert!(a.body["detail"].as_str().unwrap().contains("second factor"));
+        if route.method == "GET" {
+            let a = t
+                .call(route.method, &path, Some(&owner_mfa.token), None)
+                .await;
+            assert_eq!(
+                a.status, success,
+                "{} {} with MFA: {}",
+                route.method, route.path, a.body
+            );
+        }
+    }
+    // Other services learn the rule from /me and /authorize.
+    let me = t
+        .as_user(&owner_mfa)
+        .get(&format!("/orgs/{}/me", f.org))
+        .await;
+    let me = me.assert_status(200);
+    assert_eq!(me["authentication"]["requireMfa"], true);
+    assert_eq!(me["authentication"]["secondFactor"], true);
+    let authz = t
+        .as_user(&owner_mfa)
+        .post(
+            &format!("/orgs/{}/authorize", f.org),
+            json!({ "permissions": ["org.read"] }),
+        )
+        .await;
+    assert_eq!(
+        authz.assert_status(200)["authentication"]["requireMfa"],
+        true
+    );
+    // User routes are not the organization's: they keep working (the organization is listed).
+    let mine = t.as_user(owner).get("/orgs").await;
+    mine.assert_status(200);
+}
+
 #[tokio::test]
 async fn malformed_org_ids_look_like_unknown_orgs() {
     let t = TestApp::new().await;
@@ -506,6 +582,8 @@ async fn dynamodb_requests_per_route() {
             // An aggregate, not a single item: a COUNT Query of projects and one of integrations
             // (its filter counts those with a credential) besides the access read.
             "closure-impact" => 3,
+            // The answer counts the members outside the new allowed domains: one Query per 100 members.
+            "put-authentication-policy" => 3,
             _ => 2,
         };
         assert!(

@@ -280,10 +280,10 @@ async fn the_purge_waits_for_purge_at_then_leaves_only_a_tombstone_and_touches_n
     };
     let before = t.table_items().await;
 
-    // Before purgeAt: nothing.
+    // Before purgeAt (and before its reminders, 7 days ahead): nothing.
     let report = purge_due(
         &t.app,
-        Timestamp::now() + chrono::Duration::days(29),
+        Timestamp::now() + chrono::Duration::days(22),
         deadline(),
     )
     .await

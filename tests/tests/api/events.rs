@@ -1,51 +1,9 @@
 //! The event publisher: audit entries (the outbox) read from DynamoDB Local, delivered as a stream
 //! batch, forwarded to EventBridge (moto), read back through an SQS target.
 
-use integration_tests::{events_endpoint, moto_json, TestApp};
+use integration_tests::{events_endpoint, moto_json, stream_batch_of, TestApp};
 use serde_json::{json, Value};
-use shared::audit::item::{month_of, AuditItem};
 use shared::domain::Timestamp;
-
-/// A DynamoDB stream batch (as Lambda delivers it) of the organization's audit items, oldest first.
-async fn stream_batch_of(t: &TestApp, org: &str) -> (Value, Vec<String>) {
-    let org_id = shared::domain::OrgId::parse(org).unwrap();
-    let mut spec = AuditItem::page_of_month(
-        &org_id,
-        &month_of(&Timestamp::now()),
-        (None, None),
-        (None, None),
-        100,
-        None,
-    );
-    spec.newest_first = false;
-    let (items, _) = t.app.store.query_page(spec).await.unwrap();
-    let mut ids = Vec::new();
-    let records: Vec<Value> = items
-        .into_iter()
-        .enumerate()
-        .map(|(i, item)| {
-            ids.push(item["eventId"].as_s().unwrap().clone());
-            let image: serde_dynamo::Item = item.into();
-            json!({
-                "eventID": format!("e{i}"),
-                "eventName": "INSERT",
-                "eventVersion": "1.1",
-                "eventSource": "aws:dynamodb",
-                "awsRegion": "us-east-1",
-                "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2026-01-01T00:00:00.000",
-                "dynamodb": {
-                    "ApproximateCreationDateTime": 1795435200,
-                    "Keys": { "PK": image.get("PK").cloned(), "SK": image.get("SK").cloned() },
-                    "NewImage": image,
-                    "SequenceNumber": format!("{}", 1000 + i),
-                    "SizeBytes": 100,
-                    "StreamViewType": "NEW_IMAGE"
-                }
-            })
-        })
-        .collect();
-    (json!({ "Records": records }), ids)
-}
 
 /// A fresh bus whose rule copies every `orgs` event into a fresh queue; returns both.
 async fn bus_with_queue(events: &aws_sdk_eventbridge::Client, endpoint: &str) -> (String, String) {

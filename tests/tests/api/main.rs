@@ -11,3 +11,4 @@ mod members;
 mod orgs;
 mod projects;
 mod route_table;
+mod settings;
