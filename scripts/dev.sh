@@ -41,11 +41,11 @@ fi
 if [ -n "${MOTO_ENDPOINT:-}" ]; then
   echo "using moto at $MOTO_ENDPOINT"
 else
-  echo "starting moto (Secrets Manager) on :$MOTO_PORT ..."
+  echo "starting moto (Secrets Manager, EventBridge) on :$MOTO_PORT ..."
   start_moto "$MOTO_PORT"
   MOTO_ENDPOINT="http://127.0.0.1:$MOTO_PORT"
 fi
-export AWS_ENDPOINT_URL_SECRETS_MANAGER="$MOTO_ENDPOINT"
+export AWS_ENDPOINT_URL_SECRETS_MANAGER="$MOTO_ENDPOINT" AWS_ENDPOINT_URL_EVENTBRIDGE="$MOTO_ENDPOINT"
 
 (cd "$root" && cargo build -q -p integration-tests --bin devtool)
 devtool="$root/target/debug/devtool"
@@ -56,6 +56,8 @@ echo "building the functions (first run: a few minutes) ..."
 (cd "$root" && cargo build -q -p functions)
 echo "starting cargo lambda watch on :$API_PORT (log: .local-data/cargo-lambda-watch.log) ..."
 start_api "$API_PORT" "$data/lambda.env"
+echo "starting the stream poller (events to moto, notification emails to the SES emulator; log: .local-data/stream-poller.log) ..."
+start_stream_poller "$DYNAMODB_ENDPOINT" "$TABLE" "http://127.0.0.1:$API_PORT"
 
 token=$("$devtool" token "$SECRET" "user-alice" "alice@example.com")
 cat <<MSG
@@ -69,7 +71,9 @@ First request (creates an organization; answers 201):
   curl -s -X POST http://127.0.0.1:$API_PORT/orgs -H "Authorization: Bearer \$TOKEN" \\
        -H 'content-type: application/json' -d '{"name":"Acme"}'
 
-Emails the API sent (the SES emulator): curl -s $SES_ENDPOINT/store
+Emails the API sent (invitations, notifications; the SES emulator): curl -s $SES_ENDPOINT/store
+Domain events go to EventBridge in moto ($MOTO_ENDPOINT), delivered from the table's stream by
+scripts/stream_poller.py as Lambda would (its log: .local-data/stream-poller.log).
 Tokens for other users: target/debug/devtool token $SECRET <userId> [email]
 Ctrl-C stops everything.
 MSG

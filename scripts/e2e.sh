@@ -17,9 +17,12 @@ devtool="$root/target/debug/devtool"
 "$devtool" create-table "http://127.0.0.1:$ddb_port" "$table"
 # Integration secrets go to the moto the test command started (EVENTS_ENDPOINT).
 export AWS_ENDPOINT_URL_SECRETS_MANAGER="${EVENTS_ENDPOINT:?the test command sets EVENTS_ENDPOINT (moto)}"
+# Events go to the same moto, delivered from the table's stream by the poller below.
+export AWS_ENDPOINT_URL_EVENTBRIDGE="$EVENTS_ENDPOINT"
 write_env "$LOG_DIR/lambda.env" "$table" "http://127.0.0.1:$ddb_port" "http://127.0.0.1:$ses_port" "$secret"
 start_api "$api_port" "$LOG_DIR/lambda.env"
 base="http://127.0.0.1:$api_port"
+start_stream_poller "http://127.0.0.1:$ddb_port" "$table" "$base" --from-start
 
 token=$("$devtool" token "$secret" "e2e-user" "e2e@example.com")
 status=$(curl -s -o "$LOG_DIR/smoke.json" -w '%{http_code}' -X POST "$base/orgs" \
@@ -85,6 +88,10 @@ if [ "$status" != 200 ] || [ "${purged:-0}" -lt 1 ] || [ "$retaken" != 201 ]; th
   exit 1
 fi
 echo "smoke: close, then purge-closed-orgs replayed 31 days ahead -> $(cat "$LOG_DIR/purge.json"); the slug is free again"
+
+echo "events and notifications from the table's stream (scripts/stream_poller.py) ..."
+"$tools/venv/bin/python" "$root/scripts/e2e_stream.py" "$base" "$devtool" "$secret" "http://127.0.0.1:$ses_port" "$EVENTS_ENDPOINT" \
+  || { tail -n 30 "$LOG_DIR/stream-poller.log" >&2; tail -n 50 "$LOG_DIR/cargo-lambda-watch.log" >&2; exit 1; }
 
 echo "races through cargo lambda watch --concurrency ${API_CONCURRENCY:-4} ..."
 python3 "$root/scripts/e2e_races.py" "$base" "$devtool" "$secret" \

@@ -69,10 +69,10 @@ pub static ROUTES: &[&RouteDef] = &[
     &REACTIVATE_ORG,
     &GET_CLEANUP_POLICY,
     &PUT_CLEANUP_POLICY,
-    &GET_AUTHENTICATION,
-    &PUT_AUTHENTICATION,
-    &GET_NOTIFICATIONS,
-    &PUT_NOTIFICATIONS,
+    &GET_AUTHENTICATION_POLICY,
+    &PUT_AUTHENTICATION_POLICY,
+    &GET_NOTIFICATION_PREFERENCES,
+    &PUT_NOTIFICATION_PREFERENCES,
 ];
 
 /// The route a function serves; panics at cold start if the binary names an unknown function.

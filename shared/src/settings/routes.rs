@@ -31,7 +31,7 @@ pub static PUT_CLEANUP_POLICY: RouteDef = RouteDef {
     handler: crate::org_handler!(handlers::put_cleanup_policy),
 };
 
-pub static GET_AUTHENTICATION: RouteDef = RouteDef {
+pub static GET_AUTHENTICATION_POLICY: RouteDef = RouteDef {
     method: "GET",
     path: "/orgs/{orgId}/settings/authentication",
     function: "get-authentication-policy",
@@ -45,7 +45,7 @@ pub static GET_AUTHENTICATION: RouteDef = RouteDef {
     handler: crate::org_handler!(handlers::get_authentication),
 };
 
-pub static PUT_AUTHENTICATION: RouteDef = RouteDef {
+pub static PUT_AUTHENTICATION_POLICY: RouteDef = RouteDef {
     method: "PUT",
     path: "/orgs/{orgId}/settings/authentication",
     function: "put-authentication-policy",
@@ -59,7 +59,7 @@ pub static PUT_AUTHENTICATION: RouteDef = RouteDef {
     handler: crate::org_handler!(handlers::put_authentication),
 };
 
-pub static GET_NOTIFICATIONS: RouteDef = RouteDef {
+pub static GET_NOTIFICATION_PREFERENCES: RouteDef = RouteDef {
     method: "GET",
     path: "/orgs/{orgId}/settings/notifications",
     function: "get-notification-preferences",
@@ -73,7 +73,7 @@ pub static GET_NOTIFICATIONS: RouteDef = RouteDef {
     handler: crate::org_handler!(handlers::get_notifications),
 };
 
-pub static PUT_NOTIFICATIONS: RouteDef = RouteDef {
+pub static PUT_NOTIFICATION_PREFERENCES: RouteDef = RouteDef {
     method: "PUT",
     path: "/orgs/{orgId}/settings/notifications",
     function: "put-notification-preferences",
