@@ -1,6 +1,7 @@
 //! Local helper used by scripts/dev.sh and scripts/test.sh.
 //!   devtool create-table <endpoint> <table>     create the table from infra/template.yaml (no-op if it exists)
 //!   devtool token <secret> <userId> [email]     print a local HS256 token valid 30 days (email marked verified)
+//!   devtool token --mfa <secret> <userId> <email>   the same, signed in with a second factor (`amr: ["pwd","mfa"]`)
 
 use integration_tests::{create_table_from_template, dynamodb_client, token_valid_for};
 
@@ -42,8 +43,15 @@ async fn main() {
             "{}",
             token_valid_for(secret, user, Some(email), true, TOKEN_SECONDS)
         ),
+        ["token", "--mfa", secret, user, email] => {
+            let claims = serde_json::json!({
+                "sub": user, "email": email, "email_verified": true, "amr": ["pwd", "mfa"],
+                "exp": chrono::Utc::now().timestamp() + TOKEN_SECONDS,
+            });
+            println!("{}", shared::auth::sign_hs256(&claims, secret.as_bytes()))
+        }
         _ => {
-            eprintln!("usage: devtool create-table <endpoint> <table> | devtool token <secret> <userId> [email]");
+            eprintln!("usage: devtool create-table <endpoint> <table> | devtool token [--mfa] <secret> <userId> [email]");
             std::process::exit(2);
         }
     }
