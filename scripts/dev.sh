@@ -46,6 +46,8 @@ else
   MOTO_ENDPOINT="http://127.0.0.1:$MOTO_PORT"
 fi
 export AWS_ENDPOINT_URL_SECRETS_MANAGER="$MOTO_ENDPOINT" AWS_ENDPOINT_URL_EVENTBRIDGE="$MOTO_ENDPOINT"
+# Every `orgs` event is also copied into a queue, so scripts/local_events.py can show them.
+"$tools/venv/bin/python" "$root/scripts/local_events.py" setup "$MOTO_ENDPOINT"
 
 (cd "$root" && cargo build -q -p integration-tests --bin devtool)
 devtool="$root/target/debug/devtool"
@@ -73,7 +75,8 @@ First request (creates an organization; answers 201):
 
 Emails the API sent (invitations, notifications; the SES emulator): curl -s $SES_ENDPOINT/store
 Domain events go to EventBridge in moto ($MOTO_ENDPOINT), delivered from the table's stream by
-scripts/stream_poller.py as Lambda would (its log: .local-data/stream-poller.log).
+scripts/stream_poller.py as Lambda would (its log: .local-data/stream-poller.log). The events so far:
+  .tools/venv/bin/python scripts/local_events.py show $MOTO_ENDPOINT
 Tokens for other users: target/debug/devtool token $SECRET <userId> [email]
 Ctrl-C stops everything.
 MSG
