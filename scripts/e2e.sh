@@ -12,7 +12,7 @@ table="e2e-$RANDOM$RANDOM"
 secret="e2e-secret"
 LOG_DIR=${LOG_DIR:-$(mktemp -d)}
 
-(cd "$root" && cargo build -q -p integration-tests --bin devtool && cargo build -q -p functions)
+(cd "$root" && cargo build -q -p integration-tests --bin devtool && cargo build -q -p functions -p orgs-cli)
 devtool="$root/target/debug/devtool"
 "$devtool" create-table "http://127.0.0.1:$ddb_port" "$table"
 # Integration secrets go to the moto the test command started (EVENTS_ENDPOINT).
@@ -88,6 +88,10 @@ if [ "$status" != 200 ] || [ "${purged:-0}" -lt 1 ] || [ "$retaken" != 201 ]; th
   exit 1
 fi
 echo "smoke: close, then purge-closed-orgs replayed 31 days ahead -> $(cat "$LOG_DIR/purge.json"); the slug is free again"
+
+echo "the orgs CLI (scripts/e2e_cli.py) ..."
+python3 "$root/scripts/e2e_cli.py" "$base" "$devtool" "$secret" "$root/target/debug/orgs" \
+  || { tail -n 50 "$LOG_DIR/cargo-lambda-watch.log" >&2; exit 1; }
 
 echo "events and notifications from the table's stream (scripts/stream_poller.py) ..."
 "$tools/venv/bin/python" "$root/scripts/e2e_stream.py" "$base" "$devtool" "$secret" "http://127.0.0.1:$ses_port" "$EVENTS_ENDPOINT" \

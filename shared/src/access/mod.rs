@@ -219,15 +219,18 @@ impl OrgAccess for Access {
                 }
             }
         }
-        // Decided without a second factor: only while none is required.
-        if !self.second_factor {
-            tx = self
-                .org
-                .guard_mfa_not_required(tx, ApiError::mfa_required())?;
-        }
-        match effect {
-            Effect::Write => self.org.guard_active(tx),
-            Effect::Read | Effect::Reactivate => Ok(tx),
+        let tx = match effect {
+            Effect::Write => self.org.guard_active(tx)?,
+            Effect::Read | Effect::Reactivate => tx,
+        };
+        // Decided without a second factor: only while none is required. (Guards on one item
+        // share one condition and the first guard's error: a closure meanwhile, the likelier
+        // race, keeps its own.)
+        if self.second_factor {
+            Ok(tx)
+        } else {
+            self.org
+                .guard_mfa_not_required(tx, ApiError::mfa_required())
         }
     }
 }

@@ -1,0 +1,366 @@
+//! The HTTP API as the CLI calls it: every call names an [`Endpoint`] of `openapi.yaml` (a test
+//! checks they all exist there), errors are the API's problems, turned into exit codes.
+
+use serde_json::Value;
+use std::time::Duration;
+
+/// A route of the API: method and path template (`{orgId}` ...), exactly as in `openapi.yaml`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Endpoint {
+    pub method: &'static str,
+    pub path: &'static str,
+}
+
+const fn ep(method: &'static str, path: &'static str) -> Endpoint {
+    Endpoint { method, path }
+}
+
+pub const CREATE_ORG: Endpoint = ep("POST", "/orgs");
+pub const LIST_MY_ORGS: Endpoint = ep("GET", "/orgs");
+pub const GET_ORG: Endpoint = ep("GET", "/orgs/{orgId}");
+pub const UPDATE_ORG: Endpoint = ep("PATCH", "/orgs/{orgId}");
+pub const AUTHORIZE: Endpoint = ep("POST", "/orgs/{orgId}/authorize");
+pub const LIST_ROLES: Endpoint = ep("GET", "/roles");
+pub const LIST_MEMBERS: Endpoint = ep("GET", "/orgs/{orgId}/members");
+pub const CHANGE_MEMBER_ROLE: Endpoint = ep("PATCH", "/orgs/{orgId}/members/{userId}");
+pub const REMOVE_MEMBER: Endpoint = ep("DELETE", "/orgs/{orgId}/members/{userId}");
+pub const TRANSFER_OWNERSHIP: Endpoint = ep("POST", "/orgs/{orgId}/ownership-transfer");
+pub const LIST_AUDIT_LOG: Endpoint = ep("GET", "/orgs/{orgId}/audit-log");
+pub const CREATE_INVITATION: Endpoint = ep("POST", "/orgs/{orgId}/invitations");
+pub const LIST_INVITATIONS: Endpoint = ep("GET", "/orgs/{orgId}/invitations");
+pub const GET_INVITATION_CODE: Endpoint =
+    ep("GET", "/orgs/{orgId}/invitations/{invitationId}/code");
+pub const RESEND_INVITATION: Endpoint =
+    ep("POST", "/orgs/{orgId}/invitations/{invitationId}/resend");
+pub const REVOKE_INVITATION: Endpoint = ep("DELETE", "/orgs/{orgId}/invitations/{invitationId}");
+pub const CLEANUP_INVITATIONS: Endpoint = ep("POST", "/orgs/{orgId}/invitations/cleanup");
+pub const ACCEPT_INVITATION: Endpoint = ep("POST", "/invitations/{code}/accept");
+pub const LIST_MY_INVITATIONS: Endpoint = ep("GET", "/me/invitations");
+pub const LIST_TEAMS: Endpoint = ep("GET", "/orgs/{orgId}/teams");
+pub const CREATE_TEAM: Endpoint = ep("POST", "/orgs/{orgId}/teams");
+pub const GET_TEAM: Endpoint = ep("GET", "/orgs/{orgId}/teams/{teamId}");
+pub const UPDATE_TEAM: Endpoint = ep("PATCH", "/orgs/{orgId}/teams/{teamId}");
+pub const DELETE_TEAM: Endpoint = ep("DELETE", "/orgs/{orgId}/teams/{teamId}");
+pub const ADD_TEAM_MEMBER: Endpoint = ep("PUT", "/orgs/{orgId}/teams/{teamId}/members/{userId}");
+pub const REMOVE_TEAM_MEMBER: Endpoint =
+    ep("DELETE", "/orgs/{orgId}/teams/{teamId}/members/{userId}");
+pub const LIST_PROJECTS: Endpoint = ep("GET", "/orgs/{orgId}/projects");
+pub const CREATE_PROJECT: Endpoint = ep("POST", "/orgs/{orgId}/projects");
+pub const GET_PROJECT: Endpoint = ep("GET", "/orgs/{orgId}/projects/{projectId}");
+pub const UPDATE_PROJECT: Endpoint = ep("PATCH", "/orgs/{orgId}/projects/{projectId}");
+pub const DELETE_PROJECT: Endpoint = ep("DELETE", "/orgs/{orgId}/projects/{projectId}");
+pub const LIST_PROJECT_ACCESS: Endpoint = ep("GET", "/orgs/{orgId}/projects/{projectId}/access");
+pub const GRANT_PROJECT_ACCESS: Endpoint = ep(
+    "PUT",
+    "/orgs/{orgId}/projects/{projectId}/access/{principal}",
+);
+pub const REVOKE_PROJECT_ACCESS: Endpoint = ep(
+    "DELETE",
+    "/orgs/{orgId}/projects/{projectId}/access/{principal}",
+);
+pub const LIST_INTEGRATIONS: Endpoint = ep("GET", "/orgs/{orgId}/integrations");
+pub const CREATE_INTEGRATION: Endpoint = ep("POST", "/orgs/{orgId}/integrations");
+pub const DELETE_INTEGRATION: Endpoint = ep("DELETE", "/orgs/{orgId}/integrations/{integrationId}");
+pub const ROTATE_INTEGRATION_SECRET: Endpoint =
+    ep("PUT", "/orgs/{orgId}/integrations/{integrationId}/secret");
+pub const CLOSURE_IMPACT: Endpoint = ep("GET", "/orgs/{orgId}/closure-impact");
+pub const CLOSE_ORG: Endpoint = ep("POST", "/orgs/{orgId}/close");
+pub const REACTIVATE_ORG: Endpoint = ep("POST", "/orgs/{orgId}/reactivate");
+pub const GET_AUTHENTICATION_POLICY: Endpoint = ep("GET", "/orgs/{orgId}/settings/authentication");
+pub const PUT_AUTHENTICATION_POLICY: Endpoint = ep("PUT", "/orgs/{orgId}/settings/authentication");
+pub const GET_NOTIFICATION_PREFERENCES: Endpoint =
+    ep("GET", "/orgs/{orgId}/settings/notifications");
+pub const PUT_NOTIFICATION_PREFERENCES: Endpoint =
+    ep("PUT", "/orgs/{orgId}/settings/notifications");
+pub const GET_CLEANUP_POLICY: Endpoint = ep("GET", "/orgs/{orgId}/settings/cleanup-policy");
+pub const PUT_CLEANUP_POLICY: Endpoint = ep("PUT", "/orgs/{orgId}/settings/cleanup-policy");
+
+/// Every endpoint the CLI calls (the drift test checks each against `openapi.yaml`).
+#[cfg(test)]
+pub const ALL: &[Endpoint] = &[
+    CREATE_ORG,
+    LIST_MY_ORGS,
+    GET_ORG,
+    UPDATE_ORG,
+    AUTHORIZE,
+    LIST_ROLES,
+    LIST_MEMBERS,
+    CHANGE_MEMBER_ROLE,
+    REMOVE_MEMBER,
+    TRANSFER_OWNERSHIP,
+    LIST_AUDIT_LOG,
+    CREATE_INVITATION,
+    LIST_INVITATIONS,
+    GET_INVITATION_CODE,
+    RESEND_INVITATION,
+    REVOKE_INVITATION,
+    CLEANUP_INVITATIONS,
+    ACCEPT_INVITATION,
+    LIST_MY_INVITATIONS,
+    LIST_TEAMS,
+    CREATE_TEAM,
+    GET_TEAM,
+    UPDATE_TEAM,
+    DELETE_TEAM,
+    ADD_TEAM_MEMBER,
+    REMOVE_TEAM_MEMBER,
+    LIST_PROJECTS,
+    CREATE_PROJECT,
+    GET_PROJECT,
+    UPDATE_PROJECT,
+    DELETE_PROJECT,
+    LIST_PROJECT_ACCESS,
+    GRANT_PROJECT_ACCESS,
+    REVOKE_PROJECT_ACCESS,
+    LIST_INTEGRATIONS,
+    CREATE_INTEGRATION,
+    DELETE_INTEGRATION,
+    ROTATE_INTEGRATION_SECRET,
+    CLOSURE_IMPACT,
+    CLOSE_ORG,
+    REACTIVATE_ORG,
+    GET_AUTHENTICATION_POLICY,
+    PUT_AUTHENTICATION_POLICY,
+    GET_NOTIFICATION_PREFERENCES,
+    PUT_NOTIFICATION_PREFERENCES,
+    GET_CLEANUP_POLICY,
+    PUT_CLEANUP_POLICY,
+];
+
+/// Exit codes (documented in `orgs --help` and the README).
+pub mod exit {
+    pub const OK: i32 = 0;
+    /// The API refused (or answered `allowed: false` to `orgs can`).
+    pub const REFUSED: i32 = 1;
+    /// Bad usage (clap's own errors exit 2 too).
+    pub const USAGE: i32 = 2;
+    /// The API cannot be reached, or no one is logged in.
+    pub const UNREACHABLE: i32 = 3;
+}
+
+/// Why a command failed: what to print and how to exit.
+#[derive(Debug)]
+pub enum Failure {
+    /// The API answered with a problem.
+    Problem {
+        status: u16,
+        problem: Value,
+        retry_after: Option<String>,
+    },
+    Usage(String),
+    Unreachable(String),
+    NotLoggedIn,
+    /// Anything else the CLI cannot do (a file it cannot read, a prompt without a terminal).
+    Other(String),
+}
+
+impl Failure {
+    pub fn code(&self) -> i32 {
+        match self {
+            Failure::Problem { .. } | Failure::Other(_) => exit::REFUSED,
+            Failure::Usage(_) => exit::USAGE,
+            Failure::Unreachable(_) | Failure::NotLoggedIn => exit::UNREACHABLE,
+        }
+    }
+
+    /// The lines for stderr: the problem's title and detail, then what to do next.
+    pub fn message(&self) -> String {
+        match self {
+            Failure::Problem {
+                status,
+                problem,
+                retry_after,
+            } => {
+                let title = problem["title"].as_str().unwrap_or("Error");
+                let detail = problem["detail"].as_str().unwrap_or("");
+                let code = problem["code"].as_str().unwrap_or("");
+                let mut out = format!("error: {title} ({status} {code}): {detail}");
+                if let Some(field) = problem["field"].as_str() {
+                    out.push_str(&format!("\n  field: {field}"));
+                }
+                if let Some(secs) = retry_after {
+                    out.push_str(&format!("\n  retry in {secs} s"));
+                }
+                if let Some(purge_at) = problem["purgeAt"].as_str() {
+                    out.push_str(&format!(
+                        "\n  the organization is closed; it is purged at {purge_at}: `orgs reactivate` reopens it before then"
+                    ));
+                }
+                match code {
+                    "mfa_required" => out.push_str(
+                        "\n  sign in with a second factor, then `orgs login --token-stdin` with the new token",
+                    ),
+                    "unauthenticated" => out.push_str(
+                        "\n  your token is missing or expired: `orgs login --token-stdin` with a new one",
+                    ),
+                    _ => {}
+                }
+                out
+            }
+            Failure::Usage(m) => format!("error: {m}"),
+            Failure::Unreachable(m) => format!(
+                "error: cannot reach the API: {m}\n  check `orgs whoami` (the API URL) or ORGS_API_URL"
+            ),
+            Failure::NotLoggedIn => "error: not logged in: run `orgs login --api <url> --token-stdin` (or set ORGS_API_URL and ORGS_TOKEN)".to_string(),
+            Failure::Other(m) => format!("error: {m}"),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Failure>;
+
+pub struct Client {
+    base: String,
+    token: String,
+    agent: ureq::Agent,
+}
+
+/// Percent-encodes a path segment (user ids and codes may hold anything but `/`).
+pub fn segment(raw: &str) -> String {
+    let mut out = String::new();
+    for b in raw.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~:".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A query string from pairs (values percent-encoded), empty when there are none.
+pub fn query(pairs: &[(&str, Option<String>)]) -> String {
+    let parts: Vec<String> = pairs
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", segment(v))))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+impl Client {
+    pub fn new(base: &str, token: &str) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .user_agent(concat!("orgs-cli/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        Self {
+            base: base.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+            agent,
+        }
+    }
+
+    /// Calls `endpoint` with its path parameters filled in order, a query string and an
+    /// optional JSON body; answers its JSON (`Null` when empty). A problem answer becomes a
+    /// [`Failure::Problem`].
+    pub fn call(
+        &self,
+        endpoint: Endpoint,
+        params: &[&str],
+        query: &str,
+        body: Option<&Value>,
+    ) -> Result<Value> {
+        let mut path = endpoint.path.to_string();
+        for p in params {
+            let start = path.find('{').expect("as many parameters as the path has");
+            let end = start + path[start..].find('}').expect("a closing brace");
+            path.replace_range(start..=end, &segment(p));
+        }
+        assert!(
+            !path.contains('{'),
+            "{} needs more parameters",
+            endpoint.path
+        );
+        let url = format!("{}{path}{query}", self.base);
+        let auth = format!("Bearer {}", self.token);
+        let sent = match (endpoint.method, body) {
+            ("GET", _) => self.agent.get(&url).header("authorization", &auth).call(),
+            ("DELETE", _) => self
+                .agent
+                .delete(&url)
+                .header("authorization", &auth)
+                .call(),
+            (method, body) => {
+                let text = body.map(Value::to_string).unwrap_or_default();
+                let req = match method {
+                    "POST" => self.agent.post(&url),
+                    "PUT" => self.agent.put(&url),
+                    "PATCH" => self.agent.patch(&url),
+                    other => unreachable!("method {other}"),
+                };
+                let req = req.header("authorization", &auth);
+                if body.is_some() {
+                    req.content_type("application/json").send(text.as_str())
+                } else {
+                    req.send_empty()
+                }
+            }
+        };
+        let mut response =
+            sent.map_err(|e| Failure::Unreachable(format!("{} ({e})", self.base)))?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let text = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| Failure::Unreachable(format!("reading the answer: {e}")))?;
+        let body = if text.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        if status >= 400 {
+            return Err(Failure::Problem {
+                status,
+                problem: body,
+                retry_after,
+            });
+        }
+        Ok(body)
+    }
+
+    pub fn get(&self, endpoint: Endpoint, params: &[&str], query: &str) -> Result<Value> {
+        self.call(endpoint, params, query, None)
+    }
+
+    pub fn send(&self, endpoint: Endpoint, params: &[&str], body: Option<&Value>) -> Result<Value> {
+        self.call(endpoint, params, "", body)
+    }
+
+    /// A list: one page, or with `all` every page (following `nextCursor`), reporting progress
+    /// through `progress` (items so far). Returns the items and the last `nextCursor`.
+    pub fn list(
+        &self,
+        endpoint: Endpoint,
+        params: &[&str],
+        filters: &[(&str, Option<String>)],
+        all: bool,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<(Vec<Value>, Value)> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut pairs: Vec<(&str, Option<String>)> = filters.to_vec();
+            pairs.push(("limit", all.then(|| "100".to_string())));
+            pairs.push(("cursor", cursor.clone()));
+            let page = self.get(endpoint, params, &query(&pairs))?;
+            items.extend(page["items"].as_array().cloned().unwrap_or_default());
+            progress(items.len());
+            let next = page["nextCursor"].clone();
+            match (all, next.as_str()) {
+                (true, Some(c)) => cursor = Some(c.to_string()),
+                _ => return Ok((items, next)),
+            }
+        }
+    }
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""End-to-end: the `orgs` CLI against the local stack, as a newcomer would use it (README quick
+start): login, create, invite, read the code, accept as another user, list members, change a role,
+audit, an integration with its secret from stdin, a refused action, close with the typed name,
+reactivate. Asserts on `--json` output and exit codes.
+
+usage: e2e_cli.py BASE_URL DEVTOOL SECRET ORGS_BINARY
+"""
+import json
+import os
+import stat
+import subprocess
+import sys
+import tempfile
+import uuid
+
+base, devtool, secret, orgs = sys.argv[1:5]
+run = uuid.uuid4().hex[:8]
+home = tempfile.mkdtemp(prefix="orgs-cli-")
+env = {k: v for k, v in os.environ.items() if not k.startswith("ORGS_")}
+env.update({"ORGS_CONFIG_DIR": home, "NO_COLOR": "1"})
+
+
+def token(user, email):
+    return subprocess.check_output([devtool, "token", secret, user, email], text=True).strip()
+
+
+def cli(*args, stdin=None, want=0, extra_env=None):
+    e = dict(env, **(extra_env or {}))
+    p = subprocess.run([orgs, *args], input=stdin, capture_output=True, text=True, env=e, timeout=120)
+    if p.returncode != want:
+        sys.exit(f"cli e2e: `orgs {' '.join(args)}` exited {p.returncode}, not {want}\nstdout: {p.stdout}\nstderr: {p.stderr}")
+    return p
+
+
+def cli_json(*args, **kw):
+    p = cli(*args, "--json", **kw)
+    return json.loads(p.stdout)
+
+
+owner_id, member_id = f"cli-owner-{run}", f"cli-member-{run}"
+owner_token = token(owner_id, f"{owner_id}@example.com")
+member_env = {"ORGS_API_URL": base, "ORGS_TOKEN": token(member_id, f"{member_id}@example.com")}
+
+# Not logged in yet: exit 3 and what to do.
+p = cli("list", want=3)
+assert "orgs login" in p.stderr, p.stderr
+# Login with the token on stdin; the config file is the owner's alone.
+cli("login", "--api", base, "--token-stdin", stdin=owner_token)
+config = os.path.join(home, "config.json")
+assert stat.S_IMODE(os.stat(config).st_mode) == 0o600, oct(os.stat(config).st_mode)
+assert cli_json("whoami")["userId"] == owner_id
+
+name = f"CLI {run}"
+org = cli_json("create", "--name", name)
+assert org["name"] == name and org["myRole"] == "owner", org
+# The first organization created became the current one.
+assert cli_json("show")["id"] == org["id"]
+listed = cli_json("list", "--all")
+assert any(o["id"] == org["id"] for o in listed["items"]), listed
+cli("switch", org["slug"])
+
+invited = cli_json("invite", f"{member_id}@example.com", "--role", "viewer", "--expires-in", "3d")
+inv = invited["items"][0]
+assert inv["role"] == "viewer" and inv["emailStatus"] == "sent", inv
+code = cli_json("invitations", "code", inv["id"])["code"]
+link = cli("invitations", "link", inv["id"]).stdout.strip()
+assert link.endswith(code), link
+# The member sees it, and accepts it by its link.
+mine = cli_json("invitations", "mine", extra_env=member_env)
+assert any(i["orgId"] == org["id"] for i in mine["items"]), mine
+joined = cli_json("accept", link, extra_env=member_env)
+assert joined["orgId"] == org["id"] and joined["role"] == "viewer", joined
+members = cli_json("members", "list")
+assert {m["userId"] for m in members["items"]} == {owner_id, member_id}, members
+table = cli("members", "list").stdout
+assert "USER" in table and member_id in table and "\x1b[" not in table, table
+
+# A refused action: the member (viewer) may not invite; exit 1 with the API's words.
+p = cli("invite", "x@example.com", "--role", "viewer", "--org", org["id"], want=1, extra_env=member_env)
+assert "forbidden" in p.stderr and "invitations.create" in p.stderr, p.stderr
+p = cli("can", "invitations.create", "--org", org["id"], want=1, extra_env=member_env)
+cli("can", "invitations.create", "members.update")
+assert cli_json("members", "role", member_id, "developer")["role"] == "developer"
+
+audit = cli_json("audit", "--all")
+actions = [e["action"] for e in audit["items"]]
+assert "member.joined" in actions and "member.role_changed" in actions, actions
+assert len(cli_json("audit", "--action", "member.joined")["items"]) == 1
+
+# An integration: the secret from stdin, shown back only as its fingerprint.
+marker = f"cli-secret-{uuid.uuid4().hex}"
+p = cli("integrations", "add", "--kind", "dns_provider", "--provider", "cloudflare", "--name", "cf",
+        "--secret-stdin", "--json", stdin=marker + "\n")
+integration = json.loads(p.stdout)
+assert integration["fingerprint"] and marker not in p.stdout and marker not in p.stderr, p.stdout
+listed = cli("integrations", "list").stdout
+assert "cloudflare" in listed and marker not in listed
+
+# Usage errors exit 2; an unreachable API exits 3.
+cli("invite", "a@example.com", want=2)
+cli("list", want=3, extra_env={"ORGS_API_URL": "http://127.0.0.1:9"})
+
+# Close with the typed name (a wrong one is refused), then reactivate.
+p = cli("close", "--confirm", "not the name", want=1)
+assert "confirmation_mismatch" in p.stderr, p.stderr
+closed = cli_json("close", "--confirm", name)
+assert closed["status"] == "grace" and closed["purgeAt"], closed
+p = cli("rename", "Renamed", want=1)
+assert "purged at" in p.stderr and "orgs reactivate" in p.stderr, p.stderr
+assert cli_json("reactivate")["status"] == "active"
+cli("logout")
+cli("list", want=3)
+print(f"cli e2e: login, create, invite, accept, members, role, audit, integration, refusals, close and reactivate through `orgs` ({run})")
