@@ -55,7 +55,7 @@ AWS_REGION=us-east-1 "$devtool" create-table "$DYNAMODB_ENDPOINT" "$TABLE"
 
 write_env "$data/lambda.env" "$TABLE" "$DYNAMODB_ENDPOINT" "$SES_ENDPOINT" "$SECRET"
 echo "building the functions (first run: a few minutes) ..."
-(cd "$root" && cargo build -q -p functions)
+(cd "$root" && cargo build -q -p functions -p orgs-cli)
 echo "starting cargo lambda watch on :$API_PORT (log: .local-data/cargo-lambda-watch.log) ..."
 start_api "$API_PORT" "$data/lambda.env"
 echo "starting the stream poller (events to moto, notification emails to the SES emulator; log: .local-data/stream-poller.log) ..."
@@ -72,6 +72,9 @@ A token for user-alice (alice@example.com, verified):
 First request (creates an organization; answers 201):
   curl -s -X POST http://127.0.0.1:$API_PORT/orgs -H "Authorization: Bearer \$TOKEN" \\
        -H 'content-type: application/json' -d '{"name":"Acme"}'
+or with the CLI (target/debug/orgs; README "The orgs CLI"):
+  echo "\$TOKEN" | target/debug/orgs login --api http://127.0.0.1:$API_PORT --token-stdin
+  target/debug/orgs create --name Acme
 
 Emails the API sent (invitations, notifications; the SES emulator): curl -s $SES_ENDPOINT/store
 Domain events go to EventBridge in moto ($MOTO_ENDPOINT), delivered from the table's stream by

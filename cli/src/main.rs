@@ -87,32 +87,42 @@ enum Command {
     /// Settings: invite policy, authentication, notifications, cleanup policy.
     #[command(subcommand)]
     Settings(SettingsCmd),
-    /// Members: list, change a role, remove, leave, transfer ownership.
-    #[command(subcommand)]
-    Members(MembersCmd),
+    /// Members: list (the default), change a role, remove, leave, transfer ownership.
+    Members {
+        #[command(subcommand)]
+        cmd: Option<MembersCmd>,
+    },
     /// Invite people by email.
     #[command(
         after_help = "Example:\n  orgs invite ana@acme.com bo@acme.com --role developer --expires-in 14d\n  orgs invite team@acme.com --role viewer --max-uses 20 --project prj_..."
     )]
     Invite(InviteArgs),
-    /// Invitations: list, code, link, resend, revoke, cleanup; `mine` for yours.
-    #[command(subcommand)]
-    Invitations(InvitationsCmd),
+    /// Invitations: list (the default), code, link, resend, revoke, cleanup; `mine` for yours.
+    Invitations {
+        #[command(subcommand)]
+        cmd: Option<InvitationsCmd>,
+    },
     /// Accept an invitation (its code or link).
     #[command(after_help = "Example:\n  orgs accept https://app.example.com/invitations/<code>")]
     Accept { code_or_link: String },
-    /// Teams.
-    #[command(subcommand)]
-    Teams(TeamsCmd),
-    /// Projects.
-    #[command(subcommand)]
-    Projects(ProjectsCmd),
+    /// Teams: list (the default), create, show, rename, delete, add and remove members.
+    Teams {
+        #[command(subcommand)]
+        cmd: Option<TeamsCmd>,
+    },
+    /// Projects: list (the default), create, show, rename, delete.
+    Projects {
+        #[command(subcommand)]
+        cmd: Option<ProjectsCmd>,
+    },
     /// Project access: list, grant, revoke (principals are team:<id> or user:<id>).
     #[command(subcommand)]
     Access(AccessCmd),
-    /// Integrations and their credentials (the secret from stdin or a file, never an argument).
-    #[command(subcommand)]
-    Integrations(IntegrationsCmd),
+    /// Integrations and their credentials: list (the default), add, rotate, remove (the secret from stdin or a file, never an argument).
+    Integrations {
+        #[command(subcommand)]
+        cmd: Option<IntegrationsCmd>,
+    },
     /// The audit log, newest first.
     #[command(
         after_help = "Example:\n  orgs audit --action member.role_changed --since 2026-11-01 --all"
@@ -227,6 +237,7 @@ pub const CLEANUP_RULES: [&str; 3] = [
 
 #[derive(Subcommand)]
 enum MembersCmd {
+    /// The organization's members (filter with --role).
     #[command(after_help = "Example:\n  orgs members list --role admin")]
     List {
         #[arg(long)]
@@ -274,6 +285,7 @@ fn parse_days(raw: &str) -> std::result::Result<u32, String> {
 
 #[derive(Subcommand)]
 enum InvitationsCmd {
+    /// The organization's invitations.
     #[command(after_help = "Example:\n  orgs invitations list")]
     List {
         #[arg(long)]
@@ -285,8 +297,10 @@ enum InvitationsCmd {
     /// An invitation's link.
     #[command(after_help = "Example:\n  orgs invitations link inv_...")]
     Link { invitation: String },
+    /// Send the invitation again (a new expiry).
     #[command(after_help = "Example:\n  orgs invitations resend inv_...")]
     Resend { invitation: String },
+    /// Revoke an invitation.
     #[command(after_help = "Example:\n  orgs invitations revoke inv_...")]
     Revoke { invitation: String },
     /// Remove expired, revoked and used-up invitations.
@@ -302,21 +316,26 @@ enum InvitationsCmd {
 
 #[derive(Subcommand)]
 enum TeamsCmd {
+    /// The organization's teams.
     #[command(after_help = "Example:\n  orgs teams list")]
     List {
         #[arg(long)]
         all: bool,
     },
+    /// Create a team.
     #[command(after_help = "Example:\n  orgs teams create Backend --description \"API and jobs\"")]
     Create {
         name: String,
         #[arg(long)]
         description: Option<String>,
     },
+    /// A team and a page of its members.
     #[command(after_help = "Example:\n  orgs teams show team_...")]
     Show { team: String },
+    /// Rename a team.
     #[command(after_help = "Example:\n  orgs teams rename team_... Platform")]
     Rename { team: String, name: String },
+    /// Delete a team (its grants go with it).
     #[command(after_help = "Example:\n  orgs teams delete team_...")]
     Delete { team: String },
     /// Put a member on the team.
@@ -329,41 +348,50 @@ enum TeamsCmd {
 
 #[derive(Subcommand)]
 enum ProjectsCmd {
+    /// The projects you can see.
     #[command(after_help = "Example:\n  orgs projects list")]
     List {
         #[arg(long)]
         all: bool,
     },
+    /// Create a project (you become its admin).
     #[command(after_help = "Example:\n  orgs projects create Website")]
     Create {
         name: String,
         #[arg(long)]
         description: Option<String>,
     },
+    /// A project and your role in it.
     #[command(after_help = "Example:\n  orgs projects show prj_...")]
     Show { project: String },
+    /// Rename a project.
     #[command(after_help = "Example:\n  orgs projects rename prj_... Storefront")]
     Rename { project: String, name: String },
+    /// Delete a project.
     #[command(after_help = "Example:\n  orgs projects delete prj_...")]
     Delete { project: String },
 }
 
 #[derive(Subcommand)]
 enum AccessCmd {
+    /// Who has access to a project, and with which role.
     #[command(after_help = "Example:\n  orgs access list prj_...")]
     List { project: String },
+    /// Grant a team or a member a role on a project.
     #[command(after_help = "Example:\n  orgs access grant prj_... team:team_... developer")]
     Grant {
         project: String,
         principal: String,
         role: String,
     },
+    /// Revoke a grant.
     #[command(after_help = "Example:\n  orgs access revoke prj_... user:user-123")]
     Revoke { project: String, principal: String },
 }
 
 #[derive(Subcommand)]
 enum IntegrationsCmd {
+    /// The organization's integrations (never their secrets).
     #[command(after_help = "Example:\n  orgs integrations list")]
     List {
         #[arg(long)]
@@ -395,6 +423,7 @@ enum IntegrationsCmd {
         #[command(flatten)]
         secret: SecretSource,
     },
+    /// Remove an integration and delete its secret.
     #[command(after_help = "Example:\n  orgs integrations remove int_...")]
     Remove { integration: String },
 }
@@ -721,9 +750,17 @@ fn run(cli: Cli) -> Result<i32> {
             );
         }
         Command::Settings(cmd) => settings(&ctx, cmd)?,
-        Command::Members(cmd) => members(&ctx, cmd)?,
+        Command::Members { cmd } => members(
+            &ctx,
+            cmd.unwrap_or(MembersCmd::List {
+                role: None,
+                all: false,
+            }),
+        )?,
         Command::Invite(args) => invite(&ctx, args)?,
-        Command::Invitations(cmd) => invitations(&ctx, cmd)?,
+        Command::Invitations { cmd } => {
+            invitations(&ctx, cmd.unwrap_or(InvitationsCmd::List { all: false }))?
+        }
         Command::Accept { code_or_link } => {
             let client = ctx.client()?;
             let code = code_or_link
@@ -744,10 +781,14 @@ fn run(cli: Cli) -> Result<i32> {
                 ),
             );
         }
-        Command::Teams(cmd) => teams(&ctx, cmd)?,
-        Command::Projects(cmd) => projects(&ctx, cmd)?,
+        Command::Teams { cmd } => teams(&ctx, cmd.unwrap_or(TeamsCmd::List { all: false }))?,
+        Command::Projects { cmd } => {
+            projects(&ctx, cmd.unwrap_or(ProjectsCmd::List { all: false }))?
+        }
         Command::Access(cmd) => access(&ctx, cmd)?,
-        Command::Integrations(cmd) => integrations(&ctx, cmd)?,
+        Command::Integrations { cmd } => {
+            integrations(&ctx, cmd.unwrap_or(IntegrationsCmd::List { all: false }))?
+        }
         Command::Audit {
             action,
             actor,
