@@ -19,6 +19,12 @@ export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 echo "== formatting"
 (cd "$root" && cargo fmt --all --check)
 
+echo "== the orgs CLI links no AWS SDK and no lambda_http"
+if (cd "$root" && cargo tree -p orgs-cli -e normal --prefix none | grep -E '^(aws-|lambda_)'); then
+  echo "the orgs CLI depends on the crates above; it must not" >&2
+  exit 1
+fi
+
 echo "== unit and integration tests (DynamoDB Local on :$ddb_port)"
 (cd "$root" && cargo test --workspace --no-fail-fast)
 
