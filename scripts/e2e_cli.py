@@ -14,6 +14,8 @@ import sys
 import tempfile
 import uuid
 
+from e2e_http import Api
+
 base, devtool, secret, orgs = sys.argv[1:5]
 run = uuid.uuid4().hex[:8]
 home = tempfile.mkdtemp(prefix="orgs-cli-")
@@ -21,8 +23,7 @@ env = {k: v for k, v in os.environ.items() if not k.startswith("ORGS_")}
 env.update({"ORGS_CONFIG_DIR": home, "NO_COLOR": "1"})
 
 
-def token(user, email):
-    return subprocess.check_output([devtool, "token", secret, user, email], text=True).strip()
+token = Api(base, devtool, secret).token
 
 
 def cli(*args, stdin=None, want=0, extra_env=None):

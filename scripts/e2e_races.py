@@ -4,31 +4,18 @@ route, served by several instances of its function at once.
 
 usage: e2e_races.py BASE_URL DEVTOOL SECRET
 """
-import json
-import subprocess
 import sys
 import threading
-import urllib.error
-import urllib.request
 import uuid
+
+from e2e_http import Api
 
 base, devtool, secret = sys.argv[1:4]
 run = uuid.uuid4().hex[:8]
 
 
-def token(user, email):
-    return subprocess.check_output([devtool, "token", secret, user, email], text=True).strip()
-
-
-def call(method, path, tok, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(base + path, data=data, method=method,
-                                 headers={"Authorization": "Bearer " + tok, "content-type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=120) as r:
-            return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
+api = Api(base, devtool, secret)
+token, call = api.token, api.call
 
 
 def parallel(calls):

@@ -6,12 +6,12 @@ both delivered from the table's stream by the functions `cargo lambda watch` ser
 usage: e2e_stream.py BASE_URL DEVTOOL SECRET SES_URL MOTO_URL
 """
 import json
-import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 import uuid
+
+from e2e_http import Api
 
 import boto3
 
@@ -19,19 +19,8 @@ base, devtool, secret, ses_url, moto_url = sys.argv[1:6]
 run = uuid.uuid4().hex[:8]
 
 
-def token(user, email):
-    return subprocess.check_output([devtool, "token", secret, user, email], text=True).strip()
-
-
-def call(method, path, tok, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(base + path, data=data, method=method,
-                                 headers={"Authorization": "Bearer " + tok, "content-type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=120) as r:
-            return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
+api = Api(base, devtool, secret)
+token, call = api.token, api.call
 
 
 def expect(status, want, what, body):

@@ -27,6 +27,18 @@ pub fn detail_of(a: &AuditItem) -> Value {
     })
 }
 
+/// The `entity_type` of the item a stream record inserted (`None` for updates, removals and items
+/// without one): what the stream-triggered functions act on.
+pub fn inserted_entity(record: &aws_lambda_events::event::dynamodb::EventRecord) -> Option<String> {
+    if record.event_name != "INSERT" {
+        return None;
+    }
+    match record.change.new_image.get("entity_type") {
+        Some(serde_dynamo::AttributeValue::S(s)) => Some(s.clone()),
+        _ => None,
+    }
+}
+
 /// Forwards the audit entries of a stream batch. Returns the records to retry.
 pub async fn publish(
     events: &aws_sdk_eventbridge::Client,
@@ -37,12 +49,8 @@ pub async fn publish(
     let mut pending: Vec<(String, PutEventsRequestEntry)> = Vec::new();
     for record in batch.records {
         let sequence = record.change.sequence_number.clone().unwrap_or_default();
-        if record.event_name != "INSERT" {
+        let Some(entity) = inserted_entity(&record) else {
             continue;
-        }
-        let entity = match record.change.new_image.get("entity_type") {
-            Some(serde_dynamo::AttributeValue::S(s)) => s.clone(),
-            _ => continue,
         };
         if entity == crate::orgs::item::TombstoneItem::TYPE {
             // A purged organization's tombstone is written once: its insert is the event.

@@ -170,15 +170,7 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
         } else {
             tx
         };
-        let tx = match caller.verified_email() {
-            Some(email) => org.guard_email_domain(tx, email, invalid_invitation())?,
-            None => tx.guard(
-                OrgItem::key_of(&org.org_id),
-                "attribute_not_exists(allowedEmailDomains)",
-                crate::store::Expr::new(),
-                invalid_invitation(),
-            )?,
-        };
+        let tx = org.guard_email_domain(tx, caller.verified_email(), invalid_invitation())?;
         let mut tx = org.seats_taken(tx, &inv.invitation_id, 1, invalid_invitation())?;
         for p in &projects {
             tx = ProjectItem::grant_new(

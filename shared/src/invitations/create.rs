@@ -233,7 +233,7 @@ pub async fn create_invitation(app: App, ctx: Ctx, input: Input) -> ApiResult<Re
     // The domain rule as read, checked again by the database when the invitation is written.
     let tx = org.guard_email_domain(
         tx,
-        &inv.email,
+        Some(&inv.email),
         ApiError::concurrent("The organization's allowed email domains changed meanwhile; retry."),
     )?;
     let (tx, released) = org.reserve_seats(tx, &inv.invitation_id, hold, now, over_limit)?;

@@ -35,14 +35,7 @@ pub async fn on_stream(app: &App, batch: Event) -> (DynamoDbEventResponse, Notif
     let mut response = DynamoDbEventResponse::default();
     for record in batch.records {
         let sequence = record.change.sequence_number.clone().unwrap_or_default();
-        if record.event_name != "INSERT" {
-            continue;
-        }
-        let is_audit = matches!(
-            record.change.new_image.get("entity_type"),
-            Some(serde_dynamo::AttributeValue::S(s)) if s == AuditItem::TYPE
-        );
-        if !is_audit {
+        if crate::events::inserted_entity(&record).as_deref() != Some(AuditItem::TYPE) {
             continue;
         }
         let entry = match serde_dynamo::from_item::<_, AuditItem>(record.change.new_image) {

@@ -295,10 +295,10 @@ impl OrgItem {
 
     /// Whether an address may join under the allowed domains (any, when none are set).
     pub fn allows_email(&self, email: &crate::domain::Email) -> bool {
-        self.allowed_email_domains.is_empty() || self.allowed_email_domains.contains(email.domain())
+        crate::settings::authentication::domain_allowed(&self.allowed_email_domains, email)
     }
 
-    /// Refuses an address outside the allowed domains (`who`: "Invitations" or "Members").
+    /// Refuses an address outside the allowed domains (`field`: where the address came from).
     pub fn require_allowed_email(
         &self,
         email: &crate::domain::Email,
@@ -325,19 +325,28 @@ impl OrgItem {
     }
 
     /// Guards a transaction: the address's domain is still allowed when it commits (the allowed
-    /// domains unset, or containing it): the rule itself, checked by the database.
+    /// domains unset, or containing it): the rule itself, checked by the database. Without an
+    /// address, only while no domains are set.
     pub fn guard_email_domain(
         &self,
         tx: Tx,
-        email: &crate::domain::Email,
+        email: Option<&crate::domain::Email>,
         on_fail: ApiError,
     ) -> Result<Tx, ApiError> {
-        tx.guard(
-            self.key(),
-            "attribute_not_exists(allowedEmailDomains) OR contains(allowedEmailDomains, :g_domain)",
-            Expr::new().value(":g_domain", &email.domain()),
-            on_fail,
-        )
+        match email {
+            Some(email) => tx.guard(
+                self.key(),
+                "attribute_not_exists(allowedEmailDomains) OR contains(allowedEmailDomains, :g_domain)",
+                Expr::new().value(":g_domain", &email.domain()),
+                on_fail,
+            ),
+            None => tx.guard(
+                self.key(),
+                "attribute_not_exists(allowedEmailDomains)",
+                Expr::new(),
+                on_fail,
+            ),
+        }
     }
 
     /// Sets the authentication policy, conditional on the organization being active and the

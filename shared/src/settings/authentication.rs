@@ -17,6 +17,11 @@ pub struct AuthenticationPolicy {
     pub allowed_email_domains: BTreeSet<String>,
 }
 
+/// The domain rule: any address when no domains are set, else one whose domain is listed.
+pub fn domain_allowed(domains: &BTreeSet<String>, email: &crate::domain::Email) -> bool {
+    domains.is_empty() || domains.contains(email.domain())
+}
+
 impl AuthenticationPolicy {
     /// Lowercases and checks every domain (the field and the entry named in the answer).
     pub fn validate(mut self) -> ApiResult<Self> {

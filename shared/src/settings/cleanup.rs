@@ -68,12 +68,7 @@ impl CleanupPolicy {
 
     /// The rules that differ from `before`.
     pub fn changed_from(&self, before: &CleanupPolicy) -> Vec<&'static str> {
-        self.rules()
-            .into_iter()
-            .zip(before.rules())
-            .filter(|((_, a), (_, b))| a != b)
-            .map(|((name, _), _)| name)
-            .collect()
+        super::changed_keys(self.rules(), before.rules())
     }
 }
 

@@ -95,12 +95,7 @@ impl NotificationPreferences {
 
     /// The keys that differ from `before`.
     pub fn changed_from(&self, before: &NotificationPreferences) -> Vec<&'static str> {
-        self.entries()
-            .into_iter()
-            .zip(before.entries())
-            .filter(|((_, a), (_, b))| a != b)
-            .map(|((name, _), _)| name)
-            .collect()
+        super::changed_keys(self.entries(), before.entries())
     }
 }
 

@@ -1,0 +1,25 @@
+"""What the end-to-end scripts share: local tokens from `devtool` and JSON calls to the API."""
+import json
+import subprocess
+import urllib.error
+import urllib.request
+
+
+class Api:
+    def __init__(self, base, devtool, secret):
+        self.base, self.devtool, self.secret = base, devtool, secret
+
+    def token(self, user, email):
+        """A local token for the user, email verified."""
+        return subprocess.check_output([self.devtool, "token", self.secret, user, email], text=True).strip()
+
+    def call(self, method, path, tok, body=None):
+        """(status, JSON body or None)."""
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method,
+                                     headers={"Authorization": "Bearer " + tok, "content-type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=120) as r:
+                return r.status, json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"null")
