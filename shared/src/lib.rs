@@ -4,6 +4,7 @@
 
 // Generic layers: they know no concept.
 pub mod auth;
+pub mod aws;
 pub mod config;
 pub mod domain;
 pub mod error;

@@ -8,7 +8,7 @@ use lambda_http::{service_fn, Request};
 /// Builds the app from the environment (one SdkConfig for every client).
 pub async fn app_from_env(clients: Clients) -> Result<App, Error> {
     let config = Config::from_env().map_err(Error::from)?;
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = crate::aws::sdk_config()?;
     Ok(App::new(
         config,
         aws_sdk_dynamodb::Client::new(&sdk),
@@ -26,16 +26,16 @@ pub struct Clients {
 }
 
 /// Builds a Secrets Manager client; passed by the `main` of the functions that write secrets.
-pub type SecretsClient = fn(&aws_config::SdkConfig) -> aws_sdk_secretsmanager::Client;
+pub type SecretsClient = fn(&aws_types::SdkConfig) -> aws_sdk_secretsmanager::Client;
 
-pub fn secrets_client(sdk: &aws_config::SdkConfig) -> aws_sdk_secretsmanager::Client {
+pub fn secrets_client(sdk: &aws_types::SdkConfig) -> aws_sdk_secretsmanager::Client {
     aws_sdk_secretsmanager::Client::new(sdk)
 }
 
 /// Builds an SES client; passed by the `main` of the functions that send email.
-pub type SesClient = fn(&aws_config::SdkConfig) -> aws_sdk_ses::Client;
+pub type SesClient = fn(&aws_types::SdkConfig) -> aws_sdk_ses::Client;
 
-pub fn ses_client(sdk: &aws_config::SdkConfig) -> aws_sdk_ses::Client {
+pub fn ses_client(sdk: &aws_types::SdkConfig) -> aws_sdk_ses::Client {
     aws_sdk_ses::Client::new(sdk)
 }
 
@@ -148,7 +148,7 @@ pub async fn serve_event_publisher() -> Result<(), Error> {
     use lambda_runtime::LambdaEvent;
     lambda_http::tracing::init_default_subscriber();
     let config = Config::from_env().map_err(Error::from)?;
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = crate::aws::sdk_config()?;
     let events = aws_sdk_eventbridge::Client::new(&sdk);
     let bus = config.event_bus_name.clone();
     lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<Event>| {

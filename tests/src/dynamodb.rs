@@ -164,6 +164,7 @@ pub async fn dynamodb_client(
             "local", "local", None, None, "local",
         ))
         .endpoint_url(endpoint)
+        .http_client(shared::aws::http_client(None).expect("the functions' HTTP client"))
         .load()
         .await;
     let mut builder = aws_sdk_dynamodb::config::Builder::from(&sdk);
