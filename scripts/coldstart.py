@@ -13,6 +13,7 @@ import http.server
 import json
 import os
 import statistics
+import secrets
 import subprocess
 import sys
 import threading
@@ -106,7 +107,9 @@ env.update({
 })
 for k, v in {"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
              "TABLE_NAME": "coldstart", "AUTH_MODE": "jwt", "SES_FROM_ADDRESS": "no-reply@example.com",
-             "APP_BASE_URL": "http://localhost", "RUST_LOG": "warn"}.items():
+             "APP_BASE_URL": "http://localhost", "RUST_LOG": "warn",
+             # the functions that derive invitation codes refuse to start without a real key
+             "INVITATION_CODE_KEY": secrets.token_hex(32)}.items():
     env.setdefault(k, v)
 
 binaries = []

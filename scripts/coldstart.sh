@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Cold start and package size of route functions, next to a hello-world Lambda and to the minimal
 # SDK function most people write (lambda_http + aws-sdk-dynamodb, aws_config::load_defaults, one
-# GetItem), all built here with the same release profile in the same run (native target).
+# GetItem), all built here with the same release profile (the workspace's [profile.release], copied
+# into the baselines' crate) in the same run (native target).
 # For each: stripped size, zip size, init and the first invocation (a real request against
 # DynamoDB Local, so cost moved from init into the first call counts), medians of interleaved runs,
 # and the ratios to the minimal SDK function.
@@ -24,11 +25,7 @@ aws-config = "1"
 aws-sdk-dynamodb = "1"
 tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
 serde_json = "1"
-[profile.release]
-strip = true
-lto = "thin"
-codegen-units = 1
-opt-level = "s"
+$(awk '/^\[profile.release\]/ {on=1; print; next} /^\[/ {on=0} on && NF && !/^#/' "$root/Cargo.toml")
 [workspace]
 TOML
 cat >"$base/src/bin/hello.rs" <<'RS'
@@ -75,7 +72,7 @@ export TABLE_NAME=$table AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$port" AWS_
 python3 "$root/scripts/coldstart.py" -n 1 "$root/target/release/${fns[0]}=$root/events/apigw-get-org.json" >/dev/null
 
 size_of() { stat -c %s "$1"; }
-zip_of() { python3 -c 'import io,sys,zipfile; b=io.BytesIO(); z=zipfile.ZipFile(b,"w",zipfile.ZIP_DEFLATED); z.write(sys.argv[1],"bootstrap"); z.close(); print(len(b.getvalue()))' "$1"; }
+zip_of() { python3 "$root/scripts/zipsize.py" "$1" | cut -d' ' -f2; }
 event() { # the sample request a function gets
   case "$1" in
     list-my-orgs) echo "$root/events/apigw-list-my-orgs.json" ;;

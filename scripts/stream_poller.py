@@ -47,7 +47,8 @@ def stream_functions(template_path):
     for resource in template["Resources"].values():
         if resource.get("Type") != "AWS::Serverless::Function":
             continue
-        name = resource.get("Metadata", {}).get("BuildProperties", {}).get("Binary")
+        # CodeUri is the binary's build output, ../target/lambda/<binary>/
+        name = resource["Properties"]["CodeUri"].rstrip("/").split("/")[-1]
         for event in (resource["Properties"].get("Events") or {}).values():
             if event.get("Type") != "DynamoDB":
                 continue

@@ -2,7 +2,8 @@
 # Every test on a fresh machine: installs the tools, starts DynamoDB Local (in memory), the SES
 # emulator and moto (EventBridge) on free ports, runs the unit and in-process integration tests,
 # lints the template, then serves the API through `cargo lambda watch` for an end-to-end smoke test
-# and schemathesis.
+# and schemathesis; last, builds every function with the release profile and holds its zip to the
+# package budget (scripts/size.sh).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 prepare_run
@@ -34,4 +35,6 @@ echo "cfn-lint: ok"
 
 echo "== end to end through cargo lambda watch"
 "$root/scripts/e2e.sh" "$ddb_port" "$ses_port"
+echo "== package size: every function's deployment zip within the budget (release build)"
+"$root/scripts/size.sh"
 echo "all tests passed"

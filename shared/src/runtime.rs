@@ -5,6 +5,75 @@ use crate::App;
 pub use lambda_http::Error;
 use lambda_http::{service_fn, Request};
 
+/// Logs as `lambda_http`'s default subscriber does (stdout, no time, no target; JSON when
+/// `AWS_LAMBDA_LOG_FORMAT=JSON`; level from `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else INFO),
+/// with `RUST_LOG`'s per-target directives (`shared=debug,aws_smithy_runtime=warn`) read by
+/// `tracing-subscriber`'s `Targets` instead of `EnvFilter`, which links two regex engines (about
+/// 250 KB of code and tables) for directive features a function does not use (span-field matching).
+pub fn init_logging() {
+    use tracing_subscriber::filter::LevelFilter;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let filter = log_filter(&var);
+    let logs = tracing_subscriber::fmt()
+        .with_max_level(LevelFilter::TRACE) // `filter` decides
+        .with_target(false)
+        .without_time()
+        .with_writer(std::io::stdout);
+    let json = var("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json"));
+    let _ = if json {
+        logs.json().finish().with(filter).try_init()
+    } else {
+        logs.finish().with(filter).try_init()
+    };
+}
+
+fn log_filter(var: &dyn Fn(&str) -> Option<String>) -> tracing_subscriber::filter::Targets {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    let filter = var("RUST_LOG")
+        .and_then(|directives| directives.parse::<Targets>().ok())
+        .unwrap_or_default();
+    match var("AWS_LAMBDA_LOG_LEVEL").and_then(|l| l.parse::<LevelFilter>().ok()) {
+        Some(level) => filter.with_default(level),
+        None if filter.default_level().is_none() => filter.with_default(LevelFilter::INFO),
+        None => filter,
+    }
+}
+
+#[cfg(test)]
+mod log_levels {
+    use super::log_filter;
+    use tracing::Level;
+
+    fn filter_of(vars: &[(&str, &str)]) -> tracing_subscriber::filter::Targets {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        log_filter(&move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn info_by_default_rust_log_directives_per_target_and_lambdas_level_first() {
+        let none = filter_of(&[]);
+        assert!(
+            none.would_enable("shared", &Level::INFO)
+                && !none.would_enable("shared", &Level::DEBUG)
+        );
+        let directives = filter_of(&[("RUST_LOG", "shared=debug,aws_smithy_runtime=warn")]);
+        assert!(directives.would_enable("shared::store", &Level::DEBUG));
+        assert!(!directives.would_enable("aws_smithy_runtime::client", &Level::INFO));
+        assert!(
+            directives.would_enable("lambda_runtime", &Level::INFO),
+            "others keep INFO"
+        );
+        let lambda = filter_of(&[("RUST_LOG", "debug"), ("AWS_LAMBDA_LOG_LEVEL", "WARN")]);
+        assert!(!lambda.would_enable("shared", &Level::INFO));
+        assert!(lambda.would_enable("shared", &Level::WARN));
+    }
+}
+
 /// Builds the app from the environment (one SdkConfig for every client).
 pub async fn app_from_env(clients: Clients) -> Result<App, Error> {
     let config = Config::from_env().map_err(Error::from)?;
@@ -46,7 +115,7 @@ pub async fn serve_route(
     route: &'static crate::routes::RouteDef,
     clients: Clients,
 ) -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    init_logging();
     if route.ses != clients.ses.is_some() || route.secrets.is_empty() == clients.secrets.is_some() {
         return Err(Error::from(format!(
             "{}: the route's `ses`/`secrets` and its main disagree; regenerate the binaries",
@@ -71,7 +140,7 @@ pub async fn serve_route(
 pub async fn serve_post_confirmation() -> Result<(), Error> {
     use aws_lambda_events::event::cognito::CognitoEventUserPoolsPostConfirmation;
     use lambda_runtime::LambdaEvent;
-    lambda_http::tracing::init_default_subscriber();
+    init_logging();
     let app = app_from_env(Clients::default()).await?;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: LambdaEvent<CognitoEventUserPoolsPostConfirmation>| {
@@ -92,7 +161,7 @@ pub async fn serve_post_confirmation() -> Result<(), Error> {
 pub async fn serve_purge() -> Result<(), Error> {
     use crate::closure::purge::{now_of, purge_due, ScheduleEvent};
     use lambda_runtime::LambdaEvent;
-    lambda_http::tracing::init_default_subscriber();
+    init_logging();
     let app = app_from_env(Clients {
         secrets: Some(secrets_client),
         ses: Some(ses_client),
@@ -129,7 +198,7 @@ pub async fn serve_purge() -> Result<(), Error> {
 pub async fn serve_notifications() -> Result<(), Error> {
     use aws_lambda_events::event::dynamodb::Event;
     use lambda_runtime::LambdaEvent;
-    lambda_http::tracing::init_default_subscriber();
+    init_logging();
     let app = app_from_env(Clients {
         ses: Some(ses_client),
         ..Default::default()
@@ -146,7 +215,7 @@ pub async fn serve_notifications() -> Result<(), Error> {
 pub async fn serve_event_publisher() -> Result<(), Error> {
     use aws_lambda_events::event::dynamodb::Event;
     use lambda_runtime::LambdaEvent;
-    lambda_http::tracing::init_default_subscriber();
+    init_logging();
     let config = Config::from_env().map_err(Error::from)?;
     let sdk = crate::aws::sdk_config()?;
     let events = aws_sdk_eventbridge::Client::new(&sdk);

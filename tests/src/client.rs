@@ -130,7 +130,7 @@ impl TestApp {
         // TEST_LOG=1 shows the functions' logs (causes of 5xx included).
         static LOG: std::sync::Once = std::sync::Once::new();
         if std::env::var_os("TEST_LOG").is_some() {
-            LOG.call_once(lambda_http::tracing::init_default_subscriber);
+            LOG.call_once(shared::runtime::init_logging);
         }
         let table = format!("test-{}", uuid::Uuid::new_v4().simple());
         let requests = RequestCounter::default();

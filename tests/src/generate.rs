@@ -104,8 +104,9 @@ pub fn bin_source(function: &str) -> String {
     format!(
         "// Generated from shared/src/routes.rs. The handler lives in the shared crate.\n\
          use shared::runtime;\n\n\
+         // One event at a time per instance: a single-threaded runtime starts no worker threads.\n\
          #[rustfmt::skip]\n\
-         #[tokio::main]\n\
+         #[tokio::main(flavor = \"current_thread\")]\n\
          async fn main() -> Result<(), runtime::Error> {{\n    {call}.await\n}}\n"
     )
 }
@@ -155,7 +156,7 @@ fn policy(out: &mut String, dynamo: &[Dynamo], ses: bool, secrets: &[Secrets], e
 fn function_header(out: &mut String, function: &str, summary: &str) {
     writeln!(
         out,
-        "  {}Function:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildMethod: rust-cargolambda\n      BuildProperties:\n        Binary: {function}\n    Properties:\n      CodeUri: ../\n      Description: \"{}\"",
+        "  {}Function:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ../target/lambda/{function}/\n      Description: \"{}\"",
         pascal(function),
         summary.replace('"', "'")
     )

@@ -12,3 +12,4 @@ mod orgs;
 mod projects;
 mod route_table;
 mod settings;
+mod tls;
