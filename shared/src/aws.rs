@@ -8,10 +8,13 @@
 //! (so local runs need no local-only code path), standard retries (`AWS_MAX_ATTEMPTS`), the SDK's
 //! connect timeout, and TLS that verifies every server.
 
+use crate::error::ApiError;
+use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::config::{
     BehaviorVersion, Credentials, IdentityCache, Region, SharedAsyncSleep,
     SharedCredentialsProvider, SharedHttpClient,
 };
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
@@ -20,6 +23,10 @@ use std::time::Duration;
 
 /// The connect timeout `aws-config` sets by default.
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
+
+/// How long one attempt of a call may take before the SDK gives up on it and retries (a hung
+/// connection must not eat the function's whole timeout). `AWS_ATTEMPT_TIMEOUT_MS` overrides it.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(5000);
 
 /// The roots of Amazon Trust Services, which issue the certificates of every AWS endpoint.
 const AMAZON_TRUST_ROOTS: &str = include_str!("amazon-trust-roots.pem");
@@ -30,7 +37,8 @@ pub fn sdk_config() -> Result<SdkConfig, String> {
     sdk_config_from(&|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
 }
 
-fn sdk_config_from(env: &dyn Fn(&str) -> Option<String>) -> Result<SdkConfig, String> {
+/// The configuration from the variables `env` answers (the tests' local set-ups use it).
+pub fn sdk_config_from(env: &dyn Fn(&str) -> Option<String>) -> Result<SdkConfig, String> {
     let region = env("AWS_REGION")
         .or_else(|| env("AWS_DEFAULT_REGION"))
         .ok_or("AWS_REGION is not set (the Lambda service sets it; set it for a local run)")?;
@@ -53,6 +61,17 @@ fn sdk_config_from(env: &dyn Fn(&str) -> Option<String>) -> Result<SdkConfig, St
             }
         },
     };
+    let attempt_timeout = match env("AWS_ATTEMPT_TIMEOUT_MS") {
+        None => ATTEMPT_TIMEOUT,
+        Some(ms) => match ms.parse::<u64>() {
+            Ok(ms) if ms > 0 => Duration::from_millis(ms),
+            _ => {
+                return Err(format!(
+                    "AWS_ATTEMPT_TIMEOUT_MS={ms}: expected a whole number of milliseconds above 0"
+                ))
+            }
+        },
+    };
     let endpoints = EndpointUrls::from_env(env);
     let mut builder = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -64,6 +83,7 @@ fn sdk_config_from(env: &dyn Fn(&str) -> Option<String>) -> Result<SdkConfig, St
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(CONNECT_TIMEOUT)
+                .operation_attempt_timeout(attempt_timeout)
                 .build(),
         )
         .sleep_impl(SharedAsyncSleep::new(
@@ -71,6 +91,63 @@ fn sdk_config_from(env: &dyn Fn(&str) -> Option<String>) -> Result<SdkConfig, St
         ));
     builder.set_endpoint_url(endpoints.all.clone());
     Ok(builder.service_config(endpoints).build())
+}
+
+/// Whether a failed AWS call may succeed when retried: a timeout, a connection that failed or
+/// broke, an unreadable response, throttling, or a server-side error (5xx). Anything else (a
+/// request we built wrong, a resource that is not there) will fail again the same way.
+pub fn is_transient<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
+    match e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(s) => {
+            s.raw().status().is_server_error() || s.err().code().is_some_and(is_throttling_code)
+        }
+        _ => false,
+    }
+}
+
+/// The error codes AWS services answer when a caller is throttled (the SDK's own list).
+fn is_throttling_code(code: &str) -> bool {
+    matches!(
+        code,
+        "Throttling"
+            | "ThrottlingException"
+            | "ThrottledException"
+            | "RequestThrottledException"
+            | "TooManyRequestsException"
+            | "ProvisionedThroughputExceededException"
+            | "TransactionInProgressException"
+            | "RequestLimitExceeded"
+            | "BandwidthLimitExceeded"
+            | "LimitExceededException"
+            | "RequestThrottled"
+            | "SlowDown"
+            | "PriorRequestNotComplete"
+            | "EC2ThrottledException"
+    )
+}
+
+/// The answer for a failed AWS call: 503 with `Retry-After` when a retry can succeed, else our
+/// own fault (500). The cause (logged, never answered) names the operation and the error's code.
+pub fn failure<E: ProvideErrorMetadata>(
+    operation: &str,
+    e: &SdkError<E, HttpResponse>,
+) -> ApiError {
+    let code = match e {
+        SdkError::ServiceError(s) => s.err().code().unwrap_or("unknown").to_string(),
+        SdkError::TimeoutError(_) => "timeout".into(),
+        SdkError::DispatchFailure(_) => "dispatch failure".into(),
+        SdkError::ResponseError(_) => "unreadable response".into(),
+        _ => "request not built".into(),
+    };
+    let cause = format!("{operation} failed: {code}");
+    if is_transient(e) {
+        ApiError::unavailable(cause)
+    } else {
+        ApiError::internal(cause)
+    }
 }
 
 /// The endpoint URLs from the environment, as `aws-config` reads them: `AWS_ENDPOINT_URL_<SERVICE>`
@@ -178,6 +255,13 @@ mod tests {
             dynamodb.timeout_config().unwrap().connect_timeout(),
             Some(CONNECT_TIMEOUT)
         );
+        assert_eq!(
+            dynamodb
+                .timeout_config()
+                .unwrap()
+                .operation_attempt_timeout(),
+            Some(ATTEMPT_TIMEOUT)
+        );
         use aws_sdk_dynamodb::config::ProvideCredentials;
         let credentials = sdk
             .credentials_provider()
@@ -244,6 +328,9 @@ mod tests {
         assert!(config_of(&with(&[("AWS_MAX_ATTEMPTS", "0")]))
             .unwrap_err()
             .contains("AWS_MAX_ATTEMPTS"));
+        assert!(config_of(&with(&[("AWS_ATTEMPT_TIMEOUT_MS", "soon")]))
+            .unwrap_err()
+            .contains("AWS_ATTEMPT_TIMEOUT_MS"));
         assert!(config_of(&with(&[("TLS_ROOTS", "none")]))
             .unwrap_err()
             .contains("TLS_ROOTS"));

@@ -137,12 +137,7 @@ impl Mail {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| {
-                ApiError::unavailable(format!(
-                    "SES SendEmail failed: {}",
-                    aws_sdk_ses::error::DisplayErrorContext(e)
-                ))
-            })
+            .map_err(|e| crate::aws::failure("SES SendEmail", &e))
     }
 }
 

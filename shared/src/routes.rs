@@ -177,7 +177,7 @@ pub static WORKERS: &[WorkerDef] = &[
     },
     WorkerDef {
         function: "purge-closed-orgs",
-        summary: "Hourly: purges organizations whose 30-day grace ended (scrubs their secrets, deletes their items, leaves a tombstone); reminds owners 7 days and 1 day before.",
+        summary: "Hourly: purges organizations whose 30-day grace ended (scrubs their secrets, deletes their items, leaves a tombstone); reminds owners 7 days and 1 day before; sweeps integration secrets no item names and finishes promotions a rotation left undone.",
         trigger: Trigger::HourlySchedule,
         dynamo: &[
             Dynamo::Query,
@@ -188,7 +188,12 @@ pub static WORKERS: &[WorkerDef] = &[
             Dynamo::PutItem,
         ],
         ses: true,
-        secrets: &[Secrets::ListSecrets, Secrets::DescribeSecret, Secrets::DeleteSecret],
+        secrets: &[
+            Secrets::ListSecrets,
+            Secrets::DescribeSecret,
+            Secrets::DeleteSecret,
+            Secrets::UpdateSecretVersionStage,
+        ],
     },
     WorkerDef {
         function: "send-notifications",

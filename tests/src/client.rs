@@ -127,6 +127,17 @@ impl TestApp {
     }
 
     pub async fn with_config(adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::build(adjust, false).await
+    }
+
+    /// An app whose every AWS client (DynamoDB, SES, Secrets Manager) goes through the fault
+    /// injector ([`crate::faults`]) with the functions' retry policy (3 attempts) and a short
+    /// attempt timeout (`FAULT_ATTEMPT_TIMEOUT`), so a hang is a timeout the SDK retries.
+    pub async fn with_faults() -> Self {
+        Self::build(|_| {}, true).await
+    }
+
+    async fn build(adjust: impl FnOnce(&mut Config), faulty: bool) -> Self {
         // TEST_LOG=1 shows the functions' logs (causes of 5xx included).
         static LOG: std::sync::Once = std::sync::Once::new();
         if std::env::var_os("TEST_LOG").is_some() {
@@ -140,12 +151,26 @@ impl TestApp {
             .expect("create test table");
         let mut config = Config::local(&table, JWT_SECRET);
         adjust(&mut config);
-        let app = App::new(
-            config,
-            client,
-            Some(ses_client(&ses_endpoint()).await),
-            Some(secrets_client().await),
-        );
+        let app = if faulty {
+            let sdk = |endpoint: &str| crate::faults::faulty_config(endpoint);
+            let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(&sdk(&dynamodb_endpoint()));
+            dynamodb = dynamodb.interceptor(requests.clone());
+            App::new(
+                config,
+                aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
+                Some(aws_sdk_ses::Client::new(&sdk(&ses_endpoint()))),
+                Some(aws_sdk_secretsmanager::Client::new(&sdk(
+                    &crate::emulators::events_endpoint(),
+                ))),
+            )
+        } else {
+            App::new(
+                config,
+                client,
+                Some(ses_client(&ses_endpoint()).await),
+                Some(secrets_client().await),
+            )
+        };
         requests.reset();
         Self {
             app,

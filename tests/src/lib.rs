@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 pub mod client;
 pub mod dynamodb;
 pub mod emulators;
+pub mod faults;
 pub mod fixtures;
 pub mod generate;
 pub mod stream;

@@ -11,7 +11,8 @@
 //!    `OrganizationPurged` (so the event cannot be lost after the purge committed, nor sent twice).
 //!
 //! Then the owners of organizations purged within 7 days (and within 1 day) are reminded, each
-//! reminder once (see `reminders`).
+//! reminder once (see `reminders`), and every integration secret is swept: leftovers no item
+//! names are deleted, promotions a rotation could not finish are made (see `integrations::sweep`).
 //!
 //! Killed anywhere, the next run finds the organization still on the due index and repeats what is
 //! left. Near its deadline it stops between batches and leaves the rest to the next run (no
@@ -23,6 +24,7 @@ use crate::domain::{OrgId, Timestamp};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::integrations::item::IntegrationItem;
 use crate::integrations::secret::{self, ORG_TAG};
+use crate::integrations::sweep::{sweep_secrets, SweepReport};
 use crate::orgs::item::{org_pk, OrgItem, SlugItem, TombstoneItem, UserItem};
 use crate::orgs::settings::OrgStatus;
 use crate::store::{from_item, Key, QuerySpec, SortCond};
@@ -57,6 +59,9 @@ pub struct PurgeReport {
     pub reminders_sent: u32,
     /// Reminders that could not be sent (the next run tries again).
     pub reminders_failed: u32,
+    /// The sweep of living organizations' integration secrets that followed (see
+    /// `integrations::sweep`).
+    pub sweep: SweepReport,
 }
 
 /// Keys read per Query while emptying (one BatchWriteItem takes 25).
@@ -119,6 +124,10 @@ pub async fn purge_due(app: &App, now: Timestamp, deadline: Instant) -> ApiResul
         run.report.reminders_sent = sent;
         run.report.reminders_failed = failed;
         run.report.unfinished |= unfinished;
+    }
+    if !run.out_of_time() {
+        run.report.sweep = sweep_secrets(app, now, deadline).await?;
+        run.report.unfinished |= run.report.sweep.unfinished;
     }
     run.report.millis = started.elapsed().as_millis();
     tracing::info!(report = ?run.report, "purge-closed-orgs");

@@ -75,7 +75,20 @@ pub async fn create_integration(app: App, ctx: Ctx, input: Input) -> ApiResult<R
     let org = ctx.org_id();
     let secret_ref = match &value {
         Some(v) => {
-            let (arn, version) = secret::create(app.secrets.as_ref(), org, &id, v).await?;
+            let (arn, version) = secret::create(
+                app.secrets.as_ref(),
+                &app.config.table_name,
+                org,
+                &id,
+                v,
+                None,
+            )
+            .await
+            .map_err(|refused| match refused {
+                secret::Refused::Failed(e) => e,
+                // A new id: nothing else creates or deletes its secret.
+                _ => ApiError::internal("CreateSecret refused for a new integration"),
+            })?;
             Some(SecretRef {
                 arn,
                 version,
@@ -114,15 +127,21 @@ pub async fn create_integration(app: App, ctx: Ctx, input: Input) -> ApiResult<R
     .await;
     if let Err(e) = written {
         if let Some(arn) = arn {
-            discard(&app, &item.integration_id, &arn).await;
+            discard(&app, &item.integration_id, &arn, &e).await;
         }
         return Err(e);
     }
     Ok(Reply::created(&IntegrationView::new(&item, None)))
 }
 
-/// Deletes a secret nothing points to (best effort: one left behind carries its organization's tag).
-async fn discard(app: &App, integration: &IntegrationId, arn: &str) {
+/// Deletes a secret that a transaction failed to point to. Only when the transaction certainly
+/// did not commit (it was refused): after a fault (a timeout, a 5xx) it may have committed with
+/// the answer lost, and the secret is left to the sweeper (`closure::purge::sweep_secrets`),
+/// which deletes it only when no item names it. One left behind carries its organization's tag.
+async fn discard(app: &App, integration: &IntegrationId, arn: &str, why: &ApiError) {
+    if why.status() >= 500 {
+        return;
+    }
     if let Err(e) = secret::delete(app.secrets.as_ref(), arn).await {
         tracing::warn!(
             integration_id = integration.as_str(),
@@ -197,10 +216,16 @@ pub async fn update_integration(app: App, ctx: Ctx, input: Input) -> ApiResult<R
     )))
 }
 
-/// `DELETE /orgs/{orgId}/integrations/{integrationId}`: the item (and the default-storage setting
-/// that names it) with its audit entry, then the secret, force-deleted without a recovery window.
+/// `DELETE /orgs/{orgId}/integrations/{integrationId}`: the secret first, force-deleted without
+/// a recovery window (Secrets Manager unreachable: 503, nothing changed, a retry finishes), then
+/// the item (and the default-storage setting that names it) with its audit entry, conditional on
+/// the secret version read: a rotation meanwhile answers 409 and the retry deletes what it wrote.
+/// No answer says "deleted" while the credential can still be read.
 pub async fn delete_integration(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     let item: IntegrationItem = ctx.subject()?;
+    if let Some(arn) = &item.secret_arn {
+        secret::delete(app.secrets.as_ref(), arn).await?;
+    }
     let mut tx = item.delete(ctx.tx()?)?;
     let was_default = ctx.org.default_storage_id.as_ref() == Some(&item.integration_id);
     if was_default {
@@ -219,9 +244,6 @@ pub async fn delete_integration(app: App, ctx: Ctx, _input: Input) -> ApiResult<
         details,
     ))?;
     app.store.commit(tx).await?;
-    if let Some(arn) = &item.secret_arn {
-        discard(&app, &item.integration_id, arn).await;
-    }
     Ok(Reply::no_content())
 }
 
@@ -232,44 +254,53 @@ struct SecretBody {
     secret: serde_json::Value,
 }
 
-/// `PUT /orgs/{orgId}/integrations/{integrationId}/secret` `{secret}`: the new value is staged,
-/// recorded (fingerprint, version, audit entry) under the version read, then made current; the old
-/// value is no longer what readers get. An integration without a secret gets its first one.
+/// `PUT /orgs/{orgId}/integrations/{integrationId}/secret` `{secret}`: the new value is staged
+/// (numbered after the version the item names), recorded (fingerprint, version, audit entry)
+/// under the version read, then made current unless a later rotation's value already is. An
+/// integration without a secret gets its first one; one whose secret was deleted outside this
+/// service gets a new secret.
 pub async fn rotate_secret(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let body: SecretBody = input.json()?;
     let value = Secret::from_json(body.secret)?;
     let item: IntegrationItem = ctx.subject()?;
     let key = app.config.require_code_key()?;
     let fingerprint = value.fingerprint(key, &item.integration_id)?;
-    let (secret_ref, created) = match &item.secret_arn {
-        Some(arn) => {
-            let version = secret::stage(app.secrets.as_ref(), arn, &value).await?;
-            (
-                SecretRef {
-                    arn: arn.clone(),
-                    version,
-                    fingerprint,
-                },
-                false,
-            )
-        }
-        None => {
-            let (arn, version) = secret::create(
+    let after = item.secret_version.as_deref();
+    let staged = match &item.secret_arn {
+        Some(arn) => secret::stage(app.secrets.as_ref(), arn, &value, after)
+            .await
+            .map(|version| (arn.clone(), version, false)),
+        None => Err(secret::Refused::Gone),
+    };
+    let (arn, version, created) = match staged {
+        Ok(staged) => staged,
+        Err(secret::Refused::Gone) => {
+            secret::create(
                 app.secrets.as_ref(),
+                &app.config.table_name,
                 ctx.org_id(),
                 &item.integration_id,
                 &value,
+                after,
             )
-            .await?;
-            (
-                SecretRef {
-                    arn,
-                    version,
-                    fingerprint,
-                },
-                true,
-            )
+            .await
+            .map(|(arn, version)| (arn, version, true))
+            .map_err(|refused| match refused {
+                secret::Refused::Failed(e) => e,
+                _ => ApiError::concurrent(
+                    "Another request is creating or deleting this integration's secret; reload the integration and retry.",
+                ),
+            })?
         }
+        Err(secret::Refused::Exists) => {
+            return Err(ApiError::internal("PutSecretValue answered ResourceExists"))
+        }
+        Err(secret::Refused::Failed(e)) => return Err(e),
+    };
+    let secret_ref = SecretRef {
+        arn,
+        version,
+        fingerprint,
     };
     let now = Timestamp::now();
     let written = async {
@@ -288,12 +319,21 @@ pub async fn rotate_secret(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply>
     if let Err(e) = written {
         // A staged value that was not recorded is never made current; a new secret is deleted.
         if created {
-            discard(&app, &item.integration_id, &secret_ref.arn).await;
+            discard(&app, &item.integration_id, &secret_ref.arn, &e).await;
         }
         return Err(e);
     }
     if !created {
-        secret::promote(app.secrets.as_ref(), &secret_ref.arn, &secret_ref.version).await?;
+        // Recorded: the answer is the commit's. A later rotation's value already current is
+        // left so (this one is superseded); a secret deleted meanwhile is its deletion's.
+        match secret::promote(app.secrets.as_ref(), &secret_ref.arn, &secret_ref.version).await? {
+            secret::Promoted::Current | secret::Promoted::Superseded => {}
+            secret::Promoted::Gone => {
+                return Err(ApiError::concurrent(
+                    "The integration's secret was deleted while this value was recorded; rotate again to create a new secret, or finish deleting the integration.",
+                ))
+            }
+        }
     }
     let mut updated = item;
     updated.secret_arn = Some(secret_ref.arn);

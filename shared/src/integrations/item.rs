@@ -154,32 +154,40 @@ impl IntegrationItem {
         secret: &SecretRef,
         now: Timestamp,
     ) -> Result<Tx, ApiError> {
-        let (condition, expr) = match &self.secret_version {
+        let (condition, expr) = self.secret_as_read();
+        Ok(tx
+            .update(
+                self.key(),
+                "SET secretArn = :arn, secretVersion = :v, fingerprint = :fp, secretUpdatedAt = :now, updatedAt = :now",
+                Some(condition),
+                expr.value(":arn", &secret.arn)
+                    .value(":v", &secret.version)
+                    .value(":fp", &secret.fingerprint)
+                    .value(":now", &now),
+                changed(),
+            )?
+            .or_if_missing(integration_not_found()))
+    }
+
+    /// Deletes it, conditional on the secret version read: a rotation meanwhile (a first secret
+    /// created, or a new value) makes the deletion answer `concurrent_update` instead of leaving
+    /// a secret nothing points to; an item already gone answers `integration_not_found`.
+    pub fn delete(&self, tx: Tx) -> Result<Tx, ApiError> {
+        let (condition, expr) = self.secret_as_read();
+        Ok(tx
+            .delete(self.key(), Some(condition), expr, changed())?
+            .or_if_missing(integration_not_found()))
+    }
+
+    /// The condition that the item still names the secret version read (or still has none).
+    fn secret_as_read(&self) -> (&'static str, Expr) {
+        match &self.secret_version {
             Some(v) => ("secretVersion = :old", Expr::new().value(":old", v)),
             None => (
                 "attribute_exists(PK) AND attribute_not_exists(secretVersion)",
                 Expr::new(),
             ),
-        };
-        tx.update(
-            self.key(),
-            "SET secretArn = :arn, secretVersion = :v, fingerprint = :fp, secretUpdatedAt = :now, updatedAt = :now",
-            Some(condition),
-            expr.value(":arn", &secret.arn)
-                .value(":v", &secret.version)
-                .value(":fp", &secret.fingerprint)
-                .value(":now", &now),
-            changed(),
-        )
-    }
-
-    pub fn delete(&self, tx: Tx) -> Result<Tx, ApiError> {
-        tx.delete(
-            self.key(),
-            Some("attribute_exists(PK)"),
-            Expr::new(),
-            integration_not_found(),
-        )
+        }
     }
 
     /// The integration exists with `kind` when the transaction commits.

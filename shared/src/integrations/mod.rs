@@ -7,4 +7,5 @@ pub mod handlers;
 pub mod item;
 pub mod routes;
 pub mod secret;
+pub mod sweep;
 pub mod views;

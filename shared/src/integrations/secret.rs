@@ -17,6 +17,9 @@ pub const MAX_SECRET_BYTES: usize = 8 * 1024;
 /// find secrets by it).
 pub const ORG_TAG: &str = "orgs:orgId";
 pub const INTEGRATION_TAG: &str = "orgs:integrationId";
+/// The tag naming the deployment (its table) a secret belongs to: the sweep touches only its own
+/// deployment's secrets, so two deployments in one account never delete each other's.
+pub const TABLE_TAG: &str = "orgs:table";
 
 pub fn secret_name(org: &OrgId, integration: &IntegrationId) -> String {
     format!(
@@ -84,9 +87,15 @@ impl Secret {
     }
 }
 
-fn failed(what: &str) -> ApiError {
-    // The cause names the operation only: SDK errors may quote the request.
-    ApiError::unavailable(format!("Secrets Manager {what} failed"))
+fn failed<E: aws_sdk_secretsmanager::error::ProvideErrorMetadata>(
+    what: &str,
+    e: &aws_sdk_secretsmanager::error::SdkError<
+        E,
+        aws_sdk_secretsmanager::config::http::HttpResponse,
+    >,
+) -> ApiError {
+    // The cause names the operation and the error's code only: SDK errors may quote the request.
+    crate::aws::failure(&format!("Secrets Manager {what}"), e)
 }
 
 fn client(secrets: Option<&Client>) -> ApiResult<&Client> {
@@ -95,20 +104,57 @@ fn client(secrets: Option<&Client>) -> ApiResult<&Client> {
     })
 }
 
-/// Creates the integration's secret with its first value; returns its ARN and version id.
+/// The secret's versions are numbered along the item's chain of values: `r<10 digits>-<random>`,
+/// one more than the version the item named before. What is current in Secrets Manager can so be
+/// compared with the version a rotation wrote: a promotion never moves `AWSCURRENT` back to an
+/// older value (versions from before the numbering count as 0).
+pub fn next_version(after: Option<&str>) -> String {
+    format!(
+        "r{:010}-{}",
+        after.map_or(0, sequence_of) + 1,
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// The place of a version in its secret's chain of values (0 for versions from before the numbering).
+pub fn sequence_of(version: &str) -> u64 {
+    version
+        .strip_prefix('r')
+        .and_then(|rest| rest.split_once('-'))
+        .filter(|(digits, _)| digits.len() == 10)
+        .and_then(|(digits, _)| digits.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Why a write to a secret could not be made.
+#[derive(Debug)]
+pub enum Refused {
+    /// The secret does not exist (deleted outside this service, or by a deletion meanwhile).
+    Gone,
+    /// Another request created the secret of this integration first.
+    Exists,
+    Failed(ApiError),
+}
+
+/// Creates the integration's secret with its first value, tagged with the deployment's table, the
+/// organization and the integration; returns its ARN and version id.
 pub async fn create(
     secrets: Option<&Client>,
+    table: &str,
     org: &OrgId,
     integration: &IntegrationId,
     value: &Secret,
-) -> ApiResult<(String, String)> {
-    let version = uuid::Uuid::new_v4().to_string();
-    let out = client(secrets)?
+    after: Option<&str>,
+) -> Result<(String, String), Refused> {
+    let version = next_version(after);
+    let out = client(secrets)
+        .map_err(Refused::Failed)?
         .create_secret()
         .name(secret_name(org, integration))
         .description("Credential of an organization's integration (orgs service).")
         .secret_string(&value.0)
         .client_request_token(&version)
+        .tags(Tag::builder().key(TABLE_TAG).value(table).build())
         .tags(Tag::builder().key(ORG_TAG).value(org.as_str()).build())
         .tags(
             Tag::builder()
@@ -118,15 +164,31 @@ pub async fn create(
         )
         .send()
         .await
-        .map_err(|_| failed("CreateSecret"))?;
-    let arn = out.arn().ok_or_else(|| failed("CreateSecret (no ARN)"))?;
+        .map_err(|e| match e.as_service_error() {
+            Some(s) if s.is_resource_exists_exception() => Refused::Exists,
+            // A secret of this name that is being deleted: the name is free again shortly.
+            Some(s) if s.is_invalid_request_exception() => Refused::Failed(ApiError::unavailable(
+                "Secrets Manager CreateSecret: the name is still being deleted",
+            )),
+            _ => Refused::Failed(failed("CreateSecret", &e)),
+        })?;
+    let arn = out.arn().ok_or_else(|| {
+        Refused::Failed(ApiError::internal("Secrets Manager CreateSecret (no ARN)"))
+    })?;
     Ok((arn.to_string(), version))
 }
 
-/// Stages a new value as `AWSPENDING` (readers still get the current one); returns its version id.
-pub async fn stage(secrets: Option<&Client>, arn: &str, value: &Secret) -> ApiResult<String> {
-    let version = uuid::Uuid::new_v4().to_string();
-    client(secrets)?
+/// Stages a new value as `AWSPENDING` (readers still get the current one), numbered after
+/// `after`, the version the item names; returns its version id.
+pub async fn stage(
+    secrets: Option<&Client>,
+    arn: &str,
+    value: &Secret,
+    after: Option<&str>,
+) -> Result<String, Refused> {
+    let version = next_version(after);
+    client(secrets)
+        .map_err(Refused::Failed)?
         .put_secret_value()
         .secret_id(arn)
         .secret_string(&value.0)
@@ -134,48 +196,125 @@ pub async fn stage(secrets: Option<&Client>, arn: &str, value: &Secret) -> ApiRe
         .version_stages("AWSPENDING")
         .send()
         .await
-        .map_err(|_| failed("PutSecretValue"))?;
+        .map_err(|e| match e.as_service_error() {
+            Some(s) if s.is_resource_not_found_exception() || s.is_invalid_request_exception() => {
+                Refused::Gone
+            }
+            _ => Refused::Failed(failed("PutSecretValue", &e)),
+        })?;
     Ok(version)
 }
 
-/// Makes `version` the value readers get (`AWSCURRENT`), from whichever version holds it now.
-pub async fn promote(secrets: Option<&Client>, arn: &str, version: &str) -> ApiResult<()> {
-    let client = client(secrets)?;
-    let described = client
-        .describe_secret()
-        .secret_id(arn)
-        .send()
-        .await
-        .map_err(|_| failed("DescribeSecret"))?;
-    let current = described.version_ids_to_stages().and_then(|versions| {
-        versions
-            .iter()
-            .find(|(_, stages)| stages.iter().any(|s| s == "AWSCURRENT"))
-            .map(|(v, _)| v.clone())
-    });
-    if current.as_deref() == Some(version) {
-        return Ok(());
-    }
-    client
-        .update_secret_version_stage()
-        .secret_id(arn)
-        .version_stage("AWSCURRENT")
-        .move_to_version_id(version)
-        .set_remove_from_version_id(current)
-        .send()
-        .await
-        .map_err(|_| failed("UpdateSecretVersionStage"))?;
-    Ok(())
+/// What a promotion found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Promoted {
+    /// `version` is what readers get.
+    Current,
+    /// A later value (of a rotation committed after this one) is already current: this one is
+    /// not made current again.
+    Superseded,
+    /// The secret is gone (its integration is being deleted).
+    Gone,
 }
 
-/// Deletes the secret at once (no recovery window).
+/// Makes `version` the value readers get (`AWSCURRENT`), unless a later version already is.
+/// The move names the version it takes the stage from (Secrets Manager refuses it when that is
+/// no longer current), so two promotions racing each other cannot put an older value back: the
+/// loser reads again and finds the later value current.
+pub async fn promote(secrets: Option<&Client>, arn: &str, version: &str) -> ApiResult<Promoted> {
+    let client = client(secrets)?;
+    let ours = sequence_of(version);
+    for _ in 0..8 {
+        let described = match client.describe_secret().secret_id(arn).send().await {
+            Ok(d) => d,
+            Err(e) => {
+                return match e.as_service_error() {
+                    Some(s) if s.is_resource_not_found_exception() => Ok(Promoted::Gone),
+                    _ => Err(failed("DescribeSecret", &e)),
+                }
+            }
+        };
+        if described.deleted_date().is_some() {
+            return Ok(Promoted::Gone);
+        }
+        let current = described.version_ids_to_stages().and_then(|versions| {
+            versions
+                .iter()
+                .find(|(_, stages)| stages.iter().any(|s| s == "AWSCURRENT"))
+                .map(|(v, _)| v.clone())
+        });
+        match current.as_deref() {
+            Some(c) if c == version => return Ok(Promoted::Current),
+            Some(c) if sequence_of(c) > ours => return Ok(Promoted::Superseded),
+            _ => {}
+        }
+        let moved = client
+            .update_secret_version_stage()
+            .secret_id(arn)
+            .version_stage("AWSCURRENT")
+            .move_to_version_id(version)
+            .set_remove_from_version_id(current)
+            .send()
+            .await;
+        match moved {
+            Ok(_) => return Ok(Promoted::Current),
+            // The stage moved meanwhile (another promotion): read again.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_invalid_parameter_exception()) => {}
+            Err(e) => {
+                return match e.as_service_error() {
+                    Some(s) if s.is_resource_not_found_exception() => Ok(Promoted::Gone),
+                    _ => Err(failed("UpdateSecretVersionStage", &e)),
+                }
+            }
+        }
+    }
+    Err(ApiError::unavailable(
+        "Secrets Manager: AWSCURRENT kept moving during the promotion",
+    ))
+}
+
+/// Deletes the secret at once (no recovery window). A secret that is already gone is no error.
 pub async fn delete(secrets: Option<&Client>, arn: &str) -> ApiResult<()> {
-    client(secrets)?
+    match client(secrets)?
         .delete_secret()
         .secret_id(arn)
         .force_delete_without_recovery(true)
         .send()
         .await
-        .map_err(|_| failed("DeleteSecret"))?;
-    Ok(())
+    {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error().is_some_and(|s| {
+                s.is_resource_not_found_exception() || s.is_invalid_request_exception()
+            }) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(failed("DeleteSecret", &e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_numbered_after_the_one_the_item_names() {
+        let first = next_version(None);
+        assert_eq!(sequence_of(&first), 1);
+        assert!((32..=64).contains(&first.len()), "a ClientRequestToken");
+        let second = next_version(Some(&first));
+        assert_eq!(sequence_of(&second), 2);
+        assert_ne!(
+            next_version(Some(&first)),
+            second,
+            "random beyond the number"
+        );
+        let legacy = uuid::Uuid::new_v4().to_string();
+        assert_eq!(sequence_of(&legacy), 0);
+        assert_eq!(sequence_of(&next_version(Some(&legacy))), 1);
+        assert_eq!(sequence_of("r12-x"), 0, "ten digits or it is not ours");
+    }
 }

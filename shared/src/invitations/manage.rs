@@ -144,11 +144,13 @@ pub async fn revoke(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     if inv.revoked || inv.uses >= inv.max_uses {
         return Err(not_pending(&inv, Timestamp::now()));
     }
-    let tx = inv.revoke(
-        ctx.tx()?,
-        Timestamp::now(),
-        ApiError::concurrent("The invitation was used or revoked meanwhile; reload it."),
-    )?;
+    let tx = inv
+        .revoke(
+            ctx.tx()?,
+            Timestamp::now(),
+            ApiError::concurrent("The invitation was used or revoked meanwhile; reload it."),
+        )?
+        .or_if_missing(super::invitation_not_found());
     // The seats its hold still keeps (none once an expired hold was reclaimed).
     let (tx, released) = ctx.org.release_hold(tx, &inv.invitation_id)?;
     let tx = tx.audit(ctx.audit(

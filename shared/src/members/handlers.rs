@@ -126,7 +126,13 @@ pub async fn remove_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply
     }
     // The membership, the organization's counters, the email item, the attached items; the
     // caller's role is re-checked by the context's guard.
-    let tx = target.remove_membership(ctx.tx()?, member_not_found())?;
+    let tx = target.remove_membership(
+        ctx.tx()?,
+        member_not_found(),
+        ApiError::concurrent(
+            "The member's role, teams or project access changed while they were being removed; they are still a member. Retry.",
+        ),
+    )?;
     let tx = ctx.org.member_left(tx)?;
     let mut tx = target.remove_email(tx)?;
     // Their team memberships and direct grants go in the same transaction (the membership's

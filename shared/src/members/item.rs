@@ -195,8 +195,14 @@ impl MemberItem {
     }
 
     /// Deletes the membership, conditional on the role and the teams and grants read (their
-    /// version), so nothing added meanwhile outlives it.
-    pub fn remove_membership(&self, tx: Tx, missing: ApiError) -> Result<Tx, ApiError> {
+    /// version), so nothing added meanwhile outlives it. A membership that is gone answers
+    /// `missing`; one that changed meanwhile answers `changed` (it is still there).
+    pub fn remove_membership(
+        &self,
+        tx: Tx,
+        missing: ApiError,
+        changed: ApiError,
+    ) -> Result<Tx, ApiError> {
         // Memberships from before the version existed have no attribute: never bumped.
         let (condition, expr) = if self.access_version == 0 {
             (
@@ -209,12 +215,14 @@ impl MemberItem {
                 Expr::new().value(":v", &self.access_version),
             )
         };
-        tx.delete(
-            self.key(),
-            Some(condition),
-            expr.value(":role", &self.role).name("#role", "role"),
-            missing,
-        )
+        Ok(tx
+            .delete(
+                self.key(),
+                Some(condition),
+                expr.value(":role", &self.role).name("#role", "role"),
+                changed,
+            )?
+            .or_if_missing(missing))
     }
 
     /// Puts the member on a team (the team's own write is `TeamItem::add_member`), conditional on

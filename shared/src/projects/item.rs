@@ -199,12 +199,14 @@ impl ProjectItem {
     /// Deletes the project, conditional on its grants as read (the principals' own records of
     /// them are the caller's to remove in the same transaction).
     pub fn delete(&self, tx: Tx) -> Result<Tx, ApiError> {
-        tx.delete(
-            self.key(),
-            Some("version = :v"),
-            Expr::new().value(":v", &self.version),
-            changed(),
-        )
+        Ok(tx
+            .delete(
+                self.key(),
+                Some("version = :v"),
+                Expr::new().value(":v", &self.version),
+                changed(),
+            )?
+            .or_if_missing(project_not_found()))
     }
 
     /// Grants `principal` a role, replacing the grant read, within the limit of grants per project.

@@ -159,12 +159,7 @@ impl Store {
                 .request_items(&self.table, pending.clone())
                 .send()
                 .await
-                .map_err(|e| {
-                    ApiError::internal(format!(
-                        "BatchGetItem failed: {}",
-                        aws_sdk_dynamodb::error::DisplayErrorContext(e)
-                    ))
-                })?;
+                .map_err(|e| crate::aws::failure("BatchGetItem", &e))?;
             if let Some(mut r) = resp.responses {
                 out.extend(r.remove(&self.table).unwrap_or_default());
             }
@@ -215,10 +210,7 @@ impl Store {
                 if has_start && e.code() == Some("ValidationException") {
                     return ApiError::invalid_cursor();
                 }
-                ApiError::internal(format!(
-                    "Query failed: {}",
-                    aws_sdk_dynamodb::error::DisplayErrorContext(e)
-                ))
+                crate::aws::failure("Query", &e)
             })?;
         Ok((resp.items.unwrap_or_default(), resp.last_evaluated_key))
     }
@@ -251,12 +243,7 @@ impl Store {
                     .request_items(&self.table, writes)
                     .send()
                     .await
-                    .map_err(|e| {
-                        ApiError::unavailable(format!(
-                            "BatchWriteItem failed: {}",
-                            aws_sdk_dynamodb::error::DisplayErrorContext(e)
-                        ))
-                    })?;
+                    .map_err(|e| crate::aws::failure("BatchWriteItem", &e))?;
                 writes = out
                     .unprocessed_items
                     .and_then(|mut u| u.remove(&self.table))
@@ -301,12 +288,7 @@ impl Store {
                 .set_consistent_read(q.index.is_none().then_some(true))
                 .send()
                 .await
-                .map_err(|e| {
-                    ApiError::internal(format!(
-                        "Query (count) failed: {}",
-                        aws_sdk_dynamodb::error::DisplayErrorContext(e)
-                    ))
-                })?;
+                .map_err(|e| crate::aws::failure("Query (count)", &e))?;
             matched += resp.count() as u64;
             read += resp.scanned_count() as u64;
             match resp.last_evaluated_key {

@@ -4,8 +4,25 @@
 use super::{to_item, Entity, Expr, Item, Key, Store};
 use crate::error::ApiError;
 use aws_sdk_dynamodb::types::{
-    CancellationReason, ConditionCheck, Delete, Put, TransactWriteItem, Update,
+    CancellationReason, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
 };
+
+/// What a failed condition of one transaction item answers.
+#[derive(Clone)]
+struct OnFail {
+    changed: ApiError,
+    missing: Option<ApiError>,
+}
+
+impl OnFail {
+    fn answer(&self, failed: Failed) -> ApiError {
+        match (failed, &self.missing) {
+            (Failed::Absent, Some(missing)) => missing.clone(),
+            _ => self.changed.clone(),
+        }
+    }
+}
 
 /// What one item of the transaction does.
 enum Kind {
@@ -21,6 +38,17 @@ struct Op {
     condition: Option<String>,
     expr: Expr,
     on_fail: ApiError,
+    /// The error when the condition failed because the item is not there at all (`on_fail` is
+    /// then the error for an item that is there but no longer as read).
+    on_missing: Option<ApiError>,
+}
+
+/// A failed condition, as the cancellation reason tells it: the item was there (in another
+/// state than the condition wants) or it was not.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Failed {
+    Present,
+    Absent,
 }
 
 /// A transaction under construction. Besides its items it may carry guards: conditions that must
@@ -56,8 +84,18 @@ impl Tx {
             condition: condition.map(str::to_string),
             expr,
             on_fail,
+            on_missing: None,
         });
         Ok(self)
+    }
+    /// The last item's condition failing on an item that does not exist answers `missing`; its
+    /// own error is then what a failure on an item that exists but changed answers (a removal
+    /// racing another change of the same item is not told "not found" while the item stays).
+    pub fn or_if_missing(mut self, missing: ApiError) -> Self {
+        if let Some(op) = self.ops.last_mut() {
+            op.on_missing = Some(missing);
+        }
+        self
     }
     /// Put a new item; fails with `on_fail` if an item with the same key exists.
     pub fn put_new<T: Entity>(self, item: &T, on_fail: ApiError) -> Result<Self, ApiError> {
@@ -123,13 +161,14 @@ impl Tx {
             condition: Some(condition.to_string()),
             expr,
             on_fail,
+            on_missing: None,
         });
         Ok(self)
     }
 
     /// The items to send: each write with the guards on its item merged into its condition (the
     /// write keeps its own error), then a ConditionCheck for every other guard.
-    fn items(&self) -> Result<(Vec<TransactWriteItem>, Vec<ApiError>), ApiError> {
+    fn items(&self) -> Result<(Vec<TransactWriteItem>, Vec<OnFail>), ApiError> {
         let mut items = Vec::new();
         let mut on_fail = Vec::new();
         let mut merged = vec![false; self.guards.len()];
@@ -148,7 +187,10 @@ impl Tx {
                 }
             }
             items.push(self.build(op, condition, &expr)?);
-            on_fail.push(op.on_fail.clone());
+            on_fail.push(OnFail {
+                changed: op.on_fail.clone(),
+                missing: op.on_missing.clone(),
+            });
         }
         // Guards on an item nothing writes: one ConditionCheck per item (DynamoDB allows one
         // operation per item), their conditions joined, the first guard's error.
@@ -169,7 +211,10 @@ impl Tx {
                 }
             }
             items.push(self.build(g, Some(condition), &expr)?);
-            on_fail.push(g.on_fail.clone());
+            on_fail.push(OnFail {
+                changed: g.on_fail.clone(),
+                missing: None,
+            });
         }
         Ok((items, on_fail))
     }
@@ -180,6 +225,12 @@ impl Tx {
         condition: Option<String>,
         expr: &Expr,
     ) -> Result<TransactWriteItem, ApiError> {
+        // Only where the answer depends on it: the failed item's key comes back, so a failure on
+        // an existing item can be told from a missing one.
+        let old = op
+            .on_missing
+            .as_ref()
+            .map(|_| ReturnValuesOnConditionCheckFailure::AllOld);
         let b = TransactWriteItem::builder();
         let item = match &op.kind {
             Kind::Put(stored) => b.put(
@@ -189,6 +240,7 @@ impl Tx {
                     .set_condition_expression(condition)
                     .set_expression_attribute_values(expr.values())
                     .set_expression_attribute_names(expr.names())
+                    .set_return_values_on_condition_check_failure(old.clone())
                     .build()
                     .map_err(ApiError::internal)?,
             ),
@@ -200,6 +252,7 @@ impl Tx {
                     .set_condition_expression(condition)
                     .set_expression_attribute_values(expr.values())
                     .set_expression_attribute_names(expr.names())
+                    .set_return_values_on_condition_check_failure(old.clone())
                     .build()
                     .map_err(ApiError::internal)?,
             ),
@@ -210,6 +263,7 @@ impl Tx {
                     .set_condition_expression(condition)
                     .set_expression_attribute_values(expr.values())
                     .set_expression_attribute_names(expr.names())
+                    .set_return_values_on_condition_check_failure(old.clone())
                     .build()
                     .map_err(ApiError::internal)?,
             ),
@@ -220,6 +274,7 @@ impl Tx {
                     .set_condition_expression(condition)
                     .set_expression_attribute_values(expr.values())
                     .set_expression_attribute_names(expr.names())
+                    .set_return_values_on_condition_check_failure(old.clone())
                     .build()
                     .map_err(ApiError::internal)?,
             ),
@@ -241,16 +296,22 @@ impl Store {
         let (items, on_fail) = tx.items()?;
         let mut attempt = 0u32;
         loop {
+            // The SDK's own retries of this attempt (a timeout, a broken connection) send the same
+            // token, so a transaction that committed before its answer was lost is not applied twice.
             let result = self
                 .client
                 .transact_write_items()
                 .set_transact_items(Some(items.clone()))
+                .client_request_token(uuid::Uuid::new_v4().to_string())
                 .send()
                 .await;
             let err = match result {
                 Ok(_) => return Ok(()),
                 Err(e) => e,
             };
+            if crate::aws::is_transient(&err) {
+                return Err(crate::aws::failure("TransactWriteItems", &err));
+            }
             match err.into_service_error() {
                 E::TransactionCanceledException(e) => {
                     let reasons = e.cancellation_reasons();
@@ -277,12 +338,6 @@ impl Store {
                         reasons.iter().map(|r| r.code()).collect::<Vec<_>>()
                     )));
                 }
-                E::TransactionInProgressException(_)
-                | E::ProvisionedThroughputExceededException(_)
-                | E::RequestLimitExceeded(_)
-                | E::ThrottlingException(_) => {
-                    return Err(ApiError::unavailable("DynamoDB throttled or busy"));
-                }
                 other => {
                     return Err(ApiError::internal(format!(
                         "TransactWriteItems failed: {other}"
@@ -293,10 +348,17 @@ impl Store {
     }
 }
 
-/// Maps cancellation reasons by position to the first failed item's error.
-fn map_cancellation(reasons: &[CancellationReason], on_fail: &[ApiError]) -> Option<ApiError> {
+/// Maps cancellation reasons by position to the first failed item's error (the one for a
+/// missing item when the reason shows none and the item asked for it).
+fn map_cancellation(reasons: &[CancellationReason], on_fail: &[OnFail]) -> Option<ApiError> {
     reasons.iter().zip(on_fail).find_map(|(reason, err)| {
-        (reason.code() == Some("ConditionalCheckFailed")).then(|| err.clone())
+        (reason.code() == Some("ConditionalCheckFailed")).then(|| {
+            err.answer(if reason.item().is_some_and(|i| !i.is_empty()) {
+                Failed::Present
+            } else {
+                Failed::Absent
+            })
+        })
     })
 }
 
@@ -344,15 +406,56 @@ mod tests {
         let check = items[0].condition_check().unwrap();
         assert_eq!(check.condition_expression(), "(a = :a) AND (b = :b)");
         assert_eq!(check.expression_attribute_values().unwrap().len(), 2);
-        assert_eq!(errors[0].detail, "first");
+        assert_eq!(errors[0].changed.detail, "first");
+    }
+
+    #[test]
+    fn a_failed_item_that_is_there_answers_changed_and_one_that_is_not_answers_missing() {
+        let errs = vec![OnFail {
+            changed: ApiError::concurrent("changed"),
+            missing: Some(ApiError::new(Code::MemberNotFound, "gone")),
+        }];
+        let failed = |item: Option<&str>| {
+            let mut r = CancellationReason::builder().code("ConditionalCheckFailed");
+            if let Some(pk) = item {
+                r = r.item(
+                    "PK",
+                    aws_sdk_dynamodb::types::AttributeValue::S(pk.to_string()),
+                );
+            }
+            map_cancellation(&[r.build()], &errs).unwrap().code
+        };
+        assert_eq!(failed(Some("ORG#1")), Code::ConcurrentUpdate);
+        assert_eq!(failed(None), Code::MemberNotFound);
+        let tx = Tx::new("t")
+            .delete(
+                Key::new("P", "S"),
+                Some("attribute_exists(PK)"),
+                Expr::new(),
+                ApiError::concurrent("changed"),
+            )
+            .unwrap()
+            .or_if_missing(ApiError::new(Code::MemberNotFound, "gone"));
+        let (items, _) = tx.items().unwrap();
+        assert_eq!(
+            items[0]
+                .delete()
+                .unwrap()
+                .return_values_on_condition_check_failure(),
+            Some(&ReturnValuesOnConditionCheckFailure::AllOld)
+        );
     }
 
     #[test]
     fn cancellation_reasons_map_by_position() {
         let r = |c: &str| CancellationReason::builder().code(c).build();
+        let plain = |e: ApiError| OnFail {
+            changed: e,
+            missing: None,
+        };
         let errs = vec![
-            ApiError::concurrent("a"),
-            ApiError::new(Code::SlugTaken, "b"),
+            plain(ApiError::concurrent("a")),
+            plain(ApiError::new(Code::SlugTaken, "b")),
         ];
         let got = map_cancellation(&[r("None"), r("ConditionalCheckFailed")], &errs).unwrap();
         assert_eq!(got.code, Code::SlugTaken);

@@ -117,12 +117,14 @@ impl TeamItem {
 
     /// Deletes the team, conditional on its members and grants as read.
     pub fn delete(&self, tx: Tx) -> Result<Tx, ApiError> {
-        tx.delete(
-            self.key(),
-            Some("version = :v"),
-            Expr::new().value(":v", &self.version),
-            changed(),
-        )
+        Ok(tx
+            .delete(
+                self.key(),
+                Some("version = :v"),
+                Expr::new().value(":v", &self.version),
+                changed(),
+            )?
+            .or_if_missing(team_not_found()))
     }
 
     fn bump() -> &'static str {

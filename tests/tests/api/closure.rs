@@ -254,9 +254,11 @@ async fn the_purge_waits_for_purge_at_then_leaves_only_a_tombstone_and_touches_n
     let client = secrets_client().await;
     secret::create(
         Some(&client),
+        &t.table,
         &org_id,
         &leftover,
         &Secret::parse("left-behind".into()).unwrap(),
+        None,
     )
     .await
     .unwrap();

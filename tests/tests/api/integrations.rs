@@ -14,7 +14,7 @@ async fn org(t: &TestApp) -> OrgFixture {
 /// The secret's current value (`AWSCURRENT`, what consumers read) in moto under the documented
 /// name, if any. The stage is named explicitly: moto 5.2 answers a stage-less read with the first
 /// version even after `AWSCURRENT` moved (AWS answers `AWSCURRENT`).
-async fn stored_secret(org: &str, integration: &str) -> Option<String> {
+pub(crate) async fn stored_secret(org: &str, integration: &str) -> Option<String> {
     secrets_client()
         .await
         .get_secret_value()
@@ -27,7 +27,7 @@ async fn stored_secret(org: &str, integration: &str) -> Option<String> {
 }
 
 /// Names of the secrets in moto that belong to the organization (by the documented prefix).
-async fn secrets_of(org: &str) -> Vec<String> {
+pub(crate) async fn secrets_of(org: &str) -> Vec<String> {
     let client = secrets_client().await;
     let mut names = Vec::new();
     let mut next: Option<String> = None;

@@ -5,6 +5,7 @@ mod access;
 mod authorization;
 mod closure;
 mod events;
+mod faults;
 mod integrations;
 mod invitations;
 mod members;
