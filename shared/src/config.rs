@@ -51,16 +51,21 @@ impl MfaClaim {
         let Some(raw) = claims.get(&self.name) else {
             return false;
         };
-        let inner = raw.trim();
-        let inner = inner
+        let counts = |v: &str| self.values.iter().any(|want| want == v);
+        let raw = raw.trim();
+        // A JSON list is matched element by element: `["not mfa"]` is one entry, not two.
+        if let Ok(serde_json::Value::Array(entries)) = serde_json::from_str(raw) {
+            return entries.iter().any(|e| e.as_str().is_some_and(counts));
+        }
+        // API Gateway's `[a b]` form (or one plain value): entries separated by spaces.
+        let inner = raw
             .strip_prefix('[')
             .and_then(|s| s.strip_suffix(']'))
-            .unwrap_or(inner);
+            .unwrap_or(raw);
         inner
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .map(|v| v.trim_matches('"'))
+            .split(char::is_whitespace)
             .filter(|v| !v.is_empty())
-            .any(|v| self.values.iter().any(|want| want == v))
+            .any(counts)
     }
 }
 
@@ -230,6 +235,15 @@ mod tests {
         assert!(mfa.shown_in(&claims("hwk")), "one value");
         assert!(!mfa.shown_in(&claims(r#"["pwd"]"#)), "password only");
         assert!(!mfa.shown_in(&claims("[pwdmfa]")), "no partial match");
+        assert!(
+            !mfa.shown_in(&claims(r#"["not mfa"]"#)),
+            "one JSON entry, not split"
+        );
+        assert!(
+            !mfa.shown_in(&claims(r#"["pwd,mfa"]"#)),
+            "no split on commas"
+        );
+        assert!(!mfa.shown_in(&claims("pwd,mfa")), "one plain value");
         assert!(!mfa.shown_in(&std::collections::HashMap::new()), "no claim");
         let custom = MfaClaim {
             name: "custom:mfa".into(),

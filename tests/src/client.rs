@@ -133,8 +133,8 @@ impl TestApp {
     /// An app whose every AWS client (DynamoDB, SES, Secrets Manager) goes through the fault
     /// injector ([`crate::faults`]) with the functions' retry policy (3 attempts) and a short
     /// attempt timeout (`FAULT_ATTEMPT_TIMEOUT`), so a hang is a timeout the SDK retries.
-    pub async fn with_faults() -> Self {
-        Self::build(|_| {}, true).await
+    pub async fn with_faults(adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::build(adjust, true).await
     }
 
     async fn build(adjust: impl FnOnce(&mut Config), faulty: bool) -> Self {

@@ -264,7 +264,7 @@ impl HttpConnector for FaultyConnector {
 }
 
 /// One attempt's timeout in a faulty app: a [`Fault::Hang`] longer than this is a timeout.
-pub const FAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1000);
+pub const FAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(3000);
 
 /// The SDK configuration of a faulty app's clients: the functions' own settings
 /// (`shared::aws::sdk_config`: standard retries, 3 attempts) with the injector around their HTTP

@@ -8,6 +8,7 @@ use super::{Ctx, ProjectScope, Reason};
 use crate::auth::Caller;
 use crate::domain::ProjectId;
 use crate::error::{ApiError, ApiResult, Code};
+use crate::orgs::settings::OrgStatus;
 use crate::permissions::Permission;
 use crate::pipeline::OrgAccess;
 use crate::pipeline::{Input, Reply};
@@ -47,7 +48,7 @@ pub async fn get_my_access(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
     let project = project_asked(&ctx, input.query("projectId"))?.map(|scope| {
         let permissions = Permission::ALL
             .iter()
-            .filter(|p| !closed || p.usable_while_closed())
+            .filter(|p| ctx.refused_now(**p).is_none())
             .filter_map(|p| {
                 let via = scope.explain(ctx.role(), *p);
                 (!via.is_empty()).then(|| ExplainedPermission {
@@ -66,19 +67,26 @@ pub async fn get_my_access(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
         org_id: ctx.org_id().clone(),
         user_id: ctx.user_id().clone(),
         role: ctx.role(),
-        org_status: ctx.org.status,
+        org_status: ctx
+            .role()
+            .has(Permission::SettingsRead)
+            .then_some(ctx.org.status),
         permissions: ctx
             .role()
             .permissions()
-            .filter(|p| !closed || p.usable_while_closed())
+            .filter(|p| ctx.refused_now(*p).is_none())
             .map(Permission::as_str)
             .collect(),
         suspended: closed.then(|| Suspended {
-            reason: "org_closed",
+            reason: if ctx.org.status == OrgStatus::Purging {
+                "purge_started"
+            } else {
+                "org_closed"
+            },
             permissions: ctx
                 .role()
                 .permissions()
-                .filter(|p| !p.usable_while_closed())
+                .filter(|p| ctx.refused_now(*p).is_some())
                 .map(Permission::as_str)
                 .collect(),
         }),
@@ -138,13 +146,14 @@ pub async fn authorize(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
                 None if ctx.role().has(p) => vec![Reason::OrgRole { role: ctx.role() }],
                 None => Vec::new(),
             };
-            // During grace, whatever changes something is refused, whoever holds it.
-            if ctx.is_closed() && !p.usable_while_closed() && !via.is_empty() {
+            // During grace, whatever changes something is refused, whoever holds it (and
+            // reactivation too, once the purge started).
+            if let (Some(reason), false) = (ctx.refused_now(p), via.is_empty()) {
                 return PermissionAnswer {
                     permission: p.as_str(),
                     allowed: false,
                     via: Vec::new(),
-                    reason: Some("org_closed"),
+                    reason: Some(reason),
                 };
             }
             PermissionAnswer {

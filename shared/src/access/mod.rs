@@ -239,6 +239,18 @@ impl Access {
     pub fn role(&self) -> Role {
         self.member.role
     }
+    /// Why a permission the caller holds cannot be used now, as the routes would answer it:
+    /// `org_closed` for a change during grace, `purge_started` for reactivation once the purge
+    /// began. `/me` and `/authorize` say what the routes do.
+    pub fn refused_now(&self, permission: Permission) -> Option<&'static str> {
+        match self.org.status {
+            OrgStatus::Purging if permission == Permission::OrgReactivate => Some("purge_started"),
+            OrgStatus::Grace | OrgStatus::Purging if !permission.usable_while_closed() => {
+                Some("org_closed")
+            }
+            _ => None,
+        }
+    }
     pub fn org_id(&self) -> &OrgId {
         &self.org.org_id
     }

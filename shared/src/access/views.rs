@@ -99,7 +99,9 @@ pub struct MyAccessView {
     pub org_id: OrgId,
     pub user_id: UserId,
     pub role: Role,
-    pub org_status: OrgStatus,
+    /// For members who read the settings (a guest sees the name and their own membership only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_status: Option<OrgStatus>,
     /// What the caller may do now (during grace: reads and reactivation only).
     pub permissions: Vec<&'static str>,
     /// During grace, the role's permissions that change something, refused with `org_closed`.
@@ -123,7 +125,9 @@ pub struct AuthenticationView {
     pub require_mfa: bool,
     /// Whether the caller's token shows one.
     pub second_factor: bool,
-    pub allowed_email_domains: Vec<String>,
+    /// For members who read the settings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_email_domains: Option<Vec<String>>,
 }
 
 impl AuthenticationView {
@@ -131,7 +135,10 @@ impl AuthenticationView {
         Self {
             require_mfa: access.org.require_mfa,
             second_factor: access.second_factor,
-            allowed_email_domains: access.org.allowed_email_domains.iter().cloned().collect(),
+            allowed_email_domains: access
+                .role()
+                .has(Permission::SettingsRead)
+                .then(|| access.org.allowed_email_domains.iter().cloned().collect()),
         }
     }
 }

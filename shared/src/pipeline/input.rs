@@ -4,6 +4,24 @@ use crate::error::{ApiError, ApiResult, Code};
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 
+/// `text` with every double-quoted part replaced by `"…"` (serde quotes the values it refuses).
+fn unquoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut inside = false;
+    for c in text.chars() {
+        match (c, inside) {
+            ('"', false) => {
+                out.push_str("\"…\"");
+                inside = true;
+            }
+            ('"', true) => inside = false,
+            (_, false) => out.push(c),
+            (_, true) => {}
+        }
+    }
+    out
+}
+
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
@@ -32,11 +50,32 @@ impl Input {
                 "Send a JSON object as the request body.",
             ));
         }
-        serde_json::from_slice(&self.body).map_err(|e| {
-            // serde's message names the field and what it expected; it contains only the caller's input.
+        let value: serde_json::Value = serde_json::from_slice(&self.body).map_err(|e| {
             ApiError::new(
                 Code::InvalidBody,
-                format!("The request body is not valid: {e}."),
+                format!(
+                    "The request body is not valid JSON (line {}, column {}).",
+                    e.line(),
+                    e.column()
+                ),
+            )
+        })?;
+        // Bodies are objects: a positional array or a bare value is refused (and never quoted).
+        if !value.is_object() {
+            return Err(ApiError::new(
+                Code::InvalidBody,
+                "The request body must be a JSON object (`{...}`), with the fields named.",
+            ));
+        }
+        serde_json::from_value(value).map_err(|e| {
+            // serde's message names the field and what it expected; values it quotes are left
+            // out, so no error repeats what was sent (it could be a secret).
+            ApiError::new(
+                Code::InvalidBody,
+                format!(
+                    "The request body is not valid: {}.",
+                    unquoted(&e.to_string())
+                ),
             )
         })
     }
@@ -63,5 +102,54 @@ impl Input {
     }
     pub fn cursor(&self) -> Option<&str> {
         self.query("cursor")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(raw: &str) -> Input {
+        Input {
+            body: raw.as_bytes().to_vec(),
+            ..Input::default()
+        }
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Named {
+        name: String,
+        count: Option<u32>,
+    }
+
+    #[test]
+    fn bodies_are_objects_and_errors_never_repeat_what_was_sent() {
+        for raw in [r#""sk_live_123""#, r#"["New name"]"#, "42", "null"] {
+            let e = body(raw).json::<Named>().unwrap_err();
+            assert_eq!(e.code, Code::InvalidBody, "{raw}");
+            assert!(
+                !e.detail.contains("sk_live") && !e.detail.contains("New name"),
+                "{}",
+                e.detail
+            );
+        }
+        let e = body(r#"{"name": 1, "count": "sk_live_456"}"#)
+            .json::<Named>()
+            .unwrap_err();
+        assert!(!e.detail.contains("sk_live"), "{}", e.detail);
+        let e = body(r#"{"name": "x", "count": "sk_live_456"}"#)
+            .json::<Named>()
+            .unwrap_err();
+        assert!(
+            !e.detail.contains("sk_live") && e.detail.contains("u32"),
+            "{}",
+            e.detail
+        );
+        let e = body(r#"{"name": "sk_live_789"#)
+            .json::<Named>()
+            .unwrap_err();
+        assert!(!e.detail.contains("sk_live"), "{}", e.detail);
+        assert!(body(r#"{"name": "ok"}"#).json::<Named>().is_ok());
     }
 }

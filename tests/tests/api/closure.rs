@@ -248,20 +248,6 @@ async fn reactivation_restores_every_item_as_it_was() {
 async fn the_purge_waits_for_purge_at_then_leaves_only_a_tombstone_and_touches_nothing_else() {
     let t = TestApp::with_config(|c| c.org_create_limit = 5).await;
     let (f, integration) = populated(&t, "Doomed").await;
-    // A secret a crash left behind: tagged with the organization, no item points to it.
-    let leftover = IntegrationId::new();
-    let org_id = OrgId::parse(&f.id).unwrap();
-    let client = secrets_client().await;
-    secret::create(
-        Some(&client),
-        &t.table,
-        &org_id,
-        &leftover,
-        &Secret::parse("left-behind".into()).unwrap(),
-        None,
-    )
-    .await
-    .unwrap();
     // A thousand other organizations, with the creation's own writes.
     let others = t.create_orgs(1000, "other").await;
     assert_eq!(others.len(), 1000);
@@ -295,6 +281,21 @@ async fn the_purge_waits_for_purge_at_then_leaves_only_a_tombstone_and_touches_n
         t.table_items().await == before,
         "nothing changed before purgeAt"
     );
+    // A secret a crash left behind after that run (the hourly sweep of that run would have
+    // removed an older one): tagged with the organization, no item points to it.
+    let leftover = IntegrationId::new();
+    let org_id = OrgId::parse(&f.id).unwrap();
+    let client = secrets_client().await;
+    secret::create(
+        Some(&client),
+        &t.table,
+        &org_id,
+        &leftover,
+        &Secret::parse("left-behind".into()).unwrap(),
+        None,
+    )
+    .await
+    .unwrap();
 
     // 31 days later: everything of it is gone but the tombstone.
     let report = purge_due(

@@ -77,7 +77,7 @@ async fn hourly_job(t: &TestApp) -> shared::closure::purge::PurgeReport {
 
 #[tokio::test]
 async fn a_rotation_that_promotes_last_never_puts_its_older_value_back() {
-    let t = TestApp::with_faults().await;
+    let t = TestApp::with_faults(|_| {}).await;
     let f = org(&t).await;
     let admin = t.as_user(f.member(Role::Admin));
     let id = t
@@ -118,7 +118,7 @@ async fn a_rotation_that_promotes_last_never_puts_its_older_value_back() {
 
 #[tokio::test]
 async fn parallel_rotations_end_with_the_named_version_current_and_no_503() {
-    let t = TestApp::with_faults().await;
+    let t = TestApp::with_faults(|_| {}).await;
     let f = org(&t).await;
     let admin = t.as_user(f.member(Role::Admin));
     let id = t
@@ -183,7 +183,7 @@ async fn futures_join<F: std::future::Future>(futures: impl Iterator<Item = F>) 
 
 #[tokio::test]
 async fn removing_a_member_whose_access_changes_meanwhile_answers_409_and_never_404() {
-    let t = TestApp::with_faults().await;
+    let t = TestApp::with_faults(|_| {}).await;
     let f = org(&t).await;
     let owner = t.as_user(&f.owner);
     let viewer = f.member(Role::Viewer).clone();
@@ -223,7 +223,7 @@ async fn removing_a_member_whose_access_changes_meanwhile_answers_409_and_never_
 
 #[tokio::test]
 async fn a_first_secret_created_while_the_integration_is_deleted_is_not_left_readable() {
-    let t = TestApp::with_faults().await;
+    let t = TestApp::with_faults(|_| {}).await;
     let f = org(&t).await;
     let admin = t.as_user(f.member(Role::Admin));
     let repo = admin
@@ -262,7 +262,7 @@ async fn a_first_secret_created_while_the_integration_is_deleted_is_not_left_rea
 #[tokio::test]
 async fn a_deletion_while_secrets_manager_fails_answers_503_and_deletes_nothing_then_the_retry_deletes_both(
 ) {
-    let t = TestApp::with_faults().await;
+    let t = TestApp::with_faults(|_| {}).await;
     let f = org(&t).await;
     let admin = t.as_user(f.member(Role::Admin));
     let id = t
@@ -285,7 +285,7 @@ async fn a_deletion_while_secrets_manager_fails_answers_503_and_deletes_nothing_
 
 #[tokio::test]
 async fn a_secret_deleted_outside_the_service_is_created_again_by_the_next_rotation() {
-    let t = TestApp::with_faults().await;
+    let t = TestApp::with_faults(|_| {}).await;
     let f = org(&t).await;
     let admin = t.as_user(f.member(Role::Admin));
     let id = t
@@ -312,7 +312,7 @@ async fn a_secret_deleted_outside_the_service_is_created_again_by_the_next_rotat
 
 #[tokio::test]
 async fn the_hourly_sweep_deletes_secrets_no_item_names_and_finishes_promotions() {
-    let t = TestApp::with_faults().await;
+    let t = TestApp::with_faults(|_| {}).await;
     let f = org(&t).await;
     let admin = t.as_user(f.member(Role::Admin));
     // A creation whose item could not be written: the secret may be the item's (the commit may
@@ -359,4 +359,128 @@ async fn the_hourly_sweep_deletes_secrets_no_item_names_and_finishes_promotions(
     );
     let again = hourly_job(&t).await;
     assert_eq!((again.sweep.leftovers_deleted, again.sweep.failed), (0, 0));
+}
+
+#[tokio::test]
+async fn once_the_purge_started_me_and_authorize_refuse_reactivation_as_the_route_does() {
+    let t = TestApp::new().await;
+    let f = org(&t).await;
+    t.close_through_api(&f.id).await;
+    // The purge's own first step, as the job makes it once purgeAt has passed.
+    let org_item = t.org_item(&f.id).await;
+    let later = Timestamp::now() + chrono::Duration::days(31);
+    t.app
+        .store
+        .commit(org_item.start_purge(t.app.store.tx(), later).unwrap())
+        .await
+        .unwrap();
+    let owner = t.as_user(&f.owner);
+    owner
+        .post_empty(&format!("/orgs/{}/reactivate", f.id))
+        .await
+        .assert_problem(409, Code::PurgeStarted);
+    let me = owner.get(&format!("/orgs/{}/me", f.id)).await;
+    let me = me.assert_status(200);
+    assert!(
+        !me["permissions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("org.reactivate")),
+        "{me}"
+    );
+    assert_eq!(me["suspended"]["reason"], "purge_started");
+    assert!(me["suspended"]["permissions"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("org.reactivate")));
+    let answer = owner
+        .post(
+            &format!("/orgs/{}/authorize", f.id),
+            json!({ "permissions": ["org.reactivate", "org.read"] }),
+        )
+        .await;
+    let body = answer.assert_status(200);
+    assert_eq!(body["results"][0]["allowed"], false);
+    assert_eq!(body["results"][0]["reason"], "purge_started");
+    assert_eq!(body["results"][1]["allowed"], true);
+}
+
+#[tokio::test]
+async fn a_guest_sees_the_name_and_their_membership_not_the_settings() {
+    let t = TestApp::new().await;
+    let f = t
+        .org_fixture("Guarded", "pro", &[Role::Guest, Role::Viewer])
+        .await;
+    t.as_user(&f.owner)
+        .put(
+            &format!("/orgs/{}/settings/authentication", f.id),
+            json!({ "requireMfa": false, "allowedEmailDomains": ["example.com"] }),
+        )
+        .await
+        .assert_status(200);
+    let guest = t.as_user(f.member(Role::Guest));
+    let me = guest.get(&format!("/orgs/{}/me", f.id)).await;
+    let me = me.assert_status(200);
+    assert!(me.get("orgStatus").is_none(), "{me}");
+    assert!(
+        me["authentication"].get("allowedEmailDomains").is_none(),
+        "{me}"
+    );
+    let answer = guest
+        .post(
+            &format!("/orgs/{}/authorize", f.id),
+            json!({ "permissions": ["org.read"] }),
+        )
+        .await;
+    assert!(answer.assert_status(200)["authentication"]
+        .get("allowedEmailDomains")
+        .is_none());
+    // A viewer reads the settings, and sees them here too.
+    let me = t
+        .as_user(f.member(Role::Viewer))
+        .get(&format!("/orgs/{}/me", f.id))
+        .await;
+    assert_eq!(me.body["orgStatus"], "active");
+    assert_eq!(
+        me.body["authentication"]["allowedEmailDomains"],
+        json!(["example.com"])
+    );
+}
+
+#[tokio::test]
+async fn bodies_are_objects_and_a_secret_sent_wrong_is_never_quoted_back() {
+    let t = TestApp::new().await;
+    let f = org(&t).await;
+    let owner = t.as_user(&f.owner);
+    let name = t.org_item(&f.id).await.name;
+    // A positional array neither renames nor closes.
+    owner
+        .patch(&format!("/orgs/{}", f.id), json!(["New name"]))
+        .await
+        .assert_problem(400, Code::InvalidBody);
+    owner
+        .post(&format!("/orgs/{}/close", f.id), json!([name.as_str()]))
+        .await
+        .assert_problem(400, Code::InvalidBody);
+    assert_eq!(
+        t.org_item(&f.id).await.status,
+        shared::orgs::settings::OrgStatus::Active
+    );
+    // A bare string as an integration's body (a pasted token) is refused without repeating it.
+    let a = owner
+        .post(
+            &format!("/orgs/{}/integrations", f.id),
+            json!("sk_live_pasted_by_mistake"),
+        )
+        .await;
+    a.assert_problem(400, Code::InvalidBody);
+    assert!(!a.body.to_string().contains("sk_live"), "{}", a.body);
+    let a = owner
+        .post(
+            &format!("/orgs/{}/integrations", f.id),
+            json!({ "kind": "dns_provider", "provider": "cloudflare", "name": 7, "secret": "sk_live_x" }),
+        )
+        .await;
+    assert_eq!(a.status, 400);
+    assert!(!a.body.to_string().contains("sk_live"), "{}", a.body);
 }
