@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test on a fresh machine: installs the tools, starts DynamoDB Local (in memory), the SES
-# emulator and moto (EventBridge) on free ports, runs the unit and in-process integration tests,
+# emulator and moto (EventBridge) on free ports, runs the unit and in-process integration tests and
+# the fault-injection run,
 # lints the template, then serves the API through `cargo lambda watch` for an end-to-end smoke test
 # and schemathesis; last, builds every function with the release profile and holds its zip to the
 # package budget (scripts/size.sh).
@@ -27,7 +28,11 @@ if (cd "$root" && cargo tree -p orgs-cli -e normal --prefix none | grep -E '^(aw
 fi
 
 echo "== unit and integration tests (DynamoDB Local on :$ddb_port)"
-(cd "$root" && cargo test --workspace --no-fail-fast)
+(cd "$root" && cargo test --workspace --no-fail-fast -- --skip fault_run::)
+
+echo "== fault injection: every write route and worker with each of its calls failing in turn"
+# On its own, after the rest: its table (route, fault, call, answer, retry, state) is printed.
+(cd "$root" && cargo test -p integration-tests --test api fault_run:: -- --nocapture --test-threads 2)
 
 echo "== template lint"
 "$tools/venv/bin/cfn-lint" "$root/infra/template.yaml"

@@ -25,7 +25,14 @@ pub struct Config {
     pub invitation_code_key: Vec<u8>,
     /// Which claim of the token shows a second factor, and which of its values count.
     pub mfa: MfaClaim,
+    /// Notification emails one recipient gets from one organization per hour
+    /// (`NOTIFICATION_EMAILS_PER_HOUR`, default 10); the events past it are folded into the
+    /// recipient's next email.
+    pub notification_emails_per_hour: u32,
 }
+
+/// The default of `NOTIFICATION_EMAILS_PER_HOUR`.
+pub const NOTIFICATION_EMAILS_PER_HOUR: u32 = 10;
 
 /// The claim that shows a second factor (`MFA_CLAIM`, default `amr`, RFC 8176) and the values
 /// of it that count (`MFA_CLAIM_VALUES`, comma-separated, default `mfa,otp,hwk,swk`).
@@ -169,6 +176,13 @@ impl Config {
             event_bus_name: var("EVENT_BUS_NAME").unwrap_or_else(|| "default".into()),
             invitation_code_key: var("INVITATION_CODE_KEY").unwrap_or_default().into_bytes(),
             mfa,
+            notification_emails_per_hour: match number(
+                "NOTIFICATION_EMAILS_PER_HOUR",
+                NOTIFICATION_EMAILS_PER_HOUR,
+            )? {
+                0 => return Err("NOTIFICATION_EMAILS_PER_HOUR must be at least 1".into()),
+                n => n,
+            },
         })
     }
 
@@ -186,6 +200,7 @@ impl Config {
             event_bus_name: "default".into(),
             invitation_code_key: b"test-invitation-code-key".to_vec(),
             mfa: MfaClaim::default(),
+            notification_emails_per_hour: NOTIFICATION_EMAILS_PER_HOUR,
         }
     }
 

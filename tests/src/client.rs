@@ -107,6 +107,10 @@ impl AsUser<'_> {
 #[derive(Clone)]
 pub struct TestApp {
     pub app: App,
+    /// With [`TestApp::with_faults`]: the same app on the same table whose AWS clients go
+    /// through the fault injector; requests made inside `Faults::scope` use it, the rest (fixtures,
+    /// checks) use `app`, so a loaded machine cannot fail a fixture on the short attempt timeout.
+    pub faulty: Option<App>,
     pub table: String,
     pub requests: RequestCounter,
     /// The owner of every organization the fixtures created, for set-up made through the API.
@@ -151,29 +155,29 @@ impl TestApp {
             .expect("create test table");
         let mut config = Config::local(&table, JWT_SECRET);
         adjust(&mut config);
-        let app = if faulty {
+        let faulty = faulty.then(|| {
             let sdk = |endpoint: &str| crate::faults::faulty_config(endpoint);
-            let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(&sdk(&dynamodb_endpoint()));
-            dynamodb = dynamodb.interceptor(requests.clone());
+            let dynamodb = aws_sdk_dynamodb::config::Builder::from(&sdk(&dynamodb_endpoint()))
+                .interceptor(requests.clone());
             App::new(
-                config,
+                config.clone(),
                 aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
                 Some(aws_sdk_ses::Client::new(&sdk(&ses_endpoint()))),
                 Some(aws_sdk_secretsmanager::Client::new(&sdk(
                     &crate::emulators::events_endpoint(),
                 ))),
             )
-        } else {
-            App::new(
-                config,
-                client,
-                Some(ses_client(&ses_endpoint()).await),
-                Some(secrets_client().await),
-            )
-        };
+        });
+        let app = App::new(
+            config,
+            client,
+            Some(ses_client(&ses_endpoint()).await),
+            Some(secrets_client().await),
+        );
         requests.reset();
         Self {
             app,
+            faulty,
             table,
             requests,
             owners: Arc::default(),
@@ -251,7 +255,11 @@ impl TestApp {
             .unwrap()
             .with_path_parameters(params.into_iter().collect::<HashMap<_, _>>())
             .with_query_string_parameters(query);
-        let resp = shared::pipeline::handle(&self.app, route, req).await;
+        let app = match &self.faulty {
+            Some(faulty) if crate::faults::Faults::active() => faulty,
+            _ => &self.app,
+        };
+        let resp = shared::pipeline::handle(app, route, req).await;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()

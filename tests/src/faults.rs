@@ -89,6 +89,11 @@ impl Faults {
         SharedHttpClient::new(Faults { inner })
     }
 
+    /// Whether the current task runs inside a scope.
+    pub fn active() -> bool {
+        SCOPE.try_with(|_| ()).is_ok()
+    }
+
     /// Runs `fut` with `plan` armed (`None`: only record the calls); returns its output and the
     /// calls it made, in order.
     pub async fn scope<F: std::future::Future>(

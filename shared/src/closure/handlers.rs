@@ -39,6 +39,7 @@ pub async fn closure_impact(app: App, ctx: Ctx, _input: Input) -> ApiResult<Repl
             plan: ctx.org.plan,
             seats_used: ctx.org.seats_in_use(now),
             cancelled_by_closing: true,
+            restored_by_reactivation: true,
         },
         purge_at: now + grace_period(),
         stopped_by_other_services: vec!["environments", "deployments", "backups", "servers"],
@@ -98,13 +99,15 @@ pub async fn close(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     closed.closed_at = Some(now);
     closed.closed_by = Some(ctx.user_id().clone());
     closed.purge_at = Some(purge_at);
+    closed.plan_at_closure = Some(org.plan);
     closed.plan = crate::subscription::Plan::Free;
     closed.updated_at = now;
     Ok(Reply::ok(&MyOrgView::new(&closed, ctx.role(), None)))
 }
 
-/// `POST /orgs/{orgId}/reactivate`: back to active, out of the due index; everything else is as
-/// it was (the plan is free: closing cancelled the subscription). Refused once the purge started.
+/// `POST /orgs/{orgId}/reactivate`: back to active, out of the due index, on the plan it had when
+/// it closed (`OrganizationReactivated` names it, for billing); everything else is as it was.
+/// Refused once the purge started.
 pub async fn reactivate(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     let org = &ctx.org;
     if org.status == crate::orgs::settings::OrgStatus::Purging {
@@ -119,7 +122,7 @@ pub async fn reactivate(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
         "org.reactivated",
         "OrganizationReactivated",
         format!("reactivated {}", org.name),
-        json!({ "closedAt": org.closed_at, "purgeAt": org.purge_at }),
+        json!({ "closedAt": org.closed_at, "purgeAt": org.purge_at, "restoredPlan": org.plan_at_closure.unwrap_or(crate::subscription::Plan::Free) }),
     ))?;
     app.store.commit(tx).await?;
     let mut active = org.clone();
@@ -127,6 +130,10 @@ pub async fn reactivate(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     active.closed_at = None;
     active.closed_by = None;
     active.purge_at = None;
+    active.plan = org
+        .plan_at_closure
+        .unwrap_or(crate::subscription::Plan::Free);
+    active.plan_at_closure = None;
     active.updated_at = now;
     Ok(Reply::ok(&MyOrgView::new(&active, ctx.role(), None)))
 }

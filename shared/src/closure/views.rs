@@ -9,8 +9,10 @@ use serde::Serialize;
 pub struct SubscriptionImpact {
     pub plan: Plan,
     pub seats_used: u32,
-    /// Closing cancels it; a reactivated organization is on the free plan.
+    /// Closing cancels it (the organization is on the free plan while closed) ...
     pub cancelled_by_closing: bool,
+    /// ... and reactivation restores this plan (`OrganizationReactivated` names it).
+    pub restored_by_reactivation: bool,
 }
 
 /// What closing the organization affects, counted from this service's data.

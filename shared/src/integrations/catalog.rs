@@ -271,17 +271,26 @@ fn check(field: &Field, v: &str) -> ApiResult<()> {
             (2..=32).contains(&v.len())
                 && v.bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && v.bytes().any(|b| b.is_ascii_lowercase())
+                && !v.starts_with('-')
+                && !v.ends_with('-')
+                && !v.contains("--")
         }
         Check::HttpsUrl => {
             v.len() <= 500
-                && v.strip_prefix("https://").is_some_and(|rest| {
-                    !rest.is_empty() && !rest.chars().any(|c| c.is_whitespace() || c.is_control())
+                && !v.chars().any(|c| {
+                    c.is_whitespace() || c.is_control() || crate::domain::is_spoofing_char(c)
                 })
+                && v.strip_prefix("https://").is_some_and(public_authority)
         }
         Check::Bucket => {
             (3..=63).contains(&v.len())
                 && v.bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+                && v.split('.').all(|label| {
+                    !label.is_empty() && !label.starts_with('-') && !label.ends_with('-')
+                })
+                && v.parse::<std::net::Ipv4Addr>().is_err()
         }
         Check::OneOf(values) => values.contains(&v),
     };
@@ -291,15 +300,86 @@ fn check(field: &Field, v: &str) -> ApiResult<()> {
     let what = match field.check {
         Check::Text(max) => format!("1 to {max} printable characters"),
         Check::Digits(n) => format!("{n} digits"),
-        Check::Region => "a region such as `eu-west-1`".into(),
-        Check::HttpsUrl => "an https:// URL of at most 500 characters".into(),
-        Check::Bucket => "a bucket name (3 to 63 of a-z, 0-9, '.', '-')".into(),
+        Check::Region => "a region such as `eu-west-1` (letters, digits and single dashes)".into(),
+        Check::HttpsUrl => "an https:// URL of at most 500 characters to a public host name (no user or password in it, no loopback, link-local or private address)".into(),
+        Check::Bucket => "a bucket name (3 to 63 of a-z, 0-9, '.', '-'; labels between dots neither empty nor starting or ending with '-'; not an IP address)".into(),
         Check::OneOf(values) => format!("one of {}", values.join(", ")),
     };
     Err(ApiError::validation(
-        "config",
+        &format!("config.{}", field.name),
         format!("`config.{}` must be {what}.", field.name),
     ))
+}
+
+/// Whether the part of an https URL after `https://` starts with an authority other services
+/// may be pointed at: no credentials (`user:token@`), a host that is a DNS name or a public IP
+/// address (never `localhost`, loopback, link-local such as the instance metadata service,
+/// private or unspecified addresses), an optional port.
+fn public_authority(rest: &str) -> bool {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.is_empty() || authority.contains('@') {
+        return false;
+    }
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((host, after)) => (host, after.strip_prefix(':')),
+            None => return false,
+        },
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    if port.is_some_and(|p| p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return false;
+    }
+    if authority.starts_with('[') {
+        return host
+            .parse::<std::net::Ipv6Addr>()
+            .is_ok_and(|ip| public_ip(std::net::IpAddr::V6(ip)));
+    }
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if let Ok(ip) = host.parse::<std::net::Ipv4Addr>() {
+        return public_ip(std::net::IpAddr::V4(ip));
+    }
+    let labels_ok = host.split('.').all(|l| {
+        (1..=63).contains(&l.len())
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    });
+    // A host of digits and dots only is an address in another notation (`2130706433`, `0x7f.1`).
+    let numeric = host.bytes().all(|b| b.is_ascii_digit() || b == b'.') || host.starts_with("0x");
+    labels_ok
+        && !numeric
+        && host != "localhost"
+        && !host.ends_with(".localhost")
+        && !host.ends_with(".internal")
+        && !host.ends_with(".local")
+}
+
+fn public_ip(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b)))
+        }
+        std::net::IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || v6.to_ipv4_mapped().is_some())
+        }
+    }
 }
 
 #[cfg(test)]
@@ -332,6 +412,55 @@ mod tests {
             );
         }
         assert!(parse_provider(Kind::DnsProvider, "s3").is_err());
+        let repo =
+            |url: &str| validate_config(Kind::AddonRepo, "git", &config(json!({ "url": url })));
+        assert!(repo("https://github.com/OCA/web").is_ok());
+        assert!(repo("https://git.example.com:8443/x.git").is_ok());
+        for bad in [
+            "https://user:token@github.com/OCA/web",
+            "https://token@github.com/x",
+            "https://localhost/x",
+            "https://LOCALHOST./x",
+            "https://127.0.0.1/x",
+            "https://169.254.169.254/latest/meta-data",
+            "https://10.0.0.5/x",
+            "https://192.168.1.1/x",
+            "https://[::1]/x",
+            "https://[fe80::1]/x",
+            "https://[::ffff:127.0.0.1]/x",
+            "https://2130706433/x",
+            "https://0x7f000001/x",
+            "https://gith\u{202e}ub.com/x",
+            "https://git\u{200b}hub.com/x",
+            "https://github.com:/x",
+            "https:///x",
+        ] {
+            let e = repo(bad).unwrap_err();
+            assert_eq!(e.extra["field"], "config.url", "{bad}");
+        }
+        let s3 = |bucket: &str, region: &str| {
+            validate_config(
+                Kind::StorageProvider,
+                "s3",
+                &config(json!({ "bucket": bucket, "region": region })),
+            )
+        };
+        for (bucket, region, field) in [
+            ("a..b", "eu-west-1", "config.bucket"),
+            (".ab", "eu-west-1", "config.bucket"),
+            ("ab-", "eu-west-1", "config.bucket"),
+            ("192.168.1.1", "eu-west-1", "config.bucket"),
+            ("backups", "--", "config.region"),
+            ("backups", "eu--west", "config.region"),
+            ("backups", "-eu", "config.region"),
+            ("backups", "12", "config.region"),
+        ] {
+            assert_eq!(
+                s3(bucket, region).unwrap_err().extra["field"],
+                field,
+                "{bucket} {region}"
+            );
+        }
         assert!(Kind::parse("ftp").is_err());
         assert!(!Kind::AddonRepo.secret_required() && Kind::GitConnection.secret_required());
     }

@@ -104,6 +104,11 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
             "This invitation is for another email address. Sign in with the invited address (verified) to accept it.",
         ));
     }
+    // An organization that requires a second factor takes members who sign in with one (the
+    // transaction re-checks the setting for a token without one).
+    if org.require_mfa && !caller.second_factor {
+        return Err(ApiError::mfa_required());
+    }
     // An organization that takes members only from some domains needs a verified email in one
     // of them, whatever the invitation (a multi-use link too).
     if !org.allowed_email_domains.is_empty() {
@@ -171,6 +176,11 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
             tx
         };
         let tx = org.guard_email_domain(tx, caller.verified_email(), invalid_invitation())?;
+        let tx = if caller.second_factor {
+            tx
+        } else {
+            org.guard_mfa_not_required(tx, ApiError::mfa_required())?
+        };
         let mut tx = org.seats_taken(tx, &inv.invitation_id, 1, invalid_invitation())?;
         for p in &projects {
             tx = ProjectItem::grant_new(

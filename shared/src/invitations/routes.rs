@@ -164,6 +164,7 @@ pub static ACCEPT_INVITATION: RouteDef = RouteDef {
     errors: &[
         EmailDomainNotAllowed,
         EmailNotVerified,
+        MfaRequired,
         InvitationInvalid,
         AlreadyMember,
         InvitationEmailMismatch,

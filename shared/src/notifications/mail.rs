@@ -1,6 +1,7 @@
 //! What the notification emails say: a plain-text and an HTML part, every value from the
 //! organization or the audit entry escaped, and a link to the notification settings.
 
+use super::item::Held;
 use crate::audit::AuditItem;
 use crate::domain::Timestamp;
 use crate::email::{escape_html, Mail};
@@ -30,13 +31,15 @@ fn day(t: &Timestamp) -> String {
     t.as_datetime().format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// An event's notification to one recipient.
+/// An event's notification to one recipient, with the events held back from them by the hourly
+/// limit since their last email.
 pub fn event_mail(
     base: &str,
     org: &OrgItem,
     entry: &AuditItem,
     preference: Preference,
     to: &str,
+    held: &[Held],
 ) -> Mail {
     let subject = subject_of(preference, &org.name);
     let mut lines = vec![
@@ -53,6 +56,16 @@ pub fn event_mail(
             ));
             links.push(("Reactivate the organization", reactivate_link(base, org)));
         }
+    }
+    if !held.is_empty() {
+        lines.push(format!(
+            "Also since your last email ({} more, held back by the limit of notification emails per hour):",
+            held.len()
+        ));
+        lines.extend(
+            held.iter()
+                .map(|h| format!("- {} ({})", h.summary, day(&h.at))),
+        );
     }
     links.push(("Choose which events email you", settings_link(base, org)));
     compose(to, subject, &lines, &links)

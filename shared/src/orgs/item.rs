@@ -33,6 +33,9 @@ pub struct OrgItem {
     pub status: OrgStatus,
     pub owner_id: UserId,
     pub plan: Plan,
+    /// While closed: the plan closing cancelled, which reactivation restores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_at_closure: Option<Plan>,
     #[serde(default)]
     pub settings: Settings,
     #[serde(default)]
@@ -185,6 +188,7 @@ impl OrgItem {
             status: OrgStatus::Active,
             owner_id: owner.clone(),
             plan: Plan::Free,
+            plan_at_closure: None,
             settings: Settings::default(),
             billing_profile: BillingProfile::default(),
             personal,
@@ -508,9 +512,10 @@ impl OrgItem {
     }
 
     /// Closes the organization: read-only from now, in the due index until purged after `grace`;
-    /// the subscription is cancelled (the plan is free from now on) and every seat hold released
-    /// (their invitations are revoked in the same transaction, `InvitationItem::revoked_at_closure`).
-    /// Conditional on the state read: active, and the holds as read.
+    /// the subscription is cancelled (the plan is free while closed; the plan it had is kept for
+    /// reactivation) and every seat hold released (their invitations are revoked in the same
+    /// transaction, `InvitationItem::revoked_at_closure`).
+    /// Conditional on the state read: active, the plan and the holds as read.
     pub fn close(
         &self,
         tx: Tx,
@@ -523,8 +528,8 @@ impl OrgItem {
         tx.update(
             self.key(),
             "SET #status = :closed, closedAt = :now, closedBy = :by, purgeAt = :purge, GSI1PK = :due, GSI1SK = :duesk, \
-             #plan = :free, seatHolds = :none, pendingSeats = :zero, seatsUsed = memberCount, updatedAt = :now",
-            Some(&format!("{active} AND pendingSeats = :pending")),
+             #plan = :free, planAtClosure = :had, seatHolds = :none, pendingSeats = :zero, seatsUsed = memberCount, updatedAt = :now",
+            Some(&format!("{active} AND pendingSeats = :pending AND #plan = :had")),
             expr.value(":closed", &OrgStatus::Grace)
                 .value(":now", &now)
                 .value(":by", by)
@@ -535,6 +540,7 @@ impl OrgItem {
                 .value(":none", &BTreeMap::<String, SeatHold>::new())
                 .value(":zero", &0)
                 .value(":pending", &self.pending_seats)
+                .value(":had", &self.plan)
                 .name("#plan", "plan"),
             ApiError::concurrent("Invitations or the organization changed meanwhile; retry."),
         )
@@ -545,17 +551,21 @@ impl OrgItem {
         format!("{}#{}", purge_at.canonical(), org.as_str())
     }
 
-    /// Reopens a closed organization (only in grace: not once the purge has started).
+    /// Reopens a closed organization (only in grace: not once the purge has started), on the
+    /// plan it had when it closed, so its members fit its seat limit as they did.
     pub fn reactivate(&self, tx: Tx, now: Timestamp) -> Result<Tx, ApiError> {
         tx.update(
             self.key(),
-            "SET #status = :active, updatedAt = :now REMOVE closedAt, closedBy, purgeAt, GSI1PK, GSI1SK, remindersSent",
+            "SET #status = :active, updatedAt = :now, #plan = if_not_exists(planAtClosure, :free) \
+             REMOVE closedAt, closedBy, purgeAt, GSI1PK, GSI1SK, remindersSent, planAtClosure",
             Some("#status = :grace"),
             Expr::new()
                 .value(":active", &OrgStatus::Active)
                 .value(":grace", &OrgStatus::Grace)
                 .value(":now", &now)
-                .name("#status", "status"),
+                .value(":free", &Plan::Free)
+                .name("#status", "status")
+                .name("#plan", "plan"),
             ApiError::new(
                 Code::PurgeStarted,
                 "The organization's purge has started; it can no longer be reactivated.",

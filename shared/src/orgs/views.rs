@@ -87,6 +87,10 @@ pub struct MyOrgView {
     pub my_role: Role,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub joined_at: Option<Timestamp>,
+    /// The organization requires a second factor the caller's token does not show: it is
+    /// listed as a guest sees it (its name, the caller's role) and nothing more.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub mfa_required: bool,
 }
 
 impl MyOrgView {
@@ -95,6 +99,18 @@ impl MyOrgView {
             org: OrgView::new(org, role),
             my_role: role,
             joined_at,
+            mfa_required: false,
+        }
+    }
+    /// The organization in the caller's list: as their role sees it, or, when it requires a
+    /// second factor their token lacks, as a guest does.
+    pub fn listed(org: &OrgItem, role: Role, joined_at: Timestamp, second_factor: bool) -> Self {
+        let locked = org.require_mfa && !second_factor;
+        Self {
+            org: OrgView::new(org, if locked { Role::Guest } else { role }),
+            my_role: role,
+            joined_at: Some(joined_at),
+            mfa_required: locked,
         }
     }
 }

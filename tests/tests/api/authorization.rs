@@ -49,12 +49,12 @@ const PRINCIPALS: [Principal; 12] = [
 ];
 
 /// One organization with a member of every role, a target member, and a second organization.
-struct Fixture {
-    org: String,
-    members: Vec<(Role, User)>,
+pub(crate) struct Fixture {
+    pub(crate) org: String,
+    pub(crate) members: Vec<(Role, User)>,
     /// A viewer that member routes act on.
     target: User,
-    outsider: User,
+    pub(crate) outsider: User,
     other_org_owner: User,
     invitation_id: String,
     code: String,
@@ -79,7 +79,7 @@ fn needs_integration(route: &RouteDef) -> bool {
     route.path.contains("/integrations") || route.path.contains("/settings")
 }
 
-async fn fixture(t: &TestApp, route: &RouteDef) -> Fixture {
+pub(crate) async fn fixture(t: &TestApp, route: &RouteDef) -> Fixture {
     fixture_with(t, needs_projects(route), needs_integration(route)).await
 }
 
@@ -174,7 +174,7 @@ async fn fixtures_for(t: &TestApp, routes: &[&'static RouteDef]) -> Vec<Fixture>
 }
 
 /// A valid request for the route: (path, body, status on success).
-fn sample(route: &RouteDef, f: &Fixture) -> (String, Option<Value>, u16) {
+pub(crate) fn sample(route: &RouteDef, f: &Fixture) -> (String, Option<Value>, u16) {
     let org = &f.org;
     let target = &f.target.id;
     let fill = |p: &str| {

@@ -436,3 +436,49 @@ async fn the_schedule_event_gives_the_purge_its_now() {
         Code::InvalidEvent
     );
 }
+
+#[tokio::test]
+async fn reactivation_puts_the_organization_back_on_its_plan_so_its_members_fit() {
+    let t = TestApp::new().await;
+    // Four members and the owner: over the free plan's 2 seats.
+    let (f, _) = populated(&t, "Five Seats").await;
+    assert_eq!(
+        t.org_item(&f.id).await.plan,
+        shared::subscription::Plan::Pro
+    );
+    let impact = t
+        .as_user(&f.owner)
+        .get(&format!("/orgs/{}/closure-impact", f.id))
+        .await;
+    assert_eq!(impact.body["subscription"]["restoredByReactivation"], true);
+    t.close_through_api(&f.id).await;
+    assert_eq!(
+        t.org_item(&f.id).await.plan,
+        shared::subscription::Plan::Free
+    );
+    let back = t
+        .as_user(&f.owner)
+        .post_empty(&format!("/orgs/{}/reactivate", f.id))
+        .await;
+    assert_eq!(back.assert_status(200)["plan"], "pro");
+    let org = t.org_item(&f.id).await;
+    assert_eq!(
+        (org.plan, org.plan_at_closure),
+        (shared::subscription::Plan::Pro, None)
+    );
+    let usage = t
+        .as_user(&f.owner)
+        .get(&format!("/orgs/{}/subscription", f.id))
+        .await;
+    let usage = usage.assert_status(200);
+    assert_eq!(usage["plan"], "pro", "{usage}");
+    let log = t
+        .as_user(&f.owner)
+        .get(&format!("/orgs/{}/audit-log?action=org.reactivated", f.id))
+        .await;
+    assert_eq!(
+        log.body["items"][0]["details"]["restoredPlan"], "pro",
+        "{}",
+        log.body
+    );
+}

@@ -6,7 +6,10 @@ use serde_json::{json, Value};
 use shared::domain::Timestamp;
 
 /// A fresh bus whose rule copies every `orgs` event into a fresh queue; returns both.
-async fn bus_with_queue(events: &aws_sdk_eventbridge::Client, endpoint: &str) -> (String, String) {
+pub(crate) async fn bus_with_queue(
+    events: &aws_sdk_eventbridge::Client,
+    endpoint: &str,
+) -> (String, String) {
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let bus = format!("orgs-{suffix}");
     events.create_event_bus().name(&bus).send().await.unwrap();
@@ -51,7 +54,7 @@ async fn bus_with_queue(events: &aws_sdk_eventbridge::Client, endpoint: &str) ->
 }
 
 /// The events the queue received (their EventBridge envelopes).
-fn received(endpoint: &str, queue_url: &str) -> Vec<Value> {
+pub(crate) fn received(endpoint: &str, queue_url: &str) -> Vec<Value> {
     let received = moto_json(
         endpoint,
         "AmazonSQS.ReceiveMessage",

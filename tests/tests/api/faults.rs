@@ -1,7 +1,7 @@
 //! Writes that hold under races and faults: a dependency made slow or failing at one chosen call
 //! (`integration_tests::faults`), the rest of the world acting meanwhile.
 
-use crate::integrations::{secrets_of, stored_secret};
+use crate::integrations::{current_secret, secrets_of, stored_secret};
 use integration_tests::faults::{Fault, Faults, Plan};
 use integration_tests::{secrets_client, OrgFixture, TestApp};
 use serde_json::json;
@@ -56,15 +56,9 @@ async fn item(t: &TestApp, org: &str, integration: &str) -> Option<IntegrationIt
 
 /// The version Secrets Manager serves (`AWSCURRENT`), if the secret exists.
 async fn current_version(org: &str, integration: &str) -> Option<String> {
-    secrets_client()
+    current_secret(org, integration)
         .await
-        .get_secret_value()
-        .secret_id(format!("orgs/{org}/integrations/{integration}"))
-        .version_stage("AWSCURRENT")
-        .send()
-        .await
-        .ok()
-        .and_then(|o| o.version_id().map(str::to_string))
+        .map(|(version, _)| version)
 }
 
 /// The hourly job, run as the schedule would an hour from now (the sweep's grace has passed).

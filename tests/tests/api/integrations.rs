@@ -15,15 +15,25 @@ async fn org(t: &TestApp) -> OrgFixture {
 /// name, if any. The stage is named explicitly: moto 5.2 answers a stage-less read with the first
 /// version even after `AWSCURRENT` moved (AWS answers `AWSCURRENT`).
 pub(crate) async fn stored_secret(org: &str, integration: &str) -> Option<String> {
-    secrets_client()
+    current_secret(org, integration)
+        .await
+        .map(|(_, value)| value)
+}
+
+/// The current version's id and value (`AWSCURRENT`), if the secret exists.
+pub(crate) async fn current_secret(org: &str, integration: &str) -> Option<(String, String)> {
+    let out = secrets_client()
         .await
         .get_secret_value()
         .secret_id(format!("orgs/{org}/integrations/{integration}"))
         .version_stage("AWSCURRENT")
         .send()
         .await
-        .ok()
-        .and_then(|o| o.secret_string().map(str::to_string))
+        .ok()?;
+    Some((
+        out.version_id()?.to_string(),
+        out.secret_string()?.to_string(),
+    ))
 }
 
 /// Names of the secrets in moto that belong to the organization (by the documented prefix).

@@ -5,6 +5,7 @@ mod access;
 mod authorization;
 mod closure;
 mod events;
+mod fault_run;
 mod faults;
 mod integrations;
 mod invitations;

@@ -427,3 +427,134 @@ async fn closure_emails_the_owner_and_reminds_them_once_7_days_and_1_day_before_
         .assert_status(200);
     assert!(t.org_item(&f.id).await.reminders_sent.is_empty());
 }
+
+#[tokio::test]
+async fn a_second_factor_is_required_to_join_and_to_see_the_organization_in_my_list() {
+    let t = TestApp::new().await;
+    let f = t.org_fixture("Strict Join", "pro", &[Role::Admin]).await;
+    let owner_mfa = t.with_mfa(&f.owner);
+    t.as_user(&owner_mfa)
+        .put(
+            &format!("/orgs/{}/settings/authentication", f.id),
+            json!({ "requireMfa": true, "allowedEmailDomains": [] }),
+        )
+        .await
+        .assert_status(200);
+    // Invited through the API by the owner (signed in with a second factor).
+    let invitee = t.user("invitee");
+    let created = t
+        .as_user(&owner_mfa)
+        .post(
+            &format!("/orgs/{}/invitations", f.id),
+            json!({ "email": invitee.email, "role": "viewer" }),
+        )
+        .await;
+    let invitation = created.assert_status(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let code = t
+        .as_user(&owner_mfa)
+        .get(&format!("/orgs/{}/invitations/{invitation}/code", f.id))
+        .await;
+    let code = code.assert_status(200)["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let accept = format!("/invitations/{code}/accept");
+    t.as_user(&invitee)
+        .post_empty(&accept)
+        .await
+        .assert_problem(403, Code::MfaRequired);
+    t.as_user(&t.with_mfa(&invitee))
+        .post_empty(&accept)
+        .await
+        .assert_status(201);
+    // In the switcher, without a second factor: the name and my role, nothing more.
+    let listed = t.as_user(f.member(Role::Admin)).get("/orgs").await;
+    let item = listed.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == f.id.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(item["mfaRequired"], true, "{item}");
+    assert_eq!(item["myRole"], "admin");
+    for hidden in ["slug", "plan", "ownerId", "settings", "memberCount"] {
+        assert!(item.get(hidden).is_none(), "{hidden} shown: {item}");
+    }
+    let listed = t
+        .as_user(&t.with_mfa(f.member(Role::Admin)))
+        .get("/orgs")
+        .await;
+    let item = listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == f.id.as_str())
+        .cloned()
+        .unwrap();
+    assert!(
+        item.get("mfaRequired").is_none() && item.get("plan").is_some(),
+        "{item}"
+    );
+}
+
+#[tokio::test]
+async fn notification_emails_are_limited_per_recipient_per_hour_and_the_rest_is_told_next() {
+    let t = TestApp::new().await;
+    let f = t.org_fixture("Flapping", "pro", &[Role::Admin]).await;
+    let admin = f.member(Role::Admin).clone();
+    let connect = |i: usize| json!({ "kind": "dns_provider", "provider": "cloudflare", "name": format!("Flap {i}"), "secret": "cf" });
+    // Thirteen changes the admins are told about by default, in one hour.
+    for i in 0..13 {
+        t.create_integration(&f.id, &f.owner, connect(i)).await;
+    }
+    let (batch, _) = stream_event_of(&t, &f.id).await;
+    let (response, report) = shared::notifications::on_stream(&t.app, batch.clone()).await;
+    assert!(response.batch_item_failures.is_empty(), "{report:?}");
+    assert_eq!((report.sent, report.held), (10, 3), "{report:?}");
+    assert_eq!(emails_to(&admin.email).len(), 10);
+    // Redelivered: nothing sent or held twice.
+    let (_, again) = shared::notifications::on_stream(&t.app, batch).await;
+    assert_eq!(
+        (again.sent, again.held, again.duplicates),
+        (0, 0, 13),
+        "{again:?}"
+    );
+    // Nothing is lost from the audit log.
+    let log = audit_entries(&t, &f.owner, &f.id, "integration.created").await;
+    assert_eq!(log.len(), 13);
+    // The next email the admin gets tells the three held back (here: the limit raised, as an
+    // operator would; in production, the next hour).
+    let raised = shared::App {
+        config: std::sync::Arc::new(shared::config::Config {
+            notification_emails_per_hour: 20,
+            ..(*t.app.config).clone()
+        }),
+        ..t.app.clone()
+    };
+    t.create_integration(&f.id, &f.owner, connect(13)).await;
+    let (batch, _) = stream_event_of(&t, &f.id).await;
+    let (_, report) = shared::notifications::on_stream(&raised, batch.clone()).await;
+    assert_eq!((report.sent, report.held), (1, 0), "{report:?}");
+    let mails = emails_to(&admin.email);
+    assert_eq!(mails.len(), 11);
+    let text = mails[10]["body"]["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("Also since your last email (3 more"),
+        "{text}"
+    );
+    for i in 10..13 {
+        assert!(text.contains(&format!("Flap {i}")), "Flap {i} told: {text}");
+    }
+    // Told once: the email after it tells nothing held.
+    t.create_integration(&f.id, &f.owner, connect(14)).await;
+    let (batch, _) = stream_event_of(&t, &f.id).await;
+    let (_, report) = shared::notifications::on_stream(&raised, batch).await;
+    assert_eq!(report.sent, 1, "{report:?}");
+    let mails = emails_to(&admin.email);
+    let text = mails[11]["body"]["text"].as_str().unwrap_or_default();
+    assert!(!text.contains("Also since your last email"), "{text}");
+}

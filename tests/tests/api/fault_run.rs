@@ -1,0 +1,464 @@
+//! The fault-injection run: every write route, with each of its calls to DynamoDB, Secrets
+//! Manager and SES failing in turn (throttling, a 500, a broken connection, a hang past the
+//! attempt timeout), on every attempt, so the SDK's retries cannot absorb it. For each case:
+//! - the answer is the route's success or 503 with `Retry-After`, never a 500;
+//! - the organization holds the whole change with its audit entry, or nothing of it;
+//! - no secret of the organization exists that no item names once the hourly sweep ran;
+//! - the same request, retried without the fault, succeeds (or, where the faulted attempt had
+//!   committed, answers the refusal the committed change explains).
+//!
+//! It prints a table (route, fault, call, answer, state) and fails on any violation. The test
+//! command runs it on its own after the other tests (`scripts/test.sh`), so the load of the rest
+//! does not slow its fixtures past the attempt timeout.
+
+use crate::authorization::{fixture, sample, Fixture};
+use integration_tests::faults::{Call, Fault, Faults, Plan, FAULT_ATTEMPT_TIMEOUT};
+use integration_tests::{Answer, TestApp, User};
+use shared::closure::purge::purge_due;
+use shared::domain::Timestamp;
+use shared::routes::{RouteDef, ROUTES};
+use shared::store::{QuerySpec, SortCond};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// Cases run at once.
+const CONCURRENT: usize = 8;
+
+const FAULTS: [Fault; 4] = [
+    Fault::Throttle,
+    Fault::ServerError,
+    Fault::Reset,
+    Fault::Hang(Duration::from_millis(
+        FAULT_ATTEMPT_TIMEOUT.as_millis() as u64 + 200,
+    )),
+];
+
+/// The routes that change something when their sample succeeds.
+fn write_routes() -> Vec<&'static RouteDef> {
+    ROUTES
+        .iter()
+        .copied()
+        .filter(|r| r.method != "GET" && r.function != "authorize")
+        .collect()
+}
+
+/// Who calls the sample: an invitation is accepted by someone outside, the rest by the owner.
+fn caller<'a>(route: &RouteDef, f: &'a Fixture) -> &'a User {
+    if route.function == "accept-invitation" {
+        &f.outsider
+    } else {
+        &f.members[0].1
+    }
+}
+
+/// The fixture of a route's cases: the walk's, with the organization closed for reactivation.
+async fn prepared(t: &TestApp, route: &'static RouteDef) -> Fixture {
+    let f = fixture(t, route).await;
+    if route.function == "reactivate-org" {
+        t.close_through_api(&f.org).await;
+    }
+    f
+}
+
+/// The sample's status on success (reactivating the closed organization: 200).
+fn success_of(route: &RouteDef, f: &Fixture) -> u16 {
+    match route.function {
+        "reactivate-org" => 200,
+        _ => sample(route, f).2,
+    }
+}
+
+async fn call(t: &TestApp, route: &RouteDef, f: &Fixture) -> Answer {
+    let (path, body, _) = sample(route, f);
+    t.call(route.method, &path, Some(&caller(route, f).token), body)
+        .await
+}
+
+/// Everything of the organization: its partition, its audit entries (this month's partition and
+/// last month's), and the caller's organizations (a creation lands there).
+async fn state(t: &TestApp, route: &RouteDef, f: &Fixture) -> (BTreeMap<String, String>, usize) {
+    let mut items = BTreeMap::new();
+    let now = Timestamp::now();
+    let months = [
+        shared::audit::item::month_of(&now),
+        shared::audit::item::month_of(&(now - chrono::Duration::days(31))),
+    ];
+    let mut partitions = vec![format!("ORG#{}", f.org)];
+    partitions.extend(months.iter().map(|m| format!("AUDIT#{}#{m}", f.org)));
+    let mut audit = 0;
+    for pk in partitions {
+        let mut start = None;
+        loop {
+            let mut q = QuerySpec::new(pk.clone(), SortCond::Any, 1000);
+            q.start = start.take();
+            let (page, next) = t.app.store.query_page(q).await.unwrap();
+            for item in page {
+                let key = format!(
+                    "{}|{}",
+                    item["PK"].as_s().unwrap(),
+                    item["SK"].as_s().unwrap()
+                );
+                if key.starts_with("AUDIT#") {
+                    audit += 1;
+                }
+                // As JSON with sorted keys: the same item always reads the same.
+                let value: serde_json::Value = serde_dynamo::from_item(item).unwrap();
+                items.insert(key, value.to_string());
+            }
+            match next {
+                Some(k) => start = Some(k),
+                None => break,
+            }
+        }
+    }
+    let mine = t.as_user(caller(route, f)).get("/orgs?limit=100").await;
+    items.insert("my orgs".into(), mine.body["items"].to_string());
+    (items, audit)
+}
+
+struct Row {
+    route: &'static str,
+    fault: Fault,
+    call: usize,
+    operation: String,
+    answer: u16,
+    retry: u16,
+    violation: Option<String>,
+    /// What the state check found that is allowed (a deletion half done that its retry finishes).
+    note: Option<String>,
+}
+
+async fn one_case(t: TestApp, route: &'static RouteDef, fault: Fault, index: usize) -> Row {
+    let f = prepared(&t, route).await;
+    let (before, audit_before) = state(&t, route, &f).await;
+    let plan = Plan {
+        operation: None,
+        call: index,
+        fault,
+        every_attempt: true,
+    };
+    let (answer, calls) = Faults::scope(Some(plan), call(&t, route, &f)).await;
+    let operation = calls
+        .get(index)
+        .map(|c: &Call| format!("{} {}", c.service, c.operation))
+        .unwrap_or_else(|| "(not reached)".into());
+    let success = success_of(route, &f);
+    let mut violation = None;
+    let mut note = None;
+    let ok_answer = answer.status == success
+        || (answer.status == 503 && answer.headers.contains_key("retry-after"));
+    if !ok_answer {
+        violation = Some(format!("answered {}: {}", answer.status, answer.body));
+    }
+    let (after, audit_after) = state(&t, route, &f).await;
+    let changed = before != after;
+    let committed = audit_after > audit_before;
+    if changed && !committed && violation.is_none() {
+        violation = Some("changed without an audit entry".into());
+    }
+    // The hourly sweep leaves no secret of the organization that no item names.
+    if route.path.contains("/integrations") {
+        let later = Timestamp::now() + chrono::Duration::hours(1);
+        purge_due(&t.app, later, Instant::now() + Duration::from_secs(60))
+            .await
+            .unwrap();
+        let left = crate::integrations::secrets_of(&f.org).await;
+        let integrations = t
+            .as_user(&f.members[0].1)
+            .get(&format!("/orgs/{}/integrations?limit=100", f.org))
+            .await;
+        let named: Vec<String> = integrations.body["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|i| i["secretSet"] == true)
+            .filter_map(|i| i["id"].as_str())
+            .map(|id| format!("orgs/{}/integrations/{id}", f.org))
+            .collect();
+        let unnamed: Vec<&String> = left.iter().filter(|s| !named.contains(s)).collect();
+        if !unnamed.is_empty() && violation.is_none() {
+            violation = Some(format!("secrets no item names: {unnamed:?}"));
+        }
+        // An item whose secret is gone: only a deletion that removed the secret and then could
+        // not delete the item (503; its retry finishes it). Never a readable credential.
+        let gone = named.iter().filter(|n| !left.contains(n)).count();
+        if gone > 0 && violation.is_none() {
+            if route.function == "delete-integration" && answer.status == 503 {
+                note = Some("secret deleted, item kept until the retry".to_string());
+            } else {
+                violation = Some(format!("{gone} items name a secret that is gone"));
+            }
+        }
+    }
+    // The retry of a failed call: succeeds, or is refused because the faulted attempt's change
+    // committed.
+    let retry = call(&t, route, &f).await;
+    let retry_ok = answer.status == success
+        || retry.status == success
+        || (committed && (400..500).contains(&retry.status));
+    if !retry_ok && violation.is_none() {
+        violation = Some(format!("retry answered {}: {}", retry.status, retry.body));
+    }
+    Row {
+        route: route.function,
+        fault,
+        call: index,
+        operation,
+        answer: answer.status,
+        retry: retry.status,
+        violation,
+        note,
+    }
+}
+
+#[tokio::test]
+async fn every_write_route_with_each_of_its_calls_failing_in_turn() {
+    let t = TestApp::with_faults(|c| c.org_create_limit = 5).await;
+    // How many calls each route makes when nothing fails.
+    let discovery = Instant::now();
+    // At most CONCURRENT cases (and fixtures) at a time; a case starts as soon as another ends
+    // (a hang takes ~10 s). DynamoDB Local answers 500s when too many transactions run at once.
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(CONCURRENT));
+    let mut discovered = tokio::task::JoinSet::new();
+    for route in write_routes() {
+        let (t, permits) = (t.clone(), permits.clone());
+        discovered.spawn(async move {
+            let _permit = permits.acquire_owned().await.unwrap();
+            let f = prepared(&t, route).await;
+            let (answer, calls) = Faults::scope(None, call(&t, route, &f)).await;
+            let success = success_of(route, &f);
+            assert_eq!(
+                answer.status, success,
+                "{}: {}",
+                route.function, answer.body
+            );
+            (route, calls.len())
+        });
+    }
+    let mut cases = Vec::new();
+    for (route, calls) in discovered.join_all().await {
+        for index in 0..calls {
+            for fault in FAULTS {
+                cases.push((route, fault, index));
+            }
+        }
+    }
+    eprintln!(
+        "fault run: {} cases, discovery took {:.0?}",
+        cases.len(),
+        discovery.elapsed()
+    );
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for &(route, fault, index) in &cases {
+        let (t, permits) = (t.clone(), permits.clone());
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await.unwrap();
+            one_case(t, route, fault, index).await
+        });
+    }
+    let mut rows = tasks.join_all().await;
+    rows.sort_by(|a, b| {
+        (a.route, a.call, a.fault.to_string()).cmp(&(b.route, b.call, b.fault.to_string()))
+    });
+    println!("| route | fault | call | answer | retry | state |");
+    println!("| --- | --- | --- | --- | --- | --- |");
+    for r in &rows {
+        println!(
+            "| {} | {} | {} {} | {} | {} | {} |",
+            r.route,
+            r.fault,
+            r.call,
+            r.operation,
+            r.answer,
+            r.retry,
+            r.violation.as_deref().or(r.note.as_deref()).unwrap_or("ok")
+        );
+    }
+    let violations: Vec<&Row> = rows.iter().filter(|r| r.violation.is_some()).collect();
+    println!(
+        "fault run: {} cases over {} routes in {:.0?}, {} violations",
+        rows.len(),
+        write_routes().len(),
+        started.elapsed(),
+        violations.len()
+    );
+    assert!(
+        violations.is_empty(),
+        "{} violations (table above)",
+        violations.len()
+    );
+}
+
+/// The faults a worker meets at one of its calls, on every attempt.
+fn at(operation: &'static str, call: usize, fault: Fault) -> Option<Plan> {
+    Some(Plan {
+        operation: Some(operation),
+        call,
+        fault,
+        every_attempt: true,
+    })
+}
+
+#[tokio::test]
+async fn the_publisher_redelivers_under_every_fault_and_publishes_each_event_once() {
+    use crate::events::{bus_with_queue, received};
+    let t = TestApp::new().await;
+    let owner = t.user("owner");
+    let org = t.create_org(&owner, "Published").await;
+    t.as_user(&owner)
+        .patch(
+            &format!("/orgs/{org}"),
+            serde_json::json!({ "name": "Published Two" }),
+        )
+        .await
+        .assert_status(200);
+    let (batch, ids) = integration_tests::stream_batch_of(&t, &org).await;
+    let endpoint = integration_tests::events_endpoint();
+    let events =
+        aws_sdk_eventbridge::Client::new(&integration_tests::faults::faulty_config(&endpoint));
+    for fault in FAULTS {
+        let (bus, queue_url) = bus_with_queue(&events, &endpoint).await;
+        let batch: lambda_http::aws_lambda_events::event::dynamodb::Event =
+            serde_json::from_value(batch.clone()).unwrap();
+        let (response, calls) = Faults::scope(
+            at("PutEvents", 0, fault),
+            shared::events::publish(&events, &bus, batch.clone()),
+        )
+        .await;
+        assert!(calls[0].faulted, "{fault}");
+        assert_eq!(
+            response.batch_item_failures.len(),
+            1,
+            "{fault}: redelivery asked"
+        );
+        assert!(
+            received(&endpoint, &queue_url).is_empty(),
+            "{fault}: nothing published"
+        );
+        // Lambda redelivers the batch: every event once.
+        let response = shared::events::publish(&events, &bus, batch).await;
+        assert!(response.batch_item_failures.is_empty(), "{fault}");
+        let mut got: Vec<String> = received(&endpoint, &queue_url)
+            .iter()
+            .map(|e| e["detail"]["eventId"].as_str().unwrap().to_string())
+            .collect();
+        got.sort();
+        let mut want = ids.clone();
+        want.sort();
+        assert_eq!(got, want, "{fault}: each event once");
+        println!("| publish-events | {fault} | 0 eventbridge PutEvents | redelivery asked | each event once |");
+    }
+}
+
+#[tokio::test]
+async fn the_notifier_redelivers_under_every_fault_and_sends_each_email_once() {
+    // Twelve emails to one admin in an hour: above the default hourly limit.
+    let t = TestApp::with_faults(|c| c.notification_emails_per_hour = 100).await;
+    let f = t
+        .org_fixture("Notified", "pro", &[shared::permissions::Role::Admin])
+        .await;
+    let admin = f.member(shared::permissions::Role::Admin).clone();
+    let faulty = t.faulty.clone().unwrap();
+    for fault in FAULTS {
+        for (operation, call) in [
+            ("SendEmail", 0),
+            ("TransactWriteItems", 0),
+            ("BatchGetItem", 0),
+        ] {
+            // Each case gets its own event (an integration connected: the admins are told by
+            // default).
+            t.create_integration(
+                &f.id,
+                &f.owner,
+                serde_json::json!({ "kind": "dns_provider", "provider": "cloudflare", "name": format!("CF {fault} {operation}"), "secret": "cf" }),
+            )
+            .await;
+            let (batch, _) = integration_tests::stream_event_of(&t, &f.id).await;
+            let before = integration_tests::emails_to(&admin.email).len();
+            let ((response, report), _) = Faults::scope(
+                at(operation, call, fault),
+                shared::notifications::on_stream(&faulty, batch.clone()),
+            )
+            .await;
+            assert_eq!(
+                response.batch_item_failures.len(),
+                1,
+                "{fault} at {operation}: {report:?}"
+            );
+            assert_eq!(
+                integration_tests::emails_to(&admin.email).len(),
+                before,
+                "{fault} at {operation}: nothing sent"
+            );
+            // Redelivered: the email once; redelivered again: nothing more.
+            let (response, report) = shared::notifications::on_stream(&t.app, batch.clone()).await;
+            assert!(
+                response.batch_item_failures.is_empty(),
+                "{fault} at {operation}: {report:?}"
+            );
+            let (_, again) = shared::notifications::on_stream(&t.app, batch.clone()).await;
+            assert_eq!(again.sent, 0, "{fault} at {operation}");
+            let sent = integration_tests::emails_to(&admin.email).len() - before;
+            assert_eq!(sent, 1, "{fault} at {operation}: the email once");
+            println!("| send-notifications | {fault} | {call} {operation} | redelivery asked | {sent} email |");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_purge_under_every_fault_is_finished_by_the_next_run() {
+    let t = TestApp::with_faults(|c| c.org_create_limit = 5).await;
+    let faulty = t.faulty.clone().unwrap();
+    let later = Timestamp::now() + chrono::Duration::days(31);
+    let deadline = || Instant::now() + Duration::from_secs(120);
+    for fault in FAULTS {
+        for (operation, call) in [
+            ("TransactWriteItems", 0),
+            ("ListSecrets", 0),
+            ("DeleteSecret", 0),
+            ("BatchWriteItem", 0),
+            ("TransactWriteItems", 1),
+        ] {
+            let owner = t.user("owner");
+            let org = t.create_org(&owner, "Doomed").await;
+            t.create_integration(
+                &org,
+                &owner,
+                serde_json::json!({ "kind": "dns_provider", "provider": "cloudflare", "name": "CF", "secret": "cf" }),
+            )
+            .await;
+            t.close_through_api(&org).await;
+            let (first, _) = Faults::scope(
+                at(operation, call, fault),
+                purge_due(&faulty, later, deadline()),
+            )
+            .await;
+            // Stopped (the error is logged and the organization stays due) or counted as failed.
+            if let Ok(report) = &first {
+                assert!(report.failed <= 1, "{fault} at {operation}: {report:?}");
+            }
+            let report = purge_due(&t.app, later, deadline()).await.unwrap();
+            assert_eq!(report.failed, 0, "{fault} at {operation}: {report:?}");
+            let left: Vec<String> = t
+                .table_items()
+                .await
+                .into_keys()
+                .filter(|k| k.contains(&org))
+                .collect();
+            assert_eq!(
+                left,
+                vec![format!("ORG#{org}|TOMBSTONE")],
+                "{fault} at {operation}"
+            );
+            assert!(
+                crate::integrations::secrets_of(&org).await.is_empty(),
+                "{fault} at {operation}: scrubbed"
+            );
+            println!(
+                "| purge-closed-orgs | {fault} | {call} {operation} | {} | finished by the next run |",
+                if first.is_ok() { "run continued" } else { "run stopped" }
+            );
+        }
+    }
+}
