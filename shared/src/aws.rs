@@ -25,8 +25,9 @@ use std::time::Duration;
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
 
 /// How long one attempt of a call may take before the SDK gives up on it and retries (a hung
-/// connection must not eat the function's whole timeout). `AWS_ATTEMPT_TIMEOUT_MS` overrides it.
-const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(5000);
+/// connection must not eat the function's whole timeout: 3 attempts of 2 s and their backoff fit
+/// in the template's 10 s). `AWS_ATTEMPT_TIMEOUT_MS` overrides it.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(2000);
 
 /// The roots of Amazon Trust Services, which issue the certificates of every AWS endpoint.
 const AMAZON_TRUST_ROOTS: &str = include_str!("amazon-trust-roots.pem");
