@@ -83,12 +83,9 @@ pub async fn create_integration(app: App, ctx: Ctx, input: Input) -> ApiResult<R
                 v,
                 None,
             )
-            .await
-            .map_err(|refused| match refused {
-                secret::Refused::Failed(e) => e,
-                // A new id: nothing else creates or deletes its secret.
-                _ => ApiError::internal("CreateSecret refused for a new integration"),
-            })?;
+            .await?
+            // A new id: nothing else creates its secret.
+            .ok_or_else(|| ApiError::internal("CreateSecret found a new integration's secret"))?;
             Some(SecretRef {
                 arn,
                 version,
@@ -136,7 +133,7 @@ pub async fn create_integration(app: App, ctx: Ctx, input: Input) -> ApiResult<R
 
 /// Deletes a secret that a transaction failed to point to. Only when the transaction certainly
 /// did not commit (it was refused): after a fault (a timeout, a 5xx) it may have committed with
-/// the answer lost, and the secret is left to the sweeper (`closure::purge::sweep_secrets`),
+/// the answer lost, and the secret is left to the sweeper (`integrations::sweep::sweep_secrets`),
 /// which deletes it only when no item names it. One left behind carries its organization's tag.
 async fn discard(app: &App, integration: &IntegrationId, arn: &str, why: &ApiError) {
     if why.status() >= 500 {
@@ -268,34 +265,28 @@ pub async fn rotate_secret(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply>
     let after = item.secret_version.as_deref();
     let staged = match &item.secret_arn {
         Some(arn) => secret::stage(app.secrets.as_ref(), arn, &value, after)
-            .await
-            .map(|version| (arn.clone(), version, false)),
-        None => Err(secret::Refused::Gone),
+            .await?
+            .map(|version| (arn.clone(), version)),
+        None => None,
     };
+    // No secret yet, or it is gone: a new one under the integration's name.
     let (arn, version, created) = match staged {
-        Ok(staged) => staged,
-        Err(secret::Refused::Gone) => {
-            secret::create(
-                app.secrets.as_ref(),
-                &app.config.table_name,
-                ctx.org_id(),
-                &item.integration_id,
-                &value,
-                after,
+        Some((arn, version)) => (arn, version, false),
+        None => secret::create(
+            app.secrets.as_ref(),
+            &app.config.table_name,
+            ctx.org_id(),
+            &item.integration_id,
+            &value,
+            after,
+        )
+        .await?
+        .map(|(arn, version)| (arn, version, true))
+        .ok_or_else(|| {
+            ApiError::concurrent(
+                "Another request is creating or deleting this integration's secret; reload the integration and retry.",
             )
-            .await
-            .map(|(arn, version)| (arn, version, true))
-            .map_err(|refused| match refused {
-                secret::Refused::Failed(e) => e,
-                _ => ApiError::concurrent(
-                    "Another request is creating or deleting this integration's secret; reload the integration and retry.",
-                ),
-            })?
-        }
-        Err(secret::Refused::Exists) => {
-            return Err(ApiError::internal("PutSecretValue answered ResourceExists"))
-        }
-        Err(secret::Refused::Failed(e)) => return Err(e),
+        })?,
     };
     let secret_ref = SecretRef {
         arn,

@@ -126,18 +126,9 @@ pub fn sequence_of(version: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Why a write to a secret could not be made.
-#[derive(Debug)]
-pub enum Refused {
-    /// The secret does not exist (deleted outside this service, or by a deletion meanwhile).
-    Gone,
-    /// Another request created the secret of this integration first.
-    Exists,
-    Failed(ApiError),
-}
-
 /// Creates the integration's secret with its first value, tagged with the deployment's table, the
-/// organization and the integration; returns its ARN and version id.
+/// organization and the integration; returns its ARN and version id, or `None` when a secret of
+/// that name exists already (another request created it first).
 pub async fn create(
     secrets: Option<&Client>,
     table: &str,
@@ -145,10 +136,9 @@ pub async fn create(
     integration: &IntegrationId,
     value: &Secret,
     after: Option<&str>,
-) -> Result<(String, String), Refused> {
+) -> ApiResult<Option<(String, String)>> {
     let version = next_version(after);
-    let out = client(secrets)
-        .map_err(Refused::Failed)?
+    let sent = client(secrets)?
         .create_secret()
         .name(secret_name(org, integration))
         .description("Credential of an organization's integration (orgs service).")
@@ -163,46 +153,53 @@ pub async fn create(
                 .build(),
         )
         .send()
-        .await
-        .map_err(|e| match e.as_service_error() {
-            Some(s) if s.is_resource_exists_exception() => Refused::Exists,
-            // A secret of this name that is being deleted: the name is free again shortly.
-            Some(s) if s.is_invalid_request_exception() => Refused::Failed(ApiError::unavailable(
-                "Secrets Manager CreateSecret: the name is still being deleted",
-            )),
-            _ => Refused::Failed(failed("CreateSecret", &e)),
-        })?;
-    let arn = out.arn().ok_or_else(|| {
-        Refused::Failed(ApiError::internal("Secrets Manager CreateSecret (no ARN)"))
-    })?;
-    Ok((arn.to_string(), version))
+        .await;
+    let out = match sent {
+        Ok(out) => out,
+        Err(e) => {
+            return match e.as_service_error() {
+                Some(s) if s.is_resource_exists_exception() => Ok(None),
+                // A secret of this name that is being deleted: the name is free again shortly.
+                Some(s) if s.is_invalid_request_exception() => Err(ApiError::unavailable(
+                    "Secrets Manager CreateSecret: the name is still being deleted",
+                )),
+                _ => Err(failed("CreateSecret", &e)),
+            };
+        }
+    };
+    let arn = out
+        .arn()
+        .ok_or_else(|| ApiError::internal("Secrets Manager CreateSecret (no ARN)"))?;
+    Ok(Some((arn.to_string(), version)))
 }
 
 /// Stages a new value as `AWSPENDING` (readers still get the current one), numbered after
-/// `after`, the version the item names; returns its version id.
+/// `after`, the version the item names; returns its version id, or `None` when the secret does
+/// not exist (deleted outside this service, or by a deletion meanwhile).
 pub async fn stage(
     secrets: Option<&Client>,
     arn: &str,
     value: &Secret,
     after: Option<&str>,
-) -> Result<String, Refused> {
+) -> ApiResult<Option<String>> {
     let version = next_version(after);
-    client(secrets)
-        .map_err(Refused::Failed)?
+    let sent = client(secrets)?
         .put_secret_value()
         .secret_id(arn)
         .secret_string(&value.0)
         .client_request_token(&version)
         .version_stages("AWSPENDING")
         .send()
-        .await
-        .map_err(|e| match e.as_service_error() {
+        .await;
+    match sent {
+        Ok(_) => Ok(Some(version)),
+        Err(e) => match e.as_service_error() {
             Some(s) if s.is_resource_not_found_exception() || s.is_invalid_request_exception() => {
-                Refused::Gone
+                Ok(None)
             }
-            _ => Refused::Failed(failed("PutSecretValue", &e)),
-        })?;
-    Ok(version)
+            _ => Err(failed("PutSecretValue", &e)),
+        },
+    }
 }
 
 /// What a promotion found.

@@ -295,7 +295,8 @@ async fn the_purge_waits_for_purge_at_then_leaves_only_a_tombstone_and_touches_n
         None,
     )
     .await
-    .unwrap();
+    .unwrap()
+    .expect("a new secret");
 
     // 31 days later: everything of it is gone but the tombstone.
     let report = purge_due(
