@@ -11,7 +11,7 @@ fn spec() -> Value {
     serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-fn operation<'a>(spec: &'a Value, e: Endpoint) -> &'a Value {
+fn operation(spec: &Value, e: Endpoint) -> &Value {
     let op = &spec["paths"][e.path][e.method.to_lowercase().as_str()];
     assert!(
         !op.is_null(),

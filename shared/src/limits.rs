@@ -23,4 +23,3 @@ pub const GRANTS_PER_PROJECT: usize = 50;
 const _: () = assert!(5 + TEAMS_PER_MEMBER + GRANTS_PER_MEMBER <= 100);
 const _: () = assert!(4 + MEMBERS_PER_TEAM + GRANTS_PER_TEAM <= 100);
 const _: () = assert!(3 + GRANTS_PER_PROJECT <= 100);
-const _: () = assert!(crate::invitations::create::MAX_PROJECTS <= GRANTS_PER_MEMBER);

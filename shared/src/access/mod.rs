@@ -305,3 +305,24 @@ impl Access {
         Ok(())
     }
 }
+
+impl Ctx {
+    /// An audit entry for a change made by the caller in this organization, now.
+    pub fn audit(
+        &self,
+        action: &'static str,
+        event_type: &'static str,
+        summary: impl Into<String>,
+        details: serde_json::Value,
+    ) -> crate::audit::AuditEntry {
+        crate::audit::AuditEntry {
+            org_id: self.org.org_id.clone(),
+            actor_id: self.caller.user_id.clone(),
+            action,
+            event_type,
+            at: crate::domain::Timestamp::now(),
+            summary: summary.into(),
+            details,
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! The audit log: newest first, month partition by month partition (see docs/data-model.md).
 
+use super::item::previous_month;
 use super::item::{month_of, AuditItem};
 use super::views::AuditView;
 use crate::access::Ctx;
@@ -37,12 +38,6 @@ fn parse_time(field: &str, raw: Option<&str>) -> ApiResult<Option<Timestamp>> {
 fn first_of_month(t: &Timestamp) -> NaiveDate {
     let t = t.as_datetime();
     NaiveDate::from_ymd_opt(t.year(), t.month(), 1).expect("valid date")
-}
-
-pub(crate) fn previous_month(month: &str) -> Option<String> {
-    let d = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?;
-    let prev = d.checked_sub_months(chrono::Months::new(1))?;
-    Some(prev.format("%Y-%m").to_string())
 }
 
 /// `GET /orgs/{orgId}/audit-log?action=&actorId=&from=&to=&limit=&cursor=`: one Query per page.

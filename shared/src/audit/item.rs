@@ -2,7 +2,6 @@
 //! as the change, and the outbox the event publisher reads from the table's stream.
 //! Entries are bucketed per organization and calendar month (see docs/data-model.md).
 
-use crate::access::Ctx;
 use crate::domain::{EventId, OrgId, Timestamp, UserId};
 use crate::error::ApiError;
 use crate::store::{Entity, Expr, Key, QuerySpec, SortCond, Tx};
@@ -135,23 +134,9 @@ impl Audited for Tx {
     }
 }
 
-impl Ctx {
-    /// An audit entry for a change made by the caller in this organization, now.
-    pub fn audit(
-        &self,
-        action: &'static str,
-        event_type: &'static str,
-        summary: impl Into<String>,
-        details: Value,
-    ) -> AuditEntry {
-        AuditEntry {
-            org_id: self.org.org_id.clone(),
-            actor_id: self.caller.user_id.clone(),
-            action,
-            event_type,
-            at: Timestamp::now(),
-            summary: summary.into(),
-            details,
-        }
-    }
+/// The month before `month` (`YYYY-MM`), or `None` when `month` is not one.
+pub fn previous_month(month: &str) -> Option<String> {
+    let d = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?;
+    let prev = d.checked_sub_months(chrono::Months::new(1))?;
+    Some(prev.format("%Y-%m").to_string())
 }

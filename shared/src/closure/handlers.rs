@@ -100,7 +100,7 @@ pub async fn close(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     closed.closed_by = Some(ctx.user_id().clone());
     closed.purge_at = Some(purge_at);
     closed.plan_at_closure = Some(org.plan);
-    closed.plan = crate::subscription::Plan::Free;
+    closed.plan = crate::domain::Plan::Free;
     closed.updated_at = now;
     Ok(Reply::ok(&MyOrgView::new(&closed, ctx.role(), None)))
 }
@@ -122,7 +122,7 @@ pub async fn reactivate(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
         "org.reactivated",
         "OrganizationReactivated",
         format!("reactivated {}", org.name),
-        json!({ "closedAt": org.closed_at, "purgeAt": org.purge_at, "restoredPlan": org.plan_at_closure.unwrap_or(crate::subscription::Plan::Free) }),
+        json!({ "closedAt": org.closed_at, "purgeAt": org.purge_at, "restoredPlan": org.plan_at_closure.unwrap_or(crate::domain::Plan::Free) }),
     ))?;
     app.store.commit(tx).await?;
     let mut active = org.clone();
@@ -130,9 +130,7 @@ pub async fn reactivate(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     active.closed_at = None;
     active.closed_by = None;
     active.purge_at = None;
-    active.plan = org
-        .plan_at_closure
-        .unwrap_or(crate::subscription::Plan::Free);
+    active.plan = org.plan_at_closure.unwrap_or(crate::domain::Plan::Free);
     active.plan_at_closure = None;
     active.updated_at = now;
     Ok(Reply::ok(&MyOrgView::new(&active, ctx.role(), None)))

@@ -18,15 +18,16 @@
 //! left. Near its deadline it stops between batches and leaves the rest to the next run (no
 //! self-invocation: an hour later is soon enough, and a run that never ends cannot pile up).
 
-use crate::audit::handlers::previous_month;
+use crate::audit::item::previous_month;
 use crate::audit::item::{month_of, AuditItem};
 use crate::domain::{OrgId, Timestamp};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::integrations::item::IntegrationItem;
 use crate::integrations::secret::{self, ORG_TAG};
 use crate::integrations::sweep::{sweep_secrets, SweepReport};
-use crate::orgs::item::{org_pk, OrgItem, SlugItem, TombstoneItem, UserItem};
+use crate::orgs::item::{OrgItem, SlugItem, TombstoneItem, UserItem};
 use crate::orgs::settings::OrgStatus;
+use crate::store::org_pk;
 use crate::store::{from_item, Key, QuerySpec, SortCond};
 use crate::App;
 use serde::Serialize;

@@ -1,7 +1,7 @@
 //! Response bodies of the closure routes.
 
+use crate::domain::Plan;
 use crate::domain::Timestamp;
-use crate::subscription::Plan;
 use serde::Serialize;
 
 #[derive(Serialize)]

@@ -4,7 +4,9 @@
 use crate::error::ApiError;
 use serde::{Deserialize, Serialize};
 
+mod plan;
 mod time;
+pub use plan::Plan;
 pub use time::Timestamp;
 
 fn invalid(field: &str, detail: impl Into<String>) -> ApiError {

@@ -4,7 +4,7 @@
 use super::catalog::Kind;
 use crate::domain::{IntegrationId, OrgId, OrgName, Timestamp, UserId};
 use crate::error::{ApiError, Code};
-use crate::orgs::item::org_pk;
+use crate::store::org_pk;
 use crate::store::{Entity, Expr, Key, QuerySpec, SortCond, Tx};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -15,13 +15,15 @@ use crate::orgs::item::{OrgItem, SeatHold};
 use crate::permissions::Role;
 use crate::pipeline::{Input, Reply};
 use crate::projects::item::ProjectItem;
-use crate::subscription::check_seats;
+use crate::subscription;
 use crate::App;
 use serde::Deserialize;
 use serde_json::json;
 
 pub const MAX_MESSAGE_CHARS: usize = 1000;
 pub const MAX_PROJECTS: usize = 50;
+// An invitation's projects become the member's direct grants when it is accepted.
+const _: () = assert!(MAX_PROJECTS <= crate::limits::GRANTS_PER_MEMBER);
 pub const MAX_USES: i64 = 1000;
 
 #[derive(Deserialize)]
@@ -204,7 +206,6 @@ pub async fn create_invitation(app: App, ctx: Ctx, input: Input) -> ApiResult<Re
     }
     let org = &ctx.org;
     let now = Timestamp::now();
-    let over_limit = check_seats(org, terms.max_uses, now)?;
     let mut inv = InvitationItem::new(
         &org.org_id,
         terms,
@@ -236,8 +237,7 @@ pub async fn create_invitation(app: App, ctx: Ctx, input: Input) -> ApiResult<Re
         Some(&inv.email),
         ApiError::concurrent("The organization's allowed email domains changed meanwhile; retry."),
     )?;
-    let (tx, released) = org.reserve_seats(tx, &inv.invitation_id, hold, now, over_limit)?;
-    let mut tx = super::mark_released(tx, &org.org_id, &released)?;
+    let mut tx = subscription::reserve_seats(tx, org, &inv.invitation_id, hold, now)?;
     // Each named project must exist when the invitation is written.
     for p in inv.project_ids.iter().filter_map(|p| ProjectId::parse(p)) {
         tx = ProjectItem::require_exists(tx, &org.org_id, &p)?;

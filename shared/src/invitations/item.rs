@@ -4,8 +4,8 @@
 
 use crate::domain::{Email, InvitationId, OrgId, Timestamp, UserId};
 use crate::error::ApiError;
-use crate::orgs::item::org_pk;
 use crate::permissions::{Permission, Role};
+use crate::store::org_pk;
 use crate::store::{Entity, Expr, Key, QuerySpec, SortCond, Tx, GSI1};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};

@@ -3,7 +3,6 @@
 use super::code::{code_of, link_of};
 use super::create::send_and_record;
 use super::item::{EmailStatus, InvitationItem, InvitationStatus};
-use super::mark_released;
 use super::views::{CleanupView, CodeView, InvitationView};
 use crate::access::Ctx;
 use crate::audit::Audited;
@@ -11,7 +10,7 @@ use crate::domain::Timestamp;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::orgs::item::SeatHold;
 use crate::pipeline::{Input, Reply};
-use crate::subscription::check_seats;
+use crate::subscription;
 use crate::App;
 use serde_json::json;
 
@@ -115,15 +114,11 @@ pub async fn resend(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
             .extend_hold(tx, &inv.invitation_id, updated.expires_at)?,
         None => {
             let n = inv.remaining_uses();
-            let over_limit = check_seats(&ctx.org, n, now)?;
             let hold = SeatHold {
                 n,
                 exp: updated.expires_at,
             };
-            let (tx, freed) =
-                ctx.org
-                    .reserve_seats(tx, &inv.invitation_id, hold, now, over_limit)?;
-            mark_released(tx, ctx.org_id(), &freed)?
+            subscription::reserve_seats(tx, &ctx.org, &inv.invitation_id, hold, now)?
         }
     };
     let tx = super::count_email(tx, &app.config, &ctx.org, &inv.email, now)?

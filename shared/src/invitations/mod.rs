@@ -10,21 +10,7 @@ pub mod routes;
 pub mod views;
 
 use crate::error::{ApiError, Code};
-use crate::orgs::item::SeatHold;
 use crate::store::Tx;
-
-/// The invitations whose holds a write reclaimed may expire now (their seats are released in
-/// that same transaction).
-pub fn mark_released(
-    mut tx: Tx,
-    org: &crate::domain::OrgId,
-    released: &[(String, SeatHold)],
-) -> Result<Tx, ApiError> {
-    for (id, hold) in released {
-        tx = item::InvitationItem::released(tx, org, id, hold.exp)?;
-    }
-    Ok(tx)
-}
 
 /// The one answer for every code that cannot be used.
 pub fn invalid_invitation() -> ApiError {
@@ -53,7 +39,7 @@ pub fn count_email(
     now: crate::domain::Timestamp,
 ) -> Result<Tx, ApiError> {
     let limits = config.email_limits;
-    let per_org = if org.plan == crate::subscription::Plan::Free {
+    let per_org = if org.plan == crate::domain::Plan::Free {
         limits.per_org_free
     } else {
         limits.per_org_paid

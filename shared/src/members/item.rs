@@ -3,8 +3,9 @@
 
 use crate::domain::{Email, OrgId, ProjectId, TeamId, Timestamp, UserId};
 use crate::error::ApiError;
-use crate::orgs::item::{org_pk, UserItem};
+use crate::orgs::item::UserItem;
 use crate::permissions::Role;
+use crate::store::org_pk;
 use crate::store::{Entity, Expr, Key, QuerySpec, SortCond, Tx, GSI1};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;

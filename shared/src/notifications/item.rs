@@ -4,7 +4,7 @@
 
 use crate::domain::{EventId, OrgId, Timestamp, UserId};
 use crate::error::{ApiError, Code};
-use crate::orgs::item::org_pk;
+use crate::store::org_pk;
 use crate::store::{Entity, Expr, Key, Tx};
 use serde::{Deserialize, Serialize};
 

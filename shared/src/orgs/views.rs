@@ -2,9 +2,9 @@
 
 use super::item::OrgItem;
 use super::settings::{BillingProfile, OrgStatus, Settings};
+use crate::domain::Plan;
 use crate::domain::{OrgId, Slug, Timestamp, UserId};
 use crate::permissions::{Permission, Role};
-use crate::subscription::Plan;
 use serde::Serialize;
 
 /// The organization as a caller with a given role may see it: guests see the name only (and

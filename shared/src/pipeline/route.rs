@@ -85,7 +85,7 @@ impl std::fmt::Debug for Subject {
 
 pub type UserOp = fn(App, Caller, Input) -> BoxFuture<'static, ApiResult<Reply>>;
 /// An organization operation with the pipeline's organization steps in front of it
-/// (see the `org!` macro: the access type is the one the operation's context names).
+/// (see the `org_handler!` macro: the access type is the one the operation's context names).
 pub type OrgOp = fn(App, Caller, Input, OrgRule) -> BoxFuture<'static, ApiResult<Reply>>;
 
 #[derive(Clone, Copy)]
@@ -252,7 +252,7 @@ pub const fn org_on_with(need: Need, effect: Effect, subject: Subject, also: Sub
     })
 }
 
-/// A handler for any signed-in user: `user!(crate::concept::operation)`.
+/// A handler for any signed-in user: `user_handler!(crate::concept::handlers::operation)`.
 #[macro_export]
 macro_rules! user_handler {
     ($f:path) => {
@@ -261,7 +261,7 @@ macro_rules! user_handler {
 }
 
 /// A handler for organization routes: the pipeline reads the access the operation's context names, checks
-/// need and state, then runs it: `org!(crate::concept::operation)`.
+/// need and state, then runs it: `org_handler!(crate::concept::handlers::operation)`.
 #[macro_export]
 macro_rules! org_handler {
     ($f:path) => {

@@ -3,7 +3,7 @@
 //! that also keeps the principals' own records of their grants, so removing a member, a team or
 //! the project removes every grant exactly.
 
-use super::item::{project_not_found, Grant, NameChanges, Principal, ProjectItem};
+use super::item::{project_not_found, Grant, Principal, ProjectItem, UpdateBody};
 use super::views::{GrantView, ProjectView};
 use crate::access::{Ctx, ProjectScope};
 use crate::audit::Audited;
@@ -26,43 +26,6 @@ struct CreateBody {
     name: String,
     #[serde(default)]
     description: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct UpdateBody {
-    #[serde(default)]
-    name: Option<String>,
-    /// `null` removes the description.
-    #[serde(default, deserialize_with = "explicit_null")]
-    description: Option<Option<String>>,
-}
-
-/// Tells `"description": null` (remove) from a missing field (keep).
-fn explicit_null<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
-}
-
-impl UpdateBody {
-    /// The changes, validated; 400 `nothing_to_update` when there are none.
-    pub(crate) fn changes(self) -> ApiResult<NameChanges> {
-        let changes = NameChanges {
-            name: self.name.map(|n| OrgName::parse("name", &n)).transpose()?,
-            description: self
-                .description
-                .map(|d| d.map(|d| Description::parse("description", &d)).transpose())
-                .transpose()?,
-        };
-        if changes.is_empty() {
-            return Err(ApiError::new(
-                Code::NothingToUpdate,
-                "Send at least one of `name`, `description`.",
-            ));
-        }
-        Ok(changes)
-    }
 }
 
 fn changed() -> ApiError {

@@ -5,8 +5,8 @@
 
 use crate::domain::{Description, OrgId, OrgName, ProjectId, TeamId, Timestamp, UserId};
 use crate::error::{ApiError, Code};
-use crate::orgs::item::org_pk;
 use crate::permissions::ProjectRole;
+use crate::store::org_pk;
 use crate::store::{Entity, Expr, Key, QuerySpec, SortCond, Tx};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -353,5 +353,43 @@ impl ProjectItem {
             limit,
         )
         .after(cursor)
+    }
+}
+
+/// The body of `PATCH` on a project or a team: `{name?, description?}`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateBody {
+    #[serde(default)]
+    name: Option<String>,
+    /// `null` removes the description.
+    #[serde(default, deserialize_with = "explicit_null")]
+    description: Option<Option<String>>,
+}
+
+/// Tells `"description": null` (remove) from a missing field (keep).
+fn explicit_null<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+impl UpdateBody {
+    /// The changes, validated; 400 `nothing_to_update` when there are none.
+    pub fn changes(self) -> crate::error::ApiResult<NameChanges> {
+        let changes = NameChanges {
+            name: self.name.map(|n| OrgName::parse("name", &n)).transpose()?,
+            description: self
+                .description
+                .map(|d| d.map(|d| Description::parse("description", &d)).transpose())
+                .transpose()?,
+        };
+        if changes.is_empty() {
+            return Err(ApiError::new(
+                Code::NothingToUpdate,
+                "Send at least one of `name`, `description`.",
+            ));
+        }
+        Ok(changes)
     }
 }

@@ -2,9 +2,16 @@
 //! (each item type derives its key from its ids); this module only carries them.
 
 use super::Item;
+use crate::domain::OrgId;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{de::DeserializeOwned, Serialize};
 use std::collections::HashMap;
+
+/// The partition of an organization: its item and every item it owns (members, invitations,
+/// teams, projects, integrations, the tombstone) share it, so one query reads what it owns.
+pub fn org_pk(org: &OrgId) -> String {
+    format!("ORG#{org}")
+}
 
 /// The primary key of an item: partition (`PK`) and sort key (`SK`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -9,7 +9,7 @@ mod tx;
 
 pub use cursor::{decode_cursor, encode_cursor};
 pub use expr::Expr;
-pub use key::{entity_type, Entity, Key};
+pub use key::{entity_type, org_pk, Entity, Key};
 pub use tx::Tx;
 
 use crate::error::ApiError;

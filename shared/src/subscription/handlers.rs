@@ -1,9 +1,9 @@
 //! The subscription: plan and seat usage; plan changes.
 
 use super::views::SubscriptionView;
-use super::Plan;
 use crate::access::Ctx;
 use crate::audit::Audited;
+use crate::domain::Plan;
 use crate::domain::Timestamp;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::pipeline::{Input, Reply};
@@ -55,14 +55,7 @@ pub async fn change_plan(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
         .with("seatLimit", limit)
         .with("seatsUsed", used)
     };
-    let limit = plan.seat_limit();
-    let used = org.seats_in_use(now);
-    if let Some(limit) = limit.filter(|l| used > *l) {
-        return Err(too_small(used, limit));
-    }
-    let on_too_small = too_small(used, limit.unwrap_or(0));
-    let (tx, released) = org.change_plan(ctx.tx()?, plan, now, on_too_small)?;
-    let tx = crate::invitations::mark_released(tx, ctx.org_id(), &released)?.audit(ctx.audit(
+    let tx = super::change_plan(ctx.tx()?, org, plan, now, too_small)?.audit(ctx.audit(
         "subscription.changed",
         "SubscriptionChanged",
         format!("plan: {} -> {}", org.plan.as_str(), plan.as_str()),

@@ -2,15 +2,14 @@
 //! expire; the counters and holds live on the organization item (see `orgs::item`).
 
 pub mod handlers;
-mod plan;
 pub mod routes;
 pub mod views;
 
-pub use plan::Plan;
-
-use crate::domain::Timestamp;
+use crate::domain::{InvitationId, OrgId, Plan, Timestamp};
 use crate::error::{ApiError, Code};
-use crate::orgs::item::OrgItem;
+use crate::invitations::item::InvitationItem;
+use crate::orgs::item::{OrgItem, SeatHold};
+use crate::store::Tx;
 
 /// The 402 for an invitation that does not fit the plan, with the numbers.
 pub fn seat_limit_error(org: &OrgItem, limit: u32, requested: u32, now: Timestamp) -> ApiError {
@@ -29,9 +28,53 @@ pub fn seat_limit_error(org: &OrgItem, limit: u32, requested: u32, now: Timestam
     .with("requested", requested)
 }
 
+/// Reserves the seats `hold` names for `invitation` (a new invitation, or a resend whose expired
+/// hold was reclaimed): checked on the organization as read (402 with the numbers when they do not
+/// fit), reserved in the transaction under the same limit (`OrgItem::reserve_seats`), and the
+/// invitations whose expired holds that write took back marked so their items may expire.
+pub fn reserve_seats(
+    tx: Tx,
+    org: &OrgItem,
+    invitation: &InvitationId,
+    hold: SeatHold,
+    now: Timestamp,
+) -> Result<Tx, ApiError> {
+    let over_limit = check_seats(org, hold.n, now)?;
+    let (tx, released) = org.reserve_seats(tx, invitation, hold, now, over_limit)?;
+    mark_released(tx, &org.org_id, &released)
+}
+
+/// Changes the plan in the transaction, conditional on the plan read and on the seats in use
+/// fitting the new limit (`too_small` with the numbers, on the read and in the condition); the
+/// invitations whose expired holds the write took back are marked as `reserve_seats` does.
+pub fn change_plan(
+    tx: Tx,
+    org: &OrgItem,
+    plan: Plan,
+    now: Timestamp,
+    too_small: impl Fn(u32, u32) -> ApiError,
+) -> Result<Tx, ApiError> {
+    let limit = plan.seat_limit();
+    let used = org.seats_in_use(now);
+    if let Some(limit) = limit.filter(|l| used > *l) {
+        return Err(too_small(used, limit));
+    }
+    let (tx, released) = org.change_plan(tx, plan, now, too_small(used, limit.unwrap_or(0)))?;
+    mark_released(tx, &org.org_id, &released)
+}
+
+/// The invitations whose holds a write reclaimed may expire now (their seats are released in
+/// that same transaction).
+fn mark_released(mut tx: Tx, org: &OrgId, released: &[(String, SeatHold)]) -> Result<Tx, ApiError> {
+    for (id, hold) in released {
+        tx = InvitationItem::released(tx, org, id, hold.exp)?;
+    }
+    Ok(tx)
+}
+
 /// Whether `n` more seats fit the plan, as read; the answer when they do not. The write that
 /// reserves them re-checks the same limit in its condition (`OrgItem::reserve_seats`).
-pub fn check_seats(org: &OrgItem, n: u32, now: Timestamp) -> Result<ApiError, ApiError> {
+fn check_seats(org: &OrgItem, n: u32, now: Timestamp) -> Result<ApiError, ApiError> {
     match org.plan.seat_limit() {
         Some(limit) if n > limit || org.seats_in_use(now) + n > limit => {
             Err(seat_limit_error(org, limit, n, now))

@@ -1,4 +1,4 @@
-use super::Plan;
+use crate::domain::Plan;
 use crate::domain::Timestamp;
 use crate::orgs::item::OrgItem;
 use serde::Serialize;

@@ -14,7 +14,7 @@ use crate::members::member_not_found;
 use crate::members::views::MemberView;
 use crate::permissions::Role;
 use crate::pipeline::{Input, Reply};
-use crate::projects::handlers::UpdateBody;
+use crate::projects::item::UpdateBody;
 use crate::projects::item::{Principal, ProjectItem};
 use crate::store::page_of_ids;
 use crate::App;

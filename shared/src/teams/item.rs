@@ -4,8 +4,8 @@
 
 use crate::domain::{Description, OrgId, OrgName, ProjectId, TeamId, Timestamp, UserId};
 use crate::error::{ApiError, Code};
-use crate::orgs::item::org_pk;
 use crate::projects::item::NameChanges;
+use crate::store::org_pk;
 use crate::store::{Entity, Expr, Key, QuerySpec, SortCond, Tx};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;

@@ -1,0 +1,264 @@
+//! Seats: what pending invitations hold, reserving, releasing and taking them, and the plan
+//! change that must fit them. Seats in use = members + the seats pending invitations hold.
+
+use super::OrgItem;
+use crate::domain::{InvitationId, Plan, Timestamp};
+use crate::error::ApiError;
+use crate::store::{Entity, Expr, Key, Tx};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Seats an invitation holds until it expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeatHold {
+    /// Remaining uses.
+    pub n: u32,
+    /// The invitation's expiry: from then on the hold no longer counts.
+    pub exp: Timestamp,
+}
+
+/// Holds reclaimed per write at most (each adds a condition and a removal).
+pub(super) const RECLAIM_MAX: usize = 20;
+
+/// Expired or used-up holds a write takes back: the removals, their conditions (each still as
+/// read), and the seats they free.
+pub(super) struct Reclaim {
+    removals: Vec<String>,
+    conditions: Vec<String>,
+    expr: Expr,
+    freed: u32,
+    released: Vec<(String, SeatHold)>,
+}
+
+impl Reclaim {
+    /// The one write that makes `update` under `cond` and takes these holds back (their removals
+    /// and conditions added); returns it with the holds released.
+    fn write(
+        self,
+        tx: Tx,
+        key: Key,
+        mut update: String,
+        mut cond: Vec<String>,
+        expr: Expr,
+        on_fail: ApiError,
+    ) -> Result<(Tx, Vec<(String, SeatHold)>), ApiError> {
+        cond.extend(self.conditions);
+        if !self.removals.is_empty() {
+            update.push_str(&format!(" REMOVE {}", self.removals.join(", ")));
+        }
+        let expr = expr.merge(&self.expr);
+        let tx = tx.update(key, &update, Some(&cond.join(" AND ")), expr, on_fail)?;
+        Ok((tx, self.released))
+    }
+}
+
+impl OrgItem {
+    /// Seats pending invitations really hold at `now` (expired and used-up holds excluded).
+    pub fn held_seats(&self, now: Timestamp) -> u32 {
+        self.seat_holds
+            .iter()
+            .flatten()
+            .filter(|(_, h)| h.exp > now)
+            .map(|(_, h)| h.n)
+            .sum()
+    }
+    /// Seats in use at `now`: members plus the seats pending invitations really hold.
+    pub fn seats_in_use(&self, now: Timestamp) -> u32 {
+        self.member_count + self.held_seats(now)
+    }
+    /// The hold of an invitation, if it still has one.
+    pub fn hold_of(&self, invitation: &InvitationId) -> Option<SeatHold> {
+        self.seat_holds
+            .as_ref()
+            .and_then(|h| h.get(invitation.as_str()).copied())
+    }
+
+    /// What a write at `now` takes back: expired or used-up holds (at most `RECLAIM_MAX`).
+    pub(super) fn reclaim(&self, now: Timestamp) -> Reclaim {
+        let mut r = Reclaim {
+            removals: Vec::new(),
+            conditions: Vec::new(),
+            expr: Expr::new(),
+            freed: 0,
+            released: Vec::new(),
+        };
+        let due = self
+            .seat_holds
+            .iter()
+            .flatten()
+            .filter(|(_, h)| h.exp <= now || h.n == 0)
+            .take(RECLAIM_MAX);
+        for (i, (id, hold)) in due.enumerate() {
+            r.removals.push(format!("seatHolds.#r{i}"));
+            r.conditions.push(format!(
+                "seatHolds.#r{i}.n = :r{i}n AND seatHolds.#r{i}.exp = :r{i}e"
+            ));
+            r.expr = std::mem::take(&mut r.expr)
+                .name(&format!("#r{i}"), id)
+                .value(&format!(":r{i}n"), &hold.n)
+                .value(&format!(":r{i}e"), &hold.exp);
+            r.freed += hold.n;
+            r.released.push((id.clone(), *hold));
+        }
+        r
+    }
+
+    /// Reserves `n` seats for `invitation` until `exp`, under the plan read and within its limit,
+    /// reclaiming expired holds in the same write (`seatsUsed - freed + n <= limit`); `over_limit`
+    /// is the answer when they do not fit. Returns the transaction and the holds it released
+    /// (their invitations' items may now expire).
+    pub fn reserve_seats(
+        &self,
+        tx: Tx,
+        invitation: &InvitationId,
+        hold: SeatHold,
+        now: Timestamp,
+        over_limit: ApiError,
+    ) -> Result<(Tx, Vec<(String, SeatHold)>), ApiError> {
+        let (active, expr) = Self::active();
+        let r = self.reclaim(now);
+        let mut cond = vec![active.to_string(), "#plan = :plan".to_string()];
+        let mut expr = expr
+            .value(":plan", &self.plan)
+            .name("#plan", "plan")
+            // One operator per SET action: the net change of the counters.
+            .value(":delta", &(i64::from(hold.n) - i64::from(r.freed)));
+        if let Some(limit) = self.plan.seat_limit() {
+            cond.push("seatsUsed <= :max".into());
+            expr = expr.value(":max", &(limit + r.freed).saturating_sub(hold.n));
+        }
+        let mut update =
+            "SET pendingSeats = pendingSeats + :delta, seatsUsed = seatsUsed + :delta".to_string();
+        match &self.seat_holds {
+            Some(_) => {
+                update.push_str(", seatHolds.#new = :hold");
+                expr = expr.name("#new", invitation.as_str()).value(":hold", &hold);
+            }
+            None => {
+                // An organization from before holds: its first hold starts the map.
+                update.push_str(", seatHolds = :holds");
+                cond.push("attribute_not_exists(seatHolds)".into());
+                expr = expr.value(":holds", &BTreeMap::from([(invitation.to_string(), hold)]));
+            }
+        }
+        r.write(tx, self.key(), update, cond, expr, over_limit)
+    }
+
+    /// Releases the seats `invitation` holds (revocation), conditional on the hold as read;
+    /// returns the transaction and the seats released.
+    pub fn release_hold(&self, tx: Tx, invitation: &InvitationId) -> Result<(Tx, u32), ApiError> {
+        self.release_holds(tx, std::slice::from_ref(invitation))
+    }
+
+    /// Releases the holds of several invitations (cleanup), each conditional on the hold as read;
+    /// invitations without a hold release nothing. Returns the transaction and the seats released.
+    pub fn release_holds(
+        &self,
+        tx: Tx,
+        invitations: &[InvitationId],
+    ) -> Result<(Tx, u32), ApiError> {
+        let (active, mut expr) = Self::active();
+        let mut cond = vec![active.to_string()];
+        let (mut removals, mut freed) = (Vec::new(), 0u32);
+        for (i, id) in invitations.iter().enumerate() {
+            if let Some(hold) = self.hold_of(id) {
+                removals.push(format!("seatHolds.#h{i}"));
+                cond.push(format!("seatHolds.#h{i}.n = :h{i}n"));
+                expr = expr
+                    .name(&format!("#h{i}"), id.as_str())
+                    .value(&format!(":h{i}n"), &hold.n);
+                freed += hold.n;
+            }
+        }
+        if removals.is_empty() {
+            return Ok((tx, 0));
+        }
+        let tx = tx.update(
+            self.key(),
+            &format!(
+                "SET pendingSeats = pendingSeats - :freed, seatsUsed = seatsUsed - :freed REMOVE {}",
+                removals.join(", ")
+            ),
+            Some(&cond.join(" AND ")),
+            expr.value(":freed", &freed),
+            ApiError::concurrent("The invitations' seats changed meanwhile; reload and retry."),
+        )?;
+        Ok((tx, freed))
+    }
+
+    /// Moves the expiry of `invitation`'s hold (a resend), conditional on the hold still being there.
+    pub fn extend_hold(
+        &self,
+        tx: Tx,
+        invitation: &InvitationId,
+        exp: Timestamp,
+    ) -> Result<Tx, ApiError> {
+        let (active, expr) = Self::active();
+        tx.update(
+            self.key(),
+            "SET seatHolds.#inv.exp = :exp",
+            Some(&format!("{active} AND attribute_exists(seatHolds.#inv)")),
+            expr.name("#inv", invitation.as_str()).value(":exp", &exp),
+            ApiError::org_closed(),
+        )
+    }
+
+    /// `n` seats held by `invitation` become members (an invitation used: `n = 1`).
+    pub fn seats_taken(
+        &self,
+        tx: Tx,
+        invitation: &InvitationId,
+        n: u32,
+        on_fail: ApiError,
+    ) -> Result<Tx, ApiError> {
+        let (active, expr) = Self::active();
+        tx.update(
+            self.key(),
+            "SET memberCount = memberCount + :n, pendingSeats = pendingSeats - :n, seatHolds.#inv.n = seatHolds.#inv.n - :n",
+            Some(&format!("{active} AND pendingSeats >= :n AND seatHolds.#inv.n >= :n")),
+            expr.name("#inv", invitation.as_str()).value(":n", &n),
+            on_fail,
+        )
+    }
+
+    /// A member left or was removed: their seat is free.
+    pub fn member_left(&self, tx: Tx) -> Result<Tx, ApiError> {
+        let (active, expr) = Self::active();
+        tx.update(
+            self.key(),
+            "SET memberCount = memberCount - :one, seatsUsed = seatsUsed - :one",
+            Some(active),
+            expr.value(":one", &1),
+            ApiError::org_closed(),
+        )
+    }
+
+    /// Changes the plan, conditional on the plan read and, for a limited plan, on the seats in use
+    /// fitting it (`too_small` otherwise), reclaiming expired holds in the same write.
+    pub fn change_plan(
+        &self,
+        tx: Tx,
+        plan: Plan,
+        now: Timestamp,
+        too_small: ApiError,
+    ) -> Result<(Tx, Vec<(String, SeatHold)>), ApiError> {
+        let (active, expr) = Self::active();
+        let r = self.reclaim(now);
+        let mut cond = vec!["#plan = :old".to_string(), active.to_string()];
+        let mut expr = expr
+            .value(":old", &self.plan)
+            .value(":new", &plan)
+            .value(":freed", &r.freed)
+            .name("#plan", "plan");
+        let on_fail = match plan.seat_limit() {
+            Some(limit) => {
+                cond.push("seatsUsed <= :limit".into());
+                expr = expr.value(":limit", &(limit + r.freed));
+                too_small
+            }
+            None => ApiError::concurrent("The subscription changed meanwhile; reload and retry."),
+        };
+        let update = "SET #plan = :new, pendingSeats = pendingSeats - :freed, seatsUsed = seatsUsed - :freed".to_string();
+        r.write(tx, self.key(), update, cond, expr, on_fail)
+    }
+}
