@@ -3,7 +3,8 @@
 //! required ones), every column it shows is a property of the endpoint's answer.
 
 use crate::api::{self, Endpoint};
-use crate::{bodies, views, CLEANUP_RULES, NOTIFICATIONS};
+use crate::commands::settings::{CLEANUP_RULES, NOTIFICATIONS};
+use crate::{bodies, views};
 use serde_yaml::Value;
 
 fn spec() -> Value {

@@ -16,64 +16,97 @@ pub use crate::settings::routes::*;
 pub use crate::subscription::routes::*;
 pub use crate::teams::routes::*;
 
-/// Every HTTP route. Each route is its own static so a function binary references (and links)
-/// only its own handler.
-pub static ROUTES: &[&RouteDef] = &[
-    &CREATE_ORG,
-    &LIST_MY_ORGS,
-    &GET_ORG,
-    &UPDATE_ORG,
-    &GET_MY_ACCESS,
-    &AUTHORIZE,
-    &LIST_ROLES,
-    &LIST_MEMBERS,
-    &CHANGE_MEMBER_ROLE,
-    &REMOVE_MEMBER,
-    &TRANSFER_OWNERSHIP,
-    &LIST_AUDIT_LOG,
-    &CREATE_INVITATION,
-    &LIST_INVITATIONS,
-    &GET_INVITATION_CODE,
-    &RESEND_INVITATION,
-    &REVOKE_INVITATION,
-    &CLEANUP_INVITATIONS,
-    &PREVIEW_INVITATION,
-    &ACCEPT_INVITATION,
-    &LIST_MY_INVITATIONS,
-    &GET_SUBSCRIPTION,
-    &CHANGE_PLAN,
-    &LIST_TEAMS,
-    &CREATE_TEAM,
-    &GET_TEAM,
-    &UPDATE_TEAM,
-    &DELETE_TEAM,
-    &ADD_TEAM_MEMBER,
-    &REMOVE_TEAM_MEMBER,
-    &LIST_PROJECTS,
-    &CREATE_PROJECT,
-    &GET_PROJECT,
-    &UPDATE_PROJECT,
-    &DELETE_PROJECT,
-    &LIST_PROJECT_ACCESS,
-    &GRANT_PROJECT_ACCESS,
-    &REVOKE_PROJECT_ACCESS,
-    &LIST_INTEGRATIONS,
-    &CREATE_INTEGRATION,
-    &GET_INTEGRATION,
-    &UPDATE_INTEGRATION,
-    &DELETE_INTEGRATION,
-    &ROTATE_INTEGRATION_SECRET,
-    &SET_DEFAULT_STORAGE,
-    &CLOSURE_IMPACT,
-    &CLOSE_ORG,
-    &REACTIVATE_ORG,
-    &GET_CLEANUP_POLICY,
-    &PUT_CLEANUP_POLICY,
-    &GET_AUTHENTICATION_POLICY,
-    &PUT_AUTHENTICATION_POLICY,
-    &GET_NOTIFICATION_PREFERENCES,
-    &PUT_NOTIFICATION_PREFERENCES,
+/// A concept: its folder's name (the OpenAPI tag of its operations) and the routes its
+/// `routes.rs` lists.
+pub struct Concept {
+    pub name: &'static str,
+    pub routes: &'static [&'static RouteDef],
+}
+
+/// Every concept with routes, in the order of the generated files.
+pub static CONCEPTS: &[Concept] = &[
+    Concept {
+        name: "orgs",
+        routes: crate::orgs::routes::ROUTES,
+    },
+    Concept {
+        name: "access",
+        routes: crate::access::routes::ROUTES,
+    },
+    Concept {
+        name: "members",
+        routes: crate::members::routes::ROUTES,
+    },
+    Concept {
+        name: "audit",
+        routes: crate::audit::routes::ROUTES,
+    },
+    Concept {
+        name: "invitations",
+        routes: crate::invitations::routes::ROUTES,
+    },
+    Concept {
+        name: "subscription",
+        routes: crate::subscription::routes::ROUTES,
+    },
+    Concept {
+        name: "teams",
+        routes: crate::teams::routes::ROUTES,
+    },
+    Concept {
+        name: "projects",
+        routes: crate::projects::routes::ROUTES,
+    },
+    Concept {
+        name: "integrations",
+        routes: crate::integrations::routes::ROUTES,
+    },
+    Concept {
+        name: "closure",
+        routes: crate::closure::routes::ROUTES,
+    },
+    Concept {
+        name: "settings",
+        routes: crate::settings::routes::ROUTES,
+    },
 ];
+
+/// Every HTTP route: the concepts' lists one after the other. Each route is its own static, so a
+/// function binary references (and links) only its own handler.
+pub static ROUTES: &[&RouteDef] = &concat::<{ count(CONCEPTS) }>(CONCEPTS);
+
+const fn count(concepts: &[Concept]) -> usize {
+    let (mut i, mut n) = (0, 0);
+    while i < concepts.len() {
+        n += concepts[i].routes.len();
+        i += 1;
+    }
+    n
+}
+
+const fn concat<const N: usize>(concepts: &[Concept]) -> [&'static RouteDef; N] {
+    let mut out = [concepts[0].routes[0]; N];
+    let (mut i, mut k) = (0, 0);
+    while i < concepts.len() {
+        let mut j = 0;
+        while j < concepts[i].routes.len() {
+            out[k] = concepts[i].routes[j];
+            k += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The concept a route belongs to.
+pub fn concept_of(route: &RouteDef) -> &'static str {
+    CONCEPTS
+        .iter()
+        .find(|c| c.routes.iter().any(|r| r.function == route.function))
+        .map(|c| c.name)
+        .expect("every route is in a concept's list")
+}
 
 /// The route a function serves; panics at cold start if the binary names an unknown function.
 pub fn route(function: &str) -> &'static RouteDef {

@@ -60,3 +60,6 @@ pub static LIST_ROLES: RouteDef = RouteDef {
     errors: &[],
     handler: crate::user_handler!(handlers::list_roles),
 };
+
+/// This concept's routes (`crate::routes::ROUTES` concatenates every concept's, in order).
+pub static ROUTES: &[&RouteDef] = &[&GET_MY_ACCESS, &AUTHORIZE, &LIST_ROLES];

@@ -16,3 +16,6 @@ pub static LIST_AUDIT_LOG: RouteDef = RouteDef {
     errors: &[ValidationFailed, InvalidCursor],
     handler: crate::org_handler!(handlers::list_audit_log),
 };
+
+/// This concept's routes (`crate::routes::ROUTES` concatenates every concept's, in order).
+pub static ROUTES: &[&RouteDef] = &[&LIST_AUDIT_LOG];

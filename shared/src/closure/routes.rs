@@ -50,3 +50,6 @@ pub static REACTIVATE_ORG: RouteDef = RouteDef {
     errors: &[PurgeStarted],
     handler: crate::org_handler!(handlers::reactivate),
 };
+
+/// This concept's routes (`crate::routes::ROUTES` concatenates every concept's, in order).
+pub static ROUTES: &[&RouteDef] = &[&CLOSURE_IMPACT, &CLOSE_ORG, &REACTIVATE_ORG];

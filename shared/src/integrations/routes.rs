@@ -163,3 +163,14 @@ pub static SET_DEFAULT_STORAGE: RouteDef = RouteDef {
     ],
     handler: crate::org_handler!(handlers::set_default_storage),
 };
+
+/// This concept's routes (`crate::routes::ROUTES` concatenates every concept's, in order).
+pub static ROUTES: &[&RouteDef] = &[
+    &LIST_INTEGRATIONS,
+    &CREATE_INTEGRATION,
+    &GET_INTEGRATION,
+    &UPDATE_INTEGRATION,
+    &DELETE_INTEGRATION,
+    &ROTATE_INTEGRATION_SECRET,
+    &SET_DEFAULT_STORAGE,
+];

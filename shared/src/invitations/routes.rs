@@ -186,3 +186,16 @@ pub static LIST_MY_INVITATIONS: RouteDef = RouteDef {
     errors: &[ValidationFailed, InvalidCursor, EmailNotVerified],
     handler: crate::user_handler!(by_code::list_mine),
 };
+
+/// This concept's routes (`crate::routes::ROUTES` concatenates every concept's, in order).
+pub static ROUTES: &[&RouteDef] = &[
+    &CREATE_INVITATION,
+    &LIST_INVITATIONS,
+    &GET_INVITATION_CODE,
+    &RESEND_INVITATION,
+    &REVOKE_INVITATION,
+    &CLEANUP_INVITATIONS,
+    &PREVIEW_INVITATION,
+    &ACCEPT_INVITATION,
+    &LIST_MY_INVITATIONS,
+];

@@ -108,3 +108,11 @@ pub static TRANSFER_OWNERSHIP: RouteDef = RouteDef {
     ],
     handler: crate::org_handler!(handlers::transfer_ownership),
 };
+
+/// This concept's routes (`crate::routes::ROUTES` concatenates every concept's, in order).
+pub static ROUTES: &[&RouteDef] = &[
+    &LIST_MEMBERS,
+    &CHANGE_MEMBER_ROLE,
+    &REMOVE_MEMBER,
+    &TRANSFER_OWNERSHIP,
+];

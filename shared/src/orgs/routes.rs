@@ -78,3 +78,6 @@ pub static UPDATE_ORG: RouteDef = RouteDef {
     ],
     handler: crate::org_handler!(handlers::update_org),
 };
+
+/// This concept's routes (`crate::routes::ROUTES` concatenates every concept's, in order).
+pub static ROUTES: &[&RouteDef] = &[&CREATE_ORG, &LIST_MY_ORGS, &GET_ORG, &UPDATE_ORG];

@@ -159,3 +159,15 @@ pub static REVOKE_PROJECT_ACCESS: RouteDef = RouteDef {
     ],
     handler: crate::org_handler!(handlers::revoke_access),
 };
+
+/// This concept's routes (`crate::routes::ROUTES` concatenates every concept's, in order).
+pub static ROUTES: &[&RouteDef] = &[
+    &LIST_PROJECTS,
+    &CREATE_PROJECT,
+    &GET_PROJECT,
+    &UPDATE_PROJECT,
+    &DELETE_PROJECT,
+    &LIST_PROJECT_ACCESS,
+    &GRANT_PROJECT_ACCESS,
+    &REVOKE_PROJECT_ACCESS,
+];

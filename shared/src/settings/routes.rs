@@ -86,3 +86,13 @@ pub static PUT_NOTIFICATION_PREFERENCES: RouteDef = RouteDef {
     errors: &[BodyRequired, InvalidBody],
     handler: crate::org_handler!(handlers::put_notifications),
 };
+
+/// This concept's routes (`crate::routes::ROUTES` concatenates every concept's, in order).
+pub static ROUTES: &[&RouteDef] = &[
+    &GET_CLEANUP_POLICY,
+    &PUT_CLEANUP_POLICY,
+    &GET_AUTHENTICATION_POLICY,
+    &PUT_AUTHENTICATION_POLICY,
+    &GET_NOTIFICATION_PREFERENCES,
+    &PUT_NOTIFICATION_PREFERENCES,
+];

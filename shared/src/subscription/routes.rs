@@ -36,3 +36,6 @@ pub static CHANGE_PLAN: RouteDef = RouteDef {
     ],
     handler: crate::org_handler!(handlers::change_plan),
 };
+
+/// This concept's routes (`crate::routes::ROUTES` concatenates every concept's, in order).
+pub static ROUTES: &[&RouteDef] = &[&GET_SUBSCRIPTION, &CHANGE_PLAN];

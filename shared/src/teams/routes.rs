@@ -143,3 +143,14 @@ pub static REMOVE_TEAM_MEMBER: RouteDef = RouteDef {
     errors: &[ValidationFailed, TeamMemberNotFound, ConcurrentUpdate],
     handler: crate::org_handler!(handlers::remove_team_member),
 };
+
+/// This concept's routes (`crate::routes::ROUTES` concatenates every concept's, in order).
+pub static ROUTES: &[&RouteDef] = &[
+    &LIST_TEAMS,
+    &CREATE_TEAM,
+    &GET_TEAM,
+    &UPDATE_TEAM,
+    &DELETE_TEAM,
+    &ADD_TEAM_MEMBER,
+    &REMOVE_TEAM_MEMBER,
+];

@@ -3,6 +3,7 @@
 //! Each test runs the real pipeline (`run_org`: the access read and checks) and the real handler,
 //! and makes the change between the two, exactly where a concurrent request would land.
 
+use crate::authorization::Fixture;
 use integration_tests::{OrgFixture, TestApp, User};
 use serde_json::{json, Value};
 use shared::access::Ctx;
@@ -12,6 +13,16 @@ use shared::permissions::Role;
 use shared::pipeline::{run_org, Input, Reply, RouteDef};
 use std::collections::HashMap;
 use std::future::Future;
+
+/// The authorization walk's valid request for each of this concept's routes: (body, status on
+/// success); `None` for a function that is not this concept's (tests/tests/api/authorization.rs).
+pub(crate) fn walk_sample(_f: &Fixture, function: &str) -> Option<(Option<Value>, u16)> {
+    Some(match function {
+        "get-my-access" | "list-roles" => (None, 200),
+        "authorize" => (Some(json!({ "permissions": ["org.read"] })), 200),
+        _ => return None,
+    })
+}
 
 fn caller(user: &User) -> Caller {
     Caller::from_claims(&HashMap::from([

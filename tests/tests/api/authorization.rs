@@ -1,5 +1,6 @@
 //! Walks every route of the route table with every principal and checks the status each must get.
-//! A route without a sample request here fails the test, so every new route is covered at once.
+//! A route's sample request lives in its concept's test file (`walk_sample`); a route without one
+//! fails the walk, so every new route is covered at once.
 
 use integration_tests::{TestApp, User};
 use serde_json::{json, Value};
@@ -53,7 +54,7 @@ pub(crate) struct Fixture {
     pub(crate) org: String,
     pub(crate) members: Vec<(Role, User)>,
     /// A viewer that member routes act on.
-    target: User,
+    pub(crate) target: User,
     pub(crate) outsider: User,
     other_org_owner: User,
     invitation_id: String,
@@ -65,7 +66,7 @@ pub(crate) struct Fixture {
     team: String,
     project: String,
     /// A storage provider with a secret.
-    integration: String,
+    pub(crate) integration: String,
 }
 
 /// Whether a route acts on teams or projects (its fixture then has them; elsewhere the
@@ -173,6 +174,26 @@ async fn fixtures_for(t: &TestApp, routes: &[&'static RouteDef]) -> Vec<Fixture>
     made.into_iter().map(|(_, f)| f).collect()
 }
 
+/// Where each concept's sample requests live: its own test file.
+type Samples = fn(&Fixture, &str) -> Option<(Option<Value>, u16)>;
+
+fn samples_of(concept: &str) -> Samples {
+    match concept {
+        "orgs" => crate::orgs::walk_sample,
+        "access" => crate::access::walk_sample,
+        "members" => crate::members::walk_sample,
+        "audit" => crate::audit::walk_sample,
+        "invitations" => crate::invitations::walk_sample,
+        "subscription" => crate::subscription::walk_sample,
+        "teams" => crate::teams::walk_sample,
+        "projects" => crate::projects::walk_sample,
+        "integrations" => crate::integrations::walk_sample,
+        "closure" => crate::closure::walk_sample,
+        "settings" => crate::settings::walk_sample,
+        other => panic!("concept {other} has no walk_sample: add one to its test file and here"),
+    }
+}
+
 /// A valid request for the route: (path, body, status on success).
 pub(crate) fn sample(route: &RouteDef, f: &Fixture) -> (String, Option<Value>, u16) {
     let org = &f.org;
@@ -193,77 +214,13 @@ pub(crate) fn sample(route: &RouteDef, f: &Fixture) -> (String, Option<Value>, u
             .replace("{integrationId}", &f.integration)
             .replace("{principal}", &format!("user:{}", f.guest_granted.id))
     };
-    let (body, status) = match route.function {
-        "create-org" => (Some(json!({ "name": "New Org" })), 201),
-        "list-my-orgs" | "get-org" | "get-my-access" | "list-roles" => (None, 200),
-        "update-org" => (Some(json!({ "name": "Renamed" })), 200),
-        "authorize" => (Some(json!({ "permissions": ["org.read"] })), 200),
-        "list-members" | "list-audit-log" => (None, 200),
-        "change-member-role" => (Some(json!({ "role": "developer" })), 200),
-        "remove-member" => (None, 204),
-        "transfer-ownership" => (Some(json!({ "userId": target })), 200),
-        "create-invitation" => (
-            Some(json!({ "email": "invitee@example.com", "role": "guest" })),
-            201,
-        ),
-        "list-invitations" | "get-invitation-code" | "get-subscription" | "list-my-invitations" => {
-            (None, 200)
-        }
-        "resend-invitation" => (None, 200),
-        "revoke-invitation" => (None, 204),
-        "cleanup-invitations" => (None, 200),
-        "change-plan" => (Some(json!({ "plan": "agency" })), 200),
-        "preview-invitation" => (None, 200),
-        "accept-invitation" => (None, 201),
-        "list-teams" | "get-team" | "list-projects" | "get-project" | "list-project-access" => {
-            (None, 200)
-        }
-        "create-team" | "create-project" => (Some(json!({ "name": "Fresh" })), 201),
-        "update-team" | "update-project" => (Some(json!({ "name": "Renamed" })), 200),
-        "delete-team" | "delete-project" | "remove-team-member" | "revoke-project-access" => {
-            (None, 204)
-        }
-        "add-team-member" => (None, 200),
-        "grant-project-access" => (Some(json!({ "role": "viewer" })), 200),
-        "list-integrations" | "get-integration" => (None, 200),
-        "create-integration" => (
-            Some(
-                json!({ "kind": "dns_provider", "provider": "cloudflare", "name": "CF", "secret": "cf-token" }),
-            ),
-            201,
-        ),
-        "update-integration" => (Some(json!({ "name": "Renamed" })), 200),
-        "delete-integration" => (None, 204),
-        "rotate-integration-secret" => (Some(json!({ "secret": "rotated" })), 200),
-        "set-default-storage" => (Some(json!({ "integrationId": f.integration })), 200),
-        "closure-impact" | "get-cleanup-policy" => (None, 200),
-        "put-cleanup-policy" => (
-            Some(json!({
-                "stopIdleEnvironments": { "enabled": true, "afterDays": 10 },
-                "deleteStoppedPreviews": { "enabled": false, "afterDays": 7 },
-                "deleteUnattachedVolumes": { "enabled": false, "afterDays": 30 }
-            })),
-            200,
-        ),
-        "get-authentication-policy" | "get-notification-preferences" => (None, 200),
-        "put-authentication-policy" => (
-            Some(json!({ "requireMfa": false, "allowedEmailDomains": ["example.com"] })),
-            200,
-        ),
-        "put-notification-preferences" => (
-            Some(json!({
-                "memberJoined": true, "memberLeft": true, "roleChangedToAdmin": true,
-                "ownershipTransferred": true, "integrationChanged": false, "organizationClosed": true
-            })),
-            200,
-        ),
-        "close-org" => (Some(json!({ "confirmName": "Walked" })), 200),
-        // The walk's organization is active: its owner is told there is nothing to reactivate.
-        "reactivate-org" => (None, 409),
-        other => {
-            panic!("route {other} has no sample request in tests/tests/authorization.rs: add one")
-        }
-    };
+    let concept = shared::routes::concept_of(route);
+    let (body, status) = samples_of(concept)(f, route.function).unwrap_or_else(|| {
+        panic!(
+            "route {} has no sample request: add one to walk_sample in tests/tests/api/{concept}.rs",
+            route.function
+        )
+    });
     (fill(route.path), body, status)
 }
 

@@ -1,6 +1,7 @@
 //! Closing an organization: impact, typed-name confirmation, read-only grace, reactivation; the
 //! scheduled purge: nothing before `purgeAt`, everything but a tombstone after, resumable.
 
+use crate::authorization::Fixture;
 use integration_tests::{secrets_client, OrgFixture, TestApp};
 use serde_json::{json, Value};
 use shared::closure::purge::purge_due;
@@ -10,6 +11,18 @@ use shared::integrations::secret::{self, Secret};
 use shared::permissions::Role;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+
+/// The authorization walk's valid request for each of this concept's routes: (body, status on
+/// success); `None` for a function that is not this concept's (tests/tests/api/authorization.rs).
+pub(crate) fn walk_sample(_f: &Fixture, function: &str) -> Option<(Option<Value>, u16)> {
+    Some(match function {
+        "closure-impact" => (None, 200),
+        "close-org" => (Some(json!({ "confirmName": "Walked" })), 200),
+        // The walk's organization is active: its owner is told there is nothing to reactivate.
+        "reactivate-org" => (None, 409),
+        _ => return None,
+    })
+}
 
 /// An organization with something of everything: members, a team with a project grant, a direct
 /// grant, an integration with a secret, a pending invitation; all through the API.

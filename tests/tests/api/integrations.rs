@@ -1,10 +1,30 @@
 //! Integrations: metadata in the table, the credential in Secrets Manager (moto), written once and
 //! never shown again; nothing left behind by bad input or deletion.
 
+use crate::authorization::Fixture;
 use integration_tests::{secrets_client, OrgFixture, TestApp};
 use serde_json::{json, Value};
 use shared::error::Code;
 use shared::permissions::Role;
+
+/// The authorization walk's valid request for each of this concept's routes: (body, status on
+/// success); `None` for a function that is not this concept's (tests/tests/api/authorization.rs).
+pub(crate) fn walk_sample(f: &Fixture, function: &str) -> Option<(Option<Value>, u16)> {
+    Some(match function {
+        "list-integrations" | "get-integration" => (None, 200),
+        "create-integration" => (
+            Some(
+                json!({ "kind": "dns_provider", "provider": "cloudflare", "name": "CF", "secret": "cf-token" }),
+            ),
+            201,
+        ),
+        "update-integration" => (Some(json!({ "name": "Renamed" })), 200),
+        "delete-integration" => (None, 204),
+        "rotate-integration-secret" => (Some(json!({ "secret": "rotated" })), 200),
+        "set-default-storage" => (Some(json!({ "integrationId": f.integration })), 200),
+        _ => return None,
+    })
+}
 
 async fn org(t: &TestApp) -> OrgFixture {
     t.org_fixture("Integrations Inc", "pro", &[Role::Admin, Role::Viewer])

@@ -2,6 +2,7 @@
 //! DynamoDB Local, the SES emulator and moto started by `scripts/test.sh`.
 
 mod access;
+mod audit;
 mod authorization;
 mod closure;
 mod events;
@@ -14,4 +15,6 @@ mod orgs;
 mod projects;
 mod route_table;
 mod settings;
+mod subscription;
+mod teams;
 mod tls;

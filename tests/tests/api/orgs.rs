@@ -1,9 +1,21 @@
 //! Organization routes against DynamoDB Local, through the real pipeline, in-process.
 
+use crate::authorization::Fixture;
 use integration_tests::{token_for, TestApp, JWT_SECRET};
-use serde_json::json;
+use serde_json::{json, Value};
 use shared::error::Code;
 use shared::permissions::Role;
+
+/// The authorization walk's valid request for each of this concept's routes: (body, status on
+/// success); `None` for a function that is not this concept's (tests/tests/api/authorization.rs).
+pub(crate) fn walk_sample(_f: &Fixture, function: &str) -> Option<(Option<Value>, u16)> {
+    Some(match function {
+        "create-org" => (Some(json!({ "name": "New Org" })), 201),
+        "list-my-orgs" | "get-org" => (None, 200),
+        "update-org" => (Some(json!({ "name": "Renamed" })), 200),
+        _ => return None,
+    })
+}
 
 #[tokio::test]
 async fn create_read_and_list_an_organization() {

@@ -1,12 +1,43 @@
 //! Organization settings: the authentication policy (second factor, allowed email domains),
 //! notification preferences and the emails sent from the stream, closure reminders.
 
+use crate::authorization::Fixture;
 use integration_tests::{emails_to, ses_client, stream_event_of, TestApp, User};
 use serde_json::{json, Value};
 use shared::closure::purge::purge_due;
 use shared::error::Code;
 use shared::permissions::Role;
 use std::time::{Duration, Instant};
+
+/// The authorization walk's valid request for each of this concept's routes: (body, status on
+/// success); `None` for a function that is not this concept's (tests/tests/api/authorization.rs).
+pub(crate) fn walk_sample(_f: &Fixture, function: &str) -> Option<(Option<Value>, u16)> {
+    Some(match function {
+        "get-cleanup-policy" | "get-authentication-policy" | "get-notification-preferences" => {
+            (None, 200)
+        }
+        "put-cleanup-policy" => (
+            Some(json!({
+                "stopIdleEnvironments": { "enabled": true, "afterDays": 10 },
+                "deleteStoppedPreviews": { "enabled": false, "afterDays": 7 },
+                "deleteUnattachedVolumes": { "enabled": false, "afterDays": 30 }
+            })),
+            200,
+        ),
+        "put-authentication-policy" => (
+            Some(json!({ "requireMfa": false, "allowedEmailDomains": ["example.com"] })),
+            200,
+        ),
+        "put-notification-preferences" => (
+            Some(json!({
+                "memberJoined": true, "memberLeft": true, "roleChangedToAdmin": true,
+                "ownershipTransferred": true, "integrationChanged": false, "organizationClosed": true
+            })),
+            200,
+        ),
+        _ => return None,
+    })
+}
 
 fn deadline() -> Instant {
     Instant::now() + Duration::from_secs(120)

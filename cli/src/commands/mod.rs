@@ -1,0 +1,13 @@
+//! One module per command group (as cargo's own CLI lays out its commands): each defines its
+//! arguments and runs them.
+
+pub(crate) mod access;
+pub(crate) mod audit;
+pub(crate) mod integrations;
+pub(crate) mod invitations;
+pub(crate) mod members;
+pub(crate) mod orgs;
+pub(crate) mod projects;
+pub(crate) mod session;
+pub(crate) mod settings;
+pub(crate) mod teams;

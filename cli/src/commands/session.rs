@@ -1,0 +1,103 @@
+//! `orgs login`, `logout`, `whoami` and shell completion.
+
+use crate::api::{self, exit, Client, Failure, Result};
+use crate::ctx::{claims, done, prompt, Ctx};
+use crate::output;
+use clap::{Args, CommandFactory};
+use serde_json::json;
+use std::io::Read;
+
+#[derive(Args)]
+pub(crate) struct CompletionArgs {
+    pub(crate) shell: clap_complete::Shell,
+}
+
+pub(crate) fn completion(_ctx: &mut Ctx, args: CompletionArgs) -> Result<i32> {
+    let CompletionArgs { shell } = args;
+    clap_complete::generate(
+        shell,
+        &mut crate::Cli::command(),
+        "orgs",
+        &mut std::io::stdout(),
+    );
+    Ok(exit::OK)
+}
+
+#[derive(Args)]
+pub(crate) struct LoginArgs {
+    #[arg(long, value_name = "URL")]
+    pub(crate) api: Option<String>,
+    /// The token (prefer --token-stdin: an argument lands in shell history).
+    #[arg(long, conflicts_with = "token_stdin")]
+    pub(crate) token: Option<String>,
+    #[arg(long)]
+    pub(crate) token_stdin: bool,
+}
+
+pub(crate) fn login(ctx: &mut Ctx, args: LoginArgs) -> Result<i32> {
+    let LoginArgs {
+        api,
+        token,
+        token_stdin,
+    } = args;
+    let token = match (token, token_stdin) {
+        (Some(t), _) => t,
+        (None, true) => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|e| Failure::Other(e.to_string()))?;
+            s.trim().to_string()
+        }
+        (None, false) => prompt("token")?,
+    };
+    if token.is_empty() {
+        return Err(Failure::Usage("the token is empty".into()));
+    }
+    let api = api
+        .or_else(|| ctx.config.api_url())
+        .ok_or_else(|| Failure::Usage("pass --api <url> (the API's base URL)".into()))?;
+    // The token works: list one page of organizations with it.
+    Client::new(&api, &token).get(api::LIST_MY_ORGS, &[], "?limit=1")?;
+    ctx.config.api_url = Some(api.trim_end_matches('/').to_string());
+    ctx.config.token = Some(token);
+    let path = ctx.config.save()?;
+    let who = claims(ctx.config.token.as_deref().unwrap_or_default());
+    done(
+        ctx,
+        &json!({ "apiUrl": ctx.config.api_url, "userId": who["sub"], "config": path }),
+        &format!(
+            "logged in as {} at {} (saved in {})",
+            who["sub"].as_str().unwrap_or("?"),
+            ctx.config.api_url.as_deref().unwrap_or_default(),
+            path.display()
+        ),
+    );
+    Ok(exit::OK)
+}
+
+pub(crate) fn logout(ctx: &mut Ctx) -> Result<i32> {
+    ctx.config.token = None;
+    ctx.config.save()?;
+    done(ctx, &json!({ "loggedOut": true }), "logged out");
+    Ok(exit::OK)
+}
+
+pub(crate) fn whoami(ctx: &mut Ctx) -> Result<i32> {
+    let token = ctx.config.token().ok_or(Failure::NotLoggedIn)?;
+    let api = ctx.config.api_url().ok_or(Failure::NotLoggedIn)?;
+    let c = claims(&token);
+    let body = json!({
+        "userId": c["sub"], "email": c["email"], "emailVerified": c["email_verified"],
+        "apiUrl": api, "currentOrg": ctx.config.current_org.as_ref().map(|o| json!({"id": o.id, "slug": o.slug, "name": o.name})),
+    });
+    ctx.show(&body, |b| {
+        output::record(&[
+            ("user", output::field(b, "userId")),
+            ("email", output::field(b, "email")),
+            ("api", output::field(b, "apiUrl")),
+            ("organization", output::field(b, "currentOrg.slug")),
+        ])
+    });
+    Ok(exit::OK)
+}

@@ -1,0 +1,104 @@
+//! The tables, each over an endpoint's items (the drift test checks their fields).
+
+use crate::api;
+use crate::output::View;
+
+pub const ORGS: View = View {
+    endpoint: api::LIST_MY_ORGS,
+    columns: &[
+        ("ID", "id"),
+        ("SLUG", "slug"),
+        ("NAME", "name"),
+        ("ROLE", "myRole"),
+        ("STATUS", "status"),
+    ],
+};
+pub const MEMBERS: View = View {
+    endpoint: api::LIST_MEMBERS,
+    columns: &[
+        ("USER", "userId"),
+        ("EMAIL", "email"),
+        ("ROLE", "role"),
+        ("JOINED", "joinedAt"),
+    ],
+};
+pub const INVITATIONS: View = View {
+    endpoint: api::LIST_INVITATIONS,
+    columns: &[
+        ("ID", "id"),
+        ("EMAIL", "email"),
+        ("ROLE", "role"),
+        ("STATUS", "status"),
+        ("USES", "uses"),
+        ("MAX", "maxUses"),
+        ("EXPIRES", "expiresAt"),
+    ],
+};
+pub const MY_INVITATIONS: View = View {
+    endpoint: api::LIST_MY_INVITATIONS,
+    columns: &[
+        ("ORGANIZATION", "orgName"),
+        ("ROLE", "role"),
+        ("FROM", "inviterName"),
+        ("EXPIRES", "expiresAt"),
+    ],
+};
+pub const TEAMS: View = View {
+    endpoint: api::LIST_TEAMS,
+    columns: &[
+        ("ID", "id"),
+        ("NAME", "name"),
+        ("MEMBERS", "memberCount"),
+        ("PROJECTS", "projectCount"),
+    ],
+};
+pub const PROJECTS: View = View {
+    endpoint: api::LIST_PROJECTS,
+    columns: &[
+        ("ID", "id"),
+        ("NAME", "name"),
+        ("YOUR ROLE", "myRole"),
+        ("CREATED BY", "createdBy"),
+    ],
+};
+pub const GRANTS: View = View {
+    endpoint: api::LIST_PROJECT_ACCESS,
+    columns: &[
+        ("PRINCIPAL", "principal"),
+        ("ROLE", "role"),
+        ("GRANTED BY", "grantedBy"),
+        ("AT", "grantedAt"),
+    ],
+};
+pub const INTEGRATIONS: View = View {
+    endpoint: api::LIST_INTEGRATIONS,
+    columns: &[
+        ("ID", "id"),
+        ("KIND", "kind"),
+        ("PROVIDER", "provider"),
+        ("NAME", "name"),
+        ("FINGERPRINT", "fingerprint"),
+        ("DEFAULT STORAGE", "defaultStorage"),
+    ],
+};
+pub const AUDIT: View = View {
+    endpoint: api::LIST_AUDIT_LOG,
+    columns: &[
+        ("AT", "at"),
+        ("ACTOR", "actorId"),
+        ("ACTION", "action"),
+        ("SUMMARY", "summary"),
+    ],
+};
+#[cfg(test)]
+pub const ALL: &[&View] = &[
+    &ORGS,
+    &MEMBERS,
+    &INVITATIONS,
+    &MY_INVITATIONS,
+    &TEAMS,
+    &PROJECTS,
+    &GRANTS,
+    &INTEGRATIONS,
+    &AUDIT,
+];

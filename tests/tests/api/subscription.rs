@@ -1,0 +1,196 @@
+//! The subscription: plans, seat limits and the seats pending invitations hold, against DynamoDB
+//! Local (the organizations and helpers of the invitation tests).
+
+use crate::authorization::Fixture;
+use crate::invitations::{assert_seats_consistent, org, Org};
+use integration_tests::TestApp;
+use serde_json::{json, Value};
+use shared::error::Code;
+use shared::permissions::Role;
+
+/// The authorization walk's valid request for each of this concept's routes: (body, status on
+/// success); `None` for a function that is not this concept's (tests/tests/api/authorization.rs).
+pub(crate) fn walk_sample(_f: &Fixture, function: &str) -> Option<(Option<Value>, u16)> {
+    Some(match function {
+        "get-subscription" => (None, 200),
+        "change-plan" => (Some(json!({ "plan": "agency" })), 200),
+        _ => return None,
+    })
+}
+
+#[tokio::test]
+async fn subscription_and_plan_changes() {
+    let t = TestApp::new().await;
+    let o = org(&t, "pro").await;
+    t.insert_invitation(&o.id, &o.admin, "s@example.com", Role::Viewer, 3)
+        .await;
+    let s = t
+        .call(
+            "GET",
+            &format!("/orgs/{}/subscription", o.id),
+            Some(&o.developer.token),
+            None,
+        )
+        .await;
+    assert_eq!(s.status, 200);
+    assert_eq!(
+        s.body["seats"],
+        json!({ "used": 6, "limit": null, "members": 3, "pendingInvitations": 3 })
+    );
+    let a = t
+        .call(
+            "PUT",
+            &format!("/orgs/{}/subscription", o.id),
+            Some(&o.admin.token),
+            Some(json!({ "plan": "starter" })),
+        )
+        .await;
+    assert_eq!(a.status, 403, "owner only");
+    let a = t
+        .call(
+            "PUT",
+            &format!("/orgs/{}/subscription", o.id),
+            Some(&o.owner.token),
+            Some(json!({ "plan": "starter" })),
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (409, Some("seats_exceed_plan"))
+    );
+    assert_eq!(
+        (a.body["seatLimit"].as_i64(), a.body["seatsUsed"].as_i64()),
+        (Some(5), Some(6))
+    );
+    assert!(a.body["detail"].as_str().unwrap().contains("5 seats but 6"));
+    let a = t
+        .call(
+            "PUT",
+            &format!("/orgs/{}/subscription", o.id),
+            Some(&o.owner.token),
+            Some(json!({ "plan": "agency" })),
+        )
+        .await;
+    assert_eq!((a.status, a.body["plan"].as_str()), (200, Some("agency")));
+    let a = t
+        .call(
+            "PUT",
+            &format!("/orgs/{}/subscription", o.id),
+            Some(&o.owner.token),
+            Some(json!({ "plan": "gold" })),
+        )
+        .await;
+    assert_eq!((a.status, a.body["field"].as_str()), (400, Some("plan")));
+    let audit = t
+        .call(
+            "GET",
+            &format!("/orgs/{}/audit-log?action=subscription.changed", o.id),
+            Some(&o.owner.token),
+            None,
+        )
+        .await;
+    assert_eq!(audit.body["items"][0]["summary"], "plan: pro -> agency");
+}
+
+#[tokio::test]
+async fn ten_parallel_invitations_for_the_last_free_seat_create_one() {
+    let t = TestApp::new().await;
+    let owner = t.user("owner");
+    let id = t.create_org(&owner, "Tiny").await; // free: 2 seats, 1 used
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..10 {
+        let (t, token, id) = (t.clone(), owner.token.clone(), id.clone());
+        tasks.spawn(async move {
+            t.call(
+                "POST",
+                &format!("/orgs/{id}/invitations"),
+                Some(&token),
+                Some(json!({ "email": format!("seat{i}@example.com"), "role": "viewer" })),
+            )
+            .await
+        });
+    }
+    let answers = tasks.join_all().await;
+    let created = answers.iter().filter(|a| a.status == 201).count();
+    assert_eq!(
+        created,
+        1,
+        "{:?}",
+        answers
+            .iter()
+            .map(|a| (a.status, a.body["code"].clone()))
+            .collect::<Vec<_>>()
+    );
+    assert!(answers
+        .iter()
+        .filter(|a| a.status != 201)
+        .all(|a| a.status == 402 && a.body["code"] == "seat_limit_reached"));
+    let o = Org {
+        id,
+        owner: owner.clone(),
+        admin: owner.clone(),
+        developer: owner,
+    };
+    assert_seats_consistent(&t, &o).await;
+}
+
+/// Expired invitations stop holding seats without anyone running the cleanup: the next
+/// invitation reclaims their holds in its own write, and only then may TTL remove them.
+#[tokio::test]
+async fn expired_invitations_stop_holding_seats_without_a_cleanup() {
+    let t = TestApp::new().await;
+    let o = org(&t, "starter").await; // 5 seats, 3 used by members
+    let admin = t.as_user(&o.admin);
+    let invitations = format!("/orgs/{}/invitations", o.id);
+    // Sent two minutes ago, so it may be resent below.
+    let (first, _) = t
+        .insert_invitation(&o.id, &o.admin, "first@example.com", Role::Viewer, 2)
+        .await;
+    admin
+        .post(
+            &invitations,
+            json!({ "email": "x@example.com", "role": "viewer" }),
+        )
+        .await
+        .assert_problem(402, Code::SeatLimitReached);
+    let stored = |item: &shared::invitations::item::InvitationItem| {
+        shared::store::to_item(item).unwrap().contains_key("ttl")
+    };
+    assert!(
+        !stored(&t.invitation_item(&o.id, &first).await),
+        "no ttl while its seats count"
+    );
+
+    t.expire_invitation(&o.id, &first).await;
+    // No cleanup: the next invitation fits, reclaiming the expired hold in its own transaction.
+    let (second, ops) = t
+        .call_counted(
+            "POST",
+            &invitations,
+            &o.admin,
+            Some(json!({ "email": "second@example.com", "role": "viewer", "maxUses": 2 })),
+        )
+        .await;
+    second.assert_status(201);
+    assert_eq!(
+        ops,
+        vec!["BatchGetItem", "TransactWriteItems", "TransactWriteItems"],
+        "no extra request"
+    );
+    let org = t.org_item(&o.id).await;
+    assert_eq!(
+        (org.seats_used, org.pending_seats),
+        (5, 2),
+        "the expired hold is gone"
+    );
+    assert!(
+        stored(&t.invitation_item(&o.id, &first).await),
+        "released, the expired invitation may expire from the table"
+    );
+    assert_seats_consistent(&t, &o).await;
+    // Resending it asks for its seats again, within the plan.
+    t.as_user(&o.admin)
+        .post_empty(&format!("{invitations}/{first}/resend"))
+        .await
+        .assert_problem(402, Code::SeatLimitReached);
+}
