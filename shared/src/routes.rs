@@ -16,10 +16,11 @@ pub use crate::settings::routes::*;
 pub use crate::subscription::routes::*;
 pub use crate::teams::routes::*;
 
-/// A concept: its folder's name (the OpenAPI tag of its operations) and the routes its
-/// `routes.rs` lists.
+/// A concept: its folder's name (the OpenAPI tag of its operations, described by `summary`) and
+/// the routes its `routes.rs` lists.
 pub struct Concept {
     pub name: &'static str,
+    pub summary: &'static str,
     pub routes: &'static [&'static RouteDef],
 }
 
@@ -27,46 +28,59 @@ pub struct Concept {
 pub static CONCEPTS: &[Concept] = &[
     Concept {
         name: "orgs",
+        summary: "Organizations: create, read, rename, your organizations.",
         routes: crate::orgs::routes::ROUTES,
     },
     Concept {
         name: "access",
+        summary:
+            "Your access in an organization, permission checks for other services, the role matrix.",
         routes: crate::access::routes::ROUTES,
     },
     Concept {
         name: "members",
+        summary: "Members, their roles, removal and the ownership transfer.",
         routes: crate::members::routes::ROUTES,
     },
     Concept {
         name: "audit",
+        summary: "The audit log of every change.",
         routes: crate::audit::routes::ROUTES,
     },
     Concept {
         name: "invitations",
+        summary:
+            "Invitations by email: create, resend, revoke, clean up; preview and accept by code.",
         routes: crate::invitations::routes::ROUTES,
     },
     Concept {
         name: "subscription",
+        summary: "The plan and its seats.",
         routes: crate::subscription::routes::ROUTES,
     },
     Concept {
         name: "teams",
+        summary: "Teams and their members.",
         routes: crate::teams::routes::ROUTES,
     },
     Concept {
         name: "projects",
+        summary: "Projects and who may do what in each (members and teams).",
         routes: crate::projects::routes::ROUTES,
     },
     Concept {
         name: "integrations",
+        summary: "Third-party services and their credentials (kept in Secrets Manager).",
         routes: crate::integrations::routes::ROUTES,
     },
     Concept {
         name: "closure",
+        summary: "Closing an organization with a grace period, and reactivating it.",
         routes: crate::closure::routes::ROUTES,
     },
     Concept {
         name: "settings",
+        summary: "Authentication, notification and cleanup policies, the default storage.",
         routes: crate::settings::routes::ROUTES,
     },
 ];

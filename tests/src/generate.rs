@@ -322,3 +322,16 @@ pub fn readme_routes() -> String {
     }
     out
 }
+
+/// The spec's tags: one per concept, in the order of the route table (each operation names its
+/// concept's tag; `openapi_documents_exactly_the_problem_codes_of_each_route` writes those).
+pub fn openapi_tags() -> String {
+    let mut out = String::from("tags:\n");
+    for c in shared::routes::CONCEPTS {
+        out.push_str(&format!(
+            "  - name: {}\n    description: {:?}\n",
+            c.name, c.summary
+        ));
+    }
+    out
+}

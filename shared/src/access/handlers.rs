@@ -16,6 +16,9 @@ use crate::projects::item::project_not_found;
 use crate::App;
 use serde::Deserialize;
 
+/// Permissions one `/authorize` call may ask about at most.
+pub const MAX_PERMISSIONS_PER_CHECK: usize = 100;
+
 /// `GET /roles`: the permission matrix as data.
 pub async fn list_roles(_app: App, _caller: Caller, _input: Input) -> ApiResult<Reply> {
     Ok(Reply::ok(&MatrixView::of_roles()))
@@ -113,10 +116,10 @@ struct AuthorizeBody {
 /// project permissions (the union). One DynamoDB request.
 pub async fn authorize(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let body: AuthorizeBody = input.json()?;
-    if body.permissions.is_empty() || body.permissions.len() > 100 {
+    if body.permissions.is_empty() || body.permissions.len() > MAX_PERMISSIONS_PER_CHECK {
         return Err(ApiError::validation(
             "permissions",
-            "`permissions` must list 1 to 100 permission names.",
+            format!("`permissions` must list 1 to {MAX_PERMISSIONS_PER_CHECK} permission names."),
         ));
     }
     let unknown: Vec<&str> = body

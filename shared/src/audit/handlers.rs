@@ -21,6 +21,9 @@ struct AuditCursor {
     k: Option<String>,
 }
 
+/// An `?action=` filter: characters at most.
+pub const MAX_ACTION_LEN: usize = 64;
+
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 fn parse_time(field: &str, raw: Option<&str>) -> ApiResult<Option<Timestamp>> {
@@ -56,10 +59,12 @@ pub async fn list_audit_log(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
         }
     }
     let action = input.query("action");
-    if action.is_some_and(|a| a.len() > 64) {
+    if action.is_some_and(|a| a.len() > MAX_ACTION_LEN) {
         return Err(ApiError::validation(
             "action",
-            "`action` must be at most 64 characters, e.g. member.role_changed.",
+            format!(
+                "`action` must be at most {MAX_ACTION_LEN} characters, e.g. member.role_changed."
+            ),
         ));
     }
     let actor = input

@@ -6,6 +6,15 @@ use serde::{Deserialize, Serialize};
 
 mod plan;
 mod time;
+
+/// A display name (organization, team, project, integration): characters at most.
+pub const NAME_MAX_CHARS: usize = 100;
+/// A description: characters at most.
+pub const DESCRIPTION_MAX_CHARS: usize = 500;
+/// An email address: bytes at most (RFC 5321's path limit).
+pub const EMAIL_MAX_LEN: usize = 254;
+/// A user id (the token's `sub`): bytes at most.
+pub const USER_ID_MAX_LEN: usize = 128;
 pub use plan::Plan;
 pub use time::Timestamp;
 
@@ -82,10 +91,10 @@ impl OrgName {
     pub fn parse(field: &str, raw: &str) -> Result<Self, ApiError> {
         let name = raw.trim();
         let len = name.chars().count();
-        if len == 0 || len > 100 {
+        if len == 0 || len > NAME_MAX_CHARS {
             return Err(invalid(
                 field,
-                format!("`{field}` must be 1 to 100 characters long (got {len})."),
+                format!("`{field}` must be 1 to {NAME_MAX_CHARS} characters long (got {len})."),
             ));
         }
         if name.chars().any(char::is_control) {
@@ -160,7 +169,7 @@ pub struct Email(String);
 impl Email {
     pub fn parse(field: &str, raw: &str) -> Result<Self, ApiError> {
         let email = raw.trim().to_lowercase();
-        let valid = email.len() <= 254
+        let valid = email.len() <= EMAIL_MAX_LEN
             && !email.chars().any(|c| c.is_whitespace() || c.is_control())
             && match email.split_once('@') {
                 Some((local, domain)) => {
@@ -199,11 +208,11 @@ pub struct UserId(String);
 impl UserId {
     pub fn parse(field: &str, raw: &str) -> Result<Self, ApiError> {
         if raw.is_empty()
-            || raw.len() > 128
+            || raw.len() > USER_ID_MAX_LEN
             || raw.contains('#')
             || raw.chars().any(|c| c.is_control() || c.is_whitespace())
         {
-            return Err(invalid(field, format!("`{field}` must be a user id of 1 to 128 printable characters without '#' or spaces.")));
+            return Err(invalid(field, format!("`{field}` must be a user id of 1 to {USER_ID_MAX_LEN} printable characters without '#' or spaces.")));
         }
         Ok(Self(raw.to_string()))
     }
@@ -268,10 +277,10 @@ impl Description {
     pub fn parse(field: &str, raw: &str) -> Result<Self, ApiError> {
         let text = raw.trim();
         let len = text.chars().count();
-        if len > 500 {
+        if len > DESCRIPTION_MAX_CHARS {
             return Err(invalid(
                 field,
-                format!("`{field}` must be at most 500 characters long (got {len})."),
+                format!("`{field}` must be at most {DESCRIPTION_MAX_CHARS} characters long (got {len})."),
             ));
         }
         if text.chars().any(|c| c.is_control() && c != '\n') {

@@ -25,6 +25,11 @@ pub const MAX_PROJECTS: usize = 50;
 // An invitation's projects become the member's direct grants when it is accepted.
 const _: () = assert!(MAX_PROJECTS <= crate::limits::GRANTS_PER_MEMBER);
 pub const MAX_USES: i64 = 1000;
+/// Uses of an invitation when `maxUses` is not given.
+pub const DEFAULT_MAX_USES: i64 = 1;
+/// The invitation window: `expiresInDays` from the first to the last, the default when not given.
+pub const EXPIRES_IN_DAYS: (i64, i64) = (1, 30);
+pub const DEFAULT_EXPIRES_IN_DAYS: i64 = 7;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -71,18 +76,19 @@ impl CreateBody {
                 "Nobody is invited as owner; invite them as admin and transfer ownership.",
             ));
         }
-        let expires_in_days = self.expires_in_days.unwrap_or(7);
-        if !(1..=30).contains(&expires_in_days) {
+        let expires_in_days = self.expires_in_days.unwrap_or(DEFAULT_EXPIRES_IN_DAYS);
+        let (first, last) = EXPIRES_IN_DAYS;
+        if !(first..=last).contains(&expires_in_days) {
             return Err(ApiError::validation(
                 "expiresInDays",
-                "`expiresInDays` must be a whole number from 1 to 30 (default 7).",
+                format!("`expiresInDays` must be a whole number from {first} to {last} (default {DEFAULT_EXPIRES_IN_DAYS})."),
             ));
         }
-        let max_uses = self.max_uses.unwrap_or(1);
+        let max_uses = self.max_uses.unwrap_or(DEFAULT_MAX_USES);
         if !(1..=MAX_USES).contains(&max_uses) {
             return Err(ApiError::validation(
                 "maxUses",
-                format!("`maxUses` must be a whole number from 1 to {MAX_USES} (default 1)."),
+                format!("`maxUses` must be a whole number from 1 to {MAX_USES} (default {DEFAULT_MAX_USES})."),
             ));
         }
         let message = match self

@@ -37,12 +37,21 @@ pub struct BillingProfile {
     pub vat_id: Option<String>,
 }
 
+/// The billing profile's fields: characters at most.
+pub const COMPANY_NAME_MAX_CHARS: usize = 200;
+pub const ADDRESS_MAX_CHARS: usize = 500;
+pub const VAT_ID_MAX_CHARS: usize = 32;
+
 impl BillingProfile {
     pub fn validate(self) -> Result<Self, ApiError> {
         for (field, value, max) in [
-            ("billingProfile.companyName", &self.company_name, 200),
-            ("billingProfile.address", &self.address, 500),
-            ("billingProfile.vatId", &self.vat_id, 32),
+            (
+                "billingProfile.companyName",
+                &self.company_name,
+                COMPANY_NAME_MAX_CHARS,
+            ),
+            ("billingProfile.address", &self.address, ADDRESS_MAX_CHARS),
+            ("billingProfile.vatId", &self.vat_id, VAT_ID_MAX_CHARS),
         ] {
             if let Some(v) = value {
                 if v.chars().count() > max || v.chars().any(|c| c.is_control() && c != '\n') {

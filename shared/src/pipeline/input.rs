@@ -24,6 +24,9 @@ fn unquoted(text: &str) -> String {
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Items on one page of a list at most (`?limit=`), and when `limit` is not given.
+pub const MAX_PAGE: u32 = 100;
+pub const DEFAULT_PAGE: u32 = 20;
 
 #[derive(Debug, Clone, Default)]
 pub struct Input {
@@ -87,15 +90,15 @@ impl Input {
             .as_str()
             .map(str::to_string)
     }
-    /// `?limit=` between 1 and 100, default 20.
+    /// `?limit=` between 1 and `MAX_PAGE`, default `DEFAULT_PAGE`.
     pub fn limit(&self) -> ApiResult<u32> {
         match self.query("limit") {
-            None => Ok(20),
+            None => Ok(DEFAULT_PAGE),
             Some(v) => match v.parse::<u32>() {
-                Ok(n) if (1..=100).contains(&n) => Ok(n),
+                Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
                 _ => Err(ApiError::validation(
                     "limit",
-                    "`limit` must be a whole number from 1 to 100.",
+                    format!("`limit` must be a whole number from 1 to {MAX_PAGE}."),
                 )),
             },
         }

@@ -8,6 +8,8 @@ use std::collections::BTreeSet;
 
 /// At most this many allowed domains.
 pub const MAX_DOMAINS: usize = 50;
+/// A domain's length: two one-letter labels and their dot at least, DNS's 253 at most.
+pub const DOMAIN_LEN: (usize, usize) = (3, 253);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -64,7 +66,7 @@ impl AuthenticationPolicy {
 /// their `xn--` form), 253 characters at most.
 fn is_domain(d: &str) -> bool {
     let labels: Vec<&str> = d.split('.').collect();
-    d.len() <= 253
+    (DOMAIN_LEN.0..=DOMAIN_LEN.1).contains(&d.len())
         && labels.len() >= 2
         && labels.iter().all(|l| {
             !l.is_empty()

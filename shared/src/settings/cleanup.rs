@@ -4,6 +4,9 @@
 use crate::error::{ApiError, ApiResult};
 use serde::{Deserialize, Serialize};
 
+/// A rule's `afterDays`: from the first to the last.
+pub const AFTER_DAYS: std::ops::RangeInclusive<u32> = 1..=365;
+
 /// One automatic cleanup: on or off, and after how many days (1 to 365).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -55,11 +58,16 @@ impl CleanupPolicy {
     /// Every `afterDays` within 1 to 365 (the field is named in the answer).
     pub fn validate(self) -> ApiResult<Self> {
         for (name, rule) in self.rules() {
-            if !(1..=365).contains(&rule.after_days) {
+            if !AFTER_DAYS.contains(&rule.after_days) {
                 let field = format!("{name}.afterDays");
                 return Err(ApiError::validation(
                     &field,
-                    format!("`{field}` must be 1 to 365 days (got {}).", rule.after_days),
+                    format!(
+                        "`{field}` must be {} to {} days (got {}).",
+                        AFTER_DAYS.start(),
+                        AFTER_DAYS.end(),
+                        rule.after_days
+                    ),
                 ));
             }
         }

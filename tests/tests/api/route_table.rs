@@ -41,6 +41,7 @@ fn router_binaries_and_template_match_the_route_table() {
         &root.join("infra/template.yaml"),
         &generate::template_functions(),
     );
+    check_block(&root.join("openapi.yaml"), &generate::openapi_tags());
     check_between(
         &root.join("README.md"),
         (generate::README_BEGIN, generate::README_END),
@@ -195,7 +196,11 @@ fn openapi_documents_exactly_the_problem_codes_of_each_route() {
     for r in ROUTES {
         wanted.push((
             format!("      operationId: {}\n", r.function),
-            format!("      x-problem-codes: [{}]\n", list(&r.codes())),
+            format!(
+                "      x-problem-codes: [{}]\n      tags: [{}]\n",
+                list(&r.codes()),
+                shared::routes::concept_of(r)
+            ),
         ));
     }
     let problem_line = format!(
@@ -211,10 +216,9 @@ fn openapi_documents_exactly_the_problem_codes_of_each_route() {
         }
         expected.push_str(line);
         if let Some((_, codes)) = wanted.iter().find(|(op, _)| op == line) {
-            if lines
-                .peek()
-                .is_some_and(|l| l.starts_with("      x-problem-codes:"))
-            {
+            while lines.peek().is_some_and(|l| {
+                l.starts_with("      x-problem-codes:") || l.starts_with("      tags:")
+            }) {
                 lines.next();
             }
             expected.push_str(codes);
@@ -249,4 +253,404 @@ fn openapi_documents_exactly_the_problem_codes_of_each_route() {
             );
         }
     }
+}
+
+/// Every numeric bound of `openapi.yaml`, where it is, and the constant of the rule it documents:
+/// the spec says what the code enforces. `minLength`/`minItems` 1 (present and non-empty),
+/// `minimum` 0 (a count) and `minimum` 1 (a positive number) need no constant unless listed here.
+fn documented_bounds() -> Vec<(&'static str, &'static str, i64)> {
+    use shared::access::handlers::MAX_PERMISSIONS_PER_CHECK;
+    use shared::audit::handlers::MAX_ACTION_LEN;
+    use shared::domain::{DESCRIPTION_MAX_CHARS, EMAIL_MAX_LEN, NAME_MAX_CHARS, USER_ID_MAX_LEN};
+    use shared::integrations::secret::MAX_SECRET_BYTES;
+    use shared::invitations::create::{
+        DEFAULT_EXPIRES_IN_DAYS, DEFAULT_MAX_USES, EXPIRES_IN_DAYS, MAX_MESSAGE_CHARS,
+        MAX_PROJECTS, MAX_USES,
+    };
+    use shared::orgs::settings::{ADDRESS_MAX_CHARS, COMPANY_NAME_MAX_CHARS, VAT_ID_MAX_CHARS};
+    use shared::pipeline::{DEFAULT_PAGE, MAX_PAGE};
+    use shared::settings::authentication::{DOMAIN_LEN, MAX_DOMAINS};
+    use shared::settings::cleanup::AFTER_DAYS;
+    let n = |v: usize| v as i64;
+    vec![
+        (
+            "POST /orgs/{orgId}/authorize body.permissions",
+            "maxItems",
+            n(MAX_PERMISSIONS_PER_CHECK),
+        ),
+        (
+            "POST /orgs/{orgId}/ownership-transfer body.userId",
+            "maxLength",
+            n(USER_ID_MAX_LEN),
+        ),
+        (
+            "GET /orgs/{orgId}/audit-log ?action",
+            "maxLength",
+            n(MAX_ACTION_LEN),
+        ),
+        (
+            "POST /orgs/{orgId}/integrations body.name",
+            "maxLength",
+            n(NAME_MAX_CHARS),
+        ),
+        (
+            "POST /orgs/{orgId}/integrations body.secret",
+            "maxLength",
+            n(MAX_SECRET_BYTES),
+        ),
+        (
+            "PATCH /orgs/{orgId}/integrations/{integrationId} body.name",
+            "maxLength",
+            n(NAME_MAX_CHARS),
+        ),
+        (
+            "PUT /orgs/{orgId}/integrations/{integrationId}/secret body.secret",
+            "maxLength",
+            n(MAX_SECRET_BYTES),
+        ),
+        ("parameter Limit", "maximum", MAX_PAGE as i64),
+        ("parameter Limit", "default", DEFAULT_PAGE as i64),
+        ("CreateOrg.name", "maxLength", n(NAME_MAX_CHARS)),
+        ("UpdateOrg.name", "maxLength", n(NAME_MAX_CHARS)),
+        (
+            "BillingProfile.companyName",
+            "maxLength",
+            n(COMPANY_NAME_MAX_CHARS),
+        ),
+        ("BillingProfile.address", "maxLength", n(ADDRESS_MAX_CHARS)),
+        ("BillingProfile.vatId", "maxLength", n(VAT_ID_MAX_CHARS)),
+        (
+            "AuthenticationPolicy.allowedEmailDomains",
+            "maxItems",
+            n(MAX_DOMAINS),
+        ),
+        (
+            "AuthenticationPolicy.allowedEmailDomains[]",
+            "minLength",
+            n(DOMAIN_LEN.0),
+        ),
+        (
+            "AuthenticationPolicy.allowedEmailDomains[]",
+            "maxLength",
+            n(DOMAIN_LEN.1),
+        ),
+        (
+            "CleanupRule.afterDays",
+            "minimum",
+            *AFTER_DAYS.start() as i64,
+        ),
+        ("CleanupRule.afterDays", "maximum", *AFTER_DAYS.end() as i64),
+        ("CreateNamed.name", "maxLength", n(NAME_MAX_CHARS)),
+        (
+            "CreateNamed.description",
+            "maxLength",
+            n(DESCRIPTION_MAX_CHARS),
+        ),
+        ("UpdateNamed.name", "maxLength", n(NAME_MAX_CHARS)),
+        (
+            "UpdateNamed.description",
+            "maxLength",
+            n(DESCRIPTION_MAX_CHARS),
+        ),
+        ("CreateInvitation.email", "maxLength", n(EMAIL_MAX_LEN)),
+        (
+            "CreateInvitation.expiresInDays",
+            "minimum",
+            EXPIRES_IN_DAYS.0,
+        ),
+        (
+            "CreateInvitation.expiresInDays",
+            "maximum",
+            EXPIRES_IN_DAYS.1,
+        ),
+        (
+            "CreateInvitation.expiresInDays",
+            "default",
+            DEFAULT_EXPIRES_IN_DAYS,
+        ),
+        ("CreateInvitation.maxUses", "maximum", MAX_USES),
+        ("CreateInvitation.maxUses", "default", DEFAULT_MAX_USES),
+        (
+            "CreateInvitation.message",
+            "maxLength",
+            n(MAX_MESSAGE_CHARS),
+        ),
+        ("CreateInvitation.projectIds", "maxItems", n(MAX_PROJECTS)),
+    ]
+}
+
+/// The numeric bounds of a spec: (where, keyword, value). Where: `Schema.property` (`[]` for its
+/// items) in components, `parameter Name`, or `METHOD /path body.property` / `?param` / `<status>.property`.
+fn spec_bounds(spec: &serde_yaml::Value) -> Vec<(String, String, i64)> {
+    const KEYWORDS: [&str; 7] = [
+        "minimum",
+        "maximum",
+        "minLength",
+        "maxLength",
+        "minItems",
+        "maxItems",
+        "default",
+    ];
+    fn walk(v: &serde_yaml::Value, at: &str, out: &mut Vec<(String, String, i64)>) {
+        let Some(map) = v.as_mapping() else { return };
+        for (k, child) in map {
+            let k = k.as_str().unwrap_or_default();
+            if KEYWORDS.contains(&k) {
+                if let Some(n) = child.as_i64() {
+                    out.push((at.to_string(), k.to_string(), n));
+                }
+                continue;
+            }
+            let next = match k {
+                "properties" => {
+                    for (p, schema) in child.as_mapping().into_iter().flatten() {
+                        walk(
+                            schema,
+                            &format!("{at}.{}", p.as_str().unwrap_or_default()),
+                            out,
+                        );
+                    }
+                    continue;
+                }
+                "items" => format!("{at}[]"),
+                _ => at.to_string(),
+            };
+            walk(child, &next, out);
+        }
+    }
+    let mut out = Vec::new();
+    for (name, schema) in spec["components"]["schemas"]
+        .as_mapping()
+        .into_iter()
+        .flatten()
+    {
+        walk(schema, name.as_str().unwrap_or_default(), &mut out);
+    }
+    for (name, p) in spec["components"]["parameters"]
+        .as_mapping()
+        .into_iter()
+        .flatten()
+    {
+        walk(
+            &p["schema"],
+            &format!("parameter {}", name.as_str().unwrap_or_default()),
+            &mut out,
+        );
+    }
+    for (path, item) in spec["paths"].as_mapping().into_iter().flatten() {
+        for (method, op) in item.as_mapping().into_iter().flatten() {
+            let at = format!(
+                "{} {}",
+                method.as_str().unwrap_or_default().to_uppercase(),
+                path.as_str().unwrap_or_default()
+            );
+            for p in op["parameters"].as_sequence().into_iter().flatten() {
+                if let Some(name) = p["name"].as_str() {
+                    walk(&p["schema"], &format!("{at} ?{name}"), &mut out);
+                }
+            }
+            walk(
+                &op["requestBody"]["content"]["application/json"]["schema"],
+                &format!("{at} body"),
+                &mut out,
+            );
+            for (status, r) in op["responses"].as_mapping().into_iter().flatten() {
+                let status = status
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("{status:?}"));
+                walk(
+                    &r["content"]["application/json"]["schema"],
+                    &format!("{at} {status}"),
+                    &mut out,
+                );
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn openapi_bounds_are_the_constants_the_code_enforces() {
+    let text = std::fs::read_to_string(repo_root().join("openapi.yaml")).unwrap();
+    let spec: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let documented: BTreeSet<(String, String, i64)> = documented_bounds()
+        .into_iter()
+        .map(|(at, k, v)| (at.to_string(), k.to_string(), v))
+        .collect();
+    let listed = |at: &str, k: &str| documented.iter().any(|(a, kk, _)| a == at && kk == k);
+    let structural =
+        |k: &str, v: i64| matches!((k, v), ("minLength" | "minItems", 1) | ("minimum", 0 | 1));
+    let found: BTreeSet<(String, String, i64)> = spec_bounds(&spec)
+        .into_iter()
+        .filter(|(at, k, v)| listed(at, k) || !structural(k, *v))
+        .collect();
+    let undocumented: Vec<_> = found.difference(&documented).collect();
+    let missing: Vec<_> = documented.difference(&found).collect();
+    assert!(
+        undocumented.is_empty() && missing.is_empty(),
+        "openapi.yaml's bounds and the code's constants differ.\n  in the spec, not (or not so) in the code's table: {undocumented:?}\n  in the table, not (or not so) in the spec: {missing:?}\n(tests/tests/api/route_table.rs, documented_bounds)"
+    );
+}
+
+/// What is wrong with `value` under `schema` (a subset of JSON Schema: `$ref`, `allOf`, `oneOf`,
+/// `type` (one or a list), `enum`, `required`, `properties`, `additionalProperties: false`,
+/// `items` and the numeric bounds); empty when it fits.
+fn violations(
+    spec: &serde_yaml::Value,
+    schema: &serde_yaml::Value,
+    value: &serde_json::Value,
+    at: &str,
+) -> Vec<String> {
+    use serde_json::Value as J;
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.trim_start_matches("#/components/schemas/");
+        return violations(spec, &spec["components"]["schemas"][name], value, at);
+    }
+    let mut out = Vec::new();
+    for part in schema["allOf"].as_sequence().into_iter().flatten() {
+        out.extend(violations(spec, part, value, at));
+    }
+    if let Some(options) = schema["oneOf"].as_sequence() {
+        let fitting = options
+            .iter()
+            .filter(|o| violations(spec, o, value, at).is_empty())
+            .count();
+        if fitting != 1 {
+            out.push(format!("{at}: fits {fitting} of oneOf's options, not one"));
+        }
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        serde_yaml::Value::String(t) => vec![t.as_str()],
+        serde_yaml::Value::Sequence(ts) => ts.iter().filter_map(|t| t.as_str()).collect(),
+        _ => vec![],
+    };
+    let is = |t: &str| match (t, value) {
+        ("object", J::Object(_)) | ("array", J::Array(_)) | ("string", J::String(_)) => true,
+        ("boolean", J::Bool(_)) | ("null", J::Null) => true,
+        ("integer", J::Number(n)) => n.is_i64() || n.is_u64(),
+        ("number", J::Number(_)) => true,
+        _ => false,
+    };
+    if !types.is_empty() && !types.iter().any(|t| is(t)) {
+        out.push(format!("{at}: {value} is not {types:?}"));
+        return out;
+    }
+    if let Some(allowed) = schema["enum"].as_sequence() {
+        let fits = allowed
+            .iter()
+            .any(|a| serde_json::to_value(a).ok().as_ref() == Some(value));
+        if !fits {
+            out.push(format!("{at}: {value} is not one of {allowed:?}"));
+        }
+    }
+    let bound = |k: &str| schema[k].as_i64();
+    match value {
+        J::Object(map) => {
+            for r in schema["required"].as_sequence().into_iter().flatten() {
+                let r = r.as_str().unwrap_or_default();
+                if !map.contains_key(r) {
+                    out.push(format!("{at}: the required `{r}` is missing"));
+                }
+            }
+            let props = schema["properties"].as_mapping();
+            for (k, v) in map {
+                match props.and_then(|p| p.get(k.as_str())) {
+                    Some(s) => out.extend(violations(spec, s, v, &format!("{at}.{k}"))),
+                    None if schema["additionalProperties"] == serde_yaml::Value::Bool(false) => {
+                        out.push(format!("{at}: `{k}` is not a property of the schema"))
+                    }
+                    None => {}
+                }
+            }
+        }
+        J::Array(items) => {
+            if bound("minItems").is_some_and(|m| (items.len() as i64) < m)
+                || bound("maxItems").is_some_and(|m| (items.len() as i64) > m)
+            {
+                out.push(format!("{at}: {} items is outside the bounds", items.len()));
+            }
+            for (i, item) in items.iter().enumerate() {
+                out.extend(violations(
+                    spec,
+                    &schema["items"],
+                    item,
+                    &format!("{at}[{i}]"),
+                ));
+            }
+        }
+        J::String(s) => {
+            let n = s.chars().count() as i64;
+            if bound("minLength").is_some_and(|m| n < m)
+                || bound("maxLength").is_some_and(|m| n > m)
+            {
+                out.push(format!(
+                    "{at}: a string of {n} characters is outside the bounds"
+                ));
+            }
+        }
+        J::Number(n) => {
+            let n = n.as_i64().unwrap_or_default();
+            if bound("minimum").is_some_and(|m| n < m) || bound("maximum").is_some_and(|m| n > m) {
+                out.push(format!("{at}: {n} is outside the bounds"));
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// Every request body has an example, and each example is a body its schema accepts (so a
+/// generated client's documentation shows something that works).
+#[test]
+fn every_request_body_has_an_example_its_schema_accepts() {
+    let text = std::fs::read_to_string(repo_root().join("openapi.yaml")).unwrap();
+    let spec: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let mut problems = Vec::new();
+    for r in ROUTES {
+        let op = &spec["paths"][r.path][r.method.to_lowercase()];
+        let body = &op["requestBody"]["content"]["application/json"];
+        if body.is_null() {
+            continue;
+        }
+        match serde_json::to_value(&body["example"]) {
+            Ok(serde_json::Value::Null) | Err(_) => {
+                problems.push(format!("{}: its request body has no example", r.function))
+            }
+            Ok(example) => {
+                problems.extend(violations(&spec, &body["schema"], &example, r.function))
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "openapi.yaml:\n  {}",
+        problems.join("\n  ")
+    );
+}
+
+#[test]
+fn the_example_check_refuses_what_its_schema_does() {
+    let spec: serde_yaml::Value =
+        serde_yaml::from_str("components: { schemas: { R: { type: string, enum: [a, b] } } }")
+            .unwrap();
+    let schema: serde_yaml::Value = serde_yaml::from_str(
+        "{ type: object, additionalProperties: false, required: [n], properties: { n: { type: integer, maximum: 3 }, r: { $ref: '#/components/schemas/R' } } }",
+    )
+    .unwrap();
+    let check = |v: serde_json::Value| violations(&spec, &schema, &v, "x");
+    assert!(check(serde_json::json!({ "n": 3, "r": "a" })).is_empty());
+    assert_eq!(check(serde_json::json!({ "n": 4 })).len(), 1, "maximum");
+    assert_eq!(check(serde_json::json!({ "r": "a" })).len(), 1, "required");
+    assert_eq!(
+        check(serde_json::json!({ "n": 1, "r": "c" })).len(),
+        1,
+        "enum through $ref"
+    );
+    assert_eq!(
+        check(serde_json::json!({ "n": 1, "z": 1 })).len(),
+        1,
+        "additionalProperties"
+    );
+    assert_eq!(check(serde_json::json!({ "n": "1" })).len(), 1, "type");
 }
