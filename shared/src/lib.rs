@@ -66,6 +66,9 @@ impl App {
 }
 
 #[cfg(test)]
+mod house;
+
+#[cfg(test)]
 mod entity_shapes {
     //! Every item type is stored with its `entity_type` and the key it derives from its ids.
     use crate::audit::AuditEntry;

@@ -24,7 +24,7 @@ pub(crate) async fn audit(t: &TestApp, org: &str, who: &User, query: &str) -> Ve
             Some(c) => format!("/orgs/{org}/audit-log?{query}{sep}cursor={c}"),
             None => format!("/orgs/{org}/audit-log?{query}"),
         };
-        let a = t.call("GET", &path, Some(&who.token), None).await;
+        let a = t.as_user(who).get(&path).await;
         assert_eq!(a.status, 200, "{}", a.body);
         out.extend(a.body["items"].as_array().unwrap().iter().cloned());
         match a.body["nextCursor"].as_str() {
@@ -39,30 +39,17 @@ async fn audit_log_filters_pages_and_time_range() {
     let t = TestApp::new().await;
     let o = org_with_members(&t).await;
     let member = |u: &User| format!("/orgs/{}/members/{}", o.id, u.id);
-    t.call(
-        "PATCH",
-        &format!("/orgs/{}", o.id),
-        Some(&o.admin.token),
-        Some(json!({ "name": "Renamed Inc" })),
-    )
-    .await;
-    let mid = chrono::Utc::now();
-    t.call(
-        "PATCH",
-        &member(&o.developer),
-        Some(&o.admin.token),
-        Some(json!({ "role": "admin" })),
-    )
-    .await;
-    t.call(
-        "PATCH",
-        &member(&o.viewer),
-        Some(&o.owner.token),
-        Some(json!({ "role": "developer" })),
-    )
-    .await;
-    t.call("DELETE", &member(&o.viewer), Some(&o.viewer.token), None)
+    t.as_user(&o.admin)
+        .patch(&format!("/orgs/{}", o.id), json!({ "name": "Renamed Inc" }))
         .await;
+    let mid = chrono::Utc::now();
+    t.as_user(&o.admin)
+        .patch(&member(&o.developer), json!({ "role": "admin" }))
+        .await;
+    t.as_user(&o.owner)
+        .patch(&member(&o.viewer), json!({ "role": "developer" }))
+        .await;
+    t.as_user(&o.viewer).delete(&member(&o.viewer)).await;
 
     let all = audit(&t, &o.id, &o.owner, "limit=2").await;
     let actions: Vec<&str> = all.iter().map(|e| e["action"].as_str().unwrap()).collect();
@@ -124,33 +111,21 @@ async fn audit_log_filters_pages_and_time_range() {
 
     // Only admins and the owner read the log.
     let a = t
-        .call(
-            "GET",
-            &format!("/orgs/{}/audit-log", o.id),
-            Some(&o.developer.token),
-            None,
-        )
+        .as_user(&o.developer)
+        .get(&format!("/orgs/{}/audit-log", o.id))
         .await;
     assert_eq!(a.status, 200, "the developer is an admin now");
     let viewer = t.user("late-viewer");
     t.add_member(&o.id, &viewer, Role::Viewer).await;
     let a = t
-        .call(
-            "GET",
-            &format!("/orgs/{}/audit-log", o.id),
-            Some(&viewer.token),
-            None,
-        )
+        .as_user(&viewer)
+        .get(&format!("/orgs/{}/audit-log", o.id))
         .await;
     assert_eq!(a.status, 403);
     for bad in ["from=yesterday", "cursor=abc", "limit=1000"] {
         let a = t
-            .call(
-                "GET",
-                &format!("/orgs/{}/audit-log?{bad}", o.id),
-                Some(&o.owner.token),
-                None,
-            )
+            .as_user(&o.owner)
+            .get(&format!("/orgs/{}/audit-log?{bad}", o.id))
             .await;
         assert_eq!(a.status, 400, "{bad}: {}", a.body);
     }

@@ -4,6 +4,7 @@
 
 use integration_tests::{TestApp, User};
 use serde_json::{json, Value};
+use shared::error::Code;
 use shared::permissions::{ProjectRole, Role};
 use shared::routes::{Access, Effect, Need, Place, RouteDef, ROUTES};
 
@@ -312,11 +313,12 @@ async fn every_route_with_every_principal() {
             ));
         }
         if got == 403 {
-            assert_eq!(body["code"], "forbidden");
+            assert_eq!(body["code"], Code::Forbidden.as_str());
         }
         if got == 404 {
             assert_eq!(
-                body["code"], "org_not_found",
+                body["code"],
+                Code::OrgNotFound.as_str(),
                 "non-members cannot tell a missing org from a foreign one"
             );
         }
@@ -361,7 +363,7 @@ async fn a_closed_organization_refuses_every_write_and_serves_reads() {
         match rule.effect {
             Effect::Write => assert_eq!(
                 (a.status, a.body["code"].as_str()),
-                (409, Some("org_closed")),
+                (409, Some(Code::OrgClosed.as_str())),
                 "{} {}",
                 route.method,
                 route.path
@@ -398,7 +400,7 @@ async fn an_organization_requiring_mfa_refuses_every_route_to_a_token_without_it
         let a = t.call(route.method, &path, Some(&owner.token), body).await;
         assert_eq!(
             (a.status, a.body["code"].as_str()),
-            (403, Some("mfa_required")),
+            (403, Some(Code::MfaRequired.as_str())),
             "{} {} as the owner without a second factor: {}",
             route.method,
             route.path,
@@ -450,7 +452,7 @@ async fn malformed_org_ids_look_like_unknown_orgs() {
             .await;
         assert_eq!(
             (a.status, a.body["code"].as_str()),
-            (404, Some("org_not_found")),
+            (404, Some(Code::OrgNotFound.as_str())),
             "{id}"
         );
     }
@@ -469,7 +471,7 @@ async fn malformed_org_ids_look_like_unknown_orgs() {
         let a = t.call(method, &path, Some(&u.token), None).await;
         assert_eq!(
             (a.status, a.body["code"].as_str()),
-            (404, Some("org_not_found")),
+            (404, Some(Code::OrgNotFound.as_str())),
             "outsider {path}"
         );
     }
@@ -483,7 +485,7 @@ async fn malformed_org_ids_look_like_unknown_orgs() {
         .await;
     assert_eq!(
         (a.status, a.body["code"].as_str()),
-        (404, Some("invitation_not_found"))
+        (404, Some(Code::InvitationNotFound.as_str()))
     );
 }
 

@@ -131,13 +131,9 @@ async fn committed_audit_entries_reach_eventbridge() {
     let t = TestApp::new().await;
     let owner = t.user("owner");
     let org = t.create_org(&owner, "Evented").await;
-    t.call(
-        "PATCH",
-        &format!("/orgs/{org}"),
-        Some(&owner.token),
-        Some(json!({ "name": "Evented Two" })),
-    )
-    .await;
+    t.as_user(&owner)
+        .patch(&format!("/orgs/{org}"), json!({ "name": "Evented Two" }))
+        .await;
     let (batch, ids) = stream_batch_of(&t, &org).await;
     assert_eq!(ids.len(), 2);
 

@@ -276,7 +276,12 @@ async fn bad_input_is_refused_and_leaves_no_secret_and_no_item() {
             a.status,
             a.body
         );
-        assert_eq!(a.body["code"], "validation_failed", "{body}: {}", a.body);
+        assert_eq!(
+            a.body["code"],
+            Code::ValidationFailed.as_str(),
+            "{body}: {}",
+            a.body
+        );
     }
     assert!(secrets_of(&f.id).await.is_empty(), "no secret left behind");
     let list = admin.get(&base).await;

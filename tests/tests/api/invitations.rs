@@ -54,23 +54,15 @@ pub(crate) async fn invite(
     by: &User,
     body: Value,
 ) -> integration_tests::Answer {
-    t.call(
-        "POST",
-        &format!("/orgs/{}/invitations", o.id),
-        Some(&by.token),
-        Some(body),
-    )
-    .await
+    t.as_user(by)
+        .post(&format!("/orgs/{}/invitations", o.id), body)
+        .await
 }
 
 pub(crate) async fn code_of(t: &TestApp, o: &Org, invitation: &str) -> String {
     let a = t
-        .call(
-            "GET",
-            &format!("/orgs/{}/invitations/{invitation}/code", o.id),
-            Some(&o.admin.token),
-            None,
-        )
+        .as_user(&o.admin)
+        .get(&format!("/orgs/{}/invitations/{invitation}/code", o.id))
         .await;
     assert_eq!(a.status, 200, "{}", a.body);
     a.body["code"].as_str().unwrap().to_string()
@@ -80,29 +72,17 @@ pub(crate) async fn code_of(t: &TestApp, o: &Org, invitation: &str) -> String {
 /// (expired ones hold nothing, reclaimed or not), and every counter matches the items it counts.
 pub(crate) async fn assert_seats_consistent(t: &TestApp, o: &Org) {
     let sub = t
-        .call(
-            "GET",
-            &format!("/orgs/{}/subscription", o.id),
-            Some(&o.owner.token),
-            None,
-        )
+        .as_user(&o.owner)
+        .get(&format!("/orgs/{}/subscription", o.id))
         .await;
     let seats = &sub.body["seats"];
     let members = t
-        .call(
-            "GET",
-            &format!("/orgs/{}/members?limit=100", o.id),
-            Some(&o.owner.token),
-            None,
-        )
+        .as_user(&o.owner)
+        .get(&format!("/orgs/{}/members?limit=100", o.id))
         .await;
     let invitations = t
-        .call(
-            "GET",
-            &format!("/orgs/{}/invitations?limit=100", o.id),
-            Some(&o.owner.token),
-            None,
-        )
+        .as_user(&o.owner)
+        .get(&format!("/orgs/{}/invitations?limit=100", o.id))
         .await;
     let member_count = members.body["items"].as_array().unwrap().len() as i64;
     let pending: i64 = invitations.body["items"]
@@ -216,33 +196,18 @@ async fn invitation_email_names_everything_and_the_link_joins() {
         "accept is one read and one transaction"
     );
     assert_eq!(j.body["role"], "developer");
-    let me = t
-        .call(
-            "GET",
-            &format!("/orgs/{}/me", o.id),
-            Some(&guest.token),
-            None,
-        )
-        .await;
+    let me = t.as_user(&guest).get(&format!("/orgs/{}/me", o.id)).await;
     assert_eq!(me.body["role"], "developer");
     // Accepting again: already a member, nothing used.
     let again = t
-        .call(
-            "POST",
-            &format!("/invitations/{code}/accept"),
-            Some(&guest.token),
-            None,
-        )
+        .as_user(&guest)
+        .post_empty(&format!("/invitations/{code}/accept"))
         .await;
     // Its own user is told they are a member (issue 8); anyone else gets the one refusal.
     again.assert_problem(409, Code::AlreadyMember);
     let joined = t
-        .call(
-            "GET",
-            &format!("/orgs/{}/audit-log?action=member.joined", o.id),
-            Some(&o.owner.token),
-            None,
-        )
+        .as_user(&o.owner)
+        .get(&format!("/orgs/{}/audit-log?action=member.joined", o.id))
         .await;
     assert_eq!(joined.body["items"][0]["actorId"], guest.id.as_str());
     assert_seats_consistent(&t, &o).await;
@@ -295,10 +260,7 @@ async fn invitation_input_is_validated_with_clear_errors() {
         );
     }
     let a = invite(&t, &o, &o.admin, json!({ "email": "a@b.co" })).await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (400, Some("invalid_body"))
-    );
+    a.assert_problem(400, Code::InvalidBody);
     // An email that belongs to a member.
     let a = invite(
         &t,
@@ -307,12 +269,7 @@ async fn invitation_input_is_validated_with_clear_errors() {
         json!({ "email": o.developer.email, "role": "viewer" }),
     )
     .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (409, Some("already_member")),
-        "{}",
-        a.body
-    );
+    a.assert_problem(409, Code::AlreadyMember);
 }
 
 #[tokio::test]
@@ -327,17 +284,13 @@ async fn escalation_by_invitation_is_refused() {
         json!({ "email": "x@example.com", "role": "viewer" }),
     )
     .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (403, Some("forbidden"))
-    );
+    a.assert_problem(403, Code::Forbidden);
     // invitePolicy = members: developers invite at or below their own role only.
     let p = t
-        .call(
-            "PATCH",
+        .as_user(&o.admin)
+        .patch(
             &format!("/orgs/{}", o.id),
-            Some(&o.admin.token),
-            Some(json!({ "settings": { "invitePolicy": "members" } })),
+            json!({ "settings": { "invitePolicy": "members" } }),
         )
         .await;
     assert_eq!(p.status, 200);
@@ -348,12 +301,7 @@ async fn escalation_by_invitation_is_refused() {
         json!({ "email": "x@example.com", "role": "admin" }),
     )
     .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (403, Some("role_above_yours")),
-        "{}",
-        a.body
-    );
+    a.assert_problem(403, Code::RoleAboveYours);
     let a = invite(
         &t,
         &o,
@@ -392,14 +340,10 @@ async fn every_refusal_of_a_code_looks_the_same() {
         .insert_invitation(&o.id, &o.admin, "revoked@example.com", Role::Viewer, 3)
         .await;
     assert_eq!(
-        t.call(
-            "DELETE",
-            &format!("/orgs/{}/invitations/{revoked_id}", o.id),
-            Some(&o.admin.token),
-            None
-        )
-        .await
-        .status,
+        t.as_user(&o.admin)
+            .delete(&format!("/orgs/{}/invitations/{revoked_id}", o.id))
+            .await
+            .status,
         204
     );
     // Used up: a single-use invitation accepted by its addressee.
@@ -450,7 +394,7 @@ async fn every_refusal_of_a_code_looks_the_same() {
     }
     let reference = (answers[0].2, answers[0].3.clone());
     assert_eq!(reference.0, 404);
-    assert_eq!(reference.1["code"], "invitation_invalid");
+    assert_eq!(reference.1["code"], Code::InvitationInvalid.as_str());
     for (code, method, status, body) in &answers {
         assert_eq!(
             (*status, body),
@@ -460,14 +404,10 @@ async fn every_refusal_of_a_code_looks_the_same() {
     }
     // The valid one still works.
     assert_eq!(
-        t.call(
-            "GET",
-            &format!("/invitations/{valid}"),
-            Some(&user.token),
-            None
-        )
-        .await
-        .status,
+        t.as_user(&user)
+            .get(&format!("/invitations/{valid}"))
+            .await
+            .status,
         200
     );
 }
@@ -501,24 +441,13 @@ async fn a_copy_of_the_table_is_not_enough_to_accept() {
     assert_ne!(forged, code);
     let user = t.user("attacker");
     let a = t
-        .call(
-            "POST",
-            &format!("/invitations/{forged}/accept"),
-            Some(&user.token),
-            None,
-        )
+        .as_user(&user)
+        .post_empty(&format!("/invitations/{forged}/accept"))
         .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (404, Some("invitation_invalid"))
-    );
+    a.assert_problem(404, Code::InvitationInvalid);
     let a = t
-        .call(
-            "POST",
-            &format!("/invitations/{code}/accept"),
-            Some(&user.token),
-            None,
-        )
+        .as_user(&user)
+        .post_empty(&format!("/invitations/{code}/accept"))
         .await;
     assert_eq!(a.status, 201, "the real code works: {}", a.body);
 }
@@ -532,17 +461,10 @@ async fn single_use_invitations_are_bound_to_the_verified_email() {
         .await;
     let other = t.user("other");
     let a = t
-        .call(
-            "POST",
-            &format!("/invitations/{code}/accept"),
-            Some(&other.token),
-            None,
-        )
+        .as_user(&other)
+        .post_empty(&format!("/invitations/{code}/accept"))
         .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (403, Some("invitation_email_mismatch"))
-    );
+    a.assert_problem(403, Code::InvitationEmailMismatch);
     let unverified = token_for(JWT_SECRET, "unverified", Some("bound@example.com"), false);
     let a = t
         .call(
@@ -552,10 +474,7 @@ async fn single_use_invitations_are_bound_to_the_verified_email() {
             None,
         )
         .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (403, Some("invitation_email_mismatch"))
-    );
+    a.assert_problem(403, Code::InvitationEmailMismatch);
     // A member is told so and uses nothing.
     let member = token_for(JWT_SECRET, &o.developer.id, Some("bound@example.com"), true);
     let a = t
@@ -566,10 +485,7 @@ async fn single_use_invitations_are_bound_to_the_verified_email() {
             None,
         )
         .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (409, Some("already_member"))
-    );
+    a.assert_problem(409, Code::AlreadyMember);
     let right = token_for(JWT_SECRET, "rightful", Some("Bound@Example.com"), true);
     let a = t
         .call(
@@ -593,23 +509,18 @@ async fn ses_failure_keeps_the_invitation_and_resend_recovers() {
     ses.stop();
     let guest = invitee(&t, "unlucky");
     let a = t
-        .call(
-            "POST",
+        .as_user(&o.admin)
+        .post(
             &format!("/orgs/{}/invitations", o.id),
-            Some(&o.admin.token),
-            Some(json!({ "email": guest.email, "role": "viewer" })),
+            json!({ "email": guest.email, "role": "viewer" }),
         )
         .await;
     assert_eq!(a.status, 201, "{}", a.body);
     assert_eq!(a.body["emailStatus"], "failed");
     let id = a.body["id"].as_str().unwrap().to_string();
     let listed = t
-        .call(
-            "GET",
-            &format!("/orgs/{}/invitations", o.id),
-            Some(&o.admin.token),
-            None,
-        )
+        .as_user(&o.admin)
+        .get(&format!("/orgs/{}/invitations", o.id))
         .await;
     assert_eq!(
         listed.body["items"][0]["emailStatus"], "failed",
@@ -621,12 +532,8 @@ async fn ses_failure_keeps_the_invitation_and_resend_recovers() {
     assert!(integration_tests::emails_at(&ses.endpoint(), &guest.email).is_empty());
     // SES is back: resend right away (a failed send is not rate-limited).
     let r = t
-        .call(
-            "POST",
-            &format!("/orgs/{}/invitations/{id}/resend", o.id),
-            Some(&o.admin.token),
-            None,
-        )
+        .as_user(&o.admin)
+        .post_empty(&format!("/orgs/{}/invitations/{id}/resend", o.id))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
@@ -639,29 +546,18 @@ async fn ses_failure_keeps_the_invitation_and_resend_recovers() {
     );
     // A second resend within the minute is rate-limited.
     let r = t
-        .call(
-            "POST",
-            &format!("/orgs/{}/invitations/{id}/resend", o.id),
-            Some(&o.admin.token),
-            None,
-        )
+        .as_user(&o.admin)
+        .post_empty(&format!("/orgs/{}/invitations/{id}/resend", o.id))
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (429, Some("resend_too_soon"))
-    );
+    r.assert_problem(429, Code::ResendTooSoon);
     assert!(r
         .headers
         .get("retry-after")
         .is_some_and(|s| s.parse::<u64>().unwrap() <= 60));
     // Nothing duplicated.
     let list = t
-        .call(
-            "GET",
-            &format!("/orgs/{}/invitations", o.id),
-            Some(&o.admin.token),
-            None,
-        )
+        .as_user(&o.admin)
+        .get(&format!("/orgs/{}/invitations", o.id))
         .await;
     assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
     assert_seats_consistent(&t, &o).await;
@@ -685,10 +581,7 @@ async fn revoke_cleanup_and_statuses() {
         json!({ "email": "c@example.com", "role": "viewer" }),
     )
     .await;
-    assert_eq!(
-        (full.status, full.body["code"].as_str()),
-        (402, Some("seat_limit_reached"))
-    );
+    full.assert_problem(402, Code::SeatLimitReached);
     assert_eq!(
         (
             full.body["plan"].as_str(),
@@ -710,17 +603,10 @@ async fn revoke_cleanup_and_statuses() {
     assert_eq!(r.status, 204);
     assert_eq!(ops, vec!["BatchGetItem", "TransactWriteItems"]);
     let again = t
-        .call(
-            "DELETE",
-            &format!("/orgs/{}/invitations/{a_id}", o.id),
-            Some(&o.admin.token),
-            None,
-        )
+        .as_user(&o.admin)
+        .delete(&format!("/orgs/{}/invitations/{a_id}", o.id))
         .await;
-    assert_eq!(
-        (again.status, again.body["code"].as_str()),
-        (409, Some("invitation_not_pending"))
-    );
+    again.assert_problem(409, Code::InvitationNotPending);
     let c = invite(
         &t,
         &o,
@@ -733,31 +619,19 @@ async fn revoke_cleanup_and_statuses() {
     // An expired invitation still holds its seat until the cleanup.
     t.expire_invitation(&o.id, &b_id).await;
     let list = t
-        .call(
-            "GET",
-            &format!("/orgs/{}/invitations?status=expired", o.id),
-            Some(&o.admin.token),
-            None,
-        )
+        .as_user(&o.admin)
+        .get(&format!("/orgs/{}/invitations?status=expired", o.id))
         .await;
     assert_eq!(list.body["items"][0]["id"], b_id.as_str());
     let code = t
-        .call(
-            "GET",
-            &format!("/orgs/{}/invitations/{b_id}/code", o.id),
-            Some(&o.admin.token),
-            None,
-        )
+        .as_user(&o.admin)
+        .get(&format!("/orgs/{}/invitations/{b_id}/code", o.id))
         .await;
     assert_eq!(code.status, 409, "no code for an expired invitation");
     assert_seats_consistent(&t, &o).await;
     let clean = t
-        .call(
-            "POST",
-            &format!("/orgs/{}/invitations/cleanup", o.id),
-            Some(&o.admin.token),
-            None,
-        )
+        .as_user(&o.admin)
+        .post_empty(&format!("/orgs/{}/invitations/cleanup", o.id))
         .await;
     assert_eq!(clean.status, 200, "{}", clean.body);
     assert_eq!(
@@ -769,12 +643,8 @@ async fn revoke_cleanup_and_statuses() {
         "revoked a, expired b"
     );
     let remaining = t
-        .call(
-            "GET",
-            &format!("/orgs/{}/invitations", o.id),
-            Some(&o.admin.token),
-            None,
-        )
+        .as_user(&o.admin)
+        .get(&format!("/orgs/{}/invitations", o.id))
         .await;
     let statuses: Vec<&str> = remaining.body["items"]
         .as_array()
@@ -784,24 +654,19 @@ async fn revoke_cleanup_and_statuses() {
         .collect();
     assert_eq!(statuses, vec!["pending"]);
     let clean = t
-        .call(
-            "POST",
-            &format!("/orgs/{}/invitations/cleanup", o.id),
-            Some(&o.admin.token),
-            None,
-        )
+        .as_user(&o.admin)
+        .post_empty(&format!("/orgs/{}/invitations/cleanup", o.id))
         .await;
     assert_eq!(
         clean.body["removed"], 0,
         "nothing left to remove, nothing written"
     );
     let audit = t
-        .call(
-            "GET",
-            &format!("/orgs/{}/audit-log?action=invitations.cleaned_up", o.id),
-            Some(&o.owner.token),
-            None,
-        )
+        .as_user(&o.owner)
+        .get(&format!(
+            "/orgs/{}/audit-log?action=invitations.cleaned_up",
+            o.id
+        ))
         .await;
     assert_eq!(audit.body["items"].as_array().unwrap().len(), 1);
     assert_seats_consistent(&t, &o).await;
@@ -890,9 +755,7 @@ async fn my_invitations_and_project_limited_invitations() {
     )
     .await;
     assert_eq!(a.status, 201, "{}", a.body);
-    let mine = t
-        .call("GET", "/me/invitations", Some(&guest.token), None)
-        .await;
+    let mine = t.as_user(&guest).get("/me/invitations").await;
     assert_eq!(mine.status, 200, "{}", mine.body);
     let items = mine.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
@@ -902,32 +765,19 @@ async fn my_invitations_and_project_limited_invitations() {
     );
     let code = items[0]["code"].as_str().unwrap();
     let j = t
-        .call(
-            "POST",
-            &format!("/invitations/{code}/accept"),
-            Some(&guest.token),
-            None,
-        )
+        .as_user(&guest)
+        .post_empty(&format!("/invitations/{code}/accept"))
         .await;
     assert_eq!(j.status, 201, "{}", j.body);
     assert_eq!(j.body["role"], "guest");
     assert_eq!(j.body["projectGrants"].as_array().unwrap().len(), 2);
-    let mine = t
-        .call("GET", "/me/invitations", Some(&guest.token), None)
-        .await;
+    let mine = t.as_user(&guest).get("/me/invitations").await;
     assert!(
         mine.body["items"].as_array().unwrap().is_empty(),
         "used invitations leave the list"
     );
     // The grants show in /me and count in /authorize for their project only.
-    let me = t
-        .call(
-            "GET",
-            &format!("/orgs/{}/me", o.id),
-            Some(&guest.token),
-            None,
-        )
-        .await;
+    let me = t.as_user(&guest).get(&format!("/orgs/{}/me", o.id)).await;
     let mut granted = vec![web.clone(), api.clone()];
     granted.sort();
     assert_eq!(me.body["grantedProjectIds"], json!(granted));
@@ -949,33 +799,25 @@ async fn my_invitations_and_project_limited_invitations() {
     assert_eq!(allowed.body["allowed"], true, "{}", allowed.body);
     assert_eq!(allowed.body["projectRole"], "developer");
     // A project the guest was not granted is, to them, no project at all.
-    assert_eq!(check(other).await.body["code"], "project_not_found");
+    assert_eq!(
+        check(other).await.body["code"],
+        Code::ProjectNotFound.as_str()
+    );
     let unverified = token_for(JWT_SECRET, "someone", Some(&guest.email), false);
     let a = t
         .call("GET", "/me/invitations", Some(&unverified), None)
         .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (403, Some("email_not_verified"))
-    );
+    a.assert_problem(403, Code::EmailNotVerified);
 
     // Removing the guest removes the grants their invitation brought.
     let r = t
-        .call(
-            "DELETE",
-            &format!("/orgs/{}/members/{}", o.id, guest.id),
-            Some(&o.admin.token),
-            None,
-        )
+        .as_user(&o.admin)
+        .delete(&format!("/orgs/{}/members/{}", o.id, guest.id))
         .await;
     assert_eq!(r.status, 204);
     let removed = t
-        .call(
-            "GET",
-            &format!("/orgs/{}/audit-log?action=member.removed", o.id),
-            Some(&o.owner.token),
-            None,
-        )
+        .as_user(&o.owner)
+        .get(&format!("/orgs/{}/audit-log?action=member.removed", o.id))
         .await;
     assert_eq!(
         removed.body["items"][0]["details"]["projectIds"],
@@ -995,13 +837,9 @@ async fn fifty_parallel_accepts_of_five_uses_make_five_members() {
         let t = t.clone();
         let (code, user) = (code.clone(), t.user(&format!("racer{i}")));
         tasks.spawn(async move {
-            t.call(
-                "POST",
-                &format!("/invitations/{code}/accept"),
-                Some(&user.token),
-                None,
-            )
-            .await
+            t.as_user(&user)
+                .post_empty(&format!("/invitations/{code}/accept"))
+                .await
         });
     }
     let answers = tasks.join_all().await;
@@ -1014,18 +852,15 @@ async fn fifty_parallel_accepts_of_five_uses_make_five_members() {
     );
     for a in answers.iter().filter(|a| a.status != 201) {
         assert!(
-            a.status == 404 || (a.status == 409 && a.body["code"] == "concurrent_update"),
+            a.status == 404
+                || (a.status == 409 && a.body["code"] == Code::ConcurrentUpdate.as_str()),
             "{}",
             a.body
         );
     }
     let members = t
-        .call(
-            "GET",
-            &format!("/orgs/{}/members?role=viewer&limit=100", o.id),
-            Some(&o.owner.token),
-            None,
-        )
+        .as_user(&o.owner)
+        .get(&format!("/orgs/{}/members?role=viewer&limit=100", o.id))
         .await;
     assert_eq!(members.body["items"].as_array().unwrap().len(), 5);
     assert_seats_consistent(&t, &o).await;

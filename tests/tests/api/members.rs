@@ -4,6 +4,7 @@ use crate::audit::audit;
 use crate::authorization::Fixture;
 use integration_tests::{TestApp, User};
 use serde_json::{json, Value};
+use shared::error::Code;
 use shared::permissions::Role;
 
 /// The authorization walk's valid request for each of this concept's routes: (body, status on
@@ -45,23 +46,15 @@ pub(crate) async fn org_with_members(t: &TestApp) -> Org {
 
 async fn roles_of(t: &TestApp, org: &Org) -> Vec<(String, String)> {
     let a = t
-        .call(
-            "GET",
-            &format!("/orgs/{}/members?limit=100", org.id),
-            Some(&org.owner.token),
-            None,
-        )
+        .as_user(&org.owner)
+        .get(&format!("/orgs/{}/members?limit=100", org.id))
         .await;
     let a = if a.status == 200 {
         a
     } else {
-        t.call(
-            "GET",
-            &format!("/orgs/{}/members?limit=100", org.id),
-            Some(&org.admin.token),
-            None,
-        )
-        .await
+        t.as_user(&org.admin)
+            .get(&format!("/orgs/{}/members?limit=100", org.id))
+            .await
     };
     let mut v: Vec<(String, String)> = a.body["items"]
         .as_array()
@@ -109,24 +102,16 @@ async fn list_members_paginated_and_filtered_by_role() {
     }
     assert_eq!(seen.len(), 8);
     let a = t
-        .call(
-            "GET",
-            &format!("/orgs/{}/members?role=viewer&limit=100", o.id),
-            Some(&o.viewer.token),
-            None,
-        )
+        .as_user(&o.viewer)
+        .get(&format!("/orgs/{}/members?role=viewer&limit=100", o.id))
         .await;
     let items = a.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 5);
     assert!(items.iter().all(|m| m["role"] == "viewer"));
     assert!(items[0]["joinedAt"].is_string() && items[0]["email"].is_string());
     let a = t
-        .call(
-            "GET",
-            &format!("/orgs/{}/members?role=king", o.id),
-            Some(&o.viewer.token),
-            None,
-        )
+        .as_user(&o.viewer)
+        .get(&format!("/orgs/{}/members?role=king", o.id))
         .await;
     assert_eq!((a.status, a.body["field"].as_str()), (400, Some("role")));
 }
@@ -165,64 +150,31 @@ async fn role_changes_follow_the_hierarchy_and_escalations_are_refused() {
 
     // An admin making someone owner.
     let a = t
-        .call(
-            "PATCH",
-            &member(&o.viewer),
-            Some(&o.admin.token),
-            Some(json!({ "role": "owner" })),
-        )
+        .as_user(&o.admin)
+        .patch(&member(&o.viewer), json!({ "role": "owner" }))
         .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (409, Some("owner_only_by_transfer"))
-    );
+    a.assert_problem(409, Code::OwnerOnlyByTransfer);
     // Even the owner cannot make an owner here.
     let a = t
-        .call(
-            "PATCH",
-            &member(&o.viewer),
-            Some(&o.owner.token),
-            Some(json!({ "role": "owner" })),
-        )
+        .as_user(&o.owner)
+        .patch(&member(&o.viewer), json!({ "role": "owner" }))
         .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (409, Some("owner_only_by_transfer"))
-    );
+    a.assert_problem(409, Code::OwnerOnlyByTransfer);
     // A developer promoting themselves.
     let a = t
-        .call(
-            "PATCH",
-            &member(&o.developer),
-            Some(&o.developer.token),
-            Some(json!({ "role": "admin" })),
-        )
+        .as_user(&o.developer)
+        .patch(&member(&o.developer), json!({ "role": "admin" }))
         .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (403, Some("forbidden"))
-    );
+    a.assert_problem(403, Code::Forbidden);
     // An admin demoting the owner.
     let a = t
-        .call(
-            "PATCH",
-            &member(&o.owner),
-            Some(&o.admin.token),
-            Some(json!({ "role": "viewer" })),
-        )
+        .as_user(&o.admin)
+        .patch(&member(&o.owner), json!({ "role": "viewer" }))
         .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (409, Some("owner_role_fixed"))
-    );
+    a.assert_problem(409, Code::OwnerRoleFixed);
     // A viewer removing anyone.
-    let a = t
-        .call("DELETE", &member(&o.developer), Some(&o.viewer.token), None)
-        .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (403, Some("forbidden"))
-    );
+    let a = t.as_user(&o.viewer).delete(&member(&o.developer)).await;
+    a.assert_problem(403, Code::Forbidden);
     // A member of another organization touching this one.
     let stranger = t.user("stranger");
     t.create_org(&stranger, "Elsewhere").await;
@@ -233,59 +185,39 @@ async fn role_changes_follow_the_hierarchy_and_escalations_are_refused() {
         let a = t
             .call(method, &member(&o.viewer), Some(&stranger.token), body)
             .await;
-        assert_eq!(
-            (a.status, a.body["code"].as_str()),
-            (404, Some("org_not_found"))
-        );
+        a.assert_problem(404, Code::OrgNotFound);
     }
     let a = t
-        .call(
-            "POST",
+        .as_user(&stranger)
+        .post(
             &format!("/orgs/{}/ownership-transfer", o.id),
-            Some(&stranger.token),
-            Some(json!({ "userId": stranger.id })),
+            json!({ "userId": stranger.id }),
         )
         .await;
     assert_eq!(a.status, 404);
     // An admin acting on... a role above their own is impossible to grant.
     let editor = t.user("editor");
     t.add_member(&o.id, &editor, Role::Editor).await;
-    t.call(
-        "PATCH",
-        &member(&editor),
-        Some(&o.owner.token),
-        Some(json!({ "role": "admin" })),
-    )
-    .await;
+    t.as_user(&o.owner)
+        .patch(&member(&editor), json!({ "role": "admin" }))
+        .await;
     let a = t
-        .call(
-            "PATCH",
-            &member(&o.admin),
-            Some(&editor.token),
-            Some(json!({ "role": "viewer" })),
-        )
+        .as_user(&editor)
+        .patch(&member(&o.admin), json!({ "role": "viewer" }))
         .await;
     assert_eq!(a.status, 200, "admins may change other admins: {}", a.body);
     // Unknown member and bad role.
     let a = t
-        .call(
-            "PATCH",
+        .as_user(&o.owner)
+        .patch(
             &format!("/orgs/{}/members/nobody", o.id),
-            Some(&o.owner.token),
-            Some(json!({ "role": "viewer" })),
+            json!({ "role": "viewer" }),
         )
         .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (404, Some("member_not_found"))
-    );
+    a.assert_problem(404, Code::MemberNotFound);
     let a = t
-        .call(
-            "PATCH",
-            &member(&o.viewer),
-            Some(&o.owner.token),
-            Some(json!({ "role": "emperor" })),
-        )
+        .as_user(&o.owner)
+        .patch(&member(&o.viewer), json!({ "role": "emperor" }))
         .await;
     assert_eq!((a.status, a.body["field"].as_str()), (400, Some("role")));
 
@@ -317,20 +249,10 @@ async fn removal_and_leaving() {
     let o = org_with_members(&t).await;
     let member = |u: &User| format!("/orgs/{}/members/{}", o.id, u.id);
 
-    let a = t
-        .call("DELETE", &member(&o.owner), Some(&o.owner.token), None)
-        .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (409, Some("owner_cannot_leave"))
-    );
-    let a = t
-        .call("DELETE", &member(&o.owner), Some(&o.admin.token), None)
-        .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (409, Some("owner_cannot_leave"))
-    );
+    let a = t.as_user(&o.owner).delete(&member(&o.owner)).await;
+    a.assert_problem(409, Code::OwnerCannotLeave);
+    let a = t.as_user(&o.admin).delete(&member(&o.owner)).await;
+    a.assert_problem(409, Code::OwnerCannotLeave);
 
     // The viewer leaves (no members.remove needed for oneself).
     let (a, ops) = t
@@ -339,41 +261,18 @@ async fn removal_and_leaving() {
     assert_eq!(a.status, 204, "{}", a.body);
     assert_eq!(ops, vec!["BatchGetItem", "TransactWriteItems"]);
     // Their next request is refused.
-    let a = t
-        .call(
-            "GET",
-            &format!("/orgs/{}", o.id),
-            Some(&o.viewer.token),
-            None,
-        )
-        .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (404, Some("org_not_found"))
-    );
+    let a = t.as_user(&o.viewer).get(&format!("/orgs/{}", o.id)).await;
+    a.assert_problem(404, Code::OrgNotFound);
 
     // The admin removes the developer; the developer's next request is refused.
-    let a = t
-        .call("DELETE", &member(&o.developer), Some(&o.admin.token), None)
-        .await;
+    let a = t.as_user(&o.admin).delete(&member(&o.developer)).await;
     assert_eq!(a.status, 204);
     let a = t
-        .call(
-            "GET",
-            &format!("/orgs/{}/me", o.id),
-            Some(&o.developer.token),
-            None,
-        )
+        .as_user(&o.developer)
+        .get(&format!("/orgs/{}/me", o.id))
         .await;
     assert_eq!(a.status, 404);
-    let a = t
-        .call(
-            "GET",
-            &format!("/orgs/{}", o.id),
-            Some(&o.owner.token),
-            None,
-        )
-        .await;
+    let a = t.as_user(&o.owner).get(&format!("/orgs/{}", o.id)).await;
     assert_eq!(
         a.body["memberCount"], 2,
         "owner and admin remain: {}",
@@ -488,15 +387,8 @@ async fn twenty_parallel_removals_of_one_member_yield_one_success() {
     assert!(answers
         .iter()
         .filter(|a| a.status != 204)
-        .all(|a| a.status == 404 && a.body["code"] == "member_not_found"));
-    let a = t
-        .call(
-            "GET",
-            &format!("/orgs/{}", o.id),
-            Some(&o.owner.token),
-            None,
-        )
-        .await;
+        .all(|a| a.status == 404 && a.body["code"] == Code::MemberNotFound.as_str()));
+    let a = t.as_user(&o.owner).get(&format!("/orgs/{}", o.id)).await;
     assert_eq!(a.body["memberCount"], 3, "counted once: {}", a.body);
     assert_eq!(
         audit(&t, &o.id, &o.owner, "action=member.removed")
@@ -513,45 +405,25 @@ async fn ownership_transfer() {
     let path = format!("/orgs/{}/ownership-transfer", o.id);
 
     let a = t
-        .call(
-            "POST",
-            &path,
-            Some(&o.admin.token),
-            Some(json!({ "userId": o.admin.id })),
-        )
+        .as_user(&o.admin)
+        .post(&path, json!({ "userId": o.admin.id }))
         .await;
     assert_eq!(
         (a.status, a.body["code"].as_str()),
-        (403, Some("forbidden")),
+        (403, Some(Code::Forbidden.as_str())),
         "admins cannot take ownership"
     );
     let a = t
-        .call(
-            "POST",
-            &path,
-            Some(&o.owner.token),
-            Some(json!({ "userId": "not-a-member" })),
-        )
+        .as_user(&o.owner)
+        .post(&path, json!({ "userId": "not-a-member" }))
         .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (404, Some("member_not_found"))
-    );
+    a.assert_problem(404, Code::MemberNotFound);
     let a = t
-        .call(
-            "POST",
-            &path,
-            Some(&o.owner.token),
-            Some(json!({ "userId": o.owner.id })),
-        )
+        .as_user(&o.owner)
+        .post(&path, json!({ "userId": o.owner.id }))
         .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (400, Some("already_owner"))
-    );
-    let a = t
-        .call("POST", &path, Some(&o.owner.token), Some(json!({})))
-        .await;
+    a.assert_problem(400, Code::AlreadyOwner);
+    let a = t.as_user(&o.owner).post(&path, json!({})).await;
     assert_eq!(a.status, 400);
 
     let (a, ops) = t
@@ -568,22 +440,14 @@ async fn ownership_transfer() {
     assert!(roles.contains(&(o.developer.id.clone(), "owner".into())));
     assert!(roles.contains(&(o.owner.id.clone(), "admin".into())));
     let a = t
-        .call(
-            "GET",
-            &format!("/orgs/{}", o.id),
-            Some(&o.developer.token),
-            None,
-        )
+        .as_user(&o.developer)
+        .get(&format!("/orgs/{}", o.id))
         .await;
     assert_eq!(a.body["ownerId"], o.developer.id.as_str());
     // The old owner is an admin now: no more transfers.
     let a = t
-        .call(
-            "POST",
-            &path,
-            Some(&o.owner.token),
-            Some(json!({ "userId": o.owner.id })),
-        )
+        .as_user(&o.owner)
+        .post(&path, json!({ "userId": o.owner.id }))
         .await;
     assert_eq!(a.status, 403);
     let entry = &audit(&t, &o.id, &o.developer, "action=org.ownership_transferred").await[0];
@@ -661,24 +525,11 @@ async fn concurrent_transfers_and_role_changes_leave_exactly_one_owner() {
             1,
             "round {round}: exactly one owner: {roles:?}"
         );
-        let org = t
-            .call(
-                "GET",
-                &format!("/orgs/{}", o.id),
-                Some(&o.admin.token),
-                None,
-            )
-            .await;
+        let org = t.as_user(&o.admin).get(&format!("/orgs/{}", o.id)).await;
         let org = if org.status == 200 {
             org
         } else {
-            t.call(
-                "GET",
-                &format!("/orgs/{}", o.id),
-                Some(&o.owner.token),
-                None,
-            )
-            .await
+            t.as_user(&o.owner).get(&format!("/orgs/{}", o.id)).await
         };
         assert_eq!(
             org.body["ownerId"].as_str(),

@@ -67,23 +67,15 @@ async fn slug_is_derived_validated_and_unique() {
     let t = TestApp::with_config(|c| c.org_create_limit = 10).await;
     let alice = t.user("alice");
     let a = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&alice.token),
-            Some(json!({ "name": "Zoë's Lab!" })),
-        )
+        .as_user(&alice)
+        .post("/orgs", json!({ "name": "Zoë's Lab!" }))
         .await;
     assert_eq!(a.status, 201);
     assert_eq!(a.body["slug"], "zo-s-lab");
     // The same name again: the derived slug is taken, a suffix is added.
     let a = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&alice.token),
-            Some(json!({ "name": "Zoë's Lab!" })),
-        )
+        .as_user(&alice)
+        .post("/orgs", json!({ "name": "Zoë's Lab!" }))
         .await;
     assert_eq!(a.status, 201);
     assert!(
@@ -93,17 +85,10 @@ async fn slug_is_derived_validated_and_unique() {
     );
     // An explicit slug that is taken is refused.
     let a = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&alice.token),
-            Some(json!({ "name": "X", "slug": "zo-s-lab" })),
-        )
+        .as_user(&alice)
+        .post("/orgs", json!({ "name": "X", "slug": "zo-s-lab" }))
         .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (409, Some("slug_taken"))
-    );
+    a.assert_problem(409, Code::SlugTaken);
 
     for bad in [
         json!({ "name": "X", "slug": "-bad" }),
@@ -112,12 +97,10 @@ async fn slug_is_derived_validated_and_unique() {
         json!({ "name": "X", "slug": "admin" }),
         json!({ "name": "X", "slug": "api" }),
     ] {
-        let a = t
-            .call("POST", "/orgs", Some(&alice.token), Some(bad.clone()))
-            .await;
+        let a = t.as_user(&alice).post("/orgs", bad.clone()).await;
         assert_eq!(
             (a.status, a.body["code"].as_str()),
-            (400, Some("validation_failed")),
+            (400, Some(Code::ValidationFailed.as_str())),
             "{bad}"
         );
         assert_eq!(a.body["field"], "slug");
@@ -134,38 +117,23 @@ async fn slug_is_derived_validated_and_unique() {
         .await;
     assert_ne!(a.assert_status(201)["slug"], "admin");
     let a = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&alice.token),
-            Some(json!({ "name": "  " })),
-        )
+        .as_user(&alice)
+        .post("/orgs", json!({ "name": "  " }))
         .await;
     assert_eq!((a.status, a.body["field"].as_str()), (400, Some("name")));
     let a = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&alice.token),
-            Some(json!({ "slug": "abc" })),
-        )
+        .as_user(&alice)
+        .post("/orgs", json!({ "slug": "abc" }))
         .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (400, Some("invalid_body"))
-    );
+    a.assert_problem(400, Code::InvalidBody);
     assert!(
         a.body["detail"].as_str().unwrap().contains("name"),
         "says which field: {}",
         a.body
     );
     let a = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&alice.token),
-            Some(json!({ "name": "X", "extra": 1 })),
-        )
+        .as_user(&alice)
+        .post("/orgs", json!({ "name": "X", "extra": 1 }))
         .await;
     assert_eq!(a.status, 400, "unknown fields are refused: {}", a.body);
 }
@@ -178,20 +146,16 @@ async fn twenty_parallel_creates_of_one_slug_yield_one_201_and_nineteen_409s() {
         let t = t.clone();
         let user = t.user(&format!("racer{i}"));
         tasks.spawn(async move {
-            t.call(
-                "POST",
-                "/orgs",
-                Some(&user.token),
-                Some(json!({ "name": "Race", "slug": "the-slug" })),
-            )
-            .await
+            t.as_user(&user)
+                .post("/orgs", json!({ "name": "Race", "slug": "the-slug" }))
+                .await
         });
     }
     let mut statuses = Vec::new();
     while let Some(a) = tasks.join_next().await {
         let a = a.unwrap();
         if a.status == 409 {
-            assert_eq!(a.body["code"], "slug_taken", "{}", a.body);
+            assert_eq!(a.body["code"], Code::SlugTaken.as_str(), "{}", a.body);
         }
         statuses.push(a.status);
     }
@@ -213,7 +177,7 @@ async fn creation_limit_per_user_holds_under_concurrency_and_ignores_the_persona
     let t = TestApp::with_config(|c| c.org_create_limit = 2).await;
     let bob = t.user("bob");
     // The personal organization first: it does not count.
-    let a = t.call("GET", "/orgs", Some(&bob.token), None).await;
+    let a = t.as_user(&bob).get("/orgs").await;
     assert_eq!(a.body["items"][0]["personal"], true);
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..6 {
@@ -233,7 +197,7 @@ async fn creation_limit_per_user_holds_under_concurrency_and_ignores_the_persona
         let a = a.unwrap();
         match a.status {
             201 => created += 1,
-            403 => assert_eq!(a.body["code"], "org_limit_reached"),
+            403 => assert_eq!(a.body["code"], Code::OrgLimitReached.as_str()),
             other => panic!("unexpected {other}: {}", a.body),
         }
     }
@@ -253,7 +217,7 @@ async fn personal_org_is_created_once_even_by_parallel_first_requests() {
         let a = a.unwrap();
         assert_eq!(a.status, 200, "{}", a.body);
     }
-    let a = t.call("GET", "/orgs", Some(&carol.token), None).await;
+    let a = t.as_user(&carol).get("/orgs").await;
     let items = a.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "exactly one personal org: {}", a.body);
     assert_eq!(items[0]["personal"], true);
@@ -332,17 +296,10 @@ async fn my_orgs_are_paginated() {
     }
     assert_eq!(seen.len(), 5);
     assert!(pages >= 3);
-    let a = t
-        .call("GET", "/orgs?limit=0", Some(&dana.token), None)
-        .await;
+    let a = t.as_user(&dana).get("/orgs?limit=0").await;
     assert_eq!((a.status, a.body["field"].as_str()), (400, Some("limit")));
-    let a = t
-        .call("GET", "/orgs?cursor=garbage", Some(&dana.token), None)
-        .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (400, Some("invalid_cursor"))
-    );
+    let a = t.as_user(&dana).get("/orgs?cursor=garbage").await;
+    a.assert_problem(400, Code::InvalidCursor);
 }
 
 #[tokio::test]
@@ -372,39 +329,27 @@ async fn update_changes_fields_frees_the_old_slug_and_skips_no_ops() {
 
     // The old slug is free again.
     let a = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&other.token),
-            Some(json!({ "name": "Taker", "slug": "first-name" })),
-        )
+        .as_user(&other)
+        .post("/orgs", json!({ "name": "Taker", "slug": "first-name" }))
         .await;
     assert_eq!(a.status, 201, "old slug freed: {}", a.body);
     // The new one is not.
     let a = t
-        .call(
-            "POST",
-            "/orgs",
-            Some(&other.token),
-            Some(json!({ "name": "Taker", "slug": "second-slug" })),
-        )
+        .as_user(&other)
+        .post("/orgs", json!({ "name": "Taker", "slug": "second-slug" }))
         .await;
     assert_eq!(a.status, 409);
 
     // Billing profile: owner only.
     let a = t
-        .call(
-            "PATCH",
+        .as_user(&admin)
+        .patch(
             &path,
-            Some(&admin.token),
-            Some(json!({ "billingProfile": { "companyName": "Acme GmbH" } })),
+            json!({ "billingProfile": { "companyName": "Acme GmbH" } }),
         )
         .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (403, Some("forbidden"))
-    );
-    let a = t.call("PATCH", &path, Some(&owner.token), Some(json!({ "billingProfile": { "companyName": "Acme GmbH", "email": "billing@acme.test" } }))).await;
+    a.assert_problem(403, Code::Forbidden);
+    let a = t.as_user(&owner).patch(&path, json!({ "billingProfile": { "companyName": "Acme GmbH", "email": "billing@acme.test" } })).await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.body["billingProfile"]["companyName"], "Acme GmbH");
 
@@ -424,35 +369,19 @@ async fn update_changes_fields_frees_the_old_slug_and_skips_no_ops() {
         "nothing changed, nothing written"
     );
 
+    let a = t.as_user(&owner).patch(&path, json!({})).await;
+    a.assert_problem(400, Code::NothingToUpdate);
     let a = t
-        .call("PATCH", &path, Some(&owner.token), Some(json!({})))
-        .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (400, Some("nothing_to_update"))
-    );
-    let a = t
-        .call(
-            "PATCH",
-            &path,
-            Some(&owner.token),
-            Some(json!({ "settings": { "invitePolicy": "everyone" } })),
-        )
+        .as_user(&owner)
+        .patch(&path, json!({ "settings": { "invitePolicy": "everyone" } }))
         .await;
     assert_eq!(a.status, 400);
     // Slug taken by another organization.
     let a = t
-        .call(
-            "PATCH",
-            &path,
-            Some(&owner.token),
-            Some(json!({ "slug": "first-name" })),
-        )
+        .as_user(&owner)
+        .patch(&path, json!({ "slug": "first-name" }))
         .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (409, Some("slug_taken"))
-    );
+    a.assert_problem(409, Code::SlugTaken);
 }
 
 #[tokio::test]
@@ -477,11 +406,10 @@ async fn me_authorize_and_roles() {
     assert!(perms.contains(&"members.read") && !perms.contains(&"members.update"));
 
     let a = t
-        .call(
-            "POST",
+        .as_user(&viewer)
+        .post(
             &format!("/orgs/{org}/authorize"),
-            Some(&viewer.token),
-            Some(json!({ "permissions": ["projects.read", "projects.delete"] })),
+            json!({ "permissions": ["projects.read", "projects.delete"] }),
         )
         .await;
     assert_eq!(a.status, 200, "{}", a.body);
@@ -495,19 +423,15 @@ async fn me_authorize_and_roles() {
         json!({ "permission": "projects.delete", "allowed": false, "via": [] })
     );
     let a = t
-        .call(
-            "POST",
+        .as_user(&viewer)
+        .post(
             &format!("/orgs/{org}/authorize"),
-            Some(&viewer.token),
-            Some(json!({ "permissions": ["nope.nothing"] })),
+            json!({ "permissions": ["nope.nothing"] }),
         )
         .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (400, Some("unknown_permission"))
-    );
+    a.assert_problem(400, Code::UnknownPermission);
 
-    let a = t.call("GET", "/roles", Some(&viewer.token), None).await;
+    let a = t.as_user(&viewer).get("/roles").await;
     assert_eq!(a.status, 200);
     assert_eq!(a.body["roles"].as_array().unwrap().len(), 6);
     assert!(a.body["permissions"].as_array().unwrap().len() >= 55);
@@ -517,10 +441,7 @@ async fn me_authorize_and_roles() {
 async fn identity_is_only_a_valid_token() {
     let t = TestApp::new().await;
     let a = t.call("GET", "/orgs", None, None).await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (401, Some("unauthenticated"))
-    );
+    a.assert_problem(401, Code::Unauthenticated);
     let forged = token_for("another-secret", "mallory", None, false);
     let a = t.call("GET", "/orgs", Some(&forged), None).await;
     assert_eq!(a.status, 401);

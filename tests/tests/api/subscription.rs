@@ -25,12 +25,8 @@ async fn subscription_and_plan_changes() {
     t.insert_invitation(&o.id, &o.admin, "s@example.com", Role::Viewer, 3)
         .await;
     let s = t
-        .call(
-            "GET",
-            &format!("/orgs/{}/subscription", o.id),
-            Some(&o.developer.token),
-            None,
-        )
+        .as_user(&o.developer)
+        .get(&format!("/orgs/{}/subscription", o.id))
         .await;
     assert_eq!(s.status, 200);
     assert_eq!(
@@ -38,56 +34,48 @@ async fn subscription_and_plan_changes() {
         json!({ "used": 6, "limit": null, "members": 3, "pendingInvitations": 3 })
     );
     let a = t
-        .call(
-            "PUT",
+        .as_user(&o.admin)
+        .put(
             &format!("/orgs/{}/subscription", o.id),
-            Some(&o.admin.token),
-            Some(json!({ "plan": "starter" })),
+            json!({ "plan": "starter" }),
         )
         .await;
     assert_eq!(a.status, 403, "owner only");
     let a = t
-        .call(
-            "PUT",
+        .as_user(&o.owner)
+        .put(
             &format!("/orgs/{}/subscription", o.id),
-            Some(&o.owner.token),
-            Some(json!({ "plan": "starter" })),
+            json!({ "plan": "starter" }),
         )
         .await;
-    assert_eq!(
-        (a.status, a.body["code"].as_str()),
-        (409, Some("seats_exceed_plan"))
-    );
+    a.assert_problem(409, Code::SeatsExceedPlan);
     assert_eq!(
         (a.body["seatLimit"].as_i64(), a.body["seatsUsed"].as_i64()),
         (Some(5), Some(6))
     );
     assert!(a.body["detail"].as_str().unwrap().contains("5 seats but 6"));
     let a = t
-        .call(
-            "PUT",
+        .as_user(&o.owner)
+        .put(
             &format!("/orgs/{}/subscription", o.id),
-            Some(&o.owner.token),
-            Some(json!({ "plan": "agency" })),
+            json!({ "plan": "agency" }),
         )
         .await;
     assert_eq!((a.status, a.body["plan"].as_str()), (200, Some("agency")));
     let a = t
-        .call(
-            "PUT",
+        .as_user(&o.owner)
+        .put(
             &format!("/orgs/{}/subscription", o.id),
-            Some(&o.owner.token),
-            Some(json!({ "plan": "gold" })),
+            json!({ "plan": "gold" }),
         )
         .await;
     assert_eq!((a.status, a.body["field"].as_str()), (400, Some("plan")));
     let audit = t
-        .call(
-            "GET",
-            &format!("/orgs/{}/audit-log?action=subscription.changed", o.id),
-            Some(&o.owner.token),
-            None,
-        )
+        .as_user(&o.owner)
+        .get(&format!(
+            "/orgs/{}/audit-log?action=subscription.changed",
+            o.id
+        ))
         .await;
     assert_eq!(audit.body["items"][0]["summary"], "plan: pro -> agency");
 }
@@ -124,7 +112,7 @@ async fn ten_parallel_invitations_for_the_last_free_seat_create_one() {
     assert!(answers
         .iter()
         .filter(|a| a.status != 201)
-        .all(|a| a.status == 402 && a.body["code"] == "seat_limit_reached"));
+        .all(|a| a.status == 402 && a.body["code"] == Code::SeatLimitReached.as_str()));
     let o = Org {
         id,
         owner: owner.clone(),

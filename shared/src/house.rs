@@ -1,0 +1,287 @@
+//! The house rules, read from the code's own imports (docs/architecture.md): the files of this
+//! crate import each other without a circle; the generic layers know no concept; a concept never
+//! imports another concept's handlers or routes (only `routes.rs`, the index, names them).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// The layers every concept builds on; they import no concept.
+const GENERIC: &[&str] = &[
+    "auth",
+    "aws",
+    "config",
+    "domain",
+    "error",
+    "limits",
+    "permissions",
+    "pipeline",
+    "store",
+    "email",
+];
+/// The top floor: the index of every route and the binaries' wiring; they may import anything.
+const ROOT: &[&str] = &["routes", "runtime", "house"];
+/// Modules of a concept that only the index (`routes.rs`) and the binaries may name.
+const PRIVATE_TO_CONCEPT: &[&str] = &["handlers", "routes"];
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// Every `.rs` file under `src/`, relative to it.
+fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path.strip_prefix(src()).unwrap().to_path_buf());
+        }
+    }
+}
+
+/// The module path of a file (`orgs/item/mod.rs` -> `orgs::item`, `lib.rs` -> ``).
+fn module_of(file: &Path) -> Vec<String> {
+    let mut parts: Vec<String> = file
+        .with_extension("")
+        .iter()
+        .map(|p| p.to_string_lossy().to_string())
+        .collect();
+    if parts.last().is_some_and(|p| p == "mod" || p == "lib") {
+        parts.pop();
+    }
+    parts
+}
+
+/// The source without the items under `#[cfg(test)]` (a `mod tests { .. }` anywhere in the file,
+/// a test-only `use` or function).
+fn without_tests(source: &str) -> String {
+    let mut out = String::new();
+    let mut rest = source;
+    while let Some(i) = rest.find("#[cfg(test)]") {
+        out.push_str(&rest[..i]);
+        rest = &rest[i + "#[cfg(test)]".len()..];
+        let semi = rest.find(';').unwrap_or(rest.len());
+        let open = rest.find('{').unwrap_or(rest.len());
+        if semi < open {
+            rest = &rest[(semi + 1).min(rest.len())..];
+            continue;
+        }
+        let mut depth = 0;
+        let mut end = rest.len();
+        for (j, c) in rest.char_indices().skip_while(|(j, _)| *j < open) {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = j + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The `crate::` paths a source names outside its tests (`use crate::a::{b, c::d}` gives
+/// `a::b` and `a::c::d`).
+fn crate_paths(source: &str) -> Vec<Vec<String>> {
+    let code: String = without_tests(source)
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut out = Vec::new();
+    let mut rest = code.as_str();
+    while let Some(i) = rest.find("crate::") {
+        rest = &rest[i + "crate::".len()..];
+        let (paths, _) = parse_tree(rest, Vec::new());
+        out.extend(paths);
+    }
+    out
+}
+
+/// Parses `a::b::{c, d::e}`-style trees after `crate::`: the paths and how much was read.
+fn parse_tree(text: &str, prefix: Vec<String>) -> (Vec<Vec<String>>, usize) {
+    let mut path = prefix;
+    let mut i = 0;
+    let bytes = text.as_bytes();
+    loop {
+        let start = i;
+        while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+            i += 1;
+        }
+        if i > start {
+            path.push(text[start..i].to_string());
+        }
+        if text[i..].starts_with("::{") {
+            i += 3;
+            let mut paths = Vec::new();
+            loop {
+                while i < bytes.len() && (bytes[i] == b' ' || bytes[i] == b'\n' || bytes[i] == b',')
+                {
+                    i += 1;
+                }
+                if i >= bytes.len() || bytes[i] == b'}' {
+                    return (paths, i + 1);
+                }
+                let (inner, used) = parse_tree(&text[i..], path.clone());
+                paths.extend(inner);
+                i += used.max(1);
+                // Skip an `as alias`.
+                while i < bytes.len() && !matches!(bytes[i], b',' | b'}') {
+                    i += 1;
+                }
+            }
+        } else if text[i..].starts_with("::") && i > start {
+            i += 2;
+        } else {
+            return (vec![path], i);
+        }
+    }
+}
+
+/// The file a path resolves to: the longest prefix that is a module file.
+fn file_of(path: &[String], modules: &BTreeMap<Vec<String>, PathBuf>) -> PathBuf {
+    (0..=path.len())
+        .rev()
+        .find_map(|n| modules.get(&path[..n].to_vec()).cloned())
+        .unwrap_or_else(|| PathBuf::from("lib.rs"))
+}
+
+struct House {
+    /// file -> the files it imports, and the paths it names.
+    imports: BTreeMap<PathBuf, (BTreeSet<PathBuf>, Vec<Vec<String>>)>,
+}
+
+fn house() -> House {
+    let mut all = Vec::new();
+    files(&src(), &mut all);
+    let modules: BTreeMap<Vec<String>, PathBuf> =
+        all.iter().map(|f| (module_of(f), f.clone())).collect();
+    let mut imports = BTreeMap::new();
+    for f in &all {
+        let source = std::fs::read_to_string(src().join(f)).unwrap();
+        let paths = crate_paths(&source);
+        let targets = paths
+            .iter()
+            .map(|p| file_of(p, &modules))
+            .filter(|t| t != f)
+            .collect();
+        imports.insert(f.clone(), (targets, paths));
+    }
+    House { imports }
+}
+
+fn top(file: &Path) -> String {
+    module_of(file).first().cloned().unwrap_or_default()
+}
+
+fn is_concept(module: &str) -> bool {
+    !module.is_empty() && !ROOT.contains(&module) && !GENERIC.contains(&module)
+}
+
+/// A circle of imports, if there is one (its files in order).
+fn circle(house: &House) -> Option<Vec<PathBuf>> {
+    fn visit(
+        f: &PathBuf,
+        house: &House,
+        on_path: &mut Vec<PathBuf>,
+        done: &mut BTreeSet<PathBuf>,
+    ) -> Option<Vec<PathBuf>> {
+        if let Some(i) = on_path.iter().position(|p| p == f) {
+            return Some(on_path[i..].to_vec());
+        }
+        if !done.insert(f.clone()) {
+            return None;
+        }
+        on_path.push(f.clone());
+        for t in house
+            .imports
+            .get(f)
+            .map(|(t, _)| t.clone())
+            .unwrap_or_default()
+        {
+            if let Some(c) = visit(&t, house, on_path, done) {
+                return Some(c);
+            }
+        }
+        on_path.pop();
+        None
+    }
+    let mut done = BTreeSet::new();
+    house
+        .imports
+        .keys()
+        .find_map(|f| visit(f, house, &mut Vec::new(), &mut done))
+}
+
+#[test]
+fn the_files_import_each_other_without_a_circle() {
+    let h = house();
+    assert!(h.imports.len() > 80, "read the crate's files");
+    if let Some(c) = circle(&h) {
+        panic!("a circle of imports: {c:?} (docs/architecture.md: what may import what)");
+    }
+}
+
+#[test]
+fn the_generic_layers_import_no_concept() {
+    let mut wrong = Vec::new();
+    for (f, (targets, _)) in &house().imports {
+        if GENERIC.contains(&top(f).as_str()) {
+            for t in targets.iter().filter(|t| is_concept(&top(t))) {
+                wrong.push(format!("{} imports {}", f.display(), t.display()));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "generic layers know no concept: {wrong:#?}"
+    );
+}
+
+#[test]
+fn no_concept_imports_the_handlers_or_routes_of_another() {
+    let mut wrong = Vec::new();
+    for (f, (_, paths)) in &house().imports {
+        let mine = top(f);
+        if !is_concept(&mine) {
+            continue;
+        }
+        for p in paths {
+            if p.len() >= 2
+                && p[0] != mine
+                && is_concept(&p[0])
+                && PRIVATE_TO_CONCEPT.contains(&p[1].as_str())
+            {
+                wrong.push(format!("{} uses crate::{}", f.display(), p.join("::")));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "move what they share into the other concept's item, mod or views: {wrong:#?}"
+    );
+}
+
+#[test]
+fn the_reader_finds_imports_and_circles() {
+    let paths = crate_paths(concat!(
+        "use crate::a::{b, c::{d, e as f}};\nlet x = crate::g::h(1);\n// crate::skipped\n",
+        "#[cfg(test)]\nuse crate::z;\n#[cfg(test)]\nmod t {\n    fn f() { crate::y::f() }\n}\n",
+        "fn after() { crate::k::m() }",
+    ));
+    let joined: Vec<String> = paths.iter().map(|p| p.join("::")).collect();
+    assert_eq!(joined, ["a::b", "a::c::d", "a::c::e", "g::h", "k::m"]);
+    let f = |s: &str| PathBuf::from(s);
+    let mut imports = BTreeMap::new();
+    imports.insert(f("a.rs"), ([f("b.rs")].into(), vec![]));
+    imports.insert(f("b.rs"), ([f("c.rs")].into(), vec![]));
+    imports.insert(f("c.rs"), ([f("a.rs")].into(), vec![]));
+    assert_eq!(circle(&House { imports }).map(|c| c.len()), Some(3));
+}
