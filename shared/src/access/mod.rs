@@ -6,7 +6,8 @@ pub mod handlers;
 pub mod routes;
 pub mod views;
 
-use crate::domain::{OrgId, ProjectId, TeamId, UserId};
+use crate::audit::AuditEntry;
+use crate::domain::{OrgId, ProjectId, TeamId, Timestamp, UserId};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::members::item::MemberItem;
 use crate::orgs::item::OrgItem;
@@ -306,6 +307,7 @@ impl Access {
     }
 }
 
+/// The audit entry of the change a handler is about to commit (it goes into the same transaction).
 impl Ctx {
     /// An audit entry for a change made by the caller in this organization, now.
     pub fn audit(
@@ -314,13 +316,13 @@ impl Ctx {
         event_type: &'static str,
         summary: impl Into<String>,
         details: serde_json::Value,
-    ) -> crate::audit::AuditEntry {
-        crate::audit::AuditEntry {
+    ) -> AuditEntry {
+        AuditEntry {
             org_id: self.org.org_id.clone(),
             actor_id: self.caller.user_id.clone(),
             action,
             event_type,
-            at: crate::domain::Timestamp::now(),
+            at: Timestamp::now(),
             summary: summary.into(),
             details,
         }

@@ -12,7 +12,7 @@ use crate::orgs::item::{OrgItem, SeatHold};
 use crate::store::Tx;
 
 /// The 402 for an invitation that does not fit the plan, with the numbers.
-pub fn seat_limit_error(org: &OrgItem, limit: u32, requested: u32, now: Timestamp) -> ApiError {
+fn seat_limit_error(org: &OrgItem, limit: u32, requested: u32, now: Timestamp) -> ApiError {
     let used = org.seats_in_use(now);
     ApiError::new(
         Code::SeatLimitReached,
