@@ -392,6 +392,13 @@ fn spec_bounds(spec: &serde_yaml::Value) -> Vec<(String, String, i64)> {
         "default",
     ];
     fn walk(v: &serde_yaml::Value, at: &str, out: &mut Vec<(String, String, i64)>) {
+        // allOf / oneOf / anyOf: each option's bounds are the property's.
+        if let Some(options) = v.as_sequence() {
+            for o in options {
+                walk(o, at, out);
+            }
+            return;
+        }
         let Some(map) = v.as_mapping() else { return };
         for (k, child) in map {
             let k = k.as_str().unwrap_or_default();
