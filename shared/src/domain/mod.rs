@@ -15,6 +15,10 @@ pub const DESCRIPTION_MAX_CHARS: usize = 500;
 pub const EMAIL_MAX_LEN: usize = 254;
 /// A user id (the token's `sub`): bytes at most.
 pub const USER_ID_MAX_LEN: usize = 128;
+/// A slug's length: from the first to the last.
+pub const SLUG_LEN: (usize, usize) = (3, 40);
+/// The hex digits after the prefix of an id we mint (a UUID v4 in simple form).
+pub const ID_HEX_DIGITS: usize = 32;
 pub use plan::Plan;
 pub use time::Timestamp;
 
@@ -121,11 +125,15 @@ impl Slug {
         let ok_chars = raw
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !(3..=40).contains(&raw.len()) || !ok_chars || raw.starts_with('-') || raw.ends_with('-')
+        let (min, max) = SLUG_LEN;
+        if !(min..=max).contains(&raw.len())
+            || !ok_chars
+            || raw.starts_with('-')
+            || raw.ends_with('-')
         {
             return Err(invalid(
                 "slug",
-                "`slug` must be 3 to 40 characters of a-z, 0-9 and '-', not starting or ending with '-'.",
+                format!("`slug` must be {min} to {max} characters of a-z, 0-9 and '-', not starting or ending with '-'."),
             ));
         }
         if RESERVED_SLUGS.contains(&raw) {
@@ -236,7 +244,7 @@ macro_rules! minted_id {
             /// Parses an id from a path. `None` for anything that cannot be one of ours.
             pub fn parse(raw: &str) -> Option<Self> {
                 let hex = raw.strip_prefix($prefix)?;
-                (hex.len() == 32
+                (hex.len() == ID_HEX_DIGITS
                     && hex
                         .bytes()
                         .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
@@ -300,6 +308,79 @@ impl Description {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A small deterministic generator (xorshift64*) for the property tests below: the same cases
+    /// on every run, many more than a hand-written list.
+    pub(crate) struct Cases(u64);
+
+    impl Cases {
+        pub(crate) fn new(seed: u64) -> Self {
+            Self(seed.max(1))
+        }
+        pub(crate) fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+        /// A string of up to `max` characters drawn from `alphabet`.
+        pub(crate) fn text(&mut self, alphabet: &[char], max: usize) -> String {
+            let n = (self.next() % (max as u64 + 1)) as usize;
+            (0..n)
+                .map(|_| alphabet[(self.next() % alphabet.len() as u64) as usize])
+                .collect()
+        }
+    }
+
+    const MIXED: &[char] = &[
+        'a', 'z', 'A', 'Z', '0', '9', '-', '_', ' ', '.', '@', '!', 'é', 'Ö', 'ß', '\u{202e}', '\t',
+    ];
+
+    #[test]
+    fn a_derived_slug_is_always_a_valid_slug_and_deriving_it_again_changes_nothing() {
+        let mut cases = Cases::new(7);
+        let mut derived = 0;
+        for _ in 0..5_000 {
+            let name = cases.text(MIXED, 60);
+            if let Some(slug) = Slug::from_name(&name) {
+                derived += 1;
+                assert!(Slug::parse(slug.as_str()).is_ok(), "{name:?} -> {slug:?}");
+                assert_eq!(
+                    Slug::from_name(slug.as_str()).as_ref(),
+                    Some(&slug),
+                    "{name:?}"
+                );
+            }
+        }
+        assert!(
+            derived > 1_000,
+            "the cases reach the interesting part ({derived})"
+        );
+    }
+
+    #[test]
+    fn an_accepted_email_is_stored_in_its_normal_form_once() {
+        let mut cases = Cases::new(11);
+        let mut accepted = 0;
+        for _ in 0..5_000 {
+            let raw = format!(
+                "{}@{}.{}",
+                cases.text(MIXED, 12),
+                cases.text(&['a', 'B', '-', '.', '1'], 10),
+                cases.text(&['c', 'O', 'm'], 4)
+            );
+            if let Ok(email) = Email::parse("email", &raw) {
+                accepted += 1;
+                let again = Email::parse("email", email.as_str()).expect("its normal form parses");
+                assert_eq!(again, email, "{raw:?}");
+                assert_eq!(email.as_str(), email.as_str().to_lowercase());
+            }
+        }
+        assert!(
+            accepted > 500,
+            "the cases reach the interesting part ({accepted})"
+        );
+    }
 
     #[test]
     fn slugs() {

@@ -124,6 +124,29 @@ mod tests {
     }
 
     #[test]
+    fn string_order_is_time_order_for_any_two_instants() {
+        let mut cases = crate::domain::tests::Cases::new(3);
+        // Instants from 1970 to 2100 with microseconds, some pairs a microsecond apart.
+        let span = 130 * 365 * 24 * 3600 * 1_000_000_i64;
+        for _ in 0..20_000 {
+            let a = (cases.next() % span as u64) as i64;
+            let b = if cases.next().is_multiple_of(4) {
+                a + (cases.next() % 3) as i64 - 1
+            } else {
+                (cases.next() % span as u64) as i64
+            };
+            let at = |us: i64| Timestamp::from(DateTime::from_timestamp_micros(us).unwrap());
+            let (ta, tb) = (at(a), at(b));
+            assert_eq!(
+                a.cmp(&b),
+                ta.canonical().cmp(&tb.canonical()),
+                "{ta} vs {tb}"
+            );
+            assert_eq!(Timestamp::parse(&ta.canonical()), Some(ta));
+        }
+    }
+
+    #[test]
     fn serde_uses_the_canonical_text() {
         let t = Timestamp::parse("2026-11-23T10:00:00+00:00").unwrap();
         assert_eq!(

@@ -661,3 +661,53 @@ fn the_example_check_refuses_what_its_schema_does() {
     );
     assert_eq!(check(serde_json::json!({ "n": "1" })).len(), 1, "type");
 }
+
+/// The spec's patterns are the code's formats: a slug's length and characters, an id's prefix and
+/// digits (a pattern the code does not enforce would generate clients that send what it refuses).
+#[test]
+fn openapi_patterns_are_the_formats_the_code_parses() {
+    use shared::domain::{ProjectId, Slug, ID_HEX_DIGITS, SLUG_LEN};
+    let text = std::fs::read_to_string(repo_root().join("openapi.yaml")).unwrap();
+    let spec: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let (min, max) = SLUG_LEN;
+    assert_eq!(
+        spec["components"]["schemas"]["Slug"]["pattern"].as_str(),
+        Some(format!("^[a-z0-9]([a-z0-9-]{{{},{}}})[a-z0-9]$", min - 2, max - 2).as_str())
+    );
+    assert_eq!(
+        spec["components"]["schemas"]["CreateInvitation"]["properties"]["projectIds"]["items"]
+            ["pattern"]
+            .as_str(),
+        Some(format!("^{}[0-9a-f]{{{ID_HEX_DIGITS}}}$", ProjectId::PREFIX).as_str())
+    );
+    // The examples' ids and slugs are ones the code accepts.
+    for r in ROUTES {
+        let example = serde_json::to_value(
+            &spec["paths"][r.path][r.method.to_lowercase()]["requestBody"]["content"]
+                ["application/json"]["example"],
+        )
+        .unwrap();
+        let mut project_ids: Vec<serde_json::Value> = example["projectIds"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        project_ids.extend(example.get("projectId").cloned());
+        for id in project_ids {
+            assert!(
+                ProjectId::parse(id.as_str().unwrap_or_default()).is_some(),
+                "{}: {id}",
+                r.function
+            );
+        }
+        if let Some(i) = example["integrationId"].as_str() {
+            assert!(
+                shared::domain::IntegrationId::parse(i).is_some(),
+                "{}: {i}",
+                r.function
+            );
+        }
+        if let Some(slug) = example["slug"].as_str() {
+            assert!(Slug::parse(slug).is_ok(), "{}: {slug}", r.function);
+        }
+    }
+}
