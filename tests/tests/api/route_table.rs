@@ -7,6 +7,12 @@ use shared::routes::{Access, ROUTES};
 use std::collections::BTreeSet;
 use std::path::Path;
 
+/// `openapi.yaml`, parsed.
+fn spec() -> serde_yaml::Value {
+    let text = std::fs::read_to_string(repo_root().join("openapi.yaml")).unwrap();
+    serde_yaml::from_str(&text).unwrap()
+}
+
 fn update() -> bool {
     std::env::var("UPDATE_GENERATED").is_ok_and(|v| v == "1")
 }
@@ -123,8 +129,7 @@ fn route_table_is_well_formed() {
 
 #[test]
 fn openapi_spec_has_exactly_the_routes_of_the_table() {
-    let text = std::fs::read_to_string(repo_root().join("openapi.yaml")).unwrap();
-    let spec: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let spec = spec();
     assert!(
         spec["openapi"].as_str().unwrap().starts_with("3.1"),
         "OpenAPI 3.1"
@@ -479,8 +484,7 @@ fn spec_bounds(spec: &serde_yaml::Value) -> Vec<(String, String, i64)> {
 
 #[test]
 fn openapi_bounds_are_the_constants_the_code_enforces() {
-    let text = std::fs::read_to_string(repo_root().join("openapi.yaml")).unwrap();
-    let spec: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let spec = spec();
     let documented: BTreeSet<(String, String, i64)> = documented_bounds()
         .into_iter()
         .map(|(at, k, v)| (at.to_string(), k.to_string(), v))
@@ -611,8 +615,7 @@ fn violations(
 /// generated client's documentation shows something that works).
 #[test]
 fn every_request_body_has_an_example_its_schema_accepts() {
-    let text = std::fs::read_to_string(repo_root().join("openapi.yaml")).unwrap();
-    let spec: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let spec = spec();
     let mut problems = Vec::new();
     for r in ROUTES {
         let op = &spec["paths"][r.path][r.method.to_lowercase()];
@@ -667,8 +670,7 @@ fn the_example_check_refuses_what_its_schema_does() {
 #[test]
 fn openapi_patterns_are_the_formats_the_code_parses() {
     use shared::domain::{ProjectId, Slug, ID_HEX_DIGITS, SLUG_LEN};
-    let text = std::fs::read_to_string(repo_root().join("openapi.yaml")).unwrap();
-    let spec: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let spec = spec();
     let (min, max) = SLUG_LEN;
     assert_eq!(
         spec["components"]["schemas"]["Slug"]["pattern"].as_str(),
