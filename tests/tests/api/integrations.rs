@@ -57,17 +57,31 @@ pub(crate) async fn current_secret(org: &str, integration: &str) -> Option<(Stri
 }
 
 /// Names of the secrets in moto that belong to the organization (by the documented prefix).
+///
+/// moto's ListSecrets answers 500 when another of its threads adds a secret while it iterates
+/// (parallel tests do): such a page is asked again, a few times.
 pub(crate) async fn secrets_of(org: &str) -> Vec<String> {
     let client = secrets_client().await;
     let mut names = Vec::new();
     let mut next: Option<String> = None;
     loop {
-        let page = client
-            .list_secrets()
-            .set_next_token(next.clone())
-            .send()
-            .await
-            .expect("list secrets in moto");
+        let mut attempt = 0;
+        let page = loop {
+            match client
+                .list_secrets()
+                .set_next_token(next.clone())
+                .send()
+                .await
+            {
+                Ok(page) => break page,
+                Err(e) if attempt < 5 => {
+                    attempt += 1;
+                    eprintln!("list secrets in moto, asked again: {e:?}");
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("list secrets in moto: {e:?}"),
+            }
+        };
         names.extend(
             page.secret_list()
                 .iter()
