@@ -109,7 +109,8 @@ for k, v in {"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "local", "AWS_SECRE
              "TABLE_NAME": "coldstart", "AUTH_MODE": "jwt", "SES_FROM_ADDRESS": "no-reply@example.com",
              "APP_BASE_URL": "http://localhost", "RUST_LOG": "warn",
              # the functions that derive invitation codes refuse to start without a real key
-             "INVITATION_CODE_KEY": secrets.token_hex(32)}.items():
+             "INVITATION_CODE_KEY": secrets.token_hex(32),
+             "API_KEY_HASH_KEY": secrets.token_hex(32)}.items():
     env.setdefault(k, v)
 
 binaries = []

@@ -92,6 +92,8 @@ APP_BASE_URL=${APP_BASE_URL:-http://localhost:3000}
 SES_FROM_ADDRESS=${SES_FROM_ADDRESS:-no-reply@orgs.local}
 # shared::config::LOCAL_CODE_KEY (production refuses it)
 INVITATION_CODE_KEY=${INVITATION_CODE_KEY:-local-invitation-code-key-change-me}
+# shared::config::LOCAL_API_KEY_HASH_KEY (production refuses it)
+API_KEY_HASH_KEY=${API_KEY_HASH_KEY:-local-api-key-hash-key-change-me}
 RUST_LOG=${RUST_LOG:-info}
 ENV
 }

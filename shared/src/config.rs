@@ -23,6 +23,9 @@ pub struct Config {
     pub event_bus_name: String,
     /// Server key for invitation codes (never logged).
     pub invitation_code_key: Vec<u8>,
+    /// Server key API keys are digested with (`API_KEY_HASH_KEY`; never logged): the table
+    /// stores only the HMAC of a key under it, so a copy of the table verifies nothing.
+    pub api_key_hash_key: Vec<u8>,
     /// Which claim of the token shows a second factor, and which of its values count.
     pub mfa: MfaClaim,
     /// Notification emails one recipient gets from one organization per hour
@@ -94,8 +97,42 @@ impl std::fmt::Debug for Config {
 
 /// The invitation code key of local runs (`scripts/lib.sh`); production refuses it.
 pub const LOCAL_CODE_KEY: &str = "local-invitation-code-key-change-me";
-/// Shortest invitation code key production accepts.
+/// The API key hash key of local runs (`scripts/lib.sh`); production refuses it.
+pub const LOCAL_API_KEY_HASH_KEY: &str = "local-api-key-hash-key-change-me";
+/// Shortest server key (invitation codes, API key digests) production accepts.
 pub const MIN_PRODUCTION_CODE_KEY_BYTES: usize = 32;
+
+/// The server keys a function may need; each route names its own (`RouteDef::keys`), and only
+/// those functions get the key in their environment and check it at cold start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerKey {
+    /// `INVITATION_CODE_KEY`: invitation codes (and integration secret fingerprints).
+    InvitationCode,
+    /// `API_KEY_HASH_KEY`: the digests of organization API keys.
+    ApiKeyHash,
+}
+
+impl ServerKey {
+    pub fn env(self) -> &'static str {
+        match self {
+            ServerKey::InvitationCode => "INVITATION_CODE_KEY",
+            ServerKey::ApiKeyHash => "API_KEY_HASH_KEY",
+        }
+    }
+    /// The template's Secrets Manager secret that holds it.
+    pub fn resource(self) -> &'static str {
+        match self {
+            ServerKey::InvitationCode => "InvitationCodeKey",
+            ServerKey::ApiKeyHash => "ApiKeyHashKey",
+        }
+    }
+    fn local_default(self) -> &'static str {
+        match self {
+            ServerKey::InvitationCode => LOCAL_CODE_KEY,
+            ServerKey::ApiKeyHash => LOCAL_API_KEY_HASH_KEY,
+        }
+    }
+}
 
 /// Invitation emails per UTC day: per organization (free plan, paid plans) and per recipient
 /// per organization.
@@ -175,6 +212,7 @@ impl Config {
                 .unwrap_or_else(|| "no-reply@example.com".into()),
             event_bus_name: var("EVENT_BUS_NAME").unwrap_or_else(|| "default".into()),
             invitation_code_key: var("INVITATION_CODE_KEY").unwrap_or_default().into_bytes(),
+            api_key_hash_key: var("API_KEY_HASH_KEY").unwrap_or_default().into_bytes(),
             mfa,
             notification_emails_per_hour: match number(
                 "NOTIFICATION_EMAILS_PER_HOUR",
@@ -199,31 +237,51 @@ impl Config {
             ses_from_address: "no-reply@example.com".into(),
             event_bus_name: "default".into(),
             invitation_code_key: b"test-invitation-code-key".to_vec(),
+            api_key_hash_key: b"test-api-key-hash-key".to_vec(),
             mfa: MfaClaim::default(),
             notification_emails_per_hour: NOTIFICATION_EMAILS_PER_HOUR,
         }
     }
 
-    /// The cold-start check of a function that derives invitation codes: in production
+    fn server_key(&self, which: ServerKey) -> &[u8] {
+        match which {
+            ServerKey::InvitationCode => &self.invitation_code_key,
+            ServerKey::ApiKeyHash => &self.api_key_hash_key,
+        }
+    }
+
+    /// The cold-start check of a function that needs a server key: in production
     /// (`AUTH_MODE=jwt`) the key must be set, at least 32 bytes, and not the local runs' default.
-    pub fn check_code_key(&self) -> Result<(), String> {
+    pub fn check_server_key(&self, which: ServerKey) -> Result<(), String> {
         if !matches!(self.auth, AuthMode::Jwt) {
             return Ok(());
         }
-        let key = &self.invitation_code_key;
+        let (key, name) = (self.server_key(which), which.env());
         if key.is_empty() {
-            return Err("INVITATION_CODE_KEY is not set; production needs a secret key (the template resolves it from Secrets Manager)".into());
+            return Err(format!("{name} is not set; production needs a secret key (the template resolves it from Secrets Manager)"));
         }
         if key.len() < MIN_PRODUCTION_CODE_KEY_BYTES {
             return Err(format!(
-                "INVITATION_CODE_KEY is {} bytes; production needs at least {MIN_PRODUCTION_CODE_KEY_BYTES}",
+                "{name} is {} bytes; production needs at least {MIN_PRODUCTION_CODE_KEY_BYTES}",
                 key.len()
             ));
         }
-        if key.as_slice() == LOCAL_CODE_KEY.as_bytes() {
-            return Err("INVITATION_CODE_KEY is the local runs' default; production needs its own secret key".into());
+        if key == which.local_default().as_bytes() {
+            return Err(format!(
+                "{name} is the local runs' default; production needs its own secret key"
+            ));
         }
         Ok(())
+    }
+
+    /// The API key hash key (refused at cold start in production when missing or weak).
+    pub fn require_api_key_hash_key(&self) -> Result<&[u8], ApiError> {
+        if self.api_key_hash_key.len() < 16 {
+            return Err(ApiError::internal(
+                "API_KEY_HASH_KEY is missing or shorter than 16 bytes",
+            ));
+        }
+        Ok(&self.api_key_hash_key)
     }
 
     pub fn require_code_key(&self) -> Result<&[u8], ApiError> {
@@ -270,24 +328,34 @@ mod tests {
     }
 
     #[test]
-    fn production_refuses_missing_short_and_local_code_keys() {
-        let mut c = Config::local("t", "s");
-        c.auth = AuthMode::Jwt;
-        for (key, why) in [
-            (Vec::new(), "not set"),
-            (vec![b'k'; 31], "31 bytes"),
-            (LOCAL_CODE_KEY.as_bytes().to_vec(), "local runs' default"),
-        ] {
-            c.invitation_code_key = key;
-            let err = c.check_code_key().unwrap_err();
-            assert!(err.contains(why), "{err}");
-            assert!(!err.contains("kkkk"), "the key is never in the message");
+    fn production_refuses_missing_short_and_local_server_keys() {
+        for which in [ServerKey::InvitationCode, ServerKey::ApiKeyHash] {
+            let mut c = Config::local("t", "s");
+            c.auth = AuthMode::Jwt;
+            let set = |c: &mut Config, key: Vec<u8>| match which {
+                ServerKey::InvitationCode => c.invitation_code_key = key,
+                ServerKey::ApiKeyHash => c.api_key_hash_key = key,
+            };
+            for (key, why) in [
+                (Vec::new(), "not set"),
+                (vec![b'k'; 31], "31 bytes"),
+                (
+                    which.local_default().as_bytes().to_vec(),
+                    "local runs' default",
+                ),
+            ] {
+                set(&mut c, key);
+                let err = c.check_server_key(which).unwrap_err();
+                assert!(err.contains(why), "{which:?}: {err}");
+                assert!(err.contains(which.env()), "{err}");
+                assert!(!err.contains("kkkk"), "the key is never in the message");
+            }
+            set(&mut c, vec![b'k'; 32]);
+            assert!(c.check_server_key(which).is_ok());
+            // Local runs keep their default.
+            let mut local = Config::local("t", "s");
+            set(&mut local, which.local_default().as_bytes().to_vec());
+            assert!(local.check_server_key(which).is_ok());
         }
-        c.invitation_code_key = vec![b'k'; 32];
-        assert!(c.check_code_key().is_ok());
-        // Local runs keep their default.
-        let mut local = Config::local("t", "s");
-        local.invitation_code_key = LOCAL_CODE_KEY.as_bytes().to_vec();
-        assert!(local.check_code_key().is_ok());
     }
 }

@@ -62,6 +62,7 @@ codes! {
     GrantNotFound = "grant_not_found", 404;
     TeamMemberNotFound = "team_member_not_found", 404;
     IntegrationNotFound = "integration_not_found", 404;
+    ApiKeyNotFound = "api_key_not_found", 404;
     /// The one answer for every invitation code that cannot be used.
     InvitationInvalid = "invitation_invalid", 404;
     ConcurrentUpdate = "concurrent_update", 409;

@@ -15,6 +15,7 @@ pub mod store;
 
 // One folder per concept: its items, store operations, handlers, views and routes.
 pub mod access;
+pub mod api_keys;
 pub mod audit;
 pub mod closure;
 pub mod email;

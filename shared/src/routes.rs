@@ -4,13 +4,14 @@
 //! It lists; it defines nothing.
 
 pub use crate::access::routes::*;
+pub use crate::api_keys::routes::*;
 pub use crate::audit::routes::*;
 pub use crate::closure::routes::*;
 pub use crate::integrations::routes::*;
 pub use crate::invitations::routes::*;
 pub use crate::members::routes::*;
 pub use crate::orgs::routes::*;
-pub use crate::pipeline::{Access, Dynamo, Effect, Need, Place, RouteDef, Secrets};
+pub use crate::pipeline::{Access, Dynamo, Effect, Need, Place, RouteDef, Secrets, ServerKey};
 pub use crate::projects::routes::*;
 pub use crate::settings::routes::*;
 pub use crate::subscription::routes::*;
@@ -82,6 +83,12 @@ pub static CONCEPTS: &[Concept] = &[
         name: "settings",
         summary: "Authentication, notification and cleanup policies, the default storage.",
         routes: crate::settings::routes::ROUTES,
+    },
+    Concept {
+        name: "api_keys",
+        summary:
+            "Organization API keys for machines, and their verification by the platform's services.",
+        routes: crate::api_keys::routes::ROUTES,
     },
 ];
 

@@ -175,9 +175,23 @@ fn route_resource(out: &mut String, r: &RouteDef) {
         r.method, r.path
     )
     .unwrap();
-    if r.code_key {
-        // Only the functions that derive invitation codes get the key.
-        out.push_str("      Environment:\n        Variables:\n          INVITATION_CODE_KEY: !Sub \"{{resolve:secretsmanager:${InvitationCodeKey}:SecretString}}\"\n");
+    if matches!(r.access, shared::pipeline::Access::Service) {
+        // The platform's services sign with SigV4: IAM authorization instead of the JWT one
+        // (their roles get the template's ApiKeyVerifyPolicy).
+        out.push_str("            Auth:\n              Authorizer: AWS_IAM\n");
+    }
+    if !r.keys.is_empty() {
+        // Only the functions that need a server key get it.
+        out.push_str("      Environment:\n        Variables:\n");
+        for k in r.keys {
+            writeln!(
+                out,
+                "          {}: !Sub \"{{{{resolve:secretsmanager:${{{}}}:SecretString}}}}\"",
+                k.env(),
+                k.resource()
+            )
+            .unwrap();
+        }
     }
     policy(out, r.dynamo, r.ses, r.secrets, "");
     out.push('\n');
@@ -283,6 +297,10 @@ fn who(r: &RouteDef) -> String {
     use shared::pipeline::{Access, Effect, Need};
     match r.access {
         Access::User => "any signed-in user".to_string(),
+        Access::Service => {
+            "the platform's services (IAM authorization in production; no token locally)"
+                .to_string()
+        }
         Access::Org(rule) => {
             let roles = |p: shared::permissions::Permission| match p.min_role() {
                 shared::permissions::Role::Owner => "owner".to_string(),
@@ -296,6 +314,7 @@ fn who(r: &RouteDef) -> String {
             match rule.effect {
                 Effect::Write => who.push_str("; refused while closed"),
                 Effect::Reactivate => who.push_str("; only while closed"),
+                Effect::WriteWhileClosed => who.push_str("; allowed while closed"),
                 Effect::Read => {}
             }
             who

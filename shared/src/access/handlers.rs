@@ -4,7 +4,7 @@ use super::views::{
     AuthenticationView, AuthorizeView, ExplainedPermission, MatrixView, MyAccessView,
     PermissionAnswer, ProjectAccessView, Suspended,
 };
-use super::{Ctx, ProjectScope, Reason};
+use super::{Ctx, ProjectScope};
 use crate::auth::Caller;
 use crate::domain::ProjectId;
 use crate::error::{ApiError, ApiResult, Code};
@@ -143,29 +143,7 @@ pub async fn authorize(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
         .permissions
         .iter()
         .filter_map(|name| Permission::parse(name))
-        .map(|p| {
-            let via = match scope {
-                Some(scope) => scope.explain(ctx.role(), p),
-                None if ctx.role().has(p) => vec![Reason::OrgRole { role: ctx.role() }],
-                None => Vec::new(),
-            };
-            // During grace, whatever changes something is refused, whoever holds it (and
-            // reactivation too, once the purge started).
-            if let (Some(reason), false) = (ctx.refused_now(p), via.is_empty()) {
-                return PermissionAnswer {
-                    permission: p.as_str(),
-                    allowed: false,
-                    via: Vec::new(),
-                    reason: Some(reason),
-                };
-            }
-            PermissionAnswer {
-                permission: p.as_str(),
-                allowed: !via.is_empty(),
-                via,
-                reason: None,
-            }
-        })
+        .map(|p| super::decide(ctx.role(), ctx.org.status, scope, p))
         .collect();
     Ok(Reply::ok(&AuthorizeView {
         allowed: results.iter().all(|r| r.allowed),

@@ -222,7 +222,7 @@ impl OrgAccess for Access {
         }
         let tx = match effect {
             Effect::Write => self.org.guard_active(tx)?,
-            Effect::Read | Effect::Reactivate => tx,
+            Effect::Read | Effect::Reactivate | Effect::WriteWhileClosed => tx,
         };
         // Decided without a second factor: only while none is required. (Guards on one item
         // share one condition and the first guard's error: a closure meanwhile, the likelier
@@ -236,6 +236,50 @@ impl OrgAccess for Access {
     }
 }
 
+/// Why a permission cannot be used in an organization of this status, whoever holds it:
+/// `org_closed` for a change during grace, `purge_started` for reactivation once the purge began.
+pub fn refused_in(status: OrgStatus, permission: Permission) -> Option<&'static str> {
+    match status {
+        OrgStatus::Purging if permission == Permission::OrgReactivate => Some("purge_started"),
+        OrgStatus::Grace | OrgStatus::Purging if !permission.usable_while_closed() => {
+            Some("org_closed")
+        }
+        _ => None,
+    }
+}
+
+/// The decision on one permission for a principal with `role` (a member or an API key) in an
+/// organization of this status, optionally in a project: whether it is allowed, where it comes
+/// from, or why it is refused now. `/authorize` and the API key verification answer with it.
+pub fn decide(
+    role: Role,
+    status: OrgStatus,
+    scope: Option<&ProjectScope>,
+    permission: Permission,
+) -> views::PermissionAnswer {
+    let via = match scope {
+        Some(scope) => scope.explain(role, permission),
+        None if role.has(permission) => vec![Reason::OrgRole { role }],
+        None => Vec::new(),
+    };
+    // During grace, whatever changes something is refused, whoever holds it (and reactivation
+    // too, once the purge started).
+    if let (Some(reason), false) = (refused_in(status, permission), via.is_empty()) {
+        return views::PermissionAnswer {
+            permission: permission.as_str(),
+            allowed: false,
+            via: Vec::new(),
+            reason: Some(reason),
+        };
+    }
+    views::PermissionAnswer {
+        permission: permission.as_str(),
+        allowed: !via.is_empty(),
+        via,
+        reason: None,
+    }
+}
+
 impl Access {
     pub fn role(&self) -> Role {
         self.member.role
@@ -244,13 +288,7 @@ impl Access {
     /// `org_closed` for a change during grace, `purge_started` for reactivation once the purge
     /// began. `/me` and `/authorize` say what the routes do.
     pub fn refused_now(&self, permission: Permission) -> Option<&'static str> {
-        match self.org.status {
-            OrgStatus::Purging if permission == Permission::OrgReactivate => Some("purge_started"),
-            OrgStatus::Grace | OrgStatus::Purging if !permission.usable_while_closed() => {
-                Some("org_closed")
-            }
-            _ => None,
-        }
+        refused_in(self.org.status, permission)
     }
     pub fn org_id(&self) -> &OrgId {
         &self.org.org_id

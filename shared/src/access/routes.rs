@@ -22,7 +22,7 @@ pub static GET_MY_ACCESS: RouteDef = RouteDef {
     dynamo: &[BatchGetItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[ValidationFailed, ProjectNotFound],
     handler: crate::org_handler!(handlers::get_my_access),
 };
@@ -36,7 +36,7 @@ pub static AUTHORIZE: RouteDef = RouteDef {
     dynamo: &[BatchGetItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[
         BodyRequired,
         InvalidBody,
@@ -56,7 +56,7 @@ pub static LIST_ROLES: RouteDef = RouteDef {
     dynamo: &[],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[],
     handler: crate::user_handler!(handlers::list_roles),
 };

@@ -12,7 +12,7 @@ pub static LIST_AUDIT_LOG: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, Query],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[ValidationFailed, InvalidCursor],
     handler: crate::org_handler!(handlers::list_audit_log),
 };

@@ -12,7 +12,7 @@ pub static CLOSURE_IMPACT: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, Query],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[],
     handler: crate::org_handler!(handlers::closure_impact),
 };
@@ -26,7 +26,7 @@ pub static CLOSE_ORG: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[
         BodyRequired,
         InvalidBody,
@@ -46,7 +46,7 @@ pub static REACTIVATE_ORG: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[PurgeStarted],
     handler: crate::org_handler!(handlers::reactivate),
 };

@@ -275,6 +275,7 @@ minted_id!(InvitationId, "inv_", "invitation");
 minted_id!(TeamId, "team_", "team");
 minted_id!(ProjectId, "prj_", "project");
 minted_id!(IntegrationId, "int_", "integration");
+minted_id!(ApiKeyId, "key_", "API key");
 
 /// A free-text description: at most 500 characters, no control characters other than line breaks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -306,7 +307,7 @@ impl Description {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A small deterministic generator (xorshift64*) for the property tests below: the same cases

@@ -3,7 +3,7 @@ use super::item::{integration_not_found, IntegrationItem};
 use crate::error::Code::*;
 use crate::permissions::Permission;
 use crate::pipeline::{
-    org, org_on, Dynamo::*, Effect::*, Need, Place, RouteDef, Secrets::*, Subject,
+    org, org_on, Dynamo::*, Effect::*, Need, Place, RouteDef, Secrets::*, ServerKey::*, Subject,
 };
 
 /// The integration a path's `{integrationId}` names.
@@ -31,7 +31,7 @@ pub static LIST_INTEGRATIONS: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, Query],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[ValidationFailed, InvalidCursor],
     handler: crate::org_handler!(handlers::list_integrations),
 };
@@ -45,7 +45,7 @@ pub static CREATE_INTEGRATION: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, PutItem, ConditionCheckItem],
     ses: false,
     secrets: &[CreateSecret, TagResource, DeleteSecret],
-    code_key: true,
+    keys: &[InvitationCode],
     errors: &[BodyRequired, InvalidBody, ValidationFailed],
     handler: crate::org_handler!(handlers::create_integration),
 };
@@ -63,7 +63,7 @@ pub static GET_INTEGRATION: RouteDef = RouteDef {
     dynamo: &[BatchGetItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[],
     handler: crate::org_handler!(handlers::get_integration),
 };
@@ -81,7 +81,7 @@ pub static UPDATE_INTEGRATION: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[BodyRequired, InvalidBody, ValidationFailed, NothingToUpdate],
     handler: crate::org_handler!(handlers::update_integration),
 };
@@ -105,7 +105,7 @@ pub static DELETE_INTEGRATION: RouteDef = RouteDef {
     ],
     ses: false,
     secrets: &[DeleteSecret],
-    code_key: false,
+    keys: &[],
     errors: &[ConcurrentUpdate],
     handler: crate::org_handler!(handlers::delete_integration),
 };
@@ -130,7 +130,7 @@ pub static ROTATE_INTEGRATION_SECRET: RouteDef = RouteDef {
         TagResource,
         DeleteSecret,
     ],
-    code_key: true,
+    keys: &[InvitationCode],
     errors: &[
         BodyRequired,
         InvalidBody,
@@ -153,7 +153,7 @@ pub static SET_DEFAULT_STORAGE: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[
         BodyRequired,
         InvalidBody,

@@ -2,7 +2,9 @@ use super::item::InvitationItem;
 use super::{by_code, create, manage};
 use crate::error::Code::*;
 use crate::permissions::Permission;
-use crate::pipeline::{org, org_on, Access, Dynamo::*, Effect::*, Need, Place, RouteDef, Subject};
+use crate::pipeline::{
+    org, org_on, Access, Dynamo::*, Effect::*, Need, Place, RouteDef, ServerKey::*, Subject,
+};
 
 /// The invitation a path's `{invitationId}` names.
 const PATH_INVITATION: Subject = Subject {
@@ -21,7 +23,7 @@ pub static CREATE_INVITATION: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, PutItem, UpdateItem, ConditionCheckItem],
     ses: true,
     secrets: &[],
-    code_key: true,
+    keys: &[InvitationCode],
     errors: &[
         EmailDomainNotAllowed,
         BodyRequired,
@@ -48,7 +50,7 @@ pub static LIST_INVITATIONS: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, Query],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[ValidationFailed, InvalidCursor],
     handler: crate::org_handler!(manage::list_invitations),
 };
@@ -66,7 +68,7 @@ pub static GET_INVITATION_CODE: RouteDef = RouteDef {
     dynamo: &[BatchGetItem],
     ses: false,
     secrets: &[],
-    code_key: true,
+    keys: &[InvitationCode],
     errors: &[InvitationNotPending],
     handler: crate::org_handler!(manage::get_code),
 };
@@ -84,7 +86,7 @@ pub static RESEND_INVITATION: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: true,
     secrets: &[],
-    code_key: true,
+    keys: &[InvitationCode],
     errors: &[
         EmailDomainNotAllowed,
         InvitationNotPending,
@@ -111,7 +113,7 @@ pub static REVOKE_INVITATION: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[InvitationNotPending, ConcurrentUpdate],
     handler: crate::org_handler!(manage::revoke),
 };
@@ -132,7 +134,7 @@ pub static CLEANUP_INVITATIONS: RouteDef = RouteDef {
     ],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[InvalidCursor, ConcurrentUpdate],
     handler: crate::org_handler!(manage::cleanup),
 };
@@ -146,7 +148,7 @@ pub static PREVIEW_INVITATION: RouteDef = RouteDef {
     dynamo: &[BatchGetItem],
     ses: false,
     secrets: &[],
-    code_key: true,
+    keys: &[InvitationCode],
     errors: &[InvitationInvalid, AlreadyMember],
     handler: crate::user_handler!(by_code::preview),
 };
@@ -160,7 +162,7 @@ pub static ACCEPT_INVITATION: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
     secrets: &[],
-    code_key: true,
+    keys: &[InvitationCode],
     errors: &[
         EmailDomainNotAllowed,
         EmailNotVerified,
@@ -182,7 +184,7 @@ pub static LIST_MY_INVITATIONS: RouteDef = RouteDef {
     dynamo: &[Query, BatchGetItem],
     ses: false,
     secrets: &[],
-    code_key: true,
+    keys: &[InvitationCode],
     errors: &[ValidationFailed, InvalidCursor, EmailNotVerified],
     handler: crate::user_handler!(by_code::list_mine),
 };

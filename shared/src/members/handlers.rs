@@ -133,7 +133,10 @@ pub async fn remove_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply
             "The member's role, teams or project access changed while they were being removed; they are still a member. Retry.",
         ),
     )?;
-    let tx = ctx.org.member_left(tx)?;
+    // The API keys they created stay (they are the organization's); the event names them, so
+    // a platform can choose to revoke them.
+    let keys_created = crate::api_keys::item::created_by(&ctx.org.api_keys, &target.user_id);
+    let tx = ctx.org.member_left(tx, &keys_created)?;
     let mut tx = target.remove_email(tx)?;
     // Their team memberships and direct grants go in the same transaction (the membership's
     // version, required above, makes one added meanwhile retry instead of stay).
@@ -160,7 +163,7 @@ pub async fn remove_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply
         action,
         "MemberRemoved",
         summary,
-        json!({ "userId": target.user_id, "role": target.role, "left": leaving, "teamIds": target.teams, "projectIds": target.projects }),
+        json!({ "userId": target.user_id, "role": target.role, "left": leaving, "teamIds": target.teams, "projectIds": target.projects, "apiKeyIds": keys_created }),
     ))?;
     app.store.commit(tx).await?;
     Ok(Reply::no_content())

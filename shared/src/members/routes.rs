@@ -29,7 +29,7 @@ pub static LIST_MEMBERS: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, Query],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[ValidationFailed, InvalidCursor],
     handler: crate::org_handler!(handlers::list_members),
 };
@@ -43,7 +43,7 @@ pub static CHANGE_MEMBER_ROLE: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, UpdateItem, ConditionCheckItem, PutItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[
         BodyRequired,
         InvalidBody,
@@ -78,7 +78,7 @@ pub static REMOVE_MEMBER: RouteDef = RouteDef {
     ],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[
         OwnerCannotLeave,
         MemberAboveYou,
@@ -97,7 +97,7 @@ pub static TRANSFER_OWNERSHIP: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[
         BodyRequired,
         InvalidBody,

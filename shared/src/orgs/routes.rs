@@ -12,7 +12,7 @@ pub static CREATE_ORG: RouteDef = RouteDef {
     dynamo: &[PutItem, UpdateItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[
         BodyRequired,
         InvalidBody,
@@ -33,7 +33,7 @@ pub static LIST_MY_ORGS: RouteDef = RouteDef {
     dynamo: &[Query, BatchGetItem, PutItem, UpdateItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[ValidationFailed, InvalidCursor, ConcurrentUpdate],
     handler: crate::user_handler!(handlers::list_my_orgs),
 };
@@ -47,7 +47,7 @@ pub static GET_ORG: RouteDef = RouteDef {
     dynamo: &[BatchGetItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[],
     handler: crate::org_handler!(handlers::get_org),
 };
@@ -67,7 +67,7 @@ pub static UPDATE_ORG: RouteDef = RouteDef {
     ],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[
         BodyRequired,
         InvalidBody,

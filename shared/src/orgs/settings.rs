@@ -21,6 +21,9 @@ pub enum InvitePolicy {
 pub struct Settings {
     #[serde(default)]
     pub invite_policy: InvitePolicy,
+    /// Whether API keys may be created without an expiry (`expiresInDays: null`); off by default.
+    #[serde(default)]
+    pub allow_non_expiring_api_keys: bool,
 }
 
 /// Billing contact data; free text is bounded.

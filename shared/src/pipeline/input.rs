@@ -82,6 +82,13 @@ impl Input {
             )
         })
     }
+    /// The JSON body as `T`, or `T::default()` when there is none (a route whose fields are all optional).
+    pub fn json_or_default<T: DeserializeOwned + Default>(&self) -> ApiResult<T> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(T::default());
+        }
+        self.json()
+    }
     /// A string field of a JSON object body, if the body is one and has it.
     pub fn body_field(&self, name: &str) -> Option<String> {
         serde_json::from_slice::<serde_json::Value>(&self.body)

@@ -14,7 +14,7 @@ pub use input::{Input, DEFAULT_PAGE, MAX_BODY_BYTES, MAX_PAGE};
 pub use reply::{ListView, Reply};
 pub use route::{
     org, org_on, org_on_with, Access, Dynamo, Effect, Handler, Need, OrgOp, OrgRule, Place,
-    RouteDef, Secrets, Subject, UserOp,
+    RouteDef, Secrets, ServerKey, ServiceOp, Subject, UserOp,
 };
 
 use crate::auth::{self, Caller};
@@ -100,7 +100,36 @@ pub async fn handle(app: &App, route: &RouteDef, req: Request) -> Response<Body>
     }
 }
 
+/// Admits another service of the platform. Production: API Gateway's IAM authorizer verified
+/// the request's SigV4 signature (the route has no other authorizer), so its context names the
+/// caller's IAM identity; a request without it did not come through that authorizer. Local mode:
+/// nothing to check.
+pub fn admit_service(config: &Config, req: &Request) -> ApiResult<()> {
+    match &config.auth {
+        AuthMode::Local { .. } => Ok(()),
+        AuthMode::Jwt => match req.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(ctx))
+                if ctx
+                    .authorizer
+                    .as_ref()
+                    .and_then(|a| a.iam.as_ref())
+                    .is_some_and(|iam| iam.user_arn.is_some() || iam.caller_id.is_some()) =>
+            {
+                Ok(())
+            }
+            _ => Err(ApiError::new(
+                Code::Unauthenticated,
+                "This route is for the platform's services: sign the request with SigV4 (IAM authorization) under a role with the template's API key verification policy.",
+            )),
+        },
+    }
+}
+
 async fn run_route(app: &App, route: &RouteDef, req: Request) -> ApiResult<Reply> {
+    if let (Access::Service, Handler::Service(op)) = (route.access, route.handler) {
+        admit_service(&app.config, &req)?;
+        return op(app.clone(), input_of(&req)?).await;
+    }
     let caller = identify(&app.config, &req)?;
     let input = input_of(&req)?;
     match (route.access, route.handler) {

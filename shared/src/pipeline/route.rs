@@ -3,6 +3,7 @@
 
 use super::{Input, Reply};
 use crate::auth::Caller;
+pub use crate::config::ServerKey;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::permissions::Permission;
 use crate::store::Key;
@@ -16,6 +17,10 @@ pub enum Access {
     User,
     /// A caller with access to the organization in `{orgId}` (see `OrgAccess`).
     Org(OrgRule),
+    /// Another service of the platform, not a person: in production API Gateway's IAM
+    /// authorizer (SigV4) admits it; locally nothing does (no token needed). The operation
+    /// decides on what the request presents (an API key to verify).
+    Service,
 }
 
 /// How the pipeline decides an organization route before its operation runs.
@@ -50,6 +55,9 @@ pub enum Effect {
     Write,
     /// Allowed only while the organization is closed.
     Reactivate,
+    /// A change allowed in every state: revoking an API key (a leaked key must be killable
+    /// during grace too).
+    WriteWhileClosed,
 }
 
 /// Where a route names the item it acts on and how that item is keyed, so the pipeline reads it
@@ -84,6 +92,8 @@ impl std::fmt::Debug for Subject {
 }
 
 pub type UserOp = fn(App, Caller, Input) -> BoxFuture<'static, ApiResult<Reply>>;
+/// An operation for another service of the platform (`Access::Service`): no person calls it.
+pub type ServiceOp = fn(App, Input) -> BoxFuture<'static, ApiResult<Reply>>;
 /// An organization operation with the pipeline's organization steps in front of it
 /// (see the `org_handler!` macro: the access type is the one the operation's context names).
 pub type OrgOp = fn(App, Caller, Input, OrgRule) -> BoxFuture<'static, ApiResult<Reply>>;
@@ -92,6 +102,7 @@ pub type OrgOp = fn(App, Caller, Input, OrgRule) -> BoxFuture<'static, ApiResult
 pub enum Handler {
     User(UserOp),
     Org(OrgOp),
+    Service(ServiceOp),
 }
 
 /// IAM actions a route's function needs on the table (and its indexes).
@@ -167,8 +178,10 @@ pub struct RouteDef {
     pub ses: bool,
     /// What the function does to integration secrets in Secrets Manager.
     pub secrets: &'static [Secrets],
-    /// Whether the function derives invitation codes (only these get `INVITATION_CODE_KEY`).
-    pub code_key: bool,
+    /// The server keys the function needs (only these functions get them, and check them at
+    /// cold start): `INVITATION_CODE_KEY` to derive invitation codes, `API_KEY_HASH_KEY` to
+    /// digest API keys.
+    pub keys: &'static [ServerKey],
     /// The problem codes of the operation itself (the pipeline's own come from `access`).
     pub errors: &'static [Code],
     pub handler: Handler,
@@ -187,7 +200,7 @@ impl RouteDef {
     pub fn org_rule(&self) -> Option<OrgRule> {
         match self.access {
             Access::Org(rule) => Some(rule),
-            Access::User => None,
+            Access::User | Access::Service => None,
         }
     }
     /// Every problem code this route can answer: the pipeline's for its access rule, then the
@@ -206,6 +219,7 @@ impl RouteDef {
             }
             match rule.effect {
                 Effect::Write => codes.extend([Code::OrgClosed, Code::YourRoleChanged]),
+                Effect::WriteWhileClosed => codes.push(Code::YourRoleChanged),
                 Effect::Reactivate => codes.push(Code::OrgNotClosed),
                 Effect::Read => {}
             }
@@ -257,6 +271,14 @@ pub const fn org_on_with(need: Need, effect: Effect, subject: Subject, also: Sub
 macro_rules! user_handler {
     ($f:path) => {
         $crate::pipeline::Handler::User(|app, caller, input| Box::pin($f(app, caller, input)))
+    };
+}
+
+/// A handler for another service's route: `service_handler!(crate::concept::handlers::operation)`.
+#[macro_export]
+macro_rules! service_handler {
+    ($f:path) => {
+        $crate::pipeline::Handler::Service(|app, input| Box::pin($f(app, input)))
     };
 }
 

@@ -32,7 +32,7 @@ pub static LIST_PROJECTS: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, Query],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[ValidationFailed, InvalidCursor],
     handler: crate::org_handler!(handlers::list_projects),
 };
@@ -46,7 +46,7 @@ pub static CREATE_PROJECT: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, PutItem, UpdateItem, ConditionCheckItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[BodyRequired, InvalidBody, ValidationFailed, LimitReached, ConcurrentUpdate],
     handler: crate::org_handler!(handlers::create_project),
 };
@@ -60,7 +60,7 @@ pub static GET_PROJECT: RouteDef = RouteDef {
     dynamo: &[BatchGetItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[],
     handler: crate::org_handler!(handlers::get_project),
 };
@@ -75,7 +75,7 @@ pub static UPDATE_PROJECT: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[BodyRequired, InvalidBody, ValidationFailed, NothingToUpdate],
     handler: crate::org_handler!(handlers::update_project),
 };
@@ -89,7 +89,7 @@ pub static DELETE_PROJECT: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, DeleteItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[ConcurrentUpdate],
     handler: crate::org_handler!(handlers::delete_project),
 };
@@ -103,7 +103,7 @@ pub static LIST_PROJECT_ACCESS: RouteDef = RouteDef {
     dynamo: &[BatchGetItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[ValidationFailed, InvalidCursor],
     handler: crate::org_handler!(handlers::list_access),
 };
@@ -122,7 +122,7 @@ pub static GRANT_PROJECT_ACCESS: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[
         BodyRequired,
         InvalidBody,
@@ -150,7 +150,7 @@ pub static REVOKE_PROJECT_ACCESS: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[
         ValidationFailed,
         GrantNotFound,

@@ -12,7 +12,7 @@ pub static GET_CLEANUP_POLICY: RouteDef = RouteDef {
     dynamo: &[BatchGetItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[],
     handler: crate::org_handler!(handlers::get_cleanup_policy),
 };
@@ -26,7 +26,7 @@ pub static PUT_CLEANUP_POLICY: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[BodyRequired, InvalidBody, ValidationFailed],
     handler: crate::org_handler!(handlers::put_cleanup_policy),
 };
@@ -40,7 +40,7 @@ pub static GET_AUTHENTICATION_POLICY: RouteDef = RouteDef {
     dynamo: &[BatchGetItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[],
     handler: crate::org_handler!(handlers::get_authentication),
 };
@@ -54,7 +54,7 @@ pub static PUT_AUTHENTICATION_POLICY: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem, Query],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[BodyRequired, InvalidBody, ValidationFailed, ConcurrentUpdate],
     handler: crate::org_handler!(handlers::put_authentication),
 };
@@ -68,7 +68,7 @@ pub static GET_NOTIFICATION_PREFERENCES: RouteDef = RouteDef {
     dynamo: &[BatchGetItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[],
     handler: crate::org_handler!(handlers::get_notifications),
 };
@@ -82,7 +82,7 @@ pub static PUT_NOTIFICATION_PREFERENCES: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[BodyRequired, InvalidBody],
     handler: crate::org_handler!(handlers::put_notifications),
 };

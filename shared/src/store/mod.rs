@@ -175,6 +175,39 @@ impl Store {
         Err(ApiError::unavailable("BatchGetItem left keys unprocessed"))
     }
 
+    /// One conditional UpdateItem outside any transaction: `Ok(false)` when the condition did
+    /// not hold (nothing written). For bookkeeping that no decision rests on (a key's last use).
+    pub async fn update_if(
+        &self,
+        key: Key,
+        update: &str,
+        condition: &str,
+        expr: Expr,
+    ) -> Result<bool, ApiError> {
+        expr.check()?;
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key.to_item()))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_values(expr.values())
+            .set_expression_attribute_names(expr.names())
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(crate::aws::failure("UpdateItem", &e)),
+        }
+    }
+
     /// Reads items of one type by key in one BatchGetItem (missing ones are skipped).
     pub async fn batch_get_as<T: Entity>(&self, keys: Vec<Key>) -> Result<Vec<T>, ApiError> {
         self.batch_get(keys)

@@ -12,7 +12,7 @@ pub static GET_SUBSCRIPTION: RouteDef = RouteDef {
     dynamo: &[BatchGetItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[],
     handler: crate::org_handler!(handlers::get_subscription),
 };
@@ -26,7 +26,7 @@ pub static CHANGE_PLAN: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[
         BodyRequired,
         InvalidBody,

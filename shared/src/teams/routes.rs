@@ -33,7 +33,7 @@ pub static LIST_TEAMS: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, Query],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[ValidationFailed, InvalidCursor],
     handler: crate::org_handler!(handlers::list_teams),
 };
@@ -47,7 +47,7 @@ pub static CREATE_TEAM: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, PutItem, UpdateItem, ConditionCheckItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[
         BodyRequired,
         InvalidBody,
@@ -67,7 +67,7 @@ pub static GET_TEAM: RouteDef = RouteDef {
     dynamo: &[BatchGetItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[ValidationFailed, InvalidCursor],
     handler: crate::org_handler!(handlers::get_team),
 };
@@ -81,7 +81,7 @@ pub static UPDATE_TEAM: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[BodyRequired, InvalidBody, ValidationFailed, NothingToUpdate],
     handler: crate::org_handler!(handlers::update_team),
 };
@@ -101,7 +101,7 @@ pub static DELETE_TEAM: RouteDef = RouteDef {
     ],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[ConcurrentUpdate],
     handler: crate::org_handler!(handlers::delete_team),
 };
@@ -120,7 +120,7 @@ pub static ADD_TEAM_MEMBER: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[
         MemberNotFound,
         GuestCannotJoinTeam,
@@ -139,7 +139,7 @@ pub static REMOVE_TEAM_MEMBER: RouteDef = RouteDef {
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
     secrets: &[],
-    code_key: false,
+    keys: &[],
     errors: &[ValidationFailed, TeamMemberNotFound, ConcurrentUpdate],
     handler: crate::org_handler!(handlers::remove_team_member),
 };

@@ -68,6 +68,9 @@ pub(crate) struct Fixture {
     project: String,
     /// A storage provider with a secret.
     pub(crate) integration: String,
+    /// An API key (`developer`) created by the owner, and its secret, on the API key routes.
+    pub(crate) api_key_id: String,
+    pub(crate) api_key: String,
 }
 
 /// Whether a route acts on teams or projects (its fixture then has them; elsewhere the
@@ -76,13 +79,31 @@ fn needs_projects(route: &RouteDef) -> bool {
     route.path.contains("/teams") || route.path.contains("/projects")
 }
 
+/// Whether a route acts on API keys (its fixture then has one).
+fn needs_api_key(route: &RouteDef) -> bool {
+    route.path.contains("/api-keys")
+}
+
 /// Whether a route acts on integrations (its fixture then has a storage provider with a secret).
 fn needs_integration(route: &RouteDef) -> bool {
     route.path.contains("/integrations") || route.path.contains("/settings")
 }
 
 pub(crate) async fn fixture(t: &TestApp, route: &RouteDef) -> Fixture {
-    fixture_with(t, needs_projects(route), needs_integration(route)).await
+    let mut f = fixture_with(t, needs_projects(route), needs_integration(route)).await;
+    if needs_api_key(route) {
+        let created = t
+            .as_user(&f.members[0].1)
+            .post(
+                &format!("/orgs/{}/api-keys", f.org),
+                json!({ "name": "Walk deployer", "role": "developer" }),
+            )
+            .await;
+        let body = created.assert_status(201);
+        f.api_key_id = body["id"].as_str().unwrap().to_string();
+        f.api_key = body["key"].as_str().unwrap().to_string();
+    }
+    f
 }
 
 async fn fixture_with(t: &TestApp, with_projects: bool, with_integration: bool) -> Fixture {
@@ -160,6 +181,8 @@ async fn fixture_with(t: &TestApp, with_projects: bool, with_integration: bool) 
         team,
         project,
         integration,
+        api_key_id: String::new(),
+        api_key: String::new(),
     }
 }
 
@@ -191,6 +214,7 @@ fn samples_of(concept: &str) -> Samples {
         "integrations" => crate::integrations::walk_sample,
         "closure" => crate::closure::walk_sample,
         "settings" => crate::settings::walk_sample,
+        "api_keys" => crate::api_keys::walk_sample,
         other => panic!("concept {other} has no walk_sample: add one to its test file and here"),
     }
 }
@@ -213,6 +237,7 @@ pub(crate) fn sample(route: &RouteDef, f: &Fixture) -> (String, Option<Value>, u
             .replace("{teamId}", &f.team)
             .replace("{projectId}", &f.project)
             .replace("{integrationId}", &f.integration)
+            .replace("{keyId}", &f.api_key_id)
             .replace("{principal}", &format!("user:{}", f.guest_granted.id))
     };
     let concept = shared::routes::concept_of(route);
@@ -233,6 +258,8 @@ fn expected(route: &RouteDef, principal: Principal, success: u16) -> u16 {
         return 409;
     }
     match (principal.roles(), route.access) {
+        // The platform's services: locally no token is needed (production signs with IAM).
+        (_, Access::Service) => success,
         _ if principal == Principal::NoToken => 401,
         (_, Access::User) => success,
         (None, Access::Org(_)) => 404,
@@ -371,6 +398,12 @@ async fn a_closed_organization_refuses_every_write_and_serves_reads() {
             Effect::Read => assert_eq!(
                 a.status, success,
                 "{} {} reads work in grace: {}",
+                route.method, route.path, a.body
+            ),
+            // Revoking a key: a leaked key must be killable during grace.
+            Effect::WriteWhileClosed => assert_eq!(
+                a.status, success,
+                "{} {} is allowed in grace: {}",
                 route.method, route.path, a.body
             ),
             Effect::Reactivate => unreachable!("reactivation is tested on its own fixture above"),
@@ -566,7 +599,10 @@ async fn dynamodb_requests_per_route() {
         );
         // Every change an organization route commits is conditional on the caller's access as it
         // was read: the transaction holds a condition on the caller's membership.
-        if route.org_rule().is_some_and(|r| r.effect == Effect::Write) {
+        if route
+            .org_rule()
+            .is_some_and(|r| matches!(r.effect, Effect::Write | Effect::WriteWhileClosed))
+        {
             let me = shared::members::item::MemberItem::key_of(
                 &shared::domain::OrgId::parse(&f.org).unwrap(),
                 &shared::domain::UserId::parse("userId", &f.members[0].1.id).unwrap(),

@@ -2,6 +2,7 @@
 //! DynamoDB Local, the SES emulator and moto started by `scripts/test.sh`.
 
 mod access;
+mod api_keys;
 mod audit;
 mod authorization;
 mod closure;

@@ -108,9 +108,12 @@ fn route_table_is_well_formed() {
                 r.function
             );
         }
-        if r.org_rule()
-            .is_some_and(|o| o.effect == shared::routes::Effect::Write)
-        {
+        if r.org_rule().is_some_and(|o| {
+            matches!(
+                o.effect,
+                shared::routes::Effect::Write | shared::routes::Effect::WriteWhileClosed
+            )
+        }) {
             assert!(
                 r.dynamo
                     .contains(&shared::routes::Dynamo::ConditionCheckItem),
@@ -265,6 +268,7 @@ fn openapi_documents_exactly_the_problem_codes_of_each_route() {
 /// `minimum` 0 (a count) and `minimum` 1 (a positive number) need no constant unless listed here.
 fn documented_bounds() -> Vec<(&'static str, &'static str, i64)> {
     use shared::access::handlers::MAX_PERMISSIONS_PER_CHECK;
+    use shared::api_keys::handlers as keys;
     use shared::audit::handlers::MAX_ACTION_LEN;
     use shared::domain::{DESCRIPTION_MAX_CHARS, EMAIL_MAX_LEN, NAME_MAX_CHARS, USER_ID_MAX_LEN};
     use shared::integrations::secret::MAX_SECRET_BYTES;
@@ -381,6 +385,47 @@ fn documented_bounds() -> Vec<(&'static str, &'static str, i64)> {
             n(MAX_MESSAGE_CHARS),
         ),
         ("CreateInvitation.projectIds", "maxItems", n(MAX_PROJECTS)),
+        ("CreateApiKey.name", "maxLength", n(NAME_MAX_CHARS)),
+        (
+            "CreateApiKey.expiresInDays",
+            "minimum",
+            keys::EXPIRES_IN_DAYS.0,
+        ),
+        (
+            "CreateApiKey.expiresInDays",
+            "maximum",
+            keys::EXPIRES_IN_DAYS.1,
+        ),
+        (
+            "CreateApiKey.expiresInDays",
+            "default",
+            keys::DEFAULT_EXPIRES_IN_DAYS,
+        ),
+        (
+            "CreateApiKey.projectIds",
+            "maxItems",
+            n(keys::PROJECTS_PER_KEY),
+        ),
+        (
+            "PATCH /orgs/{orgId}/api-keys/{keyId} body.name",
+            "maxLength",
+            n(NAME_MAX_CHARS),
+        ),
+        (
+            "POST /orgs/{orgId}/api-keys/{keyId}/roll body.graceMinutes",
+            "maximum",
+            keys::MAX_GRACE_MINUTES,
+        ),
+        (
+            "POST /orgs/{orgId}/api-keys/{keyId}/roll body.graceMinutes",
+            "default",
+            keys::DEFAULT_GRACE_MINUTES,
+        ),
+        (
+            "POST /api-keys/verify body.permissions",
+            "maxItems",
+            n(MAX_PERMISSIONS_PER_CHECK),
+        ),
     ]
 }
 

@@ -9,6 +9,7 @@ use crate::store::{org_pk, Entity, Expr, Key, Tx};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
+mod api_keys;
 mod counters;
 mod lifecycle;
 mod policy;
@@ -110,6 +111,21 @@ pub struct OrgItem {
     /// organizations written before holds existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seat_holds: Option<BTreeMap<String, SeatHold>>,
+    /// Every API key of the organization as `<keyId> <creatorId>` (`api_keys::item::entry`):
+    /// the limit of keys is its size, and a member's removal finds the keys they created here.
+    #[serde(
+        with = "serde_dynamo::string_set",
+        default,
+        skip_serializing_if = "BTreeSet::is_empty"
+    )]
+    pub api_keys: BTreeSet<String>,
+    /// The keys whose creator is no longer a member (added by the removal's own write).
+    #[serde(
+        with = "serde_dynamo::string_set",
+        default,
+        skip_serializing_if = "BTreeSet::is_empty"
+    )]
+    pub api_keys_orphaned: BTreeSet<String>,
 }
 
 impl Entity for OrgItem {
@@ -174,6 +190,8 @@ impl OrgItem {
             pending_seats: 0,
             seats_used: 1,
             seat_holds: Some(BTreeMap::new()),
+            api_keys: BTreeSet::new(),
+            api_keys_orphaned: BTreeSet::new(),
         }
     }
 

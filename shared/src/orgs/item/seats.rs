@@ -221,12 +221,23 @@ impl OrgItem {
         )
     }
 
-    /// A member left or was removed: their seat is free.
-    pub fn member_left(&self, tx: Tx) -> Result<Tx, ApiError> {
-        let (active, expr) = Self::active();
+    /// A member left or was removed: their seat is free, and the API keys they created (still
+    /// valid: they belong to the organization) are marked as created by someone who left.
+    pub fn member_left(
+        &self,
+        tx: Tx,
+        keys_created: &[crate::domain::ApiKeyId],
+    ) -> Result<Tx, ApiError> {
+        let (active, mut expr) = Self::active();
+        let mut update =
+            "SET memberCount = memberCount - :one, seatsUsed = seatsUsed - :one".to_string();
+        if !keys_created.is_empty() {
+            update.push_str(" ADD apiKeysOrphaned :orphans");
+            expr = expr.set(":orphans", keys_created.iter().map(|k| k.as_str()));
+        }
         tx.update(
             self.key(),
-            "SET memberCount = memberCount - :one, seatsUsed = seatsUsed - :one",
+            &update,
             Some(active),
             expr.value(":one", &1),
             ApiError::org_closed(),

@@ -1,0 +1,307 @@
+//! The API key routes of an organization: list, create, read, update, revoke, roll. Each change
+//! is one transaction with its audit entry (the outbox of its event), conditional on the
+//! caller's access as read; the secret is in the answer of create and roll, nowhere else.
+
+use super::item::{ApiKeyItem, KeyChanges};
+use super::secret;
+use super::views::{ApiKeyView, CreatedKeyView};
+use crate::access::Ctx;
+use crate::audit::Audited;
+use crate::domain::{ApiKeyId, OrgName, ProjectId, Timestamp};
+use crate::error::{ApiError, ApiResult, Code};
+use crate::permissions::{Permission, Role};
+use crate::pipeline::{Input, Reply};
+use crate::projects::item::ProjectItem;
+use crate::App;
+use serde::{Deserialize, Deserializer};
+use serde_json::json;
+
+/// Keys one organization may hold (409 `limit_reached` past it).
+pub const API_KEYS_PER_ORG: usize = 50;
+/// Projects one key may be limited to.
+pub const PROJECTS_PER_KEY: usize = 50;
+/// `expiresInDays`: from the first to the last, and the default when not given.
+pub const EXPIRES_IN_DAYS: (i64, i64) = (1, 365);
+pub const DEFAULT_EXPIRES_IN_DAYS: i64 = 90;
+/// `graceMinutes` of a roll: the most, and the default (the old secret stops at once).
+pub const MAX_GRACE_MINUTES: i64 = 1440;
+pub const DEFAULT_GRACE_MINUTES: i64 = 0;
+
+// Creating a key writes the key, the organization, the audit entry, the caller's guard and one
+// check per project in one transaction (at most 100 items).
+const _: () = assert!(4 + PROJECTS_PER_KEY <= 100);
+
+/// A field that may be absent (`None`), `null` (`Some(None)`) or a value.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateBody {
+    name: String,
+    role: String,
+    #[serde(default)]
+    project_ids: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    expires_in_days: Option<Option<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct UpdateBody {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    role: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RollBody {
+    #[serde(default)]
+    grace_minutes: Option<i64>,
+}
+
+/// A key's role: a system role other than `owner`.
+fn key_role(raw: &str) -> ApiResult<Role> {
+    match Role::parse(raw) {
+        Some(Role::Owner) => Err(ApiError::validation(
+            "role",
+            "`owner` is never an API key's role: the owner is one person. Use `admin` or below.",
+        )),
+        Some(r) => Ok(r),
+        None => Err(ApiError::validation(
+            "role",
+            "`role` must be one of admin, editor, developer, viewer, guest.",
+        )),
+    }
+}
+
+fn project_ids(raw: Option<Vec<String>>) -> ApiResult<Vec<ProjectId>> {
+    let mut out: Vec<ProjectId> = Vec::new();
+    for p in raw.unwrap_or_default() {
+        let id = ProjectId::parse(&p).ok_or_else(|| {
+            ApiError::validation(
+                "projectIds",
+                "`projectIds` entries must be project ids (`prj_` and 32 hex digits).",
+            )
+        })?;
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    if out.len() > PROJECTS_PER_KEY {
+        return Err(ApiError::validation(
+            "projectIds",
+            format!("`projectIds` may name at most {PROJECTS_PER_KEY} projects."),
+        ));
+    }
+    Ok(out)
+}
+
+/// `GET /orgs/{orgId}/api-keys`: one Query per page.
+pub async fn list_api_keys(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let q = ApiKeyItem::page_of_org(ctx.org_id(), input.limit()?, input.cursor())?;
+    let page = app.store.page_of::<ApiKeyItem>(q).await?;
+    Ok(Reply::list(
+        page.items
+            .iter()
+            .map(|k| ApiKeyView::new(k, &ctx.org))
+            .collect(),
+        page.next_cursor,
+    ))
+}
+
+/// `POST /orgs/{orgId}/api-keys` `{name, role, projectIds?, expiresInDays?}`: the key, its
+/// place in the organization's list (within the limit) and the audit entry in one transaction;
+/// the answer shows the secret once.
+pub async fn create_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let body: CreateBody = input.json()?;
+    let name = OrgName::parse("name", &body.name)?;
+    let role = key_role(&body.role)?;
+    let projects = project_ids(body.project_ids)?;
+    let now = Timestamp::now();
+    let expires_at = match body.expires_in_days {
+        None => Some(now + chrono::Duration::days(DEFAULT_EXPIRES_IN_DAYS)),
+        Some(None) if ctx.org.settings.allow_non_expiring_api_keys => None,
+        Some(None) => {
+            return Err(ApiError::validation(
+                "expiresInDays",
+                "This organization's API keys expire: give `expiresInDays` (1 to 365), or let an admin turn on `settings.allowNonExpiringApiKeys` first.",
+            ))
+        }
+        Some(Some(d)) if (EXPIRES_IN_DAYS.0..=EXPIRES_IN_DAYS.1).contains(&d) => {
+            Some(now + chrono::Duration::days(d))
+        }
+        Some(Some(_)) => {
+            return Err(ApiError::validation(
+                "expiresInDays",
+                format!(
+                    "`expiresInDays` must be {} to {} (or null for a key that never expires, where the settings allow it).",
+                    EXPIRES_IN_DAYS.0, EXPIRES_IN_DAYS.1
+                ),
+            ))
+        }
+    };
+    ctx.require_can_grant(role)?;
+    if !projects.is_empty() {
+        // Project grants are made by those who manage project access (org-wide).
+        ctx.require(Permission::ProjectsAccessManage)?;
+    }
+    if ctx.org.api_keys.len() >= API_KEYS_PER_ORG {
+        return Err(ApiError::limit(
+            "apiKeysPerOrganization",
+            API_KEYS_PER_ORG,
+            format!("An organization has at most {API_KEYS_PER_ORG} API keys; revoke one first."),
+        ));
+    }
+    let key_id = ApiKeyId::new();
+    let minted = secret::mint(
+        app.config.require_api_key_hash_key()?,
+        ctx.org_id(),
+        &key_id,
+    )?;
+    let key = ApiKeyItem::new(
+        ctx.org_id(),
+        key_id,
+        name,
+        role,
+        projects,
+        ctx.user_id(),
+        expires_at,
+        (minted.digest, minted.prefix),
+        now,
+    );
+    let tx = key.create(ctx.tx()?)?;
+    let mut tx = ctx
+        .org
+        .api_key_created(tx, &key.org_entry(), API_KEYS_PER_ORG)?;
+    if expires_at.is_none() {
+        tx = ctx.org.guard_non_expiring_keys_allowed(tx)?;
+    }
+    for p in &key.project_ids {
+        tx = ProjectItem::require_exists(tx, ctx.org_id(), p)?;
+    }
+    let tx = tx.audit(ctx.audit(
+        "api_key.created",
+        "ApiKeyCreated",
+        format!("created API key {} ({})", key.name.as_str(), key.role),
+        json!({
+            "keyId": key.key_id, "name": key.name, "role": key.role, "projectIds": key.project_ids,
+            "expiresAt": key.expires_at,
+        }),
+    ))?;
+    app.store.commit(tx).await?;
+    Ok(Reply::created(&CreatedKeyView {
+        view: ApiKeyView::new(&key, &ctx.org),
+        key: minted.key,
+    }))
+}
+
+/// `GET /orgs/{orgId}/api-keys/{keyId}`
+pub async fn get_api_key(_app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
+    let key: ApiKeyItem = ctx.subject()?;
+    Ok(Reply::ok(&ApiKeyView::new(&key, &ctx.org)))
+}
+
+/// `PATCH /orgs/{orgId}/api-keys/{keyId}` `{name?, role?}`: the hierarchy rule holds for the
+/// key's role before and after (nobody changes a key above themselves, or makes one).
+pub async fn update_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let body: UpdateBody = input.json()?;
+    if body.name.is_none() && body.role.is_none() {
+        return Err(ApiError::new(
+            Code::NothingToUpdate,
+            "Send `name`, `role` or both.",
+        ));
+    }
+    let mut key: ApiKeyItem = ctx.subject()?;
+    let changes = KeyChanges {
+        name: body.name.map(|n| OrgName::parse("name", &n)).transpose()?,
+        role: body.role.map(|r| key_role(&r)).transpose()?,
+    };
+    ctx.require_can_grant(key.role)?;
+    if let Some(role) = changes.role {
+        ctx.require_can_grant(role)?;
+    }
+    let now = Timestamp::now();
+    let tx = key.update(ctx.tx()?, &changes, now)?;
+    let before = key.role;
+    if let Some(name) = &changes.name {
+        key.name = name.clone();
+    }
+    if let Some(role) = changes.role {
+        key.role = role;
+    }
+    key.updated_at = now;
+    let tx = tx.audit(ctx.audit(
+        "api_key.updated",
+        "ApiKeyUpdated",
+        format!("updated API key {}", key.name.as_str()),
+        json!({
+            "keyId": key.key_id, "name": changes.name,
+            "role": changes.role.map(|r| json!({ "before": before, "after": r })),
+        }),
+    ))?;
+    app.store.commit(tx).await?;
+    Ok(Reply::ok(&ApiKeyView::new(&key, &ctx.org)))
+}
+
+/// `DELETE /orgs/{orgId}/api-keys/{keyId}`: the key is gone; its next verification is invalid.
+/// Allowed while the organization is closed (a leaked key must be killable during grace).
+pub async fn revoke_api_key(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
+    let key: ApiKeyItem = ctx.subject()?;
+    let tx = key.revoke(ctx.tx()?)?;
+    let tx = ctx.org.api_key_revoked(tx, &key.org_entry(), &key.key_id)?;
+    let tx = tx.audit(ctx.audit(
+        "api_key.revoked",
+        "ApiKeyRevoked",
+        format!("revoked API key {}", key.name.as_str()),
+        json!({ "keyId": key.key_id, "name": key.name, "role": key.role, "createdBy": key.created_by }),
+    ))?;
+    app.store.commit(tx).await?;
+    Ok(Reply::no_content())
+}
+
+/// `POST /orgs/{orgId}/api-keys/{keyId}/roll` `{graceMinutes?}`: a new secret, shown once; the
+/// old one keeps verifying for `graceMinutes` (0 to 1440, default 0: it stops at once).
+pub async fn roll_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let body: RollBody = input.json_or_default()?;
+    let grace = body.grace_minutes.unwrap_or(DEFAULT_GRACE_MINUTES);
+    if !(0..=MAX_GRACE_MINUTES).contains(&grace) {
+        return Err(ApiError::validation(
+            "graceMinutes",
+            format!("`graceMinutes` must be 0 to {MAX_GRACE_MINUTES} (a day)."),
+        ));
+    }
+    let mut key: ApiKeyItem = ctx.subject()?;
+    ctx.require_can_grant(key.role)?;
+    let minted = secret::mint(
+        app.config.require_api_key_hash_key()?,
+        ctx.org_id(),
+        &key.key_id,
+    )?;
+    let now = Timestamp::now();
+    let until = (grace > 0).then(|| now + chrono::Duration::minutes(grace));
+    let tx = key.roll(ctx.tx()?, (&minted.digest, &minted.prefix), until, now)?;
+    let tx = tx.audit(ctx.audit(
+        "api_key.rolled",
+        "ApiKeyRolled",
+        format!("rolled API key {} ({grace} minute(s) of grace)", key.name.as_str()),
+        json!({ "keyId": key.key_id, "name": key.name, "role": key.role, "graceMinutes": grace, "previousValidUntil": until }),
+    ))?;
+    app.store.commit(tx).await?;
+    key.previous = until.map(|until| super::item::Previous {
+        digest: String::new(),
+        until,
+    });
+    key.prefix = minted.prefix;
+    key.rolled_at = Some(now);
+    key.updated_at = now;
+    Ok(Reply::ok(&CreatedKeyView {
+        view: ApiKeyView::new(&key, &ctx.org),
+        key: minted.key,
+    }))
+}

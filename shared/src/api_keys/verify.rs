@@ -1,0 +1,234 @@
+//! `POST /api-keys/verify`: for the platform's other services. One BatchGetItem reads the key's
+//! item and its organization (and the project asked about), strongly consistent, so a revocation,
+//! a role change or a closure counts on the very next verification; nothing is cached. The key's
+//! permissions are decided exactly as `/authorize` decides a member's with the same role.
+//!
+//! Every key that cannot be used (malformed, unknown, revoked, expired, of a purged
+//! organization, a wrong secret) answers the same `{valid: false}`.
+
+use super::item::ApiKeyItem;
+use super::secret::Presented;
+use super::views::{ValidKeyView, VerifyView};
+use crate::access::handlers::MAX_PERMISSIONS_PER_CHECK;
+use crate::access::views::PermissionAnswer;
+use crate::access::{decide, ProjectScope, Source, Via};
+use crate::domain::{ProjectId, Timestamp};
+use crate::error::{ApiError, ApiResult, Code};
+use crate::orgs::item::OrgItem;
+use crate::permissions::Permission;
+use crate::pipeline::{Input, Reply};
+use crate::projects::item::ProjectItem;
+use crate::store::{from_item, Key};
+use crate::App;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct VerifyBody {
+    key: String,
+    #[serde(default)]
+    permissions: Option<Vec<String>>,
+    #[serde(default)]
+    project_id: Option<String>,
+}
+
+/// What a verification asks besides the key: permissions, optionally in a project.
+#[derive(Debug, Clone, Default)]
+pub struct Asked {
+    pub permissions: Vec<Permission>,
+    pub project: Option<ProjectId>,
+}
+
+impl Asked {
+    /// The caller's mistakes are 400s (checked before the key: they say nothing about it).
+    pub fn parse(permissions: Option<Vec<String>>, project: Option<String>) -> ApiResult<Self> {
+        let names = permissions.unwrap_or_default();
+        if names.len() > MAX_PERMISSIONS_PER_CHECK {
+            return Err(ApiError::validation(
+                "permissions",
+                format!(
+                    "`permissions` may list at most {MAX_PERMISSIONS_PER_CHECK} permission names."
+                ),
+            ));
+        }
+        let unknown: Vec<&str> = names
+            .iter()
+            .map(String::as_str)
+            .filter(|p| Permission::parse(p).is_none())
+            .collect();
+        if !unknown.is_empty() {
+            return Err(ApiError::new(
+                Code::UnknownPermission,
+                format!(
+                    "Unknown permission(s): {}. GET /roles lists every permission.",
+                    unknown.join(", ")
+                ),
+            )
+            .with("unknown", unknown));
+        }
+        let project = project
+            .map(|p| {
+                ProjectId::parse(&p).ok_or_else(|| {
+                    ApiError::validation(
+                        "projectId",
+                        "`projectId` must be a project id (`prj_` and 32 hex digits).",
+                    )
+                })
+            })
+            .transpose()?;
+        let mut permissions: Vec<Permission> = Vec::new();
+        for p in names.iter().filter_map(|n| Permission::parse(n)) {
+            if !permissions.contains(&p) {
+                permissions.push(p);
+            }
+        }
+        Ok(Self {
+            permissions,
+            project,
+        })
+    }
+}
+
+/// `POST /api-keys/verify` `{key, permissions?, projectId?}`
+pub async fn verify_api_key(app: App, input: Input) -> ApiResult<Reply> {
+    let body: VerifyBody = input.json()?;
+    let asked = Asked::parse(body.permissions, body.project_id)?;
+    let (view, _) = verify(&app, &body.key, &asked, Timestamp::now()).await?;
+    Ok(Reply::ok(&view))
+}
+
+/// Whether a verification recorded the key's use.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Recorded {
+    /// The last use was recorded less than an hour ago: nothing written.
+    NotDue,
+    Written,
+    /// Another verification recorded it first (the condition held nothing back).
+    ByAnother,
+    /// The write failed; the verification stands (the use is recorded by a later one).
+    Failed,
+}
+
+/// The verification at `now`: the answer, and what it did about `lastUsedAt`.
+pub async fn verify(
+    app: &App,
+    key: &str,
+    asked: &Asked,
+    now: Timestamp,
+) -> ApiResult<(VerifyView, Option<Recorded>)> {
+    let invalid = || (VerifyView::Invalid { valid: false }, None);
+    let Some(presented) = Presented::parse(key) else {
+        return Ok(invalid());
+    };
+    let org_key = OrgItem::key_of(&presented.org);
+    let key_key = ApiKeyItem::key_of(&presented.org, &presented.key);
+    let project_key = asked
+        .project
+        .as_ref()
+        .map(|p| ProjectItem::key_of(&presented.org, p));
+    let mut wanted = vec![org_key.clone(), key_key.clone()];
+    wanted.extend(project_key.clone());
+    let (mut org, mut item, mut project) = (None, None, None);
+    for found in app.store.batch_get(wanted).await? {
+        match Key::of_item(&found) {
+            Some(k) if k == org_key => org = Some(from_item::<OrgItem>(found)?),
+            Some(k) if k == key_key => item = Some(from_item::<ApiKeyItem>(found)?),
+            Some(k) if Some(&k) == project_key.as_ref() => {
+                project = Some(from_item::<ProjectItem>(found)?)
+            }
+            _ => {}
+        }
+    }
+    let (Some(org), Some(item)) = (org, item) else {
+        return Ok(invalid());
+    };
+    let server_key = app.config.require_api_key_hash_key()?;
+    let current = presented.matches(server_key, &item.digest)?;
+    let previous = match &item.previous {
+        Some(p) if p.until > now => presented.matches(server_key, &p.digest)?,
+        _ => false,
+    };
+    if !(current || previous) || item.is_expired(now) {
+        return Ok(invalid());
+    }
+    let role = item.org_role();
+    // The project asked about, as the key may see it: what reaches it there (its organization
+    // role's project role, and its own role on the projects it is limited to).
+    let scope = project.map(|project| {
+        let mut sources = Vec::new();
+        if let Some(r) = role.project_role() {
+            sources.push(Source {
+                role: r,
+                via: Via::OrgRole,
+            });
+        }
+        if let Some(r) = item.project_role() {
+            if item.project_ids.contains(&project.project_id) {
+                sources.push(Source {
+                    role: r,
+                    via: Via::Direct,
+                });
+            }
+        }
+        ProjectScope { project, sources }
+    });
+    let visible = scope
+        .as_ref()
+        .filter(|s| s.role().is_some() || role.has(Permission::ProjectsRead));
+    let results: Vec<PermissionAnswer> = asked
+        .permissions
+        .iter()
+        .map(|p| match (&asked.project, visible) {
+            // A project that does not exist or the key cannot see: nothing is allowed there.
+            (Some(_), None) => PermissionAnswer {
+                permission: p.as_str(),
+                allowed: false,
+                via: Vec::new(),
+                reason: None,
+            },
+            _ => decide(role, org.status, visible, *p),
+        })
+        .collect();
+    let recorded = if item.due_for_touch(now) {
+        let (k, update, condition, expr) = item.touch(now);
+        Some(
+            match app.store.update_if(k, update, condition, expr).await {
+                Ok(true) => Recorded::Written,
+                Ok(false) => Recorded::ByAnother,
+                Err(e) => {
+                    tracing::warn!(key_id = %item.key_id, code = e.code.as_str(), "could not record an API key's use");
+                    Recorded::Failed
+                }
+            },
+        )
+    } else {
+        Some(Recorded::NotDue)
+    };
+    let view = ValidKeyView {
+        valid: true,
+        org_id: org.org_id.clone(),
+        key_id: item.key_id.clone(),
+        name: item.name.clone(),
+        role: item.role,
+        org_role: role,
+        project_ids: item.project_ids.clone(),
+        project_id: asked.project.clone(),
+        project_role: asked
+            .project
+            .as_ref()
+            .map(|_| visible.and_then(ProjectScope::role)),
+        expires_at: item.expires_at,
+        allowed: results.iter().map(|r| (r.permission, r.allowed)).collect(),
+        via: results
+            .iter()
+            .filter(|r| r.allowed)
+            .map(|r| (r.permission, r.via.clone()))
+            .collect(),
+        refused: results
+            .iter()
+            .filter_map(|r| r.reason.map(|why| (r.permission, why)))
+            .collect(),
+        results,
+    };
+    Ok((VerifyView::Valid(Box::new(view)), recorded))
+}

@@ -1,0 +1,615 @@
+//! Organization API keys: created, verified as their role, rolled, revoked, never stored, against
+//! DynamoDB Local. Keys are made through the API, as production makes them.
+
+use crate::authorization::Fixture;
+use integration_tests::{TestApp, User};
+use serde_json::{json, Value};
+use shared::api_keys::verify::{verify, Asked, Recorded};
+use shared::domain::Timestamp;
+use shared::error::Code;
+use shared::permissions::{Permission, Role};
+
+/// The authorization walk's valid request for each of this concept's routes: (body, status on
+/// success); `None` for a function that is not this concept's (tests/tests/api/authorization.rs).
+pub(crate) fn walk_sample(f: &Fixture, function: &str) -> Option<(Option<Value>, u16)> {
+    Some(match function {
+        "list-api-keys" | "get-api-key" => (None, 200),
+        "create-api-key" => (Some(json!({ "name": "CI", "role": "viewer" })), 201),
+        "update-api-key" => (Some(json!({ "name": "Renamed" })), 200),
+        "revoke-api-key" => (None, 204),
+        "roll-api-key" => (Some(json!({ "graceMinutes": 5 })), 200),
+        "verify-api-key" => (
+            Some(json!({ "key": f.api_key, "permissions": ["projects.read"] })),
+            200,
+        ),
+        _ => return None,
+    })
+}
+
+async fn create(t: &TestApp, org: &str, by: &User, body: Value) -> Value {
+    let a = t
+        .as_user(by)
+        .post(&format!("/orgs/{org}/api-keys"), body)
+        .await;
+    a.assert_status(201).clone()
+}
+
+/// `POST /api-keys/verify` as another service calls it (no token locally).
+async fn verify_http(t: &TestApp, body: Value) -> Value {
+    let a = t.call("POST", "/api-keys/verify", None, Some(body)).await;
+    a.assert_status(200).clone()
+}
+
+async fn is_valid(t: &TestApp, key: &str) -> bool {
+    verify_http(t, json!({ "key": key })).await["valid"] == true
+}
+
+/// An in-process verification at `now` (time moved on without waiting).
+async fn valid_at(t: &TestApp, key: &str, now: Timestamp) -> bool {
+    let (view, _) = verify(&t.app, key, &Asked::default(), now).await.unwrap();
+    serde_json::to_value(view).unwrap()["valid"] == true
+}
+
+#[tokio::test]
+async fn a_key_is_decided_as_its_role_per_project_and_is_invalid_once_revoked() {
+    let t = TestApp::new().await;
+    let f = t.org_fixture("Keys", "pro", &[Role::Admin]).await;
+    let admin = f.member(Role::Admin).clone();
+    let web = t.create_project(&f.id, &f.owner, "Web").await;
+    let api = t.create_project(&f.id, &f.owner, "Api").await;
+    // An organization-wide developer key.
+    let dev = create(
+        &t,
+        &f.id,
+        &admin,
+        json!({ "name": "Deployer", "role": "developer" }),
+    )
+    .await;
+    let key = dev["key"].as_str().unwrap().to_string();
+    assert!(key.starts_with("orgs_sk_") && key.len() == 89, "{key}");
+    assert!(key.starts_with(dev["prefix"].as_str().unwrap()));
+    assert_eq!(dev["createdBy"], admin.id.as_str());
+    assert!(dev["expiresAt"].is_string(), "90 days by default");
+    let perms = [
+        "projects.read",
+        "projects.create",
+        "members.read",
+        "members.update",
+        "api_keys.manage",
+        "billing.manage",
+    ];
+    let v = verify_http(&t, json!({ "key": key, "permissions": perms })).await;
+    assert_eq!(v["valid"], true);
+    assert_eq!(
+        (v["orgId"].as_str(), v["role"].as_str()),
+        (Some(f.id.as_str()), Some("developer"))
+    );
+    for p in perms {
+        let want = Role::Developer.has(Permission::parse(p).unwrap());
+        assert_eq!(v["allowed"][p], want, "{p}: as the developer's matrix says");
+        if want {
+            assert_eq!(
+                v["via"][p],
+                json!([{ "kind": "org_role", "role": "developer" }])
+            );
+        }
+    }
+    // The same decision as /authorize for a member with that role.
+    let member = t.user("dev-member");
+    t.add_member(&f.id, &member, Role::Developer).await;
+    let authorized = t
+        .as_user(&member)
+        .post(
+            &format!("/orgs/{}/authorize", f.id),
+            json!({ "permissions": perms, "projectId": web }),
+        )
+        .await;
+    let on_web = verify_http(
+        &t,
+        json!({ "key": key, "permissions": perms, "projectId": web }),
+    )
+    .await;
+    assert_eq!(on_web["results"], authorized.assert_status(200)["results"]);
+    // A key limited to one project: a guest in the organization, its role on that project only.
+    let limited = create(
+        &t,
+        &f.id,
+        &admin,
+        json!({ "name": "Web deployer", "role": "developer", "projectIds": [web] }),
+    )
+    .await;
+    assert_eq!(
+        (limited["orgRole"].as_str(), limited["projectRole"].as_str()),
+        (Some("guest"), Some("developer"))
+    );
+    let lkey = limited["key"].as_str().unwrap();
+    let deploy = ["deployments.create", "projects.read", "projects.delete"];
+    let there = verify_http(
+        &t,
+        json!({ "key": lkey, "permissions": deploy, "projectId": web }),
+    )
+    .await;
+    assert_eq!(there["projectRole"], "developer");
+    assert_eq!(there["allowed"]["deployments.create"], true);
+    assert_eq!(there["allowed"]["projects.read"], true);
+    assert_eq!(
+        there["allowed"]["projects.delete"], false,
+        "no deletion for a developer"
+    );
+    assert_eq!(
+        there["via"]["deployments.create"],
+        json!([{ "kind": "direct", "role": "developer" }])
+    );
+    let elsewhere = verify_http(
+        &t,
+        json!({ "key": lkey, "permissions": deploy, "projectId": api }),
+    )
+    .await;
+    assert_eq!(elsewhere["valid"], true);
+    assert_eq!(elsewhere["projectRole"], Value::Null);
+    assert!(
+        deploy.iter().all(|p| elsewhere["allowed"][p] == false),
+        "{elsewhere}"
+    );
+    let org_wide = verify_http(&t, json!({ "key": lkey, "permissions": ["projects.read"] })).await;
+    assert_eq!(
+        org_wide["allowed"]["projects.read"], false,
+        "a guest org-wide"
+    );
+    // A role change counts on the next verification.
+    let id = dev["id"].as_str().unwrap();
+    t.as_user(&admin)
+        .patch(
+            &format!("/orgs/{}/api-keys/{id}", f.id),
+            json!({ "role": "viewer" }),
+        )
+        .await
+        .assert_status(200);
+    let v = verify_http(
+        &t,
+        json!({ "key": key, "permissions": ["projects.create"] }),
+    )
+    .await;
+    assert_eq!(
+        (
+            v["role"].as_str(),
+            v["allowed"]["projects.create"].as_bool()
+        ),
+        (Some("viewer"), Some(false))
+    );
+    // Revoked: the next verification is invalid, and says nothing more than a guess does.
+    t.as_user(&admin)
+        .delete(&format!("/orgs/{}/api-keys/{id}", f.id))
+        .await
+        .assert_status(204);
+    let revoked = verify_http(&t, json!({ "key": key, "permissions": ["projects.read"] })).await;
+    assert_eq!(revoked, json!({ "valid": false }));
+    let mut guessed = key.clone().into_bytes();
+    let i = guessed.len() - 20;
+    guessed[i] = if guessed[i] == b'a' { b'b' } else { b'a' };
+    for other in [
+        String::from_utf8(guessed).unwrap(),
+        "orgs_sk_nope".into(),
+        String::new(),
+    ] {
+        assert_eq!(
+            verify_http(&t, json!({ "key": other })).await,
+            json!({ "valid": false })
+        );
+    }
+    t.as_user(&admin)
+        .get(&format!("/orgs/{}/api-keys/{id}", f.id))
+        .await
+        .assert_problem(404, Code::ApiKeyNotFound);
+    // The audit log has each change, and no secret.
+    let log = t
+        .as_user(&f.owner)
+        .get(&format!("/orgs/{}/audit-log?limit=100", f.id))
+        .await;
+    let text = log.assert_status(200).to_string();
+    for action in ["api_key.created", "api_key.updated", "api_key.revoked"] {
+        assert!(text.contains(action), "{action}");
+    }
+    assert!(!text.contains(&key[8..]) && !text.contains(&lkey[8..]));
+}
+
+#[tokio::test]
+async fn a_key_is_never_above_its_creator_nor_owner_and_needs_api_keys_manage() {
+    let t = TestApp::new().await;
+    let f = t
+        .org_fixture("Hierarchy", "pro", &[Role::Admin, Role::Editor])
+        .await;
+    let path = format!("/orgs/{}/api-keys", f.id);
+    for by in [&f.owner, f.member(Role::Admin)] {
+        let a = t
+            .as_user(by)
+            .post(&path, json!({ "name": "Boss", "role": "owner" }))
+            .await;
+        a.assert_problem(400, Code::ValidationFailed);
+        assert_eq!(a.body["field"], "role");
+    }
+    t.as_user(f.member(Role::Editor))
+        .post(&path, json!({ "name": "Mine", "role": "viewer" }))
+        .await
+        .assert_problem(403, Code::Forbidden);
+    let admin = f.member(Role::Admin);
+    let k = create(&t, &f.id, admin, json!({ "name": "Ops", "role": "admin" })).await;
+    let id = k["id"].as_str().unwrap();
+    t.as_user(admin)
+        .patch(&format!("{path}/{id}"), json!({ "role": "owner" }))
+        .await
+        .assert_problem(400, Code::ValidationFailed);
+    // Bounds: names, expiry, projects.
+    for (body, field) in [
+        (json!({ "name": "", "role": "viewer" }), "name"),
+        (
+            json!({ "name": "X", "role": "viewer", "expiresInDays": 0 }),
+            "expiresInDays",
+        ),
+        (
+            json!({ "name": "X", "role": "viewer", "expiresInDays": 366 }),
+            "expiresInDays",
+        ),
+        (
+            json!({ "name": "X", "role": "viewer", "expiresInDays": null }),
+            "expiresInDays",
+        ),
+        (
+            json!({ "name": "X", "role": "viewer", "projectIds": ["web"] }),
+            "projectIds",
+        ),
+    ] {
+        let a = t.as_user(admin).post(&path, body.clone()).await;
+        a.assert_problem(400, Code::ValidationFailed);
+        assert_eq!(a.body["field"], field, "{body}");
+    }
+    // A key that never expires, once the settings allow it.
+    t.as_user(&f.owner)
+        .patch(
+            &format!("/orgs/{}", f.id),
+            json!({ "settings": { "invitePolicy": "admins", "allowNonExpiringApiKeys": true } }),
+        )
+        .await
+        .assert_status(200);
+    let forever = create(
+        &t,
+        &f.id,
+        admin,
+        json!({ "name": "Forever", "role": "viewer", "expiresInDays": null }),
+    )
+    .await;
+    assert_eq!(forever["expiresAt"], Value::Null);
+    // A one-day key is invalid the day after.
+    let short = create(
+        &t,
+        &f.id,
+        admin,
+        json!({ "name": "Short", "role": "viewer", "expiresInDays": 1 }),
+    )
+    .await;
+    let skey = short["key"].as_str().unwrap();
+    assert!(valid_at(&t, skey, Timestamp::now()).await);
+    assert!(!valid_at(&t, skey, Timestamp::now() + chrono::Duration::days(2)).await);
+}
+
+#[tokio::test]
+async fn a_rolled_key_keeps_its_old_secret_for_the_grace_period_only() {
+    let t = TestApp::new().await;
+    let f = t.org_fixture("Rolled", "pro", &[]).await;
+    let k = create(
+        &t,
+        &f.id,
+        &f.owner,
+        json!({ "name": "CI", "role": "developer" }),
+    )
+    .await;
+    let (id, old) = (
+        k["id"].as_str().unwrap(),
+        k["key"].as_str().unwrap().to_string(),
+    );
+    let roll = format!("/orgs/{}/api-keys/{id}/roll", f.id);
+    let rolled = t
+        .as_user(&f.owner)
+        .post(&roll, json!({ "graceMinutes": 10 }))
+        .await;
+    let body = rolled.assert_status(200);
+    let new = body["key"].as_str().unwrap().to_string();
+    assert_ne!(new, old);
+    assert_eq!(body["id"], id, "the same key, a new secret");
+    assert!(body["previousValidUntil"].is_string());
+    let now = Timestamp::now();
+    assert!(
+        is_valid(&t, &old).await && is_valid(&t, &new).await,
+        "inside the grace period"
+    );
+    let later = now + chrono::Duration::minutes(11);
+    assert!(!valid_at(&t, &old, later).await, "after it");
+    assert!(valid_at(&t, &new, later).await);
+    // Without grace the old secret stops at once.
+    let again = t.as_user(&f.owner).post_empty(&roll).await;
+    let newest = again.assert_status(200)["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!is_valid(&t, &new).await && !is_valid(&t, &old).await);
+    assert!(is_valid(&t, &newest).await);
+    for grace in [-1, 1441] {
+        t.as_user(&f.owner)
+            .post(&roll, json!({ "graceMinutes": grace }))
+            .await
+            .assert_problem(400, Code::ValidationFailed);
+    }
+}
+
+#[tokio::test]
+async fn a_copy_of_the_table_holds_no_key_and_verifies_none() {
+    let t = TestApp::new().await;
+    let f = t.org_fixture("Copied", "pro", &[]).await;
+    let k = create(
+        &t,
+        &f.id,
+        &f.owner,
+        json!({ "name": "CI", "role": "admin" }),
+    )
+    .await;
+    let roll = format!("/orgs/{}/api-keys/{}/roll", f.id, k["id"].as_str().unwrap());
+    let rolled = t
+        .as_user(&f.owner)
+        .post(&roll, json!({ "graceMinutes": 60 }))
+        .await;
+    let keys = [
+        k["key"].as_str().unwrap().to_string(),
+        rolled.assert_status(200)["key"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    ];
+    let dump = t
+        .table_items()
+        .await
+        .into_values()
+        .collect::<Vec<_>>()
+        .join("\n");
+    use sha2::Digest;
+    for key in &keys {
+        // No part of the secret past the shown prefix, in any window of 12 characters, and no
+        // plain hash of the key.
+        let hidden = &key[shared::api_keys::secret::SHOWN_CHARS..];
+        for i in 0..hidden.len() - 12 {
+            assert!(
+                !dump.contains(&hidden[i..i + 12]),
+                "a piece of a key is stored"
+            );
+        }
+        let sha = sha2::Sha256::digest(key.as_bytes());
+        let hex: String = sha.iter().map(|b| format!("{b:02x}")).collect();
+        assert!(!dump.contains(&hex));
+        use base64::Engine;
+        assert!(!dump.contains(&base64::engine::general_purpose::STANDARD_NO_PAD.encode(sha)));
+    }
+    // The same table without the server key (an attacker's copy, their own guess at the key):
+    // neither the current nor the previous secret verifies.
+    let mut config = (*t.app.config).clone();
+    config.api_key_hash_key = b"attacker-guess-of-the-key".to_vec();
+    let copy = shared::App::new(
+        config,
+        integration_tests::dynamodb_client(&integration_tests::dynamodb_endpoint(), None).await,
+        None,
+        None,
+    );
+    for key in &keys {
+        assert!(valid_at(&t, key, Timestamp::now()).await);
+        let (view, _) = verify(&copy, key, &Asked::default(), Timestamp::now())
+            .await
+            .unwrap();
+        assert_eq!(
+            serde_json::to_value(view).unwrap(),
+            json!({ "valid": false })
+        );
+    }
+}
+
+#[tokio::test]
+async fn parallel_verifications_record_the_last_use_once_an_hour() {
+    let t = TestApp::new().await;
+    let f = t.org_fixture("Parallel", "pro", &[]).await;
+    let k = create(
+        &t,
+        &f.id,
+        &f.owner,
+        json!({ "name": "CI", "role": "viewer" }),
+    )
+    .await;
+    let key = k["key"].as_str().unwrap().to_string();
+    let now = Timestamp::now();
+    let round = |at: Timestamp| {
+        let (t, key) = (t.clone(), key.clone());
+        async move {
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..24 {
+                let (t, key) = (t.clone(), key.clone());
+                tasks.spawn(async move {
+                    let asked = Asked::parse(Some(vec!["org.read".into()]), None).unwrap();
+                    verify(&t.app, &key, &asked, at).await.unwrap().1.unwrap()
+                });
+            }
+            tasks.join_all().await
+        }
+    };
+    let count = |r: &[Recorded], what: Recorded| r.iter().filter(|x| **x == what).count();
+    let first = round(now).await;
+    assert_eq!(count(&first, Recorded::Written), 1, "{first:?}");
+    assert_eq!(count(&first, Recorded::Failed), 0, "{first:?}");
+    let listed = t
+        .as_user(&f.owner)
+        .get(&format!("/orgs/{}/api-keys", f.id))
+        .await;
+    let used = listed.assert_status(200)["items"][0]["lastUsedAt"].clone();
+    assert_eq!(used, json!(now.canonical()));
+    let within = round(now + chrono::Duration::minutes(59)).await;
+    assert_eq!(count(&within, Recorded::NotDue), 24, "{within:?}");
+    let next = round(now + chrono::Duration::minutes(61)).await;
+    assert_eq!(count(&next, Recorded::Written), 1, "{next:?}");
+}
+
+#[tokio::test]
+async fn keys_of_a_closed_organization_cannot_write_can_be_revoked_and_are_purged() {
+    let t = TestApp::with_config(|c| c.org_create_limit = 5).await;
+    let f = t.org_fixture("Closing", "pro", &[]).await;
+    let a = create(&t, &f.id, &f.owner, json!({ "name": "A", "role": "admin" })).await;
+    let b = create(&t, &f.id, &f.owner, json!({ "name": "B", "role": "admin" })).await;
+    t.close_through_api(&f.id).await;
+    let v = verify_http(
+        &t,
+        json!({ "key": a["key"], "permissions": ["projects.read", "projects.create"] }),
+    )
+    .await;
+    assert_eq!(v["allowed"]["projects.read"], true, "reads still work");
+    assert_eq!(v["allowed"]["projects.create"], false);
+    assert_eq!(v["refused"]["projects.create"], "org_closed");
+    // A leaked key is killable during grace; nothing else changes.
+    let base = format!("/orgs/{}/api-keys", f.id);
+    t.as_user(&f.owner)
+        .delete(&format!("{base}/{}", b["id"].as_str().unwrap()))
+        .await
+        .assert_status(204);
+    assert!(!is_valid(&t, b["key"].as_str().unwrap()).await);
+    t.as_user(&f.owner)
+        .post(&base, json!({ "name": "C", "role": "viewer" }))
+        .await
+        .assert_problem(409, Code::OrgClosed);
+    // The purge deletes the keys with everything else.
+    let later = Timestamp::now() + chrono::Duration::days(31);
+    shared::closure::purge::purge_due(
+        &t.app,
+        later,
+        std::time::Instant::now() + std::time::Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
+    assert!(!is_valid(&t, a["key"].as_str().unwrap()).await);
+    let left: Vec<String> = t
+        .table_items()
+        .await
+        .into_keys()
+        .filter(|k| k.contains("APIKEY#"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[tokio::test]
+async fn a_removed_creators_keys_keep_working_and_their_removal_names_them() {
+    let t = TestApp::new().await;
+    let f = t.org_fixture("Leaver", "pro", &[Role::Admin]).await;
+    let admin = f.member(Role::Admin).clone();
+    let k = create(
+        &t,
+        &f.id,
+        &admin,
+        json!({ "name": "Theirs", "role": "viewer" }),
+    )
+    .await;
+    let mine = create(
+        &t,
+        &f.id,
+        &f.owner,
+        json!({ "name": "Mine", "role": "viewer" }),
+    )
+    .await;
+    t.as_user(&f.owner)
+        .delete(&format!("/orgs/{}/members/{}", f.id, admin.id))
+        .await
+        .assert_status(204);
+    assert!(is_valid(&t, k["key"].as_str().unwrap()).await);
+    let list = t
+        .as_user(&f.owner)
+        .get(&format!("/orgs/{}/api-keys", f.id))
+        .await;
+    let items = list.assert_status(200)["items"].as_array().unwrap().clone();
+    let by_id = |id: &Value| items.iter().find(|i| i["id"] == *id).unwrap().clone();
+    assert_eq!(by_id(&k["id"])["createdByMember"], false);
+    assert_eq!(by_id(&mine["id"])["createdByMember"], true);
+    let log = t
+        .as_user(&f.owner)
+        .get(&format!("/orgs/{}/audit-log?action=member.removed", f.id))
+        .await;
+    assert_eq!(
+        log.assert_status(200)["items"][0]["details"]["apiKeyIds"],
+        json!([k["id"]])
+    );
+}
+
+#[tokio::test]
+async fn an_organization_holds_at_most_50_keys() {
+    let t = TestApp::new().await;
+    let f = t.org_fixture("Many", "pro", &[]).await;
+    let path = format!("/orgs/{}/api-keys", f.id);
+    let mut ids = Vec::new();
+    for i in 0..shared::api_keys::handlers::API_KEYS_PER_ORG {
+        let k = create(
+            &t,
+            &f.id,
+            &f.owner,
+            json!({ "name": format!("K{i}"), "role": "viewer" }),
+        )
+        .await;
+        ids.push(k["id"].as_str().unwrap().to_string());
+    }
+    let a = t
+        .as_user(&f.owner)
+        .post(&path, json!({ "name": "One more", "role": "viewer" }))
+        .await;
+    a.assert_problem(409, Code::LimitReached);
+    assert_eq!(a.body["max"], 50);
+    // Paginated; keys take no member seats.
+    let page = t.as_user(&f.owner).get(&format!("{path}?limit=20")).await;
+    let body = page.assert_status(200);
+    assert_eq!(body["items"].as_array().unwrap().len(), 20);
+    assert!(body["nextCursor"].is_string());
+    let sub = t
+        .as_user(&f.owner)
+        .get(&format!("/orgs/{}/subscription", f.id))
+        .await;
+    assert_eq!(sub.assert_status(200)["seats"]["used"], 1);
+    // A revoked key frees its place.
+    t.as_user(&f.owner)
+        .delete(&format!("{path}/{}", ids[0]))
+        .await
+        .assert_status(204);
+    create(
+        &t,
+        &f.id,
+        &f.owner,
+        json!({ "name": "Replacement", "role": "viewer" }),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn verification_refuses_bad_questions_and_answers_malformed_keys_as_invalid() {
+    let t = TestApp::new().await;
+    for (body, code) in [
+        (
+            json!({ "key": "orgs_sk_x", "permissions": ["no.such"] }),
+            Code::UnknownPermission,
+        ),
+        (
+            json!({ "key": "orgs_sk_x", "projectId": "web" }),
+            Code::ValidationFailed,
+        ),
+        (json!({ "permissions": [] }), Code::InvalidBody),
+    ] {
+        t.call("POST", "/api-keys/verify", None, Some(body))
+            .await
+            .assert_problem(400, code);
+    }
+    // A key sent in the wrong shape, or beside an unknown field: the problem never repeats it.
+    for body in [
+        json!({ "key": ["orgs_sk_topsecret"] }),
+        json!({ "key": "orgs_sk_topsecret", "scope": "orgs_sk_topsecret" }),
+    ] {
+        let a = t.call("POST", "/api-keys/verify", None, Some(body)).await;
+        a.assert_problem(400, Code::InvalidBody);
+        assert!(!a.body.to_string().contains("topsecret"), "{}", a.body);
+    }
+}
