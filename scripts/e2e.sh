@@ -101,6 +101,13 @@ echo "races through cargo lambda watch --concurrency ${API_CONCURRENCY:-4} ..."
 python3 "$root/scripts/e2e_races.py" "$base" "$devtool" "$secret" \
   || { tail -n 50 "$LOG_DIR/cargo-lambda-watch.log" >&2; exit 1; }
 
+# The races and the CLI made, rolled, verified and revoked API keys: none is in a log line.
+if grep -Eq "orgs_sk_[0-9A-Za-z]{81}" "$LOG_DIR/cargo-lambda-watch.log" "$LOG_DIR/stream-poller.log"; then
+  echo "an API key appeared in the functions' log" >&2
+  exit 1
+fi
+echo "the API keys made by the CLI and the races are in no log line"
+
 echo "schemathesis against openapi.yaml ..."
 fuzz_token=$("$devtool" token "$secret" "fuzz-user" "fuzz@example.com")
 # Two passes. Negative fuzzing also sends bodies that are not UTF-8, which `cargo lambda watch`

@@ -98,6 +98,19 @@ assert integration["fingerprint"] and marker not in p.stdout and marker not in p
 listed = cli("integrations", "list").stdout
 assert "cloudflare" in listed and marker not in listed
 
+# An API key: printed once, verified by another service, rolled, revoked.
+p = cli("api-keys", "create", "ci", "--role", "developer", "--expires-in-days", "30")
+key = next(w for w in p.stdout.split() if w.startswith("orgs_sk_"))
+keys = cli_json("api-keys", "list")
+assert len(keys["items"]) == 1 and "key" not in keys["items"][0], keys
+listed = cli("api-keys").stdout
+assert "ci" in listed and key[14:] not in listed, listed
+key_id = keys["items"][0]["id"]
+rolled = cli_json("api-keys", "roll", key_id, "--grace-minutes", "0")
+assert rolled["key"] != key and rolled["key"].startswith("orgs_sk_"), rolled
+cli("api-keys", "revoke", key_id)
+assert cli_json("api-keys", "list")["items"] == []
+
 # Usage errors exit 2; an unreachable API exits 3.
 cli("invite", "a@example.com", want=2)
 cli("list", want=3, extra_env={"ORGS_API_URL": "http://127.0.0.1:9"})
@@ -112,4 +125,4 @@ assert "purged at" in p.stderr and "orgs reactivate" in p.stderr, p.stderr
 assert cli_json("reactivate")["status"] == "active"
 cli("logout")
 cli("list", want=3)
-print(f"cli e2e: login, create, invite, accept, members, role, audit, integration, refusals, close and reactivate through `orgs` ({run})")
+print(f"cli e2e: login, create, invite, accept, members, role, audit, integration, API key, refusals, close and reactivate through `orgs` ({run})")

@@ -130,3 +130,37 @@ for i in range(5):
     expect(exists or not granted, f"grant {grant} delete {delete}: a grant to a deleted team")
     orphans += granted and not exists
 print(f"race: 5 team deletions while granting the team -> {orphans} grants to missing teams")
+
+# 5. Ten parallel API key creations for the last five places: five keys, never more than 50.
+status, org = call("POST", "/orgs", owner, {"name": f"Key race {run}"})
+expect(status == 201, f"create org: {status} {org}")
+org = org["id"]
+for i in range(45):
+    status, body = call("POST", f"/orgs/{org}/api-keys", owner, {"name": f"K{i}", "role": "viewer"})
+    expect(status == 201, f"key {i}: {status} {body}")
+answers = parallel([
+    lambda i=i: call("POST", f"/orgs/{org}/api-keys", owner, {"name": f"Raced {i}", "role": "viewer"})
+    for i in range(10)
+])
+statuses = sorted(s for s, _ in answers)
+expect(statuses.count(201) == 5 and statuses.count(409) == 5, f"10 creations for 5 places: {statuses}")
+status, page = call("GET", f"/orgs/{org}/api-keys?limit=100", owner)
+expect(len(page["items"]) == 50, f"50 keys: {len(page['items'])}")
+print(f"race: 10 parallel API key creations for the last 5 places -> 5 x 201, 5 x 409; 50 keys")
+
+# 6. Verifications in parallel with the key's revocation: each answers valid or invalid, every
+# one after the revocation answered is invalid, and the key's last use was recorded.
+key = next(b for s, b in answers if s == 201)
+verify = lambda: call("POST", "/api-keys/verify", owner, {"key": key["key"], "permissions": ["org.read"]})
+answers = parallel([verify for _ in range(12)])
+expect(all(s == 200 and b["valid"] is True for s, b in answers), f"12 parallel verifications: {answers}")
+status, got = call("GET", f"/orgs/{org}/api-keys/{key['id']}", owner)
+expect(got["lastUsedAt"] is not None, f"last use recorded: {got}")
+answers = parallel([lambda: call("DELETE", f"/orgs/{org}/api-keys/{key['id']}", owner)] + [verify for _ in range(11)])
+expect(answers[0][0] == 204, f"revoke: {answers[0]}")
+expect(all(s == 200 and b["valid"] in (True, False) for s, b in answers[1:]), f"verifications: {answers[1:]}")
+after = parallel([verify for _ in range(8)])
+expect(all(s == 200 and b == {"valid": False} for s, b in after), f"after the revocation: {after}")
+during = sum(1 for _, b in answers[1:] if b["valid"])
+print(f"race: 11 verifications beside the key's revocation -> {during} valid (before it), "
+      f"{11 - during} invalid; all 8 after it invalid")

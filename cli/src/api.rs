@@ -63,6 +63,10 @@ pub const CREATE_INTEGRATION: Endpoint = ep("POST", "/orgs/{orgId}/integrations"
 pub const DELETE_INTEGRATION: Endpoint = ep("DELETE", "/orgs/{orgId}/integrations/{integrationId}");
 pub const ROTATE_INTEGRATION_SECRET: Endpoint =
     ep("PUT", "/orgs/{orgId}/integrations/{integrationId}/secret");
+pub const LIST_API_KEYS: Endpoint = ep("GET", "/orgs/{orgId}/api-keys");
+pub const CREATE_API_KEY: Endpoint = ep("POST", "/orgs/{orgId}/api-keys");
+pub const REVOKE_API_KEY: Endpoint = ep("DELETE", "/orgs/{orgId}/api-keys/{keyId}");
+pub const ROLL_API_KEY: Endpoint = ep("POST", "/orgs/{orgId}/api-keys/{keyId}/roll");
 pub const CLOSURE_IMPACT: Endpoint = ep("GET", "/orgs/{orgId}/closure-impact");
 pub const CLOSE_ORG: Endpoint = ep("POST", "/orgs/{orgId}/close");
 pub const REACTIVATE_ORG: Endpoint = ep("POST", "/orgs/{orgId}/reactivate");
@@ -116,6 +120,10 @@ pub const ALL: &[Endpoint] = &[
     CREATE_INTEGRATION,
     DELETE_INTEGRATION,
     ROTATE_INTEGRATION_SECRET,
+    LIST_API_KEYS,
+    CREATE_API_KEY,
+    REVOKE_API_KEY,
+    ROLL_API_KEY,
     CLOSURE_IMPACT,
     CLOSE_ORG,
     REACTIVATE_ORG,

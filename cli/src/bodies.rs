@@ -32,6 +32,7 @@ pub struct UpdateOrg {
 #[serde(rename_all = "camelCase")]
 pub struct OrgSettings {
     pub invite_policy: String,
+    pub allow_non_expiring_api_keys: bool,
 }
 
 #[derive(Serialize)]
@@ -98,6 +99,24 @@ pub struct CreateIntegration {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateApiKey {
+    pub name: String,
+    pub role: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub project_ids: Vec<String>,
+    /// Absent: the default (90 days); `Some(None)`: `null`, a key that never expires.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_in_days: Option<Option<i64>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RollApiKey {
+    pub grace_minutes: i64,
+}
+
+#[derive(Serialize)]
 pub struct Secret {
     pub secret: String,
 }
@@ -139,6 +158,7 @@ pub fn samples() -> Vec<(Endpoint, Value)> {
                 slug: Some(s("sl-g")),
                 settings: Some(OrgSettings {
                     invite_policy: s("members"),
+                    allow_non_expiring_api_keys: true,
                 }),
             }),
         ),
@@ -213,6 +233,19 @@ pub fn samples() -> Vec<(Endpoint, Value)> {
         (
             api::ROTATE_INTEGRATION_SECRET,
             to_json(&Secret { secret: s("x") }),
+        ),
+        (
+            api::CREATE_API_KEY,
+            to_json(&CreateApiKey {
+                name: s("ci"),
+                role: s("developer"),
+                project_ids: vec![s("prj_3f2a9c4e8b1d47a6a0c5e2f7d9b8a613")],
+                expires_in_days: Some(None),
+            }),
+        ),
+        (
+            api::ROLL_API_KEY,
+            to_json(&RollApiKey { grace_minutes: 30 }),
         ),
         (
             api::CLOSE_ORG,

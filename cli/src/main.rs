@@ -103,6 +103,11 @@ enum Command {
         #[command(subcommand)]
         cmd: Option<integrations::IntegrationsCmd>,
     },
+    /// API keys for machines: list (the default), create, revoke, roll (a secret is printed once).
+    ApiKeys {
+        #[command(subcommand)]
+        cmd: Option<api_keys::ApiKeysCmd>,
+    },
     /// The audit log, newest first.
     #[command(
         after_help = "Example:\n  orgs audit --action member.role_changed --since 2026-11-01 --all"
@@ -190,6 +195,11 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Integrations { cmd } => integrations::integrations(
             ctx,
             cmd.unwrap_or(integrations::IntegrationsCmd::List { all: false }),
+        )
+        .map(|()| exit::OK),
+        Command::ApiKeys { cmd } => api_keys::api_keys(
+            ctx,
+            cmd.unwrap_or(api_keys::ApiKeysCmd::List { all: false }),
         )
         .map(|()| exit::OK),
         Command::Audit(args) => audit::audit(ctx, args),

@@ -81,6 +81,18 @@ pub const INTEGRATIONS: View = View {
         ("DEFAULT STORAGE", "defaultStorage"),
     ],
 };
+pub const API_KEYS: View = View {
+    endpoint: api::LIST_API_KEYS,
+    columns: &[
+        ("ID", "id"),
+        ("NAME", "name"),
+        ("ROLE", "role"),
+        ("PREFIX", "prefix"),
+        ("EXPIRES", "expiresAt"),
+        ("LAST USED", "lastUsedAt"),
+        ("CREATOR A MEMBER", "createdByMember"),
+    ],
+};
 pub const AUDIT: View = View {
     endpoint: api::LIST_AUDIT_LOG,
     columns: &[
@@ -100,5 +112,6 @@ pub const ALL: &[&View] = &[
     &PROJECTS,
     &GRANTS,
     &INTEGRATIONS,
+    &API_KEYS,
     &AUDIT,
 ];

@@ -2,6 +2,7 @@
 //! arguments and runs them.
 
 pub(crate) mod access;
+pub(crate) mod api_keys;
 pub(crate) mod audit;
 pub(crate) mod integrations;
 pub(crate) mod invitations;

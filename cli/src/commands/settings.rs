@@ -18,6 +18,12 @@ pub(crate) enum SettingsCmd {
         #[arg(value_parser = ["admins", "members"])]
         policy: String,
     },
+    /// Whether API keys may be created without an expiry (off by default).
+    #[command(after_help = "Example:\n  orgs settings non-expiring-api-keys on")]
+    NonExpiringApiKeys {
+        #[arg(value_parser = ["on", "off"])]
+        allowed: String,
+    },
     /// Require a second factor and/or limit members to email domains.
     #[command(
         after_help = "Example:\n  orgs settings authentication --require-mfa true --domain acme.com --domain acme.io"
@@ -108,9 +114,13 @@ pub(crate) fn settings(ctx: &Ctx, cmd: SettingsCmd) -> Result<()> {
             });
         }
         SettingsCmd::InvitePolicy { policy } => {
+            // `settings` is replaced as a whole: the other settings as they are.
+            let current = client.get(api::GET_ORG, &[&org], "")?;
             let body = bodies::UpdateOrg {
                 settings: Some(bodies::OrgSettings {
                     invite_policy: policy,
+                    allow_non_expiring_api_keys: current["settings"]["allowNonExpiringApiKeys"]
+                        == true,
                 }),
                 ..Default::default()
             };
@@ -121,6 +131,29 @@ pub(crate) fn settings(ctx: &Ctx, cmd: SettingsCmd) -> Result<()> {
                 &format!(
                     "invite policy: {}",
                     output::field(&o, "settings.invitePolicy")
+                ),
+            );
+        }
+        SettingsCmd::NonExpiringApiKeys { allowed } => {
+            let current = client.get(api::GET_ORG, &[&org], "")?;
+            let body = bodies::UpdateOrg {
+                settings: Some(bodies::OrgSettings {
+                    invite_policy: output::field(&current, "settings.invitePolicy"),
+                    allow_non_expiring_api_keys: allowed == "on",
+                }),
+                ..Default::default()
+            };
+            let o = client.send(api::UPDATE_ORG, &[&org], Some(&to_json(&body)))?;
+            done(
+                ctx,
+                &o,
+                &format!(
+                    "API keys that never expire: {}",
+                    if o["settings"]["allowNonExpiringApiKeys"] == true {
+                        "allowed"
+                    } else {
+                        "not allowed"
+                    }
                 ),
             );
         }

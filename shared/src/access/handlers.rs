@@ -16,8 +16,7 @@ use crate::projects::item::project_not_found;
 use crate::App;
 use serde::Deserialize;
 
-/// Permissions one `/authorize` call may ask about at most.
-pub const MAX_PERMISSIONS_PER_CHECK: usize = 100;
+pub use super::MAX_PERMISSIONS_PER_CHECK;
 
 /// `GET /roles`: the permission matrix as data.
 pub async fn list_roles(_app: App, _caller: Caller, _input: Input) -> ApiResult<Reply> {

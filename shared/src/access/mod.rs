@@ -18,6 +18,9 @@ use crate::projects::item::{Principal, ProjectItem};
 use crate::store::{entity_type, from_item, Entity, Item, Key, Tx};
 use serde::Serialize;
 
+/// Permissions one `/authorize` call (or API key verification) may ask about at most.
+pub const MAX_PERMISSIONS_PER_CHECK: usize = 100;
+
 /// The context of every organization operation.
 pub type Ctx = OrgCtx<Access>;
 

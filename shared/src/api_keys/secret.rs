@@ -224,7 +224,7 @@ mod tests {
             b[i] = if b[i] == b'0' { b'1' } else { b'0' };
             cases.push(String::from_utf8(b).unwrap());
         }
-        cases.push(m.key.replace(|c: char| c == 'a', "-"));
+        cases.push(m.key.replace('a', "-"));
         for c in cases {
             if c != m.key {
                 assert!(Presented::parse(&c).is_none(), "{c}");
@@ -240,7 +240,7 @@ mod tests {
             for b in raw.iter_mut() {
                 *b = cases.next() as u8;
             }
-            if cases.next() % 4 == 0 {
+            if cases.next().is_multiple_of(4) {
                 raw[..8].fill(0);
             }
             let text = to_base62(&raw);

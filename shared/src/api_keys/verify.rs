@@ -9,9 +9,8 @@
 use super::item::ApiKeyItem;
 use super::secret::Presented;
 use super::views::{ValidKeyView, VerifyView};
-use crate::access::handlers::MAX_PERMISSIONS_PER_CHECK;
 use crate::access::views::PermissionAnswer;
-use crate::access::{decide, ProjectScope, Source, Via};
+use crate::access::{decide, ProjectScope, Source, Via, MAX_PERMISSIONS_PER_CHECK};
 use crate::domain::{ProjectId, Timestamp};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::orgs::item::OrgItem;

@@ -613,3 +613,70 @@ async fn verification_refuses_bad_questions_and_answers_malformed_keys_as_invali
         assert!(!a.body.to_string().contains("topsecret"), "{}", a.body);
     }
 }
+
+/// A dependency failing under a verification: the read failing answers 503 with Retry-After
+/// (never `valid: false`, which would tell a service to refuse a good key for good); the hourly
+/// `lastUsedAt` write failing leaves the answer as it is.
+#[tokio::test]
+async fn a_verification_under_faults_answers_503_or_its_decision() {
+    use integration_tests::faults::{Fault, Faults, Plan};
+    let t = TestApp::with_faults(|_| {}).await;
+    let f = t.org_fixture("Faulted", "pro", &[]).await;
+    let k = create(
+        &t,
+        &f.id,
+        &f.owner,
+        json!({ "name": "CI", "role": "viewer" }),
+    )
+    .await;
+    let key = k["key"].as_str().unwrap().to_string();
+    let faulty = t.faulty.clone().unwrap();
+    let asked = Asked::parse(Some(vec!["projects.read".into()]), None).unwrap();
+    let plan = |operation, fault| {
+        Some(Plan {
+            operation: Some(operation),
+            call: 0,
+            fault,
+            every_attempt: true,
+        })
+    };
+    for fault in [Fault::Throttle, Fault::ServerError, Fault::Reset] {
+        let (answer, calls) = Faults::scope(
+            plan("BatchGetItem", fault),
+            verify(&faulty, &key, &asked, Timestamp::now()),
+        )
+        .await;
+        assert!(calls[0].faulted, "{fault}");
+        let Err(e) = answer else {
+            panic!("{fault}: a failed read is no answer")
+        };
+        assert_eq!(
+            (e.code, e.retry_after.is_some()),
+            (Code::ServiceUnavailable, true),
+            "{fault}"
+        );
+        // The use is due (never recorded, or an hour later): the write fails, the answer stands.
+        let later = Timestamp::now() + chrono::Duration::hours(2);
+        let (answer, calls) = Faults::scope(
+            plan("UpdateItem", fault),
+            verify(&faulty, &key, &asked, later),
+        )
+        .await;
+        let (view, recorded) = answer.unwrap();
+        assert!(
+            calls
+                .iter()
+                .any(|c| c.operation == "UpdateItem" && c.faulted),
+            "{fault}: {calls:?}"
+        );
+        assert_eq!(recorded, Some(Recorded::Failed), "{fault}");
+        let view = serde_json::to_value(view).unwrap();
+        assert_eq!(
+            (
+                view["valid"].as_bool(),
+                view["allowed"]["projects.read"].as_bool()
+            ),
+            (Some(true), Some(true))
+        );
+    }
+}

@@ -90,23 +90,21 @@ fn needs_integration(route: &RouteDef) -> bool {
 }
 
 pub(crate) async fn fixture(t: &TestApp, route: &RouteDef) -> Fixture {
-    let mut f = fixture_with(t, needs_projects(route), needs_integration(route)).await;
-    if needs_api_key(route) {
-        let created = t
-            .as_user(&f.members[0].1)
-            .post(
-                &format!("/orgs/{}/api-keys", f.org),
-                json!({ "name": "Walk deployer", "role": "developer" }),
-            )
-            .await;
-        let body = created.assert_status(201);
-        f.api_key_id = body["id"].as_str().unwrap().to_string();
-        f.api_key = body["key"].as_str().unwrap().to_string();
-    }
-    f
+    fixture_with(
+        t,
+        needs_projects(route),
+        needs_integration(route),
+        needs_api_key(route),
+    )
+    .await
 }
 
-async fn fixture_with(t: &TestApp, with_projects: bool, with_integration: bool) -> Fixture {
+async fn fixture_with(
+    t: &TestApp,
+    with_projects: bool,
+    with_integration: bool,
+    with_api_key: bool,
+) -> Fixture {
     let owner = t.user("owner");
     let org = t.create_org(&owner, "Walked").await;
     let mut members = vec![(Role::Owner, owner)];
@@ -167,6 +165,20 @@ async fn fixture_with(t: &TestApp, with_projects: bool, with_integration: bool) 
         let guest = format!("user:{}", guest_granted.id);
         t.grant(&org, owner, &project, &guest, "developer").await;
     }
+    // An API key as production makes one: created by the owner through the API.
+    let (mut api_key_id, mut api_key) = (String::new(), String::new());
+    if with_api_key {
+        let created = t
+            .as_user(&members[0].1)
+            .post(
+                &format!("/orgs/{org}/api-keys"),
+                json!({ "name": "Walk deployer", "role": "developer" }),
+            )
+            .await;
+        let body = created.assert_status(201);
+        api_key_id = body["id"].as_str().unwrap().to_string();
+        api_key = body["key"].as_str().unwrap().to_string();
+    }
     Fixture {
         org,
         members,
@@ -181,8 +193,8 @@ async fn fixture_with(t: &TestApp, with_projects: bool, with_integration: bool) 
         team,
         project,
         integration,
-        api_key_id: String::new(),
-        api_key: String::new(),
+        api_key_id,
+        api_key,
     }
 }
 
@@ -364,13 +376,13 @@ async fn a_closed_organization_refuses_every_write_and_serves_reads() {
     let t = TestApp::with_config(|c| c.org_create_limit = 5).await;
     // Nothing changes a closed organization (writes are refused, reads change nothing): one
     // fixture serves every route.
-    let f = fixture_with(&t, true, true).await;
+    let f = fixture_with(&t, true, true, true).await;
     t.close_org(&f.org).await;
     // Reactivation changes the organization: it gets its own below.
     let reactivates =
         |r: &&&RouteDef| matches!(r.org_rule(), Some(rule) if rule.effect == Effect::Reactivate);
     for route in ROUTES.iter().filter(|r| reactivates(r)) {
-        let own = fixture_with(&t, false, false).await;
+        let own = fixture_with(&t, false, false, false).await;
         t.close_org(&own.org).await;
         let (path, body, _) = sample(route, &own);
         let owner = token_of(&own, Principal::Member(Role::Owner));
@@ -417,7 +429,7 @@ async fn a_closed_organization_refuses_every_write_and_serves_reads() {
 #[tokio::test]
 async fn an_organization_requiring_mfa_refuses_every_route_to_a_token_without_it() {
     let t = TestApp::with_config(|c| c.org_create_limit = 5).await;
-    let f = fixture_with(&t, true, true).await;
+    let f = fixture_with(&t, true, true, true).await;
     let owner = &f.members[0].1;
     let policy = json!({ "requireMfa": true, "allowedEmailDomains": [] });
     let path = format!("/orgs/{}/settings/authentication", f.org);
@@ -536,7 +548,7 @@ async fn dynamodb_requests_per_route() {
         .filter(|r| r.method != "GET")
         .collect();
     let mut fixtures = fixtures_for(&t, &changing).await.into_iter();
-    let reads = fixture_with(&t, true, true).await;
+    let reads = fixture_with(&t, true, true, true).await;
     for route in ROUTES.iter().copied() {
         let own;
         let f = if route.method == "GET" {
