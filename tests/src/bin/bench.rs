@@ -172,6 +172,7 @@ async fn main() {
         (full.as_secs_f64() - base.as_secs_f64()) * 1e3
     );
 
+    println!();
     // POST /api-keys/verify: one BatchGetItem (the key and its organization), an HMAC, the
     // decision. Its hourly lastUsedAt write happens once in the warm-up, not in the timed rounds.
     let created = t
