@@ -79,6 +79,16 @@ pub const CLEANUP_RULES: [&str; 3] = [
     "deleteUnattachedVolumes",
 ];
 
+/// The organization's `settings` as they are: a PATCH replaces the object as a whole, so a
+/// command that changes one of them sends the others unchanged.
+fn current_settings(client: &api::Client, org: &str) -> Result<bodies::OrgSettings> {
+    let o = client.get(api::GET_ORG, &[org], "")?;
+    Ok(bodies::OrgSettings {
+        invite_policy: output::field(&o, "settings.invitePolicy"),
+        allow_non_expiring_api_keys: o["settings"]["allowNonExpiringApiKeys"] == true,
+    })
+}
+
 pub(crate) fn settings(ctx: &Ctx, cmd: SettingsCmd) -> Result<()> {
     let client = ctx.client()?;
     let org = ctx.org(&client)?;
@@ -114,14 +124,10 @@ pub(crate) fn settings(ctx: &Ctx, cmd: SettingsCmd) -> Result<()> {
             });
         }
         SettingsCmd::InvitePolicy { policy } => {
-            // `settings` is replaced as a whole: the other settings as they are.
-            let current = client.get(api::GET_ORG, &[&org], "")?;
+            let mut settings = current_settings(&client, &org)?;
+            settings.invite_policy = policy;
             let body = bodies::UpdateOrg {
-                settings: Some(bodies::OrgSettings {
-                    invite_policy: policy,
-                    allow_non_expiring_api_keys: current["settings"]["allowNonExpiringApiKeys"]
-                        == true,
-                }),
+                settings: Some(settings),
                 ..Default::default()
             };
             let o = client.send(api::UPDATE_ORG, &[&org], Some(&to_json(&body)))?;
@@ -135,12 +141,10 @@ pub(crate) fn settings(ctx: &Ctx, cmd: SettingsCmd) -> Result<()> {
             );
         }
         SettingsCmd::NonExpiringApiKeys { allowed } => {
-            let current = client.get(api::GET_ORG, &[&org], "")?;
+            let mut settings = current_settings(&client, &org)?;
+            settings.allow_non_expiring_api_keys = allowed == "on";
             let body = bodies::UpdateOrg {
-                settings: Some(bodies::OrgSettings {
-                    invite_policy: output::field(&current, "settings.invitePolicy"),
-                    allow_non_expiring_api_keys: allowed == "on",
-                }),
+                settings: Some(settings),
                 ..Default::default()
             };
             let o = client.send(api::UPDATE_ORG, &[&org], Some(&to_json(&body)))?;

@@ -7,7 +7,7 @@ use super::views::{
 use super::{Ctx, ProjectScope};
 use crate::auth::Caller;
 use crate::domain::ProjectId;
-use crate::error::{ApiError, ApiResult, Code};
+use crate::error::{ApiError, ApiResult};
 use crate::orgs::settings::OrgStatus;
 use crate::permissions::Permission;
 use crate::pipeline::OrgAccess;
@@ -121,27 +121,10 @@ pub async fn authorize(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
             format!("`permissions` must list 1 to {MAX_PERMISSIONS_PER_CHECK} permission names."),
         ));
     }
-    let unknown: Vec<&str> = body
-        .permissions
-        .iter()
-        .map(String::as_str)
-        .filter(|p| Permission::parse(p).is_none())
-        .collect();
-    if !unknown.is_empty() {
-        return Err(ApiError::new(
-            Code::UnknownPermission,
-            format!(
-                "Unknown permission(s): {}. GET /roles lists every permission.",
-                unknown.join(", ")
-            ),
-        )
-        .with("unknown", unknown));
-    }
+    let asked = super::permissions_asked(&body.permissions)?;
     let scope = project_asked(&ctx, body.project_id.as_deref())?;
-    let results: Vec<PermissionAnswer> = body
-        .permissions
-        .iter()
-        .filter_map(|name| Permission::parse(name))
+    let results: Vec<PermissionAnswer> = asked
+        .into_iter()
         .map(|p| super::decide(ctx.role(), ctx.org.status, scope, p))
         .collect();
     Ok(Reply::ok(&AuthorizeView {

@@ -21,6 +21,28 @@ use serde::Serialize;
 /// Permissions one `/authorize` call (or API key verification) may ask about at most.
 pub const MAX_PERMISSIONS_PER_CHECK: usize = 100;
 
+/// The permissions a check asks about, by name: an unknown name is the caller's mistake (400
+/// `unknown_permission` listing them); in the order asked. `/authorize` and the API key
+/// verification parse with it.
+pub fn permissions_asked(names: &[String]) -> ApiResult<Vec<Permission>> {
+    let unknown: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|p| Permission::parse(p).is_none())
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ApiError::new(
+            Code::UnknownPermission,
+            format!(
+                "Unknown permission(s): {}. GET /roles lists every permission.",
+                unknown.join(", ")
+            ),
+        )
+        .with("unknown", unknown));
+    }
+    Ok(names.iter().filter_map(|n| Permission::parse(n)).collect())
+}
+
 /// The context of every organization operation.
 pub type Ctx = OrgCtx<Access>;
 

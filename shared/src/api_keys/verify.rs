@@ -10,9 +10,11 @@ use super::item::ApiKeyItem;
 use super::secret::Presented;
 use super::views::{ValidKeyView, VerifyView};
 use crate::access::views::PermissionAnswer;
-use crate::access::{decide, ProjectScope, Source, Via, MAX_PERMISSIONS_PER_CHECK};
+use crate::access::{
+    decide, permissions_asked, ProjectScope, Source, Via, MAX_PERMISSIONS_PER_CHECK,
+};
 use crate::domain::{ProjectId, Timestamp};
-use crate::error::{ApiError, ApiResult, Code};
+use crate::error::{ApiError, ApiResult};
 use crate::orgs::item::OrgItem;
 use crate::permissions::Permission;
 use crate::pipeline::{Input, Reply};
@@ -50,21 +52,7 @@ impl Asked {
                 ),
             ));
         }
-        let unknown: Vec<&str> = names
-            .iter()
-            .map(String::as_str)
-            .filter(|p| Permission::parse(p).is_none())
-            .collect();
-        if !unknown.is_empty() {
-            return Err(ApiError::new(
-                Code::UnknownPermission,
-                format!(
-                    "Unknown permission(s): {}. GET /roles lists every permission.",
-                    unknown.join(", ")
-                ),
-            )
-            .with("unknown", unknown));
-        }
+        let parsed = permissions_asked(&names)?;
         let project = project
             .map(|p| {
                 ProjectId::parse(&p).ok_or_else(|| {
@@ -76,7 +64,7 @@ impl Asked {
             })
             .transpose()?;
         let mut permissions: Vec<Permission> = Vec::new();
-        for p in names.iter().filter_map(|n| Permission::parse(n)) {
+        for p in parsed {
             if !permissions.contains(&p) {
                 permissions.push(p);
             }

@@ -680,3 +680,48 @@ async fn a_verification_under_faults_answers_503_or_its_decision() {
         );
     }
 }
+
+/// Production: the route admits a request API Gateway's IAM authorizer signed off (its context
+/// names the caller's IAM identity), and nobody else: not a person's JWT, not a bare request.
+#[tokio::test]
+async fn production_verification_needs_the_iam_authorizer() {
+    let t = TestApp::with_config(|c| c.auth = shared::config::AuthMode::Jwt).await;
+    let event = std::fs::read_to_string(
+        integration_tests::repo_root().join("events/apigw-verify-api-key.json"),
+    )
+    .unwrap();
+    let route = shared::routes::route("verify-api-key");
+    let answer = |event: &Value| {
+        let req = lambda_http::request::from_str(&event.to_string()).unwrap();
+        let app = t.app.clone();
+        async move {
+            let resp = shared::pipeline::handle(&app, route, req).await;
+            let lambda_http::Body::Text(body) = resp.body() else {
+                panic!("text body")
+            };
+            (
+                resp.status().as_u16(),
+                serde_json::from_str::<Value>(body).unwrap(),
+            )
+        }
+    };
+    let signed: Value = serde_json::from_str(&event).unwrap();
+    // The sample's key is the spec's example: well-formed, in no organization of this table.
+    assert_eq!(answer(&signed).await, (200, json!({ "valid": false })));
+    let mut bare = signed.clone();
+    bare["requestContext"]
+        .as_object_mut()
+        .unwrap()
+        .remove("authorizer");
+    let mut person = signed.clone();
+    person["requestContext"]["authorizer"] =
+        json!({ "jwt": { "claims": { "sub": "user-alice" }, "scopes": null } });
+    for unsigned in [bare, person] {
+        let (status, body) = answer(&unsigned).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (401, Some("unauthenticated")),
+            "{body}"
+        );
+    }
+}
