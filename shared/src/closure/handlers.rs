@@ -35,6 +35,7 @@ pub async fn closure_impact(app: App, ctx: Ctx, _input: Input) -> ApiResult<Repl
         pending_invitations: ctx.org.seat_holds.as_ref().map_or(0, |h| h.len()),
         integrations,
         integrations_with_credentials: with_credentials,
+        api_keys: ctx.org.api_keys.len(),
         subscription: SubscriptionImpact {
             plan: ctx.org.plan,
             seats_used: ctx.org.seats_in_use(now),

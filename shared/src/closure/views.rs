@@ -28,6 +28,8 @@ pub struct ImpactView {
     pub integrations: u64,
     /// Their secrets are scrubbed by the purge.
     pub integrations_with_credentials: u64,
+    /// API keys: during grace they verify for reads only; the purge deletes them.
+    pub api_keys: usize,
     pub subscription: SubscriptionImpact,
     /// When the organization would be purged if closed now.
     pub purge_at: Timestamp,

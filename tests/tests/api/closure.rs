@@ -94,12 +94,20 @@ async fn an_owner_sees_the_impact_closes_with_the_exact_name_and_the_org_turns_r
         .as_str()
         .unwrap()
         .to_string();
+    t.as_user(&f.owner)
+        .post(
+            &format!("/orgs/{}/api-keys", f.id),
+            json!({ "name": "CI", "role": "viewer" }),
+        )
+        .await
+        .assert_status(201);
 
     let impact = t
         .as_user(&f.owner)
         .get(&format!("/orgs/{}/closure-impact", f.id))
         .await;
     let i = impact.assert_status(200);
+    assert_eq!(i["apiKeys"], 1, "{i}");
     assert_eq!(
         (
             i["projects"].as_u64(),
