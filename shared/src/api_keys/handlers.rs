@@ -13,7 +13,7 @@ use crate::permissions::{Permission, Role};
 use crate::pipeline::{Input, Reply};
 use crate::projects::item::ProjectItem;
 use crate::App;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::json;
 
 /// Keys one organization may hold (409 `limit_reached` past it).
@@ -31,13 +31,6 @@ pub const DEFAULT_GRACE_MINUTES: i64 = 0;
 // check per project in one transaction (at most 100 items).
 const _: () = assert!(4 + PROJECTS_PER_KEY <= 100);
 
-/// A field that may be absent (`None`), `null` (`Some(None)`) or a value.
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct CreateBody {
@@ -45,7 +38,8 @@ struct CreateBody {
     role: String,
     #[serde(default)]
     project_ids: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "present")]
+    /// Missing: the default; `null`: never.
+    #[serde(default, deserialize_with = "crate::pipeline::explicit_null")]
     expires_in_days: Option<Option<i64>>,
 }
 
@@ -80,28 +74,6 @@ fn key_role(raw: &str) -> ApiResult<Role> {
     }
 }
 
-fn project_ids(raw: Option<Vec<String>>) -> ApiResult<Vec<ProjectId>> {
-    let mut out: Vec<ProjectId> = Vec::new();
-    for p in raw.unwrap_or_default() {
-        let id = ProjectId::parse(&p).ok_or_else(|| {
-            ApiError::validation(
-                "projectIds",
-                "`projectIds` entries must be project ids (`prj_` and 32 hex digits).",
-            )
-        })?;
-        if !out.contains(&id) {
-            out.push(id);
-        }
-    }
-    if out.len() > PROJECTS_PER_KEY {
-        return Err(ApiError::validation(
-            "projectIds",
-            format!("`projectIds` may name at most {PROJECTS_PER_KEY} projects."),
-        ));
-    }
-    Ok(out)
-}
-
 /// `GET /orgs/{orgId}/api-keys`: one Query per page.
 pub async fn list_api_keys(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let q = ApiKeyItem::page_of_org(ctx.org_id(), input.limit()?, input.cursor())?;
@@ -122,7 +94,7 @@ pub async fn create_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
     let body: CreateBody = input.json()?;
     let name = OrgName::parse("name", &body.name)?;
     let role = key_role(&body.role)?;
-    let projects = project_ids(body.project_ids)?;
+    let projects = ProjectId::parse_list("projectIds", body.project_ids, PROJECTS_PER_KEY)?;
     let now = Timestamp::now();
     let expires_at = match body.expires_in_days {
         None => Some(now + chrono::Duration::days(DEFAULT_EXPIRES_IN_DAYS)),
@@ -293,15 +265,13 @@ pub async fn roll_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> 
         json!({ "keyId": key.key_id, "name": key.name, "role": key.role, "graceMinutes": grace, "previousValidUntil": until }),
     ))?;
     app.store.commit(tx).await?;
-    key.previous = until.map(|until| super::item::Previous {
-        digest: String::new(),
-        until,
-    });
     key.prefix = minted.prefix;
     key.rolled_at = Some(now);
     key.updated_at = now;
+    let mut view = ApiKeyView::new(&key, &ctx.org);
+    view.previous_valid_until = until;
     Ok(Reply::ok(&CreatedKeyView {
-        view: ApiKeyView::new(&key, &ctx.org),
+        view,
         key: minted.key,
     }))
 }

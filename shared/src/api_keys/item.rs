@@ -11,6 +11,11 @@ use serde::{Deserialize, Serialize};
 
 const KEY_PREFIX: &str = "APIKEY#";
 
+/// A key's use is recorded at most this often.
+fn touch_every() -> chrono::Duration {
+    chrono::Duration::hours(1)
+}
+
 /// The digest a rolled key's old secret keeps verifying with, until `until`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -227,7 +232,7 @@ impl ApiKeyItem {
     /// The last use, at most once an hour: the condition lets one of parallel verifications
     /// write and the others do nothing (no contention on the item).
     pub fn touch(&self, now: Timestamp) -> (Key, &'static str, &'static str, Expr) {
-        let hour_ago = now - chrono::Duration::hours(1);
+        let hour_ago = now - touch_every();
         (
             self.key(),
             "SET lastUsedAt = :now",
@@ -237,8 +242,7 @@ impl ApiKeyItem {
     }
     /// Whether a verification at `now` records the use (the last one is an hour old or more).
     pub fn due_for_touch(&self, now: Timestamp) -> bool {
-        self.last_used_at
-            .is_none_or(|t| t <= now - chrono::Duration::hours(1))
+        self.last_used_at.is_none_or(|t| t <= now - touch_every())
     }
 
     /// One page of the organization's keys.

@@ -277,6 +277,36 @@ minted_id!(ProjectId, "prj_", "project");
 minted_id!(IntegrationId, "int_", "integration");
 minted_id!(ApiKeyId, "key_", "API key");
 
+impl ProjectId {
+    /// A request's list of projects (`projectIds` of an invitation or an API key): each a project
+    /// id, duplicates dropped (first one kept), at most `max`.
+    pub fn parse_list(
+        field: &str,
+        raw: Option<Vec<String>>,
+        max: usize,
+    ) -> Result<Vec<Self>, ApiError> {
+        let mut out: Vec<Self> = Vec::new();
+        for p in raw.unwrap_or_default() {
+            let id = Self::parse(&p).ok_or_else(|| {
+                invalid(
+                    field,
+                    format!("`{field}` entries must be project ids (`prj_` and {ID_HEX_DIGITS} hex digits; got `{p}`)."),
+                )
+            })?;
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        }
+        if out.len() > max {
+            return Err(invalid(
+                field,
+                format!("`{field}` may name at most {max} projects."),
+            ));
+        }
+        Ok(out)
+    }
+}
+
 /// A free-text description: at most 500 characters, no control characters other than line breaks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]

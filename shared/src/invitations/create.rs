@@ -46,18 +46,6 @@ struct CreateBody {
     project_ids: Option<Vec<String>>,
 }
 
-fn parse_project_id(raw: &str) -> ApiResult<String> {
-    match crate::domain::ProjectId::parse(raw) {
-        Some(p) => Ok(p.as_str().to_string()),
-        None => Err(ApiError::validation(
-            "projectIds",
-            format!(
-                "`projectIds` entries must be project ids (`prj_` and 32 hex digits; got `{raw}`)."
-            ),
-        )),
-    }
-}
-
 impl CreateBody {
     fn into_terms(self) -> ApiResult<InvitationTerms> {
         let email = Email::parse("email", &self.email)?;
@@ -114,19 +102,10 @@ impl CreateBody {
             }
             None => None,
         };
-        let mut project_ids = Vec::new();
-        for p in self.project_ids.unwrap_or_default() {
-            let p = parse_project_id(&p)?;
-            if !project_ids.contains(&p) {
-                project_ids.push(p);
-            }
-        }
-        if project_ids.len() > MAX_PROJECTS {
-            return Err(ApiError::validation(
-                "projectIds",
-                format!("`projectIds` may name at most {MAX_PROJECTS} projects."),
-            ));
-        }
+        let project_ids = ProjectId::parse_list("projectIds", self.project_ids, MAX_PROJECTS)?
+            .iter()
+            .map(|p| p.as_str().to_string())
+            .collect();
         Ok(InvitationTerms {
             email,
             role,

@@ -363,15 +363,8 @@ pub struct UpdateBody {
     #[serde(default)]
     name: Option<String>,
     /// `null` removes the description.
-    #[serde(default, deserialize_with = "explicit_null")]
+    #[serde(default, deserialize_with = "crate::pipeline::explicit_null")]
     description: Option<Option<String>>,
-}
-
-/// Tells `"description": null` (remove) from a missing field (keep).
-fn explicit_null<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
 }
 
 impl UpdateBody {
