@@ -79,14 +79,24 @@ pub const CLEANUP_RULES: [&str; 3] = [
     "deleteUnattachedVolumes",
 ];
 
-/// The organization's `settings` as they are: a PATCH replaces the object as a whole, so a
-/// command that changes one of them sends the others unchanged.
-fn current_settings(client: &api::Client, org: &str) -> Result<bodies::OrgSettings> {
+/// Changes one of the organization's `settings`: a PATCH replaces the object as a whole, so the
+/// others are read first and sent unchanged. Answers the updated organization.
+fn change_settings(
+    client: &api::Client,
+    org: &str,
+    change: impl FnOnce(&mut bodies::OrgSettings),
+) -> Result<serde_json::Value> {
     let o = client.get(api::GET_ORG, &[org], "")?;
-    Ok(bodies::OrgSettings {
+    let mut settings = bodies::OrgSettings {
         invite_policy: output::field(&o, "settings.invitePolicy"),
         allow_non_expiring_api_keys: o["settings"]["allowNonExpiringApiKeys"] == true,
-    })
+    };
+    change(&mut settings);
+    let body = bodies::UpdateOrg {
+        settings: Some(settings),
+        ..Default::default()
+    };
+    client.send(api::UPDATE_ORG, &[org], Some(&to_json(&body)))
 }
 
 pub(crate) fn settings(ctx: &Ctx, cmd: SettingsCmd) -> Result<()> {
@@ -124,13 +134,7 @@ pub(crate) fn settings(ctx: &Ctx, cmd: SettingsCmd) -> Result<()> {
             });
         }
         SettingsCmd::InvitePolicy { policy } => {
-            let mut settings = current_settings(&client, &org)?;
-            settings.invite_policy = policy;
-            let body = bodies::UpdateOrg {
-                settings: Some(settings),
-                ..Default::default()
-            };
-            let o = client.send(api::UPDATE_ORG, &[&org], Some(&to_json(&body)))?;
+            let o = change_settings(&client, &org, |s| s.invite_policy = policy)?;
             done(
                 ctx,
                 &o,
@@ -141,13 +145,9 @@ pub(crate) fn settings(ctx: &Ctx, cmd: SettingsCmd) -> Result<()> {
             );
         }
         SettingsCmd::NonExpiringApiKeys { allowed } => {
-            let mut settings = current_settings(&client, &org)?;
-            settings.allow_non_expiring_api_keys = allowed == "on";
-            let body = bodies::UpdateOrg {
-                settings: Some(settings),
-                ..Default::default()
-            };
-            let o = client.send(api::UPDATE_ORG, &[&org], Some(&to_json(&body)))?;
+            let o = change_settings(&client, &org, |s| {
+                s.allow_non_expiring_api_keys = allowed == "on"
+            })?;
             done(
                 ctx,
                 &o,
