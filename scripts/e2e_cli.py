@@ -110,6 +110,14 @@ rolled = cli_json("api-keys", "roll", key_id, "--grace-minutes", "0")
 assert rolled["key"] != key and rolled["key"].startswith("orgs_sk_"), rolled
 cli("api-keys", "revoke", key_id)
 assert cli_json("api-keys", "list")["items"] == []
+# Settings are one object: changing one keeps the other.
+on = cli_json("settings", "non-expiring-api-keys", "on")
+assert on["settings"]["allowNonExpiringApiKeys"] is True, on
+both = cli_json("settings", "invite-policy", "members")
+assert both["settings"] == {"invitePolicy": "members", "allowNonExpiringApiKeys": True}, both
+forever = cli_json("api-keys", "create", "backups", "--role", "viewer", "--never-expires")
+assert forever["expiresAt"] is None, forever
+cli("api-keys", "revoke", forever["id"])
 
 # Usage errors exit 2; an unreachable API exits 3.
 cli("invite", "a@example.com", want=2)
