@@ -63,6 +63,8 @@ codes! {
     TeamMemberNotFound = "team_member_not_found", 404;
     IntegrationNotFound = "integration_not_found", 404;
     ApiKeyNotFound = "api_key_not_found", 404;
+    /// No custom role with this id in the organization.
+    RoleNotFound = "role_not_found", 404;
     /// The one answer for every invitation code that cannot be used.
     InvitationInvalid = "invitation_invalid", 404;
     ConcurrentUpdate = "concurrent_update", 409;
@@ -85,6 +87,11 @@ codes! {
     /// A documented limit (teams per organization, members per team, grants per project or
     /// member); the problem names it in `limit` with its `max`.
     LimitReached = "limit_reached", 409;
+    /// A custom role that members, pending invitations or API keys hold cannot be deleted; the
+    /// problem counts them in `holders`.
+    RoleInUse = "role_in_use", 409;
+    /// Another role of the organization has this name (case-insensitive), or it is a system role's.
+    RoleNameTaken = "role_name_taken", 409;
     /// The integration named is not of the kind this needs (a default storage that is no storage provider).
     WrongIntegrationKind = "wrong_integration_kind", 409;
     /// Internal only: the personal organization exists already (the idempotent path).

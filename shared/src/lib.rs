@@ -26,6 +26,7 @@ pub mod members;
 pub mod notifications;
 pub mod orgs;
 pub mod projects;
+pub mod roles;
 pub mod settings;
 pub mod subscription;
 pub mod teams;
@@ -110,7 +111,7 @@ mod entity_shapes {
             &user,
             Some(email.clone()),
             None,
-            Role::Admin,
+            Role::Admin.into(),
             now,
         );
         check(&member);
@@ -145,7 +146,7 @@ mod entity_shapes {
             &org.org_id,
             InvitationTerms {
                 email,
-                role: Role::Viewer,
+                role: Role::Viewer.into(),
                 expires_in_days: 7,
                 max_uses: 1,
                 message: None,

@@ -172,6 +172,8 @@ permissions! {
     CleanupPolicyManage = "cleanup_policy.manage", Admin, "Change the cleanup policy.";
     ApiKeysRead = "api_keys.read", Admin, "List API keys (never their secrets).";
     ApiKeysManage = "api_keys.manage", Admin, "Create and revoke API keys.";
+    RolesRead = "roles.read", Viewer, "See the organization's roles, system and custom, and their permissions.";
+    RolesManage = "roles.manage", Admin, "Create, change and delete custom roles (never with permissions beyond your own).";
     SubscriptionRead = "subscription.read", Viewer, "See the plan and seat usage.";
     SubscriptionManage = "subscription.manage", Owner, "Change the plan.";
 }
@@ -179,6 +181,18 @@ permissions! {
 impl Permission {
     pub fn parse(s: &str) -> Option<Permission> {
         Permission::ALL.iter().copied().find(|p| p.as_str() == s)
+    }
+    /// Held by the owner alone (transfer, close, reactivate, billing and plan changes, closure
+    /// impact): never part of a custom role.
+    pub fn owner_only(self) -> bool {
+        self.min_role() == Role::Owner
+    }
+    fn bit(self) -> u128 {
+        let i = Permission::ALL
+            .iter()
+            .position(|p| *p == self)
+            .unwrap_or_default();
+        1u128 << i
     }
     /// Whether the permission only reads (allowed while the organization is closed, as is
     /// reactivating it); everything else changes something.
@@ -212,6 +226,42 @@ impl Permission {
                 | "backups"
                 | "logs"
         ) && self != Permission::ProjectsCreate
+    }
+}
+
+// A permission set is a bit per permission.
+const _: () = assert!(Permission::ALL.len() <= 128);
+
+/// A set of permissions: what a role (system or custom) holds organization-wide. Subset
+/// comparison of these sets is the hierarchy rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct PermissionSet(u128);
+
+impl PermissionSet {
+    pub fn of(permissions: impl IntoIterator<Item = Permission>) -> Self {
+        Self(permissions.into_iter().fold(0, |bits, p| bits | p.bit()))
+    }
+    pub fn contains(self, p: Permission) -> bool {
+        self.0 & p.bit() != 0
+    }
+    pub fn is_subset(self, of: PermissionSet) -> bool {
+        self.0 & !of.0 == 0
+    }
+    /// The permissions of this set that `other` lacks, in matrix order.
+    pub fn beyond(self, other: PermissionSet) -> Vec<Permission> {
+        self.iter().filter(|p| !other.contains(*p)).collect()
+    }
+    pub fn iter(self) -> impl Iterator<Item = Permission> {
+        Permission::ALL
+            .iter()
+            .copied()
+            .filter(move |p| self.contains(*p))
+    }
+    pub fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
     }
 }
 
@@ -313,6 +363,71 @@ impl Role {
     }
 }
 
+/// What a member, an invitation or an API key holds: one of the six system roles, or one of its
+/// organization's custom roles by id (so renaming a custom role never changes anyone's access).
+/// Stored and answered as one string: the system role's name or the custom role's id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RoleRef {
+    System(Role),
+    Custom(crate::domain::RoleId),
+}
+
+impl RoleRef {
+    /// A system role's name or a custom role's id (`role_` and 32 hex digits).
+    pub fn parse(s: &str) -> Option<RoleRef> {
+        Role::parse(s)
+            .map(RoleRef::System)
+            .or_else(|| crate::domain::RoleId::parse(s).map(RoleRef::Custom))
+    }
+    pub fn as_str(&self) -> &str {
+        match self {
+            RoleRef::System(r) => r.as_str(),
+            RoleRef::Custom(id) => id.as_str(),
+        }
+    }
+    pub fn system(&self) -> Option<Role> {
+        match self {
+            RoleRef::System(r) => Some(*r),
+            RoleRef::Custom(_) => None,
+        }
+    }
+    pub fn custom(&self) -> Option<&crate::domain::RoleId> {
+        match self {
+            RoleRef::System(_) => None,
+            RoleRef::Custom(id) => Some(id),
+        }
+    }
+    pub fn is(&self, role: Role) -> bool {
+        self.system() == Some(role)
+    }
+}
+
+impl From<Role> for RoleRef {
+    fn from(r: Role) -> Self {
+        RoleRef::System(r)
+    }
+}
+
+impl std::fmt::Display for RoleRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for RoleRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for RoleRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        RoleRef::parse(&raw)
+            .ok_or_else(|| serde::de::Error::custom(format!("not a role: {raw}")))
+    }
+}
+
 impl std::fmt::Display for Permission {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -394,6 +509,35 @@ mod tests {
         assert!(!ProjectRole::Admin.has(Permission::MembersRead));
         assert_eq!(Role::Viewer.project_role(), Some(ProjectRole::Viewer));
         assert_eq!(Role::Guest.project_role(), None);
+    }
+
+    #[test]
+    fn permission_sets_compare_as_sets() {
+        let viewer = PermissionSet::of(Role::Viewer.permissions());
+        let admin = PermissionSet::of(Role::Admin.permissions());
+        assert!(viewer.is_subset(admin) && !admin.is_subset(viewer));
+        assert_eq!(viewer.len(), Role::Viewer.permissions().count());
+        let odd = PermissionSet::of([Permission::OrgRead, Permission::BillingRead]);
+        assert_eq!(odd.beyond(admin), vec![Permission::BillingRead]);
+        assert!(PermissionSet::default().is_empty());
+        let owner_only: Vec<_> = Permission::ALL.iter().filter(|p| p.owner_only()).map(|p| p.as_str()).collect();
+        assert_eq!(
+            owner_only,
+            ["org.close", "org.reactivate", "org.transfer", "org.closure_impact", "billing.read", "billing.manage", "subscription.manage"]
+        );
+    }
+
+    #[test]
+    fn a_role_reference_is_a_system_name_or_a_custom_id() {
+        assert_eq!(RoleRef::parse("admin"), Some(RoleRef::System(Role::Admin)));
+        let id = crate::domain::RoleId::new();
+        assert_eq!(RoleRef::parse(id.as_str()), Some(RoleRef::Custom(id.clone())));
+        assert_eq!(RoleRef::parse("Admin"), None);
+        assert_eq!(RoleRef::parse("role_xyz"), None);
+        let json = serde_json::to_string(&RoleRef::Custom(id.clone())).unwrap();
+        assert_eq!(json, format!("\"{id}\""));
+        let back: RoleRef = serde_json::from_str("\"viewer\"").unwrap();
+        assert!(back.is(Role::Viewer));
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub use crate::members::routes::*;
 pub use crate::orgs::routes::*;
 pub use crate::pipeline::{Access, Dynamo, Effect, Need, Place, RouteDef, Secrets, ServerKey};
 pub use crate::projects::routes::*;
+pub use crate::roles::routes::*;
 pub use crate::settings::routes::*;
 pub use crate::subscription::routes::*;
 pub use crate::teams::routes::*;
@@ -37,6 +38,11 @@ pub static CONCEPTS: &[Concept] = &[
         summary:
             "Your access in an organization, permission checks for other services, the role matrix.",
         routes: crate::access::routes::ROUTES,
+    },
+    Concept {
+        name: "roles",
+        summary: "The organization's roles: the six system roles and its custom roles.",
+        routes: crate::roles::routes::ROUTES,
     },
     Concept {
         name: "members",

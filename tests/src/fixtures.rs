@@ -117,6 +117,7 @@ impl TestApp {
         let hold = SeatHold {
             n,
             exp: now + chrono::Duration::days(1),
+            role: None,
         };
         let (tx, _) = item
             .reserve_seats(
@@ -136,7 +137,7 @@ impl TestApp {
                 &UserId::parse("userId", &user.id).unwrap(),
                 Email::parse("email", &user.email).ok(),
                 None,
-                *role,
+                (*role).into(),
                 Timestamp::now(),
             );
             tx = member.join(tx, exists(), exists()).unwrap();
@@ -168,7 +169,7 @@ impl TestApp {
             &item.org_id,
             InvitationTerms {
                 email: Email::parse("email", email).unwrap(),
-                role,
+                role: role.into(),
                 expires_in_days: 7,
                 max_uses,
                 message: None,
@@ -183,6 +184,7 @@ impl TestApp {
         let hold = SeatHold {
             n: max_uses,
             exp: inv.expires_at,
+            role: None,
         };
         let (tx, _) = item
             .reserve_seats(
@@ -370,7 +372,7 @@ impl TestApp {
                 let now = Timestamp::now();
                 let org = OrgItem::new(OrgId::new(), name, slug, &user, false, now);
                 let email = Email::parse("email", &format!("{prefix}-{i}@example.com")).ok();
-                let owner = MemberItem::new(&org.org_id, &user, email, None, Role::Owner, now);
+                let owner = MemberItem::new(&org.org_id, &user, email, None, Role::Owner.into(), now);
                 tx = shared::orgs::handlers::creation_tx(tx, &org, &owner, |tx| {
                     UserItem::count_created(tx, &user, 1)
                 })

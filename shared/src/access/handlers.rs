@@ -36,7 +36,7 @@ fn project_asked<'a>(ctx: &'a Ctx, asked: Option<&str>) -> ApiResult<Option<&'a 
         ));
     }
     match &ctx.project {
-        Some(scope) if scope.role().is_some() || ctx.role().has(Permission::ProjectsRead) => {
+        Some(scope) if scope.role().is_some() || ctx.held.has(Permission::ProjectsRead) => {
             Ok(Some(scope))
         }
         _ => Err(project_not_found()),
@@ -52,7 +52,7 @@ pub async fn get_my_access(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
             .iter()
             .filter(|p| ctx.refused_now(**p).is_none())
             .filter_map(|p| {
-                let via = scope.explain(ctx.role(), *p);
+                let via = scope.explain(&ctx.held, *p);
                 (!via.is_empty()).then(|| ExplainedPermission {
                     permission: p.as_str(),
                     via,
@@ -68,14 +68,17 @@ pub async fn get_my_access(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
     Ok(Reply::ok(&MyAccessView {
         org_id: ctx.org_id().clone(),
         user_id: ctx.user_id().clone(),
-        role: ctx.role(),
+        role: ctx.role().clone(),
+        role_name: ctx.held.name.clone(),
+        project_role_everywhere: ctx.held.project_role,
         org_status: ctx
-            .role()
+            .held
             .has(Permission::SettingsRead)
             .then_some(ctx.org.status),
         permissions: ctx
-            .role()
-            .permissions()
+            .held
+            .permissions
+            .iter()
             .filter(|p| ctx.refused_now(*p).is_none())
             .map(Permission::as_str)
             .collect(),
@@ -86,8 +89,9 @@ pub async fn get_my_access(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
                 "org_closed"
             },
             permissions: ctx
-                .role()
-                .permissions()
+                .held
+                .permissions
+                .iter()
                 .filter(|p| ctx.refused_now(*p).is_some())
                 .map(Permission::as_str)
                 .collect(),
@@ -125,11 +129,12 @@ pub async fn authorize(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let scope = project_asked(&ctx, body.project_id.as_deref())?;
     let results: Vec<PermissionAnswer> = asked
         .into_iter()
-        .map(|p| super::decide(ctx.role(), ctx.org.status, scope, p))
+        .map(|p| super::decide(&ctx.held, ctx.org.status, scope, p))
         .collect();
     Ok(Reply::ok(&AuthorizeView {
         allowed: results.iter().all(|r| r.allowed),
-        role: ctx.role(),
+        role: ctx.role().clone(),
+        role_name: ctx.held.name.clone(),
         project_id: scope.map(|s| s.project_id().clone()),
         project_role: scope.and_then(ProjectScope::role),
         results,

@@ -12,7 +12,8 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::members::item::MemberItem;
 use crate::orgs::item::OrgItem;
 use crate::orgs::settings::{InvitePolicy, OrgStatus};
-use crate::permissions::{Permission, ProjectRole, Role};
+use crate::permissions::{Permission, ProjectRole, Role, RoleRef};
+use crate::roles::HeldRole;
 use crate::pipeline::{Effect, OrgAccess, OrgCtx};
 use crate::projects::item::{Principal, ProjectItem};
 use crate::store::{entity_type, from_item, Entity, Item, Key, Tx};
@@ -52,6 +53,9 @@ pub type Ctx = OrgCtx<Access>;
 pub struct Access {
     pub org: OrgItem,
     pub member: MemberItem,
+    /// The caller's role resolved against the organization: its permissions and project role
+    /// (a custom role's as the organization item read now defines it).
+    pub held: HeldRole,
     pub project: Option<ProjectScope>,
     /// Whether the caller's token shows a second factor (set when the pipeline admits them).
     pub second_factor: bool,
@@ -80,9 +84,12 @@ pub struct Source {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Reason {
-    /// The organization role (org-wide, or the project role it makes on every project).
+    /// The organization role (org-wide, or the project role it makes on every project): a
+    /// system role's name or a custom role's id, with its name.
     OrgRole {
-        role: Role,
+        role: RoleRef,
+        #[serde(rename = "roleName")]
+        role_name: String,
     },
     Team {
         #[serde(rename = "teamId")]
@@ -103,9 +110,9 @@ pub struct ProjectScope {
 }
 
 impl ProjectScope {
-    pub fn of(project: ProjectItem, member: &MemberItem) -> Self {
+    pub fn of(project: ProjectItem, member: &MemberItem, held: &HeldRole) -> Self {
         let mut sources = Vec::new();
-        if let Some(role) = member.role.project_role() {
+        if let Some(role) = held.project_role {
             sources.push(Source {
                 role,
                 via: Via::OrgRole,
@@ -141,10 +148,10 @@ impl ProjectScope {
             })
     }
     /// Where `permission` comes from in this project (empty: not allowed).
-    pub fn explain(&self, org_role: Role, permission: Permission) -> Vec<Reason> {
+    pub fn explain(&self, held: &HeldRole, permission: Permission) -> Vec<Reason> {
         let mut why = Vec::new();
-        if org_role.has(permission) || org_role.project_role().is_some_and(|r| r.has(permission)) {
-            why.push(Reason::OrgRole { role: org_role });
+        if held.has(permission) || held.project_role.is_some_and(|r| r.has(permission)) {
+            why.push(Reason::org_role(held));
         }
         for s in self.sources.iter().filter(|s| s.role.has(permission)) {
             match &s.via {
@@ -166,25 +173,27 @@ impl OrgAccess for Access {
     }
     fn from_items(org: Option<Item>, caller: Option<Item>) -> ApiResult<Option<Self>> {
         match (org, caller) {
-            (Some(org), Some(member)) => Ok(Some(Access {
-                org: from_item(org)?,
-                member: from_item(member)?,
-                project: None,
-                second_factor: false,
-            })),
+            (Some(org), Some(member)) => {
+                let org: OrgItem = from_item(org)?;
+                let member: MemberItem = from_item(member)?;
+                Ok(Some(Access {
+                    held: org.held(&member.role)?,
+                    org,
+                    member,
+                    project: None,
+                    second_factor: false,
+                }))
+            }
             _ => Ok(None),
         }
-    }
-    fn role(&self) -> Role {
-        self.member.role
     }
     /// The role's permissions; with `invitePolicy = members`, developers and above may invite
     /// too (for roles at or below their own: the hierarchy rule still applies).
     fn holds(&self, permission: Permission) -> bool {
-        self.role().has(permission)
+        self.held.has(permission)
             || (permission == Permission::InvitationsCreate
                 && self.org.settings.invite_policy == InvitePolicy::Members
-                && self.role().rank() >= Role::Developer.rank())
+                && self.held.covers(&HeldRole::system(Role::Developer)))
             || self
                 .project
                 .as_ref()
@@ -202,7 +211,11 @@ impl OrgAccess for Access {
     /// On a project's routes, the project (read with the access) adds the roles that reach the caller there.
     fn scope(&mut self, subject: Option<&Item>) -> ApiResult<()> {
         if let Some(item) = subject.filter(|i| entity_type(i) == Some(ProjectItem::TYPE)) {
-            self.project = Some(ProjectScope::of(from_item(item.clone())?, &self.member));
+            self.project = Some(ProjectScope::of(
+                from_item(item.clone())?,
+                &self.member,
+                &self.held,
+            ));
         }
         Ok(())
     }
@@ -228,6 +241,10 @@ impl OrgAccess for Access {
             )
         };
         let mut tx = self.member.guard_role(tx, changed())?;
+        // A custom role's permissions are part of the decision: they hold until it commits.
+        if let (RoleRef::Custom(id), Some(version)) = (&self.held.role, self.held.version) {
+            tx = self.org.guard_custom_role(tx, id, version, changed())?;
+        }
         // A decision made on a grant holds only while the grant (and the team it reaches the
         // caller through) does.
         if let Some(scope) = &self.project {
@@ -277,14 +294,14 @@ pub fn refused_in(status: OrgStatus, permission: Permission) -> Option<&'static 
 /// organization of this status, optionally in a project: whether it is allowed, where it comes
 /// from, or why it is refused now. `/authorize` and the API key verification answer with it.
 pub fn decide(
-    role: Role,
+    held: &HeldRole,
     status: OrgStatus,
     scope: Option<&ProjectScope>,
     permission: Permission,
 ) -> views::PermissionAnswer {
     let via = match scope {
-        Some(scope) => scope.explain(role, permission),
-        None if role.has(permission) => vec![Reason::OrgRole { role }],
+        Some(scope) => scope.explain(held, permission),
+        None if held.has(permission) => vec![Reason::org_role(held)],
         None => Vec::new(),
     };
     // During grace, whatever changes something is refused, whoever holds it (and reactivation
@@ -305,9 +322,19 @@ pub fn decide(
     }
 }
 
+impl Reason {
+    pub fn org_role(held: &HeldRole) -> Self {
+        Reason::OrgRole {
+            role: held.role.clone(),
+            role_name: held.name.clone(),
+        }
+    }
+}
+
 impl Access {
-    pub fn role(&self) -> Role {
-        self.member.role
+    /// The caller's role: a system role or one of the organization's custom roles.
+    pub fn role(&self) -> &RoleRef {
+        &self.held.role
     }
     /// Why a permission the caller holds cannot be used now, as the routes would answer it:
     /// `org_closed` for a change during grace, `purge_started` for reactivation once the purge
@@ -341,32 +368,60 @@ impl Access {
     }
     /// An extra permission an operation needs for part of a request (e.g. the billing profile).
     pub fn require(&self, permission: Permission) -> ApiResult<()> {
-        if self.role().has(permission) {
+        if self.held.has(permission) {
             Ok(())
         } else {
             Err(ApiError::forbidden(permission.as_str()))
         }
     }
-    /// The hierarchy rule: nobody grants a role above their own; only transfer makes an owner.
-    pub fn require_can_grant(&self, granted: Role) -> ApiResult<()> {
-        if granted == Role::Owner {
+    /// The hierarchy rule: nobody grants a role whose permissions are not a subset of their own
+    /// (or whose project role is above theirs); only transfer makes an owner.
+    pub fn require_can_grant(&self, granted: &HeldRole) -> ApiResult<()> {
+        if granted.is(Role::Owner) {
             return Err(ApiError::new(
                 Code::OwnerOnlyByTransfer,
                 "Nobody becomes owner this way; the owner uses POST /orgs/{orgId}/ownership-transfer.",
             ));
         }
-        if !self.role().can_grant(granted) {
-            return Err(ApiError::new(
-                Code::RoleAboveYours,
-                format!(
-                    "You are {}; you cannot grant the role {granted}, which is above your own.",
-                    self.role()
-                ),
-            )
-            .with("yourRole", self.role().as_str())
-            .with("requestedRole", granted.as_str()));
+        self.require_covers(granted, "grant")
+    }
+    /// `other` (a role to grant, or the role of a member, key or invitation to act on) is at or
+    /// below the caller's: its permissions a subset of theirs, its project role not above theirs.
+    /// `what` is the act refused ("grant", "change or remove").
+    pub fn require_covers(&self, other: &HeldRole, what: &str) -> ApiResult<()> {
+        if self.held.covers(other) {
+            return Ok(());
         }
-        Ok(())
+        let beyond: Vec<&str> = other
+            .permissions
+            .beyond(self.held.permissions)
+            .into_iter()
+            .map(Permission::as_str)
+            .collect();
+        let project_above = other.project_role > self.held.project_role;
+        let mut why = Vec::new();
+        if !beyond.is_empty() {
+            why.push(format!("permissions yours lacks: {}", beyond.join(", ")));
+        }
+        if project_above {
+            why.push(format!(
+                "project role {} above your {}",
+                other.project_role.map_or("none", ProjectRole::as_str),
+                self.held.project_role.map_or("none", ProjectRole::as_str)
+            ));
+        }
+        Err(ApiError::new(
+            Code::RoleAboveYours,
+            format!(
+                "You are {}; you cannot {what} the role {}, which is not at or below yours ({}).",
+                self.held.name,
+                other.name,
+                why.join("; ")
+            ),
+        )
+        .with("yourRole", self.held.role.as_str())
+        .with("requestedRole", other.role.as_str())
+        .with("permissions", beyond))
     }
 }
 

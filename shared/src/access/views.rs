@@ -3,7 +3,7 @@
 use super::Reason;
 use crate::domain::{OrgId, ProjectId, TeamId, Timestamp, UserId};
 use crate::orgs::settings::OrgStatus;
-use crate::permissions::{Permission, ProjectRole, Role};
+use crate::permissions::{Permission, ProjectRole, Role, RoleRef};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -98,7 +98,12 @@ pub struct ExplainedPermission {
 pub struct MyAccessView {
     pub org_id: OrgId,
     pub user_id: UserId,
-    pub role: Role,
+    /// A system role's name or a custom role's id.
+    pub role: RoleRef,
+    pub role_name: String,
+    /// The project role the organization role gives on every project (`null`: none).
+    #[serde(rename = "projectRole")]
+    pub project_role_everywhere: Option<ProjectRole>,
     /// For members who read the settings (a guest sees the name and their own membership only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub org_status: Option<OrgStatus>,
@@ -136,7 +141,7 @@ impl AuthenticationView {
             require_mfa: access.org.require_mfa,
             second_factor: access.second_factor,
             allowed_email_domains: access
-                .role()
+                .held
                 .has(Permission::SettingsRead)
                 .then(|| access.org.allowed_email_domains.iter().cloned().collect()),
         }
@@ -165,7 +170,8 @@ pub struct Suspended {
 #[serde(rename_all = "camelCase")]
 pub struct AuthorizeView {
     pub allowed: bool,
-    pub role: Role,
+    pub role: RoleRef,
+    pub role_name: String,
     pub project_id: Option<ProjectId>,
     pub project_role: Option<ProjectRole>,
     pub results: Vec<PermissionAnswer>,

@@ -9,7 +9,9 @@ use crate::access::Ctx;
 use crate::audit::Audited;
 use crate::domain::{ApiKeyId, OrgName, ProjectId, Timestamp};
 use crate::error::{ApiError, ApiResult, Code};
+use crate::orgs::item::OrgItem;
 use crate::permissions::{Permission, Role};
+use crate::roles::{HeldRole, Holder};
 use crate::pipeline::{Input, Reply};
 use crate::projects::item::ProjectItem;
 use crate::App;
@@ -59,19 +61,16 @@ struct RollBody {
     grace_minutes: Option<i64>,
 }
 
-/// A key's role: a system role other than `owner`.
-fn key_role(raw: &str) -> ApiResult<Role> {
-    match Role::parse(raw) {
-        Some(Role::Owner) => Err(ApiError::validation(
+/// A key's role: a system role other than `owner`, or one of the organization's custom roles.
+fn key_role(org: &OrgItem, raw: &str) -> ApiResult<HeldRole> {
+    let held = org.role_asked("role", raw)?;
+    if held.is(Role::Owner) {
+        return Err(ApiError::validation(
             "role",
             "`owner` is never an API key's role: the owner is one person. Use `admin` or below.",
-        )),
-        Some(r) => Ok(r),
-        None => Err(ApiError::validation(
-            "role",
-            "`role` must be one of admin, editor, developer, viewer, guest.",
-        )),
+        ));
     }
+    Ok(held)
 }
 
 /// `GET /orgs/{orgId}/api-keys`: one Query per page.
@@ -93,7 +92,8 @@ pub async fn list_api_keys(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply>
 pub async fn create_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let body: CreateBody = input.json()?;
     let name = OrgName::parse("name", &body.name)?;
-    let role = key_role(&body.role)?;
+    let held = key_role(&ctx.org, &body.role)?;
+    let role = held.role.clone();
     let projects = ProjectId::parse_list("projectIds", body.project_ids, PROJECTS_PER_KEY)?;
     let now = Timestamp::now();
     let expires_at = match body.expires_in_days {
@@ -118,7 +118,7 @@ pub async fn create_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
             ))
         }
     };
-    ctx.require_can_grant(role)?;
+    ctx.require_can_grant(&held)?;
     if !projects.is_empty() {
         // Project grants are made by those who manage project access (org-wide).
         ctx.require(Permission::ProjectsAccessManage)?;
@@ -148,9 +148,12 @@ pub async fn create_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
         now,
     );
     let tx = key.create(ctx.tx()?)?;
-    let mut tx = ctx
+    let tx = ctx
         .org
         .api_key_created(tx, &key.org_entry(), API_KEYS_PER_ORG)?;
+    let mut tx = ctx
+        .org
+        .count_holders(tx, &[(&key.role, Holder::ApiKeys, 1)])?;
     if expires_at.is_none() {
         tx = ctx.org.guard_non_expiring_keys_allowed(tx)?;
     }
@@ -160,7 +163,7 @@ pub async fn create_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
     let tx = tx.audit(ctx.audit(
         "api_key.created",
         "ApiKeyCreated",
-        format!("created API key {} ({})", key.name.as_str(), key.role),
+        format!("created API key {} ({})", key.name.as_str(), held.name),
         json!({
             "keyId": key.key_id, "name": key.name, "role": key.role, "projectIds": key.project_ids,
             "expiresAt": key.expires_at,
@@ -190,22 +193,30 @@ pub async fn update_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
         ));
     }
     let mut key: ApiKeyItem = ctx.subject()?;
+    let new_role = body.role.map(|r| key_role(&ctx.org, &r)).transpose()?;
     let changes = KeyChanges {
         name: body.name.map(|n| OrgName::parse("name", &n)).transpose()?,
-        role: body.role.map(|r| key_role(&r)).transpose()?,
+        role: new_role.as_ref().map(|h| h.role.clone()),
     };
-    ctx.require_can_grant(key.role)?;
-    if let Some(role) = changes.role {
-        ctx.require_can_grant(role)?;
+    ctx.require_can_grant(&ctx.org.held(&key.role)?)?;
+    if let Some(held) = &new_role {
+        ctx.require_can_grant(held)?;
     }
     let now = Timestamp::now();
     let tx = key.update(ctx.tx()?, &changes, now)?;
-    let before = key.role;
+    let before = key.role.clone();
+    let tx = match &changes.role {
+        Some(role) => ctx.org.count_holders(
+            tx,
+            &[(&before, Holder::ApiKeys, -1), (role, Holder::ApiKeys, 1)],
+        )?,
+        None => tx,
+    };
     if let Some(name) = &changes.name {
         key.name = name.clone();
     }
-    if let Some(role) = changes.role {
-        key.role = role;
+    if let Some(role) = &changes.role {
+        key.role = role.clone();
     }
     key.updated_at = now;
     let tx = tx.audit(ctx.audit(
@@ -214,7 +225,7 @@ pub async fn update_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
         format!("updated API key {}", key.name.as_str()),
         json!({
             "keyId": key.key_id, "name": changes.name,
-            "role": changes.role.map(|r| json!({ "before": before, "after": r })),
+            "role": changes.role.as_ref().map(|r| json!({ "before": before, "after": r })),
         }),
     ))?;
     app.store.commit(tx).await?;
@@ -227,6 +238,9 @@ pub async fn revoke_api_key(app: App, ctx: Ctx, _input: Input) -> ApiResult<Repl
     let key: ApiKeyItem = ctx.subject()?;
     let tx = key.revoke(ctx.tx()?)?;
     let tx = ctx.org.api_key_revoked(tx, &key.org_entry(), &key.key_id)?;
+    let tx = ctx
+        .org
+        .count_holders(tx, &[(&key.role, Holder::ApiKeys, -1)])?;
     let tx = tx.audit(ctx.audit(
         "api_key.revoked",
         "ApiKeyRevoked",
@@ -249,7 +263,7 @@ pub async fn roll_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> 
         ));
     }
     let mut key: ApiKeyItem = ctx.subject()?;
-    ctx.require_can_grant(key.role)?;
+    ctx.require_can_grant(&ctx.org.held(&key.role)?)?;
     let minted = secret::mint(
         app.config.require_api_key_hash_key()?,
         ctx.org_id(),

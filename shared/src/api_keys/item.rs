@@ -5,7 +5,8 @@
 
 use crate::domain::{ApiKeyId, OrgId, OrgName, ProjectId, Timestamp, UserId};
 use crate::error::{ApiError, Code};
-use crate::permissions::{ProjectRole, Role};
+use crate::orgs::item::OrgItem;
+use crate::permissions::{ProjectRole, Role, RoleRef};
 use crate::store::{org_pk, Entity, Expr, Key, QuerySpec, SortCond, Tx};
 use serde::{Deserialize, Serialize};
 
@@ -37,8 +38,9 @@ pub struct ApiKeyItem {
     pub key_id: ApiKeyId,
     pub name: OrgName,
     /// The role as given; with projects, the key's organization role is `guest` and this is the
-    /// role it has on each of them (as a project-limited invitation's).
-    pub role: Role,
+    /// role it has on each of them (as a project-limited invitation's). A system role's name
+    /// or one of the organization's custom roles' ids.
+    pub role: RoleRef,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub project_ids: Vec<ProjectId>,
     pub created_by: UserId,
@@ -86,7 +88,7 @@ fn changed() -> ApiError {
 #[derive(Debug, Default)]
 pub struct KeyChanges {
     pub name: Option<OrgName>,
-    pub role: Option<Role>,
+    pub role: Option<RoleRef>,
 }
 
 impl ApiKeyItem {
@@ -102,7 +104,7 @@ impl ApiKeyItem {
         org: &OrgId,
         key_id: ApiKeyId,
         name: OrgName,
-        role: Role,
+        role: RoleRef,
         project_ids: Vec<ProjectId>,
         by: &UserId,
         expires_at: Option<Timestamp>,
@@ -133,16 +135,16 @@ impl ApiKeyItem {
     }
 
     /// The key's organization role: a key limited to projects is a guest in the organization.
-    pub fn org_role(&self) -> Role {
+    pub fn org_role(&self) -> RoleRef {
         if self.project_ids.is_empty() {
-            self.role
+            self.role.clone()
         } else {
-            Role::Guest
+            Role::Guest.into()
         }
     }
     /// The role on each of its projects, if it is limited to projects.
-    pub fn project_role(&self) -> Option<ProjectRole> {
-        (!self.project_ids.is_empty()).then(|| ProjectRole::for_invited(self.role))
+    pub fn project_role(&self, org: &OrgItem) -> Option<ProjectRole> {
+        (!self.project_ids.is_empty()).then(|| org.project_role_for(&self.role))
     }
     pub fn is_expired(&self, now: Timestamp) -> bool {
         self.expires_at.is_some_and(|e| e <= now)

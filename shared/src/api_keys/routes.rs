@@ -48,6 +48,7 @@ pub static CREATE_API_KEY: RouteDef = RouteDef {
         ProjectNotFound,
         LimitReached,
         ConcurrentUpdate,
+        RoleNotFound,
     ],
     handler: crate::org_handler!(handlers::create_api_key),
 };
@@ -84,6 +85,7 @@ pub static UPDATE_API_KEY: RouteDef = RouteDef {
         RoleAboveYours,
         OwnerOnlyByTransfer,
         ConcurrentUpdate,
+        RoleNotFound,
     ],
     handler: crate::org_handler!(handlers::update_api_key),
 };

@@ -138,18 +138,19 @@ pub async fn verify(
     if !(current || previous) || item.is_expired(now) {
         return Ok(invalid());
     }
-    let role = item.org_role();
+    // The key's role as its organization defines it now (a custom role's current permissions).
+    let held = org.held(&item.org_role())?;
     // The project asked about, as the key may see it: what reaches it there (its organization
     // role's project role, and its own role on the projects it is limited to).
     let scope = project.map(|project| {
         let mut sources = Vec::new();
-        if let Some(r) = role.project_role() {
+        if let Some(r) = held.project_role {
             sources.push(Source {
                 role: r,
                 via: Via::OrgRole,
             });
         }
-        if let Some(r) = item.project_role() {
+        if let Some(r) = item.project_role(&org) {
             if item.project_ids.contains(&project.project_id) {
                 sources.push(Source {
                     role: r,
@@ -161,7 +162,7 @@ pub async fn verify(
     });
     let visible = scope
         .as_ref()
-        .filter(|s| s.role().is_some() || role.has(Permission::ProjectsRead));
+        .filter(|s| s.role().is_some() || held.has(Permission::ProjectsRead));
     let results: Vec<PermissionAnswer> = asked
         .permissions
         .iter()
@@ -173,7 +174,7 @@ pub async fn verify(
                 via: Vec::new(),
                 reason: None,
             },
-            _ => decide(role, org.status, visible, *p),
+            _ => decide(&held, org.status, visible, *p),
         })
         .collect();
     let recorded = if item.due_for_touch(now) {
@@ -196,8 +197,9 @@ pub async fn verify(
         org_id: org.org_id.clone(),
         key_id: item.key_id.clone(),
         name: item.name.clone(),
-        role: item.role,
-        org_role: role,
+        role_name: org.role_name(&item.role),
+        role: item.role.clone(),
+        org_role: held.role.clone(),
         project_ids: item.project_ids.clone(),
         project_id: asked.project.clone(),
         project_role: asked

@@ -6,7 +6,7 @@ use crate::access::views::PermissionAnswer;
 use crate::access::Reason;
 use crate::domain::{ApiKeyId, OrgId, OrgName, ProjectId, Timestamp, UserId};
 use crate::orgs::item::OrgItem;
-use crate::permissions::{ProjectRole, Role};
+use crate::permissions::{ProjectRole, RoleRef};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -15,10 +15,12 @@ use std::collections::BTreeMap;
 pub struct ApiKeyView {
     pub id: ApiKeyId,
     pub name: OrgName,
-    /// The role as given (with projects: the role on each of them).
-    pub role: Role,
+    /// The role as given (with projects: the role on each of them): a system role's name or a
+    /// custom role's id.
+    pub role: RoleRef,
+    pub role_name: String,
     /// The key's organization role (`guest` for a key limited to projects).
-    pub org_role: Role,
+    pub org_role: RoleRef,
     pub project_ids: Vec<ProjectId>,
     pub project_role: Option<ProjectRole>,
     /// The key's first characters, to recognise it.
@@ -40,10 +42,11 @@ impl ApiKeyView {
         Self {
             id: k.key_id.clone(),
             name: k.name.clone(),
-            role: k.role,
+            role: k.role.clone(),
+            role_name: org.role_name(&k.role),
             org_role: k.org_role(),
             project_ids: k.project_ids.clone(),
-            project_role: k.project_role(),
+            project_role: k.project_role(org),
             prefix: k.prefix.clone(),
             created_by: k.created_by.clone(),
             created_by_member: !org.api_keys_orphaned.contains(k.key_id.as_str()),
@@ -87,8 +90,9 @@ pub struct ValidKeyView {
     pub org_id: OrgId,
     pub key_id: ApiKeyId,
     pub name: OrgName,
-    pub role: Role,
-    pub org_role: Role,
+    pub role: RoleRef,
+    pub role_name: String,
+    pub org_role: RoleRef,
     pub project_ids: Vec<ProjectId>,
     /// The project asked about (`projectId`), and the key's role there (`null`: none).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -103,7 +103,7 @@ pub async fn close(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     closed.plan_at_closure = Some(org.plan);
     closed.plan = crate::domain::Plan::Free;
     closed.updated_at = now;
-    Ok(Reply::ok(&MyOrgView::new(&closed, ctx.role(), None)))
+    Ok(Reply::ok(&MyOrgView::new(&closed, &ctx.held, None)))
 }
 
 /// `POST /orgs/{orgId}/reactivate`: back to active, out of the due index, on the plan it had when
@@ -134,5 +134,5 @@ pub async fn reactivate(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     active.plan = org.plan_at_closure.unwrap_or(crate::domain::Plan::Free);
     active.plan_at_closure = None;
     active.updated_at = now;
-    Ok(Reply::ok(&MyOrgView::new(&active, ctx.role(), None)))
+    Ok(Reply::ok(&MyOrgView::new(&active, &ctx.held, None)))
 }

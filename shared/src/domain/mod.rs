@@ -276,6 +276,7 @@ minted_id!(TeamId, "team_", "team");
 minted_id!(ProjectId, "prj_", "project");
 minted_id!(IntegrationId, "int_", "integration");
 minted_id!(ApiKeyId, "key_", "API key");
+minted_id!(RoleId, "role_", "custom role");
 
 impl ProjectId {
     /// A request's list of projects (`projectIds` of an invitation or an API key): each a project

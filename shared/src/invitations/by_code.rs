@@ -16,7 +16,7 @@ use crate::members::item::MemberItem;
 use crate::members::views::MemberView;
 use crate::orgs::item::OrgItem;
 use crate::orgs::settings::{InvitePolicy, OrgStatus};
-use crate::permissions::ProjectRole;
+use crate::roles::Holder;
 use crate::pipeline::{Input, Reply};
 use crate::projects::item::{project_not_found, Grant, Principal, ProjectItem};
 use crate::store::{entity_type, from_item, Entity, Key};
@@ -79,8 +79,9 @@ pub async fn preview(app: App, caller: Caller, input: Input) -> ApiResult<Reply>
         org_id: org.org_id.clone(),
         org_name: org.name.clone(),
         org_slug: org.slug.clone(),
+        role_name: org.role_name(&inv.org_role()),
         role: inv.org_role(),
-        project_role: inv.project_role(),
+        project_role: inv.project_role(&org),
         project_ids: inv.project_ids.clone(),
         inviter_name: inv.inviter_shown(),
         message: inv.message.clone(),
@@ -122,7 +123,7 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
     }
     let now = Timestamp::now();
     let org_role = inv.org_role();
-    let project_role = ProjectRole::for_invited(inv.role);
+    let project_role = org.project_role_for(&inv.role);
     let grant = Grant {
         role: project_role,
         granted_by: inv.invited_by.clone(),
@@ -145,7 +146,7 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
             &caller.user_id,
             caller.verified_email().cloned(),
             caller.name.clone(),
-            org_role,
+            org_role.clone(),
             now,
         );
         member.projects = projects.iter().cloned().collect();
@@ -167,9 +168,16 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
             tx,
             &org.org_id,
             &inv.invited_by,
-            &inv.roles_that_may_grant(by_policy),
+            &inv.roles_that_may_grant(by_policy, &org),
             invalid_invitation(),
         )?;
+        // That was decided on the organization's custom roles as read: they must not change
+        // before this commits (and a custom role given is counted).
+        let tx = if org.custom_roles.is_some() {
+            org.guard_roles_unchanged(tx, invalid_invitation())?
+        } else {
+            tx
+        };
         let tx = if by_policy {
             org.guard_invite_policy(tx, InvitePolicy::Members, invalid_invitation())?
         } else {
@@ -181,7 +189,8 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
         } else {
             org.guard_mfa_not_required(tx, ApiError::mfa_required())?
         };
-        let mut tx = org.seats_taken(tx, &inv.invitation_id, 1, invalid_invitation())?;
+        let tx = org.seats_taken(tx, &inv.invitation_id, 1, invalid_invitation())?;
+        let mut tx = org.count_holders(tx, &[(&member.role, Holder::Members, 1)])?;
         for p in &projects {
             tx = ProjectItem::grant_new(
                 tx,
@@ -199,7 +208,7 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
             action: "member.joined",
             event_type: "MemberJoined",
             at: now,
-            summary: format!("{} joined as {} (invited by {})", caller.user_id.as_str(), org_role, inv.inviter_name),
+            summary: format!("{} joined as {} (invited by {})", caller.user_id.as_str(), org.role_name(&org_role), inv.inviter_name),
             details: json!({ "userId": caller.user_id, "role": org_role, "invitationId": inv.invitation_id, "invitedBy": inv.invited_by, "projectIds": projects, "projectRole": (!projects.is_empty()).then_some(project_role), "skippedProjectIds": skipped }),
         })?;
         match app.store.commit(tx).await {
@@ -226,7 +235,7 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
         }
     };
     Ok(Reply::created(&AcceptedView {
-        member: MemberView::new(&member),
+        member: MemberView::new(&member, &org),
         org_id: org.org_id.clone(),
         org_name: org.name.clone(),
         project_grants: projects
@@ -273,6 +282,7 @@ pub async fn list_mine(app: App, caller: Caller, input: Input) -> ApiResult<Repl
             invitation_id: inv.invitation_id.clone(),
             org_id: org.org_id.clone(),
             org_name: org.name.clone(),
+            role_name: org.role_name(&inv.org_role()),
             role: inv.org_role(),
             project_ids: inv.project_ids.clone(),
             inviter_name: inv.inviter_name.clone(),

@@ -13,6 +13,7 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::members::item::MemberEmailItem;
 use crate::orgs::item::{OrgItem, SeatHold};
 use crate::permissions::Role;
+use crate::roles::HeldRole;
 use crate::pipeline::{Input, Reply};
 use crate::projects::item::ProjectItem;
 use crate::subscription;
@@ -47,18 +48,10 @@ struct CreateBody {
 }
 
 impl CreateBody {
-    fn into_terms(self) -> ApiResult<InvitationTerms> {
+    fn into_terms(self, org: &OrgItem) -> ApiResult<(InvitationTerms, HeldRole)> {
         let email = Email::parse("email", &self.email)?;
-        let role = Role::parse(&self.role).ok_or_else(|| {
-            ApiError::validation(
-                "role",
-                format!(
-                    "`role` must be one of admin, editor, developer, viewer, guest (got `{}`).",
-                    self.role
-                ),
-            )
-        })?;
-        if role == Role::Owner {
+        let held = org.role_asked("role", &self.role)?;
+        if held.is(Role::Owner) {
             return Err(ApiError::validation(
                 "role",
                 "Nobody is invited as owner; invite them as admin and transfer ownership.",
@@ -106,14 +99,14 @@ impl CreateBody {
             .iter()
             .map(|p| p.as_str().to_string())
             .collect();
-        Ok(InvitationTerms {
+        Ok((InvitationTerms {
             email,
-            role,
+            role: held.role.clone(),
             expires_in_days: expires_in_days as u32,
             max_uses: max_uses as u32,
             message,
             project_ids,
-        })
+        }, held))
     }
 }
 
@@ -140,7 +133,7 @@ pub(super) async fn send_and_record(
         to: inv.email.as_str(),
         org_name: &org.name,
         inviter: &inv.inviter_name,
-        role: inv.role.as_str(),
+        role: &org.role_name(&inv.role),
         message: inv.message.as_deref(),
         expires_at: inv.expires_at.as_datetime(),
         link: &link,
@@ -182,9 +175,9 @@ pub(super) async fn send_and_record(
 /// is no member's, reserves its seats and appends the audit entry; then the email goes out.
 pub async fn create_invitation(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let body: CreateBody = input.json()?;
-    let terms = body.into_terms()?;
+    let (terms, held) = body.into_terms(&ctx.org)?;
     ctx.org.require_allowed_email(&terms.email, "email")?;
-    ctx.require_can_grant(terms.role)?;
+    ctx.require_can_grant(&held)?;
     if !terms.project_ids.is_empty() {
         // Project grants are made by those who manage project access (org-wide).
         ctx.require(crate::permissions::Permission::ProjectsAccessManage)?;
@@ -215,6 +208,7 @@ pub async fn create_invitation(app: App, ctx: Ctx, input: Input) -> ApiResult<Re
     let hold = SeatHold {
         n: inv.max_uses,
         exp: inv.expires_at,
+        role: inv.role.custom().cloned(),
     };
     // The domain rule as read, checked again by the database when the invitation is written.
     let tx = org.guard_email_domain(
@@ -231,7 +225,7 @@ pub async fn create_invitation(app: App, ctx: Ctx, input: Input) -> ApiResult<Re
         .audit(ctx.audit(
             "invitation.created",
             "InvitationCreated",
-            format!("invited {} as {} ({} use(s), {} day(s))", inv.email.as_str(), inv.role, inv.max_uses, inv.expires_in_days),
+            format!("invited {} as {} ({} use(s), {} day(s))", inv.email.as_str(), held.name, inv.max_uses, inv.expires_in_days),
             json!({
                 "invitationId": inv.invitation_id, "email": inv.email, "role": inv.role, "maxUses": inv.max_uses,
                 "expiresAt": inv.expires_at, "projectIds": inv.project_ids,
@@ -239,5 +233,5 @@ pub async fn create_invitation(app: App, ctx: Ctx, input: Input) -> ApiResult<Re
         ))?;
     app.store.commit(tx).await?;
     send_and_record(&app, org, &mut inv).await?;
-    Ok(Reply::created(&InvitationView::new(&inv, Timestamp::now())))
+    Ok(Reply::created(&InvitationView::new(&inv, org, Timestamp::now())))
 }

@@ -4,7 +4,9 @@
 
 use crate::domain::{Email, InvitationId, OrgId, Timestamp, UserId};
 use crate::error::ApiError;
-use crate::permissions::{Permission, Role};
+use crate::orgs::item::OrgItem;
+use crate::permissions::{Permission, Role, RoleRef};
+use crate::roles::HeldRole;
 use crate::store::org_pk;
 use crate::store::{Entity, Expr, Key, QuerySpec, SortCond, Tx, GSI1};
 use chrono::Duration;
@@ -81,7 +83,8 @@ pub struct InvitationItem {
     pub invitation_id: InvitationId,
     pub org_id: OrgId,
     pub email: Email,
-    pub role: Role,
+    /// A system role's name or one of the organization's custom roles' ids.
+    pub role: RoleRef,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub project_ids: Vec<String>,
     pub max_uses: u32,
@@ -121,7 +124,7 @@ impl Entity for InvitationItem {
 #[derive(Debug, Clone)]
 pub struct InvitationTerms {
     pub email: Email,
-    pub role: Role,
+    pub role: RoleRef,
     pub expires_in_days: u32,
     pub max_uses: u32,
     pub message: Option<String>,
@@ -214,17 +217,16 @@ impl InvitationItem {
     }
 
     /// The organization role the invitee gets: an invitation limited to projects makes a guest.
-    pub fn org_role(&self) -> Role {
+    pub fn org_role(&self) -> RoleRef {
         if self.project_ids.is_empty() {
-            self.role
+            self.role.clone()
         } else {
-            Role::Guest
+            Role::Guest.into()
         }
     }
     /// The role on each of the invitation's projects, if it is limited to projects.
-    pub fn project_role(&self) -> Option<crate::permissions::ProjectRole> {
-        (!self.project_ids.is_empty())
-            .then(|| crate::permissions::ProjectRole::for_invited(self.role))
+    pub fn project_role(&self, org: &OrgItem) -> Option<crate::permissions::ProjectRole> {
+        (!self.project_ids.is_empty()).then(|| org.project_role_for(&self.role))
     }
 
     /// Who the preview names as the inviter: a multi-use link may be shared, so it shows the
@@ -240,16 +242,23 @@ impl InvitationItem {
     /// The roles an inviter may hold for this invitation to stay valid: roles that may grant its
     /// role (the hierarchy rule) and may invite, by permission or, under `invitePolicy = members`
     /// (`by_policy`), as developers and above.
-    pub fn roles_that_may_grant(&self, by_policy: bool) -> Vec<Role> {
+    /// System and custom (as `org` defines them) roles alike.
+    pub fn roles_that_may_grant(&self, by_policy: bool, org: &OrgItem) -> Vec<RoleRef> {
+        let Some(given) = org.resolve(&self.role) else {
+            return Vec::new();
+        };
+        let developer = HeldRole::system(Role::Developer);
         Role::ALL
             .into_iter()
+            .map(HeldRole::system)
+            .chain(org.custom_roles_iter().map(|(id, def)| HeldRole::custom(&id, def)))
             .filter(|r| {
-                r.can_grant(self.role)
-                    && (r.has(Permission::InvitationsCreate)
-                        || (by_policy && r.rank() >= Role::Developer.rank()))
+                r.covers(&given)
+                    && (r.has(Permission::InvitationsCreate) || (by_policy && r.covers(&developer)))
                     // Project grants are made by those who manage project access.
                     && (self.project_ids.is_empty() || r.has(Permission::ProjectsAccessManage))
             })
+            .map(|r| r.role)
             .collect()
     }
 

@@ -42,7 +42,7 @@ pub async fn list_invitations(app: App, ctx: Ctx, input: Input) -> ApiResult<Rep
         .items
         .iter()
         .filter(|i| wanted.is_none_or(|w| i.status(now) == w))
-        .map(|i| InvitationView::new(i, now))
+        .map(|i| InvitationView::new(i, &ctx.org, now))
         .collect();
     Ok(Reply::list(items, page.next_cursor))
 }
@@ -117,6 +117,7 @@ pub async fn resend(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
             let hold = SeatHold {
                 n,
                 exp: updated.expires_at,
+                role: inv.role.custom().cloned(),
             };
             subscription::reserve_seats(tx, &ctx.org, &inv.invitation_id, hold, now)?
         }
@@ -130,7 +131,7 @@ pub async fn resend(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
         ))?;
     app.store.commit(tx).await?;
     send_and_record(&app, &ctx.org, &mut updated).await?;
-    Ok(Reply::ok(&InvitationView::new(&updated, Timestamp::now())))
+    Ok(Reply::ok(&InvitationView::new(&updated, &ctx.org, Timestamp::now())))
 }
 
 /// `DELETE /orgs/{orgId}/invitations/{invitationId}`: revoke; its remaining seats are released.

@@ -37,6 +37,7 @@ pub static CREATE_INVITATION: RouteDef = RouteDef {
         RecipientEmailLimit,
         ProjectNotFound,
         ConcurrentUpdate,
+        RoleNotFound,
     ],
     handler: crate::org_handler!(create::create_invitation),
 };

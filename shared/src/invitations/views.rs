@@ -3,7 +3,8 @@
 use super::item::{EmailStatus, InvitationItem, InvitationStatus};
 use crate::domain::{Email, InvitationId, OrgId, ProjectId, Slug, Timestamp, UserId};
 use crate::members::views::MemberView;
-use crate::permissions::{ProjectRole, Role};
+use crate::orgs::item::OrgItem;
+use crate::permissions::{ProjectRole, RoleRef};
 use serde::Serialize;
 
 /// An invitation as its organization's admins see it.
@@ -12,7 +13,9 @@ use serde::Serialize;
 pub struct InvitationView {
     pub id: InvitationId,
     pub email: Email,
-    pub role: Role,
+    /// A system role's name or a custom role's id.
+    pub role: RoleRef,
+    pub role_name: String,
     pub project_ids: Vec<String>,
     pub status: InvitationStatus,
     pub uses: u32,
@@ -28,11 +31,12 @@ pub struct InvitationView {
 }
 
 impl InvitationView {
-    pub fn new(inv: &InvitationItem, now: Timestamp) -> Self {
+    pub fn new(inv: &InvitationItem, org: &OrgItem, now: Timestamp) -> Self {
         Self {
             id: inv.invitation_id.clone(),
             email: inv.email.clone(),
-            role: inv.role,
+            role: inv.role.clone(),
+            role_name: org.role_name(&inv.role),
             project_ids: inv.project_ids.clone(),
             status: inv.status(now),
             uses: inv.uses,
@@ -73,7 +77,8 @@ pub struct PreviewView {
     pub org_id: OrgId,
     pub org_name: String,
     pub org_slug: Slug,
-    pub role: Role,
+    pub role: RoleRef,
+    pub role_name: String,
     pub project_role: Option<ProjectRole>,
     pub project_ids: Vec<String>,
     /// Null for a multi-use invitation whose inviter has no display name (never their email).
@@ -91,7 +96,8 @@ pub struct MyInvitationView {
     pub invitation_id: InvitationId,
     pub org_id: OrgId,
     pub org_name: String,
-    pub role: Role,
+    pub role: RoleRef,
+    pub role_name: String,
     pub project_ids: Vec<String>,
     pub inviter_name: String,
     pub message: Option<String>,

@@ -10,6 +10,7 @@ use crate::audit::Audited;
 use crate::domain::{Timestamp, UserId};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::permissions::Role;
+use crate::roles::Holder;
 use crate::pipeline::{Input, Reply};
 use crate::projects::item::{Principal, ProjectItem};
 use crate::teams::item::TeamItem;
@@ -17,38 +18,40 @@ use crate::App;
 use serde::Deserialize;
 use serde_json::json;
 
-fn parse_role(field: &str, raw: &str) -> ApiResult<Role> {
-    Role::parse(raw).ok_or_else(|| {
-        ApiError::validation(field, format!("`{field}` must be one of owner, admin, editor, developer, viewer, guest (got `{raw}`)."))
-    })
-}
+
 
 /// `GET /orgs/{orgId}/members?role=&limit=&cursor=`: one Query per page.
 pub async fn list_members(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let limit = input.limit()?;
     let role = input
         .query("role")
-        .map(|r| parse_role("role", r))
+        .map(|r| ctx.org.role_asked("role", r).map(|h| h.role))
         .transpose()?;
     let q = MemberItem::page_of_org(ctx.org_id(), role, limit, input.cursor())?;
     let page = app.store.page_of::<MemberItem>(q).await?;
     Ok(Reply::list(
-        page.items.iter().map(MemberView::new).collect(),
+        page.items
+            .iter()
+            .map(|m| MemberView::new(m, &ctx.org))
+            .collect(),
         page.next_cursor,
     ))
 }
 
-/// Nobody acts on a member whose role is above their own.
+/// Nobody acts on a member whose role is not at or below their own (its permissions a subset
+/// of theirs: two incomparable roles are not below each other).
 fn require_not_above(ctx: &Ctx, target: &MemberItem) -> ApiResult<()> {
-    if target.role.rank() > ctx.role().rank() {
+    let theirs = ctx.org.held(&target.role)?;
+    if !ctx.held.covers(&theirs) {
         return Err(ApiError::new(
             Code::MemberAboveYou,
             format!(
-                "The member is {}, above your role {}; you cannot change or remove them.",
-                target.role,
-                ctx.role()
+                "The member is {}, which is not at or below your role {}; you cannot change or remove them.",
+                theirs.name, ctx.held.name
             ),
-        ));
+        )
+        .with("memberRole", theirs.role.as_str())
+        .with("yourRole", ctx.role().as_str()));
     }
     Ok(())
 }
@@ -66,17 +69,18 @@ struct RoleBody {
 /// `PATCH /orgs/{orgId}/members/{userId}` `{role}`
 pub async fn change_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let body: RoleBody = input.json()?;
-    let new_role = parse_role("role", &body.role)?;
+    let new_held = ctx.org.role_asked("role", &body.role)?;
+    let new_role = new_held.role.clone();
     let target: MemberItem = ctx.subject()?;
-    if target.role == Role::Owner {
+    if target.role.is(Role::Owner) {
         return Err(ApiError::new(
             Code::OwnerRoleFixed,
             "The owner's role changes only by transfer: POST /orgs/{orgId}/ownership-transfer.",
         ));
     }
-    ctx.require_can_grant(new_role)?;
+    ctx.require_can_grant(&new_held)?;
     require_not_above(&ctx, &target)?;
-    if new_role == Role::Guest && !target.teams.is_empty() {
+    if new_role.is(Role::Guest) && !target.teams.is_empty() {
         return Err(ApiError::new(
             Code::MemberOnTeams,
             format!(
@@ -88,26 +92,33 @@ pub async fn change_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     }
     if new_role == target.role {
         // No change: no write and no audit entry.
-        return Ok(Reply::ok(&MemberView::new(&target)));
+        return Ok(Reply::ok(&MemberView::new(&target, &ctx.org)));
     }
     // The caller's own role (what allowed acting on another member) and the organization's state
-    // are re-checked by the context's guard.
-    let tx = target.change_role(ctx.tx()?, new_role, Timestamp::now(), concurrent())?;
+    // are re-checked by the context's guard; a custom role given or taken is counted.
+    let tx = target.change_role(ctx.tx()?, &new_role, Timestamp::now(), concurrent())?;
+    let tx = ctx.org.count_holders(
+        tx,
+        &[
+            (&target.role, Holder::Members, -1),
+            (&new_role, Holder::Members, 1),
+        ],
+    )?;
     let tx = tx.audit(ctx.audit(
         "member.role_changed",
         "MemberRoleChanged",
         format!(
             "role of {}: {} -> {}",
             target.user_id.as_str(),
-            target.role,
-            new_role
+            ctx.org.role_name(&target.role),
+            new_held.name
         ),
-        json!({ "userId": target.user_id, "role": { "before": target.role, "after": new_role } }),
+        json!({ "userId": target.user_id, "role": { "before": target.role, "after": new_role }, "roleName": { "before": ctx.org.role_name(&target.role), "after": new_held.name } }),
     ))?;
     app.store.commit(tx).await?;
     let mut updated = target;
     updated.role = new_role;
-    Ok(Reply::ok(&MemberView::new(&updated)))
+    Ok(Reply::ok(&MemberView::new(&updated, &ctx.org)))
 }
 
 /// `DELETE /orgs/{orgId}/members/{userId}`: remove, or leave when the user is the caller.
@@ -115,7 +126,7 @@ pub async fn change_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
 pub async fn remove_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     let target: MemberItem = ctx.subject()?;
     let leaving = target.user_id == ctx.member.user_id;
-    if target.role == Role::Owner {
+    if target.role.is(Role::Owner) {
         return Err(ApiError::new(
             Code::OwnerCannotLeave,
             "The owner can neither leave nor be removed; transfer ownership first (POST /orgs/{orgId}/ownership-transfer).",
@@ -137,6 +148,9 @@ pub async fn remove_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply
     // a platform can choose to revoke them.
     let keys_created = crate::api_keys::item::created_by(&ctx.org.api_keys, &target.user_id);
     let tx = ctx.org.member_left(tx, &keys_created)?;
+    let tx = ctx
+        .org
+        .count_holders(tx, &[(&target.role, Holder::Members, -1)])?;
     let mut tx = target.remove_email(tx)?;
     // Their team memberships and direct grants go in the same transaction (the membership's
     // version, required above, makes one added meanwhile retry instead of stay).
@@ -156,7 +170,11 @@ pub async fn remove_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply
     } else {
         (
             "member.removed",
-            format!("removed {} ({})", target.user_id.as_str(), target.role),
+            format!(
+                "removed {} ({})",
+                target.user_id.as_str(),
+                ctx.org.role_name(&target.role)
+            ),
         )
     };
     let tx = tx.audit(ctx.audit(
@@ -202,10 +220,13 @@ pub async fn transfer_ownership(app: App, ctx: Ctx, input: Input) -> ApiResult<R
     let tx = ctx
         .org
         .set_owner(ctx.tx()?, ctx.user_id(), &new_owner, now, transferred())?;
-    let tx = target.change_role(tx, Role::Owner, now, transferred())?;
+    let tx = target.change_role(tx, &Role::Owner.into(), now, transferred())?;
+    let tx = ctx
+        .org
+        .count_holders(tx, &[(&target.role, Holder::Members, -1)])?;
     let tx = ctx
         .member
-        .change_role(tx, Role::Admin, now, transferred())?
+        .change_role(tx, &Role::Admin.into(), now, transferred())?
         .audit(ctx.audit(
             "org.ownership_transferred",
             "OwnershipTransferred",
@@ -213,7 +234,7 @@ pub async fn transfer_ownership(app: App, ctx: Ctx, input: Input) -> ApiResult<R
                 "ownership: {} -> {} (role {} -> owner; old owner -> admin)",
                 ctx.user_id().as_str(),
                 new_owner.as_str(),
-                target.role
+                ctx.org.role_name(&target.role)
             ),
             json!({ "from": ctx.user_id(), "to": new_owner, "newOwnerPreviousRole": target.role }),
         ))?;

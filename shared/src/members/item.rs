@@ -4,7 +4,7 @@
 use crate::domain::{Email, OrgId, ProjectId, TeamId, Timestamp, UserId};
 use crate::error::ApiError;
 use crate::orgs::item::UserItem;
-use crate::permissions::Role;
+use crate::permissions::{Role, RoleRef};
 use crate::store::org_pk;
 use crate::store::{Entity, Expr, Key, QuerySpec, SortCond, Tx, GSI1};
 use serde::{Deserialize, Serialize};
@@ -33,7 +33,8 @@ pub struct MemberItem {
     pub email: Option<Email>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
-    pub role: Role,
+    /// A system role's name or one of the organization's custom roles' ids.
+    pub role: RoleRef,
     pub joined_at: Timestamp,
     pub updated_at: Timestamp,
     /// The teams this member is on (a string set, kept in the transactions that change the teams'
@@ -82,7 +83,7 @@ impl MemberItem {
         user_id: &UserId,
         email: Option<Email>,
         display_name: Option<String>,
-        role: Role,
+        role: RoleRef,
         now: Timestamp,
     ) -> Self {
         let key = Self::key_of(org_id, user_id);
@@ -133,11 +134,11 @@ impl MemberItem {
     pub fn change_role(
         &self,
         tx: Tx,
-        new_role: Role,
+        new_role: &RoleRef,
         now: Timestamp,
         on_fail: ApiError,
     ) -> Result<Tx, ApiError> {
-        let condition = if new_role == Role::Guest {
+        let condition = if new_role.is(Role::Guest) {
             "#role = :old AND attribute_not_exists(teams)"
         } else {
             "#role = :old"
@@ -147,7 +148,7 @@ impl MemberItem {
             "SET #role = :new, updatedAt = :now",
             Some(condition),
             Expr::new()
-                .value(":new", &new_role)
+                .value(":new", new_role)
                 .value(":old", &self.role)
                 .value(":now", &now)
                 .name("#role", "role"),
@@ -161,7 +162,7 @@ impl MemberItem {
         tx: Tx,
         org: &OrgId,
         user: &UserId,
-        roles: &[Role],
+        roles: &[RoleRef],
         on_fail: ApiError,
     ) -> Result<Tx, ApiError> {
         if roles.is_empty() {
@@ -342,7 +343,7 @@ impl MemberItem {
     /// One page of an organization's members, optionally of one role.
     pub fn page_of_org(
         org: &OrgId,
-        role: Option<Role>,
+        role: Option<RoleRef>,
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<QuerySpec, ApiError> {
@@ -366,7 +367,7 @@ impl MemberItem {
     pub async fn every_of_org(
         store: &crate::store::Store,
         org: &OrgId,
-        roles: &[Role],
+        roles: &[RoleRef],
     ) -> Result<Vec<MemberItem>, ApiError> {
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;

@@ -30,7 +30,7 @@ pub static LIST_MEMBERS: RouteDef = RouteDef {
     ses: false,
     secrets: &[],
     keys: &[],
-    errors: &[ValidationFailed, InvalidCursor],
+    errors: &[ValidationFailed, InvalidCursor, RoleNotFound],
     handler: crate::org_handler!(handlers::list_members),
 };
 
@@ -55,6 +55,7 @@ pub static CHANGE_MEMBER_ROLE: RouteDef = RouteDef {
         MemberOnTeams,
         ConcurrentUpdate,
         YourRoleChanged,
+        RoleNotFound,
     ],
     handler: crate::org_handler!(handlers::change_role),
 };

@@ -2,7 +2,8 @@
 
 use super::item::MemberItem;
 use crate::domain::{Email, OrgId, Timestamp, UserId};
-use crate::permissions::Role;
+use crate::orgs::item::OrgItem;
+use crate::permissions::{Role, RoleRef};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -11,17 +12,20 @@ pub struct MemberView {
     pub user_id: UserId,
     pub email: Option<Email>,
     pub display_name: Option<String>,
-    pub role: Role,
+    /// A system role's name or a custom role's id.
+    pub role: RoleRef,
+    pub role_name: String,
     pub joined_at: Timestamp,
 }
 
 impl MemberView {
-    pub fn new(m: &MemberItem) -> Self {
+    pub fn new(m: &MemberItem, org: &OrgItem) -> Self {
         Self {
             user_id: m.user_id.clone(),
             email: m.email.clone(),
             display_name: m.display_name.clone(),
-            role: m.role,
+            role: m.role.clone(),
+            role_name: org.role_name(&m.role),
             joined_at: m.joined_at,
         }
     }

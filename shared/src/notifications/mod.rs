@@ -121,11 +121,11 @@ async fn notify_entry(
         return Ok(());
     }
     let recipients: Vec<MemberItem> =
-        MemberItem::every_of_org(&app.store, &org.org_id, &[Role::Owner, Role::Admin])
+        MemberItem::every_of_org(&app.store, &org.org_id, &[Role::Owner.into(), Role::Admin.into()])
             .await?
             .into_iter()
             .filter(|m| {
-                let is_owner = m.role == Role::Owner;
+                let is_owner = m.role.is(Role::Owner);
                 if closure {
                     is_owner || (wanted && m.user_id != entry.actor_id)
                 } else {

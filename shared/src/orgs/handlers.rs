@@ -41,7 +41,7 @@ fn new_org(caller: &Caller, name: OrgName, slug: Slug, personal: bool) -> (OrgIt
         &caller.user_id,
         caller.verified_email().cloned(),
         caller.name.clone(),
-        Role::Owner,
+        Role::Owner.into(),
         now,
     );
     (org, owner)
@@ -112,7 +112,7 @@ pub async fn create_org(app: App, caller: Caller, input: Input) -> ApiResult<Rep
         }
         Err(e) => return Err(e),
     };
-    Ok(Reply::created(&MyOrgView::new(&org, Role::Owner, None)))
+    Ok(Reply::created(&MyOrgView::new(&org, &crate::roles::HeldRole::system(Role::Owner), None)))
 }
 
 fn random_hex(n: usize) -> String {
@@ -191,7 +191,7 @@ pub async fn list_my_orgs(app: App, caller: Caller, input: Input) -> ApiResult<R
             let org = orgs.iter().find(|o| o.org_id == m.org_id)?;
             Some(MyOrgView::listed(
                 org,
-                m.role,
+                &m.role,
                 m.joined_at,
                 caller.second_factor,
             ))
@@ -202,7 +202,7 @@ pub async fn list_my_orgs(app: App, caller: Caller, input: Input) -> ApiResult<R
 
 /// `GET /orgs/{orgId}`
 pub async fn get_org(_app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
-    Ok(Reply::ok(&MyOrgView::new(&ctx.org, ctx.role(), None)))
+    Ok(Reply::ok(&MyOrgView::new(&ctx.org, &ctx.held, None)))
 }
 
 #[derive(Deserialize)]
@@ -284,7 +284,7 @@ pub async fn update_org(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     }
     if recorded.is_empty() {
         // Nothing differs: no write, no audit entry.
-        return Ok(Reply::ok(&MyOrgView::new(org, ctx.role(), None)));
+        return Ok(Reply::ok(&MyOrgView::new(org, &ctx.held, None)));
     }
     let now = Timestamp::now();
     let tx = org
@@ -297,5 +297,5 @@ pub async fn update_org(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
         ))?;
     app.store.commit(tx).await?;
     updated.updated_at = now;
-    Ok(Reply::ok(&MyOrgView::new(&updated, ctx.role(), None)))
+    Ok(Reply::ok(&MyOrgView::new(&updated, &ctx.held, None)))
 }

@@ -4,7 +4,8 @@ use super::item::OrgItem;
 use super::settings::{BillingProfile, OrgStatus, Settings};
 use crate::domain::Plan;
 use crate::domain::{OrgId, Slug, Timestamp, UserId};
-use crate::permissions::{Permission, Role};
+use crate::permissions::{Permission, Role, RoleRef};
+use crate::roles::HeldRole;
 use serde::Serialize;
 
 /// The organization as a caller with a given role may see it: guests see the name only (and
@@ -47,7 +48,7 @@ pub struct OrgView {
 }
 
 impl OrgView {
-    pub fn new(org: &OrgItem, role: Role) -> Self {
+    pub fn new(org: &OrgItem, role: &HeldRole) -> Self {
         let members = role.has(Permission::MembersRead);
         let details = role.has(Permission::OrgDetailsRead);
         Self {
@@ -84,7 +85,9 @@ impl OrgView {
 pub struct MyOrgView {
     #[serde(flatten)]
     pub org: OrgView,
-    pub my_role: Role,
+    /// A system role's name or a custom role's id.
+    pub my_role: RoleRef,
+    pub my_role_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub joined_at: Option<Timestamp>,
     /// The organization requires a second factor the caller's token does not show: it is
@@ -94,21 +97,30 @@ pub struct MyOrgView {
 }
 
 impl MyOrgView {
-    pub fn new(org: &OrgItem, role: Role, joined_at: Option<Timestamp>) -> Self {
+    pub fn new(org: &OrgItem, role: &HeldRole, joined_at: Option<Timestamp>) -> Self {
         Self {
             org: OrgView::new(org, role),
-            my_role: role,
+            my_role: role.role.clone(),
+            my_role_name: role.name.clone(),
             joined_at,
             mfa_required: false,
         }
     }
     /// The organization in the caller's list: as their role sees it, or, when it requires a
     /// second factor their token lacks, as a guest does.
-    pub fn listed(org: &OrgItem, role: Role, joined_at: Timestamp, second_factor: bool) -> Self {
+    pub fn listed(
+        org: &OrgItem,
+        role: &RoleRef,
+        joined_at: Timestamp,
+        second_factor: bool,
+    ) -> Self {
         let locked = org.require_mfa && !second_factor;
+        let guest = HeldRole::system(Role::Guest);
+        let held = org.resolve(role).filter(|_| !locked);
         Self {
-            org: OrgView::new(org, if locked { Role::Guest } else { role }),
-            my_role: role,
+            org: OrgView::new(org, held.as_ref().unwrap_or(&guest)),
+            my_role: role.clone(),
+            my_role_name: org.role_name(role),
             joined_at: Some(joined_at),
             mfa_required: locked,
         }

@@ -7,7 +7,7 @@ use super::{Input, Reply};
 use crate::auth::Caller;
 use crate::domain::{OrgId, UserId};
 use crate::error::{ApiError, ApiResult, Code};
-use crate::permissions::{Permission, Role};
+use crate::permissions::Permission;
 use crate::store::{from_item, Entity, Item, Key, Store, Tx};
 use crate::App;
 use std::future::Future;
@@ -20,7 +20,6 @@ pub trait OrgAccess: Sized + Send + Sync + 'static {
     /// Built from what the read found (in `keys` order); `None` when the caller has no access,
     /// which answers like an unknown organization.
     fn from_items(org: Option<Item>, caller: Option<Item>) -> ApiResult<Option<Self>>;
-    fn role(&self) -> Role;
     /// Whether the caller holds the permission here (the role's, plus what the organization's
     /// settings extend).
     fn holds(&self, permission: Permission) -> bool;

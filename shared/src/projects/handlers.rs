@@ -67,7 +67,7 @@ pub async fn list_projects(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply>
         .items
         .into_iter()
         .map(|p| {
-            let scope = ProjectScope::of(p, &ctx.member);
+            let scope = ProjectScope::of(p, &ctx.member, &ctx.held);
             ProjectView::new(&scope.project, scope.role())
         })
         .collect();
@@ -85,7 +85,7 @@ pub async fn create_project(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
         .map(|d| Description::parse("description", &d))
         .transpose()?;
     let now = Timestamp::now();
-    let creator_grant = ctx.role().project_role() != Some(ProjectRole::Admin);
+    let creator_grant = ctx.held.project_role != Some(ProjectRole::Admin);
     let project = ProjectItem::new(
         ctx.org_id(),
         name,
@@ -115,7 +115,7 @@ pub async fn create_project(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
         json!({ "projectId": project.project_id, "name": project.name, "creatorGrant": creator_grant.then_some("admin") }),
     ))?;
     app.store.commit(tx).await?;
-    let role = ProjectScope::of(project.clone(), &ctx.member).role();
+    let role = ProjectScope::of(project.clone(), &ctx.member, &ctx.held).role();
     let role = if creator_grant {
         Some(ProjectRole::Admin)
     } else {

@@ -78,6 +78,29 @@ impl Tx {
         on_fail: ApiError,
     ) -> Result<Self, ApiError> {
         expr.check()?;
+        // A second update (or check) of an item the transaction already updates or checks joins
+        // that item's operation: DynamoDB allows one per item, and two concepts may both change
+        // the organization item in one change (seats and a role's holders, for one). Their
+        // placeholders must differ; the first operation's errors answer.
+        if let Some(op) = self.ops.iter_mut().find(|op| op.key == key) {
+            let merged = match (&op.kind, &kind) {
+                (Kind::Update(a), Kind::Update(b)) => Some(Kind::Update(merge_updates(a, b))),
+                (Kind::Update(a), Kind::Check) | (Kind::Check, Kind::Update(a)) => {
+                    Some(Kind::Update(a.clone()))
+                }
+                (Kind::Check, Kind::Check) => Some(Kind::Check),
+                _ => None,
+            };
+            if let Some(merged) = merged {
+                op.kind = merged;
+                op.condition = match (op.condition.take(), condition) {
+                    (Some(a), Some(b)) => Some(format!("({a}) AND ({b})")),
+                    (a, b) => a.or(b.map(str::to_string)),
+                };
+                op.expr = std::mem::take(&mut op.expr).merge(&expr);
+                return Ok(self);
+            }
+        }
         self.ops.push(Op {
             kind,
             key,
@@ -283,6 +306,40 @@ impl Tx {
     }
 }
 
+/// Two update expressions as one: each clause's actions (`SET`, `REMOVE`, `ADD`, `DELETE`)
+/// joined, in that order. The paths they write must not overlap.
+fn merge_updates(a: &str, b: &str) -> String {
+    const CLAUSES: [&str; 4] = ["SET", "REMOVE", "ADD", "DELETE"];
+    let mut actions: [Vec<String>; 4] = Default::default();
+    for expr in [a, b] {
+        let mut current: Option<usize> = None;
+        let mut words: Vec<&str> = Vec::new();
+        let mut flush = |current: Option<usize>, words: &mut Vec<&str>| {
+            if let (Some(c), false) = (current, words.is_empty()) {
+                actions[c].push(words.join(" "));
+            }
+            words.clear();
+        };
+        for word in expr.split_whitespace() {
+            match CLAUSES.iter().position(|c| *c == word) {
+                Some(c) => {
+                    flush(current, &mut words);
+                    current = Some(c);
+                }
+                None => words.push(word),
+            }
+        }
+        flush(current, &mut words);
+    }
+    CLAUSES
+        .iter()
+        .zip(actions)
+        .filter(|(_, a)| !a.is_empty())
+        .map(|(c, a)| format!("{c} {}", a.join(", ")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 impl Store {
     pub fn tx(&self) -> Tx {
         Tx::new(&self.table)
@@ -461,5 +518,22 @@ mod tests {
         assert_eq!(got.code, Code::SlugTaken);
         assert!(map_cancellation(&[r("None"), r("TransactionConflict")], &errs).is_none());
         assert!(is_conflict_only(&[r("None"), r("TransactionConflict")]));
+    }
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use super::merge_updates;
+
+    #[test]
+    fn update_expressions_merge_clause_by_clause() {
+        assert_eq!(
+            merge_updates(
+                "SET a = :a, b = if_not_exists(b, :z) + :one REMOVE c",
+                "SET d = :d ADD e :e REMOVE f.#g"
+            ),
+            "SET a = :a, b = if_not_exists(b, :z) + :one, d = :d REMOVE c, f.#g ADD e :e"
+        );
+        assert_eq!(merge_updates("DELETE s :x", "SET y = :y"), "SET y = :y DELETE s :x");
     }
 }

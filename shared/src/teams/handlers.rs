@@ -99,7 +99,7 @@ pub async fn get_team(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     members.sort_by(|a, b| a.user_id.cmp(&b.user_id));
     Ok(Reply::ok(&TeamDetailView {
         team: TeamView::new(&team),
-        members: members.iter().map(MemberView::new).collect(),
+        members: members.iter().map(|m| MemberView::new(m, &ctx.org)).collect(),
         members_next_cursor: page.next_cursor,
     }))
 }
@@ -162,14 +162,14 @@ pub async fn delete_team(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> 
 pub async fn add_team_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     let team: TeamItem = ctx.subject()?;
     let member: MemberItem = ctx.also()?.ok_or_else(member_not_found)?;
-    if member.role == Role::Guest {
+    if member.role.is(Role::Guest) {
         return Err(ApiError::new(
             Code::GuestCannotJoinTeam,
             "Guests are not on teams: they see only the projects granted to them directly. Grant the guest a project (PUT /orgs/{orgId}/projects/{projectId}/access/user:<userId>) or change their role first.",
         ));
     }
     if team.members.contains(&member.user_id) {
-        return Ok(Reply::ok(&MemberView::new(&member)));
+        return Ok(Reply::ok(&MemberView::new(&member, &ctx.org)));
     }
     if team.members.len() >= MEMBERS_PER_TEAM {
         return Err(ApiError::limit(
@@ -198,7 +198,7 @@ pub async fn add_team_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Rep
         json!({ "teamId": team.team_id, "userId": member.user_id }),
     ))?;
     app.store.commit(tx).await?;
-    Ok(Reply::ok(&MemberView::new(&member)))
+    Ok(Reply::ok(&MemberView::new(&member, &ctx.org)))
 }
 
 /// `DELETE /orgs/{orgId}/teams/{teamId}/members/{userId}`: access through the team ends with it.

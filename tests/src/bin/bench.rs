@@ -258,7 +258,7 @@ async fn seeded_org(t: &TestApp, n: usize, name: &str) -> (String, Vec<shared::s
                 &UserId::parse("u", &format!("{name}-member-{i}")).unwrap(),
                 Email::parse("email", &format!("m{i}@example.com")).ok(),
                 None,
-                Role::Viewer,
+                Role::Viewer.into(),
                 now,
             )),
             _ => shared::store::to_item(

@@ -71,6 +71,8 @@ pub(crate) struct Fixture {
     /// An API key (`developer`) created by the owner, and its secret, on the API key routes.
     pub(crate) api_key_id: String,
     pub(crate) api_key: String,
+    /// A custom role nothing holds, created by the owner through the API.
+    pub(crate) role_id: String,
 }
 
 /// Whether a route acts on teams or projects (its fixture then has them; elsewhere the
@@ -179,6 +181,14 @@ async fn fixture_with(
         api_key_id = body["id"].as_str().unwrap().to_string();
         api_key = body["key"].as_str().unwrap().to_string();
     }
+    let role = t
+        .as_user(&members[0].1)
+        .post(
+            &format!("/orgs/{org}/roles"),
+            json!({ "name": "Walk auditor", "permissions": ["audit.read", "members.read"], "projectRole": "viewer" }),
+        )
+        .await;
+    let role_id = role.assert_status(201)["id"].as_str().unwrap().to_string();
     Fixture {
         org,
         members,
@@ -195,6 +205,7 @@ async fn fixture_with(
         integration,
         api_key_id,
         api_key,
+        role_id,
     }
 }
 
@@ -227,6 +238,7 @@ fn samples_of(concept: &str) -> Samples {
         "closure" => crate::closure::walk_sample,
         "settings" => crate::settings::walk_sample,
         "api_keys" => crate::api_keys::walk_sample,
+        "roles" => crate::roles::walk_sample,
         other => panic!("concept {other} has no walk_sample: add one to its test file and here"),
     }
 }
@@ -250,6 +262,7 @@ pub(crate) fn sample(route: &RouteDef, f: &Fixture) -> (String, Option<Value>, u
             .replace("{projectId}", &f.project)
             .replace("{integrationId}", &f.integration)
             .replace("{keyId}", &f.api_key_id)
+            .replace("{roleId}", &f.role_id)
             .replace("{principal}", &format!("user:{}", f.guest_granted.id))
     };
     let concept = shared::routes::concept_of(route);

@@ -14,6 +14,7 @@ mod invitations;
 mod members;
 mod orgs;
 mod projects;
+mod roles;
 mod route_table;
 mod settings;
 mod subscription;

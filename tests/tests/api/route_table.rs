@@ -281,7 +281,14 @@ fn documented_bounds() -> Vec<(&'static str, &'static str, i64)> {
     use shared::settings::authentication::{DOMAIN_LEN, MAX_DOMAINS};
     use shared::settings::cleanup::AFTER_DAYS;
     let n = |v: usize| v as i64;
+    let role_permissions = n(shared::roles::handlers::PERMISSIONS_MAX);
     vec![
+        ("CreateRole.name", "maxLength", n(NAME_MAX_CHARS)),
+        ("UpdateRole.name", "maxLength", n(NAME_MAX_CHARS)),
+        ("CreateRole.description", "maxLength", n(DESCRIPTION_MAX_CHARS)),
+        ("UpdateRole.description", "maxLength", n(DESCRIPTION_MAX_CHARS)),
+        ("CreateRole.permissions", "maxItems", role_permissions),
+        ("UpdateRole.permissions", "maxItems", role_permissions),
         (
             "POST /orgs/{orgId}/authorize body.permissions",
             "maxItems",

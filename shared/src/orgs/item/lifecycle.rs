@@ -52,7 +52,7 @@ impl OrgItem {
     ) -> Result<Tx, ApiError> {
         let (active, expr) = Self::active();
         let purge_at = now + grace;
-        tx.update(
+        let tx = tx.update(
             self.key(),
             "SET #status = :closed, closedAt = :now, closedBy = :by, purgeAt = :purge, GSI1PK = :due, GSI1SK = :duesk, \
              #plan = :free, planAtClosure = :had, seatHolds = :none, pendingSeats = :zero, seatsUsed = memberCount, updatedAt = :now",
@@ -70,7 +70,16 @@ impl OrgItem {
                 .value(":had", &self.plan)
                 .name("#plan", "plan"),
             ApiError::concurrent("Invitations or the organization changed meanwhile; retry."),
-        )
+        )?;
+        // The revoked invitations no longer hold their roles.
+        let taken: Vec<(crate::permissions::RoleRef, crate::roles::Holder, i64)> = self
+            .seat_holds
+            .iter()
+            .flatten()
+            .filter_map(|(_, h)| h.role_taken())
+            .collect();
+        let changes: Vec<_> = taken.iter().map(|(r, h, n)| (r, *h, *n)).collect();
+        self.count_holders(tx, &changes)
     }
 
     /// The due index's sort key: purge time first, so `GSI1SK <= <now>#~` is what is due.

@@ -13,6 +13,7 @@ mod api_keys;
 mod counters;
 mod lifecycle;
 mod policy;
+mod roles;
 mod seats;
 mod slug;
 mod tombstone;
@@ -126,6 +127,21 @@ pub struct OrgItem {
         skip_serializing_if = "BTreeSet::is_empty"
     )]
     pub api_keys_orphaned: BTreeSet<String>,
+    /// The organization's custom roles by id (`None` until the first one is created).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_roles: Option<BTreeMap<String, crate::roles::CustomRole>>,
+    /// Bumped by every write of a custom role, each conditional on the version it read: names
+    /// stay unique and the limit holds under parallel writes.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub roles_version: u64,
+    /// How many members, pending invitations and API keys hold each custom role
+    /// (`<roleId>:members|invitations|apiKeys`), kept by the writes that give or take one.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub role_holders: BTreeMap<String, i64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Entity for OrgItem {
@@ -192,6 +208,9 @@ impl OrgItem {
             seat_holds: Some(BTreeMap::new()),
             api_keys: BTreeSet::new(),
             api_keys_orphaned: BTreeSet::new(),
+            custom_roles: None,
+            roles_version: 0,
+            role_holders: BTreeMap::new(),
         }
     }
 

@@ -4,17 +4,34 @@
 use super::OrgItem;
 use crate::domain::{InvitationId, Plan, Timestamp};
 use crate::error::ApiError;
+use crate::permissions::RoleRef;
+use crate::roles::Holder;
 use crate::store::{Entity, Expr, Key, Tx};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Seats an invitation holds until it expires.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeatHold {
     /// Remaining uses.
     pub n: u32,
     /// The invitation's expiry: from then on the hold no longer counts.
     pub exp: Timestamp,
+    /// The custom role the invitation gives, if it gives one: the invitation holds that role
+    /// while its hold has uses left (`roleHolders`), so taking the hold away counts it off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<crate::domain::RoleId>,
+}
+
+impl SeatHold {
+    /// The role count this hold's removal takes off (none once its uses are spent: the last use
+    /// counted it off).
+    pub(super) fn role_taken(&self) -> Option<(RoleRef, Holder, i64)> {
+        self.role
+            .as_ref()
+            .filter(|_| self.n > 0)
+            .map(|id| (RoleRef::Custom(id.clone()), Holder::Invitations, -1))
+    }
 }
 
 /// Holds reclaimed per write at most (each adds a condition and a removal).
@@ -70,7 +87,7 @@ impl OrgItem {
     pub fn hold_of(&self, invitation: &InvitationId) -> Option<SeatHold> {
         self.seat_holds
             .as_ref()
-            .and_then(|h| h.get(invitation.as_str()).copied())
+            .and_then(|h| h.get(invitation.as_str()).cloned())
     }
 
     /// What a write at `now` takes back: expired or used-up holds (at most `RECLAIM_MAX`).
@@ -98,7 +115,7 @@ impl OrgItem {
                 .value(&format!(":r{i}n"), &hold.n)
                 .value(&format!(":r{i}e"), &hold.exp);
             r.freed += hold.n;
-            r.released.push((id.clone(), *hold));
+            r.released.push((id.clone(), hold.clone()));
         }
         r
     }
@@ -138,10 +155,29 @@ impl OrgItem {
                 // An organization from before holds: its first hold starts the map.
                 update.push_str(", seatHolds = :holds");
                 cond.push("attribute_not_exists(seatHolds)".into());
-                expr = expr.value(":holds", &BTreeMap::from([(invitation.to_string(), hold)]));
+                expr = expr.value(":holds", &BTreeMap::from([(invitation.to_string(), hold.clone())]));
             }
         }
-        r.write(tx, self.key(), update, cond, expr, over_limit)
+        let gives = hold.role.clone().map(RoleRef::Custom);
+        let (tx, released) = r.write(tx, self.key(), update, cond, expr, over_limit)?;
+        let tx = self.holds_counted(tx, gives.as_ref(), released.iter().map(|(_, h)| h))?;
+        Ok((tx, released))
+    }
+
+    /// Counts the custom role a new hold gives and the roles of the holds a write takes away.
+    fn holds_counted<'a>(
+        &self,
+        tx: Tx,
+        gives: Option<&RoleRef>,
+        taken: impl Iterator<Item = &'a SeatHold>,
+    ) -> Result<Tx, ApiError> {
+        let taken: Vec<(RoleRef, Holder, i64)> = taken.filter_map(SeatHold::role_taken).collect();
+        let mut changes: Vec<(&RoleRef, Holder, i64)> =
+            taken.iter().map(|(r, h, n)| (r, *h, *n)).collect();
+        if let Some(role) = gives {
+            changes.push((role, Holder::Invitations, 1));
+        }
+        self.count_holders(tx, &changes)
     }
 
     /// Releases the seats `invitation` holds (revocation), conditional on the hold as read;
@@ -159,9 +195,10 @@ impl OrgItem {
     ) -> Result<(Tx, u32), ApiError> {
         let (active, mut expr) = Self::active();
         let mut cond = vec![active.to_string()];
-        let (mut removals, mut freed) = (Vec::new(), 0u32);
+        let (mut removals, mut freed, mut taken) = (Vec::new(), 0u32, Vec::new());
         for (i, id) in invitations.iter().enumerate() {
             if let Some(hold) = self.hold_of(id) {
+                taken.push(hold.clone());
                 removals.push(format!("seatHolds.#h{i}"));
                 cond.push(format!("seatHolds.#h{i}.n = :h{i}n"));
                 expr = expr
@@ -183,6 +220,7 @@ impl OrgItem {
             expr.value(":freed", &freed),
             ApiError::concurrent("The invitations' seats changed meanwhile; reload and retry."),
         )?;
+        let tx = self.holds_counted(tx, None, taken.iter())?;
         Ok((tx, freed))
     }
 
@@ -212,13 +250,16 @@ impl OrgItem {
         on_fail: ApiError,
     ) -> Result<Tx, ApiError> {
         let (active, expr) = Self::active();
-        tx.update(
+        let tx = tx.update(
             self.key(),
             "SET memberCount = memberCount + :n, pendingSeats = pendingSeats - :n, seatHolds.#inv.n = seatHolds.#inv.n - :n",
             Some(&format!("{active} AND pendingSeats >= :n AND seatHolds.#inv.n >= :n")),
             expr.name("#inv", invitation.as_str()).value(":n", &n),
             on_fail,
-        )
+        )?;
+        // The last use: the invitation no longer holds its role.
+        let last = self.hold_of(invitation).filter(|h| h.n <= n);
+        self.holds_counted(tx, None, last.iter())
     }
 
     /// A member left or was removed: their seat is free, and the API keys they created (still
@@ -270,6 +311,8 @@ impl OrgItem {
             None => ApiError::concurrent("The subscription changed meanwhile; reload and retry."),
         };
         let update = "SET #plan = :new, pendingSeats = pendingSeats - :freed, seatsUsed = seatsUsed - :freed".to_string();
-        r.write(tx, self.key(), update, cond, expr, on_fail)
+        let (tx, released) = r.write(tx, self.key(), update, cond, expr, on_fail)?;
+        let tx = self.holds_counted(tx, None, released.iter().map(|(_, h)| h))?;
+        Ok((tx, released))
     }
 }

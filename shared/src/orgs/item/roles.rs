@@ -1,0 +1,173 @@
+//! The organization's custom roles (`customRoles`, by id; `rolesVersion`) and their holders
+//! (`roleHolders`): the writes of a role's definition, the counts of what holds each role, and
+//! the guard of a decision made on a custom role.
+
+use super::OrgItem;
+use crate::domain::RoleId;
+use crate::error::ApiError;
+use crate::permissions::RoleRef;
+use crate::roles::{CustomRole, Holder};
+use crate::store::{Entity, Expr, Tx};
+use std::collections::BTreeMap;
+
+fn roles_changed() -> ApiError {
+    ApiError::concurrent(
+        "The organization's roles changed meanwhile (a role was created, changed or deleted); nothing changed. Reload and retry.",
+    )
+}
+
+impl OrgItem {
+    /// Every write of a role: the organization active and its roles as read.
+    fn roles_as_read(&self) -> (String, Expr) {
+        let (active, expr) = Self::active();
+        let expr = expr.value(":rv1", &(self.roles_version + 1));
+        if self.roles_version == 0 {
+            (format!("{active} AND attribute_not_exists(rolesVersion)"), expr)
+        } else {
+            (
+                format!("{active} AND rolesVersion = :rv"),
+                expr.value(":rv", &self.roles_version),
+            )
+        }
+    }
+
+    /// A new custom role (its name unique and the limit checked on the read; a role written
+    /// meanwhile fails the version).
+    pub fn role_created(&self, tx: Tx, id: &RoleId, role: &CustomRole) -> Result<Tx, ApiError> {
+        let (cond, expr) = self.roles_as_read();
+        let (set_role, expr) = match &self.custom_roles {
+            Some(_) => (
+                "customRoles.#cr = :role",
+                expr.name("#cr", id.as_str()).value(":role", role),
+            ),
+            None => (
+                "customRoles = :roles",
+                expr.value(":roles", &BTreeMap::from([(id.to_string(), role.clone())])),
+            ),
+        };
+        tx.update(
+            self.key(),
+            &format!("SET {set_role}, roleHolders = if_not_exists(roleHolders, :noholders), rolesVersion = :rv1"),
+            Some(&cond),
+            expr.value(":noholders", &BTreeMap::<String, i64>::new()),
+            roles_changed(),
+        )
+    }
+
+    /// A custom role's new definition, conditional on the roles as read.
+    pub fn role_updated(&self, tx: Tx, id: &RoleId, role: &CustomRole) -> Result<Tx, ApiError> {
+        let (cond, expr) = self.roles_as_read();
+        tx.update(
+            self.key(),
+            "SET customRoles.#cr = :role, rolesVersion = :rv1",
+            Some(&format!("{cond} AND attribute_exists(customRoles.#cr)")),
+            expr.name("#cr", id.as_str()).value(":role", role),
+            roles_changed(),
+        )
+    }
+
+    /// A custom role deleted: only while nothing holds it (the counts are conditions of this
+    /// write, so a holder added meanwhile makes it fail).
+    pub fn role_deleted(&self, tx: Tx, id: &RoleId) -> Result<Tx, ApiError> {
+        let (mut cond, mut expr) = self.roles_as_read();
+        cond.push_str(" AND attribute_exists(customRoles.#cr)");
+        let mut removals = vec!["customRoles.#cr".to_string()];
+        expr = expr.name("#cr", id.as_str()).value(":zero", &0);
+        for (i, holder) in Holder::ALL.iter().enumerate() {
+            let name = format!("#hk{i}");
+            cond.push_str(&format!(
+                " AND (attribute_not_exists(roleHolders.{name}) OR roleHolders.{name} = :zero)"
+            ));
+            removals.push(format!("roleHolders.{name}"));
+            expr = expr.name(&name, &holder.count_key(id));
+        }
+        tx.update(
+            self.key(),
+            &format!("SET rolesVersion = :rv1 REMOVE {}", removals.join(", ")),
+            Some(&cond),
+            expr,
+            ApiError::concurrent(
+                "The organization's roles changed, or the role was given to someone, meanwhile; nothing changed. Reload and retry.",
+            ),
+        )
+    }
+
+    /// Counts holders given (`+n`) or taken (`-n`) a custom role in this transaction (system
+    /// roles are not counted), in the same write as the transaction's other change of the
+    /// organization. Giving a role is conditional on its definition as read (the decision was
+    /// made on its permissions); taking one on its existence. A role this organization does not
+    /// define (as read) has nothing to take.
+    pub fn count_holders(&self, tx: Tx, changes: &[(&RoleRef, Holder, i64)]) -> Result<Tx, ApiError> {
+        let mut deltas: BTreeMap<(RoleId, Holder), i64> = BTreeMap::new();
+        for (role, holder, n) in changes {
+            if let Some(id) = role.custom() {
+                *deltas.entry((id.clone(), *holder)).or_default() += n;
+            }
+        }
+        deltas.retain(|(id, _), n| *n != 0 && (*n > 0 || self.custom_role(id).is_some()));
+        if deltas.is_empty() {
+            return Ok(tx);
+        }
+        // Placeholders named after what they count, so two counts in one transaction (a use
+        // taken from an invitation, a member given the role) merge into one write.
+        let tag = |id: &RoleId| id.as_str().trim_start_matches(RoleId::PREFIX).to_string();
+        let mut sets = Vec::new();
+        let mut conds = Vec::new();
+        let mut expr = Expr::new().value(":hc_zero", &0);
+        let mut given: BTreeMap<RoleId, bool> = BTreeMap::new();
+        for ((id, holder), n) in &deltas {
+            let p = format!("hc_{}_{}", tag(id), *holder as u8);
+            sets.push(format!(
+                "roleHolders.#{p} = if_not_exists(roleHolders.#{p}, :hc_zero) + :{p}"
+            ));
+            expr = expr
+                .name(&format!("#{p}"), &holder.count_key(id))
+                .value(&format!(":{p}"), n);
+            *given.entry(id.clone()).or_default() |= *n > 0;
+        }
+        for (id, gives) in &given {
+            let p = format!("hr_{}", tag(id));
+            expr = expr.name(&format!("#{p}"), id.as_str());
+            if *gives {
+                let def = self.custom_role(id).ok_or_else(|| {
+                    ApiError::internal(format!("giving {id}, which {} does not define", self.org_id))
+                })?;
+                conds.push(format!("customRoles.#{p}.version = :{p}v"));
+                expr = expr.value(&format!(":{p}v"), &def.version);
+            } else {
+                conds.push(format!("attribute_exists(customRoles.#{p})"));
+            }
+        }
+        tx.update(
+            self.key(),
+            &format!("SET {}", sets.join(", ")),
+            Some(&conds.join(" AND ")),
+            expr,
+            ApiError::concurrent(
+                "A custom role this change gives or takes was changed or deleted meanwhile; nothing changed. Reload and retry.",
+            ),
+        )
+    }
+
+    /// Guards a transaction: the custom role a decision was made on is still defined as read.
+    pub fn guard_custom_role(&self, tx: Tx, id: &RoleId, version: u64, on_fail: ApiError) -> Result<Tx, ApiError> {
+        tx.guard(
+            self.key(),
+            "customRoles.#g_cr.version = :g_crv",
+            Expr::new()
+                .name("#g_cr", id.as_str())
+                .value(":g_crv", &version),
+            on_fail,
+        )
+    }
+
+    /// Guards a transaction: no custom role was created, changed or deleted since the read.
+    pub fn guard_roles_unchanged(&self, tx: Tx, on_fail: ApiError) -> Result<Tx, ApiError> {
+        let (cond, expr) = if self.roles_version == 0 {
+            ("attribute_not_exists(rolesVersion)", Expr::new())
+        } else {
+            ("rolesVersion = :g_rv", Expr::new().value(":g_rv", &self.roles_version))
+        };
+        tx.guard(self.key(), cond, expr, on_fail)
+    }
+}

@@ -1,0 +1,293 @@
+//! The organization's roles: list (system and custom), create, change and delete a custom role.
+//! A custom role is bounded by its author: its permissions a subset of theirs, its project role
+//! not above theirs, never an owner-only permission. Each change is one write of the
+//! organization item, conditional on the roles as read and on the author's own role, with its
+//! audit entry in the same transaction.
+
+use super::views::RoleView;
+use super::{CustomRole, HeldRole, Holder, CUSTOM_ROLES_PER_ORG};
+use crate::access::Ctx;
+use crate::audit::Audited;
+use crate::domain::{Description, OrgName, RoleId, Timestamp};
+use crate::error::{ApiError, ApiResult, Code};
+use crate::permissions::{Permission, PermissionSet, ProjectRole, Role};
+use crate::pipeline::{explicit_null, Input, Reply};
+use crate::App;
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::BTreeSet;
+
+/// Permission names one role may list (the matrix has fewer; duplicates are dropped).
+pub const PERMISSIONS_MAX: usize = 128;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateBody {
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+    permissions: Vec<String>,
+    project_role: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct UpdateBody {
+    #[serde(default)]
+    name: Option<String>,
+    /// Missing: unchanged; `null`: removed.
+    #[serde(default, deserialize_with = "explicit_null")]
+    description: Option<Option<String>>,
+    #[serde(default)]
+    permissions: Option<Vec<String>>,
+    #[serde(default)]
+    project_role: Option<String>,
+}
+
+/// `projectRole`: `none` or a project role.
+fn project_role_asked(raw: &str) -> ApiResult<Option<ProjectRole>> {
+    match raw {
+        "none" => Ok(None),
+        _ => ProjectRole::parse(raw).map(Some).ok_or_else(|| {
+            ApiError::validation(
+                "projectRole",
+                format!("`projectRole` must be one of none, viewer, developer, editor, admin (got `{raw}`)."),
+            )
+        }),
+    }
+}
+
+/// `permissions`: known names, none owner-only; `org.read` is always added (every member sees
+/// the organization's name and their own membership).
+fn permissions_asked(names: &[String]) -> ApiResult<PermissionSet> {
+    if names.len() > PERMISSIONS_MAX {
+        return Err(ApiError::validation(
+            "permissions",
+            format!("`permissions` lists at most {PERMISSIONS_MAX} names."),
+        ));
+    }
+    let asked = crate::access::permissions_asked(names)?;
+    let owner_only: Vec<&str> = asked
+        .iter()
+        .filter(|p| p.owner_only())
+        .map(|p| p.as_str())
+        .collect();
+    if !owner_only.is_empty() {
+        return Err(ApiError::validation(
+            "permissions",
+            format!(
+                "Owner-only permissions are never part of a custom role: {}.",
+                owner_only.join(", ")
+            ),
+        )
+        .with("ownerOnly", owner_only));
+    }
+    Ok(PermissionSet::of(asked.into_iter().chain([Permission::OrgRead])))
+}
+
+/// The name is unique in the organization, case-insensitively, and no system role's.
+fn require_name_free(ctx: &Ctx, name: &OrgName, except: Option<&RoleId>) -> ApiResult<()> {
+    let lower = name.as_str().to_lowercase();
+    let system = Role::ALL.iter().any(|r| r.as_str() == lower);
+    let taken = ctx
+        .org
+        .custom_roles_iter()
+        .find(|(id, def)| Some(id) != except && def.name.to_lowercase() == lower);
+    if system || taken.is_some() {
+        let mut e = ApiError::new(
+            Code::RoleNameTaken,
+            format!("The organization has a role named `{}` already; choose another name.", name.as_str()),
+        );
+        if let Some((id, _)) = taken {
+            e = e.with("roleId", id.as_str());
+        }
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// The custom role a path's `{roleId}` names, as read with the access.
+fn role_in_path(ctx: &Ctx, input: &Input) -> ApiResult<(RoleId, CustomRole)> {
+    let raw = input.path_param("roleId");
+    let not_found = || {
+        let system = Role::parse(raw).is_some();
+        ApiError::new(
+            Code::RoleNotFound,
+            if system {
+                format!("`{raw}` is a system role; system roles cannot be changed or deleted.")
+            } else {
+                "No custom role with this id in the organization.".to_string()
+            },
+        )
+    };
+    let id = RoleId::parse(raw).ok_or_else(not_found)?;
+    let def = ctx.org.custom_role(&id).cloned().ok_or_else(not_found)?;
+    Ok((id, def))
+}
+
+fn names(set: PermissionSet) -> Vec<&'static str> {
+    set.iter().map(Permission::as_str).collect()
+}
+
+/// `GET /orgs/{orgId}/roles`: the six system roles, then the organization's custom roles (at
+/// most 20: one page).
+pub async fn list_org_roles(_app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
+    let mut items: Vec<RoleView> = Role::ALL.iter().map(|r| RoleView::system(*r)).collect();
+    items.extend(
+        ctx.org
+            .custom_roles_iter()
+            .map(|(id, def)| RoleView::custom(&ctx.org, &id, def)),
+    );
+    Ok(Reply::list(items, None))
+}
+
+/// `POST /orgs/{orgId}/roles` `{name, description?, permissions, projectRole}`.
+pub async fn create_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let body: CreateBody = input.json()?;
+    let name = OrgName::parse("name", &body.name)?;
+    let description = body
+        .description
+        .map(|d| Description::parse("description", &d))
+        .transpose()?
+        .filter(|d| !d.as_str().is_empty());
+    let permissions = permissions_asked(&body.permissions)?;
+    let project_role = project_role_asked(&body.project_role)?;
+    let id = RoleId::new();
+    let now = Timestamp::now();
+    let def = CustomRole {
+        name: name.as_str().to_string(),
+        description: description.map(|d| d.as_str().to_string()),
+        permissions: names(permissions).into_iter().map(str::to_string).collect(),
+        project_role,
+        version: 1,
+        created_by: ctx.user_id().clone(),
+        created_at: now,
+        updated_at: now,
+    };
+    ctx.require_covers(&HeldRole::custom(&id, &def), "create")?;
+    require_name_free(&ctx, &name, None)?;
+    let count = ctx.org.custom_roles_iter().count();
+    if count >= CUSTOM_ROLES_PER_ORG {
+        return Err(ApiError::limit(
+            "customRolesPerOrganization",
+            CUSTOM_ROLES_PER_ORG,
+            format!("An organization has at most {CUSTOM_ROLES_PER_ORG} custom roles; delete one first."),
+        ));
+    }
+    let tx = ctx.org.role_created(ctx.tx()?, &id, &def)?.audit(ctx.audit(
+        "role.created",
+        "RoleCreated",
+        format!("created the role {}", def.name),
+        json!({ "roleId": id, "name": def.name, "permissions": { "before": null, "after": def.permissions }, "projectRole": { "before": null, "after": def.project_role.map_or("none", ProjectRole::as_str) } }),
+    ))?;
+    app.store.commit(tx).await?;
+    let mut org = ctx.org.clone();
+    org.custom_roles.get_or_insert_with(Default::default).insert(id.to_string(), def.clone());
+    Ok(Reply::created(&RoleView::custom(&org, &id, &def)))
+}
+
+/// `PATCH /orgs/{orgId}/roles/{roleId}` `{name?, description?, permissions?, projectRole?}`:
+/// holders hold the new definition from their next request. The author covers the role before
+/// and after (nobody changes a role stronger than themselves, or makes one).
+pub async fn update_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let body: UpdateBody = input.json()?;
+    if body.name.is_none()
+        && body.description.is_none()
+        && body.permissions.is_none()
+        && body.project_role.is_none()
+    {
+        return Err(ApiError::new(
+            Code::NothingToUpdate,
+            "Send one or more of `name`, `description`, `permissions`, `projectRole`.",
+        ));
+    }
+    let (id, before) = role_in_path(&ctx, &input)?;
+    let mut after = before.clone();
+    if let Some(raw) = &body.name {
+        let name = OrgName::parse("name", raw)?;
+        require_name_free(&ctx, &name, Some(&id))?;
+        after.name = name.as_str().to_string();
+    }
+    if let Some(d) = &body.description {
+        after.description = d
+            .as_deref()
+            .map(|d| Description::parse("description", d))
+            .transpose()?
+            .map(|d| d.as_str().to_string())
+            .filter(|d| !d.is_empty());
+    }
+    if let Some(p) = &body.permissions {
+        after.permissions = names(permissions_asked(p)?)
+            .into_iter()
+            .map(str::to_string)
+            .collect::<BTreeSet<_>>();
+    }
+    if let Some(p) = &body.project_role {
+        after.project_role = project_role_asked(p)?;
+    }
+    ctx.require_covers(&HeldRole::custom(&id, &before), "change")?;
+    ctx.require_covers(&HeldRole::custom(&id, &after), "make")?;
+    if after == before {
+        return Ok(Reply::ok(&RoleView::custom(&ctx.org, &id, &before)));
+    }
+    after.version = before.version + 1;
+    after.updated_at = Timestamp::now();
+    let pr = |d: &CustomRole| d.project_role.map_or("none", ProjectRole::as_str);
+    let tx = ctx.org.role_updated(ctx.tx()?, &id, &after)?.audit(ctx.audit(
+        "role.updated",
+        "RoleUpdated",
+        format!("changed the role {}", after.name),
+        json!({
+            "roleId": id,
+            "name": { "before": before.name, "after": after.name },
+            "permissions": { "before": before.permissions, "after": after.permissions },
+            "projectRole": { "before": pr(&before), "after": pr(&after) },
+        }),
+    ))?;
+    app.store.commit(tx).await?;
+    let mut org = ctx.org.clone();
+    org.custom_roles.get_or_insert_with(Default::default).insert(id.to_string(), after.clone());
+    Ok(Reply::ok(&RoleView::custom(&org, &id, &after)))
+}
+
+/// `DELETE /orgs/{orgId}/roles/{roleId}`: refused with `role_in_use` (and the counts) while
+/// members, pending invitations or API keys hold it; the counts are conditions of the write.
+pub async fn delete_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let (id, def) = role_in_path(&ctx, &input)?;
+    ctx.require_covers(&HeldRole::custom(&id, &def), "delete")?;
+    let counts: Vec<(Holder, i64)> = Holder::ALL
+        .iter()
+        .map(|h| (*h, ctx.org.holders_of(&id, *h)))
+        .collect();
+    if counts.iter().any(|(_, n)| *n > 0) {
+        let holders: serde_json::Map<String, serde_json::Value> = counts
+            .iter()
+            .map(|(h, n)| (h.as_str().to_string(), json!(n)))
+            .collect();
+        let [m, i, k] = [counts[0].1, counts[1].1, counts[2].1];
+        return Err(ApiError::new(
+            Code::RoleInUse,
+            format!(
+                "The role {} is held by {m} member(s), {i} pending invitation(s) and {k} API key(s); give them another role (or revoke them) first.",
+                def.name
+            ),
+        )
+        .with("holders", serde_json::Value::Object(holders)));
+    }
+    let tx = ctx.org.role_deleted(ctx.tx()?, &id)?.audit(ctx.audit(
+        "role.deleted",
+        "RoleDeleted",
+        format!("deleted the role {}", def.name),
+        json!({ "roleId": id, "name": def.name, "permissions": { "before": def.permissions, "after": null } }),
+    ))?;
+    app.store.commit(tx).await?;
+    Ok(Reply::no_content())
+}
+
+/// The role a request names resolved here, for grants: the caller must cover it (and it is
+/// never owner).
+pub fn role_to_grant(ctx: &Ctx, field: &str, raw: &str) -> ApiResult<HeldRole> {
+    let held = ctx.org.role_asked(field, raw)?;
+    ctx.require_can_grant(&held)?;
+    Ok(held)
+}
