@@ -89,6 +89,25 @@ actions = [e["action"] for e in audit["items"]]
 assert "member.joined" in actions and "member.role_changed" in actions, actions
 assert len(cli_json("audit", "--action", "member.joined")["items"]) == 1
 
+# A custom role: created, given to the member, effective on their next call, changed by name,
+# not deletable while held.
+role = cli_json("roles", "create", "deployer", "--permission", "deployments.create",
+                "--permission", "projects.read", "--project-role", "developer")
+assert role["id"].startswith("role_") and role["permissions"] == ["org.read", "projects.read", "deployments.create"], role
+listed = cli("roles").stdout
+assert "deployer" in listed and "owner" in listed and "custom" in listed, listed
+assert "members.update" in cli("roles", "matrix").stdout
+assert cli_json("members", "role", member_id, role["id"])["roleName"] == "deployer"
+cli("can", "deployments.create", "--org", org["id"], extra_env=member_env)
+edited = cli_json("roles", "edit", "deployer", "--name", "releaser", "--remove", "deployments.create")
+assert edited["name"] == "releaser" and "deployments.create" not in edited["permissions"], edited
+cli("can", "deployments.create", "--org", org["id"], want=1, extra_env=member_env)
+p = cli("roles", "delete", "releaser", want=1)
+assert "role_in_use" in p.stderr, p.stderr
+cli_json("members", "role", member_id, "developer")
+cli("roles", "delete", "releaser")
+assert all(r["kind"] == "system" for r in cli_json("roles")["items"])
+
 # An integration: the secret from stdin, shown back only as its fingerprint.
 marker = f"cli-secret-{uuid.uuid4().hex}"
 p = cli("integrations", "add", "--kind", "dns_provider", "--provider", "cloudflare", "--name", "cf",
@@ -133,4 +152,4 @@ assert "purged at" in p.stderr and "orgs reactivate" in p.stderr, p.stderr
 assert cli_json("reactivate")["status"] == "active"
 cli("logout")
 cli("list", want=3)
-print(f"cli e2e: login, create, invite, accept, members, role, audit, integration, API key, refusals, close and reactivate through `orgs` ({run})")
+print(f"cli e2e: login, create, invite, accept, members, role, audit, custom role, integration, API key, refusals, close and reactivate through `orgs` ({run})")

@@ -164,3 +164,42 @@ expect(all(s == 200 and b == {"valid": False} for s, b in after), f"after the re
 during = sum(1 for _, b in answers[1:] if b["valid"])
 print(f"race: 11 verifications beside the key's revocation -> {during} valid (before it), "
       f"{11 - during} invalid; all 8 after it invalid")
+
+# 7. A custom role deleted while it is given to members in parallel: never a member holding a
+# role that does not exist, and the role's count of members is the members who hold it.
+status, org = call("POST", "/orgs", owner, {"name": f"Role race {run}"})
+expect(status == 201, f"create org: {status} {org}")
+org = org["id"]
+status, sub = call("PUT", f"/orgs/{org}/subscription", owner, {"plan": "pro"})
+expect(status == 200, f"plan: {status} {sub}")
+status, inv = call("POST", f"/orgs/{org}/invitations", owner,
+                   {"email": f"role-race-{run}@example.com", "role": "viewer", "maxUses": 4})
+expect(status == 201, f"invite: {status} {inv}")
+status, code = call("GET", f"/orgs/{org}/invitations/{inv['id']}/code", owner)
+people = [f"role-race-{run}-{i}" for i in range(4)]
+for p in people:
+    status, body = call("POST", f"/invitations/{code['code']}/accept", token(p, f"{p}@example.com"))
+    expect(status == 201, f"accept: {status} {body}")
+lost = 0
+for rnd in range(3):
+    status, role = call("POST", f"/orgs/{org}/roles", owner,
+                        {"name": f"Raced role {rnd}", "permissions": ["members.read"], "projectRole": "viewer"})
+    expect(status == 201, f"create role: {status} {role}")
+    rid = role["id"]
+    answers = parallel([lambda: call("DELETE", f"/orgs/{org}/roles/{rid}", owner)] + [
+        lambda p=p: call("PATCH", f"/orgs/{org}/members/{p}", owner, {"role": rid}) for p in people
+    ])
+    status, roles = call("GET", f"/orgs/{org}/roles", owner)
+    listed = next((r for r in roles["items"] if r["id"] == rid), None)
+    status, members = call("GET", f"/orgs/{org}/members?limit=100", owner)
+    holding = [m["userId"] for m in members["items"] if m["role"] == rid]
+    expect(listed is not None or not holding, f"round {rnd}: {holding} hold a deleted role ({answers})")
+    expect((answers[0][0] == 204) == (listed is None), f"round {rnd}: delete {answers[0]}")
+    if listed is not None:
+        expect(listed["holders"]["members"] == len(holding), f"round {rnd}: count {listed['holders']} vs {holding}")
+        for p in holding:
+            status, body = call("PATCH", f"/orgs/{org}/members/{p}", owner, {"role": "viewer"})
+            expect(status == 200, f"reset: {status} {body}")
+    lost += listed is None
+print(f"race: 3 role deletions beside 4 parallel assignments each -> {lost} deleted before any assignment, "
+      f"{3 - lost} kept with their holders counted; no member holds a missing role")

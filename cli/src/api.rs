@@ -63,6 +63,10 @@ pub const CREATE_INTEGRATION: Endpoint = ep("POST", "/orgs/{orgId}/integrations"
 pub const DELETE_INTEGRATION: Endpoint = ep("DELETE", "/orgs/{orgId}/integrations/{integrationId}");
 pub const ROTATE_INTEGRATION_SECRET: Endpoint =
     ep("PUT", "/orgs/{orgId}/integrations/{integrationId}/secret");
+pub const LIST_ORG_ROLES: Endpoint = ep("GET", "/orgs/{orgId}/roles");
+pub const CREATE_ROLE: Endpoint = ep("POST", "/orgs/{orgId}/roles");
+pub const UPDATE_ROLE: Endpoint = ep("PATCH", "/orgs/{orgId}/roles/{roleId}");
+pub const DELETE_ROLE: Endpoint = ep("DELETE", "/orgs/{orgId}/roles/{roleId}");
 pub const LIST_API_KEYS: Endpoint = ep("GET", "/orgs/{orgId}/api-keys");
 pub const CREATE_API_KEY: Endpoint = ep("POST", "/orgs/{orgId}/api-keys");
 pub const REVOKE_API_KEY: Endpoint = ep("DELETE", "/orgs/{orgId}/api-keys/{keyId}");
@@ -120,6 +124,10 @@ pub const ALL: &[Endpoint] = &[
     CREATE_INTEGRATION,
     DELETE_INTEGRATION,
     ROTATE_INTEGRATION_SECRET,
+    LIST_ORG_ROLES,
+    CREATE_ROLE,
+    UPDATE_ROLE,
+    DELETE_ROLE,
     LIST_API_KEYS,
     CREATE_API_KEY,
     REVOKE_API_KEY,

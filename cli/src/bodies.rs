@@ -112,6 +112,30 @@ pub struct CreateApiKey {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
+pub struct CreateRole {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub permissions: Vec<String>,
+    pub project_role: String,
+}
+
+/// Only the fields given change.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateRole {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_role: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RollApiKey {
     pub grace_minutes: i64,
 }
@@ -241,6 +265,24 @@ pub fn samples() -> Vec<(Endpoint, Value)> {
                 role: s("developer"),
                 project_ids: vec![s("prj_3f2a9c4e8b1d47a6a0c5e2f7d9b8a613")],
                 expires_in_days: Some(None),
+            }),
+        ),
+        (
+            api::CREATE_ROLE,
+            to_json(&CreateRole {
+                name: s("billing-viewer"),
+                description: Some(s("Reads usage and the plan")),
+                permissions: vec![s("usage.read"), s("subscription.read")],
+                project_role: s("none"),
+            }),
+        ),
+        (
+            api::UPDATE_ROLE,
+            to_json(&UpdateRole {
+                name: Some(s("billing")),
+                description: None,
+                permissions: Some(vec![s("usage.read")]),
+                project_role: Some(s("viewer")),
             }),
         ),
         (

@@ -113,9 +113,11 @@ enum Command {
         after_help = "Example:\n  orgs audit --action member.role_changed --since 2026-11-01 --all"
     )]
     Audit(audit::AuditArgs),
-    /// The permission matrix: every permission and the roles that hold it.
-    #[command(after_help = "Example:\n  orgs roles")]
-    Roles,
+    /// The organization's roles: list (the default; system and custom), matrix, create, edit, delete.
+    Roles {
+        #[command(subcommand)]
+        cmd: Option<roles::RolesCmd>,
+    },
     /// Exit 0 if you hold every permission named (in a project with --project), 1 if not.
     #[command(
         after_help = "Example:\n  orgs can members.update invitations.create && echo allowed"
@@ -203,7 +205,7 @@ fn run(cli: Cli) -> Result<i32> {
         )
         .map(|()| exit::OK),
         Command::Audit(args) => audit::audit(ctx, args),
-        Command::Roles => access::roles(ctx),
+        Command::Roles { cmd } => roles::roles(ctx, cmd.unwrap_or(roles::RolesCmd::List)),
         Command::Can(args) => access::can(ctx, args),
     }
 }

@@ -9,7 +9,7 @@ pub const ORGS: View = View {
         ("ID", "id"),
         ("SLUG", "slug"),
         ("NAME", "name"),
-        ("ROLE", "myRole"),
+        ("ROLE", "myRoleName"),
         ("STATUS", "status"),
     ],
 };
@@ -18,7 +18,7 @@ pub const MEMBERS: View = View {
     columns: &[
         ("USER", "userId"),
         ("EMAIL", "email"),
-        ("ROLE", "role"),
+        ("ROLE", "roleName"),
         ("JOINED", "joinedAt"),
     ],
 };
@@ -27,7 +27,7 @@ pub const INVITATIONS: View = View {
     columns: &[
         ("ID", "id"),
         ("EMAIL", "email"),
-        ("ROLE", "role"),
+        ("ROLE", "roleName"),
         ("STATUS", "status"),
         ("USES", "uses"),
         ("MAX", "maxUses"),
@@ -86,11 +86,22 @@ pub const API_KEYS: View = View {
     columns: &[
         ("ID", "id"),
         ("NAME", "name"),
-        ("ROLE", "role"),
+        ("ROLE", "roleName"),
         ("PREFIX", "prefix"),
         ("EXPIRES", "expiresAt"),
         ("LAST USED", "lastUsedAt"),
         ("CREATOR A MEMBER", "createdByMember"),
+    ],
+};
+pub const ROLES: View = View {
+    endpoint: api::LIST_ORG_ROLES,
+    columns: &[
+        ("ID", "id"),
+        ("KIND", "kind"),
+        ("NAME", "name"),
+        ("PROJECT ROLE", "projectRole"),
+        ("MEMBERS", "holders.members"),
+        ("PERMISSIONS", "permissions"),
     ],
 };
 pub const AUDIT: View = View {
@@ -113,5 +124,6 @@ pub const ALL: &[&View] = &[
     &GRANTS,
     &INTEGRATIONS,
     &API_KEYS,
+    &ROLES,
     &AUDIT,
 ];

@@ -423,8 +423,7 @@ impl Serialize for RoleRef {
 impl<'de> Deserialize<'de> for RoleRef {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(d)?;
-        RoleRef::parse(&raw)
-            .ok_or_else(|| serde::de::Error::custom(format!("not a role: {raw}")))
+        RoleRef::parse(&raw).ok_or_else(|| serde::de::Error::custom(format!("not a role: {raw}")))
     }
 }
 
@@ -520,10 +519,22 @@ mod tests {
         let odd = PermissionSet::of([Permission::OrgRead, Permission::BillingRead]);
         assert_eq!(odd.beyond(admin), vec![Permission::BillingRead]);
         assert!(PermissionSet::default().is_empty());
-        let owner_only: Vec<_> = Permission::ALL.iter().filter(|p| p.owner_only()).map(|p| p.as_str()).collect();
+        let owner_only: Vec<_> = Permission::ALL
+            .iter()
+            .filter(|p| p.owner_only())
+            .map(|p| p.as_str())
+            .collect();
         assert_eq!(
             owner_only,
-            ["org.close", "org.reactivate", "org.transfer", "org.closure_impact", "billing.read", "billing.manage", "subscription.manage"]
+            [
+                "org.close",
+                "org.reactivate",
+                "org.transfer",
+                "org.closure_impact",
+                "billing.read",
+                "billing.manage",
+                "subscription.manage"
+            ]
         );
     }
 
@@ -531,7 +542,10 @@ mod tests {
     fn a_role_reference_is_a_system_name_or_a_custom_id() {
         assert_eq!(RoleRef::parse("admin"), Some(RoleRef::System(Role::Admin)));
         let id = crate::domain::RoleId::new();
-        assert_eq!(RoleRef::parse(id.as_str()), Some(RoleRef::Custom(id.clone())));
+        assert_eq!(
+            RoleRef::parse(id.as_str()),
+            Some(RoleRef::Custom(id.clone()))
+        );
         assert_eq!(RoleRef::parse("Admin"), None);
         assert_eq!(RoleRef::parse("role_xyz"), None);
         let json = serde_json::to_string(&RoleRef::Custom(id.clone())).unwrap();

@@ -372,7 +372,8 @@ impl TestApp {
                 let now = Timestamp::now();
                 let org = OrgItem::new(OrgId::new(), name, slug, &user, false, now);
                 let email = Email::parse("email", &format!("{prefix}-{i}@example.com")).ok();
-                let owner = MemberItem::new(&org.org_id, &user, email, None, Role::Owner.into(), now);
+                let owner =
+                    MemberItem::new(&org.org_id, &user, email, None, Role::Owner.into(), now);
                 tx = shared::orgs::handlers::creation_tx(tx, &org, &owner, |tx| {
                     UserItem::count_created(tx, &user, 1)
                 })

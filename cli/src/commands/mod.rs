@@ -9,6 +9,7 @@ pub(crate) mod invitations;
 pub(crate) mod members;
 pub(crate) mod orgs;
 pub(crate) mod projects;
+pub(crate) mod roles;
 pub(crate) mod session;
 pub(crate) mod settings;
 pub(crate) mod teams;

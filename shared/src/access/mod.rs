@@ -13,9 +13,9 @@ use crate::members::item::MemberItem;
 use crate::orgs::item::OrgItem;
 use crate::orgs::settings::{InvitePolicy, OrgStatus};
 use crate::permissions::{Permission, ProjectRole, Role, RoleRef};
-use crate::roles::HeldRole;
 use crate::pipeline::{Effect, OrgAccess, OrgCtx};
 use crate::projects::item::{Principal, ProjectItem};
+use crate::roles::HeldRole;
 use crate::store::{entity_type, from_item, Entity, Item, Key, Tx};
 use serde::Serialize;
 

@@ -13,9 +13,9 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::members::item::MemberEmailItem;
 use crate::orgs::item::{OrgItem, SeatHold};
 use crate::permissions::Role;
-use crate::roles::HeldRole;
 use crate::pipeline::{Input, Reply};
 use crate::projects::item::ProjectItem;
+use crate::roles::HeldRole;
 use crate::subscription;
 use crate::App;
 use serde::Deserialize;
@@ -99,14 +99,17 @@ impl CreateBody {
             .iter()
             .map(|p| p.as_str().to_string())
             .collect();
-        Ok((InvitationTerms {
-            email,
-            role: held.role.clone(),
-            expires_in_days: expires_in_days as u32,
-            max_uses: max_uses as u32,
-            message,
-            project_ids,
-        }, held))
+        Ok((
+            InvitationTerms {
+                email,
+                role: held.role.clone(),
+                expires_in_days: expires_in_days as u32,
+                max_uses: max_uses as u32,
+                message,
+                project_ids,
+            },
+            held,
+        ))
     }
 }
 
@@ -233,5 +236,9 @@ pub async fn create_invitation(app: App, ctx: Ctx, input: Input) -> ApiResult<Re
         ))?;
     app.store.commit(tx).await?;
     send_and_record(&app, org, &mut inv).await?;
-    Ok(Reply::created(&InvitationView::new(&inv, org, Timestamp::now())))
+    Ok(Reply::created(&InvitationView::new(
+        &inv,
+        org,
+        Timestamp::now(),
+    )))
 }

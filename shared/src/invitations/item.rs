@@ -251,7 +251,10 @@ impl InvitationItem {
         Role::ALL
             .into_iter()
             .map(HeldRole::system)
-            .chain(org.custom_roles_iter().map(|(id, def)| HeldRole::custom(&id, def)))
+            .chain(
+                org.custom_roles_iter()
+                    .map(|(id, def)| HeldRole::custom(&id, def)),
+            )
             .filter(|r| {
                 r.covers(&given)
                     && (r.has(Permission::InvitationsCreate) || (by_policy && r.covers(&developer)))

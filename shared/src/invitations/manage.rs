@@ -131,7 +131,11 @@ pub async fn resend(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
         ))?;
     app.store.commit(tx).await?;
     send_and_record(&app, &ctx.org, &mut updated).await?;
-    Ok(Reply::ok(&InvitationView::new(&updated, &ctx.org, Timestamp::now())))
+    Ok(Reply::ok(&InvitationView::new(
+        &updated,
+        &ctx.org,
+        Timestamp::now(),
+    )))
 }
 
 /// `DELETE /orgs/{orgId}/invitations/{invitationId}`: revoke; its remaining seats are released.

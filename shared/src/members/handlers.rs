@@ -10,15 +10,13 @@ use crate::audit::Audited;
 use crate::domain::{Timestamp, UserId};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::permissions::Role;
-use crate::roles::Holder;
 use crate::pipeline::{Input, Reply};
 use crate::projects::item::{Principal, ProjectItem};
+use crate::roles::Holder;
 use crate::teams::item::TeamItem;
 use crate::App;
 use serde::Deserialize;
 use serde_json::json;
-
-
 
 /// `GET /orgs/{orgId}/members?role=&limit=&cursor=`: one Query per page.
 pub async fn list_members(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {

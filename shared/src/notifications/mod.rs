@@ -120,19 +120,22 @@ async fn notify_entry(
     if !wanted && !closure {
         return Ok(());
     }
-    let recipients: Vec<MemberItem> =
-        MemberItem::every_of_org(&app.store, &org.org_id, &[Role::Owner.into(), Role::Admin.into()])
-            .await?
-            .into_iter()
-            .filter(|m| {
-                let is_owner = m.role.is(Role::Owner);
-                if closure {
-                    is_owner || (wanted && m.user_id != entry.actor_id)
-                } else {
-                    m.user_id != entry.actor_id
-                }
-            })
-            .collect();
+    let recipients: Vec<MemberItem> = MemberItem::every_of_org(
+        &app.store,
+        &org.org_id,
+        &[Role::Owner.into(), Role::Admin.into()],
+    )
+    .await?
+    .into_iter()
+    .filter(|m| {
+        let is_owner = m.role.is(Role::Owner);
+        if closure {
+            is_owner || (wanted && m.user_id != entry.actor_id)
+        } else {
+            m.user_id != entry.actor_id
+        }
+    })
+    .collect();
     let ses = app
         .ses
         .as_ref()

@@ -112,7 +112,11 @@ pub async fn create_org(app: App, caller: Caller, input: Input) -> ApiResult<Rep
         }
         Err(e) => return Err(e),
     };
-    Ok(Reply::created(&MyOrgView::new(&org, &crate::roles::HeldRole::system(Role::Owner), None)))
+    Ok(Reply::created(&MyOrgView::new(
+        &org,
+        &crate::roles::HeldRole::system(Role::Owner),
+        None,
+    )))
 }
 
 fn random_hex(n: usize) -> String {

@@ -82,7 +82,9 @@ fn permissions_asked(names: &[String]) -> ApiResult<PermissionSet> {
         )
         .with("ownerOnly", owner_only));
     }
-    Ok(PermissionSet::of(asked.into_iter().chain([Permission::OrgRead])))
+    Ok(PermissionSet::of(
+        asked.into_iter().chain([Permission::OrgRead]),
+    ))
 }
 
 /// The name is unique in the organization, case-insensitively, and no system role's.
@@ -96,7 +98,10 @@ fn require_name_free(ctx: &Ctx, name: &OrgName, except: Option<&RoleId>) -> ApiR
     if system || taken.is_some() {
         let mut e = ApiError::new(
             Code::RoleNameTaken,
-            format!("The organization has a role named `{}` already; choose another name.", name.as_str()),
+            format!(
+                "The organization has a role named `{}` already; choose another name.",
+                name.as_str()
+            ),
         );
         if let Some((id, _)) = taken {
             e = e.with("roleId", id.as_str());
@@ -182,7 +187,9 @@ pub async fn create_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     ))?;
     app.store.commit(tx).await?;
     let mut org = ctx.org.clone();
-    org.custom_roles.get_or_insert_with(Default::default).insert(id.to_string(), def.clone());
+    org.custom_roles
+        .get_or_insert_with(Default::default)
+        .insert(id.to_string(), def.clone());
     Ok(Reply::created(&RoleView::custom(&org, &id, &def)))
 }
 
@@ -233,20 +240,25 @@ pub async fn update_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     after.version = before.version + 1;
     after.updated_at = Timestamp::now();
     let pr = |d: &CustomRole| d.project_role.map_or("none", ProjectRole::as_str);
-    let tx = ctx.org.role_updated(ctx.tx()?, &id, &after)?.audit(ctx.audit(
-        "role.updated",
-        "RoleUpdated",
-        format!("changed the role {}", after.name),
-        json!({
-            "roleId": id,
-            "name": { "before": before.name, "after": after.name },
-            "permissions": { "before": before.permissions, "after": after.permissions },
-            "projectRole": { "before": pr(&before), "after": pr(&after) },
-        }),
-    ))?;
+    let tx = ctx
+        .org
+        .role_updated(ctx.tx()?, &id, &after)?
+        .audit(ctx.audit(
+            "role.updated",
+            "RoleUpdated",
+            format!("changed the role {}", after.name),
+            json!({
+                "roleId": id,
+                "name": { "before": before.name, "after": after.name },
+                "permissions": { "before": before.permissions, "after": after.permissions },
+                "projectRole": { "before": pr(&before), "after": pr(&after) },
+            }),
+        ))?;
     app.store.commit(tx).await?;
     let mut org = ctx.org.clone();
-    org.custom_roles.get_or_insert_with(Default::default).insert(id.to_string(), after.clone());
+    org.custom_roles
+        .get_or_insert_with(Default::default)
+        .insert(id.to_string(), after.clone());
     Ok(Reply::ok(&RoleView::custom(&org, &id, &after)))
 }
 

@@ -534,6 +534,9 @@ mod merge_tests {
             ),
             "SET a = :a, b = if_not_exists(b, :z) + :one, d = :d REMOVE c, f.#g ADD e :e"
         );
-        assert_eq!(merge_updates("DELETE s :x", "SET y = :y"), "SET y = :y DELETE s :x");
+        assert_eq!(
+            merge_updates("DELETE s :x", "SET y = :y"),
+            "SET y = :y DELETE s :x"
+        );
     }
 }

@@ -99,7 +99,10 @@ pub async fn get_team(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     members.sort_by(|a, b| a.user_id.cmp(&b.user_id));
     Ok(Reply::ok(&TeamDetailView {
         team: TeamView::new(&team),
-        members: members.iter().map(|m| MemberView::new(m, &ctx.org)).collect(),
+        members: members
+            .iter()
+            .map(|m| MemberView::new(m, &ctx.org))
+            .collect(),
         members_next_cursor: page.next_cursor,
     }))
 }

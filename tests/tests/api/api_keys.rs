@@ -90,7 +90,7 @@ async fn a_key_is_decided_as_its_role_per_project_and_is_invalid_once_revoked() 
         if want {
             assert_eq!(
                 v["via"][p],
-                json!([{ "kind": "org_role", "role": "developer" }])
+                json!([{ "kind": "org_role", "role": "developer", "roleName": "developer" }])
             );
         }
     }

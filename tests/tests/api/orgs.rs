@@ -416,7 +416,7 @@ async fn me_authorize_and_roles() {
     assert_eq!(a.body["allowed"], false);
     assert_eq!(
         a.body["results"][0],
-        json!({ "permission": "projects.read", "allowed": true, "via": [{ "kind": "org_role", "role": "viewer" }] })
+        json!({ "permission": "projects.read", "allowed": true, "via": [{ "kind": "org_role", "role": "viewer", "roleName": "viewer" }] })
     );
     assert_eq!(
         a.body["results"][1],

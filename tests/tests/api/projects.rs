@@ -132,7 +132,7 @@ async fn a_guest_invited_to_one_project_sees_that_project_and_nothing_else() {
         .map(String::as_str)
         .collect();
     keys.sort();
-    assert_eq!(keys, vec!["id", "myRole", "name"]);
+    assert_eq!(keys, vec!["id", "myRole", "myRoleName", "name"]);
     let listed = g.get("/orgs").await;
     let mine = listed.body["items"]
         .as_array()
@@ -203,7 +203,7 @@ async fn a_viewer_on_a_team_with_an_editor_grant_changes_that_project_until_take
     );
     assert_eq!(
         a["results"][3]["via"],
-        json!([{ "kind": "org_role", "role": "viewer" }])
+        json!([{ "kind": "org_role", "role": "viewer", "roleName": "viewer" }])
     );
     let elsewhere = authorize(&t, &f.id, viewer, &["environments.manage"], Some(&other)).await;
     assert_eq!(elsewhere["allowed"], false, "only in the granted project");

@@ -285,8 +285,16 @@ fn documented_bounds() -> Vec<(&'static str, &'static str, i64)> {
     vec![
         ("CreateRole.name", "maxLength", n(NAME_MAX_CHARS)),
         ("UpdateRole.name", "maxLength", n(NAME_MAX_CHARS)),
-        ("CreateRole.description", "maxLength", n(DESCRIPTION_MAX_CHARS)),
-        ("UpdateRole.description", "maxLength", n(DESCRIPTION_MAX_CHARS)),
+        (
+            "CreateRole.description",
+            "maxLength",
+            n(DESCRIPTION_MAX_CHARS),
+        ),
+        (
+            "UpdateRole.description",
+            "maxLength",
+            n(DESCRIPTION_MAX_CHARS),
+        ),
         ("CreateRole.permissions", "maxItems", role_permissions),
         ("UpdateRole.permissions", "maxItems", role_permissions),
         (

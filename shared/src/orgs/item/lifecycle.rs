@@ -72,7 +72,7 @@ impl OrgItem {
             ApiError::concurrent("Invitations or the organization changed meanwhile; retry."),
         )?;
         // The revoked invitations no longer hold their roles.
-        let taken: Vec<(crate::permissions::RoleRef, crate::roles::Holder, i64)> = self
+        let taken: Vec<(crate::permissions::RoleRef, crate::roles::role::Holder, i64)> = self
             .seat_holds
             .iter()
             .flatten()

@@ -129,7 +129,7 @@ pub struct OrgItem {
     pub api_keys_orphaned: BTreeSet<String>,
     /// The organization's custom roles by id (`None` until the first one is created).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_roles: Option<BTreeMap<String, crate::roles::CustomRole>>,
+    pub custom_roles: Option<BTreeMap<String, crate::roles::role::CustomRole>>,
     /// Bumped by every write of a custom role, each conditional on the version it read: names
     /// stay unique and the limit holds under parallel writes.
     #[serde(default, skip_serializing_if = "is_zero")]

@@ -6,7 +6,7 @@ use super::OrgItem;
 use crate::domain::RoleId;
 use crate::error::ApiError;
 use crate::permissions::RoleRef;
-use crate::roles::{CustomRole, Holder};
+use crate::roles::role::{CustomRole, Holder};
 use crate::store::{Entity, Expr, Tx};
 use std::collections::BTreeMap;
 
@@ -22,7 +22,10 @@ impl OrgItem {
         let (active, expr) = Self::active();
         let expr = expr.value(":rv1", &(self.roles_version + 1));
         if self.roles_version == 0 {
-            (format!("{active} AND attribute_not_exists(rolesVersion)"), expr)
+            (
+                format!("{active} AND attribute_not_exists(rolesVersion)"),
+                expr,
+            )
         } else {
             (
                 format!("{active} AND rolesVersion = :rv"),
@@ -97,7 +100,11 @@ impl OrgItem {
     /// organization. Giving a role is conditional on its definition as read (the decision was
     /// made on its permissions); taking one on its existence. A role this organization does not
     /// define (as read) has nothing to take.
-    pub fn count_holders(&self, tx: Tx, changes: &[(&RoleRef, Holder, i64)]) -> Result<Tx, ApiError> {
+    pub fn count_holders(
+        &self,
+        tx: Tx,
+        changes: &[(&RoleRef, Holder, i64)],
+    ) -> Result<Tx, ApiError> {
         let mut deltas: BTreeMap<(RoleId, Holder), i64> = BTreeMap::new();
         for (role, holder, n) in changes {
             if let Some(id) = role.custom() {
@@ -130,7 +137,10 @@ impl OrgItem {
             expr = expr.name(&format!("#{p}"), id.as_str());
             if *gives {
                 let def = self.custom_role(id).ok_or_else(|| {
-                    ApiError::internal(format!("giving {id}, which {} does not define", self.org_id))
+                    ApiError::internal(format!(
+                        "giving {id}, which {} does not define",
+                        self.org_id
+                    ))
                 })?;
                 conds.push(format!("customRoles.#{p}.version = :{p}v"));
                 expr = expr.value(&format!(":{p}v"), &def.version);
@@ -150,7 +160,13 @@ impl OrgItem {
     }
 
     /// Guards a transaction: the custom role a decision was made on is still defined as read.
-    pub fn guard_custom_role(&self, tx: Tx, id: &RoleId, version: u64, on_fail: ApiError) -> Result<Tx, ApiError> {
+    pub fn guard_custom_role(
+        &self,
+        tx: Tx,
+        id: &RoleId,
+        version: u64,
+        on_fail: ApiError,
+    ) -> Result<Tx, ApiError> {
         tx.guard(
             self.key(),
             "customRoles.#g_cr.version = :g_crv",
@@ -166,7 +182,10 @@ impl OrgItem {
         let (cond, expr) = if self.roles_version == 0 {
             ("attribute_not_exists(rolesVersion)", Expr::new())
         } else {
-            ("rolesVersion = :g_rv", Expr::new().value(":g_rv", &self.roles_version))
+            (
+                "rolesVersion = :g_rv",
+                Expr::new().value(":g_rv", &self.roles_version),
+            )
         };
         tx.guard(self.key(), cond, expr, on_fail)
     }

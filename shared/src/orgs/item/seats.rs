@@ -5,7 +5,7 @@ use super::OrgItem;
 use crate::domain::{InvitationId, Plan, Timestamp};
 use crate::error::ApiError;
 use crate::permissions::RoleRef;
-use crate::roles::Holder;
+use crate::roles::role::Holder;
 use crate::store::{Entity, Expr, Key, Tx};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -155,7 +155,10 @@ impl OrgItem {
                 // An organization from before holds: its first hold starts the map.
                 update.push_str(", seatHolds = :holds");
                 cond.push("attribute_not_exists(seatHolds)".into());
-                expr = expr.value(":holds", &BTreeMap::from([(invitation.to_string(), hold.clone())]));
+                expr = expr.value(
+                    ":holds",
+                    &BTreeMap::from([(invitation.to_string(), hold.clone())]),
+                );
             }
         }
         let gives = hold.role.clone().map(RoleRef::Custom);

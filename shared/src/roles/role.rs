@@ -1,0 +1,167 @@
+//! What a role is: a custom role's stored definition, what holds it, and a role resolved to the
+//! permissions a decision uses. Imports nothing of the organization (its item stores these).
+
+use crate::domain::{RoleId, Timestamp, UserId};
+use crate::permissions::{Permission, PermissionSet, ProjectRole, Role, RoleRef};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// A custom role as stored in the organization item's `customRoles` map (by id).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomRole {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Permission names (never empty: `org.read` is always part of a role).
+    #[serde(with = "serde_dynamo::string_set")]
+    pub permissions: BTreeSet<String>,
+    /// The project role it gives on every project (`None`: none, like a guest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_role: Option<ProjectRole>,
+    /// Bumped by every change: what a decision made on this role is conditional on.
+    pub version: u64,
+    pub created_by: UserId,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl CustomRole {
+    pub fn permission_set(&self) -> PermissionSet {
+        PermissionSet::of(self.permissions.iter().filter_map(|p| Permission::parse(p)))
+    }
+}
+
+/// What holds a custom role, counted on the organization item by every write that adds or takes
+/// a holder (so deleting a held role is refused by the deletion's own condition).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Holder {
+    Members,
+    Invitations,
+    ApiKeys,
+}
+
+impl Holder {
+    pub const ALL: [Holder; 3] = [Holder::Members, Holder::Invitations, Holder::ApiKeys];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Holder::Members => "members",
+            Holder::Invitations => "invitations",
+            Holder::ApiKeys => "apiKeys",
+        }
+    }
+    /// The key of a role's count of this holder in the organization item's `roleHolders` map.
+    pub fn count_key(self, role: &RoleId) -> String {
+        format!("{role}:{}", self.as_str())
+    }
+}
+
+/// A role resolved against its organization: what it holds, as the decision uses it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeldRole {
+    pub role: RoleRef,
+    pub name: String,
+    pub permissions: PermissionSet,
+    /// The project role it gives on every project.
+    pub project_role: Option<ProjectRole>,
+    /// A custom role's version as read (the decision is conditional on it).
+    pub version: Option<u64>,
+}
+
+impl HeldRole {
+    pub fn system(role: Role) -> Self {
+        Self {
+            role: RoleRef::System(role),
+            name: role.as_str().to_string(),
+            permissions: PermissionSet::of(role.permissions()),
+            project_role: role.project_role(),
+            version: None,
+        }
+    }
+    pub fn custom(id: &RoleId, def: &CustomRole) -> Self {
+        Self {
+            role: RoleRef::Custom(id.clone()),
+            name: def.name.clone(),
+            permissions: def.permission_set(),
+            project_role: def.project_role,
+            version: Some(def.version),
+        }
+    }
+    pub fn has(&self, permission: Permission) -> bool {
+        self.permissions.contains(permission)
+    }
+    pub fn is(&self, role: Role) -> bool {
+        self.role.is(role)
+    }
+    /// The hierarchy rule: `other` is at or below this role when its permissions are a subset
+    /// of these and its project role is not above this one's. Between system roles that is rank
+    /// order; two incomparable custom roles are not below each other.
+    pub fn covers(&self, other: &HeldRole) -> bool {
+        other.permissions.is_subset(self.permissions) && other.project_role <= self.project_role
+    }
+    /// The project role an invitation or API key limited to projects gives with this role on each
+    /// of them: a system role's `ProjectRole::for_invited`, a custom role's project role (viewer
+    /// when it gives none).
+    pub fn for_projects(&self) -> ProjectRole {
+        match self.role {
+            RoleRef::System(r) => ProjectRole::for_invited(r),
+            RoleRef::Custom(_) => self.project_role.unwrap_or(ProjectRole::Viewer),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn covering_between_system_roles_is_the_rank_order() {
+        for a in Role::ALL {
+            for b in Role::ALL {
+                assert_eq!(
+                    HeldRole::system(a).covers(&HeldRole::system(b)),
+                    a.can_grant(b),
+                    "{a} covering {b}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn incomparable_custom_roles_cover_neither_way() {
+        let def = |perms: &[Permission], project_role| CustomRole {
+            name: "r".into(),
+            description: None,
+            permissions: perms.iter().map(|p| p.as_str().to_string()).collect(),
+            project_role,
+            version: 1,
+            created_by: UserId::parse("userId", "u").unwrap(),
+            created_at: Timestamp::now(),
+            updated_at: Timestamp::now(),
+        };
+        let (ia, ib) = (RoleId::new(), RoleId::new());
+        let a = HeldRole::custom(
+            &ia,
+            &def(&[Permission::OrgRead, Permission::DnsManage], None),
+        );
+        let b = HeldRole::custom(
+            &ib,
+            &def(&[Permission::OrgRead, Permission::ServersManage], None),
+        );
+        assert!(!a.covers(&b) && !b.covers(&a));
+        let guest = HeldRole::system(Role::Guest);
+        assert!(a.covers(&guest) && !guest.covers(&a));
+        // The project role counts too: the same permissions with a project role are above.
+        let a_dev = HeldRole::custom(
+            &ia,
+            &def(
+                &[Permission::OrgRead, Permission::DnsManage],
+                Some(ProjectRole::Developer),
+            ),
+        );
+        assert!(a_dev.covers(&a) && !a.covers(&a_dev));
+        assert_eq!(a_dev.for_projects(), ProjectRole::Developer);
+        assert_eq!(a.for_projects(), ProjectRole::Viewer);
+        assert!(HeldRole::system(Role::Admin).covers(&a_dev));
+    }
+}
