@@ -85,6 +85,13 @@ pub async fn resend(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     }
     // An address the allowed domains no longer take could not accept: no email to it.
     ctx.org.require_allowed_email(&inv.email, "email")?;
+    // An expired invitation holds its custom role no longer: the role may have been deleted since.
+    if ctx.org.resolve(&inv.role).is_none() {
+        return Err(ApiError::new(
+            Code::RoleNotFound,
+            "The custom role this invitation gives was deleted after the invitation expired; revoke it and invite again with another role.",
+        ));
+    }
     if inv.send_count >= MAX_SENDS {
         return Err(ApiError::new(Code::ResendLimitReached, format!("This invitation was sent {MAX_SENDS} times, the most allowed; revoke it and invite again.")));
     }

@@ -97,6 +97,7 @@ pub static RESEND_INVITATION: RouteDef = RouteDef {
         InvitationEmailLimit,
         RecipientEmailLimit,
         ConcurrentUpdate,
+        RoleNotFound,
     ],
     handler: crate::org_handler!(manage::resend),
 };

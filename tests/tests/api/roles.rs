@@ -747,3 +747,37 @@ async fn parallel_role_writes_and_a_deletion_racing_an_assignment_leave_nothing_
         }
     }
 }
+
+#[tokio::test]
+async fn an_expired_invitation_stops_holding_its_role_once_its_seats_are_reclaimed() {
+    let t = TestApp::new().await;
+    let o = org(&t).await;
+    let temp = role(&t, &o, &o.admin, "temporary", &["members.read"], "viewer").await;
+    let inv = t
+        .as_user(&o.admin)
+        .post(&format!("/orgs/{}/invitations", o.id), json!({ "email": "late@example.com", "role": temp }))
+        .await;
+    let inv_id = inv.assert_status(201)["id"].as_str().unwrap().to_string();
+    t.expire_invitation(&o.id, &inv_id).await;
+    // Expired but still resendable: it holds the role until its seats are taken back.
+    assert_eq!(holders(&t, &o, &temp).await["invitations"], 1);
+    t.as_user(&o.admin)
+        .delete(&format!("/orgs/{}/roles/{temp}", o.id))
+        .await
+        .assert_problem(409, Code::RoleInUse);
+    // The next invitation's write reclaims the expired hold, and its role count with it.
+    t.as_user(&o.admin)
+        .post(&format!("/orgs/{}/invitations", o.id), json!({ "email": "next@example.com", "role": "viewer" }))
+        .await
+        .assert_status(201);
+    assert_eq!(holders(&t, &o, &temp).await, json!({ "members": 0, "invitations": 0, "apiKeys": 0 }));
+    t.as_user(&o.admin)
+        .delete(&format!("/orgs/{}/roles/{temp}", o.id))
+        .await
+        .assert_status(204);
+    // The expired invitation cannot come back with a role that is gone.
+    t.as_user(&o.admin)
+        .post_empty(&format!("/orgs/{}/invitations/{inv_id}/resend", o.id))
+        .await
+        .assert_problem(404, Code::RoleNotFound);
+}
