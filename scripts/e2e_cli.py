@@ -97,7 +97,8 @@ assert role["id"].startswith("role_") and role["permissions"] == ["org.read", "p
 listed = cli("roles").stdout
 assert "deployer" in listed and "owner" in listed and "custom" in listed, listed
 assert "members.update" in cli("roles", "matrix").stdout
-assert cli_json("members", "role", member_id, role["id"])["roleName"] == "deployer"
+assert cli_json("members", "role", member_id, "Deployer")["role"] == role["id"], "a custom role by its name"
+assert [m["userId"] for m in cli_json("members", "list", "--role", "deployer")["items"]] == [member_id]
 cli("can", "deployments.create", "--org", org["id"], extra_env=member_env)
 edited = cli_json("roles", "edit", "deployer", "--name", "releaser", "--remove", "deployments.create")
 assert edited["name"] == "releaser" and "deployments.create" not in edited["permissions"], edited

@@ -23,7 +23,7 @@ pub(crate) enum ApiKeysCmd {
     )]
     Create {
         name: String,
-        /// admin, editor, developer, viewer or guest (never owner).
+        /// admin, editor, developer, viewer, guest (never owner), or a custom role (its name or id).
         #[arg(long)]
         role: String,
         /// Limit the key to a project (repeat); it is then a guest elsewhere.
@@ -78,7 +78,7 @@ pub(crate) fn api_keys(ctx: &Ctx, cmd: ApiKeysCmd) -> Result<()> {
         } => {
             let body = bodies::CreateApiKey {
                 name,
-                role,
+                role: super::roles::role_arg(&client, &org, &role)?,
                 project_ids: projects,
                 expires_in_days: if never_expires {
                     Some(None)

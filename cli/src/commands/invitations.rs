@@ -12,6 +12,7 @@ use serde_json::json;
 pub(crate) struct InviteArgs {
     #[arg(required = true)]
     pub(crate) emails: Vec<String>,
+    /// admin, editor, developer, viewer, guest, or a custom role (its name or id; `orgs roles`).
     #[arg(long)]
     pub(crate) role: String,
     /// How long the invitation is valid: days, like 7d (1d to 30d).
@@ -68,10 +69,11 @@ pub(crate) fn invite(ctx: &Ctx, args: InviteArgs) -> Result<()> {
     let org = ctx.org(&client)?;
     let mut created = Vec::new();
     let mut failed = None;
+    let role = super::roles::role_arg(&client, &org, &args.role)?;
     for email in &args.emails {
         let body = bodies::CreateInvitation {
             email: email.clone(),
-            role: args.role.clone(),
+            role: role.clone(),
             expires_in_days: args.expires_in,
             max_uses: args.max_uses,
             message: args.message.clone(),

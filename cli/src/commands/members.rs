@@ -13,13 +13,16 @@ pub(crate) enum MembersCmd {
     /// The organization's members (filter with --role).
     #[command(after_help = "Example:\n  orgs members list --role admin")]
     List {
+        /// A system role or a custom role (its name or id).
         #[arg(long)]
         role: Option<String>,
         #[arg(long)]
         all: bool,
     },
-    /// Change a member's role.
-    #[command(after_help = "Example:\n  orgs members role user-123 developer")]
+    /// Change a member's role: a system role or a custom role (its name or id; `orgs roles`).
+    #[command(
+        after_help = "Example:\n  orgs members role user-123 developer\n  orgs members role user-123 billing-viewer"
+    )]
     Role { user: String, role: String },
     /// Remove a member.
     #[command(after_help = "Example:\n  orgs members remove user-123")]
@@ -37,9 +40,13 @@ pub(crate) fn members(ctx: &Ctx, cmd: MembersCmd) -> Result<()> {
     let org = ctx.org(&client)?;
     match cmd {
         MembersCmd::List { role, all } => {
+            let role = role
+                .map(|r| super::roles::role_arg(&client, &org, &r))
+                .transpose()?;
             ctx.list(&client, &views::MEMBERS, &[&org], &[("role", role)], all)?
         }
         MembersCmd::Role { user, role } => {
+            let role = super::roles::role_arg(&client, &org, &role)?;
             let m = client.send(
                 api::CHANGE_MEMBER_ROLE,
                 &[&org, &user],

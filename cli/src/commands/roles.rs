@@ -76,6 +76,20 @@ fn find_role(client: &Client, org: &str, wanted: &str) -> Result<Value> {
     })
 }
 
+const SYSTEM_ROLES: [&str; 6] = ["owner", "admin", "editor", "developer", "viewer", "guest"];
+
+/// A role as a person types it: a system role, a custom role's id, or a custom role's name
+/// (looked up: the API takes ids). Anything else goes to the API as typed, which says what fits.
+pub(crate) fn role_arg(client: &Client, org: &str, raw: &str) -> Result<String> {
+    if SYSTEM_ROLES.contains(&raw) || raw.starts_with("role_") {
+        return Ok(raw.to_string());
+    }
+    Ok(find_role(client, org, raw)
+        .ok()
+        .and_then(|r| r["id"].as_str().map(str::to_string))
+        .unwrap_or_else(|| raw.to_string()))
+}
+
 pub(crate) fn roles(ctx: &mut Ctx, cmd: RolesCmd) -> Result<i32> {
     if let RolesCmd::Matrix = cmd {
         return super::access::roles(ctx);

@@ -755,7 +755,10 @@ async fn an_expired_invitation_stops_holding_its_role_once_its_seats_are_reclaim
     let temp = role(&t, &o, &o.admin, "temporary", &["members.read"], "viewer").await;
     let inv = t
         .as_user(&o.admin)
-        .post(&format!("/orgs/{}/invitations", o.id), json!({ "email": "late@example.com", "role": temp }))
+        .post(
+            &format!("/orgs/{}/invitations", o.id),
+            json!({ "email": "late@example.com", "role": temp }),
+        )
         .await;
     let inv_id = inv.assert_status(201)["id"].as_str().unwrap().to_string();
     t.expire_invitation(&o.id, &inv_id).await;
@@ -767,10 +770,16 @@ async fn an_expired_invitation_stops_holding_its_role_once_its_seats_are_reclaim
         .assert_problem(409, Code::RoleInUse);
     // The next invitation's write reclaims the expired hold, and its role count with it.
     t.as_user(&o.admin)
-        .post(&format!("/orgs/{}/invitations", o.id), json!({ "email": "next@example.com", "role": "viewer" }))
+        .post(
+            &format!("/orgs/{}/invitations", o.id),
+            json!({ "email": "next@example.com", "role": "viewer" }),
+        )
         .await
         .assert_status(201);
-    assert_eq!(holders(&t, &o, &temp).await, json!({ "members": 0, "invitations": 0, "apiKeys": 0 }));
+    assert_eq!(
+        holders(&t, &o, &temp).await,
+        json!({ "members": 0, "invitations": 0, "apiKeys": 0 })
+    );
     t.as_user(&o.admin)
         .delete(&format!("/orgs/{}/roles/{temp}", o.id))
         .await
