@@ -366,6 +366,14 @@ impl Access {
         .with("yourProjectRole", mine.map(ProjectRole::as_str))
         .with("requestedRole", role.as_str()))
     }
+    /// A decision compared `role` (a target's, a key's) as read: a custom one must still be
+    /// defined so when the transaction commits.
+    pub fn guard_role_as_read(&self, tx: Tx, role: &HeldRole, on_fail: ApiError) -> ApiResult<Tx> {
+        match (&role.role, role.version) {
+            (RoleRef::Custom(id), Some(v)) => self.org.guard_custom_role(tx, id, v, on_fail),
+            _ => Ok(tx),
+        }
+    }
     /// An extra permission an operation needs for part of a request (e.g. the billing profile).
     pub fn require(&self, permission: Permission) -> ApiResult<()> {
         if self.held.has(permission) {

@@ -61,6 +61,11 @@ struct RollBody {
     grace_minutes: Option<i64>,
 }
 
+/// A change decided on the key's custom role, which changed before it committed.
+fn role_changed() -> ApiError {
+    ApiError::concurrent("The key's custom role was changed meanwhile; reload and retry.")
+}
+
 /// A key's role: a system role other than `owner`, or one of the organization's custom roles.
 fn key_role(org: &OrgItem, raw: &str) -> ApiResult<HeldRole> {
     let held = org.role_asked("role", raw)?;
@@ -198,12 +203,14 @@ pub async fn update_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
         name: body.name.map(|n| OrgName::parse("name", &n)).transpose()?,
         role: new_role.as_ref().map(|h| h.role.clone()),
     };
-    ctx.require_can_grant(&ctx.org.held(&key.role)?)?;
+    let current = ctx.org.held(&key.role)?;
+    ctx.require_can_grant(&current)?;
     if let Some(held) = &new_role {
         ctx.require_can_grant(held)?;
     }
     let now = Timestamp::now();
     let tx = key.update(ctx.tx()?, &changes, now)?;
+    let tx = ctx.guard_role_as_read(tx, &current, role_changed())?;
     let before = key.role.clone();
     let tx = match &changes.role {
         Some(role) => ctx.org.count_holders(
@@ -263,7 +270,8 @@ pub async fn roll_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> 
         ));
     }
     let mut key: ApiKeyItem = ctx.subject()?;
-    ctx.require_can_grant(&ctx.org.held(&key.role)?)?;
+    let current = ctx.org.held(&key.role)?;
+    ctx.require_can_grant(&current)?;
     let minted = secret::mint(
         app.config.require_api_key_hash_key()?,
         ctx.org_id(),
@@ -272,6 +280,7 @@ pub async fn roll_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> 
     let now = Timestamp::now();
     let until = (grace > 0).then(|| now + chrono::Duration::minutes(grace));
     let tx = key.roll(ctx.tx()?, (&minted.digest, &minted.prefix), until, now)?;
+    let tx = ctx.guard_role_as_read(tx, &current, role_changed())?;
     let tx = tx.audit(ctx.audit(
         "api_key.rolled",
         "ApiKeyRolled",

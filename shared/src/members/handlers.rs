@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::permissions::Role;
 use crate::pipeline::{Input, Reply};
 use crate::projects::item::{Principal, ProjectItem};
-use crate::roles::Holder;
+use crate::roles::{HeldRole, Holder};
 use crate::teams::item::TeamItem;
 use crate::App;
 use serde::Deserialize;
@@ -38,7 +38,7 @@ pub async fn list_members(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> 
 
 /// Nobody acts on a member whose role is not at or below their own (its permissions a subset
 /// of theirs: two incomparable roles are not below each other).
-fn require_not_above(ctx: &Ctx, target: &MemberItem) -> ApiResult<()> {
+fn require_not_above(ctx: &Ctx, target: &MemberItem) -> ApiResult<HeldRole> {
     let theirs = ctx.org.held(&target.role)?;
     if !ctx.held.covers(&theirs) {
         return Err(ApiError::new(
@@ -51,7 +51,7 @@ fn require_not_above(ctx: &Ctx, target: &MemberItem) -> ApiResult<()> {
         .with("memberRole", theirs.role.as_str())
         .with("yourRole", ctx.role().as_str()));
     }
-    Ok(())
+    Ok(theirs)
 }
 
 fn concurrent() -> ApiError {
@@ -77,7 +77,7 @@ pub async fn change_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
         ));
     }
     ctx.require_can_grant(&new_held)?;
-    require_not_above(&ctx, &target)?;
+    let theirs = require_not_above(&ctx, &target)?;
     if new_role.is(Role::Guest) && !target.teams.is_empty() {
         return Err(ApiError::new(
             Code::MemberOnTeams,
@@ -95,6 +95,7 @@ pub async fn change_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     // The caller's own role (what allowed acting on another member) and the organization's state
     // are re-checked by the context's guard; a custom role given or taken is counted.
     let tx = target.change_role(ctx.tx()?, &new_role, Timestamp::now(), concurrent())?;
+    let tx = ctx.guard_role_as_read(tx, &theirs, concurrent())?;
     let tx = ctx.org.count_holders(
         tx,
         &[
@@ -130,9 +131,11 @@ pub async fn remove_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply
             "The owner can neither leave nor be removed; transfer ownership first (POST /orgs/{orgId}/ownership-transfer).",
         ));
     }
-    if !leaving {
-        require_not_above(&ctx, &target)?;
-    }
+    let theirs = if leaving {
+        None
+    } else {
+        Some(require_not_above(&ctx, &target)?)
+    };
     // The membership, the organization's counters, the email item, the attached items; the
     // caller's role is re-checked by the context's guard.
     let tx = target.remove_membership(
@@ -149,6 +152,10 @@ pub async fn remove_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply
     let tx = ctx
         .org
         .count_holders(tx, &[(&target.role, Holder::Members, -1)])?;
+    let tx = match &theirs {
+        Some(theirs) => ctx.guard_role_as_read(tx, theirs, concurrent())?,
+        None => tx,
+    };
     let mut tx = target.remove_email(tx)?;
     // Their team memberships and direct grants go in the same transaction (the membership's
     // version, required above, makes one added meanwhile retry instead of stay).

@@ -604,6 +604,24 @@ async fn two_incomparable_custom_roles_are_not_below_each_other() {
         .assert_status(200);
     assert_eq!(holders(&t, &o, &a_role).await["members"], 0);
     assert_eq!(holders(&t, &o, &b_role).await["members"], 2);
+    // Removal and the ownership transfer take the role from its count too.
+    t.as_user(&o.admin)
+        .delete(&format!("/orgs/{}/members/{}", o.id, a.id))
+        .await
+        .assert_status(204);
+    assert_eq!(holders(&t, &o, &b_role).await["members"], 1);
+    t.as_user(&o.owner)
+        .post(
+            &format!("/orgs/{}/ownership-transfer", o.id),
+            json!({ "userId": b.id }),
+        )
+        .await
+        .assert_status(200);
+    assert_eq!(holders(&t, &o, &b_role).await["members"], 0);
+    t.as_user(&b)
+        .delete(&format!("/orgs/{}/roles/{b_role}", o.id))
+        .await
+        .assert_status(204);
 }
 
 #[tokio::test]

@@ -159,7 +159,8 @@ impl OrgItem {
         )
     }
 
-    /// Guards a transaction: the custom role a decision was made on is still defined as read.
+    /// Guards a transaction: the custom role a decision was made on is still defined as read
+    /// (placeholders named after the role, so the caller's role and a target's can both be guarded).
     pub fn guard_custom_role(
         &self,
         tx: Tx,
@@ -167,12 +168,13 @@ impl OrgItem {
         version: u64,
         on_fail: ApiError,
     ) -> Result<Tx, ApiError> {
+        let p = format!("g_cr_{}", id.as_str().trim_start_matches(RoleId::PREFIX));
         tx.guard(
             self.key(),
-            "customRoles.#g_cr.version = :g_crv",
+            &format!("customRoles.#{p}.version = :{p}v"),
             Expr::new()
-                .name("#g_cr", id.as_str())
-                .value(":g_crv", &version),
+                .name(&format!("#{p}"), id.as_str())
+                .value(&format!(":{p}v"), &version),
             on_fail,
         )
     }
