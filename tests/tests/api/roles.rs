@@ -2,11 +2,13 @@
 //! deleted while held, and the hierarchy rule as subset comparison.
 
 use crate::authorization::Fixture;
+use integration_tests::faults::{Fault, Faults, Plan};
 use integration_tests::{TestApp, User};
 use serde_json::{json, Value};
 use shared::error::Code;
 use shared::permissions::{Permission, Role};
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 /// The authorization walk's valid request for each of this concept's routes (body, status on
 /// success); `None` for a function that is not this concept's.
@@ -807,4 +809,59 @@ async fn an_expired_invitation_stops_holding_its_role_once_its_seats_are_reclaim
         .post_empty(&format!("/orgs/{}/invitations/{inv_id}/resend", o.id))
         .await
         .assert_problem(404, Code::RoleNotFound);
+}
+
+#[tokio::test]
+async fn a_change_decided_on_a_targets_custom_role_fails_if_that_role_grows_meanwhile() {
+    let t = TestApp::with_faults(|_| {}).await;
+    let o = org(&t).await;
+    let people = role(
+        &t,
+        &o,
+        &o.admin,
+        "people",
+        &["members.read", "members.update"],
+        "none",
+    )
+    .await;
+    let manager = join_with(&t, &o, &people, "manager").await;
+    let small = role(&t, &o, &o.admin, "small", &["members.read"], "none").await;
+    let target = join_with(&t, &o, &small, "target").await;
+    // The manager's change is decided on `small` as read (below their role); its commit is held
+    // up while the admin gives `small` a permission the manager lacks.
+    let slow = Some(Plan {
+        operation: Some("TransactWriteItems"),
+        call: 0,
+        fault: Fault::Slow(Duration::from_millis(700)),
+        every_attempt: true,
+    });
+    let change = Faults::scope(slow, set_role(&t, &o, &manager, &target, "guest"));
+    let grow = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        t.as_user(&o.admin)
+            .patch(
+                &format!("/orgs/{}/roles/{small}", o.id),
+                json!({ "permissions": ["members.read", "dns.manage"] }),
+            )
+            .await
+    };
+    let ((changed, _), grown) = tokio::join!(change, grow);
+    grown.assert_status(200);
+    changed.assert_problem(409, Code::ConcurrentUpdate);
+    let members = t
+        .as_user(&o.owner)
+        .get(&format!("/orgs/{}/members", o.id))
+        .await;
+    let held = members.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["userId"] == target.id.as_str())
+        .unwrap()["role"]
+        .clone();
+    assert_eq!(held, json!(small), "nothing changed");
+    // Retried, it is refused: the target's role is no longer at or below the manager's.
+    set_role(&t, &o, &manager, &target, "guest")
+        .await
+        .assert_problem(403, Code::MemberAboveYou);
 }
