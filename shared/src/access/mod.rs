@@ -240,11 +240,9 @@ impl OrgAccess for Access {
                 "Your role in this organization or project changed, or you were removed, while the request was in flight; nothing changed. Reload and retry.",
             )
         };
-        let mut tx = self.member.guard_role(tx, changed())?;
+        let tx = self.member.guard_role(tx, changed())?;
         // A custom role's permissions are part of the decision: they hold until it commits.
-        if let (RoleRef::Custom(id), Some(version)) = (&self.held.role, self.held.version) {
-            tx = self.org.guard_custom_role(tx, id, version, changed())?;
-        }
+        let mut tx = self.guard_role_as_read(tx, &self.held, changed())?;
         // A decision made on a grant holds only while the grant (and the team it reaches the
         // caller through) does.
         if let Some(scope) = &self.project {

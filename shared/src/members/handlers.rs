@@ -109,10 +109,10 @@ pub async fn change_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
         format!(
             "role of {}: {} -> {}",
             target.user_id.as_str(),
-            ctx.org.role_name(&target.role),
+            theirs.name,
             new_held.name
         ),
-        json!({ "userId": target.user_id, "role": { "before": target.role, "after": new_role }, "roleName": { "before": ctx.org.role_name(&target.role), "after": new_held.name } }),
+        json!({ "userId": target.user_id, "role": { "before": target.role, "after": new_role }, "roleName": { "before": theirs.name, "after": new_held.name } }),
     ))?;
     app.store.commit(tx).await?;
     let mut updated = target;

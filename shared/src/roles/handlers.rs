@@ -186,11 +186,7 @@ pub async fn create_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
         json!({ "roleId": id, "name": def.name, "permissions": { "before": null, "after": def.permissions }, "projectRole": { "before": null, "after": def.project_role.map_or("none", ProjectRole::as_str) } }),
     ))?;
     app.store.commit(tx).await?;
-    let mut org = ctx.org.clone();
-    org.custom_roles
-        .get_or_insert_with(Default::default)
-        .insert(id.to_string(), def.clone());
-    Ok(Reply::created(&RoleView::custom(&org, &id, &def)))
+    Ok(Reply::created(&RoleView::custom(&ctx.org, &id, &def)))
 }
 
 /// `PATCH /orgs/{orgId}/roles/{roleId}` `{name?, description?, permissions?, projectRole?}`:
@@ -255,11 +251,7 @@ pub async fn update_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
             }),
         ))?;
     app.store.commit(tx).await?;
-    let mut org = ctx.org.clone();
-    org.custom_roles
-        .get_or_insert_with(Default::default)
-        .insert(id.to_string(), after.clone());
-    Ok(Reply::ok(&RoleView::custom(&org, &id, &after)))
+    Ok(Reply::ok(&RoleView::custom(&ctx.org, &id, &after)))
 }
 
 /// `DELETE /orgs/{orgId}/roles/{roleId}`: refused with `role_in_use` (and the counts) while

@@ -72,14 +72,13 @@ impl OrgItem {
             ApiError::concurrent("Invitations or the organization changed meanwhile; retry."),
         )?;
         // The revoked invitations no longer hold their roles.
-        let taken: Vec<(crate::permissions::RoleRef, crate::roles::role::Holder, i64)> = self
-            .seat_holds
-            .iter()
-            .flatten()
-            .filter_map(|(_, h)| h.role_taken())
-            .collect();
-        let changes: Vec<_> = taken.iter().map(|(r, h, n)| (r, *h, *n)).collect();
-        self.count_holders(tx, &changes)
+        self.count_custom_holders(
+            tx,
+            self.seat_holds
+                .iter()
+                .flatten()
+                .filter_map(|(_, h)| h.role_taken()),
+        )
     }
 
     /// The due index's sort key: purge time first, so `GSI1SK <= <now>#~` is what is due.

@@ -20,16 +20,22 @@ impl OrgItem {
     /// Every write of a role: the organization active and its roles as read.
     fn roles_as_read(&self) -> (String, Expr) {
         let (active, expr) = Self::active();
-        let expr = expr.value(":rv1", &(self.roles_version + 1));
+        let (version, version_expr) = self.roles_version_is(":rv");
+        (
+            format!("{active} AND {version}"),
+            expr.value(":rv1", &(self.roles_version + 1))
+                .merge(&version_expr),
+        )
+    }
+
+    /// `rolesVersion` is as read (absent before the first role), with `placeholder` for its value.
+    fn roles_version_is(&self, placeholder: &str) -> (String, Expr) {
         if self.roles_version == 0 {
-            (
-                format!("{active} AND attribute_not_exists(rolesVersion)"),
-                expr,
-            )
+            ("attribute_not_exists(rolesVersion)".into(), Expr::new())
         } else {
             (
-                format!("{active} AND rolesVersion = :rv"),
-                expr.value(":rv", &self.roles_version),
+                format!("rolesVersion = {placeholder}"),
+                Expr::new().value(placeholder, &self.roles_version),
             )
         }
     }
@@ -105,11 +111,23 @@ impl OrgItem {
         tx: Tx,
         changes: &[(&RoleRef, Holder, i64)],
     ) -> Result<Tx, ApiError> {
+        self.count_custom_holders(
+            tx,
+            changes
+                .iter()
+                .filter_map(|(role, holder, n)| role.custom().map(|id| (id, *holder, *n))),
+        )
+    }
+
+    /// [`Self::count_holders`] of custom roles by id (what seat holds name).
+    pub(super) fn count_custom_holders<'a>(
+        &self,
+        tx: Tx,
+        changes: impl IntoIterator<Item = (&'a RoleId, Holder, i64)>,
+    ) -> Result<Tx, ApiError> {
         let mut deltas: BTreeMap<(RoleId, Holder), i64> = BTreeMap::new();
-        for (role, holder, n) in changes {
-            if let Some(id) = role.custom() {
-                *deltas.entry((id.clone(), *holder)).or_default() += n;
-            }
+        for (id, holder, n) in changes {
+            *deltas.entry((id.clone(), holder)).or_default() += n;
         }
         deltas.retain(|(id, _), n| *n != 0 && (*n > 0 || self.custom_role(id).is_some()));
         if deltas.is_empty() {
@@ -181,14 +199,7 @@ impl OrgItem {
 
     /// Guards a transaction: no custom role was created, changed or deleted since the read.
     pub fn guard_roles_unchanged(&self, tx: Tx, on_fail: ApiError) -> Result<Tx, ApiError> {
-        let (cond, expr) = if self.roles_version == 0 {
-            ("attribute_not_exists(rolesVersion)", Expr::new())
-        } else {
-            (
-                "rolesVersion = :g_rv",
-                Expr::new().value(":g_rv", &self.roles_version),
-            )
-        };
-        tx.guard(self.key(), cond, expr, on_fail)
+        let (cond, expr) = self.roles_version_is(":g_rv");
+        tx.guard(self.key(), &cond, expr, on_fail)
     }
 }

@@ -4,7 +4,6 @@
 use super::OrgItem;
 use crate::domain::{InvitationId, Plan, Timestamp};
 use crate::error::ApiError;
-use crate::permissions::RoleRef;
 use crate::roles::role::Holder;
 use crate::store::{Entity, Expr, Key, Tx};
 use serde::{Deserialize, Serialize};
@@ -26,11 +25,11 @@ pub struct SeatHold {
 impl SeatHold {
     /// The role count this hold's removal takes off (none once its uses are spent: the last use
     /// counted it off).
-    pub(super) fn role_taken(&self) -> Option<(RoleRef, Holder, i64)> {
+    pub(super) fn role_taken(&self) -> Option<(&crate::domain::RoleId, Holder, i64)> {
         self.role
             .as_ref()
             .filter(|_| self.n > 0)
-            .map(|id| (RoleRef::Custom(id.clone()), Holder::Invitations, -1))
+            .map(|id| (id, Holder::Invitations, -1))
     }
 }
 
@@ -161,9 +160,8 @@ impl OrgItem {
                 );
             }
         }
-        let gives = hold.role.clone().map(RoleRef::Custom);
         let (tx, released) = r.write(tx, self.key(), update, cond, expr, over_limit)?;
-        let tx = self.holds_counted(tx, gives.as_ref(), released.iter().map(|(_, h)| h))?;
+        let tx = self.holds_counted(tx, hold.role.as_ref(), released.iter().map(|(_, h)| h))?;
         Ok((tx, released))
     }
 
@@ -171,16 +169,11 @@ impl OrgItem {
     fn holds_counted<'a>(
         &self,
         tx: Tx,
-        gives: Option<&RoleRef>,
+        gives: Option<&'a crate::domain::RoleId>,
         taken: impl Iterator<Item = &'a SeatHold>,
     ) -> Result<Tx, ApiError> {
-        let taken: Vec<(RoleRef, Holder, i64)> = taken.filter_map(SeatHold::role_taken).collect();
-        let mut changes: Vec<(&RoleRef, Holder, i64)> =
-            taken.iter().map(|(r, h, n)| (r, *h, *n)).collect();
-        if let Some(role) = gives {
-            changes.push((role, Holder::Invitations, 1));
-        }
-        self.count_holders(tx, &changes)
+        let given = gives.map(|id| (id, Holder::Invitations, 1));
+        self.count_custom_holders(tx, taken.filter_map(SeatHold::role_taken).chain(given))
     }
 
     /// Releases the seats `invitation` holds (revocation), conditional on the hold as read;
