@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod aws;
 pub mod config;
+pub mod dns;
 pub mod domain;
 pub mod error;
 pub mod limits;
@@ -18,6 +19,7 @@ pub mod access;
 pub mod api_keys;
 pub mod audit;
 pub mod closure;
+pub mod domains;
 pub mod email;
 pub mod events;
 pub mod integrations;

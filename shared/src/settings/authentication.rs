@@ -64,7 +64,7 @@ impl AuthenticationPolicy {
 
 /// A DNS name of at least two labels, each 1-63 letters, digits or inner hyphens (IDNs in
 /// their `xn--` form), 253 characters at most.
-fn is_domain(d: &str) -> bool {
+pub(crate) fn is_domain(d: &str) -> bool {
     let labels: Vec<&str> = d.split('.').collect();
     (DOMAIN_LEN.0..=DOMAIN_LEN.1).contains(&d.len())
         && labels.len() >= 2

@@ -6,6 +6,8 @@ mod api_keys;
 mod audit;
 mod authorization;
 mod closure;
+mod dns;
+mod domains;
 mod events;
 mod fault_run;
 mod faults;

@@ -1,0 +1,213 @@
+//! A domain an organization may claim, and the TXT record that proves it: exact and lowercased
+//! (a subdomain is its own domain), never a public or disposable email provider's (people
+//! with an address there belong to no one organization).
+
+use crate::error::{ApiError, ApiResult};
+use crate::settings::authentication::is_domain;
+
+/// Email providers anyone can get an address at, and throwaway-address services. A domain is
+/// refused when it is one of these or under one (`mail.gmail.com`). The list is the common
+/// providers by market share and the disposable services seen most; a platform that needs
+/// more refuses them with its own `allowedEmailDomains` policy. Sorted, for the binary search.
+pub const PUBLIC_EMAIL_DOMAINS: &[&str] = &[
+    "10minutemail.com",
+    "126.com",
+    "163.com",
+    "aim.com",
+    "aol.com",
+    "att.net",
+    "bk.ru",
+    "comcast.net",
+    "daum.net",
+    "dispostable.com",
+    "duck.com",
+    "emailondeck.com",
+    "fakeinbox.com",
+    "fastmail.com",
+    "free.fr",
+    "getnada.com",
+    "gmail.com",
+    "gmx.com",
+    "gmx.de",
+    "gmx.net",
+    "googlemail.com",
+    "guerrillamail.com",
+    "hey.com",
+    "hotmail.co.uk",
+    "hotmail.com",
+    "hotmail.fr",
+    "icloud.com",
+    "inbox.ru",
+    "libero.it",
+    "list.ru",
+    "live.com",
+    "mac.com",
+    "mail.com",
+    "mail.ru",
+    "maildrop.cc",
+    "mailinator.com",
+    "mailnesia.com",
+    "me.com",
+    "msn.com",
+    "naver.com",
+    "o2.pl",
+    "orange.fr",
+    "outlook.com",
+    "pm.me",
+    "proton.me",
+    "protonmail.ch",
+    "protonmail.com",
+    "qq.com",
+    "rambler.ru",
+    "rediffmail.com",
+    "rocketmail.com",
+    "seznam.cz",
+    "sharklasers.com",
+    "t-online.de",
+    "temp-mail.org",
+    "tempmail.com",
+    "throwawaymail.com",
+    "trashmail.com",
+    "tuta.io",
+    "tutanota.com",
+    "verizon.net",
+    "web.de",
+    "wp.pl",
+    "yahoo.co.jp",
+    "yahoo.co.uk",
+    "yahoo.com",
+    "yahoo.fr",
+    "yandex.com",
+    "yandex.ru",
+    "ymail.com",
+    "yopmail.com",
+    "zoho.com",
+];
+
+/// The TXT record's name is this label under the domain.
+pub const RECORD_LABEL: &str = "_orgs-verification";
+/// The TXT record's value is this prefix, `=`, and the domain's token.
+pub const RECORD_PREFIX: &str = "orgs-verification";
+
+/// Whether `domain` (lowercased) is a public or disposable provider's, or under one.
+pub fn is_public(domain: &str) -> bool {
+    let mut rest = domain;
+    loop {
+        if PUBLIC_EMAIL_DOMAINS.binary_search(&rest).is_ok() {
+            return true;
+        }
+        match rest.split_once('.') {
+            Some((_, parent)) if parent.contains('.') => rest = parent,
+            _ => return false,
+        }
+    }
+}
+
+/// A claimable domain: lowercased, a DNS name of two labels or more, not public.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DomainName(String);
+
+impl DomainName {
+    pub fn parse(field: &str, raw: &str) -> ApiResult<Self> {
+        let d = raw.trim().to_ascii_lowercase();
+        if !is_domain(&d) {
+            return Err(ApiError::validation(
+                field,
+                format!("`{field}`: `{raw}` is not a domain like example.com (letters, digits and hyphens in dot-separated labels; no `@`, no scheme, no trailing dot)."),
+            )
+            .with("value", raw));
+        }
+        if is_public(&d) {
+            return Err(ApiError::validation(
+                field,
+                format!("`{d}` is a public or disposable email provider's domain: anyone can have an address there, so no organization can claim it. Claim your company's own domain."),
+            )
+            .with("value", raw)
+            .with("publicDomain", true));
+        }
+        Ok(Self(d))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// Where the TXT record goes: `_orgs-verification.<domain>`.
+    pub fn record_name(&self) -> String {
+        format!("{RECORD_LABEL}.{}", self.0)
+    }
+}
+
+/// The TXT value that proves the domain for the holder of `token`.
+pub fn record_value(token: &str) -> String {
+    format!("{RECORD_PREFIX}={token}")
+}
+
+/// Whether one of the TXT strings found is the expected value (surrounding spaces and quotes,
+/// which DNS consoles sometimes keep, are ignored; the token's case is not).
+pub fn record_found(found: &[String], expected: &str) -> bool {
+    found
+        .iter()
+        .any(|v| v.trim().trim_matches('"').trim() == expected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_public_list_is_sorted_for_the_search() {
+        let mut sorted = PUBLIC_EMAIL_DOMAINS.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted, PUBLIC_EMAIL_DOMAINS);
+    }
+
+    #[test]
+    fn public_domains_and_their_subdomains_are_refused() {
+        for d in [
+            "gmail.com",
+            "GMail.COM",
+            "mail.gmail.com",
+            "a.b.outlook.com",
+            "yopmail.com",
+        ] {
+            let e = DomainName::parse("domain", d).unwrap_err();
+            assert_eq!(e.extra["publicDomain"], true, "{d}");
+        }
+        assert!(!is_public("gmail.com.evil.example"));
+        assert!(!is_public("notgmail.com"));
+        assert!(!is_public("com"));
+    }
+
+    #[test]
+    fn domains_are_exact_and_lowercased() {
+        let d = DomainName::parse("domain", " Eu.Acme.COM ").unwrap();
+        assert_eq!(d.as_str(), "eu.acme.com");
+        assert_eq!(d.record_name(), "_orgs-verification.eu.acme.com");
+        for bad in [
+            "acme",
+            "https://acme.com",
+            "a@acme.com",
+            "acme.com.",
+            "*.acme.com",
+            "",
+        ] {
+            assert!(DomainName::parse("domain", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_record_is_found_among_others() {
+        let want = record_value("AbC");
+        let found = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(record_found(
+            &found(&["v=spf1 -all", " \"orgs-verification=AbC\" "]),
+            &want
+        ));
+        assert!(
+            !record_found(&found(&["orgs-verification=abc"]), &want),
+            "case counts"
+        );
+        assert!(!record_found(&found(&["orgs-verification=AbCd"]), &want));
+        assert!(!record_found(&[], &want));
+    }
+}
