@@ -3,5 +3,6 @@
 //! holds what the routes will stand on: the claimable domain and its record (`name`), and the
 //! lookup (`crate::dns`). The routes, the uniqueness item and the enrollment modes follow.
 
+pub mod entry;
 pub mod item;
 pub mod name;

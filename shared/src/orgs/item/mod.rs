@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 mod api_keys;
 mod counters;
+mod domains;
 mod lifecycle;
 mod policy;
 mod roles;
@@ -138,6 +139,10 @@ pub struct OrgItem {
     /// (`<roleId>:members|invitations|apiKeys`), kept by the writes that give or take one.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub role_holders: BTreeMap<String, i64>,
+    /// The organization's domains by domain, pending or verified (`None` on organizations
+    /// written before domains; their first domain starts the map).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domains: Option<BTreeMap<String, crate::domains::entry::OrgDomain>>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -211,6 +216,7 @@ impl OrgItem {
             custom_roles: None,
             roles_version: 0,
             role_holders: BTreeMap::new(),
+            domains: Some(BTreeMap::new()),
         }
     }
 
