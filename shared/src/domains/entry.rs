@@ -3,7 +3,6 @@
 //! ties the record to this organization, so a record left by an earlier holder proves nothing.
 
 use crate::domain::{Timestamp, UserId};
-use crate::error::{ApiError, ApiResult};
 use serde::{Deserialize, Serialize};
 
 /// Domains one organization may hold, pending or verified.
@@ -24,7 +23,8 @@ pub enum DomainStatus {
 #[serde(rename_all = "camelCase")]
 pub struct OrgDomain {
     pub status: DomainStatus,
-    /// 32 random hex characters: the record's value is `orgs-verification=<token>`.
+    /// 32 hex characters of a random UUID, as minted ids are: the record's value is
+    /// `orgs-verification=<token>`.
     pub token: String,
     pub created_by: UserId,
     pub created_at: Timestamp,
@@ -36,16 +36,14 @@ pub struct OrgDomain {
 
 impl OrgDomain {
     /// A new, pending domain with a fresh token.
-    pub fn new(by: &UserId, now: Timestamp) -> ApiResult<Self> {
-        let mut buf = [0u8; 16];
-        getrandom::fill(&mut buf).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
-        Ok(Self {
+    pub fn new(by: &UserId, now: Timestamp) -> Self {
+        Self {
             status: DomainStatus::Pending,
-            token: buf.iter().map(|b| format!("{b:02x}")).collect(),
+            token: uuid::Uuid::new_v4().simple().to_string(),
             created_by: by.clone(),
             created_at: now,
             verified_at: None,
             version: 1,
-        })
+        }
     }
 }

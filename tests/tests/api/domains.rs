@@ -94,7 +94,7 @@ async fn the_domain_limit_holds_under_parallel_additions_and_stale_writes_fail()
     for d in domains.clone() {
         let (t, org, by) = (t.clone(), org.clone(), by.clone());
         tasks.spawn(async move {
-            let entry = OrgDomain::new(&by, Timestamp::now()).unwrap();
+            let entry = OrgDomain::new(&by, Timestamp::now());
             let tx = org
                 .domain_added(t.app.store.tx(), &d, &entry, DOMAINS_PER_ORG)
                 .unwrap();
