@@ -53,6 +53,9 @@ export AWS_ENDPOINT_URL_SECRETS_MANAGER="$MOTO_ENDPOINT" AWS_ENDPOINT_URL_EVENTB
 devtool="$root/target/debug/devtool"
 AWS_REGION=us-east-1 "$devtool" create-table "$DYNAMODB_ENDPOINT" "$TABLE"
 
+# Domain verification asks a local nameserver: add `_orgs-verification.<domain> <value>` lines
+# to .local-data/dns-zone (read on every lookup) to publish a verification record.
+start_dns "$(free_port)" "$data/dns-zone"
 write_env "$data/lambda.env" "$TABLE" "$DYNAMODB_ENDPOINT" "$SES_ENDPOINT" "$SECRET"
 echo "building the functions (first run: a few minutes) ..."
 (cd "$root" && cargo build -q -p functions -p orgs-cli)

@@ -15,6 +15,8 @@ LOG_DIR=${LOG_DIR:-$(mktemp -d)}
 (cd "$root" && cargo build -q -p integration-tests --bin devtool && cargo build -q -p functions -p orgs-cli)
 devtool="$root/target/debug/devtool"
 "$devtool" create-table "http://127.0.0.1:$ddb_port" "$table"
+# Domain verification asks a local nameserver serving $LOG_DIR/dns-zone.
+start_dns "$(free_port)" "$LOG_DIR/dns-zone"
 # Integration secrets go to the moto the test command started (EVENTS_ENDPOINT).
 export AWS_ENDPOINT_URL_SECRETS_MANAGER="${EVENTS_ENDPOINT:?the test command sets EVENTS_ENDPOINT (moto)}"
 # Events go to the same moto, delivered from the table's stream by the poller below.

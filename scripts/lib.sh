@@ -56,6 +56,16 @@ start_moto() {
   wait_port 127.0.0.1 "$1" 60 "moto"
 }
 
+# start_dns PORT ZONE_FILE: the local nameserver domain verification asks (DNS_NAMESERVER);
+# it serves the zone file's TXT records, one `<name> <value>` per line, read on every query.
+start_dns() {
+  touch "$2"
+  (cd "$root" && exec setsid "$root/target/debug/devtool" dns-server "$1" "$2") >"${LOG_DIR:-/tmp}/dns-server.log" 2>&1 &
+  pids+=($!)
+  wait_port 127.0.0.1 "$1" 30 "the DNS server"
+  export DNS_NAMESERVER="127.0.0.1:$1"
+}
+
 # start_api PORT ENV_FILE: cargo lambda watch with the router in Cargo.toml, API_CONCURRENCY instances per function
 start_api() {
   # Several instances per function (API_CONCURRENCY, default 4), so parallel requests to one route
@@ -94,6 +104,7 @@ SES_FROM_ADDRESS=${SES_FROM_ADDRESS:-no-reply@orgs.local}
 INVITATION_CODE_KEY=${INVITATION_CODE_KEY:-local-invitation-code-key-change-me}
 # shared::config::LOCAL_API_KEY_HASH_KEY (production refuses it)
 API_KEY_HASH_KEY=${API_KEY_HASH_KEY:-local-api-key-hash-key-change-me}
+${DNS_NAMESERVER:+DNS_NAMESERVER=$DNS_NAMESERVER}
 RUST_LOG=${RUST_LOG:-info}
 ENV
 }

@@ -32,6 +32,9 @@ pub struct Config {
     /// (`NOTIFICATION_EMAILS_PER_HOUR`, default 10); the events past it are folded into the
     /// recipient's next email.
     pub notification_emails_per_hour: u32,
+    /// The nameserver domain verification asks (`DNS_NAMESERVER`, `host:port` or an IP); the
+    /// system's (`/etc/resolv.conf`, on Lambda the VPC resolver) when unset.
+    pub dns_nameserver: Option<String>,
 }
 
 /// The default of `NOTIFICATION_EMAILS_PER_HOUR`.
@@ -221,6 +224,7 @@ impl Config {
                 0 => return Err("NOTIFICATION_EMAILS_PER_HOUR must be at least 1".into()),
                 n => n,
             },
+            dns_nameserver: var("DNS_NAMESERVER"),
         })
     }
 
@@ -240,6 +244,7 @@ impl Config {
             api_key_hash_key: b"test-api-key-hash-key".to_vec(),
             mfa: MfaClaim::default(),
             notification_emails_per_hour: NOTIFICATION_EMAILS_PER_HOUR,
+            dns_nameserver: None,
         }
     }
 
@@ -282,6 +287,11 @@ impl Config {
             ));
         }
         Ok(&self.api_key_hash_key)
+    }
+
+    /// The resolver of domain verification; a configuration without one is our fault (500).
+    pub fn resolver(&self) -> Result<crate::dns::Resolver, ApiError> {
+        crate::dns::Resolver::configured(self.dns_nameserver.as_deref()).map_err(ApiError::internal)
     }
 
     pub fn require_code_key(&self) -> Result<&[u8], ApiError> {

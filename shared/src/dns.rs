@@ -69,13 +69,12 @@ impl Resolver {
 
     /// `DNS_NAMESERVER` (`host:port` or an IP, port 53 then) if set, else the first
     /// `nameserver` line of `/etc/resolv.conf`.
-    pub fn from_env() -> Result<Self, String> {
-        if let Ok(raw) = std::env::var("DNS_NAMESERVER") {
-            if !raw.trim().is_empty() {
-                return parse_server(raw.trim())
-                    .map(Self::new)
-                    .ok_or_else(|| format!("DNS_NAMESERVER `{raw}` is not host:port"));
-            }
+    /// `nameserver` (`host:port` or an IP) when given, else the system's first nameserver.
+    pub fn configured(nameserver: Option<&str>) -> Result<Self, String> {
+        if let Some(raw) = nameserver.map(str::trim).filter(|r| !r.is_empty()) {
+            return parse_server(raw)
+                .map(Self::new)
+                .ok_or_else(|| format!("DNS_NAMESERVER `{raw}` is not host:port"));
         }
         let conf = std::fs::read_to_string("/etc/resolv.conf")
             .map_err(|e| format!("no DNS_NAMESERVER and no /etc/resolv.conf: {e}"))?;

@@ -65,6 +65,10 @@ codes! {
     ApiKeyNotFound = "api_key_not_found", 404;
     /// No custom role with this id in the organization.
     RoleNotFound = "role_not_found", 404;
+    /// The organization has no such domain (`{domain}` in the path).
+    DomainNotFound = "domain_not_found", 404;
+    /// No membership request with this id in the organization.
+    MembershipRequestNotFound = "membership_request_not_found", 404;
     /// The one answer for every invitation code that cannot be used.
     InvitationInvalid = "invitation_invalid", 404;
     ConcurrentUpdate = "concurrent_update", 409;
@@ -92,6 +96,12 @@ codes! {
     RoleInUse = "role_in_use", 409;
     /// Another role of the organization has this name (case-insensitive), or it is a system role's.
     RoleNameTaken = "role_name_taken", 409;
+    /// Another organization has verified this domain; it is one organization's at a time.
+    DomainTaken = "domain_taken", 409;
+    /// The organization has this domain already.
+    DomainExists = "domain_exists", 409;
+    /// You asked to join already (pending, or rejected less than 30 days ago).
+    MembershipRequestExists = "membership_request_exists", 409;
     /// The integration named is not of the kind this needs (a default storage that is no storage provider).
     WrongIntegrationKind = "wrong_integration_kind", 409;
     /// Internal only: the personal organization exists already (the idempotent path).

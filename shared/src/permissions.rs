@@ -168,6 +168,8 @@ permissions! {
     AuditRead = "audit.read", Admin, "Read the audit log.";
     SettingsRead = "settings.read", Viewer, "See the organization's settings.";
     SettingsManage = "settings.manage", Admin, "Change the organization's settings.";
+    VerifiedDomainsRead = "verified_domains.read", Viewer, "See the organization's email domains, their verification and how people there join.";
+    VerifiedDomainsManage = "verified_domains.manage", Admin, "Add, verify and remove the organization's email domains and set how people there join.";
     CleanupPolicyRead = "cleanup_policy.read", Viewer, "See the cleanup policy.";
     CleanupPolicyManage = "cleanup_policy.manage", Admin, "Change the cleanup policy.";
     ApiKeysRead = "api_keys.read", Admin, "List API keys (never their secrets).";

@@ -7,6 +7,7 @@ pub use crate::access::routes::*;
 pub use crate::api_keys::routes::*;
 pub use crate::audit::routes::*;
 pub use crate::closure::routes::*;
+pub use crate::domains::routes::*;
 pub use crate::integrations::routes::*;
 pub use crate::invitations::routes::*;
 pub use crate::members::routes::*;
@@ -89,6 +90,11 @@ pub static CONCEPTS: &[Concept] = &[
         name: "settings",
         summary: "Authentication, notification and cleanup policies, the default storage.",
         routes: crate::settings::routes::ROUTES,
+    },
+    Concept {
+        name: "domains",
+        summary: "Verified email domains and how people there join: automatic invitations and membership requests.",
+        routes: crate::domains::routes::ROUTES,
     },
     Concept {
         name: "api_keys",

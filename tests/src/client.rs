@@ -113,6 +113,8 @@ pub struct TestApp {
     pub faulty: Option<App>,
     pub table: String,
     pub requests: RequestCounter,
+    /// The DNS server the app's domain verification asks (one per test binary).
+    pub dns: crate::dns::DnsServer,
     /// The owner of every organization the fixtures created, for set-up made through the API.
     pub(crate) owners: Arc<Mutex<HashMap<String, User>>>,
 }
@@ -154,6 +156,7 @@ impl TestApp {
             .await
             .expect("create test table");
         let mut config = Config::local(&table, JWT_SECRET);
+        config.dns_nameserver = Some(crate::dns::DnsServer::shared().addr.to_string());
         adjust(&mut config);
         let faulty = faulty.then(|| {
             let sdk = |endpoint: &str| crate::faults::faulty_config(endpoint);
@@ -180,6 +183,7 @@ impl TestApp {
             faulty,
             table,
             requests,
+            dns: crate::dns::DnsServer::shared(),
             owners: Arc::default(),
         }
     }

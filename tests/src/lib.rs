@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod client;
+pub mod dns;
 pub mod dynamodb;
 pub mod emulators;
 pub mod faults;

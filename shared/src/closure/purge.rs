@@ -6,13 +6,14 @@
 //!    organization that no item points to (crash leftovers);
 //! 3. emptied: its partition (all but the organization item), every audit month since its
 //!    creation, in BatchWriteItem deletes of keys read by Query;
-//! 4. finished in ONE transaction: the organization item deleted, its slug freed, its creator's
-//!    record updated, and the tombstone written, whose insert the stream publishes as
+//! 4. finished in ONE transaction: the organization item deleted, its slug and its verified
+//!    domains freed, its creator's record updated, and the tombstone written, whose insert the stream publishes as
 //!    `OrganizationPurged` (so the event cannot be lost after the purge committed, nor sent twice).
 //!
 //! Then the owners of organizations purged within 7 days (and within 1 day) are reminded, each
 //! reminder once (see `reminders`), and every integration secret is swept: leftovers no item
-//! names are deleted, promotions a rotation could not finish are made (see `integrations::sweep`).
+//! names are deleted, promotions a rotation could not finish are made (see `integrations::sweep`);
+//! and the verified domains not yet re-checked today are looked up (see `domains::recheck`).
 //!
 //! Killed anywhere, the next run finds the organization still on the due index and repeats what is
 //! left. Near its deadline it stops between batches and leaves the rest to the next run (no
@@ -21,6 +22,10 @@
 use crate::audit::item::previous_month;
 use crate::audit::item::{month_of, AuditItem};
 use crate::domain::{OrgId, Timestamp};
+use crate::domains::entry::DomainStatus;
+use crate::domains::item::DomainClaimItem;
+use crate::domains::name::DomainName;
+use crate::domains::recheck::{recheck_due, RecheckReport};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::integrations::item::IntegrationItem;
 use crate::integrations::secret::{self, ORG_TAG};
@@ -63,6 +68,8 @@ pub struct PurgeReport {
     /// The sweep of living organizations' integration secrets that followed (see
     /// `integrations::sweep`).
     pub sweep: SweepReport,
+    /// The daily re-check of verified domains that followed (see `domains::recheck`).
+    pub domains: RecheckReport,
 }
 
 /// Keys read per Query while emptying (one BatchWriteItem takes 25).
@@ -130,6 +137,10 @@ pub async fn purge_due(app: &App, now: Timestamp, deadline: Instant) -> ApiResul
         run.report.sweep = sweep_secrets(app, now, deadline).await?;
         run.report.unfinished |= run.report.sweep.unfinished;
     }
+    if !run.out_of_time() {
+        run.report.domains = recheck_due(app, now, deadline).await?;
+        run.report.unfinished |= run.report.domains.unfinished;
+    }
     run.report.millis = started.elapsed().as_millis();
     tracing::info!(report = ?run.report, "purge-closed-orgs");
     Ok(run.report)
@@ -182,6 +193,19 @@ async fn purge_one(run: &mut Run<'_>, mut org: OrgItem) -> ApiResult<bool> {
     }
     if let Some(personal) = creator {
         tx = UserItem::org_purged(tx, &org.created_by, &org.org_id, personal)?;
+    }
+    // Its verified domains are free for other organizations.
+    for (domain, entry) in org.domains_iter() {
+        if entry.status == DomainStatus::Verified {
+            if let Ok(domain) = DomainName::parse("domain", domain) {
+                tx = DomainClaimItem::release(
+                    tx,
+                    &domain,
+                    &org.org_id,
+                    ApiError::concurrent("a domain of the organization changed meanwhile"),
+                )?;
+            }
+        }
     }
     let tx = TombstoneItem::new(&org.org_id, run.now).write(tx)?;
     match app.store.commit(tx).await {

@@ -277,6 +277,22 @@ minted_id!(ProjectId, "prj_", "project");
 minted_id!(IntegrationId, "int_", "integration");
 minted_id!(ApiKeyId, "key_", "API key");
 minted_id!(RoleId, "role_", "custom role");
+minted_id!(RequestId, "mreq_", "membership request");
+
+impl RequestId {
+    /// The one id of `user`'s request to join `org` (the first 128 bits of a SHA-256 of both):
+    /// a person has at most one request per organization, by the item's key.
+    pub fn of(org: &OrgId, user: &UserId) -> Self {
+        use sha2::Digest;
+        let digest = sha2::Sha256::new()
+            .chain_update(org.as_str().as_bytes())
+            .chain_update(b"\0")
+            .chain_update(user.as_str().as_bytes())
+            .finalize();
+        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        Self(format!("{}{hex}", Self::PREFIX))
+    }
+}
 
 impl ProjectId {
     /// A request's list of projects (`projectIds` of an invitation or an API key): each a project

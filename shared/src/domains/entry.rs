@@ -2,7 +2,8 @@
 //! the TXT record that proves it. The token is not a secret (it is published in DNS); it only
 //! ties the record to this organization, so a record left by an earlier holder proves nothing.
 
-use crate::domain::{Timestamp, UserId};
+use crate::domain::{InvitationId, Timestamp, UserId};
+use crate::permissions::RoleRef;
 use serde::{Deserialize, Serialize};
 
 /// Domains one organization may hold, pending or verified.
@@ -30,8 +31,70 @@ pub struct OrgDomain {
     pub created_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified_at: Option<Timestamp>,
+    /// How people with a verified email at the domain join (none: `manual`, by invitation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrollment: Option<Enrollment>,
+    /// The daily re-check: the UTC day it last looked (`YYYY-MM-DD`) and how many days in a row
+    /// it found no record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_on: Option<String>,
+    #[serde(default)]
+    pub missing_days: u32,
     /// Bumped by every write of this entry; each is conditional on the version it read.
     pub version: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnrollmentMode {
+    /// Only by invitation (the default).
+    Manual,
+    /// People with a verified email at the domain find a pending invitation in `/me/invitations`.
+    AutomaticInvitation,
+    /// They find a suggestion and may ask to join; an admin approves or rejects.
+    AutomaticSuggestion,
+}
+
+impl EnrollmentMode {
+    pub const ALL: [EnrollmentMode; 3] = [
+        EnrollmentMode::Manual,
+        EnrollmentMode::AutomaticInvitation,
+        EnrollmentMode::AutomaticSuggestion,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EnrollmentMode::Manual => "manual",
+            EnrollmentMode::AutomaticInvitation => "automatic_invitation",
+            EnrollmentMode::AutomaticSuggestion => "automatic_suggestion",
+        }
+    }
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == raw)
+    }
+}
+
+/// The enrollment a domain's entry holds: the mode, the role people join with, who set it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Enrollment {
+    pub mode: EnrollmentMode,
+    pub role: RoleRef,
+    pub set_by: UserId,
+    pub set_at: Timestamp,
+    /// The automatic invitation's id and the nonce its code is the HMAC of (with
+    /// `INVITATION_CODE_KEY`, as any invitation's): a copy of the table cannot make the code.
+    /// Fresh whenever the enrollment is set, so an earlier code stops working.
+    pub invitation_id: InvitationId,
+    pub code_nonce: String,
+}
+
+impl OrgDomain {
+    /// The enrollment in force: a verified domain's, other than `manual`.
+    pub fn enrollment_in_force(&self, mode: EnrollmentMode) -> Option<&Enrollment> {
+        self.enrollment
+            .as_ref()
+            .filter(|e| self.status == DomainStatus::Verified && e.mode == mode)
+    }
 }
 
 impl OrgDomain {
@@ -43,6 +106,9 @@ impl OrgDomain {
             created_by: by.clone(),
             created_at: now,
             verified_at: None,
+            enrollment: None,
+            checked_on: None,
+            missing_days: 0,
             version: 1,
         }
     }

@@ -1,8 +1,21 @@
-//! Verified domains: an organization proves it controls a domain with a DNS TXT record, so that
-//! people with a verified email there can join it without an invitation (issue 24). This stop
-//! holds what the routes will stand on: the claimable domain and its record (`name`), and the
-//! lookup (`crate::dns`). The routes, the uniqueness item and the enrollment modes follow.
+//! Verified domains: an organization proves it controls an email domain with a DNS TXT record,
+//! so that people with a verified email there can join it without an invitation.
+//! - `name`: the claimable domain (never a public or disposable provider's) and its record.
+//! - `entry`: a domain as the organization item holds it, with its enrollment.
+//! - `item`: the uniqueness item of a verified domain (one organization at a time).
+//! - `handlers`, `routes`: add, list, verify, set the enrollment, remove.
+//! - `enroll`, `join`, `request`: the automatic invitation and the membership requests, joining
+//!   in one transaction with the same rules as an invitation's accept.
+//! - `recheck`: the daily re-check the hourly job runs.
+//! The lookup itself is `crate::dns`.
 
+pub mod enroll;
 pub mod entry;
+pub mod handlers;
 pub mod item;
+pub mod join;
 pub mod name;
+pub mod recheck;
+pub mod request;
+pub mod routes;
+pub mod views;

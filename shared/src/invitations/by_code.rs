@@ -2,7 +2,7 @@
 //! Every refusal of a code (unknown, garbled, revoked, expired, used up, closed organization)
 //! is the same 404.
 
-use super::code::{code_of, link_of, mac_matches, parse_code};
+use super::code::{code_for, code_of, link_of, mac_matches, parse_code};
 use super::invalid_invitation;
 use super::item::{InvitationItem, InvitationStatus};
 use super::views::{AcceptedView, MyInvitationView, PreviewView, ProjectRoleView};
@@ -10,6 +10,9 @@ use crate::audit::{AuditEntry, Audited};
 use crate::auth::Caller;
 use crate::domain::ProjectId;
 use crate::domain::Timestamp;
+use crate::domains::enroll::{accept_automatic, automatic_invitation, verified_by};
+use crate::domains::entry::{Enrollment, OrgDomain};
+use crate::domains::name::DomainName;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::limits::GRANTS_PER_PROJECT;
 use crate::members::item::MemberItem;
@@ -23,15 +26,20 @@ use crate::store::{entity_type, from_item, Entity, Key};
 use crate::App;
 use serde_json::json;
 
+/// What a genuine code names: an invitation item, or a verified domain's automatic invitation
+/// (its enrollment's invitation id, with no item of its own).
+enum ByCode {
+    Invitation(InvitationItem),
+    Domain(DomainName, OrgDomain, Enrollment),
+}
+
 /// Reads the invitation a code names with its organization and the caller's membership in ONE
 /// BatchGetItem, and checks the code and the invitation's state. A caller who is a member already
 /// (for example through this very invitation) is told so, whatever the invitation's state, once
-/// the code is proven genuine.
-async fn load_by_code(
-    app: &App,
-    code: &str,
-    caller: &Caller,
-) -> ApiResult<(OrgItem, InvitationItem)> {
+/// the code is proven genuine. A code with no invitation item may be a verified domain's
+/// automatic invitation: genuine when its MAC is that of the enrollment's nonce, usable by a
+/// verified email at that domain while it is in force.
+async fn load_by_code(app: &App, code: &str, caller: &Caller) -> ApiResult<(OrgItem, ByCode)> {
     let key = app.config.require_code_key()?;
     let (org_id, inv_id, mac) = parse_code(code).ok_or_else(invalid_invitation)?;
     let wanted = vec![
@@ -48,10 +56,27 @@ async fn load_by_code(
             _ => {}
         }
     }
-    let (Some(org), Some(inv)) = (org, inv) else {
+    let Some(org) = org else {
         return Err(invalid_invitation());
     };
-    if !mac_matches(key, &inv, &mac)? {
+    let Some(inv) = inv else {
+        // Only the caller's own domain is looked at: a code for another domain's enrollment
+        // (or a retired one) is refused like any unusable code.
+        let Some((domain, entry, enrollment)) = automatic_invitation(&org, caller)
+            .filter(|(_, _, e)| e.invitation_id == inv_id)
+            .map(|(d, en, e)| (d, en.clone(), e.clone()))
+        else {
+            return Err(invalid_invitation());
+        };
+        if !mac_matches(key, &enrollment.code_nonce, &mac)? {
+            return Err(invalid_invitation());
+        }
+        if member.is_some() {
+            return Err(already_member(&org));
+        }
+        return Ok((org, ByCode::Domain(domain, entry, enrollment)));
+    };
+    if !mac_matches(key, inv.code_nonce(), &mac)? {
         return Err(invalid_invitation());
     }
     if member.is_some() {
@@ -61,7 +86,7 @@ async fn load_by_code(
     {
         return Err(invalid_invitation());
     }
-    Ok((org, inv))
+    Ok((org, ByCode::Invitation(inv)))
 }
 
 fn already_member(org: &OrgItem) -> ApiError {
@@ -74,7 +99,26 @@ fn already_member(org: &OrgItem) -> ApiError {
 
 /// `GET /invitations/{code}`: what the accept page shows.
 pub async fn preview(app: App, caller: Caller, input: Input) -> ApiResult<Reply> {
-    let (org, inv) = load_by_code(&app, input.path_param("code"), &caller).await?;
+    let (org, inv) = match load_by_code(&app, input.path_param("code"), &caller).await? {
+        (org, ByCode::Invitation(inv)) => (org, inv),
+        (org, ByCode::Domain(domain, _, e)) => {
+            return Ok(Reply::ok(&PreviewView {
+                org_id: org.org_id.clone(),
+                org_name: org.name.clone(),
+                org_slug: org.slug.clone(),
+                role_name: org.role_name(&e.role),
+                project_role: None,
+                role: e.role,
+                project_ids: Vec::new(),
+                inviter_name: None,
+                message: None,
+                expires_at: None,
+                email_bound: true,
+                uses_left: 1,
+                domain: Some(domain.as_str().to_string()),
+            }))
+        }
+    };
     Ok(Reply::ok(&PreviewView {
         org_id: org.org_id.clone(),
         org_name: org.name.clone(),
@@ -85,9 +129,10 @@ pub async fn preview(app: App, caller: Caller, input: Input) -> ApiResult<Reply>
         project_ids: inv.project_ids.clone(),
         inviter_name: inv.inviter_shown(),
         message: inv.message.clone(),
-        expires_at: inv.expires_at,
+        expires_at: Some(inv.expires_at),
         email_bound: inv.max_uses == 1,
         uses_left: inv.remaining_uses(),
+        domain: None,
     }))
 }
 
@@ -97,7 +142,19 @@ pub async fn preview(app: App, caller: Caller, input: Input) -> ApiResult<Reply>
 /// read), creates the membership (and project grants), keeps the seat counters and appends the
 /// audit entry; the organization must be active.
 pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> {
-    let (org, inv) = load_by_code(&app, input.path_param("code"), &caller).await?;
+    let (org, inv) = match load_by_code(&app, input.path_param("code"), &caller).await? {
+        (org, ByCode::Invitation(inv)) => (org, inv),
+        (org, ByCode::Domain(domain, entry, e)) => {
+            let (member, _) = accept_automatic(&app, &caller, &org, &domain, &entry, &e).await?;
+            return Ok(Reply::created(&AcceptedView {
+                member: MemberView::new(&member, &org),
+                org_id: org.org_id.clone(),
+                org_name: org.name.clone(),
+                project_grants: Vec::new(),
+                skipped_project_ids: Vec::new(),
+            }));
+        }
+    };
     let already = || already_member(&org);
     if inv.max_uses == 1 && caller.verified_email() != Some(&inv.email) {
         return Err(ApiError::new(
@@ -259,17 +316,58 @@ pub async fn list_mine(app: App, caller: Caller, input: Input) -> ApiResult<Repl
         ));
     };
     let q = InvitationItem::page_pending_for(email, Timestamp::now(), limit, input.cursor())?;
-    let page = app.store.page_of::<InvitationItem>(q).await?;
-    let orgs: Vec<OrgItem> = app
-        .store
-        .batch_get_as(
-            page.items
-                .iter()
-                .map(|i| OrgItem::key_of(&i.org_id))
-                .collect::<Vec<Key>>(),
-        )
-        .await?;
+    // The first page also shows the automatic invitation of the organization that verified my
+    // email's domain, if it offers one: its domain item is read beside the page's Query.
+    let first_page = input.cursor().is_none();
+    let (page, by_domain) = tokio::join!(app.store.page_of::<InvitationItem>(q), async {
+        match first_page {
+            true => verified_by(&app, email).await,
+            false => Ok(None),
+        }
+    });
+    let (page, by_domain) = (page?, by_domain?);
+    let mut keys: Vec<Key> = page
+        .items
+        .iter()
+        .map(|i| OrgItem::key_of(&i.org_id))
+        .collect();
+    if let Some(org) = &by_domain {
+        keys.push(OrgItem::key_of(org));
+        keys.push(MemberItem::key_of(org, &caller.user_id));
+    }
+    let (mut orgs, mut member_of_domain_org) = (Vec::<OrgItem>::new(), false);
+    if !keys.is_empty() {
+        for item in app.store.batch_get(keys).await? {
+            match entity_type(&item) {
+                Some(OrgItem::TYPE) => orgs.push(from_item(item)?),
+                Some(MemberItem::TYPE) => member_of_domain_org = true,
+                _ => {}
+            }
+        }
+    }
     let mut items = Vec::new();
+    let domain_org = by_domain
+        .filter(|_| !member_of_domain_org)
+        .and_then(|id| orgs.iter().find(|o| o.org_id == id));
+    if let Some((org, (domain, _, e))) =
+        domain_org.and_then(|o| automatic_invitation(o, &caller).map(|a| (o, a)))
+    {
+        let code = code_for(&app, &org.org_id, &e.invitation_id, &e.code_nonce)?;
+        items.push(MyInvitationView {
+            invitation_id: e.invitation_id.clone(),
+            org_id: org.org_id.clone(),
+            org_name: org.name.clone(),
+            role_name: org.role_name(&e.role),
+            role: e.role.clone(),
+            project_ids: Vec::new(),
+            inviter_name: org.name.clone(),
+            message: None,
+            expires_at: None,
+            domain: Some(domain.as_str().to_string()),
+            url: link_of(&app, &code),
+            code,
+        });
+    }
     for inv in &page.items {
         let Some(org) = orgs
             .iter()
@@ -287,7 +385,8 @@ pub async fn list_mine(app: App, caller: Caller, input: Input) -> ApiResult<Repl
             project_ids: inv.project_ids.clone(),
             inviter_name: inv.inviter_name.clone(),
             message: inv.message.clone(),
-            expires_at: inv.expires_at,
+            expires_at: Some(inv.expires_at),
+            domain: None,
             url: link_of(&app, &code),
             code,
         });

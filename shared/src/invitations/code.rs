@@ -12,7 +12,7 @@ use sha2::Sha256;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-pub(super) fn code_mac(key: &[u8], nonce: &str) -> ApiResult<[u8; 16]> {
+pub(crate) fn code_mac(key: &[u8], nonce: &str) -> ApiResult<[u8; 16]> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).map_err(ApiError::internal)?;
     mac.update(b"invitation-code:");
     mac.update(nonce.as_bytes());
@@ -30,15 +30,21 @@ fn id_bytes(prefix_stripped: &str) -> Option<[u8; 16]> {
 
 /// The code of an invitation.
 pub fn code_of(app: &App, inv: &InvitationItem) -> ApiResult<String> {
+    code_for(app, &inv.org_id, &inv.invitation_id, inv.code_nonce())
+}
+
+/// The code of invitation `id` of `org` whose nonce is `nonce` (an invitation item's, or a
+/// verified domain's automatic invitation's).
+pub fn code_for(app: &App, org: &OrgId, id: &InvitationId, nonce: &str) -> ApiResult<String> {
     let key = app.config.require_code_key()?;
-    let org = id_bytes(&inv.org_id.as_str()[OrgId::PREFIX.len()..])
+    let org = id_bytes(&org.as_str()[OrgId::PREFIX.len()..])
         .ok_or_else(|| ApiError::internal("bad org id"))?;
-    let id = id_bytes(&inv.invitation_id.as_str()[InvitationId::PREFIX.len()..])
+    let id = id_bytes(&id.as_str()[InvitationId::PREFIX.len()..])
         .ok_or_else(|| ApiError::internal("bad invitation id"))?;
     let mut raw = Vec::with_capacity(48);
     raw.extend_from_slice(&org);
     raw.extend_from_slice(&id);
-    raw.extend_from_slice(&code_mac(key, inv.code_nonce())?);
+    raw.extend_from_slice(&code_mac(key, nonce)?);
     Ok(B64.encode(raw))
 }
 
@@ -50,7 +56,7 @@ pub fn link_of(app: &App, code: &str) -> String {
 }
 
 /// Splits a code into the invitation's ids and its MAC; `None` for anything malformed.
-pub(super) fn parse_code(code: &str) -> Option<(OrgId, InvitationId, [u8; 16])> {
+pub(crate) fn parse_code(code: &str) -> Option<(OrgId, InvitationId, [u8; 16])> {
     if code.len() != 64 {
         return None;
     }
@@ -67,14 +73,14 @@ pub(super) fn parse_code(code: &str) -> Option<(OrgId, InvitationId, [u8; 16])> 
     Some((org, inv, mac))
 }
 
-/// Whether `mac` is the MAC of the invitation's nonce, compared in constant time.
-pub(super) fn mac_matches(key: &[u8], inv: &InvitationItem, mac: &[u8; 16]) -> ApiResult<bool> {
-    let expected = code_mac(key, inv.code_nonce())?;
+/// Whether `mac` is the MAC of `nonce`, compared in constant time.
+pub(crate) fn mac_matches(key: &[u8], nonce: &str, mac: &[u8; 16]) -> ApiResult<bool> {
+    let expected = code_mac(key, nonce)?;
     Ok(subtle::ConstantTimeEq::ct_eq(&expected[..], &mac[..]).into())
 }
 
 /// A fresh 256-bit nonce.
-pub(super) fn random_nonce() -> ApiResult<String> {
+pub(crate) fn random_nonce() -> ApiResult<String> {
     let mut buf = [0u8; 32];
     getrandom::fill(&mut buf).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
     Ok(B64.encode(buf))

@@ -172,6 +172,8 @@ pub static ACCEPT_INVITATION: RouteDef = RouteDef {
         InvitationInvalid,
         AlreadyMember,
         InvitationEmailMismatch,
+        SeatLimitReached,
+        RoleNotFound,
         ConcurrentUpdate,
     ],
     handler: crate::user_handler!(by_code::accept),

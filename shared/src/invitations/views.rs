@@ -84,9 +84,12 @@ pub struct PreviewView {
     /// Null for a multi-use invitation whose inviter has no display name (never their email).
     pub inviter_name: Option<String>,
     pub message: Option<String>,
-    pub expires_at: Timestamp,
+    /// Null for a verified domain's automatic invitation (it lasts while the enrollment does).
+    pub expires_at: Option<Timestamp>,
     pub email_bound: bool,
     pub uses_left: u32,
+    /// The verified domain whose automatic invitation this is (a verified email there accepts it).
+    pub domain: Option<String>,
 }
 
 /// A pending invitation addressed to the caller, with its code.
@@ -101,7 +104,10 @@ pub struct MyInvitationView {
     pub project_ids: Vec<String>,
     pub inviter_name: String,
     pub message: Option<String>,
-    pub expires_at: Timestamp,
+    /// Null for a verified domain's automatic invitation (it lasts while the enrollment does).
+    pub expires_at: Option<Timestamp>,
+    /// The verified domain whose automatic invitation this is (null for an invitation by email).
+    pub domain: Option<String>,
     pub code: String,
     pub url: String,
 }

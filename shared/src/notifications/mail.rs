@@ -16,6 +16,7 @@ fn subject_of(p: Preference, org: &str) -> String {
         Preference::OwnershipTransferred => format!("[{org}] Ownership was transferred"),
         Preference::IntegrationChanged => format!("[{org}] An integration was added or removed"),
         Preference::OrganizationClosed => format!("[{org}] The organization was closed"),
+        Preference::DomainUnverified => format!("[{org}] A verified domain is no longer verified"),
     }
 }
 

@@ -44,6 +44,7 @@ pub fn preference_of(event_type: &str, details: &serde_json::Value) -> Option<Pr
         "OwnershipTransferred" => Preference::OwnershipTransferred,
         "IntegrationCreated" | "IntegrationDeleted" => Preference::IntegrationChanged,
         "OrganizationClosed" => Preference::OrganizationClosed,
+        "DomainUnverified" => Preference::DomainUnverified,
         _ => return None,
     })
 }
@@ -58,6 +59,7 @@ pub const NOTIFYING_EVENTS: &[&str] = &[
     "IntegrationCreated",
     "IntegrationDeleted",
     "OrganizationClosed",
+    "DomainUnverified",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +70,9 @@ pub enum Preference {
     OwnershipTransferred,
     IntegrationChanged,
     OrganizationClosed,
+    /// A verified domain lost its verification (the daily re-check): always the owner, and the
+    /// admins (no preference turns it off: people can no longer join through it).
+    DomainUnverified,
 }
 
 impl NotificationPreferences {
@@ -79,6 +84,7 @@ impl NotificationPreferences {
             Preference::OwnershipTransferred => self.ownership_transferred,
             Preference::IntegrationChanged => self.integration_changed,
             Preference::OrganizationClosed => self.organization_closed,
+            Preference::DomainUnverified => true,
         }
     }
 

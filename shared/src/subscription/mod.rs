@@ -44,6 +44,14 @@ pub fn reserve_seats(
     mark_released(tx, &org.org_id, &released)
 }
 
+/// Takes a free seat for a member who joins without an invitation's hold (through a verified
+/// domain): checked as read (402 with the numbers) and in the write (`OrgItem::seat_joined`).
+pub fn take_free_seat(tx: Tx, org: &OrgItem, now: Timestamp) -> Result<Tx, ApiError> {
+    let over_limit = check_seats(org, 1, now)?;
+    let (tx, released) = org.seat_joined(tx, now, over_limit)?;
+    mark_released(tx, &org.org_id, &released)
+}
+
 /// Changes the plan in the transaction, conditional on the plan read and on the seats in use
 /// fitting the new limit (`too_small` with the numbers, on the read and in the condition); the
 /// invitations whose expired holds the write took back are marked as `reserve_seats` does.

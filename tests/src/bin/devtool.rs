@@ -1,6 +1,7 @@
 //! Local helper used by scripts/dev.sh and scripts/test.sh.
 //!   devtool create-table <endpoint> <table>     create the table from infra/template.yaml (no-op if it exists)
 //!   devtool token <secret> <userId> [email]     print a local HS256 token valid 30 days (email marked verified)
+//!   devtool dns-server <port> <zone-file>       serve the zone file's TXT records (`<name> <value>` per line) on 127.0.0.1
 //!   devtool token --mfa <secret> <userId> <email>   the same, signed in with a second factor (`amr: ["pwd","mfa"]`)
 
 use integration_tests::{create_table_from_template, dynamodb_client, token_valid_for};
@@ -35,6 +36,15 @@ async fn main() {
             }
             eprintln!("table {table} created from infra/template.yaml");
         }
+        ["dns-server", port, zone] => {
+            let Ok(port) = port.parse::<u16>() else {
+                eprintln!("dns-server: `{port}` is not a port");
+                std::process::exit(2);
+            };
+            let server = integration_tests::dns::DnsServer::start_on(port, Some(zone.into())).await;
+            eprintln!("DNS server on {} serving {zone}", server.addr);
+            std::future::pending::<()>().await
+        }
         ["token", secret, user] => println!(
             "{}",
             token_valid_for(secret, user, None, false, TOKEN_SECONDS)
@@ -51,7 +61,7 @@ async fn main() {
             println!("{}", shared::auth::sign_hs256(&claims, secret.as_bytes()))
         }
         _ => {
-            eprintln!("usage: devtool create-table <endpoint> <table> | devtool token [--mfa] <secret> <userId> [email]");
+            eprintln!("usage: devtool create-table <endpoint> <table> | devtool dns-server <port> <zone-file> | devtool token [--mfa] <secret> <userId> [email]");
             std::process::exit(2);
         }
     }

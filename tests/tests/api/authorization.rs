@@ -73,6 +73,11 @@ pub(crate) struct Fixture {
     pub(crate) api_key: String,
     /// A custom role nothing holds, created by the owner through the API.
     pub(crate) role_id: String,
+    /// On the domain routes: a verified domain with `automatic_suggestion` (viewer), a pending
+    /// request to join through it, and a second domain, pending, whose record is published.
+    pub(crate) domain: String,
+    pub(crate) pending_domain: String,
+    pub(crate) request_id: String,
 }
 
 /// Whether a route acts on teams or projects (its fixture then has them; elsewhere the
@@ -86,6 +91,11 @@ fn needs_api_key(route: &RouteDef) -> bool {
     route.path.contains("/api-keys")
 }
 
+/// Whether a route acts on verified domains or membership requests (its fixture then has them).
+fn needs_domains(route: &RouteDef) -> bool {
+    route.path.contains("/domains") || route.path.contains("/membership-requests")
+}
+
 /// Whether a route acts on integrations (its fixture then has a storage provider with a secret).
 fn needs_integration(route: &RouteDef) -> bool {
     route.path.contains("/integrations") || route.path.contains("/settings")
@@ -97,6 +107,7 @@ pub(crate) async fn fixture(t: &TestApp, route: &RouteDef) -> Fixture {
         needs_projects(route),
         needs_integration(route),
         needs_api_key(route),
+        needs_domains(route),
     )
     .await
 }
@@ -106,6 +117,7 @@ async fn fixture_with(
     with_projects: bool,
     with_integration: bool,
     with_api_key: bool,
+    with_domains: bool,
 ) -> Fixture {
     let owner = t.user("owner");
     let org = t.create_org(&owner, "Walked").await;
@@ -189,6 +201,12 @@ async fn fixture_with(
         )
         .await;
     let role_id = role.assert_status(201)["id"].as_str().unwrap().to_string();
+    let (mut domain, mut pending_domain, mut request_id) =
+        (String::new(), String::new(), String::new());
+    if with_domains {
+        (domain, pending_domain, request_id) =
+            crate::domains::walk_domains(t, &org, &members[0].1).await;
+    }
     Fixture {
         org,
         members,
@@ -206,6 +224,9 @@ async fn fixture_with(
         api_key_id,
         api_key,
         role_id,
+        domain,
+        pending_domain,
+        request_id,
     }
 }
 
@@ -239,6 +260,7 @@ fn samples_of(concept: &str) -> Samples {
         "settings" => crate::settings::walk_sample,
         "api_keys" => crate::api_keys::walk_sample,
         "roles" => crate::roles::walk_sample,
+        "domains" => crate::domains::walk_sample,
         other => panic!("concept {other} has no walk_sample: add one to its test file and here"),
     }
 }
@@ -263,6 +285,15 @@ pub(crate) fn sample(route: &RouteDef, f: &Fixture) -> (String, Option<Value>, u
             .replace("{integrationId}", &f.integration)
             .replace("{keyId}", &f.api_key_id)
             .replace("{roleId}", &f.role_id)
+            .replace("{requestId}", &f.request_id)
+            .replace(
+                "{domain}",
+                if route.function == "verify-domain" {
+                    &f.pending_domain
+                } else {
+                    &f.domain
+                },
+            )
             .replace("{principal}", &format!("user:{}", f.guest_granted.id))
     };
     let concept = shared::routes::concept_of(route);
@@ -389,13 +420,13 @@ async fn a_closed_organization_refuses_every_write_and_serves_reads() {
     let t = TestApp::with_config(|c| c.org_create_limit = 5).await;
     // Nothing changes a closed organization (writes are refused, reads change nothing): one
     // fixture serves every route.
-    let f = fixture_with(&t, true, true, true).await;
+    let f = fixture_with(&t, true, true, true, true).await;
     t.close_org(&f.org).await;
     // Reactivation changes the organization: it gets its own below.
     let reactivates =
         |r: &&&RouteDef| matches!(r.org_rule(), Some(rule) if rule.effect == Effect::Reactivate);
     for route in ROUTES.iter().filter(|r| reactivates(r)) {
-        let own = fixture_with(&t, false, false, false).await;
+        let own = fixture_with(&t, false, false, false, false).await;
         t.close_org(&own.org).await;
         let (path, body, _) = sample(route, &own);
         let owner = token_of(&own, Principal::Member(Role::Owner));
@@ -442,7 +473,7 @@ async fn a_closed_organization_refuses_every_write_and_serves_reads() {
 #[tokio::test]
 async fn an_organization_requiring_mfa_refuses_every_route_to_a_token_without_it() {
     let t = TestApp::with_config(|c| c.org_create_limit = 5).await;
-    let f = fixture_with(&t, true, true, true).await;
+    let f = fixture_with(&t, true, true, true, true).await;
     let owner = &f.members[0].1;
     let policy = json!({ "requireMfa": true, "allowedEmailDomains": [] });
     let path = format!("/orgs/{}/settings/authentication", f.org);
@@ -561,7 +592,7 @@ async fn dynamodb_requests_per_route() {
         .filter(|r| r.method != "GET")
         .collect();
     let mut fixtures = fixtures_for(&t, &changing).await.into_iter();
-    let reads = fixture_with(&t, true, true, true).await;
+    let reads = fixture_with(&t, true, true, true, true).await;
     for route in ROUTES.iter().copied() {
         let own;
         let f = if route.method == "GET" {

@@ -1,12 +1,113 @@
 //! Verified domains, as far as they are built: the uniqueness item through its own operations
 //! (what verifying and removing a domain will commit), raced for real.
 
-use integration_tests::TestApp;
+use crate::authorization::Fixture;
+use integration_tests::{TestApp, User};
+use serde_json::{json, Value};
 use shared::domain::{OrgId, Timestamp};
 use shared::domains::item::DomainClaimItem;
 use shared::domains::name::DomainName;
 use shared::error::{ApiError, Code};
 use shared::store::Entity;
+
+pub(crate) fn walk_sample(f: &Fixture, function: &str) -> Option<(Option<Value>, u16)> {
+    Some(match function {
+        "list-domains" | "list-my-suggestions" | "list-membership-requests" => (None, 200),
+        "add-domain" => (Some(json!({ "domain": format!("new.{}", f.domain) })), 201),
+        "verify-domain" => (None, 200),
+        "set-domain-enrollment" => (
+            Some(json!({ "mode": "automatic_invitation", "role": "viewer" })),
+            200,
+        ),
+        "remove-domain" => (None, 204),
+        // None of the walk's principals has an email at the fixture's domain: for each of them
+        // the organization suggests nothing (the join itself is tested below).
+        "request-membership" => (None, 404),
+        "approve-membership-request" => (None, 201),
+        "reject-membership-request" => (None, 200),
+        _ => return None,
+    })
+}
+
+/// A new domain of its own, lowercase, under `.example`.
+fn unique_domain(label: &str) -> String {
+    format!(
+        "{label}-{}.example",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
+}
+
+/// Adds `domain` as `by`, publishes its record on the test DNS server; returns the record.
+async fn add_and_publish(t: &TestApp, org: &str, by: &User, domain: &str) -> Value {
+    let a = t
+        .as_user(by)
+        .post(&format!("/orgs/{org}/domains"), json!({ "domain": domain }))
+        .await;
+    let body = a.assert_status(201).clone();
+    let v = &body["verification"];
+    t.dns
+        .set_txt(v["name"].as_str().unwrap(), &[v["value"].as_str().unwrap()]);
+    body
+}
+
+async fn verify(t: &TestApp, org: &str, by: &User, domain: &str) -> integration_tests::Answer {
+    t.as_user(by)
+        .post(&format!("/orgs/{org}/domains/{domain}/verify"), json!({}))
+        .await
+}
+
+async fn enroll(t: &TestApp, org: &str, by: &User, domain: &str, mode: &str, role: &str) {
+    t.as_user(by)
+        .put(
+            &format!("/orgs/{org}/domains/{domain}/enrollment"),
+            json!({ "mode": mode, "role": role }),
+        )
+        .await
+        .assert_status(200);
+}
+
+/// The walk's domains, made through the API: a verified domain with `automatic_suggestion`, a
+/// pending request through it, and a pending domain with its record published.
+pub(crate) async fn walk_domains(t: &TestApp, org: &str, owner: &User) -> (String, String, String) {
+    let domain = unique_domain("walk");
+    add_and_publish(t, org, owner, &domain).await;
+    verify(t, org, owner, &domain).await.assert_status(200);
+    enroll(t, org, owner, &domain, "automatic_suggestion", "viewer").await;
+    let requester = t.user_at("requester", &domain);
+    let r = t
+        .as_user(&requester)
+        .post(&format!("/orgs/{org}/membership-requests"), json!({}))
+        .await;
+    let request_id = r.assert_status(201)["id"].as_str().unwrap().to_string();
+    let pending = format!("pending.{domain}");
+    add_and_publish(t, org, owner, &pending).await;
+    (domain, pending, request_id)
+}
+
+/// The domain's status and days missing, as the organization item holds them.
+async fn entry_state(
+    t: &TestApp,
+    org: &str,
+    d: &DomainName,
+) -> (shared::domains::entry::DomainStatus, u32) {
+    let item = t.org_item(org).await;
+    let e = item.domain(d).unwrap().clone();
+    (e.status, e.missing_days)
+}
+
+/// The event types of the organization's audit log, newest first (through the API).
+async fn audit_events(t: &TestApp, org: &str, owner: &User) -> Vec<String> {
+    let log = t
+        .as_user(owner)
+        .get(&format!("/orgs/{org}/audit-log?limit=100"))
+        .await;
+    log.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["eventType"].as_str().unwrap().to_string())
+        .collect()
+}
 
 fn taken() -> ApiError {
     ApiError::new(Code::ConcurrentUpdate, "taken")
@@ -144,4 +245,432 @@ async fn the_domain_limit_holds_under_parallel_additions_and_stale_writes_fail()
     t.app.store.commit(tx).await.unwrap();
     assert!(t.org_item(&org_id).await.domain(&d).is_none());
     assert_eq!(holder(&t, &d).await, None);
+}
+
+#[tokio::test]
+async fn a_domain_is_pending_until_its_record_is_published_then_verified() {
+    let t = TestApp::new().await;
+    let owner = t.user("owner");
+    let org = t.create_org(&owner, "Acme").await;
+    let me = t.as_user(&owner);
+    for public in ["gmail.com", "Outlook.com", "mail.gmail.com"] {
+        let a = me
+            .post(&format!("/orgs/{org}/domains"), json!({ "domain": public }))
+            .await;
+        a.assert_problem(400, Code::ValidationFailed);
+        assert_eq!(a.body["publicDomain"], true, "{public}: {}", a.body);
+    }
+    let domain = unique_domain("acme");
+    let a = me
+        .post(
+            &format!("/orgs/{org}/domains"),
+            json!({ "domain": domain.to_uppercase() }),
+        )
+        .await;
+    let added = a.assert_status(201).clone();
+    assert_eq!(added["domain"], domain.as_str(), "lowercased");
+    assert_eq!(added["status"], "pending");
+    assert_eq!(added["verification"]["type"], "TXT");
+    assert_eq!(
+        added["verification"]["name"],
+        format!("_orgs-verification.{domain}")
+    );
+    let value = added["verification"]["value"].as_str().unwrap().to_string();
+    assert!(value.starts_with("orgs-verification="), "{value}");
+    me.post(&format!("/orgs/{org}/domains"), json!({ "domain": domain }))
+        .await
+        .assert_problem(409, Code::DomainExists);
+
+    // No record yet: still pending, nothing written, and what was found is said.
+    let record = format!("_orgs-verification.{domain}");
+    t.dns.set_txt(&record, &["v=spf1 -all"]);
+    let a = verify(&t, &org, &owner, &domain).await;
+    let body = a.assert_status(200);
+    assert_eq!(body["status"], "pending");
+    assert_eq!(body["found"], json!(["v=spf1 -all"]));
+    // A nameserver that fails is a 503 to retry, never "missing".
+    let failing = unique_domain("failing");
+    add_and_publish(&t, &org, &owner, &failing).await;
+    t.dns.fail(&format!("_orgs-verification.{failing}"));
+    let a = verify(&t, &org, &owner, &failing).await;
+    a.assert_problem(503, Code::ServiceUnavailable);
+    assert!(a.headers.contains_key("retry-after"), "Retry-After");
+
+    t.dns.set_txt(&record, &["v=spf1 -all", &value]);
+    let a = verify(&t, &org, &owner, &domain).await;
+    let body = a.assert_status(200);
+    assert_eq!(body["status"], "verified", "{body}");
+    assert!(body["verifiedAt"].is_string());
+    let listed = me.get(&format!("/orgs/{org}/domains")).await;
+    let items = listed.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(items.len(), 2);
+    assert!(items
+        .iter()
+        .any(|d| d["domain"] == domain.as_str() && d["status"] == "verified"));
+    let d = DomainName::parse("domain", &domain).unwrap();
+    assert_eq!(
+        holder(&t, &d).await.map(|o| o.to_string()),
+        Some(org.clone())
+    );
+    assert_eq!(
+        audit_events(&t, &org, &owner)
+            .await
+            .iter()
+            .filter(|e| *e == "DomainVerified")
+            .count(),
+        1
+    );
+    // A viewer reads, never changes.
+    let viewer = t.user("viewer");
+    t.add_members(&org, &[(&viewer, shared::permissions::Role::Viewer)])
+        .await;
+    t.as_user(&viewer)
+        .get(&format!("/orgs/{org}/domains"))
+        .await
+        .assert_status(200);
+    t.as_user(&viewer)
+        .delete(&format!("/orgs/{org}/domains/{domain}"))
+        .await
+        .assert_problem(403, Code::Forbidden);
+    me.delete(&format!("/orgs/{org}/domains/{domain}"))
+        .await
+        .assert_status(204);
+    assert_eq!(holder(&t, &d).await, None, "removing frees the domain");
+    me.delete(&format!("/orgs/{org}/domains/{domain}"))
+        .await
+        .assert_problem(404, Code::DomainNotFound);
+}
+
+#[tokio::test]
+async fn of_organizations_verifying_one_domain_in_parallel_exactly_one_wins() {
+    let t = TestApp::with_config(|c| c.org_create_limit = 10).await;
+    let domain = unique_domain("contested");
+    let mut orgs = Vec::new();
+    let mut values = Vec::new();
+    for i in 0..6 {
+        let owner = t.user(&format!("owner{i}"));
+        let org = t.create_org(&owner, &format!("Org {i}")).await;
+        let added = t
+            .as_user(&owner)
+            .post(&format!("/orgs/{org}/domains"), json!({ "domain": domain }))
+            .await;
+        values.push(
+            added.assert_status(201)["verification"]["value"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+        orgs.push((org, owner));
+    }
+    // Every organization's record is published: each one's lookup succeeds.
+    let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+    t.dns
+        .set_txt(&format!("_orgs-verification.{domain}"), &refs);
+    let mut tasks = tokio::task::JoinSet::new();
+    for (org, owner) in orgs.clone() {
+        let (t, domain) = (t.clone(), domain.clone());
+        tasks.spawn(async move { (org.clone(), verify(&t, &org, &owner, &domain).await) });
+    }
+    let results = tasks.join_all().await;
+    let winners: Vec<&String> = results
+        .iter()
+        .filter(|(_, a)| a.status == 200 && a.body["status"] == "verified")
+        .map(|(o, _)| o)
+        .collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "{:?}",
+        results
+            .iter()
+            .map(|(_, a)| (a.status, a.body.clone()))
+            .collect::<Vec<_>>()
+    );
+    for (_, a) in results.iter().filter(|(o, _)| o != winners[0]) {
+        assert!(
+            a.status == 409
+                && [Code::DomainTaken.as_str(), Code::ConcurrentUpdate.as_str()]
+                    .contains(&a.body["code"].as_str().unwrap()),
+            "{} {}",
+            a.status,
+            a.body
+        );
+    }
+    let d = DomainName::parse("domain", &domain).unwrap();
+    assert_eq!(
+        holder(&t, &d)
+            .await
+            .as_ref()
+            .map(|o| o.to_string())
+            .as_ref(),
+        Some(winners[0])
+    );
+    // The others stay pending, and a later attempt is told who has it.
+    let (loser, loser_owner) = orgs.iter().find(|(o, _)| o != winners[0]).unwrap();
+    verify(&t, loser, loser_owner, &domain)
+        .await
+        .assert_problem(409, Code::DomainTaken);
+    // Once the winner removes it, another organization can verify it.
+    let (_, winner_owner) = orgs.iter().find(|(o, _)| o == winners[0]).unwrap();
+    t.as_user(winner_owner)
+        .delete(&format!("/orgs/{}/domains/{domain}", winners[0]))
+        .await
+        .assert_status(204);
+    let a = verify(&t, loser, loser_owner, &domain).await;
+    assert_eq!(a.assert_status(200)["status"], "verified");
+}
+
+async fn verified_domain(t: &TestApp, org: &str, owner: &User) -> String {
+    let domain = unique_domain("corp");
+    add_and_publish(t, org, owner, &domain).await;
+    verify(t, org, owner, &domain).await.assert_status(200);
+    domain
+}
+
+fn my_domain_invitations(a: &integration_tests::Answer) -> Vec<Value> {
+    a.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| !i["domain"].is_null())
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn an_automatic_invitation_shows_for_a_verified_address_at_the_domain_and_is_accepted_like_any(
+) {
+    let t = TestApp::new().await;
+    let owner = t.user("owner");
+    let org = t.create_org(&owner, "Corp").await;
+    let domain = verified_domain(&t, &org, &owner).await;
+    // Above editor is refused, whoever sets it.
+    let a = t
+        .as_user(&owner)
+        .put(
+            &format!("/orgs/{org}/domains/{domain}/enrollment"),
+            json!({ "mode": "automatic_invitation", "role": "admin" }),
+        )
+        .await;
+    a.assert_problem(400, Code::ValidationFailed);
+    enroll(
+        &t,
+        &org,
+        &owner,
+        &domain,
+        "automatic_invitation",
+        "developer",
+    )
+    .await;
+
+    let alice = t.user_at("alice", &domain);
+    let mine = t.as_user(&alice).get("/me/invitations").await;
+    let found = my_domain_invitations(&mine);
+    assert_eq!(found.len(), 1, "{}", mine.body);
+    assert_eq!(found[0]["orgId"], org.as_str());
+    assert_eq!(found[0]["role"], "developer");
+    assert_eq!(found[0]["domain"], domain.as_str());
+    let code = found[0]["code"].as_str().unwrap().to_string();
+
+    // Not for an unverified address, another domain, or a subdomain the organization did not verify.
+    let unverified = integration_tests::token_for(
+        integration_tests::JWT_SECRET,
+        "unverified-bob",
+        Some(&format!("bob@{domain}")),
+        false,
+    );
+    let a = t
+        .call("GET", "/me/invitations", Some(&unverified), None)
+        .await;
+    a.assert_problem(403, Code::EmailNotVerified);
+    let a = t
+        .call(
+            "POST",
+            &format!("/invitations/{code}/accept"),
+            Some(&unverified),
+            None,
+        )
+        .await;
+    a.assert_problem(404, Code::InvitationInvalid);
+    for other in [
+        t.user("elsewhere"),
+        t.user_at("sub", &format!("eu.{domain}")),
+    ] {
+        let a = t.as_user(&other).get("/me/invitations").await;
+        assert!(my_domain_invitations(&a).is_empty(), "{}", a.body);
+        t.as_user(&other)
+            .post_empty(&format!("/invitations/{code}/accept"))
+            .await
+            .assert_problem(404, Code::InvitationInvalid);
+    }
+    // The code proves itself like any invitation's: one bit off is refused.
+    let mut forged = code.clone().into_bytes();
+    forged[60] = if forged[60] == b'A' { b'B' } else { b'A' };
+    t.as_user(&alice)
+        .post_empty(&format!(
+            "/invitations/{}/accept",
+            String::from_utf8(forged).unwrap()
+        ))
+        .await
+        .assert_problem(404, Code::InvitationInvalid);
+
+    let preview = t.as_user(&alice).get(&format!("/invitations/{code}")).await;
+    assert_eq!(preview.assert_status(200)["domain"], domain.as_str());
+    let a = t
+        .as_user(&alice)
+        .post_empty(&format!("/invitations/{code}/accept"))
+        .await;
+    assert_eq!(a.assert_status(201)["role"], "developer");
+    t.as_user(&alice)
+        .post_empty(&format!("/invitations/{code}/accept"))
+        .await
+        .assert_problem(409, Code::AlreadyMember);
+    assert!(my_domain_invitations(&t.as_user(&alice).get("/me/invitations").await).is_empty());
+    assert!(audit_events(&t, &org, &owner)
+        .await
+        .contains(&"MemberJoined".to_string()));
+
+    // Seats hold: the free plan's 2 seats are the owner's and alice's.
+    let carol = t.user_at("carol", &domain);
+    let a = t
+        .as_user(&carol)
+        .post_empty(&format!("/invitations/{code}/accept"))
+        .await;
+    a.assert_problem(402, Code::SeatLimitReached);
+    // Setting the enrollment again retires the code; manual stops the invitation.
+    enroll(&t, &org, &owner, &domain, "automatic_invitation", "viewer").await;
+    t.set_plan(&org, "pro").await;
+    t.as_user(&carol)
+        .post_empty(&format!("/invitations/{code}/accept"))
+        .await
+        .assert_problem(404, Code::InvitationInvalid);
+    t.as_user(&owner)
+        .put(
+            &format!("/orgs/{org}/domains/{domain}/enrollment"),
+            json!({ "mode": "manual" }),
+        )
+        .await
+        .assert_status(200);
+    assert!(my_domain_invitations(&t.as_user(&carol).get("/me/invitations").await).is_empty());
+}
+
+#[tokio::test]
+async fn a_suggestion_becomes_a_request_that_an_admin_approves_within_the_seats() {
+    let t = TestApp::new().await;
+    let owner = t.user("owner");
+    let org = t.create_org(&owner, "Corp").await;
+    let domain = verified_domain(&t, &org, &owner).await;
+    enroll(&t, &org, &owner, &domain, "automatic_suggestion", "viewer").await;
+
+    let dana = t.user_at("dana", &domain);
+    let s = t.as_user(&dana).get("/me/organization-suggestions").await;
+    let items = s.assert_status(200)["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1, "{}", s.body);
+    assert_eq!(items[0]["orgId"], org.as_str());
+    assert_eq!(items[0]["requested"], false);
+    // Nothing for someone elsewhere, and no request from them.
+    let other = t.user("elsewhere");
+    let s = t.as_user(&other).get("/me/organization-suggestions").await;
+    assert!(s.assert_status(200)["items"].as_array().unwrap().is_empty());
+    t.as_user(&other)
+        .post(&format!("/orgs/{org}/membership-requests"), json!({}))
+        .await
+        .assert_problem(404, Code::OrgNotFound);
+
+    let path = format!("/orgs/{org}/membership-requests");
+    let r = t.as_user(&dana).post(&path, json!({})).await;
+    let request = r.assert_status(201)["id"].as_str().unwrap().to_string();
+    t.as_user(&dana)
+        .post(&path, json!({}))
+        .await
+        .assert_problem(409, Code::MembershipRequestExists);
+    let s = t.as_user(&dana).get("/me/organization-suggestions").await;
+    assert_eq!(s.assert_status(200)["items"][0]["requested"], true);
+    let listed = t.as_user(&owner).get(&path).await;
+    assert_eq!(
+        listed.assert_status(200)["items"][0]["userId"],
+        dana.id.as_str()
+    );
+
+    // A second request, then the seats run out: free plan, 2 seats, the owner and dana.
+    let erin = t.user_at("erin", &domain);
+    let r = t.as_user(&erin).post(&path, json!({})).await;
+    let erin_request = r.assert_status(201)["id"].as_str().unwrap().to_string();
+    let a = t
+        .as_user(&owner)
+        .post_empty(&format!("{path}/{request}/approve"))
+        .await;
+    let member = a.assert_status(201);
+    assert_eq!(member["userId"], dana.id.as_str());
+    assert_eq!(member["role"], "viewer");
+    let a = t
+        .as_user(&owner)
+        .post_empty(&format!("{path}/{erin_request}/approve"))
+        .await;
+    a.assert_problem(402, Code::SeatLimitReached);
+    let events = audit_events(&t, &org, &owner).await;
+    for e in [
+        "MembershipRequested",
+        "MembershipRequestApproved",
+        "MemberJoined",
+    ] {
+        assert!(events.contains(&e.to_string()), "{e}: {events:?}");
+    }
+    // Rejected: no new request for 30 days.
+    let a = t
+        .as_user(&owner)
+        .post_empty(&format!("{path}/{erin_request}/reject"))
+        .await;
+    assert_eq!(a.assert_status(200)["status"], "rejected");
+    t.as_user(&erin)
+        .post(&path, json!({}))
+        .await
+        .assert_problem(409, Code::MembershipRequestExists);
+    t.as_user(&owner)
+        .post_empty(&format!("{path}/{erin_request}/approve"))
+        .await
+        .assert_problem(409, Code::InvitationNotPending);
+}
+
+#[tokio::test]
+async fn the_daily_recheck_unverifies_a_domain_whose_record_is_gone_three_days_running() {
+    use shared::domains::recheck::recheck_due;
+    let t = TestApp::new().await;
+    let owner = t.user("owner");
+    let org = t.create_org(&owner, "Corp").await;
+    let domain = verified_domain(&t, &org, &owner).await;
+    let d = DomainName::parse("domain", &domain).unwrap();
+    let record = format!("_orgs-verification.{domain}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let day = |n: i64| Timestamp::now() + chrono::Duration::days(n);
+    // Found on day 1; missing on days 2 and 3 (checked twice on day 3: it counts once).
+    recheck_due(&t.app, day(1), deadline).await.unwrap();
+    assert_eq!(
+        entry_state(&t, &org, &d).await,
+        (shared::domains::entry::DomainStatus::Verified, 0)
+    );
+    t.dns.set_txt(&record, &[]);
+    for n in [2, 3, 3] {
+        recheck_due(&t.app, day(n), deadline).await.unwrap();
+    }
+    assert_eq!(
+        entry_state(&t, &org, &d).await,
+        (shared::domains::entry::DomainStatus::Verified, 2)
+    );
+    assert_eq!(
+        holder(&t, &d).await.map(|o| o.to_string()),
+        Some(org.clone())
+    );
+    recheck_due(&t.app, day(4), deadline).await.unwrap();
+    assert_eq!(
+        entry_state(&t, &org, &d).await,
+        (shared::domains::entry::DomainStatus::Unverified, 3)
+    );
+    assert_eq!(holder(&t, &d).await, None, "the domain is free again");
+    assert!(audit_events(&t, &org, &owner)
+        .await
+        .contains(&"DomainUnverified".to_string()));
 }

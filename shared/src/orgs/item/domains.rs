@@ -6,10 +6,10 @@
 
 use super::OrgItem;
 use crate::domain::Timestamp;
-use crate::domains::entry::{DomainStatus, OrgDomain};
+use crate::domains::entry::{DomainStatus, Enrollment, OrgDomain};
 use crate::domains::name::DomainName;
 use crate::error::ApiError;
-use crate::store::{Entity, Tx};
+use crate::store::{Entity, Expr, Tx};
 use std::collections::BTreeMap;
 
 fn domain_changed() -> ApiError {
@@ -108,6 +108,91 @@ impl OrgItem {
             expr.name("#dom", domain.as_str())
                 .value(":dv", &as_read.version),
             domain_changed(),
+        )
+    }
+
+    /// The domain's enrollment (`None`: manual), conditional on the entry as read.
+    pub fn domain_enrollment_set(
+        &self,
+        tx: Tx,
+        domain: &DomainName,
+        as_read: &OrgDomain,
+        enrollment: Option<&Enrollment>,
+    ) -> Result<Tx, ApiError> {
+        let (active, expr) = Self::active();
+        let expr = expr
+            .name("#dom", domain.as_str())
+            .value(":dv", &as_read.version)
+            .value(":dv1", &(as_read.version + 1));
+        let (update, expr) = match enrollment {
+            Some(e) => (
+                "SET domains.#dom.enrollment = :den, domains.#dom.version = :dv1",
+                expr.value(":den", e),
+            ),
+            None => (
+                "SET domains.#dom.version = :dv1 REMOVE domains.#dom.enrollment",
+                expr,
+            ),
+        };
+        tx.update(
+            self.key(),
+            update,
+            Some(&format!("{active} AND domains.#dom.version = :dv")),
+            expr,
+            domain_changed(),
+        )
+    }
+
+    /// What the daily re-check saw (the day and the days in a row without the record), and the
+    /// entry marked `unverified` when `unverify`; conditional on the entry as read. The
+    /// organization need not be active: a closed one's domains are re-checked too.
+    pub fn domain_rechecked(
+        &self,
+        tx: Tx,
+        domain: &DomainName,
+        as_read: &OrgDomain,
+        day: &str,
+        missing_days: u32,
+        unverify: bool,
+    ) -> Result<Tx, ApiError> {
+        let mut update = "SET domains.#dom.checkedOn = :dday, domains.#dom.missingDays = :dmiss, domains.#dom.version = :dv1".to_string();
+        let mut expr = Expr::new()
+            .name("#dom", domain.as_str())
+            .value(":dday", &day)
+            .value(":dmiss", &missing_days)
+            .value(":dv", &as_read.version)
+            .value(":dv1", &(as_read.version + 1));
+        if unverify {
+            update.push_str(", domains.#dom.#dst = :dst");
+            expr = expr
+                .name("#dst", "status")
+                .value(":dst", &DomainStatus::Unverified);
+        }
+        tx.update(
+            self.key(),
+            &update,
+            Some("domains.#dom.version = :dv"),
+            expr,
+            domain_changed(),
+        )
+    }
+
+    /// Guards a transaction: the domain's entry is still as read (a join decided on its
+    /// enrollment and its verification).
+    pub fn guard_domain(
+        &self,
+        tx: Tx,
+        domain: &DomainName,
+        as_read: &OrgDomain,
+        on_fail: ApiError,
+    ) -> Result<Tx, ApiError> {
+        tx.guard(
+            self.key(),
+            "domains.#gdom.version = :gdv",
+            Expr::new()
+                .name("#gdom", domain.as_str())
+                .value(":gdv", &as_read.version),
+            on_fail,
         )
     }
 }

@@ -258,6 +258,34 @@ impl OrgItem {
         self.holds_counted(tx, None, last.iter())
     }
 
+    /// A member joins without an invitation's hold (through a verified domain): a free seat
+    /// under the plan read (`seatsUsed - freed + 1 <= limit`), reclaiming expired holds in the
+    /// same write; `over_limit` when none is free. Returns the holds it released.
+    pub fn seat_joined(
+        &self,
+        tx: Tx,
+        now: Timestamp,
+        over_limit: ApiError,
+    ) -> Result<(Tx, Vec<(String, SeatHold)>), ApiError> {
+        let (active, expr) = Self::active();
+        let r = self.reclaim(now);
+        let mut cond = vec![active.to_string(), "#plan = :plan".to_string()];
+        let mut expr = expr
+            .value(":plan", &self.plan)
+            .name("#plan", "plan")
+            .value(":sj_one", &1)
+            .value(":sj_delta", &(1 - i64::from(r.freed)))
+            .value(":sj_freed", &r.freed);
+        if let Some(limit) = self.plan.seat_limit() {
+            cond.push("seatsUsed <= :sj_max".into());
+            expr = expr.value(":sj_max", &(limit + r.freed).saturating_sub(1));
+        }
+        let update = "SET memberCount = memberCount + :sj_one, pendingSeats = pendingSeats - :sj_freed, seatsUsed = seatsUsed + :sj_delta".to_string();
+        let (tx, released) = r.write(tx, self.key(), update, cond, expr, over_limit)?;
+        let tx = self.holds_counted(tx, None, released.iter().map(|(_, h)| h))?;
+        Ok((tx, released))
+    }
+
     /// A member left or was removed: their seat is free, and the API keys they created (still
     /// valid: they belong to the organization) are marked as created by someone who left.
     pub fn member_left(

@@ -1,0 +1,109 @@
+//! Joining through a verified domain, the one transaction both paths commit (an automatic
+//! invitation accepted, a membership request approved): the membership, a free seat under the
+//! plan, the domain's entry as read (still verified, the enrollment unchanged), the role's count,
+//! the allowed-domain rule and the audit entry. The same rules as an invitation's accept.
+
+use super::entry::{Enrollment, OrgDomain};
+use super::name::DomainName;
+use crate::audit::{AuditEntry, Audited};
+use crate::domain::{Email, Timestamp, UserId};
+use crate::error::{ApiError, ApiResult, Code};
+use crate::members::item::MemberItem;
+use crate::orgs::item::OrgItem;
+use crate::orgs::settings::OrgStatus;
+use crate::roles::{HeldRole, Holder};
+use crate::store::Tx;
+use serde_json::json;
+
+/// Who joins: a verified email at the domain, their id and display name.
+pub struct Joiner<'a> {
+    pub user_id: &'a UserId,
+    pub email: &'a Email,
+    pub name: Option<String>,
+}
+
+/// The verified domain an email is at (exact: a subdomain is its own domain), if it can be one.
+pub fn domain_of(email: &Email) -> Option<DomainName> {
+    DomainName::parse("email", email.domain()).ok()
+}
+
+/// The enrollment's role as the organization defines it now; a custom role deleted since
+/// refuses the join until an admin sets the enrollment again.
+pub fn enrollment_role(org: &OrgItem, e: &Enrollment) -> ApiResult<HeldRole> {
+    org.resolve(&e.role).ok_or_else(|| {
+        ApiError::new(
+            Code::RoleNotFound,
+            "The role this domain's enrollment gives no longer exists; an admin must set the enrollment again (PUT /orgs/{orgId}/domains/{domain}/enrollment).",
+        )
+    })
+}
+
+/// What is refused before any write: a closed organization, an address outside the allowed
+/// domains.
+pub fn check(org: &OrgItem, joiner: &Joiner<'_>, closed: ApiError) -> ApiResult<()> {
+    if org.status != OrgStatus::Active {
+        return Err(closed);
+    }
+    org.require_allowed_email(joiner.email, "email")
+}
+
+/// The join's transaction (`tx` may hold the caller's guard); `changed` answers a domain entry
+/// changed meanwhile (unverified, removed, another enrollment). Returns it with the member.
+#[allow(clippy::too_many_arguments)]
+pub fn join(
+    tx: Tx,
+    org: &OrgItem,
+    domain: &DomainName,
+    entry: &OrgDomain,
+    role: &HeldRole,
+    joiner: &Joiner<'_>,
+    actor: &UserId,
+    how: &str,
+    now: Timestamp,
+    changed: ApiError,
+) -> ApiResult<(Tx, MemberItem)> {
+    let member = MemberItem::new(
+        &org.org_id,
+        joiner.user_id,
+        Some(joiner.email.clone()),
+        joiner.name.clone(),
+        role.role.clone(),
+        now,
+    );
+    let already = ApiError::new(
+        Code::AlreadyMember,
+        format!(
+            "{} is already a member of {}; nothing changed.",
+            joiner.user_id.as_str(),
+            org.name
+        ),
+    )
+    .with("orgId", org.org_id.as_str());
+    let tx = member.join(
+        tx,
+        already,
+        ApiError::new(
+            Code::AlreadyMember,
+            "A member of this organization already has this email address; nothing changed.",
+        ),
+    )?;
+    let tx = crate::subscription::take_free_seat(tx, org, now)?;
+    let tx = org.guard_domain(tx, domain, entry, changed.clone())?;
+    let tx = org.guard_email_domain(tx, Some(joiner.email), changed)?;
+    let tx = org.count_holders(tx, &[(&role.role, Holder::Members, 1)])?;
+    let tx = tx.audit(AuditEntry {
+        org_id: org.org_id.clone(),
+        actor_id: actor.clone(),
+        action: "member.joined",
+        event_type: "MemberJoined",
+        at: now,
+        summary: format!(
+            "{} joined as {} ({how} at {})",
+            joiner.user_id.as_str(),
+            role.name,
+            domain.as_str()
+        ),
+        details: json!({ "userId": joiner.user_id, "role": role.role, "domain": domain.as_str(), "via": how }),
+    })?;
+    Ok((tx, member))
+}
