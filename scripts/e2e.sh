@@ -92,7 +92,7 @@ fi
 echo "smoke: close, then purge-closed-orgs replayed 31 days ahead -> $(cat "$LOG_DIR/purge.json"); the slug is free again"
 
 echo "the orgs CLI (scripts/e2e_cli.py) ..."
-python3 "$root/scripts/e2e_cli.py" "$base" "$devtool" "$secret" "$root/target/debug/orgs" \
+DNS_ZONE_FILE="$LOG_DIR/dns-zone" python3 "$root/scripts/e2e_cli.py" "$base" "$devtool" "$secret" "$root/target/debug/orgs" \
   || { tail -n 50 "$LOG_DIR/cargo-lambda-watch.log" >&2; exit 1; }
 
 echo "events and notifications from the table's stream (scripts/stream_poller.py) ..."

@@ -139,6 +139,35 @@ forever = cli_json("api-keys", "create", "backups", "--role", "viewer", "--never
 assert forever["expiresAt"] is None, forever
 cli("api-keys", "revoke", forever["id"])
 
+# A verified domain: added (the record to publish), pending until the local nameserver serves
+# the record, then an automatic suggestion that a person at the domain asks to join through.
+zone = os.environ["DNS_ZONE_FILE"]
+domain = f"cli-{run}.example"
+added = cli_json("domains", "add", domain)
+assert added["status"] == "pending", added
+record = added["verification"]
+looked = cli_json("domains", "verify", domain)
+assert looked["status"] == "pending" and looked["found"] == [], looked
+with open(zone, "a") as z:
+    z.write(f"{record['name']} {record['value']}\n")
+p = cli("domains", "verify", domain)
+assert f"looked up {domain}: verified" in p.stdout, p.stdout
+cli("domains", "enroll", domain, "automatic_suggestion", "--role", "viewer")
+assert "automatic_suggestion" in cli("domains").stdout
+api = Api(base, devtool, secret)
+asker = token(f"cli-asker-{run}", f"asker-{run}@{domain}")
+status, suggestions = api.call("GET", "/me/organization-suggestions", asker)
+assert status == 200 and suggestions["items"][0]["orgId"] == org["id"], suggestions
+status, asked = api.call("POST", f"/orgs/{org['id']}/membership-requests", asker, {})
+assert status == 201, asked
+requests = cli_json("requests", "list")
+assert [r["id"] for r in requests["items"]] == [asked["id"]], requests
+rejected = cli_json("requests", "reject", asked["id"])
+assert rejected["status"] == "rejected", rejected
+cli("requests", "approve", asked["id"], want=1)
+cli("domains", "remove", domain)
+assert cli_json("domains")["items"] == []
+
 # Usage errors exit 2; an unreachable API exits 3.
 cli("invite", "a@example.com", want=2)
 cli("list", want=3, extra_env={"ORGS_API_URL": "http://127.0.0.1:9"})
@@ -153,4 +182,4 @@ assert "purged at" in p.stderr and "orgs reactivate" in p.stderr, p.stderr
 assert cli_json("reactivate")["status"] == "active"
 cli("logout")
 cli("list", want=3)
-print(f"cli e2e: login, create, invite, accept, members, role, audit, custom role, integration, API key, refusals, close and reactivate through `orgs` ({run})")
+print(f"cli e2e: login, create, invite, accept, members, role, audit, custom role, integration, API key, verified domain and membership request, refusals, close and reactivate through `orgs` ({run})")

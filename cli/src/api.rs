@@ -71,6 +71,20 @@ pub const LIST_API_KEYS: Endpoint = ep("GET", "/orgs/{orgId}/api-keys");
 pub const CREATE_API_KEY: Endpoint = ep("POST", "/orgs/{orgId}/api-keys");
 pub const REVOKE_API_KEY: Endpoint = ep("DELETE", "/orgs/{orgId}/api-keys/{keyId}");
 pub const ROLL_API_KEY: Endpoint = ep("POST", "/orgs/{orgId}/api-keys/{keyId}/roll");
+pub const LIST_DOMAINS: Endpoint = ep("GET", "/orgs/{orgId}/domains");
+pub const ADD_DOMAIN: Endpoint = ep("POST", "/orgs/{orgId}/domains");
+pub const VERIFY_DOMAIN: Endpoint = ep("POST", "/orgs/{orgId}/domains/{domain}/verify");
+pub const SET_DOMAIN_ENROLLMENT: Endpoint = ep("PUT", "/orgs/{orgId}/domains/{domain}/enrollment");
+pub const REMOVE_DOMAIN: Endpoint = ep("DELETE", "/orgs/{orgId}/domains/{domain}");
+pub const LIST_MEMBERSHIP_REQUESTS: Endpoint = ep("GET", "/orgs/{orgId}/membership-requests");
+pub const APPROVE_MEMBERSHIP_REQUEST: Endpoint = ep(
+    "POST",
+    "/orgs/{orgId}/membership-requests/{requestId}/approve",
+);
+pub const REJECT_MEMBERSHIP_REQUEST: Endpoint = ep(
+    "POST",
+    "/orgs/{orgId}/membership-requests/{requestId}/reject",
+);
 pub const CLOSURE_IMPACT: Endpoint = ep("GET", "/orgs/{orgId}/closure-impact");
 pub const CLOSE_ORG: Endpoint = ep("POST", "/orgs/{orgId}/close");
 pub const REACTIVATE_ORG: Endpoint = ep("POST", "/orgs/{orgId}/reactivate");
@@ -132,6 +146,14 @@ pub const ALL: &[Endpoint] = &[
     CREATE_API_KEY,
     REVOKE_API_KEY,
     ROLL_API_KEY,
+    LIST_DOMAINS,
+    ADD_DOMAIN,
+    VERIFY_DOMAIN,
+    SET_DOMAIN_ENROLLMENT,
+    REMOVE_DOMAIN,
+    LIST_MEMBERSHIP_REQUESTS,
+    APPROVE_MEMBERSHIP_REQUEST,
+    REJECT_MEMBERSHIP_REQUEST,
     CLOSURE_IMPACT,
     CLOSE_ORG,
     REACTIVATE_ORG,

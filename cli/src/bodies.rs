@@ -135,6 +135,18 @@ pub struct UpdateRole {
 }
 
 #[derive(Serialize)]
+pub struct AddDomain {
+    pub domain: String,
+}
+
+#[derive(Serialize)]
+pub struct Enrollment {
+    pub mode: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+
+#[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RollApiKey {
     pub grace_minutes: i64,
@@ -252,6 +264,32 @@ pub fn samples() -> Vec<(Endpoint, Value)> {
                 name: s("cf"),
                 config: BTreeMap::from([(s("zone"), s("z"))]),
                 secret: s("x"),
+            }),
+        ),
+        (
+            api::ADD_DOMAIN,
+            to_json(&AddDomain {
+                domain: s("acme.com"),
+            }),
+        ),
+        (
+            api::SET_DOMAIN_ENROLLMENT,
+            to_json(&Enrollment {
+                mode: s("automatic_invitation"),
+                role: Some(s("developer")),
+            }),
+        ),
+        (
+            api::ADD_DOMAIN,
+            to_json(&AddDomain {
+                domain: s("acme.com"),
+            }),
+        ),
+        (
+            api::SET_DOMAIN_ENROLLMENT,
+            to_json(&Enrollment {
+                mode: s("automatic_invitation"),
+                role: Some(s("developer")),
             }),
         ),
         (

@@ -108,6 +108,16 @@ enum Command {
         #[command(subcommand)]
         cmd: Option<api_keys::ApiKeysCmd>,
     },
+    /// Verified email domains: list (the default), add, verify, enroll, remove.
+    Domains {
+        #[command(subcommand)]
+        cmd: Option<domains::DomainsCmd>,
+    },
+    /// Requests to join through a verified domain: list (the default), approve, reject.
+    Requests {
+        #[command(subcommand)]
+        cmd: Option<domains::RequestsCmd>,
+    },
     /// The audit log, newest first.
     #[command(
         after_help = "Example:\n  orgs audit --action member.role_changed --since 2026-11-01 --all"
@@ -202,6 +212,14 @@ fn run(cli: Cli) -> Result<i32> {
         Command::ApiKeys { cmd } => api_keys::api_keys(
             ctx,
             cmd.unwrap_or(api_keys::ApiKeysCmd::List { all: false }),
+        )
+        .map(|()| exit::OK),
+        Command::Domains { cmd } => {
+            domains::domains(ctx, cmd.unwrap_or(domains::DomainsCmd::List)).map(|()| exit::OK)
+        }
+        Command::Requests { cmd } => domains::requests(
+            ctx,
+            cmd.unwrap_or(domains::RequestsCmd::List { all: false }),
         )
         .map(|()| exit::OK),
         Command::Audit(args) => audit::audit(ctx, args),

@@ -113,6 +113,26 @@ pub const AUDIT: View = View {
         ("SUMMARY", "summary"),
     ],
 };
+pub const DOMAINS: View = View {
+    endpoint: api::LIST_DOMAINS,
+    columns: &[
+        ("DOMAIN", "domain"),
+        ("STATUS", "status"),
+        ("ENROLLMENT", "enrollment.mode"),
+        ("ROLE", "enrollment.roleName"),
+        ("VERIFIED", "verifiedAt"),
+    ],
+};
+pub const MEMBERSHIP_REQUESTS: View = View {
+    endpoint: api::LIST_MEMBERSHIP_REQUESTS,
+    columns: &[
+        ("ID", "id"),
+        ("USER", "userId"),
+        ("EMAIL", "email"),
+        ("STATUS", "status"),
+        ("ASKED", "createdAt"),
+    ],
+};
 #[cfg(test)]
 pub const ALL: &[&View] = &[
     &ORGS,
@@ -124,6 +144,8 @@ pub const ALL: &[&View] = &[
     &GRANTS,
     &INTEGRATIONS,
     &API_KEYS,
+    &DOMAINS,
+    &MEMBERSHIP_REQUESTS,
     &ROLES,
     &AUDIT,
 ];

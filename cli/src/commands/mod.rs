@@ -4,6 +4,7 @@
 pub(crate) mod access;
 pub(crate) mod api_keys;
 pub(crate) mod audit;
+pub(crate) mod domains;
 pub(crate) mod integrations;
 pub(crate) mod invitations;
 pub(crate) mod members;

@@ -138,7 +138,15 @@ pub async fn purge_due(app: &App, now: Timestamp, deadline: Instant) -> ApiResul
         run.report.unfinished |= run.report.sweep.unfinished;
     }
     if !run.out_of_time() {
-        run.report.domains = recheck_due(app, now, deadline).await?;
+        // The re-check is the run's last job; its failure (a page that cannot be read) fails
+        // nothing else: it is logged, counted, and the next run re-checks.
+        match recheck_due(app, now, deadline).await {
+            Ok(report) => run.report.domains = report,
+            Err(e) => {
+                run.report.domains.failed += 1;
+                tracing::error!(code = %e.code, cause = e.cause.as_deref().unwrap_or(""), "re-checking verified domains failed");
+            }
+        }
         run.report.unfinished |= run.report.domains.unfinished;
     }
     run.report.millis = started.elapsed().as_millis();

@@ -7,6 +7,7 @@
 //! - `enroll`, `join`, `request`: the automatic invitation and the membership requests, joining
 //!   in one transaction with the same rules as an invitation's accept.
 //! - `recheck`: the daily re-check the hourly job runs.
+//!
 //! The lookup itself is `crate::dns`.
 
 pub mod enroll;

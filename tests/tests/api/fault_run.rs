@@ -35,12 +35,20 @@ const FAULTS: [Fault; 4] = [
 
 /// The routes that change something when their sample succeeds (not the two that answer
 /// questions: `/authorize`, and the API key verification, whose hourly `lastUsedAt` is
-/// bookkeeping without an audit entry).
+/// bookkeeping without an audit entry). `FAULT_ROUTES=create-team,add-domain` narrows a local
+/// run to those functions (the test command runs them all).
 fn write_routes() -> Vec<&'static RouteDef> {
+    let only: Option<Vec<String>> = std::env::var("FAULT_ROUTES")
+        .ok()
+        .map(|v| v.split(',').map(|f| f.trim().to_string()).collect());
     ROUTES
         .iter()
         .copied()
         .filter(|r| r.method != "GET" && !matches!(r.function, "authorize" | "verify-api-key"))
+        .filter(|r| {
+            only.as_ref()
+                .is_none_or(|o| o.iter().any(|f| f == r.function))
+        })
         .collect()
 }
 
