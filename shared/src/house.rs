@@ -16,6 +16,7 @@ const GENERIC: &[&str] = &[
     "permissions",
     "pipeline",
     "store",
+    "dns",
     "email",
 ];
 /// The top floor: the index of every route and the binaries' wiring; they may import anything.
