@@ -84,6 +84,8 @@ Domain events go to EventBridge in moto ($MOTO_ENDPOINT), delivered from the tab
 scripts/stream_poller.py as Lambda would (its log: .local-data/stream-poller.log). The events so far:
   .tools/venv/bin/python scripts/local_events.py show $MOTO_ENDPOINT
 Tokens for other users: target/debug/devtool token $SECRET <userId> [email]
+Verifying a domain asks the local nameserver ($DNS_NAMESERVER), which serves .local-data/dns-zone;
+publish a record with: echo "_orgs-verification.acme.com orgs-verification=<token>" >> .local-data/dns-zone
 Ctrl-C stops everything.
 MSG
 wait

@@ -100,7 +100,7 @@ echo "events and notifications from the table's stream (scripts/stream_poller.py
   || { tail -n 30 "$LOG_DIR/stream-poller.log" >&2; tail -n 50 "$LOG_DIR/cargo-lambda-watch.log" >&2; exit 1; }
 
 echo "races through cargo lambda watch --concurrency ${API_CONCURRENCY:-4} ..."
-python3 "$root/scripts/e2e_races.py" "$base" "$devtool" "$secret" \
+DNS_ZONE_FILE="$LOG_DIR/dns-zone" python3 "$root/scripts/e2e_races.py" "$base" "$devtool" "$secret" \
   || { tail -n 50 "$LOG_DIR/cargo-lambda-watch.log" >&2; exit 1; }
 
 # The races and the CLI made, rolled, verified and revoked API keys: none is in a log line.

@@ -2,8 +2,9 @@
 """End-to-end races through `cargo lambda watch --concurrency N`: truly parallel requests to one
 route, served by several instances of its function at once.
 
-usage: e2e_races.py BASE_URL DEVTOOL SECRET
+usage: DNS_ZONE_FILE=... e2e_races.py BASE_URL DEVTOOL SECRET (the zone file the local nameserver serves)
 """
+import os
 import sys
 import threading
 import uuid
@@ -203,3 +204,22 @@ for rnd in range(3):
     lost += listed is None
 print(f"race: 3 role deletions beside 4 parallel assignments each -> {lost} deleted before any assignment, "
       f"{3 - lost} kept with their holders counted; no member holds a missing role")
+
+# 8. Four organizations verify one domain at once (each one's record published): one holds it.
+zone = os.environ["DNS_ZONE_FILE"]
+domain = f"race-{run}.example"
+orgs = []
+for i in range(4):
+    t = token(f"race-domain-owner-{run}-{i}", f"race-domain-{run}-{i}@example.com")
+    status, o = call("POST", "/orgs", t, {"name": f"Domain race {run} {i}"})
+    expect(status == 201, f"create org: {status} {o}")
+    status, d = call("POST", f"/orgs/{o['id']}/domains", t, {"domain": domain})
+    expect(status == 201, f"add domain: {status} {d}")
+    with open(zone, "a") as z:
+        z.write(f"{d['verification']['name']} {d['verification']['value']}\n")
+    orgs.append((o["id"], t))
+answers = parallel([lambda o=o, t=t: call("POST", f"/orgs/{o}/domains/{domain}/verify", t, {}) for o, t in orgs])
+verified = [a for s, a in answers if s == 200 and a["status"] == "verified"]
+refused = sorted(a["code"] for s, a in answers if s == 409)
+expect(len(verified) == 1 and len(refused) == 3, f"4 parallel verifications: {answers}")
+print(f"race: 4 organizations verifying one domain at once -> 1 verified, 3 x 409 ({', '.join(refused)})")

@@ -59,7 +59,7 @@ start_moto() {
 # start_dns PORT ZONE_FILE: the local nameserver domain verification asks (DNS_NAMESERVER);
 # it serves the zone file's TXT records, one `<name> <value>` per line, read on every query.
 start_dns() {
-  touch "$2"
+  mkdir -p "$(dirname "$2")" && touch "$2"
   (cd "$root" && exec setsid "$root/target/debug/devtool" dns-server "$1" "$2") >"${LOG_DIR:-/tmp}/dns-server.log" 2>&1 &
   pids+=($!)
   wait_port 127.0.0.1 "$1" 30 "the DNS server"

@@ -243,7 +243,7 @@ pub static WORKERS: &[WorkerDef] = &[
     },
     WorkerDef {
         function: "purge-closed-orgs",
-        summary: "Hourly: purges organizations whose 30-day grace ended (scrubs their secrets, deletes their items, leaves a tombstone); reminds owners 7 days and 1 day before; sweeps integration secrets no item names and finishes promotions a rotation left undone.",
+        summary: "Hourly: purges organizations whose 30-day grace ended (scrubs their secrets, deletes their items, leaves a tombstone); reminds owners 7 days and 1 day before; sweeps integration secrets no item names and finishes promotions a rotation left undone; re-checks each verified domain's TXT record once a UTC day (3 days missing: unverified).",
         trigger: Trigger::HourlySchedule,
         dynamo: &[
             Dynamo::Query,

@@ -642,6 +642,7 @@ async fn the_daily_recheck_unverifies_a_domain_whose_record_is_gone_three_days_r
     let owner = t.user("owner");
     let org = t.create_org(&owner, "Corp").await;
     let domain = verified_domain(&t, &org, &owner).await;
+    enroll(&t, &org, &owner, &domain, "automatic_suggestion", "viewer").await;
     let d = DomainName::parse("domain", &domain).unwrap();
     let record = format!("_orgs-verification.{domain}");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
@@ -673,4 +674,99 @@ async fn the_daily_recheck_unverifies_a_domain_whose_record_is_gone_three_days_r
     assert!(audit_events(&t, &org, &owner)
         .await
         .contains(&"DomainUnverified".to_string()));
+    // Joins through it stop: its suggestion is gone.
+    let dana = t.user_at("dana", &domain);
+    let s = t.as_user(&dana).get("/me/organization-suggestions").await;
+    assert!(s.assert_status(200)["items"].as_array().unwrap().is_empty());
+    // The record back, verified again: the count starts afresh.
+    let value = t.org_item(&org).await.domain(&d).unwrap().token.clone();
+    t.dns
+        .set_txt(&record, &[&format!("orgs-verification={value}")]);
+    let a = verify(&t, &org, &owner, &domain).await;
+    assert_eq!(a.assert_status(200)["status"], "verified");
+    assert_eq!(
+        entry_state(&t, &org, &d).await,
+        (shared::domains::entry::DomainStatus::Verified, 0)
+    );
+}
+
+#[tokio::test]
+async fn the_purge_frees_the_organizations_verified_domains() {
+    let t = TestApp::with_config(|c| c.org_create_limit = 5).await;
+    let owner = t.user("owner");
+    let org = t.create_org(&owner, "Leaving").await;
+    let domain = verified_domain(&t, &org, &owner).await;
+    let d = DomainName::parse("domain", &domain).unwrap();
+    t.close_through_api(&org).await;
+    // Closed, the domain is still the organization's (reactivation would bring it back).
+    assert_eq!(
+        holder(&t, &d).await.map(|o| o.to_string()),
+        Some(org.clone())
+    );
+    let later = Timestamp::now() + chrono::Duration::days(31);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let report = shared::closure::purge::purge_due(&t.app, later, deadline)
+        .await
+        .unwrap();
+    assert_eq!(report.orgs_purged, 1, "{report:?}");
+    assert_eq!(holder(&t, &d).await, None, "purged: the domain is free");
+    let other = t.user("next-owner");
+    let next = t.create_org(&other, "Next").await;
+    let added = add_and_publish(&t, &next, &other, &domain).await;
+    assert_eq!(added["status"], "pending");
+    let a = verify(&t, &next, &other, &domain).await;
+    assert_eq!(a.assert_status(200)["status"], "verified");
+}
+
+/// A join decided on the domain's entry as read cannot commit over a change made meanwhile (the
+/// enrollment set to manual, the domain removed): the join's transaction is conditional on it.
+#[tokio::test]
+async fn a_join_decided_on_a_stale_enrollment_commits_nothing() {
+    use shared::domains::entry::EnrollmentMode;
+    use shared::domains::join::{enrollment_role, join, Joiner};
+    let t = TestApp::new().await;
+    let owner = t.user("owner");
+    let org = t.create_org(&owner, "Corp").await;
+    let domain = verified_domain(&t, &org, &owner).await;
+    enroll(&t, &org, &owner, &domain, "automatic_invitation", "viewer").await;
+    let d = DomainName::parse("domain", &domain).unwrap();
+    let as_read = t.org_item(&org).await;
+    let entry = as_read.domain(&d).unwrap().clone();
+    let enrollment = entry
+        .enrollment_in_force(EnrollmentMode::AutomaticInvitation)
+        .unwrap()
+        .clone();
+    let role = enrollment_role(&as_read, &enrollment).unwrap();
+    // Meanwhile an admin stops the automatic invitation.
+    t.as_user(&owner)
+        .put(
+            &format!("/orgs/{org}/domains/{domain}/enrollment"),
+            json!({ "mode": "manual" }),
+        )
+        .await
+        .assert_status(200);
+    let user = shared::domain::UserId::parse("userId", "late-joiner").unwrap();
+    let email = shared::domain::Email::parse("email", &format!("late@{domain}")).unwrap();
+    let joiner = Joiner {
+        user_id: &user,
+        email: &email,
+        name: None,
+    };
+    let (tx, _) = join(
+        t.app.store.tx(),
+        &as_read,
+        &d,
+        &entry,
+        &role,
+        &joiner,
+        &user,
+        "automatic invitation",
+        Timestamp::now(),
+        ApiError::new(Code::ConcurrentUpdate, "changed"),
+    )
+    .unwrap();
+    let e = t.app.store.commit(tx).await.unwrap_err();
+    assert_eq!(e.code, Code::ConcurrentUpdate, "{e:?}");
+    let after = t.org_item(&org).await;
+    assert_eq!(after.member_count, as_read.member_count, "no seat taken");
 }

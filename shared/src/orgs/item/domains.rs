@@ -81,8 +81,9 @@ impl OrgItem {
             .value(":dv", &as_read.version)
             .value(":dv1", &(as_read.version + 1));
         if status == DomainStatus::Verified {
-            update.push_str(", domains.#dom.verifiedAt = :dat");
-            expr = expr.value(":dat", &now);
+            // A domain verified (again) starts the re-check's count afresh.
+            update.push_str(", domains.#dom.verifiedAt = :dat, domains.#dom.missingDays = :dzero");
+            expr = expr.value(":dat", &now).value(":dzero", &0);
         }
         tx.update(
             self.key(),
