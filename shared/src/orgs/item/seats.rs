@@ -119,6 +119,19 @@ impl OrgItem {
         r
     }
 
+    /// The conditions under which `n` more seats fit: the organization active, the plan as read
+    /// and, for a limited plan, `seatsUsed - freed + n <= limit` (the holds `r` takes back freed).
+    fn seats_fit(&self, r: &Reclaim, n: u32) -> (Vec<String>, Expr) {
+        let (active, expr) = Self::active();
+        let mut cond = vec![active.to_string(), "#plan = :plan".to_string()];
+        let mut expr = expr.value(":plan", &self.plan).name("#plan", "plan");
+        if let Some(limit) = self.plan.seat_limit() {
+            cond.push("seatsUsed <= :max".into());
+            expr = expr.value(":max", &(limit + r.freed).saturating_sub(n));
+        }
+        (cond, expr)
+    }
+
     /// Reserves `n` seats for `invitation` until `exp`, under the plan read and within its limit,
     /// reclaiming expired holds in the same write (`seatsUsed - freed + n <= limit`); `over_limit`
     /// is the answer when they do not fit. Returns the transaction and the holds it released
@@ -131,18 +144,10 @@ impl OrgItem {
         now: Timestamp,
         over_limit: ApiError,
     ) -> Result<(Tx, Vec<(String, SeatHold)>), ApiError> {
-        let (active, expr) = Self::active();
         let r = self.reclaim(now);
-        let mut cond = vec![active.to_string(), "#plan = :plan".to_string()];
-        let mut expr = expr
-            .value(":plan", &self.plan)
-            .name("#plan", "plan")
-            // One operator per SET action: the net change of the counters.
-            .value(":delta", &(i64::from(hold.n) - i64::from(r.freed)));
-        if let Some(limit) = self.plan.seat_limit() {
-            cond.push("seatsUsed <= :max".into());
-            expr = expr.value(":max", &(limit + r.freed).saturating_sub(hold.n));
-        }
+        let (mut cond, expr) = self.seats_fit(&r, hold.n);
+        // One operator per SET action: the net change of the counters.
+        let mut expr = expr.value(":delta", &(i64::from(hold.n) - i64::from(r.freed)));
         let mut update =
             "SET pendingSeats = pendingSeats + :delta, seatsUsed = seatsUsed + :delta".to_string();
         match &self.seat_holds {
@@ -267,19 +272,12 @@ impl OrgItem {
         now: Timestamp,
         over_limit: ApiError,
     ) -> Result<(Tx, Vec<(String, SeatHold)>), ApiError> {
-        let (active, expr) = Self::active();
         let r = self.reclaim(now);
-        let mut cond = vec![active.to_string(), "#plan = :plan".to_string()];
-        let mut expr = expr
-            .value(":plan", &self.plan)
-            .name("#plan", "plan")
+        let (cond, expr) = self.seats_fit(&r, 1);
+        let expr = expr
             .value(":sj_one", &1)
             .value(":sj_delta", &(1 - i64::from(r.freed)))
             .value(":sj_freed", &r.freed);
-        if let Some(limit) = self.plan.seat_limit() {
-            cond.push("seatsUsed <= :sj_max".into());
-            expr = expr.value(":sj_max", &(limit + r.freed).saturating_sub(1));
-        }
         let update = "SET memberCount = memberCount + :sj_one, pendingSeats = pendingSeats - :sj_freed, seatsUsed = seatsUsed + :sj_delta".to_string();
         let (tx, released) = r.write(tx, self.key(), update, cond, expr, over_limit)?;
         let tx = self.holds_counted(tx, None, released.iter().map(|(_, h)| h))?;
