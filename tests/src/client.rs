@@ -288,7 +288,18 @@ impl TestApp {
                 route.codes().contains(&code),
                 "{method} {path} answered `{code}`, which its route does not declare (RouteDef::errors)"
             );
+            // Every problem names its request, as the header of every answer does.
+            assert!(
+                body["requestId"].as_str().is_some_and(|id| !id.is_empty())
+                    && headers.get("x-request-id")
+                        == body["requestId"].as_str().map(str::to_string).as_ref(),
+                "{method} {path}: a problem without its request id: {body} {headers:?}"
+            );
         }
+        assert!(
+            headers.get("x-request-id").is_some_and(|id| !id.is_empty()),
+            "{method} {path}: an answer without x-request-id"
+        );
         Answer {
             status,
             body,

@@ -153,11 +153,18 @@ fn policy(out: &mut String, dynamo: &[Dynamo], ses: bool, secrets: &[Secrets], e
     out.push_str(extra);
 }
 
+/// A function's log group (kept `LogRetentionDays`, not forever: the logs hold user ids) and
+/// the function's resource header, which logs there in JSON.
 fn function_header(out: &mut String, function: &str, summary: &str) {
+    let name = pascal(function);
     writeln!(
         out,
-        "  {}Function:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ../target/lambda/{function}/\n      Description: \"{}\"",
-        pascal(function),
+        "  {name}LogGroup:\n    Type: AWS::Logs::LogGroup\n    Properties:\n      LogGroupName: !Sub \"/aws/lambda/${{AWS::StackName}}/{function}\"\n      RetentionInDays: !Ref LogRetentionDays\n"
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "  {name}Function:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ../target/lambda/{function}/\n      Description: \"{}\"\n      LoggingConfig:\n        LogFormat: JSON\n        LogGroup: !Ref {name}LogGroup",
         summary.replace('"', "'")
     )
     .unwrap();

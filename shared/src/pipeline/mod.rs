@@ -80,24 +80,74 @@ fn input_of(req: &Request) -> ApiResult<Input> {
     })
 }
 
-/// Runs one route for one request and always answers: problem+json for every error.
-pub async fn handle(app: &App, route: &RouteDef, req: Request) -> Response<Body> {
-    match run_route(app, route, req).await {
-        Ok(reply) => respond(reply),
-        Err(err) => {
-            let code = err.code.as_str();
-            match (&err.cause, err.status()) {
-                (Some(cause), 500..) => {
-                    tracing::error!(function = route.function, code, cause = %cause, "request failed")
-                }
-                (None, 500..) => tracing::error!(function = route.function, code, "request failed"),
-                (_, status) => {
-                    tracing::info!(function = route.function, status, code, "request refused")
-                }
-            }
-            problem(&err)
+/// The id an incident is followed by: the Lambda invocation's request id (every line the
+/// function logs for it carries it in CloudWatch), else API Gateway's, else a fresh one (a test
+/// calling in-process). Every answer names it (`x-request-id`, and `requestId` in a problem).
+pub fn request_id_of(req: &Request) -> String {
+    if let Some(ctx) = req
+        .lambda_context_ref()
+        .filter(|c| !c.request_id.is_empty())
+    {
+        return ctx.request_id.clone();
+    }
+    if let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() {
+        if let Some(id) = ctx.request_id.as_ref().filter(|id| !id.is_empty()) {
+            return id.clone();
         }
     }
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Runs one route for one request and always answers: problem+json for every error. Logs ONE
+/// line per request: request id, route, status, problem code, latency and the caller's id (never
+/// a token or an email); a 5xx at error level with its cause, the rest at info.
+pub async fn handle(app: &App, route: &RouteDef, req: Request) -> Response<Body> {
+    let started = std::time::Instant::now();
+    let request_id = request_id_of(&req);
+    let mut caller_id = None;
+    let result = run_route(app, route, req, &mut caller_id).await;
+    let (mut response, status, code, cause) = match result {
+        Ok(reply) => {
+            let status = reply.status;
+            (respond(reply), status, None, None)
+        }
+        Err(err) => (
+            problem(&err, &request_id),
+            err.status(),
+            Some(err.code.as_str()),
+            err.cause.clone(),
+        ),
+    };
+    if let Ok(v) = lambda_http::http::HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    let latency_ms = started.elapsed().as_millis() as u64;
+    let caller = caller_id.as_deref().unwrap_or("");
+    let code = code.unwrap_or("");
+    if status >= 500 {
+        let cause = cause.as_deref().unwrap_or("");
+        tracing::error!(
+            request_id,
+            route = route.function,
+            status,
+            code,
+            latency_ms,
+            caller,
+            cause,
+            "request"
+        );
+    } else {
+        tracing::info!(
+            request_id,
+            route = route.function,
+            status,
+            code,
+            latency_ms,
+            caller,
+            "request"
+        );
+    }
+    response
 }
 
 /// Admits another service of the platform. Production: API Gateway's IAM authorizer verified
@@ -125,12 +175,18 @@ pub fn admit_service(config: &Config, req: &Request) -> ApiResult<()> {
     }
 }
 
-async fn run_route(app: &App, route: &RouteDef, req: Request) -> ApiResult<Reply> {
+async fn run_route(
+    app: &App,
+    route: &RouteDef,
+    req: Request,
+    caller_id: &mut Option<String>,
+) -> ApiResult<Reply> {
     if let (Access::Service, Handler::Service(op)) = (route.access, route.handler) {
         admit_service(&app.config, &req)?;
         return op(app.clone(), input_of(&req)?).await;
     }
     let caller = identify(&app.config, &req)?;
+    *caller_id = Some(caller.user_id.as_str().to_string());
     let input = input_of(&req)?;
     match (route.access, route.handler) {
         (Access::User, Handler::User(op)) => op(app.clone(), caller, input).await,
@@ -153,7 +209,7 @@ pub fn respond(reply: Reply) -> Response<Body> {
     .expect("valid response parts")
 }
 
-pub fn problem(err: &ApiError) -> Response<Body> {
+pub fn problem(err: &ApiError, request_id: &str) -> Response<Body> {
     let mut builder = Response::builder()
         .status(err.status())
         .header("content-type", "application/problem+json");
@@ -163,7 +219,9 @@ pub fn problem(err: &ApiError) -> Response<Body> {
     if err.code == Code::Unauthenticated {
         builder = builder.header("www-authenticate", "Bearer");
     }
+    let mut body = err.body();
+    body["requestId"] = serde_json::Value::String(request_id.to_string());
     builder
-        .body(Body::Text(err.body().to_string()))
+        .body(Body::Text(body.to_string()))
         .expect("valid response parts")
 }

@@ -533,3 +533,36 @@ async fn the_cleanup_policy_is_validated_audited_and_evented_whole() {
         json!(["deleteUnattachedVolumes"])
     );
 }
+
+/// Every answer names its request: the Lambda invocation's id, in the `x-request-id` header and
+/// in a problem's `requestId`, so an incident can be followed from the answer to the log line.
+#[tokio::test]
+async fn every_answer_names_the_invocations_request_id() {
+    use lambda_http::RequestExt;
+    let t = TestApp::new().await;
+    let (route, _) = shared::routes::match_route("GET", "/orgs").unwrap();
+    let call = |token: Option<String>| {
+        let mut ctx = lambda_http::Context::default();
+        ctx.request_id = "8f1c2d9e-request".to_string();
+        let mut b = lambda_http::http::Request::builder()
+            .method("GET")
+            .uri("https://api.example.com/orgs");
+        if let Some(token) = token {
+            b = b.header("authorization", format!("Bearer {token}"));
+        }
+        lambda_http::Request::from(b.body(lambda_http::Body::Empty).unwrap())
+            .with_lambda_context(ctx)
+    };
+    let refused = shared::pipeline::handle(&t.app, route, call(None)).await;
+    assert_eq!(refused.status(), 401);
+    assert_eq!(refused.headers()["x-request-id"], "8f1c2d9e-request");
+    let body: Value = match refused.body() {
+        lambda_http::Body::Text(b) => serde_json::from_str(b).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(body["requestId"], "8f1c2d9e-request", "{body}");
+    let user = t.user("traced");
+    let ok = shared::pipeline::handle(&t.app, route, call(Some(user.token))).await;
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.headers()["x-request-id"], "8f1c2d9e-request");
+}

@@ -775,3 +775,37 @@ fn openapi_patterns_are_the_formats_the_code_parses() {
         }
     }
 }
+
+/// Operability: every function of the template logs to its own log group, kept
+/// `LogRetentionDays` (never forever), in JSON.
+#[test]
+fn every_function_has_its_log_group_with_retention() {
+    use serde_yaml::Value;
+    let text = std::fs::read_to_string(repo_root().join("infra/template.yaml")).unwrap();
+    let doc: Value = serde_yaml::from_str(&text).unwrap();
+    let resources = doc["Resources"].as_mapping().unwrap();
+    let reference = |v: &Value| match v {
+        Value::Tagged(t) if t.tag == "!Ref" => t.value.as_str().map(str::to_string),
+        _ => None,
+    };
+    let mut functions = 0;
+    for (name, r) in resources {
+        if r["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        functions += 1;
+        let logging = &r["Properties"]["LoggingConfig"];
+        assert_eq!(logging["LogFormat"], "JSON", "{name:?}: JSON logs");
+        let group = reference(&logging["LogGroup"])
+            .unwrap_or_else(|| panic!("{name:?} names no log group of its own"));
+        let g = &resources[&Value::String(group.clone())];
+        assert_eq!(g["Type"], "AWS::Logs::LogGroup", "{group}");
+        assert_eq!(
+            reference(&g["Properties"]["RetentionInDays"]).as_deref(),
+            Some("LogRetentionDays"),
+            "{group}: kept LogRetentionDays"
+        );
+    }
+    assert_eq!(functions, generate::all_functions().len(), "every function");
+    assert!(doc["Parameters"]["LogRetentionDays"]["Default"] == 30);
+}
