@@ -30,7 +30,7 @@ use serde::Serialize;
 use serde_json::json;
 
 /// The organization that verified `email`'s domain, with the domain, its entry as read and the
-/// enrollment in force in `mode`, if any. `claim` is the domain's uniqueness item as read.
+/// enrollment in force in `mode`, if any.
 pub fn enrollment_for<'a>(
     org: &'a OrgItem,
     email: &Email,
@@ -176,11 +176,7 @@ pub async fn request_membership(app: App, caller: Caller, input: Input) -> ApiRe
         return Err(no_suggestion());
     };
     if mine.member {
-        return Err(ApiError::new(
-            Code::AlreadyMember,
-            format!("You are already a member of {}; nothing changed.", org.name),
-        )
-        .with("orgId", org.org_id.as_str()));
+        return Err(crate::invitations::already_member(&org));
     }
     let now = Timestamp::now();
     let exists = || {

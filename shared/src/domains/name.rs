@@ -132,8 +132,13 @@ impl DomainName {
     }
     /// Where the TXT record goes: `_orgs-verification.<domain>`.
     pub fn record_name(&self) -> String {
-        format!("{RECORD_LABEL}.{}", self.0)
+        record_name(&self.0)
     }
+}
+
+/// Where the TXT record of `domain` (as stored) goes.
+pub fn record_name(domain: &str) -> String {
+    format!("{RECORD_LABEL}.{domain}")
 }
 
 /// The TXT value that proves the domain for the holder of `token`.

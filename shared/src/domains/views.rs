@@ -1,7 +1,7 @@
 //! Response bodies of the domain routes and of the join paths they open.
 
 use super::entry::{DomainStatus, EnrollmentMode, OrgDomain};
-use super::name::{record_value, DomainName};
+use super::name::{record_name, record_value, DomainName};
 use crate::domain::{OrgId, Timestamp, UserId};
 use crate::orgs::item::OrgItem;
 use crate::permissions::RoleRef;
@@ -74,7 +74,7 @@ impl DomainView {
             status: d.status,
             verification: VerificationView {
                 kind: "TXT",
-                name: format!("{}.{domain}", super::name::RECORD_LABEL),
+                name: record_name(domain),
                 value: record_value(&d.token),
             },
             enrollment,

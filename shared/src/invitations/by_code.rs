@@ -3,9 +3,9 @@
 //! is the same 404.
 
 use super::code::{code_for, code_of, link_of, mac_matches, parse_code};
-use super::invalid_invitation;
 use super::item::{InvitationItem, InvitationStatus};
 use super::views::{AcceptedView, MyInvitationView, PreviewView, ProjectRoleView};
+use super::{already_member, invalid_invitation};
 use crate::audit::{AuditEntry, Audited};
 use crate::auth::Caller;
 use crate::domain::ProjectId;
@@ -87,14 +87,6 @@ async fn load_by_code(app: &App, code: &str, caller: &Caller) -> ApiResult<(OrgI
         return Err(invalid_invitation());
     }
     Ok((org, ByCode::Invitation(inv)))
-}
-
-fn already_member(org: &OrgItem) -> ApiError {
-    ApiError::new(
-        Code::AlreadyMember,
-        format!("You are already a member of {}; nothing changed.", org.name),
-    )
-    .with("orgId", org.org_id.as_str())
 }
 
 /// `GET /invitations/{code}`: what the accept page shows.
