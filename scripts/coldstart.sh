@@ -7,6 +7,8 @@
 # DynamoDB Local, so cost moved from init into the first call counts), medians of interleaved runs,
 # and the ratios to the minimal SDK function.
 # usage: scripts/coldstart.sh [function ...]   (default: get-org; RUNS=15)
+#   COMPARE_REV=<git rev> also builds the same functions at that revision (a worktree, its own
+#   target dir) and measures them in the same rounds, named <function>@<rev>: the effect of a change.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 prepare_run
@@ -61,6 +63,20 @@ for f in "${fns[@]}"; do bins+=(--bin "$f"); done
 (cd "$root" && cargo build -q --release -p functions "${bins[@]}")
 (cd "$base" && cargo build -q --release --target-dir "$root/target/coldstart")
 (cd "$root" && cargo build -q -p integration-tests --bin devtool)
+compared=()
+if [ -n "${COMPARE_REV:-}" ]; then
+  rev=$(git -C "$root" rev-parse --short "$COMPARE_REV")
+  tree="$root/target/coldstart-compare/tree"
+  rm -rf "$tree"; git -C "$root" worktree prune
+  git -C "$root" worktree add -q --detach "$tree" "$rev"
+  echo "building the functions at $rev ..." >&2
+  (cd "$tree" && cargo build -q --release -p functions "${bins[@]}" --target-dir "$root/target/coldstart-compare/target")
+  for f in "${fns[@]}"; do
+    cp "$root/target/coldstart-compare/target/release/$f" "$root/target/coldstart-compare/$f@$rev"
+    compared+=("$root/target/coldstart-compare/$f@$rev")
+  done
+  git -C "$root" worktree remove --force "$tree"
+fi
 
 port=$(free_port)
 start_dynamodb "$port" -inMemory
@@ -84,13 +100,14 @@ hello="$root/target/coldstart/release/hello"
 minimal="$root/target/coldstart/release/minimal-sdk"
 args=("$hello=$root/events/apigw-get-org.json" "$minimal=$root/events/apigw-get-org.json")
 for f in "${fns[@]}"; do args+=("$root/target/release/$f=$(event "$f")"); done
+for b in "${compared[@]}"; do args+=("$b=$(event "$(basename "${b%@*}")")"); done
 python3 "$root/scripts/coldstart.py" -n "${RUNS:-15}" "${args[@]}" | tee "$LOG_DIR/coldstart.txt"
 
 echo
 printf '%-28s %10s %10s %14s %12s\n' binary "size MB" "zip MB" "init+1st/min" "zip/min"
 min_total=$(awk '$1=="minimal-sdk" {print $6}' "$LOG_DIR/coldstart.txt")
 min_zip=$(zip_of "$minimal")
-for b in "$hello" "$minimal" "${fns[@]/#/$root/target/release/}"; do
+for b in "$hello" "$minimal" "${fns[@]/#/$root/target/release/}" "${compared[@]}"; do
   name=$(basename "$b")
   total=$(awk -v n="$name" '$1==n {print $6}' "$LOG_DIR/coldstart.txt")
   z=$(zip_of "$b")

@@ -35,6 +35,12 @@ pub struct Config {
     /// The nameserver domain verification asks (`DNS_NAMESERVER`, `host:port` or an IP); the
     /// system's (`/etc/resolv.conf`, on Lambda the VPC resolver) when unset.
     pub dns_nameserver: Option<String>,
+    /// The CloudWatch namespace of the functions' embedded metrics (`METRICS_NAMESPACE`; the
+    /// template sets `Orgs/<stack>`), see [`crate::metrics`].
+    pub metrics_namespace: String,
+    /// The SES configuration set emails are sent with (`SES_CONFIGURATION_SET`; the template's
+    /// keeps the reputation metrics its alarms read); none when unset.
+    pub ses_configuration_set: Option<String>,
 }
 
 /// The default of `NOTIFICATION_EMAILS_PER_HOUR`.
@@ -225,6 +231,9 @@ impl Config {
                 n => n,
             },
             dns_nameserver: var("DNS_NAMESERVER"),
+            metrics_namespace: var("METRICS_NAMESPACE")
+                .unwrap_or_else(|| crate::metrics::DEFAULT_NAMESPACE.into()),
+            ses_configuration_set: var("SES_CONFIGURATION_SET"),
         })
     }
 
@@ -245,6 +254,8 @@ impl Config {
             mfa: MfaClaim::default(),
             notification_emails_per_hour: NOTIFICATION_EMAILS_PER_HOUR,
             dns_nameserver: None,
+            metrics_namespace: crate::metrics::DEFAULT_NAMESPACE.into(),
+            ses_configuration_set: None,
         }
     }
 

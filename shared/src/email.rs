@@ -89,14 +89,18 @@ impl InvitationEmail<'_> {
     }
 
     /// Sends the email. The error says nothing of the recipient or the link (it may reach a log).
-    pub async fn send(&self, ses: &aws_sdk_ses::Client, from: &str) -> Result<(), ApiError> {
+    pub async fn send(
+        &self,
+        ses: &aws_sdk_ses::Client,
+        config: &crate::config::Config,
+    ) -> Result<(), ApiError> {
         Mail {
             to: self.to.to_string(),
             subject: self.subject(),
             text: self.text(),
             html: self.html(),
         }
-        .send(ses, from)
+        .send(ses, config)
         .await
     }
 }
@@ -113,7 +117,11 @@ pub struct Mail {
 impl Mail {
     /// Sends it through SES. The error says nothing of the recipient or the content (it may
     /// reach a log).
-    pub async fn send(&self, ses: &aws_sdk_ses::Client, from: &str) -> Result<(), ApiError> {
+    pub async fn send(
+        &self,
+        ses: &aws_sdk_ses::Client,
+        config: &crate::config::Config,
+    ) -> Result<(), ApiError> {
         let content = |s: &str| {
             Content::builder()
                 .data(s)
@@ -130,8 +138,11 @@ impl Mail {
                     .build(),
             )
             .build();
+        // The configuration set (when the template made one) is what SES keeps the bounce and
+        // complaint rates of, which the template's alarms read.
         ses.send_email()
-            .source(from)
+            .source(&config.ses_from_address)
+            .set_configuration_set_name(config.ses_configuration_set.clone())
             .destination(Destination::builder().to_addresses(&self.to).build())
             .message(message)
             .send()

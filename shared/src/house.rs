@@ -13,6 +13,7 @@ const GENERIC: &[&str] = &[
     "domain",
     "error",
     "limits",
+    "metrics",
     "permissions",
     "pipeline",
     "store",

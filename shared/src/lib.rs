@@ -10,6 +10,7 @@ pub mod dns;
 pub mod domain;
 pub mod error;
 pub mod limits;
+pub mod metrics;
 pub mod permissions;
 pub mod pipeline;
 pub mod store;
@@ -50,6 +51,9 @@ pub struct App {
     pub ses: Option<aws_sdk_ses::Client>,
     /// Only the functions that write integration secrets have one.
     pub secrets: Option<aws_sdk_secretsmanager::Client>,
+    /// Where the request lines and job reports (embedded metric documents) go: stdout, or a
+    /// list in tests.
+    pub log: metrics::LogSink,
 }
 
 impl App {
@@ -65,6 +69,7 @@ impl App {
             store,
             ses,
             secrets,
+            log: metrics::LogSink::Stdout,
         }
     }
 }

@@ -80,7 +80,7 @@ pub async fn app_from_env(clients: Clients) -> Result<App, Error> {
     let sdk = crate::aws::sdk_config()?;
     Ok(App::new(
         config,
-        aws_sdk_dynamodb::Client::new(&sdk),
+        crate::metrics::dynamodb_client(&sdk),
         clients.ses.map(|make| make(&sdk)),
         clients.secrets.map(|make| make(&sdk)),
     ))

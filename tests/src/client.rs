@@ -158,25 +158,32 @@ impl TestApp {
         let mut config = Config::local(&table, JWT_SECRET);
         config.dns_nameserver = Some(crate::dns::DnsServer::shared().addr.to_string());
         adjust(&mut config);
+        // The request lines (embedded metric documents) are kept for the tests to read; TEST_LOG
+        // prints them too.
+        let log = shared::metrics::LogSink::memory(std::env::var_os("TEST_LOG").is_some());
         let faulty = faulty.then(|| {
             let sdk = |endpoint: &str| crate::faults::faulty_config(endpoint);
             let dynamodb = aws_sdk_dynamodb::config::Builder::from(&sdk(&dynamodb_endpoint()))
+                .interceptor(shared::metrics::CountDynamoRequests)
                 .interceptor(requests.clone());
-            App::new(
+            let mut app = App::new(
                 config.clone(),
                 aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
                 Some(aws_sdk_ses::Client::new(&sdk(&ses_endpoint()))),
                 Some(aws_sdk_secretsmanager::Client::new(&sdk(
                     &crate::emulators::events_endpoint(),
                 ))),
-            )
+            );
+            app.log = log.clone();
+            app
         });
-        let app = App::new(
+        let mut app = App::new(
             config,
             client,
             Some(ses_client(&ses_endpoint()).await),
             Some(secrets_client().await),
         );
+        app.log = log;
         requests.reset();
         Self {
             app,
@@ -186,6 +193,14 @@ impl TestApp {
             dns: crate::dns::DnsServer::shared(),
             owners: Arc::default(),
         }
+    }
+
+    /// The request line of the answer with this `x-request-id`.
+    pub fn request_line(&self, request_id: &str) -> serde_json::Value {
+        self.app
+            .log
+            .last_where(|l| l["request_id"] == request_id)
+            .unwrap_or_else(|| panic!("no request line for {request_id}"))
     }
 
     /// A client that calls as `user`.
@@ -300,6 +315,18 @@ impl TestApp {
             headers.get("x-request-id").is_some_and(|id| !id.is_empty()),
             "{method} {path}: an answer without x-request-id"
         );
+        // Every answer has its one request line, which says what was answered.
+        let line = app
+            .log
+            .last_where(|l| l["request_id"] == headers["x-request-id"].as_str());
+        let line = line.unwrap_or_else(|| panic!("{method} {path}: no request line"));
+        assert!(
+            line["route"] == route.function
+                && line["status"].as_str() == Some(status.to_string().as_str())
+                && (if status >= 400 { &body["code"] } else { &Value::Null }) == &line["code"]
+                && line["Errors5xx"] == u32::from(status >= 500),
+            "{method} {path}: the request line {line} does not say what was answered ({status} {body})"
+        );
         Answer {
             status,
             body,
@@ -317,7 +344,15 @@ impl TestApp {
     ) -> (Answer, Vec<&'static str>) {
         self.requests.reset();
         let answer = self.call(method, path, Some(&user.token), body).await;
-        (answer, self.requests.operations())
+        let operations = self.requests.operations();
+        // What the request line reports is what the route made.
+        let line = self.request_line(&answer.headers["x-request-id"]);
+        assert_eq!(
+            line["DynamoRequests"],
+            operations.len(),
+            "{method} {path}: the request line's DynamoRequests against {operations:?}"
+        );
+        (answer, operations)
     }
 }
 

@@ -167,7 +167,9 @@ pub async fn dynamodb_client(
         .http_client(shared::aws::http_client(None).expect("the functions' HTTP client"))
         .load()
         .await;
-    let mut builder = aws_sdk_dynamodb::config::Builder::from(&sdk);
+    // The functions' own counter (what their request lines report), and the tests' own.
+    let mut builder = aws_sdk_dynamodb::config::Builder::from(&sdk)
+        .interceptor(shared::metrics::CountDynamoRequests);
     if let Some(c) = counter {
         builder = builder.interceptor(c);
     }

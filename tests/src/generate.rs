@@ -153,15 +153,16 @@ fn policy(out: &mut String, dynamo: &[Dynamo], ses: bool, secrets: &[Secrets], e
     out.push_str(extra);
 }
 
-/// A function's log group (kept `LogRetentionDays`, not forever: the logs hold user ids) and
-/// the function's resource header, which logs there in JSON.
-fn function_header(out: &mut String, function: &str, summary: &str) {
+/// A function's log group (kept `LogRetentionDays`, not forever: the logs hold user ids), its
+/// error alarm, and the function's resource header, which logs there in JSON.
+fn function_header(out: &mut String, function: &str, summary: &str, route: bool) {
     let name = pascal(function);
     writeln!(
         out,
         "  {name}LogGroup:\n    Type: AWS::Logs::LogGroup\n    Properties:\n      LogGroupName: !Sub \"/aws/lambda/${{AWS::StackName}}/{function}\"\n      RetentionInDays: !Ref LogRetentionDays\n"
     )
     .unwrap();
+    error_alarm(out, function, route);
     writeln!(
         out,
         "  {name}Function:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ../target/lambda/{function}/\n      Description: \"{}\"\n      LoggingConfig:\n        LogFormat: JSON\n        LogGroup: !Ref {name}LogGroup",
@@ -170,11 +171,58 @@ fn function_header(out: &mut String, function: &str, summary: &str) {
     .unwrap();
 }
 
+/// The alarm name of a function's errors (the runbook's first section explains it).
+pub fn error_alarm_name(function: &str) -> String {
+    format!("{}ErrorsAlarm", pascal(function))
+}
+
+/// One alarm per function on everything that fails it, summed over 5 minutes: the route's 5xx
+/// answers (its request lines' `Errors5xx`), the invocations that failed (a crash, a timeout, a
+/// worker's error) and the throttled ones. One alarm, not three: the stack stays well under
+/// CloudFormation's 500 resources (SAM makes 3 or 4 of each function), and the runbook says how
+/// to tell the three apart.
+fn error_alarm(out: &mut String, function: &str, route: bool) {
+    let name = pascal(function);
+    let lambda_metric = |id: &str, metric: &str| {
+        format!(
+            "        - Id: {id}\n          ReturnData: false\n          MetricStat:\n            Metric:\n              Namespace: AWS/Lambda\n              MetricName: {metric}\n              Dimensions:\n                - Name: FunctionName\n                  Value: !Ref {name}Function\n            Period: 300\n            Stat: Sum\n"
+        )
+    };
+    let (what, expression) = if route {
+        (
+            "5xx answers, failed invocations (crash or timeout) or throttles",
+            "FILL(answers5xx, 0) + FILL(failed, 0) + FILL(throttled, 0)",
+        )
+    } else {
+        (
+            "failed invocations (an error, crash or timeout) or throttles",
+            "FILL(failed, 0) + FILL(throttled, 0)",
+        )
+    };
+    writeln!(
+        out,
+        "  {}:\n    Type: AWS::CloudWatch::Alarm\n    Properties:\n      AlarmName: !Sub \"${{AWS::StackName}}-{function}-errors\"\n      AlarmDescription: \"{function}: {what} in 5 minutes. docs/runbook.md#function-errors\"\n      ComparisonOperator: GreaterThanOrEqualToThreshold\n      Threshold: !Ref ErrorAlarmThreshold\n      EvaluationPeriods: 1\n      TreatMissingData: notBreaching\n      AlarmActions: !If [HasAlarmTopic, [!Ref AlarmTopicArn], !Ref AWS::NoValue]\n      OKActions: !If [HasAlarmTopic, [!Ref AlarmTopicArn], !Ref AWS::NoValue]\n      Metrics:\n        - Id: errors\n          Label: {function} errors\n          Expression: \"{expression}\"",
+        error_alarm_name(function)
+    )
+    .unwrap();
+    if route {
+        writeln!(
+            out,
+            "        - Id: answers5xx\n          ReturnData: false\n          MetricStat:\n            Metric:\n              Namespace: !Sub \"Orgs/${{AWS::StackName}}\"\n              MetricName: Errors5xx\n              Dimensions:\n                - Name: route\n                  Value: {function}\n            Period: 300\n            Stat: Sum"
+        )
+        .unwrap();
+    }
+    out.push_str(&lambda_metric("failed", "Errors"));
+    out.push_str(&lambda_metric("throttled", "Throttles"));
+    out.push('\n');
+}
+
 fn route_resource(out: &mut String, r: &RouteDef) {
     function_header(
         out,
         r.function,
         &format!("{} {}: {}", r.method, r.path, r.summary),
+        true,
     );
     writeln!(
         out,
@@ -190,6 +238,9 @@ fn route_resource(out: &mut String, r: &RouteDef) {
     if !r.keys.is_empty() {
         // Only the functions that need a server key get it.
         out.push_str("      Environment:\n        Variables:\n");
+        // Bumping ServerKeysVersion updates these functions, which resolves the keys again
+        // (CloudFormation resolves a secret only when the resource that names it changes).
+        out.push_str("          SERVER_KEYS_VERSION: !Ref ServerKeysVersion\n");
         for k in r.keys {
             writeln!(
                 out,
@@ -211,7 +262,18 @@ pub fn template_functions() -> String {
         route_resource(&mut out, r);
     }
     for w in WORKERS {
-        function_header(&mut out, w.function, w.summary);
+        function_header(&mut out, w.function, w.summary, false);
+        // The workers have their concurrency reserved (a burst of API traffic cannot starve
+        // them) when the parameter is above 0; the purge runs one at a time.
+        match w.trigger {
+            Trigger::HourlySchedule => out.push_str(
+                "      ReservedConcurrentExecutions: !If [HasPurgeReservation, !Ref PurgeReservedConcurrency, !Ref AWS::NoValue]\n",
+            ),
+            Trigger::AuditStream | Trigger::NotificationStream => out.push_str(
+                "      ReservedConcurrentExecutions: !If [HasStreamReservation, !Ref StreamReservedConcurrency, !Ref AWS::NoValue]\n",
+            ),
+            Trigger::CognitoPostConfirmation => {}
+        }
         // Statements beyond the table, SES and secrets ones: what the trigger needs.
         let mut extra = String::new();
         match w.trigger {
@@ -251,7 +313,7 @@ pub fn template_functions() -> String {
                     "      Timeout: 900\n",
                     "      Events:\n        Hourly:\n          Type: Schedule\n          Properties:\n",
                     "            Schedule: \"rate(1 hour)\"\n",
-                    "            DeadLetterConfig:\n              Type: SQS\n",
+                    "            DeadLetterConfig:\n              Arn: !GetAtt PurgeScheduleDeadLetterQueue.Arn\n",
                 ));
             }
             Trigger::AuditStream | Trigger::NotificationStream => {}

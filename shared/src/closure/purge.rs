@@ -150,8 +150,32 @@ pub async fn purge_due(app: &App, now: Timestamp, deadline: Instant) -> ApiResul
         run.report.unfinished |= run.report.domains.unfinished;
     }
     run.report.millis = started.elapsed().as_millis();
-    tracing::info!(report = ?run.report, "purge-closed-orgs");
+    app.log
+        .write(report_line(&app.config.metrics_namespace, &run.report));
     Ok(run.report)
+}
+
+/// The run's line: its report, and the metrics the alarms and the dashboard read (`Runs` is 1
+/// per run that got to the end, so "no run for 3 hours" is a missing `Runs`; `Failed` counts
+/// every failure of the run: organizations, reminders, secrets swept and domains re-checked).
+pub fn report_line(namespace: &str, r: &PurgeReport) -> serde_json::Value {
+    use crate::metrics::{job_line, Unit::*};
+    let failed = r.failed + r.reminders_failed + r.sweep.failed + r.domains.failed;
+    job_line(
+        namespace,
+        "purge-closed-orgs",
+        &[
+            ("Runs", Count, 1),
+            ("OrgsPurged", Count, r.orgs_purged.into()),
+            ("ItemsDeleted", Count, r.items_deleted),
+            ("RunMillis", Milliseconds, r.millis as u64),
+            ("Unfinished", Count, r.unfinished.into()),
+            ("Failed", Count, failed.into()),
+            ("RemindersSent", Count, r.reminders_sent.into()),
+            ("DomainsUnverified", Count, r.domains.unverified.into()),
+        ],
+        serde_json::to_value(r).unwrap_or_default(),
+    )
 }
 
 /// Purges one organization; `false` when it is not to be purged after all (reactivated meanwhile)

@@ -102,7 +102,7 @@ async fn remind(app: &App, org: &OrgItem, now: Timestamp) -> ApiResult<bool> {
         Err(e) => return Err(e),
     }
     let mail = reminder_mail(&app.config.app_base_url, org, days, email.as_str());
-    if let Err(e) = mail.send(ses, &app.config.ses_from_address).await {
+    if let Err(e) = mail.send(ses, &app.config).await {
         if let Err(undo) = app
             .store
             .commit(org.unmark_reminder(app.store.tx(), which)?)

@@ -143,7 +143,7 @@ pub(super) async fn send_and_record(
         project_count: inv.project_ids.len(),
     };
     let outcome = match &app.ses {
-        Some(ses) => email.send(ses, &app.config.ses_from_address).await,
+        Some(ses) => email.send(ses, &app.config).await,
         None => Err(ApiError::internal(
             "this function was built without an SES client",
         )),

@@ -67,6 +67,22 @@ pub struct NotifyReport {
     pub dropped: u32,
 }
 
+/// The batch's line: emails sent, held back and dropped by the hourly limit, and failed.
+pub fn report_line(namespace: &str, r: &NotifyReport) -> serde_json::Value {
+    use crate::metrics::{job_line, Unit::Count};
+    job_line(
+        namespace,
+        "send-notifications",
+        &[
+            ("EmailsSent", Count, r.sent.into()),
+            ("EmailsHeld", Count, r.held.into()),
+            ("EmailsDropped", Count, r.dropped.into()),
+            ("EmailsFailed", Count, r.failed.into()),
+        ],
+        serde_json::json!({"sent": r.sent, "duplicates": r.duplicates, "failed": r.failed, "held": r.held, "dropped": r.dropped}),
+    )
+}
+
 /// Handles a stream batch; returns the record to retry from (the first whose emails could not
 /// all be sent), so Lambda redelivers it and the ones after it.
 pub async fn on_stream(app: &App, batch: Event) -> (DynamoDbEventResponse, NotifyReport) {
@@ -92,7 +108,8 @@ pub async fn on_stream(app: &App, batch: Event) -> (DynamoDbEventResponse, Notif
             break;
         }
     }
-    tracing::info!(report = ?report, "send-notifications");
+    app.log
+        .write(report_line(&app.config.metrics_namespace, &report));
     (response, report)
 }
 
@@ -190,7 +207,7 @@ async fn notify_entry(
             email.as_str(),
             &told,
         );
-        if let Err(e) = mail.send(ses, &app.config.ses_from_address).await {
+        if let Err(e) = mail.send(ses, &app.config).await {
             report.failed += 1;
             // Give the claim, the allowance and the held events back so the retry sends them;
             // if that fails too, this email is lost rather than sent twice.

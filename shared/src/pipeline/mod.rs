@@ -98,14 +98,16 @@ pub fn request_id_of(req: &Request) -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// Runs one route for one request and always answers: problem+json for every error. Logs ONE
-/// line per request: request id, route, status, problem code, latency and the caller's id (never
-/// a token or an email); a 5xx at error level with its cause, the rest at info.
+/// Runs one route for one request and always answers: problem+json for every error. Writes ONE
+/// line per request ([`request_line`]): request id, route, status, problem code, latency, the
+/// DynamoDB requests made and the caller's id (never a token or an email), with the cause of a
+/// 5xx; the line is also the request's metrics document.
 pub async fn handle(app: &App, route: &RouteDef, req: Request) -> Response<Body> {
     let started = std::time::Instant::now();
     let request_id = request_id_of(&req);
     let mut caller_id = None;
-    let result = run_route(app, route, req, &mut caller_id).await;
+    let (result, dynamo_requests) =
+        crate::metrics::counting_dynamo_requests(run_route(app, route, req, &mut caller_id)).await;
     let (mut response, status, code, cause) = match result {
         Ok(reply) => {
             let status = reply.status;
@@ -121,33 +123,84 @@ pub async fn handle(app: &App, route: &RouteDef, req: Request) -> Response<Body>
     if let Ok(v) = lambda_http::http::HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", v);
     }
-    let latency_ms = started.elapsed().as_millis() as u64;
-    let caller = caller_id.as_deref().unwrap_or("");
-    let code = code.unwrap_or("");
-    if status >= 500 {
-        let cause = cause.as_deref().unwrap_or("");
-        tracing::error!(
-            request_id,
-            route = route.function,
+    app.log.write(request_line(
+        &app.config.metrics_namespace,
+        &RequestLine {
+            request_id: &request_id,
+            route: route.function,
             status,
             code,
-            latency_ms,
-            caller,
-            cause,
-            "request"
-        );
-    } else {
-        tracing::info!(
-            request_id,
-            route = route.function,
-            status,
-            code,
-            latency_ms,
-            caller,
-            "request"
-        );
-    }
+            latency_ms: started.elapsed().as_millis() as u64,
+            dynamo_requests,
+            caller: caller_id.as_deref(),
+            cause: cause.as_deref(),
+        },
+    ));
     response
+}
+
+/// What the line of one request says.
+pub struct RequestLine<'a> {
+    pub request_id: &'a str,
+    pub route: &'a str,
+    pub status: u16,
+    /// The problem's code (none on success).
+    pub code: Option<&'a str>,
+    pub latency_ms: u64,
+    pub dynamo_requests: u32,
+    /// The caller's user id, once identified.
+    pub caller: Option<&'a str>,
+    /// A 5xx's cause (internal: logged, never answered).
+    pub cause: Option<&'a str>,
+}
+
+/// The request's line: a JSON log line (`level`, `message: "request"`, `request_id`, `route`,
+/// `status`, `code`, `latency_ms`, `caller`, and `cause` for a 5xx) that is also an embedded
+/// metric document: `Errors5xx` (0 or 1) and `DynamoRequests` by `route`, `Answers` by `status`
+/// and, for a problem, by `code`.
+pub fn request_line(namespace: &str, line: &RequestLine) -> serde_json::Value {
+    use crate::metrics::{document, Directive, Unit};
+    use serde_json::json;
+    let server_error = line.status >= 500;
+    let mut fields = serde_json::Map::new();
+    let mut put = |k: &str, v: serde_json::Value| {
+        fields.insert(k.to_string(), v);
+    };
+    put("level", json!(if server_error { "ERROR" } else { "INFO" }));
+    put("message", json!("request"));
+    put("request_id", json!(line.request_id));
+    put("route", json!(line.route));
+    put("status", json!(line.status.to_string()));
+    if let Some(code) = line.code {
+        put("code", json!(code));
+    }
+    put("latency_ms", json!(line.latency_ms));
+    put("caller", json!(line.caller.unwrap_or("")));
+    if server_error {
+        put("cause", json!(line.cause.unwrap_or("")));
+    }
+    put("Errors5xx", json!(u32::from(server_error)));
+    put("DynamoRequests", json!(line.dynamo_requests));
+    put("Answers", json!(1));
+    let by_answer: &[&[&str]] = if line.code.is_some() {
+        &[&["status"], &["code"]]
+    } else {
+        &[&["status"]]
+    };
+    document(
+        namespace,
+        &[
+            Directive {
+                dimensions: &[&["route"]],
+                metrics: &[("Errors5xx", Unit::Count), ("DynamoRequests", Unit::Count)],
+            },
+            Directive {
+                dimensions: by_answer,
+                metrics: &[("Answers", Unit::Count)],
+            },
+        ],
+        fields,
+    )
 }
 
 /// Admits another service of the platform. Production: API Gateway's IAM authorizer verified

@@ -462,9 +462,19 @@ async fn the_purge_under_every_fault_is_finished_by_the_next_run() {
                 purge_due(&faulty, later, deadline()),
             )
             .await;
-            // Stopped (the error is logged and the organization stays due) or counted as failed.
+            // Stopped (the error is logged and the organization stays due) or counted as failed,
+            // and the run's line says so (the alarm on `Failed` reads it).
             if let Ok(report) = &first {
                 assert!(report.failed <= 1, "{fault} at {operation}: {report:?}");
+                let line = faulty
+                    .log
+                    .last_where(|l| l["job"] == "purge-closed-orgs")
+                    .expect("the run's line");
+                assert_eq!(line["Runs"], 1);
+                assert!(
+                    line["Failed"].as_u64() >= Some(report.failed.into()),
+                    "{fault} at {operation}: {line}"
+                );
             }
             let report = next_run(&t, later).await;
             assert_eq!(report.failed, 0, "{fault} at {operation}: {report:?}");

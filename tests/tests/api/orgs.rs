@@ -566,3 +566,104 @@ async fn every_answer_names_the_invocations_request_id() {
     assert_eq!(ok.status(), 200);
     assert_eq!(ok.headers()["x-request-id"], "8f1c2d9e-request");
 }
+
+/// Each request's line is its metrics document (CloudWatch's embedded metric format): the
+/// route's `Errors5xx` and `DynamoRequests`, the answer by status and by problem code, with the
+/// values at the top level where the `_aws` directives name them.
+#[tokio::test]
+async fn every_request_line_is_an_embedded_metric_document() {
+    let t = TestApp::new().await;
+    let owner = t.user("metrics");
+    let (created, ops) = t
+        .call_counted("POST", "/orgs", &owner, Some(json!({"name": "Metrics"})))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let line = t.request_line(&created.headers["x-request-id"]);
+    assert_eq!(line["DynamoRequests"], ops.len());
+    assert_eq!(line["level"], "INFO");
+    assert_eq!(line["caller"], owner.id.as_str());
+    assert!(
+        line.get("cause").is_none() && line.get("code").is_none(),
+        "{line}"
+    );
+    let directives = line["_aws"]["CloudWatchMetrics"].as_array().unwrap();
+    let by_route = &directives[0];
+    assert_eq!(by_route["Namespace"], shared::metrics::DEFAULT_NAMESPACE);
+    assert_eq!(by_route["Dimensions"], json!([["route"]]));
+    assert_eq!(
+        by_route["Metrics"],
+        json!([{"Name": "Errors5xx", "Unit": "Count"}, {"Name": "DynamoRequests", "Unit": "Count"}])
+    );
+    assert_eq!(directives[1]["Dimensions"], json!([["status"]]));
+    assert_eq!(
+        (line["Errors5xx"].clone(), line["Answers"].clone()),
+        (json!(0), json!(1))
+    );
+
+    let missing = t
+        .as_user(&owner)
+        .get("/orgs/org_00000000000000000000000000")
+        .await;
+    let line = t.request_line(&missing.headers["x-request-id"]);
+    assert_eq!(line["status"], missing.status.to_string());
+    assert_eq!(line["code"], missing.body["code"]);
+    assert_eq!(
+        directives_of(&line),
+        vec![json!([["route"]]), json!([["status"], ["code"]])]
+    );
+    // Every name a directive uses is a top-level field of the line.
+    for d in line["_aws"]["CloudWatchMetrics"].as_array().unwrap() {
+        for set in d["Dimensions"].as_array().unwrap() {
+            for dim in set.as_array().unwrap() {
+                assert!(
+                    line[dim.as_str().unwrap()].is_string(),
+                    "dimension {dim} in {line}"
+                );
+            }
+        }
+        for m in d["Metrics"].as_array().unwrap() {
+            assert!(
+                line[m["Name"].as_str().unwrap()].is_number(),
+                "metric {m} in {line}"
+            );
+        }
+    }
+
+    // A 5xx is an ERROR line with its cause (which the answer never shows).
+    let doc = shared::pipeline::request_line(
+        "Orgs/test",
+        &shared::pipeline::RequestLine {
+            request_id: "r-1",
+            route: "get-org",
+            status: 503,
+            code: Some("service_unavailable"),
+            latency_ms: 12,
+            dynamo_requests: 1,
+            caller: None,
+            cause: Some("GetItem: throttled"),
+        },
+    );
+    assert_eq!(
+        (
+            &doc["level"],
+            &doc["Errors5xx"],
+            &doc["cause"],
+            &doc["caller"]
+        ),
+        (
+            &json!("ERROR"),
+            &json!(1),
+            &json!("GetItem: throttled"),
+            &json!("")
+        )
+    );
+}
+
+fn directives_of(line: &Value) -> Vec<Value> {
+    line["_aws"]["CloudWatchMetrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["Dimensions"].clone())
+        .collect()
+}

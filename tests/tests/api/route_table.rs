@@ -809,3 +809,135 @@ fn every_function_has_its_log_group_with_retention() {
     assert_eq!(functions, generate::all_functions().len(), "every function");
     assert!(doc["Parameters"]["LogRetentionDays"]["Default"] == 30);
 }
+
+/// Every function has its error alarm (generated from the route table): Lambda's `Errors` and
+/// `Throttles` of that function and, for a route, the 5xx answers its request lines count, each
+/// alarm notifying `AlarmTopicArn` when one is given. The alarms the issue names beyond them
+/// exist, and the stack stays under CloudFormation's 500 resources once SAM has expanded it.
+#[test]
+fn every_function_has_its_error_alarm_and_the_service_its_alarms() {
+    use serde_yaml::Value;
+    let text = std::fs::read_to_string(repo_root().join("infra/template.yaml")).unwrap();
+    let doc: Value = serde_yaml::from_str(&text).unwrap();
+    let resources = doc["Resources"].as_mapping().unwrap();
+    let tagged = |v: &Value, tag: &str| match v {
+        Value::Tagged(t) if t.tag == tag => Some(t.value.clone()),
+        _ => None,
+    };
+    let notifies = |alarm: &Value, name: &str| {
+        for actions in ["AlarmActions", "OKActions"] {
+            let cond = tagged(&alarm["Properties"][actions], "!If")
+                .unwrap_or_else(|| panic!("{name}: {actions} under a condition"));
+            assert_eq!(cond[0], "HasAlarmTopic", "{name}");
+            assert_eq!(
+                tagged(&cond[1][0], "!Ref").as_ref().and_then(Value::as_str),
+                Some("AlarmTopicArn"),
+                "{name}"
+            );
+        }
+    };
+    for function in generate::all_functions() {
+        let name = generate::error_alarm_name(function);
+        let alarm = &resources[&Value::String(name.clone())];
+        assert_eq!(
+            alarm["Type"], "AWS::CloudWatch::Alarm",
+            "{function} has no {name}"
+        );
+        notifies(alarm, &name);
+        let metrics = alarm["Properties"]["Metrics"].as_sequence().unwrap();
+        let stat = |metric: &str| {
+            metrics
+                .iter()
+                .find(|m| m["MetricStat"]["Metric"]["MetricName"] == metric)
+                .map(|m| m["MetricStat"]["Metric"].clone())
+        };
+        let function_resource = format!("{}Function", name.strip_suffix("ErrorsAlarm").unwrap());
+        for metric in ["Errors", "Throttles"] {
+            let m = stat(metric).unwrap_or_else(|| panic!("{name}: no {metric}"));
+            assert_eq!(m["Namespace"], "AWS/Lambda");
+            assert_eq!(
+                tagged(&m["Dimensions"][0]["Value"], "!Ref")
+                    .as_ref()
+                    .and_then(Value::as_str),
+                Some(function_resource.as_str()),
+                "{name}: {metric} of its own function"
+            );
+        }
+        let is_route = shared::routes::ROUTES
+            .iter()
+            .any(|r| r.function == function);
+        let answers = stat("Errors5xx");
+        assert_eq!(
+            answers.is_some(),
+            is_route,
+            "{name}: 5xx answers for routes only"
+        );
+        if let Some(m) = answers {
+            assert_eq!(m["Dimensions"][0]["Name"], "route");
+            assert_eq!(m["Dimensions"][0]["Value"], function, "{name}");
+        }
+        // The expression adds up every metric the alarm reads.
+        let expression = metrics
+            .iter()
+            .find_map(|m| m["Expression"].as_str())
+            .unwrap_or_else(|| panic!("{name}: no expression"));
+        for m in metrics.iter().filter(|m| m.get("MetricStat").is_some()) {
+            let id = m["Id"].as_str().unwrap();
+            assert!(
+                expression.contains(&format!("FILL({id}, 0)")),
+                "{name}: {expression}"
+            );
+        }
+    }
+    for alarm in [
+        "EventsDeadLetterQueueAlarm",
+        "PurgeScheduleDeadLetterQueueAlarm",
+        "PurgeFailuresAlarm",
+        "PurgeNotRunAlarm",
+        "TableSystemErrorsAlarm",
+        "TableThrottlesAlarm",
+        "EmailBounceRateAlarm",
+        "EmailComplaintRateAlarm",
+    ] {
+        let a = &resources[&Value::String(alarm.into())];
+        assert_eq!(a["Type"], "AWS::CloudWatch::Alarm", "{alarm}");
+        notifies(a, alarm);
+        let runbook = a["Properties"]["AlarmDescription"].as_str().unwrap();
+        let anchor = runbook.rsplit("docs/runbook.md#").next().unwrap();
+        let doc = std::fs::read_to_string(repo_root().join("docs/runbook.md")).unwrap();
+        assert!(
+            doc.lines()
+                .any(|l| l.starts_with("## ") && anchor_of(l) == anchor),
+            "{alarm}: docs/runbook.md has no section #{anchor}"
+        );
+    }
+    // SAM adds a role to each function; a permission to each API event, an event source
+    // mapping to each stream event, a rule and a permission to each schedule; a stage to the API.
+    let mut expanded = resources.len() + 1;
+    for (_, r) in resources {
+        if r["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        expanded += 1;
+        for (_, event) in r["Properties"]["Events"].as_mapping().into_iter().flatten() {
+            expanded += if event["Type"] == "Schedule" { 2 } else { 1 };
+        }
+    }
+    assert!(
+        expanded < 500,
+        "about {expanded} resources after SAM's transform: over CloudFormation's 500 per stack"
+    );
+    println!("resources after SAM's transform (estimate): {expanded}");
+}
+
+/// The anchor GitHub gives a Markdown heading.
+fn anchor_of(heading: &str) -> String {
+    heading
+        .trim_start_matches('#')
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-')
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}

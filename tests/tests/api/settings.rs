@@ -547,6 +547,25 @@ async fn notification_emails_are_limited_per_recipient_per_hour_and_the_rest_is_
     assert!(response.batch_item_failures.is_empty(), "{report:?}");
     assert_eq!((report.sent, report.held), (10, 3), "{report:?}");
     assert_eq!(emails_to(&admin.email).len(), 10);
+    // The batch's line gives the counts as metrics by job.
+    let line = t
+        .app
+        .log
+        .last_where(|l| l["job"] == "send-notifications")
+        .expect("the batch's line");
+    assert_eq!(
+        (
+            &line["EmailsSent"],
+            &line["EmailsHeld"],
+            &line["EmailsDropped"]
+        ),
+        (&json!(10), &json!(3), &json!(0)),
+        "{line}"
+    );
+    assert_eq!(
+        line["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+        json!([["job"]])
+    );
     // Redelivered: nothing sent or held twice.
     let (_, again) = shared::notifications::on_stream(&t.app, batch).await;
     assert_eq!(
