@@ -27,7 +27,7 @@ base="http://127.0.0.1:$api_port"
 start_stream_poller "http://127.0.0.1:$ddb_port" "$table" "$base" --from-start
 
 token=$("$devtool" token "$secret" "e2e-user" "e2e@example.com")
-status=$(curl -s -o "$LOG_DIR/smoke.json" -w '%{http_code}' -X POST "$base/orgs" \
+status=$(curl -s -D "$LOG_DIR/smoke.headers" -o "$LOG_DIR/smoke.json" -w '%{http_code}' -X POST "$base/orgs" \
   -H "Authorization: Bearer $token" -H 'content-type: application/json' -d '{"name":"Acme"}')
 if [ "$status" != 201 ]; then
   echo "smoke: POST /orgs answered $status: $(cat "$LOG_DIR/smoke.json")" >&2
@@ -90,6 +90,33 @@ if [ "$status" != 200 ] || [ "${purged:-0}" -lt 1 ] || [ "$retaken" != 201 ]; th
   exit 1
 fi
 echo "smoke: close, then purge-closed-orgs replayed 31 days ahead -> $(cat "$LOG_DIR/purge.json"); the slug is free again"
+
+# What the real binaries print: ONE line per request, an embedded metric document named by the
+# answer's x-request-id, and the purge run's line with Runs = 1 (what the alarms read).
+request_id=$(awk 'tolower($1)=="x-request-id:" {print $2}' "$LOG_DIR/smoke.headers" | tr -d '\r')
+python3 - "$LOG_DIR/cargo-lambda-watch.log" "$request_id" <<'PY' || { tail -n 30 "$LOG_DIR/cargo-lambda-watch.log" >&2; exit 1; }
+import json, sys
+log, request_id = sys.argv[1], sys.argv[2]
+docs = []
+for line in open(log, errors="replace"):
+    start = line.find("{")
+    if start < 0:
+        continue
+    try:
+        docs.append(json.loads(line[start:]))
+    except ValueError:
+        pass
+assert request_id, "the answer had no x-request-id"
+mine = [d for d in docs if d.get("request_id") == request_id]
+assert len(mine) == 1, f"{len(mine)} lines for request {request_id}"
+d = mine[0]
+metrics = d["_aws"]["CloudWatchMetrics"]
+assert (d["route"], d["status"], d["Errors5xx"], d["Answers"]) == ("create-org", "201", 0, 1), d
+assert d["DynamoRequests"] >= 1 and metrics[0]["Dimensions"] == [["route"]], d
+purge = [d for d in docs if d.get("job") == "purge-closed-orgs"]
+assert purge and purge[-1]["Runs"] == 1 and purge[-1]["OrgsPurged"] >= 1, purge[-1:]
+print(f"smoke: the request's line is its metrics document ({d['DynamoRequests']} DynamoDB requests, {d['latency_ms']} ms); the purge's line has Runs = 1")
+PY
 
 echo "the orgs CLI (scripts/e2e_cli.py) ..."
 DNS_ZONE_FILE="$LOG_DIR/dns-zone" python3 "$root/scripts/e2e_cli.py" "$base" "$devtool" "$secret" "$root/target/debug/orgs" \

@@ -147,8 +147,11 @@ impl Mail {
             .message(message)
             .send()
             .await
-            .map(|_| ())
-            .map_err(|e| crate::aws::failure("SES SendEmail", &e))
+            .map(|_| crate::metrics::count("EmailsSent"))
+            .map_err(|e| {
+                crate::metrics::count("EmailsFailed");
+                crate::aws::failure("SES SendEmail", &e)
+            })
     }
 }
 

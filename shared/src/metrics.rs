@@ -8,7 +8,6 @@
 //! do not mix), else `Orgs`.
 
 use serde_json::{json, Map, Value};
-use std::cell::Cell;
 use std::sync::{Arc, Mutex};
 
 /// The namespace when `METRICS_NAMESPACE` is not set.
@@ -150,22 +149,43 @@ pub fn job_line(namespace: &str, job: &str, metrics: &[(&str, Unit, u64)], repor
     )
 }
 
-tokio::task_local! {
-    static DYNAMO_REQUESTS: Cell<u32>;
+/// What one request measured besides its answer: the DynamoDB requests it made and the counts
+/// its handler added ([`count`]), which its line publishes by route.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Measured {
+    pub dynamo_requests: u32,
+    pub counts: Vec<(&'static str, u64)>,
 }
 
-/// Runs `f` counting the DynamoDB requests it makes (operations, not attempts: a retried call
-/// counts once), as [`CountDynamoRequests`] sees them.
-pub async fn counting_dynamo_requests<F: std::future::Future>(f: F) -> (F::Output, u32) {
-    DYNAMO_REQUESTS
-        .scope(Cell::new(0), async move {
+tokio::task_local! {
+    static MEASURED: std::cell::RefCell<Measured>;
+}
+
+/// Runs `f` measuring it: the DynamoDB requests it makes (operations, not attempts: a retried
+/// call counts once, as [`CountDynamoRequests`] sees them) and what it [`count`]s.
+pub async fn measured<F: std::future::Future>(f: F) -> (F::Output, Measured) {
+    MEASURED
+        .scope(Default::default(), async move {
             let out = f.await;
-            (out, DYNAMO_REQUESTS.with(Cell::get))
+            (out, MEASURED.with(|m| m.take()))
         })
         .await
 }
 
-/// Counts each DynamoDB operation made inside [`counting_dynamo_requests`] (the SDK runs an
+/// Adds one to the request's count `name` (a metric of its line, by route: `EmailsSent`,
+/// `ApiKeysValid` ...). Outside a measured request (a worker) it does nothing: a job reports
+/// its own counts.
+pub fn count(name: &'static str) {
+    let _ = MEASURED.try_with(|m| {
+        let mut m = m.borrow_mut();
+        match m.counts.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, v)) => *v += 1,
+            None => m.counts.push((name, 1)),
+        }
+    });
+}
+
+/// Counts each DynamoDB operation made inside [`measured`] (the SDK runs an
 /// interceptor on the caller's task; outside a counting scope it does nothing).
 #[derive(Debug)]
 pub struct CountDynamoRequests;
@@ -181,7 +201,7 @@ impl aws_sdk_dynamodb::config::Intercept for CountDynamoRequests {
         >,
         _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        let _ = DYNAMO_REQUESTS.try_with(|n| n.set(n.get() + 1));
+        let _ = MEASURED.try_with(|m| m.borrow_mut().dynamo_requests += 1);
         Ok(())
     }
 }

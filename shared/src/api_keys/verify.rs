@@ -81,6 +81,11 @@ pub async fn verify_api_key(app: App, input: Input) -> ApiResult<Reply> {
     let body: VerifyBody = input.json()?;
     let asked = Asked::parse(body.permissions, body.project_id)?;
     let (view, _) = verify(&app, &body.key, &asked, Timestamp::now()).await?;
+    // Invalid keys presented are what an operator watches for (a leaked or guessed key).
+    crate::metrics::count(match view {
+        VerifyView::Invalid { .. } => "ApiKeysInvalid",
+        _ => "ApiKeysValid",
+    });
     Ok(Reply::ok(&view))
 }
 

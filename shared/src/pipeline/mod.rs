@@ -106,8 +106,8 @@ pub async fn handle(app: &App, route: &RouteDef, req: Request) -> Response<Body>
     let started = std::time::Instant::now();
     let request_id = request_id_of(&req);
     let mut caller_id = None;
-    let (result, dynamo_requests) =
-        crate::metrics::counting_dynamo_requests(run_route(app, route, req, &mut caller_id)).await;
+    let (result, measured) =
+        crate::metrics::measured(run_route(app, route, req, &mut caller_id)).await;
     let (mut response, status, code, cause) = match result {
         Ok(reply) => {
             let status = reply.status;
@@ -131,7 +131,8 @@ pub async fn handle(app: &App, route: &RouteDef, req: Request) -> Response<Body>
             status,
             code,
             latency_ms: started.elapsed().as_millis() as u64,
-            dynamo_requests,
+            dynamo_requests: measured.dynamo_requests,
+            counts: &measured.counts,
             caller: caller_id.as_deref(),
             cause: cause.as_deref(),
         },
@@ -148,6 +149,8 @@ pub struct RequestLine<'a> {
     pub code: Option<&'a str>,
     pub latency_ms: u64,
     pub dynamo_requests: u32,
+    /// What the handler counted ([`crate::metrics::count`]), published by route too.
+    pub counts: &'a [(&'static str, u64)],
     /// The caller's user id, once identified.
     pub caller: Option<&'a str>,
     /// A 5xx's cause (internal: logged, never answered).
@@ -156,8 +159,8 @@ pub struct RequestLine<'a> {
 
 /// The request's line: a JSON log line (`level`, `message: "request"`, `request_id`, `route`,
 /// `status`, `code`, `latency_ms`, `caller`, and `cause` for a 5xx) that is also an embedded
-/// metric document: `Errors5xx` (0 or 1) and `DynamoRequests` by `route`, `Answers` by `status`
-/// and, for a problem, by `code`.
+/// metric document: `Errors5xx` (0 or 1), `DynamoRequests` and the handler's counts by `route`,
+/// `Answers` by `status` and, for a problem, by `code`.
 pub fn request_line(namespace: &str, line: &RequestLine) -> serde_json::Value {
     use crate::metrics::{document, Directive, Unit};
     use serde_json::json;
@@ -182,6 +185,11 @@ pub fn request_line(namespace: &str, line: &RequestLine) -> serde_json::Value {
     put("Errors5xx", json!(u32::from(server_error)));
     put("DynamoRequests", json!(line.dynamo_requests));
     put("Answers", json!(1));
+    for (name, value) in line.counts {
+        put(name, json!(value));
+    }
+    let mut by_route = vec![("Errors5xx", Unit::Count), ("DynamoRequests", Unit::Count)];
+    by_route.extend(line.counts.iter().map(|(name, _)| (*name, Unit::Count)));
     let by_answer: &[&[&str]] = if line.code.is_some() {
         &[&["status"], &["code"]]
     } else {
@@ -192,7 +200,7 @@ pub fn request_line(namespace: &str, line: &RequestLine) -> serde_json::Value {
         &[
             Directive {
                 dimensions: &[&["route"]],
-                metrics: &[("Errors5xx", Unit::Count), ("DynamoRequests", Unit::Count)],
+                metrics: &by_route,
             },
             Directive {
                 dimensions: by_answer,

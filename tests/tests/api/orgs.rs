@@ -639,6 +639,7 @@ async fn every_request_line_is_an_embedded_metric_document() {
             code: Some("service_unavailable"),
             latency_ms: 12,
             dynamo_requests: 1,
+            counts: &[("EmailsSent", 1)],
             caller: None,
             cause: Some("GetItem: throttled"),
         },
@@ -656,6 +657,44 @@ async fn every_request_line_is_an_embedded_metric_document() {
             &json!("GetItem: throttled"),
             &json!("")
         )
+    );
+    // A handler's counts are metrics by route too.
+    assert_eq!(doc["EmailsSent"], 1);
+    assert_eq!(
+        doc["_aws"]["CloudWatchMetrics"][0]["Metrics"][2],
+        json!({"Name": "EmailsSent", "Unit": "Count"})
+    );
+
+    // Measured for real: an invitation's email, an API key verified and refused.
+    let org = created.body["id"].as_str().unwrap();
+    let invited = t
+        .as_user(&owner)
+        .post(
+            &format!("/orgs/{org}/invitations"),
+            json!({"email": "counted@example.com", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(invited.status, 201, "{}", invited.body);
+    let line = t.request_line(&invited.headers["x-request-id"]);
+    assert_eq!(
+        (&line["EmailsSent"], line.get("EmailsFailed")),
+        (&json!(1), None),
+        "{line}"
+    );
+    let refused = t
+        .call(
+            "POST",
+            "/api-keys/verify",
+            None,
+            Some(json!({"key": "orgs_k_not-a-key"})),
+        )
+        .await;
+    assert_eq!(refused.body["valid"], false);
+    let line = t.request_line(&refused.headers["x-request-id"]);
+    assert_eq!(
+        (&line["ApiKeysInvalid"], line.get("ApiKeysValid")),
+        (&json!(1), None),
+        "{line}"
     );
 }
 
