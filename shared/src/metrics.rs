@@ -64,14 +64,6 @@ impl LogSink {
                 .cloned(),
         }
     }
-
-    /// The documents written so far (empty for stdout).
-    pub fn lines(&self) -> Vec<Value> {
-        match self {
-            Self::Stdout => Vec::new(),
-            Self::Memory { lines, .. } => lines.lock().unwrap_or_else(|e| e.into_inner()).clone(),
-        }
-    }
 }
 
 /// A CloudWatch unit.

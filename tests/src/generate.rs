@@ -183,9 +183,10 @@ pub fn error_alarm_name(function: &str) -> String {
 /// to tell the three apart.
 fn error_alarm(out: &mut String, function: &str, route: bool) {
     let name = pascal(function);
-    let lambda_metric = |id: &str, metric: &str| {
+    // One metric the alarm's expression reads, by its id.
+    let stat = |id: &str, namespace: &str, metric: &str, dimension: &str, value: &str| {
         format!(
-            "        - Id: {id}\n          ReturnData: false\n          MetricStat:\n            Metric:\n              Namespace: AWS/Lambda\n              MetricName: {metric}\n              Dimensions:\n                - Name: FunctionName\n                  Value: !Ref {name}Function\n            Period: 300\n            Stat: Sum\n"
+            "        - Id: {id}\n          ReturnData: false\n          MetricStat:\n            Metric:\n              Namespace: {namespace}\n              MetricName: {metric}\n              Dimensions:\n                - Name: {dimension}\n                  Value: {value}\n            Period: 300\n            Stat: Sum\n"
         )
     };
     let (what, expression) = if route {
@@ -206,14 +207,30 @@ fn error_alarm(out: &mut String, function: &str, route: bool) {
     )
     .unwrap();
     if route {
-        writeln!(
-            out,
-            "        - Id: answers5xx\n          ReturnData: false\n          MetricStat:\n            Metric:\n              Namespace: !Sub \"Orgs/${{AWS::StackName}}\"\n              MetricName: Errors5xx\n              Dimensions:\n                - Name: route\n                  Value: {function}\n            Period: 300\n            Stat: Sum"
-        )
-        .unwrap();
+        let namespace = "!Sub \"Orgs/${AWS::StackName}\"";
+        out.push_str(&stat(
+            "answers5xx",
+            namespace,
+            "Errors5xx",
+            "route",
+            function,
+        ));
     }
-    out.push_str(&lambda_metric("failed", "Errors"));
-    out.push_str(&lambda_metric("throttled", "Throttles"));
+    let own = format!("!Ref {name}Function");
+    out.push_str(&stat(
+        "failed",
+        "AWS/Lambda",
+        "Errors",
+        "FunctionName",
+        &own,
+    ));
+    out.push_str(&stat(
+        "throttled",
+        "AWS/Lambda",
+        "Throttles",
+        "FunctionName",
+        &own,
+    ));
     out.push('\n');
 }
 

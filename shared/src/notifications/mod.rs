@@ -55,7 +55,7 @@ async fn hold(
 }
 
 /// What one stream batch did (for the log and the tests).
-#[derive(Debug, Default, Clone, PartialEq)]
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize)]
 pub struct NotifyReport {
     pub sent: u32,
     /// Already sent by an earlier delivery of the same record.
@@ -79,7 +79,7 @@ pub fn report_line(namespace: &str, r: &NotifyReport) -> serde_json::Value {
             ("EmailsDropped", Count, r.dropped.into()),
             ("EmailsFailed", Count, r.failed.into()),
         ],
-        serde_json::json!({"sent": r.sent, "duplicates": r.duplicates, "failed": r.failed, "held": r.held, "dropped": r.dropped}),
+        serde_json::to_value(r).unwrap_or_default(),
     )
 }
 
