@@ -12,7 +12,9 @@ table="e2e-$RANDOM$RANDOM"
 secret="e2e-secret"
 LOG_DIR=${LOG_DIR:-$(mktemp -d)}
 
-(cd "$root" && cargo build -q -p integration-tests --bin devtool && cargo build -q -p functions -p orgs-cli)
+# Each in its own invocation: the functions exactly as `cargo lambda watch` runs them (Cargo.toml,
+# default-members), so no first request compiles; the CLI and devtool with their own features.
+(cd "$root" && cargo build -q -p integration-tests --bin devtool && cargo build -q -p functions && cargo build -q -p orgs-cli)
 devtool="$root/target/debug/devtool"
 "$devtool" create-table "http://127.0.0.1:$ddb_port" "$table"
 # Domain verification asks a local nameserver serving $LOG_DIR/dns-zone.
@@ -122,6 +124,15 @@ echo "the orgs CLI (scripts/e2e_cli.py) ..."
 DNS_ZONE_FILE="$LOG_DIR/dns-zone" python3 "$root/scripts/e2e_cli.py" "$base" "$devtool" "$secret" "$root/target/debug/orgs" \
   || { tail -n 50 "$LOG_DIR/cargo-lambda-watch.log" >&2; exit 1; }
 
+echo "the TypeScript client (clients/typescript: openapi-typescript, tsc --strict, then its flow) ..."
+ts="$root/clients/typescript"
+(cd "$ts" && node_modules/.bin/openapi-typescript ../../openapi.yaml -o generated/schema.d.ts >/dev/null \
+  && node_modules/.bin/tsc -p .)
+ts_invitee="ts-invitee-$RANDOM$RANDOM"
+ORGS_API="$base" OWNER_TOKEN="$token" INVITEE_EMAIL="$ts_invitee@example.com" \
+  INVITEE_TOKEN=$("$devtool" token "$secret" "$ts_invitee" "$ts_invitee@example.com") node "$ts/dist/flow.js" \
+  | sed 's/^/typescript: /' || { tail -n 30 "$LOG_DIR/cargo-lambda-watch.log" >&2; exit 1; }
+
 echo "events and notifications from the table's stream (scripts/stream_poller.py) ..."
 "$tools/venv/bin/python" "$root/scripts/e2e_stream.py" "$base" "$devtool" "$secret" "http://127.0.0.1:$ses_port" "$EVENTS_ENDPOINT" \
   || { tail -n 30 "$LOG_DIR/stream-poller.log" >&2; tail -n 50 "$LOG_DIR/cargo-lambda-watch.log" >&2; exit 1; }
@@ -143,14 +154,24 @@ fuzz_token=$("$devtool" token "$secret" "fuzz-user" "fuzz@example.com")
 # cannot turn into an API Gateway event (it answers 500 before any function runs; API Gateway
 # base64-encodes such bodies and the functions answer 400). So negative data runs in the coverage
 # phase (boundary and type violations of every field) and the fuzzing phase runs positive data.
+# A request that fails below HTTP (a connection `cargo lambda watch` resets while it starts an
+# instance) is retried twice and given 60 s; an answer, whatever its status, is never retried, so every
+# check still sees every response. A failing pass prints its whole report section (which operation,
+# which request, the curl to replay it) and the watch log's last lines, not only the summary.
 fuzz() {
+  local log="$LOG_DIR/schemathesis-$1.log"
+  shift
   "$tools/venv/bin/schemathesis" run "$root/openapi.yaml" --url "$base" \
     -H "Authorization: Bearer $fuzz_token" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-    --max-examples "${SCHEMATHESIS_EXAMPLES:-25}" --generation-codec utf-8 "$@" >>"$LOG_DIR/schemathesis.log" 2>&1 \
-    || { tail -n 80 "$LOG_DIR/schemathesis.log"; return 1; }
-  tail -n 12 "$LOG_DIR/schemathesis.log" | grep -E "generated|passed|failures" || true
+    --request-retries 2 --request-timeout 60 \
+    --max-examples "${SCHEMATHESIS_EXAMPLES:-25}" --generation-codec utf-8 "$@" >"$log" 2>&1 || {
+    awk '/^=+ *(ERRORS|FAILURES|WARNINGS|SUMMARY)/ { shown = 1 } shown' "$log" | head -n 400
+    echo "-- schemathesis: the last 40 lines of $log" && tail -n 40 "$log"
+    echo "-- cargo lambda watch: the last 60 lines" && tail -n 60 "$LOG_DIR/cargo-lambda-watch.log"
+    return 1
+  }
+  tail -n 12 "$log" | grep -E "generated|passed|failures" || true
 }
-: >"$LOG_DIR/schemathesis.log"
-fuzz --mode all --phases coverage
-fuzz --mode positive --phases fuzzing,stateful
+fuzz coverage --mode all --phases coverage
+fuzz fuzzing --mode positive --phases fuzzing,stateful

@@ -45,9 +45,12 @@ echo "== fault injection: every write route and worker with each of its calls fa
 # On its own, after the rest: its table (route, fault, call, answer, retry, state) is printed.
 (cd "$root" && cargo test -p integration-tests --test api fault_run:: -- --nocapture --test-threads 2)
 
-echo "== template lint"
+echo "== template and spec lint"
 "$tools/venv/bin/cfn-lint" "$root/infra/template.yaml"
 echo "cfn-lint: ok"
+# redocly.yaml: the recommended rules, warnings included, as errors.
+(cd "$root" && "$tools/node_modules/.bin/redocly" lint openapi.yaml 2>&1 | grep -v '[║╔╚]')
+echo "redocly lint openapi.yaml: 0 errors, 0 warnings"
 
 echo "== end to end through cargo lambda watch"
 "$root/scripts/e2e.sh" "$ddb_port" "$ses_port"

@@ -255,8 +255,9 @@ impl ApiError {
             "detail": self.detail,
         });
         if let Value::Object(map) = &mut body {
+            // An extra never replaces a member RFC 9457 defines (`status` stays the HTTP status).
             for (k, v) in &self.extra {
-                map.insert(k.clone(), v.clone());
+                map.entry(k.clone()).or_insert_with(|| v.clone());
             }
         }
         body

@@ -31,8 +31,9 @@ pub async fn closure_impact(app: App, ctx: Ctx, _input: Input) -> ApiResult<Repl
     Ok(Reply::ok(&ImpactView {
         projects,
         members: ctx.org.member_count.saturating_sub(1),
+        total_members: ctx.org.member_count,
         teams: ctx.org.team_count,
-        pending_invitations: ctx.org.seat_holds.as_ref().map_or(0, |h| h.len()),
+        pending_invitations: ctx.org.pending_holds(now).count(),
         integrations,
         integrations_with_credentials: with_credentials,
         api_keys: ctx.org.api_keys.len(),
@@ -66,33 +67,39 @@ pub async fn close(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
             "`confirmName` must be the organization's name exactly (case and spaces included).",
         ));
     }
-    let holds: Vec<(InvitationId, Timestamp)> = org
+    // Every hold goes with the closure: a pending invitation's is revoked with it, an expired or
+    // used-up one's invitation is only released (TTL may remove it), never marked revoked.
+    let now = Timestamp::now();
+    let (pending, settled): (Vec<_>, Vec<_>) = org
         .seat_holds
         .iter()
         .flatten()
-        .filter_map(|(id, h)| InvitationId::parse(id).map(|i| (i, h.exp)))
-        .collect();
-    if holds.len() > MAX_REVOKED_AT_CLOSURE {
+        .filter_map(|(id, h)| InvitationId::parse(id).map(|i| (i, h)))
+        .partition(|(_, h)| h.exp > now && h.n > 0);
+    if pending.len() + settled.len() > MAX_REVOKED_AT_CLOSURE {
         return Err(ApiError::limit(
             "pendingInvitationsAtClosure",
             MAX_REVOKED_AT_CLOSURE,
             format!(
-                "{} invitations are pending; revoke or clean up some first (at most {MAX_REVOKED_AT_CLOSURE} are revoked with the closure).",
-                holds.len()
+                "{} invitations are pending and {} expired or used up still hold seats; revoke or clean up some first (at most {MAX_REVOKED_AT_CLOSURE} are settled with the closure).",
+                pending.len(),
+                settled.len()
             ),
         ));
     }
-    let now = Timestamp::now();
     let mut tx = org.close(ctx.tx()?, ctx.user_id(), now, grace_period())?;
-    for (id, exp) in &holds {
-        tx = InvitationItem::revoked_at_closure(tx, &org.org_id, id, (*exp).max(now))?;
+    for (id, hold) in &pending {
+        tx = InvitationItem::revoked_at_closure(tx, &org.org_id, id, hold.exp, now)?;
+    }
+    for (id, hold) in &settled {
+        tx = InvitationItem::released(tx, &org.org_id, id.as_str(), hold.exp.max(now))?;
     }
     let purge_at = now + grace_period();
     let tx = tx.audit(ctx.audit(
         "org.closed",
         "OrganizationClosed",
         format!("closed {} (purge at {purge_at})", org.name),
-        json!({ "purgeAt": purge_at, "closedBy": ctx.user_id(), "cancelledPlan": org.plan, "revokedInvitations": holds.iter().map(|(i, _)| i).collect::<Vec<_>>() }),
+        json!({ "purgeAt": purge_at, "closedBy": ctx.user_id(), "cancelledPlan": org.plan, "revokedInvitations": pending.iter().map(|(i, _)| i).collect::<Vec<_>>() }),
     ))?;
     app.store.commit(tx).await?;
     let mut closed = org.clone();

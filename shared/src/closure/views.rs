@@ -20,10 +20,12 @@ pub struct SubscriptionImpact {
 #[serde(rename_all = "camelCase")]
 pub struct ImpactView {
     pub projects: u64,
-    /// Members other than the owner: they lose access at once.
+    /// Members other than the owner closing it (other owners included): they lose access at once.
     pub members: u32,
+    /// Every member, the owner closing it included.
+    pub total_members: u32,
     pub teams: u32,
-    /// Revoked by the closure.
+    /// Invitations pending now (not expired, not accepted or used up): revoked by the closure.
     pub pending_invitations: usize,
     pub integrations: u64,
     /// Their secrets are scrubbed by the purge.

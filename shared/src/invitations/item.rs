@@ -335,22 +335,27 @@ impl InvitationItem {
         )
     }
 
-    /// Revokes a pending invitation by key because its organization closes (the closure releases its
-    /// hold, expiring at `exp`, in the same transaction).
+    /// Revokes an invitation pending at `now` by key because its organization closes (the closure
+    /// releases its hold, expiring at `exp`, in the same transaction); conditional on it still
+    /// being pending: not revoked, not expired, uses left.
     pub fn revoked_at_closure(
         tx: Tx,
         org: &OrgId,
         id: &InvitationId,
         exp: Timestamp,
+        now: Timestamp,
     ) -> Result<Tx, ApiError> {
         tx.update(
             Self::key_of(org, id),
             "SET revoked = :true, #ttl = :ttl REMOVE GSI1PK, GSI1SK",
-            Some("attribute_exists(PK) AND revoked = :false"),
+            Some(
+                "attribute_exists(PK) AND revoked = :false AND expiresAt > :now AND uses < maxUses",
+            ),
             Expr::new()
                 .value(":true", &true)
                 .value(":false", &false)
-                .value(":ttl", &Self::ttl_for(exp))
+                .value(":now", &now)
+                .value(":ttl", &Self::ttl_for(exp.max(now)))
                 .name("#ttl", "ttl"),
             ApiError::concurrent("An invitation changed meanwhile; retry."),
         )

@@ -53,7 +53,7 @@ fn not_pending(inv: &InvitationItem, now: Timestamp) -> ApiError {
         Code::InvitationNotPending,
         format!("The invitation is {status}; only pending invitations can be used for this."),
     )
-    .with("status", status.as_str())
+    .with("invitationStatus", status.as_str())
 }
 
 /// `GET /orgs/{orgId}/invitations/{invitationId}/code`: the code and the link to copy.

@@ -63,13 +63,15 @@ pub fn count_email(
         Code::InvitationEmailLimit,
         format!("The organization has sent {per_org} invitation emails today, the most its plan allows per day; retry after midnight UTC."),
     )
-    .with("limit", per_org)
+    .with("limit", "invitationEmailsPerOrgPerDay")
+    .with("max", per_org)
     .retry_after(wait);
     let recipient_full = ApiError::new(
         Code::RecipientEmailLimit,
         format!("{} has been sent {} invitation emails from this organization today, the most allowed per day; retry after midnight UTC.", to.as_str(), limits.per_recipient),
     )
-    .with("limit", limits.per_recipient)
+    .with("limit", "invitationEmailsPerRecipientPerDay")
+    .with("max", limits.per_recipient)
     .retry_after(wait);
     item::EmailCount::count(
         tx,

@@ -498,3 +498,86 @@ async fn reactivation_puts_the_organization_back_on_its_plan_so_its_members_fit(
         log.body
     );
 }
+
+/// The impact counts only invitations pending now, and closing revokes only those: an accepted
+/// invitation stays accepted and an expired one expired (their holds go with the closure all the
+/// same). `members` leaves out the owner closing it; `totalMembers` counts them.
+#[tokio::test]
+async fn closing_counts_and_revokes_only_the_invitations_pending_now() {
+    let t = TestApp::new().await;
+    let f = t.org_fixture("Settled Co", "pro", &[Role::Admin]).await;
+    let joiner = t.user("joiner");
+    let (accepted, code) = t
+        .insert_invitation(&f.id, &f.owner, &joiner.email, Role::Viewer, 1)
+        .await;
+    t.as_user(&joiner)
+        .post_empty(&format!("/invitations/{code}/accept"))
+        .await
+        .assert_status(201);
+    let (expired, _) = t
+        .insert_invitation(&f.id, &f.owner, "expired@example.com", Role::Viewer, 1)
+        .await;
+    t.expire_invitation(&f.id, &expired).await;
+    let impact = format!("/orgs/{}/closure-impact", f.id);
+    let counts = |i: &Value| {
+        (
+            i["pendingInvitations"].as_u64(),
+            i["members"].as_u64(),
+            i["totalMembers"].as_u64(),
+        )
+    };
+    let i = t.as_user(&f.owner).get(&impact).await;
+    assert_eq!(
+        counts(i.assert_status(200)),
+        (Some(0), Some(2), Some(3)),
+        "{}",
+        i.body
+    );
+    let (pending, _) = t
+        .insert_invitation(&f.id, &f.owner, "pending@example.com", Role::Viewer, 2)
+        .await;
+    let i = t.as_user(&f.owner).get(&impact).await;
+    assert_eq!(counts(i.assert_status(200)), (Some(1), Some(2), Some(3)));
+
+    let closed = t
+        .as_user(&f.owner)
+        .post(
+            &format!("/orgs/{}/close", f.id),
+            json!({ "confirmName": "Settled Co" }),
+        )
+        .await;
+    closed.assert_status(200);
+    let listed = t
+        .as_user(&f.owner)
+        .get(&format!("/orgs/{}/invitations", f.id))
+        .await;
+    let status_of = |id: &str| {
+        listed.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == json!(id))
+            .map(|i| i["status"].as_str().unwrap().to_string())
+    };
+    listed.assert_status(200);
+    assert_eq!(
+        (
+            status_of(&accepted),
+            status_of(&expired),
+            status_of(&pending)
+        ),
+        (
+            Some("accepted".into()),
+            Some("expired".into()),
+            Some("revoked".into())
+        ),
+        "{}",
+        listed.body
+    );
+    assert!(!t.invitation_item(&f.id, &accepted).await.revoked);
+    assert!(!t.invitation_item(&f.id, &expired).await.revoked);
+    // Every hold went with the closure: the seats in use are the members'.
+    let org = t.org_item(&f.id).await;
+    assert!(org.seat_holds.iter().flatten().next().is_none());
+    assert_eq!(org.seats_in_use(Timestamp::now()), 3);
+}

@@ -214,13 +214,13 @@ fn openapi_documents_exactly_the_problem_codes_of_each_route() {
         ));
     }
     let problem_line = format!(
-        "        code: {{ type: string, description: Stable, machine-readable error code., enum: [{}] }}\n",
+        "        code: {{ type: string, description: \"Stable, machine-readable error code. The list grows (x-extensible-enum): accept a code you do not know and act on `status`.\", x-extensible-enum: [{}] }}\n",
         list(&all)
     );
     let mut expected = String::new();
     let mut lines = text.split_inclusive('\n').peekable();
     while let Some(line) = lines.next() {
-        if line.starts_with("        code: { type: string, description: Stable") {
+        if line.starts_with("        code: { type: string, description: \"Stable") {
             expected.push_str(&problem_line);
             continue;
         }
@@ -472,6 +472,21 @@ fn spec_bounds(spec: &serde_yaml::Value) -> Vec<(String, String, i64)> {
             if KEYWORDS.contains(&k) {
                 if let Some(n) = child.as_i64() {
                     out.push((at.to_string(), k.to_string(), n));
+                }
+                continue;
+            }
+            // A request field's default is said in its description, "(default N)": a `default`
+            // keyword makes the field required in generated clients (openapi-typescript).
+            if k == "description" {
+                let said = child
+                    .as_str()
+                    .and_then(|d| d.split_once("(default "))
+                    .and_then(|(_, rest)| {
+                        rest.split_once(')')
+                            .and_then(|(n, _)| n.parse::<i64>().ok())
+                    });
+                if let Some(n) = said {
+                    out.push((at.to_string(), "default".to_string(), n));
                 }
                 continue;
             }
@@ -940,4 +955,52 @@ fn anchor_of(heading: &str) -> String {
         .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-')
         .map(|c| if c == ' ' { '-' } else { c })
         .collect()
+}
+
+/// Every extra a problem can carry (`ApiError::with("key", ..)` anywhere in `shared/src`) is a
+/// typed property of the spec's `Problem`, and none replaces a member RFC 9457 defines.
+#[test]
+fn every_problem_extra_is_typed_in_the_spec() {
+    fn keys_in(dir: &Path, out: &mut BTreeSet<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                keys_in(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (_, rest) in text
+                    .match_indices(".with(\"")
+                    .map(|(i, _)| ((), &text[i + 7..]))
+                {
+                    if let Some((key, _)) = rest.split_once('"') {
+                        out.insert(key.to_string());
+                    }
+                }
+            }
+        }
+    }
+    let mut keys = BTreeSet::new();
+    keys_in(&repo_root().join("shared/src"), &mut keys);
+    assert!(keys.contains("field") && keys.contains("limit"), "{keys:?}");
+    let spec = spec();
+    let problem = &spec["components"]["schemas"]["Problem"]["properties"];
+    let reserved = [
+        "type",
+        "title",
+        "status",
+        "code",
+        "detail",
+        "instance",
+        "requestId",
+    ];
+    for key in &keys {
+        assert!(
+            !reserved.contains(&key.as_str()),
+            "the problem extra `{key}` would replace a standard member"
+        );
+        assert!(
+            problem[key.as_str()].is_mapping(),
+            "the problem extra `{key}` is not a property of Problem in openapi.yaml"
+        );
+    }
 }

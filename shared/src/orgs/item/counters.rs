@@ -69,7 +69,8 @@ impl UserItem {
                 Code::OrgLimitReached,
                 format!("You have created {limit} organization(s), the most allowed per user. Ask an operator to raise ORG_CREATE_LIMIT or close one."),
             )
-            .with("limit", limit),
+            .with("limit", "orgsCreatedPerUser")
+            .with("max", limit),
         )
     }
 

@@ -78,6 +78,13 @@ impl OrgItem {
             .map(|(_, h)| h.n)
             .sum()
     }
+    /// The holds of invitations pending at `now` (not expired, uses left), by invitation id.
+    pub fn pending_holds(&self, now: Timestamp) -> impl Iterator<Item = (&String, &SeatHold)> {
+        self.seat_holds
+            .iter()
+            .flatten()
+            .filter(move |(_, h)| h.exp > now && h.n > 0)
+    }
     /// Seats in use at `now`: members plus the seats pending invitations really hold.
     pub fn seats_in_use(&self, now: Timestamp) -> u32 {
         self.member_count + self.held_seats(now)
