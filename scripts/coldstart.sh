@@ -62,7 +62,7 @@ bins=()
 for f in "${fns[@]}"; do bins+=(--bin "$f"); done
 (cd "$root" && cargo build -q --release -p functions "${bins[@]}")
 (cd "$base" && cargo build -q --release --target-dir "$root/target/coldstart")
-(cd "$root" && cargo build -q -p integration-tests --bin devtool)
+(cd "$root" && cargo build -q -p devtool)
 compared=()
 if [ -n "${COMPARE_REV:-}" ]; then
   rev=$(git -C "$root" rev-parse --short "$COMPARE_REV")

@@ -8,7 +8,13 @@
 # script started. moto keeps its secrets in memory: they are gone when it stops.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-"$root/scripts/install-tools.sh"
+began=$SECONDS
+step=0
+steps=6
+say() { step=$((step + 1)); echo "[$step/$steps $((SECONDS - began)) s] $*"; }
+
+say "tools: DynamoDB Local, the SES emulator, cargo-lambda, moto (into .tools/, once) ..."
+"$root/scripts/install-tools.sh" --dev
 
 DYNAMODB_PORT=${DYNAMODB_PORT:-8000}
 SES_PORT=${SES_PORT:-8005}
@@ -23,25 +29,25 @@ export LOG_DIR="$data"
 trap 'echo; echo "stopping ..."; stop_all; exit 0' INT TERM
 trap stop_all EXIT
 
+say "emulators ..."
 if [ -n "${DYNAMODB_ENDPOINT:-}" ]; then
-  echo "using DynamoDB at $DYNAMODB_ENDPOINT"
+  echo "  using DynamoDB at $DYNAMODB_ENDPOINT"
 else
-  echo "starting DynamoDB Local on :$DYNAMODB_PORT (data in .local-data/dynamodb) ..."
+  echo "  DynamoDB Local on :$DYNAMODB_PORT (data in .local-data/dynamodb)"
   start_dynamodb "$DYNAMODB_PORT" -dbPath "$data/dynamodb"
   DYNAMODB_ENDPOINT="http://127.0.0.1:$DYNAMODB_PORT"
 fi
 if [ -n "${SES_ENDPOINT:-}" ]; then
-  echo "using SES at $SES_ENDPOINT"
+  echo "  using SES at $SES_ENDPOINT"
 else
-  echo "starting the SES emulator on :$SES_PORT (captured mail: http://127.0.0.1:$SES_PORT/store) ..."
+  echo "  the SES emulator on :$SES_PORT (captured mail: http://127.0.0.1:$SES_PORT/store)"
   start_ses "$SES_PORT"
   SES_ENDPOINT="http://127.0.0.1:$SES_PORT"
 fi
-
 if [ -n "${MOTO_ENDPOINT:-}" ]; then
-  echo "using moto at $MOTO_ENDPOINT"
+  echo "  using moto at $MOTO_ENDPOINT"
 else
-  echo "starting moto (Secrets Manager, EventBridge) on :$MOTO_PORT ..."
+  echo "  moto (Secrets Manager, EventBridge) on :$MOTO_PORT"
   start_moto "$MOTO_PORT"
   MOTO_ENDPOINT="http://127.0.0.1:$MOTO_PORT"
 fi
@@ -49,25 +55,42 @@ export AWS_ENDPOINT_URL_SECRETS_MANAGER="$MOTO_ENDPOINT" AWS_ENDPOINT_URL_EVENTB
 # Every `orgs` event is also copied into a queue, so scripts/local_events.py can show them.
 "$tools/venv/bin/python" "$root/scripts/local_events.py" setup "$MOTO_ENDPOINT"
 
-(cd "$root" && cargo build -q -p integration-tests --bin devtool)
+# The functions exactly as `cargo lambda watch` runs them (`cargo run --bin <name>` selects the
+# workspace's default members, the functions alone), so no first request compiles anything. Then
+# devtool, which asks for no feature the functions lack (it compiles only itself), and the CLI, in
+# its own invocation. Cargo draws its progress bar (N of M crates) on a terminal.
+nbins=$(grep -c '^\[\[bin\]\]' "$root/functions/Cargo.toml")
+say "building the $nbins functions (a fresh clone: about 4 minutes on 2 cores) ..."
+(cd "$root" && cargo build -p functions)
+say "building devtool and the orgs CLI ..."
+(cd "$root" && cargo build -p devtool && cargo build -p orgs-cli)
 devtool="$root/target/debug/devtool"
-AWS_REGION=us-east-1 "$devtool" create-table "$DYNAMODB_ENDPOINT" "$TABLE"
 
+say "the table $TABLE and the local nameserver ..."
+AWS_REGION=us-east-1 "$devtool" create-table "$DYNAMODB_ENDPOINT" "$TABLE"
 # Domain verification asks a local nameserver: add `_orgs-verification.<domain> <value>` lines
 # to .local-data/dns-zone (read on every lookup) to publish a verification record.
 start_dns "$(free_port)" "$data/dns-zone"
 write_env "$data/lambda.env" "$TABLE" "$DYNAMODB_ENDPOINT" "$SES_ENDPOINT" "$SECRET"
-echo "building the functions (first run: a few minutes) ..."
-(cd "$root" && cargo build -q -p functions -p orgs-cli)
-echo "starting cargo lambda watch on :$API_PORT (log: .local-data/cargo-lambda-watch.log) ..."
+say "cargo lambda watch on :$API_PORT (log: .local-data/cargo-lambda-watch.log) and the stream poller (log: .local-data/stream-poller.log) ..."
 start_api "$API_PORT" "$data/lambda.env"
-echo "starting the stream poller (events to moto, notification emails to the SES emulator; log: .local-data/stream-poller.log) ..."
 start_stream_poller "$DYNAMODB_ENDPOINT" "$TABLE" "http://127.0.0.1:$API_PORT"
 
 token=$("$devtool" token "$SECRET" "user-alice" "alice@example.com")
+# The API Gateway samples of events/, with alice's token: locally the functions check the bearer
+# token themselves (AUTH_MODE=local), where API Gateway's authorizer would have.
+mkdir -p "$data/events"
+for f in "$root"/events/apigw-*.json; do
+  python3 - "$f" "$token" >"$data/events/$(basename "$f")" <<'PY'
+import json, sys
+event = json.load(open(sys.argv[1]))
+event["headers"]["authorization"] = f"Bearer {sys.argv[2]}"
+print(json.dumps(event, indent=2))
+PY
+done
 cat <<MSG
 
-The organizations API is up: http://127.0.0.1:$API_PORT
+The organizations API is up after $((SECONDS - began)) s: http://127.0.0.1:$API_PORT
 
 A token for user-alice (alice@example.com, verified):
   export TOKEN=$token
@@ -78,6 +101,10 @@ First request (creates an organization; answers 201):
 or with the CLI (target/debug/orgs; README "The orgs CLI"):
   echo "\$TOKEN" | target/debug/orgs login --api http://127.0.0.1:$API_PORT --token-stdin
   target/debug/orgs create --name Acme
+
+One function called directly with an API Gateway event (events/ with alice's token, in .local-data/events/):
+  .tools/venv/bin/cargo-lambda lambda invoke create-org --invoke-address 127.0.0.1 --invoke-port $API_PORT \\
+       --data-file .local-data/events/apigw-create-org.json
 
 Emails the API sent (invitations, notifications; the SES emulator): curl -s $SES_ENDPOINT/store
 Domain events go to EventBridge in moto ($MOTO_ENDPOINT), delivered from the table's stream by

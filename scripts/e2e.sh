@@ -13,8 +13,8 @@ secret="e2e-secret"
 LOG_DIR=${LOG_DIR:-$(mktemp -d)}
 
 # Each in its own invocation: the functions exactly as `cargo lambda watch` runs them (Cargo.toml,
-# default-members), so no first request compiles; the CLI and devtool with their own features.
-(cd "$root" && cargo build -q -p integration-tests --bin devtool && cargo build -q -p functions && cargo build -q -p orgs-cli)
+# default-members), so no first request compiles; devtool (the functions' features: only itself compiles), the CLI.
+(cd "$root" && cargo build -q -p functions && cargo build -q -p devtool && cargo build -q -p orgs-cli)
 devtool="$root/target/debug/devtool"
 "$devtool" create-table "http://127.0.0.1:$ddb_port" "$table"
 # Domain verification asks a local nameserver serving $LOG_DIR/dns-zone.
@@ -175,3 +175,10 @@ fuzz() {
 }
 fuzz coverage --mode all --phases coverage
 fuzz fuzzing --mode positive --phases fuzzing,stateful
+
+# Every function ran behind watch without compiling: what was built before is what watch runs.
+if grep -E '^ +Compiling ' "$LOG_DIR/cargo-lambda-watch.log"; then
+  echo "a function's first request compiled the crates above: the build before watch is not the one it runs" >&2
+  exit 1
+fi
+echo "no function's first request compiled anything"

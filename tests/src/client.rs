@@ -20,20 +20,7 @@ pub fn token_for(secret: &str, user: &str, email: Option<&str>, verified: bool) 
     token_valid_for(secret, user, email, verified, 3600)
 }
 
-/// A signed local token valid for `seconds`.
-pub fn token_valid_for(
-    secret: &str,
-    user: &str,
-    email: Option<&str>,
-    verified: bool,
-    seconds: i64,
-) -> String {
-    let mut claims = json!({ "sub": user, "email_verified": verified, "exp": chrono::Utc::now().timestamp() + seconds });
-    if let Some(e) = email {
-        claims["email"] = json!(e);
-    }
-    shared::auth::sign_hs256(&claims, secret.as_bytes())
-}
+pub use devtool::token_valid_for;
 
 /// The answer to an in-process call.
 #[derive(Debug, Clone)]

@@ -2,10 +2,8 @@
 //! per test from the template), the in-process client, and fixtures that use the concepts' own
 //! writes. The integration tests are ONE binary (`tests/tests/api/`), so the SDKs link once.
 
-use std::path::{Path, PathBuf};
-
 pub mod client;
-pub mod dns;
+pub use devtool::dns;
 pub mod dynamodb;
 pub mod emulators;
 pub mod faults;
@@ -25,9 +23,4 @@ pub use emulators::{
 pub use fixtures::OrgFixture;
 pub use stream::{stream_batch_of, stream_event_of};
 
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
-}
+pub use devtool::repo_root;

@@ -1,15 +1,16 @@
-//! Local helper used by scripts/dev.sh and scripts/test.sh.
+//! The local run's helper (scripts/dev.sh, scripts/e2e.sh, the e2e scripts' tokens).
 //!   devtool create-table <endpoint> <table>     create the table from infra/template.yaml (no-op if it exists)
 //!   devtool token <secret> <userId> [email]     print a local HS256 token valid 30 days (email marked verified)
 //!   devtool dns-server <port> <zone-file>       serve the zone file's TXT records (`<name> <value>` per line) on 127.0.0.1
 //!   devtool token --mfa <secret> <userId> <email>   the same, signed in with a second factor (`amr: ["pwd","mfa"]`)
 
-use integration_tests::{create_table_from_template, dynamodb_client, token_valid_for};
+use devtool::table::create_table_from_template;
+use devtool::token_valid_for;
 
 /// Local tokens last 30 days.
 const TOKEN_SECONDS: i64 = 30 * 24 * 3600;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args
@@ -19,7 +20,19 @@ async fn main() {
         .as_slice()
     {
         ["create-table", endpoint, table] => {
-            let client = dynamodb_client(endpoint, None).await;
+            let env = |name: &str| match name {
+                "AWS_ENDPOINT_URL_DYNAMODB" => Some(endpoint.to_string()),
+                "AWS_REGION" => Some(std::env::var(name).unwrap_or("us-east-1".into())),
+                "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => {
+                    Some(std::env::var(name).unwrap_or("local".into()))
+                }
+                _ => None,
+            };
+            let sdk = shared::aws::sdk_config_from(&env).unwrap_or_else(|e| {
+                eprintln!("{e}");
+                std::process::exit(1)
+            });
+            let client = aws_sdk_dynamodb::Client::new(&sdk);
             let exists = client
                 .describe_table()
                 .table_name(*table)
@@ -41,7 +54,7 @@ async fn main() {
                 eprintln!("dns-server: `{port}` is not a port");
                 std::process::exit(2);
             };
-            let server = integration_tests::dns::DnsServer::start_on(port, Some(zone.into())).await;
+            let server = devtool::dns::DnsServer::start_on(port, Some(zone.into())).await;
             eprintln!("DNS server on {} serving {zone}", server.addr);
             std::future::pending::<()>().await
         }
