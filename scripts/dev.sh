@@ -20,6 +20,9 @@ DYNAMODB_PORT=${DYNAMODB_PORT:-8000}
 SES_PORT=${SES_PORT:-8005}
 MOTO_PORT=${MOTO_PORT:-8006}
 API_PORT=${API_PORT:-9000}
+# Instances per function: watch starts them all at a route's first request, so 2 (not the test
+# command's 4) keeps each first request near half a second on 2 cores; parallel requests still race.
+export API_CONCURRENCY=${API_CONCURRENCY:-2}
 TABLE=${TABLE_NAME:-orgs-local}
 SECRET=${LOCAL_JWT_SECRET:-local-dev-secret}
 data="$root/.local-data"

@@ -315,9 +315,16 @@ impl Client {
             "{} needs more parameters",
             endpoint.path
         );
-        let url = format!("{}{path}{query}", self.base);
+        self.raw(endpoint.method, &format!("{path}{query}"), body)
+            .map(|(_, body)| body)
+    }
+
+    /// Any method and path (with its query) of the API, authenticated: `orgs api` and [`call`].
+    /// Answers the status and the JSON (`Null` when empty); a problem becomes a [`Failure::Problem`].
+    pub fn raw(&self, method: &str, path: &str, body: Option<&Value>) -> Result<(u16, Value)> {
+        let url = format!("{}{path}", self.base);
         let auth = format!("Bearer {}", self.token);
-        let sent = match (endpoint.method, body) {
+        let sent = match (method, body) {
             ("GET", _) => self.agent.get(&url).header("authorization", &auth).call(),
             ("DELETE", _) => self
                 .agent
@@ -330,7 +337,11 @@ impl Client {
                     "POST" => self.agent.post(&url),
                     "PUT" => self.agent.put(&url),
                     "PATCH" => self.agent.patch(&url),
-                    other => unreachable!("method {other}"),
+                    other => {
+                        return Err(Failure::Usage(format!(
+                            "`{other}`: the methods are GET, POST, PUT, PATCH and DELETE"
+                        )))
+                    }
                 };
                 let req = req.header("authorization", &auth);
                 if body.is_some() {
@@ -364,7 +375,7 @@ impl Client {
                 retry_after,
             });
         }
-        Ok(body)
+        Ok((status, body))
     }
 
     pub fn get(&self, endpoint: Endpoint, params: &[&str], query: &str) -> Result<Value> {
@@ -375,27 +386,34 @@ impl Client {
         self.call(endpoint, params, "", body)
     }
 
-    /// A list: one page, or with `all` every page (following `nextCursor`), reporting progress
+    /// A list: one page (the API's default size), `page.limit` items (pages of at most what is
+    /// still wanted) or with `page.all` every page (following `nextCursor`), reporting progress
     /// through `progress` (items so far). Returns the items and the last `nextCursor`.
     pub fn list(
         &self,
         endpoint: Endpoint,
         params: &[&str],
         filters: &[(&str, Option<String>)],
-        all: bool,
+        page: crate::ctx::Page,
         progress: &mut dyn FnMut(usize),
     ) -> Result<(Vec<Value>, Value)> {
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
+            let size = match (page.all, page.limit) {
+                (_, Some(n)) => Some((n as usize - items.len()).min(100)),
+                (true, None) => Some(100),
+                (false, None) => None,
+            };
             let mut pairs: Vec<(&str, Option<String>)> = filters.to_vec();
-            pairs.push(("limit", all.then(|| "100".to_string())));
+            pairs.push(("limit", size.map(|n| n.to_string())));
             pairs.push(("cursor", cursor.clone()));
-            let page = self.get(endpoint, params, &query(&pairs))?;
-            items.extend(page["items"].as_array().cloned().unwrap_or_default());
+            let got = self.get(endpoint, params, &query(&pairs))?;
+            items.extend(got["items"].as_array().cloned().unwrap_or_default());
             progress(items.len());
-            let next = page["nextCursor"].clone();
-            match (all, next.as_str()) {
+            let next = got["nextCursor"].clone();
+            let wants_more = page.all || page.limit.is_some_and(|n| items.len() < n as usize);
+            match (wants_more, next.as_str()) {
                 (true, Some(c)) => cursor = Some(c.to_string()),
                 _ => return Ok((items, next)),
             }

@@ -17,6 +17,11 @@ pub struct Config {
     /// The organization commands act in unless `--org` names another.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_org: Option<CurrentOrg>,
+    /// `orgs login --web`: the issuer and app client it used, for the next time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth_issuer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth_client_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

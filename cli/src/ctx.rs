@@ -3,6 +3,7 @@
 use crate::api::{self, Client, Failure, Result};
 use crate::config::{Config, CurrentOrg};
 use crate::output::{self, View};
+use clap::Args;
 use serde_json::{json, Value};
 use std::io::{IsTerminal, Write};
 
@@ -10,7 +11,30 @@ use std::io::{IsTerminal, Write};
 pub(crate) struct Ctx {
     pub(crate) config: Config,
     pub(crate) json: bool,
+    /// `--jq <path>`: print what the path picks from the JSON (implies JSON output).
+    pub(crate) jq: Option<String>,
     pub(crate) org_flag: Option<String>,
+    /// `--yes`: destructive commands do not ask.
+    pub(crate) yes: bool,
+}
+
+/// How much of a list: one page (the API's default size), `--limit N` items, or `--all`.
+#[derive(Args, Clone, Copy, Default, Debug)]
+#[group(id = "page")]
+pub(crate) struct Page {
+    /// Every page (following `nextCursor`; progress on a terminal).
+    #[arg(long, conflicts_with = "limit")]
+    pub(crate) all: bool,
+    /// At most N items, following pages as needed.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) limit: Option<u32>,
+}
+
+impl Page {
+    pub(crate) const ALL: Page = Page {
+        all: true,
+        limit: None,
+    };
 }
 
 impl Ctx {
@@ -20,30 +44,66 @@ impl Ctx {
         Ok(Client::new(&api, &token))
     }
 
-    /// The organization's id: `--org` (an id, or a slug looked up among yours), else the current one.
+    /// The organization's id: `--org` (an id, or a slug looked up among yours), else the current
+    /// one. Which one it is goes to stderr (`in Acme (acme)`) unless the output is JSON.
     pub(crate) fn org(&self, client: &Client) -> Result<String> {
-        match &self.org_flag {
-            Some(o) => Ok(resolve_org(client, o)?.id),
-            None => self
-                .config
-                .current_org
-                .as_ref()
-                .map(|c| c.id.clone())
-                .ok_or_else(|| {
-                    Failure::Usage(
-                        "no organization chosen: pass --org <slug|id> or run `orgs switch <slug|id>`"
-                            .into(),
-                    )
-                }),
+        let org = match &self.org_flag {
+            Some(o) => resolve_org(client, o)?,
+            None => self.config.current_org.clone().ok_or_else(|| {
+                Failure::Usage(
+                    "no organization chosen: pass --org <slug|id> or run `orgs switch <slug|id>`"
+                        .into(),
+                )
+            })?,
+        };
+        if !self.machine() {
+            eprintln!("{}", output::dim(&format!("in {}", describe_org(&org))));
         }
+        Ok(org.id)
     }
 
-    /// Prints the API's JSON with --json, else what `human` prints.
+    /// JSON out (`--json` or `--jq`): nothing but the data on stdout.
+    pub(crate) fn machine(&self) -> bool {
+        self.json || self.jq.is_some()
+    }
+
+    /// Prints the API's JSON with --json (what the path picks with --jq), else what `human` prints.
     pub(crate) fn show(&self, body: &Value, human: impl FnOnce(&Value)) {
-        if self.json {
+        if let Some(path) = &self.jq {
+            match output::jq(body, path) {
+                Ok(lines) => lines.iter().for_each(|l| crate::outln!("{l}")),
+                Err(e) => {
+                    eprintln!("error: --jq {e}");
+                    std::process::exit(api::exit::USAGE);
+                }
+            }
+        } else if self.json {
             output::json(body);
         } else {
             human(body);
+        }
+    }
+
+    /// Asks before a destructive change on a terminal; `--yes` skips the question, and without
+    /// a terminal `--yes` is required (a script must say it means it).
+    pub(crate) fn confirm(&self, what: &str) -> Result<()> {
+        if self.yes {
+            return Ok(());
+        }
+        if !std::io::stdin().is_terminal() {
+            return Err(Failure::Usage(format!(
+                "{what}: pass --yes to confirm (not on a terminal, so nobody can be asked)"
+            )));
+        }
+        eprint!("{what}? [y/N] ");
+        std::io::stderr().flush().ok();
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| Failure::Other(e.to_string()))?;
+        match line.trim().to_ascii_lowercase().as_str() {
+            "y" | "yes" => Ok(()),
+            _ => Err(Failure::Usage("not confirmed: nothing changed".into())),
         }
     }
 
@@ -54,23 +114,73 @@ impl Ctx {
         view: &View,
         params: &[&str],
         filters: &[(&str, Option<String>)],
-        all: bool,
+        page: Page,
     ) -> Result<()> {
         let (items, next) =
-            client.list(view.endpoint, params, filters, all, &mut output::progress)?;
+            client.list(view.endpoint, params, filters, page, &mut output::progress)?;
         output::progress_done();
-        if self.json {
-            output::json(&json!({ "items": items, "nextCursor": next }));
-        } else {
-            output::items(view, &items, next.as_str());
-        }
+        let body = json!({ "items": items, "nextCursor": next });
+        self.show(&body, |_| output::items(view, &items, next.as_str()));
         Ok(())
     }
 }
 
+/// `Acme (acme)`, or the id when the name is not known.
+pub(crate) fn describe_org(org: &CurrentOrg) -> String {
+    match (&org.name, &org.slug) {
+        (Some(n), Some(s)) => format!("{n} ({s})"),
+        (None, Some(s)) => s.clone(),
+        _ => org.id.clone(),
+    }
+}
+
+/// A team or project as a person types it: its id (`team_`/`prj_` and 32 hex digits), else its
+/// name (unique within the organization; case and surrounding spaces ignored), looked up in the
+/// organization's list.
+pub(crate) fn resolve_named(
+    client: &Client,
+    org: &str,
+    endpoint: api::Endpoint,
+    prefix: &str,
+    what: &str,
+    wanted: &str,
+) -> Result<String> {
+    let hex = wanted.strip_prefix(prefix).unwrap_or_default();
+    if hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(wanted.to_string());
+    }
+    let (items, _) = client.list(endpoint, &[org], &[], Page::ALL, &mut |_| {})?;
+    let key = wanted.trim().to_lowercase();
+    let found: Vec<&Value> = items
+        .iter()
+        .filter(|i| {
+            i["name"]
+                .as_str()
+                .is_some_and(|n| n.trim().to_lowercase() == key)
+        })
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(one["id"].as_str().unwrap_or_default().to_string()),
+        [] => Err(Failure::Usage(format!(
+            "no {what} named `{wanted}` here (`orgs {what}s` lists them; an id works too)"
+        ))),
+        _ => Err(Failure::Usage(format!(
+            "several {what}s are named `{wanted}`: use its id (`orgs {what}s`)"
+        ))),
+    }
+}
+
+pub(crate) fn team_arg(client: &Client, org: &str, wanted: &str) -> Result<String> {
+    resolve_named(client, org, api::LIST_TEAMS, "team_", "team", wanted)
+}
+
+pub(crate) fn project_arg(client: &Client, org: &str, wanted: &str) -> Result<String> {
+    resolve_named(client, org, api::LIST_PROJECTS, "prj_", "project", wanted)
+}
+
 /// Finds one of your organizations by id or slug.
 pub(crate) fn resolve_org(client: &Client, wanted: &str) -> Result<CurrentOrg> {
-    let (items, _) = client.list(api::LIST_MY_ORGS, &[], &[], true, &mut |_| {})?;
+    let (items, _) = client.list(api::LIST_MY_ORGS, &[], &[], Page::ALL, &mut |_| {})?;
     items
         .iter()
         .find(|o| o["id"] == wanted || o["slug"] == wanted)
@@ -101,6 +211,20 @@ pub(crate) fn prompt(question: &str) -> Result<String> {
     Ok(line.trim().to_string())
 }
 
+/// A prompt for a secret (a token, a credential): what is typed is not shown.
+pub(crate) fn prompt_secret(question: &str) -> Result<String> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::Usage(format!(
+            "{question}: not on a terminal, pass it on stdin"
+        )));
+    }
+    eprint!("{question} (not shown): ");
+    std::io::stderr().flush().ok();
+    let line = rpassword::read_password().map_err(|e| Failure::Other(e.to_string()))?;
+    eprintln!();
+    Ok(line.trim().to_string())
+}
+
 /// The claims of a token, without verifying it (what it says about who you are).
 pub(crate) fn claims(token: &str) -> Value {
     use base64::Engine;
@@ -117,5 +241,5 @@ pub(crate) fn claims(token: &str) -> Value {
 }
 
 pub(crate) fn done(ctx: &Ctx, body: &Value, message: &str) {
-    ctx.show(body, |_| println!("{}", output::green(message)));
+    ctx.show(body, |_| crate::outln!("{}", output::green(message)));
 }

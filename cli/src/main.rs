@@ -29,9 +29,15 @@ pub(crate) struct Cli {
     /// Print the API's JSON unchanged (for scripts).
     #[arg(long, global = true)]
     json: bool,
+    /// Print what a jq path picks from the JSON, one value per line (.items[].id, .slug).
+    #[arg(long, global = true, value_name = "PATH")]
+    jq: Option<String>,
     /// The organization to act in (slug or id; default: the current one, `orgs switch`).
     #[arg(long, global = true, value_name = "SLUG|ID")]
     org: Option<String>,
+    /// Do not ask before destructive changes (required for them when not on a terminal).
+    #[arg(long, short = 'y', global = true)]
+    yes: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -68,7 +74,10 @@ enum Command {
     #[command(subcommand)]
     Settings(settings::SettingsCmd),
     /// Members: list (the default), change a role, remove, leave, transfer ownership.
+    #[command(args_conflicts_with_subcommands = true)]
     Members {
+        #[command(flatten)]
+        list: members::ListArgs,
         #[command(subcommand)]
         cmd: Option<members::MembersCmd>,
     },
@@ -78,7 +87,10 @@ enum Command {
     )]
     Invite(invitations::InviteArgs),
     /// Invitations: list (the default), code, link, resend, revoke, cleanup; `mine` for yours.
+    #[command(args_conflicts_with_subcommands = true)]
     Invitations {
+        #[command(flatten)]
+        page: ctx::Page,
         #[command(subcommand)]
         cmd: Option<invitations::InvitationsCmd>,
     },
@@ -86,12 +98,18 @@ enum Command {
     #[command(after_help = "Example:\n  orgs accept https://app.example.com/invitations/<code>")]
     Accept(invitations::AcceptArgs),
     /// Teams: list (the default), create, show, rename, delete, add and remove members.
+    #[command(args_conflicts_with_subcommands = true)]
     Teams {
+        #[command(flatten)]
+        page: ctx::Page,
         #[command(subcommand)]
         cmd: Option<teams::TeamsCmd>,
     },
     /// Projects: list (the default), create, show, rename, delete.
+    #[command(args_conflicts_with_subcommands = true)]
     Projects {
+        #[command(flatten)]
+        page: ctx::Page,
         #[command(subcommand)]
         cmd: Option<projects::ProjectsCmd>,
     },
@@ -99,12 +117,18 @@ enum Command {
     #[command(subcommand)]
     Access(access::AccessCmd),
     /// Integrations and their credentials: list (the default), add, rotate, remove (the secret from stdin or a file, never an argument).
+    #[command(args_conflicts_with_subcommands = true)]
     Integrations {
+        #[command(flatten)]
+        page: ctx::Page,
         #[command(subcommand)]
         cmd: Option<integrations::IntegrationsCmd>,
     },
     /// API keys for machines: list (the default), create, revoke, roll (a secret is printed once).
+    #[command(args_conflicts_with_subcommands = true)]
     ApiKeys {
+        #[command(flatten)]
+        page: ctx::Page,
         #[command(subcommand)]
         cmd: Option<api_keys::ApiKeysCmd>,
     },
@@ -114,7 +138,10 @@ enum Command {
         cmd: Option<domains::DomainsCmd>,
     },
     /// Requests to join through a verified domain: list (the default), approve, reject.
+    #[command(args_conflicts_with_subcommands = true)]
     Requests {
+        #[command(flatten)]
+        page: ctx::Page,
         #[command(subcommand)]
         cmd: Option<domains::RequestsCmd>,
     },
@@ -139,6 +166,11 @@ enum Command {
     /// Reopen a closed organization before its purge.
     #[command(after_help = "Example:\n  orgs reactivate --org acme")]
     Reactivate,
+    /// Call any route of the API with your token and print its JSON (as `gh api` does).
+    #[command(
+        after_help = "Examples:\n  orgs api GET /orgs/{orgId}/members?limit=5 --jq '.items[].email'\n  orgs api POST /orgs/{orgId}/teams -f name=Backend -f description=\"API and jobs\"\n  orgs api PATCH /orgs/{orgId} --input body.json"
+    )]
+    Api(raw::ApiArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  orgs completion bash > ~/.local/share/bash-completion/completions/orgs"
@@ -163,7 +195,9 @@ fn run(cli: Cli) -> Result<i32> {
     let mut ctx = Ctx {
         config: Config::load(),
         json: cli.json,
+        jq: cli.jq,
         org_flag: cli.org,
+        yes: cli.yes,
     };
     let ctx = &mut ctx;
     match cli.command {
@@ -179,49 +213,41 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Close(args) => orgs::close(ctx, args),
         Command::Reactivate => orgs::reactivate(ctx),
         Command::Settings(cmd) => settings::settings(ctx, cmd).map(|()| exit::OK),
-        Command::Members { cmd } => members::members(
-            ctx,
-            cmd.unwrap_or(members::MembersCmd::List {
-                role: None,
-                all: false,
-            }),
-        )
-        .map(|()| exit::OK),
+        Command::Members { list, cmd } => {
+            members::members(ctx, cmd.unwrap_or(members::MembersCmd::List(list))).map(|()| exit::OK)
+        }
         Command::Invite(args) => invitations::invite(ctx, args).map(|()| exit::OK),
-        Command::Invitations { cmd } => invitations::invitations(
+        Command::Invitations { page, cmd } => invitations::invitations(
             ctx,
-            cmd.unwrap_or(invitations::InvitationsCmd::List { all: false }),
+            cmd.unwrap_or(invitations::InvitationsCmd::List { page }),
         )
         .map(|()| exit::OK),
         Command::Accept(args) => invitations::accept(ctx, args),
-        Command::Teams { cmd } => {
-            teams::teams(ctx, cmd.unwrap_or(teams::TeamsCmd::List { all: false }))
+        Command::Teams { page, cmd } => {
+            teams::teams(ctx, cmd.unwrap_or(teams::TeamsCmd::List { page })).map(|()| exit::OK)
+        }
+        Command::Projects { page, cmd } => {
+            projects::projects(ctx, cmd.unwrap_or(projects::ProjectsCmd::List { page }))
                 .map(|()| exit::OK)
         }
-        Command::Projects { cmd } => projects::projects(
-            ctx,
-            cmd.unwrap_or(projects::ProjectsCmd::List { all: false }),
-        )
-        .map(|()| exit::OK),
         Command::Access(cmd) => access::access(ctx, cmd).map(|()| exit::OK),
-        Command::Integrations { cmd } => integrations::integrations(
+        Command::Integrations { page, cmd } => integrations::integrations(
             ctx,
-            cmd.unwrap_or(integrations::IntegrationsCmd::List { all: false }),
+            cmd.unwrap_or(integrations::IntegrationsCmd::List { page }),
         )
         .map(|()| exit::OK),
-        Command::ApiKeys { cmd } => api_keys::api_keys(
-            ctx,
-            cmd.unwrap_or(api_keys::ApiKeysCmd::List { all: false }),
-        )
-        .map(|()| exit::OK),
+        Command::ApiKeys { page, cmd } => {
+            api_keys::api_keys(ctx, cmd.unwrap_or(api_keys::ApiKeysCmd::List { page }))
+                .map(|()| exit::OK)
+        }
         Command::Domains { cmd } => {
             domains::domains(ctx, cmd.unwrap_or(domains::DomainsCmd::List)).map(|()| exit::OK)
         }
-        Command::Requests { cmd } => domains::requests(
-            ctx,
-            cmd.unwrap_or(domains::RequestsCmd::List { all: false }),
-        )
-        .map(|()| exit::OK),
+        Command::Requests { page, cmd } => {
+            domains::requests(ctx, cmd.unwrap_or(domains::RequestsCmd::List { page }))
+                .map(|()| exit::OK)
+        }
+        Command::Api(args) => raw::api(ctx, args),
         Command::Audit(args) => audit::audit(ctx, args),
         Command::Roles { cmd } => roles::roles(ctx, cmd.unwrap_or(roles::RolesCmd::List)),
         Command::Can(args) => access::can(ctx, args),
@@ -230,3 +256,39 @@ fn run(cli: Cli) -> Result<i32> {
 
 #[cfg(test)]
 mod drift;
+
+#[cfg(test)]
+mod help {
+    use clap::CommandFactory;
+
+    /// `--help` describes every command, argument and option (clap's own help and version aside).
+    #[test]
+    fn every_command_and_argument_is_described() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>, seen: &mut usize) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if ["help", "version"].contains(&id) || arg.is_hide_set() {
+                    continue;
+                }
+                *seen += 1;
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} <{id}>"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                let name = format!("{path} {}", sub.get_name());
+                if sub.get_about().is_none() && sub.get_name() != "help" {
+                    missing.push(name.clone());
+                }
+                walk(sub, &name, missing, seen);
+            }
+        }
+        let (mut missing, mut seen) = (Vec::new(), 0);
+        walk(&crate::Cli::command(), "orgs", &mut missing, &mut seen);
+        assert!(
+            missing.is_empty(),
+            "described nowhere in --help: {missing:#?}"
+        );
+        assert!(seen > 100, "only {seen} arguments walked");
+    }
+}

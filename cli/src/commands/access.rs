@@ -1,8 +1,9 @@
 //! `orgs access` (a project's access), `orgs roles` and `orgs can`.
 
+use crate::api::Client;
 use crate::api::{self, exit, Result};
 use crate::bodies::{self, to_json};
-use crate::ctx::{done, Ctx};
+use crate::ctx::{done, project_arg, team_arg, Ctx, Page};
 use crate::output;
 use crate::views;
 use clap::{Args, Subcommand};
@@ -11,18 +12,43 @@ use serde_json::json;
 #[derive(Subcommand)]
 pub(crate) enum AccessCmd {
     /// Who has access to a project, and with which role.
-    #[command(after_help = "Example:\n  orgs access list prj_...")]
-    List { project: String },
-    /// Grant a team or a member a role on a project.
-    #[command(after_help = "Example:\n  orgs access grant prj_... team:team_... developer")]
-    Grant {
+    #[command(after_help = "Example:\n  orgs access list Website")]
+    List {
+        /// The project: its name or id.
         project: String,
+    },
+    /// Grant a team or a member a role on a project.
+    #[command(
+        after_help = "Example:\n  orgs access grant Website team:Backend developer\n  orgs access grant Website user:user-123 viewer"
+    )]
+    Grant {
+        /// The project: its name or id.
+        project: String,
+        /// `team:<name or id>` or `user:<user id>`.
         principal: String,
+        /// The role on the project.
+        #[arg(value_parser = ["admin", "editor", "developer", "viewer"])]
         role: String,
     },
-    /// Revoke a grant.
-    #[command(after_help = "Example:\n  orgs access revoke prj_... user:user-123")]
-    Revoke { project: String, principal: String },
+    /// Revoke a grant; asks first on a terminal.
+    #[command(after_help = "Example:\n  orgs access revoke Website user:user-123 --yes")]
+    Revoke {
+        /// The project: its name or id.
+        project: String,
+        /// `team:<name or id>` or `user:<user id>`.
+        principal: String,
+    },
+}
+
+/// `team:<name or id>` becomes `team:<id>`; `user:<id>` stays.
+fn principal_arg(client: &Client, org: &str, raw: &str) -> Result<String> {
+    match raw.split_once(':') {
+        Some(("team", team)) => Ok(format!("team:{}", team_arg(client, org, team)?)),
+        Some(("user", _)) => Ok(raw.to_string()),
+        _ => Err(api::Failure::Usage(format!(
+            "`{raw}`: a principal is team:<name or id> or user:<user id>"
+        ))),
+    }
 }
 
 pub(crate) fn access(ctx: &Ctx, cmd: AccessCmd) -> Result<()> {
@@ -30,13 +56,16 @@ pub(crate) fn access(ctx: &Ctx, cmd: AccessCmd) -> Result<()> {
     let org = ctx.org(&client)?;
     match cmd {
         AccessCmd::List { project } => {
-            ctx.list(&client, &views::GRANTS, &[&org, &project], &[], true)?
+            let project = project_arg(&client, &org, &project)?;
+            ctx.list(&client, &views::GRANTS, &[&org, &project], &[], Page::ALL)?
         }
         AccessCmd::Grant {
             project,
             principal,
             role,
         } => {
+            let project = project_arg(&client, &org, &project)?;
+            let principal = principal_arg(&client, &org, &principal)?;
             let g = client.send(
                 api::GRANT_PROJECT_ACCESS,
                 &[&org, &project, &principal],
@@ -51,7 +80,13 @@ pub(crate) fn access(ctx: &Ctx, cmd: AccessCmd) -> Result<()> {
                 ),
             );
         }
-        AccessCmd::Revoke { project, principal } => {
+        AccessCmd::Revoke {
+            project: wanted,
+            principal,
+        } => {
+            let project = project_arg(&client, &org, &wanted)?;
+            let principal = principal_arg(&client, &org, &principal)?;
+            ctx.confirm(&format!("revoke {principal}'s access to {wanted}"))?;
             client.send(
                 api::REVOKE_PROJECT_ACCESS,
                 &[&org, &project, &principal],
@@ -98,8 +133,10 @@ pub(crate) fn roles(ctx: &mut Ctx) -> Result<i32> {
 
 #[derive(Args)]
 pub(crate) struct CanArgs {
+    /// Permissions, e.g. members.update (`orgs roles matrix` lists them all).
     #[arg(required = true)]
     pub(crate) permissions: Vec<String>,
+    /// Ask within this project (its name or id): project roles count too.
     #[arg(long)]
     pub(crate) project: Option<String>,
 }
@@ -111,6 +148,9 @@ pub(crate) fn can(ctx: &mut Ctx, args: CanArgs) -> Result<i32> {
     } = args;
     let client = ctx.client()?;
     let org = ctx.org(&client)?;
+    let project = project
+        .map(|p| project_arg(&client, &org, &p))
+        .transpose()?;
     let body = bodies::Authorize {
         permissions,
         project_id: project,
@@ -128,7 +168,7 @@ pub(crate) fn can(ctx: &mut Ctx, args: CanArgs) -> Result<i32> {
                 .as_str()
                 .map(|s| format!(" ({s})"))
                 .unwrap_or_default();
-            println!("{}  {mark}{reason}", output::field(r, "permission"));
+            crate::outln!("{}  {mark}{reason}", output::field(r, "permission"));
         }
     });
     Ok(if allowed { exit::OK } else { exit::REFUSED })

@@ -3,7 +3,7 @@
 
 use crate::api::{self, Result};
 use crate::bodies::{self, to_json};
-use crate::ctx::{done, Ctx};
+use crate::ctx::{done, project_arg, Ctx, Page};
 use crate::output;
 use crate::views;
 use clap::Subcommand;
@@ -11,37 +11,42 @@ use serde_json::{json, Value};
 
 #[derive(Subcommand)]
 pub(crate) enum ApiKeysCmd {
-    /// The organization's API keys (never their secrets).
-    #[command(after_help = "Example:\n  orgs api-keys list")]
+    /// The organization's API keys (the default; never their secrets).
+    #[command(after_help = "Example:\n  orgs api-keys list --all")]
     List {
-        #[arg(long)]
-        all: bool,
+        #[command(flatten)]
+        page: Page,
     },
     /// Create a key with a role at or below your own; its secret is printed once.
     #[command(
         after_help = "Examples:\n  orgs api-keys create \"GitHub Actions\" --role developer --project prj_... --expires-in-days 30\n  orgs api-keys create backups --role viewer --never-expires"
     )]
     Create {
+        /// A name people see (what uses the key).
         name: String,
         /// admin, editor, developer, viewer, guest (never owner), or a custom role (its name or id).
         #[arg(long)]
         role: String,
-        /// Limit the key to a project (repeat); it is then a guest elsewhere.
-        #[arg(long = "project", value_name = "PROJECT_ID")]
+        /// Limit the key to a project, its name or id (repeat); it is then a guest elsewhere.
+        #[arg(long = "project", value_name = "PROJECT")]
         projects: Vec<String>,
-        /// 1 to 365 (default 90).
-        #[arg(long, conflicts_with = "never_expires")]
+        /// Days until the key expires: 1 to 365 (default 90).
+        #[arg(long, value_name = "DAYS", conflicts_with = "never_expires")]
         expires_in_days: Option<i64>,
         /// A key that never expires (only where the organization's settings allow it).
         #[arg(long)]
         never_expires: bool,
     },
-    /// Revoke a key: its next verification fails.
-    #[command(after_help = "Example:\n  orgs api-keys revoke key_...")]
-    Revoke { key: String },
+    /// Revoke a key: its next verification fails; asks first on a terminal.
+    #[command(after_help = "Example:\n  orgs api-keys revoke key_... --yes")]
+    Revoke {
+        /// The key's id (`orgs api-keys`).
+        key: String,
+    },
     /// A new secret for a key, printed once; the old one keeps working for --grace-minutes.
     #[command(after_help = "Example:\n  orgs api-keys roll key_... --grace-minutes 30")]
     Roll {
+        /// The key's id.
         key: String,
         /// 0 to 1440 (default 0: the old secret stops at once).
         #[arg(long, default_value_t = 0)]
@@ -68,7 +73,7 @@ pub(crate) fn api_keys(ctx: &Ctx, cmd: ApiKeysCmd) -> Result<()> {
     let client = ctx.client()?;
     let org = ctx.org(&client)?;
     match cmd {
-        ApiKeysCmd::List { all } => ctx.list(&client, &views::API_KEYS, &[&org], &[], all)?,
+        ApiKeysCmd::List { page } => ctx.list(&client, &views::API_KEYS, &[&org], &[], page)?,
         ApiKeysCmd::Create {
             name,
             role,
@@ -79,7 +84,10 @@ pub(crate) fn api_keys(ctx: &Ctx, cmd: ApiKeysCmd) -> Result<()> {
             let body = bodies::CreateApiKey {
                 name,
                 role: super::roles::role_arg(&client, &org, &role)?,
-                project_ids: projects,
+                project_ids: projects
+                    .iter()
+                    .map(|p| project_arg(&client, &org, p))
+                    .collect::<Result<Vec<_>>>()?,
                 expires_in_days: if never_expires {
                     Some(None)
                 } else {
@@ -90,6 +98,7 @@ pub(crate) fn api_keys(ctx: &Ctx, cmd: ApiKeysCmd) -> Result<()> {
             shown_once(ctx, &k, "created API key");
         }
         ApiKeysCmd::Revoke { key } => {
+            ctx.confirm(&format!("revoke the API key {key}"))?;
             client.send(api::REVOKE_API_KEY, &[&org, &key], None)?;
             done(
                 ctx,

@@ -1,23 +1,26 @@
 //! `orgs audit`: the audit log.
 
 use crate::api::{exit, Result};
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, Page};
 use crate::views;
 use clap::Args;
 
 #[derive(Args)]
 pub(crate) struct AuditArgs {
+    /// Only entries of this action, like member.role_changed.
     #[arg(long)]
     pub(crate) action: Option<String>,
+    /// Only entries by this user id (or API key id).
     #[arg(long, value_name = "USER")]
     pub(crate) actor: Option<String>,
     /// From this day (YYYY-MM-DD) or time (RFC 3339).
     #[arg(long)]
     pub(crate) since: Option<String>,
+    /// Until this day (YYYY-MM-DD, the whole day) or time (RFC 3339).
     #[arg(long)]
     pub(crate) until: Option<String>,
-    #[arg(long)]
-    pub(crate) all: bool,
+    #[command(flatten)]
+    pub(crate) page: Page,
 }
 
 pub(crate) fn audit(ctx: &mut Ctx, args: AuditArgs) -> Result<i32> {
@@ -26,7 +29,7 @@ pub(crate) fn audit(ctx: &mut Ctx, args: AuditArgs) -> Result<i32> {
         actor,
         since,
         until,
-        all,
+        page,
     } = args;
     let client = ctx.client()?;
     let org = ctx.org(&client)?;
@@ -47,7 +50,7 @@ pub(crate) fn audit(ctx: &mut Ctx, args: AuditArgs) -> Result<i32> {
             ("from", day(since, false)),
             ("to", day(until, true)),
         ],
-        all,
+        page,
     )?;
     Ok(exit::OK)
 }

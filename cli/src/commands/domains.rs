@@ -3,7 +3,7 @@
 
 use crate::api::{self, Result};
 use crate::bodies::{self, to_json};
-use crate::ctx::{done, Ctx};
+use crate::ctx::{done, Ctx, Page};
 use crate::output;
 use crate::views;
 use clap::Subcommand;
@@ -16,15 +16,22 @@ pub(crate) enum DomainsCmd {
     List,
     /// Add a domain (never a public email provider's); prints the TXT record to publish.
     #[command(after_help = "Example:\n  orgs domains add acme.com")]
-    Add { domain: String },
+    Add {
+        /// The domain, like acme.com.
+        domain: String,
+    },
     /// Look the domain's TXT record up: verified, or still pending with what was found.
     #[command(after_help = "Example:\n  orgs domains verify acme.com")]
-    Verify { domain: String },
+    Verify {
+        /// The domain, as added.
+        domain: String,
+    },
     /// How people with a verified email at the domain join.
     #[command(
         after_help = "Examples:\n  orgs domains enroll acme.com automatic_invitation --role developer\n  orgs domains enroll acme.com automatic_suggestion --role viewer\n  orgs domains enroll acme.com manual"
     )]
     Enroll {
+        /// The domain (verified).
         domain: String,
         /// manual (invitations only), automatic_invitation or automatic_suggestion.
         #[arg(value_parser = ["manual", "automatic_invitation", "automatic_suggestion"])]
@@ -34,9 +41,13 @@ pub(crate) enum DomainsCmd {
         #[arg(long)]
         role: Option<String>,
     },
-    /// Remove a domain (a verified one is free for other organizations at once).
-    #[command(after_help = "Example:\n  orgs domains remove acme.com")]
-    Remove { domain: String },
+    /// Remove a domain (a verified one is free for other organizations at once); asks first on a
+    /// terminal.
+    #[command(after_help = "Example:\n  orgs domains remove acme.com --yes")]
+    Remove {
+        /// The domain.
+        domain: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -44,20 +55,26 @@ pub(crate) enum RequestsCmd {
     /// Requests to join through a verified domain (pending, and rejected within 30 days).
     #[command(after_help = "Example:\n  orgs requests list --all")]
     List {
-        #[arg(long)]
-        all: bool,
+        #[command(flatten)]
+        page: Page,
     },
     /// The requester joins with the domain's enrollment role.
     #[command(after_help = "Example:\n  orgs requests approve mreq_...")]
-    Approve { request: String },
+    Approve {
+        /// The request's id (`orgs requests`).
+        request: String,
+    },
     /// Reject a request; the person may ask again after 30 days.
     #[command(after_help = "Example:\n  orgs requests reject mreq_...")]
-    Reject { request: String },
+    Reject {
+        /// The request's id.
+        request: String,
+    },
 }
 
 fn show_domain(ctx: &Ctx, d: &Value, what: &str) {
     ctx.show(d, |d| {
-        println!(
+        crate::outln!(
             "{}",
             output::green(&format!(
                 "{what} {}: {}",
@@ -66,7 +83,7 @@ fn show_domain(ctx: &Ctx, d: &Value, what: &str) {
             ))
         );
         if d["status"] != "verified" {
-            println!(
+            crate::outln!(
                 "Publish this DNS record, then run `orgs domains verify {}`:",
                 output::field(d, "domain")
             );
@@ -78,7 +95,7 @@ fn show_domain(ctx: &Ctx, d: &Value, what: &str) {
         }
         if let Some(found) = d["found"].as_array() {
             let found: Vec<&str> = found.iter().filter_map(Value::as_str).collect();
-            println!(
+            crate::outln!(
                 "found at {}: {}",
                 output::field(d, "verification.name"),
                 if found.is_empty() {
@@ -88,7 +105,7 @@ fn show_domain(ctx: &Ctx, d: &Value, what: &str) {
                 }
             );
         }
-        println!(
+        crate::outln!(
             "enrollment: {}{}",
             output::field(d, "enrollment.mode"),
             d["enrollment"]["roleName"]
@@ -103,7 +120,7 @@ pub(crate) fn domains(ctx: &Ctx, cmd: DomainsCmd) -> Result<()> {
     let client = ctx.client()?;
     let org = ctx.org(&client)?;
     match cmd {
-        DomainsCmd::List => ctx.list(&client, &views::DOMAINS, &[&org], &[], false)?,
+        DomainsCmd::List => ctx.list(&client, &views::DOMAINS, &[&org], &[], Page::default())?,
         DomainsCmd::Add { domain } => {
             let body = bodies::AddDomain { domain };
             let d = client.send(api::ADD_DOMAIN, &[&org], Some(&to_json(&body)))?;
@@ -126,6 +143,7 @@ pub(crate) fn domains(ctx: &Ctx, cmd: DomainsCmd) -> Result<()> {
             show_domain(ctx, &d, "enrollment set for");
         }
         DomainsCmd::Remove { domain } => {
+            ctx.confirm(&format!("remove the domain {domain}"))?;
             client.send(api::REMOVE_DOMAIN, &[&org, &domain], None)?;
             done(ctx, &json!({ "removed": domain }), "removed");
         }
@@ -137,8 +155,8 @@ pub(crate) fn requests(ctx: &Ctx, cmd: RequestsCmd) -> Result<()> {
     let client = ctx.client()?;
     let org = ctx.org(&client)?;
     match cmd {
-        RequestsCmd::List { all } => {
-            ctx.list(&client, &views::MEMBERSHIP_REQUESTS, &[&org], &[], all)?
+        RequestsCmd::List { page } => {
+            ctx.list(&client, &views::MEMBERSHIP_REQUESTS, &[&org], &[], page)?
         }
         RequestsCmd::Approve { request } => {
             let m = client.send(api::APPROVE_MEMBERSHIP_REQUEST, &[&org, &request], None)?;

@@ -2,7 +2,7 @@
 
 use crate::api::{self, exit, Failure, Result};
 use crate::bodies::{self, to_json};
-use crate::ctx::{done, Ctx};
+use crate::ctx::{done, project_arg, Ctx, Page};
 use crate::output;
 use crate::views;
 use clap::{Args, Subcommand};
@@ -10,6 +10,7 @@ use serde_json::json;
 
 #[derive(Args)]
 pub(crate) struct InviteArgs {
+    /// One or more email addresses (each gets its own invitation and email).
     #[arg(required = true)]
     pub(crate) emails: Vec<String>,
     /// admin, editor, developer, viewer, guest, or a custom role (its name or id; `orgs roles`).
@@ -18,12 +19,14 @@ pub(crate) struct InviteArgs {
     /// How long the invitation is valid: days, like 7d (1d to 30d).
     #[arg(long, value_name = "DAYS", value_parser = parse_days)]
     pub(crate) expires_in: Option<u32>,
-    #[arg(long)]
+    /// How many people can join with it (1 to 1000; default 1).
+    #[arg(long, value_name = "N")]
     pub(crate) max_uses: Option<u32>,
+    /// A note shown in the email (plain text, up to 1000 characters).
     #[arg(long)]
     pub(crate) message: Option<String>,
-    /// Limit the invitation to a project (repeat); the invitee joins as guest.
-    #[arg(long = "project", value_name = "PROJECT_ID")]
+    /// Limit the invitation to a project, its name or id (repeat); the invitee joins as guest.
+    #[arg(long = "project", value_name = "PROJECT")]
     pub(crate) projects: Vec<String>,
 }
 
@@ -35,32 +38,44 @@ pub(crate) fn parse_days(raw: &str) -> std::result::Result<u32, String> {
 
 #[derive(Subcommand)]
 pub(crate) enum InvitationsCmd {
-    /// The organization's invitations.
-    #[command(after_help = "Example:\n  orgs invitations list")]
+    /// The organization's invitations (the default).
+    #[command(after_help = "Example:\n  orgs invitations list --limit 10")]
     List {
-        #[arg(long)]
-        all: bool,
+        #[command(flatten)]
+        page: Page,
     },
     /// An invitation's code (to hand over yourself).
     #[command(after_help = "Example:\n  orgs invitations code inv_...")]
-    Code { invitation: String },
+    Code {
+        /// The invitation's id (`orgs invitations`).
+        invitation: String,
+    },
     /// An invitation's link.
     #[command(after_help = "Example:\n  orgs invitations link inv_...")]
-    Link { invitation: String },
+    Link {
+        /// The invitation's id.
+        invitation: String,
+    },
     /// Send the invitation again (a new expiry).
     #[command(after_help = "Example:\n  orgs invitations resend inv_...")]
-    Resend { invitation: String },
-    /// Revoke an invitation.
-    #[command(after_help = "Example:\n  orgs invitations revoke inv_...")]
-    Revoke { invitation: String },
+    Resend {
+        /// The invitation's id.
+        invitation: String,
+    },
+    /// Revoke an invitation; asks first on a terminal.
+    #[command(after_help = "Example:\n  orgs invitations revoke inv_... --yes")]
+    Revoke {
+        /// The invitation's id.
+        invitation: String,
+    },
     /// Remove expired, revoked and used-up invitations.
     #[command(after_help = "Example:\n  orgs invitations cleanup")]
     Cleanup,
     /// Invitations addressed to your verified email.
     #[command(after_help = "Example:\n  orgs invitations mine")]
     Mine {
-        #[arg(long)]
-        all: bool,
+        #[command(flatten)]
+        page: Page,
     },
 }
 
@@ -70,6 +85,11 @@ pub(crate) fn invite(ctx: &Ctx, args: InviteArgs) -> Result<()> {
     let mut created = Vec::new();
     let mut failed = None;
     let role = super::roles::role_arg(&client, &org, &args.role)?;
+    let projects = args
+        .projects
+        .iter()
+        .map(|p| project_arg(&client, &org, p))
+        .collect::<Result<Vec<_>>>()?;
     for email in &args.emails {
         let body = bodies::CreateInvitation {
             email: email.clone(),
@@ -77,12 +97,12 @@ pub(crate) fn invite(ctx: &Ctx, args: InviteArgs) -> Result<()> {
             expires_in_days: args.expires_in,
             max_uses: args.max_uses,
             message: args.message.clone(),
-            project_ids: args.projects.clone(),
+            project_ids: projects.clone(),
         };
         match client.send(api::CREATE_INVITATION, &[&org], Some(&to_json(&body))) {
             Ok(inv) => {
-                if !ctx.json {
-                    println!(
+                if !ctx.machine() {
+                    crate::outln!(
                         "{} {email} ({}, expires {}, email {})",
                         output::green("invited"),
                         output::field(&inv, "id"),
@@ -101,8 +121,8 @@ pub(crate) fn invite(ctx: &Ctx, args: InviteArgs) -> Result<()> {
             }
         }
     }
-    if ctx.json {
-        output::json(&json!({ "items": created }));
+    if ctx.machine() {
+        ctx.show(&json!({ "items": created }), |_| {});
     }
     match failed {
         // One refusal: its own problem; several: how many went through (each was printed above).
@@ -118,21 +138,21 @@ pub(crate) fn invite(ctx: &Ctx, args: InviteArgs) -> Result<()> {
 
 pub(crate) fn invitations(ctx: &Ctx, cmd: InvitationsCmd) -> Result<()> {
     let client = ctx.client()?;
-    if let InvitationsCmd::Mine { all } = cmd {
-        return ctx.list(&client, &views::MY_INVITATIONS, &[], &[], all);
+    if let InvitationsCmd::Mine { page } = cmd {
+        return ctx.list(&client, &views::MY_INVITATIONS, &[], &[], page);
     }
     let org = ctx.org(&client)?;
     match cmd {
-        InvitationsCmd::List { all } => {
-            ctx.list(&client, &views::INVITATIONS, &[&org], &[], all)?
+        InvitationsCmd::List { page } => {
+            ctx.list(&client, &views::INVITATIONS, &[&org], &[], page)?
         }
         InvitationsCmd::Code { invitation } => {
             let body = client.get(api::GET_INVITATION_CODE, &[&org, &invitation], "")?;
-            ctx.show(&body, |b| println!("{}", output::field(b, "code")));
+            ctx.show(&body, |b| crate::outln!("{}", output::field(b, "code")));
         }
         InvitationsCmd::Link { invitation } => {
             let body = client.get(api::GET_INVITATION_CODE, &[&org, &invitation], "")?;
-            ctx.show(&body, |b| println!("{}", output::field(b, "url")));
+            ctx.show(&body, |b| crate::outln!("{}", output::field(b, "url")));
         }
         InvitationsCmd::Resend { invitation } => {
             let body = client.send(api::RESEND_INVITATION, &[&org, &invitation], None)?;
@@ -143,6 +163,7 @@ pub(crate) fn invitations(ctx: &Ctx, cmd: InvitationsCmd) -> Result<()> {
             );
         }
         InvitationsCmd::Revoke { invitation } => {
+            ctx.confirm(&format!("revoke the invitation {invitation}"))?;
             client.send(api::REVOKE_INVITATION, &[&org, &invitation], None)?;
             done(ctx, &json!({ "revoked": invitation }), "revoked");
         }
@@ -161,6 +182,7 @@ pub(crate) fn invitations(ctx: &Ctx, cmd: InvitationsCmd) -> Result<()> {
 
 #[derive(Args)]
 pub(crate) struct AcceptArgs {
+    /// The invitation's code, or its link (the code is its last part).
     pub(crate) code_or_link: String,
 }
 

@@ -2,48 +2,65 @@
 
 use crate::api::{self, Failure, Result};
 use crate::bodies::{self, to_json};
-use crate::ctx::{claims, done, Ctx};
+use crate::ctx::{claims, done, Ctx, Page};
 use crate::output;
 use crate::views;
+use clap::Args;
 use clap::Subcommand;
 use serde_json::json;
 
+/// What `orgs members` and `orgs members list` take.
+#[derive(Args, Clone, Default)]
+pub(crate) struct ListArgs {
+    /// Only members with this role: owner, admin, editor, developer, viewer, guest, or a custom
+    /// role (its name or id; `orgs roles`).
+    #[arg(long)]
+    pub(crate) role: Option<String>,
+    #[command(flatten)]
+    pub(crate) page: Page,
+}
+
 #[derive(Subcommand)]
 pub(crate) enum MembersCmd {
-    /// The organization's members (filter with --role).
-    #[command(after_help = "Example:\n  orgs members list --role admin")]
-    List {
-        /// A system role or a custom role (its name or id).
-        #[arg(long)]
-        role: Option<String>,
-        #[arg(long)]
-        all: bool,
-    },
+    /// The organization's members (the default; filter with --role).
+    #[command(after_help = "Example:\n  orgs members list --role admin --all")]
+    List(ListArgs),
     /// Change a member's role: a system role or a custom role (its name or id; `orgs roles`).
     #[command(
         after_help = "Example:\n  orgs members role user-123 developer\n  orgs members role user-123 billing-viewer"
     )]
-    Role { user: String, role: String },
-    /// Remove a member.
-    #[command(after_help = "Example:\n  orgs members remove user-123")]
-    Remove { user: String },
-    /// Leave the organization.
-    #[command(after_help = "Example:\n  orgs members leave --org acme")]
+    Role {
+        /// The member's user id.
+        user: String,
+        /// admin, editor, developer, viewer, guest, or a custom role's name or id.
+        role: String,
+    },
+    /// Remove a member; asks first on a terminal.
+    #[command(after_help = "Example:\n  orgs members remove user-123 --yes")]
+    Remove {
+        /// The member's user id.
+        user: String,
+    },
+    /// Leave the organization; asks first on a terminal.
+    #[command(after_help = "Example:\n  orgs members leave --org acme --yes")]
     Leave,
-    /// Make a member the owner (you become admin).
+    /// Make a member the owner (you become admin); asks first on a terminal.
     #[command(after_help = "Example:\n  orgs members transfer user-123")]
-    Transfer { user: String },
+    Transfer {
+        /// The member who becomes the owner.
+        user: String,
+    },
 }
 
 pub(crate) fn members(ctx: &Ctx, cmd: MembersCmd) -> Result<()> {
     let client = ctx.client()?;
     let org = ctx.org(&client)?;
     match cmd {
-        MembersCmd::List { role, all } => {
+        MembersCmd::List(ListArgs { role, page }) => {
             let role = role
                 .map(|r| super::roles::role_arg(&client, &org, &r))
                 .transpose()?;
-            ctx.list(&client, &views::MEMBERS, &[&org], &[("role", role)], all)?
+            ctx.list(&client, &views::MEMBERS, &[&org], &[("role", role)], page)?
         }
         MembersCmd::Role { user, role } => {
             let role = super::roles::role_arg(&client, &org, &role)?;
@@ -59,6 +76,7 @@ pub(crate) fn members(ctx: &Ctx, cmd: MembersCmd) -> Result<()> {
             );
         }
         MembersCmd::Remove { user } => {
+            ctx.confirm(&format!("remove {user} from the organization"))?;
             client.send(api::REMOVE_MEMBER, &[&org, &user], None)?;
             done(ctx, &json!({ "removed": user }), &format!("removed {user}"));
         }
@@ -68,10 +86,12 @@ pub(crate) fn members(ctx: &Ctx, cmd: MembersCmd) -> Result<()> {
                 .as_str()
                 .unwrap_or_default()
                 .to_string();
+            ctx.confirm("leave the organization")?;
             client.send(api::REMOVE_MEMBER, &[&org, &me], None)?;
             done(ctx, &json!({ "left": org }), "you left the organization");
         }
         MembersCmd::Transfer { user } => {
+            ctx.confirm(&format!("make {user} the owner (you become admin)"))?;
             let body = client.send(
                 api::TRANSFER_OWNERSHIP,
                 &[&org],

@@ -3,7 +3,7 @@
 use crate::api::{self, exit, Failure, Result};
 use crate::bodies::{self, to_json};
 use crate::config::CurrentOrg;
-use crate::ctx::{done, prompt, resolve_org, Ctx};
+use crate::ctx::{describe_org, done, prompt, resolve_org, Ctx, Page};
 use crate::output;
 use crate::views;
 use clap::Args;
@@ -11,8 +11,10 @@ use serde_json::json;
 
 #[derive(Args)]
 pub(crate) struct CreateArgs {
+    /// The organization's name (asked for on a terminal when missing).
     #[arg(long)]
     pub(crate) name: Option<String>,
+    /// Its URL name: lowercase letters, digits and dashes (default: derived from the name).
     #[arg(long)]
     pub(crate) slug: Option<String>,
 }
@@ -29,20 +31,20 @@ pub(crate) fn create(ctx: &mut Ctx, args: CreateArgs) -> Result<i32> {
         &[],
         Some(&to_json(&bodies::CreateOrg { name, slug })),
     )?;
-    // The first organization you create becomes the current one.
-    if ctx.config.current_org.is_none() {
-        ctx.config.current_org = Some(CurrentOrg {
-            id: output::field(&org, "id"),
-            slug: org["slug"].as_str().map(str::to_string),
-            name: org["name"].as_str().map(str::to_string),
-        });
-        ctx.config.save()?;
-    }
+    // The organization you create is the current one from now on (`orgs switch` goes back).
+    let current = CurrentOrg {
+        id: output::field(&org, "id"),
+        slug: org["slug"].as_str().map(str::to_string),
+        name: org["name"].as_str().map(str::to_string),
+    };
+    let now_in = describe_org(&current);
+    ctx.config.current_org = Some(current);
+    ctx.config.save()?;
     done(
         ctx,
         &org,
         &format!(
-            "created {} ({})",
+            "created {} ({}); commands act in {now_in} now",
             output::field(&org, "slug"),
             output::field(&org, "id")
         ),
@@ -52,20 +54,20 @@ pub(crate) fn create(ctx: &mut Ctx, args: CreateArgs) -> Result<i32> {
 
 #[derive(Args)]
 pub(crate) struct ListArgs {
-    /// Every page.
-    #[arg(long)]
-    pub(crate) all: bool,
+    #[command(flatten)]
+    pub(crate) page: Page,
 }
 
 pub(crate) fn list_orgs(ctx: &mut Ctx, args: ListArgs) -> Result<i32> {
-    let ListArgs { all } = args;
+    let ListArgs { page } = args;
     let client = ctx.client()?;
-    ctx.list(&client, &views::ORGS, &[], &[], all)?;
+    ctx.list(&client, &views::ORGS, &[], &[], page)?;
     Ok(exit::OK)
 }
 
 #[derive(Args)]
 pub(crate) struct SwitchArgs {
+    /// One of your organizations: its slug or id (`orgs list`).
     pub(crate) org: String,
 }
 
@@ -106,7 +108,9 @@ pub(crate) fn show(ctx: &mut Ctx) -> Result<i32> {
 
 #[derive(Args)]
 pub(crate) struct RenameArgs {
+    /// The new name.
     pub(crate) name: Option<String>,
+    /// A new slug (its old one is free for others at once).
     #[arg(long)]
     pub(crate) slug: Option<String>,
 }
@@ -148,7 +152,7 @@ pub(crate) fn close(ctx: &mut Ctx, args: CloseArgs) -> Result<i32> {
     let client = ctx.client()?;
     let org = ctx.org(&client)?;
     let impact = client.get(api::CLOSURE_IMPACT, &[&org], "")?;
-    if !ctx.json {
+    if !ctx.machine() {
         eprintln!(
             "Closing makes the organization read-only and purges it for good at {}:",
             output::field(&impact, "purgeAt")

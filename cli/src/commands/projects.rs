@@ -1,8 +1,8 @@
-//! `orgs projects`.
+//! `orgs projects`. A project is named by its id or its name (unique within the organization).
 
 use crate::api::{self, Result};
 use crate::bodies::{self, to_json};
-use crate::ctx::{done, Ctx};
+use crate::ctx::{done, project_arg, Ctx, Page};
 use crate::output;
 use crate::views;
 use clap::Subcommand;
@@ -10,35 +10,48 @@ use serde_json::json;
 
 #[derive(Subcommand)]
 pub(crate) enum ProjectsCmd {
-    /// The projects you can see.
-    #[command(after_help = "Example:\n  orgs projects list")]
+    /// The projects you can see (the default).
+    #[command(after_help = "Example:\n  orgs projects list --limit 50")]
     List {
-        #[arg(long)]
-        all: bool,
+        #[command(flatten)]
+        page: Page,
     },
     /// Create a project (you become its admin).
     #[command(after_help = "Example:\n  orgs projects create Website")]
     Create {
+        /// The project's name (unique within the organization).
         name: String,
+        /// What the project is.
         #[arg(long)]
         description: Option<String>,
     },
     /// A project and your role in it.
-    #[command(after_help = "Example:\n  orgs projects show prj_...")]
-    Show { project: String },
+    #[command(after_help = "Example:\n  orgs projects show Website")]
+    Show {
+        /// The project: its name or id.
+        project: String,
+    },
     /// Rename a project.
-    #[command(after_help = "Example:\n  orgs projects rename prj_... Storefront")]
-    Rename { project: String, name: String },
-    /// Delete a project.
-    #[command(after_help = "Example:\n  orgs projects delete prj_...")]
-    Delete { project: String },
+    #[command(after_help = "Example:\n  orgs projects rename Website Storefront")]
+    Rename {
+        /// The project: its name or id.
+        project: String,
+        /// Its new name.
+        name: String,
+    },
+    /// Delete a project (and every grant on it); asks first on a terminal.
+    #[command(after_help = "Example:\n  orgs projects delete Website --yes")]
+    Delete {
+        /// The project: its name or id.
+        project: String,
+    },
 }
 
 pub(crate) fn projects(ctx: &Ctx, cmd: ProjectsCmd) -> Result<()> {
     let client = ctx.client()?;
     let org = ctx.org(&client)?;
     match cmd {
-        ProjectsCmd::List { all } => ctx.list(&client, &views::PROJECTS, &[&org], &[], all)?,
+        ProjectsCmd::List { page } => ctx.list(&client, &views::PROJECTS, &[&org], &[], page)?,
         ProjectsCmd::Create { name, description } => {
             let p = client.send(
                 api::CREATE_PROJECT,
@@ -56,6 +69,7 @@ pub(crate) fn projects(ctx: &Ctx, cmd: ProjectsCmd) -> Result<()> {
             );
         }
         ProjectsCmd::Show { project } => {
+            let project = project_arg(&client, &org, &project)?;
             let p = client.get(api::GET_PROJECT, &[&org, &project], "")?;
             ctx.show(&p, |p| {
                 output::record(&[
@@ -68,6 +82,7 @@ pub(crate) fn projects(ctx: &Ctx, cmd: ProjectsCmd) -> Result<()> {
             });
         }
         ProjectsCmd::Rename { project, name } => {
+            let project = project_arg(&client, &org, &project)?;
             let body = bodies::UpdateNamed {
                 name: Some(name),
                 ..Default::default()
@@ -83,9 +98,17 @@ pub(crate) fn projects(ctx: &Ctx, cmd: ProjectsCmd) -> Result<()> {
                 &format!("renamed to {}", output::field(&p, "name")),
             );
         }
-        ProjectsCmd::Delete { project } => {
+        ProjectsCmd::Delete { project: wanted } => {
+            let project = project_arg(&client, &org, &wanted)?;
+            ctx.confirm(&format!(
+                "delete the project {wanted} and every grant on it"
+            ))?;
             client.send(api::DELETE_PROJECT, &[&org, &project], None)?;
-            done(ctx, &json!({ "deleted": project }), "deleted");
+            done(
+                ctx,
+                &json!({ "deleted": project }),
+                &format!("deleted {wanted}"),
+            );
         }
     }
     Ok(())

@@ -4,7 +4,7 @@
 
 use crate::api::{self, exit, Client, Failure, Result};
 use crate::bodies::{self, to_json};
-use crate::ctx::{done, Ctx};
+use crate::ctx::{done, Ctx, Page};
 use crate::output;
 use crate::views;
 use clap::Subcommand;
@@ -24,13 +24,15 @@ pub(crate) enum RolesCmd {
         after_help = "Example:\n  orgs roles create billing-viewer --permission usage.read --permission subscription.read\n  orgs roles create deployer --permission deployments.create --project-role developer"
     )]
     Create {
+        /// The role's name (unique within the organization).
         name: String,
         /// A permission (repeat; `orgs roles matrix` lists them). org.read is always added.
         #[arg(long = "permission", value_name = "PERMISSION")]
         permissions: Vec<String>,
-        /// The project role it gives on every project: none, viewer, developer, editor or admin.
-        #[arg(long, default_value = "none")]
+        /// The project role it gives on every project.
+        #[arg(long, default_value = "none", value_parser = ["none", "viewer", "developer", "editor", "admin"])]
         project_role: String,
+        /// What the role is for.
         #[arg(long)]
         description: Option<String>,
     },
@@ -39,7 +41,9 @@ pub(crate) enum RolesCmd {
         after_help = "Examples:\n  orgs roles edit billing-viewer --name billing\n  orgs roles edit deployer --add environments.manage --remove deployments.create"
     )]
     Edit {
+        /// The custom role: its name or id.
         role: String,
+        /// Its new name.
         #[arg(long)]
         name: Option<String>,
         /// Add a permission (repeat).
@@ -48,20 +52,24 @@ pub(crate) enum RolesCmd {
         /// Remove a permission (repeat).
         #[arg(long = "remove", value_name = "PERMISSION")]
         remove: Vec<String>,
-        /// none, viewer, developer, editor or admin.
-        #[arg(long)]
+        /// The project role it gives on every project.
+        #[arg(long, value_parser = ["none", "viewer", "developer", "editor", "admin"])]
         project_role: Option<String>,
+        /// What the role is for.
         #[arg(long)]
         description: Option<String>,
     },
-    /// Delete a custom role nothing holds (the answer counts what does).
-    #[command(after_help = "Example:\n  orgs roles delete billing-viewer")]
-    Delete { role: String },
+    /// Delete a custom role nothing holds (the answer counts what does); asks first on a terminal.
+    #[command(after_help = "Example:\n  orgs roles delete billing-viewer --yes")]
+    Delete {
+        /// The custom role: its name or id.
+        role: String,
+    },
 }
 
 /// The custom role `wanted` names: its id, or its name (case-insensitive).
 fn find_role(client: &Client, org: &str, wanted: &str) -> Result<Value> {
-    let (items, _) = client.list(api::LIST_ORG_ROLES, &[org], &[], true, &mut |_| {})?;
+    let (items, _) = client.list(api::LIST_ORG_ROLES, &[org], &[], Page::ALL, &mut |_| {})?;
     let found = items.iter().find(|r| {
         r["kind"] == "custom"
             && (r["id"] == wanted
@@ -98,7 +106,7 @@ pub(crate) fn roles(ctx: &mut Ctx, cmd: RolesCmd) -> Result<i32> {
     let org = ctx.org(&client)?;
     match cmd {
         RolesCmd::Matrix => unreachable!("answered above"),
-        RolesCmd::List => ctx.list(&client, &views::ROLES, &[&org], &[], true)?,
+        RolesCmd::List => ctx.list(&client, &views::ROLES, &[&org], &[], Page::ALL)?,
         RolesCmd::Create {
             name,
             permissions,
@@ -172,6 +180,7 @@ pub(crate) fn roles(ctx: &mut Ctx, cmd: RolesCmd) -> Result<i32> {
         RolesCmd::Delete { role } => {
             let current = find_role(&client, &org, &role)?;
             let id = output::field(&current, "id");
+            ctx.confirm(&format!("delete the role {role}"))?;
             client.send(api::DELETE_ROLE, &[&org, &id], None)?;
             done(
                 ctx,

@@ -1,7 +1,7 @@
 //! `orgs login`, `logout`, `whoami` and shell completion.
 
 use crate::api::{self, exit, Client, Failure, Result};
-use crate::ctx::{claims, done, prompt, Ctx};
+use crate::ctx::{claims, done, prompt_secret, Ctx};
 use crate::output;
 use clap::{Args, CommandFactory};
 use serde_json::json;
@@ -9,6 +9,7 @@ use std::io::Read;
 
 #[derive(Args)]
 pub(crate) struct CompletionArgs {
+    /// The shell.
     pub(crate) shell: clap_complete::Shell,
 }
 
@@ -18,20 +19,28 @@ pub(crate) fn completion(_ctx: &mut Ctx, args: CompletionArgs) -> Result<i32> {
         shell,
         &mut crate::Cli::command(),
         "orgs",
-        &mut std::io::stdout(),
+        &mut crate::output::Lines,
     );
     Ok(exit::OK)
 }
 
 #[derive(Args)]
 pub(crate) struct LoginArgs {
+    /// The API's base URL (saved; default: the saved one).
     #[arg(long, value_name = "URL")]
     pub(crate) api: Option<String>,
     /// The token (prefer --token-stdin: an argument lands in shell history).
-    #[arg(long, conflicts_with = "token_stdin")]
+    #[arg(long, conflicts_with_all = ["token_stdin", "web"])]
     pub(crate) token: Option<String>,
-    #[arg(long)]
+    /// Read the token from stdin.
+    #[arg(long, conflicts_with = "web")]
     pub(crate) token_stdin: bool,
+    /// Sign in in the browser: OAuth 2.0 authorization code with PKCE, answered on a loopback
+    /// address (Cognito's hosted UI, or any OpenID Connect issuer).
+    #[arg(long)]
+    pub(crate) web: bool,
+    #[command(flatten)]
+    pub(crate) oauth: super::web_login::OAuthArgs,
 }
 
 pub(crate) fn login(ctx: &mut Ctx, args: LoginArgs) -> Result<i32> {
@@ -39,8 +48,11 @@ pub(crate) fn login(ctx: &mut Ctx, args: LoginArgs) -> Result<i32> {
         api,
         token,
         token_stdin,
+        web,
+        oauth,
     } = args;
     let token = match (token, token_stdin) {
+        _ if web => super::web_login::sign_in(ctx, oauth)?,
         (Some(t), _) => t,
         (None, true) => {
             let mut s = String::new();
@@ -49,7 +61,7 @@ pub(crate) fn login(ctx: &mut Ctx, args: LoginArgs) -> Result<i32> {
                 .map_err(|e| Failure::Other(e.to_string()))?;
             s.trim().to_string()
         }
-        (None, false) => prompt("token")?,
+        (None, false) => prompt_secret("token")?,
     };
     if token.is_empty() {
         return Err(Failure::Usage("the token is empty".into()));

@@ -15,12 +15,14 @@ pub(crate) enum SettingsCmd {
     /// Who may invite: admins (default) or members (for roles at or below their own).
     #[command(after_help = "Example:\n  orgs settings invite-policy members")]
     InvitePolicy {
+        /// admins, or members.
         #[arg(value_parser = ["admins", "members"])]
         policy: String,
     },
     /// Whether API keys may be created without an expiry (off by default).
     #[command(after_help = "Example:\n  orgs settings non-expiring-api-keys on")]
     NonExpiringApiKeys {
+        /// on, or off.
         #[arg(value_parser = ["on", "off"])]
         allowed: String,
     },
@@ -29,6 +31,7 @@ pub(crate) enum SettingsCmd {
         after_help = "Example:\n  orgs settings authentication --require-mfa true --domain acme.com --domain acme.io"
     )]
     Authentication {
+        /// Whether every member must sign in with a second factor.
         #[arg(long, value_name = "true|false")]
         require_mfa: Option<bool>,
         /// An allowed domain (repeat; replaces the list).
@@ -43,8 +46,10 @@ pub(crate) enum SettingsCmd {
         after_help = "Example:\n  orgs settings notifications --on memberJoined --off integrationChanged"
     )]
     Notifications {
+        /// Turn an event's email on (repeat).
         #[arg(long = "on", value_name = "EVENT", value_parser = NOTIFICATIONS)]
         on: Vec<String>,
+        /// Turn an event's email off (repeat).
         #[arg(long = "off", value_name = "EVENT", value_parser = NOTIFICATIONS)]
         off: Vec<String>,
     },
@@ -53,10 +58,13 @@ pub(crate) enum SettingsCmd {
         after_help = "Example:\n  orgs settings cleanup stopIdleEnvironments on --after-days 14"
     )]
     Cleanup {
+        /// The rule.
         #[arg(value_parser = CLEANUP_RULES)]
         rule: String,
+        /// on, or off.
         #[arg(value_parser = ["on", "off"])]
         state: String,
+        /// After how many days the rule acts.
         #[arg(long)]
         after_days: Option<u32>,
     },
