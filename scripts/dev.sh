@@ -80,17 +80,8 @@ start_api "$API_PORT" "$data/lambda.env"
 start_stream_poller "$DYNAMODB_ENDPOINT" "$TABLE" "http://127.0.0.1:$API_PORT"
 
 token=$("$devtool" token "$SECRET" "user-alice" "alice@example.com")
-# The API Gateway samples of events/, with alice's token: locally the functions check the bearer
-# token themselves (AUTH_MODE=local), where API Gateway's authorizer would have.
-mkdir -p "$data/events"
-for f in "$root"/events/apigw-*.json; do
-  python3 - "$f" "$token" >"$data/events/$(basename "$f")" <<'PY'
-import json, sys
-event = json.load(open(sys.argv[1]))
-event["headers"]["authorization"] = f"Bearer {sys.argv[2]}"
-print(json.dumps(event, indent=2))
-PY
-done
+# The API Gateway samples of events/ with alice's token, for `cargo lambda invoke`.
+write_events "$data/events" "$token"
 cat <<MSG
 
 The organizations API is up after $((SECONDS - began)) s: http://127.0.0.1:$API_PORT

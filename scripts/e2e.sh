@@ -50,6 +50,12 @@ echo "smoke: POST /orgs/{orgId}/invitations -> 201, email captured by the SES em
 status=$(curl -s -o /dev/null -w '%{http_code}' "$base/orgs")
 [ "$status" = 401 ] || { echo "smoke: GET /orgs without a token answered $status, not 401" >&2; exit 1; }
 echo "smoke: GET /orgs without a token -> 401"
+# The API Gateway samples, with a local token, invoked as the README's `cargo lambda invoke` does.
+write_events "$LOG_DIR/events" "$token"
+invoked=$(curl -s -X POST "$base/2015-03-31/functions/list-my-orgs/invocations" -d @"$LOG_DIR/events/apigw-list-my-orgs.json")
+python3 -c 'import json,sys; a=json.loads(sys.argv[1]); b=json.loads(a["body"]); assert a["statusCode"] == 200 and any(o["name"] == "Acme" for o in b["items"]), a' "$invoked" \
+  || { echo "smoke: events/apigw-list-my-orgs.json with a token answered $invoked" >&2; exit 1; }
+echo "smoke: events/apigw-list-my-orgs.json with a local token, invoked directly -> 200"
 
 # An integration's secret goes to Secrets Manager (moto) and never into a function's log line.
 marker="e2e-secret-$RANDOM$RANDOM$RANDOM"
@@ -154,8 +160,8 @@ fuzz_token=$("$devtool" token "$secret" "fuzz-user" "fuzz@example.com")
 # cannot turn into an API Gateway event (it answers 500 before any function runs; API Gateway
 # base64-encodes such bodies and the functions answer 400). So negative data runs in the coverage
 # phase (boundary and type violations of every field) and the fuzzing phase runs positive data.
-# A request that fails below HTTP (a connection `cargo lambda watch` resets while it starts an
-# instance) is retried twice and given 60 s; an answer, whatever its status, is never retried, so every
+# A request that fails below HTTP (a reset connection, no answer at all) is retried twice, and
+# each is given 60 s; an answer, whatever its status, is never retried, so every
 # check still sees every response. A failing pass prints its whole report section (which operation,
 # which request, the curl to replay it) and the watch log's last lines, not only the summary.
 fuzz() {

@@ -84,6 +84,22 @@ start_stream_poller() {
   pids+=($!)
 }
 
+# write_events DIR TOKEN: the API Gateway samples of events/ with TOKEN as their bearer token, for
+# `cargo lambda invoke --data-file`: locally (AUTH_MODE=local) the functions check the token
+# themselves, where API Gateway's JWT authorizer would have (a sample without one answers 401).
+write_events() {
+  mkdir -p "$1"
+  local f
+  for f in "$root"/events/apigw-*.json; do
+    python3 - "$f" "$2" >"$1/$(basename "$f")" <<'PY'
+import json, sys
+event = json.load(open(sys.argv[1]))
+event["headers"]["authorization"] = f"Bearer {sys.argv[2]}"
+print(json.dumps(event, indent=2))
+PY
+  done
+}
+
 # write_env FILE TABLE DYNAMODB_ENDPOINT SES_ENDPOINT SECRET
 write_env() {
   cat >"$1" <<ENV

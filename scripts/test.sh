@@ -49,7 +49,8 @@ echo "== template and spec lint"
 "$tools/venv/bin/cfn-lint" "$root/infra/template.yaml"
 echo "cfn-lint: ok"
 # redocly.yaml: the recommended rules, warnings included, as errors.
-(cd "$root" && "$tools/node_modules/.bin/redocly" lint openapi.yaml 2>&1 | grep -v '[║╔╚]')
+(cd "$root" && REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true "$tools/node_modules/.bin/redocly" lint openapi.yaml 2>&1 \
+  | grep -v '[║╔╚]')
 echo "redocly lint openapi.yaml: 0 errors, 0 warnings"
 
 echo "== end to end through cargo lambda watch"

@@ -95,13 +95,10 @@ impl Ctx {
                 "{what}: pass --yes to confirm (not on a terminal, so nobody can be asked)"
             )));
         }
-        eprint!("{what}? [y/N] ");
-        std::io::stderr().flush().ok();
-        let mut line = String::new();
-        std::io::stdin()
-            .read_line(&mut line)
-            .map_err(|e| Failure::Other(e.to_string()))?;
-        match line.trim().to_ascii_lowercase().as_str() {
+        match ask(&format!("{what}? [y/N] "))?
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "y" | "yes" => Ok(()),
             _ => Err(Failure::Usage("not confirmed: nothing changed".into())),
         }
@@ -202,7 +199,12 @@ pub(crate) fn prompt(question: &str) -> Result<String> {
             "{question}: not on a terminal, pass it as an option"
         )));
     }
-    eprint!("{question}: ");
+    ask(&format!("{question}: "))
+}
+
+/// Shows `question` on stderr and reads one line of the terminal's answer.
+fn ask(question: &str) -> Result<String> {
+    eprint!("{question}");
     std::io::stderr().flush().ok();
     let mut line = String::new();
     std::io::stdin()

@@ -75,7 +75,7 @@ pub async fn close(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
         .iter()
         .flatten()
         .filter_map(|(id, h)| InvitationId::parse(id).map(|i| (i, h)))
-        .partition(|(_, h)| h.exp > now && h.n > 0);
+        .partition(|(_, h)| h.pending_at(now));
     if pending.len() + settled.len() > MAX_REVOKED_AT_CLOSURE {
         return Err(ApiError::limit(
             "pendingInvitationsAtClosure",

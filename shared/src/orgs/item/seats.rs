@@ -23,6 +23,10 @@ pub struct SeatHold {
 }
 
 impl SeatHold {
+    /// Its invitation is pending at `now`: not expired, uses left.
+    pub fn pending_at(&self, now: Timestamp) -> bool {
+        self.exp > now && self.n > 0
+    }
     /// The role count this hold's removal takes off (none once its uses are spent: the last use
     /// counted it off).
     pub(super) fn role_taken(&self) -> Option<(&crate::domain::RoleId, Holder, i64)> {
@@ -83,7 +87,7 @@ impl OrgItem {
         self.seat_holds
             .iter()
             .flatten()
-            .filter(move |(_, h)| h.exp > now && h.n > 0)
+            .filter(move |(_, h)| h.pending_at(now))
     }
     /// Seats in use at `now`: members plus the seats pending invitations really hold.
     pub fn seats_in_use(&self, now: Timestamp) -> u32 {
