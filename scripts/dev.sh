@@ -77,10 +77,12 @@ start_dns "$(free_port)" "$data/dns-zone"
 write_env "$data/lambda.env" "$TABLE" "$DYNAMODB_ENDPOINT" "$SES_ENDPOINT" "$SECRET"
 say "cargo lambda watch on :$API_PORT (log: .local-data/cargo-lambda-watch.log) and the stream poller (log: .local-data/stream-poller.log) ..."
 start_api "$API_PORT" "$data/lambda.env"
-start_stream_poller "$DYNAMODB_ENDPOINT" "$TABLE" "http://127.0.0.1:$API_PORT"
-# The printed curl's function, started before "up": a call without a token (401, nothing read or
-# written), so the first curl does not wait for its instances to start.
+start_stream_poller "$DYNAMODB_ENDPOINT" "$TABLE" "http://127.0.0.1:$API_PORT" --warm
+# Before "up": the stream functions' instances (an empty batch each) and the printed curl's function
+# (a call without a token: 401, nothing read or written), so neither the first curl nor its event
+# waits for instances to start.
 curl -s -o /dev/null -X POST "http://127.0.0.1:$API_PORT/orgs" || true
+for _ in $(seq 1 150); do grep -q "stream: warm" "$data/stream-poller.log" 2>/dev/null && break; sleep 0.2; done
 
 token=$("$devtool" token "$SECRET" "user-alice" "alice@example.com")
 # The API Gateway samples of events/ with alice's token, for `cargo lambda invoke`.

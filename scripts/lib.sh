@@ -76,7 +76,7 @@ start_api() {
   wait_port 127.0.0.1 "$1" 120 "cargo lambda watch"
 }
 
-# start_stream_poller DYNAMODB_ENDPOINT TABLE API_BASE_URL [--from-start]: delivers the table's stream to the
+# start_stream_poller DYNAMODB_ENDPOINT TABLE API_BASE_URL [--from-start] [--warm]: delivers the table's stream to the
 # template's stream-triggered functions through `cargo lambda watch` (what Lambda does in AWS)
 start_stream_poller() {
   (exec setsid "$tools/venv/bin/python" "$root/scripts/stream_poller.py" "$1" "$2" "$3" "$root/infra/template.yaml" "${@:4}") \

@@ -7,8 +7,10 @@ with the records its FilterCriteria accept, in stream order, in batches of its B
 function that reports batch item failures gets the batch again from the first failed record (a
 few times, with a pause), then the records are dropped with a log line, like a dead-letter queue.
 
-usage: stream_poller.py DYNAMODB_ENDPOINT TABLE INVOKE_BASE_URL TEMPLATE [--from-start]
+usage: stream_poller.py DYNAMODB_ENDPOINT TABLE INVOKE_BASE_URL TEMPLATE [--from-start] [--warm]
   --from-start  read each shard from its oldest record (TRIM_HORIZON) instead of from now
+  --warm        first invoke each function with an empty batch, so their instances are up before
+                the first record (scripts/dev.sh waits for "stream: warm")
 Runs until killed. Logs one line per invocation on stdout.
 """
 import datetime
@@ -112,9 +114,9 @@ def invoke(base, function, records):
             answer = json.loads(response.read() or b"{}")
     except (urllib.error.URLError, OSError, ValueError) as e:
         print(f"stream: {function} failed ({e}); the batch is retried", flush=True)
-        return records[0]["dynamodb"]["SequenceNumber"]
+        return records[0]["dynamodb"]["SequenceNumber"] if records else None
     failures = (answer or {}).get("batchItemFailures") or []
-    if failures:
+    if failures and records:
         return failures[0].get("itemIdentifier") or records[0]["dynamodb"]["SequenceNumber"]
     return None
 
@@ -151,6 +153,10 @@ def main():
     streams = session.client("dynamodbstreams", endpoint_url=endpoint)
     stream_arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
     print(f"stream: {table} -> {', '.join(f for f, _, _ in functions)}", flush=True)
+    if "--warm" in sys.argv:
+        for function, _, _ in functions:
+            invoke(base, function, [])
+        print("stream: warm", flush=True)
     iterators = {}  # shard id -> iterator (None once the shard is closed and read)
     first_pass = True
     while True:
