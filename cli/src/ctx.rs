@@ -104,7 +104,8 @@ impl Ctx {
         }
     }
 
-    /// A list (one page, or every page with `all`), printed as JSON (`{items, nextCursor}`) or a table.
+    /// A list (one page, `--limit N` items or every page with `--all`), printed as JSON
+    /// (`{items, nextCursor}`), what `--jq` picks from it, or a table.
     pub(crate) fn list(
         &self,
         client: &Client,
