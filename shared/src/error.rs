@@ -102,6 +102,11 @@ codes! {
     DomainExists = "domain_exists", 409;
     /// You asked to join already (pending, or rejected less than 30 days ago).
     MembershipRequestExists = "membership_request_exists", 409;
+    /// A verified domain's enrollment no longer holds: its role grew beyond what a domain gives
+    /// since it was set, or whoever set it no longer holds that role; an admin sets it again.
+    EnrollmentLapsed = "enrollment_lapsed", 409;
+    /// An expired API key is not rolled (its new secret would never verify); create a new key.
+    ApiKeyExpired = "api_key_expired", 409;
     /// The integration named is not of the kind this needs (a default storage that is no storage provider).
     WrongIntegrationKind = "wrong_integration_kind", 409;
     /// Internal only: the personal organization exists already (the idempotent path).
@@ -113,6 +118,8 @@ codes! {
     InvitationEmailLimit = "invitation_email_limit", 429;
     /// Today's invitation emails to this address from this organization are sent.
     RecipientEmailLimit = "recipient_email_limit", 429;
+    /// The organization received its membership requests for today.
+    MembershipRequestLimit = "membership_request_limit", 429;
     InternalError = "internal_error", 500;
     ServiceUnavailable = "service_unavailable", 503;
 }

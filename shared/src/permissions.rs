@@ -263,6 +263,10 @@ impl PermissionSet {
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }
+    /// Every permission of either set.
+    pub fn union(self, other: PermissionSet) -> PermissionSet {
+        PermissionSet(self.0 | other.0)
+    }
 }
 
 /// A project-scoped role: what it grants applies inside one project only. Each is a strict

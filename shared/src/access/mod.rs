@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::members::item::MemberItem;
 use crate::orgs::item::OrgItem;
 use crate::orgs::settings::{InvitePolicy, OrgStatus};
-use crate::permissions::{Permission, ProjectRole, Role, RoleRef};
+use crate::permissions::{Permission, PermissionSet, ProjectRole, Role, RoleRef};
 use crate::pipeline::{Effect, OrgAccess, OrgCtx};
 use crate::projects::item::{Principal, ProjectItem};
 use crate::roles::HeldRole;
@@ -26,10 +26,12 @@ pub const MAX_PERMISSIONS_PER_CHECK: usize = 100;
 /// `unknown_permission` listing them); in the order asked. `/authorize` and the API key
 /// verification parse with it.
 pub fn permissions_asked(names: &[String]) -> ApiResult<Vec<Permission>> {
-    let unknown: Vec<&str> = names
+    // Named back as a refusal may quote input: a few, each cut short.
+    let unknown: Vec<String> = names
         .iter()
-        .map(String::as_str)
         .filter(|p| Permission::parse(p).is_none())
+        .take(10)
+        .map(|p| crate::domain::shown(p))
         .collect();
     if !unknown.is_empty() {
         return Err(ApiError::new(
@@ -315,10 +317,14 @@ pub fn decide(
     views::PermissionAnswer {
         permission: permission.as_str(),
         allowed: !via.is_empty(),
+        reason: via.is_empty().then_some(NOT_GRANTED),
         via,
-        reason: None,
     }
 }
+
+/// Why a permission is refused when nothing gives it: the role (or, in a project, any grant)
+/// does not hold it. The other reasons (`org_closed`, `purge_started`) refuse what is held.
+pub const NOT_GRANTED: &str = "not_granted";
 
 impl Reason {
     pub fn org_role(held: &HeldRole) -> Self {
@@ -363,6 +369,33 @@ impl Access {
         )
         .with("yourProjectRole", mine.map(ProjectRole::as_str))
         .with("requestedRole", role.as_str()))
+    }
+    /// The hierarchy rule in the projects an invitation or API key is limited to: the project
+    /// role `granted` gives on each of them ([`HeldRole::for_projects`]) holds nothing beyond what
+    /// the caller's organization role holds in every project ([`HeldRole::covers_in_projects`]).
+    /// The organization-wide rule ([`Self::require_can_grant`]) applies besides.
+    pub fn require_can_grant_in_projects(&self, granted: &HeldRole) -> ApiResult<()> {
+        let given = granted.for_projects();
+        if self.held.covers_in_projects(given) {
+            return Ok(());
+        }
+        let beyond: Vec<&str> = PermissionSet::of(given.permissions())
+            .beyond(self.held.in_every_project())
+            .into_iter()
+            .map(Permission::as_str)
+            .collect();
+        Err(ApiError::new(
+            Code::GrantAboveYou,
+            format!(
+                "Limited to projects, the role {} gives the project role {given} on each of them, with permissions your role {} does not hold in every project: {}. Give a lower role, or ask a project's admin to grant access on it (PUT /orgs/{{orgId}}/projects/{{projectId}}/access/{{principal}}).",
+                granted.name,
+                self.held.name,
+                beyond.join(", ")
+            ),
+        )
+        .with("yourProjectRole", self.held.project_role.map(ProjectRole::as_str))
+        .with("requestedRole", given.as_str())
+        .with("permissions", beyond))
     }
     /// A decision compared `role` (a target's, a key's) as read: a custom one must still be
     /// defined so when the transaction commits.

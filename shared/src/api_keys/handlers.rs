@@ -78,6 +78,16 @@ fn key_role(org: &OrgItem, raw: &str) -> ApiResult<HeldRole> {
     Ok(held)
 }
 
+/// The hierarchy rule for `key` holding `role`: organization-wide, and in the projects it is
+/// limited to (what a key gives is what its creator, re-roler or roller could give).
+fn require_can_give(ctx: &Ctx, key: &ApiKeyItem, role: &HeldRole) -> ApiResult<()> {
+    ctx.require_can_grant(role)?;
+    if !key.project_ids.is_empty() {
+        ctx.require_can_grant_in_projects(role)?;
+    }
+    Ok(())
+}
+
 /// `GET /orgs/{orgId}/api-keys`: one Query per page.
 pub async fn list_api_keys(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let q = ApiKeyItem::page_of_org(ctx.org_id(), input.limit()?, input.cursor())?;
@@ -127,6 +137,7 @@ pub async fn create_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
     if !projects.is_empty() {
         // Project grants are made by those who manage project access (org-wide).
         ctx.require(Permission::ProjectsAccessManage)?;
+        ctx.require_can_grant_in_projects(&held)?;
     }
     if ctx.org.api_keys.len() >= API_KEYS_PER_ORG {
         return Err(ApiError::limit(
@@ -204,9 +215,9 @@ pub async fn update_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
         role: new_role.as_ref().map(|h| h.role.clone()),
     };
     let current = ctx.org.held(&key.role)?;
-    ctx.require_can_grant(&current)?;
+    require_can_give(&ctx, &key, &current)?;
     if let Some(held) = &new_role {
-        ctx.require_can_grant(held)?;
+        require_can_give(&ctx, &key, held)?;
     }
     let now = Timestamp::now();
     let tx = key.update(ctx.tx()?, &changes, now)?;
@@ -271,13 +282,23 @@ pub async fn roll_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> 
     }
     let mut key: ApiKeyItem = ctx.subject()?;
     let current = ctx.org.held(&key.role)?;
-    ctx.require_can_grant(&current)?;
+    require_can_give(&ctx, &key, &current)?;
+    let now = Timestamp::now();
+    if key.is_expired(now) {
+        return Err(ApiError::new(
+            Code::ApiKeyExpired,
+            format!(
+                "The key {} expired at {}: a new secret for it would never verify. Create a new key (POST /orgs/{{orgId}}/api-keys) and revoke this one.",
+                key.name.as_str(),
+                key.expires_at.map(|e| e.canonical()).unwrap_or_default()
+            ),
+        ));
+    }
     let minted = secret::mint(
         app.config.require_api_key_hash_key()?,
         ctx.org_id(),
         &key.key_id,
     )?;
-    let now = Timestamp::now();
     let until = (grace > 0).then(|| now + chrono::Duration::minutes(grace));
     let tx = key.roll(ctx.tx()?, (&minted.digest, &minted.prefix), until, now)?;
     let tx = ctx.guard_role_as_read(tx, &current, role_changed())?;

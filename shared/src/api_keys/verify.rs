@@ -177,7 +177,7 @@ pub async fn verify(
                 permission: p.as_str(),
                 allowed: false,
                 via: Vec::new(),
-                reason: None,
+                reason: Some(crate::access::NOT_GRANTED),
             },
             _ => decide(&held, org.status, visible, *p),
         })
@@ -218,9 +218,11 @@ pub async fn verify(
             .filter(|r| r.allowed)
             .map(|r| (r.permission, r.via.clone()))
             .collect(),
+        // What the key holds but may not use now (a permission it lacks is only not allowed).
         refused: results
             .iter()
             .filter_map(|r| r.reason.map(|why| (r.permission, why)))
+            .filter(|(_, why)| *why != crate::access::NOT_GRANTED)
             .collect(),
         results,
     };

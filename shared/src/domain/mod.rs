@@ -56,6 +56,30 @@ pub fn refuse_spoofing(field: &str, text: &str) -> Result<(), ApiError> {
     }
 }
 
+/// Characters of a caller's input a refusal quotes at most.
+pub const SHOWN_CHARS: usize = 40;
+
+/// A caller's input as a refusal may quote it: at most [`SHOWN_CHARS`] characters, control and
+/// spoofing characters shown as `?`, `…` where it was cut. A refusal names the field and the
+/// rule; it never echoes a whole input back (it may be 60 KB, or a secret pasted by mistake).
+pub fn shown(raw: &str) -> String {
+    let mut out: String = raw
+        .chars()
+        .take(SHOWN_CHARS)
+        .map(|c| {
+            if c.is_control() || is_spoofing_char(c) {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if raw.chars().nth(SHOWN_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// Slugs that name places of the product itself, refused for organizations (README lists them).
 pub const RESERVED_SLUGS: &[&str] = &[
     "admin",
@@ -139,7 +163,7 @@ impl Slug {
         if RESERVED_SLUGS.contains(&raw) {
             return Err(invalid(
                 "slug",
-                format!("`{raw}` is reserved; choose another slug."),
+                format!("`{}` is reserved; choose another slug.", shown(raw)),
             ));
         }
         Ok(Self(raw.to_string()))
@@ -307,7 +331,7 @@ impl ProjectId {
             let id = Self::parse(&p).ok_or_else(|| {
                 invalid(
                     field,
-                    format!("`{field}` entries must be project ids (`prj_` and {ID_HEX_DIGITS} hex digits; got `{p}`)."),
+                    format!("`{field}` entries must be project ids (`prj_` and {ID_HEX_DIGITS} hex digits; got `{}`).", shown(&p)),
                 )
             })?;
             if !out.contains(&id) {

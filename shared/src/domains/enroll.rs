@@ -39,7 +39,9 @@ pub fn enrollment_for<'a>(
     let domain = domain_of(email)?;
     let entry = org.domain(&domain)?;
     let enrollment = entry.enrollment_in_force(mode)?;
-    (org.status == OrgStatus::Active).then_some((domain, entry, enrollment))
+    // An enrollment whose role grew beyond a domain's bound (or went) offers nothing.
+    (org.status == OrgStatus::Active && enrollment_role(org, enrollment).is_ok())
+        .then_some((domain, entry, enrollment))
 }
 
 /// The organization id of the uniqueness item of `email`'s domain (one request), if verified.
@@ -201,6 +203,7 @@ pub async fn request_membership(app: App, caller: Caller, input: Input) -> ApiRe
         now,
     );
     let tx = request.create(app.store.tx(), now, exists())?;
+    let tx = request.count_today(tx, now)?;
     let tx = org.guard_domain(tx, &domain, entry, enrollment_changed())?;
     let tx = org.guard_active(tx)?;
     let tx = tx.audit(AuditEntry {
@@ -253,12 +256,16 @@ pub async fn approve_request(app: App, ctx: Ctx, _input: Input) -> ApiResult<Rep
         EnrollmentMode::AutomaticSuggestion,
     ) else {
         return Err(ApiError::new(
-            Code::ConcurrentUpdate,
-            format!("The organization no longer suggests itself at {}: verify the domain and set its enrollment to automatic_suggestion again, or reject the request.", request.domain),
+            Code::EnrollmentLapsed,
+            format!("The organization no longer suggests itself at {}: the domain is no longer verified, its enrollment is no longer automatic_suggestion, or the role it gives was deleted or grew beyond editor's permissions since it was set. Verify the domain and set its enrollment again, or reject the request.", request.domain),
         ));
     };
     let role = enrollment_role(&ctx.org, enrollment)?;
     ctx.require_can_grant(&role)?;
+    let lapsed = ApiError::new(
+        Code::EnrollmentLapsed,
+        format!("The enrollment of {} was set by someone who no longer holds a role that may give its role (removed, or their role changed); an admin must set it again before requests through it are approved.", request.domain),
+    );
     let joiner = Joiner {
         user_id: &request.user_id,
         email: &request.email,
@@ -267,6 +274,7 @@ pub async fn approve_request(app: App, ctx: Ctx, _input: Input) -> ApiResult<Rep
     join::check(&ctx.org, &joiner, ApiError::org_closed())?;
     let now = Timestamp::now();
     let tx = request.approved(ctx.tx()?, decided_meanwhile())?;
+    let tx = join::require_setter_holds(tx, &ctx.org, enrollment, &role, lapsed)?;
     let (tx, member) = join::join(
         tx,
         &ctx.org,
@@ -349,6 +357,13 @@ pub async fn accept_automatic(
     } else {
         org.guard_mfa_not_required(tx, ApiError::mfa_required())?
     };
+    let tx = join::require_setter_holds(
+        tx,
+        org,
+        enrollment,
+        &role,
+        crate::invitations::invalid_invitation(),
+    )?;
     let (tx, member) = join::join(
         tx,
         org,

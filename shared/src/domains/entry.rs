@@ -86,6 +86,20 @@ pub struct Enrollment {
     /// Fresh whenever the enrollment is set, so an earlier code stops working.
     pub invitation_id: InvitationId,
     pub code_nonce: String,
+    /// Whether its role is counted among the role's holders (`roleHolders`, so a custom role an
+    /// enrollment gives is not deleted); enrollments set before they were counted are not, and
+    /// are not taken off the count either.
+    #[serde(default)]
+    pub counted: bool,
+}
+
+impl Enrollment {
+    /// The count this enrollment takes off its role's holders when it goes (replaced or its
+    /// domain removed).
+    pub fn uncounted(&self) -> Option<(&RoleRef, crate::roles::role::Holder, i64)> {
+        self.counted
+            .then_some((&self.role, crate::roles::role::Holder::Enrollments, -1))
+    }
 }
 
 impl OrgDomain {

@@ -11,9 +11,9 @@ use crate::audit::Audited;
 use crate::dns::DnsError;
 use crate::domain::{InvitationId, Timestamp};
 use crate::error::{ApiError, ApiResult, Code};
-use crate::permissions::Role;
+use crate::permissions::RoleRef;
 use crate::pipeline::{Input, Reply};
-use crate::roles::HeldRole;
+use crate::roles::Holder;
 use crate::App;
 use serde::Deserialize;
 use serde_json::json;
@@ -182,10 +182,10 @@ pub async fn set_enrollment(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
         (mode, Some(raw)) => {
             let held = ctx.org.role_asked("role", &raw)?;
             ctx.require_can_grant(&held)?;
-            if !HeldRole::system(Role::Editor).covers(&held) {
+            if !super::join::domain_bound().covers(&held) {
                 return Err(ApiError::validation(
                     "role",
-                    format!("`{raw}` is above what a domain gives: people join through a domain as editor or below (or with a custom role within editor's permissions). Invite administrators one by one."),
+                    format!("`{}` is above what a domain gives: people join through a domain as editor or below (or with a custom role within editor's permissions). Invite administrators one by one.", crate::domain::shown(&raw)),
                 ));
             }
             let enrollment = Enrollment {
@@ -195,6 +195,7 @@ pub async fn set_enrollment(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
                 set_at: now,
                 invitation_id: InvitationId::new(),
                 code_nonce: crate::invitations::code::random_nonce()?,
+                counted: true,
             };
             (Some(enrollment), Some(held))
         }
@@ -210,6 +211,11 @@ pub async fn set_enrollment(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
         )?,
         None => tx,
     };
+    // The role an enrollment gives is held by it (a held custom role is not deleted).
+    let mut counts: Vec<(&RoleRef, Holder, i64)> =
+        entry.enrollment.iter().filter_map(Enrollment::uncounted).collect();
+    counts.extend(enrollment.iter().map(|e| (&e.role, Holder::Enrollments, 1)));
+    let tx = ctx.org.count_holders(tx, &counts)?;
     let tx = tx.audit(ctx.audit(
         "domain.enrollment_set",
         "DomainEnrollmentSet",
@@ -232,6 +238,8 @@ pub async fn set_enrollment(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
 pub async fn remove_domain(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let (domain, entry) = path_domain(&ctx, &input)?;
     let tx = ctx.org.domain_removed(ctx.tx()?, &domain, &entry)?;
+    let counts: Vec<_> = entry.enrollment.iter().filter_map(Enrollment::uncounted).collect();
+    let tx = ctx.org.count_holders(tx, &counts)?;
     let tx = if entry.status == DomainStatus::Verified {
         DomainClaimItem::release(
             tx,

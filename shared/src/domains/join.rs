@@ -11,6 +11,7 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::members::item::MemberItem;
 use crate::orgs::item::OrgItem;
 use crate::orgs::settings::OrgStatus;
+use crate::permissions::{Permission, Role, RoleRef};
 use crate::roles::{HeldRole, Holder};
 use crate::store::Tx;
 use serde_json::json;
@@ -27,15 +28,63 @@ pub fn domain_of(email: &Email) -> Option<DomainName> {
     DomainName::parse("email", email.domain()).ok()
 }
 
-/// The enrollment's role as the organization defines it now; a custom role deleted since
-/// refuses the join until an admin sets the enrollment again.
+/// The most a domain gives: editor's permissions (nobody administers an organization by owning
+/// an address). Checked when an enrollment is set and again whenever it is used.
+pub fn domain_bound() -> HeldRole {
+    HeldRole::system(Role::Editor)
+}
+
+/// The enrollment's role as the organization defines it now, still within [`domain_bound`]: a
+/// custom role deleted or widened since refuses the join until an admin sets the enrollment
+/// again.
 pub fn enrollment_role(org: &OrgItem, e: &Enrollment) -> ApiResult<HeldRole> {
-    org.resolve(&e.role).ok_or_else(|| {
+    let held = org.resolve(&e.role).ok_or_else(|| {
         ApiError::new(
             Code::RoleNotFound,
             "The role this domain's enrollment gives no longer exists; an admin must set the enrollment again (PUT /orgs/{orgId}/domains/{domain}/enrollment).",
         )
-    })
+    })?;
+    if !domain_bound().covers(&held) {
+        return Err(ApiError::new(
+            Code::EnrollmentLapsed,
+            format!("The role {} this domain's enrollment gives has grown beyond what a domain gives (editor's permissions) since the enrollment was set; an admin must set the enrollment again (PUT /orgs/{{orgId}}/domains/{{domain}}/enrollment).", held.name),
+        ));
+    }
+    Ok(held)
+}
+
+/// Rights do not outlive their holder: whoever set the enrollment still holds a role that may
+/// set it (`verified_domains.manage`) and covers its role as it is now, when the join commits
+/// (decided on the organization's roles as read, which must not change before then).
+pub fn require_setter_holds(
+    tx: Tx,
+    org: &OrgItem,
+    enrollment: &Enrollment,
+    role: &HeldRole,
+    on_fail: ApiError,
+) -> ApiResult<Tx> {
+    let may_set: Vec<RoleRef> = Role::ALL
+        .into_iter()
+        .map(HeldRole::system)
+        .chain(
+            org.custom_roles_iter()
+                .map(|(id, def)| HeldRole::custom(&id, def)),
+        )
+        .filter(|r| r.has(Permission::VerifiedDomainsManage) && r.covers(role))
+        .map(|r| r.role)
+        .collect();
+    let tx = MemberItem::require_role_in(
+        tx,
+        &org.org_id,
+        &enrollment.set_by,
+        &may_set,
+        on_fail.clone(),
+    )?;
+    if org.custom_roles.is_some() {
+        org.guard_roles_unchanged(tx, on_fail)
+    } else {
+        Ok(tx)
+    }
 }
 
 /// What is refused before any write: a closed organization, an address outside the allowed

@@ -113,7 +113,7 @@ impl DomainName {
         if !is_domain(&d) {
             return Err(ApiError::validation(
                 field,
-                format!("`{field}`: `{raw}` is not a domain like example.com (letters, digits and hyphens in dot-separated labels; no `@`, no scheme, no trailing dot)."),
+                format!("`{field}`: `{}` is not a domain like example.com (letters, digits and hyphens in dot-separated labels; no `@`, no scheme, no trailing dot).", crate::domain::shown(raw)),
             )
             .with("value", raw));
         }

@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 const REQUEST_PREFIX: &str = "MREQ#";
 /// Days a rejected person waits before asking again.
 pub const REJECTED_DAYS: i64 = 30;
+/// Membership requests one organization receives per UTC day (429 `membership_request_limit`
+/// past it): everyone with an address at a verified domain may ask, so a flood of requests
+/// (and of the admins' notifications) is bounded like invitation emails are.
+pub const REQUESTS_PER_ORG_PER_DAY: u32 = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -103,6 +107,26 @@ impl MembershipRequestItem {
     /// Whether the person may not ask again yet (pending, or rejected less than 30 days ago).
     pub fn blocks_new(&self, now: Timestamp) -> bool {
         self.status == RequestStatus::Pending || self.ttl.is_some_and(|t| t > now.epoch_seconds())
+    }
+
+    /// Counts this request against the organization's requests of `now`'s UTC day.
+    pub fn count_today(&self, tx: Tx, now: Timestamp) -> Result<Tx, ApiError> {
+        let day = now.format("%Y-%m-%d").to_string();
+        let full = ApiError::new(
+            Code::MembershipRequestLimit,
+            format!("The organization received {REQUESTS_PER_ORG_PER_DAY} membership requests today, the most it takes per day; retry after midnight UTC, or ask an admin to invite you."),
+        )
+        .with("limit", "membershipRequestsPerOrgPerDay")
+        .with("max", REQUESTS_PER_ORG_PER_DAY)
+        .retry_after(crate::store::seconds_to_next_day(now));
+        crate::store::count_today(
+            tx,
+            Key::new(org_pk(&self.org_id), format!("MREQCOUNT#{day}")),
+            "membership_request_count",
+            REQUESTS_PER_ORG_PER_DAY,
+            now,
+            full,
+        )
     }
 
     /// Puts a new request: none exists, or the last one was rejected and its wait is over.

@@ -40,8 +40,9 @@ impl Kind {
                 ApiError::validation(
                     "kind",
                     format!(
-                        "`kind` must be one of {} (got `{raw}`).",
-                        Kind::ALL.map(Kind::as_str).join(", ")
+                        "`kind` must be one of {} (got `{}`).",
+                        Kind::ALL.map(Kind::as_str).join(", "),
+                        crate::domain::shown(raw)
                     ),
                 )
             })
@@ -205,9 +206,10 @@ pub fn parse_provider(kind: Kind, raw: &str) -> ApiResult<String> {
     Err(ApiError::validation(
         "provider",
         format!(
-            "`provider` for {} must be one of {} (got `{raw}`).",
+            "`provider` for {} must be one of {} (got `{}`).",
             kind.as_str(),
-            all.iter().map(|(p, _)| *p).collect::<Vec<_>>().join(", ")
+            all.iter().map(|(p, _)| *p).collect::<Vec<_>>().join(", "),
+            crate::domain::shown(raw)
         ),
     ))
 }
@@ -231,7 +233,8 @@ pub fn validate_config(
             return Err(ApiError::validation(
                 "config",
                 format!(
-                    "`config.{name}` is not a field of {provider} (fields: {}). Secrets go in `secret`.",
+                    "`config.{}` is not a field of {provider} (fields: {}). Secrets go in `secret`.",
+                    crate::domain::shown(name),
                     known()
                 ),
             ));
@@ -239,7 +242,7 @@ pub fn validate_config(
         let Some(text) = value.as_str() else {
             return Err(ApiError::validation(
                 "config",
-                format!("`config.{name}` must be a string."),
+                format!("`config.{}` must be a string.", crate::domain::shown(name)),
             ));
         };
         check(field, text)?;

@@ -184,6 +184,7 @@ pub async fn create_invitation(app: App, ctx: Ctx, input: Input) -> ApiResult<Re
     if !terms.project_ids.is_empty() {
         // Project grants are made by those who manage project access (org-wide).
         ctx.require(crate::permissions::Permission::ProjectsAccessManage)?;
+        ctx.require_can_grant_in_projects(&held)?;
     }
     let org = &ctx.org;
     let now = Timestamp::now();

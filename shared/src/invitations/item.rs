@@ -258,8 +258,11 @@ impl InvitationItem {
             .filter(|r| {
                 r.covers(&given)
                     && (r.has(Permission::InvitationsCreate) || (by_policy && r.covers(&developer)))
-                    // Project grants are made by those who manage project access.
-                    && (self.project_ids.is_empty() || r.has(Permission::ProjectsAccessManage))
+                    // Project grants are made by those who manage project access, within
+                    // what they hold in every project.
+                    && (self.project_ids.is_empty()
+                        || (r.has(Permission::ProjectsAccessManage)
+                            && r.covers_in_projects(given.for_projects())))
             })
             .map(|r| r.role)
             .collect()
@@ -474,7 +477,6 @@ impl EmailCount {
         (per_recipient, recipient_full): (u32, ApiError),
     ) -> Result<Tx, ApiError> {
         let day = now.format("%Y-%m-%d").to_string();
-        let ttl = (now + Duration::days(2)).epoch_seconds();
         for (key, limit, on_fail) in [
             (Self::key(org, &day, None), per_org, org_full),
             (
@@ -483,20 +485,7 @@ impl EmailCount {
                 recipient_full,
             ),
         ] {
-            tx = tx.update(
-                key,
-                "SET #n = if_not_exists(#n, :zero) + :one, entity_type = :type, #ttl = :ttl",
-                Some("attribute_not_exists(#n) OR #n < :limit"),
-                Expr::new()
-                    .name("#n", "sent")
-                    .name("#ttl", "ttl")
-                    .value(":zero", &0)
-                    .value(":one", &1)
-                    .value(":limit", &limit)
-                    .value(":type", "email_count")
-                    .value(":ttl", &ttl),
-                on_fail,
-            )?;
+            tx = crate::store::count_today(tx, key, "email_count", limit, now, on_fail)?;
         }
         Ok(tx)
     }

@@ -54,11 +54,7 @@ pub fn count_email(
     } else {
         limits.per_org_paid
     };
-    let midnight = (now.as_datetime().date_naive() + chrono::Days::new(1))
-        .and_hms_opt(0, 0, 0)
-        .expect("midnight")
-        .and_utc();
-    let wait = (midnight - now.as_datetime()).num_seconds().max(1) as u64;
+    let wait = crate::store::seconds_to_next_day(now);
     let org_full = ApiError::new(
         Code::InvitationEmailLimit,
         format!("The organization has sent {per_org} invitation emails today, the most its plan allows per day; retry after midnight UTC."),

@@ -4,22 +4,80 @@ use crate::error::{ApiError, ApiResult, Code};
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 
-/// `text` with every double-quoted part replaced by `"…"` (serde quotes the values it refuses).
+/// `text` with every double-quoted part replaced by `"…"` (serde quotes the values it refuses)
+/// and every backquoted name cut short ([`crate::domain::shown`]).
 fn unquoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut inside = false;
-    for c in text.chars() {
-        match (c, inside) {
-            ('"', false) => {
-                out.push_str("\"…\"");
-                inside = true;
-            }
-            ('"', true) => inside = false,
-            (_, false) => out.push(c),
-            (_, true) => {}
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(['"', '`']) {
+        let quote = &rest[i..=i];
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let Some(j) = after.find(quote) else {
+            out.push_str(&crate::domain::shown(&rest[i..]));
+            return out;
+        };
+        match quote {
+            // A value serde quotes: left out.
+            "\"" => out.push_str("\"…\""),
+            // A field name (the caller's, or one of ours that serde lists): cut short.
+            _ => out.push_str(&format!("`{}`", crate::domain::shown(&after[..j]))),
         }
+        rest = &after[j + 1..];
     }
+    out.push_str(rest);
     out
+}
+
+/// A JSON document walked only to refuse an object that names a field twice (a
+/// `serde_json::Value` keeps the last one silently).
+struct NoDuplicateKeys;
+
+impl<'de> serde::Deserialize<'de> for NoDuplicateKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NoDuplicateKeys)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for NoDuplicateKeys {
+    type Value = NoDuplicateKeys;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self, E> {
+        Ok(self)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self, E> {
+        Ok(self)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self, E> {
+        Ok(self)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self, E> {
+        Ok(self)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self, E> {
+        Ok(self)
+    }
+    fn visit_unit<E>(self) -> Result<Self, E> {
+        Ok(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self, A::Error> {
+        while seq.next_element::<NoDuplicateKeys>()?.is_some() {}
+        Ok(self)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!(
+                    "the field `{key}` is given twice"
+                )));
+            }
+            map.next_value::<NoDuplicateKeys>()?;
+        }
+        Ok(self)
+    }
 }
 
 /// For a body field where `null` means something (remove, never) and a missing field means
@@ -77,6 +135,17 @@ impl Input {
             return Err(ApiError::new(
                 Code::InvalidBody,
                 "The request body must be a JSON object (`{...}`), with the fields named.",
+            ));
+        }
+        // A name given twice would be decided on its last value, where a proxy, a log or another
+        // parser may read the first: refused, as an unknown field is.
+        if let Err(e) = serde_json::from_slice::<NoDuplicateKeys>(&self.body) {
+            return Err(ApiError::new(
+                Code::InvalidBody,
+                format!(
+                    "The request body is not valid: {}. Give each field once.",
+                    unquoted(&e.to_string())
+                ),
             ));
         }
         serde_json::from_value(value).map_err(|e| {
@@ -170,5 +239,47 @@ mod tests {
             .unwrap_err();
         assert!(!e.detail.contains("sk_live"), "{}", e.detail);
         assert!(body(r#"{"name": "ok"}"#).json::<Named>().is_ok());
+    }
+
+    #[test]
+    fn a_field_given_twice_is_refused_at_any_depth() {
+        for raw in [
+            r#"{"name": "orgs_sk_junk", "name": "orgs_sk_real"}"#,
+            r#"{"name": "x", "count": 1, "extra": {"a": [1, {"b": 1, "b": 2}]}}"#,
+        ] {
+            let e = body(raw).json::<serde_json::Value>().unwrap_err();
+            assert_eq!(e.code, Code::InvalidBody, "{raw}");
+            assert!(e.detail.contains("twice"), "{}", e.detail);
+            assert!(!e.detail.contains("orgs_sk"), "{}", e.detail);
+        }
+        // The same name in two objects is two fields.
+        let ok = r#"{"name": "x", "nested": [{"name": 1}, {"name": 2}]}"#;
+        assert!(body(ok).json::<serde_json::Value>().is_ok());
+    }
+
+    #[test]
+    fn a_refusal_quotes_at_most_a_short_sanitized_prefix_of_the_input() {
+        let long = "p".repeat(60_000);
+        let e = body(&format!(r#"{{"{long}": 1, "name": "x"}}"#))
+            .json::<NamedStrict>()
+            .unwrap_err();
+        assert!(e.detail.len() < 400, "{} bytes", e.detail.len());
+        assert!(e.detail.contains("unknown field"), "{}", e.detail);
+        let twice = body(&format!(r#"{{"{long}": 1, "{long}": 2}}"#))
+            .json::<serde_json::Value>()
+            .unwrap_err();
+        assert!(twice.detail.len() < 400, "{} bytes", twice.detail.len());
+        assert_eq!(crate::domain::shown("a\u{202e}b\nc"), "a?b?c");
+        assert_eq!(
+            crate::domain::shown(&"x".repeat(41)),
+            format!("{}…", "x".repeat(40))
+        );
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct NamedStrict {
+        name: String,
     }
 }

@@ -216,7 +216,7 @@ pub async fn list_access(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> 
 }
 
 fn principal_in_path(input: &Input) -> ApiResult<Principal> {
-    Principal::parse(input.path_param("principal")).ok_or_else(|| {
+    Principal::from_path(input.path_param("principal")).ok_or_else(|| {
         ApiError::validation(
             "principal",
             "The principal must be `user:<userId>` or `team:<teamId>`.",
@@ -239,7 +239,7 @@ fn holder(ctx: &Ctx, principal: &Principal) -> ApiResult<Holder> {
 
 /// The key of the member or team a `{principal}` names (read with the access).
 pub fn principal_key(org: &crate::domain::OrgId, raw: &str) -> Option<Key> {
-    match Principal::parse(raw)? {
+    match Principal::from_path(raw)? {
         Principal::User(u) => Some(MemberItem::key_of(org, &u)),
         Principal::Team(t) => Some(TeamItem::key_of(org, &t)),
     }
@@ -261,7 +261,7 @@ pub async fn grant_access(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> 
             "role",
             format!(
                 "`role` must be one of admin, editor, developer, viewer (got `{}`).",
-                body.role
+                crate::domain::shown(&body.role)
             ),
         )
     })?;

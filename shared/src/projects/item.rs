@@ -29,12 +29,35 @@ impl Principal {
             _ => None,
         }
     }
+    /// A `{principal}` path segment: as sent, or percent-encoded (`team%3A<id>`: generated
+    /// clients encode the colon, and API Gateway passes path parameters as they came).
+    pub fn from_path(raw: &str) -> Option<Principal> {
+        Self::parse(raw).or_else(|| Self::parse(&percent_decoded(raw)?))
+    }
     pub fn as_string(&self) -> String {
         match self {
             Principal::User(u) => format!("user:{}", u.as_str()),
             Principal::Team(t) => format!("team:{}", t.as_str()),
         }
     }
+}
+
+/// `raw` with each `%XX` decoded, if that is UTF-8 (`None` for a malformed escape).
+fn percent_decoded(raw: &str) -> Option<String> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// A project role granted to a principal.

@@ -51,7 +51,7 @@ fn project_role_asked(raw: &str) -> ApiResult<Option<ProjectRole>> {
         _ => ProjectRole::parse(raw).map(Some).ok_or_else(|| {
             ApiError::validation(
                 "projectRole",
-                format!("`projectRole` must be one of none, viewer, developer, editor, admin (got `{raw}`)."),
+                format!("`projectRole` must be one of none, viewer, developer, editor, admin (got `{}`).", crate::domain::shown(raw)),
             )
         }),
     }
@@ -119,7 +119,7 @@ fn role_in_path(ctx: &Ctx, input: &Input) -> ApiResult<(RoleId, CustomRole)> {
         ApiError::new(
             Code::RoleNotFound,
             if system {
-                format!("`{raw}` is a system role; system roles cannot be changed or deleted.")
+                format!("`{}` is a system role; system roles cannot be changed or deleted.", crate::domain::shown(raw))
             } else {
                 "No custom role with this id in the organization.".to_string()
             },
@@ -268,11 +268,11 @@ pub async fn delete_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
             .iter()
             .map(|(h, n)| (h.as_str().to_string(), json!(n)))
             .collect();
-        let [m, i, k] = [counts[0].1, counts[1].1, counts[2].1];
+        let [m, i, k, e] = [counts[0].1, counts[1].1, counts[2].1, counts[3].1];
         return Err(ApiError::new(
             Code::RoleInUse,
             format!(
-                "The role {} is held by {m} member(s), {i} pending invitation(s) and {k} API key(s); give them another role (or revoke them) first.",
+                "The role {} is held by {m} member(s), {i} pending invitation(s), {k} API key(s) and {e} domain enrollment(s); give them another role (or revoke them) first.",
                 def.name
             ),
         )

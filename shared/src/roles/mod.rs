@@ -91,7 +91,7 @@ impl OrgItem {
             Some(role) => self.held(&role),
             None => Err(ApiError::validation(
                 field,
-                format!("`{field}` must be a system role or a custom role's id: one of {} (got `{raw}`).", known()),
+                format!("`{field}` must be a system role or a custom role's id: one of {} (got `{}`).", known(), crate::domain::shown(raw)),
             )),
         }
     }

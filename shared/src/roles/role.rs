@@ -39,15 +39,23 @@ pub enum Holder {
     Members,
     Invitations,
     ApiKeys,
+    /// A verified domain's enrollment gives the role to whoever joins through it.
+    Enrollments,
 }
 
 impl Holder {
-    pub const ALL: [Holder; 3] = [Holder::Members, Holder::Invitations, Holder::ApiKeys];
+    pub const ALL: [Holder; 4] = [
+        Holder::Members,
+        Holder::Invitations,
+        Holder::ApiKeys,
+        Holder::Enrollments,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             Holder::Members => "members",
             Holder::Invitations => "invitations",
             Holder::ApiKeys => "apiKeys",
+            Holder::Enrollments => "enrollments",
         }
     }
     /// The key of a role's count of this holder in the organization item's `roleHolders` map.
@@ -107,6 +115,21 @@ impl HeldRole {
             RoleRef::System(r) => ProjectRole::for_invited(r),
             RoleRef::Custom(_) => self.project_role.unwrap_or(ProjectRole::Viewer),
         }
+    }
+    /// What this role holds inside any project on its own (no grant): its organization-wide
+    /// permissions and those of the project role it gives on every project.
+    pub fn in_every_project(&self) -> PermissionSet {
+        self.permissions.union(PermissionSet::of(
+            self.project_role.into_iter().flat_map(ProjectRole::permissions),
+        ))
+    }
+    /// The hierarchy rule in the projects a deferred grant is limited to (an invitation's, an API
+    /// key's): the project role `given` gives there is within what this role holds in every
+    /// project by itself. Grants that reach the holder on one project do not count: a deferred
+    /// grant is checked again when it is used, against the giver's role as it is then, and a
+    /// project's own admins grant it through its access route instead.
+    pub fn covers_in_projects(&self, given: ProjectRole) -> bool {
+        PermissionSet::of(given.permissions()).is_subset(self.in_every_project())
     }
 }
 

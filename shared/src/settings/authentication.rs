@@ -39,7 +39,7 @@ impl AuthenticationPolicy {
             if !is_domain(&d) {
                 return Err(ApiError::validation(
                     "allowedEmailDomains",
-                    format!("`allowedEmailDomains`: `{raw}` is not a domain like example.com (letters, digits and hyphens in dot-separated labels; no `@`, no scheme)."),
+                    format!("`allowedEmailDomains`: `{}` is not a domain like example.com (letters, digits and hyphens in dot-separated labels; no `@`, no scheme).", crate::domain::shown(raw)),
                 )
                 .with("value", raw.as_str()));
             }

@@ -375,3 +375,40 @@ pub fn page_of_ids<'a>(
     };
     Ok(Page { items, next_cursor })
 }
+
+/// A count per UTC day (an item of its own, `entity_type` as given, removed by TTL two days
+/// later): one more in `tx`, refused with `on_fail` once it reached `limit`. Returns the seconds
+/// until the next day begins, for a `Retry-After`.
+pub fn count_today(
+    tx: Tx,
+    key: Key,
+    entity_type: &str,
+    limit: u32,
+    now: crate::domain::Timestamp,
+    on_fail: ApiError,
+) -> Result<Tx, ApiError> {
+    let ttl = (now + chrono::Duration::days(2)).epoch_seconds();
+    tx.update(
+        key,
+        "SET #n = if_not_exists(#n, :zero) + :one, entity_type = :type, #ttl = :ttl",
+        Some("attribute_not_exists(#n) OR #n < :limit"),
+        Expr::new()
+            .name("#n", "sent")
+            .name("#ttl", "ttl")
+            .value(":zero", &0)
+            .value(":one", &1)
+            .value(":limit", &limit)
+            .value(":type", entity_type)
+            .value(":ttl", &ttl),
+        on_fail,
+    )
+}
+
+/// Seconds from `now` to the next UTC midnight (at least 1): a daily limit's `Retry-After`.
+pub fn seconds_to_next_day(now: crate::domain::Timestamp) -> u64 {
+    let midnight = (now.as_datetime().date_naive() + chrono::Days::new(1))
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc();
+    (midnight - now.as_datetime()).num_seconds().max(1) as u64
+}

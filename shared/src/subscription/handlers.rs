@@ -34,7 +34,7 @@ pub async fn change_plan(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
             "plan",
             format!(
                 "`plan` must be one of free, starter, pro, agency (got `{}`).",
-                body.plan
+                crate::domain::shown(&body.plan)
             ),
         )
     })?;

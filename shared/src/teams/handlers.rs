@@ -12,7 +12,7 @@ use crate::limits::{MEMBERS_PER_TEAM, TEAMS_PER_MEMBER, TEAMS_PER_ORG};
 use crate::members::item::MemberItem;
 use crate::members::member_not_found;
 use crate::members::views::MemberView;
-use crate::permissions::Role;
+use crate::permissions::{ProjectRole, Role};
 use crate::pipeline::{Input, Reply};
 use crate::projects::item::UpdateBody;
 use crate::projects::item::{Principal, ProjectItem};
@@ -174,6 +174,23 @@ pub async fn add_team_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Rep
     if team.members.contains(&member.user_id) {
         return Ok(Reply::ok(&MemberView::new(&member, &ctx.org)));
     }
+    // The team's project grants reach whoever joins it: the hierarchy rule for each of them. The
+    // team item names its projects, not their roles (those are on the projects), so a caller
+    // who is not admin in every project adds people only to teams without grants.
+    let within_grants = ctx.held.covers_in_projects(ProjectRole::Admin);
+    if !within_grants && !team.projects.is_empty() {
+        return Err(ApiError::new(
+            Code::GrantAboveYou,
+            format!(
+                "The team {} holds access to {} project(s), which reaches everyone added to it; your role {} is not admin in every project, so you can add people only to teams without project access. Ask an admin, or grant the person access on a project directly.",
+                team.name.as_str(),
+                team.projects.len(),
+                ctx.held.name
+            ),
+        )
+        .with("yourProjectRole", ctx.held.project_role.map(ProjectRole::as_str))
+        .with("requestedRole", ProjectRole::Admin.as_str()));
+    }
     if team.members.len() >= MEMBERS_PER_TEAM {
         return Err(ApiError::limit(
             "membersPerTeam",
@@ -190,6 +207,11 @@ pub async fn add_team_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Rep
     }
     let tx = team.add_member(ctx.tx()?, &member.user_id, MEMBERS_PER_TEAM)?;
     let tx = member.join_team(tx, &team.team_id, TEAMS_PER_MEMBER, changed())?;
+    let tx = if within_grants {
+        tx
+    } else {
+        team.guard_no_grants(tx, changed())?
+    };
     let tx = tx.audit(ctx.audit(
         "team.member_added",
         "TeamMemberAdded",

@@ -150,6 +150,17 @@ impl TeamItem {
         )
     }
 
+    /// Guards a transaction: the team still holds no project grant when it commits (someone was
+    /// added to it by a caller who could not give those grants).
+    pub fn guard_no_grants(&self, tx: Tx, on_fail: ApiError) -> Result<Tx, ApiError> {
+        tx.guard(
+            self.key(),
+            "attribute_not_exists(grantedProjects)",
+            Expr::new(),
+            on_fail,
+        )
+    }
+
     /// Removes a member, by key: the member's record says they are on the team, so they must be.
     pub fn member_gone(
         tx: Tx,

@@ -770,3 +770,170 @@ async fn a_join_decided_on_a_stale_enrollment_commits_nothing() {
     let after = t.org_item(&org).await;
     assert_eq!(after.member_count, as_read.member_count, "no seat taken");
 }
+
+/// A custom role made by `owner` (through the API); returns its id.
+async fn role_of(t: &TestApp, org: &str, owner: &User, name: &str, permissions: &[&str]) -> String {
+    let a = t
+        .as_user(owner)
+        .post(
+            &format!("/orgs/{org}/roles"),
+            json!({ "name": name, "permissions": permissions, "projectRole": "viewer" }),
+        )
+        .await;
+    a.assert_status(201)["id"].as_str().unwrap().to_string()
+}
+
+fn viewer_plus(extra: &[&'static str]) -> Vec<&'static str> {
+    let mut p: Vec<&str> = shared::permissions::Role::Viewer
+        .permissions()
+        .map(|p| p.as_str())
+        .collect();
+    p.extend_from_slice(extra);
+    p
+}
+
+#[tokio::test]
+async fn an_enrollment_whose_role_grew_or_whose_setter_left_admits_nobody() {
+    let t = TestApp::new().await;
+    let owner = t.user("owner");
+    let org = t.create_org(&owner, "Corp").await;
+    t.set_plan(&org, "pro").await;
+    let domain = verified_domain(&t, &org, &owner).await;
+    let role = role_of(&t, &org, &owner, "Domain people", &viewer_plus(&[])).await;
+    enroll(&t, &org, &owner, &domain, "automatic_invitation", &role).await;
+    let alice = t.user_at("alice", &domain);
+    let code = my_domain_invitations(&t.as_user(&alice).get("/me/invitations").await)[0]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The role an enrollment gives is held: not deleted under it.
+    let a = t
+        .as_user(&owner)
+        .delete(&format!("/orgs/{org}/roles/{role}"))
+        .await;
+    a.assert_problem(409, Code::RoleInUse);
+    assert_eq!(a.body["holders"]["enrollments"], 1, "{}", a.body);
+    // The role widened past a domain's bound after the enrollment was set: nobody joins with it.
+    t.as_user(&owner)
+        .patch(
+            &format!("/orgs/{org}/roles/{role}"),
+            json!({ "permissions": viewer_plus(&["members.remove", "api_keys.manage"]) }),
+        )
+        .await
+        .assert_status(200);
+    assert!(my_domain_invitations(&t.as_user(&alice).get("/me/invitations").await).is_empty());
+    t.as_user(&alice)
+        .post_empty(&format!("/invitations/{code}/accept"))
+        .await
+        .assert_problem(404, Code::InvitationInvalid);
+    // Narrowed again, it admits again.
+    t.as_user(&owner)
+        .patch(
+            &format!("/orgs/{org}/roles/{role}"),
+            json!({ "permissions": viewer_plus(&[]) }),
+        )
+        .await
+        .assert_status(200);
+    let a = t
+        .as_user(&alice)
+        .post_empty(&format!("/invitations/{code}/accept"))
+        .await;
+    assert_eq!(a.assert_status(201)["role"], role.as_str());
+
+    // Set by an admin who is removed since: rights do not outlive their holder.
+    let admin = t.user("admin");
+    t.add_member(&org, &admin, shared::permissions::Role::Admin)
+        .await;
+    enroll(&t, &org, &admin, &domain, "automatic_invitation", "viewer").await;
+    let bob = t.user_at("bob", &domain);
+    let code = my_domain_invitations(&t.as_user(&bob).get("/me/invitations").await)[0]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.as_user(&owner)
+        .delete(&format!("/orgs/{org}/members/{}", admin.id))
+        .await
+        .assert_status(204);
+    t.as_user(&bob)
+        .post_empty(&format!("/invitations/{code}/accept"))
+        .await
+        .assert_problem(404, Code::InvitationInvalid);
+    // Replaced by the owner's, the enrollment no longer counts the custom role: it can go.
+    enroll(&t, &org, &owner, &domain, "automatic_suggestion", "viewer").await;
+    let a = t
+        .as_user(&owner)
+        .get(&format!("/orgs/{org}/roles"))
+        .await;
+    let held = a.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == role.as_str())
+        .unwrap()["holders"]
+        .clone();
+    assert_eq!(held["enrollments"], 0, "{held}");
+}
+
+#[tokio::test]
+async fn a_request_made_while_the_role_was_narrow_is_not_approved_once_it_grew() {
+    let t = TestApp::new().await;
+    let owner = t.user("owner");
+    let org = t.create_org(&owner, "Corp").await;
+    t.set_plan(&org, "pro").await;
+    let domain = verified_domain(&t, &org, &owner).await;
+    let role = role_of(&t, &org, &owner, "Requesters", &viewer_plus(&[])).await;
+    enroll(&t, &org, &owner, &domain, "automatic_suggestion", &role).await;
+    let path = format!("/orgs/{org}/membership-requests");
+    let dana = t.user_at("dana", &domain);
+    let r = t.as_user(&dana).post(&path, json!({})).await;
+    let request = r.assert_status(201)["id"].as_str().unwrap().to_string();
+    t.as_user(&owner)
+        .patch(
+            &format!("/orgs/{org}/roles/{role}"),
+            json!({ "permissions": viewer_plus(&["roles.manage", "settings.manage"]) }),
+        )
+        .await
+        .assert_status(200);
+    let a = t
+        .as_user(&owner)
+        .post_empty(&format!("{path}/{request}/approve"))
+        .await;
+    a.assert_problem(409, Code::EnrollmentLapsed);
+    let members = t.as_user(&owner).get(&format!("/orgs/{org}/members")).await;
+    assert_eq!(members.assert_status(200)["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn membership_requests_are_bounded_per_organization_per_day() {
+    use shared::domains::request::REQUESTS_PER_ORG_PER_DAY;
+    let t = TestApp::new().await;
+    let owner = t.user("owner");
+    let org = t.create_org(&owner, "Corp").await;
+    let domain = verified_domain(&t, &org, &owner).await;
+    enroll(&t, &org, &owner, &domain, "automatic_suggestion", "viewer").await;
+    let path = format!("/orgs/{org}/membership-requests");
+    let mut made = 0;
+    for chunk in (0..REQUESTS_PER_ORG_PER_DAY).collect::<Vec<_>>().chunks(20) {
+        let users: Vec<User> = chunk
+            .iter()
+            .map(|i| t.user_at(&format!("r{i}"), &domain))
+            .collect();
+        let mut tasks = tokio::task::JoinSet::new();
+        for u in users {
+            let (t, path) = (t.clone(), path.clone());
+            tasks.spawn(async move {
+                let a = t.as_user(&u).post(&path, json!({})).await;
+                (a.status, a.body)
+            });
+        }
+        for (status, body) in tasks.join_all().await {
+            assert_eq!(status, 201, "{body}");
+            made += 1;
+        }
+    }
+    assert_eq!(made, REQUESTS_PER_ORG_PER_DAY);
+    let late = t.user_at("late", &domain);
+    let a = t.as_user(&late).post(&path, json!({})).await;
+    a.assert_problem(429, Code::MembershipRequestLimit);
+    assert!(a.headers.contains_key("retry-after"), "{:?}", a.headers);
+}

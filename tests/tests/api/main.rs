@@ -11,6 +11,7 @@ mod domains;
 mod events;
 mod fault_run;
 mod faults;
+mod grants;
 mod integrations;
 mod invitations;
 mod members;
