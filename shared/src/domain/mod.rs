@@ -56,6 +56,20 @@ pub fn refuse_spoofing(field: &str, text: &str) -> Result<(), ApiError> {
     }
 }
 
+/// What a name looks like, for comparing names people tell apart by eye: lowercased, accents
+/// and other combining marks dropped, then Unicode's confusable skeleton (UTS #39), so `аdmin`
+/// (Cyrillic а), `ɑdmin`, `ADMİN` and `Admin` all fold to what `admin` folds to.
+pub fn looks_like(name: &str) -> String {
+    use unicode_normalization::char::is_combining_mark;
+    use unicode_normalization::UnicodeNormalization;
+    let plain: String = name
+        .to_lowercase()
+        .nfkd()
+        .filter(|c| !is_combining_mark(*c))
+        .collect();
+    unicode_security::skeleton(&plain).collect()
+}
+
 /// Characters of a caller's input a refusal quotes at most.
 pub const SHOWN_CHARS: usize = 40;
 
@@ -380,6 +394,16 @@ impl Description {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn names_that_look_alike_fold_alike() {
+        let admin = looks_like("admin");
+        for lookalike in ["аdmin", "ɑdmin", "ADMİN", "Admin", "ádmin", "ａｄｍｉｎ"] {
+            assert_eq!(looks_like(lookalike), admin, "{lookalike}");
+        }
+        assert_ne!(looks_like("admins"), admin);
+        assert_ne!(looks_like("auditor"), looks_like("editor"));
+    }
 
     /// A small deterministic generator (xorshift64*) for the property tests below: the same cases
     /// on every run, many more than a hand-written list.

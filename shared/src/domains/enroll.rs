@@ -8,6 +8,7 @@
 //!
 //! Both join in [`super::join::join`]'s one transaction.
 
+use super::block::{BlockReason, JoinBlockItem};
 use super::entry::{Enrollment, EnrollmentMode, OrgDomain};
 use super::item::DomainClaimItem;
 use super::join::{self, domain_of, enrollment_role, Joiner};
@@ -83,6 +84,8 @@ struct Mine {
     org: Option<OrgItem>,
     member: bool,
     request: Option<MembershipRequestItem>,
+    /// An admin removed them or rejected their request: no automatic path until invited.
+    blocked: bool,
 }
 
 async fn read_mine(app: &App, org: &OrgId, user: &UserId) -> ApiResult<Mine> {
@@ -90,17 +93,20 @@ async fn read_mine(app: &App, org: &OrgId, user: &UserId) -> ApiResult<Mine> {
         OrgItem::key_of(org),
         MemberItem::key_of(org, user),
         MembershipRequestItem::key_of(org, &RequestId::of(org, user)),
+        JoinBlockItem::key_of(org, user),
     ];
     let mut mine = Mine {
         org: None,
         member: false,
         request: None,
+        blocked: false,
     };
     for item in app.store.batch_get(keys).await? {
         match entity_type(&item) {
             Some(OrgItem::TYPE) => mine.org = Some(from_item(item)?),
             Some(MemberItem::TYPE) => mine.member = true,
             Some(MembershipRequestItem::TYPE) => mine.request = Some(from_item(item)?),
+            Some(JoinBlockItem::TYPE) => mine.blocked = true,
             _ => {}
         }
     }
@@ -115,7 +121,7 @@ pub async fn list_suggestions(app: App, caller: Caller, _input: Input) -> ApiRes
     let mut items = Vec::new();
     if let Some(org_id) = verified_by(&app, &email).await? {
         let mine = read_mine(&app, &org_id, &caller.user_id).await?;
-        if let (Some(org), false) = (&mine.org, mine.member) {
+        if let (Some(org), false, false) = (&mine.org, mine.member, mine.blocked) {
             if let Some((domain, _, e)) =
                 enrollment_for(org, &email, EnrollmentMode::AutomaticSuggestion)
             {
@@ -190,6 +196,10 @@ pub async fn request_membership(app: App, caller: Caller, input: Input) -> ApiRe
     if mine.request.as_ref().is_some_and(|r| r.blocks_new(now)) {
         return Err(exists());
     }
+    // Removed or rejected by an admin: the organization suggests nothing to them until invited.
+    if mine.blocked {
+        return Err(no_suggestion());
+    }
     if org.require_mfa && !caller.second_factor {
         return Err(ApiError::mfa_required());
     }
@@ -204,6 +214,7 @@ pub async fn request_membership(app: App, caller: Caller, input: Input) -> ApiRe
     );
     let tx = request.create(app.store.tx(), now, exists())?;
     let tx = request.count_today(tx, now)?;
+    let tx = JoinBlockItem::require_absent(tx, &org.org_id, &caller.user_id, no_suggestion())?;
     let tx = org.guard_domain(tx, &domain, entry, enrollment_changed())?;
     let tx = org.guard_active(tx)?;
     let tx = tx.audit(AuditEntry {
@@ -304,6 +315,16 @@ pub async fn reject_request(app: App, ctx: Ctx, _input: Input) -> ApiResult<Repl
     pending(&request)?;
     let now = Timestamp::now();
     let tx = request.rejected(ctx.tx()?, ctx.user_id(), now, decided_meanwhile())?;
+    // Rejected: kept out of the automatic paths (an automatic invitation too, if the mode
+    // changes) until an admin invites them.
+    let tx = JoinBlockItem::new(
+        ctx.org_id(),
+        &request.user_id,
+        BlockReason::RequestRejected,
+        ctx.user_id(),
+        now,
+    )
+    .write(tx)?;
     let tx = tx.audit(ctx.audit(
         "membership_request.rejected",
         "MembershipRequestRejected",
@@ -362,6 +383,12 @@ pub async fn accept_automatic(
         org,
         enrollment,
         &role,
+        crate::invitations::invalid_invitation(),
+    )?;
+    let tx = JoinBlockItem::require_absent(
+        tx,
+        &org.org_id,
+        &caller.user_id,
         crate::invitations::invalid_invitation(),
     )?;
     let (tx, member) = join::join(

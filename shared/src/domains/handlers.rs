@@ -75,7 +75,7 @@ pub async fn list_domains(_app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply
 /// `POST /orgs/{orgId}/domains` `{domain}`: a pending domain with its TXT record to publish.
 pub async fn add_domain(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let body: AddBody = input.json()?;
-    let domain = DomainName::parse("domain", &body.domain)?;
+    let domain = DomainName::claimable("domain", &body.domain)?;
     if ctx.org.domain(&domain).is_some() {
         return Err(ApiError::new(
             Code::DomainExists,
@@ -212,8 +212,11 @@ pub async fn set_enrollment(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
         None => tx,
     };
     // The role an enrollment gives is held by it (a held custom role is not deleted).
-    let mut counts: Vec<(&RoleRef, Holder, i64)> =
-        entry.enrollment.iter().filter_map(Enrollment::uncounted).collect();
+    let mut counts: Vec<(&RoleRef, Holder, i64)> = entry
+        .enrollment
+        .iter()
+        .filter_map(Enrollment::uncounted)
+        .collect();
     counts.extend(enrollment.iter().map(|e| (&e.role, Holder::Enrollments, 1)));
     let tx = ctx.org.count_holders(tx, &counts)?;
     let tx = tx.audit(ctx.audit(
@@ -238,7 +241,11 @@ pub async fn set_enrollment(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
 pub async fn remove_domain(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let (domain, entry) = path_domain(&ctx, &input)?;
     let tx = ctx.org.domain_removed(ctx.tx()?, &domain, &entry)?;
-    let counts: Vec<_> = entry.enrollment.iter().filter_map(Enrollment::uncounted).collect();
+    let counts: Vec<_> = entry
+        .enrollment
+        .iter()
+        .filter_map(Enrollment::uncounted)
+        .collect();
     let tx = ctx.org.count_holders(tx, &counts)?;
     let tx = if entry.status == DomainStatus::Verified {
         DomainClaimItem::release(

@@ -7,9 +7,11 @@
 //! - `enroll`, `join`, `request`: the automatic invitation and the membership requests, joining
 //!   in one transaction with the same rules as an invitation's accept.
 //! - `recheck`: the daily re-check the hourly job runs.
+//! - `block`: who an admin removed or rejected, kept out of the automatic paths until invited.
 //!
 //! The lookup itself is `crate::dns`.
 
+pub mod block;
 pub mod enroll;
 pub mod entry;
 pub mod handlers;

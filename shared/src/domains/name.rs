@@ -5,10 +5,18 @@
 use crate::error::{ApiError, ApiResult};
 use crate::settings::authentication::is_domain;
 
-/// Email providers anyone can get an address at, and throwaway-address services. A domain is
-/// refused when it is one of these or under one (`mail.gmail.com`). The list is the common
-/// providers by market share and the disposable services seen most; a platform that needs
-/// more refuses them with its own `allowedEmailDomains` policy. Sorted, for the binary search.
+/// The free email providers a maintained list tracks: the npm package `free-email-domains`
+/// (HubSpot's list, MIT; `scripts/update-free-email-domains.sh` refreshes it), one domain a line,
+/// sorted. A claim is refused when its domain is one of these or under one.
+pub const FREE_EMAIL_DOMAINS: &str = include_str!("free-email-domains.txt");
+/// The release of `free-email-domains` the file is.
+pub const FREE_EMAIL_DOMAINS_VERSION: &str = "1.12.6";
+
+/// Providers and throwaway-address services refused besides the maintained list (it lacks
+/// some, such as mailbox.org and protonmail.me, and the disposable services seen most). These
+/// are checked on every domain the service reads (an email's, a stored one), without the large
+/// list; a platform that needs more refuses them with its own `allowedEmailDomains` policy.
+/// Sorted, for the binary search.
 pub const PUBLIC_EMAIL_DOMAINS: &[&str] = &[
     "10minutemail.com",
     "126.com",
@@ -44,6 +52,7 @@ pub const PUBLIC_EMAIL_DOMAINS: &[&str] = &[
     "mac.com",
     "mail.com",
     "mail.ru",
+    "mailbox.org",
     "maildrop.cc",
     "mailinator.com",
     "mailnesia.com",
@@ -57,6 +66,7 @@ pub const PUBLIC_EMAIL_DOMAINS: &[&str] = &[
     "proton.me",
     "protonmail.ch",
     "protonmail.com",
+    "protonmail.me",
     "qq.com",
     "rambler.ru",
     "rediffmail.com",
@@ -84,16 +94,25 @@ pub const PUBLIC_EMAIL_DOMAINS: &[&str] = &[
     "zoho.com",
 ];
 
+fn public_domain(field: &str, d: &str) -> ApiError {
+    ApiError::validation(
+        field,
+        format!("`{d}` is a public or disposable email provider's domain: anyone can have an address there, so no organization can claim it. Claim your company's own domain."),
+    )
+    .with("value", d)
+    .with("publicDomain", true)
+}
+
 /// The TXT record's name is this label under the domain.
 pub const RECORD_LABEL: &str = "_orgs-verification";
 /// The TXT record's value is this prefix, `=`, and the domain's token.
 pub const RECORD_PREFIX: &str = "orgs-verification";
 
-/// Whether `domain` (lowercased) is a public or disposable provider's, or under one.
-pub fn is_public(domain: &str) -> bool {
+/// Whether `domain` (lowercased) or a domain it is under is in `listed`.
+fn under_any(domain: &str, listed: impl Fn(&str) -> bool) -> bool {
     let mut rest = domain;
     loop {
-        if PUBLIC_EMAIL_DOMAINS.binary_search(&rest).is_ok() {
+        if listed(rest) {
             return true;
         }
         match rest.split_once('.') {
@@ -101,6 +120,27 @@ pub fn is_public(domain: &str) -> bool {
             _ => return false,
         }
     }
+}
+
+/// Whether `domain` (lowercased) is one of [`PUBLIC_EMAIL_DOMAINS`], or under one.
+pub fn is_public(domain: &str) -> bool {
+    under_any(domain, |d| PUBLIC_EMAIL_DOMAINS.binary_search(&d).is_ok())
+}
+
+/// The maintained list, parsed once.
+fn free_email_domains() -> &'static [&'static str] {
+    static LIST: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    LIST.get_or_init(|| {
+        FREE_EMAIL_DOMAINS
+            .lines()
+            .filter(|l| !l.is_empty())
+            .collect()
+    })
+}
+
+/// Whether `domain` (lowercased) is a free or disposable provider's by either list, or under one.
+pub fn is_free_provider(domain: &str) -> bool {
+    is_public(domain) || under_any(domain, |d| free_email_domains().binary_search(&d).is_ok())
 }
 
 /// A claimable domain: lowercased, a DNS name of two labels or more, not public.
@@ -115,17 +155,21 @@ impl DomainName {
                 field,
                 format!("`{field}`: `{}` is not a domain like example.com (letters, digits and hyphens in dot-separated labels; no `@`, no scheme, no trailing dot).", crate::domain::shown(raw)),
             )
-            .with("value", raw));
+            .with("value", crate::domain::shown(raw)));
         }
         if is_public(&d) {
-            return Err(ApiError::validation(
-                field,
-                format!("`{d}` is a public or disposable email provider's domain: anyone can have an address there, so no organization can claim it. Claim your company's own domain."),
-            )
-            .with("value", raw)
-            .with("publicDomain", true));
+            return Err(public_domain(field, &d));
         }
         Ok(Self(d))
+    }
+    /// A domain an organization may claim: [`Self::parse`], and on neither list of free
+    /// providers (the maintained one is read only here, where a claim is made).
+    pub fn claimable(field: &str, raw: &str) -> ApiResult<Self> {
+        let d = Self::parse(field, raw)?;
+        if is_free_provider(&d.0) {
+            return Err(public_domain(field, &d.0));
+        }
+        Ok(d)
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -181,6 +225,39 @@ mod tests {
         assert!(!is_public("gmail.com.evil.example"));
         assert!(!is_public("notgmail.com"));
         assert!(!is_public("com"));
+    }
+
+    #[test]
+    fn the_maintained_list_is_sorted_and_refuses_the_providers_people_use() {
+        let list = free_email_domains();
+        assert!(list.len() > 10_000, "{}", list.len());
+        assert!(
+            list.windows(2).all(|w| w[0] < w[1]),
+            "sorted, no duplicates"
+        );
+        // Providers a hand list missed (issue 37), each refused for a claim.
+        for d in [
+            "outlook.de",
+            "hotmail.de",
+            "yahoo.de",
+            "live.co.uk",
+            "gmx.at",
+            "mail.de",
+            "posteo.de",
+            "mailbox.org",
+            "protonmail.me",
+            "yandex.ua",
+            "ya.ru",
+            "laposte.net",
+            "btinternet.com",
+            "sbcglobal.net",
+            "zohomail.com",
+            "eu.gmx.at",
+        ] {
+            let e = DomainName::claimable("domain", d).unwrap_err();
+            assert_eq!(e.extra["publicDomain"], true, "{d}");
+        }
+        assert!(DomainName::claimable("domain", "acme-corp.example").is_ok());
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::audit::{AuditEntry, Audited};
 use crate::auth::Caller;
 use crate::domain::ProjectId;
 use crate::domain::Timestamp;
+use crate::domains::block::JoinBlockItem;
 use crate::domains::enroll::{accept_automatic, automatic_invitation, verified_by};
 use crate::domains::entry::{Enrollment, OrgDomain};
 use crate::domains::name::DomainName;
@@ -46,13 +47,15 @@ async fn load_by_code(app: &App, code: &str, caller: &Caller) -> ApiResult<(OrgI
         OrgItem::key_of(&org_id),
         InvitationItem::key_of(&org_id, &inv_id),
         MemberItem::key_of(&org_id, &caller.user_id),
+        JoinBlockItem::key_of(&org_id, &caller.user_id),
     ];
-    let (mut org, mut inv, mut member) = (None, None, None);
+    let (mut org, mut inv, mut member, mut blocked) = (None, None, None, false);
     for item in app.store.batch_get(wanted).await? {
         match entity_type(&item) {
             Some(OrgItem::TYPE) => org = Some(from_item::<OrgItem>(item)?),
             Some(InvitationItem::TYPE) => inv = Some(from_item::<InvitationItem>(item)?),
             Some(MemberItem::TYPE) => member = Some(from_item::<MemberItem>(item)?),
+            Some(JoinBlockItem::TYPE) => blocked = true,
             _ => {}
         }
     }
@@ -73,6 +76,10 @@ async fn load_by_code(app: &App, code: &str, caller: &Caller) -> ApiResult<(OrgI
         }
         if member.is_some() {
             return Err(already_member(&org));
+        }
+        // Removed or rejected by an admin: no automatic way back in until invited.
+        if blocked {
+            return Err(invalid_invitation());
         }
         return Ok((org, ByCode::Domain(domain, entry, enrollment)));
     };
@@ -239,6 +246,9 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
             org.guard_mfa_not_required(tx, ApiError::mfa_required())?
         };
         let tx = org.seats_taken(tx, &inv.invitation_id, 1, invalid_invitation())?;
+        // An invitation accepted is the organization's decision: it lifts a block of the
+        // automatic paths (an admin's removal or rejection of this person before).
+        let tx = JoinBlockItem::lift(tx, &org.org_id, &caller.user_id)?;
         let mut tx = org.count_holders(tx, &[(&member.role, Holder::Members, 1)])?;
         for p in &projects {
             tx = ProjectItem::grant_new(
@@ -326,13 +336,15 @@ pub async fn list_mine(app: App, caller: Caller, input: Input) -> ApiResult<Repl
     if let Some(org) = &by_domain {
         keys.push(OrgItem::key_of(org));
         keys.push(MemberItem::key_of(org, &caller.user_id));
+        keys.push(JoinBlockItem::key_of(org, &caller.user_id));
     }
     let (mut orgs, mut member_of_domain_org) = (Vec::<OrgItem>::new(), false);
     if !keys.is_empty() {
         for item in app.store.batch_get(keys).await? {
             match entity_type(&item) {
                 Some(OrgItem::TYPE) => orgs.push(from_item(item)?),
-                Some(MemberItem::TYPE) => member_of_domain_org = true,
+                // A member, or blocked: no automatic invitation of that organization.
+                Some(MemberItem::TYPE) | Some(JoinBlockItem::TYPE) => member_of_domain_org = true,
                 _ => {}
             }
         }

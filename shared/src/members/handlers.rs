@@ -8,6 +8,7 @@ use super::views::{MemberView, TransferView};
 use crate::access::Ctx;
 use crate::audit::Audited;
 use crate::domain::{Timestamp, UserId};
+use crate::domains::block::{BlockReason, JoinBlockItem};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::permissions::Role;
 use crate::pipeline::{Input, Reply};
@@ -166,6 +167,18 @@ pub async fn remove_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply
     let principal = Principal::User(target.user_id.clone());
     for project in &target.projects {
         tx = ProjectItem::grant_gone(tx, org, project, &principal, concurrent())?;
+    }
+    // Removed by someone else: no automatic way back in (a verified domain's invitation or
+    // suggestion) until an admin invites them again.
+    if !leaving {
+        tx = JoinBlockItem::new(
+            org,
+            &target.user_id,
+            BlockReason::Removed,
+            ctx.user_id(),
+            crate::domain::Timestamp::now(),
+        )
+        .write(tx)?;
     }
     let (action, summary) = if leaving {
         (

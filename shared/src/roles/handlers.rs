@@ -87,14 +87,17 @@ fn permissions_asked(names: &[String]) -> ApiResult<PermissionSet> {
     ))
 }
 
-/// The name is unique in the organization, case-insensitively, and no system role's.
+/// The name is unique in the organization and no system role's, as people read names: case,
+/// accents and look-alike letters aside ([`crate::domain::looks_like`]: `аdmin` with a Cyrillic
+/// а is `admin`).
 fn require_name_free(ctx: &Ctx, name: &OrgName, except: Option<&RoleId>) -> ApiResult<()> {
-    let lower = name.as_str().to_lowercase();
-    let system = Role::ALL.iter().any(|r| r.as_str() == lower);
+    use crate::domain::looks_like;
+    let seen = looks_like(name.as_str());
+    let system = Role::ALL.iter().any(|r| looks_like(r.as_str()) == seen);
     let taken = ctx
         .org
         .custom_roles_iter()
-        .find(|(id, def)| Some(id) != except && def.name.to_lowercase() == lower);
+        .find(|(id, def)| Some(id) != except && looks_like(&def.name) == seen);
     if system || taken.is_some() {
         let mut e = ApiError::new(
             Code::RoleNameTaken,
@@ -119,7 +122,10 @@ fn role_in_path(ctx: &Ctx, input: &Input) -> ApiResult<(RoleId, CustomRole)> {
         ApiError::new(
             Code::RoleNotFound,
             if system {
-                format!("`{}` is a system role; system roles cannot be changed or deleted.", crate::domain::shown(raw))
+                format!(
+                    "`{}` is a system role; system roles cannot be changed or deleted.",
+                    crate::domain::shown(raw)
+                )
             } else {
                 "No custom role with this id in the organization.".to_string()
             },

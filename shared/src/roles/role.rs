@@ -120,7 +120,9 @@ impl HeldRole {
     /// permissions and those of the project role it gives on every project.
     pub fn in_every_project(&self) -> PermissionSet {
         self.permissions.union(PermissionSet::of(
-            self.project_role.into_iter().flat_map(ProjectRole::permissions),
+            self.project_role
+                .into_iter()
+                .flat_map(ProjectRole::permissions),
         ))
     }
     /// The hierarchy rule in the projects a deferred grant is limited to (an invitation's, an API

@@ -124,6 +124,7 @@ pub static ADD_TEAM_MEMBER: RouteDef = RouteDef {
     errors: &[
         MemberNotFound,
         GuestCannotJoinTeam,
+        GrantAboveYou,
         LimitReached,
         ConcurrentUpdate,
     ],

@@ -860,10 +860,7 @@ async fn an_enrollment_whose_role_grew_or_whose_setter_left_admits_nobody() {
         .assert_problem(404, Code::InvitationInvalid);
     // Replaced by the owner's, the enrollment no longer counts the custom role: it can go.
     enroll(&t, &org, &owner, &domain, "automatic_suggestion", "viewer").await;
-    let a = t
-        .as_user(&owner)
-        .get(&format!("/orgs/{org}/roles"))
-        .await;
+    let a = t.as_user(&owner).get(&format!("/orgs/{org}/roles")).await;
     let held = a.assert_status(200)["items"]
         .as_array()
         .unwrap()
@@ -900,7 +897,13 @@ async fn a_request_made_while_the_role_was_narrow_is_not_approved_once_it_grew()
         .await;
     a.assert_problem(409, Code::EnrollmentLapsed);
     let members = t.as_user(&owner).get(&format!("/orgs/{org}/members")).await;
-    assert_eq!(members.assert_status(200)["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        members.assert_status(200)["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -936,4 +939,97 @@ async fn membership_requests_are_bounded_per_organization_per_day() {
     let a = t.as_user(&late).post(&path, json!({})).await;
     a.assert_problem(429, Code::MembershipRequestLimit);
     assert!(a.headers.contains_key("retry-after"), "{:?}", a.headers);
+}
+
+#[tokio::test]
+async fn a_removed_member_or_rejected_requester_stays_out_of_the_automatic_paths_until_invited() {
+    let t = TestApp::new().await;
+    let owner = t.user("owner");
+    let org = t.create_org(&owner, "Corp").await;
+    t.set_plan(&org, "pro").await;
+    let domain = verified_domain(&t, &org, &owner).await;
+    enroll(&t, &org, &owner, &domain, "automatic_invitation", "viewer").await;
+    let alice = t.user_at("alice", &domain);
+    let code = my_domain_invitations(&t.as_user(&alice).get("/me/invitations").await)[0]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let accept = |u: &User| {
+        let (t, code) = (&t, code.clone());
+        let u = u.clone();
+        async move {
+            t.as_user(&u)
+                .post_empty(&format!("/invitations/{code}/accept"))
+                .await
+        }
+    };
+    accept(&alice).await.assert_status(201);
+    t.as_user(&owner)
+        .delete(&format!("/orgs/{org}/members/{}", alice.id))
+        .await
+        .assert_status(204);
+    // Removed: no automatic invitation, and the code she kept does not let her back in.
+    assert!(my_domain_invitations(&t.as_user(&alice).get("/me/invitations").await).is_empty());
+    accept(&alice)
+        .await
+        .assert_problem(404, Code::InvitationInvalid);
+    // Nor a suggestion or a request, once the mode is switched.
+    enroll(&t, &org, &owner, &domain, "automatic_suggestion", "viewer").await;
+    let s = t.as_user(&alice).get("/me/organization-suggestions").await;
+    assert!(s.assert_status(200)["items"].as_array().unwrap().is_empty());
+    let path = format!("/orgs/{org}/membership-requests");
+    t.as_user(&alice)
+        .post(&path, json!({}))
+        .await
+        .assert_problem(404, Code::OrgNotFound);
+    // A rejected requester is out of the automatic invitation the mode switches to.
+    let erin = t.user_at("erin", &domain);
+    let r = t.as_user(&erin).post(&path, json!({})).await;
+    let request = r.assert_status(201)["id"].as_str().unwrap().to_string();
+    t.as_user(&owner)
+        .post_empty(&format!("{path}/{request}/reject"))
+        .await
+        .assert_status(200);
+    enroll(&t, &org, &owner, &domain, "automatic_invitation", "viewer").await;
+    assert!(my_domain_invitations(&t.as_user(&erin).get("/me/invitations").await).is_empty());
+    let fresh = my_domain_invitations(
+        &t.as_user(&t.user_at("fresh", &domain))
+            .get("/me/invitations")
+            .await,
+    );
+    let code = fresh[0]["code"].as_str().unwrap().to_string();
+    t.as_user(&erin)
+        .post_empty(&format!("/invitations/{code}/accept"))
+        .await
+        .assert_problem(404, Code::InvitationInvalid);
+    // An admin's invitation lifts the block: alice accepts it, leaves by herself, and the
+    // automatic invitation is hers again.
+    let inv = t
+        .as_user(&owner)
+        .post(
+            &format!("/orgs/{org}/invitations"),
+            json!({ "email": alice.email, "role": "viewer" }),
+        )
+        .await;
+    let id = inv.assert_status(201)["id"].as_str().unwrap().to_string();
+    let invited = t
+        .as_user(&owner)
+        .get(&format!("/orgs/{org}/invitations/{id}/code"))
+        .await
+        .assert_status(200)["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.as_user(&alice)
+        .post_empty(&format!("/invitations/{invited}/accept"))
+        .await
+        .assert_status(201);
+    t.as_user(&alice)
+        .delete(&format!("/orgs/{org}/members/{}", alice.id))
+        .await
+        .assert_status(204);
+    assert_eq!(
+        my_domain_invitations(&t.as_user(&alice).get("/me/invitations").await).len(),
+        1
+    );
 }

@@ -420,7 +420,7 @@ async fn me_authorize_and_roles() {
     );
     assert_eq!(
         a.body["results"][1],
-        json!({ "permission": "projects.delete", "allowed": false, "via": [] })
+        json!({ "permission": "projects.delete", "allowed": false, "via": [], "reason": "not_granted" })
     );
     let a = t
         .as_user(&viewer)

@@ -256,7 +256,7 @@ async fn an_invitee_with_a_custom_role_is_allowed_exactly_its_permissions() {
     );
     assert_eq!(
         holders(&t, &o, &billing).await,
-        json!({ "members": 1, "invitations": 0, "apiKeys": 0 })
+        json!({ "members": 1, "invitations": 0, "apiKeys": 0, "enrollments": 0 })
     );
     // The audit log and the event carry the role's permissions.
     let log = t
@@ -498,7 +498,7 @@ async fn a_held_role_cannot_be_deleted_and_the_counts_say_what_holds_it() {
     a.assert_problem(409, Code::RoleInUse);
     assert_eq!(
         a.body["holders"],
-        json!({ "members": 1, "invitations": 1, "apiKeys": 1 })
+        json!({ "members": 1, "invitations": 1, "apiKeys": 1, "enrollments": 0 })
     );
     // Each holder let go: the member gets another role, the invitation and the key are revoked.
     set_role(&t, &o, &o.admin, &o.viewer, "viewer")
@@ -514,7 +514,7 @@ async fn a_held_role_cannot_be_deleted_and_the_counts_say_what_holds_it() {
         .assert_status(204);
     assert_eq!(
         holders(&t, &o, &auditor).await,
-        json!({ "members": 0, "invitations": 0, "apiKeys": 1 })
+        json!({ "members": 0, "invitations": 0, "apiKeys": 1, "enrollments": 0 })
     );
     t.as_user(&o.admin)
         .delete(&path)
@@ -798,7 +798,7 @@ async fn an_expired_invitation_stops_holding_its_role_once_its_seats_are_reclaim
         .assert_status(201);
     assert_eq!(
         holders(&t, &o, &temp).await,
-        json!({ "members": 0, "invitations": 0, "apiKeys": 0 })
+        json!({ "members": 0, "invitations": 0, "apiKeys": 0, "enrollments": 0 })
     );
     t.as_user(&o.admin)
         .delete(&format!("/orgs/{}/roles/{temp}", o.id))
@@ -864,4 +864,36 @@ async fn a_change_decided_on_a_targets_custom_role_fails_if_that_role_grows_mean
     set_role(&t, &o, &manager, &target, "guest")
         .await
         .assert_problem(403, Code::MemberAboveYou);
+}
+
+#[tokio::test]
+async fn a_role_name_that_reads_as_another_roles_is_taken() {
+    let t = TestApp::new().await;
+    let o = org(&t).await;
+    for name in ["аdmin", "ɑdmin", "ADMİN", "Viewer"] {
+        create_role(
+            &t,
+            &o,
+            &o.owner,
+            json!({ "name": name, "permissions": ["projects.read"], "projectRole": "none" }),
+        )
+        .await
+        .assert_problem(409, Code::RoleNameTaken);
+    }
+    create_role(
+        &t,
+        &o,
+        &o.owner,
+        json!({ "name": "Deployers", "permissions": ["projects.read"], "projectRole": "none" }),
+    )
+    .await
+    .assert_status(201);
+    create_role(
+        &t,
+        &o,
+        &o.owner,
+        json!({ "name": "Dеployers", "permissions": ["projects.read"], "projectRole": "none" }),
+    )
+    .await
+    .assert_problem(409, Code::RoleNameTaken);
 }
