@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks (tests/src/bin/bench.rs: the pipeline's overhead per route, the purge's
-# throughput) in the optimized `perf` profile against DynamoDB Local (and moto for Secrets Manager).
+# throughput; tests/src/bin/catalogue_cost.rs: the catalogue's cost) in the optimized `perf` profile
+# against DynamoDB Local (and moto for Secrets Manager).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 prepare_run
@@ -11,3 +12,8 @@ start_moto "$moto_port"
 export DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port" SES_ENDPOINT="http://127.0.0.1:9" AWS_REGION=us-east-1
 export EVENTS_ENDPOINT="http://127.0.0.1:$moto_port" AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 (cd "$root" && cargo run -q --profile perf -p integration-tests --bin bench)
+# The catalogue's cost beside the compiled matrix's, each in its own process (one catalogue a process).
+echo "== the catalogue: a function's start and each request, built-in beside an operator's"
+(cd "$root" && cargo build -q --profile perf -p integration-tests --bin catalogue_cost)
+(cd "$root" && env -u ORGS_CATALOGUE_FILE target/perf/catalogue_cost)
+(cd "$root" && ORGS_CATALOGUE_FILE=infra/catalogue.example.json target/perf/catalogue_cost)

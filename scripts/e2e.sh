@@ -23,6 +23,10 @@ start_dns "$(free_port)" "$LOG_DIR/dns-zone"
 export AWS_ENDPOINT_URL_SECRETS_MANAGER="${EVENTS_ENDPOINT:?the test command sets EVENTS_ENDPOINT (moto)}"
 # Events go to the same moto, delivered from the table's stream by the poller below.
 export AWS_ENDPOINT_URL_EVENTBRIDGE="$EVENTS_ENDPOINT"
+# The operator catalogue of the README's example (its permissions, a 25-seat plan), as an operator
+# deploys one: the races below use its permission and plan through the real binaries.
+export ORGS_CATALOGUE_FILE="$root/infra/catalogue.example.json"
+"$devtool" catalogue check "$ORGS_CATALOGUE_FILE"
 write_env "$LOG_DIR/lambda.env" "$table" "http://127.0.0.1:$ddb_port" "http://127.0.0.1:$ses_port" "$secret"
 start_api "$api_port" "$LOG_DIR/lambda.env"
 base="http://127.0.0.1:$api_port"

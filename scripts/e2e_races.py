@@ -48,7 +48,7 @@ owner = token(f"race-owner-{run}", f"race-owner-{run}@example.com")
 status, org = call("POST", "/orgs", owner, {"name": f"Race {run}"})
 expect(status == 201, f"create org: {status} {org}")
 org = org["id"]
-status, body = call("PUT", f"/orgs/{org}/subscription", owner, {"plan": "pro"})
+status, body = call("PUT", f"/billing/orgs/{org}/subscription", owner, {"plan": "pro"})
 expect(status == 200, f"plan: {status} {body}")
 status, inv = call("POST", f"/orgs/{org}/invitations", owner,
                    {"email": f"race-{run}@example.com", "role": "viewer", "maxUses": 5})
@@ -86,7 +86,7 @@ print(f"race: 10 parallel invitations for the last free seat -> 1 x 201, 9 x 402
 status, org = call("POST", "/orgs", owner, {"name": f"Team race {run}"})
 expect(status == 201, f"create org: {status} {org}")
 org = org["id"]
-status, body = call("PUT", f"/orgs/{org}/subscription", owner, {"plan": "pro"})
+status, body = call("PUT", f"/billing/orgs/{org}/subscription", owner, {"plan": "pro"})
 status, inv = call("POST", f"/orgs/{org}/invitations", owner,
                    {"email": f"team-race-{run}@example.com", "role": "developer", "maxUses": 8})
 expect(status == 201, f"invite: {status} {inv}")
@@ -171,7 +171,7 @@ print(f"race: 11 verifications beside the key's revocation -> {during} valid (be
 status, org = call("POST", "/orgs", owner, {"name": f"Role race {run}"})
 expect(status == 201, f"create org: {status} {org}")
 org = org["id"]
-status, sub = call("PUT", f"/orgs/{org}/subscription", owner, {"plan": "pro"})
+status, sub = call("PUT", f"/billing/orgs/{org}/subscription", owner, {"plan": "pro"})
 expect(status == 200, f"plan: {status} {sub}")
 status, inv = call("POST", f"/orgs/{org}/invitations", owner,
                    {"email": f"role-race-{run}@example.com", "role": "viewer", "maxUses": 4})
@@ -223,3 +223,38 @@ verified = [a for s, a in answers if s == 200 and a["status"] == "verified"]
 refused = sorted(a["code"] for s, a in answers if s == 409)
 expect(len(verified) == 1 and len(refused) == 3, f"4 parallel verifications: {answers}")
 print(f"race: 4 organizations verifying one domain at once -> 1 verified, 3 x 409 ({', '.join(refused)})")
+
+# 9. The operator's catalogue (infra/catalogue.example.json, ORGS_CATALOGUE_FILE): its permission in a
+# custom role and an API key, answered by /authorize and the key's verification; its 25-seat plan set
+# by the billing route; the owner cannot set the plan.
+status, matrix = call("GET", "/roles", owner)
+expect(status == 200 and any(p["name"] == "databases.create" and p["source"] == "operator"
+                             for p in matrix["permissions"]), f"/roles: {status}")
+expect(any(p["name"] == "team" and p["seatLimit"] == 25 for p in matrix["plans"]), f"plans: {matrix['plans']}")
+status, org = call("POST", "/orgs", owner, {"name": f"Catalogue {run}"})
+expect(status == 201, f"create org: {status} {org}")
+org = org["id"]
+status, body = call("PUT", f"/orgs/{org}/subscription", owner, {"plan": "agency"})
+expect(400 <= status < 500, f"the owner's plan change answered {status} {body}")
+status, sub = call("GET", f"/orgs/{org}/subscription", owner)
+expect(sub["plan"] == "free" and sub["billingPortalUrl"] == "https://billing.example.com/portal", f"{sub}")
+status, sub = call("PUT", f"/billing/orgs/{org}/subscription", owner, {"plan": "team"})
+expect(status == 200 and sub["seats"]["limit"] == 25, f"billing: {status} {sub}")
+status, role = call("POST", f"/orgs/{org}/roles", owner,
+                    {"name": "DB creators", "permissions": ["databases.create", "projects.read"], "projectRole": "none"})
+expect(status == 201, f"custom role: {status} {role}")
+status, key = call("POST", f"/orgs/{org}/api-keys", owner, {"name": "db-bot", "role": role["id"]})
+expect(status == 201, f"key: {status} {key}")
+status, v = call("POST", "/api-keys/verify", owner, {"key": key["key"], "permissions": ["databases.create", "databases.delete"]})
+expect(status == 200 and v["allowed"] == {"databases.create": True, "databases.delete": False}, f"verify: {status} {v}")
+dev = token(f"catalogue-dev-{run}", f"catalogue-dev-{run}@example.com")
+status, inv = call("POST", f"/orgs/{org}/invitations", owner, {"email": f"catalogue-dev-{run}@example.com", "role": "developer"})
+expect(status == 201, f"invite: {status} {inv}")
+status, code = call("GET", f"/orgs/{org}/invitations/{inv['id']}/code", owner)
+status, _ = call("POST", f"/invitations/{code['code']}/accept", dev)
+expect(status == 201, f"accept: {status}")
+status, a = call("POST", f"/orgs/{org}/authorize", dev, {"permissions": ["databases.create", "databases.delete"]})
+expect(status == 200 and [r["allowed"] for r in a["results"]] == [True, False]
+       and a["results"][1]["reason"] == "not_granted", f"authorize: {status} {a}")
+print("catalogue: databases.create in a custom role and an API key (verified), a developer allowed it by /authorize; "
+      "the team plan (25 seats) set by billing; the owner's plan change refused")

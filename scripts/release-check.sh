@@ -12,6 +12,12 @@
 #        scripts/release-check.sh --x86-64   --arm64|--x86-64 -p functions), sized in target/lambda/
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# The catalogue the deployment carries (infra/catalogue/catalogue.json) validates as the functions
+# will validate it when they start; CATALOGUE_IN_FORCE (the file deployed last) adds the check that
+# every plan organizations may be on is still there.
+(cd "$root" && cargo build -q -p devtool)
+"$root/target/debug/devtool" catalogue check "$root/infra/catalogue/catalogue.json" \
+  ${CATALOGUE_IN_FORCE:+--previous "$CATALOGUE_IN_FORCE"}
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 case "${1:-}" in

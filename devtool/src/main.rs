@@ -3,6 +3,8 @@
 //!   devtool token <secret> <userId> [email]     print a local HS256 token valid 30 days (email marked verified)
 //!   devtool dns-server <port> <zone-file>       serve the zone file's TXT records (`<name> <value>` per line) on 127.0.0.1
 //!   devtool token --mfa <secret> <userId> <email>   the same, signed in with a second factor (`amr: ["pwd","mfa"]`)
+//!   devtool catalogue check <file> [--previous <file>]   validate an operator catalogue as the functions
+//!                                               will (and, given the one in force, that it keeps its plans)
 
 use devtool::table::create_table_from_template;
 use devtool::token_valid_for;
@@ -73,9 +75,58 @@ async fn main() {
             });
             println!("{}", shared::auth::sign_hs256(&claims, secret.as_bytes()))
         }
+        ["catalogue", "check", file] => check_catalogue(file, None),
+        ["catalogue", "check", file, "--previous", previous] => {
+            check_catalogue(file, Some(previous))
+        }
         _ => {
-            eprintln!("usage: devtool create-table <endpoint> <table> | devtool dns-server <port> <zone-file> | devtool token [--mfa] <secret> <userId> [email]");
+            eprintln!("usage: devtool catalogue check <file> [--previous <file>] | devtool create-table <endpoint> <table> | devtool dns-server <port> <zone-file> | devtool token [--mfa] <secret> <userId> [email]");
             std::process::exit(2);
         }
     }
+}
+
+/// `devtool catalogue check`: the catalogue validated as the functions validate it when they
+/// start (every problem named, exit 1), and, given the catalogue in force, that every plan of it
+/// is still there (organizations may be on it). Prints what it holds.
+fn check_catalogue(file: &str, previous: Option<&str>) {
+    use shared::catalogue::Catalogue;
+    let fail = |problems: Vec<String>| -> ! {
+        eprintln!("{file} is refused:");
+        for p in problems {
+            eprintln!("  - {p}");
+        }
+        std::process::exit(1)
+    };
+    let catalogue = Catalogue::from_file(file).unwrap_or_else(|p| fail(p));
+    if let Some(previous) = previous {
+        let before = Catalogue::from_file(previous).unwrap_or_else(|p| {
+            eprintln!("{previous} (the catalogue in force) does not validate: {p:?}");
+            std::process::exit(1)
+        });
+        let lost = catalogue.keeps_plans_of(&before);
+        if !lost.is_empty() {
+            fail(lost);
+        }
+    }
+    let plans: Vec<String> = catalogue
+        .plans()
+        .iter()
+        .map(|p| match p.seat_limit {
+            Some(n) => format!("{} ({n} seats)", p.name),
+            None => format!("{} (unlimited)", p.name),
+        })
+        .collect();
+    eprintln!(
+        "{file}: valid; {} operator permissions ({}), plans: {}; new organizations on {}",
+        catalogue.operator_permissions().len(),
+        catalogue
+            .operator_permissions()
+            .iter()
+            .map(|p| p.name)
+            .collect::<Vec<_>>()
+            .join(", "),
+        plans.join(", "),
+        catalogue.default_plan()
+    );
 }

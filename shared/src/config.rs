@@ -177,8 +177,20 @@ fn var(name: &str) -> Option<String> {
 }
 
 impl Config {
+    /// The configuration of a function, from its environment; the catalogue `ORGS_CATALOGUE_FILE`
+    /// names is put in force here too (a catalogue that does not validate stops the start with
+    /// every problem named).
     pub fn from_env() -> Result<Self, String> {
         let table_name = var("TABLE_NAME").ok_or("TABLE_NAME is not set")?;
+        let catalogue = crate::catalogue::install_from_env()?;
+        if catalogue.source != "built-in" {
+            tracing::info!(
+                catalogue = %catalogue.source,
+                permissions = catalogue.len(),
+                plans = catalogue.plans().len(),
+                "operator catalogue in force"
+            );
+        }
         let auth = match var("AUTH_MODE").as_deref().unwrap_or("jwt") {
             "jwt" => AuthMode::Jwt,
             "local" => {

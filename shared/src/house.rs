@@ -9,9 +9,11 @@ use std::path::{Path, PathBuf};
 const GENERIC: &[&str] = &[
     "auth",
     "aws",
+    "catalogue",
     "config",
     "domain",
     "error",
+    "json",
     "limits",
     "metrics",
     "permissions",

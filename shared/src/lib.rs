@@ -5,10 +5,12 @@
 // Generic layers: they know no concept.
 pub mod auth;
 pub mod aws;
+pub mod catalogue;
 pub mod config;
 pub mod dns;
 pub mod domain;
 pub mod error;
+pub mod json;
 pub mod limits;
 pub mod metrics;
 pub mod permissions;

@@ -1,5 +1,6 @@
 //! The permission model as data: six system roles, each a strict superset of the next,
-//! and the named permissions grouped by area. `GET /roles` serves exactly this table.
+//! and the service's named permissions grouped by area; `crate::catalogue` adds the operator's
+//! own, and `GET /roles` serves both.
 
 use serde::{Deserialize, Serialize};
 
@@ -177,7 +178,7 @@ permissions! {
     RolesRead = "roles.read", Viewer, "See the organization's roles, system and custom, and their permissions.";
     RolesManage = "roles.manage", Admin, "Create, change and delete custom roles (never with permissions beyond your own).";
     SubscriptionRead = "subscription.read", Viewer, "See the plan and seat usage.";
-    SubscriptionManage = "subscription.manage", Owner, "Change the plan.";
+    SubscriptionManage = "subscription.manage", Owner, "Change the plan in the billing portal (the platform's billing system sets it).";
 }
 
 impl Permission {
@@ -188,11 +189,6 @@ impl Permission {
     /// impact): never part of a custom role.
     pub fn owner_only(self) -> bool {
         self.min_role() == Role::Owner
-    }
-    /// Its bit in a [`PermissionSet`]: its place in the matrix (the macro declares the variants
-    /// and `ALL` in one order).
-    fn bit(self) -> u128 {
-        1u128 << (self as u32)
     }
     /// Whether the permission only reads (allowed while the organization is closed, as is
     /// reactivating it); everything else changes something.
@@ -229,45 +225,8 @@ impl Permission {
     }
 }
 
-// A permission set is a bit per permission.
-const _: () = assert!(Permission::ALL.len() <= 128);
-
-/// A set of permissions: what a role (system or custom) holds organization-wide. Subset
-/// comparison of these sets is the hierarchy rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
-pub struct PermissionSet(u128);
-
-impl PermissionSet {
-    pub fn of(permissions: impl IntoIterator<Item = Permission>) -> Self {
-        Self(permissions.into_iter().fold(0, |bits, p| bits | p.bit()))
-    }
-    pub fn contains(self, p: Permission) -> bool {
-        self.0 & p.bit() != 0
-    }
-    pub fn is_subset(self, of: PermissionSet) -> bool {
-        self.0 & !of.0 == 0
-    }
-    /// The permissions of this set that `other` lacks, in matrix order.
-    pub fn beyond(self, other: PermissionSet) -> Vec<Permission> {
-        self.iter().filter(|p| !other.contains(*p)).collect()
-    }
-    pub fn iter(self) -> impl Iterator<Item = Permission> {
-        Permission::ALL
-            .iter()
-            .copied()
-            .filter(move |p| self.contains(*p))
-    }
-    pub fn len(self) -> usize {
-        self.0.count_ones() as usize
-    }
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-    /// Every permission of either set.
-    pub fn union(self, other: PermissionSet) -> PermissionSet {
-        PermissionSet(self.0 | other.0)
-    }
-}
+// The catalogue's permission sets have a place for every service permission.
+const _: () = assert!(Permission::ALL.len() <= 64 * 2);
 
 /// A project-scoped role: what it grants applies inside one project only. Each is a strict
 /// superset of the next; a project role is not the organization role of the same name cut down to
@@ -515,16 +474,9 @@ mod tests {
     }
 
     #[test]
-    fn permission_sets_compare_as_sets() {
-        let viewer = PermissionSet::of(Role::Viewer.permissions());
-        let admin = PermissionSet::of(Role::Admin.permissions());
-        assert!(viewer.is_subset(admin) && !admin.is_subset(viewer));
-        assert_eq!(viewer.len(), Role::Viewer.permissions().count());
-        let odd = PermissionSet::of([Permission::OrgRead, Permission::BillingRead]);
-        assert_eq!(odd.beyond(admin), vec![Permission::BillingRead]);
-        assert!(PermissionSet::default().is_empty());
+    fn a_permissions_place_in_the_matrix_is_its_declaration_order() {
         for (i, p) in Permission::ALL.iter().enumerate() {
-            assert_eq!(*p as usize, i, "{p}: its bit is its place in the matrix");
+            assert_eq!(*p as usize, i, "{p}");
         }
         let owner_only: Vec<_> = Permission::ALL
             .iter()

@@ -136,6 +136,7 @@ impl TestApp {
         if std::env::var_os("TEST_LOG").is_some() {
             LOG.call_once(shared::runtime::init_logging);
         }
+        install_test_catalogue();
         let table = format!("test-{}", uuid::Uuid::new_v4().simple());
         let requests = RequestCounter::default();
         let client = dynamodb_client(&dynamodb_endpoint(), Some(requests.clone())).await;
@@ -373,4 +374,20 @@ fn percent_decode(s: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The operator catalogue every integration test runs with: the README's example
+/// (`infra/catalogue.example.json`: databases and GPU permissions, a 25-seat `team` plan beside
+/// the built-in ones), so every test also shows that an operator's permissions change nothing of
+/// the service's own.
+pub const TEST_CATALOGUE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../infra/catalogue.example.json"
+);
+
+/// Puts [`TEST_CATALOGUE`] in force for this process (once; it must validate).
+pub fn install_test_catalogue() {
+    let c = shared::catalogue::Catalogue::from_file(TEST_CATALOGUE)
+        .unwrap_or_else(|problems| panic!("{TEST_CATALOGUE}: {problems:?}"));
+    shared::catalogue::install(c).expect("one catalogue per test process");
 }

@@ -76,17 +76,46 @@ impl TestApp {
             .expect("an organization created with TestApp::create_org")
     }
 
-    /// Sets an organization's plan as its owner does (`PUT /orgs/{orgId}/subscription`).
+    /// Sets an organization's plan as the platform's billing system does
+    /// (`PUT /billing/orgs/{orgId}/subscription`, a service route: no token locally).
     pub async fn set_plan(&self, org: &str, plan: &str) {
-        let owner = self.owner_of(org);
-        let a = self
-            .as_user(&owner)
-            .put(
-                &format!("/orgs/{org}/subscription"),
-                json!({ "plan": plan }),
-            )
-            .await;
+        let a = self.set_plan_by_billing(org, plan).await;
         assert_eq!(a.status, 200, "set plan {plan}: {}", a.body);
+    }
+
+    /// An invitation `by` sends through the API (`body` as `POST /orgs/{orgId}/invitations` takes
+    /// it), and its code as the owner copies it: the code the invitee accepts.
+    pub async fn invite_code(&self, org: &str, by: &User, body: serde_json::Value) -> String {
+        let inv = self
+            .as_user(by)
+            .post(&format!("/orgs/{org}/invitations"), body)
+            .await;
+        let id = inv.assert_status(201)["id"].as_str().unwrap().to_string();
+        self.invitation_code(org, &id).await
+    }
+
+    /// An invitation's code, as its organization's owner copies it (`GET .../code`).
+    pub async fn invitation_code(&self, org: &str, invitation: &str) -> String {
+        let owner = self.owner_of(org);
+        let code = self
+            .as_user(&owner)
+            .get(&format!("/orgs/{org}/invitations/{invitation}/code"))
+            .await;
+        code.assert_status(200)["code"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// The billing system's plan change, as answered.
+    pub async fn set_plan_by_billing(&self, org: &str, plan: &str) -> crate::client::Answer {
+        self.call(
+            "PUT",
+            &format!("/billing/orgs/{org}/subscription"),
+            None,
+            Some(json!({ "plan": plan })),
+        )
+        .await
     }
 
     /// The organization's item as stored.

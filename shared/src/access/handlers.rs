@@ -6,6 +6,7 @@ use super::views::{
 };
 use super::{Ctx, ProjectScope};
 use crate::auth::Caller;
+use crate::catalogue::PermId;
 use crate::domain::ProjectId;
 use crate::error::{ApiError, ApiResult};
 use crate::orgs::settings::OrgStatus;
@@ -18,7 +19,8 @@ use serde::Deserialize;
 
 pub use super::MAX_PERMISSIONS_PER_CHECK;
 
-/// `GET /roles`: the permission matrix as data.
+/// `GET /roles`: the permission matrix as data: the catalogue in force (the service's
+/// permissions and the operator's), the roles that hold each, the plans.
 pub async fn list_roles(_app: App, _caller: Caller, _input: Input) -> ApiResult<Reply> {
     Ok(Reply::ok(&MatrixView::of_roles()))
 }
@@ -48,11 +50,11 @@ fn project_asked<'a>(ctx: &'a Ctx, asked: Option<&str>) -> ApiResult<Option<&'a 
 pub async fn get_my_access(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let closed = ctx.is_closed();
     let project = project_asked(&ctx, input.query("projectId"))?.map(|scope| {
-        let permissions = Permission::ALL
-            .iter()
-            .filter(|p| ctx.refused_now(**p).is_none())
+        let permissions = crate::catalogue::current()
+            .all()
+            .filter(|p| ctx.refused_now(*p).is_none())
             .filter_map(|p| {
-                let via = scope.explain(&ctx.held, *p);
+                let via = scope.explain(&ctx.held, p);
                 (!via.is_empty()).then(|| ExplainedPermission {
                     permission: p.as_str(),
                     via,
@@ -80,7 +82,7 @@ pub async fn get_my_access(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
             .permissions
             .iter()
             .filter(|p| ctx.refused_now(*p).is_none())
-            .map(Permission::as_str)
+            .map(PermId::as_str)
             .collect(),
         suspended: closed.then(|| Suspended {
             reason: if ctx.org.status == OrgStatus::Purging {
@@ -93,7 +95,7 @@ pub async fn get_my_access(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
                 .permissions
                 .iter()
                 .filter(|p| ctx.refused_now(*p).is_some())
-                .map(Permission::as_str)
+                .map(PermId::as_str)
                 .collect(),
         }),
         team_ids: ctx.member.teams.iter().cloned().collect(),

@@ -7,12 +7,13 @@ pub mod routes;
 pub mod views;
 
 use crate::audit::AuditEntry;
+use crate::catalogue::PermId;
 use crate::domain::{OrgId, ProjectId, TeamId, Timestamp, UserId};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::members::item::MemberItem;
 use crate::orgs::item::OrgItem;
 use crate::orgs::settings::{InvitePolicy, OrgStatus};
-use crate::permissions::{Permission, PermissionSet, ProjectRole, Role, RoleRef};
+use crate::permissions::{Permission, ProjectRole, Role, RoleRef};
 use crate::pipeline::{Effect, OrgAccess, OrgCtx};
 use crate::projects::item::{Principal, ProjectItem};
 use crate::roles::HeldRole;
@@ -22,14 +23,14 @@ use serde::Serialize;
 /// Permissions one `/authorize` call (or API key verification) may ask about at most.
 pub const MAX_PERMISSIONS_PER_CHECK: usize = 100;
 
-/// The permissions a check asks about, by name: an unknown name is the caller's mistake (400
-/// `unknown_permission` listing them); in the order asked. `/authorize` and the API key
-/// verification parse with it.
-pub fn permissions_asked(names: &[String]) -> ApiResult<Vec<Permission>> {
+/// The permissions a check asks about, by name (the catalogue's: the service's and the
+/// operator's): an unknown name is the caller's mistake (400 `unknown_permission` listing them);
+/// in the order asked. `/authorize` and the API key verification parse with it.
+pub fn permissions_asked(names: &[String]) -> ApiResult<Vec<PermId>> {
     // Named back as a refusal may quote input: a few, each cut short.
     let unknown: Vec<String> = names
         .iter()
-        .filter(|p| Permission::parse(p).is_none())
+        .filter(|p| PermId::parse(p).is_none())
         .take(10)
         .map(|p| crate::domain::shown(p))
         .collect();
@@ -43,7 +44,7 @@ pub fn permissions_asked(names: &[String]) -> ApiResult<Vec<Permission>> {
         )
         .with("unknown", unknown));
     }
-    Ok(names.iter().filter_map(|n| Permission::parse(n)).collect())
+    Ok(names.iter().filter_map(|n| PermId::parse(n)).collect())
 }
 
 /// The context of every organization operation.
@@ -150,12 +151,12 @@ impl ProjectScope {
             })
     }
     /// Where `permission` comes from in this project (empty: not allowed).
-    pub fn explain(&self, held: &HeldRole, permission: Permission) -> Vec<Reason> {
+    pub fn explain(&self, held: &HeldRole, permission: PermId) -> Vec<Reason> {
         let mut why = Vec::new();
-        if held.has(permission) || held.project_role.is_some_and(|r| r.has(permission)) {
+        if held.has(permission) || held.project_role.is_some_and(|r| r.holds(permission)) {
             why.push(Reason::org_role(held));
         }
-        for s in self.sources.iter().filter(|s| s.role.has(permission)) {
+        for s in self.sources.iter().filter(|s| s.role.holds(permission)) {
             match &s.via {
                 Via::OrgRole => {}
                 Via::Team(t) => why.push(Reason::Team {
@@ -280,9 +281,11 @@ impl OrgAccess for Access {
 
 /// Why a permission cannot be used in an organization of this status, whoever holds it:
 /// `org_closed` for a change during grace, `purge_started` for reactivation once the purge began.
-pub fn refused_in(status: OrgStatus, permission: Permission) -> Option<&'static str> {
+pub fn refused_in(status: OrgStatus, permission: PermId) -> Option<&'static str> {
     match status {
-        OrgStatus::Purging if permission == Permission::OrgReactivate => Some("purge_started"),
+        OrgStatus::Purging if permission == Permission::OrgReactivate.into() => {
+            Some("purge_started")
+        }
         OrgStatus::Grace | OrgStatus::Purging if !permission.usable_while_closed() => {
             Some("org_closed")
         }
@@ -297,7 +300,7 @@ pub fn decide(
     held: &HeldRole,
     status: OrgStatus,
     scope: Option<&ProjectScope>,
-    permission: Permission,
+    permission: PermId,
 ) -> views::PermissionAnswer {
     let via = match scope {
         Some(scope) => scope.explain(held, permission),
@@ -343,7 +346,7 @@ impl Access {
     /// Why a permission the caller holds cannot be used now, as the routes would answer it:
     /// `org_closed` for a change during grace, `purge_started` for reactivation once the purge
     /// began. `/me` and `/authorize` say what the routes do.
-    pub fn refused_now(&self, permission: Permission) -> Option<&'static str> {
+    pub fn refused_now(&self, permission: PermId) -> Option<&'static str> {
         refused_in(self.org.status, permission)
     }
     pub fn org_id(&self) -> &OrgId {
@@ -379,10 +382,11 @@ impl Access {
         if self.held.covers_in_projects(given) {
             return Ok(());
         }
-        let beyond: Vec<&str> = PermissionSet::of(given.permissions())
+        let beyond: Vec<&str> = given
+            .permission_set()
             .beyond(self.held.in_every_project())
             .into_iter()
-            .map(Permission::as_str)
+            .map(PermId::as_str)
             .collect();
         Err(ApiError::new(
             Code::GrantAboveYou,
@@ -435,7 +439,7 @@ impl Access {
             .permissions
             .beyond(self.held.permissions)
             .into_iter()
-            .map(Permission::as_str)
+            .map(PermId::as_str)
             .collect();
         let project_above = other.project_role > self.held.project_role;
         let mut why = Vec::new();

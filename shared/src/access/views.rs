@@ -1,9 +1,10 @@
 //! Response bodies of the access routes.
 
 use super::Reason;
+use crate::catalogue::{current, PermId};
 use crate::domain::{OrgId, ProjectId, TeamId, Timestamp, UserId};
 use crate::orgs::settings::OrgStatus;
-use crate::permissions::{Permission, ProjectRole, Role, RoleRef};
+use crate::permissions::{ProjectRole, Role, RoleRef};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -21,7 +22,20 @@ pub struct PermissionView {
     pub name: &'static str,
     pub area: &'static str,
     pub min_role: Role,
+    /// The weakest project role that holds it inside a project (`null`: not project-scoped).
+    pub min_project_role: Option<ProjectRole>,
     pub description: &'static str,
+    /// `service`: one of the service's own; `operator`: the platform's, from its catalogue.
+    pub source: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanView {
+    pub name: &'static str,
+    /// `null`: unlimited.
+    pub seat_limit: Option<u32>,
+    pub default: bool,
 }
 
 #[derive(Serialize)]
@@ -40,6 +54,8 @@ pub struct MatrixView {
     /// Project-scoped roles: what a team or direct grant adds inside one project.
     pub project_roles: Vec<ProjectRoleView>,
     pub permissions: Vec<PermissionView>,
+    /// The plans an organization can be on (set by the platform's billing system).
+    pub plans: Vec<PlanView>,
 }
 
 impl MatrixView {
@@ -51,7 +67,7 @@ impl MatrixView {
                     name: *r,
                     rank: r.rank(),
                     description: r.description(),
-                    permissions: r.permissions().map(Permission::as_str).collect(),
+                    permissions: r.permission_set().names(),
                 })
                 .collect(),
             project_roles: ProjectRole::ALL
@@ -60,16 +76,31 @@ impl MatrixView {
                     name: *r,
                     rank: r.rank(),
                     description: r.description(),
-                    permissions: r.permissions().map(Permission::as_str).collect(),
+                    permissions: r.permission_set().names(),
                 })
                 .collect(),
-            permissions: Permission::ALL
-                .iter()
-                .map(|p| PermissionView {
+            permissions: current()
+                .all()
+                .map(|p: PermId| PermissionView {
                     name: p.as_str(),
                     area: p.area(),
                     min_role: p.min_role(),
+                    min_project_role: p.min_project_role(),
                     description: p.description(),
+                    source: if p.service().is_some() {
+                        "service"
+                    } else {
+                        "operator"
+                    },
+                })
+                .collect(),
+            plans: current()
+                .plans()
+                .iter()
+                .map(|p| PlanView {
+                    name: p.name,
+                    seat_limit: p.seat_limit,
+                    default: p.name == current().default_plan(),
                 })
                 .collect(),
         }
@@ -142,7 +173,7 @@ impl AuthenticationView {
             second_factor: access.second_factor,
             allowed_email_domains: access
                 .held
-                .has(Permission::SettingsRead)
+                .has(crate::permissions::Permission::SettingsRead)
                 .then(|| access.org.allowed_email_domains.iter().cloned().collect()),
         }
     }

@@ -13,6 +13,7 @@ use crate::access::views::PermissionAnswer;
 use crate::access::{
     decide, permissions_asked, ProjectScope, Source, Via, MAX_PERMISSIONS_PER_CHECK,
 };
+use crate::catalogue::PermId;
 use crate::domain::{ProjectId, Timestamp};
 use crate::error::{ApiError, ApiResult};
 use crate::orgs::item::OrgItem;
@@ -36,7 +37,7 @@ struct VerifyBody {
 /// What a verification asks besides the key: permissions, optionally in a project.
 #[derive(Debug, Clone, Default)]
 pub struct Asked {
-    pub permissions: Vec<Permission>,
+    pub permissions: Vec<PermId>,
     pub project: Option<ProjectId>,
 }
 
@@ -63,7 +64,7 @@ impl Asked {
                 })
             })
             .transpose()?;
-        let mut permissions: Vec<Permission> = Vec::new();
+        let mut permissions: Vec<PermId> = Vec::new();
         for p in parsed {
             if !permissions.contains(&p) {
                 permissions.push(p);

@@ -108,7 +108,7 @@ pub async fn close(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     closed.closed_by = Some(ctx.user_id().clone());
     closed.purge_at = Some(purge_at);
     closed.plan_at_closure = Some(org.plan);
-    closed.plan = crate::domain::Plan::Free;
+    closed.plan = crate::domain::Plan::default_plan();
     closed.updated_at = now;
     Ok(Reply::ok(&MyOrgView::new(&closed, &ctx.held, None)))
 }
@@ -130,7 +130,7 @@ pub async fn reactivate(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
         "org.reactivated",
         "OrganizationReactivated",
         format!("reactivated {}", org.name),
-        json!({ "closedAt": org.closed_at, "purgeAt": org.purge_at, "restoredPlan": org.plan_at_closure.unwrap_or(crate::domain::Plan::Free) }),
+        json!({ "closedAt": org.closed_at, "purgeAt": org.purge_at, "restoredPlan": org.plan_at_closure.unwrap_or(crate::domain::Plan::default_plan()) }),
     ))?;
     app.store.commit(tx).await?;
     let mut active = org.clone();
@@ -138,7 +138,9 @@ pub async fn reactivate(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     active.closed_at = None;
     active.closed_by = None;
     active.purge_at = None;
-    active.plan = org.plan_at_closure.unwrap_or(crate::domain::Plan::Free);
+    active.plan = org
+        .plan_at_closure
+        .unwrap_or(crate::domain::Plan::default_plan());
     active.plan_at_closure = None;
     active.updated_at = now;
     Ok(Reply::ok(&MyOrgView::new(&active, &ctx.held, None)))

@@ -49,10 +49,12 @@ pub fn count_email(
     now: crate::domain::Timestamp,
 ) -> Result<Tx, ApiError> {
     let limits = config.email_limits;
-    let per_org = if org.plan == crate::domain::Plan::Free {
-        limits.per_org_free
-    } else {
-        limits.per_org_paid
+    // The plan's own number, where the catalogue sets one; else the configured default: the
+    // default (free) plan's, or the paid plans'.
+    let per_org = match org.plan.invitation_emails_per_day() {
+        Some(n) => n,
+        None if org.plan == crate::domain::Plan::default_plan() => limits.per_org_free,
+        None => limits.per_org_paid,
     };
     let wait = crate::store::seconds_to_next_day(now);
     let org_full = ApiError::new(

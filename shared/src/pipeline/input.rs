@@ -29,57 +29,6 @@ fn unquoted(text: &str) -> String {
     out
 }
 
-/// A JSON document walked only to refuse an object that names a field twice (a
-/// `serde_json::Value` keeps the last one silently).
-struct NoDuplicateKeys;
-
-impl<'de> serde::Deserialize<'de> for NoDuplicateKeys {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(NoDuplicateKeys)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for NoDuplicateKeys {
-    type Value = NoDuplicateKeys;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Self, E> {
-        Ok(self)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Self, E> {
-        Ok(self)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Self, E> {
-        Ok(self)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Self, E> {
-        Ok(self)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Self, E> {
-        Ok(self)
-    }
-    fn visit_unit<E>(self) -> Result<Self, E> {
-        Ok(self)
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self, A::Error> {
-        while seq.next_element::<NoDuplicateKeys>()?.is_some() {}
-        Ok(self)
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self, A::Error> {
-        let mut seen = std::collections::HashSet::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if !seen.insert(key.clone()) {
-                return Err(serde::de::Error::custom(format!(
-                    "the field `{key}` is given twice"
-                )));
-            }
-            map.next_value::<NoDuplicateKeys>()?;
-        }
-        Ok(self)
-    }
-}
-
 /// For a body field where `null` means something (remove, never) and a missing field means
 /// "unchanged" or "the default": `#[serde(default, deserialize_with = "explicit_null")]` on an
 /// `Option<Option<T>>` tells `None` (missing) from `Some(None)` (`null`).
@@ -100,6 +49,9 @@ pub struct Input {
     pub path: HashMap<String, String>,
     pub query: HashMap<String, String>,
     pub body: Vec<u8>,
+    /// On a service route, the service that called (its IAM role's name in production,
+    /// `local` in a local run): what its audit entries name as the actor.
+    pub service: Option<String>,
 }
 
 impl Input {
@@ -139,7 +91,7 @@ impl Input {
         }
         // A name given twice would be decided on its last value, where a proxy, a log or another
         // parser may read the first: refused, as an unknown field is.
-        if let Err(e) = serde_json::from_slice::<NoDuplicateKeys>(&self.body) {
+        if let Err(e) = crate::json::refuse_duplicate_fields(&self.body) {
             return Err(ApiError::new(
                 Code::InvalidBody,
                 format!(

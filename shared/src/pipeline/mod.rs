@@ -77,6 +77,7 @@ fn input_of(req: &Request) -> ApiResult<Input> {
         path: to_map(req.path_parameters()),
         query: to_map(req.query_string_parameters()),
         body,
+        service: None,
     })
 }
 
@@ -215,25 +216,45 @@ pub fn request_line(namespace: &str, line: &RequestLine) -> serde_json::Value {
 /// the request's SigV4 signature (the route has no other authorizer), so its context names the
 /// caller's IAM identity; a request without it did not come through that authorizer. Local mode:
 /// nothing to check.
-pub fn admit_service(config: &Config, req: &Request) -> ApiResult<()> {
+pub fn admit_service(config: &Config, req: &Request) -> ApiResult<String> {
     match &config.auth {
-        AuthMode::Local { .. } => Ok(()),
+        AuthMode::Local { .. } => Ok("local".into()),
         AuthMode::Jwt => match req.request_context_ref() {
-            Some(RequestContext::ApiGatewayV2(ctx))
-                if ctx
-                    .authorizer
-                    .as_ref()
-                    .and_then(|a| a.iam.as_ref())
-                    .is_some_and(|iam| iam.user_arn.is_some() || iam.caller_id.is_some()) =>
-            {
-                Ok(())
+            Some(RequestContext::ApiGatewayV2(ctx)) => {
+                match ctx.authorizer.as_ref().and_then(|a| a.iam.as_ref()) {
+                    Some(iam) if iam.user_arn.is_some() || iam.caller_id.is_some() => Ok(
+                        service_name(iam.user_arn.as_deref(), iam.caller_id.as_deref()),
+                    ),
+                    _ => Err(unsigned()),
+                }
             }
-            _ => Err(ApiError::new(
-                Code::Unauthenticated,
-                "This route is for the platform's services: sign the request with SigV4 (IAM authorization) under a role with the template's API key verification policy.",
-            )),
+            _ => Err(unsigned()),
         },
     }
+}
+
+/// The name a service's audit entries carry: the role of an assumed-role ARN
+/// (`arn:aws:sts::1234:assumed-role/billing/session` -> `billing`), else the ARN's last part or
+/// the caller id, cut to what a user id holds.
+fn service_name(arn: Option<&str>, caller_id: Option<&str>) -> String {
+    let name = match arn {
+        Some(arn) => match arn.split_once(":assumed-role/") {
+            Some((_, rest)) => rest.split('/').next().unwrap_or(rest),
+            None => arn.rsplit(['/', ':']).next().unwrap_or(arn),
+        },
+        None => caller_id.unwrap_or("unknown"),
+    };
+    name.chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control() && *c != '#')
+        .take(64)
+        .collect()
+}
+
+fn unsigned() -> ApiError {
+    ApiError::new(
+                Code::Unauthenticated,
+        "This route is for the platform's services: sign the request with SigV4 (IAM authorization) under a role with the template's policy for it (ApiKeyVerifyPolicy, BillingPolicy).",
+    )
 }
 
 async fn run_route(
@@ -243,8 +264,10 @@ async fn run_route(
     caller_id: &mut Option<String>,
 ) -> ApiResult<Reply> {
     if let (Access::Service, Handler::Service(op)) = (route.access, route.handler) {
-        admit_service(&app.config, &req)?;
-        return op(app.clone(), input_of(&req)?).await;
+        let service = admit_service(&app.config, &req)?;
+        let mut input = input_of(&req)?;
+        input.service = Some(service);
+        return op(app.clone(), input).await;
     }
     let caller = identify(&app.config, &req)?;
     *caller_id = Some(caller.user_id.as_str().to_string());

@@ -8,17 +8,20 @@ use super::views::RoleView;
 use super::{CustomRole, HeldRole, Holder, CUSTOM_ROLES_PER_ORG};
 use crate::access::Ctx;
 use crate::audit::Audited;
+use crate::catalogue::PermissionSet;
 use crate::domain::{Description, OrgName, RoleId, Timestamp};
 use crate::error::{ApiError, ApiResult, Code};
-use crate::permissions::{Permission, PermissionSet, ProjectRole, Role};
+use crate::permissions::{Permission, ProjectRole, Role};
 use crate::pipeline::{explicit_null, Input, Reply};
 use crate::App;
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::BTreeSet;
 
-/// Permission names one role may list (the matrix has fewer; duplicates are dropped).
-pub const PERMISSIONS_MAX: usize = 128;
+/// Permission names one role may list: every permission a catalogue can hold (the service's and
+/// at most `MAX_OPERATOR_PERMISSIONS` of the operator's; duplicates are dropped).
+pub const PERMISSIONS_MAX: usize =
+    crate::permissions::Permission::ALL.len() + crate::catalogue::MAX_OPERATOR_PERMISSIONS;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -83,7 +86,7 @@ fn permissions_asked(names: &[String]) -> ApiResult<PermissionSet> {
         .with("ownerOnly", owner_only));
     }
     Ok(PermissionSet::of(
-        asked.into_iter().chain([Permission::OrgRead]),
+        asked.into_iter().chain([Permission::OrgRead.into()]),
     ))
 }
 
@@ -137,7 +140,7 @@ fn role_in_path(ctx: &Ctx, input: &Input) -> ApiResult<(RoleId, CustomRole)> {
 }
 
 fn names(set: PermissionSet) -> Vec<&'static str> {
-    set.iter().map(Permission::as_str).collect()
+    set.names()
 }
 
 /// `GET /orgs/{orgId}/roles`: the six system roles, then the organization's custom roles (at

@@ -1,8 +1,9 @@
 //! What a role is: a custom role's stored definition, what holds it, and a role resolved to the
 //! permissions a decision uses. Imports nothing of the organization (its item stores these).
 
+use crate::catalogue::{PermId, PermissionSet};
 use crate::domain::{RoleId, Timestamp, UserId};
-use crate::permissions::{Permission, PermissionSet, ProjectRole, Role, RoleRef};
+use crate::permissions::{ProjectRole, Role, RoleRef};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -27,8 +28,10 @@ pub struct CustomRole {
 }
 
 impl CustomRole {
+    /// Its permissions as the catalogue in force knows them (by name: a permission the operator
+    /// removed from the catalogue is held by nobody).
     pub fn permission_set(&self) -> PermissionSet {
-        PermissionSet::of(self.permissions.iter().filter_map(|p| Permission::parse(p)))
+        PermissionSet::of(self.permissions.iter().filter_map(|p| PermId::parse(p)))
     }
 }
 
@@ -81,7 +84,7 @@ impl HeldRole {
         Self {
             role: RoleRef::System(role),
             name: role.as_str().to_string(),
-            permissions: PermissionSet::of(role.permissions()),
+            permissions: role.permission_set(),
             project_role: role.project_role(),
             version: None,
         }
@@ -95,7 +98,7 @@ impl HeldRole {
             version: Some(def.version),
         }
     }
-    pub fn has(&self, permission: Permission) -> bool {
+    pub fn has(&self, permission: impl Into<PermId>) -> bool {
         self.permissions.contains(permission)
     }
     pub fn is(&self, role: Role) -> bool {
@@ -119,11 +122,10 @@ impl HeldRole {
     /// What this role holds inside any project on its own (no grant): its organization-wide
     /// permissions and those of the project role it gives on every project.
     pub fn in_every_project(&self) -> PermissionSet {
-        self.permissions.union(PermissionSet::of(
-            self.project_role
-                .into_iter()
-                .flat_map(ProjectRole::permissions),
-        ))
+        match self.project_role {
+            Some(r) => self.permissions.union(r.permission_set()),
+            None => self.permissions,
+        }
     }
     /// The hierarchy rule in the projects a deferred grant is limited to (an invitation's, an API
     /// key's): the project role `given` gives there is within what this role holds in every
@@ -131,13 +133,14 @@ impl HeldRole {
     /// grant is checked again when it is used, against the giver's role as it is then, and a
     /// project's own admins grant it through its access route instead.
     pub fn covers_in_projects(&self, given: ProjectRole) -> bool {
-        PermissionSet::of(given.permissions()).is_subset(self.in_every_project())
+        given.permission_set().is_subset(self.in_every_project())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::permissions::Permission;
 
     #[test]
     fn covering_between_system_roles_is_the_rank_order() {

@@ -1,9 +1,10 @@
 //! Response bodies of the role routes.
 
 use super::{CustomRole, Holder};
+use crate::catalogue::PermId;
 use crate::domain::{RoleId, Timestamp, UserId};
 use crate::orgs::item::OrgItem;
-use crate::permissions::{Permission, ProjectRole, Role};
+use crate::permissions::{ProjectRole, Role};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -58,7 +59,7 @@ impl RoleView {
             permissions: def
                 .permission_set()
                 .iter()
-                .map(Permission::as_str)
+                .map(PermId::as_str)
                 .map(str::to_string)
                 .collect(),
             project_role: def.project_role.map_or("none", ProjectRole::as_str),

@@ -2,10 +2,11 @@
 
 use super::views::SubscriptionView;
 use crate::access::Ctx;
-use crate::audit::Audited;
-use crate::domain::Plan;
-use crate::domain::Timestamp;
+use crate::audit::{AuditEntry, Audited};
+use crate::domain::{OrgId, Plan, Timestamp, UserId};
 use crate::error::{ApiError, ApiResult, Code};
+use crate::orgs::item::OrgItem;
+use crate::orgs::settings::OrgStatus;
 use crate::pipeline::{Input, Reply};
 use crate::App;
 use serde::Deserialize;
@@ -25,29 +26,43 @@ struct PlanBody {
     plan: String,
 }
 
-/// `PUT /orgs/{orgId}/subscription` `{plan}` (owner; in production the billing system calls it).
-/// A plan whose limit is below the seats in use is refused with the numbers.
-pub async fn change_plan(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+/// `PUT /billing/orgs/{orgId}/subscription` `{plan}`: the platform's billing system sets an
+/// organization's plan (IAM authorization in production, open in a local run); owners read it
+/// and change it through the billing portal. A plan whose limit is below the seats in use is
+/// refused with the numbers; a closed organization's plan is not changed (reactivation restores
+/// the plan it had). The audit entry names the service as the actor (`service:<role>`).
+pub async fn set_plan(app: App, input: Input) -> ApiResult<Reply> {
+    let org_id = OrgId::parse(input.path_param("orgId")).ok_or_else(no_such_org)?;
     let body: PlanBody = input.json()?;
     let plan = Plan::parse(&body.plan).ok_or_else(|| {
+        let offered: Vec<&str> = Plan::all().into_iter().map(Plan::as_str).collect();
         ApiError::validation(
             "plan",
             format!(
-                "`plan` must be one of free, starter, pro, agency (got `{}`).",
+                "`plan` must be one of the catalogue's plans: {} (got `{}`).",
+                offered.join(", "),
                 crate::domain::shown(&body.plan)
             ),
         )
     })?;
-    let org = &ctx.org;
+    let org: OrgItem = app
+        .store
+        .batch_get_as::<OrgItem>(vec![OrgItem::key_of(&org_id)])
+        .await?
+        .pop()
+        .ok_or_else(no_such_org)?;
     let now = Timestamp::now();
+    if org.status != OrgStatus::Active {
+        return Err(ApiError::org_closed());
+    }
     if plan == org.plan {
-        return Ok(Reply::ok(&SubscriptionView::new(org, now)));
+        return Ok(Reply::ok(&SubscriptionView::new(&org, now)));
     }
     let too_small = |used: u32, limit: u32| {
         ApiError::new(
             Code::SeatsExceedPlan,
             format!(
-                "The {} plan allows {limit} seats but {used} are in use (members plus remaining uses of pending invitations). Remove members or revoke invitations first.",
+                "The {} plan allows {limit} seats but {used} are in use (members plus remaining uses of pending invitations). The organization must remove members or revoke invitations first.",
                 plan.as_str()
             ),
         )
@@ -55,14 +70,28 @@ pub async fn change_plan(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
         .with("seatLimit", limit)
         .with("seatsUsed", used)
     };
-    let tx = super::change_plan(ctx.tx()?, org, plan, now, too_small)?.audit(ctx.audit(
-        "subscription.changed",
-        "SubscriptionChanged",
-        format!("plan: {} -> {}", org.plan.as_str(), plan.as_str()),
-        json!({ "plan": { "before": org.plan, "after": plan } }),
-    ))?;
+    let service = input.service.as_deref().unwrap_or("unknown");
+    let actor = UserId::parse("service", &format!("service:{service}"))?;
+    let tx = super::change_plan(app.store.tx(), &org, plan, now, too_small)?;
+    let tx = org.guard_active(tx)?.audit(AuditEntry {
+        org_id: org.org_id.clone(),
+        actor_id: actor,
+        action: "subscription.changed",
+        event_type: "SubscriptionChanged",
+        at: now,
+        summary: format!(
+            "plan: {} -> {} (by the billing service {service})",
+            org.plan.as_str(),
+            plan.as_str()
+        ),
+        details: json!({ "plan": { "before": org.plan, "after": plan }, "service": service }),
+    })?;
     app.store.commit(tx).await?;
     let mut updated = org.clone();
     updated.plan = plan;
     Ok(Reply::ok(&SubscriptionView::new(&updated, now)))
+}
+
+fn no_such_org() -> ApiError {
+    ApiError::new(Code::OrgNotFound, "No organization with this id.")
 }

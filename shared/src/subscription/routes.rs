@@ -1,13 +1,13 @@
 use super::handlers;
 use crate::error::Code::*;
 use crate::permissions::Permission;
-use crate::pipeline::{org, Dynamo::*, Effect::*, Need, RouteDef};
+use crate::pipeline::{org, Access, Dynamo::*, Effect::*, Need, RouteDef};
 
 pub static GET_SUBSCRIPTION: RouteDef = RouteDef {
     method: "GET",
     path: "/orgs/{orgId}/subscription",
     function: "get-subscription",
-    summary: "Plan and seat usage (members plus remaining uses of pending invitations).",
+    summary: "Plan and seat usage (members plus remaining uses of pending invitations), the catalogue's plans and the billing portal where the owner changes the plan.",
     access: org(Need::Perm(Permission::SubscriptionRead), Read),
     dynamo: &[BatchGetItem],
     ses: false,
@@ -17,12 +17,12 @@ pub static GET_SUBSCRIPTION: RouteDef = RouteDef {
     handler: crate::org_handler!(handlers::get_subscription),
 };
 
-pub static CHANGE_PLAN: RouteDef = RouteDef {
+pub static SET_PLAN: RouteDef = RouteDef {
     method: "PUT",
-    path: "/orgs/{orgId}/subscription",
-    function: "change-plan",
-    summary: "Change the plan (owner); refused if the seats in use exceed the new limit.",
-    access: org(Need::Perm(Permission::SubscriptionManage), Write),
+    path: "/billing/orgs/{orgId}/subscription",
+    function: "set-plan",
+    summary: "For the platform's billing system (IAM authorization): set an organization's plan; refused if the seats in use exceed the new limit.",
+    access: Access::Service,
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
     secrets: &[],
@@ -31,11 +31,13 @@ pub static CHANGE_PLAN: RouteDef = RouteDef {
         BodyRequired,
         InvalidBody,
         ValidationFailed,
+        OrgNotFound,
+        OrgClosed,
         SeatsExceedPlan,
         ConcurrentUpdate,
     ],
-    handler: crate::org_handler!(handlers::change_plan),
+    handler: crate::service_handler!(handlers::set_plan),
 };
 
 /// This concept's routes (`crate::routes::ROUTES` concatenates every concept's, in order).
-pub static ROUTES: &[&RouteDef] = &[&GET_SUBSCRIPTION, &CHANGE_PLAN];
+pub static ROUTES: &[&RouteDef] = &[&GET_SUBSCRIPTION, &SET_PLAN];

@@ -20,10 +20,14 @@ pub struct PlanView {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionView {
     pub plan: Plan,
     pub seats: SeatsView,
     pub plans: Vec<PlanView>,
+    /// Where the owner changes the plan (the catalogue's `billingPortalUrl`; `null`: none set).
+    /// The plan itself is set by the platform's billing system.
+    pub billing_portal_url: Option<&'static str>,
 }
 
 impl SubscriptionView {
@@ -37,13 +41,14 @@ impl SubscriptionView {
                 members: org.member_count,
                 pending_invitations: org.held_seats(now),
             },
-            plans: Plan::ALL
-                .iter()
+            plans: Plan::all()
+                .into_iter()
                 .map(|p| PlanView {
-                    plan: *p,
+                    plan: p,
                     seat_limit: p.seat_limit(),
                 })
                 .collect(),
+            billing_portal_url: crate::catalogue::current().billing_portal_url(),
         }
     }
 }

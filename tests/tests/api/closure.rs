@@ -464,14 +464,20 @@ async fn reactivation_puts_the_organization_back_on_its_plan_so_its_members_fit(
     let t = TestApp::new().await;
     // Four members and the owner: over the free plan's 2 seats.
     let (f, _) = populated(&t, "Five Seats").await;
-    assert_eq!(t.org_item(&f.id).await.plan, shared::domain::Plan::Pro);
+    assert_eq!(
+        t.org_item(&f.id).await.plan,
+        shared::domain::Plan::parse("pro").unwrap()
+    );
     let impact = t
         .as_user(&f.owner)
         .get(&format!("/orgs/{}/closure-impact", f.id))
         .await;
     assert_eq!(impact.body["subscription"]["restoredByReactivation"], true);
     t.close_through_api(&f.id).await;
-    assert_eq!(t.org_item(&f.id).await.plan, shared::domain::Plan::Free);
+    assert_eq!(
+        t.org_item(&f.id).await.plan,
+        shared::domain::Plan::parse("free").unwrap()
+    );
     let back = t
         .as_user(&f.owner)
         .post_empty(&format!("/orgs/{}/reactivate", f.id))
@@ -480,7 +486,7 @@ async fn reactivation_puts_the_organization_back_on_its_plan_so_its_members_fit(
     let org = t.org_item(&f.id).await;
     assert_eq!(
         (org.plan, org.plan_at_closure),
-        (shared::domain::Plan::Pro, None)
+        (shared::domain::Plan::parse("pro").unwrap(), None)
     );
     let usage = t
         .as_user(&f.owner)

@@ -89,20 +89,7 @@ async fn join_with(t: &TestApp, org: &str, owner: &User, role: &str, name: &str)
 
 /// `by` invites `user` with `body`; `user` accepts with the code. Returns the accept's answer.
 async fn accept(t: &TestApp, org: &str, by: &User, user: &User, body: Value) -> Value {
-    let inv = t
-        .as_user(by)
-        .post(&format!("/orgs/{org}/invitations"), body)
-        .await;
-    let id = inv.assert_status(201)["id"].as_str().unwrap().to_string();
-    let owner = t.owner_of(org);
-    let code = t
-        .as_user(&owner)
-        .get(&format!("/orgs/{org}/invitations/{id}/code"))
-        .await;
-    let code = code.assert_status(200)["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let code = t.invite_code(org, by, body).await;
     let joined = t
         .as_user(user)
         .post_empty(&format!("/invitations/{code}/accept"))
@@ -110,9 +97,9 @@ async fn accept(t: &TestApp, org: &str, by: &User, user: &User, body: Value) -> 
     joined.assert_status(201).clone()
 }
 
-/// The permissions of a system role plus `extra`.
+/// The permissions of a system role (in the catalogue in force) plus `extra`.
 fn role_plus(role: Role, extra: &[&'static str]) -> Vec<&'static str> {
-    let mut p: Vec<&str> = role.permissions().map(|p| p.as_str()).collect();
+    let mut p: Vec<&str> = role.permission_set().names();
     p.extend_from_slice(extra);
     p
 }
@@ -125,7 +112,7 @@ const KEY_MANAGER: [&str; 4] = [
 ];
 
 #[tokio::test]
-async fn every_key_a_giver_can_make_is_within_what_the_giver_holds_in_each_scope() {
+async fn every_key_and_invitation_a_giver_can_make_is_within_what_the_giver_holds_in_each_scope() {
     let t = TestApp::new().await;
     let f = t.org_fixture("Grant walk", "pro", &[Role::Admin]).await;
     let (org, owner) = (f.id.clone(), f.owner.clone());
@@ -235,6 +222,56 @@ async fn every_key_a_giver_can_make_is_within_what_the_giver_holds_in_each_scope
         made >= 10 && refused >= 10,
         "made {made}, refused {refused}"
     );
+
+    // The same givers invite, and each invitee holds, once joined, nothing beyond its giver in
+    // any scope (an invitation limited to projects makes a guest with grants there).
+    let (mut joined, mut refused) = (0, 0);
+    for (giver_role, giver) in &givers {
+        let holds_org = allowed(&t, &org, giver, None).await;
+        let holds_in = allowed(&t, &org, giver, Some(&project)).await;
+        for role in &given {
+            for limited in [false, true] {
+                let invitee = t.user("invitee");
+                let mut body = json!({ "email": invitee.email, "role": role });
+                if limited {
+                    body["projectIds"] = json!([project]);
+                }
+                let inv = t
+                    .as_user(giver)
+                    .post(&format!("/orgs/{org}/invitations"), body)
+                    .await;
+                if inv.status != 201 {
+                    assert!(
+                        [403, 400].contains(&inv.status),
+                        "{giver_role} inviting as {role} (limited: {limited}): {}",
+                        inv.body
+                    );
+                    refused += 1;
+                    continue;
+                }
+                let code = t
+                    .invitation_code(&org, inv.body["id"].as_str().unwrap())
+                    .await;
+                t.as_user(&invitee)
+                    .post_empty(&format!("/invitations/{code}/accept"))
+                    .await
+                    .assert_status(201);
+                joined += 1;
+                for (scope, holds) in [(None, &holds_org), (Some(project.as_str()), &holds_in)] {
+                    let gets = allowed(&t, &org, &invitee, scope).await;
+                    let beyond: Vec<_> = gets.difference(holds).collect();
+                    assert!(
+                        beyond.is_empty(),
+                        "{giver_role} invited {role} (limited: {limited}), who holds {beyond:?} in {scope:?}, beyond its giver"
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        joined >= 10 && refused >= 10,
+        "joined {joined}, refused {refused}"
+    );
 }
 
 #[tokio::test]
@@ -302,22 +339,13 @@ async fn a_project_limited_key_or_invitation_beyond_its_giver_there_is_refused()
     // the maker's role narrowed in between (no project role, no reads; guest is still below it)
     // refuses an invitation made while it could give that.
     let later = t.user("later");
-    let inv = t
-        .as_user(&maker)
-        .post(
-            &format!("/orgs/{org}/invitations"),
+    let code = t
+        .invite_code(
+            &org,
+            &maker,
             json!({ "email": later.email, "role": "guest", "projectIds": [project] }),
         )
         .await;
-    let id = inv.assert_status(201)["id"].as_str().unwrap().to_string();
-    let code = t
-        .as_user(&owner)
-        .get(&format!("/orgs/{org}/invitations/{id}/code"))
-        .await
-        .assert_status(200)["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
     let narrow = [&["org.read"][..], &KEY_MANAGER].concat();
     t.as_user(&owner)
         .patch(

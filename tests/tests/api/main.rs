@@ -5,6 +5,7 @@ mod access;
 mod api_keys;
 mod audit;
 mod authorization;
+mod catalogue;
 mod closure;
 mod dns;
 mod domains;

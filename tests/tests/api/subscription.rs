@@ -13,7 +13,7 @@ use shared::permissions::Role;
 pub(crate) fn walk_sample(_f: &Fixture, function: &str) -> Option<(Option<Value>, u16)> {
     Some(match function {
         "get-subscription" => (None, 200),
-        "change-plan" => (Some(json!({ "plan": "agency" })), 200),
+        "set-plan" => (Some(json!({ "plan": "agency" })), 200),
         _ => return None,
     })
 }
@@ -33,43 +33,36 @@ async fn subscription_and_plan_changes() {
         s.body["seats"],
         json!({ "used": 6, "limit": null, "members": 3, "pendingInvitations": 3 })
     );
-    let a = t
-        .as_user(&o.admin)
-        .put(
-            &format!("/orgs/{}/subscription", o.id),
-            json!({ "plan": "starter" }),
-        )
-        .await;
-    assert_eq!(a.status, 403, "owner only");
-    let a = t
-        .as_user(&o.owner)
-        .put(
-            &format!("/orgs/{}/subscription", o.id),
-            json!({ "plan": "starter" }),
-        )
-        .await;
+    // Nobody in the organization changes the plan, the owner neither: only the billing system
+    // (the owner reads it, and gets the billing portal's address to change it there).
+    assert!(
+        shared::routes::ROUTES
+            .iter()
+            .all(|r| r.path != "/orgs/{orgId}/subscription" || r.method == "GET"),
+        "no member's route writes the plan"
+    );
+    assert_eq!(
+        s.body["billingPortalUrl"], "https://billing.example.com/portal",
+        "from the catalogue"
+    );
+    let a = t.set_plan_by_billing(&o.id, "starter").await;
     a.assert_problem(409, Code::SeatsExceedPlan);
     assert_eq!(
         (a.body["seatLimit"].as_i64(), a.body["seatsUsed"].as_i64()),
         (Some(5), Some(6))
     );
     assert!(a.body["detail"].as_str().unwrap().contains("5 seats but 6"));
-    let a = t
-        .as_user(&o.owner)
-        .put(
-            &format!("/orgs/{}/subscription", o.id),
-            json!({ "plan": "agency" }),
-        )
-        .await;
+    let a = t.set_plan_by_billing(&o.id, "agency").await;
     assert_eq!((a.status, a.body["plan"].as_str()), (200, Some("agency")));
-    let a = t
-        .as_user(&o.owner)
-        .put(
-            &format!("/orgs/{}/subscription", o.id),
-            json!({ "plan": "gold" }),
-        )
-        .await;
+    let a = t.set_plan_by_billing(&o.id, "gold").await;
     assert_eq!((a.status, a.body["field"].as_str()), (400, Some("plan")));
+    // The catalogue's 25-seat plan: 6 seats in use fit.
+    let a = t.set_plan_by_billing(&o.id, "team").await;
+    assert_eq!(a.assert_status(200)["seats"]["limit"], 25);
+    let unknown = "org_00000000000000000000000000000000";
+    t.set_plan_by_billing(unknown, "pro")
+        .await
+        .assert_problem(404, Code::OrgNotFound);
     let audit = t
         .as_user(&o.owner)
         .get(&format!(
@@ -77,7 +70,15 @@ async fn subscription_and_plan_changes() {
             o.id
         ))
         .await;
-    assert_eq!(audit.body["items"][0]["summary"], "plan: pro -> agency");
+    let items = audit.body["items"].as_array().unwrap();
+    assert!(
+        items.iter().any(
+            |i| i["summary"] == "plan: pro -> agency (by the billing service local)"
+                && i["actorId"] == "service:local"
+        ),
+        "{}",
+        audit.body
+    );
 }
 
 #[tokio::test]

@@ -63,7 +63,7 @@ impl OrgItem {
                 .value(":purge", &purge_at)
                 .value(":due", PURGE_DUE)
                 .value(":duesk", &Self::due_sort_key(purge_at, &self.org_id))
-                .value(":free", &Plan::Free)
+                .value(":free", &Plan::default_plan())
                 .value(":none", &BTreeMap::<String, SeatHold>::new())
                 .value(":zero", &0)
                 .value(":pending", &self.pending_seats)
@@ -98,7 +98,7 @@ impl OrgItem {
                 .value(":active", &OrgStatus::Active)
                 .value(":grace", &OrgStatus::Grace)
                 .value(":now", &now)
-                .value(":free", &Plan::Free)
+                .value(":free", &Plan::default_plan())
                 .name("#status", "status")
                 .name("#plan", "plan"),
             ApiError::new(

@@ -187,7 +187,7 @@ impl OrgItem {
             slug,
             status: OrgStatus::Active,
             owner_id: owner.clone(),
-            plan: Plan::Free,
+            plan: Plan::default_plan(),
             plan_at_closure: None,
             settings: Settings::default(),
             billing_profile: BillingProfile::default(),

@@ -5,5 +5,5 @@ use shared::runtime;
 #[rustfmt::skip]
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), runtime::Error> {
-    runtime::serve_route(&shared::routes::CHANGE_PLAN, runtime::Clients::default()).await
+    runtime::serve_route(&shared::routes::SET_PLAN, runtime::Clients::default()).await
 }
