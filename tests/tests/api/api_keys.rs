@@ -725,3 +725,52 @@ async fn production_verification_needs_the_iam_authorizer() {
         );
     }
 }
+
+/// A key that expired is not rolled: its new secret would never verify. The key is written as
+/// creation writes one (the item's own operations), with an expiry already past.
+#[tokio::test]
+async fn an_expired_key_is_not_rolled() {
+    use shared::api_keys::{item::ApiKeyItem, secret};
+    use shared::domain::{ApiKeyId, OrgId, OrgName, UserId};
+    use shared::permissions::RoleRef;
+    let t = TestApp::new().await;
+    let f = t.org_fixture("Expired keys", "pro", &[]).await;
+    let org = OrgId::parse(&f.id).unwrap();
+    let now = Timestamp::now();
+    let key_id = ApiKeyId::new();
+    let minted = secret::mint(
+        t.app.config.require_api_key_hash_key().unwrap(),
+        &org,
+        &key_id,
+    )
+    .unwrap();
+    let key = ApiKeyItem::new(
+        &org,
+        key_id.clone(),
+        OrgName::parse("name", "old CI").unwrap(),
+        RoleRef::System(Role::Viewer),
+        Vec::new(),
+        &UserId::parse("userId", f.owner.id.as_str()).unwrap(),
+        Some(now - chrono::Duration::days(1)),
+        (minted.digest, minted.prefix),
+        now - chrono::Duration::days(31),
+    );
+    let tx = key.create(t.app.store.tx()).unwrap();
+    let tx = t
+        .org_item(&f.id)
+        .await
+        .api_key_created(tx, &key.org_entry(), 50)
+        .unwrap();
+    t.app.store.commit(tx).await.unwrap();
+    assert!(!is_valid(&t, &minted.key).await, "expired");
+    let a = t
+        .as_user(&f.owner)
+        .post(&format!("/orgs/{}/api-keys/{key_id}/roll", f.id), json!({}))
+        .await;
+    a.assert_problem(409, Code::ApiKeyExpired);
+    // Revoking it still works (and is what the answer suggests, with a new key).
+    t.as_user(&f.owner)
+        .delete(&format!("/orgs/{}/api-keys/{key_id}", f.id))
+        .await
+        .assert_status(204);
+}
