@@ -68,6 +68,11 @@ say "building the $nbins functions (a fresh clone: about 4 minutes on 2 cores) .
 say "building devtool and the orgs CLI ..."
 (cd "$root" && cargo build -p devtool && cargo build -p orgs-cli)
 devtool="$root/target/debug/devtool"
+# An operator catalogue (ORGS_CATALOGUE_FILE) is checked before anything starts: the functions
+# would refuse it at their start, each in the watch log.
+if [ -n "${ORGS_CATALOGUE_FILE:-}" ]; then
+  "$devtool" catalogue check "$ORGS_CATALOGUE_FILE"
+fi
 
 say "the table $TABLE and the local nameserver ..."
 AWS_REGION=us-east-1 "$devtool" create-table "$DYNAMODB_ENDPOINT" "$TABLE"
