@@ -73,6 +73,10 @@ pub struct Catalogue {
     billing_portal_url: Option<&'static str>,
     /// Where it came from (`built-in` or the file's path), for the start-up log line.
     pub source: String,
+    /// What each system role holds (by rank) and each project role (by rank), worked out once
+    /// here: every request resolves a role to its set.
+    role_sets: [PermissionSet; 6],
+    project_role_sets: [PermissionSet; 4],
 }
 
 /// The document's form (camelCase, unknown fields refused).
@@ -107,6 +111,11 @@ struct PlanDoc {
     seat_limit: Option<u32>,
     #[serde(default)]
     invitation_emails_per_day: Option<u32>,
+}
+
+/// The weakest project role that holds a service permission inside a project, if any does.
+fn weakest_project_role(p: Permission) -> Option<ProjectRole> {
+    ProjectRole::ALL.iter().rev().copied().find(|r| r.has(p))
 }
 
 fn leak(s: String) -> &'static str {
@@ -153,7 +162,41 @@ impl Catalogue {
             default_plan: "free",
             billing_portal_url: None,
             source: "built-in".into(),
+            role_sets: Default::default(),
+            project_role_sets: Default::default(),
         }
+        .with_role_sets()
+    }
+
+    /// The catalogue with each role's set worked out from its permissions' weakest holders.
+    fn with_role_sets(mut self) -> Self {
+        let weakest: Vec<(PermId, Role, Option<ProjectRole>)> = Permission::ALL
+            .iter()
+            .map(|p| (PermId::from(*p), p.min_role(), weakest_project_role(*p)))
+            .chain(
+                self.operator
+                    .iter()
+                    .enumerate()
+                    .map(|(i, o)| (PermId((SERVICE + i) as u16), o.min_role, o.min_project_role)),
+            )
+            .collect();
+        for r in Role::ALL {
+            self.role_sets[r.rank() as usize] = PermissionSet::of(
+                weakest
+                    .iter()
+                    .filter(|(_, min, _)| r.rank() >= min.rank())
+                    .map(|(p, _, _)| *p),
+            );
+        }
+        for r in ProjectRole::ALL {
+            self.project_role_sets[r.rank() as usize] = PermissionSet::of(
+                weakest
+                    .iter()
+                    .filter(|(_, _, min)| min.is_some_and(|m| r >= m))
+                    .map(|(p, _, _)| *p),
+            );
+        }
+        self
     }
 
     /// A catalogue document, validated as a whole: every problem is named, none is taken.
@@ -287,7 +330,10 @@ impl Catalogue {
             default_plan,
             billing_portal_url,
             source: source.to_string(),
-        })
+            role_sets: Default::default(),
+            project_role_sets: Default::default(),
+        }
+        .with_role_sets())
     }
 
     /// A catalogue from a file: read, then [`Self::parse`]d.
@@ -428,7 +474,7 @@ impl PermId {
     /// The weakest project role that holds it inside a project (`None`: not project-scoped).
     pub fn min_project_role(self) -> Option<ProjectRole> {
         match self.service() {
-            Some(p) => ProjectRole::ALL.iter().rev().copied().find(|r| r.has(p)),
+            Some(p) => weakest_project_role(p),
             None => self.operator().min_project_role,
         }
     }
@@ -514,22 +560,22 @@ impl PermissionSet {
 impl Role {
     /// Whether this role holds `p` (every role from its weakest holder up does).
     pub fn holds(self, p: PermId) -> bool {
-        self.rank() >= p.min_role().rank()
+        self.permission_set().contains(p)
     }
     /// Everything the role holds organization-wide, the operator's permissions included.
     pub fn permission_set(self) -> PermissionSet {
-        PermissionSet::of(current().all().filter(|p| self.holds(*p)))
+        current().role_sets[self.rank() as usize]
     }
 }
 
 impl ProjectRole {
     /// Whether this project role holds `p` inside its project.
     pub fn holds(self, p: PermId) -> bool {
-        p.min_project_role().is_some_and(|min| self >= min)
+        self.permission_set().contains(p)
     }
     /// Everything it holds inside its project, the operator's permissions included.
     pub fn permission_set(self) -> PermissionSet {
-        PermissionSet::of(current().all().filter(|p| self.holds(*p)))
+        current().project_role_sets[self.rank() as usize]
     }
 }
 
@@ -562,6 +608,19 @@ mod tests {
             "no role listed: the owner's alone"
         );
         assert_eq!(gpu.min_project_role, None);
+        // Each role's set is worked out once: the operator's permission from its weakest holder up.
+        let (create, read) = (PermId(SERVICE as u16), PermId(SERVICE as u16 + 1));
+        let set = |r: Role| c.role_sets[r.rank() as usize];
+        assert!(set(Role::Developer).contains(create) && set(Role::Owner).contains(create));
+        assert!(!set(Role::Viewer).contains(create) && set(Role::Viewer).contains(read));
+        assert!(
+            !set(Role::Admin).contains(PermId(SERVICE as u16 + 2)),
+            "the owner's alone"
+        );
+        let project = |r: ProjectRole| c.project_role_sets[r.rank() as usize];
+        assert!(project(ProjectRole::Developer).contains(create));
+        assert!(!project(ProjectRole::Viewer).contains(create));
+        assert!(project(ProjectRole::Viewer).contains(Permission::ProjectsRead));
         assert_eq!(c.plan("team").unwrap().seat_limit, Some(25));
         assert_eq!(c.plan("enterprise").unwrap().seat_limit, None);
         assert!(c.plan("pro").is_none(), "plans replace the built-in list");

@@ -225,9 +225,6 @@ impl Permission {
     }
 }
 
-// The catalogue's permission sets have a place for every service permission.
-const _: () = assert!(Permission::ALL.len() <= 64 * 2);
-
 /// A project-scoped role: what it grants applies inside one project only. Each is a strict
 /// superset of the next; a project role is not the organization role of the same name cut down to
 /// one project (a project `developer` deploys and changes environments, which the organization-wide

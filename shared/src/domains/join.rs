@@ -63,13 +63,8 @@ pub fn require_setter_holds(
     role: &HeldRole,
     on_fail: ApiError,
 ) -> ApiResult<Tx> {
-    let may_set: Vec<RoleRef> = Role::ALL
-        .into_iter()
-        .map(HeldRole::system)
-        .chain(
-            org.custom_roles_iter()
-                .map(|(id, def)| HeldRole::custom(&id, def)),
-        )
+    let may_set: Vec<RoleRef> = org
+        .roles()
         .filter(|r| r.has(Permission::VerifiedDomainsManage) && r.covers(role))
         .map(|r| r.role)
         .collect();

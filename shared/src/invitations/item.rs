@@ -248,13 +248,7 @@ impl InvitationItem {
             return Vec::new();
         };
         let developer = HeldRole::system(Role::Developer);
-        Role::ALL
-            .into_iter()
-            .map(HeldRole::system)
-            .chain(
-                org.custom_roles_iter()
-                    .map(|(id, def)| HeldRole::custom(&id, def)),
-            )
+        org.roles()
             .filter(|r| {
                 r.covers(&given)
                     && (r.has(Permission::InvitationsCreate) || (by_policy && r.covers(&developer)))

@@ -139,10 +139,6 @@ fn role_in_path(ctx: &Ctx, input: &Input) -> ApiResult<(RoleId, CustomRole)> {
     Ok((id, def))
 }
 
-fn names(set: PermissionSet) -> Vec<&'static str> {
-    set.names()
-}
-
 /// `GET /orgs/{orgId}/roles`: the six system roles, then the organization's custom roles (at
 /// most 20: one page).
 pub async fn list_org_roles(_app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
@@ -171,7 +167,11 @@ pub async fn create_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let def = CustomRole {
         name: name.as_str().to_string(),
         description: description.map(|d| d.as_str().to_string()),
-        permissions: names(permissions).into_iter().map(str::to_string).collect(),
+        permissions: permissions
+            .names()
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
         project_role,
         version: 1,
         created_by: ctx.user_id().clone(),
@@ -229,7 +229,8 @@ pub async fn update_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
             .filter(|d| !d.is_empty());
     }
     if let Some(p) = &body.permissions {
-        after.permissions = names(permissions_asked(p)?)
+        after.permissions = permissions_asked(p)?
+            .names()
             .into_iter()
             .map(str::to_string)
             .collect::<BTreeSet<_>>();

@@ -57,6 +57,14 @@ impl OrgItem {
         self.resolve(role)
             .map_or(ProjectRole::Viewer, |h| h.for_projects())
     }
+    /// Every role of the organization, resolved: the six system roles, then its custom roles in
+    /// id order (what a rule that names the roles able to do something chooses from).
+    pub fn roles(&self) -> impl Iterator<Item = HeldRole> + '_ {
+        Role::ALL.into_iter().map(HeldRole::system).chain(
+            self.custom_roles_iter()
+                .map(|(id, def)| HeldRole::custom(&id, def)),
+        )
+    }
     /// The custom roles in id order.
     pub fn custom_roles_iter(&self) -> impl Iterator<Item = (RoleId, &CustomRole)> {
         self.custom_roles
