@@ -91,11 +91,9 @@ pub fn check(org: &OrgItem, joiner: &Joiner<'_>, closed: ApiError) -> ApiResult<
     org.require_allowed_email(joiner.email, "email")
 }
 
-/// The join's transaction (`tx` may hold the caller's guard); `changed` answers what the
-/// organization item's one condition refuses at commit: the domain's entry changed meanwhile
-/// (unverified, removed, another enrollment), the last seat taken, the allowed domains or a
-/// role changed (a retry reads it anew and answers precisely, 402 for the seats). Returns it
-/// with the member.
+/// The join's transaction (`tx` may hold the caller's guard); `changed` answers the domain's
+/// entry or the allowed domains changed meanwhile (unverified, removed, another enrollment);
+/// the last seat taken meanwhile answers 402. Returns it with the member.
 #[allow(clippy::too_many_arguments)]
 pub fn join(
     tx: Tx,
@@ -134,7 +132,7 @@ pub fn join(
             "A member of this organization already has this email address; nothing changed.",
         ),
     )?;
-    let tx = crate::subscription::take_free_seat(tx, org, now, changed.clone())?;
+    let tx = crate::subscription::take_free_seat(tx, org, now)?;
     let tx = org.guard_domain(tx, domain, entry, changed.clone())?;
     let tx = org.guard_email_domain(tx, Some(joiner.email), changed)?;
     let tx = org.count_holders(tx, &[(&role.role, Holder::Members, 1)])?;

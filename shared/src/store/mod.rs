@@ -2,6 +2,7 @@
 //! builder. It knows no concept; each concept's `item.rs` owns its key formats and expressions.
 //! See docs/data-model.md for every access pattern and the key condition that serves it.
 
+mod cond;
 mod cursor;
 mod expr;
 mod key;

@@ -1,6 +1,7 @@
 //! TransactWriteItems with per-item error mapping: each item says which error its failed
 //! condition means, and a cancelled transaction answers the first failed item's error.
 
+use super::expr::prefixed;
 use super::{to_item, Entity, Expr, Item, Key, Store};
 use crate::error::ApiError;
 use aws_sdk_dynamodb::types::{
@@ -8,18 +9,65 @@ use aws_sdk_dynamodb::types::{
     TransactWriteItem, Update,
 };
 
-/// What a failed condition of one transaction item answers.
+/// What a failed condition of one transaction item answers: with one fragment, its error; with
+/// several joined on the item, the error of the fragment whose condition the item as it was
+/// (returned with the cancellation) fails, or 409 `concurrent_update` when none can be told.
 #[derive(Clone)]
 struct OnFail {
-    changed: ApiError,
-    missing: Option<ApiError>,
+    fragments: Vec<Fragment>,
 }
 
 impl OnFail {
+    fn answer(&self, failed: Failed, old: Option<&Item>) -> ApiError {
+        if let [only] = self.fragments.as_slice() {
+            return only.answer(failed);
+        }
+        let empty = Item::new();
+        let old = old.unwrap_or(&empty);
+        self.fragments
+            .iter()
+            .find(|f| {
+                f.condition
+                    .as_deref()
+                    .is_some_and(|c| super::cond::holds(c, &f.expr, old) == Some(false))
+            })
+            .map(|f| f.answer(failed))
+            .unwrap_or_else(|| {
+                ApiError::concurrent(
+                    "The data this change was decided on changed meanwhile. Reload and retry.",
+                )
+            })
+    }
+}
+
+/// One concept's part of one item's write: its update actions, its condition, their values and
+/// names, and what its condition failing answers. Fragments joined on one item get their own
+/// placeholders (`prefixed`), so two of them never share one by accident.
+#[derive(Clone)]
+struct Fragment {
+    update: Option<String>,
+    condition: Option<String>,
+    expr: Expr,
+    on_fail: ApiError,
+    /// The error when the condition failed because the item is not there at all (`on_fail` is
+    /// then the error for an item that is there but no longer as read).
+    on_missing: Option<ApiError>,
+}
+
+impl Fragment {
     fn answer(&self, failed: Failed) -> ApiError {
-        match (failed, &self.missing) {
+        match (failed, &self.on_missing) {
             (Failed::Absent, Some(missing)) => missing.clone(),
-            _ => self.changed.clone(),
+            _ => self.on_fail.clone(),
+        }
+    }
+    fn prefixed(&self, prefix: &str) -> Self {
+        Self {
+            update: self.update.as_deref().map(|u| prefixed(u, prefix)),
+            condition: self.condition.as_deref().map(|c| prefixed(c, prefix)),
+            expr: self.expr.prefixed(prefix),
+            on_fail: self.on_fail.clone(),
+            on_missing: self.on_missing.clone(),
         }
     }
 }
@@ -27,7 +75,7 @@ impl OnFail {
 /// What one item of the transaction does.
 enum Kind {
     Put(Item),
-    Update(String),
+    Update,
     Delete,
     Check,
 }
@@ -35,12 +83,7 @@ enum Kind {
 struct Op {
     kind: Kind,
     key: Key,
-    condition: Option<String>,
-    expr: Expr,
-    on_fail: ApiError,
-    /// The error when the condition failed because the item is not there at all (`on_fail` is
-    /// then the error for an item that is there but no longer as read).
-    on_missing: Option<ApiError>,
+    fragments: Vec<Fragment>,
 }
 
 /// A failed condition, as the cancellation reason tells it: the item was there (in another
@@ -53,12 +96,12 @@ enum Failed {
 
 /// A transaction under construction. Besides its items it may carry guards: conditions that must
 /// still hold when it commits (the access a decision was made on). A guard on an item the
-/// transaction also writes is merged into that write's condition (DynamoDB allows one operation
+/// transaction also writes joins that write as one more fragment (DynamoDB allows one operation
 /// per item in a transaction); otherwise it becomes a ConditionCheck after the items.
 pub struct Tx {
     table: String,
     ops: Vec<Op>,
-    guards: Vec<Op>,
+    guards: Vec<(Key, Fragment)>,
 }
 
 impl Tx {
@@ -69,54 +112,53 @@ impl Tx {
             guards: Vec::new(),
         }
     }
-    fn push(
-        mut self,
-        kind: Kind,
-        key: Key,
-        condition: Option<&str>,
-        expr: Expr,
-        on_fail: ApiError,
-    ) -> Result<Self, ApiError> {
-        expr.check()?;
+    fn push(mut self, kind: Kind, key: Key, fragment: Fragment) -> Result<Self, ApiError> {
+        fragment.expr.check()?;
         // A second update (or check) of an item the transaction already updates or checks joins
-        // that item's operation: DynamoDB allows one per item, and two concepts may both change
-        // the organization item in one change (seats and a role's holders, for one). Their
-        // placeholders must differ; the first operation's errors answer.
+        // that item's operation as one more fragment: DynamoDB allows one operation per item, and
+        // two concepts may both change the organization item in one change (seats and a role's
+        // holders, for one). Each fragment keeps its placeholders and its error.
         if let Some(op) = self.ops.iter_mut().find(|op| op.key == key) {
-            let merged = match (&op.kind, &kind) {
-                (Kind::Update(a), Kind::Update(b)) => Some(Kind::Update(merge_updates(a, b))),
-                (Kind::Update(a), Kind::Check) | (Kind::Check, Kind::Update(a)) => {
-                    Some(Kind::Update(a.clone()))
+            let joined = match (&op.kind, &kind) {
+                (Kind::Update | Kind::Check, Kind::Update) | (Kind::Update, Kind::Check) => {
+                    Some(Kind::Update)
                 }
                 (Kind::Check, Kind::Check) => Some(Kind::Check),
                 _ => None,
             };
-            if let Some(merged) = merged {
-                op.kind = merged;
-                op.condition = match (op.condition.take(), condition) {
-                    (Some(a), Some(b)) => Some(format!("({a}) AND ({b})")),
-                    (a, b) => a.or(b.map(str::to_string)),
-                };
-                op.expr = std::mem::take(&mut op.expr).merge(&expr);
+            if let Some(joined) = joined {
+                op.kind = joined;
+                op.fragments.push(fragment);
                 return Ok(self);
             }
         }
         self.ops.push(Op {
             kind,
             key,
+            fragments: vec![fragment],
+        });
+        Ok(self)
+    }
+    fn fragment(
+        update: Option<&str>,
+        condition: Option<&str>,
+        expr: Expr,
+        on_fail: ApiError,
+    ) -> Fragment {
+        Fragment {
+            update: update.map(str::to_string),
             condition: condition.map(str::to_string),
             expr,
             on_fail,
             on_missing: None,
-        });
-        Ok(self)
+        }
     }
     /// The last item's condition failing on an item that does not exist answers `missing`; its
     /// own error is then what a failure on an item that exists but changed answers (a removal
     /// racing another change of the same item is not told "not found" while the item stays).
     pub fn or_if_missing(mut self, missing: ApiError) -> Self {
-        if let Some(op) = self.ops.last_mut() {
-            op.on_missing = Some(missing);
+        if let Some(f) = self.ops.last_mut().and_then(|op| op.fragments.last_mut()) {
+            f.on_missing = Some(missing);
         }
         self
     }
@@ -132,7 +174,8 @@ impl Tx {
         on_fail: ApiError,
     ) -> Result<Self, ApiError> {
         let stored = to_item(item)?;
-        self.push(Kind::Put(stored), item.key(), condition, expr, on_fail)
+        let f = Self::fragment(None, condition, expr, on_fail);
+        self.push(Kind::Put(stored), item.key(), f)
     }
     pub fn update(
         self,
@@ -142,13 +185,8 @@ impl Tx {
         expr: Expr,
         on_fail: ApiError,
     ) -> Result<Self, ApiError> {
-        self.push(
-            Kind::Update(update.to_string()),
-            key,
-            condition,
-            expr,
-            on_fail,
-        )
+        let f = Self::fragment(Some(update), condition, expr, on_fail);
+        self.push(Kind::Update, key, f)
     }
     pub fn delete(
         self,
@@ -157,7 +195,8 @@ impl Tx {
         expr: Expr,
         on_fail: ApiError,
     ) -> Result<Self, ApiError> {
-        self.push(Kind::Delete, key, condition, expr, on_fail)
+        let f = Self::fragment(None, condition, expr, on_fail);
+        self.push(Kind::Delete, key, f)
     }
     pub fn check(
         self,
@@ -166,10 +205,11 @@ impl Tx {
         expr: Expr,
         on_fail: ApiError,
     ) -> Result<Self, ApiError> {
-        self.push(Kind::Check, key, Some(condition), expr, on_fail)
+        let f = Self::fragment(None, Some(condition), expr, on_fail);
+        self.push(Kind::Check, key, f)
     }
-    /// A condition on `key` that must hold when the transaction commits. Its placeholders must not
-    /// collide with those of the item's own write (use a prefix such as `:g_`).
+    /// A condition on `key` that must hold when the transaction commits (its own placeholders:
+    /// joined with the item's write, each keeps its own).
     pub fn guard(
         mut self,
         key: Key,
@@ -178,84 +218,82 @@ impl Tx {
         on_fail: ApiError,
     ) -> Result<Self, ApiError> {
         expr.check()?;
-        self.guards.push(Op {
-            kind: Kind::Check,
-            key,
-            condition: Some(condition.to_string()),
-            expr,
-            on_fail,
-            on_missing: None,
-        });
+        self.guards
+            .push((key, Self::fragment(None, Some(condition), expr, on_fail)));
         Ok(self)
     }
 
-    /// The items to send: each write with the guards on its item merged into its condition (the
-    /// write keeps its own error), then a ConditionCheck for every other guard.
+    /// The items to send: each write with the guards on its item joined to it, then a
+    /// ConditionCheck for every other item guarded.
     fn items(&self) -> Result<(Vec<TransactWriteItem>, Vec<OnFail>), ApiError> {
         let mut items = Vec::new();
         let mut on_fail = Vec::new();
-        let mut merged = vec![false; self.guards.len()];
+        let mut joined = vec![false; self.guards.len()];
         for op in &self.ops {
-            let mut condition = op.condition.clone();
-            let mut expr = op.expr.clone();
-            for (i, g) in self.guards.iter().enumerate() {
-                if g.key == op.key {
-                    merged[i] = true;
-                    let gc = g.condition.as_deref().unwrap_or_default();
-                    condition = Some(match condition {
-                        Some(c) => format!("({c}) AND ({gc})"),
-                        None => gc.to_string(),
-                    });
-                    expr = expr.merge(&g.expr);
+            let mut fragments = op.fragments.clone();
+            for (i, (key, g)) in self.guards.iter().enumerate() {
+                if *key == op.key {
+                    joined[i] = true;
+                    fragments.push(g.clone());
                 }
             }
-            items.push(self.build(op, condition, &expr)?);
-            on_fail.push(OnFail {
-                changed: op.on_fail.clone(),
-                missing: op.on_missing.clone(),
-            });
+            let fragments = own_placeholders(fragments);
+            items.push(self.build(&op.kind, &op.key, &fragments)?);
+            on_fail.push(OnFail { fragments });
         }
         // Guards on an item nothing writes: one ConditionCheck per item (DynamoDB allows one
-        // operation per item), their conditions joined, the first guard's error.
-        for (i, g) in self.guards.iter().enumerate() {
-            if merged[i] {
+        // operation per item).
+        for (i, (key, g)) in self.guards.iter().enumerate() {
+            if joined[i] {
                 continue;
             }
-            let mut condition = g.condition.clone().unwrap_or_default();
-            let mut expr = g.expr.clone();
-            for (j, other) in self.guards.iter().enumerate().skip(i + 1) {
-                if !merged[j] && other.key == g.key {
-                    merged[j] = true;
-                    condition = format!(
-                        "({condition}) AND ({})",
-                        other.condition.as_deref().unwrap_or_default()
-                    );
-                    expr = expr.merge(&other.expr);
+            let mut fragments = vec![g.clone()];
+            for (j, (other_key, other)) in self.guards.iter().enumerate().skip(i + 1) {
+                if !joined[j] && other_key == key {
+                    joined[j] = true;
+                    fragments.push(other.clone());
                 }
             }
-            items.push(self.build(g, Some(condition), &expr)?);
-            on_fail.push(OnFail {
-                changed: g.on_fail.clone(),
-                missing: None,
-            });
+            let fragments = own_placeholders(fragments);
+            items.push(self.build(&Kind::Check, key, &fragments)?);
+            on_fail.push(OnFail { fragments });
         }
         Ok((items, on_fail))
     }
 
     fn build(
         &self,
-        op: &Op,
-        condition: Option<String>,
-        expr: &Expr,
+        kind: &Kind,
+        key: &Key,
+        fragments: &[Fragment],
     ) -> Result<TransactWriteItem, ApiError> {
-        // Only where the answer depends on it: the failed item's key comes back, so a failure on
-        // an existing item can be told from a missing one.
-        let old = op
-            .on_missing
-            .as_ref()
-            .map(|_| ReturnValuesOnConditionCheckFailure::AllOld);
+        let update = fragments
+            .iter()
+            .filter_map(|f| f.update.as_deref())
+            .fold(String::new(), |a, b| merge_updates(&a, b));
+        let conditions: Vec<&str> = fragments
+            .iter()
+            .filter_map(|f| f.condition.as_deref())
+            .collect();
+        let condition = match conditions.as_slice() {
+            [] => None,
+            [one] => Some((*one).to_string()),
+            many => Some(
+                many.iter()
+                    .map(|c| format!("({c})"))
+                    .collect::<Vec<_>>()
+                    .join(" AND "),
+            ),
+        };
+        let expr = fragments.iter().fold(Expr::new(), |e, f| e.merge(&f.expr));
+        expr.check()?;
+        // Only where the answer depends on it: the failed item comes back, so a failure on an
+        // existing item can be told from a missing one, and the fragment that failed from the
+        // others joined with it.
+        let old = (fragments.len() > 1 || fragments.iter().any(|f| f.on_missing.is_some()))
+            .then_some(ReturnValuesOnConditionCheckFailure::AllOld);
         let b = TransactWriteItem::builder();
-        let item = match &op.kind {
+        let item = match kind {
             Kind::Put(stored) => b.put(
                 Put::builder()
                     .table_name(&self.table)
@@ -267,10 +305,10 @@ impl Tx {
                     .build()
                     .map_err(ApiError::internal)?,
             ),
-            Kind::Update(update) => b.update(
+            Kind::Update => b.update(
                 Update::builder()
                     .table_name(&self.table)
-                    .set_key(Some(op.key.to_item()))
+                    .set_key(Some(key.to_item()))
                     .update_expression(update)
                     .set_condition_expression(condition)
                     .set_expression_attribute_values(expr.values())
@@ -282,7 +320,7 @@ impl Tx {
             Kind::Delete => b.delete(
                 Delete::builder()
                     .table_name(&self.table)
-                    .set_key(Some(op.key.to_item()))
+                    .set_key(Some(key.to_item()))
                     .set_condition_expression(condition)
                     .set_expression_attribute_values(expr.values())
                     .set_expression_attribute_names(expr.names())
@@ -293,7 +331,7 @@ impl Tx {
             Kind::Check => b.condition_check(
                 ConditionCheck::builder()
                     .table_name(&self.table)
-                    .set_key(Some(op.key.to_item()))
+                    .set_key(Some(key.to_item()))
                     .set_condition_expression(condition)
                     .set_expression_attribute_values(expr.values())
                     .set_expression_attribute_names(expr.names())
@@ -304,6 +342,19 @@ impl Tx {
         };
         Ok(item.build())
     }
+}
+
+/// Fragments joined on one item, each with its own placeholders (`f0_`, `f1_`, ...); a lone
+/// fragment keeps its own.
+fn own_placeholders(fragments: Vec<Fragment>) -> Vec<Fragment> {
+    if fragments.len() < 2 {
+        return fragments;
+    }
+    fragments
+        .iter()
+        .enumerate()
+        .map(|(k, f)| f.prefixed(&format!("f{k}_")))
+        .collect()
 }
 
 /// Two update expressions as one: each clause's actions (`SET`, `REMOVE`, `ADD`, `DELETE`)
@@ -410,11 +461,13 @@ impl Store {
 fn map_cancellation(reasons: &[CancellationReason], on_fail: &[OnFail]) -> Option<ApiError> {
     reasons.iter().zip(on_fail).find_map(|(reason, err)| {
         (reason.code() == Some("ConditionalCheckFailed")).then(|| {
-            err.answer(if reason.item().is_some_and(|i| !i.is_empty()) {
+            let old = reason.item().filter(|i| !i.is_empty());
+            let failed = if old.is_some() {
                 Failed::Present
             } else {
                 Failed::Absent
-            })
+            };
+            err.answer(failed, old)
         })
     })
 }
@@ -461,16 +514,18 @@ mod tests {
         let (items, errors) = tx.items().unwrap();
         assert_eq!(items.len(), 2, "one operation per item");
         let check = items[0].condition_check().unwrap();
-        assert_eq!(check.condition_expression(), "(a = :a) AND (b = :b)");
+        assert_eq!(check.condition_expression(), "(a = :f0_a) AND (b = :f1_b)");
         assert_eq!(check.expression_attribute_values().unwrap().len(), 2);
-        assert_eq!(errors[0].changed.detail, "first");
+        assert_eq!(errors[0].fragments[0].on_fail.detail, "first");
     }
 
     #[test]
     fn a_failed_item_that_is_there_answers_changed_and_one_that_is_not_answers_missing() {
         let errs = vec![OnFail {
-            changed: ApiError::concurrent("changed"),
-            missing: Some(ApiError::new(Code::MemberNotFound, "gone")),
+            fragments: vec![Fragment {
+                on_missing: Some(ApiError::new(Code::MemberNotFound, "gone")),
+                ..Tx::fragment(None, None, Expr::new(), ApiError::concurrent("changed"))
+            }],
         }];
         let failed = |item: Option<&str>| {
             let mut r = CancellationReason::builder().code("ConditionalCheckFailed");
@@ -507,8 +562,7 @@ mod tests {
     fn cancellation_reasons_map_by_position() {
         let r = |c: &str| CancellationReason::builder().code(c).build();
         let plain = |e: ApiError| OnFail {
-            changed: e,
-            missing: None,
+            fragments: vec![Tx::fragment(None, None, Expr::new(), e)],
         };
         let errs = vec![
             plain(ApiError::concurrent("a")),
@@ -518,6 +572,88 @@ mod tests {
         assert_eq!(got.code, Code::SlugTaken);
         assert!(map_cancellation(&[r("None"), r("TransactionConflict")], &errs).is_none());
         assert!(is_conflict_only(&[r("None"), r("TransactionConflict")]));
+    }
+}
+
+#[cfg(test)]
+mod fragment_tests {
+    use super::*;
+    use crate::error::Code;
+    use aws_sdk_dynamodb::types::AttributeValue;
+
+    /// Two concepts' fragments on one item that both say `:max` (as the seats' limit and the
+    /// keys' limit on the organization item do): each keeps its own value.
+    fn two_limits() -> Tx {
+        let k = Key::new("ORG#1", "ORG");
+        Tx::new("t")
+            .update(
+                k.clone(),
+                "SET seatsUsed = seatsUsed + :one",
+                Some("seatsUsed <= :max"),
+                Expr::new().value(":one", &1).value(":max", &4),
+                ApiError::new(Code::SeatLimitReached, "seats"),
+            )
+            .unwrap()
+            .update(
+                k.clone(),
+                "SET keyCount = keyCount + :one",
+                Some("keyCount <= :max"),
+                Expr::new().value(":one", &1).value(":max", &49),
+                ApiError::new(Code::LimitReached, "keys"),
+            )
+            .unwrap()
+            .guard(
+                k,
+                "#s = :active",
+                Expr::new().name("#s", "status").value(":active", "active"),
+                ApiError::org_closed(),
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn fragments_on_one_item_never_share_a_placeholder() {
+        let (items, _) = two_limits().items().unwrap();
+        assert_eq!(items.len(), 1, "one operation per item");
+        let update = items[0].update().unwrap();
+        assert_eq!(
+            update.condition_expression(),
+            Some("(seatsUsed <= :f0_max) AND (keyCount <= :f1_max) AND (#f2_s = :f2_active)")
+        );
+        assert_eq!(
+            update.update_expression(),
+            "SET seatsUsed = seatsUsed + :f0_one, keyCount = keyCount + :f1_one"
+        );
+        let values = update.expression_attribute_values().unwrap();
+        assert_eq!(values[":f0_max"], AttributeValue::N("4".into()));
+        assert_eq!(values[":f1_max"], AttributeValue::N("49".into()));
+        assert_eq!(
+            update.return_values_on_condition_check_failure(),
+            Some(&ReturnValuesOnConditionCheckFailure::AllOld)
+        );
+    }
+
+    #[test]
+    fn a_failure_answers_the_fragment_whose_condition_the_item_failed() {
+        let (_, on_fail) = two_limits().items().unwrap();
+        let n = |v: u32| AttributeValue::N(v.to_string());
+        let s = |v: &str| AttributeValue::S(v.to_string());
+        let answer = |seats: u32, keys: u32, status: &str| {
+            let reason = CancellationReason::builder()
+                .code("ConditionalCheckFailed")
+                .item("PK", s("ORG#1"))
+                .item("seatsUsed", n(seats))
+                .item("keyCount", n(keys))
+                .item("status", s(status))
+                .build();
+            map_cancellation(&[reason], &on_fail).unwrap().code
+        };
+        assert_eq!(answer(5, 0, "active"), Code::SeatLimitReached);
+        assert_eq!(answer(0, 50, "active"), Code::LimitReached);
+        assert_eq!(answer(0, 0, "grace"), Code::OrgClosed);
+        // Every condition holds on the item as returned: the item changed between the check and
+        // the cancellation's read; nobody's limit is claimed.
+        assert_eq!(answer(0, 0, "active"), Code::ConcurrentUpdate);
     }
 }
 

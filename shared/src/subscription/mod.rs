@@ -46,16 +46,11 @@ pub fn reserve_seats(
 
 /// Takes a free seat for a member who joins without an invitation's hold (through a verified
 /// domain): checked as read (402 with the numbers) and in the write (`OrgItem::seat_joined`).
-/// The write shares the organization item's condition with the rest of the join's decision, so
-/// its failure is `changed` (the last seat taken meanwhile, or anything else the join read).
-pub fn take_free_seat(
-    tx: Tx,
-    org: &OrgItem,
-    now: Timestamp,
-    changed: ApiError,
-) -> Result<Tx, ApiError> {
-    check_seats(org, 1, now)?;
-    let (tx, released) = org.seat_joined(tx, now, changed)?;
+/// The write joins the organization item's other conditions of the join, each answering for
+/// itself: the last seat taken meanwhile is the 402.
+pub fn take_free_seat(tx: Tx, org: &OrgItem, now: Timestamp) -> Result<Tx, ApiError> {
+    let over_limit = check_seats(org, 1, now)?;
+    let (tx, released) = org.seat_joined(tx, now, over_limit)?;
     mark_released(tx, &org.org_id, &released)
 }
 

@@ -774,3 +774,51 @@ async fn an_expired_key_is_not_rolled() {
         .await
         .assert_status(204);
 }
+
+/// Issue 38's race: the setting that allows keys without expiry turned off while such a key is
+/// created. Each attempt either lands before the change or is refused for the setting, never
+/// for a limit of keys the organization is nowhere near.
+#[tokio::test]
+async fn a_key_racing_the_setting_it_needs_is_refused_for_that_setting() {
+    let t = TestApp::new().await;
+    let f = t.org_fixture("Racing setting", "pro", &[]).await;
+    let org = format!("/orgs/{}", f.id);
+    let settings = |allow: bool| json!({ "settings": { "invitePolicy": "admins", "allowNonExpiringApiKeys": allow } });
+    let keys = format!("{org}/api-keys");
+    let (owner, owner2) = (t.as_user(&f.owner), t.as_user(&f.owner));
+    let mut refused = 0;
+    for round in 0..20 {
+        t.as_user(&f.owner)
+            .patch(&org, settings(true))
+            .await
+            .assert_status(200);
+        let (off, key) = tokio::join!(
+            owner.patch(&org, settings(false)),
+            owner2.post(
+                &keys,
+                json!({ "name": format!("K{round}"), "role": "viewer", "expiresInDays": null }),
+            )
+        );
+        off.assert_status(200);
+        match key.status {
+            201 => {}
+            _ => {
+                refused += 1;
+                let detail = key.body["detail"].as_str().unwrap_or_default().to_string();
+                let code = key.body["code"].as_str().unwrap_or_default();
+                assert!(
+                    [
+                        Code::ConcurrentUpdate.as_str(),
+                        Code::ValidationFailed.as_str()
+                    ]
+                    .contains(&code)
+                        && detail.contains("expiresInDays"),
+                    "round {round}: {} {}",
+                    key.status,
+                    key.body
+                );
+            }
+        }
+    }
+    eprintln!("refused for the setting in {refused} of 20 rounds");
+}

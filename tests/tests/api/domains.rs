@@ -1021,3 +1021,31 @@ async fn a_removed_member_or_rejected_requester_stays_out_of_the_automatic_paths
         1
     );
 }
+
+/// Issue 38's race: people at a verified domain joining in parallel through the automatic
+/// invitation when one seat is left. One joins; everyone else is told the seats are taken (a
+/// failed seat condition answers the seats, never "invitation invalid").
+#[tokio::test]
+async fn parallel_automatic_joins_at_the_last_seat_are_told_the_seats_are_taken() {
+    let t = TestApp::new().await;
+    let owner = t.user("owner");
+    let org = t.create_org(&owner, "Last seat").await;
+    let domain = verified_domain(&t, &org, &owner).await;
+    enroll(&t, &org, &owner, &domain, "automatic_invitation", "viewer").await;
+    let people: Vec<User> = (0..8)
+        .map(|i| t.user_at(&format!("joiner{i}"), &domain))
+        .collect();
+    let found = my_domain_invitations(&t.as_user(&people[0]).get("/me/invitations").await);
+    let accept = format!("/invitations/{}/accept", found[0]["code"].as_str().unwrap());
+    let mut tasks = tokio::task::JoinSet::new();
+    for p in &people {
+        let (t, accept, token) = (t.clone(), accept.clone(), p.token.clone());
+        tasks.spawn(async move { t.call("POST", &accept, Some(&token), None).await });
+    }
+    let answers = tasks.join_all().await;
+    let joined = answers.iter().filter(|a| a.status == 201).count();
+    assert_eq!(joined, 1, "the free plan's second seat: {answers:?}");
+    for a in answers.iter().filter(|a| a.status != 201) {
+        a.assert_problem(402, Code::SeatLimitReached);
+    }
+}
