@@ -15,6 +15,7 @@ Runs until killed. Logs one line per invocation on stdout.
 """
 import datetime
 import json
+import os
 import sys
 import time
 import urllib.error
@@ -42,14 +43,19 @@ _Loader.add_multi_constructor("!", _any_tag)
 
 
 def stream_functions(template_path):
-    """[(function name, [filter patterns], batch size)] of the template's stream-triggered functions."""
+    """[(function name, [filter patterns], batch size)] of the template's stream-triggered functions,
+    those of its nested stacks (AWS::Serverless::Application with a local Location) included."""
     with open(template_path) as f:
         template = yaml.load(f, Loader=_Loader)
     out = []
     for resource in template["Resources"].values():
+        if resource.get("Type") == "AWS::Serverless::Application":
+            location = resource["Properties"]["Location"]
+            out.extend(stream_functions(os.path.join(os.path.dirname(template_path), location)))
+            continue
         if resource.get("Type") != "AWS::Serverless::Function":
             continue
-        # CodeUri is the binary's build output, ../target/lambda/<binary>/
+        # CodeUri is the binary's build output, ../../target/lambda/<binary>/
         name = resource["Properties"]["CodeUri"].rstrip("/").split("/")[-1]
         for event in (resource["Properties"].get("Events") or {}).values():
             if event.get("Type") != "DynamoDB":

@@ -159,13 +159,30 @@ fn function_header(out: &mut String, function: &str, summary: &str, route: bool)
     let name = pascal(function);
     writeln!(
         out,
-        "  {name}LogGroup:\n    Type: AWS::Logs::LogGroup\n    Properties:\n      LogGroupName: !Sub \"/aws/lambda/${{AWS::StackName}}/{function}\"\n      RetentionInDays: !Ref LogRetentionDays\n"
+        "  {name}LogGroup:\n    Type: AWS::Logs::LogGroup\n    Properties:\n      LogGroupName: !Sub \"/aws/lambda/${{AWS::StackName}}/{function}\"\n      RetentionInDays: !Ref LogRetentionDays\n      KmsKeyId: !If [HasKmsKey, !Ref KmsKeyArn, !Ref AWS::NoValue]\n"
     )
     .unwrap();
     error_alarm(out, function, route);
+    // The infrastructure scanner's checks (checkov) these functions do not satisfy, each skipped
+    // with its reason where it applies.
+    let mut skips = vec![
+        ("CKV_AWS_117", "No VPC: the function reaches DynamoDB, SES, Secrets Manager and EventBridge at their public endpoints with IAM; a VPC would add NAT or endpoints and cold-start time and protect nothing here."),
+        ("CKV_AWS_116", "No DLQ: a DLQ receives failed asynchronous invocations only. Routes are invoked synchronously by API Gateway; the stream workers send failed records to EventsDeadLetterQueue (their event source mapping), the hourly schedule to PurgeScheduleDeadLetterQueue, and the Cognito trigger is synchronous."),
+    ];
+    if route || function == "create-personal-org" {
+        skips.push(("CKV_AWS_115", "No reserved concurrency per route: the HTTP API's throttling (ApiThrottlingRate, ApiThrottlingBurst) bounds them all; reserving for each of the functions would take the account's quota from everything else. The workers reserve theirs."));
+    }
+    let mut metadata = String::from("    Metadata:\n      checkov:\n        skip:\n");
+    for (id, comment) in skips {
+        writeln!(
+            metadata,
+            "          - id: {id}\n            comment: \"{comment}\""
+        )
+        .unwrap();
+    }
     writeln!(
         out,
-        "  {name}Function:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ../target/lambda/{function}/\n      Description: \"{}\"\n      LoggingConfig:\n        LogFormat: JSON\n        LogGroup: !Ref {name}LogGroup",
+        "  {name}Function:\n    Type: AWS::Serverless::Function\n{metadata}    Properties:\n      CodeUri: ../../target/lambda/{function}/\n      Description: \"{}\"\n      LoggingConfig:\n        LogFormat: JSON\n        LogGroup: !Ref {name}LogGroup",
         summary.replace('"', "'")
     )
     .unwrap();
@@ -241,17 +258,6 @@ fn route_resource(out: &mut String, r: &RouteDef) {
         &format!("{} {}: {}", r.method, r.path, r.summary),
         true,
     );
-    writeln!(
-        out,
-        "      Events:\n        Api:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref HttpApi\n            Method: {}\n            Path: {}",
-        r.method, r.path
-    )
-    .unwrap();
-    if matches!(r.access, shared::pipeline::Access::Service) {
-        // The platform's services sign with SigV4: IAM authorization instead of the JWT one
-        // (their roles get the template's ApiKeyVerifyPolicy).
-        out.push_str("            Auth:\n              Authorizer: AWS_IAM\n");
-    }
     if !r.keys.is_empty() {
         // Only the functions that need a server key get it.
         out.push_str("      Environment:\n        Variables:\n");
@@ -269,15 +275,35 @@ fn route_resource(out: &mut String, r: &RouteDef) {
         }
     }
     policy(out, r.dynamo, r.ses, r.secrets, "");
+    // The route on the root stack's HTTP API: its integration, its route (JWT, or IAM for the
+    // platform's services) and API Gateway's permission to invoke the function on that route only.
+    let name = pascal(r.function);
+    let (auth, authorizer) = if matches!(r.access, shared::pipeline::Access::Service) {
+        ("AWS_IAM", String::new())
+    } else {
+        (
+            "JWT",
+            "      AuthorizerId: !Ref JwtAuthorizerId\n".to_string(),
+        )
+    };
+    let source_path: String = r
+        .path
+        .split('/')
+        .map(|seg| if seg.starts_with('{') { "*" } else { seg })
+        .collect::<Vec<_>>()
+        .join("/");
+    writeln!(
+        out,
+        "\n  {name}Integration:\n    Type: AWS::ApiGatewayV2::Integration\n    Properties:\n      ApiId: !Ref HttpApiId\n      IntegrationType: AWS_PROXY\n      IntegrationUri: !GetAtt {name}Function.Arn\n      PayloadFormatVersion: \"2.0\"\n\n  {name}Route:\n    Type: AWS::ApiGatewayV2::Route\n    Properties:\n      ApiId: !Ref HttpApiId\n      RouteKey: \"{} {}\"\n      Target: !Sub \"integrations/${{{name}Integration}}\"\n      AuthorizationType: {auth}\n{authorizer}\n  {name}Permission:\n    Type: AWS::Lambda::Permission\n    Properties:\n      Action: lambda:InvokeFunction\n      FunctionName: !Ref {name}Function\n      Principal: apigateway.amazonaws.com\n      SourceArn: !Sub \"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{HttpApiId}}/*/{}{source_path}\"",
+        r.method, r.path, r.method
+    )
+    .unwrap();
     out.push('\n');
 }
 
-/// The template's function resources, between the generated markers.
-pub fn template_functions() -> String {
+/// The workers' function resources (the `workers` stack's).
+fn worker_resources() -> String {
     let mut out = String::new();
-    for r in ROUTES {
-        route_resource(&mut out, r);
-    }
     for w in WORKERS {
         function_header(&mut out, w.function, w.summary, false);
         // The workers have their concurrency reserved (a burst of API traffic cannot starve
@@ -337,7 +363,216 @@ pub fn template_functions() -> String {
         }
         out.push('\n');
     }
+    out
+}
+
+/// Where the nested stacks' templates are (one per concept with routes, one for the workers).
+pub const STACKS_DIR: &str = "infra/stacks";
+
+/// The nested stacks: (name, the concept's routes or `None` for the workers).
+fn stacks() -> Vec<(&'static str, Option<&'static [&'static RouteDef]>)> {
+    shared::routes::CONCEPTS
+        .iter()
+        .filter(|c| !c.routes.is_empty())
+        .map(|c| (c.name, Some(c.routes)))
+        .chain([("workers", None)])
+        .collect()
+}
+
+/// The root stack's parameters each nested stack receives under the same name (plus the values
+/// of root resources, below).
+const PASSED_PARAMETERS: &[&str] = &[
+    "AppBaseUrl",
+    "SesFromAddress",
+    "EventBusName",
+    "OrgCreateLimit",
+    "MfaClaim",
+    "MfaClaimValues",
+    "LogRetentionDays",
+    "ServerKeysVersion",
+    "AlarmTopicArn",
+    "ErrorAlarmThreshold",
+    "Tracing",
+    "PurgeReservedConcurrency",
+    "StreamReservedConcurrency",
+    "Architecture",
+    "KmsKeyArn",
+];
+
+/// Root resources a nested stack reads: (its parameter, the value the root passes, what it is).
+const ROOT_VALUES: &[(&str, &str, &str)] = &[
+    (
+        "RootStackName",
+        "!Ref AWS::StackName",
+        "The root stack's name (log groups, alarms and metrics are named after it).",
+    ),
+    (
+        "HttpApiId",
+        "!Ref HttpApi",
+        "The HTTP API the routes are added to.",
+    ),
+    (
+        "JwtAuthorizerId",
+        "!Ref JwtAuthorizer",
+        "The HTTP API's JWT authorizer.",
+    ),
+    ("TableName", "!Ref Table", "The table."),
+    ("TableArn", "!GetAtt Table.Arn", "The table's ARN."),
+    (
+        "TableStreamArn",
+        "!GetAtt Table.StreamArn",
+        "The table's stream.",
+    ),
+    (
+        "CatalogueLayerArn",
+        "!Ref CatalogueLayer",
+        "The operator's catalogue layer.",
+    ),
+    (
+        "InvitationCodeKey",
+        "!Ref InvitationCodeKey",
+        "The invitation code key's secret.",
+    ),
+    (
+        "ApiKeyHashKey",
+        "!Ref ApiKeyHashKey",
+        "The API key digest key's secret.",
+    ),
+    (
+        "EventsDeadLetterQueueArn",
+        "!GetAtt EventsDeadLetterQueue.Arn",
+        "Where failed stream records go.",
+    ),
+    (
+        "PurgeScheduleDeadLetterQueueArn",
+        "!GetAtt PurgeScheduleDeadLetterQueue.Arn",
+        "Where undelivered schedule events go.",
+    ),
+    (
+        "EmailConfigurationSet",
+        "!Ref EmailConfigurationSet",
+        "The SES configuration set.",
+    ),
+];
+
+fn stack_resource(name: &str) -> String {
+    format!("{}Stack", pascal(&name.replace('_', "-")))
+}
+
+/// The root template's nested stacks, between the generated markers: one
+/// `AWS::Serverless::Application` per stack, its template under infra/stacks/.
+pub fn template_functions() -> String {
+    let mut out = String::new();
+    for (name, _) in stacks() {
+        writeln!(
+            out,
+            "  {}:\n    Type: AWS::Serverless::Application\n    Properties:\n      Location: stacks/{name}.yaml\n      Parameters:",
+            stack_resource(name)
+        )
+        .unwrap();
+        for p in PASSED_PARAMETERS {
+            writeln!(out, "        {p}: !Ref {p}").unwrap();
+        }
+        for (p, value, _) in ROOT_VALUES {
+            writeln!(out, "        {p}: {value}").unwrap();
+        }
+        out.push('\n');
+    }
     out.trim_end().to_string() + "\n"
+}
+
+/// Every nested stack's template: (file name under infra/stacks/, content).
+pub fn nested_stacks() -> Vec<(String, String)> {
+    stacks()
+        .into_iter()
+        .map(|(name, routes)| {
+            let body = match routes {
+                Some(routes) => {
+                    let mut out = String::new();
+                    for r in routes {
+                        route_resource(&mut out, r);
+                    }
+                    out
+                }
+                None => worker_resources(),
+            };
+            (format!("{name}.yaml"), nested_template(name, &body))
+        })
+        .collect()
+}
+
+fn nested_template(name: &str, body: &str) -> String {
+    let mut out = format!(
+        "# Generated from shared/src/routes.rs: do not edit by hand (UPDATE_GENERATED=1 scripts/test.sh rewrites it).\n\
+         # The `{name}` functions of the organizations service, a nested stack of infra/template.yaml.\n\
+         AWSTemplateFormatVersion: \"2010-09-09\"\nTransform: AWS::Serverless-2016-10-31\n\
+         Description: The organizations service's {name} functions (nested in the root stack).\n\nParameters:\n"
+    );
+    for p in PASSED_PARAMETERS {
+        let number = matches!(
+            *p,
+            "OrgCreateLimit"
+                | "LogRetentionDays"
+                | "ErrorAlarmThreshold"
+                | "PurgeReservedConcurrency"
+                | "StreamReservedConcurrency"
+        );
+        writeln!(
+            out,
+            "  {p}:\n    Type: {}\n    Description: The root stack's {p}.",
+            if number { "Number" } else { "String" }
+        )
+        .unwrap();
+    }
+    for (p, _, what) in ROOT_VALUES {
+        writeln!(out, "  {p}:\n    Type: String\n    Description: {what}").unwrap();
+    }
+    out.push_str(concat!(
+        "\nConditions:\n",
+        "  HasAlarmTopic: !Not [!Equals [!Ref AlarmTopicArn, \"\"]]\n",
+        "  HasKmsKey: !Not [!Equals [!Ref KmsKeyArn, \"\"]]\n",
+    ));
+    for (condition, parameter) in [
+        ("HasPurgeReservation", "PurgeReservedConcurrency"),
+        ("HasStreamReservation", "StreamReservedConcurrency"),
+    ] {
+        if body.contains(condition) {
+            writeln!(out, "  {condition}: !Not [!Equals [!Ref {parameter}, 0]]").unwrap();
+        }
+    }
+    out.push_str(concat!(
+        "\nGlobals:\n  Function:\n    Runtime: provided.al2023\n    Architectures: [!Ref Architecture]\n",
+        "    Handler: bootstrap\n    MemorySize: 256\n    Timeout: 10\n    Tracing: !Ref Tracing\n",
+        "    # The environment (with the server keys it resolves) encrypted with the operator's key.\n",
+        "    KmsKeyArn: !If [HasKmsKey, !Ref KmsKeyArn, !Ref AWS::NoValue]\n",
+        "    # The operator's catalogue (its permissions, which roles hold them, its plans): the layer's\n",
+        "    # /opt/catalogue.json, read once when a function starts (shared::catalogue).\n",
+        "    Layers: [!Ref CatalogueLayerArn]\n",
+        "    Environment:\n      Variables:\n",
+        "        ORGS_CATALOGUE_FILE: /opt/catalogue.json\n        TABLE_NAME: !Ref TableName\n",
+        "        AUTH_MODE: jwt\n        ORG_CREATE_LIMIT: !Ref OrgCreateLimit\n        APP_BASE_URL: !Ref AppBaseUrl\n",
+        "        SES_FROM_ADDRESS: !Ref SesFromAddress\n        MFA_CLAIM: !Ref MfaClaim\n",
+        "        MFA_CLAIM_VALUES: !Ref MfaClaimValues\n        AWS_LAMBDA_LOG_FORMAT: JSON\n",
+        "        METRICS_NAMESPACE: !Sub \"Orgs/${RootStackName}\"\n",
+        "        SES_CONFIGURATION_SET: !Ref EmailConfigurationSet\n",
+        "\nResources:\n",
+    ));
+    let body = body
+        .replace("${AWS::StackName}", "${RootStackName}")
+        .replace("!GetAtt Table.Arn", "!Ref TableArn")
+        .replace("${Table.Arn}", "${TableArn}")
+        .replace("!GetAtt Table.StreamArn", "!Ref TableStreamArn")
+        .replace(
+            "!GetAtt EventsDeadLetterQueue.Arn",
+            "!Ref EventsDeadLetterQueueArn",
+        )
+        .replace(
+            "!GetAtt PurgeScheduleDeadLetterQueue.Arn",
+            "!Ref PurgeScheduleDeadLetterQueueArn",
+        );
+    out.push_str(body.trim_end());
+    out.push('\n');
+    out
 }
 
 /// A stream-triggered function's event source mapping: its records filtered by the trigger's
