@@ -23,6 +23,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import termios
 import threading
 import time
 import urllib.parse
@@ -74,6 +75,11 @@ def on_terminal(args, answers, extra_env=None, timeout=60):
                 break
             shown += chunk
         if pending and re.search(pending[0][0], shown.decode(errors="replace")):
+            # A hidden prompt shows its text before it turns the echo off: a secret is typed only
+            # once the terminal no longer echoes (a person types slower than that takes).
+            hidden = len(pending[0]) > 2 and pending[0][2]
+            if hidden and termios.tcgetattr(master)[3] & termios.ECHO:
+                continue
             os.write(master, pending.pop(0)[1].encode())
     _, status = os.waitpid(pid, 0)
     os.close(master)
@@ -275,7 +281,7 @@ assert "--yes" in p.stderr, p.stderr
 
 # A secret typed at a prompt is not shown (the terminal's echo is off while it is read).
 tty_home = tempfile.mkdtemp(prefix="orgs-cli-tty-")
-code, shown_tty = on_terminal(["login", "--api", base], [(r"token \(not shown\):", owner_token + "\n")],
+code, shown_tty = on_terminal(["login", "--api", base], [(r"token \(not shown\):", owner_token + "\n", True)],
                               extra_env={"ORGS_CONFIG_DIR": tty_home})
 assert code == 0 and "logged in as" in shown_tty and owner_token[-20:] not in shown_tty, (code, shown_tty)
 
