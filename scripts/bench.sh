@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks (tests/src/bin/bench.rs: the pipeline's overhead per route, the purge's
-# throughput; tests/src/bin/catalogue_cost.rs: the catalogue's cost) in the optimized `perf` profile
+# throughput; tests/src/bin/units.rs: the capacity units a request consumes, empty organization
+# beside a full one; tests/src/bin/catalogue_cost.rs: the catalogue's cost) in the optimized `perf` profile
 # against DynamoDB Local (and moto for Secrets Manager).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -12,6 +13,8 @@ start_moto "$moto_port"
 export DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port" SES_ENDPOINT="http://127.0.0.1:9" AWS_REGION=us-east-1
 export EVENTS_ENDPOINT="http://127.0.0.1:$moto_port" AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 (cd "$root" && cargo run -q --profile perf -p integration-tests --bin bench)
+echo "== capacity units per request: an empty organization beside a full catalogue (PENDING=${PENDING:-1500} pending invitations)"
+(cd "$root" && cargo run -q --profile perf -p integration-tests --bin units)
 # The catalogue's cost beside the compiled matrix's, each in its own process (one catalogue a process).
 echo "== the catalogue: a function's start and each request, built-in beside an operator's"
 (cd "$root" && cargo build -q --profile perf -p integration-tests --bin catalogue_cost)

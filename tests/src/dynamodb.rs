@@ -22,6 +22,9 @@ pub struct RequestCounter {
     ops: Arc<Mutex<Vec<&'static str>>>,
     tx_ops: Arc<Mutex<Vec<&'static str>>>,
     tx_items: Arc<Mutex<Vec<TxItem>>>,
+    /// Read and write capacity units the requests consumed, as DynamoDB (Local) reports them when
+    /// asked (`ReturnConsumedCapacity = TOTAL`, which the counter adds to every request).
+    units: Arc<Mutex<(f64, f64)>>,
 }
 
 /// One item of a TransactWriteItems as it was sent.
@@ -39,6 +42,11 @@ impl RequestCounter {
         self.ops.lock().unwrap().clear();
         self.tx_ops.lock().unwrap().clear();
         self.tx_items.lock().unwrap().clear();
+        *self.units.lock().unwrap() = (0.0, 0.0);
+    }
+    /// (read units, write units) consumed since the last reset.
+    pub fn units(&self) -> (f64, f64) {
+        *self.units.lock().unwrap()
     }
     /// The items of every transaction since the last reset.
     pub fn transaction_items(&self) -> Vec<TxItem> {
@@ -69,6 +77,101 @@ impl RequestCounter {
 impl Intercept for RequestCounter {
     fn name(&self) -> &'static str {
         "RequestCounter"
+    }
+    fn modify_before_serialization(
+        &self,
+        context: &mut aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextMut<'_>,
+        _rc: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        use aws_sdk_dynamodb::operation::*;
+        use aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total;
+        let input = context.input_mut();
+        if let Some(i) = input.downcast_mut::<get_item::GetItemInput>() {
+            i.return_consumed_capacity = Some(Total);
+        } else if let Some(i) = input.downcast_mut::<batch_get_item::BatchGetItemInput>() {
+            i.return_consumed_capacity = Some(Total);
+        } else if let Some(i) = input.downcast_mut::<query::QueryInput>() {
+            i.return_consumed_capacity = Some(Total);
+        } else if let Some(i) =
+            input.downcast_mut::<transact_write_items::TransactWriteItemsInput>()
+        {
+            i.return_consumed_capacity = Some(Total);
+        } else if let Some(i) = input.downcast_mut::<put_item::PutItemInput>() {
+            i.return_consumed_capacity = Some(Total);
+        } else if let Some(i) = input.downcast_mut::<update_item::UpdateItemInput>() {
+            i.return_consumed_capacity = Some(Total);
+        } else if let Some(i) = input.downcast_mut::<delete_item::DeleteItemInput>() {
+            i.return_consumed_capacity = Some(Total);
+        } else if let Some(i) = input.downcast_mut::<batch_write_item::BatchWriteItemInput>() {
+            i.return_consumed_capacity = Some(Total);
+        }
+        Ok(())
+    }
+    fn read_after_execution(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::FinalizerInterceptorContextRef<'_>,
+        _rc: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        use aws_sdk_dynamodb::operation::*;
+        use aws_sdk_dynamodb::types::ConsumedCapacity;
+        let Some(Ok(output)) = context.output_or_error() else {
+            return Ok(());
+        };
+        let one = |c: Option<&ConsumedCapacity>| c.into_iter().cloned().collect::<Vec<_>>();
+        let consumed: Vec<ConsumedCapacity> = if let Some(o) =
+            output.downcast_ref::<get_item::GetItemOutput>()
+        {
+            one(o.consumed_capacity())
+        } else if let Some(o) = output.downcast_ref::<batch_get_item::BatchGetItemOutput>() {
+            o.consumed_capacity().to_vec()
+        } else if let Some(o) = output.downcast_ref::<query::QueryOutput>() {
+            one(o.consumed_capacity())
+        } else if let Some(o) =
+            output.downcast_ref::<transact_write_items::TransactWriteItemsOutput>()
+        {
+            o.consumed_capacity().to_vec()
+        } else if let Some(o) = output.downcast_ref::<put_item::PutItemOutput>() {
+            one(o.consumed_capacity())
+        } else if let Some(o) = output.downcast_ref::<update_item::UpdateItemOutput>() {
+            one(o.consumed_capacity())
+        } else if let Some(o) = output.downcast_ref::<delete_item::DeleteItemOutput>() {
+            one(o.consumed_capacity())
+        } else if let Some(o) = output.downcast_ref::<batch_write_item::BatchWriteItemOutput>() {
+            o.consumed_capacity().to_vec()
+        } else {
+            Vec::new()
+        };
+        let mut units = self.units.lock().unwrap();
+        for c in consumed {
+            // Writes report write units; reads, read units; DynamoDB Local gives `CapacityUnits` too.
+            match (
+                c.read_capacity_units(),
+                c.write_capacity_units(),
+                c.capacity_units(),
+            ) {
+                (Some(r), w, _) => {
+                    units.0 += r;
+                    units.1 += w.unwrap_or(0.0);
+                }
+                (None, Some(w), _) => units.1 += w,
+                (None, None, Some(total)) => {
+                    if output.downcast_ref::<get_item::GetItemOutput>().is_some()
+                        || output
+                            .downcast_ref::<batch_get_item::BatchGetItemOutput>()
+                            .is_some()
+                        || output.downcast_ref::<query::QueryOutput>().is_some()
+                    {
+                        units.0 += total;
+                    } else {
+                        units.1 += total;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
     fn read_before_execution(
         &self,
