@@ -104,6 +104,34 @@ pub struct TestApp {
     pub dns: crate::dns::DnsServer,
     /// The owner of every organization the fixtures created, for set-up made through the API.
     pub(crate) owners: Arc<Mutex<HashMap<String, User>>>,
+    /// Deletes the table when the test's last clone of the app is gone: DynamoDB Local slows down
+    /// with every table it keeps (a run of the suite made 150).
+    _table: Arc<TableGuard>,
+}
+
+/// The test's own table, deleted when dropped (on a thread of its own with a client of its own:
+/// the test's runtime may be shutting down).
+struct TableGuard {
+    endpoint: String,
+    table: String,
+}
+
+impl Drop for TableGuard {
+    fn drop(&mut self) {
+        let (endpoint, table) = (self.endpoint.clone(), self.table.clone());
+        std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                let client = dynamodb_client(&endpoint, None).await;
+                let _ = client.delete_table().table_name(&table).send().await;
+            });
+        });
+    }
 }
 
 /// A user as the tests see them.
@@ -176,10 +204,14 @@ impl TestApp {
         Self {
             app,
             faulty,
-            table,
             requests,
             dns: crate::dns::DnsServer::shared(),
             owners: Arc::default(),
+            _table: Arc::new(TableGuard {
+                endpoint: dynamodb_endpoint(),
+                table: table.clone(),
+            }),
+            table,
         }
     }
 
