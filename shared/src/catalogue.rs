@@ -77,6 +77,8 @@ pub struct Catalogue {
     /// here: every request resolves a role to its set.
     role_sets: [PermissionSet; 6],
     project_role_sets: [PermissionSet; 4],
+    /// Each operator permission's [`stable_id`], in document order.
+    operator_ids: Vec<u32>,
 }
 
 /// The document's form (camelCase, unknown fields refused).
@@ -164,12 +166,14 @@ impl Catalogue {
             source: "built-in".into(),
             role_sets: Default::default(),
             project_role_sets: Default::default(),
+            operator_ids: Vec::new(),
         }
         .with_role_sets()
     }
 
     /// The catalogue with each role's set worked out from its permissions' weakest holders.
     fn with_role_sets(mut self) -> Self {
+        self.operator_ids = self.operator.iter().map(|o| stable_id(o.name)).collect();
         let weakest: Vec<(PermId, Role, Option<ProjectRole>)> = Permission::ALL
             .iter()
             .map(|p| (PermId::from(*p), p.min_role(), weakest_project_role(*p)))
@@ -226,6 +230,11 @@ impl Catalogue {
                 .any(|o: &OperatorPermission| o.name == p.name)
             {
                 problems.push(format!("{at}: named twice"));
+            } else if let Some(o) = operator
+                .iter()
+                .find(|o: &&OperatorPermission| stable_id(o.name) == stable_id(&p.name))
+            {
+                problems.push(format!("{at}: its stable identity (a 32-bit hash of the name, what stored custom roles keep) is `{}`'s too; rename one of them", o.name));
             }
             let description = p.description.trim();
             if description.is_empty() || description.chars().count() > 500 {
@@ -332,6 +341,7 @@ impl Catalogue {
             source: source.to_string(),
             role_sets: Default::default(),
             project_role_sets: Default::default(),
+            operator_ids: Vec::new(),
         }
         .with_role_sets())
     }
@@ -552,9 +562,66 @@ impl PermissionSet {
     pub fn len(self) -> usize {
         self.0.iter().map(|w| w.count_ones() as usize).sum()
     }
+    /// The set in its stored form, over identities no catalogue change moves: the service's
+    /// permissions by their place in [`Permission::ALL`] (append-only, held by a test), as bits
+    /// of `u64` words without trailing zero words; the operator's by [`stable_id`], sorted.
+    pub fn to_stable(self) -> (Vec<u64>, Vec<u32>) {
+        self.to_stable_in(current())
+    }
+    fn to_stable_in(self, c: &Catalogue) -> (Vec<u64>, Vec<u32>) {
+        let mut words = vec![0u64; SERVICE.div_ceil(64)];
+        let mut operator = Vec::new();
+        for i in 0..c.len() {
+            if !self.contains(PermId(i as u16)) {
+                continue;
+            }
+            match c.operator_ids.get(i.wrapping_sub(SERVICE)) {
+                Some(id) if i >= SERVICE => operator.push(*id),
+                _ => words[i / 64] |= 1u64 << (i % 64),
+            }
+        }
+        while words.last() == Some(&0) {
+            words.pop();
+        }
+        operator.sort_unstable();
+        (words, operator)
+    }
+    /// A stored set read back with the catalogue in force: a service bit past what this build
+    /// knows, or an operator identity the catalogue no longer has, is held by nobody.
+    pub fn from_stable(words: &[u64], operator: &[u32]) -> Self {
+        Self::from_stable_in(current(), words, operator)
+    }
     pub fn is_empty(self) -> bool {
         self.0.iter().all(|w| *w == 0)
     }
+    fn from_stable_in(c: &Catalogue, words: &[u64], operator: &[u32]) -> Self {
+        let mut set = Self::default();
+        for (w, word) in words.iter().enumerate() {
+            for bit in 0..64 {
+                let i = w * 64 + bit;
+                if word & (1u64 << bit) != 0 && i < SERVICE {
+                    let (sw, sb) = PermId(i as u16).bit();
+                    set.0[sw] |= sb;
+                }
+            }
+        }
+        for id in operator {
+            if let Some(i) = c.operator_ids.iter().position(|x| x == id) {
+                let (sw, sb) = PermId((SERVICE + i) as u16).bit();
+                set.0[sw] |= sb;
+            }
+        }
+        set
+    }
+}
+
+/// An operator permission's stable identity: the 32-bit FNV-1a hash of its name. Stored custom
+/// roles name operator permissions by it, so reordering, adding or removing permissions in the
+/// catalogue never moves another's; a catalogue with two names of one identity is refused.
+pub fn stable_id(name: &str) -> u32 {
+    name.bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
 }
 
 impl Role {
@@ -593,6 +660,81 @@ mod tests {
       "defaultPlan": "free",
       "billingPortalUrl": "https://billing.example.com/portal"
     }"#;
+
+    #[test]
+    fn the_service_permissions_keep_their_places() {
+        let listed: Vec<&str> = include_str!("permission-ids.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .collect();
+        let compiled: Vec<&str> = Permission::ALL.iter().map(|p| p.as_str()).collect();
+        assert!(
+            compiled.len() >= listed.len() && compiled[..listed.len()] == listed[..],
+            "shared/src/permission-ids.txt: stored custom roles number the service's permissions by their place; append new permissions at the end of the list and of the file, never reorder or remove one"
+        );
+        assert_eq!(
+            compiled.len(),
+            listed.len(),
+            "append the new permissions to shared/src/permission-ids.txt"
+        );
+    }
+
+    #[test]
+    fn a_stored_role_set_reads_back_the_same_whatever_the_catalogue_became() {
+        let before = Catalogue::parse(EXAMPLE, "before").unwrap();
+        // The operator reorders its permissions, drops one and adds another.
+        let after = Catalogue::parse(
+            &EXAMPLE
+                .replace(r#"{"name": "databases.create", "description": "Create databases.", "roles": ["developer"], "projectRoles": ["developer"]},"#, "")
+                .replace(r#"{"name": "gpu.quota.manage""#, r#"{"name": "new.thing", "description": "New.", "roles": []}, {"name": "databases.create", "description": "Create databases.", "roles": ["developer"]}, {"name": "gpu.quota.manage""#),
+            "after",
+        )
+        .unwrap();
+        let id = |c: &Catalogue, name: &str| {
+            PermId((SERVICE + c.operator.iter().position(|o| o.name == name).unwrap()) as u16)
+        };
+        let set = PermissionSet::of([
+            PermId::from(Permission::OrgRead),
+            PermId::from(Permission::DnsManage),
+            id(&before, "databases.create"),
+            id(&before, "gpu.quota.manage"),
+        ]);
+        let (words, operator) = set.to_stable_in(&before);
+        assert_eq!(words.len(), 1);
+        assert_eq!(operator.len(), 2);
+        let read = PermissionSet::from_stable_in(&after, &words, &operator);
+        let expected = PermissionSet::of([
+            PermId::from(Permission::OrgRead),
+            PermId::from(Permission::DnsManage),
+            id(&after, "databases.create"),
+            id(&after, "gpu.quota.manage"),
+        ]);
+        assert_eq!(
+            read, expected,
+            "each permission is found again where the new catalogue put it"
+        );
+        assert!(!read.contains(id(&after, "new.thing")));
+        // A removed permission is held by nobody; nothing else moves into its place.
+        let without =
+            Catalogue::parse(&EXAMPLE.replace("gpu.quota.manage", "gpu.other"), "w").unwrap();
+        let read = PermissionSet::from_stable_in(&without, &words, &operator);
+        assert!(!read.contains(id(&without, "gpu.other")));
+        assert_eq!(read.len(), 3);
+    }
+
+    #[test]
+    fn two_operator_permissions_of_one_stable_identity_are_refused() {
+        assert_eq!(stable_id("area.p553539"), stable_id("area.p1013182"));
+        let doc = r#"{"permissions": [
+            {"name": "area.p553539", "description": "One.", "roles": ["admin"]},
+            {"name": "area.p1013182", "description": "Two.", "roles": ["admin"]}
+        ]}"#;
+        let problems = Catalogue::parse(doc, "collision").unwrap_err();
+        assert!(
+            problems.iter().any(|p| p.contains("stable identity")),
+            "{problems:?}"
+        );
+    }
 
     #[test]
     fn an_operator_catalogue_adds_permissions_and_replaces_the_plans() {

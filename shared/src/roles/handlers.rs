@@ -4,6 +4,8 @@
 //! organization item, conditional on the roles as read and on the author's own role, with its
 //! audit entry in the same transaction.
 
+use super::item::{details_of, RoleItem};
+use super::role::RolePermissions;
 use super::views::RoleView;
 use super::{CustomRole, HeldRole, Holder, CUSTOM_ROLES_PER_ORG};
 use crate::access::Ctx;
@@ -16,7 +18,6 @@ use crate::pipeline::{explicit_null, Input, Reply};
 use crate::App;
 use serde::Deserialize;
 use serde_json::json;
-use std::collections::BTreeSet;
 
 /// Permission names one role may list: every permission a catalogue can hold (the service's and
 /// at most `MAX_OPERATOR_PERMISSIONS` of the operator's; duplicates are dropped).
@@ -117,22 +118,26 @@ fn require_name_free(ctx: &Ctx, name: &OrgName, except: Option<&RoleId>) -> ApiR
     Ok(())
 }
 
+/// The answer for a `{roleId}` that names no custom role of the organization.
+pub fn role_not_found() -> ApiError {
+    ApiError::new(
+        Code::RoleNotFound,
+        "No custom role with this id in the organization.",
+    )
+}
+
 /// The custom role a path's `{roleId}` names, as read with the access.
 fn role_in_path(ctx: &Ctx, input: &Input) -> ApiResult<(RoleId, CustomRole)> {
     let raw = input.path_param("roleId");
-    let not_found = || {
-        let system = Role::parse(raw).is_some();
-        ApiError::new(
+    let not_found = || match Role::parse(raw) {
+        Some(_) => ApiError::new(
             Code::RoleNotFound,
-            if system {
-                format!(
-                    "`{}` is a system role; system roles cannot be changed or deleted.",
-                    crate::domain::shown(raw)
-                )
-            } else {
-                "No custom role with this id in the organization.".to_string()
-            },
-        )
+            format!(
+                "`{}` is a system role; system roles cannot be changed or deleted.",
+                crate::domain::shown(raw)
+            ),
+        ),
+        None => role_not_found(),
     };
     let id = RoleId::parse(raw).ok_or_else(not_found)?;
     let def = ctx.org.custom_role(&id).cloned().ok_or_else(not_found)?;
@@ -141,13 +146,21 @@ fn role_in_path(ctx: &Ctx, input: &Input) -> ApiResult<(RoleId, CustomRole)> {
 
 /// `GET /orgs/{orgId}/roles`: the six system roles, then the organization's custom roles (at
 /// most 20: one page).
-pub async fn list_org_roles(_app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
+pub async fn list_org_roles(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     let mut items: Vec<RoleView> = Role::ALL.iter().map(|r| RoleView::system(*r)).collect();
-    items.extend(
-        ctx.org
-            .custom_roles_iter()
-            .map(|(id, def)| RoleView::custom(&ctx.org, &id, def)),
-    );
+    let mut details: std::collections::BTreeMap<RoleId, RoleItem> =
+        std::collections::BTreeMap::new();
+    if ctx.org.custom_roles_iter().next().is_some() {
+        let page = app
+            .store
+            .page_of::<RoleItem>(RoleItem::all_of_org(ctx.org_id()))
+            .await?;
+        details.extend(page.items.into_iter().map(|i| (i.role_id.clone(), i)));
+    }
+    for (id, def) in ctx.org.custom_roles_iter() {
+        let d = details_of(ctx.org_id(), &id, def, details.get(&id))?;
+        items.push(RoleView::custom(&ctx.org, &id, def, &d));
+    }
     Ok(Reply::list(items, None))
 }
 
@@ -166,18 +179,18 @@ pub async fn create_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let now = Timestamp::now();
     let def = CustomRole {
         name: name.as_str().to_string(),
-        description: description.map(|d| d.as_str().to_string()),
-        permissions: permissions
-            .names()
-            .into_iter()
-            .map(str::to_string)
-            .collect(),
+        permissions: RolePermissions(permissions),
         project_role,
         version: 1,
-        created_by: ctx.user_id().clone(),
-        created_at: now,
-        updated_at: now,
+        legacy: None,
     };
+    let details = RoleItem::new(
+        ctx.org_id(),
+        &id,
+        description.map(|d| d.as_str().to_string()),
+        ctx.user_id(),
+        now,
+    );
     ctx.require_covers(&HeldRole::custom(&id, &def), "create")?;
     require_name_free(&ctx, &name, None)?;
     let count = ctx.org.custom_roles_iter().count();
@@ -188,14 +201,17 @@ pub async fn create_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
             format!("An organization has at most {CUSTOM_ROLES_PER_ORG} custom roles; delete one first."),
         ));
     }
-    let tx = ctx.org.role_created(ctx.tx()?, &id, &def)?.audit(ctx.audit(
+    let tx = ctx.org.role_created(ctx.tx()?, &id, &def)?;
+    let tx = details.write(tx)?.audit(ctx.audit(
         "role.created",
         "RoleCreated",
         format!("created the role {}", def.name),
-        json!({ "roleId": id, "name": def.name, "permissions": { "before": null, "after": def.permissions }, "projectRole": { "before": null, "after": def.project_role.map_or("none", ProjectRole::as_str) } }),
+        json!({ "roleId": id, "name": def.name, "permissions": { "before": null, "after": def.permissions.sorted_names() }, "projectRole": { "before": null, "after": def.project_role.map_or("none", ProjectRole::as_str) } }),
     ))?;
     app.store.commit(tx).await?;
-    Ok(Reply::created(&RoleView::custom(&ctx.org, &id, &def)))
+    Ok(Reply::created(&RoleView::custom(
+        &ctx.org, &id, &def, &details,
+    )))
 }
 
 /// `PATCH /orgs/{orgId}/roles/{roleId}` `{name?, description?, permissions?, projectRole?}`:
@@ -214,14 +230,21 @@ pub async fn update_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
         ));
     }
     let (id, before) = role_in_path(&ctx, &input)?;
+    let before_details = details_of(
+        ctx.org_id(),
+        &id,
+        &before,
+        ctx.subject_if_any::<RoleItem>()?.as_ref(),
+    )?;
     let mut after = before.clone();
+    let mut after_details = before_details.clone();
     if let Some(raw) = &body.name {
         let name = OrgName::parse("name", raw)?;
         require_name_free(&ctx, &name, Some(&id))?;
         after.name = name.as_str().to_string();
     }
     if let Some(d) = &body.description {
-        after.description = d
+        after_details.description = d
             .as_deref()
             .map(|d| Description::parse("description", d))
             .transpose()?
@@ -229,39 +252,44 @@ pub async fn update_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
             .filter(|d| !d.is_empty());
     }
     if let Some(p) = &body.permissions {
-        after.permissions = permissions_asked(p)?
-            .names()
-            .into_iter()
-            .map(str::to_string)
-            .collect::<BTreeSet<_>>();
+        after.permissions = RolePermissions(permissions_asked(p)?);
     }
     if let Some(p) = &body.project_role {
         after.project_role = project_role_asked(p)?;
     }
     ctx.require_covers(&HeldRole::custom(&id, &before), "change")?;
     ctx.require_covers(&HeldRole::custom(&id, &after), "make")?;
-    if after == before {
-        return Ok(Reply::ok(&RoleView::custom(&ctx.org, &id, &before)));
+    if after == before && after_details == before_details {
+        return Ok(Reply::ok(&RoleView::custom(
+            &ctx.org,
+            &id,
+            &before,
+            &before_details,
+        )));
     }
     after.version = before.version + 1;
-    after.updated_at = Timestamp::now();
+    after.legacy = None;
+    after_details.updated_at = Timestamp::now();
     let pr = |d: &CustomRole| d.project_role.map_or("none", ProjectRole::as_str);
-    let tx = ctx
-        .org
-        .role_updated(ctx.tx()?, &id, &after)?
-        .audit(ctx.audit(
+    let tx = ctx.org.role_updated(ctx.tx()?, &id, &after)?;
+    let tx = after_details.write(tx)?.audit(ctx.audit(
             "role.updated",
             "RoleUpdated",
             format!("changed the role {}", after.name),
             json!({
                 "roleId": id,
                 "name": { "before": before.name, "after": after.name },
-                "permissions": { "before": before.permissions, "after": after.permissions },
+                "permissions": { "before": before.permissions.sorted_names(), "after": after.permissions.sorted_names() },
                 "projectRole": { "before": pr(&before), "after": pr(&after) },
             }),
         ))?;
     app.store.commit(tx).await?;
-    Ok(Reply::ok(&RoleView::custom(&ctx.org, &id, &after)))
+    Ok(Reply::ok(&RoleView::custom(
+        &ctx.org,
+        &id,
+        &after,
+        &after_details,
+    )))
 }
 
 /// `DELETE /orgs/{orgId}/roles/{roleId}`: refused with `role_in_use` (and the counts) while
@@ -288,11 +316,12 @@ pub async fn delete_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
         )
         .with("holders", serde_json::Value::Object(holders)));
     }
-    let tx = ctx.org.role_deleted(ctx.tx()?, &id)?.audit(ctx.audit(
+    let tx = ctx.org.role_deleted(ctx.tx()?, &id)?;
+    let tx = RoleItem::delete(tx, ctx.org_id(), &id)?.audit(ctx.audit(
         "role.deleted",
         "RoleDeleted",
         format!("deleted the role {}", def.name),
-        json!({ "roleId": id, "name": def.name, "permissions": { "before": def.permissions, "after": null } }),
+        json!({ "roleId": id, "name": def.name, "permissions": { "before": def.permissions.sorted_names(), "after": null } }),
     ))?;
     app.store.commit(tx).await?;
     Ok(Reply::no_content())

@@ -5,6 +5,7 @@
 //! permission sets ([`HeldRole::covers`]).
 
 pub mod handlers;
+pub mod item;
 pub mod role;
 pub mod routes;
 pub mod views;
@@ -16,8 +17,8 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::orgs::item::OrgItem;
 use crate::permissions::{ProjectRole, Role, RoleRef};
 
-/// Custom roles one organization may define (409 `limit_reached` past it): 20 definitions of at
-/// most ~70 permission names each stay far within the organization item's 400 KB.
+/// Custom roles one organization may define (409 `limit_reached` past it). Their definitions are
+/// on the organization item every request reads, their permissions compact (`RolePermissions`).
 pub const CUSTOM_ROLES_PER_ORG: usize = 20;
 
 impl OrgItem {

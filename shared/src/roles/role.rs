@@ -5,33 +5,93 @@ use crate::catalogue::{PermId, PermissionSet};
 use crate::domain::{RoleId, Timestamp, UserId};
 use crate::permissions::{ProjectRole, Role, RoleRef};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
 
-/// A custom role as stored in the organization item's `customRoles` map (by id).
+/// A custom role as stored in the organization item's `customRoles` map (by id): what a
+/// decision uses. What only the role routes show is on its own item (`roles::item::RoleItem`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomRole {
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Permission names (never empty: `org.read` is always part of a role).
-    #[serde(with = "serde_dynamo::string_set")]
-    pub permissions: BTreeSet<String>,
+    /// Its permissions (never empty: `org.read` is always part of a role), stored compact over
+    /// the catalogue's stable identities ([`RolePermissions`]).
+    pub permissions: RolePermissions,
     /// The project role it gives on every project (`None`: none, like a guest).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project_role: Option<ProjectRole>,
     /// Bumped by every change: what a decision made on this role is conditional on.
     pub version: u64,
+    /// A role written before its own item existed kept these here; read, never written again
+    /// (its next change moves them to its item).
+    #[serde(flatten, default, skip_serializing)]
+    pub legacy: Option<LegacyRoleDetails>,
+}
+
+/// What a role written before `RoleItem` kept on the organization item.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct LegacyRoleDetails {
+    #[serde(default)]
+    pub description: Option<String>,
     pub created_by: UserId,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
 impl CustomRole {
-    /// Its permissions as the catalogue in force knows them (by name: a permission the operator
-    /// removed from the catalogue is held by nobody).
+    /// Its permissions as the catalogue in force knows them (a permission the operator removed
+    /// from the catalogue is held by nobody).
     pub fn permission_set(&self) -> PermissionSet {
-        PermissionSet::of(self.permissions.iter().filter_map(|p| PermId::parse(p)))
+        self.permissions.0
+    }
+}
+
+/// A custom role's permissions. Stored as `{s, o}`: the service's permissions as bits of `u64`
+/// words by their place in the compiled list, the operator's as their 32-bit stable identities
+/// ([`crate::catalogue::stable_id`]): about 30 bytes for a role that holds nearly everything,
+/// where its names took over a kilobyte, on the item every request reads. Read back with the
+/// catalogue in force; a role stored as names (before this form) reads as well.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RolePermissions(pub PermissionSet);
+
+impl RolePermissions {
+    /// The names, in catalogue order (what views and audit entries show).
+    pub fn names(&self) -> Vec<&'static str> {
+        self.0.names()
+    }
+    /// The names in alphabetical order (what audit entries record).
+    pub fn sorted_names(&self) -> Vec<&'static str> {
+        let mut names = self.names();
+        names.sort_unstable();
+        names
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum StoredPermissions {
+    Compact {
+        s: Vec<u64>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        o: Vec<u32>,
+    },
+    Names(Vec<String>),
+}
+
+impl Serialize for RolePermissions {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (s, o) = self.0.to_stable();
+        StoredPermissions::Compact { s, o }.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for RolePermissions {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Self(match StoredPermissions::deserialize(deserializer)? {
+            StoredPermissions::Compact { s, o } => PermissionSet::from_stable(&s, &o),
+            StoredPermissions::Names(names) => {
+                PermissionSet::of(names.iter().filter_map(|p| PermId::parse(p)))
+            }
+        }))
     }
 }
 
@@ -143,6 +203,69 @@ mod tests {
     use crate::permissions::Permission;
 
     #[test]
+    fn role_permissions_are_stored_compact_and_read_back_from_either_form() {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let set = PermissionSet::of([
+            Permission::OrgRead,
+            Permission::DnsManage,
+            Permission::ServersManage,
+        ]);
+        let stored: AttributeValue =
+            serde_dynamo::to_attribute_value(RolePermissions(set)).unwrap();
+        let AttributeValue::M(m) = &stored else {
+            panic!("{stored:?}")
+        };
+        assert!(m.contains_key("s") && !m.contains_key("o"), "{m:?}");
+        let back: RolePermissions = serde_dynamo::from_attribute_value(stored).unwrap();
+        assert_eq!(back.0, set);
+        // A role written before (its permission names as a string set) reads the same.
+        let names = AttributeValue::Ss(vec![
+            "org.read".into(),
+            "dns.manage".into(),
+            "servers.manage".into(),
+            "gone.permission".into(),
+        ]);
+        let legacy: RolePermissions = serde_dynamo::from_attribute_value(names).unwrap();
+        assert_eq!(legacy.0, set);
+    }
+
+    #[test]
+    fn a_role_written_before_its_item_reads_with_its_details_and_is_written_without_them() {
+        use aws_sdk_dynamodb::types::AttributeValue as A;
+        let s = |v: &str| A::S(v.into());
+        let legacy = A::M(std::collections::HashMap::from([
+            ("name".into(), s("Ops")),
+            ("description".into(), s("Runs things")),
+            (
+                "permissions".into(),
+                A::Ss(vec!["org.read".into(), "dns.manage".into()]),
+            ),
+            ("projectRole".into(), s("developer")),
+            ("version".into(), A::N("3".into())),
+            ("createdBy".into(), s("u-1")),
+            ("createdAt".into(), s("2026-11-01T10:00:00.000000Z")),
+            ("updatedAt".into(), s("2026-11-02T10:00:00.000000Z")),
+        ]));
+        let role: CustomRole = serde_dynamo::from_attribute_value(legacy).unwrap();
+        let details = role.legacy.clone().expect("the details it kept");
+        assert_eq!(details.description.as_deref(), Some("Runs things"));
+        assert_eq!(details.created_by.as_str(), "u-1");
+        assert_eq!(role.version, 3);
+        assert_eq!(
+            role.permission_set(),
+            PermissionSet::of([Permission::OrgRead, Permission::DnsManage])
+        );
+        let A::M(written) = serde_dynamo::to_attribute_value::<_, A>(&role).unwrap() else {
+            panic!()
+        };
+        let mut keys: Vec<&str> = written.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["name", "permissions", "projectRole", "version"]);
+        let again: CustomRole = serde_dynamo::from_attribute_value(A::M(written)).unwrap();
+        assert!(again.legacy.is_none());
+    }
+
+    #[test]
     fn covering_between_system_roles_is_the_rank_order() {
         for a in Role::ALL {
             for b in Role::ALL {
@@ -159,13 +282,10 @@ mod tests {
     fn incomparable_custom_roles_cover_neither_way() {
         let def = |perms: &[Permission], project_role| CustomRole {
             name: "r".into(),
-            description: None,
-            permissions: perms.iter().map(|p| p.as_str().to_string()).collect(),
+            permissions: RolePermissions(PermissionSet::of(perms.iter().copied())),
             project_role,
             version: 1,
-            created_by: UserId::parse("userId", "u").unwrap(),
-            created_at: Timestamp::now(),
-            updated_at: Timestamp::now(),
+            legacy: None,
         };
         let (ia, ib) = (RoleId::new(), RoleId::new());
         let a = HeldRole::custom(

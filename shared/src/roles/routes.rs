@@ -1,7 +1,16 @@
 use super::handlers;
 use crate::error::Code::*;
 use crate::permissions::Permission;
-use crate::pipeline::{org, Dynamo::*, Effect::*, Need, RouteDef};
+use crate::pipeline::{org, org_on, Dynamo::*, Effect::*, Need, Place, RouteDef, Subject};
+
+/// The role a path's `{roleId}` names: its own item, read with the access (the definition is on
+/// the organization item; a role from before its item existed has none).
+const PATH_ROLE: Subject = Subject {
+    param: "roleId",
+    at: Place::Path,
+    key: super::item::RoleItem::key_in,
+    missing: super::handlers::role_not_found,
+};
 
 pub static LIST_ORG_ROLES: RouteDef = RouteDef {
     method: "GET",
@@ -9,7 +18,7 @@ pub static LIST_ORG_ROLES: RouteDef = RouteDef {
     function: "list-org-roles",
     summary: "The organization's roles: the six system roles, then its custom roles, each with its permissions and the project role it gives (one page).",
     access: org(Need::Perm(Permission::RolesRead), Read),
-    dynamo: &[BatchGetItem],
+    dynamo: &[BatchGetItem, Query],
     ses: false,
     secrets: &[],
     keys: &[],
@@ -45,7 +54,7 @@ pub static UPDATE_ROLE: RouteDef = RouteDef {
     path: "/orgs/{orgId}/roles/{roleId}",
     function: "update-role",
     summary: "Rename a custom role or change its permissions or project role; every holder has the new definition on their next request.",
-    access: org(Need::Perm(Permission::RolesManage), Write),
+    access: org_on(Need::Perm(Permission::RolesManage), Write, PATH_ROLE),
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
     secrets: &[],
@@ -69,8 +78,8 @@ pub static DELETE_ROLE: RouteDef = RouteDef {
     path: "/orgs/{orgId}/roles/{roleId}",
     function: "delete-role",
     summary: "Delete a custom role nothing holds (409 role_in_use with the counts of members, pending invitations and API keys that do).",
-    access: org(Need::Perm(Permission::RolesManage), Write),
-    dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
+    access: org_on(Need::Perm(Permission::RolesManage), Write, PATH_ROLE),
+    dynamo: &[BatchGetItem, UpdateItem, PutItem, DeleteItem, ConditionCheckItem],
     ses: false,
     secrets: &[],
     keys: &[],

@@ -1,5 +1,6 @@
 //! Response bodies of the role routes.
 
+use super::item::RoleItem;
 use super::{CustomRole, Holder};
 use crate::catalogue::PermId;
 use crate::domain::{RoleId, Timestamp, UserId};
@@ -49,12 +50,12 @@ impl RoleView {
             updated_at: None,
         }
     }
-    pub fn custom(org: &OrgItem, id: &RoleId, def: &CustomRole) -> Self {
+    pub fn custom(org: &OrgItem, id: &RoleId, def: &CustomRole, details: &RoleItem) -> Self {
         Self {
             id: id.to_string(),
             kind: "custom",
             name: def.name.clone(),
-            description: def.description.clone(),
+            description: details.description.clone(),
             // In matrix order.
             permissions: def
                 .permission_set()
@@ -70,9 +71,9 @@ impl RoleView {
                     .collect(),
             ),
             version: Some(def.version),
-            created_by: Some(def.created_by.clone()),
-            created_at: Some(def.created_at),
-            updated_at: Some(def.updated_at),
+            created_by: Some(details.created_by.clone()),
+            created_at: Some(details.created_at),
+            updated_at: Some(details.updated_at),
         }
     }
 }
