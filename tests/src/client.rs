@@ -118,6 +118,10 @@ struct TableGuard {
 
 impl Drop for TableGuard {
     fn drop(&mut self) {
+        // KEEP_TEST_TABLES=1 keeps them (to look at a table after a test).
+        if std::env::var_os("KEEP_TEST_TABLES").is_some() {
+            return;
+        }
         let (endpoint, table) = (self.endpoint.clone(), self.table.clone());
         std::thread::spawn(move || {
             let Ok(rt) = tokio::runtime::Builder::new_current_thread()

@@ -4,7 +4,8 @@
 //! side, and the per-organization ceiling that follows (a partition serves 3,000 read units and
 //! 1,000 write units a second). DynamoDB Local computes the units from item sizes as DynamoDB does
 //! when a request asks for them (`ReturnConsumedCapacity`; the tests' client asks on every
-//! request). Run with `scripts/bench.sh`; `PENDING=6000` for more invitations.
+//! request once `measure_units` is called). Run with `scripts/bench.sh`; `PENDING=6000` for more
+//! invitations.
 
 use integration_tests::{TestApp, User};
 use serde_json::{json, Value};
@@ -270,6 +271,7 @@ async fn main() {
         c.email_limits.per_org_paid = 1_000_000;
     })
     .await;
+    t.requests.measure_units();
     let empty = org(&t, "Empty").await;
     let full = org(&t, "Full").await;
     let started = std::time::Instant::now();
