@@ -49,24 +49,40 @@ fn router_binaries_and_template_match_the_route_table() {
     );
     check_block(&root.join("openapi.yaml"), &generate::openapi_tags());
     // The nested stacks' templates are generated whole; none is left over.
-    let stacks_dir = root.join(generate::STACKS_DIR);
-    std::fs::create_dir_all(&stacks_dir).unwrap();
-    let stacks = generate::nested_stacks();
-    for entry in std::fs::read_dir(&stacks_dir).unwrap() {
+    check_dir(&root.join(generate::STACKS_DIR), &generate::nested_stacks());
+    check_between(
+        &root.join("README.md"),
+        (generate::README_BEGIN, generate::README_END),
+        &generate::readme_routes(),
+    );
+
+    // One generated `main` per route and worker; none is left over.
+    let bins: Vec<(String, String)> = generate::all_functions()
+        .iter()
+        .map(|f| (format!("{f}.rs"), generate::bin_source(f)))
+        .collect();
+    check_dir(&root.join("functions/src/bin"), &bins);
+}
+
+/// `dir` holds exactly `files` (name, content): with `UPDATE_GENERATED=1` written and the others
+/// removed, else a file missing, different or left over fails the test.
+fn check_dir(dir: &std::path::Path, files: &[(String, String)]) {
+    std::fs::create_dir_all(dir).unwrap();
+    for entry in std::fs::read_dir(dir).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().to_string();
-        if !stacks.iter().any(|(f, _)| *f == name) {
+        if !files.iter().any(|(f, _)| *f == name) {
             if update() {
-                std::fs::remove_file(stacks_dir.join(&name)).unwrap();
+                std::fs::remove_file(dir.join(&name)).unwrap();
             } else {
                 panic!(
-                    "{}/{name} is no stack of the route table",
-                    generate::STACKS_DIR
+                    "{}/{name} is generated from nothing in the route table",
+                    dir.display()
                 );
             }
         }
     }
-    for (file, expected) in &stacks {
-        let path = stacks_dir.join(file);
+    for (file, expected) in files {
+        let path = dir.join(file);
         if std::fs::read_to_string(&path).ok().as_deref() != Some(expected.as_str()) {
             if update() {
                 std::fs::write(&path, expected).unwrap();
@@ -75,39 +91,6 @@ fn router_binaries_and_template_match_the_route_table() {
                     "{} is missing or out of date with the route table; run UPDATE_GENERATED=1 scripts/test.sh",
                     path.display()
                 );
-            }
-        }
-    }
-    check_between(
-        &root.join("README.md"),
-        (generate::README_BEGIN, generate::README_END),
-        &generate::readme_routes(),
-    );
-
-    let bin_dir = root.join("functions/src/bin");
-    std::fs::create_dir_all(&bin_dir).unwrap();
-    let wanted: BTreeSet<String> = generate::all_functions()
-        .iter()
-        .map(|f| format!("{f}.rs"))
-        .collect();
-    for entry in std::fs::read_dir(&bin_dir).unwrap() {
-        let name = entry.unwrap().file_name().to_string_lossy().to_string();
-        if !wanted.contains(&name) {
-            if update() {
-                std::fs::remove_file(bin_dir.join(&name)).unwrap();
-            } else {
-                panic!("functions/src/bin/{name} has no route or worker in the table");
-            }
-        }
-    }
-    for f in generate::all_functions() {
-        let path = bin_dir.join(format!("{f}.rs"));
-        let expected = generate::bin_source(f);
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(expected.as_str()) {
-            if update() {
-                std::fs::write(&path, expected).unwrap();
-            } else {
-                panic!("functions/src/bin/{f}.rs is missing or differs from the generated main");
             }
         }
     }
