@@ -575,9 +575,10 @@ impl PermissionSet {
             if !self.contains(PermId(i as u16)) {
                 continue;
             }
-            match c.operator_ids.get(i.wrapping_sub(SERVICE)) {
-                Some(id) if i >= SERVICE => operator.push(*id),
-                _ => words[i / 64] |= 1u64 << (i % 64),
+            if i < SERVICE {
+                words[i / 64] |= 1u64 << (i % 64);
+            } else {
+                operator.push(c.operator_ids[i - SERVICE]);
             }
         }
         while words.last() == Some(&0) {

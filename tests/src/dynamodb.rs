@@ -129,56 +129,47 @@ impl Intercept for RequestCounter {
             return Ok(());
         };
         let one = |c: Option<&ConsumedCapacity>| c.into_iter().cloned().collect::<Vec<_>>();
-        let consumed: Vec<ConsumedCapacity> = if let Some(o) =
+        // What each request consumed, and whether it read (its units are read units) or wrote.
+        let (consumed, reads): (Vec<ConsumedCapacity>, bool) = if let Some(o) =
             output.downcast_ref::<get_item::GetItemOutput>()
         {
-            one(o.consumed_capacity())
+            (one(o.consumed_capacity()), true)
         } else if let Some(o) = output.downcast_ref::<batch_get_item::BatchGetItemOutput>() {
-            o.consumed_capacity().to_vec()
+            (o.consumed_capacity().to_vec(), true)
         } else if let Some(o) = output.downcast_ref::<query::QueryOutput>() {
-            one(o.consumed_capacity())
+            (one(o.consumed_capacity()), true)
         } else if let Some(o) =
             output.downcast_ref::<transact_write_items::TransactWriteItemsOutput>()
         {
-            o.consumed_capacity().to_vec()
+            (o.consumed_capacity().to_vec(), false)
         } else if let Some(o) = output.downcast_ref::<put_item::PutItemOutput>() {
-            one(o.consumed_capacity())
+            (one(o.consumed_capacity()), false)
         } else if let Some(o) = output.downcast_ref::<update_item::UpdateItemOutput>() {
-            one(o.consumed_capacity())
+            (one(o.consumed_capacity()), false)
         } else if let Some(o) = output.downcast_ref::<delete_item::DeleteItemOutput>() {
-            one(o.consumed_capacity())
+            (one(o.consumed_capacity()), false)
         } else if let Some(o) = output.downcast_ref::<batch_write_item::BatchWriteItemOutput>() {
-            o.consumed_capacity().to_vec()
+            (o.consumed_capacity().to_vec(), false)
         } else {
-            Vec::new()
+            (Vec::new(), false)
         };
         let mut units = self.units.lock().unwrap();
         for c in consumed {
-            // Writes report write units; reads, read units; DynamoDB Local gives `CapacityUnits` too.
-            match (
-                c.read_capacity_units(),
-                c.write_capacity_units(),
-                c.capacity_units(),
-            ) {
-                (Some(r), w, _) => {
-                    units.0 += r;
-                    units.1 += w.unwrap_or(0.0);
-                }
-                (None, Some(w), _) => units.1 += w,
-                (None, None, Some(total)) => {
-                    if output.downcast_ref::<get_item::GetItemOutput>().is_some()
-                        || output
-                            .downcast_ref::<batch_get_item::BatchGetItemOutput>()
-                            .is_some()
-                        || output.downcast_ref::<query::QueryOutput>().is_some()
-                    {
-                        units.0 += total;
+            // The read and write units where reported; else the total (`CapacityUnits`), which
+            // is of the request's own kind.
+            let (r, w) = match (c.read_capacity_units(), c.write_capacity_units()) {
+                (None, None) => {
+                    let total = c.capacity_units().unwrap_or(0.0);
+                    if reads {
+                        (total, 0.0)
                     } else {
-                        units.1 += total;
+                        (0.0, total)
                     }
                 }
-                _ => {}
-            }
+                (r, w) => (r.unwrap_or(0.0), w.unwrap_or(0.0)),
+            };
+            units.0 += r;
+            units.1 += w;
         }
         Ok(())
     }

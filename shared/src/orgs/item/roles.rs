@@ -133,8 +133,9 @@ impl OrgItem {
         if deltas.is_empty() {
             return Ok(tx);
         }
-        // Placeholders named after what they count, so two counts in one transaction (a use
-        // taken from an invitation, a member given the role) merge into one write.
+        // Placeholders named after what they count. Two counts in one transaction (a use taken
+        // from an invitation, a member given the role) are two fragments of the organization's
+        // one write, each with its own placeholders (`Tx`); their paths must differ.
         let tag = |id: &RoleId| id.as_str().trim_start_matches(RoleId::PREFIX).to_string();
         let mut sets = Vec::new();
         let mut conds = Vec::new();
