@@ -7,7 +7,7 @@ use shared::domain::{Email, InvitationId, OrgId, Timestamp, UserId};
 use shared::error::ApiError;
 use shared::invitations::item::{EmailStatus, InvitationItem, InvitationTerms};
 use shared::members::item::MemberItem;
-use shared::orgs::item::{OrgItem, SeatHold};
+use shared::orgs::item::{InvitationHold, OrgItem};
 use shared::permissions::Role;
 
 /// One organization with an owner and members of the given roles.
@@ -137,27 +137,31 @@ impl TestApp {
     }
 
     /// Several members at once, with the seat writes of one invitation for all of them: their
-    /// seats reserved (a hold), taken by the memberships, then the used-up hold released.
+    /// seats reserved (on the day such an invitation expires), then taken by the memberships.
     pub async fn add_members(&self, org: &str, members: &[(&User, Role)]) {
+        if members.is_empty() {
+            return;
+        }
         let item = self.org_item(org).await;
         let n = members.len() as u32;
         let now = Timestamp::now();
-        let hold_id = InvitationId::new();
-        let hold = SeatHold {
+        let hold = InvitationHold {
+            invitation: InvitationId::new(),
             n,
-            exp: now + chrono::Duration::days(1),
+            expires_at: (now + chrono::Duration::days(1)).ceil_day(),
             role: None,
+            window_start: now,
         };
         let (tx, _) = item
             .reserve_seats(
                 self.app.store.tx(),
-                &hold_id,
-                hold,
+                &hold,
                 now,
                 ApiError::internal("no seat left: set a larger plan before adding members"),
             )
             .unwrap();
         self.app.store.commit(tx).await.expect("reserve seats");
+        let item = self.org_item(org).await;
         let exists = || ApiError::internal("member exists");
         let mut tx = self.app.store.tx();
         for (user, role) in members {
@@ -171,15 +175,8 @@ impl TestApp {
             );
             tx = member.join(tx, exists(), exists()).unwrap();
         }
-        let tx = item.seats_taken(tx, &hold_id, n, exists()).unwrap();
+        let tx = item.seats_taken(tx, &hold, n, exists()).unwrap();
         self.app.store.commit(tx).await.expect("add members");
-        let item = self.org_item(org).await;
-        let (tx, _) = item.release_hold(self.app.store.tx(), &hold_id).unwrap();
-        self.app
-            .store
-            .commit(tx)
-            .await
-            .expect("release the used-up hold");
     }
 
     /// A pending invitation created with the invitation's own writes (its seats reserved), its
@@ -210,19 +207,8 @@ impl TestApp {
             now,
         );
         let tx = inv.create(self.app.store.tx()).unwrap();
-        let hold = SeatHold {
-            n: max_uses,
-            exp: inv.expires_at,
-            role: None,
-        };
         let (tx, _) = item
-            .reserve_seats(
-                tx,
-                &inv.invitation_id,
-                hold,
-                now,
-                ApiError::internal("no seat left"),
-            )
+            .reserve_seats(tx, &inv.hold(), now, ApiError::internal("no seat left"))
             .unwrap();
         self.app.store.commit(tx).await.expect("insert invitation");
         let tx = inv
@@ -238,6 +224,21 @@ impl TestApp {
         (inv.invitation_id.to_string(), code)
     }
 
+    /// A transaction that writes `item` whole, as it is: what a test uses to put back an item in
+    /// the shape an older version stored (its fields as those versions wrote them).
+    pub fn store_as_before<T: shared::store::Entity>(&self, item: &T) -> shared::store::Tx {
+        self.app
+            .store
+            .tx()
+            .put(
+                item,
+                None,
+                shared::store::Expr::new(),
+                ApiError::internal("put"),
+            )
+            .unwrap()
+    }
+
     /// The invitation's item as stored.
     pub async fn invitation_item(&self, org: &str, invitation: &str) -> InvitationItem {
         let key = InvitationItem::key_of(
@@ -248,23 +249,23 @@ impl TestApp {
         found.pop().expect("the invitation exists")
     }
 
-    /// Lets an invitation expire an hour ago: its last renewal moved back in time, written by the
-    /// resend's own writes (so the stored expiry and the seat hold have the production format).
+    /// Lets an invitation expire at the start of today (UTC): its last renewal moved back a day
+    /// and more, written by the resend's own writes (so the stored expiry and the day its seats
+    /// are kept under have the production format).
     pub async fn expire_invitation(&self, org: &str, invitation: &str) {
         let inv = self.invitation_item(org, invitation).await;
-        let back =
-            chrono::Duration::days(i64::from(inv.expires_in_days)) + chrono::Duration::hours(1);
+        let back = chrono::Duration::days(i64::from(inv.expires_in_days) + 1);
         let renewed = inv.renewed(Timestamp::now() - back);
         let tx = inv
             .renew(self.app.store.tx(), &renewed, ApiError::internal("expire"))
             .unwrap();
-        // Its seats' hold follows, as a resend moves it.
+        // Its seats follow, as a resend moves them.
         let org_item = self.org_item(org).await;
         let tx = org_item
-            .extend_hold(tx, &inv.invitation_id, renewed.expires_at)
+            .extend_hold(tx, &inv.hold(), renewed.expires_at)
             .unwrap();
         self.app.store.commit(tx).await.expect("expire invitation");
-        assert!(renewed.expires_at < Timestamp::now());
+        assert!(renewed.expires_at <= Timestamp::now());
     }
 
     /// Closes an organization with the closure's own write (read-only for 30 days).

@@ -9,6 +9,7 @@ use crate::access::Ctx;
 use crate::audit::Audited;
 use crate::domain::{ApiKeyId, OrgName, ProjectId, Timestamp};
 use crate::error::{ApiError, ApiResult, Code};
+use crate::members::item::MemberItem;
 use crate::orgs::item::OrgItem;
 use crate::permissions::{Permission, Role};
 use crate::pipeline::{Input, Reply};
@@ -139,7 +140,7 @@ pub async fn create_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
         ctx.require(Permission::ProjectsAccessManage)?;
         ctx.require_can_grant_in_projects(&held)?;
     }
-    if ctx.org.api_keys.len() >= API_KEYS_PER_ORG {
+    if ctx.org.api_key_count() >= API_KEYS_PER_ORG {
         return Err(ApiError::limit(
             "apiKeysPerOrganization",
             API_KEYS_PER_ORG,
@@ -164,9 +165,16 @@ pub async fn create_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
         now,
     );
     let tx = key.create(ctx.tx()?)?;
-    let tx = ctx
-        .org
-        .api_key_created(tx, &key.org_entry(), API_KEYS_PER_ORG)?;
+    let tx = ctx.org.api_key_created(tx, API_KEYS_PER_ORG)?;
+    // On the creator's membership (guarded as read by the context in the same write).
+    let tx = MemberItem::keys_changed(
+        tx,
+        ctx.org_id(),
+        ctx.user_id(),
+        &key.key_id,
+        true,
+        ApiError::concurrent("Your membership changed meanwhile; retry."),
+    )?;
     let mut tx = ctx
         .org
         .count_holders(tx, &[(&key.role, Holder::ApiKeys, 1)])?;
@@ -256,6 +264,19 @@ pub async fn revoke_api_key(app: App, ctx: Ctx, _input: Input) -> ApiResult<Repl
     let key: ApiKeyItem = ctx.subject()?;
     let tx = key.revoke(ctx.tx()?)?;
     let tx = ctx.org.api_key_revoked(tx, &key.org_entry(), &key.key_id)?;
+    // Its creator, still a member (as read), no longer has it; one who left meanwhile makes
+    // this retry, and is then known to have left.
+    let tx = match ctx.org.creator_left(&key.key_id) {
+        true => tx,
+        false => MemberItem::keys_changed(
+            tx,
+            ctx.org_id(),
+            &key.created_by,
+            &key.key_id,
+            false,
+            ApiError::concurrent("The key's creator left the organization meanwhile; retry."),
+        )?,
+    };
     let tx = ctx
         .org
         .count_holders(tx, &[(&key.role, Holder::ApiKeys, -1)])?;

@@ -1,10 +1,10 @@
 //! Closure routes: the impact, closing with the typed name, reactivation.
 
+use super::grace_period;
 use super::views::{ImpactView, SubscriptionImpact};
-use super::{grace_period, MAX_REVOKED_AT_CLOSURE};
 use crate::access::Ctx;
 use crate::audit::Audited;
-use crate::domain::{InvitationId, Timestamp};
+use crate::domain::Timestamp;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::integrations::item::IntegrationItem;
 use crate::invitations::item::InvitationItem;
@@ -16,27 +16,31 @@ use crate::App;
 use serde::Deserialize;
 use serde_json::json;
 
-/// `GET /orgs/{orgId}/closure-impact`: the counters the organization item keeps, plus one COUNT
-/// Query for projects and one for integrations (its filter counts those with a credential).
+/// `GET /orgs/{orgId}/closure-impact`: the counters the organization item keeps, plus COUNT
+/// Queries, side by side: projects, integrations (its filter counts those with a credential) and
+/// the invitations pending now.
 pub async fn closure_impact(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     let org = ctx.org_id();
-    let (projects, _) = app
-        .store
-        .count(ProjectItem::page_of_org(org, 100, None)?)
-        .await?;
+    let now = Timestamp::now();
     let with_secret = IntegrationItem::page_of_org(org, None, 100, None)?
         .filter("attribute_exists(secretArn)", Expr::new());
-    let (with_credentials, integrations) = app.store.count(with_secret).await?;
-    let now = Timestamp::now();
+    let (projects, integrations, pending) = tokio::join!(
+        app.store.count(ProjectItem::page_of_org(org, 100, None)?),
+        app.store.count(with_secret),
+        app.store
+            .count(InvitationItem::page_pending_in(&ctx.org, now, 1000)?),
+    );
+    let ((projects, _), (with_credentials, integrations), (pending, _)) =
+        (projects?, integrations?, pending?);
     Ok(Reply::ok(&ImpactView {
         projects,
         members: ctx.org.member_count.saturating_sub(1),
         total_members: ctx.org.member_count,
         teams: ctx.org.team_count,
-        pending_invitations: ctx.org.pending_holds(now).count(),
+        pending_invitations: pending as usize,
         integrations,
         integrations_with_credentials: with_credentials,
-        api_keys: ctx.org.api_keys.len(),
+        api_keys: ctx.org.api_key_count(),
         subscription: SubscriptionImpact {
             plan: ctx.org.plan,
             seats_used: ctx.org.seats_in_use(now),
@@ -67,39 +71,15 @@ pub async fn close(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
             "`confirmName` must be the organization's name exactly (case and spaces included).",
         ));
     }
-    // Every hold goes with the closure: a pending invitation's is revoked with it, an expired or
-    // used-up one's invitation is only released (TTL may remove it), never marked revoked.
+    // Every pending invitation is revoked with it: those created until now (`status_in`).
     let now = Timestamp::now();
-    let (pending, settled): (Vec<_>, Vec<_>) = org
-        .seat_holds
-        .iter()
-        .flatten()
-        .filter_map(|(id, h)| InvitationId::parse(id).map(|i| (i, h)))
-        .partition(|(_, h)| h.pending_at(now));
-    if pending.len() + settled.len() > MAX_REVOKED_AT_CLOSURE {
-        return Err(ApiError::limit(
-            "pendingInvitationsAtClosure",
-            MAX_REVOKED_AT_CLOSURE,
-            format!(
-                "{} invitations are pending and {} expired or used up still hold seats; revoke or clean up some first (at most {MAX_REVOKED_AT_CLOSURE} are settled with the closure).",
-                pending.len(),
-                settled.len()
-            ),
-        ));
-    }
-    let mut tx = org.close(ctx.tx()?, ctx.user_id(), now, grace_period())?;
-    for (id, hold) in &pending {
-        tx = InvitationItem::revoked_at_closure(tx, &org.org_id, id, hold.exp, now)?;
-    }
-    for (id, hold) in &settled {
-        tx = InvitationItem::released(tx, &org.org_id, id.as_str(), hold.exp.max(now))?;
-    }
+    let tx = org.close(ctx.tx()?, ctx.user_id(), now, grace_period())?;
     let purge_at = now + grace_period();
     let tx = tx.audit(ctx.audit(
         "org.closed",
         "OrganizationClosed",
         format!("closed {} (purge at {purge_at})", org.name),
-        json!({ "purgeAt": purge_at, "closedBy": ctx.user_id(), "cancelledPlan": org.plan, "revokedInvitations": pending.iter().map(|(i, _)| i).collect::<Vec<_>>() }),
+        json!({ "purgeAt": purge_at, "closedBy": ctx.user_id(), "cancelledPlan": org.plan, "invitationsRevokedAt": now, "releasedSeats": org.held_seats(now) }),
     ))?;
     app.store.commit(tx).await?;
     let mut closed = org.clone();

@@ -12,7 +12,3 @@ pub mod views;
 pub fn grace_period() -> chrono::Duration {
     chrono::Duration::days(30)
 }
-
-/// Pending invitations one closure revokes in its transaction (with the organization item, the
-/// audit entry and the access guard: 93 items).
-pub const MAX_REVOKED_AT_CLOSURE: usize = 90;

@@ -32,6 +32,23 @@ impl Timestamp {
     pub fn epoch_seconds(&self) -> i64 {
         self.0.timestamp()
     }
+    /// The UTC day it falls on, `YYYY-MM-DD` (string order is day order).
+    pub fn day(&self) -> String {
+        self.0.format("%Y-%m-%d").to_string()
+    }
+    /// The first UTC midnight at or after it (itself when it is one): what a time rounded up to
+    /// whole days is, so everything expiring "on a day" expires at one instant.
+    pub fn ceil_day(&self) -> Timestamp {
+        let midnight = self
+            .0
+            .date_naive()
+            .and_time(chrono::NaiveTime::MIN)
+            .and_utc();
+        match midnight == self.0 {
+            true => *self,
+            false => Timestamp(midnight + Duration::days(1)),
+        }
+    }
     pub fn format<'a>(
         &self,
         fmt: &'a str,
@@ -108,6 +125,18 @@ mod tests {
             assert!(text.ends_with('Z'));
             assert_eq!(Timestamp::parse(&text), Some(t), "round trip of {raw}");
         }
+    }
+
+    #[test]
+    fn days_round_up_to_midnight() {
+        let t = Timestamp::parse("2026-11-23T10:00:00.5Z").unwrap();
+        assert_eq!(t.day(), "2026-11-23");
+        let up = t.ceil_day();
+        assert_eq!(up.canonical(), "2026-11-24T00:00:00.000000Z");
+        assert_eq!(up.ceil_day(), up, "a midnight is its own");
+        assert_eq!(up.day(), "2026-11-24");
+        let late = Timestamp::parse("2026-12-31T23:59:59.999999Z").unwrap();
+        assert_eq!(late.ceil_day().day(), "2027-01-01");
     }
 
     #[test]

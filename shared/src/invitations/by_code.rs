@@ -89,7 +89,8 @@ async fn load_by_code(app: &App, code: &str, caller: &Caller) -> ApiResult<(OrgI
     if member.is_some() {
         return Err(already_member(&org));
     }
-    if inv.status(Timestamp::now()) != InvitationStatus::Pending || org.status != OrgStatus::Active
+    if inv.status_in(&org, Timestamp::now()) != InvitationStatus::Pending
+        || org.status != OrgStatus::Active
     {
         return Err(invalid_invitation());
     }
@@ -245,7 +246,7 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
         } else {
             org.guard_mfa_not_required(tx, ApiError::mfa_required())?
         };
-        let tx = org.seats_taken(tx, &inv.invitation_id, 1, invalid_invitation())?;
+        let tx = org.seats_taken(tx, &inv.hold(), 1, invalid_invitation())?;
         // An invitation accepted is the organization's decision: it lifts a block of the
         // automatic paths (an admin's removal or rejection of this person before).
         let tx = JoinBlockItem::lift(tx, &org.org_id, &caller.user_id)?;
@@ -376,6 +377,7 @@ pub async fn list_mine(app: App, caller: Caller, input: Input) -> ApiResult<Repl
         let Some(org) = orgs
             .iter()
             .find(|o| o.org_id == inv.org_id && o.status == OrgStatus::Active)
+            .filter(|o| inv.status_in(o, Timestamp::now()) == InvitationStatus::Pending)
         else {
             continue;
         };

@@ -11,7 +11,7 @@ use crate::domain::{refuse_spoofing, Email, Timestamp};
 use crate::email::InvitationEmail;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::members::item::MemberEmailItem;
-use crate::orgs::item::{OrgItem, SeatHold};
+use crate::orgs::item::OrgItem;
 use crate::permissions::Role;
 use crate::pipeline::{Input, Reply};
 use crate::projects::item::ProjectItem;
@@ -209,18 +209,13 @@ pub async fn create_invitation(app: App, ctx: Ctx, input: Input) -> ApiResult<Re
             ),
         ),
     )?;
-    let hold = SeatHold {
-        n: inv.max_uses,
-        exp: inv.expires_at,
-        role: inv.role.custom().cloned(),
-    };
     // The domain rule as read, checked again by the database when the invitation is written.
     let tx = org.guard_email_domain(
         tx,
         Some(&inv.email),
         ApiError::concurrent("The organization's allowed email domains changed meanwhile; retry."),
     )?;
-    let mut tx = subscription::reserve_seats(tx, org, &inv.invitation_id, hold, now)?;
+    let mut tx = subscription::reserve_seats(tx, org, &inv.hold(), now)?;
     // Each named project must exist when the invitation is written.
     for p in inv.project_ids.iter().filter_map(|p| ProjectId::parse(p)) {
         tx = ProjectItem::require_exists(tx, &org.org_id, &p)?;

@@ -4,7 +4,7 @@
 
 use crate::domain::{Email, InvitationId, OrgId, Timestamp, UserId};
 use crate::error::ApiError;
-use crate::orgs::item::OrgItem;
+use crate::orgs::item::{InvitationHold, OrgItem};
 use crate::permissions::{Permission, Role, RoleRef};
 use crate::roles::HeldRole;
 use crate::store::org_pk;
@@ -101,14 +101,19 @@ pub struct InvitationItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inviter_display_name: Option<String>,
     pub created_at: Timestamp,
+    /// When its current window started, if a resend renewed it (else at `createdAt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renewed_at: Option<Timestamp>,
     /// Random 256-bit nonce; the code is HMAC(INVITATION_CODE_KEY, nonce).
     code_nonce: String,
     pub email_status: EmailStatus,
     pub send_count: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sent_at: Option<Timestamp>,
-    /// Epoch seconds: DynamoDB removes the item then. Set only once the invitation's seats are
-    /// released (revoked, or its hold reclaimed), so TTL never removes an item whose seats count.
+    /// Epoch seconds: DynamoDB removes the item then, `TTL_AFTER_EXPIRY_DAYS` after it expired.
+    /// Its seats are counted by the day it expires (`orgs::item::seats`), which the next
+    /// reservation takes back without the item. (Invitations of organizations from before days
+    /// had none until their own hold was released.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ttl: Option<i64>,
 }
@@ -157,7 +162,7 @@ impl InvitationItem {
     ) -> Self {
         let id = InvitationId::new();
         let key = Self::key_of(org, &id);
-        let expires_at = now + Duration::days(i64::from(terms.expires_in_days));
+        let expires_at = Self::expiry(now, terms.expires_in_days);
         Self {
             pk: key.pk,
             sk: key.sk,
@@ -179,19 +184,47 @@ impl InvitationItem {
             inviter_name,
             inviter_display_name,
             created_at: now,
+            renewed_at: None,
             code_nonce,
             email_status: EmailStatus::Sending,
             send_count: 1,
             last_sent_at: None,
-            ttl: None,
+            ttl: Some(Self::ttl_for(expires_at)),
         }
+    }
+
+    /// When an invitation sent at `now` for `days` expires: at the end of its last day (the UTC
+    /// midnight after `now + days`), so all the invitations expiring on a day hold their seats
+    /// as one (`orgs::item::seats`).
+    fn expiry(now: Timestamp, days: u32) -> Timestamp {
+        (now + Duration::days(i64::from(days))).ceil_day()
     }
 
     pub fn code_nonce(&self) -> &str {
         &self.code_nonce
     }
 
-    pub fn status(&self, now: Timestamp) -> InvitationStatus {
+    /// Where it stands in `org` (as read) at `now`: the last closure of the organization revoked
+    /// it if it was pending then (its current window held the closure; a resend since, of an
+    /// invitation that had expired by then, opened a new one).
+    pub fn status_in(&self, org: &OrgItem, now: Timestamp) -> InvitationStatus {
+        match self.status(now) {
+            InvitationStatus::Pending | InvitationStatus::Expired
+                if org.revoked_by_closure(self.window_start(), self.expires_at) =>
+            {
+                InvitationStatus::Revoked
+            }
+            status => status,
+        }
+    }
+
+    /// When its current window started: its last renewal, else its creation.
+    pub fn window_start(&self) -> Timestamp {
+        self.renewed_at.unwrap_or(self.created_at)
+    }
+
+    /// Where it stands by its item alone (see [`Self::status_in`]).
+    fn status(&self, now: Timestamp) -> InvitationStatus {
         if self.revoked {
             InvitationStatus::Revoked
         } else if self.uses >= self.max_uses {
@@ -204,6 +237,17 @@ impl InvitationItem {
             InvitationStatus::Expired
         } else {
             InvitationStatus::Pending
+        }
+    }
+
+    /// What the invitation holds: its remaining uses, until it expires, and its custom role.
+    pub fn hold(&self) -> InvitationHold {
+        InvitationHold {
+            invitation: self.invitation_id.clone(),
+            n: self.remaining_uses(),
+            expires_at: self.expires_at,
+            role: self.role.custom().cloned(),
+            window_start: self.window_start(),
         }
     }
 
@@ -265,8 +309,9 @@ impl InvitationItem {
     /// The same invitation with a new expiry window, counting one more send.
     pub fn renewed(&self, now: Timestamp) -> Self {
         let mut next = self.clone();
-        next.expires_at = now + Duration::days(i64::from(self.expires_in_days));
-        next.ttl = None;
+        next.expires_at = Self::expiry(now, self.expires_in_days);
+        next.ttl = Some(Self::ttl_for(next.expires_at));
+        next.renewed_at = Some(now);
         next.send_count = self.send_count + 1;
         next.email_status = EmailStatus::Sending;
         next
@@ -302,7 +347,7 @@ impl InvitationItem {
     pub fn renew(&self, tx: Tx, next: &InvitationItem, on_fail: ApiError) -> Result<Tx, ApiError> {
         tx.update(
             self.key(),
-            "SET expiresAt = :exp, sendCount = :next, emailStatus = :sending REMOVE #ttl",
+            "SET expiresAt = :exp, renewedAt = :renewed, sendCount = :next, emailStatus = :sending, #ttl = :ttl",
             Some("sendCount = :count AND revoked = :false AND uses < maxUses"),
             Expr::new()
                 .value(":exp", &next.expires_at)
@@ -310,6 +355,8 @@ impl InvitationItem {
                 .value(":sending", &next.email_status)
                 .value(":count", &self.send_count)
                 .value(":false", &false)
+                .value(":ttl", &next.ttl)
+                .value(":renewed", &next.renewed_at)
                 .name("#ttl", "ttl"),
             on_fail,
         )
@@ -332,34 +379,8 @@ impl InvitationItem {
         )
     }
 
-    /// Revokes an invitation pending at `now` by key because its organization closes (the closure
-    /// releases its hold, expiring at `exp`, in the same transaction); conditional on it still
-    /// being pending: not revoked, not expired, uses left.
-    pub fn revoked_at_closure(
-        tx: Tx,
-        org: &OrgId,
-        id: &InvitationId,
-        exp: Timestamp,
-        now: Timestamp,
-    ) -> Result<Tx, ApiError> {
-        tx.update(
-            Self::key_of(org, id),
-            "SET revoked = :true, #ttl = :ttl REMOVE GSI1PK, GSI1SK",
-            Some(
-                "attribute_exists(PK) AND revoked = :false AND expiresAt > :now AND uses < maxUses",
-            ),
-            Expr::new()
-                .value(":true", &true)
-                .value(":false", &false)
-                .value(":now", &now)
-                .value(":ttl", &Self::ttl_for(exp.max(now)))
-                .name("#ttl", "ttl"),
-            ApiError::concurrent("An invitation changed meanwhile; retry."),
-        )
-    }
-
-    /// The invitation's seats were released (its hold reclaimed, expiring at `exp`): from now on
-    /// TTL may remove it.
+    /// The invitation's own hold (of an organization from before days) was released, expiring at
+    /// `exp`: from now on TTL may remove it.
     pub fn released(tx: Tx, org: &OrgId, id: &str, exp: Timestamp) -> Result<Tx, ApiError> {
         let Some(id) = InvitationId::parse(id) else {
             return Ok(tx);
@@ -383,6 +404,8 @@ impl InvitationItem {
         now: Timestamp,
         on_fail: ApiError,
     ) -> Result<Tx, ApiError> {
+        // A revocation by a closure is judged on the organization, not the item: the item is
+        // kept as it is (its uses and revocation), like any revoked one.
         let (cond, expr) = match self.status(now) {
             InvitationStatus::Expired => (
                 "revoked = :false AND uses = :uses AND expiresAt <= :now",
@@ -427,6 +450,23 @@ impl InvitationItem {
             limit,
         )
         .after(cursor)
+    }
+
+    /// The invitations of `org` pending at `now` (for a COUNT: not revoked, by the item or by a
+    /// closure, uses left, not expired), `limit` items read per page.
+    pub fn page_pending_in(
+        org: &OrgItem,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<QuerySpec, ApiError> {
+        let mut filter = "uses < maxUses AND revoked = :false AND expiresAt > :now".to_string();
+        let mut expr = Expr::new().value(":false", &false).value(":now", &now);
+        // Pending now, its window started after the last closure (`status_in`).
+        if let Some(at) = org.invitations_revoked_at {
+            filter.push_str(" AND (createdAt > :closed OR renewedAt > :closed)");
+            expr = expr.value(":closed", &at);
+        }
+        Ok(Self::page_of_org(&org.org_id, limit, None)?.filter(filter, expr))
     }
 
     /// One page of the invitations addressed to `email` that can still be accepted at `now` (GSI1).

@@ -8,7 +8,7 @@ use crate::access::Ctx;
 use crate::audit::Audited;
 use crate::domain::Timestamp;
 use crate::error::{ApiError, ApiResult, Code};
-use crate::orgs::item::SeatHold;
+use crate::orgs::item::OrgItem;
 use crate::pipeline::{Input, Reply};
 use crate::subscription;
 use crate::App;
@@ -41,14 +41,14 @@ pub async fn list_invitations(app: App, ctx: Ctx, input: Input) -> ApiResult<Rep
     let items = page
         .items
         .iter()
-        .filter(|i| wanted.is_none_or(|w| i.status(now) == w))
+        .filter(|i| wanted.is_none_or(|w| i.status_in(&ctx.org, now) == w))
         .map(|i| InvitationView::new(i, &ctx.org, now))
         .collect();
     Ok(Reply::list(items, page.next_cursor))
 }
 
-fn not_pending(inv: &InvitationItem, now: Timestamp) -> ApiError {
-    let status = inv.status(now);
+fn not_pending(inv: &InvitationItem, org: &OrgItem, now: Timestamp) -> ApiError {
+    let status = inv.status_in(org, now);
     ApiError::new(
         Code::InvitationNotPending,
         format!("The invitation is {status}; only pending invitations can be used for this."),
@@ -60,8 +60,8 @@ fn not_pending(inv: &InvitationItem, now: Timestamp) -> ApiError {
 pub async fn get_code(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     let inv: InvitationItem = ctx.subject()?;
     let now = Timestamp::now();
-    if inv.status(now) != InvitationStatus::Pending {
-        return Err(not_pending(&inv, now));
+    if inv.status_in(&ctx.org, now) != InvitationStatus::Pending {
+        return Err(not_pending(&inv, &ctx.org, now));
     }
     let code = code_of(&app, &inv)?;
     Ok(Reply::ok(&CodeView {
@@ -78,10 +78,10 @@ pub async fn resend(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     let inv: InvitationItem = ctx.subject()?;
     let now = Timestamp::now();
     if !matches!(
-        inv.status(now),
+        inv.status_in(&ctx.org, now),
         InvitationStatus::Pending | InvitationStatus::Expired
     ) {
-        return Err(not_pending(&inv, now));
+        return Err(not_pending(&inv, &ctx.org, now));
     }
     // An address the allowed domains no longer take could not accept: no email to it.
     ctx.org.require_allowed_email(&inv.email, "email")?;
@@ -113,21 +113,12 @@ pub async fn resend(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
         &updated,
         ApiError::concurrent("The invitation changed meanwhile (another resend, a revocation or its last use); reload it."),
     )?;
-    // Its seats: the hold follows the new expiry or, when an expired hold was reclaimed meanwhile,
-    // the remaining uses are reserved again (within the plan's limit).
-    let tx = match ctx.org.hold_of(&inv.invitation_id) {
-        Some(_) => ctx
-            .org
-            .extend_hold(tx, &inv.invitation_id, updated.expires_at)?,
-        None => {
-            let n = inv.remaining_uses();
-            let hold = SeatHold {
-                n,
-                exp: updated.expires_at,
-                role: inv.role.custom().cloned(),
-            };
-            subscription::reserve_seats(tx, &ctx.org, &inv.invitation_id, hold, now)?
-        }
+    // Its seats follow the new expiry or, when they were taken back after it expired, the
+    // remaining uses are reserved again (within the plan's limit).
+    let hold = inv.hold();
+    let tx = match ctx.org.holds_seats(&hold) {
+        true => ctx.org.extend_hold(tx, &hold, updated.expires_at)?,
+        false => subscription::reserve_seats(tx, &ctx.org, &updated.hold(), now)?,
     };
     let tx = super::count_email(tx, &app.config, &ctx.org, &inv.email, now)?
         .audit(ctx.audit(
@@ -148,18 +139,22 @@ pub async fn resend(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
 /// `DELETE /orgs/{orgId}/invitations/{invitationId}`: revoke; its remaining seats are released.
 pub async fn revoke(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     let inv: InvitationItem = ctx.subject()?;
-    if inv.revoked || inv.uses >= inv.max_uses {
-        return Err(not_pending(&inv, Timestamp::now()));
+    let now = Timestamp::now();
+    if matches!(
+        inv.status_in(&ctx.org, now),
+        InvitationStatus::Revoked | InvitationStatus::Accepted | InvitationStatus::UsedUp
+    ) {
+        return Err(not_pending(&inv, &ctx.org, now));
     }
     let tx = inv
         .revoke(
             ctx.tx()?,
-            Timestamp::now(),
+            now,
             ApiError::concurrent("The invitation was used or revoked meanwhile; reload it."),
         )?
         .or_if_missing(super::invitation_not_found());
     // The seats its hold still keeps (none once an expired hold was reclaimed).
-    let (tx, released) = ctx.org.release_hold(tx, &inv.invitation_id)?;
+    let (tx, released) = ctx.org.release_hold(tx, &inv.hold())?;
     let tx = tx.audit(ctx.audit(
         "invitation.revoked",
         "InvitationRevoked",
@@ -180,8 +175,7 @@ pub async fn cleanup(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let mut tx = ctx.tx()?;
     let mut deleted = Vec::new();
     for inv in &page.items {
-        let status = inv.status(now);
-        if status == InvitationStatus::Pending {
+        if inv.status_in(&ctx.org, now) == InvitationStatus::Pending {
             continue;
         }
         // Each delete re-checks the state it was decided on, so a resend or use meanwhile stops it.
@@ -192,11 +186,11 @@ pub async fn cleanup(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
         )?;
         deleted.push(inv.invitation_id.clone());
     }
-    let (removed, mut released) = (deleted.len() as u32, 0);
-    if removed > 0 {
-        let (with_seats, freed) = ctx.org.release_holds(tx, &deleted)?;
-        released = freed;
-        tx = with_seats.audit(ctx.audit(
+    // Expired invitations' seats are taken back by their day, with every other past day.
+    let removed = deleted.len() as u32;
+    let (tx, released) = ctx.org.seats_cleaned_up(tx, &deleted, now)?;
+    if removed > 0 || released > 0 {
+        let tx = tx.audit(ctx.audit(
             "invitations.cleaned_up",
             "InvitationsCleanedUp",
             format!("removed {removed} expired, revoked or used-up invitation(s); released {released} seat(s)"),

@@ -38,7 +38,7 @@ impl InvitationView {
             role: inv.role.clone(),
             role_name: org.role_name(&inv.role),
             project_ids: inv.project_ids.clone(),
-            status: inv.status(now),
+            status: inv.status_in(org, now),
             uses: inv.uses,
             max_uses: inv.max_uses,
             expires_at: inv.expires_at,

@@ -7,6 +7,7 @@ use super::member_not_found;
 use super::views::{MemberView, TransferView};
 use crate::access::Ctx;
 use crate::audit::Audited;
+use crate::domain::ApiKeyId;
 use crate::domain::{Timestamp, UserId};
 use crate::domains::block::{BlockReason, JoinBlockItem};
 use crate::error::{ApiError, ApiResult, Code};
@@ -148,7 +149,13 @@ pub async fn remove_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply
     )?;
     // The API keys they created stay (they are the organization's); the event names them, so
     // a platform can choose to revoke them.
-    let keys_created = crate::api_keys::item::created_by(&ctx.org.api_keys, &target.user_id);
+    let mut keys_created = crate::api_keys::item::created_by(&ctx.org.api_keys, &target.user_id);
+    keys_created.extend(
+        target
+            .keys_created
+            .iter()
+            .filter_map(|k| ApiKeyId::parse(k)),
+    );
     let tx = ctx.org.member_left(tx, &keys_created)?;
     let tx = ctx
         .org

@@ -54,8 +54,17 @@ pub struct MemberItem {
         skip_serializing_if = "BTreeSet::is_empty"
     )]
     pub projects: BTreeSet<ProjectId>,
-    /// Bumped by every change of `teams` or `projects`: a removal requires the version it read,
-    /// so a team membership or grant added meanwhile makes it retry instead of being left behind.
+    /// The organization's API keys this member created and that are not revoked (a string set of
+    /// key ids): their removal marks those keys as created by someone who left.
+    #[serde(
+        with = "serde_dynamo::string_set",
+        default,
+        skip_serializing_if = "BTreeSet::is_empty"
+    )]
+    pub keys_created: BTreeSet<String>,
+    /// Bumped by every change of `teams`, `projects` or `keysCreated`: a removal requires the
+    /// version it read, so a team membership, grant or key added meanwhile makes it retry instead
+    /// of being left behind.
     #[serde(default)]
     access_version: u64,
 }
@@ -102,6 +111,7 @@ impl MemberItem {
             updated_at: now,
             teams: BTreeSet::new(),
             projects: BTreeSet::new(),
+            keys_created: BTreeSet::new(),
             access_version: 0,
         }
     }
@@ -290,6 +300,31 @@ impl MemberItem {
                 .set(":p", [project.as_str()])
                 .value(":pid", project)
                 .value(":max", &max)
+                .value(":zero", &0u64)
+                .value(":one", &1u64),
+            on_fail,
+        )
+    }
+
+    /// Records that `user` (a member) created API key `key` (`created`), or forgets it once it is
+    /// revoked while its creator is a member; conditional on the membership existing.
+    pub fn keys_changed(
+        tx: Tx,
+        org: &OrgId,
+        user: &UserId,
+        key: &crate::domain::ApiKeyId,
+        created: bool,
+        on_fail: ApiError,
+    ) -> Result<Tx, ApiError> {
+        let verb = if created { "ADD" } else { "DELETE" };
+        tx.update(
+            Self::key_of(org, user),
+            &format!(
+                "{verb} keysCreated :k SET accessVersion = if_not_exists(accessVersion, :zero) + :one"
+            ),
+            Some("attribute_exists(PK)"),
+            Expr::new()
+                .set(":k", [key.as_str()])
                 .value(":zero", &0u64)
                 .value(":one", &1u64),
             on_fail,

@@ -5,10 +5,10 @@ pub mod handlers;
 pub mod routes;
 pub mod views;
 
-use crate::domain::{InvitationId, OrgId, Plan, Timestamp};
+use crate::domain::{OrgId, Plan, Timestamp};
 use crate::error::{ApiError, Code};
 use crate::invitations::item::InvitationItem;
-use crate::orgs::item::{OrgItem, SeatHold};
+use crate::orgs::item::{InvitationHold, OrgItem, SeatHold};
 use crate::store::Tx;
 
 /// The 402 for an invitation that does not fit the plan, with the numbers.
@@ -35,12 +35,11 @@ fn seat_limit_error(org: &OrgItem, limit: u32, requested: u32, now: Timestamp) -
 pub fn reserve_seats(
     tx: Tx,
     org: &OrgItem,
-    invitation: &InvitationId,
-    hold: SeatHold,
+    hold: &InvitationHold,
     now: Timestamp,
 ) -> Result<Tx, ApiError> {
     let over_limit = check_seats(org, hold.n, now)?;
-    let (tx, released) = org.reserve_seats(tx, invitation, hold, now, over_limit)?;
+    let (tx, released) = org.reserve_seats(tx, hold, now, over_limit)?;
     mark_released(tx, &org.org_id, &released)
 }
 
@@ -73,8 +72,8 @@ pub fn change_plan(
     mark_released(tx, &org.org_id, &released)
 }
 
-/// The invitations whose holds a write reclaimed may expire now (their seats are released in
-/// that same transaction).
+/// The invitations whose own holds (of an organization from before days) a write took back may
+/// expire now (their seats are released in that same transaction).
 fn mark_released(mut tx: Tx, org: &OrgId, released: &[(String, SeatHold)]) -> Result<Tx, ApiError> {
     for (id, hold) in released {
         tx = InvitationItem::released(tx, org, id, hold.exp)?;

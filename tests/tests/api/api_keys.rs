@@ -756,11 +756,16 @@ async fn an_expired_key_is_not_rolled() {
         now - chrono::Duration::days(31),
     );
     let tx = key.create(t.app.store.tx()).unwrap();
-    let tx = t
-        .org_item(&f.id)
-        .await
-        .api_key_created(tx, &key.org_entry(), 50)
-        .unwrap();
+    let tx = t.org_item(&f.id).await.api_key_created(tx, 50).unwrap();
+    let tx = shared::members::item::MemberItem::keys_changed(
+        tx,
+        &org,
+        &key.created_by,
+        &key_id,
+        true,
+        shared::error::ApiError::internal("creator"),
+    )
+    .unwrap();
     t.app.store.commit(tx).await.unwrap();
     assert!(!is_valid(&t, &minted.key).await, "expired");
     let a = t
@@ -821,4 +826,123 @@ async fn a_key_racing_the_setting_it_needs_is_refused_for_that_setting() {
         }
     }
     eprintln!("refused for the setting in {refused} of 20 rounds");
+}
+
+/// An organization written before the key count listed every key on its item (`apiKeys`,
+/// `<keyId> <creatorId>`, the shape those versions stored): those keys still count toward the
+/// limit, their creators' removal still names them, and revoking one takes it off the list; new
+/// keys are counted and recorded on their creator's membership, which a revocation by someone
+/// else keeps exact.
+#[tokio::test]
+async fn keys_listed_before_the_count_still_count_and_name_their_creators() {
+    let t = TestApp::new().await;
+    let f = t.org_fixture("Listed", "pro", &[Role::Admin]).await;
+    let admin = f.member(Role::Admin).clone();
+    let path = format!("/orgs/{}/api-keys", f.id);
+    let old = create(
+        &t,
+        &f.id,
+        &admin,
+        json!({ "name": "Old", "role": "viewer" }),
+    )
+    .await;
+    let old_id = old["id"].as_str().unwrap().to_string();
+    // As an older version stored it: the key listed, no count, nothing on the membership.
+    let mut item = t.org_item(&f.id).await;
+    item.api_key_count = 0;
+    item.api_keys = [format!("{old_id} {}", admin.id)].into();
+    let member_key = shared::members::item::MemberItem::key_of(
+        &shared::domain::OrgId::parse(&f.id).unwrap(),
+        &shared::domain::UserId::parse("userId", &admin.id).unwrap(),
+    );
+    let tx = t
+        .store_as_before(&item)
+        .update(
+            member_key,
+            "REMOVE keysCreated",
+            None,
+            shared::store::Expr::new(),
+            shared::error::ApiError::internal("update"),
+        )
+        .unwrap();
+    t.app.store.commit(tx).await.unwrap();
+    assert_eq!(t.org_item(&f.id).await.api_key_count(), 1);
+    // 49 more fit, the 51st does not.
+    let mut ids = Vec::new();
+    for i in 0..49 {
+        let k = create(
+            &t,
+            &f.id,
+            &f.owner,
+            json!({ "name": format!("K{i}"), "role": "viewer" }),
+        )
+        .await;
+        ids.push(k["id"].as_str().unwrap().to_string());
+    }
+    t.as_user(&f.owner)
+        .post(&path, json!({ "name": "One more", "role": "viewer" }))
+        .await
+        .assert_problem(409, Code::LimitReached);
+    // The admin creates none (there is no room), so revoke one of the owner's as the admin: the
+    // owner's membership forgets it.
+    t.as_user(&admin)
+        .delete(&format!("{path}/{}", ids[0]))
+        .await
+        .assert_status(204);
+    let mine = create(
+        &t,
+        &f.id,
+        &admin,
+        json!({ "name": "New", "role": "viewer" }),
+    )
+    .await;
+    let owner_member: Vec<shared::members::item::MemberItem> = t
+        .app
+        .store
+        .batch_get_as(vec![shared::members::item::MemberItem::key_of(
+            &shared::domain::OrgId::parse(&f.id).unwrap(),
+            &shared::domain::UserId::parse("userId", &f.owner.id).unwrap(),
+        )])
+        .await
+        .unwrap();
+    let theirs = &owner_member[0].keys_created;
+    assert_eq!(
+        theirs.len(),
+        48,
+        "the 49 the owner created, less the revoked one"
+    );
+    assert!(!theirs.contains(&ids[0]));
+    let org = t.org_item(&f.id).await;
+    assert_eq!((org.api_key_count, org.api_keys.len()), (49, 1));
+    // The admin leaves: both their keys, the listed one and the counted one, are named.
+    t.as_user(&f.owner)
+        .delete(&format!("/orgs/{}/members/{}", f.id, admin.id))
+        .await
+        .assert_status(204);
+    let log = t
+        .as_user(&f.owner)
+        .get(&format!("/orgs/{}/audit-log?action=member.removed", f.id))
+        .await;
+    let mut named: Vec<String> = log.assert_status(200)["items"][0]["details"]["apiKeyIds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    named.sort();
+    let mut expected = vec![old_id.clone(), mine["id"].as_str().unwrap().to_string()];
+    expected.sort();
+    assert_eq!(named, expected);
+    // Revoking the listed key takes it off the list and out of the orphans.
+    t.as_user(&f.owner)
+        .delete(&format!("{path}/{old_id}"))
+        .await
+        .assert_status(204);
+    let org = t.org_item(&f.id).await;
+    assert_eq!(org.api_keys.len(), 0);
+    assert_eq!(org.api_key_count(), 49);
+    assert_eq!(
+        org.api_keys_orphaned.iter().collect::<Vec<_>>(),
+        vec![mine["id"].as_str().unwrap()]
+    );
 }

@@ -451,6 +451,16 @@ async fn a_closed_organization_refuses_every_write_and_serves_reads() {
                 route.method,
                 route.path
             ),
+            // The closure revoked the fixture's pending invitation: its code is no more, and
+            // the read says so (not `org_closed`: it was served).
+            Effect::Read if route.function == "get-invitation-code" => assert_eq!(
+                (a.status, a.body["invitationStatus"].as_str()),
+                (409, Some("revoked")),
+                "{} {} reads work in grace: {}",
+                route.method,
+                route.path,
+                a.body
+            ),
             Effect::Read => assert_eq!(
                 a.status, success,
                 "{} {} reads work in grace: {}",
@@ -627,9 +637,10 @@ async fn dynamodb_requests_per_route() {
             // Lists: one Query per page, plus one BatchGetItem (access read, or the page's organizations).
             // Cleanup reads one page of invitations and removes what is due in one transaction.
             "cleanup-invitations" => 3,
-            // An aggregate, not a single item: a COUNT Query of projects and one of integrations
-            // (its filter counts those with a credential) besides the access read.
-            "closure-impact" => 3,
+            // An aggregate, not a single item: COUNT Queries of projects, of integrations (its
+            // filter counts those with a credential) and of pending invitations (one per 1,000
+            // invitations) besides the access read.
+            "closure-impact" => 4,
             // The answer counts the members outside the new allowed domains: one Query per 100 members.
             "put-authentication-policy" => 3,
             _ => 2,

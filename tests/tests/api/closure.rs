@@ -585,5 +585,133 @@ async fn closing_counts_and_revokes_only_the_invitations_pending_now() {
     // Every hold went with the closure: the seats in use are the members'.
     let org = t.org_item(&f.id).await;
     assert!(org.seat_holds.iter().flatten().next().is_none());
+    assert!(org.seat_days.iter().flatten().next().is_none());
     assert_eq!(org.seats_in_use(Timestamp::now()), 3);
+}
+
+/// A closure revokes every invitation pending then, however many (it reads none of them: they
+/// are revoked by the time they were created at, `invitationsRevokedAt`), and reactivating brings
+/// none back: their codes, resends and the invitees' lists refuse them, while an invitation that
+/// had already expired stays expired and may be resent and accepted as before.
+#[tokio::test]
+async fn a_closure_revokes_every_pending_invitation_however_many_and_reactivation_brings_none_back()
+{
+    let t = TestApp::new().await;
+    let f = t.org_fixture("Many Invites", "pro", &[]).await;
+    let invitee = t.user("invitee");
+    let (to_invitee, code) = t
+        .insert_invitation(&f.id, &f.owner, &invitee.email, Role::Viewer, 1)
+        .await;
+    // More than the 90 a closure's transaction could revoke one by one.
+    let pending = 120;
+    let mut others = Vec::new();
+    for i in 0..pending {
+        let email = format!("pending-{i}@example.com");
+        let (id, _) = t
+            .insert_invitation(&f.id, &f.owner, &email, Role::Viewer, 1)
+            .await;
+        others.push(id);
+    }
+    let late = t.user("late");
+    let (expired, late_code) = t
+        .insert_invitation(&f.id, &f.owner, &late.email, Role::Viewer, 1)
+        .await;
+    t.expire_invitation(&f.id, &expired).await;
+    let owner = t.as_user(&f.owner);
+    let impact = owner
+        .get(&format!("/orgs/{}/closure-impact", f.id))
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(impact["pendingInvitations"], pending + 1, "{impact}");
+    owner
+        .post(
+            &format!("/orgs/{}/close", f.id),
+            json!({ "confirmName": "Many Invites" }),
+        )
+        .await
+        .assert_status(200);
+    let org = t.org_item(&f.id).await;
+    assert_eq!(
+        (org.pending_seats, org.seats_used),
+        (0, 1),
+        "only the owner"
+    );
+    owner
+        .post_empty(&format!("/orgs/{}/reactivate", f.id))
+        .await
+        .assert_status(200);
+
+    let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
+    let mut cursor = String::new();
+    loop {
+        let page = owner
+            .get(&format!("/orgs/{}/invitations?limit=100{cursor}", f.id))
+            .await
+            .assert_status(200)
+            .clone();
+        for i in page["items"].as_array().unwrap() {
+            *statuses
+                .entry(i["status"].as_str().unwrap().to_string())
+                .or_default() += 1;
+        }
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(
+        statuses,
+        BTreeMap::from([("revoked".to_string(), pending + 1), ("expired".into(), 1)]),
+    );
+    let impact = owner
+        .get(&format!("/orgs/{}/closure-impact", f.id))
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(impact["pendingInvitations"], 0, "{impact}");
+    // The invitee sees nothing, and the code is refused.
+    let mine = t.as_user(&invitee).get("/me/invitations").await;
+    assert_eq!(mine.assert_status(200)["items"], json!([]), "{}", mine.body);
+    t.as_user(&invitee)
+        .post_empty(&format!("/invitations/{code}/accept"))
+        .await
+        .assert_problem(404, Code::InvitationInvalid);
+    owner
+        .post_empty(&format!("/orgs/{}/invitations/{to_invitee}/resend", f.id))
+        .await
+        .assert_problem(409, Code::InvitationNotPending);
+    owner
+        .delete(&format!("/orgs/{}/invitations/{}", f.id, others[0]))
+        .await
+        .assert_problem(409, Code::InvitationNotPending);
+    // The one that had expired before the closure: resent, it is pending again and accepted.
+    owner
+        .post_empty(&format!("/orgs/{}/invitations/{expired}/resend", f.id))
+        .await
+        .assert_status(200);
+    let mine = t.as_user(&late).get("/me/invitations").await;
+    assert_eq!(
+        mine.assert_status(200)["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        mine.body
+    );
+    t.as_user(&late)
+        .post_empty(&format!("/invitations/{late_code}/accept"))
+        .await
+        .assert_status(201);
+    let org = t.org_item(&f.id).await;
+    assert_eq!(
+        (org.member_count, org.pending_seats, org.seats_used),
+        (2, 0, 2)
+    );
+    // The cleanup removes the revoked ones (their seats went with the closure).
+    let clean = owner
+        .post_empty(&format!("/orgs/{}/invitations/cleanup", f.id))
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(clean["releasedSeats"], 0, "{clean}");
+    assert_eq!(clean["removed"], 90, "a batch: {clean}");
 }

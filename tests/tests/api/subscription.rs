@@ -124,7 +124,7 @@ async fn ten_parallel_invitations_for_the_last_free_seat_create_one() {
 }
 
 /// Expired invitations stop holding seats without anyone running the cleanup: the next
-/// invitation reclaims their holds in its own write, and only then may TTL remove them.
+/// invitation takes their day back in its own write; TTL removes them 30 days after they expire.
 #[tokio::test]
 async fn expired_invitations_stop_holding_seats_without_a_cleanup() {
     let t = TestApp::new().await;
@@ -142,12 +142,17 @@ async fn expired_invitations_stop_holding_seats_without_a_cleanup() {
         )
         .await
         .assert_problem(402, Code::SeatLimitReached);
-    let stored = |item: &shared::invitations::item::InvitationItem| {
-        shared::store::to_item(item).unwrap().contains_key("ttl")
+    // Its seats are counted by the day it expires, not by its item: TTL may remove the item
+    // only 30 days after it expired, long after the seats stopped counting.
+    let ttl = |item: &shared::invitations::item::InvitationItem| {
+        let stored = shared::store::to_item(item).unwrap();
+        let ttl = stored["ttl"].as_n().unwrap().parse::<i64>().unwrap();
+        ttl - item.expires_at.epoch_seconds()
     };
-    assert!(
-        !stored(&t.invitation_item(&o.id, &first).await),
-        "no ttl while its seats count"
+    assert_eq!(
+        ttl(&t.invitation_item(&o.id, &first).await),
+        30 * 24 * 3600,
+        "removed by TTL 30 days after it expired"
     );
 
     t.expire_invitation(&o.id, &first).await;
@@ -172,9 +177,10 @@ async fn expired_invitations_stop_holding_seats_without_a_cleanup() {
         (5, 2),
         "the expired hold is gone"
     );
-    assert!(
-        stored(&t.invitation_item(&o.id, &first).await),
-        "released, the expired invitation may expire from the table"
+    assert_eq!(
+        ttl(&t.invitation_item(&o.id, &first).await),
+        30 * 24 * 3600,
+        "the expired invitation's own expiry moved its TTL with it"
     );
     assert_seats_consistent(&t, &o).await;
     // Resending it asks for its seats again, within the plan.
@@ -182,4 +188,89 @@ async fn expired_invitations_stop_holding_seats_without_a_cleanup() {
         .post_empty(&format!("{invitations}/{first}/resend"))
         .await
         .assert_problem(402, Code::SeatLimitReached);
+}
+
+/// An organization written before seats were kept by day holds one hold per invitation
+/// (`seatHolds`, the shape those versions stored): its holds still count, its invitations are
+/// used, revoked and cleaned up as before, and the next reservation moves what is still pending
+/// to its day and takes back what expired.
+#[tokio::test]
+async fn holds_written_before_days_still_count_and_move_to_their_day() {
+    use shared::domain::Timestamp;
+    use shared::orgs::item::SeatHold;
+    let t = TestApp::new().await;
+    let o = org(&t, "pro").await; // 3 members
+    let invitations = format!("/orgs/{}/invitations", o.id);
+    let admin = t.as_user(&o.admin);
+    let mut ids = Vec::new();
+    for (email, uses) in [
+        ("a@example.com", 2),
+        ("b@example.com", 1),
+        ("c@example.com", 1),
+    ] {
+        let a = admin
+            .post(
+                &invitations,
+                json!({ "email": email, "role": "viewer", "maxUses": uses }),
+            )
+            .await;
+        ids.push(a.assert_status(201)["id"].as_str().unwrap().to_string());
+    }
+    t.expire_invitation(&o.id, &ids[2]).await;
+    // The organization as an older version stored it: a hold per invitation, no days.
+    let mut item = t.org_item(&o.id).await;
+    let mut holds = std::collections::BTreeMap::new();
+    for id in &ids {
+        let inv = t.invitation_item(&o.id, id).await;
+        let hold = SeatHold {
+            n: inv.max_uses - inv.uses,
+            exp: inv.expires_at,
+            role: None,
+        };
+        holds.insert(id.clone(), hold);
+    }
+    assert_eq!(item.pending_seats, 4);
+    item.seat_days = None;
+    item.seat_holds = Some(holds);
+    let tx = t.store_as_before(&item);
+    t.app.store.commit(tx).await.unwrap();
+    let seats = |body: &Value| body["seats"].clone();
+    let sub = admin.get(&format!("/orgs/{}/subscription", o.id)).await;
+    assert_eq!(
+        seats(sub.assert_status(200)),
+        json!({ "used": 6, "limit": null, "members": 3, "pendingInvitations": 3 }),
+        "the expired hold no longer counts"
+    );
+    // One use of the two-use invitation: the hold's rest moves to its day.
+    let joiner = t.user("joiner");
+    let code = crate::invitations::code_of(&t, &o, &ids[0]).await;
+    t.as_user(&joiner)
+        .post_empty(&format!("/invitations/{code}/accept"))
+        .await
+        .assert_status(201);
+    let item = t.org_item(&o.id).await;
+    assert!(!item.seat_holds.as_ref().unwrap().contains_key(&ids[0]));
+    assert_eq!(item.seat_days.as_ref().unwrap().values().sum::<u32>(), 1);
+    // Revoking releases its own hold.
+    admin
+        .delete(&format!("{invitations}/{}", ids[1]))
+        .await
+        .assert_status(204);
+    // The next invitation takes the expired hold back (its item may expire now).
+    admin
+        .post(
+            &invitations,
+            json!({ "email": "d@example.com", "role": "viewer" }),
+        )
+        .await
+        .assert_status(201);
+    let item = t.org_item(&o.id).await;
+    assert_eq!(item.seat_holds.iter().flatten().count(), 0, "{item:?}");
+    assert_eq!(
+        (item.member_count, item.pending_seats, item.seats_used),
+        (4, 2, 6)
+    );
+    let expired = t.invitation_item(&o.id, &ids[2]).await;
+    assert!(expired.expires_at <= Timestamp::now());
+    assert_seats_consistent(&t, &o).await;
 }

@@ -1,6 +1,9 @@
-//! The organization's list of its API keys (`apiKeys`: a string set of `<keyId> <creatorId>`),
-//! which bounds their number in the same write that creates one, and the keys whose creator has
-//! left (`apiKeysOrphaned`), which the key list shows without reading any membership.
+//! The organization's count of its API keys (`apiKeyCount`), which bounds their number in the
+//! same write that creates one, and the keys whose creator has left (`apiKeysOrphaned`), which
+//! the key list shows without reading any membership. Who created which key is on the creator's
+//! membership (`MemberItem::keys_created`). Organizations written before the count listed every
+//! key as `<keyId> <creatorId>` (`apiKeys`): those entries still count and name their creators
+//! until the keys are revoked.
 
 use super::OrgItem;
 use crate::domain::ApiKeyId;
@@ -8,17 +11,29 @@ use crate::error::ApiError;
 use crate::store::{Entity, Expr, Tx};
 
 impl OrgItem {
+    /// The organization's API keys.
+    pub fn api_key_count(&self) -> usize {
+        self.api_key_count as usize + self.api_keys.len()
+    }
+
     /// One more key, within the limit of keys per organization (checked on the read first; a
     /// failure here is a key created meanwhile).
-    pub fn api_key_created(&self, tx: Tx, entry: &str, max: usize) -> Result<Tx, ApiError> {
+    pub fn api_key_created(&self, tx: Tx, max: usize) -> Result<Tx, ApiError> {
         let (active, expr) = Self::active();
+        let listed = self.api_keys.len();
+        let (listed_as_read, expr) = match listed {
+            0 => ("attribute_not_exists(apiKeys)", expr),
+            _ => ("size(apiKeys) = :listed", expr.value(":listed", &listed)),
+        };
         tx.update(
             self.key(),
-            "ADD apiKeys :e",
+            "SET apiKeyCount = if_not_exists(apiKeyCount, :zero) + :one",
             Some(&format!(
-                "{active} AND (attribute_not_exists(apiKeys) OR size(apiKeys) < :max)"
+                "{active} AND {listed_as_read} AND (attribute_not_exists(apiKeyCount) OR apiKeyCount < :room)"
             )),
-            expr.set(":e", [entry]).value(":max", &max),
+            expr.value(":zero", &0)
+                .value(":one", &1)
+                .value(":room", &max.saturating_sub(listed)),
             ApiError::limit(
                 "apiKeysPerOrganization",
                 max,
@@ -41,17 +56,33 @@ impl OrgItem {
         )
     }
 
-    /// A key revoked: out of the list (and of the orphans, if its creator had left).
+    /// A key revoked: one fewer (out of the list, for a key an older version listed), and out of
+    /// the orphans if its creator had left.
     pub fn api_key_revoked(&self, tx: Tx, entry: &str, key: &ApiKeyId) -> Result<Tx, ApiError> {
-        tx.update(
-            self.key(),
-            "DELETE apiKeys :e, apiKeysOrphaned :k",
-            Some("contains(apiKeys, :entry)"),
-            Expr::new()
-                .set(":e", [entry])
-                .set(":k", [key.as_str()])
-                .value(":entry", entry),
-            ApiError::concurrent("The API key was revoked meanwhile."),
-        )
+        let gone = ApiError::concurrent("The API key was revoked meanwhile.");
+        match self.api_keys.contains(entry) {
+            true => tx.update(
+                self.key(),
+                "DELETE apiKeys :e, apiKeysOrphaned :k",
+                Some("contains(apiKeys, :entry)"),
+                Expr::new()
+                    .set(":e", [entry])
+                    .set(":k", [key.as_str()])
+                    .value(":entry", entry),
+                gone,
+            ),
+            false => tx.update(
+                self.key(),
+                "SET apiKeyCount = apiKeyCount - :one DELETE apiKeysOrphaned :k",
+                Some("apiKeyCount >= :one"),
+                Expr::new().set(":k", [key.as_str()]).value(":one", &1),
+                gone,
+            ),
+        }
+    }
+
+    /// Whether `key`'s creator has left the organization (as read).
+    pub fn creator_left(&self, key: &ApiKeyId) -> bool {
+        self.api_keys_orphaned.contains(key.as_str())
     }
 }

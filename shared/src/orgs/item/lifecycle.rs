@@ -1,10 +1,11 @@
 //! The organization's life: closing with grace, the closure reminders, reactivation, the purge's
 //! marks and due index, and ownership.
 
-use super::{OrgItem, SeatHold, PURGE_DUE};
-use crate::domain::{OrgId, Plan, Timestamp, UserId};
+use super::{OrgItem, PURGE_DUE};
+use crate::domain::{OrgId, Plan, RoleId, Timestamp, UserId};
 use crate::error::{ApiError, Code};
 use crate::orgs::settings::OrgStatus;
+use crate::roles::role::Holder;
 use crate::store::{Entity, Expr, QuerySpec, SortCond, Tx, GSI1};
 use std::collections::BTreeMap;
 
@@ -40,9 +41,10 @@ impl OrgItem {
 
     /// Closes the organization: read-only from now, in the due index until purged after `grace`;
     /// the subscription is cancelled (the plan is free while closed; the plan it had is kept for
-    /// reactivation) and every seat hold released (their invitations are revoked in the same
-    /// transaction, `InvitationItem::revoked_at_closure`).
-    /// Conditional on the state read: active, the plan and the holds as read.
+    /// reactivation) and every pending invitation revoked: `invitationsRevokedAt` says which
+    /// (those created until now, `InvitationItem::status_in`), their seats and the custom roles
+    /// they held are released. Conditional on the state read: active, the plan and the seats
+    /// held as read (so no invitation was created, used or revoked meanwhile).
     pub fn close(
         &self,
         tx: Tx,
@@ -52,33 +54,47 @@ impl OrgItem {
     ) -> Result<Tx, ApiError> {
         let (active, expr) = Self::active();
         let purge_at = now + grace;
+        let mut cond = format!("{active} AND pendingSeats = :pending AND #plan = :had");
+        let mut expr = expr
+            .value(":closed", &OrgStatus::Grace)
+            .value(":now", &now)
+            .value(":by", by)
+            .value(":purge", &purge_at)
+            .value(":due", PURGE_DUE)
+            .value(":duesk", &Self::due_sort_key(purge_at, &self.org_id))
+            .value(":free", &Plan::default_plan())
+            .value(":none", &BTreeMap::<String, u32>::new())
+            .value(":zero", &0)
+            .value(":pending", &self.pending_seats)
+            .value(":had", &self.plan)
+            .name("#plan", "plan");
+        // The days as read, whole: an invitation moved to another day meanwhile changes them.
+        match &self.seat_days {
+            Some(days) => {
+                cond.push_str(" AND seatDays = :days");
+                expr = expr.value(":days", days);
+            }
+            None => cond.push_str(" AND attribute_not_exists(seatDays)"),
+        }
         let tx = tx.update(
             self.key(),
             "SET #status = :closed, closedAt = :now, closedBy = :by, purgeAt = :purge, GSI1PK = :due, GSI1SK = :duesk, \
-             #plan = :free, planAtClosure = :had, seatHolds = :none, pendingSeats = :zero, seatsUsed = memberCount, updatedAt = :now",
-            Some(&format!("{active} AND pendingSeats = :pending AND #plan = :had")),
-            expr.value(":closed", &OrgStatus::Grace)
-                .value(":now", &now)
-                .value(":by", by)
-                .value(":purge", &purge_at)
-                .value(":due", PURGE_DUE)
-                .value(":duesk", &Self::due_sort_key(purge_at, &self.org_id))
-                .value(":free", &Plan::default_plan())
-                .value(":none", &BTreeMap::<String, SeatHold>::new())
-                .value(":zero", &0)
-                .value(":pending", &self.pending_seats)
-                .value(":had", &self.plan)
-                .name("#plan", "plan"),
+             #plan = :free, planAtClosure = :had, seatDays = :none, pendingSeats = :zero, seatsUsed = memberCount, \
+             invitationsRevokedAt = :now, updatedAt = :now REMOVE seatHolds",
+            Some(&cond),
+            expr,
             ApiError::concurrent("Invitations or the organization changed meanwhile; retry."),
         )?;
-        // The revoked invitations no longer hold their roles.
-        self.count_custom_holders(
-            tx,
-            self.seat_holds
-                .iter()
-                .flatten()
-                .filter_map(|(_, h)| h.role_taken()),
-        )
+        // The revoked invitations no longer hold their roles (every count of them goes: the
+        // days and holds as read are all there is).
+        let held: Vec<(RoleId, Holder, i64)> = self
+            .custom_roles_iter()
+            .map(|(id, _)| {
+                let n = self.holders_of(&id, Holder::Invitations);
+                (id, Holder::Invitations, -n)
+            })
+            .collect();
+        self.count_custom_holders(tx, held.iter().map(|(id, h, n)| (id, *h, *n)))
     }
 
     /// The due index's sort key: purge time first, so `GSI1SK <= <now>#~` is what is due.

@@ -20,7 +20,7 @@ mod slug;
 mod tombstone;
 
 pub use counters::UserItem;
-pub use seats::SeatHold;
+pub use seats::{InvitationHold, SeatHold};
 pub use slug::SlugItem;
 pub use tombstone::TombstoneItem;
 
@@ -106,15 +106,23 @@ pub struct OrgItem {
     /// plan's limit (condition expressions cannot add).
     #[serde(default)]
     pub seats_used: u32,
-    /// The seats each pending invitation holds (invitation id -> remaining uses and expiry):
-    /// `pendingSeats` is their sum. An expired hold no longer counts and is reclaimed by the next
-    /// write that reserves seats or changes the plan, in that same write; so expired invitations
-    /// never block new ones and nothing depends on anyone running the cleanup. `None` only on
-    /// organizations written before holds existed.
+    /// The seats pending invitations hold, by the day they expire (`seats`: what is kept there
+    /// and for how long). `None` only on organizations written before days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seat_days: Option<BTreeMap<String, u32>>,
+    /// The holds of organizations written before `seatDays`, one per invitation (`seats`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seat_holds: Option<BTreeMap<String, SeatHold>>,
-    /// Every API key of the organization as `<keyId> <creatorId>` (`api_keys::item::entry`):
-    /// the limit of keys is its size, and a member's removal finds the keys they created here.
+    /// When the organization was last closed: every invitation created until then was revoked
+    /// by that closure (its seats released in the closure's write).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitations_revoked_at: Option<Timestamp>,
+    /// The organization's API keys (besides those `apiKeys` still lists), counted in the
+    /// transactions that create and revoke them: the limit of keys.
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub api_key_count: u32,
+    /// Organizations written before `apiKeyCount` listed every key here as `<keyId> <creatorId>`
+    /// (`api_keys::item::entry`); those entries still count and name their creators until revoked.
     #[serde(
         with = "serde_dynamo::string_set",
         default,
@@ -146,6 +154,10 @@ pub struct OrgItem {
 }
 
 fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn is_zero_u32(n: &u32) -> bool {
     *n == 0
 }
 
@@ -210,7 +222,10 @@ impl OrgItem {
             team_count: 0,
             pending_seats: 0,
             seats_used: 1,
-            seat_holds: Some(BTreeMap::new()),
+            seat_days: Some(BTreeMap::new()),
+            seat_holds: None,
+            invitations_revoked_at: None,
+            api_key_count: 0,
             api_keys: BTreeSet::new(),
             api_keys_orphaned: BTreeSet::new(),
             custom_roles: None,

@@ -1,15 +1,28 @@
 //! Seats: what pending invitations hold, reserving, releasing and taking them, and the plan
 //! change that must fit them. Seats in use = members + the seats pending invitations hold.
+//!
+//! Invitations expire at a UTC midnight (`Timestamp::ceil_day`), so what they hold is kept by
+//! that day on the organization item (`seatDays`): `<day>` is the seats of the invitations
+//! expiring at the start of `<day>`, `<day> <roleId>` how many of them give that custom role. A
+//! day counts while it is in the future and is taken back (its seats freed, its role counts
+//! counted off) by the next write that reserves seats or changes the plan, in that same write;
+//! so expired invitations never block new ones and nothing depends on anyone running the
+//! cleanup. The map holds at most 31 days (invitations expire within 30 days, past days go
+//! with the next reservation) plus, per day, the custom roles invitations expiring then give:
+//! its size does not grow with the number of invitations.
+//!
+//! Organizations written before days kept one hold per invitation (`seatHolds`): those are
+//! still counted, released and used; the writes that reserve seats move them to their day.
 
 use super::OrgItem;
-use crate::domain::{InvitationId, Plan, Timestamp};
+use crate::domain::{InvitationId, Plan, RoleId, Timestamp};
 use crate::error::ApiError;
 use crate::roles::role::Holder;
-use crate::store::{Entity, Expr, Key, Tx};
+use crate::store::{Entity, Expr, Tx};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Seats an invitation holds until it expires.
+/// A hold of an organization written before `seatDays`: one pending invitation's seats.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeatHold {
     /// Remaining uses.
@@ -19,280 +32,524 @@ pub struct SeatHold {
     /// The custom role the invitation gives, if it gives one: the invitation holds that role
     /// while its hold has uses left (`roleHolders`), so taking the hold away counts it off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<crate::domain::RoleId>,
+    pub role: Option<RoleId>,
 }
 
 impl SeatHold {
-    /// Its invitation is pending at `now`: not expired, uses left.
-    pub fn pending_at(&self, now: Timestamp) -> bool {
-        self.exp > now && self.n > 0
-    }
     /// The role count this hold's removal takes off (none once its uses are spent: the last use
     /// counted it off).
-    pub(super) fn role_taken(&self) -> Option<(&crate::domain::RoleId, Holder, i64)> {
-        self.role
-            .as_ref()
-            .filter(|_| self.n > 0)
-            .map(|id| (id, Holder::Invitations, -1))
+    fn role_taken(&self) -> Option<(RoleId, i64)> {
+        self.role.clone().filter(|_| self.n > 0).map(|id| (id, -1))
     }
 }
 
-/// Holds reclaimed per write at most (each adds a condition and a removal).
-pub(super) const RECLAIM_MAX: usize = 20;
-
-/// Expired or used-up holds a write takes back: the removals, their conditions (each still as
-/// read), and the seats they free.
-pub(super) struct Reclaim {
-    removals: Vec<String>,
-    conditions: Vec<String>,
-    expr: Expr,
-    freed: u32,
-    released: Vec<(String, SeatHold)>,
+/// What an invitation holds, as its item says: its remaining uses (the seats it holds while
+/// pending), until it expires, and the custom role it gives.
+#[derive(Debug, Clone)]
+pub struct InvitationHold {
+    pub invitation: InvitationId,
+    /// Remaining uses (0 once revoked or used up).
+    pub n: u32,
+    pub expires_at: Timestamp,
+    pub role: Option<RoleId>,
+    /// When its current window started (`InvitationItem::window_start`).
+    pub window_start: Timestamp,
 }
 
-impl Reclaim {
-    /// The one write that makes `update` under `cond` and takes these holds back (their removals
-    /// and conditions added); returns it with the holds released.
-    fn write(
-        self,
-        tx: Tx,
-        key: Key,
-        mut update: String,
-        mut cond: Vec<String>,
-        expr: Expr,
-        on_fail: ApiError,
-    ) -> Result<(Tx, Vec<(String, SeatHold)>), ApiError> {
-        cond.extend(self.conditions);
-        if !self.removals.is_empty() {
-            update.push_str(&format!(" REMOVE {}", self.removals.join(", ")));
+impl InvitationHold {
+    /// The day its seats are kept under: the midnight it expires at.
+    fn day(&self) -> String {
+        self.expires_at.ceil_day().day()
+    }
+}
+
+/// Where an invitation's seats are counted on the item as read.
+enum Held {
+    /// In its own hold (an organization written before days).
+    Own(SeatHold),
+    /// In its day.
+    Day(String),
+    /// Nowhere: revoked, used up, taken back after it expired, or revoked by a closure.
+    Gone,
+}
+
+/// The key of the count of invitations expiring on `day` that give custom role `role`.
+fn role_key(day: &str, role: &RoleId) -> String {
+    format!("{day} {role}")
+}
+
+/// A `seatDays` key's day and, for a role count, its role.
+fn parse_key(key: &str) -> (&str, Option<RoleId>) {
+    match key.split_once(' ') {
+        Some((day, role)) => (day, RoleId::parse(role)),
+        None => (key, None),
+    }
+}
+
+/// Entries (past days, expired own holds) taken back per write at most: each adds a condition
+/// and a removal. The days alone are at most 31 plus their role counts.
+const RECLAIM_MAX: usize = 40;
+
+/// What one write does to the seats: changes of days, past entries taken back, own holds
+/// removed (released, used up or moved to their day), seats that became members. The counters
+/// (`pendingSeats`, `seatsUsed`, `memberCount`) and the custom role counts follow from it.
+#[derive(Default)]
+struct SeatWrite {
+    /// Changes of `seatDays` entries by key (seats, or role counts).
+    deltas: BTreeMap<String, i64>,
+    /// Entries of past days taken back, with their values as read.
+    removed: BTreeMap<String, u32>,
+    /// Own holds taken off the item, as read.
+    own: BTreeMap<String, SeatHold>,
+    /// The own holds taken back because they expired or were used up (their invitations' items
+    /// may now expire).
+    released: Vec<(String, SeatHold)>,
+    /// Seats that became members.
+    joined: u32,
+}
+
+impl SeatWrite {
+    /// Adds (`sign` 1) or takes away (-1) `n` seats on `day` and, for a custom role, one holder.
+    fn day(&mut self, day: &str, n: u32, role: Option<&RoleId>, sign: i64) {
+        *self.deltas.entry(day.to_string()).or_default() += sign * i64::from(n);
+        if let Some(role) = role {
+            *self.deltas.entry(role_key(day, role)).or_default() += sign;
         }
-        let expr = expr.merge(&self.expr);
-        let tx = tx.update(key, &update, Some(&cond.join(" AND ")), expr, on_fail)?;
-        Ok((tx, self.released))
+    }
+
+    /// Seats freed by the entries taken back.
+    fn freed(&self) -> u32 {
+        let days: u32 = self
+            .removed
+            .iter()
+            .filter(|(k, _)| parse_key(k).1.is_none())
+            .map(|(_, n)| n)
+            .sum();
+        days + self.released.iter().map(|(_, h)| h.n).sum::<u32>()
+    }
+
+    /// The change of `pendingSeats`: seats added to or taken from days, minus what was taken back.
+    fn pending_delta(&self) -> i64 {
+        let days: i64 = self
+            .deltas
+            .iter()
+            .filter(|(k, _)| parse_key(k).1.is_none())
+            .map(|(_, d)| d)
+            .sum();
+        let removed: i64 = self
+            .removed
+            .iter()
+            .filter(|(k, _)| parse_key(k).1.is_none())
+            .map(|(_, n)| i64::from(*n))
+            .sum();
+        let own: i64 = self.own.values().map(|h| i64::from(h.n)).sum();
+        days - removed - own
+    }
+
+    /// The changes of the custom roles' invitation counts (`roleHolders`).
+    fn role_changes(&self) -> Vec<(RoleId, Holder, i64)> {
+        let keyed = |(k, d): (&String, i64)| parse_key(k).1.map(|r| (r, Holder::Invitations, d));
+        let added = self.deltas.iter().filter_map(|(k, d)| keyed((k, *d)));
+        let removed = self
+            .removed
+            .iter()
+            .filter_map(|(k, n)| keyed((k, -i64::from(*n))));
+        let own = self
+            .own
+            .values()
+            .filter_map(SeatHold::role_taken)
+            .map(|(r, d)| (r, Holder::Invitations, d));
+        added.chain(removed).chain(own).collect()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.deltas.is_empty() && self.removed.is_empty() && self.own.is_empty() && self.joined == 0
     }
 }
 
 impl OrgItem {
-    /// Seats pending invitations really hold at `now` (expired and used-up holds excluded).
+    /// Seats pending invitations really hold at `now` (past days and expired holds excluded).
     pub fn held_seats(&self, now: Timestamp) -> u32 {
-        self.seat_holds
+        let today = now.day();
+        let days: u32 = self
+            .seat_days
+            .iter()
+            .flatten()
+            .filter(|(k, _)| matches!(parse_key(k), (day, None) if *day > *today))
+            .map(|(_, n)| n)
+            .sum();
+        let own: u32 = self
+            .seat_holds
             .iter()
             .flatten()
             .filter(|(_, h)| h.exp > now)
             .map(|(_, h)| h.n)
-            .sum()
-    }
-    /// The holds of invitations pending at `now` (not expired, uses left), by invitation id.
-    pub fn pending_holds(&self, now: Timestamp) -> impl Iterator<Item = (&String, &SeatHold)> {
-        self.seat_holds
-            .iter()
-            .flatten()
-            .filter(move |(_, h)| h.pending_at(now))
+            .sum();
+        days + own
     }
     /// Seats in use at `now`: members plus the seats pending invitations really hold.
     pub fn seats_in_use(&self, now: Timestamp) -> u32 {
         self.member_count + self.held_seats(now)
     }
-    /// The hold of an invitation, if it still has one.
-    pub fn hold_of(&self, invitation: &InvitationId) -> Option<SeatHold> {
-        self.seat_holds
-            .as_ref()
-            .and_then(|h| h.get(invitation.as_str()).cloned())
+    /// Whether the last closure of the organization revoked an invitation whose current window
+    /// runs from `start` to `expires_at` (it was pending when the organization closed).
+    pub fn revoked_by_closure(&self, start: Timestamp, expires_at: Timestamp) -> bool {
+        self.invitations_revoked_at
+            .is_some_and(|at| start <= at && at < expires_at)
     }
 
-    /// What a write at `now` takes back: expired or used-up holds (at most `RECLAIM_MAX`).
-    pub(super) fn reclaim(&self, now: Timestamp) -> Reclaim {
-        let mut r = Reclaim {
-            removals: Vec::new(),
-            conditions: Vec::new(),
-            expr: Expr::new(),
-            freed: 0,
-            released: Vec::new(),
-        };
-        let due = self
+    fn where_held(&self, hold: &InvitationHold) -> Held {
+        if let Some(own) = self
+            .seat_holds
+            .as_ref()
+            .and_then(|h| h.get(hold.invitation.as_str()))
+        {
+            return Held::Own(own.clone());
+        }
+        if hold.n == 0 || self.revoked_by_closure(hold.window_start, hold.expires_at) {
+            return Held::Gone;
+        }
+        // A day that is still there was not taken back: the invitation's seats are in it.
+        let day = hold.day();
+        match self.seat_days.as_ref().and_then(|d| d.get(&day)) {
+            Some(seats) if *seats >= hold.n => Held::Day(day),
+            _ => Held::Gone,
+        }
+    }
+    /// Whether the invitation's seats are still counted (else a resend reserves them again).
+    pub fn holds_seats(&self, hold: &InvitationHold) -> bool {
+        !matches!(self.where_held(hold), Held::Gone)
+    }
+
+    /// Takes back past days and expired or used-up own holds (at most `RECLAIM_MAX` entries),
+    /// and moves own holds still pending to their day; entries this write changes otherwise are
+    /// left alone.
+    fn reclaim(&self, w: &mut SeatWrite, now: Timestamp) {
+        let today = now.day();
+        let mut budget = RECLAIM_MAX;
+        let past = self
+            .seat_days
+            .iter()
+            .flatten()
+            .filter(|(k, _)| *parse_key(k).0 <= *today && !w.deltas.contains_key(*k));
+        for (key, n) in past.take(budget) {
+            w.removed.insert(key.clone(), *n);
+        }
+        budget -= w.removed.len();
+        let own = self
             .seat_holds
             .iter()
             .flatten()
-            .filter(|(_, h)| h.exp <= now || h.n == 0)
-            .take(RECLAIM_MAX);
-        for (i, (id, hold)) in due.enumerate() {
-            r.removals.push(format!("seatHolds.#r{i}"));
-            r.conditions.push(format!(
-                "seatHolds.#r{i}.n = :r{i}n AND seatHolds.#r{i}.exp = :r{i}e"
-            ));
-            r.expr = std::mem::take(&mut r.expr)
-                .name(&format!("#r{i}"), id)
-                .value(&format!(":r{i}n"), &hold.n)
-                .value(&format!(":r{i}e"), &hold.exp);
-            r.freed += hold.n;
-            r.released.push((id.clone(), hold.clone()));
+            .filter(|(id, _)| !w.own.contains_key(*id))
+            .take(budget)
+            .map(|(id, h)| (id.clone(), h.clone()))
+            .collect::<Vec<_>>();
+        let mut moved = Vec::new();
+        for (id, hold) in own {
+            w.own.insert(id.clone(), hold.clone());
+            if hold.exp <= now || hold.n == 0 {
+                w.released.push((id, hold));
+            } else {
+                moved.push(hold);
+            }
         }
-        r
+        for hold in moved {
+            let day = hold.exp.ceil_day().day();
+            w.day(&day, hold.n, hold.role.as_ref(), 1);
+        }
     }
 
     /// The conditions under which `n` more seats fit: the organization active, the plan as read
-    /// and, for a limited plan, `seatsUsed - freed + n <= limit` (the holds `r` takes back freed).
-    fn seats_fit(&self, r: &Reclaim, n: u32) -> (Vec<String>, Expr) {
+    /// and, for a limited plan, `seatsUsed - freed + n <= limit`.
+    fn seats_fit(&self, freed: u32, n: u32) -> (Vec<String>, Expr) {
         let (active, expr) = Self::active();
         let mut cond = vec![active.to_string(), "#plan = :plan".to_string()];
         let mut expr = expr.value(":plan", &self.plan).name("#plan", "plan");
         if let Some(limit) = self.plan.seat_limit() {
             cond.push("seatsUsed <= :max".into());
-            expr = expr.value(":max", &(limit + r.freed).saturating_sub(n));
+            expr = expr.value(":max", &(limit + freed).saturating_sub(n));
         }
         (cond, expr)
     }
 
-    /// Reserves `n` seats for `invitation` until `exp`, under the plan read and within its limit,
-    /// reclaiming expired holds in the same write (`seatsUsed - freed + n <= limit`); `over_limit`
-    /// is the answer when they do not fit. Returns the transaction and the holds it released
-    /// (their invitations' items may now expire).
+    /// The organization active and not closed since the read (a closure revokes every pending
+    /// invitation: their days are gone, and a new day of the same date is someone else's).
+    fn invitations_as_read(&self) -> (Vec<String>, Expr) {
+        let (active, expr) = Self::active();
+        match self.invitations_revoked_at {
+            None => (
+                vec![
+                    active.into(),
+                    "attribute_not_exists(invitationsRevokedAt)".into(),
+                ],
+                expr,
+            ),
+            Some(at) => (
+                vec![active.into(), "invitationsRevokedAt = :sw_ra".into()],
+                expr.value(":sw_ra", &at),
+            ),
+        }
+    }
+
+    /// The one write of the organization item `w` describes, with `sets` and `cond` of the
+    /// caller, and the custom role counts it changes (a fragment of their own).
+    fn seat_write(
+        &self,
+        tx: Tx,
+        w: &SeatWrite,
+        mut sets: Vec<String>,
+        mut cond: Vec<String>,
+        mut expr: Expr,
+        on_fail: ApiError,
+    ) -> Result<Tx, ApiError> {
+        let mut removals = Vec::new();
+        let pending = w.pending_delta();
+        let used = pending + i64::from(w.joined);
+        if pending != 0 {
+            sets.push("pendingSeats = pendingSeats + :sw_p".into());
+            expr = expr.value(":sw_p", &pending);
+        }
+        if used != 0 {
+            sets.push("seatsUsed = seatsUsed + :sw_u".into());
+            expr = expr.value(":sw_u", &used);
+        }
+        if w.joined > 0 {
+            sets.push("memberCount = memberCount + :sw_m".into());
+            expr = expr.value(":sw_m", &w.joined);
+        }
+        let changed: Vec<_> = w.deltas.iter().filter(|(_, d)| **d != 0).collect();
+        match &self.seat_days {
+            Some(_) if !changed.is_empty() => {
+                expr = expr.value(":sw_zero", &0);
+                for (i, (key, d)) in changed.iter().enumerate() {
+                    sets.push(format!(
+                        "seatDays.#sw_d{i} = if_not_exists(seatDays.#sw_d{i}, :sw_zero) + :sw_d{i}"
+                    ));
+                    expr = expr
+                        .name(&format!("#sw_d{i}"), key)
+                        .value(&format!(":sw_d{i}"), &**d);
+                    if **d < 0 {
+                        cond.push(format!("seatDays.#sw_d{i} >= :sw_g{i}"));
+                        expr = expr.value(&format!(":sw_g{i}"), &-**d);
+                    }
+                }
+            }
+            None if !changed.is_empty() => {
+                // An organization from before days: its first days start the map.
+                let days: BTreeMap<&String, i64> = changed.iter().map(|(k, d)| (*k, **d)).collect();
+                if days.values().any(|d| *d < 0) {
+                    return Err(ApiError::internal(
+                        "taking seats from a day that is not there",
+                    ));
+                }
+                sets.push("seatDays = :sw_days".into());
+                cond.push("attribute_not_exists(seatDays)".into());
+                expr = expr.value(":sw_days", &days);
+            }
+            _ => {}
+        }
+        for (i, (key, n)) in w.removed.iter().enumerate() {
+            removals.push(format!("seatDays.#sw_r{i}"));
+            cond.push(format!("seatDays.#sw_r{i} = :sw_r{i}"));
+            expr = expr
+                .name(&format!("#sw_r{i}"), key)
+                .value(&format!(":sw_r{i}"), n);
+        }
+        for (i, (id, hold)) in w.own.iter().enumerate() {
+            removals.push(format!("seatHolds.#sw_h{i}"));
+            cond.push(format!(
+                "seatHolds.#sw_h{i}.n = :sw_hn{i} AND seatHolds.#sw_h{i}.exp = :sw_he{i}"
+            ));
+            expr = expr
+                .name(&format!("#sw_h{i}"), id)
+                .value(&format!(":sw_hn{i}"), &hold.n)
+                .value(&format!(":sw_he{i}"), &hold.exp);
+        }
+        let mut update = String::new();
+        if !sets.is_empty() {
+            update.push_str(&format!("SET {}", sets.join(", ")));
+        }
+        if !removals.is_empty() {
+            update.push_str(&format!(" REMOVE {}", removals.join(", ")));
+        }
+        // Nothing to change (no seats asked for): the conditions still hold the decision.
+        let tx = match update.is_empty() {
+            true => tx.guard(self.key(), &cond.join(" AND "), expr, on_fail)?,
+            false => tx.update(
+                self.key(),
+                update.trim_start(),
+                Some(&cond.join(" AND ")),
+                expr,
+                on_fail,
+            )?,
+        };
+        self.count_custom_holders(tx, w.role_changes().iter().map(|(id, h, n)| (id, *h, *n)))
+    }
+
+    /// Reserves the seats of `hold` (a new invitation, or a resend whose seats were taken back)
+    /// under the plan read and within its limit, taking back past days in the same write
+    /// (`seatsUsed - freed + n <= limit`); `over_limit` is the answer when they do not fit.
+    /// Returns the transaction and the own holds it released (their invitations' items may now
+    /// expire).
     pub fn reserve_seats(
         &self,
         tx: Tx,
-        invitation: &InvitationId,
-        hold: SeatHold,
+        hold: &InvitationHold,
         now: Timestamp,
         over_limit: ApiError,
     ) -> Result<(Tx, Vec<(String, SeatHold)>), ApiError> {
-        let r = self.reclaim(now);
-        let (mut cond, expr) = self.seats_fit(&r, hold.n);
-        // One operator per SET action: the net change of the counters.
-        let mut expr = expr.value(":delta", &(i64::from(hold.n) - i64::from(r.freed)));
-        let mut update =
-            "SET pendingSeats = pendingSeats + :delta, seatsUsed = seatsUsed + :delta".to_string();
-        match &self.seat_holds {
-            Some(_) => {
-                update.push_str(", seatHolds.#new = :hold");
-                expr = expr.name("#new", invitation.as_str()).value(":hold", &hold);
+        let mut w = SeatWrite::default();
+        w.day(&hold.day(), hold.n, hold.role.as_ref(), 1);
+        self.reclaim(&mut w, now);
+        let (cond, expr) = self.seats_fit(w.freed(), hold.n);
+        let tx = self.seat_write(tx, &w, Vec::new(), cond, expr, over_limit)?;
+        Ok((tx, w.released))
+    }
+
+    /// Releases the seats `hold` still keeps (a revocation), conditional on them as read;
+    /// returns the transaction and the seats released (none once they were taken back).
+    pub fn release_hold(&self, tx: Tx, hold: &InvitationHold) -> Result<(Tx, u32), ApiError> {
+        let mut w = SeatWrite::default();
+        match self.where_held(hold) {
+            Held::Gone => return Ok((tx, 0)),
+            Held::Own(own) => {
+                w.own.insert(hold.invitation.to_string(), own);
             }
-            None => {
-                // An organization from before holds: its first hold starts the map.
-                update.push_str(", seatHolds = :holds");
-                cond.push("attribute_not_exists(seatHolds)".into());
-                expr = expr.value(
-                    ":holds",
-                    &BTreeMap::from([(invitation.to_string(), hold.clone())]),
-                );
-            }
+            Held::Day(day) => w.day(&day, hold.n, hold.role.as_ref(), -1),
         }
-        let (tx, released) = r.write(tx, self.key(), update, cond, expr, over_limit)?;
-        let tx = self.holds_counted(tx, hold.role.as_ref(), released.iter().map(|(_, h)| h))?;
-        Ok((tx, released))
+        let (cond, expr) = self.invitations_as_read();
+        let tx = self.seat_write(
+            tx,
+            &w,
+            Vec::new(),
+            cond,
+            expr,
+            ApiError::concurrent("The invitation's seats changed meanwhile; reload and retry."),
+        )?;
+        Ok((tx, hold.n))
     }
 
-    /// Counts the custom role a new hold gives and the roles of the holds a write takes away.
-    fn holds_counted<'a>(
+    /// A cleanup: takes back past days and expired holds, and releases the own holds of the
+    /// invitations it deletes. Returns the transaction and the seats freed.
+    pub fn seats_cleaned_up(
         &self,
         tx: Tx,
-        gives: Option<&'a crate::domain::RoleId>,
-        taken: impl Iterator<Item = &'a SeatHold>,
-    ) -> Result<Tx, ApiError> {
-        let given = gives.map(|id| (id, Holder::Invitations, 1));
-        self.count_custom_holders(tx, taken.filter_map(SeatHold::role_taken).chain(given))
-    }
-
-    /// Releases the seats `invitation` holds (revocation), conditional on the hold as read;
-    /// returns the transaction and the seats released.
-    pub fn release_hold(&self, tx: Tx, invitation: &InvitationId) -> Result<(Tx, u32), ApiError> {
-        self.release_holds(tx, std::slice::from_ref(invitation))
-    }
-
-    /// Releases the holds of several invitations (cleanup), each conditional on the hold as read;
-    /// invitations without a hold release nothing. Returns the transaction and the seats released.
-    pub fn release_holds(
-        &self,
-        tx: Tx,
-        invitations: &[InvitationId],
+        deleted: &[InvitationId],
+        now: Timestamp,
     ) -> Result<(Tx, u32), ApiError> {
-        let (active, mut expr) = Self::active();
-        let mut cond = vec![active.to_string()];
-        let (mut removals, mut freed, mut taken) = (Vec::new(), 0u32, Vec::new());
-        for (i, id) in invitations.iter().enumerate() {
-            if let Some(hold) = self.hold_of(id) {
-                taken.push(hold.clone());
-                removals.push(format!("seatHolds.#h{i}"));
-                cond.push(format!("seatHolds.#h{i}.n = :h{i}n"));
-                expr = expr
-                    .name(&format!("#h{i}"), id.as_str())
-                    .value(&format!(":h{i}n"), &hold.n);
-                freed += hold.n;
+        let mut w = SeatWrite::default();
+        for id in deleted {
+            if let Some(own) = self.seat_holds.as_ref().and_then(|h| h.get(id.as_str())) {
+                w.own.insert(id.to_string(), own.clone());
+                w.released.push((id.to_string(), own.clone()));
             }
         }
-        if removals.is_empty() {
+        self.reclaim(&mut w, now);
+        if w.is_empty() {
             return Ok((tx, 0));
         }
-        let tx = tx.update(
-            self.key(),
-            &format!(
-                "SET pendingSeats = pendingSeats - :freed, seatsUsed = seatsUsed - :freed REMOVE {}",
-                removals.join(", ")
+        let (active, expr) = Self::active();
+        let freed = w.freed();
+        let tx = self.seat_write(
+            tx,
+            &w,
+            Vec::new(),
+            vec![active.into()],
+            expr,
+            ApiError::concurrent(
+                "The invitations' seats changed meanwhile; run the cleanup again.",
             ),
-            Some(&cond.join(" AND ")),
-            expr.value(":freed", &freed),
-            ApiError::concurrent("The invitations' seats changed meanwhile; reload and retry."),
         )?;
-        let tx = self.holds_counted(tx, None, taken.iter())?;
         Ok((tx, freed))
     }
 
-    /// Moves the expiry of `invitation`'s hold (a resend), conditional on the hold still being there.
+    /// Moves `hold`'s seats to its new expiry `exp` (a resend), conditional on them as read.
+    /// Its seats must still be counted (`holds_seats`); else the resend reserves them again.
     pub fn extend_hold(
         &self,
         tx: Tx,
-        invitation: &InvitationId,
+        hold: &InvitationHold,
         exp: Timestamp,
     ) -> Result<Tx, ApiError> {
-        let (active, expr) = Self::active();
-        tx.update(
-            self.key(),
-            "SET seatHolds.#inv.exp = :exp",
-            Some(&format!("{active} AND attribute_exists(seatHolds.#inv)")),
-            expr.name("#inv", invitation.as_str()).value(":exp", &exp),
-            ApiError::org_closed(),
-        )
+        let to = exp.ceil_day().day();
+        let mut w = SeatWrite::default();
+        match self.where_held(hold) {
+            Held::Gone => {
+                return Err(ApiError::internal(
+                    "extending seats that are no longer held",
+                ))
+            }
+            Held::Own(own) => {
+                w.own.insert(hold.invitation.to_string(), own.clone());
+                w.day(&to, own.n, own.role.as_ref(), 1);
+            }
+            Held::Day(day) if day == to => return Ok(tx),
+            Held::Day(day) => {
+                w.day(&day, hold.n, hold.role.as_ref(), -1);
+                w.day(&to, hold.n, hold.role.as_ref(), 1);
+            }
+        }
+        let (cond, expr) = self.invitations_as_read();
+        self.seat_write(tx, &w, Vec::new(), cond, expr, ApiError::org_closed())
     }
 
-    /// `n` seats held by `invitation` become members (an invitation used: `n = 1`).
+    /// `n` seats held by `hold` become members (an invitation used: `n = 1`); `on_fail` when
+    /// they are no longer held.
     pub fn seats_taken(
         &self,
         tx: Tx,
-        invitation: &InvitationId,
+        hold: &InvitationHold,
         n: u32,
         on_fail: ApiError,
     ) -> Result<Tx, ApiError> {
-        let (active, expr) = Self::active();
-        let tx = tx.update(
-            self.key(),
-            "SET memberCount = memberCount + :n, pendingSeats = pendingSeats - :n, seatHolds.#inv.n = seatHolds.#inv.n - :n",
-            Some(&format!("{active} AND pendingSeats >= :n AND seatHolds.#inv.n >= :n")),
-            expr.name("#inv", invitation.as_str()).value(":n", &n),
-            on_fail,
-        )?;
-        // The last use: the invitation no longer holds its role.
-        let last = self.hold_of(invitation).filter(|h| h.n <= n);
-        self.holds_counted(tx, None, last.iter())
+        let mut w = SeatWrite {
+            joined: n,
+            ..SeatWrite::default()
+        };
+        match self.where_held(hold) {
+            Held::Gone => return Err(on_fail),
+            Held::Own(own) => {
+                // The rest moves to its day.
+                if own.n < n {
+                    return Err(on_fail);
+                }
+                let rest = own.n - n;
+                let role = own.role.clone().filter(|_| rest > 0);
+                w.own.insert(hold.invitation.to_string(), own.clone());
+                if rest > 0 {
+                    w.day(&own.exp.ceil_day().day(), rest, role.as_ref(), 1);
+                }
+            }
+            Held::Day(day) => {
+                // The last use: the invitation no longer holds its role.
+                let last = hold.n <= n;
+                w.day(&day, n, None, -1);
+                if let Some(role) = hold.role.as_ref().filter(|_| last) {
+                    w.deltas.insert(role_key(&day, role), -1);
+                }
+            }
+        }
+        let (cond, expr) = self.invitations_as_read();
+        self.seat_write(tx, &w, Vec::new(), cond, expr, on_fail)
     }
 
     /// A member joins without an invitation's hold (through a verified domain): a free seat
-    /// under the plan read (`seatsUsed - freed + 1 <= limit`), reclaiming expired holds in the
-    /// same write; `over_limit` when none is free. Returns the holds it released.
+    /// under the plan read (`seatsUsed - freed + 1 <= limit`), taking back past days in the
+    /// same write; `over_limit` when none is free. Returns the own holds it released.
     pub fn seat_joined(
         &self,
         tx: Tx,
         now: Timestamp,
         over_limit: ApiError,
     ) -> Result<(Tx, Vec<(String, SeatHold)>), ApiError> {
-        let r = self.reclaim(now);
-        let (cond, expr) = self.seats_fit(&r, 1);
-        let expr = expr
-            .value(":sj_one", &1)
-            .value(":sj_delta", &(1 - i64::from(r.freed)))
-            .value(":sj_freed", &r.freed);
-        let update = "SET memberCount = memberCount + :sj_one, pendingSeats = pendingSeats - :sj_freed, seatsUsed = seatsUsed + :sj_delta".to_string();
-        let (tx, released) = r.write(tx, self.key(), update, cond, expr, over_limit)?;
-        let tx = self.holds_counted(tx, None, released.iter().map(|(_, h)| h))?;
-        Ok((tx, released))
+        let mut w = SeatWrite {
+            joined: 1,
+            ..SeatWrite::default()
+        };
+        self.reclaim(&mut w, now);
+        let (cond, expr) = self.seats_fit(w.freed(), 1);
+        let tx = self.seat_write(tx, &w, Vec::new(), cond, expr, over_limit)?;
+        Ok((tx, w.released))
     }
 
     /// A member left or was removed: their seat is free, and the API keys they created (still
@@ -319,7 +576,7 @@ impl OrgItem {
     }
 
     /// Changes the plan, conditional on the plan read and, for a limited plan, on the seats in use
-    /// fitting it (`too_small` otherwise), reclaiming expired holds in the same write.
+    /// fitting it (`too_small` otherwise), taking back past days in the same write.
     pub fn change_plan(
         &self,
         tx: Tx,
@@ -328,24 +585,72 @@ impl OrgItem {
         too_small: ApiError,
     ) -> Result<(Tx, Vec<(String, SeatHold)>), ApiError> {
         let (active, expr) = Self::active();
-        let r = self.reclaim(now);
+        let mut w = SeatWrite::default();
+        self.reclaim(&mut w, now);
         let mut cond = vec!["#plan = :old".to_string(), active.to_string()];
         let mut expr = expr
             .value(":old", &self.plan)
             .value(":new", &plan)
-            .value(":freed", &r.freed)
             .name("#plan", "plan");
         let on_fail = match plan.seat_limit() {
             Some(limit) => {
                 cond.push("seatsUsed <= :limit".into());
-                expr = expr.value(":limit", &(limit + r.freed));
+                expr = expr.value(":limit", &(limit + w.freed()));
                 too_small
             }
             None => ApiError::concurrent("The subscription changed meanwhile; reload and retry."),
         };
-        let update = "SET #plan = :new, pendingSeats = pendingSeats - :freed, seatsUsed = seatsUsed - :freed".to_string();
-        let (tx, released) = r.write(tx, self.key(), update, cond, expr, on_fail)?;
-        let tx = self.holds_counted(tx, None, released.iter().map(|(_, h)| h))?;
-        Ok((tx, released))
+        let sets = vec!["#plan = :new".to_string()];
+        let tx = self.seat_write(tx, &w, sets, cond, expr, on_fail)?;
+        Ok((tx, w.released))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hold(n: u32, exp: &str, role: Option<&RoleId>) -> SeatHold {
+        SeatHold {
+            n,
+            exp: Timestamp::parse(exp).unwrap(),
+            role: role.cloned(),
+        }
+    }
+
+    #[test]
+    fn a_write_counts_what_it_moves_takes_back_and_releases() {
+        let role = RoleId::new();
+        let mut w = SeatWrite::default();
+        // A new invitation of 3 seats with a custom role, on the 14th.
+        w.day("2026-12-14", 3, Some(&role), 1);
+        // A past day taken back: 2 seats, one invitation of them giving the role.
+        w.removed.insert("2026-12-01".into(), 2);
+        w.removed.insert(role_key("2026-12-01", &role), 1);
+        // An own hold moved to its day (2 seats, the role), one released (1 seat, expired).
+        let moved = hold(2, "2026-12-10T09:00:00Z", Some(&role));
+        w.own.insert("inv_a".into(), moved.clone());
+        w.day("2026-12-11", 2, Some(&role), 1);
+        let expired = hold(1, "2026-12-02T09:00:00Z", None);
+        w.own.insert("inv_b".into(), expired.clone());
+        w.released.push(("inv_b".into(), expired));
+        assert_eq!(w.freed(), 3, "the past day's 2 and the released hold's 1");
+        // +3 new, +2 moved in, -2 past day, -2 moved out, -1 released.
+        assert_eq!(w.pending_delta(), 0);
+        let mut roles: BTreeMap<RoleId, i64> = BTreeMap::new();
+        for (r, h, d) in w.role_changes() {
+            assert_eq!(h, Holder::Invitations);
+            *roles.entry(r).or_default() += d;
+        }
+        // +1 new, +1 moved in, -1 moved out, -1 past day.
+        assert_eq!(roles.get(&role), Some(&0));
+    }
+
+    #[test]
+    fn keys_name_their_day_and_role() {
+        let role = RoleId::new();
+        assert_eq!(parse_key("2026-12-14"), ("2026-12-14", None));
+        let key = role_key("2026-12-14", &role);
+        assert_eq!(parse_key(&key), ("2026-12-14", Some(role)));
     }
 }
