@@ -60,7 +60,8 @@ struct CloseBody {
 }
 
 /// `POST /orgs/{orgId}/close` `{confirmName}`: one transaction closes the organization (read-only,
-/// in the due index, plan cancelled, seat holds released), revokes its pending invitations and
+/// in the due index, plan cancelled, the seats invitations held released), revokes every pending
+/// invitation (by the time it closed, `invitationsRevokedAt`: no invitation is read or written) and
 /// appends the entry that becomes `OrganizationClosed`.
 pub async fn close(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let body: CloseBody = input.json()?;

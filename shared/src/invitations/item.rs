@@ -404,8 +404,8 @@ impl InvitationItem {
         now: Timestamp,
         on_fail: ApiError,
     ) -> Result<Tx, ApiError> {
-        // A revocation by a closure is judged on the organization, not the item: the item is
-        // kept as it is (its uses and revocation), like any revoked one.
+        // One a closure revoked is pending by its item alone (the closure is on the organization):
+        // its delete is conditional on its uses and revocation as read, like a revoked one's.
         let (cond, expr) = match self.status(now) {
             InvitationStatus::Expired => (
                 "revoked = :false AND uses = :uses AND expiresAt <= :now",
