@@ -274,3 +274,62 @@ async fn holds_written_before_days_still_count_and_move_to_their_day() {
     assert!(expired.expires_at <= Timestamp::now());
     assert_seats_consistent(&t, &o).await;
 }
+
+/// A reservation takes back a past day as it read it: when that day changed meanwhile (an
+/// expired invitation on it revoked), the reservation fails as a concurrent change (409), not as
+/// the seat limit its other condition guards, and changes nothing.
+#[tokio::test]
+async fn a_day_changed_meanwhile_fails_a_reservation_as_concurrent_not_as_the_seat_limit() {
+    use shared::domain::Timestamp;
+    use shared::invitations::item::{InvitationItem, InvitationTerms};
+    let t = TestApp::new().await;
+    let o = org(&t, "starter").await; // 5 seats, 3 used by members
+    let (expired, _) = t
+        .insert_invitation(&o.id, &o.admin, "late@example.com", Role::Viewer, 1)
+        .await;
+    t.expire_invitation(&o.id, &expired).await;
+    let stale = t.org_item(&o.id).await;
+    assert_eq!(
+        stale.pending_seats, 1,
+        "today's day still holds the expired one"
+    );
+    t.as_user(&o.admin)
+        .delete(&format!("/orgs/{}/invitations/{expired}", o.id))
+        .await
+        .assert_status(204);
+    // An invitation decided on the item as read before the revocation.
+    let now = Timestamp::now();
+    let inv = InvitationItem::new(
+        &stale.org_id,
+        InvitationTerms {
+            email: shared::domain::Email::parse("email", "next@example.com").unwrap(),
+            role: Role::Viewer.into(),
+            expires_in_days: 7,
+            max_uses: 1,
+            message: None,
+            project_ids: Vec::new(),
+        },
+        &shared::domain::UserId::parse("userId", &o.admin.id).unwrap(),
+        (o.admin.id.clone(), None),
+        "nonce".into(),
+        now,
+    );
+    let tx = inv.create(t.app.store.tx()).unwrap();
+    let (tx, _) = stale
+        .reserve_seats(
+            tx,
+            &inv.hold(),
+            now,
+            shared::error::ApiError::new(Code::SeatLimitReached, "no seat"),
+        )
+        .unwrap();
+    let err = t.app.store.commit(tx).await.unwrap_err();
+    assert_eq!(err.code, Code::ConcurrentUpdate, "{err:?}");
+    let org = t.org_item(&o.id).await;
+    assert_eq!(
+        (org.pending_seats, org.seats_used),
+        (0, 3),
+        "nothing changed"
+    );
+    assert_seats_consistent(&t, &o).await;
+}

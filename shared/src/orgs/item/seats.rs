@@ -298,11 +298,14 @@ impl OrgItem {
         tx: Tx,
         w: &SeatWrite,
         mut sets: Vec<String>,
-        mut cond: Vec<String>,
+        cond: Vec<String>,
         mut expr: Expr,
         on_fail: ApiError,
     ) -> Result<Tx, ApiError> {
         let mut removals = Vec::new();
+        // What the write moves is conditional on those entries as read, in a fragment of its own
+        // (`kept`), so a change of them meanwhile answers 409 `concurrent_update`, not `on_fail`.
+        let (mut kept, mut kexpr) = (Vec::new(), Expr::new());
         let pending = w.pending_delta();
         let used = pending + i64::from(w.joined);
         if pending != 0 {
@@ -329,8 +332,10 @@ impl OrgItem {
                         .name(&format!("#sw_d{i}"), key)
                         .value(&format!(":sw_d{i}"), &**d);
                     if **d < 0 {
-                        cond.push(format!("seatDays.#sw_d{i} >= :sw_g{i}"));
-                        expr = expr.value(&format!(":sw_g{i}"), &-**d);
+                        kept.push(format!("seatDays.#k_d{i} >= :k_d{i}"));
+                        kexpr = kexpr
+                            .name(&format!("#k_d{i}"), key)
+                            .value(&format!(":k_d{i}"), &-**d);
                     }
                 }
             }
@@ -343,27 +348,29 @@ impl OrgItem {
                     ));
                 }
                 sets.push("seatDays = :sw_days".into());
-                cond.push("attribute_not_exists(seatDays)".into());
+                kept.push("attribute_not_exists(seatDays)".into());
                 expr = expr.value(":sw_days", &days);
             }
             _ => {}
         }
         for (i, (key, n)) in w.removed.iter().enumerate() {
             removals.push(format!("seatDays.#sw_r{i}"));
-            cond.push(format!("seatDays.#sw_r{i} = :sw_r{i}"));
-            expr = expr
-                .name(&format!("#sw_r{i}"), key)
-                .value(&format!(":sw_r{i}"), n);
+            expr = expr.name(&format!("#sw_r{i}"), key);
+            kept.push(format!("seatDays.#k_r{i} = :k_r{i}"));
+            kexpr = kexpr
+                .name(&format!("#k_r{i}"), key)
+                .value(&format!(":k_r{i}"), n);
         }
         for (i, (id, hold)) in w.own.iter().enumerate() {
             removals.push(format!("seatHolds.#sw_h{i}"));
-            cond.push(format!(
-                "seatHolds.#sw_h{i}.n = :sw_hn{i} AND seatHolds.#sw_h{i}.exp = :sw_he{i}"
+            expr = expr.name(&format!("#sw_h{i}"), id);
+            kept.push(format!(
+                "seatHolds.#k_h{i}.n = :k_hn{i} AND seatHolds.#k_h{i}.exp = :k_he{i}"
             ));
-            expr = expr
-                .name(&format!("#sw_h{i}"), id)
-                .value(&format!(":sw_hn{i}"), &hold.n)
-                .value(&format!(":sw_he{i}"), &hold.exp);
+            kexpr = kexpr
+                .name(&format!("#k_h{i}"), id)
+                .value(&format!(":k_hn{i}"), &hold.n)
+                .value(&format!(":k_he{i}"), &hold.exp);
         }
         let mut update = String::new();
         if !sets.is_empty() {
@@ -381,6 +388,17 @@ impl OrgItem {
                 Some(&cond.join(" AND ")),
                 expr,
                 on_fail,
+            )?,
+        };
+        let tx = match kept.is_empty() {
+            true => tx,
+            false => tx.guard(
+                self.key(),
+                &kept.join(" AND "),
+                kexpr,
+                ApiError::concurrent(
+                    "The seats pending invitations hold changed meanwhile; nothing changed. Retry.",
+                ),
             )?,
         };
         self.count_custom_holders(tx, w.role_changes().iter().map(|(id, h, n)| (id, *h, *n)))
