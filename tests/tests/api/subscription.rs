@@ -223,7 +223,7 @@ async fn holds_written_before_days_still_count_and_move_to_their_day() {
     for id in &ids {
         let inv = t.invitation_item(&o.id, id).await;
         let hold = SeatHold {
-            n: inv.max_uses - inv.uses,
+            n: inv.remaining_uses(),
             exp: inv.expires_at,
             role: None,
         };
@@ -256,7 +256,7 @@ async fn holds_written_before_days_still_count_and_move_to_their_day() {
         .delete(&format!("{invitations}/{}", ids[1]))
         .await
         .assert_status(204);
-    // The next invitation takes the expired hold back (its item may expire now).
+    // The next invitation takes the expired hold back.
     admin
         .post(
             &invitations,

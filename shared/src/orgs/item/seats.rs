@@ -57,9 +57,9 @@ pub struct InvitationHold {
 }
 
 impl InvitationHold {
-    /// The day its seats are kept under: the midnight it expires at.
+    /// The day its seats are kept under.
     fn day(&self) -> String {
-        self.expires_at.ceil_day().day()
+        expiry_day(self.expires_at)
     }
 }
 
@@ -76,6 +76,16 @@ enum Held {
 /// The key of the count of invitations expiring on `day` that give custom role `role`.
 fn role_key(day: &str, role: &RoleId) -> String {
     format!("{day} {role}")
+}
+
+/// Whether a `seatDays` key counts seats (not a role's invitations).
+fn is_seats(key: &str) -> bool {
+    !key.contains(' ')
+}
+
+/// The day the seats of an invitation expiring at `exp` are kept under: the midnight it expires at.
+fn expiry_day(exp: Timestamp) -> String {
+    exp.ceil_day().day()
 }
 
 /// A `seatDays` key's day and, for a role count, its role.
@@ -117,15 +127,18 @@ impl SeatWrite {
         }
     }
 
+    /// Seats of the past days taken back.
+    fn removed_seats(&self) -> u32 {
+        self.removed
+            .iter()
+            .filter(|(k, _)| is_seats(k))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
     /// Seats freed by the entries taken back.
     fn freed(&self) -> u32 {
-        let days: u32 = self
-            .removed
-            .iter()
-            .filter(|(k, _)| parse_key(k).1.is_none())
-            .map(|(_, n)| n)
-            .sum();
-        days + self.released.iter().map(|(_, h)| h.n).sum::<u32>()
+        self.removed_seats() + self.released.iter().map(|(_, h)| h.n).sum::<u32>()
     }
 
     /// The change of `pendingSeats`: seats added to or taken from days, minus what was taken back.
@@ -133,17 +146,11 @@ impl SeatWrite {
         let days: i64 = self
             .deltas
             .iter()
-            .filter(|(k, _)| parse_key(k).1.is_none())
+            .filter(|(k, _)| is_seats(k))
             .map(|(_, d)| d)
             .sum();
-        let removed: i64 = self
-            .removed
-            .iter()
-            .filter(|(k, _)| parse_key(k).1.is_none())
-            .map(|(_, n)| i64::from(*n))
-            .sum();
         let own: i64 = self.own.values().map(|h| i64::from(h.n)).sum();
-        days - removed - own
+        days - i64::from(self.removed_seats()) - own
     }
 
     /// The changes of the custom roles' invitation counts (`roleHolders`).
@@ -175,7 +182,7 @@ impl OrgItem {
             .seat_days
             .iter()
             .flatten()
-            .filter(|(k, _)| matches!(parse_key(k), (day, None) if *day > *today))
+            .filter(|(k, _)| is_seats(k) && k.as_str() > today.as_str())
             .map(|(_, n)| n)
             .sum();
         let own: u32 = self
@@ -244,18 +251,13 @@ impl OrgItem {
             .take(budget)
             .map(|(id, h)| (id.clone(), h.clone()))
             .collect::<Vec<_>>();
-        let mut moved = Vec::new();
         for (id, hold) in own {
             w.own.insert(id.clone(), hold.clone());
             if hold.exp <= now || hold.n == 0 {
                 w.released.push((id, hold));
             } else {
-                moved.push(hold);
+                w.day(&expiry_day(hold.exp), hold.n, hold.role.as_ref(), 1);
             }
-        }
-        for hold in moved {
-            let day = hold.exp.ceil_day().day();
-            w.day(&day, hold.n, hold.role.as_ref(), 1);
         }
     }
 
@@ -489,7 +491,7 @@ impl OrgItem {
         hold: &InvitationHold,
         exp: Timestamp,
     ) -> Result<Tx, ApiError> {
-        let to = exp.ceil_day().day();
+        let to = expiry_day(exp);
         let mut w = SeatWrite::default();
         match self.where_held(hold) {
             Held::Gone => {
@@ -535,7 +537,7 @@ impl OrgItem {
                 let role = own.role.clone().filter(|_| rest > 0);
                 w.own.insert(hold.invitation.to_string(), own.clone());
                 if rest > 0 {
-                    w.day(&own.exp.ceil_day().day(), rest, role.as_ref(), 1);
+                    w.day(&expiry_day(own.exp), rest, role.as_ref(), 1);
                 }
             }
             Held::Day(day) => {
