@@ -144,6 +144,13 @@ mod entity_shapes {
         team.members.insert(user.clone());
         team.projects.insert(project.project_id.clone());
         check(&team);
+        check(&crate::teams::item::TeamMemberItem::new(
+            &org.org_id,
+            &team.team_id,
+            &member,
+            &user,
+            now,
+        ));
         // Teams and direct grants are string sets (ADD/DELETE in place), and round-trip as such.
         let mut on_teams = member.clone();
         on_teams.teams.insert(team.team_id.clone());

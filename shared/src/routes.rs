@@ -190,6 +190,9 @@ pub enum Trigger {
     /// The table's stream, filtered to new audit entries of the events that may notify; emails
     /// the owner and admins through SES.
     NotificationStream,
+    /// The table's stream, filtered to new audit entries of the changes that leave team
+    /// memberships to clean up (a team deleted, a member removed).
+    RemovalStream,
 }
 
 /// The stream filter of a stream-triggered function (an event source mapping's FilterCriteria
@@ -207,6 +210,16 @@ pub fn stream_pattern(trigger: Trigger) -> Option<String> {
             Some(format!(
                 r#"{{"eventName": ["INSERT"], "dynamodb": {{"NewImage": {{"entity_type": {{"S": ["audit"]}}, "eventType": {{"S": [{}]}}}}}}}}"#,
                 events.join(", ")
+            ))
+        }
+        Trigger::RemovalStream => {
+            let actions: Vec<String> = crate::teams::cleanup::CLEANED_UP_ACTIONS
+                .iter()
+                .map(|a| format!("\"{a}\""))
+                .collect();
+            Some(format!(
+                r#"{{"eventName": ["INSERT"], "dynamodb": {{"NewImage": {{"entity_type": {{"S": ["audit"]}}, "action": {{"S": [{}]}}}}}}}}"#,
+                actions.join(", ")
             ))
         }
         Trigger::CognitoPostConfirmation | Trigger::HourlySchedule => None,
@@ -273,6 +286,20 @@ pub static WORKERS: &[WorkerDef] = &[
             Dynamo::DeleteItem,
         ],
         ses: true,
+        secrets: &[],
+    },
+    WorkerDef {
+        function: "finish-removals",
+        summary: "Removes the team memberships a deleted team or a removed member left (from the table's stream; idempotent, resumes where a failed run stopped).",
+        trigger: Trigger::RemovalStream,
+        dynamo: &[
+            Dynamo::Query,
+            Dynamo::UpdateItem,
+            Dynamo::DeleteItem,
+            Dynamo::BatchWriteItem,
+            Dynamo::ConditionCheckItem,
+        ],
+        ses: false,
         secrets: &[],
     },
 ];

@@ -211,6 +211,27 @@ pub async fn serve_notifications() -> Result<(), Error> {
     .await
 }
 
+/// Serves the clean-up of team memberships on the table's stream.
+pub async fn serve_removals() -> Result<(), Error> {
+    use aws_lambda_events::event::dynamodb::Event;
+    use lambda_runtime::LambdaEvent;
+    init_logging();
+    let app = app_from_env(Clients::default()).await?;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: LambdaEvent<Event>| {
+            let app = app.clone();
+            async move {
+                Ok::<_, Error>(
+                    crate::teams::cleanup::on_stream(&app, event.payload)
+                        .await
+                        .0,
+                )
+            }
+        },
+    ))
+    .await
+}
+
 /// Serves the event publisher on the table's stream.
 pub async fn serve_event_publisher() -> Result<(), Error> {
     use aws_lambda_events::event::dynamodb::Event;

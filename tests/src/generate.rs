@@ -72,6 +72,7 @@ pub fn bin_source(function: &str) -> String {
             Trigger::AuditStream => "runtime::serve_event_publisher()".to_string(),
             Trigger::HourlySchedule => "runtime::serve_purge()".to_string(),
             Trigger::NotificationStream => "runtime::serve_notifications()".to_string(),
+            Trigger::RemovalStream => "runtime::serve_removals()".to_string(),
         },
         None => {
             let route = ROUTES
@@ -312,7 +313,7 @@ fn worker_resources() -> String {
             Trigger::HourlySchedule => out.push_str(
                 "      ReservedConcurrentExecutions: !If [HasPurgeReservation, !Ref PurgeReservedConcurrency, !Ref AWS::NoValue]\n",
             ),
-            Trigger::AuditStream | Trigger::NotificationStream => out.push_str(
+            Trigger::AuditStream | Trigger::NotificationStream | Trigger::RemovalStream => out.push_str(
                 "      ReservedConcurrentExecutions: !If [HasStreamReservation, !Ref StreamReservedConcurrency, !Ref AWS::NoValue]\n",
             ),
             Trigger::CognitoPostConfirmation => {}
@@ -332,10 +333,15 @@ fn worker_resources() -> String {
                 ));
             }
             Trigger::NotificationStream => stream_events(&mut out, "NotificationStream", w.trigger),
+            Trigger::RemovalStream => {
+                // A deleted team's memberships are removed page after page in one invocation.
+                out.push_str("      Timeout: 900\n");
+                stream_events(&mut out, "RemovalStream", w.trigger)
+            }
         }
         if matches!(
             w.trigger,
-            Trigger::AuditStream | Trigger::NotificationStream
+            Trigger::AuditStream | Trigger::NotificationStream | Trigger::RemovalStream
         ) {
             extra.push_str(
                 "            - Effect: Allow\n              Action: [sqs:SendMessage]\n              Resource: !GetAtt EventsDeadLetterQueue.Arn\n",
@@ -359,7 +365,7 @@ fn worker_resources() -> String {
                     "            DeadLetterConfig:\n              Arn: !GetAtt PurgeScheduleDeadLetterQueue.Arn\n",
                 ));
             }
-            Trigger::AuditStream | Trigger::NotificationStream => {}
+            Trigger::AuditStream | Trigger::NotificationStream | Trigger::RemovalStream => {}
         }
         out.push('\n');
     }

@@ -21,6 +21,6 @@ pub use emulators::{
     ses_endpoint, OwnSesEmulator,
 };
 pub use fixtures::OrgFixture;
-pub use stream::{stream_batch_of, stream_event_of};
+pub use stream::{finish_removals, latest_stream_event, stream_batch_of, stream_event_of};
 
 pub use devtool::repo_root;

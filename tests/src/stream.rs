@@ -7,17 +7,34 @@ use shared::domain::Timestamp;
 
 /// A DynamoDB stream batch (as Lambda delivers it) of the organization's audit items, oldest first.
 pub async fn stream_batch_of(t: &TestApp, org: &str) -> (Value, Vec<String>) {
+    batch_of(t, org, false, 100).await
+}
+
+/// The same batch of the organization's `n` latest audit items (oldest first).
+pub async fn latest_stream_event(
+    t: &TestApp,
+    org: &str,
+    n: u32,
+) -> lambda_http::aws_lambda_events::event::dynamodb::Event {
+    let (batch, _) = batch_of(t, org, true, n).await;
+    serde_json::from_value(batch).expect("a stream batch")
+}
+
+async fn batch_of(t: &TestApp, org: &str, latest: bool, n: u32) -> (Value, Vec<String>) {
     let org_id = shared::domain::OrgId::parse(org).unwrap();
     let mut spec = AuditItem::page_of_month(
         &org_id,
         &month_of(&Timestamp::now()),
         (None, None),
         (None, None),
-        100,
+        n,
         None,
     );
-    spec.newest_first = false;
-    let (items, _) = t.app.store.query_page(spec).await.unwrap();
+    spec.newest_first = latest;
+    let (mut items, _) = t.app.store.query_page(spec).await.unwrap();
+    if latest {
+        items.reverse();
+    }
     let mut ids = Vec::new();
     let records: Vec<Value> = items
         .into_iter()
@@ -56,4 +73,17 @@ pub async fn stream_event_of(
 ) {
     let (batch, ids) = stream_batch_of(t, org).await;
     (serde_json::from_value(batch).expect("a stream batch"), ids)
+}
+
+/// Runs the clean-up of team memberships (`finish-removals`) over the organization's audit
+/// entries as the stream delivers them, and requires it to finish: what a removal or a team
+/// deletion leaves to the stream is gone afterwards.
+pub async fn finish_removals(t: &TestApp, org: &str) -> shared::teams::cleanup::CleanupReport {
+    let (batch, _) = stream_event_of(t, org).await;
+    let (response, report) = shared::teams::cleanup::on_stream(&t.app, batch).await;
+    assert!(
+        response.batch_item_failures.is_empty(),
+        "the clean-up failed: {report:?}"
+    );
+    report
 }

@@ -39,6 +39,35 @@ pub fn inserted_entity(record: &aws_lambda_events::event::dynamodb::EventRecord)
     }
 }
 
+/// The new audit entries of a stream batch, in order, each with its record's sequence number
+/// (a record that does not parse is logged and skipped).
+pub fn audit_entries(batch: Event) -> Vec<(String, crate::audit::AuditItem)> {
+    use crate::store::Entity;
+    let mut out = Vec::new();
+    for record in batch.records {
+        let sequence = record.change.sequence_number.clone().unwrap_or_default();
+        if inserted_entity(&record).as_deref() != Some(crate::audit::AuditItem::TYPE) {
+            continue;
+        }
+        match serde_dynamo::from_item(record.change.new_image) {
+            Ok(entry) => out.push((sequence, entry)),
+            Err(e) => {
+                tracing::error!(sequence = %sequence, error = %e, "skipping an audit record that does not parse");
+            }
+        }
+    }
+    out
+}
+
+/// A stream function's answer that has Lambda redeliver the batch from `sequence` on.
+pub fn retry_from(sequence: String) -> DynamoDbEventResponse {
+    let mut failure = aws_lambda_events::event::streams::DynamoDbBatchItemFailure::default();
+    failure.item_identifier = Some(sequence);
+    let mut response = DynamoDbEventResponse::default();
+    response.batch_item_failures.push(failure);
+    response
+}
+
 /// Forwards the audit entries of a stream batch. Returns the records to retry.
 pub async fn publish(
     events: &aws_sdk_eventbridge::Client,

@@ -15,7 +15,6 @@ use crate::permissions::Role;
 use crate::pipeline::{Input, Reply};
 use crate::projects::item::{Principal, ProjectItem};
 use crate::roles::{HeldRole, Holder};
-use crate::teams::item::TeamItem;
 use crate::App;
 use serde::Deserialize;
 use serde_json::json;
@@ -165,12 +164,11 @@ pub async fn remove_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply
         None => tx,
     };
     let mut tx = target.remove_email(tx)?;
-    // Their team memberships and direct grants go in the same transaction (the membership's
-    // version, required above, makes one added meanwhile retry instead of stay).
+    // Their direct grants go in the same transaction (the membership's version, required
+    // above, makes one added meanwhile retry instead of stay); their places on teams (any
+    // number of teams) are removed by the stream's clean-up from this change's audit entry
+    // (`crate::teams::cleanup`): without the membership they grant nothing.
     let org = ctx.org_id();
-    for team in &target.teams {
-        tx = TeamItem::member_gone(tx, org, team, &target.user_id, concurrent())?;
-    }
     let principal = Principal::User(target.user_id.clone());
     for project in &target.projects {
         tx = ProjectItem::grant_gone(tx, org, project, &principal, concurrent())?;
@@ -206,7 +204,7 @@ pub async fn remove_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply
         action,
         "MemberRemoved",
         summary,
-        json!({ "userId": target.user_id, "role": target.role, "left": leaving, "teamIds": target.teams, "projectIds": target.projects, "apiKeyIds": keys_created }),
+        json!({ "userId": target.user_id, "role": target.role, "left": leaving, "joinedAt": target.joined_at, "teamIds": target.teams, "projectIds": target.projects, "apiKeyIds": keys_created }),
     ))?;
     app.store.commit(tx).await?;
     Ok(Reply::no_content())

@@ -282,6 +282,28 @@ impl MemberItem {
         )
     }
 
+    /// Forgets a deleted team (the stream's clean-up, outside any transaction): `Ok(false)` when
+    /// the member is gone or no longer names it.
+    pub async fn forget_team(
+        store: &crate::store::Store,
+        org: &OrgId,
+        user: &UserId,
+        team: &TeamId,
+    ) -> Result<bool, ApiError> {
+        store
+            .update_if(
+                Self::key_of(org, user),
+                "DELETE teams :t SET accessVersion = if_not_exists(accessVersion, :zero) + :one",
+                "attribute_exists(PK) AND contains(teams, :tid)",
+                Expr::new()
+                    .set(":t", [team.as_str()])
+                    .value(":tid", team)
+                    .value(":zero", &0u64)
+                    .value(":one", &1u64),
+            )
+            .await
+    }
+
     /// Records a direct grant on `project` (the grant is on the project), by key, conditional on
     /// the membership existing and on the member's limit of direct grants.
     pub fn granted(

@@ -16,10 +16,9 @@ use crate::members::item::MemberItem;
 use crate::orgs::item::OrgItem;
 use crate::permissions::Role;
 use crate::settings::notifications::{preference_of, Preference};
-use crate::store::Entity;
 use crate::App;
 use aws_lambda_events::event::dynamodb::Event;
-use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use item::{Held, HeldItem, NotifiedItem, Quota};
 
 /// The recipient's allowance for the hour is spent: the event is held (with its claim, so a
@@ -88,23 +87,10 @@ pub fn report_line(namespace: &str, r: &NotifyReport) -> serde_json::Value {
 pub async fn on_stream(app: &App, batch: Event) -> (DynamoDbEventResponse, NotifyReport) {
     let mut report = NotifyReport::default();
     let mut response = DynamoDbEventResponse::default();
-    for record in batch.records {
-        let sequence = record.change.sequence_number.clone().unwrap_or_default();
-        if crate::events::inserted_entity(&record).as_deref() != Some(AuditItem::TYPE) {
-            continue;
-        }
-        let entry = match serde_dynamo::from_item::<_, AuditItem>(record.change.new_image) {
-            Ok(e) => e,
-            Err(e) => {
-                tracing::error!(sequence = %sequence, error = %e, "skipping an audit record that does not parse");
-                continue;
-            }
-        };
+    for (sequence, entry) in crate::events::audit_entries(batch) {
         if let Err(e) = notify_entry(app, &entry, &mut report).await {
             tracing::warn!(sequence = %sequence, event_id = %entry.event_id, code = %e.code, cause = e.cause.as_deref().unwrap_or(""), "notification not sent; the record is retried");
-            let mut failure = DynamoDbBatchItemFailure::default();
-            failure.item_identifier = Some(sequence);
-            response.batch_item_failures.push(failure);
+            response = crate::events::retry_from(sequence);
             break;
         }
     }

@@ -1,8 +1,10 @@
 //! Teams: list, create, read (with a page of members), update, delete; add and remove members.
-//! A team's memberships are kept on both sides (the team's `members`, the member's `teams`) in
-//! the same transaction, so the access read sees them and every removal is exact.
+//! A membership is kept on both sides (the team's membership item and count, the member's
+//! `teams`) in the same transaction, so the access read sees it and every removal is exact.
+//! Deleting a team removes its grants at once and leaves its memberships to the stream's
+//! clean-up (`super::cleanup`), so a team of any size can be deleted.
 
-use super::item::TeamItem;
+use super::item::{TeamItem, TeamMemberItem};
 use super::views::{TeamDetailView, TeamView};
 use crate::access::Ctx;
 use crate::audit::Audited;
@@ -16,7 +18,7 @@ use crate::permissions::{ProjectRole, Role};
 use crate::pipeline::{Input, Reply};
 use crate::projects::item::UpdateBody;
 use crate::projects::item::{Principal, ProjectItem};
-use crate::store::page_of_ids;
+use crate::store::{decode_cursor, encode_cursor, Key};
 use crate::App;
 use serde::Deserialize;
 use serde_json::json;
@@ -77,21 +79,49 @@ pub async fn create_team(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     Ok(Reply::created(&TeamView::new(&team)))
 }
 
-/// `GET /orgs/{orgId}/teams/{teamId}?limit=&cursor=`: the team and one page of its members.
+/// `GET /orgs/{orgId}/teams/{teamId}?limit=&cursor=`: the team and one page of its members, in
+/// user id order (one Query of its membership items, merged with a legacy `members` set, and one
+/// BatchGetItem of their memberships). The cursor is the last user id shown.
 pub async fn get_team(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let team: TeamItem = ctx.subject()?;
-    let page = page_of_ids(
-        &format!("TEAM#{}", team.team_id.as_str()),
-        team.members.iter().map(|u| u.as_str()),
-        input.limit()?,
-        input.cursor(),
-    )?;
-    let keys = page
-        .items
+    let limit = input.limit()?;
+    let scope = format!("TEAM#{}", team.team_id.as_str());
+    let after = input
+        .cursor()
+        .map(|c| decode_cursor(&scope, c))
+        .transpose()?
+        .and_then(|k| k.get("SK").and_then(|v| v.as_s().ok()).cloned())
+        .map(|u| crate::domain::UserId::parse("cursor", &u).map_err(|_| ApiError::invalid_cursor()))
+        .transpose()?;
+    let q = TeamMemberItem::page_of_team(ctx.org_id(), &team.team_id, limit, after.as_ref());
+    let (items, more_items) = app.store.query_page(q).await?;
+    let mut ids: Vec<crate::domain::UserId> = items
+        .into_iter()
+        .map(crate::store::from_item::<TeamMemberItem>)
+        .map(|m| m.map(|m| m.user_id))
+        .collect::<Result<_, _>>()?;
+    ids.extend(
+        team.members
+            .iter()
+            .filter(|u| after.as_ref().is_none_or(|a| *u > a))
+            .cloned(),
+    );
+    ids.sort();
+    ids.dedup();
+    let more = more_items.is_some() || ids.len() > limit as usize;
+    ids.truncate(limit as usize);
+    let next_cursor = match (more, ids.last()) {
+        (true, Some(last)) => Some(encode_cursor(
+            &scope,
+            &Key::new(scope.as_str(), last.as_str()).to_item(),
+        )),
+        _ => None,
+    };
+    let keys = ids
         .iter()
-        .filter_map(|u| MemberItem::key_in_path(ctx.org_id(), u))
+        .map(|u| MemberItem::key_of(ctx.org_id(), u))
         .collect();
-    let mut members: Vec<MemberItem> = if page.items.is_empty() {
+    let mut members: Vec<MemberItem> = if ids.is_empty() {
         Vec::new()
     } else {
         app.store.batch_get_as(keys).await?
@@ -103,7 +133,7 @@ pub async fn get_team(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
             .iter()
             .map(|m| MemberView::new(m, &ctx.org))
             .collect(),
-        members_next_cursor: page.next_cursor,
+        members_next_cursor: next_cursor,
     }))
 }
 
@@ -132,16 +162,15 @@ pub async fn update_team(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     Ok(Reply::ok(&TeamView::new(&updated)))
 }
 
-/// `DELETE /orgs/{orgId}/teams/{teamId}`: the team, its memberships (each member's record too)
-/// and its grants (on each project), in one transaction conditional on what was read.
+/// `DELETE /orgs/{orgId}/teams/{teamId}`: the team and its grants (on each project, at most
+/// `GRANTS_PER_TEAM`) in one transaction conditional on the grants read, so the access the team
+/// gave ends with it; its memberships (any number) are removed by the stream's clean-up from
+/// this change's audit entry (`super::cleanup`): they grant nothing once the team is gone.
 pub async fn delete_team(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     let team: TeamItem = ctx.subject()?;
     let org = ctx.org_id();
     let tx = team.delete(ctx.tx()?)?;
     let mut tx = ctx.org.team_deleted(tx)?;
-    for user in &team.members {
-        tx = MemberItem::leave_team(tx, org, user, &team.team_id, changed())?;
-    }
     let principal = Principal::Team(team.team_id.clone());
     for project in &team.projects {
         tx = ProjectItem::grant_gone(tx, org, project, &principal, changed())?;
@@ -152,10 +181,16 @@ pub async fn delete_team(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> 
         format!(
             "deleted team {} ({} members, {} project grants)",
             team.name.as_str(),
-            team.members.len(),
+            team.member_total(),
             team.projects.len()
         ),
-        json!({ "teamId": team.team_id, "name": team.name, "members": team.members, "projectIds": team.projects }),
+        json!({
+            "teamId": team.team_id,
+            "name": team.name,
+            "memberCount": team.member_total(),
+            "legacyMembers": team.members,
+            "projectIds": team.projects,
+        }),
     ))?;
     app.store.commit(tx).await?;
     Ok(Reply::no_content())
@@ -171,7 +206,7 @@ pub async fn add_team_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Rep
             "Guests are not on teams: they see only the projects granted to them directly. Grant the guest a project (PUT /orgs/{orgId}/projects/{projectId}/access/user:<userId>) or change their role first.",
         ));
     }
-    if team.members.contains(&member.user_id) {
+    if member.teams.contains(&team.team_id) {
         return Ok(Reply::ok(&MemberView::new(&member, &ctx.org)));
     }
     // The team's project grants reach whoever joins it: the hierarchy rule for each of them. The
@@ -191,7 +226,7 @@ pub async fn add_team_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Rep
         .with("yourProjectRole", ctx.held.project_role.map(ProjectRole::as_str))
         .with("requestedRole", ProjectRole::Admin.as_str()));
     }
-    if team.members.len() >= MEMBERS_PER_TEAM {
+    if team.member_total() >= MEMBERS_PER_TEAM as u64 {
         return Err(ApiError::limit(
             "membersPerTeam",
             MEMBERS_PER_TEAM,
@@ -205,7 +240,18 @@ pub async fn add_team_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Rep
             format!("A member is on at most {TEAMS_PER_MEMBER} teams."),
         ));
     }
-    let tx = team.add_member(ctx.tx()?, &member.user_id, MEMBERS_PER_TEAM)?;
+    if team.members.contains(&member.user_id) {
+        // On the team's legacy set but not on the member's record: a removed membership whose
+        // clean-up has not run yet.
+        return Err(changed());
+    }
+    let tx = team.add_member(
+        ctx.tx()?,
+        &member,
+        ctx.user_id(),
+        Timestamp::now(),
+        MEMBERS_PER_TEAM,
+    )?;
     let tx = member.join_team(tx, &team.team_id, TEAMS_PER_MEMBER, changed())?;
     let tx = if within_grants {
         tx
@@ -230,14 +276,11 @@ pub async fn add_team_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Rep
 pub async fn remove_team_member(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let team: TeamItem = ctx.subject()?;
     let user = crate::domain::UserId::parse("userId", input.path_param("userId"))?;
-    if !team.members.contains(&user) {
-        return Err(ApiError::new(
-            Code::TeamMemberNotFound,
-            "This user is not on the team.",
-        ));
-    }
-    let tx = TeamItem::member_gone(ctx.tx()?, ctx.org_id(), &team.team_id, &user, changed())?;
-    let tx = MemberItem::leave_team(tx, ctx.org_id(), &user, &team.team_id, changed())?;
+    let not_on_team = || ApiError::new(Code::TeamMemberNotFound, "This user is not on the team.");
+    // The membership item (or legacy set entry) and the member's record: both say the user is
+    // on the team, or nothing changes.
+    let tx = team.remove_member(ctx.tx()?, &user, not_on_team())?;
+    let tx = MemberItem::leave_team(tx, ctx.org_id(), &user, &team.team_id, not_on_team())?;
     let tx = tx.audit(ctx.audit(
         "team.member_removed",
         "TeamMemberRemoved",

@@ -1,9 +1,13 @@
-//! Teams: a named set of members that project grants can name. The team item holds its members
-//! and the projects granted to it (string sets, each bounded by a documented limit), so deleting a
-//! team removes every membership and grant it brought in one transaction, without a read.
+//! Teams: a named set of members that project grants can name. Each membership is an item of
+//! its own (`TeamMemberItem`, counted by the team's `memberCount` in the same transaction), so a
+//! team holds any number of members; the team item keeps the projects granted to it (a string
+//! set bounded by `GRANTS_PER_TEAM`), so deleting a team removes its grants in one transaction and
+//! leaves its memberships to the stream's clean-up (`super::cleanup`). Teams from before the
+//! membership items keep theirs in the team's `members` set (read, removed, never added to).
 
 use crate::domain::{Description, OrgId, OrgName, ProjectId, TeamId, Timestamp, UserId};
 use crate::error::{ApiError, Code};
+use crate::members::item::MemberItem;
 use crate::projects::item::NameChanges;
 use crate::store::org_pk;
 use crate::store::{Entity, Expr, Key, QuerySpec, SortCond, Tx};
@@ -29,12 +33,16 @@ pub struct TeamItem {
     pub created_by: UserId,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Memberships from before the membership items (read and removed, never added to).
     #[serde(
         with = "serde_dynamo::string_set",
         default,
         skip_serializing_if = "BTreeSet::is_empty"
     )]
     pub members: BTreeSet<UserId>,
+    /// The team's `TeamMemberItem`s, counted in the transactions that add and remove them.
+    #[serde(default)]
+    member_count: i64,
     /// The projects that grant this team a role (the grant itself is on the project).
     #[serde(
         rename = "grantedProjects",
@@ -43,7 +51,8 @@ pub struct TeamItem {
         skip_serializing_if = "BTreeSet::is_empty"
     )]
     pub projects: BTreeSet<ProjectId>,
-    /// Bumped by every change of `members` or `projects`: deleting the team requires what it read.
+    /// Bumped by every change of `members` (the legacy set) or `projects`: deleting the team
+    /// requires the grants it read (its memberships are cleaned up after it, whatever they are).
     #[serde(default)]
     version: u64,
 }
@@ -95,9 +104,15 @@ impl TeamItem {
             created_at: now,
             updated_at: now,
             members: BTreeSet::new(),
+            member_count: 0,
             projects: BTreeSet::new(),
             version: 0,
         }
+    }
+
+    /// Its members: the membership items and the legacy set's.
+    pub fn member_total(&self) -> u64 {
+        self.member_count.max(0) as u64 + self.members.len() as u64
     }
 
     pub fn create(&self, tx: Tx) -> Result<Tx, ApiError> {
@@ -134,19 +149,58 @@ impl TeamItem {
         Expr::new().value(":zero", &0u64).value(":one", &1u64)
     }
 
-    /// Adds a member (their membership's own write is `MemberItem::join_team`), within the limit
-    /// of members per team (checked on the read first; a failure here is a change meanwhile).
-    pub fn add_member(&self, tx: Tx, user: &UserId, max: usize) -> Result<Tx, ApiError> {
+    /// Adds a member: their membership item (refused while one is there: a parallel add, or a
+    /// removed membership the clean-up has not reached yet) and the team's count, within the
+    /// limit of members per team (checked on the read first; a failure here is a change
+    /// meanwhile). The member's own record is `MemberItem::join_team`.
+    pub fn add_member(
+        &self,
+        tx: Tx,
+        member: &MemberItem,
+        by: &UserId,
+        now: Timestamp,
+        max: usize,
+    ) -> Result<Tx, ApiError> {
+        let item = TeamMemberItem::new(&self.org_id, &self.team_id, member, by, now);
+        let tx = tx.put_new(&item, changed())?;
+        let room = (max as u64).saturating_sub(self.members.len() as u64);
         tx.update(
             self.key(),
-            &format!("ADD members :u SET {}", Self::bump()),
-            Some(
-                "attribute_exists(PK) AND (attribute_not_exists(members) OR size(members) < :max)",
-            ),
-            Self::counters()
-                .set(":u", [user.as_str()])
-                .value(":max", &max),
+            "ADD memberCount :one",
+            Some("attribute_exists(PK) AND (attribute_not_exists(memberCount) OR memberCount < :room)"),
+            Expr::new().value(":one", &1u64).value(":room", &room),
             changed(),
+        )
+    }
+
+    /// Takes `user` off the team: their membership item and the team's count (or, for a
+    /// membership from before the items, the team's `members` set), by key.
+    pub fn remove_member(&self, tx: Tx, user: &UserId, on_fail: ApiError) -> Result<Tx, ApiError> {
+        if self.members.contains(user) {
+            return Self::legacy_member_gone(tx, &self.org_id, &self.team_id, user, on_fail);
+        }
+        let tx = tx.delete(
+            TeamMemberItem::key_of(&self.org_id, &self.team_id, user),
+            Some("attribute_exists(PK)"),
+            Expr::new(),
+            on_fail.clone(),
+        )?;
+        Self::counted_gone(tx, &self.org_id, &self.team_id, on_fail)
+    }
+
+    /// One membership item fewer on the team, which exists.
+    pub fn counted_gone(
+        tx: Tx,
+        org: &OrgId,
+        team: &TeamId,
+        on_fail: ApiError,
+    ) -> Result<Tx, ApiError> {
+        tx.update(
+            Self::key_of(org, team),
+            "ADD memberCount :minus",
+            Some("attribute_exists(PK)"),
+            Expr::new().value(":minus", &-1i64),
+            on_fail,
         )
     }
 
@@ -161,8 +215,8 @@ impl TeamItem {
         )
     }
 
-    /// Removes a member, by key: the member's record says they are on the team, so they must be.
-    pub fn member_gone(
+    /// Removes a membership from the team's legacy `members` set, by key.
+    pub fn legacy_member_gone(
         tx: Tx,
         org: &OrgId,
         team: &TeamId,
@@ -178,6 +232,26 @@ impl TeamItem {
                 .value(":uid", user),
             on_fail,
         )
+    }
+
+    /// Takes a removed member out of the team's legacy `members` set (the stream's clean-up,
+    /// outside any transaction): `Ok(false)` when the team is gone or does not hold them there.
+    pub async fn forget_legacy_member(
+        store: &crate::store::Store,
+        org: &OrgId,
+        team: &TeamId,
+        user: &UserId,
+    ) -> Result<bool, ApiError> {
+        store
+            .update_if(
+                Self::key_of(org, team),
+                &format!("DELETE members :u SET {}", Self::bump()),
+                "contains(members, :uid)",
+                Self::counters()
+                    .set(":u", [user.as_str()])
+                    .value(":uid", user),
+            )
+            .await
     }
 
     /// Records a grant on `project` to this team, within the limit of projects per team (checked
@@ -221,5 +295,100 @@ impl TeamItem {
         cursor: Option<&str>,
     ) -> Result<QuerySpec, ApiError> {
         QuerySpec::new(org_pk(org), SortCond::BeginsWith(TEAM_PREFIX.into()), limit).after(cursor)
+    }
+}
+
+const TEAM_MEMBER_PREFIX: &str = "TMEMBER#";
+
+/// One member's place on a team (`TMEMBER#<teamId>#<userId>`): the team's pages of members are a
+/// Query of these, and the clean-up of a deleted team or a removed member finds them by key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamMemberItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    #[serde(rename = "entity_type")]
+    entity_type: String,
+    pub org_id: OrgId,
+    pub team_id: TeamId,
+    pub user_id: UserId,
+    /// When the membership it belongs to began: the clean-up of that membership's removal takes
+    /// only this item, never one of a later membership of the same person.
+    pub member_joined_at: Timestamp,
+    pub added_by: UserId,
+    pub added_at: Timestamp,
+}
+
+impl Entity for TeamMemberItem {
+    const TYPE: &'static str = "team_member";
+    fn key(&self) -> Key {
+        Self::key_of(&self.org_id, &self.team_id, &self.user_id)
+    }
+}
+
+impl TeamMemberItem {
+    pub fn key_of(org: &OrgId, team: &TeamId, user: &UserId) -> Key {
+        Key::new(
+            org_pk(org),
+            format!("{TEAM_MEMBER_PREFIX}{}#{}", team.as_str(), user.as_str()),
+        )
+    }
+
+    pub fn new(
+        org: &OrgId,
+        team: &TeamId,
+        member: &MemberItem,
+        by: &UserId,
+        now: Timestamp,
+    ) -> Self {
+        let key = Self::key_of(org, team, &member.user_id);
+        Self {
+            pk: key.pk,
+            sk: key.sk,
+            entity_type: Self::TYPE.into(),
+            org_id: org.clone(),
+            team_id: team.clone(),
+            user_id: member.user_id.clone(),
+            member_joined_at: member.joined_at,
+            added_by: by.clone(),
+            added_at: now,
+        }
+    }
+
+    /// One page of a team's membership items, in user id order, after `after`'s.
+    pub fn page_of_team(
+        org: &OrgId,
+        team: &TeamId,
+        limit: u32,
+        after: Option<&UserId>,
+    ) -> QuerySpec {
+        let mut q = QuerySpec::new(
+            org_pk(org),
+            SortCond::BeginsWith(format!("{TEAM_MEMBER_PREFIX}{}#", team.as_str())),
+            limit,
+        );
+        q.start = after.map(|u| Self::key_of(org, team, u).to_item());
+        q
+    }
+
+    /// The membership item of `user` on `team` goes, if it belongs to the membership that began
+    /// at `joined_at` (the clean-up of that membership's removal), with the team's count.
+    pub fn remove_of_membership(
+        tx: Tx,
+        org: &OrgId,
+        team: &TeamId,
+        user: &UserId,
+        joined_at: Timestamp,
+        on_fail: ApiError,
+    ) -> Result<Tx, ApiError> {
+        let tx = tx.delete(
+            Self::key_of(org, team, user),
+            Some("memberJoinedAt = :joined"),
+            Expr::new().value(":joined", &joined_at),
+            on_fail.clone(),
+        )?;
+        TeamItem::counted_gone(tx, org, team, on_fail)
     }
 }

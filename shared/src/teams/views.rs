@@ -24,7 +24,7 @@ impl TeamView {
             id: t.team_id.clone(),
             name: t.name.clone(),
             description: t.description.clone(),
-            member_count: t.members.len(),
+            member_count: t.member_total() as usize,
             project_count: t.projects.len(),
             created_by: t.created_by.clone(),
             created_at: t.created_at,

@@ -5,7 +5,8 @@
 //! 1,000 write units a second). DynamoDB Local computes the units from item sizes as DynamoDB does
 //! when a request asks for them (`ReturnConsumedCapacity`; the tests' client asks on every
 //! request once `measure_units` is called). Run with `scripts/bench.sh`; `PENDING=6000` for more
-//! invitations.
+//! invitations. Then a team of TEAM (1,000) members is made through the API, deleted, and cleaned
+//! up by `finish-removals` as the stream delivers its audit entry; nothing of it may be left.
 
 use integration_tests::{TestApp, User};
 use serde_json::{json, Value};
@@ -301,6 +302,11 @@ async fn main() {
         .fold(f64::INFINITY, f64::min);
         println!("| {name} | {r0} | {w0} | {n0} | {r1} | {w1} | {n1} | {ceiling:.0} |");
     }
+    let team: usize = std::env::var("TEAM")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    large_team(&t, &full, team).await;
     let item = shared::store::to_item(&t.org_item(&full.id).await).unwrap();
     println!(
         "\nthe full organization's item: {} KB as DynamoDB sizes it (attribute names and values); its largest attributes:",
@@ -338,4 +344,80 @@ fn item_kb(item: &shared::store::Item) -> String {
     }
     let bytes: usize = item.iter().map(|(k, v)| k.len() + size(v)).sum();
     format!("{:.1}", bytes as f64 / 1024.0)
+}
+
+/// A team of `n` members: its people join the organization (the membership's own item
+/// operations, 40 to a transaction), are put on the team through the API (8 requests at a time),
+/// the team is deleted through the API and its memberships removed by the stream's clean-up.
+async fn large_team(t: &TestApp, o: &Org, n: usize) {
+    use shared::domain::{OrgId, TeamId, UserId};
+    use shared::members::item::MemberItem;
+    let people: Vec<User> = (0..n).map(|i| t.user(&format!("team{i}"))).collect();
+    for chunk in people.chunks(40) {
+        let members: Vec<(&User, Role)> = chunk.iter().map(|u| (u, Role::Viewer)).collect();
+        t.add_members(&o.id, &members).await;
+    }
+    let team = t.create_team(&o.id, &o.owner, "Everyone").await;
+    let started = std::time::Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for u in &people {
+        if tasks.len() >= 8 {
+            tasks.join_next().await.unwrap().unwrap();
+        }
+        let (t, owner) = (t.clone(), o.owner.clone());
+        let path = format!("/orgs/{}/teams/{team}/members/{}", o.id, u.id);
+        tasks.spawn(async move {
+            let a = t.as_user(&owner).put_empty(&path).await;
+            assert_eq!(a.status, 200, "{path}: {}", a.body);
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.unwrap();
+    }
+    let added = started.elapsed();
+    let view = ok(
+        t,
+        &o.owner,
+        "GET",
+        &format!("/orgs/{}/teams/{team}", o.id),
+        None,
+    )
+    .await;
+    assert_eq!(view["memberCount"], n, "{view}");
+    let (r, w, requests) = measure(
+        t,
+        Some(&o.owner),
+        "DELETE",
+        &format!("/orgs/{}/teams/{team}", o.id),
+        None,
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let batch = integration_tests::latest_stream_event(t, &o.id, 1).await;
+    let (response, report) = shared::teams::cleanup::on_stream(&t.app, batch).await;
+    assert!(response.batch_item_failures.is_empty(), "{report:?}");
+    let cleaned = started.elapsed();
+    // Nothing of it left: no membership item, no member naming the team.
+    let (org, team_id) = (OrgId::parse(&o.id).unwrap(), TeamId::parse(&team).unwrap());
+    let q = shared::teams::item::TeamMemberItem::page_of_team(&org, &team_id, 1000, None);
+    let left = t.app.store.query_page(q).await.unwrap().0.len();
+    let mut naming = 0;
+    for chunk in people.chunks(100) {
+        let keys = chunk
+            .iter()
+            .map(|u| MemberItem::key_of(&org, &UserId::parse("userId", &u.id).unwrap()))
+            .collect();
+        let members: Vec<MemberItem> = t.app.store.batch_get_as(keys).await.unwrap();
+        naming += members
+            .iter()
+            .filter(|m| m.teams.contains(&team_id))
+            .count();
+    }
+    println!(
+        "\na team of {n} members (in the full organization): put on it through the API in {added:.1?} (8 at a time); \
+         DELETE /orgs/{{orgId}}/teams/{{teamId}}: {r} read, {w} write units, {requests} requests; \
+         finish-removals removed {} places and updated {} members in {cleaned:.1?}; left: {left} membership items, {naming} members naming the team",
+        report.places_removed, report.records_updated
+    );
+    assert_eq!((left, naming), (0, 0), "nothing of the team is left");
 }

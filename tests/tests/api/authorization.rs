@@ -637,6 +637,9 @@ async fn dynamodb_requests_per_route() {
             // Lists: one Query per page, plus one BatchGetItem (access read, or the page's organizations).
             // Cleanup reads one page of invitations and removes what is due in one transaction.
             "cleanup-invitations" => 3,
+            // A team and one page of its members: a Query of its membership items, then one
+            // BatchGetItem of those memberships (a team holds any number; none is on the team item).
+            "get-team" => 3,
             // An aggregate, not a single item: COUNT Queries of projects, of integrations (its
             // filter counts those with a credential) and of pending invitations (one per 1,000
             // invitations) besides the access read.

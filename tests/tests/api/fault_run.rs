@@ -500,3 +500,104 @@ async fn the_purge_under_every_fault_is_finished_by_the_next_run() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_removal_cleanup_under_every_fault_grants_nothing_and_is_finished_by_a_redelivery() {
+    let t = TestApp::with_faults(|_| {}).await;
+    // Each case has its own organization and its own fault scope: they run at once.
+    let mut cases = tokio::task::JoinSet::new();
+    for fault in FAULTS {
+        for (operation, call) in [
+            ("Query", 0),
+            ("UpdateItem", 0),
+            ("UpdateItem", 1),
+            ("BatchWriteItem", 0),
+            ("TransactWriteItems", 0),
+        ] {
+            let t = t.clone();
+            cases.spawn(async move { cleanup_case(&t, fault, operation, call).await });
+        }
+    }
+    let mut rows = Vec::new();
+    while let Some(row) = cases.join_next().await {
+        rows.push(row.expect("a case"));
+    }
+    rows.sort();
+    println!("{}", rows.join("\n"));
+}
+
+/// A developer on two teams removed, then a team granted a project deleted (both leave places on
+/// teams to the clean-up); the clean-up run with `fault` at `call` of `operation` asks for a
+/// redelivery, grants nothing meanwhile, and the redelivery finishes it.
+async fn cleanup_case(t: &TestApp, fault: Fault, operation: &'static str, call: usize) -> String {
+    use crate::teams::{deploys, places_of};
+    use shared::permissions::Role;
+    let faulty = t.faulty.clone().unwrap();
+    let case = format!("{fault} at {call} {operation}");
+    let f = t
+        .org_fixture(
+            &format!("Cleanup {case}"),
+            "pro",
+            &[Role::Developer, Role::Viewer],
+        )
+        .await;
+    let (dev, viewer) = (
+        f.member(Role::Developer).clone(),
+        f.member(Role::Viewer).clone(),
+    );
+    let granted = t.create_team(&f.id, &f.owner, "Granted").await;
+    let other = t.create_team(&f.id, &f.owner, "Other").await;
+    t.add_to_team(&f.id, &granted, &[&dev, &viewer]).await;
+    t.add_to_team(&f.id, &other, &[&dev]).await;
+    let project = t.create_project(&f.id, &f.owner, "Web").await;
+    t.grant(
+        &f.id,
+        &f.owner,
+        &project,
+        &format!("team:{granted}"),
+        "editor",
+    )
+    .await;
+    assert!(deploys(t, &f.id, &viewer, &project).await);
+    t.as_user(&f.owner)
+        .delete(&format!("/orgs/{}/members/{}", f.id, dev.id))
+        .await
+        .assert_status(204);
+    t.as_user(&f.owner)
+        .delete(&format!("/orgs/{}/teams/{granted}", f.id))
+        .await
+        .assert_status(204);
+    let (batch, _) = integration_tests::stream_event_of(t, &f.id).await;
+    let ((response, report), _) = Faults::scope(
+        at(operation, call, fault),
+        shared::teams::cleanup::on_stream(&faulty, batch.clone()),
+    )
+    .await;
+    assert_eq!(
+        response.batch_item_failures.len(),
+        1,
+        "{case}: the record is redelivered ({report:?})"
+    );
+    // Half done or not at all, what the removals ended grants nothing.
+    assert!(!deploys(t, &f.id, &viewer, &project).await, "{case}");
+    // Redelivered without the fault: finished, and finished once.
+    let (response, report) = shared::teams::cleanup::on_stream(&t.app, batch.clone()).await;
+    assert!(
+        response.batch_item_failures.is_empty(),
+        "{case}: {report:?}"
+    );
+    assert_eq!(places_of(t, &f.id, &granted).await, 0, "{case}");
+    assert_eq!(places_of(t, &f.id, &other).await, 0, "{case}");
+    let me = t.as_user(&viewer).get(&format!("/orgs/{}/me", f.id)).await;
+    assert_eq!(
+        me.assert_status(200)["teamIds"],
+        serde_json::json!([]),
+        "{case}"
+    );
+    let team = t
+        .as_user(&f.owner)
+        .get(&format!("/orgs/{}/teams/{other}", f.id))
+        .await;
+    assert_eq!(team.assert_status(200)["memberCount"], 0, "{case}");
+    format!("| finish-removals | {fault} | {call} {operation} | redelivery asked | finished |")
+}

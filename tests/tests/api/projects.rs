@@ -528,6 +528,8 @@ async fn deleting_a_team_or_a_project_removes_every_grant_and_membership_it_had(
             .collect();
         assert!(!principals.contains(&"team"), "{p}: {}", a.body);
     }
+    // The team's memberships are removed by the stream's clean-up.
+    integration_tests::finish_removals(&t, &f.id).await;
     let me = t.as_user(viewer).get(&format!("/orgs/{}/me", f.id)).await;
     assert_eq!(me.assert_status(200)["teamIds"], json!([]));
     // Deleting the project removes the viewer's direct grant from their membership too.
@@ -548,13 +550,8 @@ async fn deleting_a_team_or_a_project_removes_every_grant_and_membership_it_had(
         .as_user(&f.owner)
         .get(&format!("/orgs/{}/audit-log?action=team.deleted", f.id))
         .await;
-    assert_eq!(
-        entry.body["items"][0]["details"]["members"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    // The entry counts the members (a team may hold 100,000: their ids are not listed).
+    assert_eq!(entry.body["items"][0]["details"]["memberCount"], 2);
 }
 
 #[tokio::test]

@@ -81,6 +81,8 @@ async fn adding_to_a_team_while_the_member_is_removed_leaves_no_orphan() {
             tokio::spawn(async move { t.as_user(&owner).delete(&path).await })
         };
         let (add, remove) = (add.await.unwrap(), remove.await.unwrap());
+        // A removal leaves the member's places on teams to the stream's clean-up.
+        integration_tests::finish_removals(&t, &f.id).await;
         let team_view = t
             .as_user(&f.owner)
             .get(&format!("/orgs/{}/teams/{team}", f.id))
@@ -244,4 +246,205 @@ async fn a_teams_members_are_paged() {
         .get(&format!("/orgs/{}/teams/{team}?cursor=garbage", f.id))
         .await
         .assert_problem(400, Code::InvalidCursor);
+}
+
+/// Whether `who` may deploy in `project` (a viewer may only through a grant).
+pub(crate) async fn deploys(t: &TestApp, org: &str, who: &User, project: &str) -> bool {
+    let a = t
+        .as_user(who)
+        .post(
+            &format!("/orgs/{org}/authorize"),
+            json!({ "permissions": ["deployments.create"], "projectId": project }),
+        )
+        .await;
+    a.assert_status(200)["results"][0]["allowed"] == json!(true)
+}
+
+/// The membership items of a team that are stored.
+pub(crate) async fn places_of(t: &TestApp, org: &str, team: &str) -> usize {
+    let q = shared::teams::item::TeamMemberItem::page_of_team(
+        &shared::domain::OrgId::parse(org).unwrap(),
+        &shared::domain::TeamId::parse(team).unwrap(),
+        1000,
+        None,
+    );
+    t.app.store.query_page(q).await.unwrap().0.len()
+}
+
+#[tokio::test]
+async fn a_team_past_the_old_limit_of_40_is_deleted_at_once_and_cleaned_up_once() {
+    let t = TestApp::new().await;
+    let f = t.org_fixture("Big team", "pro", &[]).await;
+    let users: Vec<User> = (0..45).map(|i| t.user(&format!("big{i}"))).collect();
+    let viewers: Vec<(&User, Role)> = users.iter().map(|u| (u, Role::Viewer)).collect();
+    t.add_members(&f.id, &viewers).await;
+    let team = t.create_team(&f.id, &f.owner, "Everyone").await;
+    t.add_to_team(&f.id, &team, &users.iter().collect::<Vec<_>>())
+        .await;
+    let project = t.create_project(&f.id, &f.owner, "Web").await;
+    t.grant(&f.id, &f.owner, &project, &format!("team:{team}"), "editor")
+        .await;
+    let a = t
+        .as_user(&f.owner)
+        .get(&format!("/orgs/{}/teams/{team}", f.id))
+        .await;
+    assert_eq!(a.assert_status(200)["memberCount"], 45);
+    assert_eq!(places_of(&t, &f.id, &team).await, 45);
+    assert!(deploys(&t, &f.id, &users[44], &project).await);
+
+    t.as_user(&f.owner)
+        .delete(&format!("/orgs/{}/teams/{team}", f.id))
+        .await
+        .assert_status(204);
+    // The access the team gave ends with the request, before any clean-up.
+    assert!(!deploys(&t, &f.id, &users[44], &project).await);
+    t.as_user(&f.owner)
+        .get(&format!("/orgs/{}/teams/{team}", f.id))
+        .await
+        .assert_problem(404, Code::TeamNotFound);
+
+    let report = integration_tests::finish_removals(&t, &f.id).await;
+    assert_eq!((report.places_removed, report.records_updated), (45, 45));
+    assert_eq!(
+        places_of(&t, &f.id, &team).await,
+        0,
+        "no membership item left"
+    );
+    for u in [&users[0], &users[44]] {
+        let me = t.as_user(u).get(&format!("/orgs/{}/me", f.id)).await;
+        assert_eq!(me.assert_status(200)["teamIds"], json!([]));
+    }
+    // Delivered again (Lambda delivers at least once): nothing left to do.
+    let again = integration_tests::finish_removals(&t, &f.id).await;
+    assert_eq!((again.places_removed, again.records_updated), (0, 0));
+}
+
+#[tokio::test]
+async fn a_removed_member_back_on_a_team_is_not_taken_off_by_the_old_removal() {
+    let t = TestApp::new().await;
+    let f = t.org_fixture("Back", "pro", &[Role::Developer]).await;
+    let dev = f.member(Role::Developer).clone();
+    let team = t.create_team(&f.id, &f.owner, "Team").await;
+    t.add_to_team(&f.id, &team, &[&dev]).await;
+    let member = format!("/orgs/{}/members/{}", f.id, dev.id);
+    let place = format!("/orgs/{}/teams/{team}/members/{}", f.id, dev.id);
+    let team_path = format!("/orgs/{}/teams/{team}", f.id);
+    t.as_user(&f.owner).delete(&member).await.assert_status(204);
+    // Back in the organization before the clean-up ran: the old place is still there, so
+    // putting them on the team again asks for a retry instead of answering for the old place.
+    t.add_member(&f.id, &dev, Role::Developer).await;
+    t.as_user(&f.owner)
+        .put_empty(&place)
+        .await
+        .assert_problem(409, Code::ConcurrentUpdate);
+    let report = integration_tests::finish_removals(&t, &f.id).await;
+    assert_eq!(report.places_removed, 1);
+    t.as_user(&f.owner)
+        .put_empty(&place)
+        .await
+        .assert_status(200);
+    // The removal's entry delivered again: the new place is the new membership's, and stays.
+    let again = integration_tests::finish_removals(&t, &f.id).await;
+    assert_eq!(again.places_removed, 0);
+    let a = t.as_user(&f.owner).get(&team_path).await;
+    assert_eq!(a.assert_status(200)["memberCount"], 1);
+    assert_eq!(a.body["members"][0]["userId"], json!(dev.id));
+    let me = t.as_user(&dev).get(&format!("/orgs/{}/me", f.id)).await;
+    assert_eq!(me.assert_status(200)["teamIds"], json!([team]));
+}
+
+#[tokio::test]
+async fn a_team_of_the_members_set_from_before_keeps_working() {
+    use shared::members::item::MemberItem;
+    use shared::teams::item::TeamItem;
+    let t = TestApp::new().await;
+    let f = t
+        .org_fixture("Legacy", "pro", &[Role::Developer, Role::Viewer])
+        .await;
+    let (dev, viewer) = (
+        f.member(Role::Developer).clone(),
+        f.member(Role::Viewer).clone(),
+    );
+    let team = t.create_team(&f.id, &f.owner, "Old").await;
+    // As the team's memberships were stored before their items: the team's `members` set and
+    // each member's `teams`, written by the member's own operation.
+    let org = shared::domain::OrgId::parse(&f.id).unwrap();
+    let team_id = shared::domain::TeamId::parse(&team).unwrap();
+    let mut item: TeamItem = t
+        .app
+        .store
+        .batch_get_as(vec![TeamItem::key_of(&org, &team_id)])
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    let mut tx = t.app.store.tx();
+    for u in [&dev, &viewer] {
+        let user = shared::domain::UserId::parse("userId", &u.id).unwrap();
+        item.members.insert(user.clone());
+        let m: MemberItem = t
+            .app
+            .store
+            .batch_get_as(vec![MemberItem::key_of(&org, &user)])
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
+        tx = m
+            .join_team(tx, &team_id, 100, shared::error::ApiError::internal("join"))
+            .unwrap();
+    }
+    t.app.store.commit(tx).await.unwrap();
+    t.app.store.commit(t.store_as_before(&item)).await.unwrap();
+
+    let team_path = format!("/orgs/{}/teams/{team}", f.id);
+    let page = t
+        .as_user(&f.owner)
+        .get(&format!("{team_path}?limit=1"))
+        .await;
+    assert_eq!(page.assert_status(200)["memberCount"], 2);
+    let next = page.body["membersNextCursor"].as_str().unwrap().to_string();
+    let rest = t
+        .as_user(&f.owner)
+        .get(&format!("{team_path}?limit=1&cursor={next}"))
+        .await;
+    let mut seen = vec![
+        page.body["members"][0]["userId"].clone(),
+        rest.assert_status(200)["members"][0]["userId"].clone(),
+    ];
+    seen.sort_by_key(|v| v.as_str().unwrap().to_string());
+    let mut want = vec![json!(dev.id), json!(viewer.id)];
+    want.sort_by_key(|v| v.as_str().unwrap().to_string());
+    assert_eq!(seen, want);
+    assert!(rest.body["membersNextCursor"].is_null());
+    // Adding again is a no-op; taking off and removing from the organization work on the set.
+    t.as_user(&f.owner)
+        .put_empty(&format!("{team_path}/members/{}", dev.id))
+        .await
+        .assert_status(200);
+    t.as_user(&f.owner)
+        .delete(&format!("{team_path}/members/{}", viewer.id))
+        .await
+        .assert_status(204);
+    t.as_user(&f.owner)
+        .delete(&format!("/orgs/{}/members/{}", f.id, dev.id))
+        .await
+        .assert_status(204);
+    integration_tests::finish_removals(&t, &f.id).await;
+    let a = t.as_user(&f.owner).get(&team_path).await;
+    assert_eq!(a.assert_status(200)["memberCount"], 0);
+    // The viewer is back through an item; deleting the team cleans it up.
+    t.add_to_team(&f.id, &team, &[&viewer]).await;
+    assert_eq!(
+        t.as_user(&f.owner).get(&team_path).await.body["memberCount"],
+        1
+    );
+    t.as_user(&f.owner)
+        .delete(&team_path)
+        .await
+        .assert_status(204);
+    integration_tests::finish_removals(&t, &f.id).await;
+    let me = t.as_user(&viewer).get(&format!("/orgs/{}/me", f.id)).await;
+    assert_eq!(me.assert_status(200)["teamIds"], json!([]));
+    assert_eq!(places_of(&t, &f.id, &team).await, 0);
 }
