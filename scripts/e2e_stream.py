@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """End-to-end through the local stream poller: a change made through the API reaches EventBridge
 (moto) as its event and, where the notification preferences say so, the SES emulator as an email,
-both delivered from the table's stream by the functions `cargo lambda watch` serves.
+both delivered from the table's stream by the functions `cargo lambda watch` serves; a deleted
+team's memberships are removed by `finish-removals` the same way.
 
 usage: e2e_stream.py BASE_URL DEVTOOL SECRET SES_URL MOTO_URL
 """
@@ -94,3 +95,25 @@ if [e for e in emails_to(owner_email) if "now an admin" in e["subject"]]:
 if len([e for e in emails_to(new_email) if "now an admin" in e["subject"]]) != 1:
     sys.exit("stream e2e: the notification was sent more than once")
 print("stream e2e: one email, to the admin only")
+
+# A team deleted: the access it gave ends with the request, its memberships go from the stream.
+status, team = call("POST", f"/orgs/{org_id}/teams", owner, {"name": "Stream team"})
+expect(status, 201, "the team", team)
+status, added = call("PUT", f"/orgs/{org_id}/teams/{team['id']}/members/member-{run}", owner)
+expect(status, 200, "putting the member on the team", added)
+status, me = call("GET", f"/orgs/{org_id}/me", member)
+expect(status, 200, "/me", me)
+if me.get("teamIds") != [team["id"]]:
+    sys.exit(f"stream e2e: the member's teams are {me.get('teamIds')}")
+status, gone = call("DELETE", f"/orgs/{org_id}/teams/{team['id']}", owner)
+expect(status, 204, "deleting the team", gone)
+
+
+def forgot_team():
+    status, me = call("GET", f"/orgs/{org_id}/me", member)
+    expect(status, 200, "/me", me)
+    return me.get("teamIds") == []
+
+
+wait_for("the team's clean-up (finish-removals)", forgot_team)
+print("stream e2e: the deleted team's membership removed by finish-removals")

@@ -164,6 +164,7 @@ def main():
             invoke(base, function, [])
         print("stream: warm", flush=True)
     iterators = {}  # shard id -> iterator (None once the shard is closed and read)
+    last_sequence = {}  # shard id -> the sequence number of the last record read
     first_pass = True
     while True:
         shards = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
@@ -180,8 +181,25 @@ def main():
         for sid, iterator in list(iterators.items()):
             if iterator is None:
                 continue
-            out = streams.get_records(ShardIterator=iterator, Limit=1000)
+            try:
+                out = streams.get_records(ShardIterator=iterator, Limit=1000)
+            except (streams.exceptions.ExpiredIteratorException,
+                    streams.exceptions.TrimmedDataAccessException) as e:
+                # An iterator left unused for long (the functions were rebuilding) expires: go on
+                # after the last record delivered, or from the oldest one kept.
+                after = last_sequence.get(sid)
+                print(f"stream: {sid}: {type(e).__name__}; reading again after {after or 'the trim horizon'}", flush=True)
+                kind = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after} if after \
+                    else {"ShardIteratorType": "TRIM_HORIZON"}
+                try:
+                    iterators[sid] = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=sid, **kind)["ShardIterator"]
+                except streams.exceptions.TrimmedDataAccessException:
+                    iterators[sid] = streams.get_shard_iterator(
+                        StreamArn=stream_arn, ShardId=sid, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+                continue
             iterators[sid] = out.get("NextShardIterator")
+            if out.get("Records"):
+                last_sequence[sid] = out["Records"][-1]["dynamodb"]["SequenceNumber"]
             records = [lambda_record(r, stream_arn) for r in out.get("Records", [])]
             if not records:
                 continue

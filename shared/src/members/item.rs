@@ -238,7 +238,9 @@ impl MemberItem {
     }
 
     /// Puts the member on a team (the team's own write is `TeamItem::add_member`), conditional on
-    /// the role read (a guest is never on a team) and on the member's limit of teams.
+    /// the role read (a guest is never on a team), on the membership read (its `joinedAt`: the
+    /// team's membership item names it, so a membership removed and begun again meanwhile makes
+    /// this fail) and on the member's limit of teams.
     pub fn join_team(
         &self,
         tx: Tx,
@@ -249,10 +251,11 @@ impl MemberItem {
         tx.update(
             self.key(),
             "ADD teams :t SET accessVersion = if_not_exists(accessVersion, :zero) + :one",
-            Some("attribute_exists(PK) AND #role = :role AND (attribute_not_exists(teams) OR size(teams) < :max)"),
+            Some("attribute_exists(PK) AND #role = :role AND joinedAt = :joined AND (attribute_not_exists(teams) OR size(teams) < :max)"),
             Expr::new()
                 .set(":t", [team.as_str()])
                 .value(":role", &self.role)
+                .value(":joined", &self.joined_at)
                 .value(":max", &max)
                 .value(":zero", &0u64)
                 .value(":one", &1u64)

@@ -448,3 +448,65 @@ async fn a_team_of_the_members_set_from_before_keeps_working() {
     assert_eq!(me.assert_status(200)["teamIds"], json!([]));
     assert_eq!(places_of(&t, &f.id, &team).await, 0);
 }
+
+#[tokio::test]
+async fn putting_on_a_team_a_membership_that_ended_and_began_again_meanwhile_fails() {
+    use shared::members::item::MemberItem;
+    use shared::teams::item::TeamItem;
+    let t = TestApp::new().await;
+    let f = t.org_fixture("Again", "pro", &[Role::Developer]).await;
+    let dev = f.member(Role::Developer).clone();
+    let team = t.create_team(&f.id, &f.owner, "Team").await;
+    let org = shared::domain::OrgId::parse(&f.id).unwrap();
+    let (team_id, user) = (
+        shared::domain::TeamId::parse(&team).unwrap(),
+        shared::domain::UserId::parse("userId", &dev.id).unwrap(),
+    );
+    // The add's read: the team and the membership as they are now.
+    let read_team: TeamItem = t
+        .app
+        .store
+        .batch_get_as(vec![TeamItem::key_of(&org, &team_id)])
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    let read_member: MemberItem = t
+        .app
+        .store
+        .batch_get_as(vec![MemberItem::key_of(&org, &user)])
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    // Meanwhile the member is removed and joins again with the same role.
+    t.as_user(&f.owner)
+        .delete(&format!("/orgs/{}/members/{}", f.id, dev.id))
+        .await
+        .assert_status(204);
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    t.add_member(&f.id, &dev, Role::Developer).await;
+    // The add's write, decided on the old membership: refused, so no place on the team names
+    // the old membership (a redelivered clean-up of its removal would take it from the new one).
+    let now = shared::domain::Timestamp::now();
+    let tx = read_team
+        .add_member(
+            t.app.store.tx(),
+            &read_member,
+            &shared::domain::UserId::parse("userId", &f.owner.id).unwrap(),
+            now,
+            10,
+        )
+        .unwrap();
+    let tx = read_member
+        .join_team(
+            tx,
+            &team_id,
+            100,
+            shared::error::ApiError::concurrent("changed"),
+        )
+        .unwrap();
+    let err = t.app.store.commit(tx).await.unwrap_err();
+    assert_eq!(err.code, Code::ConcurrentUpdate);
+    assert_eq!(places_of(&t, &f.id, &team).await, 0);
+}
