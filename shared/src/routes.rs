@@ -202,28 +202,25 @@ pub fn stream_pattern(trigger: Trigger) -> Option<String> {
         Trigger::AuditStream => Some(
             r#"{"eventName": ["INSERT"], "dynamodb": {"NewImage": {"entity_type": {"S": ["audit", "tombstone"]}}}}"#.to_string(),
         ),
-        Trigger::NotificationStream => {
-            let events: Vec<String> = crate::settings::notifications::NOTIFYING_EVENTS
-                .iter()
-                .map(|e| format!("\"{e}\""))
-                .collect();
-            Some(format!(
-                r#"{{"eventName": ["INSERT"], "dynamodb": {{"NewImage": {{"entity_type": {{"S": ["audit"]}}, "eventType": {{"S": [{}]}}}}}}}}"#,
-                events.join(", ")
-            ))
-        }
-        Trigger::RemovalStream => {
-            let actions: Vec<String> = crate::teams::cleanup::CLEANED_UP_ACTIONS
-                .iter()
-                .map(|a| format!("\"{a}\""))
-                .collect();
-            Some(format!(
-                r#"{{"eventName": ["INSERT"], "dynamodb": {{"NewImage": {{"entity_type": {{"S": ["audit"]}}, "action": {{"S": [{}]}}}}}}}}"#,
-                actions.join(", ")
-            ))
-        }
+        Trigger::NotificationStream => Some(new_audit_entries(
+            "eventType",
+            crate::settings::notifications::NOTIFYING_EVENTS,
+        )),
+        Trigger::RemovalStream => Some(new_audit_entries(
+            "action",
+            crate::teams::cleanup::CLEANED_UP_ACTIONS,
+        )),
         Trigger::CognitoPostConfirmation | Trigger::HourlySchedule => None,
     }
+}
+
+/// The pattern of new audit entries whose `attribute` is one of `values`.
+fn new_audit_entries(attribute: &str, values: &[&str]) -> String {
+    let values: Vec<String> = values.iter().map(|v| format!("\"{v}\"")).collect();
+    format!(
+        r#"{{"eventName": ["INSERT"], "dynamodb": {{"NewImage": {{"entity_type": {{"S": ["audit"]}}, "{attribute}": {{"S": [{}]}}}}}}}}"#,
+        values.join(", ")
+    )
 }
 
 /// A function that is not an HTTP route.

@@ -272,15 +272,12 @@ impl MemberItem {
         team: &TeamId,
         on_fail: ApiError,
     ) -> Result<Tx, ApiError> {
+        let (update, condition, expr) = Self::team_left(team);
         tx.update(
             Self::key_of(org, user),
-            "DELETE teams :t SET accessVersion = if_not_exists(accessVersion, :zero) + :one",
-            Some("contains(teams, :tid)"),
-            Expr::new()
-                .set(":t", [team.as_str()])
-                .value(":tid", team)
-                .value(":zero", &0u64)
-                .value(":one", &1u64),
+            update,
+            Some(condition),
+            expr,
             on_fail,
         )
     }
@@ -293,18 +290,24 @@ impl MemberItem {
         user: &UserId,
         team: &TeamId,
     ) -> Result<bool, ApiError> {
+        let (update, condition, expr) = Self::team_left(team);
         store
-            .update_if(
-                Self::key_of(org, user),
-                "DELETE teams :t SET accessVersion = if_not_exists(accessVersion, :zero) + :one",
-                "attribute_exists(PK) AND contains(teams, :tid)",
-                Expr::new()
-                    .set(":t", [team.as_str()])
-                    .value(":tid", team)
-                    .value(":zero", &0u64)
-                    .value(":one", &1u64),
-            )
+            .update_if(Self::key_of(org, user), update, condition, expr)
             .await
+    }
+
+    /// The write that takes `team` off a membership that names it (a missing membership names
+    /// nothing, so the condition fails on it too).
+    fn team_left(team: &TeamId) -> (&'static str, &'static str, Expr) {
+        (
+            "DELETE teams :t SET accessVersion = if_not_exists(accessVersion, :zero) + :one",
+            "contains(teams, :tid)",
+            Expr::new()
+                .set(":t", [team.as_str()])
+                .value(":tid", team)
+                .value(":zero", &0u64)
+                .value(":one", &1u64),
+        )
     }
 
     /// Records a direct grant on `project` (the grant is on the project), by key, conditional on

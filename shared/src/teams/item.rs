@@ -223,13 +223,12 @@ impl TeamItem {
         user: &UserId,
         on_fail: ApiError,
     ) -> Result<Tx, ApiError> {
+        let (update, condition, expr) = Self::legacy_member_left(user);
         tx.update(
             Self::key_of(org, team),
-            &format!("DELETE members :u SET {}", Self::bump()),
-            Some("contains(members, :uid)"),
-            Self::counters()
-                .set(":u", [user.as_str()])
-                .value(":uid", user),
+            &update,
+            Some(condition),
+            expr,
             on_fail,
         )
     }
@@ -242,16 +241,21 @@ impl TeamItem {
         team: &TeamId,
         user: &UserId,
     ) -> Result<bool, ApiError> {
+        let (update, condition, expr) = Self::legacy_member_left(user);
         store
-            .update_if(
-                Self::key_of(org, team),
-                &format!("DELETE members :u SET {}", Self::bump()),
-                "contains(members, :uid)",
-                Self::counters()
-                    .set(":u", [user.as_str()])
-                    .value(":uid", user),
-            )
+            .update_if(Self::key_of(org, team), &update, condition, expr)
             .await
+    }
+
+    /// The write that takes `user` out of the team's legacy `members` set, if it is there.
+    fn legacy_member_left(user: &UserId) -> (String, &'static str, Expr) {
+        (
+            format!("DELETE members :u SET {}", Self::bump()),
+            "contains(members, :uid)",
+            Self::counters()
+                .set(":u", [user.as_str()])
+                .value(":uid", user),
+        )
     }
 
     /// Records a grant on `project` to this team, within the limit of projects per team (checked
