@@ -38,7 +38,7 @@ const AT_ONCE: usize = 16;
 pub struct CleanupReport {
     /// Deleted teams and removed members whose clean-up finished in this batch.
     pub finished: u32,
-    /// Places on teams removed (membership items, legacy set entries).
+    /// Places on teams removed (membership items; legacy set entries of removed members).
     pub places_removed: u32,
     /// Members' records that forgot a deleted team.
     pub records_updated: u32,
@@ -139,11 +139,11 @@ async fn finish_team_deletion(
     legacy: &[UserId],
     report: &mut CleanupReport,
 ) -> Result<(), ApiError> {
+    // A legacy set's places went with the team item: only the members' records are left.
     for user in legacy {
         if MemberItem::forget_team(&app.store, org, user, team).await? {
             report.records_updated += 1;
         }
-        report.places_removed += 1;
     }
     loop {
         let q = TeamMemberItem::page_of_team(org, team, PAGE, None);
