@@ -115,6 +115,7 @@ mod entity_shapes {
         );
         check(&org);
         check(&SlugItem::new(&org.slug, &org.org_id));
+        check(&crate::orgs::item::SeatsItem::new(&org.org_id));
         let member = MemberItem::new(
             &org.org_id,
             &user,

@@ -7,7 +7,7 @@ use shared::domain::{Email, InvitationId, OrgId, Timestamp, UserId};
 use shared::error::ApiError;
 use shared::invitations::item::{EmailStatus, InvitationItem, InvitationTerms};
 use shared::members::item::MemberItem;
-use shared::orgs::item::{InvitationHold, OrgItem};
+use shared::orgs::item::{InvitationHold, OrgItem, SeatState, SeatsItem};
 use shared::permissions::Role;
 
 /// One organization with an owner and members of the given roles.
@@ -130,6 +130,51 @@ impl TestApp {
         found.pop().expect("the organization exists")
     }
 
+    /// The organization's seats item as stored (`None`: an organization that keeps its seats
+    /// on its own item, from before `SEATS`).
+    pub async fn seats_item(&self, org: &str) -> Option<SeatsItem> {
+        let id = OrgId::parse(org).unwrap();
+        let mut found: Vec<SeatsItem> = self
+            .app
+            .store
+            .batch_get_as(vec![SeatsItem::key_of(&id)])
+            .await
+            .unwrap();
+        found.pop()
+    }
+
+    /// The organization's item in the shape versions before `SEATS` stored: its seat state on
+    /// it (as `SEATS` holds it now). Written with [`Self::store_org_as_before`].
+    pub async fn org_before_seats_item(&self, org: &str) -> OrgItem {
+        let mut item = self.org_item(org).await;
+        let state = self.seat_state(org).await;
+        item.pending_seats = Some(state.pending_seats);
+        item.seats_used = Some(state.seats_used);
+        item.seat_days = state.seat_days;
+        item.seat_holds = state.seat_holds;
+        item
+    }
+
+    /// A transaction that writes an organization item as [`Self::org_before_seats_item`] made
+    /// it and deletes its `SEATS` item: the organization as stored before `SEATS`.
+    pub fn store_org_as_before(&self, item: &OrgItem) -> shared::store::Tx {
+        self.store_as_before(item)
+            .delete(
+                SeatsItem::key_of(&item.org_id),
+                None,
+                shared::store::Expr::new(),
+                ApiError::internal("delete seats"),
+            )
+            .unwrap()
+    }
+
+    /// The organization's seat state as stored, wherever it is kept.
+    pub async fn seat_state(&self, org: &str) -> SeatState {
+        let item = self.org_item(org).await;
+        let own = self.seats_item(org).await;
+        item.seats(own).unwrap().state
+    }
+
     /// Puts `user` into `org` with `role`: a seat reserved, then taken by the membership, with the
     /// writes (and seat-limit conditions) of creating and accepting an invitation.
     pub async fn add_member(&self, org: &str, user: &User, role: Role) {
@@ -143,6 +188,7 @@ impl TestApp {
             return;
         }
         let item = self.org_item(org).await;
+        let seats = item.seats(self.seats_item(org).await).unwrap();
         let n = members.len() as u32;
         let now = Timestamp::now();
         let hold = InvitationHold {
@@ -152,7 +198,7 @@ impl TestApp {
             role: None,
             window_start: now,
         };
-        let (tx, _) = item
+        let (tx, _) = seats
             .reserve_seats(
                 self.app.store.tx(),
                 &hold,
@@ -162,6 +208,7 @@ impl TestApp {
             .unwrap();
         self.app.store.commit(tx).await.expect("reserve seats");
         let item = self.org_item(org).await;
+        let seats = item.seats(self.seats_item(org).await).unwrap();
         let exists = || ApiError::internal("member exists");
         let mut tx = self.app.store.tx();
         for (user, role) in members {
@@ -175,7 +222,7 @@ impl TestApp {
             );
             tx = member.join(tx, exists(), exists()).unwrap();
         }
-        let tx = item.seats_taken(tx, &hold, n, exists()).unwrap();
+        let tx = seats.seats_taken(tx, &hold, n, exists()).unwrap();
         self.app.store.commit(tx).await.expect("add members");
     }
 
@@ -207,7 +254,8 @@ impl TestApp {
             now,
         );
         let tx = inv.create(self.app.store.tx()).unwrap();
-        let (tx, _) = item
+        let seats = item.seats(self.seats_item(org).await).unwrap();
+        let (tx, _) = seats
             .reserve_seats(tx, &inv.hold(), now, ApiError::internal("no seat left"))
             .unwrap();
         self.app.store.commit(tx).await.expect("insert invitation");
@@ -261,7 +309,8 @@ impl TestApp {
             .unwrap();
         // Its seats follow, as a resend moves them.
         let org_item = self.org_item(org).await;
-        let tx = org_item
+        let seats = org_item.seats(self.seats_item(org).await).unwrap();
+        let tx = seats
             .extend_hold(tx, &inv.hold(), renewed.expires_at)
             .unwrap();
         self.app.store.commit(tx).await.expect("expire invitation");
@@ -271,9 +320,11 @@ impl TestApp {
     /// Closes an organization with the closure's own write (read-only for 30 days).
     pub async fn close_org(&self, org: &str) {
         let item = self.org_item(org).await;
+        let seats = item.seats(self.seats_item(org).await).unwrap();
         let tx = item
             .close(
                 self.app.store.tx(),
+                &seats,
                 &item.owner_id,
                 Timestamp::now(),
                 chrono::Duration::days(30),
@@ -387,13 +438,13 @@ impl TestApp {
     }
 
     /// `n` organizations, each with its own owner, written with the organization creation's own
-    /// writes (`orgs::handlers::creation_tx`), 16 organizations per transaction (96 items) so a
-    /// thousand take 63 transactions; returns their ids.
+    /// writes (`orgs::handlers::creation_tx`), 14 organizations per transaction (98 items) so a
+    /// thousand take 72 transactions; returns their ids.
     pub async fn create_orgs(&self, n: usize, prefix: &str) -> Vec<String> {
         use shared::domain::{OrgName, Slug};
         use shared::orgs::item::UserItem;
         let mut ids = Vec::new();
-        for chunk in (0..n).collect::<Vec<_>>().chunks(16) {
+        for chunk in (0..n).collect::<Vec<_>>().chunks(14) {
             let mut tx = self.app.store.tx();
             for i in chunk {
                 let user = UserId::parse("userId", &format!("{prefix}-{i}")).unwrap();

@@ -50,6 +50,15 @@ pub fn permissions_asked(names: &[String]) -> ApiResult<Vec<PermId>> {
 /// The context of every organization operation.
 pub type Ctx = OrgCtx<Access>;
 
+impl OrgCtx<Access> {
+    /// The organization's seats as read with the caller's access (the route's rule reads them:
+    /// `Access::reading_seats`).
+    pub fn seats(&self) -> ApiResult<crate::orgs::item::Seats<'_>> {
+        let own = self.seats_as_read()?.map(from_item).transpose()?;
+        self.org.seats(own)
+    }
+}
+
 /// The caller's access in an organization: the organization and their membership, as read, and,
 /// on a project's routes, what reaches them in that project.
 #[derive(Debug, Clone)]
@@ -173,6 +182,9 @@ impl ProjectScope {
 impl OrgAccess for Access {
     fn keys(org: &OrgId, caller: &UserId) -> [Key; 2] {
         [OrgItem::key_of(org), MemberItem::key_of(org, caller)]
+    }
+    fn seats_key(org: &OrgId) -> Key {
+        crate::orgs::item::SeatsItem::key_of(org)
     }
     fn from_items(org: Option<Item>, caller: Option<Item>) -> ApiResult<Option<Self>> {
         match (org, caller) {

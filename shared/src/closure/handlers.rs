@@ -22,6 +22,7 @@ use serde_json::json;
 pub async fn closure_impact(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     let org = ctx.org_id();
     let now = Timestamp::now();
+    let seats = ctx.seats()?;
     let with_secret = IntegrationItem::page_of_org(org, None, 100, None)?
         .filter("attribute_exists(secretArn)", Expr::new());
     let (projects, integrations, pending) = tokio::join!(
@@ -43,7 +44,7 @@ pub async fn closure_impact(app: App, ctx: Ctx, _input: Input) -> ApiResult<Repl
         api_keys: ctx.org.api_key_count(),
         subscription: SubscriptionImpact {
             plan: ctx.org.plan,
-            seats_used: ctx.org.seats_in_use(now),
+            seats_used: seats.seats_in_use(now),
             cancelled_by_closing: true,
             restored_by_reactivation: true,
         },
@@ -74,13 +75,14 @@ pub async fn close(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     }
     // Every pending invitation is revoked with it: those created until now (`status_in`).
     let now = Timestamp::now();
-    let tx = org.close(ctx.tx()?, ctx.user_id(), now, grace_period())?;
+    let seats = ctx.seats()?;
+    let tx = org.close(ctx.tx()?, &seats, ctx.user_id(), now, grace_period())?;
     let purge_at = now + grace_period();
     let tx = tx.audit(ctx.audit(
         "org.closed",
         "OrganizationClosed",
         format!("closed {} (purge at {purge_at})", org.name),
-        json!({ "purgeAt": purge_at, "closedBy": ctx.user_id(), "cancelledPlan": org.plan, "invitationsRevokedAt": now, "releasedSeats": org.held_seats(now) }),
+        json!({ "purgeAt": purge_at, "closedBy": ctx.user_id(), "cancelledPlan": org.plan, "invitationsRevokedAt": now, "releasedSeats": seats.held_seats(now) }),
     ))?;
     app.store.commit(tx).await?;
     let mut closed = org.clone();

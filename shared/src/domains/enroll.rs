@@ -288,7 +288,7 @@ pub async fn approve_request(app: App, ctx: Ctx, _input: Input) -> ApiResult<Rep
     let tx = join::require_setter_holds(tx, &ctx.org, enrollment, &role, lapsed)?;
     let (tx, member) = join::join(
         tx,
-        &ctx.org,
+        &ctx.seats()?,
         &domain,
         entry,
         &role,
@@ -353,11 +353,12 @@ pub fn automatic_invitation<'a>(
 pub async fn accept_automatic(
     app: &App,
     caller: &Caller,
-    org: &OrgItem,
+    seats: &crate::orgs::item::Seats<'_>,
     domain: &DomainName,
     entry: &OrgDomain,
     enrollment: &Enrollment,
 ) -> ApiResult<(MemberItem, crate::roles::HeldRole)> {
+    let org = seats.org;
     let email = caller
         .verified_email()
         .ok_or_else(crate::invitations::invalid_invitation)?;
@@ -393,7 +394,7 @@ pub async fn accept_automatic(
     )?;
     let (tx, member) = join::join(
         tx,
-        org,
+        seats,
         domain,
         entry,
         &role,

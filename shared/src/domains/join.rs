@@ -97,7 +97,7 @@ pub fn check(org: &OrgItem, joiner: &Joiner<'_>, closed: ApiError) -> ApiResult<
 #[allow(clippy::too_many_arguments)]
 pub fn join(
     tx: Tx,
-    org: &OrgItem,
+    seats: &crate::orgs::item::Seats<'_>,
     domain: &DomainName,
     entry: &OrgDomain,
     role: &HeldRole,
@@ -107,6 +107,7 @@ pub fn join(
     now: Timestamp,
     changed: ApiError,
 ) -> ApiResult<(Tx, MemberItem)> {
+    let org = seats.org;
     let member = MemberItem::new(
         &org.org_id,
         joiner.user_id,
@@ -132,7 +133,7 @@ pub fn join(
             "A member of this organization already has this email address; nothing changed.",
         ),
     )?;
-    let tx = crate::subscription::take_free_seat(tx, org, now)?;
+    let tx = crate::subscription::take_free_seat(tx, seats, now)?;
     let tx = org.guard_domain(tx, domain, entry, changed.clone())?;
     let tx = org.guard_email_domain(tx, Some(joiner.email), changed)?;
     let tx = org.count_holders(tx, &[(&role.role, Holder::Members, 1)])?;

@@ -161,7 +161,7 @@ pub static APPROVE_MEMBERSHIP_REQUEST: RouteDef = RouteDef {
     path: "/orgs/{orgId}/membership-requests/{requestId}/approve",
     function: "approve-membership-request",
     summary: "The requester joins with the enrollment's role (seats, allowed domains and the domain's verification hold).",
-    access: org_on(Need::Perm(Permission::InvitationsCreate), Write, PATH_REQUEST),
+    access: org_on(Need::Perm(Permission::InvitationsCreate), Write, PATH_REQUEST).reading_seats(),
     dynamo: &[BatchGetItem, DeleteItem, PutItem, UpdateItem, ConditionCheckItem],
     ses: false,
     secrets: &[],

@@ -18,7 +18,7 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::limits::GRANTS_PER_PROJECT;
 use crate::members::item::MemberItem;
 use crate::members::views::MemberView;
-use crate::orgs::item::OrgItem;
+use crate::orgs::item::{OrgItem, SeatsItem};
 use crate::orgs::settings::{InvitePolicy, OrgStatus};
 use crate::pipeline::{Input, Reply};
 use crate::projects::item::{project_not_found, Grant, Principal, ProjectItem};
@@ -40,19 +40,30 @@ enum ByCode {
 /// the code is proven genuine. A code with no invitation item may be a verified domain's
 /// automatic invitation: genuine when its MAC is that of the enrollment's nonce, usable by a
 /// verified email at that domain while it is in force.
-async fn load_by_code(app: &App, code: &str, caller: &Caller) -> ApiResult<(OrgItem, ByCode)> {
+/// With `seats` (an accept), the organization's seats item is read too.
+async fn load_by_code(
+    app: &App,
+    code: &str,
+    caller: &Caller,
+    seats: bool,
+) -> ApiResult<(OrgItem, Option<SeatsItem>, ByCode)> {
     let key = app.config.require_code_key()?;
     let (org_id, inv_id, mac) = parse_code(code).ok_or_else(invalid_invitation)?;
-    let wanted = vec![
+    let mut wanted = vec![
         OrgItem::key_of(&org_id),
         InvitationItem::key_of(&org_id, &inv_id),
         MemberItem::key_of(&org_id, &caller.user_id),
         JoinBlockItem::key_of(&org_id, &caller.user_id),
     ];
+    if seats {
+        wanted.push(SeatsItem::key_of(&org_id));
+    }
     let (mut org, mut inv, mut member, mut blocked) = (None, None, None, false);
+    let mut own_seats = None;
     for item in app.store.batch_get(wanted).await? {
         match entity_type(&item) {
             Some(OrgItem::TYPE) => org = Some(from_item::<OrgItem>(item)?),
+            Some(SeatsItem::TYPE) => own_seats = Some(from_item::<SeatsItem>(item)?),
             Some(InvitationItem::TYPE) => inv = Some(from_item::<InvitationItem>(item)?),
             Some(MemberItem::TYPE) => member = Some(from_item::<MemberItem>(item)?),
             Some(JoinBlockItem::TYPE) => blocked = true,
@@ -81,7 +92,7 @@ async fn load_by_code(app: &App, code: &str, caller: &Caller) -> ApiResult<(OrgI
         if blocked {
             return Err(invalid_invitation());
         }
-        return Ok((org, ByCode::Domain(domain, entry, enrollment)));
+        return Ok((org, own_seats, ByCode::Domain(domain, entry, enrollment)));
     };
     if !mac_matches(key, inv.code_nonce(), &mac)? {
         return Err(invalid_invitation());
@@ -94,14 +105,14 @@ async fn load_by_code(app: &App, code: &str, caller: &Caller) -> ApiResult<(OrgI
     {
         return Err(invalid_invitation());
     }
-    Ok((org, ByCode::Invitation(inv)))
+    Ok((org, own_seats, ByCode::Invitation(inv)))
 }
 
 /// `GET /invitations/{code}`: what the accept page shows.
 pub async fn preview(app: App, caller: Caller, input: Input) -> ApiResult<Reply> {
-    let (org, inv) = match load_by_code(&app, input.path_param("code"), &caller).await? {
-        (org, ByCode::Invitation(inv)) => (org, inv),
-        (org, ByCode::Domain(domain, _, e)) => {
+    let (org, inv) = match load_by_code(&app, input.path_param("code"), &caller, false).await? {
+        (org, _, ByCode::Invitation(inv)) => (org, inv),
+        (org, _, ByCode::Domain(domain, _, e)) => {
             return Ok(Reply::ok(&PreviewView {
                 org_id: org.org_id.clone(),
                 org_name: org.name.clone(),
@@ -142,10 +153,13 @@ pub async fn preview(app: App, caller: Caller, input: Input) -> ApiResult<Reply>
 /// read), creates the membership (and project grants), keeps the seat counters and appends the
 /// audit entry; the organization must be active.
 pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> {
-    let (org, inv) = match load_by_code(&app, input.path_param("code"), &caller).await? {
-        (org, ByCode::Invitation(inv)) => (org, inv),
-        (org, ByCode::Domain(domain, entry, e)) => {
-            let (member, _) = accept_automatic(&app, &caller, &org, &domain, &entry, &e).await?;
+    let (org, own_seats, inv) = match load_by_code(&app, input.path_param("code"), &caller, true)
+        .await?
+    {
+        (org, own, ByCode::Invitation(inv)) => (org, own, inv),
+        (org, own, ByCode::Domain(domain, entry, e)) => {
+            let seats = org.seats(own)?;
+            let (member, _) = accept_automatic(&app, &caller, &seats, &domain, &entry, &e).await?;
             return Ok(Reply::created(&AcceptedView {
                 member: MemberView::new(&member, &org),
                 org_id: org.org_id.clone(),
@@ -155,6 +169,7 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
             }));
         }
     };
+    let seats = org.seats(own_seats)?;
     let already = || already_member(&org);
     if inv.max_uses == 1 && caller.verified_email() != Some(&inv.email) {
         return Err(ApiError::new(
@@ -246,7 +261,7 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
         } else {
             org.guard_mfa_not_required(tx, ApiError::mfa_required())?
         };
-        let tx = org.seats_taken(tx, &inv.hold(), 1, invalid_invitation())?;
+        let tx = seats.seats_taken(tx, &inv.hold(), 1, invalid_invitation())?;
         // An invitation accepted is the organization's decision: it lifts a block of the
         // automatic paths (an admin's removal or rejection of this person before).
         let tx = JoinBlockItem::lift(tx, &org.org_id, &caller.user_id)?;

@@ -215,7 +215,7 @@ pub async fn create_invitation(app: App, ctx: Ctx, input: Input) -> ApiResult<Re
         Some(&inv.email),
         ApiError::concurrent("The organization's allowed email domains changed meanwhile; retry."),
     )?;
-    let mut tx = subscription::reserve_seats(tx, org, &inv.hold(), now)?;
+    let mut tx = subscription::reserve_seats(tx, &ctx.seats()?, &inv.hold(), now)?;
     // Each named project must exist when the invitation is written.
     for p in inv.project_ids.iter().filter_map(|p| ProjectId::parse(p)) {
         tx = ProjectItem::require_exists(tx, &org.org_id, &p)?;

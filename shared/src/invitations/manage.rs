@@ -116,9 +116,10 @@ pub async fn resend(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     // Its seats follow the new expiry or, when they were taken back after it expired, the
     // remaining uses are reserved again (within the plan's limit).
     let hold = inv.hold();
-    let tx = match ctx.org.holds_seats(&hold) {
-        true => ctx.org.extend_hold(tx, &hold, updated.expires_at)?,
-        false => subscription::reserve_seats(tx, &ctx.org, &updated.hold(), now)?,
+    let seats = ctx.seats()?;
+    let tx = match seats.holds_seats(&hold) {
+        true => seats.extend_hold(tx, &hold, updated.expires_at)?,
+        false => subscription::reserve_seats(tx, &seats, &updated.hold(), now)?,
     };
     let tx = super::count_email(tx, &app.config, &ctx.org, &inv.email, now)?
         .audit(ctx.audit(
@@ -154,7 +155,7 @@ pub async fn revoke(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
         )?
         .or_if_missing(super::invitation_not_found());
     // The seats its hold still keeps (none once an expired hold was reclaimed).
-    let (tx, released) = ctx.org.release_hold(tx, &inv.hold())?;
+    let (tx, released) = ctx.seats()?.release_hold(tx, &inv.hold())?;
     let tx = tx.audit(ctx.audit(
         "invitation.revoked",
         "InvitationRevoked",
@@ -188,7 +189,7 @@ pub async fn cleanup(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     }
     // Expired invitations' seats are taken back by their day, with every other past day.
     let removed = deleted.len() as u32;
-    let (tx, released) = ctx.org.seats_cleaned_up(tx, &deleted, now)?;
+    let (tx, released) = ctx.seats()?.seats_cleaned_up(tx, &deleted, now)?;
     if removed > 0 || released > 0 {
         let tx = tx.audit(ctx.audit(
             "invitations.cleaned_up",

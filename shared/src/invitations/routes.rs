@@ -19,7 +19,7 @@ pub static CREATE_INVITATION: RouteDef = RouteDef {
     path: "/orgs/{orgId}/invitations",
     function: "create-invitation",
     summary: "Invite by email with a role (never above your own; developers and above too with invitePolicy members); reserves seats and sends the email.",
-    access: org(Need::Perm(Permission::InvitationsCreate), Write),
+    access: org(Need::Perm(Permission::InvitationsCreate), Write).reading_seats(),
     dynamo: &[BatchGetItem, PutItem, UpdateItem, ConditionCheckItem],
     ses: true,
     secrets: &[],
@@ -84,7 +84,8 @@ pub static RESEND_INVITATION: RouteDef = RouteDef {
         Need::Perm(Permission::InvitationsResend),
         Write,
         PATH_INVITATION,
-    ),
+    )
+    .reading_seats(),
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: true,
     secrets: &[],
@@ -112,7 +113,8 @@ pub static REVOKE_INVITATION: RouteDef = RouteDef {
         Need::Perm(Permission::InvitationsRevoke),
         Write,
         PATH_INVITATION,
-    ),
+    )
+    .reading_seats(),
     dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
     ses: false,
     secrets: &[],
@@ -126,7 +128,7 @@ pub static CLEANUP_INVITATIONS: RouteDef = RouteDef {
     path: "/orgs/{orgId}/invitations/cleanup",
     function: "cleanup-invitations",
     summary: "Remove expired, revoked and used-up invitations (in batches; follow nextCursor).",
-    access: org(Need::Perm(Permission::InvitationsCleanup), Write),
+    access: org(Need::Perm(Permission::InvitationsCleanup), Write).reading_seats(),
     dynamo: &[
         BatchGetItem,
         Query,

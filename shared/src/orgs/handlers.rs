@@ -1,6 +1,6 @@
 //! Organizations: create, list mine (with the personal organization), read, update.
 
-use super::item::{OrgChanges, OrgItem, SlugItem, UserItem};
+use super::item::{OrgChanges, OrgItem, SeatsItem, SlugItem, UserItem};
 use super::settings::{BillingProfile, Settings};
 use super::views::MyOrgView;
 use crate::access::Ctx;
@@ -47,7 +47,7 @@ fn new_org(caller: &Caller, name: OrgName, slug: Slug, personal: bool) -> (OrgIt
     (org, owner)
 }
 
-/// The writes that create an organization with its owner, added to `tx` (six items); `count`
+/// The writes that create an organization with its owner, added to `tx` (seven items); `count`
 /// records the creation on the user's item.
 pub fn creation_tx(
     mut tx: Tx,
@@ -63,6 +63,10 @@ pub fn creation_tx(
     }
     let tx = tx
         .put_new(org, ApiError::internal("organization id collision"))?
+        .put_new(
+            &SeatsItem::new(&org.org_id),
+            ApiError::internal("seats item exists for a new organization"),
+        )?
         .put_new(
             &SlugItem::new(&org.slug, &org.org_id),
             slug_taken(&org.slug),

@@ -17,6 +17,9 @@ use std::future::Future;
 pub trait OrgAccess: Sized + Send + Sync + 'static {
     /// The items that make up the caller's access: the organization first, then the caller's own.
     fn keys(org: &OrgId, caller: &UserId) -> [Key; 2];
+    /// The item of the organization's seats, read with those for the routes that decide on
+    /// seats (`OrgRule::seats`); the operation reads it with [`OrgCtx::seats_as_read`].
+    fn seats_key(org: &OrgId) -> Key;
     /// Built from what the read found (in `keys` order); `None` when the caller has no access,
     /// which answers like an unknown organization.
     fn from_items(org: Option<Item>, caller: Option<Item>) -> ApiResult<Option<Self>>;
@@ -52,6 +55,8 @@ pub struct OrgCtx<A> {
     pub access: A,
     subject: Option<Item>,
     also: Option<Item>,
+    /// The organization's `SEATS` item, when the route reads it (`Some(None)`: not there).
+    seats: Option<Option<Item>>,
     missing: Option<fn() -> ApiError>,
     effect: Effect,
     store: Store,
@@ -90,6 +95,13 @@ impl<A> OrgCtx<A> {
     /// The subject, if the route has one and it exists.
     pub fn subject_if_any<T: Entity>(&self) -> ApiResult<Option<T>> {
         self.subject.clone().map(from_item).transpose()
+    }
+    /// The organization's seats item as read (`None`: it does not exist); an error on a route
+    /// whose rule does not read it.
+    pub fn seats_as_read(&self) -> ApiResult<Option<Item>> {
+        self.seats
+            .clone()
+            .ok_or_else(|| ApiError::internal("the route does not read the seats"))
     }
     /// The route's second item as read, if it exists and is a `T` (the id in the request may name
     /// another kind of item, a grant's principal for example).
@@ -135,12 +147,19 @@ async fn org_access<A: OrgAccess>(
         .filter(|s| s.at == Place::Path && subject_key.is_none())
         .map(|s| s.missing);
     let also_key = rule.also.and_then(|s| key_of(s, &org_id, input));
+    let seats_key = rule.seats.then(|| A::seats_key(&org_id));
     let mut wanted = vec![org_key.clone(), caller_key.clone()];
     wanted.extend(subject_key.clone());
     wanted.extend(also_key.clone());
+    wanted.extend(seats_key.clone());
     let (mut org, mut mine, mut subject, mut also) = (None, None, None, None);
+    let mut seats = seats_key.as_ref().map(|_| None);
     for item in app.store.batch_get(wanted).await? {
         let key = Key::of_item(&item);
+        if seats_key.is_some() && key == seats_key {
+            seats = Some(Some(item));
+            continue;
+        }
         if key.as_ref() == subject_key.as_ref() {
             subject = Some(item.clone());
         }
@@ -185,6 +204,7 @@ async fn org_access<A: OrgAccess>(
         access,
         subject,
         also,
+        seats,
         missing: rule.subject.map(|s| s.missing),
         effect: rule.effect,
         store: app.store.clone(),

@@ -34,6 +34,9 @@ pub struct OrgRule {
     /// A second item the operation needs, read in the same request (a team's new member, a grant's
     /// principal). The pipeline answers nothing about it; the operation does.
     pub also: Option<Subject>,
+    /// Whether the operation decides on the organization's seats (`SEATS`, read in the same
+    /// request): only the routes that reserve, release or count seats pay for reading them.
+    pub seats: bool,
 }
 
 /// What the caller must hold.
@@ -243,6 +246,7 @@ pub const fn org(need: Need, effect: Effect) -> Access {
         effect,
         subject: None,
         also: None,
+        seats: false,
     })
 }
 
@@ -253,6 +257,7 @@ pub const fn org_on(need: Need, effect: Effect, subject: Subject) -> Access {
         effect,
         subject: Some(subject),
         also: None,
+        seats: false,
     })
 }
 
@@ -263,7 +268,22 @@ pub const fn org_on_with(need: Need, effect: Effect, subject: Subject, also: Sub
         effect,
         subject: Some(subject),
         also: Some(also),
+        seats: false,
     })
+}
+
+impl Access {
+    /// The same rule, with the organization's seats read with the caller's access (the routes
+    /// that reserve, release or count seats).
+    pub const fn reading_seats(self) -> Access {
+        match self {
+            Access::Org(rule) => Access::Org(OrgRule {
+                seats: true,
+                ..rule
+            }),
+            other => other,
+        }
+    }
 }
 
 /// A handler for any signed-in user: `user_handler!(crate::concept::handlers::operation)`.

@@ -5,9 +5,10 @@ use crate::access::Ctx;
 use crate::audit::{AuditEntry, Audited};
 use crate::domain::{OrgId, Plan, Timestamp, UserId};
 use crate::error::{ApiError, ApiResult, Code};
-use crate::orgs::item::OrgItem;
+use crate::orgs::item::{OrgItem, SeatsItem};
 use crate::orgs::settings::OrgStatus;
 use crate::pipeline::{Input, Reply};
+use crate::store::{entity_type, from_item, Entity};
 use crate::App;
 use serde::Deserialize;
 use serde_json::json;
@@ -15,7 +16,7 @@ use serde_json::json;
 /// `GET /orgs/{orgId}/subscription`
 pub async fn get_subscription(_app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     Ok(Reply::ok(&SubscriptionView::new(
-        &ctx.org,
+        &ctx.seats()?,
         Timestamp::now(),
     )))
 }
@@ -45,18 +46,27 @@ pub async fn set_plan(app: App, input: Input) -> ApiResult<Reply> {
             ),
         )
     })?;
-    let org: OrgItem = app
+    // The organization and its seats, in one request.
+    let (mut org, mut own) = (None, None);
+    for item in app
         .store
-        .batch_get_as::<OrgItem>(vec![OrgItem::key_of(&org_id)])
+        .batch_get(vec![OrgItem::key_of(&org_id), SeatsItem::key_of(&org_id)])
         .await?
-        .pop()
-        .ok_or_else(no_such_org)?;
+    {
+        match entity_type(&item) {
+            Some(OrgItem::TYPE) => org = Some(from_item::<OrgItem>(item)?),
+            Some(SeatsItem::TYPE) => own = Some(from_item::<SeatsItem>(item)?),
+            _ => {}
+        }
+    }
+    let org = org.ok_or_else(no_such_org)?;
+    let seats = org.seats(own)?;
     let now = Timestamp::now();
     if org.status != OrgStatus::Active {
         return Err(ApiError::org_closed());
     }
     if plan == org.plan {
-        return Ok(Reply::ok(&SubscriptionView::new(&org, now)));
+        return Ok(Reply::ok(&SubscriptionView::new(&seats, now)));
     }
     let too_small = |used: u32, limit: u32| {
         ApiError::new(
@@ -72,7 +82,7 @@ pub async fn set_plan(app: App, input: Input) -> ApiResult<Reply> {
     };
     let service = input.service.as_deref().unwrap_or("unknown");
     let actor = UserId::parse("service", &format!("service:{service}"))?;
-    let tx = super::change_plan(app.store.tx(), &org, plan, now, too_small)?;
+    let tx = super::change_plan(app.store.tx(), &seats, plan, now, too_small)?;
     let tx = org.guard_active(tx)?.audit(AuditEntry {
         org_id: org.org_id.clone(),
         actor_id: actor,
@@ -89,7 +99,9 @@ pub async fn set_plan(app: App, input: Input) -> ApiResult<Reply> {
     app.store.commit(tx).await?;
     let mut updated = org.clone();
     updated.plan = plan;
-    Ok(Reply::ok(&SubscriptionView::new(&updated, now)))
+    let mut after = updated.seats(None)?;
+    after.state = seats.state.clone();
+    Ok(Reply::ok(&SubscriptionView::new(&after, now)))
 }
 
 fn no_such_org() -> ApiError {

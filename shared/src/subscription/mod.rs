@@ -8,12 +8,13 @@ pub mod views;
 use crate::domain::{OrgId, Plan, Timestamp};
 use crate::error::{ApiError, Code};
 use crate::invitations::item::InvitationItem;
-use crate::orgs::item::{InvitationHold, OrgItem, SeatHold};
+use crate::orgs::item::{InvitationHold, SeatHold, Seats};
 use crate::store::Tx;
 
 /// The 402 for an invitation that does not fit the plan, with the numbers.
-fn seat_limit_error(org: &OrgItem, limit: u32, requested: u32, now: Timestamp) -> ApiError {
-    let used = org.seats_in_use(now);
+fn seat_limit_error(seats: &Seats<'_>, limit: u32, requested: u32, now: Timestamp) -> ApiError {
+    let org = seats.org;
+    let used = seats.seats_in_use(now);
     ApiError::new(
         Code::SeatLimitReached,
         format!(
@@ -34,23 +35,23 @@ fn seat_limit_error(org: &OrgItem, limit: u32, requested: u32, now: Timestamp) -
 /// invitations whose expired holds that write took back marked so their items may expire.
 pub fn reserve_seats(
     tx: Tx,
-    org: &OrgItem,
+    seats: &Seats<'_>,
     hold: &InvitationHold,
     now: Timestamp,
 ) -> Result<Tx, ApiError> {
-    let over_limit = check_seats(org, hold.n, now)?;
-    let (tx, released) = org.reserve_seats(tx, hold, now, over_limit)?;
-    mark_released(tx, &org.org_id, &released)
+    let over_limit = check_seats(seats, hold.n, now)?;
+    let (tx, released) = seats.reserve_seats(tx, hold, now, over_limit)?;
+    mark_released(tx, &seats.org.org_id, &released)
 }
 
 /// Takes a free seat for a member who joins without an invitation's hold (through a verified
 /// domain): checked as read (402 with the numbers) and in the write (`OrgItem::seat_joined`).
 /// The write joins the organization item's other conditions of the join, each answering for
 /// itself: the last seat taken meanwhile is the 402.
-pub fn take_free_seat(tx: Tx, org: &OrgItem, now: Timestamp) -> Result<Tx, ApiError> {
-    let over_limit = check_seats(org, 1, now)?;
-    let (tx, released) = org.seat_joined(tx, now, over_limit)?;
-    mark_released(tx, &org.org_id, &released)
+pub fn take_free_seat(tx: Tx, seats: &Seats<'_>, now: Timestamp) -> Result<Tx, ApiError> {
+    let over_limit = check_seats(seats, 1, now)?;
+    let (tx, released) = seats.seat_joined(tx, now, over_limit)?;
+    mark_released(tx, &seats.org.org_id, &released)
 }
 
 /// Changes the plan in the transaction, conditional on the plan read and on the seats in use
@@ -58,18 +59,18 @@ pub fn take_free_seat(tx: Tx, org: &OrgItem, now: Timestamp) -> Result<Tx, ApiEr
 /// invitations whose expired holds the write took back are marked as `reserve_seats` does.
 pub fn change_plan(
     tx: Tx,
-    org: &OrgItem,
+    seats: &Seats<'_>,
     plan: Plan,
     now: Timestamp,
     too_small: impl Fn(u32, u32) -> ApiError,
 ) -> Result<Tx, ApiError> {
     let limit = plan.seat_limit();
-    let used = org.seats_in_use(now);
+    let used = seats.seats_in_use(now);
     if let Some(limit) = limit.filter(|l| used > *l) {
         return Err(too_small(used, limit));
     }
-    let (tx, released) = org.change_plan(tx, plan, now, too_small(used, limit.unwrap_or(0)))?;
-    mark_released(tx, &org.org_id, &released)
+    let (tx, released) = seats.change_plan(tx, plan, now, too_small(used, limit.unwrap_or(0)))?;
+    mark_released(tx, &seats.org.org_id, &released)
 }
 
 /// The invitations whose own holds (of an organization from before days) a write took back may
@@ -83,12 +84,12 @@ fn mark_released(mut tx: Tx, org: &OrgId, released: &[(String, SeatHold)]) -> Re
 
 /// Whether `n` more seats fit the plan, as read; the answer when they do not. The write that
 /// reserves them re-checks the same limit in its condition (`OrgItem::reserve_seats`).
-fn check_seats(org: &OrgItem, n: u32, now: Timestamp) -> Result<ApiError, ApiError> {
-    match org.plan.seat_limit() {
-        Some(limit) if n > limit || org.seats_in_use(now) + n > limit => {
-            Err(seat_limit_error(org, limit, n, now))
+fn check_seats(seats: &Seats<'_>, n: u32, now: Timestamp) -> Result<ApiError, ApiError> {
+    match seats.org.plan.seat_limit() {
+        Some(limit) if n > limit || seats.seats_in_use(now) + n > limit => {
+            Err(seat_limit_error(seats, limit, n, now))
         }
-        Some(limit) => Ok(seat_limit_error(org, limit, n, now)),
+        Some(limit) => Ok(seat_limit_error(seats, limit, n, now)),
         None => Ok(ApiError::concurrent(
             "The organization changed meanwhile; retry.",
         )),

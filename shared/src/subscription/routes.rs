@@ -8,7 +8,7 @@ pub static GET_SUBSCRIPTION: RouteDef = RouteDef {
     path: "/orgs/{orgId}/subscription",
     function: "get-subscription",
     summary: "Plan and seat usage (members plus remaining uses of pending invitations), the catalogue's plans and the billing portal where the owner changes the plan.",
-    access: org(Need::Perm(Permission::SubscriptionRead), Read),
+    access: org(Need::Perm(Permission::SubscriptionRead), Read).reading_seats(),
     dynamo: &[BatchGetItem],
     ses: false,
     secrets: &[],

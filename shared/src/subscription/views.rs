@@ -1,6 +1,6 @@
 use crate::domain::Plan;
 use crate::domain::Timestamp;
-use crate::orgs::item::OrgItem;
+use crate::orgs::item::Seats;
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -32,14 +32,15 @@ pub struct SubscriptionView {
 
 impl SubscriptionView {
     /// Seats really held at `now`: expired invitations do not count, reclaimed or not.
-    pub fn new(org: &OrgItem, now: Timestamp) -> Self {
+    pub fn new(seats: &Seats<'_>, now: Timestamp) -> Self {
+        let org = seats.org;
         Self {
             plan: org.plan,
             seats: SeatsView {
-                used: org.seats_in_use(now),
+                used: seats.seats_in_use(now),
                 limit: org.plan.seat_limit(),
                 members: org.member_count,
-                pending_invitations: org.held_seats(now),
+                pending_invitations: seats.held_seats(now),
             },
             plans: Plan::all()
                 .into_iter()

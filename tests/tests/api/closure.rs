@@ -212,13 +212,21 @@ async fn reactivation_restores_every_item_as_it_was() {
         .await
         .assert_status(200);
     let after = of_org(&t.table_items().await, &f.id);
-    // Every item but the organization's own (and the two new audit entries) byte for byte.
+    // Every item but the organization's own and its seats' (and the two new audit entries)
+    // byte for byte. The seats are the members' alone: the closure revoked the invitations.
     let org_key = format!("ORG#{}|ORG", f.id);
+    let seats_key = format!("ORG#{}|SEATS", f.id);
     for (k, v) in &before {
-        if *k != org_key {
+        if *k != org_key && *k != seats_key {
             assert_eq!(after.get(k), Some(v), "{k} changed");
         }
     }
+    let seats = t.seat_state(&f.id).await;
+    assert_eq!(
+        (seats.seats_used, seats.pending_seats),
+        (org_before.member_count, 0),
+        "{seats:?}"
+    );
     assert_eq!(
         after.len(),
         before.len() + 2,
@@ -584,9 +592,10 @@ async fn closing_counts_and_revokes_only_the_invitations_pending_now() {
     assert!(!t.invitation_item(&f.id, &expired).await.revoked);
     // Every hold went with the closure: the seats in use are the members'.
     let org = t.org_item(&f.id).await;
-    assert!(org.seat_holds.iter().flatten().next().is_none());
-    assert!(org.seat_days.iter().flatten().next().is_none());
-    assert_eq!(org.seats_in_use(Timestamp::now()), 3);
+    let seats = org.seats(t.seats_item(&f.id).await).unwrap();
+    assert!(seats.state.seat_holds.iter().flatten().next().is_none());
+    assert!(seats.state.seat_days.iter().flatten().next().is_none());
+    assert_eq!(seats.seats_in_use(Timestamp::now()), 3);
 }
 
 /// A closure revokes every invitation pending then, however many (it reads none of them: they
@@ -631,9 +640,9 @@ async fn a_closure_revokes_every_pending_invitation_however_many_and_reactivatio
         )
         .await
         .assert_status(200);
-    let org = t.org_item(&f.id).await;
+    let seats = t.seat_state(&f.id).await;
     assert_eq!(
-        (org.pending_seats, org.seats_used),
+        (seats.pending_seats, seats.seats_used),
         (0, 1),
         "only the owner"
     );
@@ -702,8 +711,9 @@ async fn a_closure_revokes_every_pending_invitation_however_many_and_reactivatio
         .await
         .assert_status(201);
     let org = t.org_item(&f.id).await;
+    let seats = t.seat_state(&f.id).await;
     assert_eq!(
-        (org.member_count, org.pending_seats, org.seats_used),
+        (org.member_count, seats.pending_seats, seats.seats_used),
         (2, 0, 2)
     );
     // The cleanup removes the revoked ones (their seats went with the closure).

@@ -737,6 +737,7 @@ async fn a_join_decided_on_a_stale_enrollment_commits_nothing() {
         .unwrap()
         .clone();
     let role = enrollment_role(&as_read, &enrollment).unwrap();
+    let seats_as_read = as_read.seats(t.seats_item(&org).await).unwrap();
     // Meanwhile an admin stops the automatic invitation.
     t.as_user(&owner)
         .put(
@@ -754,7 +755,7 @@ async fn a_join_decided_on_a_stale_enrollment_commits_nothing() {
     };
     let (tx, _) = join(
         t.app.store.tx(),
-        &as_read,
+        &seats_as_read,
         &d,
         &entry,
         &role,

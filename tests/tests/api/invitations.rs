@@ -111,6 +111,14 @@ pub(crate) async fn assert_seats_consistent(t: &TestApp, o: &Org) {
         sub.body
     );
     assert!(seats["used"].as_i64().unwrap() >= 0);
+    // The stored counters agree with each other: `seatsUsed` = members + pending seats.
+    let stored = t.seat_state(&o.id).await;
+    let org = t.org_item(&o.id).await;
+    assert_eq!(
+        stored.seats_used,
+        org.member_count + stored.pending_seats,
+        "{stored:?}"
+    );
 }
 
 #[tokio::test]
@@ -728,7 +736,7 @@ async fn an_invitation_that_expired_with_time_is_cleaned_up_and_frees_its_seats(
         (Some(1), Some(2)),
         "removed, its hold released from the counters"
     );
-    assert_eq!(t.org_item(&o.id).await.seats_used, 3);
+    assert_eq!(t.seat_state(&o.id).await.seats_used, 3);
     admin
         .post(
             &invitations,

@@ -171,9 +171,9 @@ async fn expired_invitations_stop_holding_seats_without_a_cleanup() {
         vec!["BatchGetItem", "TransactWriteItems", "TransactWriteItems"],
         "no extra request"
     );
-    let org = t.org_item(&o.id).await;
+    let seats = t.seat_state(&o.id).await;
     assert_eq!(
-        (org.seats_used, org.pending_seats),
+        (seats.seats_used, seats.pending_seats),
         (5, 2),
         "the expired hold is gone"
     );
@@ -217,8 +217,9 @@ async fn holds_written_before_days_still_count_and_move_to_their_day() {
         ids.push(a.assert_status(201)["id"].as_str().unwrap().to_string());
     }
     t.expire_invitation(&o.id, &ids[2]).await;
-    // The organization as an older version stored it: a hold per invitation, no days.
-    let mut item = t.org_item(&o.id).await;
+    // The organization as an older version stored it: a hold per invitation, no days, no
+    // `SEATS` item.
+    let mut item = t.org_before_seats_item(&o.id).await;
     let mut holds = std::collections::BTreeMap::new();
     for id in &ids {
         let inv = t.invitation_item(&o.id, id).await;
@@ -229,10 +230,10 @@ async fn holds_written_before_days_still_count_and_move_to_their_day() {
         };
         holds.insert(id.clone(), hold);
     }
-    assert_eq!(item.pending_seats, 4);
+    assert_eq!(item.pending_seats, Some(4));
     item.seat_days = None;
     item.seat_holds = Some(holds);
-    let tx = t.store_as_before(&item);
+    let tx = t.store_org_as_before(&item);
     t.app.store.commit(tx).await.unwrap();
     let seats = |body: &Value| body["seats"].clone();
     let sub = admin.get(&format!("/orgs/{}/subscription", o.id)).await;
@@ -248,7 +249,7 @@ async fn holds_written_before_days_still_count_and_move_to_their_day() {
         .post_empty(&format!("/invitations/{code}/accept"))
         .await
         .assert_status(201);
-    let item = t.org_item(&o.id).await;
+    let item = t.seat_state(&o.id).await;
     assert!(!item.seat_holds.as_ref().unwrap().contains_key(&ids[0]));
     assert_eq!(item.seat_days.as_ref().unwrap().values().sum::<u32>(), 1);
     // Revoking releases its own hold.
@@ -264,10 +265,14 @@ async fn holds_written_before_days_still_count_and_move_to_their_day() {
         )
         .await
         .assert_status(201);
-    let item = t.org_item(&o.id).await;
+    let item = t.seat_state(&o.id).await;
     assert_eq!(item.seat_holds.iter().flatten().count(), 0, "{item:?}");
     assert_eq!(
-        (item.member_count, item.pending_seats, item.seats_used),
+        (
+            t.org_item(&o.id).await.member_count,
+            item.pending_seats,
+            item.seats_used
+        ),
         (4, 2, 6)
     );
     let expired = t.invitation_item(&o.id, &ids[2]).await;
@@ -289,8 +294,10 @@ async fn a_day_changed_meanwhile_fails_a_reservation_as_concurrent_not_as_the_se
         .await;
     t.expire_invitation(&o.id, &expired).await;
     let stale = t.org_item(&o.id).await;
+    let stale_seats = t.seats_item(&o.id).await;
+    let stale_seats = stale.seats(stale_seats).unwrap();
     assert_eq!(
-        stale.pending_seats, 1,
+        stale_seats.state.pending_seats, 1,
         "today's day still holds the expired one"
     );
     t.as_user(&o.admin)
@@ -315,7 +322,7 @@ async fn a_day_changed_meanwhile_fails_a_reservation_as_concurrent_not_as_the_se
         now,
     );
     let tx = inv.create(t.app.store.tx()).unwrap();
-    let (tx, _) = stale
+    let (tx, _) = stale_seats
         .reserve_seats(
             tx,
             &inv.hold(),
@@ -325,11 +332,141 @@ async fn a_day_changed_meanwhile_fails_a_reservation_as_concurrent_not_as_the_se
         .unwrap();
     let err = t.app.store.commit(tx).await.unwrap_err();
     assert_eq!(err.code, Code::ConcurrentUpdate, "{err:?}");
-    let org = t.org_item(&o.id).await;
+    let seats = t.seat_state(&o.id).await;
     assert_eq!(
-        (org.pending_seats, org.seats_used),
+        (seats.pending_seats, seats.seats_used),
         (0, 3),
         "nothing changed"
     );
+    assert_seats_consistent(&t, &o).await;
+}
+
+/// An organization written before `SEATS` keeps its seat state on its own item (the shape those
+/// versions stored): it counts as before, a removal takes its seat there, and its first seat write
+/// moves the state to `SEATS` whole, in the same transaction, leaving nothing on the organization.
+#[tokio::test]
+async fn seats_kept_on_the_organization_move_to_their_own_item_with_the_first_seat_write() {
+    let t = TestApp::new().await;
+    let o = org(&t, "starter").await; // 5 seats, 3 members
+    let invitations = format!("/orgs/{}/invitations", o.id);
+    let admin = t.as_user(&o.admin);
+    admin
+        .post(
+            &invitations,
+            json!({ "email": "a@example.com", "role": "viewer" }),
+        )
+        .await
+        .assert_status(201);
+    let before = t.org_before_seats_item(&o.id).await;
+    t.app
+        .store
+        .commit(t.store_org_as_before(&before))
+        .await
+        .unwrap();
+    assert!(t.seats_item(&o.id).await.is_none());
+    assert_eq!(t.org_item(&o.id).await.seats_used, Some(4));
+    let seats = |body: &Value| body["seats"].clone();
+    let sub = admin.get(&format!("/orgs/{}/subscription", o.id)).await;
+    assert_eq!(
+        seats(sub.assert_status(200)),
+        json!({ "used": 4, "limit": 5, "members": 3, "pendingInvitations": 1 })
+    );
+    // A removal takes its seat where the seats are, without moving them.
+    t.as_user(&o.owner)
+        .delete(&format!("/orgs/{}/members/{}", o.id, o.developer.id))
+        .await
+        .assert_status(204);
+    assert!(t.seats_item(&o.id).await.is_none());
+    assert_eq!(t.org_item(&o.id).await.seats_used, Some(3));
+    // The limit is the one read there: 2 free seats, not 3.
+    admin
+        .post(
+            &invitations,
+            json!({ "email": "big@example.com", "role": "viewer", "maxUses": 3 }),
+        )
+        .await
+        .assert_problem(402, Code::SeatLimitReached);
+    assert!(
+        t.seats_item(&o.id).await.is_none(),
+        "a refusal moves nothing"
+    );
+    admin
+        .post(
+            &invitations,
+            json!({ "email": "b@example.com", "role": "viewer", "maxUses": 2 }),
+        )
+        .await
+        .assert_status(201);
+    let org_item = t.org_item(&o.id).await;
+    assert_eq!(
+        (
+            org_item.seats_used,
+            org_item.pending_seats,
+            org_item.seat_days.is_some(),
+            org_item.seat_holds.is_some()
+        ),
+        (None, None, false, false),
+        "nothing left on the organization"
+    );
+    let moved = t.seats_item(&o.id).await.expect("moved to SEATS");
+    assert_eq!((moved.seats_used, moved.pending_seats), (5, 3));
+    assert_eq!(moved.seat_days.values().sum::<u32>(), 3, "{moved:?}");
+    assert_seats_consistent(&t, &o).await;
+    // From then on the limit holds on SEATS.
+    admin
+        .post(
+            &invitations,
+            json!({ "email": "c@example.com", "role": "viewer" }),
+        )
+        .await
+        .assert_problem(402, Code::SeatLimitReached);
+}
+
+/// Parallel seat writes on an organization that still keeps its seats: one of them moves them,
+/// the others either follow on `SEATS` or answer 409 `concurrent_update` (never a lost count), and
+/// a removal racing the move lands on one side or is refused the same way.
+#[tokio::test]
+async fn parallel_writes_on_seats_being_moved_lose_no_count() {
+    let t = TestApp::new().await;
+    let o = org(&t, "pro").await;
+    let before = t.org_before_seats_item(&o.id).await;
+    t.app
+        .store
+        .commit(t.store_org_as_before(&before))
+        .await
+        .unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let (t, o) = (t.clone(), o.admin.clone());
+        let url = format!("/orgs/{}/invitations", before.org_id);
+        tasks.spawn(async move {
+            t.as_user(&o)
+                .post(
+                    &url,
+                    json!({ "email": format!("p{i}@example.com"), "role": "viewer" }),
+                )
+                .await
+        });
+    }
+    {
+        let (t, owner) = (t.clone(), o.owner.clone());
+        let url = format!("/orgs/{}/members/{}", o.id, o.developer.id);
+        tasks.spawn(async move { t.as_user(&owner).delete(&url).await });
+    }
+    let answers = tasks.join_all().await;
+    for a in &answers {
+        assert!(
+            [201, 204].contains(&a.status)
+                || (a.status == 409 && a.body["code"] == Code::ConcurrentUpdate.as_str()),
+            "{} {}",
+            a.status,
+            a.body
+        );
+    }
+    let created = answers.iter().filter(|a| a.status == 201).count() as u32;
+    assert!(created >= 1, "one of them moved the seats");
+    assert!(t.seats_item(&o.id).await.is_some());
+    assert_eq!(t.org_item(&o.id).await.seats_used, None);
+    assert_eq!(t.seat_state(&o.id).await.pending_seats, created);
     assert_seats_consistent(&t, &o).await;
 }

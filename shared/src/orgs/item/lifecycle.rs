@@ -7,7 +7,6 @@ use crate::error::{ApiError, Code};
 use crate::orgs::settings::OrgStatus;
 use crate::roles::role::Holder;
 use crate::store::{Entity, Expr, QuerySpec, SortCond, Tx, GSI1};
-use std::collections::BTreeMap;
 
 impl OrgItem {
     /// Records that the closure reminder `which` was sent for this closure; conditional on the
@@ -48,14 +47,15 @@ impl OrgItem {
     pub fn close(
         &self,
         tx: Tx,
+        seats: &super::Seats<'_>,
         by: &UserId,
         now: Timestamp,
         grace: chrono::Duration,
     ) -> Result<Tx, ApiError> {
         let (active, expr) = Self::active();
         let purge_at = now + grace;
-        let mut cond = format!("{active} AND pendingSeats = :pending AND #plan = :had");
-        let mut expr = expr
+        let cond = format!("{active} AND #plan = :had");
+        let expr = expr
             .value(":closed", &OrgStatus::Grace)
             .value(":now", &now)
             .value(":by", by)
@@ -63,28 +63,17 @@ impl OrgItem {
             .value(":due", PURGE_DUE)
             .value(":duesk", &Self::due_sort_key(purge_at, &self.org_id))
             .value(":free", &Plan::default_plan())
-            .value(":none", &BTreeMap::<String, u32>::new())
-            .value(":zero", &0)
-            .value(":pending", &self.pending_seats)
             .value(":had", &self.plan)
             .name("#plan", "plan");
-        // The days as read, whole: an invitation moved to another day meanwhile changes them.
-        match &self.seat_days {
-            Some(days) => {
-                cond.push_str(" AND seatDays = :days");
-                expr = expr.value(":days", days);
-            }
-            None => cond.push_str(" AND attribute_not_exists(seatDays)"),
-        }
         let tx = tx.update(
             self.key(),
             "SET #status = :closed, closedAt = :now, closedBy = :by, purgeAt = :purge, GSI1PK = :due, GSI1SK = :duesk, \
-             #plan = :free, planAtClosure = :had, seatDays = :none, pendingSeats = :zero, seatsUsed = memberCount, \
-             invitationsRevokedAt = :now, updatedAt = :now REMOVE seatHolds",
+             #plan = :free, planAtClosure = :had, invitationsRevokedAt = :now, updatedAt = :now",
             Some(&cond),
             expr,
             ApiError::concurrent("Invitations or the organization changed meanwhile; retry."),
         )?;
+        let tx = seats.revoke_all(tx)?;
         // The revoked invitations no longer hold their roles (every count of them goes: the
         // days and holds as read are all there is).
         let held: Vec<(RoleId, Holder, i64)> = self

@@ -16,11 +16,13 @@ mod lifecycle;
 mod policy;
 mod roles;
 mod seats;
+mod seats_item;
 mod slug;
 mod tombstone;
 
 pub use counters::UserItem;
 pub use seats::{InvitationHold, SeatHold};
+pub use seats_item::{SeatState, Seats, SeatsItem};
 pub use slug::SlugItem;
 pub use tombstone::TombstoneItem;
 
@@ -99,15 +101,15 @@ pub struct OrgItem {
     /// Teams, counted in the transactions that create and delete them (the teams-per-organization limit).
     #[serde(default)]
     pub team_count: u32,
-    /// Remaining uses of pending invitations (seats reserved but not yet taken).
-    #[serde(default)]
-    pub pending_seats: u32,
-    /// `memberCount + pendingSeats`, kept as one attribute so a condition can compare it with the
-    /// plan's limit (condition expressions cannot add).
-    #[serde(default)]
-    pub seats_used: u32,
-    /// The seats pending invitations hold, by the day they expire (`seats`: what is kept there
-    /// and for how long). `None` only on organizations written before days.
+    /// The seat state of an organization written before its `SEATS` item (`seats_item`): its
+    /// first seat write moves these four there. `None` on every organization since.
+    /// Remaining uses of pending invitations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_seats: Option<u32>,
+    /// `memberCount + pendingSeats`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seats_used: Option<u32>,
+    /// The seats pending invitations hold, by the day they expire (`seats`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seat_days: Option<BTreeMap<String, u32>>,
     /// The holds of organizations written before `seatDays`, one per invitation (`seats`).
@@ -220,9 +222,9 @@ impl OrgItem {
             reminders_sent: BTreeSet::new(),
             default_storage_id: None,
             team_count: 0,
-            pending_seats: 0,
-            seats_used: 1,
-            seat_days: Some(BTreeMap::new()),
+            pending_seats: None,
+            seats_used: None,
+            seat_days: None,
             seat_holds: None,
             invitations_revoked_at: None,
             api_key_count: 0,

@@ -2,7 +2,7 @@
 //! change that must fit them. Seats in use = members + the seats pending invitations hold.
 //!
 //! Invitations expire at a UTC midnight (`Timestamp::ceil_day`), so what they hold is kept by
-//! that day on the organization item (`seatDays`): `<day>` is the seats of the invitations
+//! that day (`seatDays`, on the organization's `SEATS` item: `seats_item`): `<day>` is the seats of the invitations
 //! expiring at the start of `<day>`, `<day> <roleId>` how many of them give that custom role. A
 //! day counts while it is in the future and is taken back (its seats freed, its role counts
 //! counted off) by the next write that reserves seats or changes the plan, in that same write;
@@ -14,11 +14,12 @@
 //! Organizations written before days kept one hold per invitation (`seatHolds`): those are
 //! still counted, released and used; the writes that reserve seats move them to their day.
 
+use super::seats_item::{OrgPart, Seats};
 use super::OrgItem;
 use crate::domain::{InvitationId, Plan, RoleId, Timestamp};
 use crate::error::ApiError;
 use crate::roles::role::Holder;
-use crate::store::{Entity, Expr, Tx};
+use crate::store::{Entity, Tx};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -104,18 +105,18 @@ const RECLAIM_MAX: usize = 40;
 /// removed (released, used up or moved to their day), seats that became members. The counters
 /// (`pendingSeats`, `seatsUsed`, `memberCount`) and the custom role counts follow from it.
 #[derive(Default)]
-struct SeatWrite {
+pub(super) struct SeatWrite {
     /// Changes of `seatDays` entries by key (seats, or role counts).
-    deltas: BTreeMap<String, i64>,
+    pub deltas: BTreeMap<String, i64>,
     /// Entries of past days taken back, with their values as read.
-    removed: BTreeMap<String, u32>,
+    pub removed: BTreeMap<String, u32>,
     /// Own holds taken off the item, as read.
-    own: BTreeMap<String, SeatHold>,
+    pub own: BTreeMap<String, SeatHold>,
     /// The own holds taken back because they expired or were used up (their invitations' items
     /// may now expire).
     released: Vec<(String, SeatHold)>,
     /// Seats that became members.
-    joined: u32,
+    pub joined: u32,
 }
 
 impl SeatWrite {
@@ -142,7 +143,7 @@ impl SeatWrite {
     }
 
     /// The change of `pendingSeats`: seats added to or taken from days, minus what was taken back.
-    fn pending_delta(&self) -> i64 {
+    pub(super) fn pending_delta(&self) -> i64 {
         let days: i64 = self
             .deltas
             .iter()
@@ -154,7 +155,7 @@ impl SeatWrite {
     }
 
     /// The changes of the custom roles' invitation counts (`roleHolders`).
-    fn role_changes(&self) -> Vec<(RoleId, Holder, i64)> {
+    pub(super) fn role_changes(&self) -> Vec<(RoleId, Holder, i64)> {
         let keyed = |(k, d): (&String, i64)| parse_key(k).1.map(|r| (r, Holder::Invitations, d));
         let added = self.deltas.iter().filter_map(|(k, d)| keyed((k, *d)));
         let removed = self
@@ -175,10 +176,77 @@ impl SeatWrite {
 }
 
 impl OrgItem {
+    /// Whether the last closure of the organization revoked an invitation whose current window
+    /// runs from `start` to `expires_at` (it was pending when the organization closed).
+    pub fn revoked_by_closure(&self, start: Timestamp, expires_at: Timestamp) -> bool {
+        self.invitations_revoked_at
+            .is_some_and(|at| start <= at && at < expires_at)
+    }
+
+    /// The organization active and not closed since the read (a closure revokes every pending
+    /// invitation: their days are gone, and a new day of the same date is someone else's).
+    fn invitations_as_read(&self) -> OrgPart {
+        let (active, expr) = Self::active();
+        let (cond, expr) = match self.invitations_revoked_at {
+            None => (
+                vec![
+                    active.into(),
+                    "attribute_not_exists(invitationsRevokedAt)".into(),
+                ],
+                expr,
+            ),
+            Some(at) => (
+                vec![active.into(), "invitationsRevokedAt = :sw_ra".into()],
+                expr.value(":sw_ra", &at),
+            ),
+        };
+        OrgPart {
+            sets: Vec::new(),
+            cond,
+            expr,
+        }
+    }
+
+    /// The organization active on the plan as read.
+    fn on_plan_as_read(&self) -> OrgPart {
+        let (active, expr) = Self::active();
+        OrgPart {
+            sets: Vec::new(),
+            cond: vec![active.to_string(), "#plan = :plan".to_string()],
+            expr: expr.value(":plan", &self.plan).name("#plan", "plan"),
+        }
+    }
+
+    /// A member left or was removed: their seat is free, and the API keys they created (still
+    /// valid: they belong to the organization) are marked as created by someone who left.
+    pub fn member_left(
+        &self,
+        tx: Tx,
+        keys_created: &[crate::domain::ApiKeyId],
+    ) -> Result<Tx, ApiError> {
+        let (active, mut expr) = Self::active();
+        let mut update = "SET memberCount = memberCount - :one".to_string();
+        if !keys_created.is_empty() {
+            update.push_str(" ADD apiKeysOrphaned :orphans");
+            expr = expr.set(":orphans", keys_created.iter().map(|k| k.as_str()));
+        }
+        let tx = tx.update(
+            self.key(),
+            &update,
+            Some(active),
+            expr.value(":one", &1),
+            ApiError::org_closed(),
+        )?;
+        self.seat_left(tx)
+    }
+}
+
+impl Seats<'_> {
     /// Seats pending invitations really hold at `now` (past days and expired holds excluded).
     pub fn held_seats(&self, now: Timestamp) -> u32 {
         let today = now.day();
         let days: u32 = self
+            .state
             .seat_days
             .iter()
             .flatten()
@@ -186,6 +254,7 @@ impl OrgItem {
             .map(|(_, n)| n)
             .sum();
         let own: u32 = self
+            .state
             .seat_holds
             .iter()
             .flatten()
@@ -196,29 +265,28 @@ impl OrgItem {
     }
     /// Seats in use at `now`: members plus the seats pending invitations really hold.
     pub fn seats_in_use(&self, now: Timestamp) -> u32 {
-        self.member_count + self.held_seats(now)
-    }
-    /// Whether the last closure of the organization revoked an invitation whose current window
-    /// runs from `start` to `expires_at` (it was pending when the organization closed).
-    pub fn revoked_by_closure(&self, start: Timestamp, expires_at: Timestamp) -> bool {
-        self.invitations_revoked_at
-            .is_some_and(|at| start <= at && at < expires_at)
+        self.org.member_count + self.held_seats(now)
     }
 
     fn where_held(&self, hold: &InvitationHold) -> Held {
         if let Some(own) = self
+            .state
             .seat_holds
             .as_ref()
             .and_then(|h| h.get(hold.invitation.as_str()))
         {
             return Held::Own(own.clone());
         }
-        if hold.n == 0 || self.revoked_by_closure(hold.window_start, hold.expires_at) {
+        if hold.n == 0
+            || self
+                .org
+                .revoked_by_closure(hold.window_start, hold.expires_at)
+        {
             return Held::Gone;
         }
         // A day that is still there was not taken back: the invitation's seats are in it.
         let day = hold.day();
-        match self.seat_days.as_ref().and_then(|d| d.get(&day)) {
+        match self.state.seat_days.as_ref().and_then(|d| d.get(&day)) {
             Some(seats) if *seats >= hold.n => Held::Day(day),
             _ => Held::Gone,
         }
@@ -235,6 +303,7 @@ impl OrgItem {
         let today = now.day();
         let mut budget = RECLAIM_MAX;
         let past = self
+            .state
             .seat_days
             .iter()
             .flatten()
@@ -244,6 +313,7 @@ impl OrgItem {
         }
         budget -= w.removed.len();
         let own = self
+            .state
             .seat_holds
             .iter()
             .flatten()
@@ -261,149 +331,13 @@ impl OrgItem {
         }
     }
 
-    /// The conditions under which `n` more seats fit: the organization active, the plan as read
-    /// and, for a limited plan, `seatsUsed - freed + n <= limit`.
-    fn seats_fit(&self, freed: u32, n: u32) -> (Vec<String>, Expr) {
-        let (active, expr) = Self::active();
-        let mut cond = vec![active.to_string(), "#plan = :plan".to_string()];
-        let mut expr = expr.value(":plan", &self.plan).name("#plan", "plan");
-        if let Some(limit) = self.plan.seat_limit() {
-            cond.push("seatsUsed <= :max".into());
-            expr = expr.value(":max", &(limit + freed).saturating_sub(n));
-        }
-        (cond, expr)
-    }
-
-    /// The organization active and not closed since the read (a closure revokes every pending
-    /// invitation: their days are gone, and a new day of the same date is someone else's).
-    fn invitations_as_read(&self) -> (Vec<String>, Expr) {
-        let (active, expr) = Self::active();
-        match self.invitations_revoked_at {
-            None => (
-                vec![
-                    active.into(),
-                    "attribute_not_exists(invitationsRevokedAt)".into(),
-                ],
-                expr,
-            ),
-            Some(at) => (
-                vec![active.into(), "invitationsRevokedAt = :sw_ra".into()],
-                expr.value(":sw_ra", &at),
-            ),
-        }
-    }
-
-    /// The one write of the organization item `w` describes, with `sets` and `cond` of the
-    /// caller, and the custom role counts it changes (a fragment of their own).
-    fn seat_write(
-        &self,
-        tx: Tx,
-        w: &SeatWrite,
-        mut sets: Vec<String>,
-        cond: Vec<String>,
-        mut expr: Expr,
-        on_fail: ApiError,
-    ) -> Result<Tx, ApiError> {
-        let mut removals = Vec::new();
-        // What the write moves is conditional on those entries as read, in a fragment of its own
-        // (`kept`), so a change of them meanwhile answers 409 `concurrent_update`, not `on_fail`.
-        let (mut kept, mut kexpr) = (Vec::new(), Expr::new());
-        let pending = w.pending_delta();
-        let used = pending + i64::from(w.joined);
-        if pending != 0 {
-            sets.push("pendingSeats = pendingSeats + :sw_p".into());
-            expr = expr.value(":sw_p", &pending);
-        }
-        if used != 0 {
-            sets.push("seatsUsed = seatsUsed + :sw_u".into());
-            expr = expr.value(":sw_u", &used);
-        }
-        if w.joined > 0 {
-            sets.push("memberCount = memberCount + :sw_m".into());
-            expr = expr.value(":sw_m", &w.joined);
-        }
-        let changed: Vec<_> = w.deltas.iter().filter(|(_, d)| **d != 0).collect();
-        match &self.seat_days {
-            Some(_) if !changed.is_empty() => {
-                expr = expr.value(":sw_zero", &0);
-                for (i, (key, d)) in changed.iter().enumerate() {
-                    sets.push(format!(
-                        "seatDays.#sw_d{i} = if_not_exists(seatDays.#sw_d{i}, :sw_zero) + :sw_d{i}"
-                    ));
-                    expr = expr
-                        .name(&format!("#sw_d{i}"), key)
-                        .value(&format!(":sw_d{i}"), &**d);
-                    if **d < 0 {
-                        kept.push(format!("seatDays.#k_d{i} >= :k_d{i}"));
-                        kexpr = kexpr
-                            .name(&format!("#k_d{i}"), key)
-                            .value(&format!(":k_d{i}"), &-**d);
-                    }
-                }
-            }
-            None if !changed.is_empty() => {
-                // An organization from before days: its first days start the map.
-                let days: BTreeMap<&String, i64> = changed.iter().map(|(k, d)| (*k, **d)).collect();
-                if days.values().any(|d| *d < 0) {
-                    return Err(ApiError::internal(
-                        "taking seats from a day that is not there",
-                    ));
-                }
-                sets.push("seatDays = :sw_days".into());
-                kept.push("attribute_not_exists(seatDays)".into());
-                expr = expr.value(":sw_days", &days);
-            }
-            _ => {}
-        }
-        for (i, (key, n)) in w.removed.iter().enumerate() {
-            removals.push(format!("seatDays.#sw_r{i}"));
-            expr = expr.name(&format!("#sw_r{i}"), key);
-            kept.push(format!("seatDays.#k_r{i} = :k_r{i}"));
-            kexpr = kexpr
-                .name(&format!("#k_r{i}"), key)
-                .value(&format!(":k_r{i}"), n);
-        }
-        for (i, (id, hold)) in w.own.iter().enumerate() {
-            removals.push(format!("seatHolds.#sw_h{i}"));
-            expr = expr.name(&format!("#sw_h{i}"), id);
-            kept.push(format!(
-                "seatHolds.#k_h{i}.n = :k_hn{i} AND seatHolds.#k_h{i}.exp = :k_he{i}"
-            ));
-            kexpr = kexpr
-                .name(&format!("#k_h{i}"), id)
-                .value(&format!(":k_hn{i}"), &hold.n)
-                .value(&format!(":k_he{i}"), &hold.exp);
-        }
-        let mut update = String::new();
-        if !sets.is_empty() {
-            update.push_str(&format!("SET {}", sets.join(", ")));
-        }
-        if !removals.is_empty() {
-            update.push_str(&format!(" REMOVE {}", removals.join(", ")));
-        }
-        // Nothing to change (no seats asked for): the conditions still hold the decision.
-        let tx = match update.is_empty() {
-            true => tx.guard(self.key(), &cond.join(" AND "), expr, on_fail)?,
-            false => tx.update(
-                self.key(),
-                update.trim_start(),
-                Some(&cond.join(" AND ")),
-                expr,
-                on_fail,
-            )?,
-        };
-        let tx = match kept.is_empty() {
-            true => tx,
-            false => tx.guard(
-                self.key(),
-                &kept.join(" AND "),
-                kexpr,
-                ApiError::concurrent(
-                    "The seats pending invitations hold changed meanwhile; nothing changed. Retry.",
-                ),
-            )?,
-        };
-        self.count_custom_holders(tx, w.role_changes().iter().map(|(id, h, n)| (id, *h, *n)))
+    /// The most `seatsUsed` may be for `n` more seats to fit, with `freed` taken back in the
+    /// same write (`seatsUsed - freed + n <= limit`); none on an unlimited plan.
+    fn fits(&self, freed: u32, n: u32) -> Option<u32> {
+        self.org
+            .plan
+            .seat_limit()
+            .map(|limit| (limit + freed).saturating_sub(n))
     }
 
     /// Reserves the seats of `hold` (a new invitation, or a resend whose seats were taken back)
@@ -421,8 +355,8 @@ impl OrgItem {
         let mut w = SeatWrite::default();
         w.day(&hold.day(), hold.n, hold.role.as_ref(), 1);
         self.reclaim(&mut w, now);
-        let (cond, expr) = self.seats_fit(w.freed(), hold.n);
-        let tx = self.seat_write(tx, &w, Vec::new(), cond, expr, over_limit)?;
+        let limit = self.fits(w.freed(), hold.n);
+        let tx = self.write(tx, &w, self.org.on_plan_as_read(), limit, over_limit)?;
         Ok((tx, w.released))
     }
 
@@ -437,13 +371,11 @@ impl OrgItem {
             }
             Held::Day(day) => w.day(&day, hold.n, hold.role.as_ref(), -1),
         }
-        let (cond, expr) = self.invitations_as_read();
-        let tx = self.seat_write(
+        let tx = self.write(
             tx,
             &w,
-            Vec::new(),
-            cond,
-            expr,
+            self.org.invitations_as_read(),
+            None,
             ApiError::concurrent("The invitation's seats changed meanwhile; reload and retry."),
         )?;
         Ok((tx, hold.n))
@@ -459,7 +391,12 @@ impl OrgItem {
     ) -> Result<(Tx, u32), ApiError> {
         let mut w = SeatWrite::default();
         for id in deleted {
-            if let Some(own) = self.seat_holds.as_ref().and_then(|h| h.get(id.as_str())) {
+            if let Some(own) = self
+                .state
+                .seat_holds
+                .as_ref()
+                .and_then(|h| h.get(id.as_str()))
+            {
                 w.own.insert(id.to_string(), own.clone());
                 w.released.push((id.to_string(), own.clone()));
             }
@@ -468,14 +405,18 @@ impl OrgItem {
         if w.is_empty() {
             return Ok((tx, 0));
         }
-        let (active, expr) = Self::active();
+        let (active, expr) = OrgItem::active();
         let freed = w.freed();
-        let tx = self.seat_write(
+        let org = OrgPart {
+            sets: Vec::new(),
+            cond: vec![active.into()],
+            expr,
+        };
+        let tx = self.write(
             tx,
             &w,
-            Vec::new(),
-            vec![active.into()],
-            expr,
+            org,
+            None,
             ApiError::concurrent(
                 "The invitations' seats changed meanwhile; run the cleanup again.",
             ),
@@ -509,8 +450,13 @@ impl OrgItem {
                 w.day(&to, hold.n, hold.role.as_ref(), 1);
             }
         }
-        let (cond, expr) = self.invitations_as_read();
-        self.seat_write(tx, &w, Vec::new(), cond, expr, ApiError::org_closed())
+        self.write(
+            tx,
+            &w,
+            self.org.invitations_as_read(),
+            None,
+            ApiError::org_closed(),
+        )
     }
 
     /// `n` seats held by `hold` become members (an invitation used: `n = 1`); `on_fail` when
@@ -549,8 +495,7 @@ impl OrgItem {
                 }
             }
         }
-        let (cond, expr) = self.invitations_as_read();
-        self.seat_write(tx, &w, Vec::new(), cond, expr, on_fail)
+        self.write(tx, &w, self.org.invitations_as_read(), None, on_fail)
     }
 
     /// A member joins without an invitation's hold (through a verified domain): a free seat
@@ -567,32 +512,9 @@ impl OrgItem {
             ..SeatWrite::default()
         };
         self.reclaim(&mut w, now);
-        let (cond, expr) = self.seats_fit(w.freed(), 1);
-        let tx = self.seat_write(tx, &w, Vec::new(), cond, expr, over_limit)?;
+        let limit = self.fits(w.freed(), 1);
+        let tx = self.write(tx, &w, self.org.on_plan_as_read(), limit, over_limit)?;
         Ok((tx, w.released))
-    }
-
-    /// A member left or was removed: their seat is free, and the API keys they created (still
-    /// valid: they belong to the organization) are marked as created by someone who left.
-    pub fn member_left(
-        &self,
-        tx: Tx,
-        keys_created: &[crate::domain::ApiKeyId],
-    ) -> Result<Tx, ApiError> {
-        let (active, mut expr) = Self::active();
-        let mut update =
-            "SET memberCount = memberCount - :one, seatsUsed = seatsUsed - :one".to_string();
-        if !keys_created.is_empty() {
-            update.push_str(" ADD apiKeysOrphaned :orphans");
-            expr = expr.set(":orphans", keys_created.iter().map(|k| k.as_str()));
-        }
-        tx.update(
-            self.key(),
-            &update,
-            Some(active),
-            expr.value(":one", &1),
-            ApiError::org_closed(),
-        )
     }
 
     /// Changes the plan, conditional on the plan read and, for a limited plan, on the seats in use
@@ -604,24 +526,25 @@ impl OrgItem {
         now: Timestamp,
         too_small: ApiError,
     ) -> Result<(Tx, Vec<(String, SeatHold)>), ApiError> {
-        let (active, expr) = Self::active();
+        let (active, expr) = OrgItem::active();
         let mut w = SeatWrite::default();
         self.reclaim(&mut w, now);
-        let mut cond = vec!["#plan = :old".to_string(), active.to_string()];
-        let mut expr = expr
-            .value(":old", &self.plan)
-            .value(":new", &plan)
-            .name("#plan", "plan");
-        let on_fail = match plan.seat_limit() {
-            Some(limit) => {
-                cond.push("seatsUsed <= :limit".into());
-                expr = expr.value(":limit", &(limit + w.freed()));
-                too_small
-            }
-            None => ApiError::concurrent("The subscription changed meanwhile; reload and retry."),
+        let org = OrgPart {
+            sets: vec!["#plan = :new".to_string()],
+            cond: vec!["#plan = :old".to_string(), active.to_string()],
+            expr: expr
+                .value(":old", &self.org.plan)
+                .value(":new", &plan)
+                .name("#plan", "plan"),
         };
-        let sets = vec!["#plan = :new".to_string()];
-        let tx = self.seat_write(tx, &w, sets, cond, expr, on_fail)?;
+        let (limit, on_fail) = match plan.seat_limit() {
+            Some(limit) => (Some(limit + w.freed()), too_small),
+            None => (
+                None,
+                ApiError::concurrent("The subscription changed meanwhile; reload and retry."),
+            ),
+        };
+        let tx = self.write(tx, &w, org, limit, on_fail)?;
         Ok((tx, w.released))
     }
 }
