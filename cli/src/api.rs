@@ -174,6 +174,9 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     /// The API cannot be reached, or no one is logged in.
     pub const UNREACHABLE: i32 = 3;
+    /// Done as asked, but what it waits for is not there yet (`orgs domains verify`: the record
+    /// is not published, the domain still pending): a script retries later.
+    pub const PENDING: i32 = 4;
 }
 
 /// Why a command failed: what to print and how to exit.

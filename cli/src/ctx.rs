@@ -124,6 +124,15 @@ impl Ctx {
 }
 
 /// `Acme (acme)`, or the id when the name is not known.
+/// An organization as the API lists it, as the current one.
+pub(crate) fn current_of(o: &Value) -> CurrentOrg {
+    CurrentOrg {
+        id: o["id"].as_str().unwrap_or_default().to_string(),
+        slug: o["slug"].as_str().map(str::to_string),
+        name: o["name"].as_str().map(str::to_string),
+    }
+}
+
 pub(crate) fn describe_org(org: &CurrentOrg) -> String {
     match (&org.name, &org.slug) {
         (Some(n), Some(s)) => format!("{n} ({s})"),
@@ -162,9 +171,23 @@ pub(crate) fn resolve_named(
         [] => Err(Failure::Usage(format!(
             "no {what} named `{wanted}` here (`orgs {what}s` lists them; an id works too)"
         ))),
-        _ => Err(Failure::Usage(format!(
-            "several {what}s are named `{wanted}`: use its id (`orgs {what}s`)"
-        ))),
+        many => {
+            let ids: Vec<String> = many
+                .iter()
+                .map(|i| {
+                    format!(
+                        "{} (created {})",
+                        crate::output::field(i, "id"),
+                        crate::output::field(i, "createdAt")
+                    )
+                })
+                .collect();
+            Err(Failure::Usage(format!(
+                "{} {what}s are named `{wanted}`; pass the id of the one you mean: {}",
+                many.len(),
+                ids.join(", ")
+            )))
+        }
     }
 }
 
@@ -182,11 +205,7 @@ pub(crate) fn resolve_org(client: &Client, wanted: &str) -> Result<CurrentOrg> {
     items
         .iter()
         .find(|o| o["id"] == wanted || o["slug"] == wanted)
-        .map(|o| CurrentOrg {
-            id: o["id"].as_str().unwrap_or_default().to_string(),
-            slug: o["slug"].as_str().map(str::to_string),
-            name: o["name"].as_str().map(str::to_string),
-        })
+        .map(current_of)
         .ok_or_else(|| {
             Failure::Usage(format!(
                 "you are in no organization with the slug or id `{wanted}` (`orgs list` shows yours)"

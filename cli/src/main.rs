@@ -15,7 +15,7 @@ use config::Config;
 use ctx::Ctx;
 
 const EXIT_CODES: &str = "Exit codes: 0 ok, 1 refused by the API (or `orgs can`: not allowed), 2 usage, \
-3 cannot reach the API or not logged in.\nEnvironment: ORGS_API_URL and ORGS_TOKEN override the saved \
+3 cannot reach the API or not logged in, 4 not there yet (`domains verify` of a domain still pending).\nEnvironment: ORGS_API_URL and ORGS_TOKEN override the saved \
 login; ORGS_CONFIG_DIR moves the config file; NO_COLOR turns colour off.";
 
 #[derive(Parser)]
@@ -240,9 +240,7 @@ fn run(cli: Cli) -> Result<i32> {
             api_keys::api_keys(ctx, cmd.unwrap_or(api_keys::ApiKeysCmd::List { page }))
                 .map(|()| exit::OK)
         }
-        Command::Domains { cmd } => {
-            domains::domains(ctx, cmd.unwrap_or(domains::DomainsCmd::List)).map(|()| exit::OK)
-        }
+        Command::Domains { cmd } => domains::domains(ctx, cmd.unwrap_or(domains::DomainsCmd::List)),
         Command::Requests { page, cmd } => {
             domains::requests(ctx, cmd.unwrap_or(domains::RequestsCmd::List { page }))
                 .map(|()| exit::OK)

@@ -80,8 +80,16 @@ pub fn dim(text: &str) -> String {
     paint("2", text)
 }
 
-/// A cell of a table: the value at a dotted path, a time as how long ago (or from now) it is.
+/// A cell of a table: the value at a dotted path, a time as how long ago (or from now) it is, a
+/// list as its first entries and how many more.
 pub fn cell(item: &Value, path: &str, now: i64) -> String {
+    if let Some(list) = at(item, path).as_array().filter(|l| l.len() > CELL_LIST) {
+        return format!(
+            "{} +{} more",
+            list_text(&list[..CELL_LIST]),
+            list.len() - CELL_LIST
+        );
+    }
     let text = field(item, path);
     match parse_time(&text) {
         Some(t) => relative(t - now),
@@ -142,21 +150,29 @@ pub fn now() -> i64 {
 
 /// The value at a dotted path, as table text (`-` for nothing).
 pub fn field(item: &Value, path: &str) -> String {
-    let mut v = item;
-    for part in path.split('.') {
-        v = &v[part];
-    }
-    match v {
+    match at(item, path) {
         Value::Null => "-".to_string(),
         Value::String(s) => s.clone(),
-        Value::Array(a) => a
-            .iter()
-            .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
-            .collect::<Vec<_>>()
-            .join(","),
+        Value::Array(a) => list_text(a),
         other => other.to_string(),
     }
 }
+
+/// The value a dotted path names (`Null` where there is none).
+fn at<'a>(item: &'a Value, path: &str) -> &'a Value {
+    path.split('.').fold(item, |v, part| &v[part])
+}
+
+fn list_text(list: &[Value]) -> String {
+    list.iter()
+        .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The entries of a list a table cell shows; the rest are counted (`--json` has them all), so a
+/// row stays one line (a role's 64 permissions made rows of 600 characters).
+const CELL_LIST: usize = 3;
 
 /// Prints rows under headers, each column as wide as its widest cell.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) {
@@ -308,6 +324,20 @@ pub fn jq(v: &Value, path: &str) -> Result<Vec<String>, String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_long_list_in_a_cell_shows_its_first_entries_and_counts_the_rest() {
+        let role = json!({ "permissions": ["a.read", "b.read", "c.read", "d.read", "e.read"], "few": ["x", "y"] });
+        assert_eq!(
+            cell(&role, "permissions", 0),
+            "a.read,b.read,c.read +2 more"
+        );
+        assert_eq!(cell(&role, "few", 0), "x,y");
+        assert_eq!(
+            field(&role, "permissions"),
+            "a.read,b.read,c.read,d.read,e.read"
+        );
+    }
 
     #[test]
     fn jq_paths_pick_what_jq_would() {

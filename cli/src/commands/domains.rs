@@ -1,7 +1,7 @@
 //! `orgs domains` and `orgs requests`: the organization's verified email domains, how people
 //! there join, and the requests to join that an `automatic_suggestion` domain brings.
 
-use crate::api::{self, Result};
+use crate::api::{self, exit, Result};
 use crate::bodies::{self, to_json};
 use crate::ctx::{done, Ctx, Page};
 use crate::output;
@@ -116,7 +116,8 @@ fn show_domain(ctx: &Ctx, d: &Value, what: &str) {
     });
 }
 
-pub(crate) fn domains(ctx: &Ctx, cmd: DomainsCmd) -> Result<()> {
+/// Exits 4 (`exit::PENDING`) when `verify` finds the domain still pending.
+pub(crate) fn domains(ctx: &Ctx, cmd: DomainsCmd) -> Result<i32> {
     let client = ctx.client()?;
     let org = ctx.org(&client)?;
     match cmd {
@@ -129,6 +130,9 @@ pub(crate) fn domains(ctx: &Ctx, cmd: DomainsCmd) -> Result<()> {
         DomainsCmd::Verify { domain } => {
             let d = client.send(api::VERIFY_DOMAIN, &[&org, &domain], None)?;
             show_domain(ctx, &d, "looked up");
+            if d["status"] != "verified" {
+                return Ok(exit::PENDING);
+            }
         }
         DomainsCmd::Enroll { domain, mode, role } => {
             let role = role
@@ -148,7 +152,7 @@ pub(crate) fn domains(ctx: &Ctx, cmd: DomainsCmd) -> Result<()> {
             done(ctx, &json!({ "removed": domain }), "removed");
         }
     }
-    Ok(())
+    Ok(exit::OK)
 }
 
 pub(crate) fn requests(ctx: &Ctx, cmd: RequestsCmd) -> Result<()> {

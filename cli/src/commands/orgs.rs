@@ -2,8 +2,7 @@
 
 use crate::api::{self, exit, Failure, Result};
 use crate::bodies::{self, to_json};
-use crate::config::CurrentOrg;
-use crate::ctx::{describe_org, done, prompt, resolve_org, Ctx, Page};
+use crate::ctx::{current_of, describe_org, done, prompt, resolve_org, Ctx, Page};
 use crate::output;
 use crate::views;
 use clap::Args;
@@ -32,11 +31,7 @@ pub(crate) fn create(ctx: &mut Ctx, args: CreateArgs) -> Result<i32> {
         Some(&to_json(&bodies::CreateOrg { name, slug })),
     )?;
     // The organization you create is the current one from now on (`orgs switch` goes back).
-    let current = CurrentOrg {
-        id: output::field(&org, "id"),
-        slug: org["slug"].as_str().map(str::to_string),
-        name: org["name"].as_str().map(str::to_string),
-    };
+    let current = current_of(&org);
     let now_in = describe_org(&current);
     ctx.config.current_org = Some(current);
     ctx.config.save()?;

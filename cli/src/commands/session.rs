@@ -1,7 +1,7 @@
 //! `orgs login`, `logout`, `whoami` and shell completion.
 
 use crate::api::{self, exit, Client, Failure, Result};
-use crate::ctx::{claims, done, prompt_secret, Ctx};
+use crate::ctx::{claims, current_of, describe_org, done, prompt_secret, Ctx};
 use crate::output;
 use clap::{Args, CommandFactory};
 use serde_json::json;
@@ -69,17 +69,44 @@ pub(crate) fn login(ctx: &mut Ctx, args: LoginArgs) -> Result<i32> {
     let api = api
         .or_else(|| ctx.config.api_url())
         .ok_or_else(|| Failure::Usage("pass --api <url> (the API's base URL)".into()))?;
-    // The token works: list one page of organizations with it.
-    Client::new(&api, &token).get(api::LIST_MY_ORGS, &[], "?limit=1")?;
+    // The token works: list a page of organizations with it (someone in none gets their personal
+    // one, as on any first `GET /orgs`).
+    let page = Client::new(&api, &token).get(api::LIST_MY_ORGS, &[], "?limit=100")?;
+    let orgs = page["items"].as_array().cloned().unwrap_or_default();
+    // The current organization: the saved one if it is this person's, else their only one or
+    // their personal one; none when they must choose (`orgs switch`).
+    let kept = ctx
+        .config
+        .current_org
+        .as_ref()
+        .is_some_and(|c| orgs.iter().any(|o| o["id"] == c.id.as_str()));
+    if !kept {
+        let pick = match orgs.as_slice() {
+            [only] => Some(only),
+            many => many.iter().find(|o| o["personal"] == true),
+        };
+        ctx.config.current_org = pick.map(current_of);
+    }
     ctx.config.api_url = Some(api.trim_end_matches('/').to_string());
     ctx.config.token = Some(token);
     let path = ctx.config.save()?;
     let who = claims(ctx.config.token.as_deref().unwrap_or_default());
+    let current = ctx.config.current_org.as_ref();
+    let acting = match current {
+        Some(org) => format!("commands act in {}", describe_org(org)),
+        None => {
+            "no organization is current: `orgs list` shows yours, `orgs switch <slug>` picks one"
+                .to_string()
+        }
+    };
     done(
         ctx,
-        &json!({ "apiUrl": ctx.config.api_url, "userId": who["sub"], "config": path }),
+        &json!({
+            "apiUrl": ctx.config.api_url, "userId": who["sub"], "config": path,
+            "currentOrg": current.map(|o| json!({"id": o.id, "slug": o.slug, "name": o.name})),
+        }),
         &format!(
-            "logged in as {} at {} (saved in {})",
+            "logged in as {} at {} (saved in {}); {acting}",
             who["sub"].as_str().unwrap_or("?"),
             ctx.config.api_url.as_deref().unwrap_or_default(),
             path.display()
