@@ -98,6 +98,8 @@ cli("login", "--api", base, "--token-stdin", stdin=owner_token)
 config = os.path.join(home, "config.json")
 assert stat.S_IMODE(os.stat(config).st_mode) == 0o600, oct(os.stat(config).st_mode)
 assert cli_json("whoami")["userId"] == owner_id
+# Signed in, the only organization (the personal one the first listing made) is current.
+assert cli_json("show")["personal"] is True
 
 name = f"CLI {run}"
 org = cli_json("create", "--name", name)
@@ -143,6 +145,8 @@ role = cli_json("roles", "create", "deployer", "--permission", "deployments.crea
 assert role["id"].startswith("role_") and role["permissions"] == ["org.read", "projects.read", "deployments.create"], role
 listed = cli("roles").stdout
 assert "deployer" in listed and "owner" in listed and "custom" in listed, listed
+# A role's permissions fit its row: the first three and a count.
+assert max(len(line) for line in listed.splitlines()) < 200 and " more" in listed, listed
 assert "members.update" in cli("roles", "matrix").stdout
 assert cli_json("members", "role", member_id, "Deployer")["role"] == role["id"], "a custom role by its name"
 assert [m["userId"] for m in cli_json("members", "list", "--role", "deployer")["items"]] == [member_id]
