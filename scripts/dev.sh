@@ -102,7 +102,7 @@ A token for user-alice (alice@example.com, verified):
 First request (creates an organization; answers 201):
   curl -s -X POST http://127.0.0.1:$API_PORT/orgs -H "Authorization: Bearer \$TOKEN" \\
        -H 'content-type: application/json' -d '{"name":"Acme"}'
-or with the CLI (target/debug/orgs; README "The orgs CLI"):
+or with the CLI (target/debug/orgs; docs/cli.md):
   echo "\$TOKEN" | target/debug/orgs login --api http://127.0.0.1:$API_PORT --token-stdin
   target/debug/orgs create --name Acme
 

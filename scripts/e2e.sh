@@ -23,7 +23,7 @@ start_dns "$(free_port)" "$LOG_DIR/dns-zone"
 export AWS_ENDPOINT_URL_SECRETS_MANAGER="${EVENTS_ENDPOINT:?the test command sets EVENTS_ENDPOINT (moto)}"
 # Events go to the same moto, delivered from the table's stream by the poller below.
 export AWS_ENDPOINT_URL_EVENTBRIDGE="$EVENTS_ENDPOINT"
-# The operator catalogue of the README's example (its permissions, a 25-seat plan), as an operator
+# The operator catalogue of the README's example (docs/concepts.md) (its permissions, a 25-seat plan), as an operator
 # deploys one: the races below use its permission and plan through the real binaries.
 export ORGS_CATALOGUE_FILE="$root/infra/catalogue.example.json"
 "$devtool" catalogue check "$ORGS_CATALOGUE_FILE"

@@ -4,6 +4,7 @@
 # time to ready (what dev.sh says), to the first 201 of POST /orgs, and each route's first request
 # beside its second one (the same route warm, measured in the same run: the baseline).
 #   scripts/first-hour.sh            a clone of HEAD in a temporary directory, removed afterwards
+# What it prints is appended to docs/measurements.md (record_measurement).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 clone=$(mktemp -d)
@@ -29,6 +30,7 @@ first=$(curl -s -o "$clone/org.json" -w '%{http_code} %{time_total}' -X POST "$b
   -H "Authorization: Bearer $token" -H 'content-type: application/json' -d '{"name":"Acme"}')
 created=$(date +%s.%N)
 org=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$clone/org.json")
+{
 grep '^\[' "$log"
 python3 - "$began" "$ready" "$created" "$first" <<'PY'
 import sys
@@ -47,3 +49,5 @@ for path in /orgs /orgs/{org} /orgs/{org}/members /orgs/{org}/teams /orgs/{org}/
 done
 compiled=$(grep -c '^ *Compiling ' .local-data/cargo-lambda-watch.log || true)
 echo "crates compiled by cargo lambda watch after ready: $compiled"
+} | tee "$clone/out"
+record_measurement scripts/first-hour.sh "$clone/out"

@@ -125,3 +125,20 @@ ${ORGS_CATALOGUE_FILE:+ORGS_CATALOGUE_FILE=$(cd "$(dirname "$ORGS_CATALOGUE_FILE
 RUST_LOG=${RUST_LOG:-info}
 ENV
 }
+
+# Appends what a measuring script printed (its stdout, in `file`) to docs/measurements.md under a
+# heading naming the script, the commit (and whether the tree had changes), the date and the cores:
+# a new measurement is a new section there, never an edit of the README. MEASUREMENTS_ROOT names
+# another checkout to append to (a fresh clone's run recorded in the repository it was cloned from).
+record_measurement() { # script file
+  local record="${MEASUREMENTS_ROOT:-$root}/docs/measurements.md" rev dirty=""
+  rev=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  git -C "$root" diff --quiet HEAD 2>/dev/null || dirty=" with uncommitted changes"
+  [ -f "$record" ] || printf '# Measurements\n\nWhat the measuring scripts printed, newest last (written by them: `record_measurement` in\n`scripts/lib.sh`). What each measures and how to read it: `docs/measuring.md`.\n' >"$record"
+  {
+    printf '\n## %s at %s%s, %s, %s cores\n\n```\n' "$1" "$rev" "$dirty" "$(date -u +%Y-%m-%dT%H:%MZ)" "$(nproc)"
+    cat "$2"
+    printf '```\n'
+  } >>"$record"
+  echo "recorded in docs/measurements.md" >&2
+}

@@ -4,7 +4,7 @@
 # no function's zip is more than MARGIN (100,000 bytes) over the function scripts/size-bounds names
 # for its kind (the AWS clients it links). The test command holds those to the budget minus MARGIN:
 # what a kind shares shows there; one handler outgrowing its kind's named function by more than the
-# margin is caught here, before it is deployed. The README's deploy steps run this.
+# margin is caught here, before it is deployed. The deploy steps (docs/deploy.md) run this.
 #
 # usage: scripts/release-check.sh            native release build (target/release), what the test
 #                                            command samples; 23 min for 58 functions on a fresh clone, 2 cores

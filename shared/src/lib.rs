@@ -107,7 +107,7 @@ mod entity_shapes {
         let email = Email::parse("email", "u@example.com").unwrap();
         let org = OrgItem::new(
             OrgId::new(),
-            OrgName::parse("name", "Acme").unwrap(),
+            DisplayName::parse("name", "Acme").unwrap(),
             Slug::parse("acme").unwrap(),
             &user,
             false,
@@ -128,7 +128,7 @@ mod entity_shapes {
         check(&member.email_item().unwrap());
         let project = ProjectItem::new(
             &org.org_id,
-            OrgName::parse("name", "Web").unwrap(),
+            DisplayName::parse("name", "Web").unwrap(),
             None,
             &user,
             true,
@@ -137,7 +137,7 @@ mod entity_shapes {
         check(&project);
         let mut team = TeamItem::new(
             &org.org_id,
-            OrgName::parse("name", "Team").unwrap(),
+            DisplayName::parse("name", "Team").unwrap(),
             Some(Description::parse("description", "d").unwrap()),
             &user,
             now,

@@ -1,5 +1,5 @@
 //! The index of every function: the routes the concepts define and the non-HTTP workers. It is
-//! the single source the cargo-lambda router, the SAM template, the OpenAPI spec, the README's
+//! the single source the cargo-lambda router, the SAM template, the OpenAPI spec, docs/routes.md's
 //! route table and the authorization tests are checked against (tests/tests/api/route_table.rs).
 //! It lists; it defines nothing.
 

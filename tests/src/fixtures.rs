@@ -441,14 +441,14 @@ impl TestApp {
     /// writes (`orgs::handlers::creation_tx`), 14 organizations per transaction (98 items) so a
     /// thousand take 72 transactions; returns their ids.
     pub async fn create_orgs(&self, n: usize, prefix: &str) -> Vec<String> {
-        use shared::domain::{OrgName, Slug};
+        use shared::domain::{DisplayName, Slug};
         use shared::orgs::item::UserItem;
         let mut ids = Vec::new();
         for chunk in (0..n).collect::<Vec<_>>().chunks(14) {
             let mut tx = self.app.store.tx();
             for i in chunk {
                 let user = UserId::parse("userId", &format!("{prefix}-{i}")).unwrap();
-                let name = OrgName::parse("name", &format!("{prefix} {i}")).unwrap();
+                let name = DisplayName::parse("name", &format!("{prefix} {i}")).unwrap();
                 let slug = Slug::parse(&format!("{prefix}-{i}")).unwrap();
                 let now = Timestamp::now();
                 let org = OrgItem::new(OrgId::new(), name, slug, &user, false, now);

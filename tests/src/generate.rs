@@ -615,10 +615,10 @@ pub fn splice(text: &str, begin: &str, end: &str, body: &str) -> Option<String> 
     ))
 }
 
-/// Markers of the README's generated route table (HTML comments: invisible in Markdown).
-pub const README_BEGIN: &str =
+/// Markers of the generated route table in docs/routes.md (HTML comments: invisible in Markdown).
+pub const ROUTES_TABLE_BEGIN: &str =
     "<!-- >>> generated from shared/src/routes.rs: do not edit by hand (UPDATE_GENERATED=1 scripts/test.sh rewrites it) -->";
-pub const README_END: &str = "<!-- <<< generated -->";
+pub const ROUTES_TABLE_END: &str = "<!-- <<< generated -->";
 
 fn who(r: &RouteDef) -> String {
     use shared::pipeline::{Access, Effect, Need};
@@ -649,8 +649,8 @@ fn who(r: &RouteDef) -> String {
     }
 }
 
-/// The README's route table.
-pub fn readme_routes() -> String {
+/// The route table of docs/routes.md.
+pub fn routes_table() -> String {
     let mut out = String::from(
         "| method | path | function | who | what |\n| --- | --- | --- | --- | --- |\n",
     );

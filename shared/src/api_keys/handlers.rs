@@ -7,7 +7,7 @@ use super::secret;
 use super::views::{ApiKeyView, CreatedKeyView};
 use crate::access::Ctx;
 use crate::audit::Audited;
-use crate::domain::{ApiKeyId, OrgName, ProjectId, Timestamp};
+use crate::domain::{ApiKeyId, DisplayName, ProjectId, Timestamp};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::members::item::MemberItem;
 use crate::orgs::item::OrgItem;
@@ -107,7 +107,7 @@ pub async fn list_api_keys(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply>
 /// the answer shows the secret once.
 pub async fn create_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let body: CreateBody = input.json()?;
-    let name = OrgName::parse("name", &body.name)?;
+    let name = DisplayName::parse("name", &body.name)?;
     let held = key_role(&ctx.org, &body.role)?;
     let role = held.role.clone();
     let projects = ProjectId::parse_list("projectIds", body.project_ids, PROJECTS_PER_KEY)?;
@@ -219,7 +219,10 @@ pub async fn update_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
     let mut key: ApiKeyItem = ctx.subject()?;
     let new_role = body.role.map(|r| key_role(&ctx.org, &r)).transpose()?;
     let changes = KeyChanges {
-        name: body.name.map(|n| OrgName::parse("name", &n)).transpose()?,
+        name: body
+            .name
+            .map(|n| DisplayName::parse("name", &n))
+            .transpose()?,
         role: new_role.as_ref().map(|h| h.role.clone()),
     };
     let current = ctx.org.held(&key.role)?;

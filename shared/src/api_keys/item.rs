@@ -3,7 +3,7 @@
 //! rest, and the organization item lists every key with its creator (`apiKeys`), which bounds
 //! their number and tells a member's removal which keys they created without a read.
 
-use crate::domain::{ApiKeyId, OrgId, OrgName, ProjectId, Timestamp, UserId};
+use crate::domain::{ApiKeyId, DisplayName, OrgId, ProjectId, Timestamp, UserId};
 use crate::error::{ApiError, Code};
 use crate::orgs::item::OrgItem;
 use crate::permissions::{ProjectRole, Role, RoleRef};
@@ -36,7 +36,7 @@ pub struct ApiKeyItem {
     entity_type: String,
     pub org_id: OrgId,
     pub key_id: ApiKeyId,
-    pub name: OrgName,
+    pub name: DisplayName,
     /// The role as given; with projects, the key's organization role is `guest` and this is the
     /// role it has on each of them (as a project-limited invitation's). A system role's name
     /// or one of the organization's custom roles' ids.
@@ -87,7 +87,7 @@ fn changed() -> ApiError {
 /// What an update changes.
 #[derive(Debug, Default)]
 pub struct KeyChanges {
-    pub name: Option<OrgName>,
+    pub name: Option<DisplayName>,
     pub role: Option<RoleRef>,
 }
 
@@ -103,7 +103,7 @@ impl ApiKeyItem {
     pub fn new(
         org: &OrgId,
         key_id: ApiKeyId,
-        name: OrgName,
+        name: DisplayName,
         role: RoleRef,
         project_ids: Vec<ProjectId>,
         by: &UserId,

@@ -28,7 +28,7 @@ pub const SECRET_BYTES: usize = 24;
 /// Characters of the key shown as its `prefix` (the `orgs_sk_` and 6 characters, about 36 of the
 /// secret's 192 bits: what is left cannot be searched).
 pub const SHOWN_CHARS: usize = KEY_PREFIX.len() + 6;
-/// The regular expression of a key, for secret scanners (documented in the README).
+/// The regular expression of a key, for secret scanners (documented in docs/concepts.md).
 pub const PATTERN: &str = "orgs_sk_[0-9A-Za-z]{81}";
 
 const RAW_LEN: usize = SECRET_BYTES + 16 + 16 + 4;

@@ -4,7 +4,7 @@
 use super::item::ApiKeyItem;
 use crate::access::views::PermissionAnswer;
 use crate::access::Reason;
-use crate::domain::{ApiKeyId, OrgId, OrgName, ProjectId, Timestamp, UserId};
+use crate::domain::{ApiKeyId, DisplayName, OrgId, ProjectId, Timestamp, UserId};
 use crate::orgs::item::OrgItem;
 use crate::permissions::{ProjectRole, RoleRef};
 use serde::Serialize;
@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyView {
     pub id: ApiKeyId,
-    pub name: OrgName,
+    pub name: DisplayName,
     /// The role as given (with projects: the role on each of them): a system role's name or a
     /// custom role's id.
     pub role: RoleRef,
@@ -89,7 +89,7 @@ pub struct ValidKeyView {
     pub valid: bool,
     pub org_id: OrgId,
     pub key_id: ApiKeyId,
-    pub name: OrgName,
+    pub name: DisplayName,
     pub role: RoleRef,
     pub role_name: String,
     pub org_role: RoleRef,

@@ -94,7 +94,7 @@ pub fn shown(raw: &str) -> String {
     out
 }
 
-/// Slugs that name places of the product itself, refused for organizations (README lists them).
+/// Slugs that name places of the product itself, refused for organizations (docs/concepts.md lists them).
 pub const RESERVED_SLUGS: &[&str] = &[
     "admin",
     "administrator",
@@ -124,12 +124,13 @@ pub const RESERVED_SLUGS: &[&str] = &[
     "www",
 ];
 
-/// An organization's display name: 1-100 characters after trimming, no control characters.
+/// A display name people give and read (an organization's, a team's, a project's, an API key's, a
+/// custom role's): 1-100 characters after trimming, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct OrgName(String);
+pub struct DisplayName(String);
 
-impl OrgName {
+impl DisplayName {
     pub fn parse(field: &str, raw: &str) -> Result<Self, ApiError> {
         let name = raw.trim();
         let len = name.chars().count();
@@ -512,10 +513,10 @@ pub(crate) mod tests {
             "Acme\u{2028}Inc",
             "\u{FEFF}Acme",
         ] {
-            let e = OrgName::parse("name", bad).unwrap_err();
+            let e = DisplayName::parse("name", bad).unwrap_err();
             assert_eq!(e.extra["field"], "name", "{bad:?}");
         }
-        assert!(OrgName::parse("name", "Zoë & Co — Ünïcode ok").is_ok());
+        assert!(DisplayName::parse("name", "Zoë & Co — Ünïcode ok").is_ok());
         for reserved in ["admin", "api", "www", "app", "settings", "new"] {
             assert!(Slug::parse(reserved).is_err(), "{reserved}");
         }
@@ -527,10 +528,13 @@ pub(crate) mod tests {
 
     #[test]
     fn names_and_emails() {
-        assert_eq!(OrgName::parse("name", "  Acme ").unwrap().as_str(), "Acme");
-        assert!(OrgName::parse("name", "   ").is_err());
-        assert!(OrgName::parse("name", &"x".repeat(101)).is_err());
-        assert!(OrgName::parse("name", "a\u{7}b").is_err());
+        assert_eq!(
+            DisplayName::parse("name", "  Acme ").unwrap().as_str(),
+            "Acme"
+        );
+        assert!(DisplayName::parse("name", "   ").is_err());
+        assert!(DisplayName::parse("name", &"x".repeat(101)).is_err());
+        assert!(DisplayName::parse("name", "a\u{7}b").is_err());
         assert_eq!(
             Email::parse("email", " Ana@Example.COM").unwrap().as_str(),
             "ana@example.com"

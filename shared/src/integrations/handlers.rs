@@ -13,7 +13,7 @@ use super::secret::{self, Secret};
 use super::views::{DefaultStorageView, IntegrationView};
 use crate::access::Ctx;
 use crate::audit::Audited;
-use crate::domain::{IntegrationId, OrgName, Timestamp};
+use crate::domain::{DisplayName, IntegrationId, Timestamp};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::pipeline::{Input, Reply};
 use crate::App;
@@ -61,7 +61,7 @@ pub async fn create_integration(app: App, ctx: Ctx, input: Input) -> ApiResult<R
     let body: CreateBody = input.json()?;
     let kind = Kind::parse(&body.kind)?;
     let provider = parse_provider(kind, &body.provider)?;
-    let name = OrgName::parse("name", &body.name)?;
+    let name = DisplayName::parse("name", &body.name)?;
     let config = validate_config(kind, &provider, &body.config)?;
     let value = body.secret.map(Secret::from_json).transpose()?;
     if value.is_none() && kind.secret_required() {
@@ -177,7 +177,10 @@ pub async fn update_integration(app: App, ctx: Ctx, input: Input) -> ApiResult<R
         ));
     }
     let item: IntegrationItem = ctx.subject()?;
-    let name = body.name.map(|n| OrgName::parse("name", &n)).transpose()?;
+    let name = body
+        .name
+        .map(|n| DisplayName::parse("name", &n))
+        .transpose()?;
     let config = body
         .config
         .map(|c| validate_config(item.kind, &item.provider, &c))

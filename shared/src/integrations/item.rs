@@ -2,7 +2,7 @@
 //! secret is (ARN, version, fingerprint). Never the secret.
 
 use super::catalog::Kind;
-use crate::domain::{IntegrationId, OrgId, OrgName, Timestamp, UserId};
+use crate::domain::{DisplayName, IntegrationId, OrgId, Timestamp, UserId};
 use crate::error::{ApiError, Code};
 use crate::store::org_pk;
 use crate::store::{Entity, Expr, Key, QuerySpec, SortCond, Tx};
@@ -24,7 +24,7 @@ pub struct IntegrationItem {
     pub integration_id: IntegrationId,
     pub kind: Kind,
     pub provider: String,
-    pub name: OrgName,
+    pub name: DisplayName,
     #[serde(default)]
     pub config: BTreeMap<String, String>,
     /// The secret in Secrets Manager (absent for an addon repository without one).
@@ -84,7 +84,7 @@ impl IntegrationItem {
         integration_id: IntegrationId,
         kind: Kind,
         provider: String,
-        name: OrgName,
+        name: DisplayName,
         config: BTreeMap<String, String>,
         secret: Option<SecretRef>,
         by: &UserId,
@@ -123,7 +123,7 @@ impl IntegrationItem {
     pub fn update(
         &self,
         tx: Tx,
-        name: Option<&OrgName>,
+        name: Option<&DisplayName>,
         config: Option<&BTreeMap<String, String>>,
         now: Timestamp,
     ) -> Result<Tx, ApiError> {

@@ -2,7 +2,7 @@
 
 use super::catalog::Kind;
 use super::item::IntegrationItem;
-use crate::domain::{IntegrationId, OrgName, Timestamp, UserId};
+use crate::domain::{DisplayName, IntegrationId, Timestamp, UserId};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -12,7 +12,7 @@ pub struct IntegrationView {
     pub id: IntegrationId,
     pub kind: Kind,
     pub provider: String,
-    pub name: OrgName,
+    pub name: DisplayName,
     pub config: BTreeMap<String, String>,
     /// Whether a secret is stored (it is never shown).
     pub secret_set: bool,

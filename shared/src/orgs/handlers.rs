@@ -6,7 +6,7 @@ use super::views::MyOrgView;
 use crate::access::Ctx;
 use crate::audit::{AuditEntry, Audited};
 use crate::auth::Caller;
-use crate::domain::{OrgId, OrgName, Slug, Timestamp};
+use crate::domain::{DisplayName, OrgId, Slug, Timestamp};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::members::item::MemberItem;
 use crate::permissions::{Permission, Role};
@@ -33,7 +33,12 @@ struct CreateOrgBody {
 }
 
 /// A new organization and its owner's membership (the caller).
-fn new_org(caller: &Caller, name: OrgName, slug: Slug, personal: bool) -> (OrgItem, MemberItem) {
+fn new_org(
+    caller: &Caller,
+    name: DisplayName,
+    slug: Slug,
+    personal: bool,
+) -> (OrgItem, MemberItem) {
     let now = Timestamp::now();
     let org = OrgItem::new(OrgId::new(), name, slug, &caller.user_id, personal, now);
     let owner = MemberItem::new(
@@ -89,7 +94,7 @@ pub fn creation_tx(
 /// `POST /orgs`
 pub async fn create_org(app: App, caller: Caller, input: Input) -> ApiResult<Reply> {
     let body: CreateOrgBody = input.json()?;
-    let name = OrgName::parse("name", &body.name)?;
+    let name = DisplayName::parse("name", &body.name)?;
     let (slug, derived) = match &body.slug {
         Some(s) => (Slug::parse(s)?, false),
         None => (
@@ -151,7 +156,7 @@ pub async fn ensure_personal_org(app: &App, caller: &Caller) -> ApiResult<Option
         })
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "My".to_string());
-    let name = OrgName::parse(
+    let name = DisplayName::parse(
         "name",
         &format!(
             "{}'s workspace",
@@ -247,7 +252,7 @@ pub async fn update_org(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let mut updated = org.clone();
 
     if let Some(raw) = &body.name {
-        let name = OrgName::parse("name", raw)?;
+        let name = DisplayName::parse("name", raw)?;
         if name.as_str() != org.name {
             recorded.insert(
                 "name".into(),

@@ -7,7 +7,7 @@ use super::item::{project_not_found, Grant, Principal, ProjectItem, UpdateBody};
 use super::views::{GrantView, ProjectView};
 use crate::access::{Ctx, ProjectScope};
 use crate::audit::Audited;
-use crate::domain::{Description, OrgName, Timestamp};
+use crate::domain::{Description, DisplayName, Timestamp};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::limits::{GRANTS_PER_MEMBER, GRANTS_PER_PROJECT, GRANTS_PER_TEAM};
 use crate::members::item::MemberItem;
@@ -79,7 +79,7 @@ pub async fn list_projects(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply>
 /// already (owner, admin), in one transaction with the audit entry.
 pub async fn create_project(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let body: CreateBody = input.json()?;
-    let name = OrgName::parse("name", &body.name)?;
+    let name = DisplayName::parse("name", &body.name)?;
     let description = body
         .description
         .map(|d| Description::parse("description", &d))

@@ -3,7 +3,7 @@
 //! route (the organization, the caller's membership, the project: one BatchGetItem) already holds
 //! every grant that can reach the caller.
 
-use crate::domain::{Description, OrgId, OrgName, ProjectId, TeamId, Timestamp, UserId};
+use crate::domain::{Description, DisplayName, OrgId, ProjectId, TeamId, Timestamp, UserId};
 use crate::error::{ApiError, Code};
 use crate::permissions::ProjectRole;
 use crate::store::org_pk;
@@ -80,7 +80,7 @@ pub struct ProjectItem {
     entity_type: String,
     pub org_id: OrgId,
     pub project_id: ProjectId,
-    pub name: OrgName,
+    pub name: DisplayName,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Description>,
     pub created_by: UserId,
@@ -115,7 +115,7 @@ fn changed() -> ApiError {
 
 /// Changes to a project's or a team's own fields.
 pub struct NameChanges {
-    pub name: Option<OrgName>,
+    pub name: Option<DisplayName>,
     /// `Some(None)` removes the description.
     pub description: Option<Option<Description>>,
 }
@@ -157,7 +157,7 @@ impl ProjectItem {
     /// A new project; its creator's grant, if any, is in `grants` from the start.
     pub fn new(
         org: &OrgId,
-        name: OrgName,
+        name: DisplayName,
         description: Option<Description>,
         creator: &UserId,
         creator_grant: bool,
@@ -394,7 +394,10 @@ impl UpdateBody {
     /// The changes, validated; 400 `nothing_to_update` when there are none.
     pub fn changes(self) -> crate::error::ApiResult<NameChanges> {
         let changes = NameChanges {
-            name: self.name.map(|n| OrgName::parse("name", &n)).transpose()?,
+            name: self
+                .name
+                .map(|n| DisplayName::parse("name", &n))
+                .transpose()?,
             description: self
                 .description
                 .map(|d| d.map(|d| Description::parse("description", &d)).transpose())

@@ -1,7 +1,7 @@
 //! Response bodies of the project routes.
 
 use super::item::{Grant, Principal, ProjectItem};
-use crate::domain::{Description, OrgName, ProjectId, Timestamp, UserId};
+use crate::domain::{Description, DisplayName, ProjectId, Timestamp, UserId};
 use crate::permissions::ProjectRole;
 use serde::Serialize;
 
@@ -9,7 +9,7 @@ use serde::Serialize;
 #[serde(rename_all = "camelCase")]
 pub struct ProjectView {
     pub id: ProjectId,
-    pub name: OrgName,
+    pub name: DisplayName,
     pub description: Option<Description>,
     pub created_by: UserId,
     pub created_at: Timestamp,

@@ -11,7 +11,7 @@ use super::{CustomRole, HeldRole, Holder, CUSTOM_ROLES_PER_ORG};
 use crate::access::Ctx;
 use crate::audit::Audited;
 use crate::catalogue::PermissionSet;
-use crate::domain::{Description, OrgName, RoleId, Timestamp};
+use crate::domain::{Description, DisplayName, RoleId, Timestamp};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::permissions::{Permission, ProjectRole, Role};
 use crate::pipeline::{explicit_null, Input, Reply};
@@ -94,7 +94,7 @@ fn permissions_asked(names: &[String]) -> ApiResult<PermissionSet> {
 /// The name is unique in the organization and no system role's, as people read names: case,
 /// accents and look-alike letters aside ([`crate::domain::looks_like`]: `аdmin` with a Cyrillic
 /// а is `admin`).
-fn require_name_free(ctx: &Ctx, name: &OrgName, except: Option<&RoleId>) -> ApiResult<()> {
+fn require_name_free(ctx: &Ctx, name: &DisplayName, except: Option<&RoleId>) -> ApiResult<()> {
     use crate::domain::looks_like;
     let seen = looks_like(name.as_str());
     let system = Role::ALL.iter().any(|r| looks_like(r.as_str()) == seen);
@@ -167,7 +167,7 @@ pub async fn list_org_roles(app: App, ctx: Ctx, _input: Input) -> ApiResult<Repl
 /// `POST /orgs/{orgId}/roles` `{name, description?, permissions, projectRole}`.
 pub async fn create_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let body: CreateBody = input.json()?;
-    let name = OrgName::parse("name", &body.name)?;
+    let name = DisplayName::parse("name", &body.name)?;
     let description = body
         .description
         .map(|d| Description::parse("description", &d))
@@ -239,7 +239,7 @@ pub async fn update_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let mut after = before.clone();
     let mut after_details = before_details.clone();
     if let Some(raw) = &body.name {
-        let name = OrgName::parse("name", raw)?;
+        let name = DisplayName::parse("name", raw)?;
         require_name_free(&ctx, &name, Some(&id))?;
         after.name = name.as_str().to_string();
     }

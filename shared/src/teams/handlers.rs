@@ -8,7 +8,7 @@ use super::item::{TeamItem, TeamMemberItem};
 use super::views::{TeamDetailView, TeamView};
 use crate::access::Ctx;
 use crate::audit::Audited;
-use crate::domain::{Description, OrgName, Timestamp};
+use crate::domain::{Description, DisplayName, Timestamp};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::limits::{MEMBERS_PER_TEAM, TEAMS_PER_MEMBER, TEAMS_PER_ORG};
 use crate::members::item::MemberItem;
@@ -48,7 +48,7 @@ pub async fn list_teams(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
 /// `POST /orgs/{orgId}/teams` `{name, description?}`: within the limit of teams per organization.
 pub async fn create_team(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let body: CreateBody = input.json()?;
-    let name = OrgName::parse("name", &body.name)?;
+    let name = DisplayName::parse("name", &body.name)?;
     let description = body
         .description
         .map(|d| Description::parse("description", &d))

@@ -5,7 +5,7 @@
 //! leaves its memberships to the stream's clean-up (`super::cleanup`). Teams from before the
 //! membership items keep theirs in the team's `members` set (read, removed, never added to).
 
-use crate::domain::{Description, OrgId, OrgName, ProjectId, TeamId, Timestamp, UserId};
+use crate::domain::{Description, DisplayName, OrgId, ProjectId, TeamId, Timestamp, UserId};
 use crate::error::{ApiError, Code};
 use crate::members::item::MemberItem;
 use crate::projects::item::NameChanges;
@@ -27,7 +27,7 @@ pub struct TeamItem {
     entity_type: String,
     pub org_id: OrgId,
     pub team_id: TeamId,
-    pub name: OrgName,
+    pub name: DisplayName,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Description>,
     pub created_by: UserId,
@@ -85,7 +85,7 @@ impl TeamItem {
 
     pub fn new(
         org: &OrgId,
-        name: OrgName,
+        name: DisplayName,
         description: Option<Description>,
         by: &UserId,
         now: Timestamp,

@@ -1,7 +1,7 @@
 //! Response bodies of the team routes.
 
 use super::item::TeamItem;
-use crate::domain::{Description, OrgName, TeamId, Timestamp, UserId};
+use crate::domain::{Description, DisplayName, TeamId, Timestamp, UserId};
 use crate::members::views::MemberView;
 use serde::Serialize;
 
@@ -9,7 +9,7 @@ use serde::Serialize;
 #[serde(rename_all = "camelCase")]
 pub struct TeamView {
     pub id: TeamId,
-    pub name: OrgName,
+    pub name: DisplayName,
     pub description: Option<Description>,
     pub member_count: usize,
     pub project_count: usize,

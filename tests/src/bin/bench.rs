@@ -11,7 +11,7 @@ use integration_tests::TestApp;
 use serde_json::json;
 use shared::access::Access;
 use shared::audit::{AuditEntry, Audited};
-use shared::domain::{OrgName, Timestamp};
+use shared::domain::{DisplayName, Timestamp};
 use shared::error::ApiError;
 use shared::orgs::item::{OrgChanges, OrgItem};
 use shared::pipeline::OrgAccess;
@@ -124,7 +124,7 @@ async fn main() {
                     .map(|i| shared::store::from_item(i).unwrap())
                     .unwrap();
                 let changes = OrgChanges {
-                    name: Some(OrgName::parse("name", &format!("Raw {i}")).unwrap()),
+                    name: Some(DisplayName::parse("name", &format!("Raw {i}")).unwrap()),
                     ..OrgChanges::default()
                 };
                 let tx = org
@@ -247,7 +247,7 @@ async fn seeded_org(t: &TestApp, n: usize, name: &str) -> (String, Vec<shared::s
         let item = match i % 3 {
             0 => shared::store::to_item(&ProjectItem::new(
                 &org_id,
-                OrgName::parse("name", &format!("Project {i}")).unwrap(),
+                DisplayName::parse("name", &format!("Project {i}")).unwrap(),
                 None,
                 &by,
                 false,

@@ -731,7 +731,7 @@ async fn production_verification_needs_the_iam_authorizer() {
 #[tokio::test]
 async fn an_expired_key_is_not_rolled() {
     use shared::api_keys::{item::ApiKeyItem, secret};
-    use shared::domain::{ApiKeyId, OrgId, OrgName, UserId};
+    use shared::domain::{ApiKeyId, DisplayName, OrgId, UserId};
     use shared::permissions::RoleRef;
     let t = TestApp::new().await;
     let f = t.org_fixture("Expired keys", "pro", &[]).await;
@@ -747,7 +747,7 @@ async fn an_expired_key_is_not_rolled() {
     let key = ApiKeyItem::new(
         &org,
         key_id.clone(),
-        OrgName::parse("name", "old CI").unwrap(),
+        DisplayName::parse("name", "old CI").unwrap(),
         RoleRef::System(Role::Viewer),
         Vec::new(),
         &UserId::parse("userId", f.owner.id.as_str()).unwrap(),

@@ -51,9 +51,9 @@ fn router_binaries_and_template_match_the_route_table() {
     // The nested stacks' templates are generated whole; none is left over.
     check_dir(&root.join(generate::STACKS_DIR), &generate::nested_stacks());
     check_between(
-        &root.join("README.md"),
-        (generate::README_BEGIN, generate::README_END),
-        &generate::readme_routes(),
+        &root.join("docs/routes.md"),
+        (generate::ROUTES_TABLE_BEGIN, generate::ROUTES_TABLE_END),
+        &generate::routes_table(),
     );
 
     // One generated `main` per route and worker; none is left over.
@@ -1025,4 +1025,71 @@ fn every_problem_extra_is_typed_in_the_spec() {
             "the problem extra `{key}` is not a property of Problem in openapi.yaml"
         );
     }
+}
+
+/// Every parameter of the root template is in the deploy guide's table (`docs/deploy.md`,
+/// "Template parameters") with its default, and the table names none the template lacks: a
+/// parameter added without saying when to change it fails here.
+#[test]
+fn the_deploy_guide_names_every_template_parameter_with_its_default() {
+    let root = repo_root();
+    let template = std::fs::read_to_string(root.join("infra/template.yaml")).unwrap();
+    let mut params: Vec<(String, Option<String>)> = Vec::new();
+    let mut inside = false;
+    for line in template.lines() {
+        if !line.starts_with(' ') && !line.is_empty() {
+            inside = line == "Parameters:";
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix("  ").and_then(|l| l.strip_suffix(':')) {
+            if !name.starts_with(' ') {
+                params.push((name.to_string(), None));
+            }
+        } else if let Some(default) = line.trim_start().strip_prefix("Default:") {
+            let default = default.trim().trim_matches('"').to_string();
+            params.last_mut().expect("a default under a parameter").1 = Some(default);
+        }
+    }
+    assert!(params.len() >= 20, "{params:?}");
+    let guide = std::fs::read_to_string(root.join("docs/deploy.md")).unwrap();
+    let table = guide
+        .split("## Template parameters")
+        .nth(1)
+        .expect("docs/deploy.md has a Template parameters section");
+    let rows: Vec<Vec<String>> = table
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| l.split('|').map(|c| c.trim().to_string()).collect())
+        .collect();
+    let mut missing = Vec::new();
+    for (name, default) in &params {
+        let row = rows.iter().find(|r| r[1] == format!("`{name}`"));
+        let shown = match default.as_deref() {
+            None => "(required)".to_string(),
+            Some("") => "empty".to_string(),
+            Some(d) => format!("`{d}`"),
+        };
+        match row {
+            Some(r) if r[2] == shown || r[2] == shown.trim_matches('`') => {}
+            Some(r) => missing.push(format!(
+                "{name}: default shown as {}, template {shown}",
+                r[2]
+            )),
+            None => missing.push(format!("{name}: not in the table")),
+        }
+    }
+    let named: BTreeSet<&str> = params.iter().map(|(n, _)| n.as_str()).collect();
+    for r in &rows {
+        let n = r[1].trim_matches('`');
+        if !named.contains(n) {
+            missing.push(format!("{n}: in the table, not in the template"));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/deploy.md, Template parameters: {missing:?}"
+    );
 }

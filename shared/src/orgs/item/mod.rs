@@ -2,7 +2,7 @@
 //! keys and every write made to them. Attribute names and expressions of these items live here only.
 
 use crate::domain::Plan;
-use crate::domain::{OrgId, OrgName, Slug, Timestamp, UserId};
+use crate::domain::{DisplayName, OrgId, Slug, Timestamp, UserId};
 use crate::error::ApiError;
 use crate::orgs::settings::{BillingProfile, OrgStatus, Settings};
 use crate::store::{org_pk, Entity, Expr, Key, Tx};
@@ -173,7 +173,7 @@ impl Entity for OrgItem {
 /// What an update of the organization changes (only the fields that differ).
 #[derive(Debug, Default)]
 pub struct OrgChanges {
-    pub name: Option<OrgName>,
+    pub name: Option<DisplayName>,
     pub slug: Option<Slug>,
     pub settings: Option<Settings>,
     pub billing_profile: Option<BillingProfile>,
@@ -185,7 +185,7 @@ impl OrgItem {
 
     pub fn new(
         org_id: OrgId,
-        name: OrgName,
+        name: DisplayName,
         slug: Slug,
         owner: &UserId,
         personal: bool,
