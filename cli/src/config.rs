@@ -3,7 +3,7 @@
 //! `~/Library/Application Support/orgs/`; Windows: `%APPDATA%\orgs\`), file mode 0600.
 //! `ORGS_CONFIG_DIR` moves it; `ORGS_API_URL` and `ORGS_TOKEN` override what it holds.
 
-use crate::api::Failure;
+use crate::error::Failure;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 

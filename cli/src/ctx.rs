@@ -1,9 +1,9 @@
 //! What every command shares: the saved settings, the client, output and prompts.
 
-use crate::api::{self, Client, Failure, Result};
+use crate::api::{self, Client, Page};
 use crate::config::{Config, CurrentOrg};
+use crate::error::{Failure, Result};
 use crate::output::{self, View};
-use clap::Args;
 use serde_json::{json, Value};
 use std::io::{IsTerminal, Write};
 
@@ -16,25 +16,6 @@ pub(crate) struct Ctx {
     pub(crate) org_flag: Option<String>,
     /// `--yes`: destructive commands do not ask.
     pub(crate) yes: bool,
-}
-
-/// How much of a list: one page (the API's default size), `--limit N` items, or `--all`.
-#[derive(Args, Clone, Copy, Default, Debug)]
-#[group(id = "page")]
-pub(crate) struct Page {
-    /// Every page (following `nextCursor`; progress on a terminal).
-    #[arg(long, conflicts_with = "limit")]
-    pub(crate) all: bool,
-    /// At most N items, following pages as needed.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub(crate) limit: Option<u32>,
-}
-
-impl Page {
-    pub(crate) const ALL: Page = Page {
-        all: true,
-        limit: None,
-    };
 }
 
 impl Ctx {
@@ -74,7 +55,7 @@ impl Ctx {
                 Ok(lines) => lines.iter().for_each(|l| crate::outln!("{l}")),
                 Err(e) => {
                     eprintln!("error: --jq {e}");
-                    std::process::exit(api::exit::USAGE);
+                    std::process::exit(crate::error::exit::USAGE);
                 }
             }
         } else if self.json {

@@ -5,14 +5,15 @@ mod bodies;
 mod commands;
 mod config;
 mod ctx;
+mod error;
 mod output;
 mod views;
 
-use api::{exit, Result};
 use clap::{Parser, Subcommand};
 use commands::*;
 use config::Config;
 use ctx::Ctx;
+use error::{exit, Result};
 
 const EXIT_CODES: &str = "Exit codes: 0 ok, 1 refused by the API (or `orgs can`: not allowed), 2 usage, \
 3 cannot reach the API or not logged in, 4 not there yet (`domains verify` of a domain still pending).\nEnvironment: ORGS_API_URL and ORGS_TOKEN override the saved \
@@ -90,7 +91,7 @@ enum Command {
     #[command(args_conflicts_with_subcommands = true)]
     Invitations {
         #[command(flatten)]
-        page: ctx::Page,
+        page: api::Page,
         #[command(subcommand)]
         cmd: Option<invitations::InvitationsCmd>,
     },
@@ -101,7 +102,7 @@ enum Command {
     #[command(args_conflicts_with_subcommands = true)]
     Teams {
         #[command(flatten)]
-        page: ctx::Page,
+        page: api::Page,
         #[command(subcommand)]
         cmd: Option<teams::TeamsCmd>,
     },
@@ -109,7 +110,7 @@ enum Command {
     #[command(args_conflicts_with_subcommands = true)]
     Projects {
         #[command(flatten)]
-        page: ctx::Page,
+        page: api::Page,
         #[command(subcommand)]
         cmd: Option<projects::ProjectsCmd>,
     },
@@ -120,7 +121,7 @@ enum Command {
     #[command(args_conflicts_with_subcommands = true)]
     Integrations {
         #[command(flatten)]
-        page: ctx::Page,
+        page: api::Page,
         #[command(subcommand)]
         cmd: Option<integrations::IntegrationsCmd>,
     },
@@ -128,7 +129,7 @@ enum Command {
     #[command(args_conflicts_with_subcommands = true)]
     ApiKeys {
         #[command(flatten)]
-        page: ctx::Page,
+        page: api::Page,
         #[command(subcommand)]
         cmd: Option<api_keys::ApiKeysCmd>,
     },
@@ -141,7 +142,7 @@ enum Command {
     #[command(args_conflicts_with_subcommands = true)]
     Requests {
         #[command(flatten)]
-        page: ctx::Page,
+        page: api::Page,
         #[command(subcommand)]
         cmd: Option<domains::RequestsCmd>,
     },

@@ -1,9 +1,11 @@
 //! `orgs access` (a project's access), `orgs roles` and `orgs can`.
 
 use crate::api::Client;
-use crate::api::{self, exit, Result};
+use crate::api::Page;
+use crate::api::{self};
 use crate::bodies::{self, to_json};
-use crate::ctx::{done, project_arg, team_arg, Ctx, Page};
+use crate::ctx::{done, project_arg, team_arg, Ctx};
+use crate::error::{exit, Result};
 use crate::output;
 use crate::views;
 use clap::{Args, Subcommand};
@@ -45,7 +47,7 @@ fn principal_arg(client: &Client, org: &str, raw: &str) -> Result<String> {
     match raw.split_once(':') {
         Some(("team", team)) => Ok(format!("team:{}", team_arg(client, org, team)?)),
         Some(("user", _)) => Ok(raw.to_string()),
-        _ => Err(api::Failure::Usage(format!(
+        _ => Err(crate::error::Failure::Usage(format!(
             "`{raw}`: a principal is team:<name or id> or user:<user id>"
         ))),
     }

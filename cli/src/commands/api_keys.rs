@@ -1,9 +1,11 @@
 //! `orgs api-keys`: the organization's API keys for machines (CI pipelines, scripts). A key's
 //! secret is printed once, when it is created or rolled; nothing can show it again.
 
-use crate::api::{self, Result};
+use crate::api::Page;
+use crate::api::{self};
 use crate::bodies::{self, to_json};
-use crate::ctx::{done, project_arg, Ctx, Page};
+use crate::ctx::{done, project_arg, Ctx};
+use crate::error::Result;
 use crate::output;
 use crate::views;
 use clap::Subcommand;

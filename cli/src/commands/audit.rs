@@ -1,7 +1,8 @@
 //! `orgs audit`: the audit log.
 
-use crate::api::{exit, Result};
-use crate::ctx::{Ctx, Page};
+use crate::api::Page;
+use crate::ctx::Ctx;
+use crate::error::{exit, Result};
 use crate::views;
 use clap::Args;
 

@@ -1,9 +1,11 @@
 //! `orgs domains` and `orgs requests`: the organization's verified email domains, how people
 //! there join, and the requests to join that an `automatic_suggestion` domain brings.
 
-use crate::api::{self, exit, Result};
+use crate::api::Page;
+use crate::api::{self};
 use crate::bodies::{self, to_json};
-use crate::ctx::{done, Ctx, Page};
+use crate::ctx::{done, Ctx};
+use crate::error::{exit, Result};
 use crate::output;
 use crate::views;
 use clap::Subcommand;

@@ -1,8 +1,10 @@
 //! `orgs integrations`: third-party services and their credentials.
 
-use crate::api::{self, Failure, Result};
+use crate::api::Page;
+use crate::api::{self};
 use crate::bodies::{self, to_json};
-use crate::ctx::{done, prompt_secret, Ctx, Page};
+use crate::ctx::{done, prompt_secret, Ctx};
+use crate::error::{Failure, Result};
 use crate::output;
 use crate::views;
 use clap::{Args, Subcommand};

@@ -1,8 +1,10 @@
 //! `orgs invite`, `orgs invitations` and `orgs accept`.
 
-use crate::api::{self, exit, Failure, Result};
+use crate::api::Page;
+use crate::api::{self};
 use crate::bodies::{self, to_json};
-use crate::ctx::{done, project_arg, Ctx, Page};
+use crate::ctx::{done, project_arg, Ctx};
+use crate::error::{exit, Failure, Result};
 use crate::output;
 use crate::views;
 use clap::{Args, Subcommand};

@@ -1,8 +1,10 @@
 //! `orgs members`: list, change roles, remove, leave, transfer ownership.
 
-use crate::api::{self, Failure, Result};
+use crate::api::Page;
+use crate::api::{self};
 use crate::bodies::{self, to_json};
-use crate::ctx::{claims, done, Ctx, Page};
+use crate::ctx::{claims, done, Ctx};
+use crate::error::{Failure, Result};
 use crate::output;
 use crate::views;
 use clap::Args;

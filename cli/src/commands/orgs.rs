@@ -1,8 +1,10 @@
 //! The organization itself: create, list, switch, show, rename, close, reactivate.
 
-use crate::api::{self, exit, Failure, Result};
+use crate::api::Page;
+use crate::api::{self};
 use crate::bodies::{self, to_json};
-use crate::ctx::{current_of, describe_org, done, prompt, resolve_org, Ctx, Page};
+use crate::ctx::{current_of, describe_org, done, prompt, resolve_org, Ctx};
+use crate::error::{exit, Failure, Result};
 use crate::output;
 use crate::views;
 use clap::Args;

@@ -1,8 +1,10 @@
 //! `orgs projects`. A project is named by its id or its name (unique within the organization).
 
-use crate::api::{self, Result};
+use crate::api::Page;
+use crate::api::{self};
 use crate::bodies::{self, to_json};
-use crate::ctx::{done, project_arg, Ctx, Page};
+use crate::ctx::{done, project_arg, Ctx};
+use crate::error::Result;
 use crate::output;
 use crate::views;
 use clap::Subcommand;

@@ -1,8 +1,8 @@
 //! `orgs api`: any route of the API, authenticated with the saved token (as `gh api` is).
 
 use super::integrations::parse_pair;
-use crate::api::{exit, Failure, Result};
 use crate::ctx::Ctx;
+use crate::error::{exit, Failure, Result};
 use crate::output;
 use clap::Args;
 use serde_json::{Map, Value};

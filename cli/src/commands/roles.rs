@@ -2,9 +2,11 @@
 //! matrix, and custom roles' creation, changes and deletion. A custom role is named by its id or
 //! its name wherever a command takes one.
 
-use crate::api::{self, exit, Client, Failure, Result};
+use crate::api::Page;
+use crate::api::{self, Client};
 use crate::bodies::{self, to_json};
-use crate::ctx::{done, Ctx, Page};
+use crate::ctx::{done, Ctx};
+use crate::error::{exit, Failure, Result};
 use crate::output;
 use crate::views;
 use clap::Subcommand;

@@ -1,7 +1,8 @@
 //! `orgs login`, `logout`, `whoami` and shell completion.
 
-use crate::api::{self, exit, Client, Failure, Result};
+use crate::api::{self, Client};
 use crate::ctx::{claims, current_of, describe_org, done, prompt_secret, Ctx};
+use crate::error::{exit, Failure, Result};
 use crate::output;
 use clap::{Args, CommandFactory};
 use serde_json::json;

@@ -1,8 +1,9 @@
 //! `orgs settings`: invite policy, authentication, notifications, cleanup.
 
-use crate::api::{self, Result};
+use crate::api::{self};
 use crate::bodies::{self, to_json};
 use crate::ctx::{done, Ctx};
+use crate::error::Result;
 use crate::output;
 use clap::Subcommand;
 use serde_json::json;

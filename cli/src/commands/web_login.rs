@@ -4,8 +4,8 @@
 //! to `http://localhost:<port>/callback` with a code, which is exchanged (with the verifier only
 //! this process knows) for the ID token the API's JWT authorizer accepts.
 
-use crate::api::{Failure, Result};
 use crate::ctx::Ctx;
+use crate::error::{Failure, Result};
 use clap::Args;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
