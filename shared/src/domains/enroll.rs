@@ -9,10 +9,8 @@
 //! Both join in [`super::join::join`]'s one transaction.
 
 use super::block::{BlockReason, JoinBlockItem};
-use super::entry::{Enrollment, EnrollmentMode, OrgDomain};
-use super::item::DomainClaimItem;
-use super::join::{self, domain_of, enrollment_role, Joiner};
-use super::name::DomainName;
+use super::entry::EnrollmentMode;
+use super::join::{self, enrollment_for, enrollment_role, verified_by, Joiner};
 use super::request::{MembershipRequestItem, RequestStatus};
 use super::views::SuggestionView;
 use crate::access::Ctx;
@@ -23,39 +21,11 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::members::item::MemberItem;
 use crate::members::views::MemberView;
 use crate::orgs::item::OrgItem;
-use crate::orgs::settings::OrgStatus;
 use crate::pipeline::{Input, Reply};
 use crate::store::{entity_type, from_item, Entity};
 use crate::App;
 use serde::Serialize;
 use serde_json::json;
-
-/// The organization that verified `email`'s domain, with the domain, its entry as read and the
-/// enrollment in force in `mode`, if any.
-pub fn enrollment_for<'a>(
-    org: &'a OrgItem,
-    email: &Email,
-    mode: EnrollmentMode,
-) -> Option<(DomainName, &'a OrgDomain, &'a Enrollment)> {
-    let domain = domain_of(email)?;
-    let entry = org.domain(&domain)?;
-    let enrollment = entry.enrollment_in_force(mode)?;
-    // An enrollment whose role grew beyond a domain's bound (or went) offers nothing.
-    (org.status == OrgStatus::Active && enrollment_role(org, enrollment).is_ok())
-        .then_some((domain, entry, enrollment))
-}
-
-/// The organization id of the uniqueness item of `email`'s domain (one request), if verified.
-pub async fn verified_by(app: &App, email: &Email) -> ApiResult<Option<OrgId>> {
-    let Some(domain) = domain_of(email) else {
-        return Ok(None);
-    };
-    let claim: Vec<DomainClaimItem> = app
-        .store
-        .batch_get_as(vec![DomainClaimItem::key_of(&domain)])
-        .await?;
-    Ok(claim.into_iter().next().map(|c| c.org_id))
-}
 
 fn verified_email(caller: &Caller, what: &str) -> ApiResult<Email> {
     caller.verified_email().cloned().ok_or_else(|| {
@@ -336,74 +306,4 @@ pub async fn reject_request(app: App, ctx: Ctx, _input: Input) -> ApiResult<Repl
     request.decided_by = Some(ctx.user_id().clone());
     request.decided_at = Some(now);
     Ok(Reply::ok(&RequestView::new(&request)))
-}
-
-/// The automatic invitation `org` offers the caller, if its domain is theirs (the organization
-/// as read, active, the domain verified with `automatic_invitation`).
-pub fn automatic_invitation<'a>(
-    org: &'a OrgItem,
-    caller: &Caller,
-) -> Option<(DomainName, &'a OrgDomain, &'a Enrollment)> {
-    let email = caller.verified_email()?;
-    enrollment_for(org, email, EnrollmentMode::AutomaticInvitation)
-}
-
-/// Accepting an automatic invitation (the code proven genuine by the caller): the join's one
-/// transaction, with the same refusals as an invitation's accept.
-pub async fn accept_automatic(
-    app: &App,
-    caller: &Caller,
-    seats: &crate::orgs::item::Seats<'_>,
-    domain: &DomainName,
-    entry: &OrgDomain,
-    enrollment: &Enrollment,
-) -> ApiResult<(MemberItem, crate::roles::HeldRole)> {
-    let org = seats.org;
-    let email = caller
-        .verified_email()
-        .ok_or_else(crate::invitations::invalid_invitation)?;
-    if org.require_mfa && !caller.second_factor {
-        return Err(ApiError::mfa_required());
-    }
-    let role = enrollment_role(org, enrollment)?;
-    let joiner = Joiner {
-        user_id: &caller.user_id,
-        email,
-        name: caller.name.clone(),
-    };
-    join::check(org, &joiner, crate::invitations::invalid_invitation())?;
-    let now = Timestamp::now();
-    let tx = app.store.tx();
-    let tx = if caller.second_factor {
-        tx
-    } else {
-        org.guard_mfa_not_required(tx, ApiError::mfa_required())?
-    };
-    let tx = join::require_setter_holds(
-        tx,
-        org,
-        enrollment,
-        &role,
-        crate::invitations::invalid_invitation(),
-    )?;
-    let tx = JoinBlockItem::require_absent(
-        tx,
-        &org.org_id,
-        &caller.user_id,
-        crate::invitations::invalid_invitation(),
-    )?;
-    let (tx, member) = join::join(
-        tx,
-        seats,
-        domain,
-        entry,
-        &role,
-        &joiner,
-        &caller.user_id,
-        "automatic invitation",
-        now,
-        crate::invitations::invalid_invitation(),
-    )?;
-    app.store.commit(tx).await?;
-    Ok((member, role))
 }

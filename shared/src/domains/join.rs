@@ -1,12 +1,17 @@
 //! Joining through a verified domain, the one transaction both paths commit (an automatic
 //! invitation accepted, a membership request approved): the membership, a free seat under the
 //! plan, the domain's entry as read (still verified, the enrollment unchanged), the role's count,
-//! the allowed-domain rule and the audit entry. The same rules as an invitation's accept.
+//! the allowed-domain rule and the audit entry. The same rules as an invitation's accept. And what
+//! an invitation's code path needs of a domain: the organization that verified an email's domain,
+//! the automatic invitation it offers, accepting it.
 
-use super::entry::{Enrollment, OrgDomain};
+use super::block::JoinBlockItem;
+use super::entry::{Enrollment, EnrollmentMode, OrgDomain};
+use super::item::DomainClaimItem;
 use super::name::DomainName;
 use crate::audit::{AuditEntry, Audited};
-use crate::domain::{Email, Timestamp, UserId};
+use crate::auth::Caller;
+use crate::domain::{Email, OrgId, Timestamp, UserId};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::members::item::MemberItem;
 use crate::orgs::item::OrgItem;
@@ -14,6 +19,7 @@ use crate::orgs::settings::OrgStatus;
 use crate::permissions::{Permission, Role, RoleRef};
 use crate::roles::{HeldRole, Holder};
 use crate::store::Tx;
+use crate::App;
 use serde_json::json;
 
 /// Who joins: a verified email at the domain, their id and display name.
@@ -152,4 +158,101 @@ pub fn join(
         details: json!({ "userId": joiner.user_id, "role": role.role, "domain": domain.as_str(), "via": how }),
     })?;
     Ok((tx, member))
+}
+
+/// The organization that verified `email`'s domain, with the domain, its entry as read and the
+/// enrollment in force in `mode`, if any.
+pub fn enrollment_for<'a>(
+    org: &'a OrgItem,
+    email: &Email,
+    mode: EnrollmentMode,
+) -> Option<(DomainName, &'a OrgDomain, &'a Enrollment)> {
+    let domain = domain_of(email)?;
+    let entry = org.domain(&domain)?;
+    let enrollment = entry.enrollment_in_force(mode)?;
+    // An enrollment whose role grew beyond a domain's bound (or went) offers nothing.
+    (org.status == OrgStatus::Active && enrollment_role(org, enrollment).is_ok())
+        .then_some((domain, entry, enrollment))
+}
+
+/// The organization id of the uniqueness item of `email`'s domain (one request), if verified.
+pub async fn verified_by(app: &App, email: &Email) -> ApiResult<Option<OrgId>> {
+    let Some(domain) = domain_of(email) else {
+        return Ok(None);
+    };
+    let claim: Vec<DomainClaimItem> = app
+        .store
+        .batch_get_as(vec![DomainClaimItem::key_of(&domain)])
+        .await?;
+    Ok(claim.into_iter().next().map(|c| c.org_id))
+}
+
+/// The automatic invitation `org` offers the caller, if its domain is theirs (the organization
+/// as read, active, the domain verified with `automatic_invitation`).
+pub fn automatic_invitation<'a>(
+    org: &'a OrgItem,
+    caller: &Caller,
+) -> Option<(DomainName, &'a OrgDomain, &'a Enrollment)> {
+    let email = caller.verified_email()?;
+    enrollment_for(org, email, EnrollmentMode::AutomaticInvitation)
+}
+
+/// Accepting an automatic invitation (the code proven genuine by the caller): the join's one
+/// transaction, with the same refusals as an invitation's accept.
+pub async fn accept_automatic(
+    app: &App,
+    caller: &Caller,
+    seats: &crate::orgs::item::Seats<'_>,
+    domain: &DomainName,
+    entry: &OrgDomain,
+    enrollment: &Enrollment,
+) -> ApiResult<(MemberItem, crate::roles::HeldRole)> {
+    let org = seats.org;
+    let email = caller
+        .verified_email()
+        .ok_or_else(crate::invitations::invalid_invitation)?;
+    if org.require_mfa && !caller.second_factor {
+        return Err(ApiError::mfa_required());
+    }
+    let role = enrollment_role(org, enrollment)?;
+    let joiner = Joiner {
+        user_id: &caller.user_id,
+        email,
+        name: caller.name.clone(),
+    };
+    check(org, &joiner, crate::invitations::invalid_invitation())?;
+    let now = Timestamp::now();
+    let tx = app.store.tx();
+    let tx = if caller.second_factor {
+        tx
+    } else {
+        org.guard_mfa_not_required(tx, ApiError::mfa_required())?
+    };
+    let tx = require_setter_holds(
+        tx,
+        org,
+        enrollment,
+        &role,
+        crate::invitations::invalid_invitation(),
+    )?;
+    let tx = JoinBlockItem::require_absent(
+        tx,
+        &org.org_id,
+        &caller.user_id,
+        crate::invitations::invalid_invitation(),
+    )?;
+    let (tx, member) = join(
+        tx,
+        seats,
+        domain,
+        entry,
+        &role,
+        &joiner,
+        &caller.user_id,
+        "automatic invitation",
+        now,
+        crate::invitations::invalid_invitation(),
+    )?;
+    app.store.commit(tx).await?;
+    Ok((member, role))
 }
