@@ -441,6 +441,29 @@ pub fn install_from_env() -> Result<&'static Catalogue, String> {
 }
 
 impl PermId {
+    /// The permissions a check asks about, by name (the catalogue's: the service's and the
+    /// operator's): an unknown name is the caller's mistake (400 `unknown_permission` listing them);
+    /// in the order asked. `/authorize`, the API key verification and the custom roles parse with it.
+    pub fn parse_all(names: &[String]) -> Result<Vec<PermId>, crate::error::ApiError> {
+        // Named back as a refusal may quote input: a few, each cut short.
+        let unknown: Vec<String> = names
+            .iter()
+            .filter(|p| PermId::parse(p).is_none())
+            .take(10)
+            .map(|p| crate::domain::shown(p))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(crate::error::ApiError::new(
+                crate::error::Code::UnknownPermission,
+                format!(
+                    "Unknown permission(s): {}. GET /roles lists every permission.",
+                    unknown.join(", ")
+                ),
+            )
+            .with("unknown", unknown));
+        }
+        Ok(names.iter().filter_map(|n| PermId::parse(n)).collect())
+    }
     /// A permission of the catalogue in force, by name.
     pub fn parse(name: &str) -> Option<PermId> {
         Permission::parse(name).map(PermId::from).or_else(|| {

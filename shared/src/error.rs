@@ -202,6 +202,24 @@ impl ApiError {
             "This organization requires multi-factor authentication: sign in again with a second factor (an authenticator app, a security key) and retry with the new token.",
         )
     }
+    /// The one answer for every invitation code that cannot be used, whatever the reason (a
+    /// guessed, revoked, expired or used-up code, a closed organization, an inviter who lost the
+    /// right): the refusal tells nothing.
+    pub fn invitation_invalid() -> Self {
+        Self::new(
+            Code::InvitationInvalid,
+            "This invitation is invalid or can no longer be used. Ask the organization for a new one.",
+        )
+    }
+    /// The answer to a caller who is a member of the organization already (an invitation or a
+    /// verified domain they would join through).
+    pub fn already_member(org_name: &str, org_id: &str) -> Self {
+        Self::new(
+            Code::AlreadyMember,
+            format!("You are already a member of {org_name}; nothing changed."),
+        )
+        .with("orgId", org_id)
+    }
     pub fn org_closed() -> Self {
         Self::new(
             Code::OrgClosed,

@@ -127,7 +127,7 @@ pub async fn authorize(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
             format!("`permissions` must list 1 to {MAX_PERMISSIONS_PER_CHECK} permission names."),
         ));
     }
-    let asked = super::permissions_asked(&body.permissions)?;
+    let asked = crate::catalogue::PermId::parse_all(&body.permissions)?;
     let scope = project_asked(&ctx, body.project_id.as_deref())?;
     let results: Vec<PermissionAnswer> = asked
         .into_iter()

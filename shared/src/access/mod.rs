@@ -23,30 +23,6 @@ use serde::Serialize;
 /// Permissions one `/authorize` call (or API key verification) may ask about at most.
 pub const MAX_PERMISSIONS_PER_CHECK: usize = 100;
 
-/// The permissions a check asks about, by name (the catalogue's: the service's and the
-/// operator's): an unknown name is the caller's mistake (400 `unknown_permission` listing them);
-/// in the order asked. `/authorize` and the API key verification parse with it.
-pub fn permissions_asked(names: &[String]) -> ApiResult<Vec<PermId>> {
-    // Named back as a refusal may quote input: a few, each cut short.
-    let unknown: Vec<String> = names
-        .iter()
-        .filter(|p| PermId::parse(p).is_none())
-        .take(10)
-        .map(|p| crate::domain::shown(p))
-        .collect();
-    if !unknown.is_empty() {
-        return Err(ApiError::new(
-            Code::UnknownPermission,
-            format!(
-                "Unknown permission(s): {}. GET /roles lists every permission.",
-                unknown.join(", ")
-            ),
-        )
-        .with("unknown", unknown));
-    }
-    Ok(names.iter().filter_map(|n| PermId::parse(n)).collect())
-}
-
 /// The context of every organization operation.
 pub type Ctx = OrgCtx<Access>;
 

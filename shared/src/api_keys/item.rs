@@ -151,7 +151,7 @@ impl ApiKeyItem {
     }
     /// The entry of this key in the organization's `apiKeys` set: its id and its creator.
     pub fn org_entry(&self) -> String {
-        entry(&self.key_id, &self.created_by)
+        crate::orgs::item::OrgItem::api_key_entry(&self.key_id, &self.created_by)
     }
 
     pub fn create(&self, tx: Tx) -> Result<Tx, ApiError> {
@@ -255,22 +255,4 @@ impl ApiKeyItem {
     ) -> Result<QuerySpec, ApiError> {
         QuerySpec::new(org_pk(org), SortCond::BeginsWith(KEY_PREFIX.into()), limit).after(cursor)
     }
-}
-
-/// The organization's `apiKeys` entry of a key: `<keyId> <creatorId>` (key ids are of fixed length).
-pub fn entry(key: &ApiKeyId, creator: &UserId) -> String {
-    format!("{} {}", key.as_str(), creator.as_str())
-}
-
-/// The key ids among `apiKeys` entries whose creator is `user`.
-pub fn created_by<'a>(
-    entries: impl IntoIterator<Item = &'a String>,
-    user: &UserId,
-) -> Vec<ApiKeyId> {
-    entries
-        .into_iter()
-        .filter_map(|e| e.split_once(' '))
-        .filter(|(_, u)| *u == user.as_str())
-        .filter_map(|(k, _)| ApiKeyId::parse(k))
-        .collect()
 }

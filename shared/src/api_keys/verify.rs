@@ -10,9 +10,7 @@ use super::item::ApiKeyItem;
 use super::secret::Presented;
 use super::views::{ValidKeyView, VerifyView};
 use crate::access::views::PermissionAnswer;
-use crate::access::{
-    decide, permissions_asked, ProjectScope, Source, Via, MAX_PERMISSIONS_PER_CHECK,
-};
+use crate::access::{decide, ProjectScope, Source, Via, MAX_PERMISSIONS_PER_CHECK};
 use crate::catalogue::PermId;
 use crate::domain::{ProjectId, Timestamp};
 use crate::error::{ApiError, ApiResult};
@@ -53,7 +51,7 @@ impl Asked {
                 ),
             ));
         }
-        let parsed = permissions_asked(&names)?;
+        let parsed = crate::catalogue::PermId::parse_all(&names)?;
         let project = project
             .map(|p| {
                 ProjectId::parse(&p).ok_or_else(|| {

@@ -124,6 +124,15 @@ pub const RESERVED_SLUGS: &[&str] = &[
     "www",
 ];
 
+/// A fresh 256-bit nonce (base64url): what an invitation's code, or a verified domain's automatic
+/// invitation's, is derived from with the server key. Only the nonce is stored, never the code.
+pub fn random_nonce() -> Result<String, ApiError> {
+    use base64::Engine;
+    let mut buf = [0u8; 32];
+    getrandom::fill(&mut buf).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
+}
+
 /// A display name people give and read (an organization's, a team's, a project's, an API key's, a
 /// custom role's): 1-100 characters after trimming, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -154,7 +154,7 @@ pub async fn request_membership(app: App, caller: Caller, input: Input) -> ApiRe
         return Err(no_suggestion());
     };
     if mine.member {
-        return Err(crate::invitations::already_member(&org));
+        return Err(ApiError::already_member(&org.name, org.org_id.as_str()));
     }
     let now = Timestamp::now();
     let exists = || {

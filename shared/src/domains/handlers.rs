@@ -194,7 +194,7 @@ pub async fn set_enrollment(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
                 set_by: ctx.user_id().clone(),
                 set_at: now,
                 invitation_id: InvitationId::new(),
-                code_nonce: crate::invitations::code::random_nonce()?,
+                code_nonce: crate::domain::random_nonce()?,
                 counted: true,
             };
             (Some(enrollment), Some(held))

@@ -210,7 +210,7 @@ pub async fn accept_automatic(
     let org = seats.org;
     let email = caller
         .verified_email()
-        .ok_or_else(crate::invitations::invalid_invitation)?;
+        .ok_or_else(ApiError::invitation_invalid)?;
     if org.require_mfa && !caller.second_factor {
         return Err(ApiError::mfa_required());
     }
@@ -220,7 +220,7 @@ pub async fn accept_automatic(
         email,
         name: caller.name.clone(),
     };
-    check(org, &joiner, crate::invitations::invalid_invitation())?;
+    check(org, &joiner, ApiError::invitation_invalid())?;
     let now = Timestamp::now();
     let tx = app.store.tx();
     let tx = if caller.second_factor {
@@ -228,18 +228,12 @@ pub async fn accept_automatic(
     } else {
         org.guard_mfa_not_required(tx, ApiError::mfa_required())?
     };
-    let tx = require_setter_holds(
-        tx,
-        org,
-        enrollment,
-        &role,
-        crate::invitations::invalid_invitation(),
-    )?;
+    let tx = require_setter_holds(tx, org, enrollment, &role, ApiError::invitation_invalid())?;
     let tx = JoinBlockItem::require_absent(
         tx,
         &org.org_id,
         &caller.user_id,
-        crate::invitations::invalid_invitation(),
+        ApiError::invitation_invalid(),
     )?;
     let (tx, member) = join(
         tx,
@@ -251,7 +245,7 @@ pub async fn accept_automatic(
         &caller.user_id,
         "automatic invitation",
         now,
-        crate::invitations::invalid_invitation(),
+        ApiError::invitation_invalid(),
     )?;
     app.store.commit(tx).await?;
     Ok((member, role))

@@ -5,7 +5,6 @@
 use super::code::{code_for, code_of, link_of, mac_matches, parse_code};
 use super::item::{InvitationItem, InvitationStatus};
 use super::views::{AcceptedView, MyInvitationView, PreviewView, ProjectRoleView};
-use super::{already_member, invalid_invitation};
 use crate::audit::{AuditEntry, Audited};
 use crate::auth::Caller;
 use crate::domain::ProjectId;
@@ -48,7 +47,7 @@ async fn load_by_code(
     seats: bool,
 ) -> ApiResult<(OrgItem, Option<SeatsItem>, ByCode)> {
     let key = app.config.require_code_key()?;
-    let (org_id, inv_id, mac) = parse_code(code).ok_or_else(invalid_invitation)?;
+    let (org_id, inv_id, mac) = parse_code(code).ok_or_else(ApiError::invitation_invalid)?;
     let mut wanted = vec![
         OrgItem::key_of(&org_id),
         InvitationItem::key_of(&org_id, &inv_id),
@@ -71,7 +70,7 @@ async fn load_by_code(
         }
     }
     let Some(org) = org else {
-        return Err(invalid_invitation());
+        return Err(ApiError::invitation_invalid());
     };
     let Some(inv) = inv else {
         // Only the caller's own domain is looked at: a code for another domain's enrollment
@@ -80,30 +79,30 @@ async fn load_by_code(
             .filter(|(_, _, e)| e.invitation_id == inv_id)
             .map(|(d, en, e)| (d, en.clone(), e.clone()))
         else {
-            return Err(invalid_invitation());
+            return Err(ApiError::invitation_invalid());
         };
         if !mac_matches(key, &enrollment.code_nonce, &mac)? {
-            return Err(invalid_invitation());
+            return Err(ApiError::invitation_invalid());
         }
         if member.is_some() {
-            return Err(already_member(&org));
+            return Err(ApiError::already_member(&org.name, org.org_id.as_str()));
         }
         // Removed or rejected by an admin: no automatic way back in until invited.
         if blocked {
-            return Err(invalid_invitation());
+            return Err(ApiError::invitation_invalid());
         }
         return Ok((org, own_seats, ByCode::Domain(domain, entry, enrollment)));
     };
     if !mac_matches(key, inv.code_nonce(), &mac)? {
-        return Err(invalid_invitation());
+        return Err(ApiError::invitation_invalid());
     }
     if member.is_some() {
-        return Err(already_member(&org));
+        return Err(ApiError::already_member(&org.name, org.org_id.as_str()));
     }
     if inv.status_in(&org, Timestamp::now()) != InvitationStatus::Pending
         || org.status != OrgStatus::Active
     {
-        return Err(invalid_invitation());
+        return Err(ApiError::invitation_invalid());
     }
     Ok((org, own_seats, ByCode::Invitation(inv)))
 }
@@ -170,7 +169,7 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
         }
     };
     let seats = org.seats(own_seats)?;
-    let already = || already_member(&org);
+    let already = || ApiError::already_member(&org.name, org.org_id.as_str());
     if inv.max_uses == 1 && caller.verified_email() != Some(&inv.email) {
         return Err(ApiError::new(
             Code::InvitationEmailMismatch,
@@ -224,7 +223,7 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
         member.projects = projects.iter().cloned().collect();
         // The invitation's ConditionalCheckFailed (used up meanwhile) and an organization closed
         // meanwhile both answer with the one refusal.
-        let tx = inv.use_once(app.store.tx(), now, invalid_invitation())?;
+        let tx = inv.use_once(app.store.tx(), now, ApiError::invitation_invalid())?;
         let tx = member.join(
             tx,
             already(),
@@ -241,27 +240,28 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
             &org.org_id,
             &inv.invited_by,
             &inv.roles_that_may_grant(by_policy, &org),
-            invalid_invitation(),
+            ApiError::invitation_invalid(),
         )?;
         // That was decided on the organization's custom roles as read: they must not change
         // before this commits (and a custom role given is counted).
         let tx = if org.custom_roles.is_some() {
-            org.guard_roles_unchanged(tx, invalid_invitation())?
+            org.guard_roles_unchanged(tx, ApiError::invitation_invalid())?
         } else {
             tx
         };
         let tx = if by_policy {
-            org.guard_invite_policy(tx, InvitePolicy::Members, invalid_invitation())?
+            org.guard_invite_policy(tx, InvitePolicy::Members, ApiError::invitation_invalid())?
         } else {
             tx
         };
-        let tx = org.guard_email_domain(tx, caller.verified_email(), invalid_invitation())?;
+        let tx =
+            org.guard_email_domain(tx, caller.verified_email(), ApiError::invitation_invalid())?;
         let tx = if caller.second_factor {
             tx
         } else {
             org.guard_mfa_not_required(tx, ApiError::mfa_required())?
         };
-        let tx = seats.seats_taken(tx, &inv.hold(), 1, invalid_invitation())?;
+        let tx = seats.seats_taken(tx, &inv.hold(), 1, ApiError::invitation_invalid())?;
         // An invitation accepted is the organization's decision: it lifts a block of the
         // automatic paths (an admin's removal or rejection of this person before).
         let tx = JoinBlockItem::lift(tx, &org.org_id, &caller.user_id)?;

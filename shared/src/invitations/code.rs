@@ -79,13 +79,6 @@ pub(crate) fn mac_matches(key: &[u8], nonce: &str, mac: &[u8; 16]) -> ApiResult<
     Ok(subtle::ConstantTimeEq::ct_eq(&expected[..], &mac[..]).into())
 }
 
-/// A fresh 256-bit nonce.
-pub(crate) fn random_nonce() -> ApiResult<String> {
-    let mut buf = [0u8; 32];
-    getrandom::fill(&mut buf).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
-    Ok(B64.encode(buf))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,11 +1,12 @@
 //! Creating an invitation and sending (or re-sending) its email.
 
-use super::code::{code_of, link_of, random_nonce};
+use super::code::{code_of, link_of};
 use super::item::{EmailStatus, InvitationItem, InvitationTerms};
 use super::views::InvitationView;
 use crate::access::Ctx;
 use crate::audit::Audited;
 use crate::auth::Caller;
+use crate::domain::random_nonce;
 use crate::domain::ProjectId;
 use crate::domain::{refuse_spoofing, Email, Timestamp};
 use crate::email::InvitationEmail;

@@ -12,24 +12,6 @@ pub mod views;
 use crate::error::{ApiError, Code};
 use crate::store::Tx;
 
-/// The one answer for every code that cannot be used.
-pub fn invalid_invitation() -> ApiError {
-    ApiError::new(
-        Code::InvitationInvalid,
-        "This invitation is invalid or can no longer be used. Ask the organization for a new one.",
-    )
-}
-
-/// The answer to a caller who is a member of the organization already (an invitation or a
-/// verified domain they would join through).
-pub fn already_member(org: &crate::orgs::item::OrgItem) -> ApiError {
-    ApiError::new(
-        Code::AlreadyMember,
-        format!("You are already a member of {}; nothing changed.", org.name),
-    )
-    .with("orgId", org.org_id.as_str())
-}
-
 /// The answer for an `{invitationId}` that is not one of the organization's invitations.
 pub fn invitation_not_found() -> ApiError {
     ApiError::new(

@@ -70,7 +70,7 @@ fn permissions_asked(names: &[String]) -> ApiResult<PermissionSet> {
             format!("`permissions` lists at most {PERMISSIONS_MAX} names."),
         ));
     }
-    let asked = crate::access::permissions_asked(names)?;
+    let asked = crate::catalogue::PermId::parse_all(names)?;
     let owner_only: Vec<&str> = asked
         .iter()
         .filter(|p| p.owner_only())

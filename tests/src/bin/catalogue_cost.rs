@@ -4,7 +4,8 @@
 //! `scripts/bench.sh` runs it twice, with the built-in catalogue (the compiled matrix alone) and
 //! with the README's example, and prints the two side by side.
 
-use shared::access::{decide, permissions_asked};
+use shared::access::decide;
+use shared::catalogue::PermId;
 use shared::catalogue::{current, install, install_from_env, Catalogue};
 use shared::orgs::settings::OrgStatus;
 use shared::permissions::Role;
@@ -35,7 +36,7 @@ fn main() {
     for i in 0..ROUNDS {
         let role = Role::ALL[(i % 6) as usize];
         let held = HeldRole::system(black_box(role));
-        let asked = permissions_asked(black_box(&names)).unwrap();
+        let asked = PermId::parse_all(black_box(&names)).unwrap();
         for p in asked {
             allowed += usize::from(decide(&held, OrgStatus::Active, None, p).allowed);
         }

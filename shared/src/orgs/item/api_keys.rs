@@ -6,11 +6,27 @@
 //! until the keys are revoked.
 
 use super::OrgItem;
-use crate::domain::ApiKeyId;
+use crate::domain::{ApiKeyId, UserId};
 use crate::error::ApiError;
 use crate::store::{Entity, Expr, Tx};
 
 impl OrgItem {
+    /// The `apiKeys` entry of a key in organizations written before `apiKeyCount`:
+    /// `<keyId> <creatorId>` (key ids are of fixed length).
+    pub fn api_key_entry(key: &ApiKeyId, creator: &UserId) -> String {
+        format!("{} {}", key.as_str(), creator.as_str())
+    }
+
+    /// The keys among those `apiKeys` entries whose creator is `user`.
+    pub fn listed_keys_created_by(&self, user: &UserId) -> Vec<ApiKeyId> {
+        self.api_keys
+            .iter()
+            .filter_map(|e| e.split_once(' '))
+            .filter(|(_, u)| *u == user.as_str())
+            .filter_map(|(k, _)| ApiKeyId::parse(k))
+            .collect()
+    }
+
     /// The organization's API keys.
     pub fn api_key_count(&self) -> usize {
         self.api_key_count as usize + self.api_keys.len()

@@ -124,7 +124,7 @@ pub struct OrgItem {
     #[serde(default, skip_serializing_if = "is_zero_u32")]
     pub api_key_count: u32,
     /// Organizations written before `apiKeyCount` listed every key here as `<keyId> <creatorId>`
-    /// (`api_keys::item::entry`); those entries still count and name their creators until revoked.
+    /// (`OrgItem::api_key_entry`); those entries still count and name their creators until revoked.
     #[serde(
         with = "serde_dynamo::string_set",
         default,
