@@ -106,12 +106,12 @@ impl OrgItem {
     /// The organization's seats, from its `SEATS` item as read with it (`None`: there is none,
     /// so they are still on this item).
     pub fn seats(&self, own: Option<SeatsItem>) -> Result<Seats<'_>, ApiError> {
+        // One BatchGetItem reads both, item by item, not as a snapshot: a move committing between
+        // the two reads shows the seats on both. The move writes both at once, so `SEATS` is the
+        // state then (this item's copy is gone). The other way round (neither seen), the state
+        // below is taken for the organization's, and the write that moves it fails on `SEATS`
+        // existing (409): nothing is decided on it.
         let (state, on_org) = match own {
-            Some(_) if self.seats_used.is_some() => {
-                return Err(ApiError::internal(
-                    "seats kept on both the organization and its seats item",
-                ))
-            }
             Some(item) => (
                 SeatState {
                     pending_seats: item.pending_seats,
