@@ -204,30 +204,26 @@ impl Seats<'_> {
         let used = pending + i64::from(w.joined);
         if pending != 0 {
             u.sets.push("pendingSeats = pendingSeats + :sw_p".into());
-            u.expr = u.expr.clone().value(":sw_p", &pending);
+            u.expr = std::mem::take(&mut u.expr).value(":sw_p", &pending);
         }
         if used != 0 {
             u.sets.push("seatsUsed = seatsUsed + :sw_u".into());
-            u.expr = u.expr.clone().value(":sw_u", &used);
+            u.expr = std::mem::take(&mut u.expr).value(":sw_u", &used);
         }
         let changed: Vec<_> = w.deltas.iter().filter(|(_, d)| **d != 0).collect();
         match &self.state.seat_days {
             Some(_) if !changed.is_empty() => {
-                u.expr = u.expr.clone().value(":sw_zero", &0);
+                u.expr = std::mem::take(&mut u.expr).value(":sw_zero", &0);
                 for (i, (key, d)) in changed.iter().enumerate() {
                     u.sets.push(format!(
                         "seatDays.#sw_d{i} = if_not_exists(seatDays.#sw_d{i}, :sw_zero) + :sw_d{i}"
                     ));
-                    u.expr = u
-                        .expr
-                        .clone()
+                    u.expr = std::mem::take(&mut u.expr)
                         .name(&format!("#sw_d{i}"), key)
                         .value(&format!(":sw_d{i}"), &**d);
                     if **d < 0 {
                         u.kept.push(format!("seatDays.#k_d{i} >= :k_d{i}"));
-                        u.kexpr = u
-                            .kexpr
-                            .clone()
+                        u.kexpr = std::mem::take(&mut u.kexpr)
                             .name(&format!("#k_d{i}"), key)
                             .value(&format!(":k_d{i}"), &-**d);
                     }
@@ -243,29 +239,25 @@ impl Seats<'_> {
                 }
                 u.sets.push("seatDays = :sw_days".into());
                 u.kept.push("attribute_not_exists(seatDays)".into());
-                u.expr = u.expr.clone().value(":sw_days", &days);
+                u.expr = std::mem::take(&mut u.expr).value(":sw_days", &days);
             }
             _ => {}
         }
         for (i, (key, n)) in w.removed.iter().enumerate() {
             u.removals.push(format!("seatDays.#sw_r{i}"));
-            u.expr = u.expr.clone().name(&format!("#sw_r{i}"), key);
+            u.expr = std::mem::take(&mut u.expr).name(&format!("#sw_r{i}"), key);
             u.kept.push(format!("seatDays.#k_r{i} = :k_r{i}"));
-            u.kexpr = u
-                .kexpr
-                .clone()
+            u.kexpr = std::mem::take(&mut u.kexpr)
                 .name(&format!("#k_r{i}"), key)
                 .value(&format!(":k_r{i}"), n);
         }
         for (i, (id, hold)) in w.own.iter().enumerate() {
             u.removals.push(format!("seatHolds.#sw_h{i}"));
-            u.expr = u.expr.clone().name(&format!("#sw_h{i}"), id);
+            u.expr = std::mem::take(&mut u.expr).name(&format!("#sw_h{i}"), id);
             u.kept.push(format!(
                 "seatHolds.#k_h{i}.n = :k_hn{i} AND seatHolds.#k_h{i}.exp = :k_he{i}"
             ));
-            u.kexpr = u
-                .kexpr
-                .clone()
+            u.kexpr = std::mem::take(&mut u.kexpr)
                 .name(&format!("#k_h{i}"), id)
                 .value(&format!(":k_hn{i}"), &hold.n)
                 .value(&format!(":k_he{i}"), &hold.exp);
