@@ -3,7 +3,7 @@
 //! records set with `set_txt`) and the local runs' (`devtool dns-server`, records read from a
 //! zone file on every query). `DNS_NAMESERVER` points the functions at it.
 
-use shared::dns::Resolver;
+use service::dns::Resolver;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;

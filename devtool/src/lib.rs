@@ -27,5 +27,5 @@ pub fn token_valid_for(
     if let Some(e) = email {
         claims["email"] = serde_json::json!(e);
     }
-    shared::auth::sign_hs256(&claims, secret.as_bytes())
+    service::auth::sign_hs256(&claims, secret.as_bytes())
 }

@@ -30,7 +30,7 @@ async fn main() {
                 }
                 _ => None,
             };
-            let sdk = shared::aws::sdk_config_from(&env).unwrap_or_else(|e| {
+            let sdk = service::aws::sdk_config_from(&env).unwrap_or_else(|e| {
                 eprintln!("{e}");
                 std::process::exit(1)
             });
@@ -73,7 +73,7 @@ async fn main() {
                 "sub": user, "email": email, "email_verified": true, "amr": ["pwd", "mfa"],
                 "exp": chrono::Utc::now().timestamp() + TOKEN_SECONDS,
             });
-            println!("{}", shared::auth::sign_hs256(&claims, secret.as_bytes()))
+            println!("{}", service::auth::sign_hs256(&claims, secret.as_bytes()))
         }
         ["catalogue", "check", file] => check_catalogue(file, None),
         ["catalogue", "check", file, "--previous", previous] => {
@@ -90,7 +90,7 @@ async fn main() {
 /// start (every problem named, exit 1), and, given the catalogue in force, that every plan of it
 /// is still there (organizations may be on it). Prints what it holds.
 fn check_catalogue(file: &str, previous: Option<&str>) {
-    use shared::catalogue::Catalogue;
+    use service::catalogue::Catalogue;
     let fail = |problems: Vec<String>| -> ! {
         eprintln!("{file} is refused:");
         for p in problems {

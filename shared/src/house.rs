@@ -1,33 +1,37 @@
-//! The house rules, read from the code's own imports (docs/architecture.md): the files of this
-//! crate import each other without a circle; the generic layers know no concept; a concept never
-//! imports another concept's handlers or routes (only `routes.rs`, the index, names them); and the
-//! `orgs` CLI's files import each other without a circle.
+//! The house rules the compiler cannot state, read from the code's own imports
+//! (docs/architecture.md): the files of this crate, and those of the model crate under it, import
+//! each other without a circle; the generic layers know no concept; a concept never imports
+//! another concept's handlers or routes (only `routes.rs`, the index, names them); and the `orgs`
+//! CLI's files import each other without a circle. That the model never imports the service is the
+//! compiler's: it is a crate below this one.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// The layers every concept builds on; they import no concept.
-const GENERIC: &[&str] = &[
-    "auth",
+/// The service's layers every concept builds on; they import no concept. (The model's layers,
+/// re-exported under their own names, resolve to `lib.rs` here.)
+const GENERIC: &[&str] = &["auth", "config", "dns", "email", "metrics", "pipeline"];
+/// The model crate's layers under its items; they import no item.
+const MODEL_GENERIC: &[&str] = &[
     "aws",
     "catalogue",
-    "config",
     "domain",
     "error",
     "json",
     "limits",
-    "metrics",
     "permissions",
-    "pipeline",
     "store",
-    "dns",
-    "email",
+    "testing",
 ];
 /// The top floor: the index of every route and the binaries' wiring; they may import anything.
 const ROOT: &[&str] = &["routes", "runtime", "house"];
 
 fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+fn model_src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("model/src")
 }
 
 /// Every `.rs` file under `dir`, relative to `root`.
@@ -233,10 +237,17 @@ fn circle(house: &House) -> Option<Vec<PathBuf>> {
 
 #[test]
 fn the_files_import_each_other_without_a_circle() {
-    let h = house();
-    assert!(h.imports.len() > 80, "read the crate's files");
-    if let Some(c) = circle(&h) {
-        panic!("a circle of imports: {c:?} (docs/architecture.md: what may import what)");
+    for (crate_name, h, at_least) in [
+        ("service", house(), 60),
+        ("model", house_in(&model_src()), 40),
+    ] {
+        assert!(
+            h.imports.len() > at_least,
+            "read the {crate_name} crate's files"
+        );
+        if let Some(c) = circle(&h) {
+            panic!("a circle of imports in the {crate_name} crate: {c:?} (docs/architecture.md: what may import what)");
+        }
     }
 }
 
@@ -255,10 +266,13 @@ fn the_cli_imports_without_a_circle() {
 #[test]
 fn the_generic_layers_import_no_concept() {
     let mut wrong = Vec::new();
-    for (f, (targets, _)) in &house().imports {
-        if GENERIC.contains(&top(f).as_str()) {
-            for t in targets.iter().filter(|t| is_concept(&top(t))) {
-                wrong.push(format!("{} imports {}", f.display(), t.display()));
+    for (generic, h) in [(GENERIC, house()), (MODEL_GENERIC, house_in(&model_src()))] {
+        let is_concept = |m: &str| !m.is_empty() && !ROOT.contains(&m) && !generic.contains(&m);
+        for (f, (targets, _)) in &h.imports {
+            if generic.contains(&top(f).as_str()) {
+                for t in targets.iter().filter(|t| is_concept(&top(t))) {
+                    wrong.push(format!("{} imports {}", f.display(), t.display()));
+                }
             }
         }
     }
@@ -322,6 +336,67 @@ fn no_concept_imports_the_handlers_or_routes_of_another() {
         wrong.is_empty(),
         "move what they share into the other concept's item, mod or views: {wrong:#?}"
     );
+}
+
+/// The names a concept's `mod.rs` takes from the model (`pub use model::orgs as item;`,
+/// `pub use model::roles::{item, HeldRole};`): a path through them imports the model, not the
+/// concept.
+fn model_reexports(concept: &str) -> BTreeSet<String> {
+    let Ok(text) = std::fs::read_to_string(src().join(concept).join("mod.rs")) else {
+        return BTreeSet::new();
+    };
+    let mut names = BTreeSet::new();
+    for prefix in ["model::", "item::"] {
+        for part in text.split(&format!("pub use {prefix}")).skip(1) {
+            let statement = format!("{prefix}{}", part.split(';').next().unwrap_or(""));
+            let (paths, _) = parse_tree(&statement, Vec::new());
+            names.extend(paths.into_iter().filter_map(|p| p.last().cloned()));
+            names.extend(
+                statement
+                    .split(" as ")
+                    .skip(1)
+                    .filter_map(|a| a.split([',', '}', ' ']).next())
+                    .map(str::to_string),
+            );
+        }
+    }
+    names
+}
+
+/// The concept folders import each other without a loop: an order of floors exists in which
+/// every import goes down. What they share is the model's (an item, a value) or sits in the
+/// lower concept.
+#[test]
+fn the_concepts_import_each_other_without_a_loop() {
+    let mut folders: BTreeMap<PathBuf, (BTreeSet<PathBuf>, Vec<Vec<String>>)> = BTreeMap::new();
+    let h = house();
+    let concepts: BTreeSet<String> = h
+        .imports
+        .keys()
+        .map(|f| top(f))
+        .filter(|m| is_concept(m))
+        .collect();
+    let reexported: BTreeMap<String, BTreeSet<String>> = concepts
+        .iter()
+        .map(|c| (c.clone(), model_reexports(c)))
+        .collect();
+    assert!(reexported["orgs"].contains("item"), "{reexported:?}");
+    for (f, (_, paths)) in &h.imports {
+        let mine = top(f);
+        if !concepts.contains(&mine) {
+            continue;
+        }
+        let entry = folders.entry(PathBuf::from(&mine)).or_default();
+        for p in paths {
+            let through_model = |r: &BTreeSet<String>| p.len() > 1 && r.contains(&p[1]);
+            if p[0] != mine && reexported.get(&p[0]).is_some_and(|r| !through_model(r)) {
+                entry.0.insert(PathBuf::from(&p[0]));
+            }
+        }
+    }
+    if let Some(c) = circle(&House { imports: folders }) {
+        panic!("concept folders in a loop: {c:?} (move what they share into the model or the lower one)");
+    }
 }
 
 #[test]

@@ -7,7 +7,7 @@ use lambda_http::{service_fn, Request};
 
 /// Logs as `lambda_http`'s default subscriber does (stdout, no time, no target; JSON when
 /// `AWS_LAMBDA_LOG_FORMAT=JSON`; level from `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else INFO),
-/// with `RUST_LOG`'s per-target directives (`shared=debug,aws_smithy_runtime=warn`) read by
+/// with `RUST_LOG`'s per-target directives (`service=debug,aws_smithy_runtime=warn`) read by
 /// `tracing-subscriber`'s `Targets` instead of `EnvFilter`, which links two regex engines (about
 /// 250 KB of code and tables) for directive features a function does not use (span-field matching).
 pub fn init_logging() {
@@ -58,19 +58,19 @@ mod log_levels {
     fn info_by_default_rust_log_directives_per_target_and_lambdas_level_first() {
         let none = filter_of(&[]);
         assert!(
-            none.would_enable("shared", &Level::INFO)
-                && !none.would_enable("shared", &Level::DEBUG)
+            none.would_enable("service", &Level::INFO)
+                && !none.would_enable("service", &Level::DEBUG)
         );
-        let directives = filter_of(&[("RUST_LOG", "shared=debug,aws_smithy_runtime=warn")]);
-        assert!(directives.would_enable("shared::store", &Level::DEBUG));
+        let directives = filter_of(&[("RUST_LOG", "service=debug,aws_smithy_runtime=warn")]);
+        assert!(directives.would_enable("service::store", &Level::DEBUG));
         assert!(!directives.would_enable("aws_smithy_runtime::client", &Level::INFO));
         assert!(
             directives.would_enable("lambda_runtime", &Level::INFO),
             "others keep INFO"
         );
         let lambda = filter_of(&[("RUST_LOG", "debug"), ("AWS_LAMBDA_LOG_LEVEL", "WARN")]);
-        assert!(!lambda.would_enable("shared", &Level::INFO));
-        assert!(lambda.would_enable("shared", &Level::WARN));
+        assert!(!lambda.would_enable("service", &Level::INFO));
+        assert!(lambda.would_enable("service", &Level::WARN));
     }
 }
 

@@ -7,9 +7,9 @@ use crate::dynamodb::{
 use crate::emulators::{secrets_client, ses_client, ses_endpoint};
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::{json, Value};
-use shared::config::Config;
-use shared::error::Code;
-use shared::App;
+use service::config::Config;
+use service::error::Code;
+use service::App;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -166,7 +166,7 @@ impl TestApp {
         // TEST_LOG=1 shows the functions' logs (causes of 5xx included).
         static LOG: std::sync::Once = std::sync::Once::new();
         if std::env::var_os("TEST_LOG").is_some() {
-            LOG.call_once(shared::runtime::init_logging);
+            LOG.call_once(service::runtime::init_logging);
         }
         install_test_catalogue();
         let table = format!("test-{}", uuid::Uuid::new_v4().simple());
@@ -180,11 +180,11 @@ impl TestApp {
         adjust(&mut config);
         // The request lines (embedded metric documents) are kept for the tests to read; TEST_LOG
         // prints them too.
-        let log = shared::metrics::LogSink::memory(std::env::var_os("TEST_LOG").is_some());
+        let log = service::metrics::LogSink::memory(std::env::var_os("TEST_LOG").is_some());
         let faulty = faulty.then(|| {
             let sdk = |endpoint: &str| crate::faults::faulty_config(endpoint);
             let dynamodb = aws_sdk_dynamodb::config::Builder::from(&sdk(&dynamodb_endpoint()))
-                .interceptor(shared::metrics::CountDynamoRequests)
+                .interceptor(service::metrics::CountDynamoRequests)
                 .interceptor(requests.clone());
             let mut app = App::new(
                 config.clone(),
@@ -249,7 +249,7 @@ impl TestApp {
             "exp": chrono::Utc::now().timestamp() + 3600,
         });
         User {
-            token: shared::auth::sign_hs256(&claims, JWT_SECRET.as_bytes()),
+            token: service::auth::sign_hs256(&claims, JWT_SECRET.as_bytes()),
             ..user.clone()
         }
     }
@@ -273,7 +273,7 @@ impl TestApp {
         let (path, query) = path_and_query
             .split_once('?')
             .unwrap_or((path_and_query, ""));
-        let (route, params) = shared::routes::match_route(method, path)
+        let (route, params) = service::routes::match_route(method, path)
             .unwrap_or_else(|| panic!("no route for {method} {path}"));
         let mut builder = lambda_http::http::Request::builder()
             .method(method)
@@ -302,7 +302,7 @@ impl TestApp {
             Some(faulty) if crate::faults::Faults::active() => faulty,
             _ => &self.app,
         };
-        let resp = shared::pipeline::handle(app, route, req).await;
+        let resp = service::pipeline::handle(app, route, req).await;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -423,7 +423,7 @@ pub const TEST_CATALOGUE: &str = concat!(
 
 /// Puts [`TEST_CATALOGUE`] in force for this process (once; it must validate).
 pub fn install_test_catalogue() {
-    let c = shared::catalogue::Catalogue::from_file(TEST_CATALOGUE)
+    let c = service::catalogue::Catalogue::from_file(TEST_CATALOGUE)
         .unwrap_or_else(|problems| panic!("{TEST_CATALOGUE}: {problems:?}"));
-    shared::catalogue::install(c).expect("one catalogue per test process");
+    service::catalogue::install(c).expect("one catalogue per test process");
 }

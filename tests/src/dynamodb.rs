@@ -262,12 +262,12 @@ pub async fn dynamodb_client(
             "local", "local", None, None, "local",
         ))
         .endpoint_url(endpoint)
-        .http_client(shared::aws::http_client(None).expect("the functions' HTTP client"))
+        .http_client(service::aws::http_client(None).expect("the functions' HTTP client"))
         .load()
         .await;
     // The functions' own counter (what their request lines report), and the tests' own.
     let mut builder = aws_sdk_dynamodb::config::Builder::from(&sdk)
-        .interceptor(shared::metrics::CountDynamoRequests);
+        .interceptor(service::metrics::CountDynamoRequests);
     if let Some(c) = counter {
         builder = builder.interceptor(c);
     }

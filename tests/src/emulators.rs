@@ -12,7 +12,7 @@ pub async fn emulator_config(endpoint: &str) -> aws_config::SdkConfig {
             "local", "local", None, None, "local",
         ))
         .endpoint_url(endpoint)
-        .http_client(shared::aws::http_client(None).expect("the functions' HTTP client"))
+        .http_client(service::aws::http_client(None).expect("the functions' HTTP client"))
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
         .load()
         .await

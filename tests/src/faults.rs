@@ -272,11 +272,11 @@ impl HttpConnector for FaultyConnector {
 pub const FAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(3000);
 
 /// The SDK configuration of a faulty app's clients: the functions' own settings
-/// (`shared::aws::sdk_config`: standard retries, 3 attempts) with the injector around their HTTP
+/// (`service::aws::sdk_config`: standard retries, 3 attempts) with the injector around their HTTP
 /// client, a short attempt timeout, a short backoff and the local endpoint.
 pub fn faulty_config(endpoint: &str) -> aws_config::SdkConfig {
-    let inner = shared::aws::http_client(None).expect("the functions' HTTP client");
-    let base = shared::aws::sdk_config_from(&|name| match name {
+    let inner = service::aws::http_client(None).expect("the functions' HTTP client");
+    let base = service::aws::sdk_config_from(&|name| match name {
         "AWS_REGION" => Some("us-east-1".into()),
         "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => Some("local".into()),
         "AWS_ENDPOINT_URL" => Some(endpoint.to_string()),

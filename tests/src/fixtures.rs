@@ -3,12 +3,12 @@
 
 use crate::client::{TestApp, User};
 use serde_json::json;
-use shared::domain::{Email, InvitationId, OrgId, Timestamp, UserId};
-use shared::error::ApiError;
-use shared::invitations::item::{EmailStatus, InvitationItem, InvitationTerms};
-use shared::members::item::MemberItem;
-use shared::orgs::item::{InvitationHold, OrgItem, SeatState, SeatsItem};
-use shared::permissions::Role;
+use service::domain::{Email, InvitationId, OrgId, Timestamp, UserId};
+use service::error::ApiError;
+use service::invitations::item::{EmailStatus, InvitationItem, InvitationTerms};
+use service::members::item::MemberItem;
+use service::orgs::item::{InvitationHold, OrgItem, SeatState, SeatsItem};
+use service::permissions::Role;
 
 /// One organization with an owner and members of the given roles.
 pub struct OrgFixture {
@@ -157,12 +157,12 @@ impl TestApp {
 
     /// A transaction that writes an organization item as [`Self::org_before_seats_item`] made
     /// it and deletes its `SEATS` item: the organization as stored before `SEATS`.
-    pub fn store_org_as_before(&self, item: &OrgItem) -> shared::store::Tx {
+    pub fn store_org_as_before(&self, item: &OrgItem) -> service::store::Tx {
         self.store_as_before(item)
             .delete(
                 SeatsItem::key_of(&item.org_id),
                 None,
-                shared::store::Expr::new(),
+                service::store::Expr::new(),
                 ApiError::internal("delete seats"),
             )
             .unwrap()
@@ -268,20 +268,20 @@ impl TestApp {
             )
             .unwrap();
         self.app.store.commit(tx).await.expect("record the send");
-        let code = shared::invitations::code::code_of(&self.app, &inv).unwrap();
+        let code = service::invitations::code::code_of(&self.app, &inv).unwrap();
         (inv.invitation_id.to_string(), code)
     }
 
     /// A transaction that writes `item` whole, as it is: what a test uses to put back an item in
     /// the shape an older version stored (its fields as those versions wrote them).
-    pub fn store_as_before<T: shared::store::Entity>(&self, item: &T) -> shared::store::Tx {
+    pub fn store_as_before<T: service::store::Entity>(&self, item: &T) -> service::store::Tx {
         self.app
             .store
             .tx()
             .put(
                 item,
                 None,
-                shared::store::Expr::new(),
+                service::store::Expr::new(),
                 ApiError::internal("put"),
             )
             .unwrap()
@@ -441,8 +441,8 @@ impl TestApp {
     /// writes (`orgs::handlers::creation_tx`), 14 organizations per transaction (98 items) so a
     /// thousand take 72 transactions; returns their ids.
     pub async fn create_orgs(&self, n: usize, prefix: &str) -> Vec<String> {
-        use shared::domain::{DisplayName, Slug};
-        use shared::orgs::item::UserItem;
+        use service::domain::{DisplayName, Slug};
+        use service::orgs::item::UserItem;
         let mut ids = Vec::new();
         for chunk in (0..n).collect::<Vec<_>>().chunks(14) {
             let mut tx = self.app.store.tx();
@@ -455,7 +455,7 @@ impl TestApp {
                 let email = Email::parse("email", &format!("{prefix}-{i}@example.com")).ok();
                 let owner =
                     MemberItem::new(&org.org_id, &user, email, None, Role::Owner.into(), now);
-                tx = shared::orgs::handlers::creation_tx(tx, &org, &owner, |tx| {
+                tx = service::orgs::handlers::creation_tx(tx, &org, &owner, |tx| {
                     UserItem::count_created(tx, &user, 1)
                 })
                 .unwrap();

@@ -2,7 +2,7 @@
 //! `main`s of `functions/`, and the template's function resources. The route-table test checks the
 //! files match and, with `UPDATE_GENERATED=1`, rewrites them.
 
-use shared::routes::{Dynamo, RouteDef, Secrets, Trigger, ROUTES, WORKERS};
+use service::routes::{Dynamo, RouteDef, Secrets, Trigger, ROUTES, WORKERS};
 use std::fmt::Write;
 
 pub const BEGIN: &str = "# >>> generated from shared/src/routes.rs: do not edit by hand (UPDATE_GENERATED=1 scripts/test.sh rewrites it)";
@@ -97,14 +97,14 @@ pub fn bin_source(function: &str) -> String {
                 )
             };
             format!(
-                "runtime::serve_route(&shared::routes::{}, {clients})",
+                "runtime::serve_route(&service::routes::{}, {clients})",
                 function.to_uppercase().replace('-', "_")
             )
         }
     };
     format!(
-        "// Generated from shared/src/routes.rs. The handler lives in the shared crate.\n\
-         use shared::runtime;\n\n\
+        "// Generated from shared/src/routes.rs. The handler lives in the service crate (shared/).\n\
+         use service::runtime;\n\n\
          // One event at a time per instance: a single-threaded runtime starts no worker threads.\n\
          #[rustfmt::skip]\n\
          #[tokio::main(flavor = \"current_thread\")]\n\
@@ -279,7 +279,7 @@ fn route_resource(out: &mut String, r: &RouteDef) {
     // The route on the root stack's HTTP API: its integration, its route (JWT, or IAM for the
     // platform's services) and API Gateway's permission to invoke the function on that route only.
     let name = pascal(r.function);
-    let (auth, authorizer) = if matches!(r.access, shared::pipeline::Access::Service) {
+    let (auth, authorizer) = if matches!(r.access, service::pipeline::Access::Service) {
         ("AWS_IAM", String::new())
     } else {
         (
@@ -377,7 +377,7 @@ pub const STACKS_DIR: &str = "infra/stacks";
 
 /// The nested stacks: (name, the concept's routes or `None` for the workers).
 fn stacks() -> Vec<(&'static str, Option<&'static [&'static RouteDef]>)> {
-    shared::routes::CONCEPTS
+    service::routes::CONCEPTS
         .iter()
         .filter(|c| !c.routes.is_empty())
         .map(|c| (c.name, Some(c.routes)))
@@ -552,7 +552,7 @@ fn nested_template(name: &str, body: &str) -> String {
         "    # The environment (with the server keys it resolves) encrypted with the operator's key.\n",
         "    KmsKeyArn: !If [HasKmsKey, !Ref KmsKeyArn, !Ref AWS::NoValue]\n",
         "    # The operator's catalogue (its permissions, which roles hold them, its plans): the layer's\n",
-        "    # /opt/catalogue.json, read once when a function starts (shared::catalogue).\n",
+        "    # /opt/catalogue.json, read once when a function starts (service::catalogue).\n",
         "    Layers: [!Ref CatalogueLayerArn]\n",
         "    Environment:\n      Variables:\n",
         "        ORGS_CATALOGUE_FILE: /opt/catalogue.json\n        TABLE_NAME: !Ref TableName\n",
@@ -585,7 +585,7 @@ fn nested_template(name: &str, body: &str) -> String {
 /// pattern (the local stream poller reads the same from the template), failures reported per
 /// record, what keeps failing to the dead-letter queue.
 fn stream_events(out: &mut String, name: &str, trigger: Trigger) {
-    let pattern = shared::routes::stream_pattern(trigger).expect("a stream trigger");
+    let pattern = service::routes::stream_pattern(trigger).expect("a stream trigger");
     writeln!(
         out,
         "      Events:\n        {name}:\n          Type: DynamoDB\n          Properties:\n            Stream: !GetAtt Table.StreamArn\n            StartingPosition: TRIM_HORIZON"
@@ -621,7 +621,7 @@ pub const ROUTES_TABLE_BEGIN: &str =
 pub const ROUTES_TABLE_END: &str = "<!-- <<< generated -->";
 
 fn who(r: &RouteDef) -> String {
-    use shared::pipeline::{Access, Effect, Need};
+    use service::pipeline::{Access, Effect, Need};
     match r.access {
         Access::User => "any signed-in user".to_string(),
         Access::Service => {
@@ -629,8 +629,8 @@ fn who(r: &RouteDef) -> String {
                 .to_string()
         }
         Access::Org(rule) => {
-            let roles = |p: shared::permissions::Permission| match p.min_role() {
-                shared::permissions::Role::Owner => "owner".to_string(),
+            let roles = |p: service::permissions::Permission| match p.min_role() {
+                service::permissions::Role::Owner => "owner".to_string(),
                 r => format!("{r}+"),
             };
             let mut who = match rule.need {
@@ -673,7 +673,7 @@ pub fn routes_table() -> String {
 /// concept's tag; `openapi_documents_exactly_the_problem_codes_of_each_route` writes those).
 pub fn openapi_tags() -> String {
     let mut out = String::from("tags:\n");
-    for c in shared::routes::CONCEPTS {
+    for c in service::routes::CONCEPTS {
         out.push_str(&format!(
             "  - name: {}\n    description: {:?}\n",
             c.name, c.summary

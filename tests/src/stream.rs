@@ -2,8 +2,8 @@
 
 use crate::TestApp;
 use serde_json::{json, Value};
-use shared::audit::item::{month_of, AuditItem};
-use shared::domain::Timestamp;
+use service::audit::item::{month_of, AuditItem};
+use service::domain::Timestamp;
 
 /// A DynamoDB stream batch (as Lambda delivers it) of the organization's audit items, oldest first.
 pub async fn stream_batch_of(t: &TestApp, org: &str) -> (Value, Vec<String>) {
@@ -21,7 +21,7 @@ pub async fn latest_stream_event(
 }
 
 async fn batch_of(t: &TestApp, org: &str, latest: bool, n: u32) -> (Value, Vec<String>) {
-    let org_id = shared::domain::OrgId::parse(org).unwrap();
+    let org_id = service::domain::OrgId::parse(org).unwrap();
     let mut spec = AuditItem::page_of_month(
         &org_id,
         &month_of(&Timestamp::now()),
@@ -78,9 +78,9 @@ pub async fn stream_event_of(
 /// Runs the clean-up of team memberships (`finish-removals`) over the organization's audit
 /// entries as the stream delivers them, and requires it to finish: what a removal or a team
 /// deletion leaves to the stream is gone afterwards.
-pub async fn finish_removals(t: &TestApp, org: &str) -> shared::teams::cleanup::CleanupReport {
+pub async fn finish_removals(t: &TestApp, org: &str) -> service::teams::cleanup::CleanupReport {
     let (batch, _) = stream_event_of(t, org).await;
-    let (response, report) = shared::teams::cleanup::on_stream(&t.app, batch).await;
+    let (response, report) = service::teams::cleanup::on_stream(&t.app, batch).await;
     assert!(
         response.batch_item_failures.is_empty(),
         "the clean-up failed: {report:?}"

@@ -1,5 +1,5 @@
-// Generated from shared/src/routes.rs. The handler lives in the shared crate.
-use shared::runtime;
+// Generated from shared/src/routes.rs. The handler lives in the service crate (shared/).
+use service::runtime;
 
 // One event at a time per instance: a single-threaded runtime starts no worker threads.
 #[rustfmt::skip]

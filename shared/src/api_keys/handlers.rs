@@ -42,7 +42,7 @@ struct CreateBody {
     #[serde(default)]
     project_ids: Option<Vec<String>>,
     /// Missing: the default; `null`: never.
-    #[serde(default, deserialize_with = "crate::pipeline::explicit_null")]
+    #[serde(default, deserialize_with = "crate::json::explicit_null")]
     expires_in_days: Option<Option<i64>>,
 }
 

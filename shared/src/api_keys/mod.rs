@@ -4,8 +4,9 @@
 //! under `API_KEY_HASH_KEY`), and gone the moment it is revoked. Keys take no member seats.
 
 pub mod handlers;
-pub mod item;
 pub mod routes;
 pub mod secret;
 pub mod verify;
 pub mod views;
+
+pub use model::api_keys as item;

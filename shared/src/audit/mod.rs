@@ -2,8 +2,9 @@
 //! first, month partition by month partition.
 
 pub mod handlers;
-pub mod item;
 pub mod routes;
 pub mod views;
+
+pub use model::audit as item;
 
 pub use item::{AuditEntry, AuditItem, Audited};

@@ -11,7 +11,6 @@ use crate::invitations::item::InvitationItem;
 use crate::orgs::views::MyOrgView;
 use crate::pipeline::{Input, Reply};
 use crate::projects::item::ProjectItem;
-use crate::store::Expr;
 use crate::App;
 use serde::Deserialize;
 use serde_json::json;
@@ -23,8 +22,7 @@ pub async fn closure_impact(app: App, ctx: Ctx, _input: Input) -> ApiResult<Repl
     let org = ctx.org_id();
     let now = Timestamp::now();
     let seats = ctx.seats()?;
-    let with_secret = IntegrationItem::page_of_org(org, None, 100, None)?
-        .filter("attribute_exists(secretArn)", Expr::new());
+    let with_secret = IntegrationItem::page_with_credentials(org, 100)?;
     let (projects, integrations, pending) = tokio::join!(
         app.store.count(ProjectItem::page_of_org(org, 100, None)?),
         app.store.count(with_secret),

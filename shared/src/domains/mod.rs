@@ -11,14 +11,11 @@
 //!
 //! The lookup itself is `crate::dns`.
 
-pub mod block;
 pub mod enroll;
-pub mod entry;
 pub mod handlers;
-pub mod item;
 pub mod join;
-pub mod name;
 pub mod recheck;
-pub mod request;
 pub mod routes;
 pub mod views;
+
+pub use model::domains::{block, entry, item, name, request};

@@ -2,10 +2,10 @@
 //! and addon repositories. Metadata in the table; the credential in AWS Secrets Manager, written
 //! once and never shown again.
 
-pub mod catalog;
 pub mod handlers;
-pub mod item;
 pub mod routes;
 pub mod secret;
 pub mod sweep;
 pub mod views;
+
+pub use model::integrations::{catalog, item};

@@ -4,10 +4,11 @@
 pub mod by_code;
 pub mod code;
 pub mod create;
-pub mod item;
 pub mod manage;
 pub mod routes;
 pub mod views;
+
+pub use model::invitations as item;
 
 use crate::error::{ApiError, Code};
 use crate::store::Tx;

@@ -1,9 +1,10 @@
 //! Members: list, change role, remove or leave, transfer ownership.
 
 pub mod handlers;
-pub mod item;
 pub mod routes;
 pub mod views;
+
+pub use model::members as item;
 
 use crate::error::{ApiError, Code};
 

@@ -6,8 +6,9 @@
 //! is taken in the claim's transaction); the events past it are held and told in the
 //! recipient's next email, and are in the audit log and on the event bus like every other.
 
-pub mod item;
 pub mod mail;
+
+pub use model::notifications as item;
 
 use crate::audit::AuditItem;
 use crate::domain::Timestamp;

@@ -29,15 +29,6 @@ fn unquoted(text: &str) -> String {
     out
 }
 
-/// For a body field where `null` means something (remove, never) and a missing field means
-/// "unchanged" or "the default": `#[serde(default, deserialize_with = "explicit_null")]` on an
-/// `Option<Option<T>>` tells `None` (missing) from `Some(None)` (`null`).
-pub fn explicit_null<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
-}
-
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Items on one page of a list at most (`?limit=`), and when `limit` is not given.

@@ -10,7 +10,7 @@ mod reply;
 mod route;
 
 pub use context::{run_org, OrgAccess, OrgCtx};
-pub use input::{explicit_null, Input, DEFAULT_PAGE, MAX_BODY_BYTES, MAX_PAGE};
+pub use input::{Input, DEFAULT_PAGE, MAX_BODY_BYTES, MAX_PAGE};
 pub use reply::{ListView, Reply};
 pub use route::{
     org, org_on, org_on_with, Access, Dynamo, Effect, Handler, Need, OrgOp, OrgRule, Place,

@@ -2,6 +2,7 @@
 //! organization role (effective permissions = the union); guests see only what is granted to them.
 
 pub mod handlers;
-pub mod item;
 pub mod routes;
 pub mod views;
+
+pub use model::projects as item;

@@ -6,13 +6,7 @@
 //! compares permission sets ([`HeldRole::covers`]).
 
 pub mod handlers;
-pub mod item;
-pub mod role;
 pub mod routes;
 pub mod views;
 
-pub use role::{CustomRole, HeldRole, Holder};
-
-/// Custom roles one organization may define (409 `limit_reached` past it). Their definitions are
-/// on the organization item every request reads, their permissions compact (`RolePermissions`).
-pub const CUSTOM_ROLES_PER_ORG: usize = 20;
+pub use model::roles::{item, role, CustomRole, HeldRole, Holder, CUSTOM_ROLES_PER_ORG};

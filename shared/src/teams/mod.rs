@@ -2,6 +2,7 @@
 
 pub mod cleanup;
 pub mod handlers;
-pub mod item;
 pub mod routes;
 pub mod views;
+
+pub use model::teams as item;

@@ -9,13 +9,13 @@
 
 use integration_tests::TestApp;
 use serde_json::json;
-use shared::access::Access;
-use shared::audit::{AuditEntry, Audited};
-use shared::domain::{DisplayName, Timestamp};
-use shared::error::ApiError;
-use shared::orgs::item::{OrgChanges, OrgItem};
-use shared::pipeline::OrgAccess;
-use shared::store::Entity;
+use service::access::Access;
+use service::audit::{AuditEntry, Audited};
+use service::domain::{DisplayName, Timestamp};
+use service::error::ApiError;
+use service::orgs::item::{OrgChanges, OrgItem};
+use service::pipeline::OrgAccess;
+use service::store::Entity;
 use std::time::{Duration, Instant};
 
 const ROUNDS: usize = 300;
@@ -69,8 +69,8 @@ async fn main() {
     let t = TestApp::new().await;
     let owner = t.user("bench-owner");
     let org = t.create_org(&owner, "Bench").await;
-    let org_id = shared::domain::OrgId::parse(&org).unwrap();
-    let user_id = shared::domain::UserId::parse("u", &owner.id).unwrap();
+    let org_id = service::domain::OrgId::parse(&org).unwrap();
+    let user_id = service::domain::UserId::parse("u", &owner.id).unwrap();
     println!(
         "{ROUNDS} sequential calls each, DynamoDB Local at {}\n",
         integration_tests::dynamodb_endpoint()
@@ -120,8 +120,8 @@ async fn main() {
                     .unwrap();
                 let org: OrgItem = items
                     .into_iter()
-                    .find(|i| shared::store::entity_type(i) == Some(OrgItem::TYPE))
-                    .map(|i| shared::store::from_item(i).unwrap())
+                    .find(|i| service::store::entity_type(i) == Some(OrgItem::TYPE))
+                    .map(|i| service::store::from_item(i).unwrap())
                     .unwrap();
                 let changes = OrgChanges {
                     name: Some(DisplayName::parse("name", &format!("Raw {i}")).unwrap()),
@@ -184,7 +184,7 @@ async fn main() {
         .await;
     assert_eq!(created.status, 201, "{}", created.body);
     let key = created.body["key"].as_str().unwrap().to_string();
-    let key_id = shared::domain::ApiKeyId::parse(created.body["id"].as_str().unwrap()).unwrap();
+    let key_id = service::domain::ApiKeyId::parse(created.body["id"].as_str().unwrap()).unwrap();
     let (raw, route) = time_pair(
         |_| {
             let (t, org_id, key_id) = (&t, &org_id, &key_id);
@@ -194,7 +194,7 @@ async fn main() {
                     .store
                     .batch_get(vec![
                         OrgItem::key_of(org_id),
-                        shared::api_keys::item::ApiKeyItem::key_of(org_id, key_id),
+                        service::api_keys::item::ApiKeyItem::key_of(org_id, key_id),
                     ])
                     .await
                     .unwrap();
@@ -231,12 +231,12 @@ async fn main() {
 /// An organization (created through the API) with `n` more items made by the concepts' own
 /// constructors (projects, members, audit entries, a third each), written with BatchWriteItem;
 /// returns its id and the keys of those items.
-async fn seeded_org(t: &TestApp, n: usize, name: &str) -> (String, Vec<shared::store::Key>) {
+async fn seeded_org(t: &TestApp, n: usize, name: &str) -> (String, Vec<service::store::Key>) {
     use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
-    use shared::domain::{Email, OrgId, UserId};
-    use shared::members::item::MemberItem;
-    use shared::permissions::Role;
-    use shared::projects::item::ProjectItem;
+    use service::domain::{Email, OrgId, UserId};
+    use service::members::item::MemberItem;
+    use service::permissions::Role;
+    use service::projects::item::ProjectItem;
     let owner = t.user(&format!("{name}-owner"));
     let org = t.create_org(&owner, name).await;
     let org_id = OrgId::parse(&org).unwrap();
@@ -245,7 +245,7 @@ async fn seeded_org(t: &TestApp, n: usize, name: &str) -> (String, Vec<shared::s
     let mut items = Vec::with_capacity(n);
     for i in 0..n {
         let item = match i % 3 {
-            0 => shared::store::to_item(&ProjectItem::new(
+            0 => service::store::to_item(&ProjectItem::new(
                 &org_id,
                 DisplayName::parse("name", &format!("Project {i}")).unwrap(),
                 None,
@@ -253,7 +253,7 @@ async fn seeded_org(t: &TestApp, n: usize, name: &str) -> (String, Vec<shared::s
                 false,
                 now,
             )),
-            1 => shared::store::to_item(&MemberItem::new(
+            1 => service::store::to_item(&MemberItem::new(
                 &org_id,
                 &UserId::parse("u", &format!("{name}-member-{i}")).unwrap(),
                 Email::parse("email", &format!("m{i}@example.com")).ok(),
@@ -261,7 +261,7 @@ async fn seeded_org(t: &TestApp, n: usize, name: &str) -> (String, Vec<shared::s
                 Role::Viewer.into(),
                 now,
             )),
-            _ => shared::store::to_item(
+            _ => service::store::to_item(
                 &AuditEntry {
                     org_id: org_id.clone(),
                     actor_id: by.clone(),
@@ -309,7 +309,7 @@ async fn seeded_org(t: &TestApp, n: usize, name: &str) -> (String, Vec<shared::s
     }
     let keys = items
         .iter()
-        .filter_map(shared::store::Key::of_item)
+        .filter_map(service::store::Key::of_item)
         .collect();
     (org, keys)
 }
@@ -331,10 +331,13 @@ async fn purge_benchmark(t: &TestApp) {
     t.close_org(&doomed).await;
     let later = Timestamp::now() + chrono::Duration::days(31);
     let started = Instant::now();
-    let report =
-        shared::closure::purge::purge_due(&t.app, later, Instant::now() + Duration::from_secs(900))
-            .await
-            .unwrap();
+    let report = service::closure::purge::purge_due(
+        &t.app,
+        later,
+        Instant::now() + Duration::from_secs(900),
+    )
+    .await
+    .unwrap();
     let job = started.elapsed();
     assert_eq!(report.orgs_purged, 1);
     println!(

@@ -4,12 +4,12 @@
 //! `scripts/bench.sh` runs it twice, with the built-in catalogue (the compiled matrix alone) and
 //! with the README's example, and prints the two side by side.
 
-use shared::access::decide;
-use shared::catalogue::PermId;
-use shared::catalogue::{current, install, install_from_env, Catalogue};
-use shared::orgs::settings::OrgStatus;
-use shared::permissions::Role;
-use shared::roles::HeldRole;
+use service::access::decide;
+use service::catalogue::PermId;
+use service::catalogue::{current, install, install_from_env, Catalogue};
+use service::orgs::settings::OrgStatus;
+use service::permissions::Role;
+use service::roles::HeldRole;
 use std::hint::black_box;
 use std::time::Instant;
 

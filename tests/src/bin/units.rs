@@ -10,7 +10,7 @@
 
 use integration_tests::{TestApp, User};
 use serde_json::{json, Value};
-use shared::permissions::Role;
+use service::permissions::Role;
 
 const PARTITION_READS: f64 = 3000.0;
 const PARTITION_WRITES: f64 = 1000.0;
@@ -60,7 +60,7 @@ async fn org(t: &TestApp, name: &str) -> Org {
 /// What the issue calls a full catalogue, made through the API.
 async fn fill(t: &TestApp, o: &Org, pending: usize) {
     let id = &o.id;
-    let permissions: Vec<&str> = shared::catalogue::current()
+    let permissions: Vec<&str> = service::catalogue::current()
         .all()
         .filter(|p| !p.owner_only() && p.min_role() != Role::Owner)
         .map(|p| p.as_str())
@@ -307,7 +307,7 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
     large_team(&t, &full, team).await;
-    let item = shared::store::to_item(&t.org_item(&full.id).await).unwrap();
+    let item = service::store::to_item(&t.org_item(&full.id).await).unwrap();
     println!(
         "\nthe full organization's item: {} KB as DynamoDB sizes it (attribute names and values); its largest attributes:",
         item_kb(&item)
@@ -327,7 +327,7 @@ async fn main() {
 
 /// An item's size as DynamoDB counts it: attribute names plus values (strings and binary by
 /// length, numbers about their digits, maps and lists their members plus 3 bytes, sets their members).
-fn item_kb(item: &shared::store::Item) -> String {
+fn item_kb(item: &service::store::Item) -> String {
     use aws_sdk_dynamodb::types::AttributeValue as A;
     fn size(v: &A) -> usize {
         match v {
@@ -350,8 +350,8 @@ fn item_kb(item: &shared::store::Item) -> String {
 /// operations, 40 to a transaction), are put on the team through the API (8 requests at a time),
 /// the team is deleted through the API and its memberships removed by the stream's clean-up.
 async fn large_team(t: &TestApp, o: &Org, n: usize) {
-    use shared::domain::{OrgId, TeamId, UserId};
-    use shared::members::item::MemberItem;
+    use service::domain::{OrgId, TeamId, UserId};
+    use service::members::item::MemberItem;
     let people: Vec<User> = (0..n).map(|i| t.user(&format!("team{i}"))).collect();
     for chunk in people.chunks(40) {
         let members: Vec<(&User, Role)> = chunk.iter().map(|u| (u, Role::Viewer)).collect();
@@ -394,12 +394,12 @@ async fn large_team(t: &TestApp, o: &Org, n: usize) {
     .await;
     let started = std::time::Instant::now();
     let batch = integration_tests::latest_stream_event(t, &o.id, 1).await;
-    let (response, report) = shared::teams::cleanup::on_stream(&t.app, batch).await;
+    let (response, report) = service::teams::cleanup::on_stream(&t.app, batch).await;
     assert!(response.batch_item_failures.is_empty(), "{report:?}");
     let cleaned = started.elapsed();
     // Nothing of it left: no membership item, no member naming the team.
     let (org, team_id) = (OrgId::parse(&o.id).unwrap(), TeamId::parse(&team).unwrap());
-    let q = shared::teams::item::TeamMemberItem::page_of_team(&org, &team_id, 1000, None);
+    let q = service::teams::item::TeamMemberItem::page_of_team(&org, &team_id, 1000, None);
     let left = t.app.store.query_page(q).await.unwrap().0.len();
     let mut naming = 0;
     for chunk in people.chunks(100) {

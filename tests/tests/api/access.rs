@@ -6,11 +6,11 @@
 use crate::authorization::Fixture;
 use integration_tests::{OrgFixture, TestApp, User};
 use serde_json::{json, Value};
-use shared::access::Ctx;
-use shared::auth::Caller;
-use shared::error::{ApiError, Code};
-use shared::permissions::Role;
-use shared::pipeline::{run_org, Input, Reply, RouteDef};
+use service::access::Ctx;
+use service::auth::Caller;
+use service::error::{ApiError, Code};
+use service::permissions::Role;
+use service::pipeline::{run_org, Input, Reply, RouteDef};
 use std::collections::HashMap;
 use std::future::Future;
 
@@ -45,7 +45,7 @@ async fn in_flight<H, HF, M, MF>(
     meanwhile: M,
 ) -> Result<Reply, ApiError>
 where
-    H: FnOnce(shared::App, Ctx, Input) -> HF,
+    H: FnOnce(service::App, Ctx, Input) -> HF,
     HF: Future<Output = Result<Reply, ApiError>>,
     M: FnOnce() -> MF,
     MF: Future<Output = ()>,
@@ -91,10 +91,10 @@ async fn an_admin_demoted_while_renaming_changes_nothing() {
     let got = in_flight(
         &t,
         &admin,
-        &shared::routes::UPDATE_ORG,
+        &service::routes::UPDATE_ORG,
         &[("orgId", &f.id)],
         Some(json!({ "name": "Renamed" })),
-        shared::orgs::handlers::update_org,
+        service::orgs::handlers::update_org,
         || demote(&t, &f, &admin, "viewer"),
     )
     .await;
@@ -118,10 +118,10 @@ async fn an_admin_removed_while_revoking_changes_nothing() {
     let got = in_flight(
         &t,
         &admin,
-        &shared::routes::REVOKE_INVITATION,
+        &service::routes::REVOKE_INVITATION,
         &[("orgId", &f.id), ("invitationId", &invitation)],
         None,
-        shared::invitations::manage::revoke,
+        service::invitations::manage::revoke,
         || async {
             t.as_user(&f.owner)
                 .delete(&format!("/orgs/{}/members/{}", f.id, admin.id))
@@ -146,10 +146,10 @@ async fn an_inviter_demoted_while_inviting_invites_nobody() {
     let got = in_flight(
         &t,
         &admin,
-        &shared::routes::CREATE_INVITATION,
+        &service::routes::CREATE_INVITATION,
         &[("orgId", &f.id)],
         Some(json!({ "email": "new@example.com", "role": "admin" })),
-        shared::invitations::create::create_invitation,
+        service::invitations::create::create_invitation,
         || demote(&t, &f, &admin, "developer"),
     )
     .await;
@@ -172,10 +172,10 @@ async fn a_resend_into_an_organization_closed_meanwhile_changes_nothing() {
     let got = in_flight(
         &t,
         &admin,
-        &shared::routes::RESEND_INVITATION,
+        &service::routes::RESEND_INVITATION,
         &[("orgId", &f.id), ("invitationId", &invitation)],
         None,
-        shared::invitations::manage::resend,
+        service::invitations::manage::resend,
         || t.close_org(&f.id),
     )
     .await;

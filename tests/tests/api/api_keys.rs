@@ -4,10 +4,10 @@
 use crate::authorization::Fixture;
 use integration_tests::{TestApp, User};
 use serde_json::{json, Value};
-use shared::api_keys::verify::{verify, Asked, Recorded};
-use shared::domain::Timestamp;
-use shared::error::Code;
-use shared::permissions::{Permission, Role};
+use service::api_keys::verify::{verify, Asked, Recorded};
+use service::domain::Timestamp;
+use service::error::Code;
+use service::permissions::{Permission, Role};
 
 /// The authorization walk's valid request for each of this concept's routes: (body, status on
 /// success); `None` for a function that is not this concept's (tests/tests/api/authorization.rs).
@@ -374,7 +374,7 @@ async fn a_copy_of_the_table_holds_no_key_and_verifies_none() {
     for key in &keys {
         // No part of the secret past the shown prefix, in any window of 12 characters, and no
         // plain hash of the key.
-        let hidden = &key[shared::api_keys::secret::SHOWN_CHARS..];
+        let hidden = &key[service::api_keys::secret::SHOWN_CHARS..];
         for i in 0..hidden.len() - 12 {
             assert!(
                 !dump.contains(&hidden[i..i + 12]),
@@ -391,7 +391,7 @@ async fn a_copy_of_the_table_holds_no_key_and_verifies_none() {
     // neither the current nor the previous secret verifies.
     let mut config = (*t.app.config).clone();
     config.api_key_hash_key = b"attacker-guess-of-the-key".to_vec();
-    let copy = shared::App::new(
+    let copy = service::App::new(
         config,
         integration_tests::dynamodb_client(&integration_tests::dynamodb_endpoint(), None).await,
         None,
@@ -480,7 +480,7 @@ async fn keys_of_a_closed_organization_cannot_write_can_be_revoked_and_are_purge
         .assert_problem(409, Code::OrgClosed);
     // The purge deletes the keys with everything else.
     let later = Timestamp::now() + chrono::Duration::days(31);
-    shared::closure::purge::purge_due(
+    service::closure::purge::purge_due(
         &t.app,
         later,
         std::time::Instant::now() + std::time::Duration::from_secs(60),
@@ -545,7 +545,7 @@ async fn an_organization_holds_at_most_50_keys() {
     let f = t.org_fixture("Many", "pro", &[]).await;
     let path = format!("/orgs/{}/api-keys", f.id);
     let mut ids = Vec::new();
-    for i in 0..shared::api_keys::handlers::API_KEYS_PER_ORG {
+    for i in 0..service::api_keys::handlers::API_KEYS_PER_ORG {
         let k = create(
             &t,
             &f.id,
@@ -685,17 +685,17 @@ async fn a_verification_under_faults_answers_503_or_its_decision() {
 /// names the caller's IAM identity), and nobody else: not a person's JWT, not a bare request.
 #[tokio::test]
 async fn production_verification_needs_the_iam_authorizer() {
-    let t = TestApp::with_config(|c| c.auth = shared::config::AuthMode::Jwt).await;
+    let t = TestApp::with_config(|c| c.auth = service::config::AuthMode::Jwt).await;
     let event = std::fs::read_to_string(
         integration_tests::repo_root().join("events/apigw-verify-api-key.json"),
     )
     .unwrap();
-    let route = shared::routes::route("verify-api-key");
+    let route = service::routes::route("verify-api-key");
     let answer = |event: &Value| {
         let req = lambda_http::request::from_str(&event.to_string()).unwrap();
         let app = t.app.clone();
         async move {
-            let resp = shared::pipeline::handle(&app, route, req).await;
+            let resp = service::pipeline::handle(&app, route, req).await;
             let lambda_http::Body::Text(body) = resp.body() else {
                 panic!("text body")
             };
@@ -730,9 +730,9 @@ async fn production_verification_needs_the_iam_authorizer() {
 /// creation writes one (the item's own operations), with an expiry already past.
 #[tokio::test]
 async fn an_expired_key_is_not_rolled() {
-    use shared::api_keys::{item::ApiKeyItem, secret};
-    use shared::domain::{ApiKeyId, DisplayName, OrgId, UserId};
-    use shared::permissions::RoleRef;
+    use service::api_keys::{item::ApiKeyItem, secret};
+    use service::domain::{ApiKeyId, DisplayName, OrgId, UserId};
+    use service::permissions::RoleRef;
     let t = TestApp::new().await;
     let f = t.org_fixture("Expired keys", "pro", &[]).await;
     let org = OrgId::parse(&f.id).unwrap();
@@ -757,13 +757,13 @@ async fn an_expired_key_is_not_rolled() {
     );
     let tx = key.create(t.app.store.tx()).unwrap();
     let tx = t.org_item(&f.id).await.api_key_created(tx, 50).unwrap();
-    let tx = shared::members::item::MemberItem::keys_changed(
+    let tx = service::members::item::MemberItem::keys_changed(
         tx,
         &org,
         &key.created_by,
         &key_id,
         true,
-        shared::error::ApiError::internal("creator"),
+        service::error::ApiError::internal("creator"),
     )
     .unwrap();
     t.app.store.commit(tx).await.unwrap();
@@ -851,9 +851,9 @@ async fn keys_listed_before_the_count_still_count_and_name_their_creators() {
     let mut item = t.org_item(&f.id).await;
     item.api_key_count = 0;
     item.api_keys = [format!("{old_id} {}", admin.id)].into();
-    let member_key = shared::members::item::MemberItem::key_of(
-        &shared::domain::OrgId::parse(&f.id).unwrap(),
-        &shared::domain::UserId::parse("userId", &admin.id).unwrap(),
+    let member_key = service::members::item::MemberItem::key_of(
+        &service::domain::OrgId::parse(&f.id).unwrap(),
+        &service::domain::UserId::parse("userId", &admin.id).unwrap(),
     );
     let tx = t
         .store_as_before(&item)
@@ -861,8 +861,8 @@ async fn keys_listed_before_the_count_still_count_and_name_their_creators() {
             member_key,
             "REMOVE keysCreated",
             None,
-            shared::store::Expr::new(),
-            shared::error::ApiError::internal("update"),
+            service::store::Expr::new(),
+            service::error::ApiError::internal("update"),
         )
         .unwrap();
     t.app.store.commit(tx).await.unwrap();
@@ -896,12 +896,12 @@ async fn keys_listed_before_the_count_still_count_and_name_their_creators() {
         json!({ "name": "New", "role": "viewer" }),
     )
     .await;
-    let owner_member: Vec<shared::members::item::MemberItem> = t
+    let owner_member: Vec<service::members::item::MemberItem> = t
         .app
         .store
-        .batch_get_as(vec![shared::members::item::MemberItem::key_of(
-            &shared::domain::OrgId::parse(&f.id).unwrap(),
-            &shared::domain::UserId::parse("userId", &f.owner.id).unwrap(),
+        .batch_get_as(vec![service::members::item::MemberItem::key_of(
+            &service::domain::OrgId::parse(&f.id).unwrap(),
+            &service::domain::UserId::parse("userId", &f.owner.id).unwrap(),
         )])
         .await
         .unwrap();

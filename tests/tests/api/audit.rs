@@ -4,7 +4,7 @@ use crate::authorization::Fixture;
 use crate::members::org_with_members;
 use integration_tests::{TestApp, User};
 use serde_json::{json, Value};
-use shared::permissions::Role;
+use service::permissions::Role;
 
 /// The authorization walk's valid request for each of this concept's routes: (body, status on
 /// success); `None` for a function that is not this concept's (tests/tests/api/authorization.rs).

@@ -4,9 +4,9 @@
 
 use integration_tests::{TestApp, User};
 use serde_json::{json, Value};
-use shared::error::Code;
-use shared::permissions::{ProjectRole, Role};
-use shared::routes::{Access, Effect, Need, Place, RouteDef, ROUTES};
+use service::error::Code;
+use service::permissions::{ProjectRole, Role};
+use service::routes::{Access, Effect, Need, Place, RouteDef, ROUTES};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Principal {
@@ -296,7 +296,7 @@ pub(crate) fn sample(route: &RouteDef, f: &Fixture) -> (String, Option<Value>, u
             )
             .replace("{principal}", &format!("user:{}", f.guest_granted.id))
     };
-    let concept = shared::routes::concept_of(route);
+    let concept = service::routes::concept_of(route);
     let (body, status) = samples_of(concept)(f, route.function).unwrap_or_else(|| {
         panic!(
             "route {} has no sample request: add one to walk_sample in tests/tests/api/{concept}.rs",
@@ -489,7 +489,7 @@ async fn an_organization_requiring_mfa_refuses_every_route_to_a_token_without_it
     let path = format!("/orgs/{}/settings/authentication", f.org);
     // Nobody locks themselves out: turning it on needs the caller's own second factor.
     let a = t.as_user(owner).put(&path, policy.clone()).await;
-    a.assert_problem(403, shared::error::Code::MfaRequired);
+    a.assert_problem(403, service::error::Code::MfaRequired);
     assert_eq!(a.body["field"], "requireMfa");
     let owner_mfa = t.with_mfa(owner);
     let on = t.as_user(&owner_mfa).put(&path, policy).await;
@@ -673,9 +673,9 @@ async fn dynamodb_requests_per_route() {
             .org_rule()
             .is_some_and(|r| matches!(r.effect, Effect::Write | Effect::WriteWhileClosed))
         {
-            let me = shared::members::item::MemberItem::key_of(
-                &shared::domain::OrgId::parse(&f.org).unwrap(),
-                &shared::domain::UserId::parse("userId", &f.members[0].1.id).unwrap(),
+            let me = service::members::item::MemberItem::key_of(
+                &service::domain::OrgId::parse(&f.org).unwrap(),
+                &service::domain::UserId::parse("userId", &f.members[0].1.id).unwrap(),
             );
             let items = t.requests.transaction_items();
             assert!(

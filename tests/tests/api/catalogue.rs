@@ -5,8 +5,8 @@
 
 use integration_tests::TestApp;
 use serde_json::{json, Value};
-use shared::error::Code;
-use shared::permissions::Role;
+use service::error::Code;
+use service::permissions::Role;
 
 async fn authorize(t: &TestApp, org: &str, user: &integration_tests::User, body: Value) -> Value {
     t.as_user(user)

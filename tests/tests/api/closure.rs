@@ -4,11 +4,11 @@
 use crate::authorization::Fixture;
 use integration_tests::{secrets_client, OrgFixture, TestApp};
 use serde_json::{json, Value};
-use shared::closure::purge::purge_due;
-use shared::domain::{IntegrationId, OrgId, Timestamp};
-use shared::error::Code;
-use shared::integrations::secret::{self, Secret};
-use shared::permissions::Role;
+use service::closure::purge::purge_due;
+use service::domain::{IntegrationId, OrgId, Timestamp};
+use service::error::Code;
+use service::integrations::secret::{self, Secret};
+use service::permissions::Role;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -413,7 +413,7 @@ async fn a_purge_stopped_or_killed_midway_is_finished_by_the_next_run() {
     let run = tokio::spawn(async move { purge_due(&app, later, deadline()).await });
     let org_id = OrgId::parse(&f.id).unwrap();
     loop {
-        let q = shared::projects::item::ProjectItem::page_of_org(&org_id, 100, None).unwrap();
+        let q = service::projects::item::ProjectItem::page_of_org(&org_id, 100, None).unwrap();
         let (projects, _) = t.app.store.count(q).await.unwrap();
         if projects < 61 {
             run.abort();
@@ -429,7 +429,7 @@ async fn a_purge_stopped_or_killed_midway_is_finished_by_the_next_run() {
     let status = t.org_item(&f.id).await.status;
     assert_eq!(
         status,
-        shared::orgs::settings::OrgStatus::Purging,
+        service::orgs::settings::OrgStatus::Purging,
         "marked before anything was deleted"
     );
     // ... has already taken the memberships (its owner can no longer even see it), and the next
@@ -455,14 +455,14 @@ async fn the_schedule_event_gives_the_purge_its_now() {
     let text =
         std::fs::read_to_string(integration_tests::repo_root().join("events/scheduled-purge.json"))
             .unwrap();
-    let event: shared::closure::purge::ScheduleEvent = serde_json::from_str(&text).unwrap();
-    let now = shared::closure::purge::now_of(&event).unwrap();
+    let event: service::closure::purge::ScheduleEvent = serde_json::from_str(&text).unwrap();
+    let now = service::closure::purge::now_of(&event).unwrap();
     assert_eq!(now.canonical(), "2026-12-24T00:00:00.000000Z");
     let mut no_time: Value = serde_json::from_str(&text).unwrap();
     no_time.as_object_mut().unwrap().remove("time");
-    let event: shared::closure::purge::ScheduleEvent = serde_json::from_value(no_time).unwrap();
+    let event: service::closure::purge::ScheduleEvent = serde_json::from_value(no_time).unwrap();
     assert_eq!(
-        shared::closure::purge::now_of(&event).unwrap_err().code,
+        service::closure::purge::now_of(&event).unwrap_err().code,
         Code::InvalidEvent
     );
 }
@@ -474,7 +474,7 @@ async fn reactivation_puts_the_organization_back_on_its_plan_so_its_members_fit(
     let (f, _) = populated(&t, "Five Seats").await;
     assert_eq!(
         t.org_item(&f.id).await.plan,
-        shared::domain::Plan::parse("pro").unwrap()
+        service::domain::Plan::parse("pro").unwrap()
     );
     let impact = t
         .as_user(&f.owner)
@@ -484,7 +484,7 @@ async fn reactivation_puts_the_organization_back_on_its_plan_so_its_members_fit(
     t.close_through_api(&f.id).await;
     assert_eq!(
         t.org_item(&f.id).await.plan,
-        shared::domain::Plan::parse("free").unwrap()
+        service::domain::Plan::parse("free").unwrap()
     );
     let back = t
         .as_user(&f.owner)
@@ -494,7 +494,7 @@ async fn reactivation_puts_the_organization_back_on_its_plan_so_its_members_fit(
     let org = t.org_item(&f.id).await;
     assert_eq!(
         (org.plan, org.plan_at_closure),
-        (shared::domain::Plan::parse("pro").unwrap(), None)
+        (service::domain::Plan::parse("pro").unwrap(), None)
     );
     let usage = t
         .as_user(&f.owner)

@@ -1,7 +1,7 @@
-//! Our lookup (`shared::dns`) against the small DNS server of `integration_tests::dns`.
+//! Our lookup (`service::dns`) against the small DNS server of `integration_tests::dns`.
 
 use integration_tests::dns::DnsServer;
-use shared::dns::{DnsError, Resolver};
+use service::dns::{DnsError, Resolver};
 use std::time::Duration;
 use tokio::net::UdpSocket;
 

@@ -4,11 +4,11 @@
 use crate::authorization::Fixture;
 use integration_tests::{TestApp, User};
 use serde_json::{json, Value};
-use shared::domain::{OrgId, Timestamp};
-use shared::domains::item::DomainClaimItem;
-use shared::domains::name::DomainName;
-use shared::error::{ApiError, Code};
-use shared::store::Entity;
+use service::domain::{OrgId, Timestamp};
+use service::domains::item::DomainClaimItem;
+use service::domains::name::DomainName;
+use service::error::{ApiError, Code};
+use service::store::Entity;
 
 pub(crate) fn walk_sample(f: &Fixture, function: &str) -> Option<(Option<Value>, u16)> {
     Some(match function {
@@ -89,7 +89,7 @@ async fn entry_state(
     t: &TestApp,
     org: &str,
     d: &DomainName,
-) -> (shared::domains::entry::DomainStatus, u32) {
+) -> (service::domains::entry::DomainStatus, u32) {
     let item = t.org_item(org).await;
     let e = item.domain(d).unwrap().clone();
     (e.status, e.missing_days)
@@ -183,8 +183,8 @@ async fn of_parallel_claims_of_one_domain_exactly_one_wins() {
 /// conditional on the entry as read.
 #[tokio::test]
 async fn the_domain_limit_holds_under_parallel_additions_and_stale_writes_fail() {
-    use shared::domain::UserId;
-    use shared::domains::entry::{DomainStatus, OrgDomain, DOMAINS_PER_ORG};
+    use service::domain::UserId;
+    use service::domains::entry::{DomainStatus, OrgDomain, DOMAINS_PER_ORG};
     let t = TestApp::new().await;
     let owner = t.user("owner");
     let org_id = t.create_org(&owner, "Domains").await;
@@ -325,7 +325,7 @@ async fn a_domain_is_pending_until_its_record_is_published_then_verified() {
     );
     // A viewer reads, never changes.
     let viewer = t.user("viewer");
-    t.add_members(&org, &[(&viewer, shared::permissions::Role::Viewer)])
+    t.add_members(&org, &[(&viewer, service::permissions::Role::Viewer)])
         .await;
     t.as_user(&viewer)
         .get(&format!("/orgs/{org}/domains"))
@@ -637,7 +637,7 @@ async fn a_suggestion_becomes_a_request_that_an_admin_approves_within_the_seats(
 
 #[tokio::test]
 async fn the_daily_recheck_unverifies_a_domain_whose_record_is_gone_three_days_running() {
-    use shared::domains::recheck::recheck_due;
+    use service::domains::recheck::recheck_due;
     let t = TestApp::new().await;
     let owner = t.user("owner");
     let org = t.create_org(&owner, "Corp").await;
@@ -651,7 +651,7 @@ async fn the_daily_recheck_unverifies_a_domain_whose_record_is_gone_three_days_r
     recheck_due(&t.app, day(1), deadline).await.unwrap();
     assert_eq!(
         entry_state(&t, &org, &d).await,
-        (shared::domains::entry::DomainStatus::Verified, 0)
+        (service::domains::entry::DomainStatus::Verified, 0)
     );
     t.dns.set_txt(&record, &[]);
     for n in [2, 3, 3] {
@@ -659,7 +659,7 @@ async fn the_daily_recheck_unverifies_a_domain_whose_record_is_gone_three_days_r
     }
     assert_eq!(
         entry_state(&t, &org, &d).await,
-        (shared::domains::entry::DomainStatus::Verified, 2)
+        (service::domains::entry::DomainStatus::Verified, 2)
     );
     assert_eq!(
         holder(&t, &d).await.map(|o| o.to_string()),
@@ -668,7 +668,7 @@ async fn the_daily_recheck_unverifies_a_domain_whose_record_is_gone_three_days_r
     recheck_due(&t.app, day(4), deadline).await.unwrap();
     assert_eq!(
         entry_state(&t, &org, &d).await,
-        (shared::domains::entry::DomainStatus::Unverified, 3)
+        (service::domains::entry::DomainStatus::Unverified, 3)
     );
     assert_eq!(holder(&t, &d).await, None, "the domain is free again");
     assert!(audit_events(&t, &org, &owner)
@@ -686,7 +686,7 @@ async fn the_daily_recheck_unverifies_a_domain_whose_record_is_gone_three_days_r
     assert_eq!(a.assert_status(200)["status"], "verified");
     assert_eq!(
         entry_state(&t, &org, &d).await,
-        (shared::domains::entry::DomainStatus::Verified, 0)
+        (service::domains::entry::DomainStatus::Verified, 0)
     );
 }
 
@@ -705,7 +705,7 @@ async fn the_purge_frees_the_organizations_verified_domains() {
     );
     let later = Timestamp::now() + chrono::Duration::days(31);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    let report = shared::closure::purge::purge_due(&t.app, later, deadline)
+    let report = service::closure::purge::purge_due(&t.app, later, deadline)
         .await
         .unwrap();
     assert_eq!(report.orgs_purged, 1, "{report:?}");
@@ -722,8 +722,8 @@ async fn the_purge_frees_the_organizations_verified_domains() {
 /// enrollment set to manual, the domain removed): the join's transaction is conditional on it.
 #[tokio::test]
 async fn a_join_decided_on_a_stale_enrollment_commits_nothing() {
-    use shared::domains::entry::EnrollmentMode;
-    use shared::domains::join::{enrollment_role, join, Joiner};
+    use service::domains::entry::EnrollmentMode;
+    use service::domains::join::{enrollment_role, join, Joiner};
     let t = TestApp::new().await;
     let owner = t.user("owner");
     let org = t.create_org(&owner, "Corp").await;
@@ -746,8 +746,8 @@ async fn a_join_decided_on_a_stale_enrollment_commits_nothing() {
         )
         .await
         .assert_status(200);
-    let user = shared::domain::UserId::parse("userId", "late-joiner").unwrap();
-    let email = shared::domain::Email::parse("email", &format!("late@{domain}")).unwrap();
+    let user = service::domain::UserId::parse("userId", "late-joiner").unwrap();
+    let email = service::domain::Email::parse("email", &format!("late@{domain}")).unwrap();
     let joiner = Joiner {
         user_id: &user,
         email: &email,
@@ -785,7 +785,7 @@ async fn role_of(t: &TestApp, org: &str, owner: &User, name: &str, permissions: 
 }
 
 fn viewer_plus(extra: &[&'static str]) -> Vec<&'static str> {
-    let mut p: Vec<&str> = shared::permissions::Role::Viewer.permission_set().names();
+    let mut p: Vec<&str> = service::permissions::Role::Viewer.permission_set().names();
     p.extend_from_slice(extra);
     p
 }
@@ -840,7 +840,7 @@ async fn an_enrollment_whose_role_grew_or_whose_setter_left_admits_nobody() {
 
     // Set by an admin who is removed since: rights do not outlive their holder.
     let admin = t.user("admin");
-    t.add_member(&org, &admin, shared::permissions::Role::Admin)
+    t.add_member(&org, &admin, service::permissions::Role::Admin)
         .await;
     enroll(&t, &org, &admin, &domain, "automatic_invitation", "viewer").await;
     let bob = t.user_at("bob", &domain);
@@ -906,7 +906,7 @@ async fn a_request_made_while_the_role_was_narrow_is_not_approved_once_it_grew()
 
 #[tokio::test]
 async fn membership_requests_are_bounded_per_organization_per_day() {
-    use shared::domains::request::REQUESTS_PER_ORG_PER_DAY;
+    use service::domains::request::REQUESTS_PER_ORG_PER_DAY;
     let t = TestApp::new().await;
     let owner = t.user("owner");
     let org = t.create_org(&owner, "Corp").await;

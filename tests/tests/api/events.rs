@@ -3,7 +3,7 @@
 
 use integration_tests::{events_endpoint, moto_json, stream_batch_of, TestApp};
 use serde_json::{json, Value};
-use shared::domain::Timestamp;
+use service::domain::Timestamp;
 
 /// A fresh bus whose rule copies every `orgs` event into a fresh queue; returns both.
 pub(crate) async fn bus_with_queue(
@@ -69,7 +69,7 @@ pub(crate) fn received(endpoint: &str, queue_url: &str) -> Vec<Value> {
 }
 
 /// A stream batch of one inserted item, as Lambda delivers it.
-fn insert_batch(item: shared::store::Item) -> Value {
+fn insert_batch(item: service::store::Item) -> Value {
     let image: serde_dynamo::Item = item.into();
     json!({ "Records": [{
         "eventID": "e0", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
@@ -91,15 +91,15 @@ async fn a_purged_organizations_tombstone_is_its_organization_purged_event() {
     t.close_through_api(&org).await;
     let later = Timestamp::now() + chrono::Duration::days(31);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let report = shared::closure::purge::purge_due(&t.app, later, deadline)
+    let report = service::closure::purge::purge_due(&t.app, later, deadline)
         .await
         .unwrap();
     assert_eq!(report.orgs_purged, 1);
-    let org_id = shared::domain::OrgId::parse(&org).unwrap();
+    let org_id = service::domain::OrgId::parse(&org).unwrap();
     let mut found = t
         .app
         .store
-        .batch_get(vec![shared::orgs::item::TombstoneItem::key_of(&org_id)])
+        .batch_get(vec![service::orgs::item::TombstoneItem::key_of(&org_id)])
         .await
         .unwrap();
     let tombstone = found.pop().expect("the tombstone");
@@ -108,7 +108,7 @@ async fn a_purged_organizations_tombstone_is_its_organization_purged_event() {
     let (bus, queue_url) = bus_with_queue(&events, &endpoint).await;
     let batch: aws_lambda_events_shim::Event =
         serde_json::from_value(insert_batch(tombstone)).unwrap();
-    let response = shared::events::publish(&events, &bus, batch).await;
+    let response = service::events::publish(&events, &bus, batch).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     let got = received(&endpoint, &queue_url);
     assert_eq!(got.len(), 1);
@@ -143,7 +143,7 @@ async fn committed_audit_entries_reach_eventbridge() {
     let (bus, queue_url) = bus_with_queue(&events, &endpoint).await;
 
     let batch: aws_lambda_events_shim::Event = serde_json::from_value(batch).unwrap();
-    let response = shared::events::publish(&events, &bus, batch.clone()).await;
+    let response = service::events::publish(&events, &bus, batch.clone()).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
 
     let mut got: Vec<(String, String)> = received(&endpoint, &queue_url)
@@ -168,7 +168,7 @@ async fn committed_audit_entries_reach_eventbridge() {
 
     // EventBridge unreachable: the first record is reported for retry, nothing is dropped.
     let down = eventbridge("http://127.0.0.1:9").await;
-    let response = shared::events::publish(&down, &bus, batch).await;
+    let response = service::events::publish(&down, &bus, batch).await;
     assert_eq!(response.batch_item_failures.len(), 1);
     assert_eq!(
         response.batch_item_failures[0].item_identifier.as_deref(),
@@ -186,7 +186,7 @@ async fn the_sample_stream_event_parses_and_only_audit_inserts_count() {
     assert_eq!(batch.records.len(), 2);
     // EventBridge down: only the audit insert is attempted, so it alone is reported.
     let down = eventbridge("http://127.0.0.1:9").await;
-    let response = shared::events::publish(&down, "default", batch).await;
+    let response = service::events::publish(&down, "default", batch).await;
     assert_eq!(response.batch_item_failures.len(), 1);
     assert_eq!(
         response.batch_item_failures[0].item_identifier.as_deref(),

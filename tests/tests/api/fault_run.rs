@@ -14,10 +14,10 @@
 use crate::authorization::{fixture, sample, Fixture};
 use integration_tests::faults::{Call, Fault, Faults, Plan, FAULT_ATTEMPT_TIMEOUT};
 use integration_tests::{Answer, TestApp, User};
-use shared::closure::purge::purge_due;
-use shared::domain::Timestamp;
-use shared::routes::{RouteDef, ROUTES};
-use shared::store::{QuerySpec, SortCond};
+use service::closure::purge::purge_due;
+use service::domain::Timestamp;
+use service::routes::{RouteDef, ROUTES};
+use service::store::{QuerySpec, SortCond};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -91,8 +91,8 @@ async fn state(t: &TestApp, route: &RouteDef, f: &Fixture) -> (BTreeMap<String, 
     let mut items = BTreeMap::new();
     let now = Timestamp::now();
     let months = [
-        shared::audit::item::month_of(&now),
-        shared::audit::item::month_of(&(now - chrono::Duration::days(31))),
+        service::audit::item::month_of(&now),
+        service::audit::item::month_of(&(now - chrono::Duration::days(31))),
     ];
     let mut partitions = vec![format!("ORG#{}", f.org)];
     partitions.extend(months.iter().map(|m| format!("AUDIT#{}#{m}", f.org)));
@@ -132,7 +132,7 @@ async fn state(t: &TestApp, route: &RouteDef, f: &Fixture) -> (BTreeMap<String, 
 /// answers 500 ("dictionary changed size during iteration"; AWS has no such race), which fails a
 /// run. A failed run is finished by the next one, so this is what the schedule does: up to five
 /// runs, until one finishes without a failure.
-async fn next_run(t: &TestApp, now: Timestamp) -> shared::closure::purge::PurgeReport {
+async fn next_run(t: &TestApp, now: Timestamp) -> service::closure::purge::PurgeReport {
     let mut last = None;
     for _ in 0..5 {
         match purge_due(&t.app, now, Instant::now() + Duration::from_secs(120)).await {
@@ -352,7 +352,7 @@ async fn the_publisher_redelivers_under_every_fault_and_publishes_each_event_onc
             serde_json::from_value(batch.clone()).unwrap();
         let (response, calls) = Faults::scope(
             at("PutEvents", 0, fault),
-            shared::events::publish(&events, &bus, batch.clone()),
+            service::events::publish(&events, &bus, batch.clone()),
         )
         .await;
         assert!(calls[0].faulted, "{fault}");
@@ -366,7 +366,7 @@ async fn the_publisher_redelivers_under_every_fault_and_publishes_each_event_onc
             "{fault}: nothing published"
         );
         // Lambda redelivers the batch: every event once.
-        let response = shared::events::publish(&events, &bus, batch).await;
+        let response = service::events::publish(&events, &bus, batch).await;
         assert!(response.batch_item_failures.is_empty(), "{fault}");
         let mut got: Vec<String> = received(&endpoint, &queue_url)
             .iter()
@@ -385,9 +385,9 @@ async fn the_notifier_redelivers_under_every_fault_and_sends_each_email_once() {
     // Twelve emails to one admin in an hour: above the default hourly limit.
     let t = TestApp::with_faults(|c| c.notification_emails_per_hour = 100).await;
     let f = t
-        .org_fixture("Notified", "pro", &[shared::permissions::Role::Admin])
+        .org_fixture("Notified", "pro", &[service::permissions::Role::Admin])
         .await;
-    let admin = f.member(shared::permissions::Role::Admin).clone();
+    let admin = f.member(service::permissions::Role::Admin).clone();
     let faulty = t.faulty.clone().unwrap();
     for fault in FAULTS {
         for (operation, call) in [
@@ -407,7 +407,7 @@ async fn the_notifier_redelivers_under_every_fault_and_sends_each_email_once() {
             let before = integration_tests::emails_to(&admin.email).len();
             let ((response, report), _) = Faults::scope(
                 at(operation, call, fault),
-                shared::notifications::on_stream(&faulty, batch.clone()),
+                service::notifications::on_stream(&faulty, batch.clone()),
             )
             .await;
             assert_eq!(
@@ -421,12 +421,12 @@ async fn the_notifier_redelivers_under_every_fault_and_sends_each_email_once() {
                 "{fault} at {operation}: nothing sent"
             );
             // Redelivered: the email once; redelivered again: nothing more.
-            let (response, report) = shared::notifications::on_stream(&t.app, batch.clone()).await;
+            let (response, report) = service::notifications::on_stream(&t.app, batch.clone()).await;
             assert!(
                 response.batch_item_failures.is_empty(),
                 "{fault} at {operation}: {report:?}"
             );
-            let (_, again) = shared::notifications::on_stream(&t.app, batch.clone()).await;
+            let (_, again) = service::notifications::on_stream(&t.app, batch.clone()).await;
             assert_eq!(again.sent, 0, "{fault} at {operation}");
             let sent = integration_tests::emails_to(&admin.email).len() - before;
             assert_eq!(sent, 1, "{fault} at {operation}: the email once");
@@ -532,7 +532,7 @@ async fn the_removal_cleanup_under_every_fault_grants_nothing_and_is_finished_by
 /// redelivery, grants nothing meanwhile, and the redelivery finishes it.
 async fn cleanup_case(t: &TestApp, fault: Fault, operation: &'static str, call: usize) -> String {
     use crate::teams::{deploys, places_of};
-    use shared::permissions::Role;
+    use service::permissions::Role;
     let faulty = t.faulty.clone().unwrap();
     let case = format!("{fault} at {call} {operation}");
     let f = t
@@ -571,7 +571,7 @@ async fn cleanup_case(t: &TestApp, fault: Fault, operation: &'static str, call: 
     let (batch, _) = integration_tests::stream_event_of(t, &f.id).await;
     let ((response, report), _) = Faults::scope(
         at(operation, call, fault),
-        shared::teams::cleanup::on_stream(&faulty, batch.clone()),
+        service::teams::cleanup::on_stream(&faulty, batch.clone()),
     )
     .await;
     assert_eq!(
@@ -582,7 +582,7 @@ async fn cleanup_case(t: &TestApp, fault: Fault, operation: &'static str, call: 
     // Half done or not at all, what the removals ended grants nothing.
     assert!(!deploys(t, &f.id, &viewer, &project).await, "{case}");
     // Redelivered without the fault: finished, and finished once.
-    let (response, report) = shared::teams::cleanup::on_stream(&t.app, batch.clone()).await;
+    let (response, report) = service::teams::cleanup::on_stream(&t.app, batch.clone()).await;
     assert!(
         response.batch_item_failures.is_empty(),
         "{case}: {report:?}"

@@ -5,11 +5,11 @@ use crate::integrations::{current_secret, secrets_of, stored_secret};
 use integration_tests::faults::{Fault, Faults, Plan};
 use integration_tests::{secrets_client, OrgFixture, TestApp};
 use serde_json::json;
-use shared::closure::purge::purge_due;
-use shared::domain::{IntegrationId, OrgId, Timestamp};
-use shared::error::Code;
-use shared::integrations::item::IntegrationItem;
-use shared::permissions::Role;
+use service::closure::purge::purge_due;
+use service::domain::{IntegrationId, OrgId, Timestamp};
+use service::error::Code;
+use service::integrations::item::IntegrationItem;
+use service::permissions::Role;
 use std::time::{Duration, Instant};
 
 fn slow(operation: &'static str, millis: u64) -> Option<Plan> {
@@ -62,7 +62,7 @@ async fn current_version(org: &str, integration: &str) -> Option<String> {
 }
 
 /// The hourly job, run as the schedule would an hour from now (the sweep's grace has passed).
-async fn hourly_job(t: &TestApp) -> shared::closure::purge::PurgeReport {
+async fn hourly_job(t: &TestApp) -> service::closure::purge::PurgeReport {
     let later = Timestamp::from(Timestamp::now().as_datetime() + chrono::Duration::hours(1));
     purge_due(&t.app, later, Instant::now() + Duration::from_secs(120))
         .await
@@ -89,7 +89,7 @@ async fn a_rotation_that_promotes_last_never_puts_its_older_value_back() {
             let named = item(&t, &f.id, &id).await.unwrap().secret_version;
             if named
                 .as_deref()
-                .is_some_and(|v| shared::integrations::secret::sequence_of(v) == 2)
+                .is_some_and(|v| service::integrations::secret::sequence_of(v) == 2)
             {
                 break;
             }
@@ -458,7 +458,7 @@ async fn bodies_are_objects_and_a_secret_sent_wrong_is_never_quoted_back() {
         .assert_problem(400, Code::InvalidBody);
     assert_eq!(
         t.org_item(&f.id).await.status,
-        shared::orgs::settings::OrgStatus::Active
+        service::orgs::settings::OrgStatus::Active
     );
     // A bare string as an integration's body (a pasted token) is refused without repeating it.
     let a = owner

@@ -4,8 +4,8 @@
 
 use integration_tests::{TestApp, User};
 use serde_json::{json, Value};
-use shared::error::Code;
-use shared::permissions::{Permission, Role};
+use service::error::Code;
+use service::permissions::{Permission, Role};
 use std::collections::BTreeSet;
 
 /// Every permission of the matrix, by name.

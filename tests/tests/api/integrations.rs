@@ -4,8 +4,8 @@
 use crate::authorization::Fixture;
 use integration_tests::{secrets_client, OrgFixture, TestApp};
 use serde_json::{json, Value};
-use shared::error::Code;
-use shared::permissions::Role;
+use service::error::Code;
+use service::permissions::Role;
 
 /// The authorization walk's valid request for each of this concept's routes: (body, status on
 /// success); `None` for a function that is not this concept's (tests/tests/api/authorization.rs).

@@ -3,9 +3,9 @@
 use crate::authorization::Fixture;
 use integration_tests::{emails_to, token_for, TestApp, User, JWT_SECRET};
 use serde_json::{json, Value};
-use shared::error::Code;
-use shared::invitations::item::InvitationItem;
-use shared::permissions::Role;
+use service::error::Code;
+use service::invitations::item::InvitationItem;
+use service::permissions::Role;
 
 /// The authorization walk's valid request for each of this concept's routes: (body, status on
 /// success); `None` for a function that is not this concept's (tests/tests/api/authorization.rs).
@@ -430,8 +430,8 @@ async fn a_copy_of_the_table_is_not_enough_to_accept() {
         .insert_invitation(&o.id, &o.admin, "copy@example.com", Role::Viewer, 5)
         .await;
     // Everything the table holds about the invitation.
-    let org_id = shared::domain::OrgId::parse(&o.id).unwrap();
-    let inv_id = shared::domain::InvitationId::parse(&id).unwrap();
+    let org_id = service::domain::OrgId::parse(&o.id).unwrap();
+    let inv_id = service::domain::InvitationId::parse(&id).unwrap();
     let item = t
         .app
         .store
@@ -446,8 +446,8 @@ async fn a_copy_of_the_table_is_not_enough_to_accept() {
     let attacker =
         TestApp::with_config(|c| c.invitation_code_key = b"attacker-guess-of-the-key".to_vec())
             .await;
-    let inv: InvitationItem = shared::store::from_item(item).unwrap();
-    let forged = shared::invitations::code::code_of(&attacker.app, &inv).unwrap();
+    let inv: InvitationItem = service::store::from_item(item).unwrap();
+    let forged = service::invitations::code::code_of(&attacker.app, &inv).unwrap();
     assert_ne!(forged, code);
     let user = t.user("attacker");
     let a = t
@@ -706,8 +706,8 @@ async fn an_invitation_that_expired_with_time_is_cleaned_up_and_frees_its_seats(
         .app
         .store
         .batch_get(vec![InvitationItem::key_of(
-            &shared::domain::OrgId::parse(&o.id).unwrap(),
-            &shared::domain::InvitationId::parse(&id).unwrap(),
+            &service::domain::OrgId::parse(&o.id).unwrap(),
+            &service::domain::InvitationId::parse(&id).unwrap(),
         )])
         .await
         .unwrap()
@@ -1073,7 +1073,7 @@ async fn the_preview_of_a_shareable_link_does_not_show_the_inviters_email() {
 #[tokio::test]
 async fn invitation_emails_are_limited_per_day_per_organization_and_per_recipient() {
     let t = TestApp::with_config(|c| {
-        c.email_limits = shared::config::EmailLimits {
+        c.email_limits = service::config::EmailLimits {
             per_org_free: 50,
             per_org_paid: 4,
             per_recipient: 2,

@@ -3,8 +3,8 @@
 use crate::authorization::Fixture;
 use integration_tests::{token_for, TestApp, JWT_SECRET};
 use serde_json::{json, Value};
-use shared::error::Code;
-use shared::permissions::Role;
+use service::error::Code;
+use service::permissions::Role;
 
 /// The authorization walk's valid request for each of this concept's routes: (body, status on
 /// success); `None` for a function that is not this concept's (tests/tests/api/authorization.rs).
@@ -236,7 +236,7 @@ async fn cognito_trigger_creates_the_personal_org_idempotently() {
     )
     .unwrap();
     for _ in 0..2 {
-        let back = shared::orgs::personal::on_post_confirmation(&t.app, event.clone())
+        let back = service::orgs::personal::on_post_confirmation(&t.app, event.clone())
             .await
             .unwrap();
         assert_eq!(
@@ -451,13 +451,13 @@ async fn identity_is_only_a_valid_token() {
 
 #[tokio::test]
 async fn production_identity_comes_from_the_jwt_authorizer_claims_only() {
-    let t = TestApp::with_config(|c| c.auth = shared::config::AuthMode::Jwt).await;
+    let t = TestApp::with_config(|c| c.auth = service::config::AuthMode::Jwt).await;
     let event = std::fs::read_to_string(
         integration_tests::repo_root().join("events/apigw-create-org.json"),
     )
     .unwrap();
     let req = lambda_http::request::from_str(&event).unwrap();
-    let resp = shared::pipeline::handle(&t.app, shared::routes::route("create-org"), req).await;
+    let resp = service::pipeline::handle(&t.app, service::routes::route("create-org"), req).await;
     assert_eq!(resp.status(), 201);
     let lambda_http::Body::Text(body) = resp.body() else {
         panic!("text body")
@@ -477,7 +477,7 @@ async fn production_identity_comes_from_the_jwt_authorizer_claims_only() {
         token_for(JWT_SECRET, "user-alice", None, false)
     ));
     let req = lambda_http::request::from_str(&unauth.to_string()).unwrap();
-    let resp = shared::pipeline::handle(&t.app, shared::routes::route("create-org"), req).await;
+    let resp = service::pipeline::handle(&t.app, service::routes::route("create-org"), req).await;
     assert_eq!(resp.status(), 401);
 }
 
@@ -540,7 +540,7 @@ async fn the_cleanup_policy_is_validated_audited_and_evented_whole() {
 async fn every_answer_names_the_invocations_request_id() {
     use lambda_http::RequestExt;
     let t = TestApp::new().await;
-    let (route, _) = shared::routes::match_route("GET", "/orgs").unwrap();
+    let (route, _) = service::routes::match_route("GET", "/orgs").unwrap();
     let call = |token: Option<String>| {
         let mut ctx = lambda_http::Context::default();
         ctx.request_id = "8f1c2d9e-request".to_string();
@@ -553,7 +553,7 @@ async fn every_answer_names_the_invocations_request_id() {
         lambda_http::Request::from(b.body(lambda_http::Body::Empty).unwrap())
             .with_lambda_context(ctx)
     };
-    let refused = shared::pipeline::handle(&t.app, route, call(None)).await;
+    let refused = service::pipeline::handle(&t.app, route, call(None)).await;
     assert_eq!(refused.status(), 401);
     assert_eq!(refused.headers()["x-request-id"], "8f1c2d9e-request");
     let body: Value = match refused.body() {
@@ -562,7 +562,7 @@ async fn every_answer_names_the_invocations_request_id() {
     };
     assert_eq!(body["requestId"], "8f1c2d9e-request", "{body}");
     let user = t.user("traced");
-    let ok = shared::pipeline::handle(&t.app, route, call(Some(user.token))).await;
+    let ok = service::pipeline::handle(&t.app, route, call(Some(user.token))).await;
     assert_eq!(ok.status(), 200);
     assert_eq!(ok.headers()["x-request-id"], "8f1c2d9e-request");
 }
@@ -588,7 +588,7 @@ async fn every_request_line_is_an_embedded_metric_document() {
     );
     let directives = line["_aws"]["CloudWatchMetrics"].as_array().unwrap();
     let by_route = &directives[0];
-    assert_eq!(by_route["Namespace"], shared::metrics::DEFAULT_NAMESPACE);
+    assert_eq!(by_route["Namespace"], service::metrics::DEFAULT_NAMESPACE);
     assert_eq!(by_route["Dimensions"], json!([["route"]]));
     assert_eq!(
         by_route["Metrics"],
@@ -630,9 +630,9 @@ async fn every_request_line_is_an_embedded_metric_document() {
     }
 
     // A 5xx is an ERROR line with its cause (which the answer never shows).
-    let doc = shared::pipeline::request_line(
+    let doc = service::pipeline::request_line(
         "Orgs/test",
-        &shared::pipeline::RequestLine {
+        &service::pipeline::RequestLine {
             request_id: "r-1",
             route: "get-org",
             status: 503,

@@ -5,8 +5,8 @@ use crate::authorization::Fixture;
 use integration_tests::faults::{Fault, Faults, Plan};
 use integration_tests::{TestApp, User};
 use serde_json::{json, Value};
-use shared::error::Code;
-use shared::permissions::{Permission, Role};
+use service::error::Code;
+use service::permissions::{Permission, Role};
 use std::collections::BTreeSet;
 use std::time::Duration;
 

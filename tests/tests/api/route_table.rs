@@ -3,7 +3,7 @@
 
 use integration_tests::generate::{self, BEGIN, END};
 use integration_tests::repo_root;
-use shared::routes::{Access, ROUTES};
+use service::routes::{Access, ROUTES};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -118,7 +118,7 @@ fn route_table_is_well_formed() {
         );
         if org_route {
             assert!(
-                r.dynamo.contains(&shared::routes::Dynamo::BatchGetItem),
+                r.dynamo.contains(&service::routes::Dynamo::BatchGetItem),
                 "{}: the pipeline reads the access context with BatchGetItem",
                 r.function
             );
@@ -126,12 +126,12 @@ fn route_table_is_well_formed() {
         if r.org_rule().is_some_and(|o| {
             matches!(
                 o.effect,
-                shared::routes::Effect::Write | shared::routes::Effect::WriteWhileClosed
+                service::routes::Effect::Write | service::routes::Effect::WriteWhileClosed
             )
         }) {
             assert!(
                 r.dynamo
-                    .contains(&shared::routes::Dynamo::ConditionCheckItem),
+                    .contains(&service::routes::Dynamo::ConditionCheckItem),
                 "{}: the access guard of a write may be a ConditionCheck",
                 r.function
             );
@@ -193,7 +193,7 @@ fn openapi_spec_has_exactly_the_routes_of_the_table() {
 /// return an undeclared code in any test. `UPDATE_GENERATED=1` rewrites the lists.
 #[test]
 fn openapi_documents_exactly_the_problem_codes_of_each_route() {
-    use shared::error::Code;
+    use service::error::Code;
     let file = repo_root().join("openapi.yaml");
     let mut text = std::fs::read_to_string(&file).unwrap();
     let list = |codes: &[Code]| {
@@ -222,7 +222,7 @@ fn openapi_documents_exactly_the_problem_codes_of_each_route() {
             format!(
                 "      x-problem-codes: [{}]\n      tags: [{}]\n",
                 list(&r.codes()),
-                shared::routes::concept_of(r)
+                service::routes::concept_of(r)
             ),
         ));
     }
@@ -282,21 +282,21 @@ fn openapi_documents_exactly_the_problem_codes_of_each_route() {
 /// the spec says what the code enforces. `minLength`/`minItems` 1 (present and non-empty),
 /// `minimum` 0 (a count) and `minimum` 1 (a positive number) need no constant unless listed here.
 fn documented_bounds() -> Vec<(&'static str, &'static str, i64)> {
-    use shared::access::handlers::MAX_PERMISSIONS_PER_CHECK;
-    use shared::api_keys::handlers as keys;
-    use shared::audit::handlers::MAX_ACTION_LEN;
-    use shared::domain::{DESCRIPTION_MAX_CHARS, EMAIL_MAX_LEN, NAME_MAX_CHARS, USER_ID_MAX_LEN};
-    use shared::integrations::secret::MAX_SECRET_BYTES;
-    use shared::invitations::create::{
+    use service::access::handlers::MAX_PERMISSIONS_PER_CHECK;
+    use service::api_keys::handlers as keys;
+    use service::audit::handlers::MAX_ACTION_LEN;
+    use service::domain::{DESCRIPTION_MAX_CHARS, EMAIL_MAX_LEN, NAME_MAX_CHARS, USER_ID_MAX_LEN};
+    use service::integrations::secret::MAX_SECRET_BYTES;
+    use service::invitations::create::{
         DEFAULT_EXPIRES_IN_DAYS, DEFAULT_MAX_USES, EXPIRES_IN_DAYS, MAX_MESSAGE_CHARS,
         MAX_PROJECTS, MAX_USES,
     };
-    use shared::orgs::settings::{ADDRESS_MAX_CHARS, COMPANY_NAME_MAX_CHARS, VAT_ID_MAX_CHARS};
-    use shared::pipeline::{DEFAULT_PAGE, MAX_PAGE};
-    use shared::settings::authentication::{DOMAIN_LEN, MAX_DOMAINS};
-    use shared::settings::cleanup::AFTER_DAYS;
+    use service::orgs::settings::{ADDRESS_MAX_CHARS, COMPANY_NAME_MAX_CHARS, VAT_ID_MAX_CHARS};
+    use service::pipeline::{DEFAULT_PAGE, MAX_PAGE};
+    use service::settings::authentication::{DOMAIN_LEN, MAX_DOMAINS};
+    use service::settings::cleanup::AFTER_DAYS;
     let n = |v: usize| v as i64;
-    let role_permissions = n(shared::roles::handlers::PERMISSIONS_MAX);
+    let role_permissions = n(service::roles::handlers::PERMISSIONS_MAX);
     vec![
         ("CreateRole.name", "maxLength", n(NAME_MAX_CHARS)),
         ("UpdateRole.name", "maxLength", n(NAME_MAX_CHARS)),
@@ -759,7 +759,7 @@ fn the_example_check_refuses_what_its_schema_does() {
 /// digits (a pattern the code does not enforce would generate clients that send what it refuses).
 #[test]
 fn openapi_patterns_are_the_formats_the_code_parses() {
-    use shared::domain::{ProjectId, Slug, ID_HEX_DIGITS, SLUG_LEN};
+    use service::domain::{ProjectId, Slug, ID_HEX_DIGITS, SLUG_LEN};
     let spec = spec();
     let (min, max) = SLUG_LEN;
     assert_eq!(
@@ -793,7 +793,7 @@ fn openapi_patterns_are_the_formats_the_code_parses() {
         }
         if let Some(i) = example["integrationId"].as_str() {
             assert!(
-                shared::domain::IntegrationId::parse(i).is_some(),
+                service::domain::IntegrationId::parse(i).is_some(),
                 "{}: {i}",
                 r.function
             );
@@ -917,7 +917,7 @@ fn every_function_has_its_error_alarm_and_the_service_its_alarms() {
                 "{name}: {metric} of its own function"
             );
         }
-        let is_route = shared::routes::ROUTES
+        let is_route = service::routes::ROUTES
             .iter()
             .any(|r| r.function == function);
         let answers = stat("Errors5xx");

@@ -4,9 +4,9 @@
 use crate::authorization::Fixture;
 use integration_tests::{emails_to, ses_client, stream_event_of, TestApp, User};
 use serde_json::{json, Value};
-use shared::closure::purge::purge_due;
-use shared::error::Code;
-use shared::permissions::Role;
+use service::closure::purge::purge_due;
+use service::error::Code;
+use service::permissions::Role;
 use std::time::{Duration, Instant};
 
 /// The authorization walk's valid request for each of this concept's routes: (body, status on
@@ -169,7 +169,7 @@ async fn a_second_factor_is_required_once_on_and_turning_it_off_needs_one_too() 
         .await;
     me.assert_problem(403, Code::MfaRequired);
     // A token whose amr shows only a password does not count.
-    let pwd_only = shared::auth::sign_hs256(
+    let pwd_only = service::auth::sign_hs256(
         &json!({ "sub": f.owner.id, "email": f.owner.email, "email_verified": true, "amr": ["pwd"],
                  "exp": chrono::Utc::now().timestamp() + 600 }),
         integration_tests::JWT_SECRET.as_bytes(),
@@ -337,11 +337,11 @@ async fn notifications_are_validated_and_email_exactly_the_chosen_events_once() 
     let (batch, _) = stream_event_of(&t, &f.id).await;
 
     // SES down: nothing is sent, the record is reported for retry, the changes stand.
-    let down = shared::App {
+    let down = service::App {
         ses: Some(ses_client("http://127.0.0.1:9").await),
         ..t.app.clone()
     };
-    let (response, report) = shared::notifications::on_stream(&down, batch.clone()).await;
+    let (response, report) = service::notifications::on_stream(&down, batch.clone()).await;
     assert_eq!(response.batch_item_failures.len(), 1, "{report:?}");
     assert_eq!(report.sent, 0);
     assert!(emails_to(&admin.email).is_empty());
@@ -356,7 +356,7 @@ async fn notifications_are_validated_and_email_exactly_the_chosen_events_once() 
     );
 
     // Delivered: exactly the chosen events, to exactly the owner's admins but the actor.
-    let (response, report) = shared::notifications::on_stream(&t.app, batch.clone()).await;
+    let (response, report) = service::notifications::on_stream(&t.app, batch.clone()).await;
     assert!(response.batch_item_failures.is_empty(), "{report:?}");
     assert_eq!(report.sent, 2, "{report:?}");
     let to_admin = emails_to(&admin.email);
@@ -393,7 +393,7 @@ async fn notifications_are_validated_and_email_exactly_the_chosen_events_once() 
     );
 
     // Delivered again (the stream redelivers): nothing more.
-    let (_, again) = shared::notifications::on_stream(&t.app, batch).await;
+    let (_, again) = service::notifications::on_stream(&t.app, batch).await;
     assert_eq!((again.sent, again.duplicates), (0, 2));
     assert_eq!(emails_to(&admin.email).len(), 2);
 }
@@ -404,7 +404,7 @@ async fn closure_emails_the_owner_and_reminds_them_once_7_days_and_1_day_before_
     let f = t.org_fixture("Reminded", "pro", &[Role::Admin]).await;
     t.close_through_api(&f.id).await;
     let (batch, _) = stream_event_of(&t, &f.id).await;
-    let (_, report) = shared::notifications::on_stream(&t.app, batch).await;
+    let (_, report) = service::notifications::on_stream(&t.app, batch).await;
     assert_eq!(
         report.sent, 2,
         "the owner and, by default, the admins: {report:?}"
@@ -543,7 +543,7 @@ async fn notification_emails_are_limited_per_recipient_per_hour_and_the_rest_is_
         t.create_integration(&f.id, &f.owner, connect(i)).await;
     }
     let (batch, _) = stream_event_of(&t, &f.id).await;
-    let (response, report) = shared::notifications::on_stream(&t.app, batch.clone()).await;
+    let (response, report) = service::notifications::on_stream(&t.app, batch.clone()).await;
     assert!(response.batch_item_failures.is_empty(), "{report:?}");
     assert_eq!((report.sent, report.held), (10, 3), "{report:?}");
     assert_eq!(emails_to(&admin.email).len(), 10);
@@ -567,7 +567,7 @@ async fn notification_emails_are_limited_per_recipient_per_hour_and_the_rest_is_
         json!([["job"]])
     );
     // Redelivered: nothing sent or held twice.
-    let (_, again) = shared::notifications::on_stream(&t.app, batch).await;
+    let (_, again) = service::notifications::on_stream(&t.app, batch).await;
     assert_eq!(
         (again.sent, again.held, again.duplicates),
         (0, 0, 13),
@@ -578,8 +578,8 @@ async fn notification_emails_are_limited_per_recipient_per_hour_and_the_rest_is_
     assert_eq!(log.len(), 13);
     // The next email the admin gets tells the three held back (here: the limit raised, as an
     // operator would; in production, the next hour).
-    let raised = shared::App {
-        config: std::sync::Arc::new(shared::config::Config {
+    let raised = service::App {
+        config: std::sync::Arc::new(service::config::Config {
             notification_emails_per_hour: 20,
             ..(*t.app.config).clone()
         }),
@@ -587,7 +587,7 @@ async fn notification_emails_are_limited_per_recipient_per_hour_and_the_rest_is_
     };
     t.create_integration(&f.id, &f.owner, connect(13)).await;
     let (batch, _) = stream_event_of(&t, &f.id).await;
-    let (_, report) = shared::notifications::on_stream(&raised, batch.clone()).await;
+    let (_, report) = service::notifications::on_stream(&raised, batch.clone()).await;
     assert_eq!((report.sent, report.held), (1, 0), "{report:?}");
     let mails = emails_to(&admin.email);
     assert_eq!(mails.len(), 11);
@@ -602,7 +602,7 @@ async fn notification_emails_are_limited_per_recipient_per_hour_and_the_rest_is_
     // Told once: the email after it tells nothing held.
     t.create_integration(&f.id, &f.owner, connect(14)).await;
     let (batch, _) = stream_event_of(&t, &f.id).await;
-    let (_, report) = shared::notifications::on_stream(&raised, batch).await;
+    let (_, report) = service::notifications::on_stream(&raised, batch).await;
     assert_eq!(report.sent, 1, "{report:?}");
     let mails = emails_to(&admin.email);
     let text = mails[11]["body"]["text"].as_str().unwrap_or_default();

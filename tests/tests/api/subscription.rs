@@ -5,8 +5,8 @@ use crate::authorization::Fixture;
 use crate::invitations::{assert_seats_consistent, org, Org};
 use integration_tests::TestApp;
 use serde_json::{json, Value};
-use shared::error::Code;
-use shared::permissions::Role;
+use service::error::Code;
+use service::permissions::Role;
 
 /// The authorization walk's valid request for each of this concept's routes: (body, status on
 /// success); `None` for a function that is not this concept's (tests/tests/api/authorization.rs).
@@ -36,7 +36,7 @@ async fn subscription_and_plan_changes() {
     // Nobody in the organization changes the plan, the owner neither: only the billing system
     // (the owner reads it, and gets the billing portal's address to change it there).
     assert!(
-        shared::routes::ROUTES
+        service::routes::ROUTES
             .iter()
             .all(|r| r.path != "/orgs/{orgId}/subscription" || r.method == "GET"),
         "no member's route writes the plan"
@@ -144,8 +144,8 @@ async fn expired_invitations_stop_holding_seats_without_a_cleanup() {
         .assert_problem(402, Code::SeatLimitReached);
     // Its seats are counted by the day it expires, not by its item: TTL may remove the item
     // only 30 days after it expired, long after the seats stopped counting.
-    let ttl = |item: &shared::invitations::item::InvitationItem| {
-        let stored = shared::store::to_item(item).unwrap();
+    let ttl = |item: &service::invitations::item::InvitationItem| {
+        let stored = service::store::to_item(item).unwrap();
         let ttl = stored["ttl"].as_n().unwrap().parse::<i64>().unwrap();
         ttl - item.expires_at.epoch_seconds()
     };
@@ -196,8 +196,8 @@ async fn expired_invitations_stop_holding_seats_without_a_cleanup() {
 /// to its day and takes back what expired.
 #[tokio::test]
 async fn holds_written_before_days_still_count_and_move_to_their_day() {
-    use shared::domain::Timestamp;
-    use shared::orgs::item::SeatHold;
+    use service::domain::Timestamp;
+    use service::orgs::item::SeatHold;
     let t = TestApp::new().await;
     let o = org(&t, "pro").await; // 3 members
     let invitations = format!("/orgs/{}/invitations", o.id);
@@ -285,8 +285,8 @@ async fn holds_written_before_days_still_count_and_move_to_their_day() {
 /// the seat limit its other condition guards, and changes nothing.
 #[tokio::test]
 async fn a_day_changed_meanwhile_fails_a_reservation_as_concurrent_not_as_the_seat_limit() {
-    use shared::domain::Timestamp;
-    use shared::invitations::item::{InvitationItem, InvitationTerms};
+    use service::domain::Timestamp;
+    use service::invitations::item::{InvitationItem, InvitationTerms};
     let t = TestApp::new().await;
     let o = org(&t, "starter").await; // 5 seats, 3 used by members
     let (expired, _) = t
@@ -309,14 +309,14 @@ async fn a_day_changed_meanwhile_fails_a_reservation_as_concurrent_not_as_the_se
     let inv = InvitationItem::new(
         &stale.org_id,
         InvitationTerms {
-            email: shared::domain::Email::parse("email", "next@example.com").unwrap(),
+            email: service::domain::Email::parse("email", "next@example.com").unwrap(),
             role: Role::Viewer.into(),
             expires_in_days: 7,
             max_uses: 1,
             message: None,
             project_ids: Vec::new(),
         },
-        &shared::domain::UserId::parse("userId", &o.admin.id).unwrap(),
+        &service::domain::UserId::parse("userId", &o.admin.id).unwrap(),
         (o.admin.id.clone(), None),
         "nonce".into(),
         now,
@@ -327,7 +327,7 @@ async fn a_day_changed_meanwhile_fails_a_reservation_as_concurrent_not_as_the_se
             tx,
             &inv.hold(),
             now,
-            shared::error::ApiError::new(Code::SeatLimitReached, "no seat"),
+            service::error::ApiError::new(Code::SeatLimitReached, "no seat"),
         )
         .unwrap();
     let err = t.app.store.commit(tx).await.unwrap_err();

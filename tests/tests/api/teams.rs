@@ -4,8 +4,8 @@ use crate::authorization::Fixture;
 use crate::projects::org;
 use integration_tests::{TestApp, User};
 use serde_json::{json, Value};
-use shared::error::Code;
-use shared::permissions::Role;
+use service::error::Code;
+use service::permissions::Role;
 
 /// The authorization walk's valid request for each of this concept's routes: (body, status on
 /// success); `None` for a function that is not this concept's (tests/tests/api/authorization.rs).
@@ -172,7 +172,7 @@ async fn deleting_a_team_while_it_is_granted_leaves_no_grant_to_a_missing_team()
 async fn teams_per_organization_are_limited_with_a_clear_error() {
     let t = TestApp::new().await;
     let f = t.org_fixture("Many teams", "pro", &[]).await;
-    for i in 0..shared::limits::TEAMS_PER_ORG {
+    for i in 0..service::limits::TEAMS_PER_ORG {
         t.create_team(&f.id, &f.owner, &format!("Team {i}")).await;
     }
     let a = t
@@ -184,7 +184,7 @@ async fn teams_per_organization_are_limited_with_a_clear_error() {
         .await;
     a.assert_problem(409, Code::LimitReached);
     assert_eq!(a.body["limit"], "teamsPerOrganization");
-    assert_eq!(a.body["max"], shared::limits::TEAMS_PER_ORG);
+    assert_eq!(a.body["max"], service::limits::TEAMS_PER_ORG);
     // Pages of teams and of a team's members.
     let page = t
         .as_user(&f.owner)
@@ -262,9 +262,9 @@ pub(crate) async fn deploys(t: &TestApp, org: &str, who: &User, project: &str) -
 
 /// The membership items of a team that are stored.
 pub(crate) async fn places_of(t: &TestApp, org: &str, team: &str) -> usize {
-    let q = shared::teams::item::TeamMemberItem::page_of_team(
-        &shared::domain::OrgId::parse(org).unwrap(),
-        &shared::domain::TeamId::parse(team).unwrap(),
+    let q = service::teams::item::TeamMemberItem::page_of_team(
+        &service::domain::OrgId::parse(org).unwrap(),
+        &service::domain::TeamId::parse(team).unwrap(),
         1000,
         None,
     );
@@ -355,8 +355,8 @@ async fn a_removed_member_back_on_a_team_is_not_taken_off_by_the_old_removal() {
 
 #[tokio::test]
 async fn a_team_of_the_members_set_from_before_keeps_working() {
-    use shared::members::item::MemberItem;
-    use shared::teams::item::TeamItem;
+    use service::members::item::MemberItem;
+    use service::teams::item::TeamItem;
     let t = TestApp::new().await;
     let f = t
         .org_fixture("Legacy", "pro", &[Role::Developer, Role::Viewer])
@@ -368,8 +368,8 @@ async fn a_team_of_the_members_set_from_before_keeps_working() {
     let team = t.create_team(&f.id, &f.owner, "Old").await;
     // As the team's memberships were stored before their items: the team's `members` set and
     // each member's `teams`, written by the member's own operation.
-    let org = shared::domain::OrgId::parse(&f.id).unwrap();
-    let team_id = shared::domain::TeamId::parse(&team).unwrap();
+    let org = service::domain::OrgId::parse(&f.id).unwrap();
+    let team_id = service::domain::TeamId::parse(&team).unwrap();
     let mut item: TeamItem = t
         .app
         .store
@@ -380,7 +380,7 @@ async fn a_team_of_the_members_set_from_before_keeps_working() {
         .unwrap();
     let mut tx = t.app.store.tx();
     for u in [&dev, &viewer] {
-        let user = shared::domain::UserId::parse("userId", &u.id).unwrap();
+        let user = service::domain::UserId::parse("userId", &u.id).unwrap();
         item.members.insert(user.clone());
         let m: MemberItem = t
             .app
@@ -391,7 +391,12 @@ async fn a_team_of_the_members_set_from_before_keeps_working() {
             .pop()
             .unwrap();
         tx = m
-            .join_team(tx, &team_id, 100, shared::error::ApiError::internal("join"))
+            .join_team(
+                tx,
+                &team_id,
+                100,
+                service::error::ApiError::internal("join"),
+            )
             .unwrap();
     }
     t.app.store.commit(tx).await.unwrap();
@@ -451,16 +456,16 @@ async fn a_team_of_the_members_set_from_before_keeps_working() {
 
 #[tokio::test]
 async fn putting_on_a_team_a_membership_that_ended_and_began_again_meanwhile_fails() {
-    use shared::members::item::MemberItem;
-    use shared::teams::item::TeamItem;
+    use service::members::item::MemberItem;
+    use service::teams::item::TeamItem;
     let t = TestApp::new().await;
     let f = t.org_fixture("Again", "pro", &[Role::Developer]).await;
     let dev = f.member(Role::Developer).clone();
     let team = t.create_team(&f.id, &f.owner, "Team").await;
-    let org = shared::domain::OrgId::parse(&f.id).unwrap();
+    let org = service::domain::OrgId::parse(&f.id).unwrap();
     let (team_id, user) = (
-        shared::domain::TeamId::parse(&team).unwrap(),
-        shared::domain::UserId::parse("userId", &dev.id).unwrap(),
+        service::domain::TeamId::parse(&team).unwrap(),
+        service::domain::UserId::parse("userId", &dev.id).unwrap(),
     );
     // The add's read: the team and the membership as they are now.
     let read_team: TeamItem = t
@@ -488,12 +493,12 @@ async fn putting_on_a_team_a_membership_that_ended_and_began_again_meanwhile_fai
     t.add_member(&f.id, &dev, Role::Developer).await;
     // The add's write, decided on the old membership: refused, so no place on the team names
     // the old membership (a redelivered clean-up of its removal would take it from the new one).
-    let now = shared::domain::Timestamp::now();
+    let now = service::domain::Timestamp::now();
     let tx = read_team
         .add_member(
             t.app.store.tx(),
             &read_member,
-            &shared::domain::UserId::parse("userId", &f.owner.id).unwrap(),
+            &service::domain::UserId::parse("userId", &f.owner.id).unwrap(),
             now,
             10,
         )
@@ -503,7 +508,7 @@ async fn putting_on_a_team_a_membership_that_ended_and_began_again_meanwhile_fai
             tx,
             &team_id,
             100,
-            shared::error::ApiError::concurrent("changed"),
+            service::error::ApiError::concurrent("changed"),
         )
         .unwrap();
     let err = t.app.store.commit(tx).await.unwrap_err();

@@ -85,7 +85,7 @@ async fn the_functions_https_client_refuses_a_certificate_outside_the_amazon_roo
             "local", "local", None, None, "test",
         ))
         .endpoint_url(format!("https://127.0.0.1:{port}"))
-        .http_client(shared::aws::http_client(None).unwrap())
+        .http_client(service::aws::http_client(None).unwrap())
         .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
         .build();
     let refused = aws_sdk_dynamodb::Client::from_conf(config)

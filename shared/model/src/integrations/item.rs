@@ -221,4 +221,11 @@ impl IntegrationItem {
         }
         Ok(q)
     }
+
+    /// The organization's integrations, counting (with a filter) those that hold a credential in
+    /// Secrets Manager: what closing the organization will scrub.
+    pub fn page_with_credentials(org: &OrgId, limit: u32) -> Result<QuerySpec, ApiError> {
+        Ok(Self::page_of_org(org, None, limit, None)?
+            .filter("attribute_exists(secretArn)", Expr::new()))
+    }
 }

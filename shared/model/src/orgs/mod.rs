@@ -17,6 +17,7 @@ mod policy;
 mod roles;
 mod seats;
 mod seats_item;
+pub mod settings;
 mod slug;
 mod tombstone;
 

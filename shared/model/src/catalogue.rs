@@ -694,12 +694,12 @@ mod tests {
         let compiled: Vec<&str> = Permission::ALL.iter().map(|p| p.as_str()).collect();
         assert!(
             compiled.len() >= listed.len() && compiled[..listed.len()] == listed[..],
-            "shared/src/permission-ids.txt: stored custom roles number the service's permissions by their place; append new permissions at the end of the list and of the file, never reorder or remove one"
+            "shared/model/src/permission-ids.txt: stored custom roles number the service's permissions by their place; append new permissions at the end of the list and of the file, never reorder or remove one"
         );
         assert_eq!(
             compiled.len(),
             listed.len(),
-            "append the new permissions to shared/src/permission-ids.txt"
+            "append the new permissions to shared/model/src/permission-ids.txt"
         );
     }
 

@@ -4,7 +4,7 @@
 
 use crate::domain::{Email, InvitationId, OrgId, Timestamp, UserId};
 use crate::error::ApiError;
-use crate::orgs::item::{InvitationHold, OrgItem};
+use crate::orgs::{InvitationHold, OrgItem};
 use crate::permissions::{Permission, Role, RoleRef};
 use crate::roles::HeldRole;
 use crate::store::org_pk;

@@ -3,7 +3,7 @@
 
 use crate::domain::{Email, OrgId, ProjectId, TeamId, Timestamp, UserId};
 use crate::error::ApiError;
-use crate::orgs::item::UserItem;
+use crate::orgs::UserItem;
 use crate::permissions::{Role, RoleRef};
 use crate::store::org_pk;
 use crate::store::{Entity, Expr, Key, QuerySpec, SortCond, Tx, GSI1};

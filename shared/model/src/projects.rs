@@ -386,7 +386,7 @@ pub struct UpdateBody {
     #[serde(default)]
     name: Option<String>,
     /// `null` removes the description.
-    #[serde(default, deserialize_with = "crate::pipeline::explicit_null")]
+    #[serde(default, deserialize_with = "crate::json::explicit_null")]
     description: Option<Option<String>>,
 }
 

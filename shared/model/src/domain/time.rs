@@ -154,7 +154,7 @@ mod tests {
 
     #[test]
     fn string_order_is_time_order_for_any_two_instants() {
-        let mut cases = crate::domain::tests::Cases::new(3);
+        let mut cases = crate::testing::Cases::new(3);
         // Instants from 1970 to 2100 with microseconds, some pairs a microsecond apart.
         let span = 130 * 365 * 24 * 3600 * 1_000_000_i64;
         for _ in 0..20_000 {

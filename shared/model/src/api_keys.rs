@@ -5,7 +5,7 @@
 
 use crate::domain::{ApiKeyId, DisplayName, OrgId, ProjectId, Timestamp, UserId};
 use crate::error::{ApiError, Code};
-use crate::orgs::item::OrgItem;
+use crate::orgs::OrgItem;
 use crate::permissions::{ProjectRole, Role, RoleRef};
 use crate::store::{org_pk, Entity, Expr, Key, QuerySpec, SortCond, Tx};
 use serde::{Deserialize, Serialize};
@@ -151,7 +151,7 @@ impl ApiKeyItem {
     }
     /// The entry of this key in the organization's `apiKeys` set: its id and its creator.
     pub fn org_entry(&self) -> String {
-        crate::orgs::item::OrgItem::api_key_entry(&self.key_id, &self.created_by)
+        crate::orgs::OrgItem::api_key_entry(&self.key_id, &self.created_by)
     }
 
     pub fn create(&self, tx: Tx) -> Result<Tx, ApiError> {

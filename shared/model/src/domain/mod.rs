@@ -402,8 +402,9 @@ impl Description {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
+    use crate::testing::Cases;
 
     #[test]
     fn names_that_look_alike_fold_alike() {
@@ -413,29 +414,6 @@ pub(crate) mod tests {
         }
         assert_ne!(looks_like("admins"), admin);
         assert_ne!(looks_like("auditor"), looks_like("editor"));
-    }
-
-    /// A small deterministic generator (xorshift64*) for the property tests below: the same cases
-    /// on every run, many more than a hand-written list.
-    pub(crate) struct Cases(u64);
-
-    impl Cases {
-        pub(crate) fn new(seed: u64) -> Self {
-            Self(seed.max(1))
-        }
-        pub(crate) fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-        /// A string of up to `max` characters drawn from `alphabet`.
-        pub(crate) fn text(&mut self, alphabet: &[char], max: usize) -> String {
-            let n = (self.next() % (max as u64 + 1)) as usize;
-            (0..n)
-                .map(|_| alphabet[(self.next() % alphabet.len() as u64) as usize])
-                .collect()
-        }
     }
 
     const MIXED: &[char] = &[

@@ -7,8 +7,8 @@
 
 use crate::domain::{Description, DisplayName, OrgId, ProjectId, TeamId, Timestamp, UserId};
 use crate::error::{ApiError, Code};
-use crate::members::item::MemberItem;
-use crate::projects::item::NameChanges;
+use crate::members::MemberItem;
+use crate::projects::NameChanges;
 use crate::store::org_pk;
 use crate::store::{Entity, Expr, Key, QuerySpec, SortCond, Tx};
 use serde::{Deserialize, Serialize};

@@ -55,3 +55,12 @@ impl<'de> serde::de::Visitor<'de> for NoDuplicateKeys {
         Ok(self)
     }
 }
+
+/// For a body field where `null` means something (remove, never) and a missing field means
+/// "unchanged" or "the default": `#[serde(default, deserialize_with = "explicit_null")]` on an
+/// `Option<Option<T>>` tells `None` (missing) from `Some(None)` (`null`).
+pub fn explicit_null<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
