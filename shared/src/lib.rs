@@ -5,7 +5,7 @@
 //! under the names the concepts use; the model cannot import from this crate.
 
 // The model's generic layers, under the names every concept uses.
-pub use model::{aws, catalogue, domain, error, json, limits, permissions, store};
+pub use model::{aws, body, catalogue, domain, error, json, limits, permissions, store};
 
 // Generic layers of the service: they know no concept.
 pub mod auth;

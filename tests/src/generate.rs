@@ -681,3 +681,97 @@ pub fn openapi_tags() -> String {
     }
     out
 }
+
+/// Markers of the generated request-body schemas in openapi.yaml's `components.schemas`.
+pub const BODIES_BEGIN: &str =
+    "    # >>> generated from the handlers' body types: do not edit by hand (UPDATE_GENERATED=1 scripts/test.sh rewrites it)";
+pub const BODIES_END: &str = "    # <<< generated request bodies";
+
+/// Each route's request body: the name of its schema in `components.schemas`.
+pub fn body_names() -> Vec<(&'static RouteDef, String)> {
+    let mut generator = body_generator();
+    ROUTES
+        .iter()
+        .filter_map(|r| r.body.map(|b| (*r, (b.schema)(&mut generator).0)))
+        .collect()
+}
+
+fn body_generator() -> schemars::SchemaGenerator {
+    let mut settings = schemars::generate::SchemaSettings::draft2020_12();
+    settings.definitions_path = "/components/schemas/".into();
+    settings.meta_schema = None;
+    settings.into_generator()
+}
+
+/// The schemas of every request body (and of the named types they refer to), as YAML lines of
+/// `components.schemas`: the bounds are the types' own (`model::body::Parse`), the descriptions
+/// their doc comments.
+pub fn body_schemas() -> String {
+    let mut generator = body_generator();
+    let mut schemas: std::collections::BTreeMap<String, serde_json::Value> = Default::default();
+    for r in ROUTES {
+        if let Some(b) = r.body {
+            let (name, schema) = (b.schema)(&mut generator);
+            let schema = schema.to_value();
+            if let Some(before) = schemas.get(&name) {
+                assert_eq!(before, &schema, "two body types named {name}");
+            }
+            schemas.insert(name, schema);
+        }
+    }
+    for (name, schema) in generator.take_definitions(true) {
+        schemas.insert(name, schema);
+    }
+    for schema in schemas.values_mut() {
+        unwrap_doc_lines(schema);
+    }
+    let mut out = String::new();
+    for (name, schema) in schemas {
+        writeln!(out, "    {name}:").unwrap();
+        yaml_lines(&mut out, &schema, 6);
+    }
+    out
+}
+
+/// Doc comments' line breaks inside a paragraph become spaces (a blank line stays a break).
+fn unwrap_doc_lines(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, x) in map.iter_mut() {
+                match x {
+                    serde_json::Value::String(text) if k == "description" => {
+                        *text = text
+                            .split("\n\n")
+                            .map(|p| p.split('\n').map(str::trim).collect::<Vec<_>>().join(" "))
+                            .collect::<Vec<_>>()
+                            .join("\n\n");
+                    }
+                    _ => unwrap_doc_lines(x),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(unwrap_doc_lines),
+        _ => {}
+    }
+}
+
+/// A schema object as block YAML whose leaves are JSON (valid YAML flow): one line per key, and
+/// one per property.
+fn yaml_lines(out: &mut String, schema: &serde_json::Value, indent: usize) {
+    let pad = " ".repeat(indent);
+    let Some(map) = schema.as_object() else {
+        writeln!(out, "{pad}{schema}").unwrap();
+        return;
+    };
+    for (key, value) in map {
+        match (key.as_str(), value) {
+            ("properties" | "$defs", serde_json::Value::Object(props)) => {
+                writeln!(out, "{pad}{key}:").unwrap();
+                for (p, v) in props {
+                    writeln!(out, "{pad}  {p}: {v}").unwrap();
+                }
+            }
+            _ => writeln!(out, "{pad}{key}: {value}").unwrap(),
+        }
+    }
+}

@@ -7,6 +7,7 @@
 
 // Generic layers: they know no item.
 pub mod aws;
+pub mod body;
 pub mod catalogue;
 pub mod domain;
 pub mod error;

@@ -332,6 +332,52 @@ pub enum RoleRef {
     Custom(crate::domain::RoleId),
 }
 
+impl crate::body::Parse for ProjectRole {
+    type Raw = String;
+    fn parse(field: &str, raw: String) -> Result<Self, crate::error::ApiError> {
+        ProjectRole::parse(&raw).ok_or_else(|| {
+            crate::error::ApiError::validation(
+                field,
+                format!(
+                    "`{field}` must be one of admin, editor, developer, viewer (got `{}`).",
+                    crate::domain::shown(&raw)
+                ),
+            )
+        })
+    }
+    #[cfg(feature = "openapi")]
+    fn schema() -> serde_json::Value {
+        let names: Vec<&str> = ProjectRole::ALL.iter().map(|r| r.as_str()).collect();
+        serde_json::json!({ "type": "string", "enum": names })
+    }
+}
+
+/// A role as a request body names it: a system role's name or a custom role's id, resolved
+/// against the organization by the handler (`OrgItem::role_asked`: an unknown name is refused
+/// there, with the organization's own roles listed).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RoleAsked(pub String);
+
+impl crate::body::Parse for RoleAsked {
+    type Raw = String;
+    fn parse(_field: &str, raw: String) -> Result<Self, crate::error::ApiError> {
+        Ok(Self(raw))
+    }
+    #[cfg(feature = "openapi")]
+    fn schema() -> serde_json::Value {
+        let system: Vec<&str> = Role::ALL
+            .iter()
+            .filter(|r| **r != Role::Owner)
+            .map(|r| r.as_str())
+            .collect();
+        serde_json::json!({
+            "type": "string",
+            "pattern": format!("^({}|{}[0-9a-f]{{{}}})$", system.join("|"), crate::domain::RoleId::PREFIX, crate::domain::ID_HEX_DIGITS),
+            "description": "A system role other than owner, or one of the organization's custom roles' ids.",
+        })
+    }
+}
+
 impl RoleRef {
     /// A system role's name or a custom role's id (`role_` and 32 hex digits).
     pub fn parse(s: &str) -> Option<RoleRef> {

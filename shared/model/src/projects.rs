@@ -3,6 +3,7 @@
 //! route (the organization, the caller's membership, the project: one BatchGetItem) already holds
 //! every grant that can reach the caller.
 
+use crate::body::Parsed;
 use crate::domain::{Description, DisplayName, OrgId, ProjectId, TeamId, Timestamp, UserId};
 use crate::error::{ApiError, Code};
 use crate::permissions::ProjectRole;
@@ -379,29 +380,42 @@ impl ProjectItem {
     }
 }
 
-/// The body of `PATCH` on a project or a team: `{name?, description?}`.
+/// The body that creates a team or a project: `{name, description?}`.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct UpdateBody {
-    #[serde(default)]
-    name: Option<String>,
-    /// `null` removes the description.
-    #[serde(default, deserialize_with = "crate::json::explicit_null")]
-    description: Option<Option<String>>,
+pub struct CreateNamed {
+    pub name: Parsed<DisplayName>,
+    pub description: Option<Parsed<Description>>,
 }
 
-impl UpdateBody {
-    /// The changes, validated; 400 `nothing_to_update` when there are none.
+impl CreateNamed {
+    pub fn into_parts(self) -> (DisplayName, Option<Description>) {
+        (
+            self.name.into_inner(),
+            self.description.map(Parsed::into_inner),
+        )
+    }
+}
+
+/// The body of `PATCH` on a project or a team: `{name?, description?}`, at least one.
+#[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(extend("minProperties" = 1)))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateNamed {
+    name: Option<Parsed<DisplayName>>,
+    /// `null` removes the description.
+    #[serde(default, deserialize_with = "crate::json::explicit_null")]
+    description: Option<Option<Parsed<Description>>>,
+}
+
+impl UpdateNamed {
+    /// The changes; 400 `nothing_to_update` when there are none.
     pub fn changes(self) -> crate::error::ApiResult<NameChanges> {
         let changes = NameChanges {
-            name: self
-                .name
-                .map(|n| DisplayName::parse("name", &n))
-                .transpose()?,
-            description: self
-                .description
-                .map(|d| d.map(|d| Description::parse("description", &d)).transpose())
-                .transpose()?,
+            name: self.name.map(Parsed::into_inner),
+            description: self.description.map(|d| d.map(Parsed::into_inner)),
         };
         if changes.is_empty() {
             return Err(ApiError::new(

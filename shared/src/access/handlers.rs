@@ -6,6 +6,7 @@ use super::views::{
 };
 use super::{Ctx, ProjectScope};
 use crate::auth::Caller;
+use crate::body::{Parse, Parsed};
 use crate::catalogue::PermId;
 use crate::domain::ProjectId;
 use crate::error::{ApiError, ApiResult};
@@ -106,12 +107,36 @@ pub async fn get_my_access(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
     }))
 }
 
+/// `POST /orgs/{orgId}/authorize`'s body.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct AuthorizeBody {
-    permissions: Vec<String>,
-    #[serde(default)]
-    project_id: Option<String>,
+pub struct Authorize {
+    permissions: Parsed<AskedPermissions>,
+    /// Answer for this project: its grants add their project permissions.
+    project_id: Option<Parsed<ProjectId>>,
+}
+
+/// The permissions a check asks about: 1 to `MAX_PERMISSIONS_PER_CHECK` names of the catalogue
+/// in force.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AskedPermissions(Vec<PermId>);
+
+impl Parse for AskedPermissions {
+    type Raw = Vec<String>;
+    fn parse(field: &str, names: Vec<String>) -> ApiResult<Self> {
+        if names.is_empty() || names.len() > MAX_PERMISSIONS_PER_CHECK {
+            return Err(ApiError::validation(
+                field,
+                format!("`{field}` must list 1 to {MAX_PERMISSIONS_PER_CHECK} permission names."),
+            ));
+        }
+        PermId::parse_all(&names).map(Self)
+    }
+    #[cfg(feature = "openapi")]
+    fn schema() -> serde_json::Value {
+        serde_json::json!({ "type": "array", "minItems": 1, "maxItems": MAX_PERMISSIONS_PER_CHECK, "items": { "type": "string" } })
+    }
 }
 
 /// `POST /orgs/{orgId}/authorize`: `{permissions, projectId?}` -> per-permission answers and `allowed`
@@ -120,15 +145,9 @@ struct AuthorizeBody {
 /// grants to them and to their teams: all on the project item, read with the access) adds its
 /// project permissions (the union). One DynamoDB request.
 pub async fn authorize(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
-    let body: AuthorizeBody = input.json()?;
-    if body.permissions.is_empty() || body.permissions.len() > MAX_PERMISSIONS_PER_CHECK {
-        return Err(ApiError::validation(
-            "permissions",
-            format!("`permissions` must list 1 to {MAX_PERMISSIONS_PER_CHECK} permission names."),
-        ));
-    }
-    let asked = crate::catalogue::PermId::parse_all(&body.permissions)?;
-    let scope = project_asked(&ctx, body.project_id.as_deref())?;
+    let body: Authorize = input.json()?;
+    let asked = body.permissions.into_inner().0;
+    let scope = project_asked(&ctx, body.project_id.as_ref().map(|p| p.as_str()))?;
     let results: Vec<PermissionAnswer> = asked
         .into_iter()
         .map(|p| super::decide(&ctx.held, ctx.org.status, scope, p))

@@ -1,6 +1,8 @@
 use super::handlers;
 use crate::error::Code::*;
-use crate::pipeline::{org_on, Access, Dynamo::*, Effect::Read, Need, Place, RouteDef, Subject};
+use crate::pipeline::{
+    body, org_on, Access, Dynamo::*, Effect::Read, Need, Place, RouteDef, Subject,
+};
 use crate::projects::item::{project_not_found, ProjectItem};
 
 /// The project a `projectId` (query or body) asks about: read with the access.
@@ -24,6 +26,7 @@ pub static GET_MY_ACCESS: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[ValidationFailed, ProjectNotFound],
+    body: None,
     handler: crate::org_handler!(handlers::get_my_access),
 };
 
@@ -44,6 +47,7 @@ pub static AUTHORIZE: RouteDef = RouteDef {
         UnknownPermission,
         ProjectNotFound,
     ],
+    body: body::<handlers::Authorize>(),
     handler: crate::org_handler!(handlers::authorize),
 };
 
@@ -58,6 +62,7 @@ pub static LIST_ROLES: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[],
+    body: None,
     handler: crate::user_handler!(handlers::list_roles),
 };
 

@@ -7,11 +7,12 @@ use super::secret;
 use super::views::{ApiKeyView, CreatedKeyView};
 use crate::access::Ctx;
 use crate::audit::Audited;
-use crate::domain::{ApiKeyId, DisplayName, ProjectId, Timestamp};
+use crate::body::{Parse, Parsed};
+use crate::domain::{ApiKeyId, DisplayName, ProjectIds, Timestamp};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::members::item::MemberItem;
 use crate::orgs::item::OrgItem;
-use crate::permissions::{Permission, Role};
+use crate::permissions::{Permission, Role, RoleAsked};
 use crate::pipeline::{Input, Reply};
 use crate::projects::item::ProjectItem;
 use crate::roles::{HeldRole, Holder};
@@ -34,32 +35,89 @@ pub const DEFAULT_GRACE_MINUTES: i64 = 0;
 // check per project in one transaction (at most 100 items).
 const _: () = assert!(4 + PROJECTS_PER_KEY <= 100);
 
+/// `POST /orgs/{orgId}/api-keys`'s body.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CreateBody {
-    name: String,
-    role: String,
-    #[serde(default)]
-    project_ids: Option<Vec<String>>,
-    /// Missing: the default; `null`: never.
+pub struct CreateApiKey {
+    name: Parsed<DisplayName>,
+    /// A system role other than owner, or one of the organization's custom roles' ids.
+    role: Parsed<RoleAsked>,
+    /// Limits the key to these projects.
+    project_ids: Option<Parsed<ProjectIds<PROJECTS_PER_KEY>>>,
+    /// Days until the key expires (default 90); null for a key that never expires (only where
+    /// the organization allows it).
     #[serde(default, deserialize_with = "crate::json::explicit_null")]
-    expires_in_days: Option<Option<i64>>,
+    expires_in_days: Option<Option<Parsed<KeyDays>>>,
 }
 
+/// `PATCH /orgs/{orgId}/api-keys/{keyId}`'s body.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct UpdateBody {
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    role: Option<String>,
+pub struct UpdateApiKey {
+    name: Option<Parsed<DisplayName>>,
+    role: Option<Parsed<RoleAsked>>,
 }
 
+/// `POST /orgs/{orgId}/api-keys/{keyId}/roll`'s body (optional).
 #[derive(Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RollBody {
-    #[serde(default)]
-    grace_minutes: Option<i64>,
+pub struct RollApiKey {
+    /// Minutes the old secret keeps verifying; 0 ends it at once (default 0).
+    grace_minutes: Option<Parsed<GraceMinutes>>,
+}
+
+/// A key's lifetime in days: within `EXPIRES_IN_DAYS`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KeyDays(i64);
+
+impl Parse for KeyDays {
+    type Raw = i64;
+    fn parse(field: &str, d: i64) -> ApiResult<Self> {
+        if !(EXPIRES_IN_DAYS.0..=EXPIRES_IN_DAYS.1).contains(&d) {
+            return Err(ApiError::validation(
+                field,
+                format!(
+                    "`{field}` must be {} to {} (or null for a key that never expires, where the settings allow it).",
+                    EXPIRES_IN_DAYS.0, EXPIRES_IN_DAYS.1
+                ),
+            ));
+        }
+        Ok(Self(d))
+    }
+    #[cfg(feature = "openapi")]
+    fn schema() -> serde_json::Value {
+        json!({ "type": "integer", "minimum": EXPIRES_IN_DAYS.0, "maximum": EXPIRES_IN_DAYS.1, "default": DEFAULT_EXPIRES_IN_DAYS })
+    }
+}
+
+/// A roll's grace: 0 to `MAX_GRACE_MINUTES`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GraceMinutes(i64);
+
+impl Default for GraceMinutes {
+    fn default() -> Self {
+        Self(DEFAULT_GRACE_MINUTES)
+    }
+}
+
+impl Parse for GraceMinutes {
+    type Raw = i64;
+    fn parse(field: &str, grace: i64) -> ApiResult<Self> {
+        if !(0..=MAX_GRACE_MINUTES).contains(&grace) {
+            return Err(ApiError::validation(
+                field,
+                format!("`{field}` must be 0 to {MAX_GRACE_MINUTES} (a day)."),
+            ));
+        }
+        Ok(Self(grace))
+    }
+    #[cfg(feature = "openapi")]
+    fn schema() -> serde_json::Value {
+        json!({ "type": "integer", "minimum": 0, "maximum": MAX_GRACE_MINUTES, "default": DEFAULT_GRACE_MINUTES })
+    }
 }
 
 /// A change decided on the key's custom role, which changed before it committed.
@@ -106,11 +164,11 @@ pub async fn list_api_keys(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply>
 /// place in the organization's list (within the limit) and the audit entry in one transaction;
 /// the answer shows the secret once.
 pub async fn create_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
-    let body: CreateBody = input.json()?;
-    let name = DisplayName::parse("name", &body.name)?;
-    let held = key_role(&ctx.org, &body.role)?;
+    let body: CreateApiKey = input.json()?;
+    let name = body.name.into_inner();
+    let held = key_role(&ctx.org, &body.role.0 .0)?;
     let role = held.role.clone();
-    let projects = ProjectId::parse_list("projectIds", body.project_ids, PROJECTS_PER_KEY)?;
+    let projects = body.project_ids.unwrap_or_default().into_inner().0;
     let now = Timestamp::now();
     let expires_at = match body.expires_in_days {
         None => Some(now + chrono::Duration::days(DEFAULT_EXPIRES_IN_DAYS)),
@@ -121,18 +179,7 @@ pub async fn create_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
                 "This organization's API keys expire: give `expiresInDays` (1 to 365), or let an admin turn on `settings.allowNonExpiringApiKeys` first.",
             ))
         }
-        Some(Some(d)) if (EXPIRES_IN_DAYS.0..=EXPIRES_IN_DAYS.1).contains(&d) => {
-            Some(now + chrono::Duration::days(d))
-        }
-        Some(Some(_)) => {
-            return Err(ApiError::validation(
-                "expiresInDays",
-                format!(
-                    "`expiresInDays` must be {} to {} (or null for a key that never expires, where the settings allow it).",
-                    EXPIRES_IN_DAYS.0, EXPIRES_IN_DAYS.1
-                ),
-            ))
-        }
+        Some(Some(d)) => Some(now + chrono::Duration::days(d.0 .0)),
     };
     ctx.require_can_grant(&held)?;
     if !projects.is_empty() {
@@ -209,7 +256,7 @@ pub async fn get_api_key(_app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply>
 /// `PATCH /orgs/{orgId}/api-keys/{keyId}` `{name?, role?}`: the hierarchy rule holds for the
 /// key's role before and after (nobody changes a key above themselves, or makes one).
 pub async fn update_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
-    let body: UpdateBody = input.json()?;
+    let body: UpdateApiKey = input.json()?;
     if body.name.is_none() && body.role.is_none() {
         return Err(ApiError::new(
             Code::NothingToUpdate,
@@ -217,12 +264,9 @@ pub async fn update_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
         ));
     }
     let mut key: ApiKeyItem = ctx.subject()?;
-    let new_role = body.role.map(|r| key_role(&ctx.org, &r)).transpose()?;
+    let new_role = body.role.map(|r| key_role(&ctx.org, &r.0 .0)).transpose()?;
     let changes = KeyChanges {
-        name: body
-            .name
-            .map(|n| DisplayName::parse("name", &n))
-            .transpose()?,
+        name: body.name.map(Parsed::into_inner),
         role: new_role.as_ref().map(|h| h.role.clone()),
     };
     let current = ctx.org.held(&key.role)?;
@@ -296,14 +340,8 @@ pub async fn revoke_api_key(app: App, ctx: Ctx, _input: Input) -> ApiResult<Repl
 /// `POST /orgs/{orgId}/api-keys/{keyId}/roll` `{graceMinutes?}`: a new secret, shown once; the
 /// old one keeps verifying for `graceMinutes` (0 to 1440, default 0: it stops at once).
 pub async fn roll_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
-    let body: RollBody = input.json_or_default()?;
-    let grace = body.grace_minutes.unwrap_or(DEFAULT_GRACE_MINUTES);
-    if !(0..=MAX_GRACE_MINUTES).contains(&grace) {
-        return Err(ApiError::validation(
-            "graceMinutes",
-            format!("`graceMinutes` must be 0 to {MAX_GRACE_MINUTES} (a day)."),
-        ));
-    }
+    let body: RollApiKey = input.json_or_default()?;
+    let grace = body.grace_minutes.unwrap_or_default().0 .0;
     let mut key: ApiKeyItem = ctx.subject()?;
     let current = ctx.org.held(&key.role)?;
     require_can_give(&ctx, &key, &current)?;

@@ -3,7 +3,7 @@ use super::{handlers, verify};
 use crate::error::Code::*;
 use crate::permissions::Permission;
 use crate::pipeline::{
-    org, org_on, Access, Dynamo::*, Effect::*, Need, Place, RouteDef, ServerKey::*, Subject,
+    body, org, org_on, Access, Dynamo::*, Effect::*, Need, Place, RouteDef, ServerKey::*, Subject,
 };
 
 /// The key a path's `{keyId}` names.
@@ -25,6 +25,7 @@ pub static LIST_API_KEYS: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[ValidationFailed, InvalidCursor],
+    body: None,
     handler: crate::org_handler!(handlers::list_api_keys),
 };
 
@@ -51,6 +52,7 @@ pub static CREATE_API_KEY: RouteDef = RouteDef {
         ConcurrentUpdate,
         RoleNotFound,
     ],
+    body: body::<handlers::CreateApiKey>(),
     handler: crate::org_handler!(handlers::create_api_key),
 };
 
@@ -65,6 +67,7 @@ pub static GET_API_KEY: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[],
+    body: None,
     handler: crate::org_handler!(handlers::get_api_key),
 };
 
@@ -89,6 +92,7 @@ pub static UPDATE_API_KEY: RouteDef = RouteDef {
         ConcurrentUpdate,
         RoleNotFound,
     ],
+    body: body::<handlers::UpdateApiKey>(),
     handler: crate::org_handler!(handlers::update_api_key),
 };
 
@@ -103,6 +107,7 @@ pub static REVOKE_API_KEY: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[ConcurrentUpdate],
+    body: None,
     handler: crate::org_handler!(handlers::revoke_api_key),
 };
 
@@ -125,6 +130,7 @@ pub static ROLL_API_KEY: RouteDef = RouteDef {
         ApiKeyExpired,
         ConcurrentUpdate,
     ],
+    body: body::<handlers::RollApiKey>(),
     handler: crate::org_handler!(handlers::roll_api_key),
 };
 
@@ -144,6 +150,7 @@ pub static VERIFY_API_KEY: RouteDef = RouteDef {
         ValidationFailed,
         UnknownPermission,
     ],
+    body: body::<verify::VerifyApiKey>(),
     handler: crate::service_handler!(verify::verify_api_key),
 };
 

@@ -11,6 +11,7 @@ use super::secret::Presented;
 use super::views::{ValidKeyView, VerifyView};
 use crate::access::views::PermissionAnswer;
 use crate::access::{decide, ProjectScope, Source, Via, MAX_PERMISSIONS_PER_CHECK};
+use crate::body::{Parse, Parsed};
 use crate::catalogue::PermId;
 use crate::domain::{ProjectId, Timestamp};
 use crate::error::{ApiError, ApiResult};
@@ -22,14 +23,44 @@ use crate::store::{from_item, Key};
 use crate::App;
 use serde::Deserialize;
 
+/// `POST /api-keys/verify`'s body.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct VerifyBody {
+pub struct VerifyApiKey {
+    /// The key as presented (`orgs_sk_...`).
     key: String,
-    #[serde(default)]
-    permissions: Option<Vec<String>>,
-    #[serde(default)]
-    project_id: Option<String>,
+    /// Permissions to check the key for (none: only whether it is valid).
+    permissions: Option<Parsed<VerifiedPermissions>>,
+    /// Check them in this project.
+    project_id: Option<Parsed<ProjectId>>,
+}
+
+/// Up to `MAX_PERMISSIONS_PER_CHECK` permission names of the catalogue in force, each once.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct VerifiedPermissions(Vec<PermId>);
+
+impl Parse for VerifiedPermissions {
+    type Raw = Vec<String>;
+    fn parse(field: &str, names: Vec<String>) -> ApiResult<Self> {
+        if names.len() > MAX_PERMISSIONS_PER_CHECK {
+            return Err(ApiError::validation(
+                field,
+                format!("`{field}` may list at most {MAX_PERMISSIONS_PER_CHECK} permission names."),
+            ));
+        }
+        let mut permissions: Vec<PermId> = Vec::new();
+        for p in PermId::parse_all(&names)? {
+            if !permissions.contains(&p) {
+                permissions.push(p);
+            }
+        }
+        Ok(Self(permissions))
+    }
+    #[cfg(feature = "openapi")]
+    fn schema() -> serde_json::Value {
+        serde_json::json!({ "type": "array", "maxItems": MAX_PERMISSIONS_PER_CHECK, "items": { "type": "string" } })
+    }
 }
 
 /// What a verification asks besides the key: permissions, optionally in a project.
@@ -39,46 +70,13 @@ pub struct Asked {
     pub project: Option<ProjectId>,
 }
 
-impl Asked {
-    /// The caller's mistakes are 400s (checked before the key: they say nothing about it).
-    pub fn parse(permissions: Option<Vec<String>>, project: Option<String>) -> ApiResult<Self> {
-        let names = permissions.unwrap_or_default();
-        if names.len() > MAX_PERMISSIONS_PER_CHECK {
-            return Err(ApiError::validation(
-                "permissions",
-                format!(
-                    "`permissions` may list at most {MAX_PERMISSIONS_PER_CHECK} permission names."
-                ),
-            ));
-        }
-        let parsed = crate::catalogue::PermId::parse_all(&names)?;
-        let project = project
-            .map(|p| {
-                ProjectId::parse(&p).ok_or_else(|| {
-                    ApiError::validation(
-                        "projectId",
-                        "`projectId` must be a project id (`prj_` and 32 hex digits).",
-                    )
-                })
-            })
-            .transpose()?;
-        let mut permissions: Vec<PermId> = Vec::new();
-        for p in parsed {
-            if !permissions.contains(&p) {
-                permissions.push(p);
-            }
-        }
-        Ok(Self {
-            permissions,
-            project,
-        })
-    }
-}
-
 /// `POST /api-keys/verify` `{key, permissions?, projectId?}`
 pub async fn verify_api_key(app: App, input: Input) -> ApiResult<Reply> {
-    let body: VerifyBody = input.json()?;
-    let asked = Asked::parse(body.permissions, body.project_id)?;
+    let body: VerifyApiKey = input.json()?;
+    let asked = Asked {
+        permissions: body.permissions.unwrap_or_default().into_inner().0,
+        project: body.project_id.map(Parsed::into_inner),
+    };
     let (view, _) = verify(&app, &body.key, &asked, Timestamp::now()).await?;
     // Invalid keys presented are what an operator watches for (a leaked or guessed key).
     crate::metrics::count(match view {

@@ -14,6 +14,7 @@ pub static LIST_AUDIT_LOG: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[ValidationFailed, InvalidCursor],
+    body: None,
     handler: crate::org_handler!(handlers::list_audit_log),
 };
 

@@ -52,9 +52,12 @@ pub async fn closure_impact(app: App, ctx: Ctx, _input: Input) -> ApiResult<Repl
     }))
 }
 
+/// `POST /orgs/{orgId}/close`'s body.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CloseBody {
+pub struct CloseOrg {
+    /// The organization's name exactly (case and spaces included).
     confirm_name: String,
 }
 
@@ -63,7 +66,7 @@ struct CloseBody {
 /// invitation (by the time it closed, `invitationsRevokedAt`: no invitation is read or written) and
 /// appends the entry that becomes `OrganizationClosed`.
 pub async fn close(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
-    let body: CloseBody = input.json()?;
+    let body: CloseOrg = input.json()?;
     let org = &ctx.org;
     if body.confirm_name != org.name {
         return Err(ApiError::new(

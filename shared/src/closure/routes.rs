@@ -1,7 +1,7 @@
 use super::handlers;
 use crate::error::Code::*;
 use crate::permissions::Permission;
-use crate::pipeline::{org, Dynamo::*, Effect::*, Need, RouteDef};
+use crate::pipeline::{body, org, Dynamo::*, Effect::*, Need, RouteDef};
 
 pub static CLOSURE_IMPACT: RouteDef = RouteDef {
     method: "GET",
@@ -14,6 +14,7 @@ pub static CLOSURE_IMPACT: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[],
+    body: None,
     handler: crate::org_handler!(handlers::closure_impact),
 };
 
@@ -34,6 +35,7 @@ pub static CLOSE_ORG: RouteDef = RouteDef {
         LimitReached,
         ConcurrentUpdate,
     ],
+    body: body::<handlers::CloseOrg>(),
     handler: crate::org_handler!(handlers::close),
 };
 
@@ -48,6 +50,7 @@ pub static REACTIVATE_ORG: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[PurgeStarted],
+    body: None,
     handler: crate::org_handler!(handlers::reactivate),
 };
 

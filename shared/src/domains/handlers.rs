@@ -8,9 +8,11 @@ use super::name::{record_found, record_value, DomainName};
 use super::views::DomainView;
 use crate::access::Ctx;
 use crate::audit::Audited;
+use crate::body::Parsed;
 use crate::dns::DnsError;
 use crate::domain::{InvitationId, Timestamp};
 use crate::error::{ApiError, ApiResult, Code};
+use crate::permissions::RoleAsked;
 use crate::permissions::RoleRef;
 use crate::pipeline::{Input, Reply};
 use crate::roles::Holder;
@@ -21,18 +23,22 @@ use serde_json::json;
 /// Seconds a caller waits before retrying a lookup the nameserver did not answer.
 const DNS_RETRY_AFTER: u64 = 30;
 
+/// `POST /orgs/{orgId}/domains`'s body.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct AddBody {
-    domain: String,
+pub struct AddDomain {
+    domain: Parsed<DomainName>,
 }
 
+/// `PUT /orgs/{orgId}/domains/{domain}/enrollment`'s body.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct EnrollmentBody {
-    mode: String,
-    #[serde(default)]
-    role: Option<String>,
+pub struct DomainEnrollment {
+    mode: Parsed<EnrollmentMode>,
+    /// A system role at most editor, or a custom role's id. Required unless `mode` is manual.
+    role: Option<Parsed<RoleAsked>>,
 }
 
 pub fn domain_not_found() -> ApiError {
@@ -74,8 +80,7 @@ pub async fn list_domains(_app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply
 
 /// `POST /orgs/{orgId}/domains` `{domain}`: a pending domain with its TXT record to publish.
 pub async fn add_domain(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
-    let body: AddBody = input.json()?;
-    let domain = DomainName::claimable("domain", &body.domain)?;
+    let domain = input.json::<AddDomain>()?.domain.into_inner();
     if ctx.org.domain(&domain).is_some() {
         return Err(ApiError::new(
             Code::DomainExists,
@@ -156,16 +161,11 @@ fn dns_unavailable(e: &DnsError) -> ApiError {
 /// email at the domain join. The role is at most `editor` (never owner or admin: nobody
 /// administers an organization by owning an address) and at or below the author's own.
 pub async fn set_enrollment(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
-    let body: EnrollmentBody = input.json()?;
+    let body: DomainEnrollment = input.json()?;
     let (domain, entry) = path_domain(&ctx, &input)?;
-    let mode = EnrollmentMode::parse(&body.mode).ok_or_else(|| {
-        ApiError::validation(
-            "mode",
-            "`mode` is one of manual, automatic_invitation, automatic_suggestion.",
-        )
-    })?;
+    let mode = body.mode.into_inner();
     let now = Timestamp::now();
-    let (enrollment, held) = match (mode, body.role) {
+    let (enrollment, held) = match (mode, body.role.map(|r| r.into_inner().0)) {
         (EnrollmentMode::Manual, Some(_)) => {
             return Err(ApiError::validation(
                 "role",

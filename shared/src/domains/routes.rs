@@ -2,7 +2,9 @@ use super::request::{request_not_found, MembershipRequestItem};
 use super::{enroll, handlers};
 use crate::error::Code::*;
 use crate::permissions::Permission;
-use crate::pipeline::{org, org_on, Access, Dynamo::*, Effect::*, Need, Place, RouteDef, Subject};
+use crate::pipeline::{
+    body, org, org_on, Access, Dynamo::*, Effect::*, Need, Place, RouteDef, Subject,
+};
 
 /// The membership request a path's `{requestId}` names.
 const PATH_REQUEST: Subject = Subject {
@@ -24,6 +26,7 @@ pub static LIST_DOMAINS: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[],
+    body: None,
     handler: crate::org_handler!(handlers::list_domains),
 };
 
@@ -45,6 +48,7 @@ pub static ADD_DOMAIN: RouteDef = RouteDef {
         LimitReached,
         ConcurrentUpdate,
     ],
+    body: body::<handlers::AddDomain>(),
     handler: crate::org_handler!(handlers::add_domain),
 };
 
@@ -59,6 +63,7 @@ pub static VERIFY_DOMAIN: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[DomainNotFound, DomainTaken, ConcurrentUpdate, ServiceUnavailable],
+    body: None,
     handler: crate::org_handler!(handlers::verify_domain),
 };
 
@@ -82,6 +87,7 @@ pub static SET_DOMAIN_ENROLLMENT: RouteDef = RouteDef {
         RoleNotFound,
         ConcurrentUpdate,
     ],
+    body: body::<handlers::DomainEnrollment>(),
     handler: crate::org_handler!(handlers::set_enrollment),
 };
 
@@ -102,6 +108,7 @@ pub static REMOVE_DOMAIN: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[DomainNotFound, ConcurrentUpdate],
+    body: None,
     handler: crate::org_handler!(handlers::remove_domain),
 };
 
@@ -116,6 +123,7 @@ pub static LIST_MY_SUGGESTIONS: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[EmailNotVerified],
+    body: None,
     handler: crate::user_handler!(enroll::list_suggestions),
 };
 
@@ -139,6 +147,7 @@ pub static REQUEST_MEMBERSHIP: RouteDef = RouteDef {
         EmailDomainNotAllowed,
         ConcurrentUpdate,
     ],
+    body: None,
     handler: crate::user_handler!(enroll::request_membership),
 };
 
@@ -153,6 +162,7 @@ pub static LIST_MEMBERSHIP_REQUESTS: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[ValidationFailed, InvalidCursor],
+    body: None,
     handler: crate::org_handler!(enroll::list_requests),
 };
 
@@ -177,6 +187,7 @@ pub static APPROVE_MEMBERSHIP_REQUEST: RouteDef = RouteDef {
         EnrollmentLapsed,
         ConcurrentUpdate,
     ],
+    body: None,
     handler: crate::org_handler!(enroll::approve_request),
 };
 
@@ -195,6 +206,7 @@ pub static REJECT_MEMBERSHIP_REQUEST: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[InvitationNotPending, ConcurrentUpdate],
+    body: None,
     handler: crate::org_handler!(enroll::reject_request),
 };
 

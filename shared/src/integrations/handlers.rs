@@ -13,6 +13,7 @@ use super::secret::{self, Secret};
 use super::views::{DefaultStorageView, IntegrationView};
 use crate::access::Ctx;
 use crate::audit::Audited;
+use crate::body::Parsed;
 use crate::domain::{DisplayName, IntegrationId, Timestamp};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::pipeline::{Input, Reply};
@@ -21,17 +22,21 @@ use serde::Deserialize;
 use serde_json::json;
 use std::collections::BTreeMap;
 
+/// `POST /orgs/{orgId}/integrations`'s body.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CreateBody {
-    kind: String,
+pub struct CreateIntegration {
+    kind: Parsed<Kind>,
+    /// One of the kind's providers (docs/concepts.md, "Integrations", lists them).
     provider: String,
-    name: String,
+    name: Parsed<DisplayName>,
+    /// The provider's settings, validated for it; never a credential.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schemars(with = "BTreeMap<String, String>"))]
     config: BTreeMap<String, serde_json::Value>,
-    /// Taken as any JSON value, so a parse error can never quote it.
-    #[serde(default)]
-    secret: Option<serde_json::Value>,
+    /// The credential, stored in Secrets Manager and never shown again.
+    secret: Option<Parsed<Secret>>,
 }
 
 /// What an audit entry and an event say about an integration: ids, kind, provider, name.
@@ -58,12 +63,12 @@ pub async fn list_integrations(app: App, ctx: Ctx, input: Input) -> ApiResult<Re
 /// validated first; then the secret (Secrets Manager), then the item with its audit entry. If the
 /// item's transaction fails, the secret is deleted again.
 pub async fn create_integration(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
-    let body: CreateBody = input.json()?;
-    let kind = Kind::parse(&body.kind)?;
+    let body: CreateIntegration = input.json()?;
+    let kind = body.kind.into_inner();
     let provider = parse_provider(kind, &body.provider)?;
-    let name = DisplayName::parse("name", &body.name)?;
+    let name = body.name.into_inner();
     let config = validate_config(kind, &provider, &body.config)?;
-    let value = body.secret.map(Secret::from_json).transpose()?;
+    let value = body.secret.map(Parsed::into_inner);
     if value.is_none() && kind.secret_required() {
         return Err(ApiError::validation(
             "secret",
@@ -157,19 +162,25 @@ pub async fn get_integration(_app: App, ctx: Ctx, _input: Input) -> ApiResult<Re
     )))
 }
 
+/// `PATCH /orgs/{orgId}/integrations/{integrationId}`'s body: at least one field.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(extend("minProperties" = 1)))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct UpdateBody {
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
+pub struct UpdateIntegration {
+    name: Option<Parsed<DisplayName>>,
+    /// Replaces the provider's settings (validated for it).
+    #[cfg_attr(
+        feature = "openapi",
+        schemars(with = "Option<BTreeMap<String, String>>")
+    )]
     config: Option<BTreeMap<String, serde_json::Value>>,
 }
 
 /// `PATCH /orgs/{orgId}/integrations/{integrationId}` `{name?, config?}`: the config is replaced
 /// and validated for the integration's provider. The secret is changed only by rotation.
 pub async fn update_integration(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
-    let body: UpdateBody = input.json()?;
+    let body: UpdateIntegration = input.json()?;
     if body.name.is_none() && body.config.is_none() {
         return Err(ApiError::new(
             Code::NothingToUpdate,
@@ -177,10 +188,7 @@ pub async fn update_integration(app: App, ctx: Ctx, input: Input) -> ApiResult<R
         ));
     }
     let item: IntegrationItem = ctx.subject()?;
-    let name = body
-        .name
-        .map(|n| DisplayName::parse("name", &n))
-        .transpose()?;
+    let name = body.name.map(Parsed::into_inner);
     let config = body
         .config
         .map(|c| validate_config(item.kind, &item.provider, &c))
@@ -247,11 +255,13 @@ pub async fn delete_integration(app: App, ctx: Ctx, _input: Input) -> ApiResult<
     Ok(Reply::no_content())
 }
 
+/// `PUT /orgs/{orgId}/integrations/{integrationId}/secret`'s body.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SecretBody {
-    /// Taken as any JSON value, so a parse error can never quote it.
-    secret: serde_json::Value,
+pub struct IntegrationSecret {
+    /// The new credential, never shown again.
+    secret: Parsed<Secret>,
 }
 
 /// `PUT /orgs/{orgId}/integrations/{integrationId}/secret` `{secret}`: the new value is staged
@@ -260,8 +270,7 @@ struct SecretBody {
 /// integration without a secret gets its first one; one whose secret was deleted outside this
 /// service gets a new secret.
 pub async fn rotate_secret(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
-    let body: SecretBody = input.json()?;
-    let value = Secret::from_json(body.secret)?;
+    let value = input.json::<IntegrationSecret>()?.secret.into_inner();
     let item: IntegrationItem = ctx.subject()?;
     let key = app.config.require_code_key()?;
     let fingerprint = value.fingerprint(key, &item.integration_id)?;
@@ -341,22 +350,19 @@ pub async fn rotate_secret(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply>
     )))
 }
 
+/// `PUT /orgs/{orgId}/settings/default-storage`'s body.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct DefaultStorageBody {
-    integration_id: String,
+pub struct DefaultStorage {
+    /// A storage provider integration of the organization.
+    integration_id: Parsed<IntegrationId>,
 }
 
 /// `PUT /orgs/{orgId}/settings/default-storage` `{integrationId}`: a storage provider of the
 /// organization becomes the default for backups (its kind is re-checked in the transaction).
 pub async fn set_default_storage(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
-    let body: DefaultStorageBody = input.json()?;
-    let id = IntegrationId::parse(&body.integration_id).ok_or_else(|| {
-        ApiError::validation(
-            "integrationId",
-            "`integrationId` must be an integration id (`int_` and 32 hex digits).",
-        )
-    })?;
+    let id = input.json::<DefaultStorage>()?.integration_id.into_inner();
     let item = ctx
         .subject_if_any::<IntegrationItem>()?
         .filter(|i| i.integration_id == id)

@@ -3,7 +3,8 @@ use super::item::{integration_not_found, IntegrationItem};
 use crate::error::Code::*;
 use crate::permissions::Permission;
 use crate::pipeline::{
-    org, org_on, Dynamo::*, Effect::*, Need, Place, RouteDef, Secrets::*, ServerKey::*, Subject,
+    body, org, org_on, Dynamo::*, Effect::*, Need, Place, RouteDef, Secrets::*, ServerKey::*,
+    Subject,
 };
 
 /// The integration a path's `{integrationId}` names.
@@ -33,6 +34,7 @@ pub static LIST_INTEGRATIONS: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[ValidationFailed, InvalidCursor],
+    body: None,
     handler: crate::org_handler!(handlers::list_integrations),
 };
 
@@ -47,6 +49,7 @@ pub static CREATE_INTEGRATION: RouteDef = RouteDef {
     secrets: &[CreateSecret, TagResource, DeleteSecret],
     keys: &[InvitationCode],
     errors: &[BodyRequired, InvalidBody, ValidationFailed],
+    body: body::<handlers::CreateIntegration>(),
     handler: crate::org_handler!(handlers::create_integration),
 };
 
@@ -65,6 +68,7 @@ pub static GET_INTEGRATION: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[],
+    body: None,
     handler: crate::org_handler!(handlers::get_integration),
 };
 
@@ -83,6 +87,7 @@ pub static UPDATE_INTEGRATION: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[BodyRequired, InvalidBody, ValidationFailed, NothingToUpdate],
+    body: body::<handlers::UpdateIntegration>(),
     handler: crate::org_handler!(handlers::update_integration),
 };
 
@@ -107,6 +112,7 @@ pub static DELETE_INTEGRATION: RouteDef = RouteDef {
     secrets: &[DeleteSecret],
     keys: &[],
     errors: &[ConcurrentUpdate],
+    body: None,
     handler: crate::org_handler!(handlers::delete_integration),
 };
 
@@ -137,6 +143,7 @@ pub static ROTATE_INTEGRATION_SECRET: RouteDef = RouteDef {
         ValidationFailed,
         ConcurrentUpdate,
     ],
+    body: body::<handlers::IntegrationSecret>(),
     handler: crate::org_handler!(handlers::rotate_secret),
 };
 
@@ -161,6 +168,7 @@ pub static SET_DEFAULT_STORAGE: RouteDef = RouteDef {
         IntegrationNotFound,
         WrongIntegrationKind,
     ],
+    body: body::<handlers::DefaultStorage>(),
     handler: crate::org_handler!(handlers::set_default_storage),
 };
 

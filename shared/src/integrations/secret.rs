@@ -38,6 +38,18 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// The secret of a request body: taken as any JSON value, so a refusal can never quote it.
+impl crate::body::Parse for Secret {
+    type Raw = serde_json::Value;
+    fn parse(_field: &str, raw: serde_json::Value) -> ApiResult<Self> {
+        Secret::from_json(raw)
+    }
+    #[cfg(feature = "openapi")]
+    fn schema() -> serde_json::Value {
+        serde_json::json!({ "type": "string", "minLength": 1, "maxLength": MAX_SECRET_BYTES, "writeOnly": true })
+    }
+}
+
 impl Secret {
     /// The secret of a request body: a JSON string (anything else is refused without quoting it).
     pub fn from_json(value: serde_json::Value) -> ApiResult<Secret> {

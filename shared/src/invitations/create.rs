@@ -6,14 +6,15 @@ use super::views::InvitationView;
 use crate::access::Ctx;
 use crate::audit::Audited;
 use crate::auth::Caller;
+use crate::body::{Parse, Parsed};
 use crate::domain::random_nonce;
-use crate::domain::ProjectId;
 use crate::domain::{refuse_spoofing, Email, Timestamp};
+use crate::domain::{ProjectId, ProjectIds};
 use crate::email::InvitationEmail;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::members::item::MemberEmailItem;
 use crate::orgs::item::OrgItem;
-use crate::permissions::Role;
+use crate::permissions::{Role, RoleAsked};
 use crate::pipeline::{Input, Reply};
 use crate::projects::item::ProjectItem;
 use crate::roles::HeldRole;
@@ -33,81 +34,137 @@ pub const DEFAULT_MAX_USES: i64 = 1;
 pub const EXPIRES_IN_DAYS: (i64, i64) = (1, 30);
 pub const DEFAULT_EXPIRES_IN_DAYS: i64 = 7;
 
+/// `POST /orgs/{orgId}/invitations`'s body.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CreateBody {
-    email: String,
-    role: String,
-    #[serde(default)]
-    expires_in_days: Option<i64>,
-    #[serde(default)]
-    max_uses: Option<i64>,
-    #[serde(default)]
-    message: Option<String>,
-    #[serde(default)]
-    project_ids: Option<Vec<String>>,
+pub struct CreateInvitation {
+    email: Parsed<Email>,
+    role: Parsed<RoleAsked>,
+    /// Days until the invitation expires (default 7): it is valid until the end of that day, at
+    /// the next UTC midnight.
+    expires_in_days: Option<Parsed<InvitationDays>>,
+    /// How many people can join with it (default 1).
+    max_uses: Option<Parsed<MaxUses>>,
+    /// Plain text, shown in the email.
+    message: Option<Parsed<InvitationMessage>>,
+    /// Projects the invitee is granted (their role then applies on these projects only, as a
+    /// guest of the organization).
+    project_ids: Option<Parsed<ProjectIds<MAX_PROJECTS>>>,
 }
 
-impl CreateBody {
+/// `expiresInDays`: from the first to the last day of `EXPIRES_IN_DAYS`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InvitationDays(u32);
+
+impl Default for InvitationDays {
+    fn default() -> Self {
+        Self(DEFAULT_EXPIRES_IN_DAYS as u32)
+    }
+}
+
+impl Parse for InvitationDays {
+    type Raw = i64;
+    fn parse(field: &str, raw: i64) -> ApiResult<Self> {
+        let (first, last) = EXPIRES_IN_DAYS;
+        if !(first..=last).contains(&raw) {
+            return Err(ApiError::validation(
+                field,
+                format!("`{field}` must be a whole number from {first} to {last} (default {DEFAULT_EXPIRES_IN_DAYS})."),
+            ));
+        }
+        Ok(Self(raw as u32))
+    }
+    #[cfg(feature = "openapi")]
+    fn schema() -> serde_json::Value {
+        let (first, last) = EXPIRES_IN_DAYS;
+        json!({ "type": "integer", "minimum": first, "maximum": last, "default": DEFAULT_EXPIRES_IN_DAYS })
+    }
+}
+
+/// `maxUses`: 1 to `MAX_USES`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MaxUses(u32);
+
+impl Default for MaxUses {
+    fn default() -> Self {
+        Self(DEFAULT_MAX_USES as u32)
+    }
+}
+
+impl Parse for MaxUses {
+    type Raw = i64;
+    fn parse(field: &str, raw: i64) -> ApiResult<Self> {
+        if !(1..=MAX_USES).contains(&raw) {
+            return Err(ApiError::validation(
+                field,
+                format!("`{field}` must be a whole number from 1 to {MAX_USES} (default {DEFAULT_MAX_USES})."),
+            ));
+        }
+        Ok(Self(raw as u32))
+    }
+    #[cfg(feature = "openapi")]
+    fn schema() -> serde_json::Value {
+        json!({ "type": "integer", "minimum": 1, "maximum": MAX_USES, "default": DEFAULT_MAX_USES })
+    }
+}
+
+/// The invitation's message: plain text up to `MAX_MESSAGE_CHARS`, trimmed; blank is none.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InvitationMessage(Option<String>);
+
+impl Parse for InvitationMessage {
+    type Raw = String;
+    fn parse(field: &str, raw: String) -> ApiResult<Self> {
+        let m = raw.trim();
+        if m.is_empty() {
+            return Ok(Self(None));
+        }
+        if m.chars().count() > MAX_MESSAGE_CHARS {
+            return Err(ApiError::validation(
+                field,
+                format!("`{field}` must be at most {MAX_MESSAGE_CHARS} characters."),
+            ));
+        }
+        if m.chars().any(|c| c.is_control() && c != '\n') {
+            return Err(ApiError::validation(
+                field,
+                format!("`{field}` is plain text: no control characters except line breaks."),
+            ));
+        }
+        refuse_spoofing(field, m)?;
+        Ok(Self(Some(m.to_string())))
+    }
+    #[cfg(feature = "openapi")]
+    fn schema() -> serde_json::Value {
+        json!({ "type": "string", "maxLength": MAX_MESSAGE_CHARS })
+    }
+}
+
+impl CreateInvitation {
     fn into_terms(self, org: &OrgItem) -> ApiResult<(InvitationTerms, HeldRole)> {
-        let email = Email::parse("email", &self.email)?;
-        let held = org.role_asked("role", &self.role)?;
+        let held = org.role_asked("role", &self.role.0 .0)?;
         if held.is(Role::Owner) {
             return Err(ApiError::validation(
                 "role",
                 "Nobody is invited as owner; invite them as admin and transfer ownership.",
             ));
         }
-        let expires_in_days = self.expires_in_days.unwrap_or(DEFAULT_EXPIRES_IN_DAYS);
-        let (first, last) = EXPIRES_IN_DAYS;
-        if !(first..=last).contains(&expires_in_days) {
-            return Err(ApiError::validation(
-                "expiresInDays",
-                format!("`expiresInDays` must be a whole number from {first} to {last} (default {DEFAULT_EXPIRES_IN_DAYS})."),
-            ));
-        }
-        let max_uses = self.max_uses.unwrap_or(DEFAULT_MAX_USES);
-        if !(1..=MAX_USES).contains(&max_uses) {
-            return Err(ApiError::validation(
-                "maxUses",
-                format!("`maxUses` must be a whole number from 1 to {MAX_USES} (default {DEFAULT_MAX_USES})."),
-            ));
-        }
-        let message = match self
-            .message
-            .map(|m| m.trim().to_string())
-            .filter(|m| !m.is_empty())
-        {
-            Some(m) if m.chars().count() > MAX_MESSAGE_CHARS => {
-                return Err(ApiError::validation(
-                    "message",
-                    format!("`message` must be at most {MAX_MESSAGE_CHARS} characters."),
-                ))
-            }
-            Some(m) if m.chars().any(|c| c.is_control() && c != '\n') => {
-                return Err(ApiError::validation(
-                    "message",
-                    "`message` is plain text: no control characters except line breaks.",
-                ))
-            }
-            Some(m) => {
-                refuse_spoofing("message", &m)?;
-                Some(m)
-            }
-            None => None,
-        };
-        let project_ids = ProjectId::parse_list("projectIds", self.project_ids, MAX_PROJECTS)?
-            .iter()
-            .map(|p| p.as_str().to_string())
-            .collect();
         Ok((
             InvitationTerms {
-                email,
+                email: self.email.into_inner(),
                 role: held.role.clone(),
-                expires_in_days: expires_in_days as u32,
-                max_uses: max_uses as u32,
-                message,
-                project_ids,
+                expires_in_days: self.expires_in_days.unwrap_or_default().0 .0,
+                max_uses: self.max_uses.unwrap_or_default().0 .0,
+                message: self.message.unwrap_or_default().0 .0,
+                project_ids: self
+                    .project_ids
+                    .unwrap_or_default()
+                    .0
+                     .0
+                    .iter()
+                    .map(|p| p.as_str().to_string())
+                    .collect(),
             },
             held,
         ))
@@ -178,7 +235,7 @@ pub(super) async fn send_and_record(
 /// `POST /orgs/{orgId}/invitations`: one transaction writes the invitation, checks the address
 /// is no member's, reserves its seats and appends the audit entry; then the email goes out.
 pub async fn create_invitation(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
-    let body: CreateBody = input.json()?;
+    let body: CreateInvitation = input.json()?;
     let (terms, held) = body.into_terms(&ctx.org)?;
     ctx.org.require_allowed_email(&terms.email, "email")?;
     ctx.require_can_grant(&held)?;

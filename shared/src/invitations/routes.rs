@@ -3,7 +3,7 @@ use super::{by_code, create, manage};
 use crate::error::Code::*;
 use crate::permissions::Permission;
 use crate::pipeline::{
-    org, org_on, Access, Dynamo::*, Effect::*, Need, Place, RouteDef, ServerKey::*, Subject,
+    body, org, org_on, Access, Dynamo::*, Effect::*, Need, Place, RouteDef, ServerKey::*, Subject,
 };
 
 /// The invitation a path's `{invitationId}` names.
@@ -40,6 +40,7 @@ pub static CREATE_INVITATION: RouteDef = RouteDef {
         ConcurrentUpdate,
         RoleNotFound,
     ],
+    body: body::<create::CreateInvitation>(),
     handler: crate::org_handler!(create::create_invitation),
 };
 
@@ -54,6 +55,7 @@ pub static LIST_INVITATIONS: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[ValidationFailed, InvalidCursor],
+    body: None,
     handler: crate::org_handler!(manage::list_invitations),
 };
 
@@ -72,6 +74,7 @@ pub static GET_INVITATION_CODE: RouteDef = RouteDef {
     secrets: &[],
     keys: &[InvitationCode],
     errors: &[InvitationNotPending],
+    body: None,
     handler: crate::org_handler!(manage::get_code),
 };
 
@@ -101,6 +104,7 @@ pub static RESEND_INVITATION: RouteDef = RouteDef {
         ConcurrentUpdate,
         RoleNotFound,
     ],
+    body: None,
     handler: crate::org_handler!(manage::resend),
 };
 
@@ -120,6 +124,7 @@ pub static REVOKE_INVITATION: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[InvitationNotPending, ConcurrentUpdate],
+    body: None,
     handler: crate::org_handler!(manage::revoke),
 };
 
@@ -141,6 +146,7 @@ pub static CLEANUP_INVITATIONS: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[InvalidCursor, ConcurrentUpdate],
+    body: None,
     handler: crate::org_handler!(manage::cleanup),
 };
 
@@ -155,6 +161,7 @@ pub static PREVIEW_INVITATION: RouteDef = RouteDef {
     secrets: &[],
     keys: &[InvitationCode],
     errors: &[InvitationInvalid, AlreadyMember],
+    body: None,
     handler: crate::user_handler!(by_code::preview),
 };
 
@@ -185,6 +192,7 @@ pub static ACCEPT_INVITATION: RouteDef = RouteDef {
         RoleNotFound,
         ConcurrentUpdate,
     ],
+    body: None,
     handler: crate::user_handler!(by_code::accept),
 };
 
@@ -199,6 +207,7 @@ pub static LIST_MY_INVITATIONS: RouteDef = RouteDef {
     secrets: &[],
     keys: &[InvitationCode],
     errors: &[ValidationFailed, InvalidCursor, EmailNotVerified],
+    body: None,
     handler: crate::user_handler!(by_code::list_mine),
 };
 

@@ -7,11 +7,13 @@ use super::member_not_found;
 use super::views::{MemberView, TransferView};
 use crate::access::Ctx;
 use crate::audit::Audited;
+use crate::body::Parsed;
 use crate::domain::ApiKeyId;
 use crate::domain::{Timestamp, UserId};
 use crate::domains::block::{BlockReason, JoinBlockItem};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::permissions::Role;
+use crate::permissions::RoleAsked;
 use crate::pipeline::{Input, Reply};
 use crate::projects::item::{Principal, ProjectItem};
 use crate::roles::{HeldRole, Holder};
@@ -59,16 +61,18 @@ fn concurrent() -> ApiError {
     ApiError::concurrent("The membership changed while you were changing it; reload and retry.")
 }
 
+/// `PATCH /orgs/{orgId}/members/{userId}`'s body.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RoleBody {
-    role: String,
+pub struct ChangeMemberRole {
+    role: Parsed<RoleAsked>,
 }
 
 /// `PATCH /orgs/{orgId}/members/{userId}` `{role}`
 pub async fn change_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
-    let body: RoleBody = input.json()?;
-    let new_held = ctx.org.role_asked("role", &body.role)?;
+    let body: ChangeMemberRole = input.json()?;
+    let new_held = ctx.org.role_asked("role", &body.role.0 .0)?;
     let new_role = new_held.role.clone();
     let target: MemberItem = ctx.subject()?;
     if target.role.is(Role::Owner) {
@@ -210,18 +214,20 @@ pub async fn remove_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply
     Ok(Reply::no_content())
 }
 
+/// `POST /orgs/{orgId}/ownership-transfer`'s body.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct TransferBody {
-    user_id: String,
+pub struct TransferOwnership {
+    /// The member who becomes the owner; the old owner becomes an admin.
+    user_id: Parsed<UserId>,
 }
 
 /// `POST /orgs/{orgId}/ownership-transfer` `{userId}`: one transaction promotes the target,
 /// demotes the old owner to admin and moves the organization's `ownerId`, each conditioned on
 /// what was read, so concurrent transfers and role changes cannot leave zero or two owners.
 pub async fn transfer_ownership(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
-    let body: TransferBody = input.json()?;
-    let new_owner = UserId::parse("userId", &body.user_id)?;
+    let new_owner = input.json::<TransferOwnership>()?.user_id.into_inner();
     if &new_owner == ctx.user_id() {
         return Err(ApiError::new(
             Code::AlreadyOwner,

@@ -2,7 +2,7 @@ use super::handlers;
 use super::item::MemberItem;
 use crate::error::Code::*;
 use crate::permissions::Permission;
-use crate::pipeline::{org, org_on, Dynamo::*, Effect::*, Need, Place, RouteDef, Subject};
+use crate::pipeline::{body, org, org_on, Dynamo::*, Effect::*, Need, Place, RouteDef, Subject};
 
 /// The membership a path's `{userId}` names.
 const PATH_MEMBER: Subject = Subject {
@@ -31,6 +31,7 @@ pub static LIST_MEMBERS: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[ValidationFailed, InvalidCursor, RoleNotFound],
+    body: None,
     handler: crate::org_handler!(handlers::list_members),
 };
 
@@ -57,6 +58,7 @@ pub static CHANGE_MEMBER_ROLE: RouteDef = RouteDef {
         YourRoleChanged,
         RoleNotFound,
     ],
+    body: body::<handlers::ChangeMemberRole>(),
     handler: crate::org_handler!(handlers::change_role),
 };
 
@@ -86,6 +88,7 @@ pub static REMOVE_MEMBER: RouteDef = RouteDef {
         ConcurrentUpdate,
         YourRoleChanged,
     ],
+    body: None,
     handler: crate::org_handler!(handlers::remove_member),
 };
 
@@ -107,6 +110,7 @@ pub static TRANSFER_OWNERSHIP: RouteDef = RouteDef {
         MemberNotFound,
         ConcurrentUpdate,
     ],
+    body: body::<handlers::TransferOwnership>(),
     handler: crate::org_handler!(handlers::transfer_ownership),
 };
 

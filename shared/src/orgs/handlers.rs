@@ -6,6 +6,7 @@ use super::views::MyOrgView;
 use crate::access::Ctx;
 use crate::audit::{AuditEntry, Audited};
 use crate::auth::Caller;
+use crate::body::Parsed;
 use crate::domain::{DisplayName, OrgId, Slug, Timestamp};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::members::item::MemberItem;
@@ -24,12 +25,14 @@ fn slug_taken(slug: &Slug) -> ApiError {
     .with("slug", slug.as_str())
 }
 
+/// `POST /orgs`'s body.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CreateOrgBody {
-    name: String,
-    #[serde(default)]
-    slug: Option<String>,
+pub struct CreateOrg {
+    name: Parsed<DisplayName>,
+    /// The organization's handle; derived from the name when left out.
+    slug: Option<Parsed<Slug>>,
 }
 
 /// A new organization and its owner's membership (the caller).
@@ -93,10 +96,10 @@ pub fn creation_tx(
 
 /// `POST /orgs`
 pub async fn create_org(app: App, caller: Caller, input: Input) -> ApiResult<Reply> {
-    let body: CreateOrgBody = input.json()?;
-    let name = DisplayName::parse("name", &body.name)?;
-    let (slug, derived) = match &body.slug {
-        Some(s) => (Slug::parse(s)?, false),
+    let body: CreateOrg = input.json()?;
+    let name = body.name.into_inner();
+    let (slug, derived) = match body.slug {
+        Some(s) => (s.into_inner(), false),
         None => (
             Slug::from_name(name.as_str()).unwrap_or_else(random_slug),
             true,
@@ -218,23 +221,24 @@ pub async fn get_org(_app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     Ok(Reply::ok(&MyOrgView::new(&ctx.org, &ctx.held, None)))
 }
 
+/// `PATCH /orgs/{orgId}`'s body: at least one field.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(extend("minProperties" = 1)))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct UpdateOrgBody {
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    slug: Option<String>,
-    #[serde(default)]
+pub struct UpdateOrg {
+    name: Option<Parsed<DisplayName>>,
+    slug: Option<Parsed<Slug>>,
+    /// Needs `settings.manage`.
     settings: Option<Settings>,
-    #[serde(default)]
-    billing_profile: Option<BillingProfile>,
+    /// Needs `billing.manage`.
+    billing_profile: Option<Parsed<BillingProfile>>,
 }
 
 /// `PATCH /orgs/{orgId}`: one transaction updates the organization, moves the slug's uniqueness
 /// item when the slug changes, and appends the audit entry with before/after of what changed.
 pub async fn update_org(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
-    let body: UpdateOrgBody = input.json()?;
+    let body: UpdateOrg = input.json()?;
     if body.name.is_none()
         && body.slug.is_none()
         && body.settings.is_none()
@@ -251,8 +255,8 @@ pub async fn update_org(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let mut summary = Vec::new();
     let mut updated = org.clone();
 
-    if let Some(raw) = &body.name {
-        let name = DisplayName::parse("name", raw)?;
+    if let Some(name) = body.name {
+        let name = name.into_inner();
         if name.as_str() != org.name {
             recorded.insert(
                 "name".into(),
@@ -263,8 +267,8 @@ pub async fn update_org(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
             changes.name = Some(name);
         }
     }
-    if let Some(raw) = &body.slug {
-        let slug = Slug::parse(raw)?;
+    if let Some(slug) = body.slug {
+        let slug = slug.into_inner();
         if slug != org.slug {
             recorded.insert("slug".into(), json!({ "before": org.slug, "after": slug }));
             summary.push(format!("slug: {} -> {}", org.slug.as_str(), slug.as_str()));
@@ -286,7 +290,7 @@ pub async fn update_org(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     }
     if let Some(profile) = body.billing_profile {
         ctx.require(Permission::BillingManage)?;
-        let profile = profile.validate()?;
+        let profile = profile.into_inner();
         if profile != org.billing_profile {
             // Billing details are personal data: the audit entry says that they changed, not what they are.
             recorded.insert("billingProfile".into(), json!({ "changed": true }));

@@ -1,7 +1,7 @@
 use super::handlers;
 use crate::error::Code::*;
 use crate::permissions::Permission;
-use crate::pipeline::{org, Access, Dynamo::*, Effect::*, Need, RouteDef};
+use crate::pipeline::{body, org, Access, Dynamo::*, Effect::*, Need, RouteDef};
 
 pub static CREATE_ORG: RouteDef = RouteDef {
     method: "POST",
@@ -21,6 +21,7 @@ pub static CREATE_ORG: RouteDef = RouteDef {
         OrgLimitReached,
         ConcurrentUpdate,
     ],
+    body: body::<handlers::CreateOrg>(),
     handler: crate::user_handler!(handlers::create_org),
 };
 
@@ -35,6 +36,7 @@ pub static LIST_MY_ORGS: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[ValidationFailed, InvalidCursor, ConcurrentUpdate],
+    body: None,
     handler: crate::user_handler!(handlers::list_my_orgs),
 };
 
@@ -49,6 +51,7 @@ pub static GET_ORG: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[],
+    body: None,
     handler: crate::org_handler!(handlers::get_org),
 };
 
@@ -76,6 +79,7 @@ pub static UPDATE_ORG: RouteDef = RouteDef {
         SlugTaken,
         ConcurrentUpdate,
     ],
+    body: body::<handlers::UpdateOrg>(),
     handler: crate::org_handler!(handlers::update_org),
 };
 

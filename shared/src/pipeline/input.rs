@@ -29,6 +29,19 @@ fn unquoted(text: &str) -> String {
     out
 }
 
+/// A field's name as messages give it: its object keys joined by dots (`billingProfile.email`),
+/// list positions left out (`projectIds`).
+fn field_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    path.iter()
+        .filter_map(|s| match s {
+            Segment::Map { key } => Some(key.as_str()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Items on one page of a list at most (`?limit=`), and when `limit` is not given.
@@ -91,14 +104,20 @@ impl Input {
                 ),
             ));
         }
-        serde_json::from_value(value).map_err(|e| {
+        // A field's own type parses it while the body is read (`model::body::Parsed`); its
+        // refusal is that type's error, named by the field's path in the body.
+        crate::body::clear_refusal();
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            if let Some(refused) = crate::body::take_refusal(&field_of(e.path())) {
+                return refused;
+            }
             // serde's message names the field and what it expected; values it quotes are left
             // out, so no error repeats what was sent (it could be a secret).
             ApiError::new(
                 Code::InvalidBody,
                 format!(
                     "The request body is not valid: {}.",
-                    unquoted(&e.to_string())
+                    unquoted(&e.into_inner().to_string())
                 ),
             )
         })

@@ -13,8 +13,8 @@ pub use context::{run_org, OrgAccess, OrgCtx};
 pub use input::{Input, DEFAULT_PAGE, MAX_BODY_BYTES, MAX_PAGE};
 pub use reply::{ListView, Reply};
 pub use route::{
-    org, org_on, org_on_with, Access, Dynamo, Effect, Handler, Need, OrgOp, OrgRule, Place,
-    RouteDef, Secrets, ServerKey, ServiceOp, Subject, UserOp,
+    body, org, org_on, org_on_with, Access, BodyDef, Dynamo, Effect, Handler, Need, OrgOp, OrgRule,
+    Place, RouteDef, Secrets, ServerKey, ServiceOp, Subject, UserOp,
 };
 
 use crate::auth::{self, Caller};

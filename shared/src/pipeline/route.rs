@@ -187,7 +187,48 @@ pub struct RouteDef {
     pub keys: &'static [ServerKey],
     /// The problem codes of the operation itself (the pipeline's own come from `access`).
     pub errors: &'static [Code],
+    /// The request body's type, for a route that takes one: its schema in openapi.yaml is
+    /// generated from it, and the spec's example must parse as it.
+    pub body: Option<BodyDef>,
     pub handler: Handler,
+}
+
+/// A route's request body: the handler's own type, seen from the route table.
+#[derive(Clone, Copy)]
+pub struct BodyDef {
+    /// Reads a body as the handler does (`Input::json` into the type): Ok when it would accept it.
+    pub parse: fn(&Input) -> ApiResult<()>,
+    /// The type's name and JSON Schema (and the named schemas it refers to) for the spec.
+    #[cfg(feature = "openapi")]
+    pub schema: fn(&mut schemars::SchemaGenerator) -> (String, schemars::Schema),
+}
+
+fn parse_as<T: serde::de::DeserializeOwned>(input: &Input) -> ApiResult<()> {
+    input.json::<T>().map(|_| ())
+}
+
+#[cfg(feature = "openapi")]
+fn schema_of<T: schemars::JsonSchema>(
+    generator: &mut schemars::SchemaGenerator,
+) -> (String, schemars::Schema) {
+    (T::schema_name().into_owned(), T::json_schema(generator))
+}
+
+/// The body of a route whose handler reads a `T` (`body: body::<CreateInvitation>()`).
+#[cfg(not(feature = "openapi"))]
+pub const fn body<T: serde::de::DeserializeOwned>() -> Option<BodyDef> {
+    Some(BodyDef {
+        parse: parse_as::<T>,
+    })
+}
+
+/// The body of a route whose handler reads a `T` (`body: body::<CreateInvitation>()`).
+#[cfg(feature = "openapi")]
+pub const fn body<T: serde::de::DeserializeOwned + schemars::JsonSchema>() -> Option<BodyDef> {
+    Some(BodyDef {
+        parse: parse_as::<T>,
+        schema: schema_of::<T>,
+    })
 }
 
 impl RouteDef {

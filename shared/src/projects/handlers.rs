@@ -3,11 +3,12 @@
 //! that also keeps the principals' own records of their grants, so removing a member, a team or
 //! the project removes every grant exactly.
 
-use super::item::{project_not_found, Grant, Principal, ProjectItem, UpdateBody};
+use super::item::{project_not_found, CreateNamed, Grant, Principal, ProjectItem, UpdateNamed};
 use super::views::{GrantView, ProjectView};
 use crate::access::{Ctx, ProjectScope};
 use crate::audit::Audited;
-use crate::domain::{Description, DisplayName, Timestamp};
+use crate::body::Parsed;
+use crate::domain::Timestamp;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::limits::{GRANTS_PER_MEMBER, GRANTS_PER_PROJECT, GRANTS_PER_TEAM};
 use crate::members::item::MemberItem;
@@ -19,14 +20,6 @@ use crate::teams::item::{team_not_found, TeamItem};
 use crate::App;
 use serde::Deserialize;
 use serde_json::json;
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CreateBody {
-    name: String,
-    #[serde(default)]
-    description: Option<String>,
-}
 
 fn changed() -> ApiError {
     ApiError::concurrent("The project's access or a principal changed meanwhile; reload and retry.")
@@ -78,12 +71,7 @@ pub async fn list_projects(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply>
 /// admin role (a direct grant) unless their organization role makes them admin of every project
 /// already (owner, admin), in one transaction with the audit entry.
 pub async fn create_project(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
-    let body: CreateBody = input.json()?;
-    let name = DisplayName::parse("name", &body.name)?;
-    let description = body
-        .description
-        .map(|d| Description::parse("description", &d))
-        .transpose()?;
+    let (name, description) = input.json::<CreateNamed>()?.into_parts();
     let now = Timestamp::now();
     let creator_grant = ctx.held.project_role != Some(ProjectRole::Admin);
     let project = ProjectItem::new(
@@ -146,7 +134,7 @@ pub async fn get_project(_app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply>
 
 /// `PATCH /orgs/{orgId}/projects/{projectId}` `{name?, description?}`
 pub async fn update_project(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
-    let body: UpdateBody = input.json()?;
+    let body: UpdateNamed = input.json()?;
     let changes = body.changes()?;
     let scope = scope(&ctx)?;
     let project = &scope.project;
@@ -245,26 +233,20 @@ pub fn principal_key(org: &crate::domain::OrgId, raw: &str) -> Option<Key> {
     }
 }
 
+/// `PUT /orgs/{orgId}/projects/{projectId}/access/{principal}`'s body.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct GrantBody {
-    role: String,
+pub struct GrantProjectAccess {
+    /// Never above your own role on the project.
+    role: Parsed<ProjectRole>,
 }
 
 /// `PUT /orgs/{orgId}/projects/{projectId}/access/{principal}` `{role}`: grants (or changes) a
 /// project role, never above the caller's own on the project, nor over a grant above it.
 pub async fn grant_access(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
-    let body: GrantBody = input.json()?;
+    let role = input.json::<GrantProjectAccess>()?.role.into_inner();
     let principal = principal_in_path(&input)?;
-    let role = ProjectRole::parse(&body.role).ok_or_else(|| {
-        ApiError::validation(
-            "role",
-            format!(
-                "`role` must be one of admin, editor, developer, viewer (got `{}`).",
-                crate::domain::shown(&body.role)
-            ),
-        )
-    })?;
     let holder = holder(&ctx, &principal)?;
     let project = &scope(&ctx)?.project;
     ctx.require_can_grant_in_project(role)?;

@@ -4,7 +4,7 @@ use crate::error::Code::*;
 use crate::members::member_not_found;
 use crate::permissions::Permission;
 use crate::pipeline::{
-    org, org_on, org_on_with, Dynamo::*, Effect::*, Need, Place, RouteDef, Subject,
+    body, org, org_on, org_on_with, Dynamo::*, Effect::*, Need, Place, RouteDef, Subject,
 };
 
 /// The project a path's `{projectId}` names: its grants scope the caller's access.
@@ -34,6 +34,7 @@ pub static LIST_PROJECTS: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[ValidationFailed, InvalidCursor],
+    body: None,
     handler: crate::org_handler!(handlers::list_projects),
 };
 
@@ -48,6 +49,7 @@ pub static CREATE_PROJECT: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[BodyRequired, InvalidBody, ValidationFailed, LimitReached, ConcurrentUpdate],
+    body: body::<super::item::CreateNamed>(),
     handler: crate::org_handler!(handlers::create_project),
 };
 
@@ -62,6 +64,7 @@ pub static GET_PROJECT: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[],
+    body: None,
     handler: crate::org_handler!(handlers::get_project),
 };
 
@@ -77,6 +80,7 @@ pub static UPDATE_PROJECT: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[BodyRequired, InvalidBody, ValidationFailed, NothingToUpdate],
+    body: body::<super::item::UpdateNamed>(),
     handler: crate::org_handler!(handlers::update_project),
 };
 
@@ -91,6 +95,7 @@ pub static DELETE_PROJECT: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[ConcurrentUpdate],
+    body: None,
     handler: crate::org_handler!(handlers::delete_project),
 };
 
@@ -105,6 +110,7 @@ pub static LIST_PROJECT_ACCESS: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[ValidationFailed, InvalidCursor],
+    body: None,
     handler: crate::org_handler!(handlers::list_access),
 };
 
@@ -133,6 +139,7 @@ pub static GRANT_PROJECT_ACCESS: RouteDef = RouteDef {
         LimitReached,
         ConcurrentUpdate,
     ],
+    body: body::<handlers::GrantProjectAccess>(),
     handler: crate::org_handler!(handlers::grant_access),
 };
 
@@ -157,6 +164,7 @@ pub static REVOKE_PROJECT_ACCESS: RouteDef = RouteDef {
         GrantAboveYou,
         ConcurrentUpdate,
     ],
+    body: None,
     handler: crate::org_handler!(handlers::revoke_access),
 };
 

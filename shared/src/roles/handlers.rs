@@ -10,6 +10,7 @@ use super::views::RoleView;
 use super::{CustomRole, HeldRole, Holder, CUSTOM_ROLES_PER_ORG};
 use crate::access::Ctx;
 use crate::audit::Audited;
+use crate::body::{Parse, Parsed};
 use crate::catalogue::PermissionSet;
 use crate::domain::{Description, DisplayName, RoleId, Timestamp};
 use crate::error::{ApiError, ApiResult, Code};
@@ -25,50 +26,84 @@ use serde_json::json;
 pub const PERMISSIONS_MAX: usize =
     crate::permissions::Permission::ALL.len() + crate::catalogue::MAX_OPERATOR_PERMISSIONS;
 
+/// `POST /orgs/{orgId}/roles`'s body.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CreateBody {
-    name: String,
-    #[serde(default)]
-    description: Option<String>,
-    permissions: Vec<String>,
-    project_role: String,
+pub struct CreateRole {
+    /// Unique in the organization, case-insensitively; never a system role's name.
+    name: Parsed<DisplayName>,
+    description: Option<Parsed<Description>>,
+    permissions: Parsed<RolePermissionNames>,
+    /// Not above your own.
+    project_role: Parsed<ProjectRoleOrNone>,
 }
 
+/// `PATCH /orgs/{orgId}/roles/{roleId}`'s body: at least one field.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(extend("minProperties" = 1)))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct UpdateBody {
-    #[serde(default)]
-    name: Option<String>,
+pub struct UpdateRole {
+    name: Option<Parsed<DisplayName>>,
     /// Missing: unchanged; `null`: removed.
     #[serde(default, deserialize_with = "explicit_null")]
-    description: Option<Option<String>>,
-    #[serde(default)]
-    permissions: Option<Vec<String>>,
-    #[serde(default)]
-    project_role: Option<String>,
+    description: Option<Option<Parsed<Description>>>,
+    permissions: Option<Parsed<RolePermissionNames>>,
+    project_role: Option<Parsed<ProjectRoleOrNone>>,
 }
 
 /// `projectRole`: `none` or a project role.
-fn project_role_asked(raw: &str) -> ApiResult<Option<ProjectRole>> {
-    match raw {
-        "none" => Ok(None),
-        _ => ProjectRole::parse(raw).map(Some).ok_or_else(|| {
-            ApiError::validation(
-                "projectRole",
-                format!("`projectRole` must be one of none, viewer, developer, editor, admin (got `{}`).", crate::domain::shown(raw)),
-            )
-        }),
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProjectRoleOrNone(Option<ProjectRole>);
+
+impl Parse for ProjectRoleOrNone {
+    type Raw = String;
+    fn parse(field: &str, raw: String) -> ApiResult<Self> {
+        match raw.as_str() {
+            "none" => Ok(Self(None)),
+            _ => ProjectRole::parse(&raw).map(|r| Self(Some(r))).ok_or_else(|| {
+                ApiError::validation(
+                    field,
+                    format!("`{field}` must be one of none, viewer, developer, editor, admin (got `{}`).", crate::domain::shown(&raw)),
+                )
+            }),
+        }
+    }
+    #[cfg(feature = "openapi")]
+    fn schema() -> serde_json::Value {
+        let mut names = vec!["none"];
+        names.extend(ProjectRole::ALL.iter().rev().map(|r| r.as_str()));
+        json!({ "type": "string", "enum": names })
     }
 }
 
-/// `permissions`: known names, none owner-only; `org.read` is always added (every member sees
-/// the organization's name and their own membership).
-fn permissions_asked(names: &[String]) -> ApiResult<PermissionSet> {
+/// `permissions`: known names of the catalogue in force, none owner-only; `org.read` is always
+/// added (every member sees the organization's name and their own membership).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RolePermissionNames(PermissionSet);
+
+impl Parse for RolePermissionNames {
+    type Raw = Vec<String>;
+    fn parse(field: &str, names: Vec<String>) -> ApiResult<Self> {
+        permissions_asked(field, &names).map(Self)
+    }
+    #[cfg(feature = "openapi")]
+    fn schema() -> serde_json::Value {
+        json!({
+            "type": "array",
+            "maxItems": PERMISSIONS_MAX,
+            "items": { "type": "string" },
+            "description": "Permission names of the catalogue in force (GET /roles lists them: the service's and the operator's): within your own, never owner-only ones. org.read is always added.",
+        })
+    }
+}
+
+fn permissions_asked(field: &str, names: &[String]) -> ApiResult<PermissionSet> {
     if names.len() > PERMISSIONS_MAX {
         return Err(ApiError::validation(
-            "permissions",
-            format!("`permissions` lists at most {PERMISSIONS_MAX} names."),
+            field,
+            format!("`{field}` lists at most {PERMISSIONS_MAX} names."),
         ));
     }
     let asked = crate::catalogue::PermId::parse_all(names)?;
@@ -79,7 +114,7 @@ fn permissions_asked(names: &[String]) -> ApiResult<PermissionSet> {
         .collect();
     if !owner_only.is_empty() {
         return Err(ApiError::validation(
-            "permissions",
+            field,
             format!(
                 "Owner-only permissions are never part of a custom role: {}.",
                 owner_only.join(", ")
@@ -167,15 +202,14 @@ pub async fn list_org_roles(app: App, ctx: Ctx, _input: Input) -> ApiResult<Repl
 
 /// `POST /orgs/{orgId}/roles` `{name, description?, permissions, projectRole}`.
 pub async fn create_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
-    let body: CreateBody = input.json()?;
-    let name = DisplayName::parse("name", &body.name)?;
+    let body: CreateRole = input.json()?;
+    let name = body.name.into_inner();
     let description = body
         .description
-        .map(|d| Description::parse("description", &d))
-        .transpose()?
+        .map(Parsed::into_inner)
         .filter(|d| !d.as_str().is_empty());
-    let permissions = permissions_asked(&body.permissions)?;
-    let project_role = project_role_asked(&body.project_role)?;
+    let permissions = body.permissions.into_inner().0;
+    let project_role = body.project_role.0 .0;
     let id = RoleId::new();
     let now = Timestamp::now();
     let def = CustomRole {
@@ -219,7 +253,7 @@ pub async fn create_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
 /// holders hold the new definition from their next request. The author covers the role before
 /// and after (nobody changes a role stronger than themselves, or makes one).
 pub async fn update_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
-    let body: UpdateBody = input.json()?;
+    let body: UpdateRole = input.json()?;
     if body.name.is_none()
         && body.description.is_none()
         && body.permissions.is_none()
@@ -239,24 +273,19 @@ pub async fn update_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     )?;
     let mut after = before.clone();
     let mut after_details = before_details.clone();
-    if let Some(raw) = &body.name {
-        let name = DisplayName::parse("name", raw)?;
+    if let Some(name) = body.name {
+        let name = name.into_inner();
         require_name_free(&ctx, &name, Some(&id))?;
         after.name = name.as_str().to_string();
     }
-    if let Some(d) = &body.description {
-        after_details.description = d
-            .as_deref()
-            .map(|d| Description::parse("description", d))
-            .transpose()?
-            .map(|d| d.as_str().to_string())
-            .filter(|d| !d.is_empty());
+    if let Some(d) = body.description {
+        after_details.description = d.map(|d| d.as_str().to_string()).filter(|d| !d.is_empty());
     }
-    if let Some(p) = &body.permissions {
-        after.permissions = RolePermissions(permissions_asked(p)?);
+    if let Some(p) = body.permissions {
+        after.permissions = RolePermissions(p.into_inner().0);
     }
-    if let Some(p) = &body.project_role {
-        after.project_role = project_role_asked(p)?;
+    if let Some(p) = body.project_role {
+        after.project_role = p.0 .0;
     }
     ctx.require_covers(&HeldRole::custom(&id, &before), "change")?;
     ctx.require_covers(&HeldRole::custom(&id, &after), "make")?;

@@ -1,7 +1,7 @@
 use super::handlers;
 use crate::error::Code::*;
 use crate::permissions::Permission;
-use crate::pipeline::{org, org_on, Dynamo::*, Effect::*, Need, Place, RouteDef, Subject};
+use crate::pipeline::{body, org, org_on, Dynamo::*, Effect::*, Need, Place, RouteDef, Subject};
 
 /// The role a path's `{roleId}` names: its own item, read with the access (the definition is on
 /// the organization item; a role from before its item existed has none).
@@ -23,6 +23,7 @@ pub static LIST_ORG_ROLES: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[],
+    body: None,
     handler: crate::org_handler!(handlers::list_org_roles),
 };
 
@@ -46,6 +47,7 @@ pub static CREATE_ROLE: RouteDef = RouteDef {
         LimitReached,
         ConcurrentUpdate,
     ],
+    body: body::<handlers::CreateRole>(),
     handler: crate::org_handler!(handlers::create_role),
 };
 
@@ -70,6 +72,7 @@ pub static UPDATE_ROLE: RouteDef = RouteDef {
         RoleNameTaken,
         ConcurrentUpdate,
     ],
+    body: body::<handlers::UpdateRole>(),
     handler: crate::org_handler!(handlers::update_role),
 };
 
@@ -84,6 +87,7 @@ pub static DELETE_ROLE: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[RoleNotFound, RoleAboveYours, RoleInUse, ConcurrentUpdate],
+    body: None,
     handler: crate::org_handler!(handlers::delete_role),
 };
 

@@ -7,6 +7,7 @@ use super::cleanup::CleanupPolicy;
 use super::notifications::NotificationPreferences;
 use crate::access::Ctx;
 use crate::audit::Audited;
+use crate::body::Parsed;
 use crate::domain::Timestamp;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::members::item::MemberItem;
@@ -23,7 +24,7 @@ pub async fn get_cleanup_policy(_app: App, ctx: Ctx, _input: Input) -> ApiResult
 /// `PUT /orgs/{orgId}/settings/cleanup-policy`: the whole policy (unknown keys refused, every
 /// `afterDays` 1 to 365); `CleanupPolicyChanged` carries the new policy and the changed rules.
 pub async fn put_cleanup_policy(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
-    let policy: CleanupPolicy = input.json::<CleanupPolicy>()?.validate()?;
+    let policy: CleanupPolicy = input.json::<Parsed<CleanupPolicy>>()?.into_inner();
     let before = ctx.org.cleanup_policy.unwrap_or_default();
     let changed = policy.changed_from(&before);
     if changed.is_empty() {
@@ -67,7 +68,7 @@ struct AuthenticationAnswer {
 /// Turning `requireMfa` on needs the caller's own token to show a second factor (nobody locks
 /// themselves out). The answer counts the members outside the allowed domains (they are not removed).
 pub async fn put_authentication(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
-    let policy = input.json::<AuthenticationPolicy>()?.validate()?;
+    let policy = input.json::<Parsed<AuthenticationPolicy>>()?.into_inner();
     if policy.require_mfa && !ctx.org.require_mfa && !ctx.caller.second_factor {
         return Err(ApiError::new(
             Code::MfaRequired,

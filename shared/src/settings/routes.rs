@@ -1,7 +1,7 @@
 use super::handlers;
 use crate::error::Code::*;
 use crate::permissions::Permission;
-use crate::pipeline::{org, Dynamo::*, Effect::*, Need, RouteDef};
+use crate::pipeline::{body, org, Dynamo::*, Effect::*, Need, RouteDef};
 
 pub static GET_CLEANUP_POLICY: RouteDef = RouteDef {
     method: "GET",
@@ -14,6 +14,7 @@ pub static GET_CLEANUP_POLICY: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[],
+    body: None,
     handler: crate::org_handler!(handlers::get_cleanup_policy),
 };
 
@@ -28,6 +29,7 @@ pub static PUT_CLEANUP_POLICY: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[BodyRequired, InvalidBody, ValidationFailed],
+    body: body::<crate::body::Parsed<crate::settings::cleanup::CleanupPolicy>>(),
     handler: crate::org_handler!(handlers::put_cleanup_policy),
 };
 
@@ -42,6 +44,7 @@ pub static GET_AUTHENTICATION_POLICY: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[],
+    body: None,
     handler: crate::org_handler!(handlers::get_authentication),
 };
 
@@ -56,6 +59,7 @@ pub static PUT_AUTHENTICATION_POLICY: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[BodyRequired, InvalidBody, ValidationFailed, ConcurrentUpdate],
+    body: body::<crate::body::Parsed<crate::settings::authentication::AuthenticationPolicy>>(),
     handler: crate::org_handler!(handlers::put_authentication),
 };
 
@@ -70,6 +74,7 @@ pub static GET_NOTIFICATION_PREFERENCES: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[],
+    body: None,
     handler: crate::org_handler!(handlers::get_notifications),
 };
 
@@ -84,6 +89,7 @@ pub static PUT_NOTIFICATION_PREFERENCES: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[BodyRequired, InvalidBody],
+    body: body::<crate::settings::notifications::NotificationPreferences>(),
     handler: crate::org_handler!(handlers::put_notifications),
 };
 

@@ -3,6 +3,7 @@
 use super::views::SubscriptionView;
 use crate::access::Ctx;
 use crate::audit::{AuditEntry, Audited};
+use crate::body::Parsed;
 use crate::domain::{OrgId, Plan, Timestamp, UserId};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::orgs::item::{OrgItem, SeatsItem};
@@ -21,10 +22,12 @@ pub async fn get_subscription(_app: App, ctx: Ctx, _input: Input) -> ApiResult<R
     )))
 }
 
+/// `PUT /billing/orgs/{orgId}/subscription`'s body.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct PlanBody {
-    plan: String,
+pub struct SetPlan {
+    plan: Parsed<Plan>,
 }
 
 /// `PUT /billing/orgs/{orgId}/subscription` `{plan}`: the platform's billing system sets an
@@ -34,18 +37,7 @@ struct PlanBody {
 /// the plan it had). The audit entry names the service as the actor (`service:<role>`).
 pub async fn set_plan(app: App, input: Input) -> ApiResult<Reply> {
     let org_id = OrgId::parse(input.path_param("orgId")).ok_or_else(no_such_org)?;
-    let body: PlanBody = input.json()?;
-    let plan = Plan::parse(&body.plan).ok_or_else(|| {
-        let offered: Vec<&str> = Plan::all().into_iter().map(Plan::as_str).collect();
-        ApiError::validation(
-            "plan",
-            format!(
-                "`plan` must be one of the catalogue's plans: {} (got `{}`).",
-                offered.join(", "),
-                crate::domain::shown(&body.plan)
-            ),
-        )
-    })?;
+    let plan = input.json::<SetPlan>()?.plan.into_inner();
     // The organization and its seats, in one request.
     let (mut org, mut own) = (None, None);
     for item in app

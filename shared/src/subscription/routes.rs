@@ -1,7 +1,7 @@
 use super::handlers;
 use crate::error::Code::*;
 use crate::permissions::Permission;
-use crate::pipeline::{org, Access, Dynamo::*, Effect::*, Need, RouteDef};
+use crate::pipeline::{body, org, Access, Dynamo::*, Effect::*, Need, RouteDef};
 
 pub static GET_SUBSCRIPTION: RouteDef = RouteDef {
     method: "GET",
@@ -14,6 +14,7 @@ pub static GET_SUBSCRIPTION: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[],
+    body: None,
     handler: crate::org_handler!(handlers::get_subscription),
 };
 
@@ -36,6 +37,7 @@ pub static SET_PLAN: RouteDef = RouteDef {
         SeatsExceedPlan,
         ConcurrentUpdate,
     ],
+    body: body::<handlers::SetPlan>(),
     handler: crate::service_handler!(handlers::set_plan),
 };
 

@@ -8,7 +8,7 @@ use super::item::{TeamItem, TeamMemberItem};
 use super::views::{TeamDetailView, TeamView};
 use crate::access::Ctx;
 use crate::audit::Audited;
-use crate::domain::{Description, DisplayName, Timestamp};
+use crate::domain::Timestamp;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::limits::{MEMBERS_PER_TEAM, TEAMS_PER_MEMBER, TEAMS_PER_ORG};
 use crate::members::item::MemberItem;
@@ -16,20 +16,11 @@ use crate::members::member_not_found;
 use crate::members::views::MemberView;
 use crate::permissions::{ProjectRole, Role};
 use crate::pipeline::{Input, Reply};
-use crate::projects::item::UpdateBody;
+use crate::projects::item::{CreateNamed, UpdateNamed};
 use crate::projects::item::{Principal, ProjectItem};
 use crate::store::{decode_cursor, encode_cursor, Key};
 use crate::App;
-use serde::Deserialize;
 use serde_json::json;
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CreateBody {
-    name: String,
-    #[serde(default)]
-    description: Option<String>,
-}
 
 fn changed() -> ApiError {
     ApiError::concurrent("The team or one of its members changed meanwhile; reload and retry.")
@@ -47,12 +38,7 @@ pub async fn list_teams(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
 
 /// `POST /orgs/{orgId}/teams` `{name, description?}`: within the limit of teams per organization.
 pub async fn create_team(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
-    let body: CreateBody = input.json()?;
-    let name = DisplayName::parse("name", &body.name)?;
-    let description = body
-        .description
-        .map(|d| Description::parse("description", &d))
-        .transpose()?;
+    let (name, description) = input.json::<CreateNamed>()?.into_parts();
     if ctx.org.team_count as usize >= TEAMS_PER_ORG {
         return Err(ApiError::limit(
             "teamsPerOrganization",
@@ -139,7 +125,7 @@ pub async fn get_team(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
 
 /// `PATCH /orgs/{orgId}/teams/{teamId}` `{name?, description?}`
 pub async fn update_team(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
-    let body: UpdateBody = input.json()?;
+    let body: UpdateNamed = input.json()?;
     let changes = body.changes()?;
     let team: TeamItem = ctx.subject()?;
     let now = Timestamp::now();

@@ -5,7 +5,7 @@ use crate::members::item::MemberItem;
 use crate::members::member_not_found;
 use crate::permissions::Permission;
 use crate::pipeline::{
-    org, org_on, org_on_with, Dynamo::*, Effect::*, Need, Place, RouteDef, Subject,
+    body, org, org_on, org_on_with, Dynamo::*, Effect::*, Need, Place, RouteDef, Subject,
 };
 
 /// The team a path's `{teamId}` names.
@@ -35,6 +35,7 @@ pub static LIST_TEAMS: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[ValidationFailed, InvalidCursor],
+    body: None,
     handler: crate::org_handler!(handlers::list_teams),
 };
 
@@ -55,6 +56,7 @@ pub static CREATE_TEAM: RouteDef = RouteDef {
         LimitReached,
         ConcurrentUpdate,
     ],
+    body: body::<crate::projects::item::CreateNamed>(),
     handler: crate::org_handler!(handlers::create_team),
 };
 
@@ -69,6 +71,7 @@ pub static GET_TEAM: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[ValidationFailed, InvalidCursor],
+    body: None,
     handler: crate::org_handler!(handlers::get_team),
 };
 
@@ -83,6 +86,7 @@ pub static UPDATE_TEAM: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[BodyRequired, InvalidBody, ValidationFailed, NothingToUpdate],
+    body: body::<crate::projects::item::UpdateNamed>(),
     handler: crate::org_handler!(handlers::update_team),
 };
 
@@ -103,6 +107,7 @@ pub static DELETE_TEAM: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[ConcurrentUpdate],
+    body: None,
     handler: crate::org_handler!(handlers::delete_team),
 };
 
@@ -128,6 +133,7 @@ pub static ADD_TEAM_MEMBER: RouteDef = RouteDef {
         LimitReached,
         ConcurrentUpdate,
     ],
+    body: None,
     handler: crate::org_handler!(handlers::add_team_member),
 };
 
@@ -148,6 +154,7 @@ pub static REMOVE_TEAM_MEMBER: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[ValidationFailed, TeamMemberNotFound, ConcurrentUpdate],
+    body: None,
     handler: crate::org_handler!(handlers::remove_team_member),
 };
 

@@ -429,7 +429,10 @@ async fn parallel_verifications_record_the_last_use_once_an_hour() {
             for _ in 0..24 {
                 let (t, key) = (t.clone(), key.clone());
                 tasks.spawn(async move {
-                    let asked = Asked::parse(Some(vec!["org.read".into()]), None).unwrap();
+                    let asked = Asked {
+                        permissions: vec![service::catalogue::PermId::parse("org.read").unwrap()],
+                        project: None,
+                    };
                     verify(&t.app, &key, &asked, at).await.unwrap().1.unwrap()
                 });
             }
@@ -631,7 +634,10 @@ async fn a_verification_under_faults_answers_503_or_its_decision() {
     .await;
     let key = k["key"].as_str().unwrap().to_string();
     let faulty = t.faulty.clone().unwrap();
-    let asked = Asked::parse(Some(vec!["projects.read".into()]), None).unwrap();
+    let asked = Asked {
+        permissions: vec![service::catalogue::PermId::parse("projects.read").unwrap()],
+        project: None,
+    };
     let plan = |operation, fault| {
         Some(Plan {
             operation: Some(operation),

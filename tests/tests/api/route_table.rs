@@ -48,6 +48,11 @@ fn router_binaries_and_template_match_the_route_table() {
         &generate::template_functions(),
     );
     check_block(&root.join("openapi.yaml"), &generate::openapi_tags());
+    check_between(
+        &root.join("openapi.yaml"),
+        (generate::BODIES_BEGIN, generate::BODIES_END),
+        &generate::body_schemas(),
+    );
     // The nested stacks' templates are generated whole; none is left over.
     check_dir(&root.join(generate::STACKS_DIR), &generate::nested_stacks());
     check_between(
@@ -278,447 +283,49 @@ fn openapi_documents_exactly_the_problem_codes_of_each_route() {
     }
 }
 
-/// Every numeric bound of `openapi.yaml`, where it is, and the constant of the rule it documents:
-/// the spec says what the code enforces. `minLength`/`minItems` 1 (present and non-empty),
-/// `minimum` 0 (a count) and `minimum` 1 (a positive number) need no constant unless listed here.
-fn documented_bounds() -> Vec<(&'static str, &'static str, i64)> {
-    use service::access::handlers::MAX_PERMISSIONS_PER_CHECK;
-    use service::api_keys::handlers as keys;
-    use service::audit::handlers::MAX_ACTION_LEN;
-    use service::domain::{DESCRIPTION_MAX_CHARS, EMAIL_MAX_LEN, NAME_MAX_CHARS, USER_ID_MAX_LEN};
-    use service::integrations::secret::MAX_SECRET_BYTES;
-    use service::invitations::create::{
-        DEFAULT_EXPIRES_IN_DAYS, DEFAULT_MAX_USES, EXPIRES_IN_DAYS, MAX_MESSAGE_CHARS,
-        MAX_PROJECTS, MAX_USES,
-    };
-    use service::orgs::settings::{ADDRESS_MAX_CHARS, COMPANY_NAME_MAX_CHARS, VAT_ID_MAX_CHARS};
-    use service::pipeline::{DEFAULT_PAGE, MAX_PAGE};
-    use service::settings::authentication::{DOMAIN_LEN, MAX_DOMAINS};
-    use service::settings::cleanup::AFTER_DAYS;
-    let n = |v: usize| v as i64;
-    let role_permissions = n(service::roles::handlers::PERMISSIONS_MAX);
-    vec![
-        ("CreateRole.name", "maxLength", n(NAME_MAX_CHARS)),
-        ("UpdateRole.name", "maxLength", n(NAME_MAX_CHARS)),
-        (
-            "CreateRole.description",
-            "maxLength",
-            n(DESCRIPTION_MAX_CHARS),
-        ),
-        (
-            "UpdateRole.description",
-            "maxLength",
-            n(DESCRIPTION_MAX_CHARS),
-        ),
-        ("CreateRole.permissions", "maxItems", role_permissions),
-        ("UpdateRole.permissions", "maxItems", role_permissions),
-        (
-            "POST /orgs/{orgId}/authorize body.permissions",
-            "maxItems",
-            n(MAX_PERMISSIONS_PER_CHECK),
-        ),
-        (
-            "POST /orgs/{orgId}/ownership-transfer body.userId",
-            "maxLength",
-            n(USER_ID_MAX_LEN),
-        ),
-        (
-            "GET /orgs/{orgId}/audit-log ?action",
-            "maxLength",
-            n(MAX_ACTION_LEN),
-        ),
-        (
-            "POST /orgs/{orgId}/integrations body.name",
-            "maxLength",
-            n(NAME_MAX_CHARS),
-        ),
-        (
-            "POST /orgs/{orgId}/integrations body.secret",
-            "maxLength",
-            n(MAX_SECRET_BYTES),
-        ),
-        (
-            "PATCH /orgs/{orgId}/integrations/{integrationId} body.name",
-            "maxLength",
-            n(NAME_MAX_CHARS),
-        ),
-        (
-            "PUT /orgs/{orgId}/integrations/{integrationId}/secret body.secret",
-            "maxLength",
-            n(MAX_SECRET_BYTES),
-        ),
-        ("parameter Limit", "maximum", MAX_PAGE as i64),
-        ("parameter Limit", "default", DEFAULT_PAGE as i64),
-        ("CreateOrg.name", "maxLength", n(NAME_MAX_CHARS)),
-        ("UpdateOrg.name", "maxLength", n(NAME_MAX_CHARS)),
-        (
-            "BillingProfile.companyName",
-            "maxLength",
-            n(COMPANY_NAME_MAX_CHARS),
-        ),
-        ("BillingProfile.address", "maxLength", n(ADDRESS_MAX_CHARS)),
-        ("BillingProfile.vatId", "maxLength", n(VAT_ID_MAX_CHARS)),
-        (
-            "AuthenticationPolicy.allowedEmailDomains",
-            "maxItems",
-            n(MAX_DOMAINS),
-        ),
-        (
-            "AuthenticationPolicy.allowedEmailDomains[]",
-            "minLength",
-            n(DOMAIN_LEN.0),
-        ),
-        (
-            "AuthenticationPolicy.allowedEmailDomains[]",
-            "maxLength",
-            n(DOMAIN_LEN.1),
-        ),
-        (
-            "CleanupRule.afterDays",
-            "minimum",
-            *AFTER_DAYS.start() as i64,
-        ),
-        ("CleanupRule.afterDays", "maximum", *AFTER_DAYS.end() as i64),
-        ("CreateNamed.name", "maxLength", n(NAME_MAX_CHARS)),
-        (
-            "CreateNamed.description",
-            "maxLength",
-            n(DESCRIPTION_MAX_CHARS),
-        ),
-        ("UpdateNamed.name", "maxLength", n(NAME_MAX_CHARS)),
-        (
-            "UpdateNamed.description",
-            "maxLength",
-            n(DESCRIPTION_MAX_CHARS),
-        ),
-        ("CreateInvitation.email", "maxLength", n(EMAIL_MAX_LEN)),
-        (
-            "CreateInvitation.expiresInDays",
-            "minimum",
-            EXPIRES_IN_DAYS.0,
-        ),
-        (
-            "CreateInvitation.expiresInDays",
-            "maximum",
-            EXPIRES_IN_DAYS.1,
-        ),
-        (
-            "CreateInvitation.expiresInDays",
-            "default",
-            DEFAULT_EXPIRES_IN_DAYS,
-        ),
-        ("CreateInvitation.maxUses", "maximum", MAX_USES),
-        ("CreateInvitation.maxUses", "default", DEFAULT_MAX_USES),
-        (
-            "CreateInvitation.message",
-            "maxLength",
-            n(MAX_MESSAGE_CHARS),
-        ),
-        ("CreateInvitation.projectIds", "maxItems", n(MAX_PROJECTS)),
-        ("CreateApiKey.name", "maxLength", n(NAME_MAX_CHARS)),
-        (
-            "CreateApiKey.expiresInDays",
-            "minimum",
-            keys::EXPIRES_IN_DAYS.0,
-        ),
-        (
-            "CreateApiKey.expiresInDays",
-            "maximum",
-            keys::EXPIRES_IN_DAYS.1,
-        ),
-        (
-            "CreateApiKey.expiresInDays",
-            "default",
-            keys::DEFAULT_EXPIRES_IN_DAYS,
-        ),
-        (
-            "CreateApiKey.projectIds",
-            "maxItems",
-            n(keys::PROJECTS_PER_KEY),
-        ),
-        (
-            "PATCH /orgs/{orgId}/api-keys/{keyId} body.name",
-            "maxLength",
-            n(NAME_MAX_CHARS),
-        ),
-        (
-            "POST /orgs/{orgId}/api-keys/{keyId}/roll body.graceMinutes",
-            "maximum",
-            keys::MAX_GRACE_MINUTES,
-        ),
-        (
-            "POST /orgs/{orgId}/api-keys/{keyId}/roll body.graceMinutes",
-            "default",
-            keys::DEFAULT_GRACE_MINUTES,
-        ),
-        (
-            "POST /api-keys/verify body.permissions",
-            "maxItems",
-            n(MAX_PERMISSIONS_PER_CHECK),
-        ),
-    ]
-}
-
-/// The numeric bounds of a spec: (where, keyword, value). Where: `Schema.property` (`[]` for its
-/// items) in components, `parameter Name`, or `METHOD /path body.property` / `?param` / `<status>.property`.
-fn spec_bounds(spec: &serde_yaml::Value) -> Vec<(String, String, i64)> {
-    const KEYWORDS: [&str; 7] = [
-        "minimum",
-        "maximum",
-        "minLength",
-        "maxLength",
-        "minItems",
-        "maxItems",
-        "default",
-    ];
-    fn walk(v: &serde_yaml::Value, at: &str, out: &mut Vec<(String, String, i64)>) {
-        // allOf / oneOf / anyOf: each option's bounds are the property's.
-        if let Some(options) = v.as_sequence() {
-            for o in options {
-                walk(o, at, out);
-            }
-            return;
-        }
-        let Some(map) = v.as_mapping() else { return };
-        for (k, child) in map {
-            let k = k.as_str().unwrap_or_default();
-            if KEYWORDS.contains(&k) {
-                if let Some(n) = child.as_i64() {
-                    out.push((at.to_string(), k.to_string(), n));
-                }
-                continue;
-            }
-            // A request field's default is said in its description, "(default N)": a `default`
-            // keyword makes the field required in generated clients (openapi-typescript).
-            if k == "description" {
-                let said = child
-                    .as_str()
-                    .and_then(|d| d.split_once("(default "))
-                    .and_then(|(_, rest)| {
-                        rest.split_once(')')
-                            .and_then(|(n, _)| n.parse::<i64>().ok())
-                    });
-                if let Some(n) = said {
-                    out.push((at.to_string(), "default".to_string(), n));
-                }
-                continue;
-            }
-            let next = match k {
-                "properties" => {
-                    for (p, schema) in child.as_mapping().into_iter().flatten() {
-                        walk(
-                            schema,
-                            &format!("{at}.{}", p.as_str().unwrap_or_default()),
-                            out,
-                        );
-                    }
-                    continue;
-                }
-                "items" => format!("{at}[]"),
-                _ => at.to_string(),
-            };
-            walk(child, &next, out);
-        }
-    }
-    let mut out = Vec::new();
-    for (name, schema) in spec["components"]["schemas"]
-        .as_mapping()
-        .into_iter()
-        .flatten()
-    {
-        walk(schema, name.as_str().unwrap_or_default(), &mut out);
-    }
-    for (name, p) in spec["components"]["parameters"]
-        .as_mapping()
-        .into_iter()
-        .flatten()
-    {
-        walk(
-            &p["schema"],
-            &format!("parameter {}", name.as_str().unwrap_or_default()),
-            &mut out,
-        );
-    }
-    for (path, item) in spec["paths"].as_mapping().into_iter().flatten() {
-        for (method, op) in item.as_mapping().into_iter().flatten() {
-            let at = format!(
-                "{} {}",
-                method.as_str().unwrap_or_default().to_uppercase(),
-                path.as_str().unwrap_or_default()
-            );
-            for p in op["parameters"].as_sequence().into_iter().flatten() {
-                if let Some(name) = p["name"].as_str() {
-                    walk(&p["schema"], &format!("{at} ?{name}"), &mut out);
-                }
-            }
-            walk(
-                &op["requestBody"]["content"]["application/json"]["schema"],
-                &format!("{at} body"),
-                &mut out,
-            );
-            for (status, r) in op["responses"].as_mapping().into_iter().flatten() {
-                let status = status
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("{status:?}"));
-                walk(
-                    &r["content"]["application/json"]["schema"],
-                    &format!("{at} {status}"),
-                    &mut out,
-                );
-            }
-        }
-    }
-    out
-}
-
+/// Every route's request body is its handler's type: the spec has one exactly where the route
+/// table names a body type, its schema is the generated one of that type (bounds and all, in the
+/// generated block of `components.schemas`), and its example is a body that type accepts, parsed
+/// as the handler parses it (so a generated client's documentation shows something that works).
 #[test]
-fn openapi_bounds_are_the_constants_the_code_enforces() {
+fn every_request_body_is_its_handlers_type_with_an_example_it_accepts() {
     let spec = spec();
-    let documented: BTreeSet<(String, String, i64)> = documented_bounds()
+    let names: std::collections::BTreeMap<&str, String> = generate::body_names()
         .into_iter()
-        .map(|(at, k, v)| (at.to_string(), k.to_string(), v))
+        .map(|(r, name)| (r.function, name))
         .collect();
-    let listed = |at: &str, k: &str| documented.iter().any(|(a, kk, _)| a == at && kk == k);
-    let structural =
-        |k: &str, v: i64| matches!((k, v), ("minLength" | "minItems", 1) | ("minimum", 0 | 1));
-    let found: BTreeSet<(String, String, i64)> = spec_bounds(&spec)
-        .into_iter()
-        .filter(|(at, k, v)| listed(at, k) || !structural(k, *v))
-        .collect();
-    let undocumented: Vec<_> = found.difference(&documented).collect();
-    let missing: Vec<_> = documented.difference(&found).collect();
-    assert!(
-        undocumented.is_empty() && missing.is_empty(),
-        "openapi.yaml's bounds and the code's constants differ.\n  in the spec, not (or not so) in the code's table: {undocumented:?}\n  in the table, not (or not so) in the spec: {missing:?}\n(tests/tests/api/route_table.rs, documented_bounds)"
-    );
-}
-
-/// What is wrong with `value` under `schema` (a subset of JSON Schema: `$ref`, `allOf`, `oneOf`,
-/// `type` (one or a list), `enum`, `required`, `properties`, `additionalProperties: false`,
-/// `items` and the numeric bounds); empty when it fits.
-fn violations(
-    spec: &serde_yaml::Value,
-    schema: &serde_yaml::Value,
-    value: &serde_json::Value,
-    at: &str,
-) -> Vec<String> {
-    use serde_json::Value as J;
-    if let Some(r) = schema["$ref"].as_str() {
-        let name = r.trim_start_matches("#/components/schemas/");
-        return violations(spec, &spec["components"]["schemas"][name], value, at);
-    }
-    let mut out = Vec::new();
-    for part in schema["allOf"].as_sequence().into_iter().flatten() {
-        out.extend(violations(spec, part, value, at));
-    }
-    if let Some(options) = schema["oneOf"].as_sequence() {
-        let fitting = options
-            .iter()
-            .filter(|o| violations(spec, o, value, at).is_empty())
-            .count();
-        if fitting != 1 {
-            out.push(format!("{at}: fits {fitting} of oneOf's options, not one"));
-        }
-    }
-    let types: Vec<&str> = match &schema["type"] {
-        serde_yaml::Value::String(t) => vec![t.as_str()],
-        serde_yaml::Value::Sequence(ts) => ts.iter().filter_map(|t| t.as_str()).collect(),
-        _ => vec![],
-    };
-    let is = |t: &str| match (t, value) {
-        ("object", J::Object(_)) | ("array", J::Array(_)) | ("string", J::String(_)) => true,
-        ("boolean", J::Bool(_)) | ("null", J::Null) => true,
-        ("integer", J::Number(n)) => n.is_i64() || n.is_u64(),
-        ("number", J::Number(_)) => true,
-        _ => false,
-    };
-    if !types.is_empty() && !types.iter().any(|t| is(t)) {
-        out.push(format!("{at}: {value} is not {types:?}"));
-        return out;
-    }
-    if let Some(allowed) = schema["enum"].as_sequence() {
-        let fits = allowed
-            .iter()
-            .any(|a| serde_json::to_value(a).ok().as_ref() == Some(value));
-        if !fits {
-            out.push(format!("{at}: {value} is not one of {allowed:?}"));
-        }
-    }
-    let bound = |k: &str| schema[k].as_i64();
-    match value {
-        J::Object(map) => {
-            for r in schema["required"].as_sequence().into_iter().flatten() {
-                let r = r.as_str().unwrap_or_default();
-                if !map.contains_key(r) {
-                    out.push(format!("{at}: the required `{r}` is missing"));
-                }
-            }
-            let props = schema["properties"].as_mapping();
-            for (k, v) in map {
-                match props.and_then(|p| p.get(k.as_str())) {
-                    Some(s) => out.extend(violations(spec, s, v, &format!("{at}.{k}"))),
-                    None if schema["additionalProperties"] == serde_yaml::Value::Bool(false) => {
-                        out.push(format!("{at}: `{k}` is not a property of the schema"))
-                    }
-                    None => {}
-                }
-            }
-        }
-        J::Array(items) => {
-            if bound("minItems").is_some_and(|m| (items.len() as i64) < m)
-                || bound("maxItems").is_some_and(|m| (items.len() as i64) > m)
-            {
-                out.push(format!("{at}: {} items is outside the bounds", items.len()));
-            }
-            for (i, item) in items.iter().enumerate() {
-                out.extend(violations(
-                    spec,
-                    &schema["items"],
-                    item,
-                    &format!("{at}[{i}]"),
-                ));
-            }
-        }
-        J::String(s) => {
-            let n = s.chars().count() as i64;
-            if bound("minLength").is_some_and(|m| n < m)
-                || bound("maxLength").is_some_and(|m| n > m)
-            {
-                out.push(format!(
-                    "{at}: a string of {n} characters is outside the bounds"
-                ));
-            }
-        }
-        J::Number(n) => {
-            let n = n.as_i64().unwrap_or_default();
-            if bound("minimum").is_some_and(|m| n < m) || bound("maximum").is_some_and(|m| n > m) {
-                out.push(format!("{at}: {n} is outside the bounds"));
-            }
-        }
-        _ => {}
-    }
-    out
-}
-
-/// Every request body has an example, and each example is a body its schema accepts (so a
-/// generated client's documentation shows something that works).
-#[test]
-fn every_request_body_has_an_example_its_schema_accepts() {
-    let spec = spec();
     let mut problems = Vec::new();
     for r in ROUTES {
         let op = &spec["paths"][r.path][r.method.to_lowercase()];
-        let body = &op["requestBody"]["content"]["application/json"];
-        if body.is_null() {
+        let content = &op["requestBody"]["content"]["application/json"];
+        let Some(body) = r.body else {
+            if !content.is_null() {
+                problems.push(format!("{}: the spec has a request body; the route table names no body type (RouteDef.body)", r.function));
+            }
             continue;
+        };
+        let expected = format!("#/components/schemas/{}", names[r.function]);
+        if content["schema"]["$ref"].as_str() != Some(expected.as_str()) {
+            problems.push(format!(
+                "{}: its request body's schema must be {{ $ref: \"{expected}\" }}",
+                r.function
+            ));
         }
-        match serde_json::to_value(&body["example"]) {
+        match serde_json::to_value(&content["example"]) {
             Ok(serde_json::Value::Null) | Err(_) => {
                 problems.push(format!("{}: its request body has no example", r.function))
             }
             Ok(example) => {
-                problems.extend(violations(&spec, &body["schema"], &example, r.function))
+                let input = service::pipeline::Input {
+                    body: serde_json::to_vec(&example).unwrap(),
+                    ..Default::default()
+                };
+                if let Err(e) = (body.parse)(&input) {
+                    problems.push(format!(
+                        "{}: its example is refused: {} {}",
+                        r.function, e.code, e.detail
+                    ));
+                }
             }
         }
     }
@@ -729,79 +336,49 @@ fn every_request_body_has_an_example_its_schema_accepts() {
     );
 }
 
+/// The example check parses as the handler does: an example past a bound, with a field the type
+/// does not know, or of the wrong JSON type is refused.
 #[test]
-fn the_example_check_refuses_what_its_schema_does() {
-    let spec: serde_yaml::Value =
-        serde_yaml::from_str("components: { schemas: { R: { type: string, enum: [a, b] } } }")
-            .unwrap();
-    let schema: serde_yaml::Value = serde_yaml::from_str(
-        "{ type: object, additionalProperties: false, required: [n], properties: { n: { type: integer, maximum: 3 }, r: { $ref: '#/components/schemas/R' } } }",
-    )
-    .unwrap();
-    let check = |v: serde_json::Value| violations(&spec, &schema, &v, "x");
-    assert!(check(serde_json::json!({ "n": 3, "r": "a" })).is_empty());
-    assert_eq!(check(serde_json::json!({ "n": 4 })).len(), 1, "maximum");
-    assert_eq!(check(serde_json::json!({ "r": "a" })).len(), 1, "required");
-    assert_eq!(
-        check(serde_json::json!({ "n": 1, "r": "c" })).len(),
-        1,
-        "enum through $ref"
+fn the_example_check_refuses_what_the_type_does() {
+    let body = service::routes::route("create-invitation").body.unwrap();
+    let parse = |v: serde_json::Value| {
+        (body.parse)(&service::pipeline::Input {
+            body: serde_json::to_vec(&v).unwrap(),
+            ..Default::default()
+        })
+    };
+    assert!(parse(serde_json::json!({ "email": "a@example.com", "role": "viewer" })).is_ok());
+    let refused =
+        parse(serde_json::json!({ "email": "a@example.com", "role": "viewer", "maxUses": 1001 }))
+            .unwrap_err();
+    assert_eq!(refused.code, service::error::Code::ValidationFailed);
+    assert_eq!(refused.extra["field"], "maxUses");
+    assert!(
+        parse(serde_json::json!({ "email": "a@example.com", "role": "viewer", "z": 1 })).is_err()
     );
-    assert_eq!(
-        check(serde_json::json!({ "n": 1, "z": 1 })).len(),
-        1,
-        "additionalProperties"
-    );
-    assert_eq!(check(serde_json::json!({ "n": "1" })).len(), 1, "type");
+    assert!(parse(serde_json::json!({ "email": 1, "role": "viewer" })).is_err());
 }
 
-/// The spec's patterns are the code's formats: a slug's length and characters, an id's prefix and
-/// digits (a pattern the code does not enforce would generate clients that send what it refuses).
+/// The bounds of the query parameters (the bodies' are generated from their types): the page
+/// size and the audit log's action filter.
 #[test]
-fn openapi_patterns_are_the_formats_the_code_parses() {
-    use service::domain::{ProjectId, Slug, ID_HEX_DIGITS, SLUG_LEN};
+fn query_parameter_bounds_are_the_constants_the_code_enforces() {
+    use service::audit::handlers::MAX_ACTION_LEN;
+    use service::pipeline::{DEFAULT_PAGE, MAX_PAGE};
     let spec = spec();
-    let (min, max) = SLUG_LEN;
+    let limit = &spec["components"]["parameters"]["Limit"]["schema"];
+    assert_eq!(limit["maximum"].as_u64(), Some(MAX_PAGE as u64));
+    assert_eq!(limit["default"].as_u64(), Some(DEFAULT_PAGE as u64));
+    let action = spec["paths"]["/orgs/{orgId}/audit-log"]["get"]["parameters"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "action")
+        .expect("the audit log's action parameter");
     assert_eq!(
-        spec["components"]["schemas"]["Slug"]["pattern"].as_str(),
-        Some(format!("^[a-z0-9]([a-z0-9-]{{{},{}}})[a-z0-9]$", min - 2, max - 2).as_str())
+        action["schema"]["maxLength"].as_u64(),
+        Some(MAX_ACTION_LEN as u64)
     );
-    assert_eq!(
-        spec["components"]["schemas"]["CreateInvitation"]["properties"]["projectIds"]["items"]
-            ["pattern"]
-            .as_str(),
-        Some(format!("^{}[0-9a-f]{{{ID_HEX_DIGITS}}}$", ProjectId::PREFIX).as_str())
-    );
-    // The examples' ids and slugs are ones the code accepts.
-    for r in ROUTES {
-        let example = serde_json::to_value(
-            &spec["paths"][r.path][r.method.to_lowercase()]["requestBody"]["content"]
-                ["application/json"]["example"],
-        )
-        .unwrap();
-        let mut project_ids: Vec<serde_json::Value> = example["projectIds"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        project_ids.extend(example.get("projectId").cloned());
-        for id in project_ids {
-            assert!(
-                ProjectId::parse(id.as_str().unwrap_or_default()).is_some(),
-                "{}: {id}",
-                r.function
-            );
-        }
-        if let Some(i) = example["integrationId"].as_str() {
-            assert!(
-                service::domain::IntegrationId::parse(i).is_some(),
-                "{}: {i}",
-                r.function
-            );
-        }
-        if let Some(slug) = example["slug"].as_str() {
-            assert!(Slug::parse(slug).is_ok(), "{}: {slug}", r.function);
-        }
-    }
 }
 
 fn root_template() -> serde_yaml::Value {

@@ -401,6 +401,113 @@ impl Description {
     }
 }
 
+// What a request body may carry of these values, parsed by the rules above (`crate::body`), and
+// the schema each states for the spec.
+macro_rules! parsed_text {
+    ($name:ident, $schema:expr) => {
+        impl crate::body::Parse for $name {
+            type Raw = String;
+            fn parse(field: &str, raw: String) -> Result<Self, ApiError> {
+                $name::parse(field, &raw)
+            }
+            #[cfg(feature = "openapi")]
+            fn schema() -> serde_json::Value {
+                $schema
+            }
+        }
+    };
+}
+parsed_text!(
+    DisplayName,
+    serde_json::json!({ "type": "string", "minLength": 1, "maxLength": NAME_MAX_CHARS })
+);
+parsed_text!(
+    Description,
+    serde_json::json!({ "type": "string", "maxLength": DESCRIPTION_MAX_CHARS })
+);
+parsed_text!(
+    Email,
+    serde_json::json!({ "type": "string", "format": "email", "maxLength": EMAIL_MAX_LEN })
+);
+parsed_text!(
+    UserId,
+    serde_json::json!({ "type": "string", "minLength": 1, "maxLength": USER_ID_MAX_LEN })
+);
+
+impl crate::body::Parse for Slug {
+    type Raw = String;
+    fn parse(_field: &str, raw: String) -> Result<Self, ApiError> {
+        Slug::parse(&raw)
+    }
+    #[cfg(feature = "openapi")]
+    fn schema() -> serde_json::Value {
+        let (min, max) = SLUG_LEN;
+        serde_json::json!({
+            "type": "string",
+            "pattern": format!("^[a-z0-9]([a-z0-9-]{{{},{}}})[a-z0-9]$", min - 2, max - 2),
+        })
+    }
+}
+
+/// The pattern of one of our ids in a schema.
+#[cfg(feature = "openapi")]
+pub fn id_schema(prefix: &str) -> serde_json::Value {
+    serde_json::json!({ "type": "string", "pattern": format!("^{prefix}[0-9a-f]{{{ID_HEX_DIGITS}}}$") })
+}
+
+impl crate::body::Parse for ProjectId {
+    type Raw = String;
+    fn parse(field: &str, raw: String) -> Result<Self, ApiError> {
+        ProjectId::parse(&raw).ok_or_else(|| {
+            invalid(
+                field,
+                format!(
+                    "`{field}` must be a project id (`{}` and {ID_HEX_DIGITS} hex digits).",
+                    ProjectId::PREFIX
+                ),
+            )
+        })
+    }
+    #[cfg(feature = "openapi")]
+    fn schema() -> serde_json::Value {
+        id_schema(ProjectId::PREFIX)
+    }
+}
+
+impl crate::body::Parse for IntegrationId {
+    type Raw = String;
+    fn parse(field: &str, raw: String) -> Result<Self, ApiError> {
+        IntegrationId::parse(&raw).ok_or_else(|| {
+            invalid(
+                field,
+                format!(
+                    "`{field}` must be an integration id (`{}` and {ID_HEX_DIGITS} hex digits).",
+                    IntegrationId::PREFIX
+                ),
+            )
+        })
+    }
+    #[cfg(feature = "openapi")]
+    fn schema() -> serde_json::Value {
+        id_schema(IntegrationId::PREFIX)
+    }
+}
+
+/// Up to `MAX` distinct projects a body names (`projectIds`), in the order given.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProjectIds<const MAX: usize>(pub Vec<ProjectId>);
+
+impl<const MAX: usize> crate::body::Parse for ProjectIds<MAX> {
+    type Raw = Vec<String>;
+    fn parse(field: &str, raw: Vec<String>) -> Result<Self, ApiError> {
+        ProjectId::parse_list(field, Some(raw), MAX).map(Self)
+    }
+    #[cfg(feature = "openapi")]
+    fn schema() -> serde_json::Value {
+        serde_json::json!({ "type": "array", "maxItems": MAX, "items": id_schema(ProjectId::PREFIX) })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,27 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Plan(&'static str);
 
+impl crate::body::Parse for Plan {
+    type Raw = String;
+    fn parse(field: &str, raw: String) -> Result<Self, crate::error::ApiError> {
+        Plan::parse(&raw).ok_or_else(|| {
+            let offered: Vec<&str> = Plan::all().into_iter().map(Plan::as_str).collect();
+            crate::error::ApiError::validation(
+                field,
+                format!(
+                    "`{field}` must be one of the catalogue's plans: {} (got `{}`).",
+                    offered.join(", "),
+                    crate::domain::shown(&raw)
+                ),
+            )
+        })
+    }
+    #[cfg(feature = "openapi")]
+    fn schema() -> serde_json::Value {
+        serde_json::json!({ "type": "string", "description": "A plan of the catalogue in force (built-in: free, starter, pro, agency)." })
+    }
+}
+
 impl Plan {
     /// A plan of the catalogue in force, by name.
     pub fn parse(raw: &str) -> Option<Plan> {

@@ -55,6 +55,23 @@ pub enum EnrollmentMode {
     AutomaticSuggestion,
 }
 
+impl crate::body::Parse for EnrollmentMode {
+    type Raw = String;
+    fn parse(field: &str, raw: String) -> Result<Self, crate::error::ApiError> {
+        EnrollmentMode::parse(&raw).ok_or_else(|| {
+            crate::error::ApiError::validation(
+                field,
+                format!("`{field}` is one of manual, automatic_invitation, automatic_suggestion."),
+            )
+        })
+    }
+    #[cfg(feature = "openapi")]
+    fn schema() -> serde_json::Value {
+        let names: Vec<&str> = EnrollmentMode::ALL.iter().map(|m| m.as_str()).collect();
+        serde_json::json!({ "type": "string", "enum": names })
+    }
+}
+
 impl EnrollmentMode {
     pub const ALL: [EnrollmentMode; 3] = [
         EnrollmentMode::Manual,

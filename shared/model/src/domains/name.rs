@@ -198,6 +198,19 @@ pub fn record_found(found: &[String], expected: &str) -> bool {
         .any(|v| v.trim().trim_matches('"').trim() == expected)
 }
 
+/// A domain a body names to claim: [`DomainName::claimable`]'s rules.
+impl crate::body::Parse for DomainName {
+    type Raw = String;
+    fn parse(field: &str, raw: String) -> ApiResult<Self> {
+        DomainName::claimable(field, &raw)
+    }
+    #[cfg(feature = "openapi")]
+    fn schema() -> serde_json::Value {
+        let (min, max) = crate::settings::authentication::DOMAIN_LEN;
+        serde_json::json!({ "type": "string", "minLength": min, "maxLength": max, "description": "An exact domain (example.com; a subdomain is its own), never a public or disposable email provider's." })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

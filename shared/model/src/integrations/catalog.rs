@@ -15,6 +15,17 @@ pub enum Kind {
     AddonRepo,
 }
 
+impl crate::body::Parse for Kind {
+    type Raw = String;
+    fn parse(_field: &str, raw: String) -> ApiResult<Self> {
+        Kind::parse(&raw)
+    }
+    #[cfg(feature = "openapi")]
+    fn schema() -> serde_json::Value {
+        serde_json::json!({ "type": "string", "enum": Kind::ALL.map(Kind::as_str) })
+    }
+}
+
 impl Kind {
     pub const ALL: [Kind; 5] = [
         Kind::CloudAccount,

@@ -8,6 +8,7 @@ fn invalid(field: &str, detail: impl Into<String>) -> ApiError {
 
 /// Who may invite: admins only (default) or members, for roles at or below their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum InvitePolicy {
     #[default]
@@ -17,11 +18,13 @@ pub enum InvitePolicy {
 
 /// Organization settings. Unknown keys are refused so that typos do not pass silently.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Settings {
+    /// `members` lets developers and above invite, for roles at or below their own.
     #[serde(default)]
     pub invite_policy: InvitePolicy,
-    /// Whether API keys may be created without an expiry (`expiresInDays: null`); off by default.
+    /// Whether API keys may be created with `expiresInDays: null` (never expiring). Off by default.
     #[serde(default)]
     pub allow_non_expiring_api_keys: bool,
 }
@@ -66,6 +69,28 @@ impl BillingProfile {
             Email::parse("billingProfile.email", email)?;
         }
         Ok(self)
+    }
+}
+
+impl crate::body::Parse for BillingProfile {
+    type Raw = BillingProfile;
+    fn parse(_field: &str, raw: BillingProfile) -> Result<Self, ApiError> {
+        raw.validate()
+    }
+    #[cfg(feature = "openapi")]
+    fn schema() -> serde_json::Value {
+        let text = |max: usize| serde_json::json!({ "type": "string", "maxLength": max });
+        serde_json::json!({
+            "type": "object",
+            "description": "Billing contact data.",
+            "additionalProperties": false,
+            "properties": {
+                "companyName": text(COMPANY_NAME_MAX_CHARS),
+                "email": { "type": "string", "format": "email", "maxLength": crate::domain::EMAIL_MAX_LEN },
+                "address": text(ADDRESS_MAX_CHARS),
+                "vatId": text(VAT_ID_MAX_CHARS),
+            },
+        })
     }
 }
 

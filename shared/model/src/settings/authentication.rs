@@ -78,6 +78,35 @@ pub(crate) fn is_domain(d: &str) -> bool {
         && !labels.last().unwrap().chars().all(|c| c.is_ascii_digit())
 }
 
+/// `PUT /orgs/{orgId}/settings/authentication`'s body: at most `MAX_DOMAINS` domains, each a
+/// domain (lowercased).
+impl crate::body::Parse for AuthenticationPolicy {
+    type Raw = AuthenticationPolicy;
+    fn parse(_field: &str, raw: AuthenticationPolicy) -> ApiResult<Self> {
+        raw.validate()
+    }
+    #[cfg(feature = "openapi")]
+    fn schema() -> serde_json::Value {
+        let (min, max) = DOMAIN_LEN;
+        serde_json::json!({
+            "type": "object",
+            "description": "A second factor on every request, and the email domains members come from.",
+            "additionalProperties": false,
+            "required": ["requireMfa", "allowedEmailDomains"],
+            "properties": {
+                "requireMfa": { "type": "boolean" },
+                "allowedEmailDomains": {
+                    "type": "array",
+                    "maxItems": MAX_DOMAINS,
+                    "uniqueItems": true,
+                    "description": "Exact domains (example.com; a subdomain is its own entry); empty for anyone.",
+                    "items": { "type": "string", "minLength": min, "maxLength": max },
+                },
+            },
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -80,6 +80,40 @@ impl CleanupPolicy {
     }
 }
 
+/// `PUT /orgs/{orgId}/settings/cleanup-policy`'s body: every rule's `afterDays` in `AFTER_DAYS`.
+impl crate::body::Parse for CleanupPolicy {
+    type Raw = CleanupPolicy;
+    fn parse(_field: &str, raw: CleanupPolicy) -> ApiResult<Self> {
+        raw.validate()
+    }
+    #[cfg(feature = "openapi")]
+    fn schema() -> serde_json::Value {
+        let rule = |what: &str| {
+            serde_json::json!({
+                "type": "object",
+                "description": what,
+                "additionalProperties": false,
+                "required": ["enabled", "afterDays"],
+                "properties": {
+                    "enabled": { "type": "boolean" },
+                    "afterDays": { "type": "integer", "minimum": AFTER_DAYS.start(), "maximum": AFTER_DAYS.end() },
+                },
+            })
+        };
+        serde_json::json!({
+            "type": "object",
+            "description": "What the platform's other services clean up on their own, and when.",
+            "additionalProperties": false,
+            "required": ["stopIdleEnvironments", "deleteStoppedPreviews", "deleteUnattachedVolumes"],
+            "properties": {
+                "stopIdleEnvironments": rule("Stop environments nobody deployed to or opened for this many days."),
+                "deleteStoppedPreviews": rule("Delete preview environments stopped for this many days."),
+                "deleteUnattachedVolumes": rule("Delete volumes attached to nothing for this many days."),
+            },
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

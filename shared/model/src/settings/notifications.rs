@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Which events email the owner and admins (`PUT /orgs/{orgId}/settings/notifications`'s body).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NotificationPreferences {
     /// Someone joined (accepted an invitation).
@@ -12,6 +14,7 @@ pub struct NotificationPreferences {
     pub member_left: bool,
     /// A member's role was changed to admin.
     pub role_changed_to_admin: bool,
+    /// Ownership was transferred.
     pub ownership_transferred: bool,
     /// An integration (its credentials) was added or removed.
     pub integration_changed: bool,
