@@ -775,3 +775,103 @@ fn yaml_lines(out: &mut String, schema: &serde_json::Value, indent: usize) {
         }
     }
 }
+
+/// `openapi.yaml` with an operation for every route it lacks: the skeleton the route table can
+/// state (operation id, summary, path parameters, the body's schema and the example its type
+/// gives with `#[schemars(example = ..)]`, a response per problem status). The problem-codes
+/// pass then fills its `x-problem-codes` and `tags`; a description and the success answer's
+/// schema can be written by hand afterwards, and are kept.
+pub fn with_missing_operations(text: &str) -> String {
+    let spec: serde_yaml::Value = serde_yaml::from_str(text).expect("openapi.yaml parses");
+    let mut text = text.to_string();
+    let mut generator = body_generator();
+    for r in ROUTES {
+        if spec["paths"][r.path][r.method.to_lowercase()].is_mapping() {
+            continue;
+        }
+        let mut op = String::new();
+        writeln!(op, "    {}:", r.method.to_lowercase()).unwrap();
+        writeln!(op, "      operationId: {}", r.function).unwrap();
+        op.push_str("      x-problem-codes: []\n      tags: []\n");
+        writeln!(op, "      summary: {}", serde_json::Value::from(r.summary)).unwrap();
+        if let Some(body) = r.body {
+            let (name, schema) = (body.schema)(&mut generator);
+            let example = schema
+                .get("examples")
+                .and_then(|e| e.get(0))
+                .cloned()
+                .unwrap_or(serde_json::Value::Null);
+            writeln!(
+                op,
+                "      requestBody:\n        required: true\n        content:\n          application/json:\n            example: {example}\n            schema: {{ $ref: \"#/components/schemas/{name}\" }}"
+            )
+            .unwrap();
+        }
+        op.push_str("      responses:\n        \"2XX\": { description: Success. }\n");
+        let mut statuses: Vec<u16> = r.codes().iter().map(|c| c.status()).collect();
+        statuses.sort();
+        statuses.dedup();
+        for s in statuses {
+            writeln!(
+                op,
+                "        \"{s}\": {{ $ref: \"#/components/responses/Problem\" }}"
+            )
+            .unwrap();
+        }
+        op.push_str("        default: { $ref: \"#/components/responses/Problem\" }\n");
+        let path_line = format!("\n  {}:\n", r.path);
+        text = match text.find(&path_line) {
+            // The path is there: the operation goes at the end of its block.
+            Some(at) => {
+                let start = at + path_line.len();
+                let end = text[start..]
+                    .find("\n  /")
+                    .or_else(|| text[start..].find("\ncomponents:"))
+                    .map_or(text.len(), |e| start + e + 1);
+                let end = text[..end].trim_end_matches('\n').len() + 1;
+                format!("{}{op}{}", &text[..end], &text[end..])
+            }
+            None => {
+                let mut block = format!("\n  {}:\n", r.path);
+                let params: Vec<&str> = r
+                    .path
+                    .split('/')
+                    .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+                    .collect();
+                if !params.is_empty() {
+                    block.push_str("    parameters:\n");
+                    for p in params {
+                        let component = pascal_param(p);
+                        if spec["components"]["parameters"][component.as_str()].is_mapping() {
+                            writeln!(
+                                block,
+                                "      - $ref: \"#/components/parameters/{component}\""
+                            )
+                            .unwrap();
+                        } else {
+                            writeln!(block, "      - {{ name: {p}, in: path, required: true, schema: {{ type: string }} }}").unwrap();
+                        }
+                    }
+                }
+                block.push_str(&op);
+                let at = text
+                    .find("\ncomponents:")
+                    .expect("openapi.yaml has components");
+                format!(
+                    "{}{block}{}",
+                    text[..at].trim_end_matches('\n'),
+                    &text[at..]
+                )
+            }
+        };
+    }
+    text
+}
+
+/// `orgId` -> `OrgId`: a path parameter's name in `components.parameters`.
+fn pascal_param(name: &str) -> String {
+    let mut c = name.chars();
+    c.next()
+        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+        .unwrap_or_default()
+}
