@@ -81,7 +81,7 @@ pub fn require_setter_holds(
         &may_set,
         on_fail.clone(),
     )?;
-    if org.custom_roles.is_some() {
+    if org.custom_roles.any() {
         org.guard_roles_unchanged(tx, on_fail)
     } else {
         Ok(tx)

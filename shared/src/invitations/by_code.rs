@@ -244,7 +244,7 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
         )?;
         // That was decided on the organization's custom roles as read: they must not change
         // before this commits (and a custom role given is counted).
-        let tx = if org.custom_roles.is_some() {
+        let tx = if org.custom_roles.any() {
             org.guard_roles_unchanged(tx, ApiError::invitation_invalid())?
         } else {
             tx

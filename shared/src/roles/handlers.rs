@@ -136,7 +136,8 @@ fn require_name_free(ctx: &Ctx, name: &DisplayName, except: Option<&RoleId>) -> 
     let system = Role::ALL.iter().any(|r| looks_like(r.as_str()) == seen);
     let taken = ctx
         .org
-        .custom_roles_iter()
+        .custom_roles
+        .iter()
         .find(|(id, def)| Some(id) != except && looks_like(&def.name) == seen);
     if system || taken.is_some() {
         let mut e = ApiError::new(
@@ -186,14 +187,14 @@ pub async fn list_org_roles(app: App, ctx: Ctx, _input: Input) -> ApiResult<Repl
     let mut items: Vec<RoleView> = Role::ALL.iter().map(|r| RoleView::system(*r)).collect();
     let mut details: std::collections::BTreeMap<RoleId, RoleItem> =
         std::collections::BTreeMap::new();
-    if ctx.org.custom_roles_iter().next().is_some() {
+    if ctx.org.custom_roles.iter().next().is_some() {
         let page = app
             .store
             .page_of::<RoleItem>(RoleItem::all_of_org(ctx.org_id()))
             .await?;
         details.extend(page.items.into_iter().map(|i| (i.role_id.clone(), i)));
     }
-    for (id, def) in ctx.org.custom_roles_iter() {
+    for (id, def) in ctx.org.custom_roles.iter() {
         let d = details_of(ctx.org_id(), &id, def, details.get(&id))?;
         items.push(RoleView::custom(&ctx.org, &id, def, &d));
     }
@@ -228,7 +229,7 @@ pub async fn create_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     );
     ctx.require_covers(&HeldRole::custom(&id, &def), "create")?;
     require_name_free(&ctx, &name, None)?;
-    let count = ctx.org.custom_roles_iter().count();
+    let count = ctx.org.custom_roles.iter().count();
     if count >= CUSTOM_ROLES_PER_ORG {
         return Err(ApiError::limit(
             "customRolesPerOrganization",
@@ -329,7 +330,7 @@ pub async fn delete_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     ctx.require_covers(&HeldRole::custom(&id, &def), "delete")?;
     let counts: Vec<(Holder, i64)> = Holder::ALL
         .iter()
-        .map(|h| (*h, ctx.org.holders_of(&id, *h)))
+        .map(|h| (*h, ctx.org.custom_roles.holders_of(&id, *h)))
         .collect();
     if counts.iter().any(|(_, n)| *n > 0) {
         let holders: serde_json::Map<String, serde_json::Value> = counts

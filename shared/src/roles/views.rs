@@ -67,7 +67,7 @@ impl RoleView {
             holders: Some(
                 Holder::ALL
                     .iter()
-                    .map(|h| (h.as_str(), org.holders_of(id, *h)))
+                    .map(|h| (h.as_str(), org.custom_roles.holders_of(id, *h)))
                     .collect(),
             ),
             version: Some(def.version),

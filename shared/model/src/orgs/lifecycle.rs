@@ -77,9 +77,10 @@ impl OrgItem {
         // The revoked invitations no longer hold their roles (every count of them goes: the
         // days and holds as read are all there is).
         let held: Vec<(RoleId, Holder, i64)> = self
-            .custom_roles_iter()
+            .custom_roles
+            .iter()
             .map(|(id, _)| {
-                let n = self.holders_of(&id, Holder::Invitations);
+                let n = self.custom_roles.holders_of(&id, Holder::Invitations);
                 (id, Holder::Invitations, -n)
             })
             .collect();

@@ -22,6 +22,7 @@ mod slug;
 mod tombstone;
 
 pub use counters::UserItem;
+pub use roles::CustomRoles;
 pub use seats::{InvitationHold, SeatHold};
 pub use seats_item::{SeatState, Seats, SeatsItem};
 pub use slug::SlugItem;
@@ -139,25 +140,14 @@ pub struct OrgItem {
         skip_serializing_if = "BTreeSet::is_empty"
     )]
     pub api_keys_orphaned: BTreeSet<String>,
-    /// The organization's custom roles by id (`None` until the first one is created).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_roles: Option<BTreeMap<String, crate::roles::role::CustomRole>>,
-    /// Bumped by every write of a custom role, each conditional on the version it read: names
-    /// stay unique and the limit holds under parallel writes.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub roles_version: u64,
-    /// How many members, pending invitations and API keys hold each custom role
-    /// (`<roleId>:members|invitations|apiKeys`), kept by the writes that give or take one.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub role_holders: BTreeMap<String, i64>,
+    /// The organization's custom roles, their version and their holders' counts
+    /// (`customRoles`, `rolesVersion`, `roleHolders`: `roles.rs`).
+    #[serde(flatten)]
+    pub custom_roles: CustomRoles,
     /// The organization's domains by domain, pending or verified (`None` on organizations
     /// written before domains; their first domain starts the map).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domains: Option<BTreeMap<String, crate::domains::entry::OrgDomain>>,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 fn is_zero_u32(n: &u32) -> bool {
@@ -231,11 +221,20 @@ impl OrgItem {
             api_key_count: 0,
             api_keys: BTreeSet::new(),
             api_keys_orphaned: BTreeSet::new(),
-            custom_roles: None,
-            roles_version: 0,
-            role_holders: BTreeMap::new(),
+            custom_roles: CustomRoles::default(),
             domains: Some(BTreeMap::new()),
         }
+    }
+
+    /// Applies a fragment of a write a value the item embeds made (`CustomRoles::created`...).
+    fn apply(&self, tx: Tx, write: OrgWrite) -> Result<Tx, ApiError> {
+        tx.update(
+            self.key(),
+            &write.update,
+            write.cond.as_deref(),
+            write.expr,
+            write.on_fail,
+        )
     }
 
     fn active() -> (&'static str, Expr) {
@@ -302,5 +301,39 @@ impl OrgItem {
                 .put_new(&SlugItem::new(slug, &self.org_id), slug_taken(slug))?;
         }
         Ok(tx)
+    }
+}
+
+/// One change of the organization's item made by a value it embeds (its custom roles...): the
+/// update clause, the condition it was decided on, their names and values, and the answer when
+/// the condition fails. The item applies it under its key (`OrgItem::apply`); two fragments in one
+/// transaction merge into the item's one write (`Tx`).
+pub struct OrgWrite {
+    update: String,
+    cond: Option<String>,
+    expr: Expr,
+    on_fail: ApiError,
+}
+
+impl OrgWrite {
+    pub fn new(update: String, cond: Option<String>, expr: Expr, on_fail: ApiError) -> Self {
+        Self {
+            update,
+            cond,
+            expr,
+            on_fail,
+        }
+    }
+    /// The same write, only while the organization is active.
+    pub fn while_active(self) -> Self {
+        let (active, expr) = OrgItem::active();
+        Self {
+            cond: Some(match self.cond {
+                Some(c) => format!("{active} AND {c}"),
+                None => active.to_string(),
+            }),
+            expr: self.expr.merge(&expr),
+            ..self
+        }
     }
 }
