@@ -151,7 +151,7 @@ impl ApiKeyItem {
     }
     /// The entry of this key in the organization's `apiKeys` set: its id and its creator.
     pub fn org_entry(&self) -> String {
-        crate::orgs::OrgItem::api_key_entry(&self.key_id, &self.created_by)
+        crate::orgs::OrgApiKeys::entry(&self.key_id, &self.created_by)
     }
 
     pub fn create(&self, tx: Tx) -> Result<Tx, ApiError> {

@@ -187,7 +187,7 @@ pub async fn create_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
         ctx.require(Permission::ProjectsAccessManage)?;
         ctx.require_can_grant_in_projects(&held)?;
     }
-    if ctx.org.api_key_count() >= API_KEYS_PER_ORG {
+    if ctx.org.api_keys.total() >= API_KEYS_PER_ORG {
         return Err(ApiError::limit(
             "apiKeysPerOrganization",
             API_KEYS_PER_ORG,
@@ -313,7 +313,7 @@ pub async fn revoke_api_key(app: App, ctx: Ctx, _input: Input) -> ApiResult<Repl
     let tx = ctx.org.api_key_revoked(tx, &key.org_entry(), &key.key_id)?;
     // Its creator, still a member (as read), no longer has it; one who left meanwhile makes
     // this retry, and is then known to have left.
-    let tx = match ctx.org.creator_left(&key.key_id) {
+    let tx = match ctx.org.api_keys.creator_left(&key.key_id) {
         true => tx,
         false => MemberItem::keys_changed(
             tx,

@@ -49,7 +49,7 @@ impl ApiKeyView {
             project_role: k.project_role(org),
             prefix: k.prefix.clone(),
             created_by: k.created_by.clone(),
-            created_by_member: !org.creator_left(&k.key_id),
+            created_by_member: !org.api_keys.creator_left(&k.key_id),
             created_at: k.created_at,
             updated_at: k.updated_at,
             expires_at: k.expires_at,

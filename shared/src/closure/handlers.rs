@@ -39,7 +39,7 @@ pub async fn closure_impact(app: App, ctx: Ctx, _input: Input) -> ApiResult<Repl
         pending_invitations: pending as usize,
         integrations,
         integrations_with_credentials: with_credentials,
-        api_keys: ctx.org.api_key_count(),
+        api_keys: ctx.org.api_keys.total(),
         subscription: SubscriptionImpact {
             plan: ctx.org.plan,
             seats_used: seats.seats_in_use(now),

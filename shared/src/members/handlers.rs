@@ -152,7 +152,7 @@ pub async fn remove_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply
     )?;
     // The API keys they created stay (they are the organization's); the event names them, so
     // a platform can choose to revoke them.
-    let mut keys_created = ctx.org.listed_keys_created_by(&target.user_id);
+    let mut keys_created = ctx.org.api_keys.listed_created_by(&target.user_id);
     keys_created.extend(
         target
             .keys_created

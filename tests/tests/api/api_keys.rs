@@ -855,8 +855,8 @@ async fn keys_listed_before_the_count_still_count_and_name_their_creators() {
     let old_id = old["id"].as_str().unwrap().to_string();
     // As an older version stored it: the key listed, no count, nothing on the membership.
     let mut item = t.org_item(&f.id).await;
-    item.api_key_count = 0;
-    item.api_keys = [format!("{old_id} {}", admin.id)].into();
+    item.api_keys.count = 0;
+    item.api_keys.listed = [format!("{old_id} {}", admin.id)].into();
     let member_key = service::members::item::MemberItem::key_of(
         &service::domain::OrgId::parse(&f.id).unwrap(),
         &service::domain::UserId::parse("userId", &admin.id).unwrap(),
@@ -872,7 +872,7 @@ async fn keys_listed_before_the_count_still_count_and_name_their_creators() {
         )
         .unwrap();
     t.app.store.commit(tx).await.unwrap();
-    assert_eq!(t.org_item(&f.id).await.api_key_count(), 1);
+    assert_eq!(t.org_item(&f.id).await.api_keys.total(), 1);
     // 49 more fit, the 51st does not.
     let mut ids = Vec::new();
     for i in 0..49 {
@@ -919,7 +919,7 @@ async fn keys_listed_before_the_count_still_count_and_name_their_creators() {
     );
     assert!(!theirs.contains(&ids[0]));
     let org = t.org_item(&f.id).await;
-    assert_eq!((org.api_key_count, org.api_keys.len()), (49, 1));
+    assert_eq!((org.api_keys.count, org.api_keys.listed.len()), (49, 1));
     // The admin leaves: both their keys, the listed one and the counted one, are named.
     t.as_user(&f.owner)
         .delete(&format!("/orgs/{}/members/{}", f.id, admin.id))
@@ -945,10 +945,10 @@ async fn keys_listed_before_the_count_still_count_and_name_their_creators() {
         .await
         .assert_status(204);
     let org = t.org_item(&f.id).await;
-    assert_eq!(org.api_keys.len(), 0);
-    assert_eq!(org.api_key_count(), 49);
+    assert_eq!(org.api_keys.listed.len(), 0);
+    assert_eq!(org.api_keys.total(), 49);
     assert_eq!(
-        org.api_keys_orphaned.iter().collect::<Vec<_>>(),
+        org.api_keys.orphaned.iter().collect::<Vec<_>>(),
         vec![mine["id"].as_str().unwrap()]
     );
 }

@@ -21,6 +21,7 @@ pub mod settings;
 mod slug;
 mod tombstone;
 
+pub use api_keys::OrgApiKeys;
 pub use counters::UserItem;
 pub use roles::CustomRoles;
 pub use seats::{InvitationHold, SeatHold};
@@ -121,25 +122,10 @@ pub struct OrgItem {
     /// by that closure (its seats released in the closure's write).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invitations_revoked_at: Option<Timestamp>,
-    /// The organization's API keys (besides those `apiKeys` still lists), counted in the
-    /// transactions that create and revoke them: the limit of keys.
-    #[serde(default, skip_serializing_if = "is_zero_u32")]
-    pub api_key_count: u32,
-    /// Organizations written before `apiKeyCount` listed every key here as `<keyId> <creatorId>`
-    /// (`OrgItem::api_key_entry`); those entries still count and name their creators until revoked.
-    #[serde(
-        with = "serde_dynamo::string_set",
-        default,
-        skip_serializing_if = "BTreeSet::is_empty"
-    )]
-    pub api_keys: BTreeSet<String>,
-    /// The keys whose creator is no longer a member (added by the removal's own write).
-    #[serde(
-        with = "serde_dynamo::string_set",
-        default,
-        skip_serializing_if = "BTreeSet::is_empty"
-    )]
-    pub api_keys_orphaned: BTreeSet<String>,
+    /// The organization's API keys: their count, the list an older version kept, the keys whose
+    /// creator has left (`apiKeyCount`, `apiKeys`, `apiKeysOrphaned`: `api_keys.rs`).
+    #[serde(flatten)]
+    pub api_keys: OrgApiKeys,
     /// The organization's custom roles, their version and their holders' counts
     /// (`customRoles`, `rolesVersion`, `roleHolders`: `roles.rs`).
     #[serde(flatten)]
@@ -148,10 +134,6 @@ pub struct OrgItem {
     /// written before domains; their first domain starts the map).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domains: Option<BTreeMap<String, crate::domains::entry::OrgDomain>>,
-}
-
-fn is_zero_u32(n: &u32) -> bool {
-    *n == 0
 }
 
 impl Entity for OrgItem {
@@ -218,9 +200,7 @@ impl OrgItem {
             seat_days: None,
             seat_holds: None,
             invitations_revoked_at: None,
-            api_key_count: 0,
-            api_keys: BTreeSet::new(),
-            api_keys_orphaned: BTreeSet::new(),
+            api_keys: OrgApiKeys::default(),
             custom_roles: CustomRoles::default(),
             domains: Some(BTreeMap::new()),
         }
