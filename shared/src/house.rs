@@ -14,6 +14,7 @@ const GENERIC: &[&str] = &["auth", "config", "dns", "email", "metrics", "pipelin
 /// The model crate's layers under its items; they import no item.
 const MODEL_GENERIC: &[&str] = &[
     "aws",
+    "body",
     "catalogue",
     "domain",
     "error",

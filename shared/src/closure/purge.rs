@@ -227,7 +227,7 @@ async fn purge_one(run: &mut Run<'_>, mut org: OrgItem) -> ApiResult<bool> {
         tx = UserItem::org_purged(tx, &org.created_by, &org.org_id, personal)?;
     }
     // Its verified domains are free for other organizations.
-    for (domain, entry) in org.domains_iter() {
+    for (domain, entry) in org.domains.iter() {
         if entry.status == DomainStatus::Verified {
             if let Ok(domain) = DomainName::parse("domain", domain) {
                 tx = DomainClaimItem::release(

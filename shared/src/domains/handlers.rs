@@ -62,7 +62,8 @@ fn path_domain(ctx: &Ctx, input: &Input) -> ApiResult<(DomainName, OrgDomain)> {
         DomainName::parse("domain", input.path_param("domain")).map_err(|_| domain_not_found())?;
     let entry = ctx
         .org
-        .domain(&domain)
+        .domains
+        .get(&domain)
         .cloned()
         .ok_or_else(domain_not_found)?;
     Ok((domain, entry))
@@ -72,7 +73,8 @@ fn path_domain(ctx: &Ctx, input: &Input) -> ApiResult<(DomainName, OrgDomain)> {
 pub async fn list_domains(_app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     let items = ctx
         .org
-        .domains_iter()
+        .domains
+        .iter()
         .map(|(d, e)| DomainView::new(d, e, &ctx.org))
         .collect();
     Ok(Reply::list(items, None))
@@ -81,14 +83,14 @@ pub async fn list_domains(_app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply
 /// `POST /orgs/{orgId}/domains` `{domain}`: a pending domain with its TXT record to publish.
 pub async fn add_domain(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let domain = input.json::<AddDomain>()?.domain.into_inner();
-    if ctx.org.domain(&domain).is_some() {
+    if ctx.org.domains.get(&domain).is_some() {
         return Err(ApiError::new(
             Code::DomainExists,
             format!("The organization has {} already; verify it with POST /orgs/{{orgId}}/domains/{}/verify.", domain.as_str(), domain.as_str()),
         )
         .with("domain", domain.as_str()));
     }
-    if ctx.org.domains_iter().count() >= DOMAINS_PER_ORG {
+    if ctx.org.domains.iter().count() >= DOMAINS_PER_ORG {
         return Err(ApiError::limit(
             "domainsPerOrganization",
             DOMAINS_PER_ORG,

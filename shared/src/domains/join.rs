@@ -168,7 +168,7 @@ pub fn enrollment_for<'a>(
     mode: EnrollmentMode,
 ) -> Option<(DomainName, &'a OrgDomain, &'a Enrollment)> {
     let domain = domain_of(email)?;
-    let entry = org.domain(&domain)?;
+    let entry = org.domains.get(&domain)?;
     let enrollment = entry.enrollment_in_force(mode)?;
     // An enrollment whose role grew beyond a domain's bound (or went) offers nothing.
     (org.status == OrgStatus::Active && enrollment_role(org, enrollment).is_ok())

@@ -75,7 +75,7 @@ pub async fn recheck_due(app: &App, now: Timestamp, deadline: Instant) -> ApiRes
             let Ok(domain) = DomainName::parse("domain", &claim.domain) else {
                 continue;
             };
-            let Some(entry) = org.domain(&domain) else {
+            let Some(entry) = org.domains.get(&domain) else {
                 continue;
             };
             if entry.status != DomainStatus::Verified

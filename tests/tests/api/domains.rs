@@ -91,7 +91,7 @@ async fn entry_state(
     d: &DomainName,
 ) -> (service::domains::entry::DomainStatus, u32) {
     let item = t.org_item(org).await;
-    let e = item.domain(d).unwrap().clone();
+    let e = item.domains.get(d).unwrap().clone();
     (e.status, e.missing_days)
 }
 
@@ -206,9 +206,10 @@ async fn the_domain_limit_holds_under_parallel_additions_and_stale_writes_fail()
     let added = results.iter().filter(|r| r.is_ok()).count();
     assert_eq!(added, DOMAINS_PER_ORG, "{results:?}");
     let org = t.org_item(&org_id).await;
-    assert_eq!(org.domains_iter().count(), DOMAINS_PER_ORG);
+    assert_eq!(org.domains.iter().count(), DOMAINS_PER_ORG);
     let (name, entry) = org
-        .domains_iter()
+        .domains
+        .iter()
         .next()
         .map(|(n, e)| (n.clone(), e.clone()))
         .unwrap();
@@ -224,7 +225,7 @@ async fn the_domain_limit_holds_under_parallel_additions_and_stale_writes_fail()
     let tx = DomainClaimItem::claim(tx, &d, &org.org_id, now, taken()).unwrap();
     t.app.store.commit(tx).await.unwrap();
     let after = t.org_item(&org_id).await;
-    let verified = after.domain(&d).unwrap();
+    let verified = after.domains.get(&d).unwrap();
     assert_eq!(
         (verified.status, verified.version),
         (DomainStatus::Verified, 2)
@@ -243,7 +244,7 @@ async fn the_domain_limit_holds_under_parallel_additions_and_stale_writes_fail()
         .unwrap();
     let tx = DomainClaimItem::release(tx, &d, &org.org_id, taken()).unwrap();
     t.app.store.commit(tx).await.unwrap();
-    assert!(t.org_item(&org_id).await.domain(&d).is_none());
+    assert!(t.org_item(&org_id).await.domains.get(&d).is_none());
     assert_eq!(holder(&t, &d).await, None);
 }
 
@@ -679,7 +680,14 @@ async fn the_daily_recheck_unverifies_a_domain_whose_record_is_gone_three_days_r
     let s = t.as_user(&dana).get("/me/organization-suggestions").await;
     assert!(s.assert_status(200)["items"].as_array().unwrap().is_empty());
     // The record back, verified again: the count starts afresh.
-    let value = t.org_item(&org).await.domain(&d).unwrap().token.clone();
+    let value = t
+        .org_item(&org)
+        .await
+        .domains
+        .get(&d)
+        .unwrap()
+        .token
+        .clone();
     t.dns
         .set_txt(&record, &[&format!("orgs-verification={value}")]);
     let a = verify(&t, &org, &owner, &domain).await;
@@ -731,7 +739,7 @@ async fn a_join_decided_on_a_stale_enrollment_commits_nothing() {
     enroll(&t, &org, &owner, &domain, "automatic_invitation", "viewer").await;
     let d = DomainName::parse("domain", &domain).unwrap();
     let as_read = t.org_item(&org).await;
-    let entry = as_read.domain(&d).unwrap().clone();
+    let entry = as_read.domains.get(&d).unwrap().clone();
     let enrollment = entry
         .enrollment_in_force(EnrollmentMode::AutomaticInvitation)
         .unwrap()

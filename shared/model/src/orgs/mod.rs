@@ -23,6 +23,7 @@ mod tombstone;
 
 pub use api_keys::OrgApiKeys;
 pub use counters::UserItem;
+pub use domains::OrgDomains;
 pub use roles::CustomRoles;
 pub use seats::{InvitationHold, SeatHold};
 pub use seats_item::{SeatState, Seats, SeatsItem};
@@ -130,10 +131,9 @@ pub struct OrgItem {
     /// (`customRoles`, `rolesVersion`, `roleHolders`: `roles.rs`).
     #[serde(flatten)]
     pub custom_roles: CustomRoles,
-    /// The organization's domains by domain, pending or verified (`None` on organizations
-    /// written before domains; their first domain starts the map).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domains: Option<BTreeMap<String, crate::domains::entry::OrgDomain>>,
+    /// The organization's domains by domain (`domains.rs`).
+    #[serde(default, skip_serializing_if = "OrgDomains::is_absent")]
+    pub domains: OrgDomains,
 }
 
 impl Entity for OrgItem {
@@ -202,7 +202,7 @@ impl OrgItem {
             invitations_revoked_at: None,
             api_keys: OrgApiKeys::default(),
             custom_roles: CustomRoles::default(),
-            domains: Some(BTreeMap::new()),
+            domains: OrgDomains::none_yet(),
         }
     }
 
