@@ -724,6 +724,7 @@ pub fn body_schemas() -> String {
     }
     for schema in schemas.values_mut() {
         unwrap_doc_lines(schema);
+        without_defaults(schema);
     }
     let mut out = String::new();
     for (name, schema) in schemas {
@@ -731,6 +732,19 @@ pub fn body_schemas() -> String {
         yaml_lines(&mut out, &schema, 6);
     }
     out
+}
+
+/// No `default` keyword in a request body: openapi-typescript makes a field with one required in
+/// what a client sends (docs/cli.md). A default is said in the field's description instead.
+fn without_defaults(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            map.remove("default");
+            map.values_mut().for_each(without_defaults);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(without_defaults),
+        _ => {}
+    }
 }
 
 /// Doc comments' line breaks inside a paragraph become spaces (a blank line stays a break).

@@ -89,7 +89,7 @@ impl Parse for KeyDays {
     }
     #[cfg(feature = "openapi")]
     fn schema() -> serde_json::Value {
-        json!({ "type": "integer", "minimum": EXPIRES_IN_DAYS.0, "maximum": EXPIRES_IN_DAYS.1, "default": DEFAULT_EXPIRES_IN_DAYS })
+        json!({ "type": "integer", "minimum": EXPIRES_IN_DAYS.0, "maximum": EXPIRES_IN_DAYS.1 })
     }
 }
 
@@ -116,7 +116,7 @@ impl Parse for GraceMinutes {
     }
     #[cfg(feature = "openapi")]
     fn schema() -> serde_json::Value {
-        json!({ "type": "integer", "minimum": 0, "maximum": MAX_GRACE_MINUTES, "default": DEFAULT_GRACE_MINUTES })
+        json!({ "type": "integer", "minimum": 0, "maximum": MAX_GRACE_MINUTES })
     }
 }
 

@@ -78,7 +78,7 @@ impl Parse for InvitationDays {
     #[cfg(feature = "openapi")]
     fn schema() -> serde_json::Value {
         let (first, last) = EXPIRES_IN_DAYS;
-        json!({ "type": "integer", "minimum": first, "maximum": last, "default": DEFAULT_EXPIRES_IN_DAYS })
+        json!({ "type": "integer", "minimum": first, "maximum": last })
     }
 }
 
@@ -105,7 +105,7 @@ impl Parse for MaxUses {
     }
     #[cfg(feature = "openapi")]
     fn schema() -> serde_json::Value {
-        json!({ "type": "integer", "minimum": 1, "maximum": MAX_USES, "default": DEFAULT_MAX_USES })
+        json!({ "type": "integer", "minimum": 1, "maximum": MAX_USES })
     }
 }
 
