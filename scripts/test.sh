@@ -43,6 +43,12 @@ echo "== unit and integration tests (DynamoDB Local on :$ddb_port)"
 
 echo "== fault injection: every write route and worker with each of its calls failing in turn"
 # On its own, after the rest: its table (route, fault, call, answer, retry, state) is printed.
+# On a fresh DynamoDB Local: the one that served the whole suite has answered a transaction of
+# the run's first, parallel pass with a server error (503, no fault injected) on a loaded machine.
+kill -- "-$dynamodb_pid" 2>/dev/null || true
+ddb_port=$(free_port)
+start_dynamodb "$ddb_port" -inMemory
+export DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port"
 (cd "$root" && cargo test -p integration-tests --test api fault_run:: -- --nocapture --test-threads 2)
 
 echo "== template and spec lint"

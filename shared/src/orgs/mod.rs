@@ -1,4 +1,5 @@
-//! Organizations: their items, creation (with the personal organization), reading and updating.
+//! Organizations: creation (with the personal organization), reading and updating. Their items
+//! and writes are the model's (`model::orgs`, re-exported here as `item`).
 
 pub mod handlers;
 pub mod personal;

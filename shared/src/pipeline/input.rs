@@ -203,6 +203,54 @@ mod tests {
         assert!(body(r#"{"name": "ok"}"#).json::<Named>().is_ok());
     }
 
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    struct Profile {
+        name: crate::body::Parsed<crate::domain::DisplayName>,
+        billing_profile: Option<Contact>,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    struct Contact {
+        email: crate::body::Parsed<crate::domain::Email>,
+        project_ids: Option<crate::body::Parsed<crate::domain::ProjectIds<2>>>,
+    }
+
+    #[test]
+    fn a_field_is_parsed_by_its_type_and_a_refusal_names_its_path() {
+        let ok = body(r#"{"name": " Acme ", "billingProfile": {"email": "A@Example.com"}}"#)
+            .json::<Profile>()
+            .unwrap();
+        assert_eq!(ok.name.as_str(), "Acme");
+        let contact = ok.billing_profile.unwrap();
+        assert_eq!(contact.email.as_str(), "a@example.com");
+        assert!(contact.project_ids.is_none());
+        let refused = |raw: &str| body(raw).json::<Profile>().unwrap_err();
+        let e = refused(r#"{"name": "  "}"#);
+        assert_eq!(
+            (e.code, e.extra["field"].as_str()),
+            (Code::ValidationFailed, Some("name"))
+        );
+        assert!(e.detail.contains("`name`"), "{}", e.detail);
+        let e = refused(r#"{"name": "A", "billingProfile": {"email": "nope"}}"#);
+        assert_eq!(e.extra["field"].as_str(), Some("billingProfile.email"));
+        assert!(e.detail.contains("`billingProfile.email`"), "{}", e.detail);
+        let prj = |n: u8| format!("\"prj_{}\"", format!("{n:x}").repeat(32));
+        let three = format!(
+            r#"{{"name": "A", "billingProfile": {{"email": "a@b.co", "projectIds": [{}, {}, {}]}}}}"#,
+            prj(1),
+            prj(2),
+            prj(3)
+        );
+        let e = refused(&three);
+        assert_eq!(e.extra["field"].as_str(), Some("billingProfile.projectIds"));
+        // A refusal is taken once: the next body's own mistake is its own (serde's), not a
+        // leftover of the last.
+        let e = refused(r#"{"name": "A", "stray": 1}"#);
+        assert_eq!(e.code, Code::InvalidBody, "{}", e.detail);
+    }
+
     #[test]
     fn a_field_given_twice_is_refused_at_any_depth() {
         for raw in [

@@ -2,7 +2,7 @@
 //! A custom role is a permission set with the project role it gives, defined on the organization
 //! item (so the access read that fetches the organization fetches them too: no extra request).
 //! Members, invitations and API keys hold a role by id ([`crate::permissions::RoleRef`]), resolved by the
-//! organization that defines it (`OrgItem::resolve`, `orgs/item/roles.rs`); the hierarchy rule
+//! organization that defines it (`OrgItem::resolve`, `model::orgs::roles`); the hierarchy rule
 //! compares permission sets ([`HeldRole::covers`]).
 
 pub mod handlers;

@@ -16,6 +16,7 @@ use integration_tests::faults::{Call, Fault, Faults, Plan, FAULT_ATTEMPT_TIMEOUT
 use integration_tests::{Answer, TestApp, User};
 use service::closure::purge::purge_due;
 use service::domain::Timestamp;
+use service::integrations::sweep::sweep_secrets;
 use service::routes::{RouteDef, ROUTES};
 use service::store::{QuerySpec, SortCond};
 use std::collections::BTreeMap;
@@ -147,6 +148,25 @@ async fn next_run(t: &TestApp, now: Timestamp) -> service::closure::purge::Purge
     );
 }
 
+/// The hourly sweep of integration secrets alone, without faults. Not the whole hourly job: its
+/// daily re-check of verified domains writes to the domains of the other cases' organizations
+/// while they run (a change without an audit entry that is not theirs; seen in the domain routes'
+/// 3.2 s hang cases). Retried as `next_run` is, for moto's ListSecrets.
+async fn next_sweep(t: &TestApp, now: Timestamp) {
+    let mut last = None;
+    for _ in 0..5 {
+        match sweep_secrets(&t.app, now, Instant::now() + Duration::from_secs(120)).await {
+            Ok(report) if report.failed == 0 && !report.unfinished => return,
+            other => last = Some(format!("{other:?}")),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!(
+        "five sweeps without faults did not finish: {}",
+        last.unwrap_or_default()
+    );
+}
+
 struct Row {
     route: &'static str,
     fault: Fault,
@@ -190,7 +210,7 @@ async fn one_case(t: TestApp, route: &'static RouteDef, fault: Fault, index: usi
     // The hourly sweep leaves no secret of the organization that no item names.
     if route.path.contains("/integrations") {
         let later = Timestamp::now() + chrono::Duration::hours(1);
-        next_run(&t, later).await;
+        next_sweep(&t, later).await;
         let left = crate::integrations::secrets_of(&f.org).await;
         let integrations = t
             .as_user(&f.members[0].1)
