@@ -303,6 +303,13 @@ async fn every_write_route_with_each_of_its_calls_failing_in_turn() {
         let (t, permits) = (t.clone(), permits.clone());
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await.unwrap();
+            // An integration case checks the secrets sweep, which runs an hour ahead over every
+            // secret of its table: on a table of its own, it cannot take another case's secret
+            // in flight (written, its item not yet) for a leftover and delete it.
+            let t = match route.path.contains("/integrations") {
+                true => TestApp::with_faults(|c| c.org_create_limit = 5).await,
+                false => t,
+            };
             one_case(t, route, fault, index).await
         });
     }
