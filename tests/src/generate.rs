@@ -855,7 +855,7 @@ pub fn with_missing_operations(text: &str) -> String {
                 if !params.is_empty() {
                     block.push_str("    parameters:\n");
                     for p in params {
-                        let component = pascal_param(p);
+                        let component = pascal(p);
                         if spec["components"]["parameters"][component.as_str()].is_mapping() {
                             writeln!(
                                 block,
@@ -880,12 +880,4 @@ pub fn with_missing_operations(text: &str) -> String {
         };
     }
     text
-}
-
-/// `orgId` -> `OrgId`: a path parameter's name in `components.parameters`.
-fn pascal_param(name: &str) -> String {
-    let mut c = name.chars();
-    c.next()
-        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-        .unwrap_or_default()
 }
