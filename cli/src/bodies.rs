@@ -49,6 +49,11 @@ pub struct ChangeRole {
 }
 
 #[derive(Serialize)]
+pub struct ChangeStatus {
+    pub status: String,
+}
+
+#[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Transfer {
     pub user_id: String,
@@ -208,6 +213,12 @@ pub fn samples() -> Vec<(Endpoint, Value)> {
         (
             api::CHANGE_MEMBER_ROLE,
             to_json(&ChangeRole { role: s("viewer") }),
+        ),
+        (
+            api::CHANGE_MEMBER_ROLE,
+            to_json(&ChangeStatus {
+                status: s("deactivated"),
+            }),
         ),
         (
             api::TRANSFER_OWNERSHIP,

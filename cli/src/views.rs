@@ -19,6 +19,7 @@ pub const MEMBERS: View = View {
         ("USER", "userId"),
         ("EMAIL", "email"),
         ("ROLE", "roleName"),
+        ("STATUS", "status"),
         ("JOINED", "joinedAt"),
     ],
 };

@@ -37,6 +37,19 @@ pub(crate) enum MembersCmd {
         /// admin, editor, developer, viewer, guest, or a custom role's name or id.
         role: String,
     },
+    /// Deactivate a member: they keep their role, teams and grants, hold no seat, and every
+    /// request of theirs is refused until reactivated.
+    #[command(after_help = "Example:\n  orgs members deactivate user-123")]
+    Deactivate {
+        /// The member's user id.
+        user: String,
+    },
+    /// Reactivate a deactivated member with the role, teams and grants they had (needs a free seat).
+    #[command(after_help = "Example:\n  orgs members reactivate user-123")]
+    Reactivate {
+        /// The member's user id.
+        user: String,
+    },
     /// Remove a member; asks first on a terminal.
     #[command(after_help = "Example:\n  orgs members remove user-123 --yes")]
     Remove {
@@ -57,6 +70,7 @@ pub(crate) enum MembersCmd {
 pub(crate) fn members(ctx: &Ctx, cmd: MembersCmd) -> Result<()> {
     let client = ctx.client()?;
     let org = ctx.org(&client)?;
+    let cmd_is_deactivate = matches!(cmd, MembersCmd::Deactivate { .. });
     match cmd {
         MembersCmd::List(ListArgs { role, page }) => {
             let role = role
@@ -76,6 +90,20 @@ pub(crate) fn members(ctx: &Ctx, cmd: MembersCmd) -> Result<()> {
                 &m,
                 &format!("{user} is now {}", output::field(&m, "role")),
             );
+        }
+        MembersCmd::Deactivate { user } | MembersCmd::Reactivate { user } => {
+            let (status, verb) = match cmd_is_deactivate {
+                true => ("deactivated", "deactivated"),
+                false => ("active", "reactivated"),
+            };
+            let m = client.send(
+                api::CHANGE_MEMBER_ROLE,
+                &[&org, &user],
+                Some(&to_json(&bodies::ChangeStatus {
+                    status: status.to_string(),
+                })),
+            )?;
+            done(ctx, &m, &format!("{user} is {verb}"));
         }
         MembersCmd::Remove { user } => {
             ctx.confirm(&format!("remove {user} from the organization"))?;

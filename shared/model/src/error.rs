@@ -50,6 +50,8 @@ codes! {
     EmailNotVerified = "email_not_verified", 403;
     /// The organization requires a second factor and the caller's token shows none.
     MfaRequired = "mfa_required", 403;
+    /// The caller's membership is deactivated (by an admin or the organization's directory).
+    MemberDeactivated = "member_deactivated", 403;
     /// The organization accepts members only from its allowed email domains.
     EmailDomainNotAllowed = "email_domain_not_allowed", 403;
     InvitationEmailMismatch = "invitation_email_mismatch", 403;
@@ -82,6 +84,8 @@ codes! {
     OwnerOnlyByTransfer = "owner_only_by_transfer", 409;
     OwnerRoleFixed = "owner_role_fixed", 409;
     OwnerCannotLeave = "owner_cannot_leave", 409;
+    /// The owner is never deactivated, and nobody deactivates themselves.
+    CannotDeactivate = "cannot_deactivate", 409;
     InvitationNotPending = "invitation_not_pending", 409;
     SeatsExceedPlan = "seats_exceed_plan", 409;
     /// Guests see only the projects granted to them directly; teams are for members.

@@ -67,6 +67,11 @@ pub struct MemberItem {
     /// of being left behind.
     #[serde(default)]
     access_version: u64,
+    /// Set while the member is deactivated (by an admin or the organization's directory): they
+    /// hold no seat, every route refuses them, and their role, teams and grants wait for a
+    /// reactivation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deactivated_at: Option<Timestamp>,
 }
 
 impl Entity for MemberItem {
@@ -113,7 +118,45 @@ impl MemberItem {
             projects: BTreeSet::new(),
             keys_created: BTreeSet::new(),
             access_version: 0,
+            deactivated_at: None,
         }
+    }
+
+    pub fn is_deactivated(&self) -> bool {
+        self.deactivated_at.is_some()
+    }
+
+    /// Deactivates the member, conditional on the role read and on being active.
+    pub fn deactivate(&self, tx: Tx, now: Timestamp, on_fail: ApiError) -> Result<Tx, ApiError> {
+        tx.update(
+            self.key(),
+            "SET deactivatedAt = :now, updatedAt = :now",
+            Some("attribute_exists(PK) AND #role = :role AND attribute_not_exists(deactivatedAt)"),
+            Expr::new()
+                .value(":now", &now)
+                .value(":role", &self.role)
+                .name("#role", "role"),
+            on_fail,
+        )
+    }
+
+    /// Reactivates the member with the role, teams and grants they had, conditional on the
+    /// deactivation read.
+    pub fn reactivate(&self, tx: Tx, now: Timestamp, on_fail: ApiError) -> Result<Tx, ApiError> {
+        let Some(at) = self.deactivated_at else {
+            return Err(ApiError::internal("reactivating an active member"));
+        };
+        tx.update(
+            self.key(),
+            "SET updatedAt = :now REMOVE deactivatedAt",
+            Some("#role = :role AND deactivatedAt = :at"),
+            Expr::new()
+                .value(":now", &now)
+                .value(":at", &at)
+                .value(":role", &self.role)
+                .name("#role", "role"),
+            on_fail,
+        )
     }
 
     /// The item that marks this member's verified email as taken in the organization.
@@ -193,12 +236,13 @@ impl MemberItem {
         )
     }
 
-    /// Guards a transaction: the membership still exists with the role it was read with when
-    /// the transaction commits (merged into any write of this membership in the same transaction).
+    /// Guards a transaction: the membership still exists with the role it was read with, and
+    /// active, when the transaction commits (merged into any write of this membership in the
+    /// same transaction).
     pub fn guard_role(&self, tx: Tx, on_fail: ApiError) -> Result<Tx, ApiError> {
         tx.guard(
             self.key(),
-            "#g_role = :g_role",
+            "#g_role = :g_role AND attribute_not_exists(deactivatedAt)",
             Expr::new()
                 .value(":g_role", &self.role)
                 .name("#g_role", "role"),
@@ -508,5 +552,46 @@ impl MemberEmailItem {
             Expr::new(),
             on_fail,
         )
+    }
+}
+
+/// Whether a member may act: `active`, or `deactivated` (by an admin or the directory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberStatus {
+    Active,
+    Deactivated,
+}
+
+impl MemberStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberStatus::Active => "active",
+            MemberStatus::Deactivated => "deactivated",
+        }
+    }
+    pub fn of(member: &MemberItem) -> Self {
+        match member.is_deactivated() {
+            true => MemberStatus::Deactivated,
+            false => MemberStatus::Active,
+        }
+    }
+}
+
+impl crate::body::Parse for MemberStatus {
+    type Raw = String;
+    fn parse(field: &str, raw: String) -> Result<Self, ApiError> {
+        match raw.as_str() {
+            "active" => Ok(MemberStatus::Active),
+            "deactivated" => Ok(MemberStatus::Deactivated),
+            _ => Err(ApiError::validation(
+                field,
+                format!("`{field}` is `active` or `deactivated`."),
+            )),
+        }
+    }
+    #[cfg(feature = "openapi")]
+    fn schema() -> serde_json::Value {
+        serde_json::json!({ "type": "string", "enum": ["active", "deactivated"] })
     }
 }

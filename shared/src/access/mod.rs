@@ -194,6 +194,13 @@ impl OrgAccess for Access {
     /// An organization that requires a second factor refuses a token without one, on every route.
     fn admit(&mut self, caller: &crate::auth::Caller) -> ApiResult<()> {
         self.second_factor = caller.second_factor;
+        if let Some(at) = self.member.deactivated_at {
+            return Err(ApiError::new(
+                Code::MemberDeactivated,
+                "Your membership in this organization is deactivated; an admin (or your company's directory) can reactivate it.",
+            )
+            .with("deactivatedAt", at.canonical()));
+        }
         if self.org.require_mfa && !caller.second_factor {
             return Err(ApiError::mfa_required());
         }

@@ -2,7 +2,7 @@
 //! Every change is one transaction whose conditions re-check what the decision was based on,
 //! so parallel requests can never leave zero or two owners.
 
-use super::item::MemberItem;
+use super::item::{MemberItem, MemberStatus};
 use super::member_not_found;
 use super::views::{MemberView, TransferView};
 use crate::access::Ctx;
@@ -61,18 +61,103 @@ fn concurrent() -> ApiError {
     ApiError::concurrent("The membership changed while you were changing it; reload and retry.")
 }
 
-/// `PATCH /orgs/{orgId}/members/{userId}`'s body.
+/// `PATCH /orgs/{orgId}/members/{userId}`'s body: a new role, or a new status (one of them).
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ChangeMemberRole {
-    role: Parsed<RoleAsked>,
+pub struct ChangeMember {
+    /// A system role's name or a custom role's id.
+    #[serde(default)]
+    role: Option<Parsed<RoleAsked>>,
+    /// `deactivated`: the member keeps their role, teams and grants but holds no seat and every
+    /// route refuses them; `active` gives them back (if a seat is free).
+    #[serde(default)]
+    status: Option<Parsed<MemberStatus>>,
 }
 
-/// `PATCH /orgs/{orgId}/members/{userId}` `{role}`
-pub async fn change_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
-    let body: ChangeMemberRole = input.json()?;
-    let new_held = ctx.org.role_asked("role", &body.role.0 .0)?;
+/// `PATCH /orgs/{orgId}/members/{userId}` `{role}` or `{status}`
+pub async fn change_member(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let body: ChangeMember = input.json()?;
+    match (body.role, body.status) {
+        (Some(role), None) => change_role(app, ctx, role.into_inner()).await,
+        (None, Some(status)) => change_status(app, ctx, status.into_inner()).await,
+        (Some(_), Some(_)) => Err(ApiError::validation(
+            "status",
+            "Change the role or the status, one per request: send `role` or `status`.",
+        )),
+        (None, None) => Err(ApiError::new(
+            Code::NothingToUpdate,
+            "Send `role` (a new role) or `status` (`active` or `deactivated`).",
+        )),
+    }
+}
+
+/// Deactivates or reactivates a member. A deactivated member holds no seat and is refused on
+/// every route; reactivation takes a free seat (402 when none is) and gives back the role,
+/// teams and grants they had. One transaction with the caller's access guard and the audit entry.
+async fn change_status(app: App, ctx: Ctx, status: MemberStatus) -> ApiResult<Reply> {
+    let target: MemberItem = ctx.subject()?;
+    if MemberStatus::of(&target) == status {
+        return Ok(Reply::ok(&MemberView::new(&target, &ctx.org)));
+    }
+    if target.role.is(Role::Owner) {
+        return Err(ApiError::new(
+            Code::CannotDeactivate,
+            "The owner is never deactivated; transfer ownership first (POST /orgs/{orgId}/ownership-transfer).",
+        ));
+    }
+    if &target.user_id == ctx.user_id() {
+        return Err(ApiError::new(
+            Code::CannotDeactivate,
+            "You cannot deactivate yourself; another admin can, or leave (DELETE /orgs/{orgId}/members/{userId}).",
+        ));
+    }
+    let theirs = require_not_above(&ctx, &target)?;
+    let now = Timestamp::now();
+    let (tx, updated) = member_status_changed(&ctx, ctx.tx()?, &target, status, now)?;
+    let tx = ctx.guard_role_as_read(tx, &theirs, concurrent())?;
+    let (action, event, verb) = match status {
+        MemberStatus::Deactivated => ("member.deactivated", "MemberDeactivated", "deactivated"),
+        MemberStatus::Active => ("member.reactivated", "MemberReactivated", "reactivated"),
+    };
+    let tx = tx.audit(ctx.audit(
+        action,
+        event,
+        format!("{verb} {} ({})", target.user_id.as_str(), theirs.name),
+        json!({ "userId": target.user_id, "role": target.role, "status": status.as_str(), "teamIds": target.teams, "projectIds": target.projects }),
+    ))?;
+    app.store.commit(tx).await?;
+    Ok(Reply::ok(&MemberView::new(&updated, &ctx.org)))
+}
+
+/// The writes of a member's status change (the membership and the seat it frees or takes), for
+/// the members route and the directory; returns the member as it will be.
+pub fn member_status_changed(
+    ctx: &Ctx,
+    tx: crate::store::Tx,
+    target: &MemberItem,
+    status: MemberStatus,
+    now: Timestamp,
+) -> ApiResult<(crate::store::Tx, MemberItem)> {
+    let mut updated = target.clone();
+    let tx = match status {
+        MemberStatus::Deactivated => {
+            let tx = target.deactivate(tx, now, concurrent())?;
+            updated.deactivated_at = Some(now);
+            // Their seat is free; the API keys they created stay valid (the organization's).
+            ctx.org.member_left(tx, &[], true)?
+        }
+        MemberStatus::Active => {
+            let tx = target.reactivate(tx, now, concurrent())?;
+            updated.deactivated_at = None;
+            crate::subscription::take_free_seat(tx, &ctx.seats()?, now)?
+        }
+    };
+    Ok((tx, updated))
+}
+
+async fn change_role(app: App, ctx: Ctx, role: RoleAsked) -> ApiResult<Reply> {
+    let new_held = ctx.org.role_asked("role", &role.0)?;
     let new_role = new_held.role.clone();
     let target: MemberItem = ctx.subject()?;
     if target.role.is(Role::Owner) {
@@ -159,7 +244,9 @@ pub async fn remove_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply
             .iter()
             .filter_map(|k| ApiKeyId::parse(k)),
     );
-    let tx = ctx.org.member_left(tx, &keys_created)?;
+    let tx = ctx
+        .org
+        .member_left(tx, &keys_created, !target.is_deactivated())?;
     let tx = ctx
         .org
         .count_holders(tx, &[(&target.role, Holder::Members, -1)])?;
@@ -243,6 +330,12 @@ pub async fn transfer_ownership(app: App, ctx: Ctx, input: Input) -> ApiResult<R
                 "`userId` is not a member of this organization; ownership goes to a member.",
             )
         })?;
+    if target.is_deactivated() {
+        return Err(ApiError::new(
+            Code::CannotDeactivate,
+            "The member is deactivated; reactivate them (PATCH /orgs/{orgId}/members/{userId} {\"status\": \"active\"}) before making them the owner.",
+        ));
+    }
     let now = Timestamp::now();
     let transferred =
         || ApiError::concurrent("Ownership or roles changed meanwhile; reload and retry.");
@@ -250,6 +343,8 @@ pub async fn transfer_ownership(app: App, ctx: Ctx, input: Input) -> ApiResult<R
         .org
         .set_owner(ctx.tx()?, ctx.user_id(), &new_owner, now, transferred())?;
     let tx = target.change_role(tx, &Role::Owner.into(), now, transferred())?;
+    // Still active when it commits (a deactivation meanwhile makes it retry).
+    let tx = target.guard_role(tx, transferred())?;
     let tx = ctx
         .org
         .count_holders(tx, &[(&target.role, Holder::Members, -1)])?;

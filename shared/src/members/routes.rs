@@ -39,8 +39,8 @@ pub static CHANGE_MEMBER_ROLE: RouteDef = RouteDef {
     method: "PATCH",
     path: "/orgs/{orgId}/members/{userId}",
     function: "change-member-role",
-    summary: "Change a member's role (never to or above owner, never above your own).",
-    access: org_on(Need::Perm(Permission::MembersUpdate), Write, PATH_MEMBER),
+    summary: "Change a member's role (never to or above owner, never above your own), or deactivate or reactivate them.",
+    access: org_on(Need::Perm(Permission::MembersUpdate), Write, PATH_MEMBER).reading_seats(),
     dynamo: &[BatchGetItem, UpdateItem, ConditionCheckItem, PutItem],
     ses: false,
     secrets: &[],
@@ -57,9 +57,12 @@ pub static CHANGE_MEMBER_ROLE: RouteDef = RouteDef {
         ConcurrentUpdate,
         YourRoleChanged,
         RoleNotFound,
+        NothingToUpdate,
+        CannotDeactivate,
+        SeatLimitReached,
     ],
-    body: body::<handlers::ChangeMemberRole>(),
-    handler: crate::org_handler!(handlers::change_role),
+    body: body::<handlers::ChangeMember>(),
+    handler: crate::org_handler!(handlers::change_member),
 };
 
 pub static REMOVE_MEMBER: RouteDef = RouteDef {
@@ -109,6 +112,7 @@ pub static TRANSFER_OWNERSHIP: RouteDef = RouteDef {
         AlreadyOwner,
         MemberNotFound,
         ConcurrentUpdate,
+        CannotDeactivate,
     ],
     body: body::<handlers::TransferOwnership>(),
     handler: crate::org_handler!(handlers::transfer_ownership),

@@ -1,6 +1,6 @@
 //! Response bodies of the member routes.
 
-use super::item::MemberItem;
+use super::item::{MemberItem, MemberStatus};
 use crate::domain::{Email, OrgId, Timestamp, UserId};
 use crate::orgs::item::OrgItem;
 use crate::permissions::{Role, RoleRef};
@@ -16,6 +16,10 @@ pub struct MemberView {
     pub role: RoleRef,
     pub role_name: String,
     pub joined_at: Timestamp,
+    /// `active`, or `deactivated` (no seat, no access; role, teams and grants kept).
+    pub status: MemberStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deactivated_at: Option<Timestamp>,
 }
 
 impl MemberView {
@@ -27,6 +31,8 @@ impl MemberView {
             role: m.role.clone(),
             role_name: org.role_name(&m.role),
             joined_at: m.joined_at,
+            status: MemberStatus::of(m),
+            deactivated_at: m.deactivated_at,
         }
     }
 }

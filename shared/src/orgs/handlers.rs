@@ -205,12 +205,7 @@ pub async fn list_my_orgs(app: App, caller: Caller, input: Input) -> ApiResult<R
         .iter()
         .filter_map(|m| {
             let org = orgs.iter().find(|o| o.org_id == m.org_id)?;
-            Some(MyOrgView::listed(
-                org,
-                &m.role,
-                m.joined_at,
-                caller.second_factor,
-            ))
+            Some(MyOrgView::listed(org, m, caller.second_factor))
         })
         .collect();
     Ok(Reply::list(items, page.next_cursor))

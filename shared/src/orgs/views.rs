@@ -4,6 +4,7 @@ use super::item::OrgItem;
 use super::settings::{BillingProfile, OrgStatus, Settings};
 use crate::domain::Plan;
 use crate::domain::{OrgId, Slug, Timestamp, UserId};
+use crate::members::item::MemberItem;
 use crate::permissions::{Permission, Role, RoleRef};
 use crate::roles::HeldRole;
 use serde::Serialize;
@@ -94,6 +95,10 @@ pub struct MyOrgView {
     /// listed as a guest sees it (its name, the caller's role) and nothing more.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub mfa_required: bool,
+    /// The caller's membership is deactivated: listed as a guest sees it, every route refuses
+    /// them until an admin (or the directory) reactivates it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deactivated: bool,
 }
 
 impl MyOrgView {
@@ -104,17 +109,16 @@ impl MyOrgView {
             my_role_name: role.name.clone(),
             joined_at,
             mfa_required: false,
+            deactivated: false,
         }
     }
     /// The organization in the caller's list: as their role sees it, or, when it requires a
     /// second factor their token lacks, as a guest does.
-    pub fn listed(
-        org: &OrgItem,
-        role: &RoleRef,
-        joined_at: Timestamp,
-        second_factor: bool,
-    ) -> Self {
-        let locked = org.require_mfa && !second_factor;
+    pub fn listed(org: &OrgItem, member: &MemberItem, second_factor: bool) -> Self {
+        let (role, joined_at) = (&member.role, member.joined_at);
+        let deactivated = member.is_deactivated();
+        let mfa_locked = org.require_mfa && !second_factor;
+        let locked = mfa_locked || deactivated;
         let guest = HeldRole::system(Role::Guest);
         let held = org.resolve(role).filter(|_| !locked);
         Self {
@@ -122,7 +126,8 @@ impl MyOrgView {
             my_role: role.clone(),
             my_role_name: org.role_name(role),
             joined_at: Some(joined_at),
-            mfa_required: locked,
+            mfa_required: mfa_locked,
+            deactivated,
         }
     }
 }

@@ -257,7 +257,11 @@ impl RouteDef {
             Code::ServiceUnavailable,
         ];
         if let Access::Org(rule) = self.access {
-            codes.extend([Code::OrgNotFound, Code::MfaRequired]);
+            codes.extend([
+                Code::OrgNotFound,
+                Code::MfaRequired,
+                Code::MemberDeactivated,
+            ]);
             if rule.need != Need::Any {
                 codes.push(Code::Forbidden);
             }

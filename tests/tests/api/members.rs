@@ -540,3 +540,219 @@ async fn concurrent_transfers_and_role_changes_leave_exactly_one_owner() {
         );
     }
 }
+
+#[tokio::test]
+async fn deactivation_cuts_access_frees_the_seat_and_reactivation_restores_role_and_teams() {
+    let t = TestApp::new().await;
+    let f = t
+        .org_fixture("Deactivate Inc", "starter", &[Role::Admin, Role::Developer])
+        .await;
+    let (owner, admin, dev) = (&f.owner, f.member(Role::Admin), f.member(Role::Developer));
+    let member = format!("/orgs/{}/members/{}", f.id, dev.id);
+    let team = t
+        .as_user(owner)
+        .post(&format!("/orgs/{}/teams", f.id), json!({ "name": "Core" }))
+        .await;
+    assert_eq!(team.status, 201, "{}", team.body);
+    let team_id = team.body["id"].as_str().unwrap().to_string();
+    let a = t
+        .as_user(owner)
+        .put_empty(&format!(
+            "/orgs/{}/teams/{team_id}/members/{}",
+            f.id, dev.id
+        ))
+        .await;
+    assert!(a.status < 300, "{}", a.body);
+    let seats = |t: TestApp| {
+        let (id, owner) = (f.id.clone(), owner.clone());
+        async move {
+            let a = t
+                .as_user(&owner)
+                .get(&format!("/orgs/{id}/subscription"))
+                .await;
+            a.body["seats"]["used"].as_u64().unwrap()
+        }
+    };
+    assert_eq!(seats(t.clone()).await, 3);
+
+    // Nobody deactivates the owner or themselves; both fields at once is refused.
+    let a = t
+        .as_user(admin)
+        .patch(
+            &format!("/orgs/{}/members/{}", f.id, owner.id),
+            json!({ "status": "deactivated" }),
+        )
+        .await;
+    a.assert_problem(409, Code::CannotDeactivate);
+    let a = t
+        .as_user(admin)
+        .patch(
+            &format!("/orgs/{}/members/{}", f.id, admin.id),
+            json!({ "status": "deactivated" }),
+        )
+        .await;
+    a.assert_problem(409, Code::CannotDeactivate);
+    let a = t
+        .as_user(admin)
+        .patch(
+            &member,
+            json!({ "status": "deactivated", "role": "viewer" }),
+        )
+        .await;
+    a.assert_problem(400, Code::ValidationFailed);
+    let a = t
+        .as_user(admin)
+        .patch(&member, json!({ "status": "asleep" }))
+        .await;
+    a.assert_problem(400, Code::ValidationFailed);
+
+    // Deactivated: two requests, listed so, refused on the next request everywhere.
+    let (a, ops) = t
+        .call_counted(
+            "PATCH",
+            &member,
+            admin,
+            Some(json!({ "status": "deactivated" })),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(ops, vec!["BatchGetItem", "TransactWriteItems"]);
+    assert_eq!(a.body["status"], "deactivated");
+    assert_eq!(a.body["role"], "developer");
+    for (method, path, body) in [
+        ("GET", format!("/orgs/{}/me", f.id), None),
+        (
+            "POST",
+            format!("/orgs/{}/authorize", f.id),
+            Some(json!({ "permissions": ["projects.read"] })),
+        ),
+        ("GET", format!("/orgs/{}", f.id), None),
+        ("GET", format!("/orgs/{}/teams", f.id), None),
+    ] {
+        let a = t.call(method, &path, Some(&dev.token), body).await;
+        a.assert_problem(403, Code::MemberDeactivated);
+    }
+    let a = t.as_user(dev).get("/orgs").await;
+    let listed = a.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == f.id.as_str())
+        .expect("still listed");
+    assert_eq!(listed["deactivated"], true, "{listed}");
+    assert_eq!(
+        seats(t.clone()).await,
+        2,
+        "a deactivated member holds no seat"
+    );
+    let a = t
+        .as_user(owner)
+        .get(&format!("/orgs/{}/members?limit=100", f.id))
+        .await;
+    let listed = a.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["userId"] == dev.id.as_str())
+        .unwrap();
+    assert_eq!(listed["status"], "deactivated");
+    // Nobody makes a deactivated member the owner.
+    let a = t
+        .as_user(owner)
+        .post(
+            &format!("/orgs/{}/ownership-transfer", f.id),
+            json!({ "userId": dev.id }),
+        )
+        .await;
+    a.assert_problem(409, Code::CannotDeactivate);
+
+    // Fill the plan (5 seats: owner, admin, and three pending), then reactivation needs a seat.
+    let invite = t
+        .as_user(owner)
+        .post(
+            &format!("/orgs/{}/invitations", f.id),
+            json!({ "email": "three@example.com", "role": "viewer", "maxUses": 3 }),
+        )
+        .await;
+    assert_eq!(invite.status, 201, "{}", invite.body);
+    let a = t
+        .as_user(admin)
+        .patch(&member, json!({ "status": "active" }))
+        .await;
+    a.assert_problem(402, Code::SeatLimitReached);
+    let id = invite.body["id"].as_str().unwrap();
+    let a = t
+        .as_user(owner)
+        .delete(&format!("/orgs/{}/invitations/{id}", f.id))
+        .await;
+    assert!(a.status < 300, "{}", a.body);
+
+    // Reactivated with the same role and team.
+    let a = t
+        .as_user(admin)
+        .patch(&member, json!({ "status": "active" }))
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["status"], "active");
+    let me = t.as_user(dev).get(&format!("/orgs/{}/me", f.id)).await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert_eq!(me.body["role"], "developer", "{}", me.body);
+    assert!(me.body.to_string().contains(&team_id), "{}", me.body);
+    assert_eq!(seats(t.clone()).await, 3);
+
+    let actions: Vec<String> = audit(&t, &f.id, owner, "")
+        .await
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .filter(|a| a.ends_with("activated"))
+        .collect();
+    assert_eq!(actions, vec!["member.reactivated", "member.deactivated"]);
+
+    // Removing a deactivated member frees no second seat.
+    let a = t
+        .as_user(admin)
+        .patch(&member, json!({ "status": "deactivated" }))
+        .await;
+    assert_eq!(a.status, 200);
+    let a = t.as_user(admin).delete(&member).await;
+    assert_eq!(a.status, 204, "{}", a.body);
+    assert_eq!(seats(t.clone()).await, 2);
+    let a = t.as_user(owner).get(&format!("/orgs/{}", f.id)).await;
+    assert_eq!(a.body["memberCount"], 2, "{}", a.body);
+}
+
+#[tokio::test]
+async fn parallel_deactivations_and_reactivations_count_the_seat_once() {
+    let t = TestApp::new().await;
+    let o = org_with_members(&t).await;
+    let path = format!("/orgs/{}/members/{}", o.id, o.developer.id);
+    for status in ["deactivated", "active"] {
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..12 {
+            let (t, path) = (t.clone(), path.clone());
+            let who = if i % 2 == 0 { &o.owner } else { &o.admin }.token.clone();
+            let body = json!({ "status": status });
+            tasks.spawn(async move { t.call("PATCH", &path, Some(&who), Some(body)).await });
+        }
+        let answers = tasks.join_all().await;
+        assert!(
+            answers
+                .iter()
+                .all(|a| a.status == 200 || a.body["code"] == Code::ConcurrentUpdate.as_str()),
+            "{:?}",
+            answers.iter().map(|a| a.body.clone()).collect::<Vec<_>>()
+        );
+        let a = t.as_user(&o.owner).get(&format!("/orgs/{}", o.id)).await;
+        let expected = if status == "active" { 4 } else { 3 };
+        assert_eq!(a.body["memberCount"], expected, "{status}: {}", a.body);
+        let action = format!(
+            "action=member.{}",
+            if status == "active" {
+                "reactivated"
+            } else {
+                "deactivated"
+            }
+        );
+        assert_eq!(audit(&t, &o.id, &o.owner, &action).await.len(), 1);
+    }
+}

@@ -217,27 +217,39 @@ impl OrgItem {
         }
     }
 
-    /// A member left or was removed: their seat is free, and the API keys they created (still
-    /// valid: they belong to the organization) are marked as created by someone who left.
+    /// A member left or was removed: their seat is free (unless they were deactivated: a
+    /// deactivated member holds none), and the API keys they created (still valid: they belong
+    /// to the organization) are marked as created by someone who left.
     pub fn member_left(
         &self,
         tx: Tx,
         keys_created: &[crate::domain::ApiKeyId],
+        held_seat: bool,
     ) -> Result<Tx, ApiError> {
         let (active, mut expr) = Self::active();
-        let mut update = "SET memberCount = memberCount - :one".to_string();
+        let mut update = Vec::new();
+        if held_seat {
+            update.push("SET memberCount = memberCount - :one".to_string());
+            expr = expr.value(":one", &1);
+        }
         if !keys_created.is_empty() {
-            update.push_str(" ADD apiKeysOrphaned :orphans");
+            update.push("ADD apiKeysOrphaned :orphans".to_string());
             expr = expr.set(":orphans", keys_created.iter().map(|k| k.as_str()));
+        }
+        if update.is_empty() {
+            return tx.guard(self.key(), active, expr, ApiError::org_closed());
         }
         let tx = tx.update(
             self.key(),
-            &update,
+            &update.join(" "),
             Some(active),
-            expr.value(":one", &1),
+            expr,
             ApiError::org_closed(),
         )?;
-        self.seat_left(tx)
+        match held_seat {
+            true => self.seat_left(tx),
+            false => Ok(tx),
+        }
     }
 }
 
