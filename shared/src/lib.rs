@@ -20,6 +20,7 @@ pub mod access;
 pub mod api_keys;
 pub mod audit;
 pub mod closure;
+pub mod directory;
 pub mod domains;
 pub mod email;
 pub mod events;

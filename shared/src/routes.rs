@@ -7,6 +7,7 @@ pub use crate::access::routes::*;
 pub use crate::api_keys::routes::*;
 pub use crate::audit::routes::*;
 pub use crate::closure::routes::*;
+pub use crate::directory::routes::*;
 pub use crate::domains::routes::*;
 pub use crate::integrations::routes::*;
 pub use crate::invitations::routes::*;
@@ -102,6 +103,11 @@ pub static CONCEPTS: &[Concept] = &[
             "Organization API keys for machines, and their verification by the platform's services.",
         routes: crate::api_keys::routes::ROUTES,
     },
+    Concept {
+        name: "directory",
+        summary: "Directory sync: SCIM tokens, and the SCIM 2.0 service provider an identity provider (Okta, Entra ID) provisions people and groups through.",
+        routes: crate::directory::routes::ROUTES,
+    },
 ];
 
 /// Every HTTP route: the concepts' lists one after the other. Each route is its own static, so a
@@ -157,14 +163,29 @@ pub fn match_route(method: &str, path: &str) -> Option<(&'static RouteDef, Vec<(
     ROUTES
         .iter()
         .copied()
-        .filter(|r| r.method == method)
+        .filter(|r| r.method == method || r.method == "ANY")
         .find_map(|r| {
             let pattern: Vec<&str> = r.path.split('/').collect();
-            if pattern.len() != segments.len() {
+            // A greedy last segment (`{proxy+}`) takes the rest of the path, one segment or more.
+            let greedy = pattern.last().is_some_and(|p| p.ends_with("+}"));
+            let fits = match greedy {
+                true => segments.len() >= pattern.len(),
+                false => segments.len() == pattern.len(),
+            };
+            if !fits {
                 return None;
             }
             let mut params = Vec::new();
-            for (p, s) in pattern.iter().zip(&segments) {
+            if greedy {
+                let name = pattern[pattern.len() - 1].trim_matches(['{', '}', '+']);
+                let rest = segments[pattern.len() - 1..].join("/");
+                if rest.is_empty() {
+                    return None;
+                }
+                params.push((name.to_string(), rest));
+            }
+            let fixed = pattern.len() - usize::from(greedy);
+            for (p, s) in pattern[..fixed].iter().zip(&segments) {
                 if let Some(name) = p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
                     if s.is_empty() {
                         return None;

@@ -273,11 +273,15 @@ impl TestApp {
         let (path, query) = path_and_query
             .split_once('?')
             .unwrap_or((path_and_query, ""));
+        // A route of every method (the directory's) is sampled with GET.
+        let method = if method == "ANY" { "GET" } else { method };
         let (route, params) = service::routes::match_route(method, path)
             .unwrap_or_else(|| panic!("no route for {method} {path}"));
+        let scim = matches!(route.access, service::pipeline::Access::Directory);
         let mut builder = lambda_http::http::Request::builder()
             .method(method)
-            .uri(format!("https://api.example.com{path_and_query}"));
+            .uri(format!("https://api.example.com{path_and_query}"))
+            .header("host", "api.example.com");
         if let Some(t) = token {
             builder = builder.header("authorization", format!("Bearer {t}"));
         }
@@ -317,9 +321,20 @@ impl TestApp {
         if status >= 400 {
             assert_eq!(
                 headers.get("content-type").map(String::as_str),
-                Some("application/problem+json"),
+                Some(if scim {
+                    "application/scim+json"
+                } else {
+                    "application/problem+json"
+                }),
                 "{method} {path}: {body}"
             );
+            if scim {
+                assert_eq!(body["status"], status.to_string(), "a SCIM error: {body}");
+                assert_eq!(
+                    body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error",
+                    "{body}"
+                );
+            }
             let code = body["code"].as_str().and_then(Code::parse);
             let code = code.unwrap_or_else(|| panic!("problem without a known code: {body}"));
             assert_eq!(code.status(), status, "{code} answered with {status}");

@@ -38,6 +38,12 @@ pub fn router_toml() -> String {
     }
     let mut out = String::from("[workspace.metadata.lambda.watch.router]\n");
     for p in paths {
+        // A greedy path (`{proxy+}`, every method): matchit's catch-all, one function.
+        if let Some(r) = ROUTES.iter().find(|r| r.path == p && r.method == "ANY") {
+            let greedy = p.replace("{proxy+}", "{*proxy}");
+            writeln!(out, "\"{greedy}\" = \"{}\"", r.function).unwrap();
+            continue;
+        }
         let entries: Vec<String> = ROUTES
             .iter()
             .filter(|r| r.path == p)
@@ -279,13 +285,14 @@ fn route_resource(out: &mut String, r: &RouteDef) {
     // The route on the root stack's HTTP API: its integration, its route (JWT, or IAM for the
     // platform's services) and API Gateway's permission to invoke the function on that route only.
     let name = pascal(r.function);
-    let (auth, authorizer) = if matches!(r.access, service::pipeline::Access::Service) {
-        ("AWS_IAM", String::new())
-    } else {
-        (
+    let (auth, authorizer) = match r.access {
+        service::pipeline::Access::Service => ("AWS_IAM", String::new()),
+        // The directory's function checks the organization's SCIM token itself.
+        service::pipeline::Access::Directory => ("NONE", String::new()),
+        _ => (
             "JWT",
             "      AuthorizerId: !Ref JwtAuthorizerId\n".to_string(),
-        )
+        ),
     };
     let source_path: String = r
         .path
@@ -296,7 +303,9 @@ fn route_resource(out: &mut String, r: &RouteDef) {
     writeln!(
         out,
         "\n  {name}Integration:\n    Type: AWS::ApiGatewayV2::Integration\n    Properties:\n      ApiId: !Ref HttpApiId\n      IntegrationType: AWS_PROXY\n      IntegrationUri: !GetAtt {name}Function.Arn\n      PayloadFormatVersion: \"2.0\"\n\n  {name}Route:\n    Type: AWS::ApiGatewayV2::Route\n    Properties:\n      ApiId: !Ref HttpApiId\n      RouteKey: \"{} {}\"\n      Target: !Sub \"integrations/${{{name}Integration}}\"\n      AuthorizationType: {auth}\n{authorizer}\n  {name}Permission:\n    Type: AWS::Lambda::Permission\n    Properties:\n      Action: lambda:InvokeFunction\n      FunctionName: !Ref {name}Function\n      Principal: apigateway.amazonaws.com\n      SourceArn: !Sub \"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{HttpApiId}}/*/{}{source_path}\"",
-        r.method, r.path, r.method
+        r.method,
+        r.path,
+        if r.method == "ANY" { "*" } else { r.method }
     )
     .unwrap();
     out.push('\n');
@@ -628,6 +637,9 @@ fn who(r: &RouteDef) -> String {
             "the platform's services (IAM authorization in production; no token locally)"
                 .to_string()
         }
+        Access::Directory => {
+            "the organization's identity provider, with one of its SCIM tokens (no JWT authorizer; the function checks the token)".to_string()
+        }
         Access::Org(rule) => {
             let roles = |p: service::permissions::Permission| match p.min_role() {
                 service::permissions::Role::Owner => "owner".to_string(),
@@ -800,7 +812,10 @@ pub fn with_missing_operations(text: &str) -> String {
     let mut text = text.to_string();
     let mut generator = body_generator();
     for r in ROUTES {
-        if spec["paths"][r.path][r.method.to_lowercase()].is_mapping() {
+        // SCIM describes itself (its discovery endpoints), not in this spec.
+        if matches!(r.access, service::pipeline::Access::Directory)
+            || spec["paths"][r.path][r.method.to_lowercase()].is_mapping()
+        {
             continue;
         }
         let mut op = String::new();

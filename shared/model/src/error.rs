@@ -65,6 +65,23 @@ codes! {
     TeamMemberNotFound = "team_member_not_found", 404;
     IntegrationNotFound = "integration_not_found", 404;
     ApiKeyNotFound = "api_key_not_found", 404;
+    ScimTokenNotFound = "scim_token_not_found", 404;
+    /// SCIM: no resource with this id in the directory (`scimType` none).
+    ScimResourceNotFound = "scim_resource_not_found", 404;
+    /// SCIM `invalidFilter`: a filter the directory does not answer.
+    ScimInvalidFilter = "scim_invalid_filter", 400;
+    /// SCIM `invalidValue`: a required attribute missing, or a value of the wrong type or size.
+    ScimInvalidValue = "scim_invalid_value", 400;
+    /// SCIM `invalidSyntax`: a request body that is not a SCIM message.
+    ScimInvalidSyntax = "scim_invalid_syntax", 400;
+    /// SCIM `invalidPath` / `noTarget`: a PATCH path the directory does not know.
+    ScimInvalidPath = "scim_invalid_path", 400;
+    /// SCIM `mutability`: an attribute that cannot be changed (`id`, `meta`).
+    ScimMutability = "scim_mutability", 400;
+    /// SCIM `uniqueness`: `userName` or a group's `displayName` is taken.
+    ScimUniqueness = "scim_uniqueness", 409;
+    /// SCIM: an operation the directory does not implement (bulk, sorting, `/Me`).
+    ScimNotImplemented = "scim_not_implemented", 501;
     /// No custom role with this id in the organization.
     RoleNotFound = "role_not_found", 404;
     /// The organization has no such domain (`{domain}` in the path).

@@ -21,6 +21,7 @@ pub mod testing;
 // The items, one module per concept, each with its keys and named writes.
 pub mod api_keys;
 pub mod audit;
+pub mod directory;
 pub mod domains;
 pub mod integrations;
 pub mod invitations;

@@ -179,6 +179,7 @@ permissions! {
     RolesManage = "roles.manage", Admin, "Create, change and delete custom roles (never with permissions beyond your own).";
     SubscriptionRead = "subscription.read", Viewer, "See the plan and seat usage.";
     SubscriptionManage = "subscription.manage", Owner, "Change the plan in the billing portal (the platform's billing system sets it).";
+    DirectoryManage = "directory.manage", Admin, "Connect the organization's identity provider: create and revoke SCIM tokens, set the role provisioned people join with.";
 }
 
 impl Permission {

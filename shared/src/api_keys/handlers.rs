@@ -196,6 +196,7 @@ pub async fn create_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
     }
     let key_id = ApiKeyId::new();
     let minted = secret::mint(
+        &secret::API_KEY,
         app.config.require_api_key_hash_key()?,
         ctx.org_id(),
         &key_id,
@@ -357,6 +358,7 @@ pub async fn roll_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> 
         ));
     }
     let minted = secret::mint(
+        &secret::API_KEY,
         app.config.require_api_key_hash_key()?,
         ctx.org_id(),
         &key.key_id,

@@ -3,6 +3,9 @@
 //!
 //! `secret (24 random bytes, 192 bits) ‖ organization id (16) ‖ key id (16) ‖ CRC-32 of the 56 before (4)`.
 //!
+//! A SCIM token is the same format under its own prefix (`orgs_scim_`) and MAC label
+//! (`scim-token:`): one kind's digest never verifies the other kind.
+//!
 //! - The ids let verification read the key's item and its organization in ONE BatchGetItem; the
 //!   secret comes first so a key's first characters (its `prefix`, shown to recognise it) differ
 //!   between keys of one organization.
@@ -13,21 +16,38 @@
 //!   digest copied onto another key's item verifies nothing (the ids are in the MAC). Digests
 //!   are compared in constant time.
 
-use crate::domain::{ApiKeyId, OrgId};
+use crate::domain::{MintedId, OrgId};
 use crate::error::{ApiError, ApiResult};
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-/// What every key starts with (secret scanners match on it).
-pub const KEY_PREFIX: &str = "orgs_sk_";
+/// A kind of secret: what it starts with (secret scanners match on it) and the label its MAC
+/// covers.
+pub struct Format {
+    pub prefix: &'static str,
+    label: &'static [u8],
+}
+
+/// Organization API keys.
+pub const API_KEY: Format = Format {
+    prefix: "orgs_sk_",
+    label: b"api-key:",
+};
+/// SCIM tokens (an identity provider's bearer token for one organization's directory).
+pub const SCIM_TOKEN: Format = Format {
+    prefix: "orgs_scim_",
+    label: b"scim-token:",
+};
+/// What every API key starts with.
+pub const KEY_PREFIX: &str = API_KEY.prefix;
 /// Base62 characters after the prefix.
 pub const BODY_LEN: usize = 81;
 /// Random bytes of a key.
 pub const SECRET_BYTES: usize = 24;
-/// Characters of the key shown as its `prefix` (the `orgs_sk_` and 6 characters, about 36 of the
-/// secret's 192 bits: what is left cannot be searched).
-pub const SHOWN_CHARS: usize = KEY_PREFIX.len() + 6;
+/// Characters of the secret after its prefix shown to recognise it (about 36 of the secret's
+/// 192 bits: what is left cannot be searched).
+pub const SHOWN_AFTER_PREFIX: usize = 6;
 /// The regular expression of a key, for secret scanners (documented in docs/concepts.md).
 pub const PATTERN: &str = "orgs_sk_[0-9A-Za-z]{81}";
 
@@ -39,17 +59,18 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STA
 const _: () = assert!(BODY_LEN as f64 * 5.954 >= (RAW_LEN * 8) as f64);
 
 /// A key as presented: its ids and its secret.
-pub struct Presented {
+pub struct Presented<I> {
     pub org: OrgId,
-    pub key: ApiKeyId,
+    pub key: I,
     secret: [u8; SECRET_BYTES],
+    label: &'static [u8],
 }
 
-impl Presented {
-    /// Splits a presented key; `None` for anything that is not one (wrong prefix, length,
-    /// character, checksum). Nothing is read for those.
-    pub fn parse(raw: &str) -> Option<Self> {
-        let body = raw.strip_prefix(KEY_PREFIX)?;
+impl<I: MintedId> Presented<I> {
+    /// Splits a presented key of `format`; `None` for anything that is not one (wrong prefix,
+    /// length, character, checksum). Nothing is read for those.
+    pub fn parse(format: &Format, raw: &str) -> Option<Self> {
+        let body = raw.strip_prefix(format.prefix)?;
         if body.len() != BODY_LEN {
             return None;
         }
@@ -68,19 +89,30 @@ impl Presented {
             OrgId::PREFIX,
             id(&payload[SECRET_BYTES..SECRET_BYTES + 16])?
         ))?;
-        let key = ApiKeyId::parse(&format!(
+        let key = I::parse(&format!(
             "{}{}",
-            ApiKeyId::PREFIX,
+            I::PREFIX,
             id(&payload[SECRET_BYTES + 16..])?
         ))?;
         let mut secret = [0u8; SECRET_BYTES];
         secret.copy_from_slice(&payload[..SECRET_BYTES]);
-        Some(Self { org, key, secret })
+        Some(Self {
+            org,
+            key,
+            secret,
+            label: format.label,
+        })
     }
 
     /// Whether the key's digest under `server_key` is `stored`, compared in constant time.
     pub fn matches(&self, server_key: &[u8], stored: &str) -> ApiResult<bool> {
-        let mine = digest(server_key, &self.org, &self.key, &self.secret)?;
+        let mine = digest(
+            server_key,
+            self.label,
+            &self.org,
+            self.key.as_str(),
+            &self.secret,
+        )?;
         Ok(subtle::ConstantTimeEq::ct_eq(mine.as_bytes(), stored.as_bytes()).into())
     }
 }
@@ -92,7 +124,12 @@ pub struct Minted {
     pub prefix: String,
 }
 
-pub fn mint(server_key: &[u8], org: &OrgId, key: &ApiKeyId) -> ApiResult<Minted> {
+pub fn mint<I: MintedId>(
+    format: &Format,
+    server_key: &[u8],
+    org: &OrgId,
+    key: &I,
+) -> ApiResult<Minted> {
     let mut secret = [0u8; SECRET_BYTES];
     getrandom::fill(&mut secret).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
     let id = |raw: &str, prefix: &str| {
@@ -103,28 +140,29 @@ pub fn mint(server_key: &[u8], org: &OrgId, key: &ApiKeyId) -> ApiResult<Minted>
     let mut raw = Vec::with_capacity(RAW_LEN);
     raw.extend_from_slice(&secret);
     raw.extend_from_slice(&id(org.as_str(), OrgId::PREFIX)?);
-    raw.extend_from_slice(&id(key.as_str(), ApiKeyId::PREFIX)?);
+    raw.extend_from_slice(&id(key.as_str(), I::PREFIX)?);
     let sum = crc32(&raw);
     raw.extend_from_slice(&sum.to_be_bytes());
-    let text = format!("{KEY_PREFIX}{}", to_base62(&raw));
+    let text = format!("{}{}", format.prefix, to_base62(&raw));
     Ok(Minted {
-        digest: digest(server_key, org, key, &secret)?,
-        prefix: text[..SHOWN_CHARS].to_string(),
+        digest: digest(server_key, format.label, org, key.as_str(), &secret)?,
+        prefix: text[..format.prefix.len() + SHOWN_AFTER_PREFIX].to_string(),
         key: text,
     })
 }
 
 fn digest(
     server_key: &[u8],
+    label: &[u8],
     org: &OrgId,
-    key: &ApiKeyId,
+    key: &str,
     secret: &[u8; SECRET_BYTES],
 ) -> ApiResult<String> {
     let mut mac = Hmac::<Sha256>::new_from_slice(server_key).map_err(ApiError::internal)?;
-    mac.update(b"api-key:");
+    mac.update(label);
     mac.update(org.as_str().as_bytes());
     mac.update(b":");
-    mac.update(key.as_str().as_bytes());
+    mac.update(key.as_bytes());
     mac.update(b":");
     mac.update(secret);
     Ok(B64.encode(mac.finalize().into_bytes()))
@@ -178,6 +216,11 @@ fn crc32(data: &[u8]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{ApiKeyId, ScimTokenId};
+
+    fn parse(raw: &str) -> Option<Presented<ApiKeyId>> {
+        Presented::parse(&API_KEY, raw)
+    }
 
     #[test]
     fn crc32_is_the_ieee_one() {
@@ -187,21 +230,21 @@ mod tests {
     #[test]
     fn a_minted_key_parses_back_to_its_ids_and_verifies_only_under_its_server_key() {
         let (org, id) = (OrgId::new(), ApiKeyId::new());
-        let m = mint(b"server-key", &org, &id).unwrap();
+        let m = mint(&API_KEY, b"server-key", &org, &id).unwrap();
         let re_len = KEY_PREFIX.len() + BODY_LEN;
         assert_eq!(m.key.len(), re_len);
         assert!(m.key[KEY_PREFIX.len()..]
             .bytes()
             .all(|b| b.is_ascii_alphanumeric()));
         assert!(m.key.starts_with(&m.prefix));
-        let p = Presented::parse(&m.key).unwrap();
+        let p = parse(&m.key).unwrap();
         assert_eq!((p.org.clone(), p.key.clone()), (org.clone(), id.clone()));
         assert!(p.matches(b"server-key", &m.digest).unwrap());
         assert!(!p.matches(b"another-key", &m.digest).unwrap());
         // Another key of the same organization: another prefix, another digest.
-        let other = mint(b"server-key", &org, &ApiKeyId::new()).unwrap();
+        let other = mint(&API_KEY, b"server-key", &org, &ApiKeyId::new()).unwrap();
         assert_ne!(other.prefix, m.prefix);
-        assert!(!Presented::parse(&other.key)
+        assert!(!parse(&other.key)
             .unwrap()
             .matches(b"server-key", &m.digest)
             .unwrap());
@@ -209,7 +252,7 @@ mod tests {
 
     #[test]
     fn look_alikes_are_refused_before_any_read() {
-        let m = mint(b"k", &OrgId::new(), &ApiKeyId::new()).unwrap();
+        let m = mint(&API_KEY, b"k", &OrgId::new(), &ApiKeyId::new()).unwrap();
         let mut cases = vec![
             String::new(),
             "orgs_sk_".into(),
@@ -227,9 +270,23 @@ mod tests {
         cases.push(m.key.replace('a', "-"));
         for c in cases {
             if c != m.key {
-                assert!(Presented::parse(&c).is_none(), "{c}");
+                assert!(parse(&c).is_none(), "{c}");
             }
         }
+    }
+
+    #[test]
+    fn a_scim_token_is_no_api_key_and_verifies_only_as_a_token() {
+        let org = OrgId::new();
+        let t = mint(&SCIM_TOKEN, b"k", &org, &ScimTokenId::new()).unwrap();
+        assert!(t.key.starts_with("orgs_scim_"));
+        assert!(parse(&t.key).is_none());
+        let p = Presented::<ScimTokenId>::parse(&SCIM_TOKEN, &t.key).unwrap();
+        assert!(p.matches(b"k", &t.digest).unwrap());
+        // The same bytes under the API key prefix: another label, so another digest.
+        let as_key = t.key.replacen("orgs_scim_", "orgs_sk_", 1);
+        let k = Presented::<ScimTokenId>::parse(&API_KEY, &as_key).unwrap();
+        assert!(!k.matches(b"k", &t.digest).unwrap());
     }
 
     #[test]

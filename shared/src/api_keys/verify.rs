@@ -13,7 +13,7 @@ use crate::access::views::PermissionAnswer;
 use crate::access::{decide, ProjectScope, Source, Via, MAX_PERMISSIONS_PER_CHECK};
 use crate::body::{Parse, Parsed};
 use crate::catalogue::PermId;
-use crate::domain::{ProjectId, Timestamp};
+use crate::domain::{ApiKeyId, ProjectId, Timestamp};
 use crate::error::{ApiError, ApiResult};
 use crate::orgs::item::OrgItem;
 use crate::permissions::Permission;
@@ -106,7 +106,7 @@ pub async fn verify(
     now: Timestamp,
 ) -> ApiResult<(VerifyView, Option<Recorded>)> {
     let invalid = || (VerifyView::Invalid { valid: false }, None);
-    let Some(presented) = Presented::parse(key) else {
+    let Some(presented) = Presented::<ApiKeyId>::parse(&super::secret::API_KEY, key) else {
         return Ok(invalid());
     };
     let org_key = OrgItem::key_of(&presented.org);

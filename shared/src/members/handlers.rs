@@ -3,19 +3,15 @@
 //! so parallel requests can never leave zero or two owners.
 
 use super::item::{MemberItem, MemberStatus};
-use super::member_not_found;
 use super::views::{MemberView, TransferView};
 use crate::access::Ctx;
 use crate::audit::Audited;
 use crate::body::Parsed;
-use crate::domain::ApiKeyId;
 use crate::domain::{Timestamp, UserId};
-use crate::domains::block::{BlockReason, JoinBlockItem};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::permissions::Role;
 use crate::permissions::RoleAsked;
 use crate::pipeline::{Input, Reply};
-use crate::projects::item::{Principal, ProjectItem};
 use crate::roles::{HeldRole, Holder};
 use crate::App;
 use serde::Deserialize;
@@ -114,7 +110,11 @@ async fn change_status(app: App, ctx: Ctx, status: MemberStatus) -> ApiResult<Re
     }
     let theirs = require_not_above(&ctx, &target)?;
     let now = Timestamp::now();
-    let (tx, updated) = member_status_changed(&ctx, ctx.tx()?, &target, status, now)?;
+    let seats = match status {
+        MemberStatus::Active => Some(ctx.seats()?),
+        MemberStatus::Deactivated => None,
+    };
+    let (tx, updated) = super::status_changed(ctx.tx()?, &ctx.org, seats, &target, status, now)?;
     let tx = ctx.guard_role_as_read(tx, &theirs, concurrent())?;
     let (action, event, verb) = match status {
         MemberStatus::Deactivated => ("member.deactivated", "MemberDeactivated", "deactivated"),
@@ -128,32 +128,6 @@ async fn change_status(app: App, ctx: Ctx, status: MemberStatus) -> ApiResult<Re
     ))?;
     app.store.commit(tx).await?;
     Ok(Reply::ok(&MemberView::new(&updated, &ctx.org)))
-}
-
-/// The writes of a member's status change (the membership and the seat it frees or takes), for
-/// the members route and the directory; returns the member as it will be.
-pub fn member_status_changed(
-    ctx: &Ctx,
-    tx: crate::store::Tx,
-    target: &MemberItem,
-    status: MemberStatus,
-    now: Timestamp,
-) -> ApiResult<(crate::store::Tx, MemberItem)> {
-    let mut updated = target.clone();
-    let tx = match status {
-        MemberStatus::Deactivated => {
-            let tx = target.deactivate(tx, now, concurrent())?;
-            updated.deactivated_at = Some(now);
-            // Their seat is free; the API keys they created stay valid (the organization's).
-            ctx.org.member_left(tx, &[], true)?
-        }
-        MemberStatus::Active => {
-            let tx = target.reactivate(tx, now, concurrent())?;
-            updated.deactivated_at = None;
-            crate::subscription::take_free_seat(tx, &ctx.seats()?, now)?
-        }
-    };
-    Ok((tx, updated))
 }
 
 async fn change_role(app: App, ctx: Ctx, role: RoleAsked) -> ApiResult<Reply> {
@@ -226,56 +200,18 @@ pub async fn remove_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply
     } else {
         Some(require_not_above(&ctx, &target)?)
     };
-    // The membership, the organization's counters, the email item, the attached items; the
-    // caller's role is re-checked by the context's guard.
-    let tx = target.remove_membership(
+    // The membership and everything attached to it (`super::removal`); the caller's role is
+    // re-checked by the context's guard.
+    let (tx, keys_created) = super::removal(
         ctx.tx()?,
-        member_not_found(),
-        ApiError::concurrent(
-            "The member's role, teams or project access changed while they were being removed; they are still a member. Retry.",
-        ),
+        &ctx.org,
+        &target,
+        (!leaving).then(|| ctx.user_id()),
     )?;
-    // The API keys they created stay (they are the organization's); the event names them, so
-    // a platform can choose to revoke them.
-    let mut keys_created = ctx.org.api_keys.listed_created_by(&target.user_id);
-    keys_created.extend(
-        target
-            .keys_created
-            .iter()
-            .filter_map(|k| ApiKeyId::parse(k)),
-    );
-    let tx = ctx
-        .org
-        .member_left(tx, &keys_created, !target.is_deactivated())?;
-    let tx = ctx
-        .org
-        .count_holders(tx, &[(&target.role, Holder::Members, -1)])?;
     let tx = match &theirs {
         Some(theirs) => ctx.guard_role_as_read(tx, theirs, concurrent())?,
         None => tx,
     };
-    let mut tx = target.remove_email(tx)?;
-    // Their direct grants go in the same transaction (the membership's version, required
-    // above, makes one added meanwhile retry instead of stay); their places on teams (any
-    // number of teams) are removed by the stream's clean-up from this change's audit entry
-    // (`crate::teams::cleanup`): without the membership they grant nothing.
-    let org = ctx.org_id();
-    let principal = Principal::User(target.user_id.clone());
-    for project in &target.projects {
-        tx = ProjectItem::grant_gone(tx, org, project, &principal, concurrent())?;
-    }
-    // Removed by someone else: no automatic way back in (a verified domain's invitation or
-    // suggestion) until an admin invites them again.
-    if !leaving {
-        tx = JoinBlockItem::new(
-            org,
-            &target.user_id,
-            BlockReason::Removed,
-            ctx.user_id(),
-            crate::domain::Timestamp::now(),
-        )
-        .write(tx)?;
-    }
     let (action, summary) = if leaving {
         (
             "member.left",

@@ -56,6 +56,24 @@ pub struct Input {
     /// On a service route, the service that called (its IAM role's name in production,
     /// `local` in a local run): what its audit entries name as the actor.
     pub service: Option<String>,
+    /// The HTTP method (a route of several methods, the directory's, dispatches on it).
+    pub method: String,
+    /// Where the API answers (`https://<host>`), from the request's `Host` and
+    /// `X-Forwarded-Proto` headers: the base of URLs an answer gives out.
+    pub origin: Option<String>,
+    /// On the directory's route, the `Authorization: Bearer` token (checked by the route's own
+    /// access step; never logged).
+    pub bearer: Option<Bearer>,
+}
+
+/// A bearer token as presented: its `Debug` never shows it.
+#[derive(Clone, Default)]
+pub struct Bearer(pub String);
+
+impl std::fmt::Debug for Bearer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Bearer(<redacted>)")
+    }
 }
 
 impl Input {

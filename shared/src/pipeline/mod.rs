@@ -10,11 +10,11 @@ mod reply;
 mod route;
 
 pub use context::{run_org, OrgAccess, OrgCtx};
-pub use input::{Input, DEFAULT_PAGE, MAX_BODY_BYTES, MAX_PAGE};
+pub use input::{Bearer, Input, DEFAULT_PAGE, MAX_BODY_BYTES, MAX_PAGE};
 pub use reply::{ListView, Reply};
 pub use route::{
-    body, org, org_on, org_on_with, Access, BodyDef, Dynamo, Effect, Handler, Need, OrgOp, OrgRule,
-    Place, RouteDef, Secrets, ServerKey, ServiceOp, Subject, UserOp,
+    body, org, org_on, org_on_with, Access, BodyDef, DirectoryOp, Dynamo, Effect, Handler, Need,
+    OrgOp, OrgRule, Place, RouteDef, Secrets, ServerKey, ServiceOp, Subject, UserOp,
 };
 
 use crate::auth::{self, Caller};
@@ -73,11 +73,35 @@ fn input_of(req: &Request) -> ApiResult<Input> {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect::<HashMap<_, _>>()
     };
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let origin = header("host").map(|host| {
+        let proto = header("x-forwarded-proto").unwrap_or_else(|| {
+            match host.starts_with("127.0.0.1") || host.starts_with("localhost") {
+                true => "http".into(),
+                false => "https".into(),
+            }
+        });
+        format!("{proto}://{host}")
+    });
+    let bearer = header("authorization").and_then(|v| {
+        let (scheme, token) = v.split_once(' ')?;
+        scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| input::Bearer(token.trim().to_string()))
+    });
     Ok(Input {
         path: to_map(req.path_parameters()),
         query: to_map(req.query_string_parameters()),
         body,
         service: None,
+        method: req.method().as_str().to_string(),
+        origin,
+        bearer,
     })
 }
 
@@ -109,13 +133,21 @@ pub async fn handle(app: &App, route: &RouteDef, req: Request) -> Response<Body>
     let mut caller_id = None;
     let (result, measured) =
         crate::metrics::measured(run_route(app, route, req, &mut caller_id)).await;
+    let scim = matches!(route.access, Access::Directory);
     let (mut response, status, code, cause) = match result {
         Ok(reply) => {
             let status = reply.status;
-            (respond(reply), status, None, None)
+            let response = match scim {
+                true => respond_as(reply, SCIM_JSON),
+                false => respond(reply),
+            };
+            (response, status, None, None)
         }
         Err(err) => (
-            problem(&err, &request_id),
+            match scim {
+                true => scim_error(&err, &request_id),
+                false => problem(&err, &request_id),
+            },
             err.status(),
             Some(err.code.as_str()),
             err.cause.clone(),
@@ -263,6 +295,9 @@ async fn run_route(
     req: Request,
     caller_id: &mut Option<String>,
 ) -> ApiResult<Reply> {
+    if let (Access::Directory, Handler::Directory(op)) = (route.access, route.handler) {
+        return op(app.clone(), input_of(&req)?).await;
+    }
     if let (Access::Service, Handler::Service(op)) = (route.access, route.handler) {
         let service = admit_service(&app.config, &req)?;
         let mut input = input_of(&req)?;
@@ -283,14 +318,60 @@ async fn run_route(
 }
 
 pub fn respond(reply: Reply) -> Response<Body> {
-    let builder = Response::builder().status(reply.status);
+    respond_as(reply, "application/json")
+}
+
+/// SCIM's media type (RFC 7644 §8.1).
+pub const SCIM_JSON: &str = "application/scim+json";
+
+fn respond_as(reply: Reply, content_type: &str) -> Response<Body> {
+    let mut builder = Response::builder().status(reply.status);
+    for (name, value) in &reply.headers {
+        builder = builder.header(*name, value);
+    }
     match reply.body {
         Some(body) => builder
-            .header("content-type", "application/json")
+            .header("content-type", content_type)
             .body(Body::Text(body.to_string())),
         None => builder.body(Body::Empty),
     }
     .expect("valid response parts")
+}
+
+/// A SCIM error (RFC 7644 §3.12): `schemas`, `status` as a string, `detail`, and `scimType`
+/// where the RFC names one for the code.
+pub fn scim_error(err: &ApiError, request_id: &str) -> Response<Body> {
+    let scim_type = match err.code {
+        Code::ScimInvalidFilter => Some("invalidFilter"),
+        Code::ScimInvalidValue | Code::ValidationFailed => Some("invalidValue"),
+        Code::ScimInvalidSyntax | Code::InvalidBody | Code::BodyRequired => Some("invalidSyntax"),
+        Code::ScimInvalidPath => Some("invalidPath"),
+        Code::ScimMutability => Some("mutability"),
+        Code::ScimUniqueness => Some("uniqueness"),
+        _ => None,
+    };
+    let mut body = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+        "status": err.status().to_string(),
+        "detail": err.detail,
+        "code": err.code.as_str(),
+        "requestId": request_id,
+    });
+    if let Some(t) = scim_type {
+        body["scimType"] = serde_json::Value::String(t.into());
+    }
+    let mut builder = Response::builder()
+        .status(err.status())
+        .header("content-type", SCIM_JSON);
+    if let Some(secs) = err.retry_after {
+        builder = builder.header("retry-after", secs.to_string());
+    }
+    if err.status() == 401 {
+        builder = builder.header("www-authenticate", "Bearer realm=\"scim\"");
+    }
+    builder
+        .body(Body::Text(body.to_string()))
+        .expect("valid response parts")
 }
 
 pub fn problem(err: &ApiError, request_id: &str) -> Response<Body> {

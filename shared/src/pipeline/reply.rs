@@ -7,6 +7,8 @@ use serde_json::Value;
 pub struct Reply {
     pub status: u16,
     pub body: Option<Value>,
+    /// Headers beyond the content type (a created SCIM resource's `Location`).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 /// A page of a list: `{ "items": [...], "nextCursor": ... }`.
@@ -23,6 +25,7 @@ impl Reply {
         Self {
             status,
             body: Some(serde_json::to_value(body).unwrap_or(Value::Null)),
+            headers: Vec::new(),
         }
     }
     pub fn ok<T: Serialize>(body: &T) -> Self {
@@ -35,7 +38,12 @@ impl Reply {
         Self {
             status: 204,
             body: None,
+            headers: Vec::new(),
         }
+    }
+    pub fn header(mut self, name: &'static str, value: String) -> Self {
+        self.headers.push((name, value));
+        self
     }
     pub fn list<T: Serialize>(items: Vec<T>, next_cursor: Option<String>) -> Self {
         Self::ok(&ListView { items, next_cursor })

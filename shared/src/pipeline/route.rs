@@ -21,6 +21,10 @@ pub enum Access {
     /// authorizer (SigV4) admits it; locally nothing does (no token needed). The operation
     /// decides on what the request presents (an API key to verify).
     Service,
+    /// An organization's identity provider, with one of the organization's SCIM tokens: no
+    /// authorizer in production; the directory's own access step checks the token. Answers are
+    /// SCIM's (`application/scim+json`, SCIM error bodies).
+    Directory,
 }
 
 /// How the pipeline decides an organization route before its operation runs.
@@ -97,6 +101,9 @@ impl std::fmt::Debug for Subject {
 pub type UserOp = fn(App, Caller, Input) -> BoxFuture<'static, ApiResult<Reply>>;
 /// An operation for another service of the platform (`Access::Service`): no person calls it.
 pub type ServiceOp = fn(App, Input) -> BoxFuture<'static, ApiResult<Reply>>;
+/// The directory's operation (`Access::Directory`): the request as read; its access step is the
+/// directory's (`crate::directory::scim`).
+pub type DirectoryOp = fn(App, Input) -> BoxFuture<'static, ApiResult<Reply>>;
 /// An organization operation with the pipeline's organization steps in front of it
 /// (see the `org_handler!` macro: the access type is the one the operation's context names).
 pub type OrgOp = fn(App, Caller, Input, OrgRule) -> BoxFuture<'static, ApiResult<Reply>>;
@@ -106,6 +113,7 @@ pub enum Handler {
     User(UserOp),
     Org(OrgOp),
     Service(ServiceOp),
+    Directory(DirectoryOp),
 }
 
 /// IAM actions a route's function needs on the table (and its indexes).
@@ -244,7 +252,7 @@ impl RouteDef {
     pub fn org_rule(&self) -> Option<OrgRule> {
         match self.access {
             Access::Org(rule) => Some(rule),
-            Access::User | Access::Service => None,
+            Access::User | Access::Service | Access::Directory => None,
         }
     }
     /// Every problem code this route can answer: the pipeline's for its access rule, then the

@@ -18,7 +18,7 @@ fn seat_limit_error(seats: &Seats<'_>, limit: u32, requested: u32, now: Timestam
     ApiError::new(
         Code::SeatLimitReached,
         format!(
-            "The {} plan allows {limit} seats; {} are in use (members plus remaining uses of pending invitations) and this invitation needs {requested}. Upgrade the plan, revoke invitations or clean up expired ones.",
+            "The {} plan allows {limit} seats; {} are in use (members, remaining uses of pending invitations, people the directory provisioned who have not joined yet) and this needs {requested}. Upgrade the plan, revoke invitations or clean up expired ones.",
             org.plan.as_str(),
             used
         ),
@@ -51,6 +51,14 @@ pub fn reserve_seats(
 pub fn take_free_seat(tx: Tx, seats: &Seats<'_>, now: Timestamp) -> Result<Tx, ApiError> {
     let over_limit = check_seats(seats, 1, now)?;
     let (tx, released) = seats.seat_joined(tx, now, over_limit)?;
+    mark_released(tx, &seats.org.org_id, &released)
+}
+
+/// Takes a seat for a person the directory provisions (or reactivates before they joined):
+/// checked as read (402 with the numbers) and in the write (`Seats::directory_seat_taken`).
+pub fn take_directory_seat(tx: Tx, seats: &Seats<'_>, now: Timestamp) -> Result<Tx, ApiError> {
+    let over_limit = check_seats(seats, 1, now)?;
+    let (tx, released) = seats.directory_seat_taken(tx, now, over_limit)?;
     mark_released(tx, &seats.org.org_id, &released)
 }
 

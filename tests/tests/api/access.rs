@@ -57,7 +57,7 @@ where
             .collect(),
         query: HashMap::new(),
         body: body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
-        service: None,
+        ..Input::default()
     };
     let rule = route.org_rule().expect("an organization route");
     run_org(

@@ -374,7 +374,8 @@ async fn a_copy_of_the_table_holds_no_key_and_verifies_none() {
     for key in &keys {
         // No part of the secret past the shown prefix, in any window of 12 characters, and no
         // plain hash of the key.
-        let hidden = &key[service::api_keys::secret::SHOWN_CHARS..];
+        let hidden = &key[service::api_keys::secret::KEY_PREFIX.len()
+            + service::api_keys::secret::SHOWN_AFTER_PREFIX..];
         for i in 0..hidden.len() - 12 {
             assert!(
                 !dump.contains(&hidden[i..i + 12]),
@@ -745,6 +746,7 @@ async fn an_expired_key_is_not_rolled() {
     let now = Timestamp::now();
     let key_id = ApiKeyId::new();
     let minted = secret::mint(
+        &secret::API_KEY,
         t.app.config.require_api_key_hash_key().unwrap(),
         &org,
         &key_id,

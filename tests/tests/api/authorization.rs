@@ -71,6 +71,8 @@ pub(crate) struct Fixture {
     /// An API key (`developer`) created by the owner, and its secret, on the API key routes.
     pub(crate) api_key_id: String,
     pub(crate) api_key: String,
+    /// A SCIM token created by the owner, on the API key and SCIM token routes.
+    pub(crate) scim_token_id: String,
     /// A custom role nothing holds, created by the owner through the API.
     pub(crate) role_id: String,
     /// On the domain routes: a verified domain with `automatic_suggestion` (viewer), a pending
@@ -88,7 +90,7 @@ fn needs_projects(route: &RouteDef) -> bool {
 
 /// Whether a route acts on API keys (its fixture then has one).
 fn needs_api_key(route: &RouteDef) -> bool {
-    route.path.contains("/api-keys")
+    route.path.contains("/api-keys") || route.path.contains("/scim")
 }
 
 /// Whether a route acts on verified domains or membership requests (its fixture then has them).
@@ -193,6 +195,20 @@ async fn fixture_with(
         api_key_id = body["id"].as_str().unwrap().to_string();
         api_key = body["key"].as_str().unwrap().to_string();
     }
+    let mut scim_token_id = String::new();
+    if with_api_key {
+        let created = t
+            .as_user(&members[0].1)
+            .post(
+                &format!("/orgs/{org}/scim-tokens"),
+                json!({ "name": "Walk directory" }),
+            )
+            .await;
+        scim_token_id = created.assert_status(201)["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    }
     let role = t
         .as_user(&members[0].1)
         .post(
@@ -223,6 +239,7 @@ async fn fixture_with(
         integration,
         api_key_id,
         api_key,
+        scim_token_id,
         role_id,
         domain,
         pending_domain,
@@ -261,6 +278,7 @@ fn samples_of(concept: &str) -> Samples {
         "api_keys" => crate::api_keys::walk_sample,
         "roles" => crate::roles::walk_sample,
         "domains" => crate::domains::walk_sample,
+        "directory" => crate::directory::walk_sample,
         other => panic!("concept {other} has no walk_sample: add one to its test file and here"),
     }
 }
@@ -284,6 +302,8 @@ pub(crate) fn sample(route: &RouteDef, f: &Fixture) -> (String, Option<Value>, u
             .replace("{projectId}", &f.project)
             .replace("{integrationId}", &f.integration)
             .replace("{keyId}", &f.api_key_id)
+            .replace("{tokenId}", &f.scim_token_id)
+            .replace("{proxy+}", "Users")
             .replace("{roleId}", &f.role_id)
             .replace("{requestId}", &f.request_id)
             .replace(
@@ -316,6 +336,8 @@ fn expected(route: &RouteDef, principal: Principal, success: u16) -> u16 {
     match (principal.roles(), route.access) {
         // The platform's services: locally no token is needed (production signs with IAM).
         (_, Access::Service) => success,
+        // The directory's route takes the organization's SCIM token, never a person's.
+        (_, Access::Directory) => 401,
         _ if principal == Principal::NoToken => 401,
         (_, Access::User) => success,
         (None, Access::Org(_)) => 404,

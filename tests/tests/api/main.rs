@@ -7,6 +7,7 @@ mod audit;
 mod authorization;
 mod catalogue;
 mod closure;
+mod directory;
 mod dns;
 mod domains;
 mod events;

@@ -114,7 +114,11 @@ fn route_table_is_well_formed() {
         assert!(r.path.starts_with('/'));
         // Asking to join is the one organization path that people outside it call: it decides
         // on their verified email's domain, not on an access they do not have.
-        let org_route = r.path.starts_with("/orgs/{orgId}") && r.function != "request-membership";
+        // The directory's SCIM endpoint is the organization's too, but its caller is the
+        // organization's identity provider with a SCIM token (its own access step).
+        let org_route = r.path.starts_with("/orgs/{orgId}")
+            && r.function != "request-membership"
+            && !matches!(r.access, Access::Directory);
         assert_eq!(
             org_route,
             matches!(r.access, Access::Org(_)),
@@ -181,7 +185,12 @@ fn openapi_spec_has_exactly_the_routes_of_the_table() {
             in_spec.insert((method, path));
         }
     }
-    for r in ROUTES {
+    // SCIM (RFC 7644) describes itself: its discovery endpoints (`/Schemas`, `/ResourceTypes`,
+    // `/ServiceProviderConfig`) are its contract, not this spec.
+    for r in ROUTES
+        .iter()
+        .filter(|r| !matches!(r.access, Access::Directory))
+    {
         assert!(
             in_spec.contains(&(r.method.to_string(), r.path.to_string())),
             "route {} {} is missing from openapi.yaml",
@@ -227,7 +236,10 @@ fn openapi_documents_exactly_the_problem_codes_of_each_route() {
         );
     }
     let mut wanted = Vec::new();
-    for r in ROUTES {
+    for r in ROUTES
+        .iter()
+        .filter(|r| !matches!(r.access, Access::Directory))
+    {
         wanted.push((
             format!("      operationId: {}\n", r.function),
             format!(
@@ -267,7 +279,10 @@ fn openapi_documents_exactly_the_problem_codes_of_each_route() {
         }
     }
     let spec: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
-    for r in ROUTES {
+    for r in ROUTES
+        .iter()
+        .filter(|r| !matches!(r.access, Access::Directory))
+    {
         let op = &spec["paths"][r.path][r.method.to_lowercase()];
         let documented: Vec<&str> = op["x-problem-codes"]
             .as_sequence()

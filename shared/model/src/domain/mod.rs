@@ -277,6 +277,13 @@ impl UserId {
     }
 }
 
+/// An id we mint: a prefix and 32 lower-case hex digits (a UUID v4).
+pub trait MintedId: Sized {
+    const PREFIX: &'static str;
+    fn parse(raw: &str) -> Option<Self>;
+    fn as_str(&self) -> &str;
+}
+
 /// Identifiers we mint ourselves: a prefix and a UUID v4 in simple form, e.g. `org_3f2a...`.
 macro_rules! minted_id {
     ($name:ident, $prefix:literal, $what:literal) => {
@@ -309,6 +316,16 @@ macro_rules! minted_id {
             }
         }
 
+        impl MintedId for $name {
+            const PREFIX: &'static str = $prefix;
+            fn parse(raw: &str) -> Option<Self> {
+                $name::parse(raw)
+            }
+            fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(&self.0)
@@ -326,6 +343,8 @@ minted_id!(IntegrationId, "int_", "integration");
 minted_id!(ApiKeyId, "key_", "API key");
 minted_id!(RoleId, "role_", "custom role");
 minted_id!(RequestId, "mreq_", "membership request");
+minted_id!(ScimTokenId, "scimtok_", "SCIM token");
+minted_id!(DirUserId, "dusr_", "directory user");
 
 impl RequestId {
     /// The one id of `user`'s request to join `org` (the first 128 bits of a SHA-256 of both):

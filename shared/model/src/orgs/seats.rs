@@ -117,6 +117,9 @@ pub(super) struct SeatWrite {
     released: Vec<(String, SeatHold)>,
     /// Seats that became members.
     pub joined: u32,
+    /// Seats the directory's provisioned people took (1) or gave back (-1); a provisioned
+    /// person joining is `joined: 1, provisioned: -1`.
+    pub provisioned: i64,
 }
 
 impl SeatWrite {
@@ -171,7 +174,11 @@ impl SeatWrite {
     }
 
     fn is_empty(&self) -> bool {
-        self.deltas.is_empty() && self.removed.is_empty() && self.own.is_empty() && self.joined == 0
+        self.deltas.is_empty()
+            && self.removed.is_empty()
+            && self.own.is_empty()
+            && self.joined == 0
+            && self.provisioned == 0
     }
 }
 
@@ -277,7 +284,7 @@ impl Seats<'_> {
     }
     /// Seats in use at `now`: members plus the seats pending invitations really hold.
     pub fn seats_in_use(&self, now: Timestamp) -> u32 {
-        self.org.member_count + self.held_seats(now)
+        self.org.member_count + self.held_seats(now) + self.state.directory_seats
     }
 
     fn where_held(&self, hold: &InvitationHold) -> Held {
@@ -527,6 +534,57 @@ impl Seats<'_> {
         let limit = self.fits(w.freed(), 1);
         let tx = self.write(tx, &w, self.org.on_plan_as_read(), limit, over_limit)?;
         Ok((tx, w.released))
+    }
+
+    /// A person the directory provisions (or reactivates before they join) takes a seat under
+    /// the plan read (`seatsUsed - freed + 1 <= limit`, `over_limit` otherwise), as a pending
+    /// invitation holds one. Returns the own holds it released.
+    pub fn directory_seat_taken(
+        &self,
+        tx: Tx,
+        now: Timestamp,
+        over_limit: ApiError,
+    ) -> Result<(Tx, Vec<(String, SeatHold)>), ApiError> {
+        let mut w = SeatWrite {
+            provisioned: 1,
+            ..SeatWrite::default()
+        };
+        self.reclaim(&mut w, now);
+        let limit = self.fits(w.freed(), 1);
+        let tx = self.write(tx, &w, self.org.on_plan_as_read(), limit, over_limit)?;
+        Ok((tx, w.released))
+    }
+
+    /// A provisioned person who had not joined is deactivated or deleted: their seat is free.
+    pub fn directory_seat_released(&self, tx: Tx) -> Result<Tx, ApiError> {
+        let w = SeatWrite {
+            provisioned: -1,
+            ..SeatWrite::default()
+        };
+        let (active, expr) = OrgItem::active();
+        let org = OrgPart {
+            sets: Vec::new(),
+            cond: vec![active.to_string()],
+            expr,
+        };
+        self.write(tx, &w, org, None, ApiError::org_closed())
+    }
+
+    /// A provisioned person joins: their seat becomes a member's (`memberCount` + 1, the
+    /// directory's seats - 1, `seatsUsed` unchanged).
+    pub fn directory_seat_joined(&self, tx: Tx) -> Result<Tx, ApiError> {
+        let w = SeatWrite {
+            provisioned: -1,
+            joined: 1,
+            ..SeatWrite::default()
+        };
+        let (active, expr) = OrgItem::active();
+        let org = OrgPart {
+            sets: Vec::new(),
+            cond: vec![active.to_string()],
+            expr,
+        };
+        self.write(tx, &w, org, None, ApiError::org_closed())
     }
 
     /// Changes the plan, conditional on the plan read and, for a limited plan, on the seats in use

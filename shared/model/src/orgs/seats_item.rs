@@ -42,6 +42,10 @@ pub struct SeatsItem {
     /// Holds moved here from an organization written before days (`seats`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seat_holds: Option<BTreeMap<String, SeatHold>>,
+    /// Seats the directory's provisioned people hold until they join (SCIM users that are
+    /// active and not yet members); part of `seatsUsed`.
+    #[serde(default)]
+    pub directory_seats: u32,
 }
 
 impl Entity for SeatsItem {
@@ -79,6 +83,7 @@ impl SeatsItem {
             seats_used: state.seats_used,
             seat_days: state.seat_days.unwrap_or_default(),
             seat_holds: state.seat_holds.filter(|h| !h.is_empty()),
+            directory_seats: state.directory_seats,
         }
     }
 }
@@ -91,6 +96,8 @@ pub struct SeatState {
     /// `None` only on organizations written before days.
     pub seat_days: Option<BTreeMap<String, u32>>,
     pub seat_holds: Option<BTreeMap<String, SeatHold>>,
+    /// Seats held by the directory's provisioned people who have not joined yet.
+    pub directory_seats: u32,
 }
 
 /// An organization's seats as read, with the organization they count for (its plan, members,
@@ -118,6 +125,7 @@ impl OrgItem {
                     seats_used: item.seats_used,
                     seat_days: Some(item.seat_days),
                     seat_holds: item.seat_holds,
+                    directory_seats: item.directory_seats,
                 },
                 false,
             ),
@@ -129,6 +137,7 @@ impl OrgItem {
                         seats_used: self.seats_used.unwrap_or(self.member_count + pending),
                         seat_days: self.seat_days.clone(),
                         seat_holds: self.seat_holds.clone(),
+                        directory_seats: 0,
                     },
                     true,
                 )
@@ -201,10 +210,21 @@ impl Seats<'_> {
     fn update(&self, w: &SeatWrite) -> Result<SeatUpdate, ApiError> {
         let mut u = SeatUpdate::default();
         let pending = w.pending_delta();
-        let used = pending + i64::from(w.joined);
+        let used = pending + i64::from(w.joined) + w.provisioned;
         if pending != 0 {
             u.sets.push("pendingSeats = pendingSeats + :sw_p".into());
             u.expr = std::mem::take(&mut u.expr).value(":sw_p", &pending);
+        }
+        if w.provisioned != 0 {
+            u.sets
+                .push("directorySeats = if_not_exists(directorySeats, :sw_dz) + :sw_ds".into());
+            u.expr = std::mem::take(&mut u.expr)
+                .value(":sw_dz", &0)
+                .value(":sw_ds", &w.provisioned);
+            if w.provisioned < 0 {
+                u.kept.push("directorySeats >= :k_ds".into());
+                u.kexpr = std::mem::take(&mut u.kexpr).value(":k_ds", &-w.provisioned);
+            }
         }
         if used != 0 {
             u.sets.push("seatsUsed = seatsUsed + :sw_u".into());
@@ -272,7 +292,11 @@ impl Seats<'_> {
         };
         let mut s = self.state.clone();
         s.pending_seats = add(s.pending_seats, w.pending_delta())?;
-        s.seats_used = add(s.seats_used, w.pending_delta() + i64::from(w.joined))?;
+        s.seats_used = add(
+            s.seats_used,
+            w.pending_delta() + i64::from(w.joined) + w.provisioned,
+        )?;
+        s.directory_seats = add(s.directory_seats, w.provisioned)?;
         let days = s.seat_days.get_or_insert_with(BTreeMap::new);
         for (key, d) in w.deltas.iter().filter(|(_, d)| **d != 0) {
             let now = add(days.get(key).copied().unwrap_or(0), *d)?;

@@ -1,0 +1,148 @@
+//! The SCIM token routes: create (the token shown once), list, revoke. Each change is one
+//! transaction with its audit entry, conditional on the caller's access as read and on the
+//! organization's limit of tokens (`DIRECTORY.tokenCount`, counted in the same transaction).
+
+use super::item::token::ScimTokenItem;
+use super::item::{Counter, DirectoryItem, TOKENS_PER_ORG};
+use super::views::{CreatedScimTokenView, ScimTokenView};
+use crate::access::Ctx;
+use crate::api_keys::secret;
+use crate::audit::Audited;
+use crate::body::{Parse, Parsed};
+use crate::domain::{DisplayName, ScimTokenId, Timestamp};
+use crate::error::{ApiError, ApiResult};
+use crate::pipeline::{Input, Reply};
+use crate::App;
+use serde::Deserialize;
+use serde_json::json;
+
+/// `expiresInDays`: from the first to the last (none: the token never expires).
+pub const EXPIRES_IN_DAYS: (i64, i64) = (1, 1095);
+
+/// `POST /orgs/{orgId}/scim-tokens`'s body.
+#[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateScimToken {
+    /// What the token is for (the identity provider's name, say).
+    name: Parsed<DisplayName>,
+    /// Days until the token stops working; left out, it works until revoked.
+    expires_in_days: Option<Parsed<TokenDays>>,
+}
+
+/// A token's lifetime in days: within `EXPIRES_IN_DAYS`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TokenDays(i64);
+
+impl Parse for TokenDays {
+    type Raw = i64;
+    fn parse(field: &str, d: i64) -> ApiResult<Self> {
+        if !(EXPIRES_IN_DAYS.0..=EXPIRES_IN_DAYS.1).contains(&d) {
+            return Err(ApiError::validation(
+                field,
+                format!(
+                    "`{field}` must be {} to {} (or left out for a token that works until revoked).",
+                    EXPIRES_IN_DAYS.0, EXPIRES_IN_DAYS.1
+                ),
+            ));
+        }
+        Ok(Self(d))
+    }
+    #[cfg(feature = "openapi")]
+    fn schema() -> serde_json::Value {
+        json!({ "type": "integer", "minimum": EXPIRES_IN_DAYS.0, "maximum": EXPIRES_IN_DAYS.1 })
+    }
+}
+
+/// The URL an identity provider is given: the service provider of this organization.
+pub fn base_url(input: &Input, org: &crate::domain::OrgId) -> String {
+    format!(
+        "{}/orgs/{}/scim/v2",
+        input.origin.as_deref().unwrap_or(""),
+        org.as_str()
+    )
+}
+
+/// `GET /orgs/{orgId}/scim-tokens`: one Query per page.
+pub async fn list_scim_tokens(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let q = ScimTokenItem::page_of_org(ctx.org_id(), input.limit()?, input.cursor())?;
+    let page = app.store.page_of::<ScimTokenItem>(q).await?;
+    Ok(Reply::list(
+        page.items.iter().map(ScimTokenView::new).collect(),
+        page.next_cursor,
+    ))
+}
+
+/// `POST /orgs/{orgId}/scim-tokens` `{name, expiresInDays?}`: the token (its digest only), the
+/// count within the limit and the audit entry in one transaction; the answer shows it once.
+pub async fn create_scim_token(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let body: CreateScimToken = input.json()?;
+    let now = Timestamp::now();
+    let expires_at = body
+        .expires_in_days
+        .map(|d| now + chrono::Duration::days(d.0 .0));
+    let token_id = ScimTokenId::new();
+    let minted = secret::mint(
+        &secret::SCIM_TOKEN,
+        app.config.require_api_key_hash_key()?,
+        ctx.org_id(),
+        &token_id,
+    )?;
+    let token = ScimTokenItem::new(
+        ctx.org_id(),
+        token_id,
+        body.name.into_inner(),
+        ctx.user_id(),
+        expires_at,
+        (minted.digest, minted.prefix),
+        now,
+    );
+    let tx = token.create(ctx.tx()?)?;
+    let tx = DirectoryItem::count(
+        tx,
+        ctx.org_id(),
+        Counter::Tokens,
+        1,
+        Some(TOKENS_PER_ORG),
+        ApiError::limit(
+            "scimTokensPerOrganization",
+            TOKENS_PER_ORG as usize,
+            format!("An organization has at most {TOKENS_PER_ORG} SCIM tokens; revoke one first (DELETE /orgs/{{orgId}}/scim-tokens/{{tokenId}})."),
+        ),
+    )?;
+    let tx = tx.audit(ctx.audit(
+        "scim_token.created",
+        "ScimTokenCreated",
+        format!("created SCIM token {}", token.name.as_str()),
+        json!({ "tokenId": token.token_id, "name": token.name, "expiresAt": token.expires_at }),
+    ))?;
+    app.store.commit(tx).await?;
+    Ok(Reply::created(&CreatedScimTokenView {
+        token_info: ScimTokenView::new(&token),
+        token: minted.key,
+        base_url: base_url(&input, ctx.org_id()),
+    }))
+}
+
+/// `DELETE /orgs/{orgId}/scim-tokens/{tokenId}`: the next SCIM request with it answers 401.
+/// Allowed while the organization is closed (a leaked token must be killable during grace).
+pub async fn revoke_scim_token(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
+    let token: ScimTokenItem = ctx.subject()?;
+    let tx = token.revoke(ctx.tx()?)?;
+    let tx = DirectoryItem::count(
+        tx,
+        ctx.org_id(),
+        Counter::Tokens,
+        -1,
+        None,
+        ApiError::concurrent("The token was revoked meanwhile."),
+    )?;
+    let tx = tx.audit(ctx.audit(
+        "scim_token.revoked",
+        "ScimTokenRevoked",
+        format!("revoked SCIM token {}", token.name.as_str()),
+        json!({ "tokenId": token.token_id, "name": token.name }),
+    ))?;
+    app.store.commit(tx).await?;
+    Ok(Reply::no_content())
+}
