@@ -80,6 +80,8 @@ codes! {
     ScimMutability = "scim_mutability", 400;
     /// SCIM `uniqueness`: `userName` or a group's `displayName` is taken.
     ScimUniqueness = "scim_uniqueness", 409;
+    /// SCIM: the endpoint exists but not with this method.
+    ScimMethodNotAllowed = "scim_method_not_allowed", 405;
     /// SCIM: an operation the directory does not implement (bulk, sorting, `/Me`).
     ScimNotImplemented = "scim_not_implemented", 501;
     /// No custom role with this id in the organization.

@@ -102,6 +102,7 @@ pub static SCIM: RouteDef = RouteDef {
         ScimMutability,
         ScimUniqueness,
         ScimNotImplemented,
+        ScimMethodNotAllowed,
     ],
     body: None,
     handler: Handler::Directory(|app, input| Box::pin(super::scim::serve(app, input))),

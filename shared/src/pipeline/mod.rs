@@ -350,19 +350,21 @@ pub fn scim_error(err: &ApiError, request_id: &str) -> Response<Body> {
         Code::ScimUniqueness => Some("uniqueness"),
         _ => None,
     };
+    // Exactly RFC 7644's members (strict clients refuse others); our stable code and the request
+    // id travel as headers.
     let mut body = serde_json::json!({
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
         "status": err.status().to_string(),
         "detail": err.detail,
-        "code": err.code.as_str(),
-        "requestId": request_id,
     });
     if let Some(t) = scim_type {
         body["scimType"] = serde_json::Value::String(t.into());
     }
     let mut builder = Response::builder()
         .status(err.status())
-        .header("content-type", SCIM_JSON);
+        .header("content-type", SCIM_JSON)
+        .header("x-problem-code", err.code.as_str());
+    let _ = request_id; // named by the x-request-id header of every answer
     if let Some(secs) = err.retry_after {
         builder = builder.header("retry-after", secs.to_string());
     }

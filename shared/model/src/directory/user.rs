@@ -64,10 +64,16 @@ pub struct DirUser {
     pub display_name: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub emails: Vec<DirEmail>,
-    pub active: bool,
+    /// `false` deactivates; left out (or removed by a PATCH), the person counts as active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
 }
 
 impl DirUser {
+    /// Whether the person is active: unless the directory says `active: false`.
+    pub fn is_active(&self) -> bool {
+        self.active != Some(false)
+    }
     /// The person's email: the primary one, else the first; `None` when it is not an address.
     pub fn primary_email(&self) -> Option<Email> {
         self.emails
@@ -242,7 +248,7 @@ impl DirUserItem {
     /// Whether the person holds a seat: active and not yet a member (a member's seat is their
     /// membership's).
     pub fn holds_seat(&self) -> bool {
-        self.user.active && self.member.is_none()
+        self.user.is_active() && self.member.is_none()
     }
 
     fn name_item(&self) -> DirNameItem {

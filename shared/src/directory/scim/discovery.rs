@@ -88,7 +88,7 @@ pub async fn resource_types(app: &App, input: &Input, id: Option<&str>) -> ApiRe
             .map(|r| Reply::ok(&r))
             .ok_or_else(|| unknown("resource type", id)),
         None => Ok(list(
-            ["User", "Group"]
+            ["User"]
                 .iter()
                 .filter_map(|n| resource_type(&scim, n))
                 .collect(),
@@ -186,7 +186,7 @@ pub async fn schemas(app: &App, input: &Input, id: Option<&str>) -> ApiResult<Re
             .map(|s| Reply::ok(&s))
             .ok_or_else(|| unknown("schema", id)),
         None => Ok(list(
-            [USER_SCHEMA, GROUP_SCHEMA]
+            [USER_SCHEMA]
                 .iter()
                 .filter_map(|id| schema(&scim, id))
                 .collect(),

@@ -201,6 +201,13 @@ fn not_found() -> ApiError {
     )
 }
 
+fn not_allowed(method: &str, allowed: &str) -> ApiError {
+    ApiError::new(
+        Code::ScimMethodNotAllowed,
+        format!("{method} is not allowed here; this endpoint takes {allowed}."),
+    )
+}
+
 fn not_implemented(what: &str) -> ApiError {
     ApiError::new(
         Code::ScimNotImplemented,
@@ -231,6 +238,13 @@ pub async fn serve(app: App, input: Input) -> ApiResult<Reply> {
         (_, rest) => {
             Scim::admit(&app, &input, Vec::new(), false).await?;
             Err(match rest {
+                ["ServiceProviderConfig"]
+                | ["ResourceTypes"]
+                | ["ResourceTypes", _]
+                | ["Schemas"]
+                | ["Schemas", _] => not_allowed(&method, "only GET"),
+                ["Users"] => not_allowed(&method, "GET and POST"),
+                ["Users", _] => not_allowed(&method, "GET, PUT, PATCH and DELETE"),
                 ["Bulk"] => not_implemented("Bulk"),
                 ["Me"] => not_implemented("/Me"),
                 [".search"] | [_, ".search"] => not_implemented("POST .search"),

@@ -20,7 +20,6 @@ pub fn user_json(scim: &Scim, u: &DirUserItem) -> Value {
         "schemas": [USER_SCHEMA],
         "id": u.id,
         "userName": u.user.user_name,
-        "active": u.user.active,
         "meta": {
             "resourceType": "User",
             "created": u.created,
@@ -30,6 +29,9 @@ pub fn user_json(scim: &Scim, u: &DirUserItem) -> Value {
     });
     if let Some(ext) = &u.user.external_id {
         v["externalId"] = json!(ext);
+    }
+    if let Some(active) = u.user.active {
+        v["active"] = json!(active);
     }
     if let Some(name) = u.user.name.as_ref().filter(|n| !n.is_empty()) {
         v["name"] = json!(name);
@@ -152,8 +154,8 @@ pub fn user_from(obj: &Map<String, Value>) -> ApiResult<DirUser> {
         display_name: string_of(get_ci(obj, "displayName"), "displayName")?,
         emails: emails_of(get_ci(obj, "emails"))?,
         active: match get_ci(obj, "active") {
-            None | Some(Value::Null) => true,
-            Some(v) => bool_of(v, "active")?,
+            None | Some(Value::Null) => None,
+            Some(v) => Some(bool_of(v, "active")?),
         },
     })
 }
@@ -309,7 +311,7 @@ mod tests {
         });
         let u = user_from(v.as_object().unwrap()).unwrap();
         assert_eq!(u.user_name, "alice@example.com");
-        assert!(!u.active);
+        assert_eq!(u.active, Some(false));
         assert_eq!(u.name.unwrap().given_name.as_deref(), Some("Alice"));
         assert_eq!(u.emails[0].kind.as_deref(), Some("work"));
         assert!(u.emails[0].primary);

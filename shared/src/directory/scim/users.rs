@@ -209,7 +209,7 @@ pub async fn create(app: &App, input: &Input) -> ApiResult<Reply> {
     };
     // Someone already a member with this (verified) email is this person: linked now, their
     // seat is their membership's.
-    if let Some(m) = existing_member.filter(|_| item.user.active) {
+    if let Some(m) = existing_member.filter(|_| item.user.is_active()) {
         item.member = Some(m.user_id);
     }
     let tx = item.create(scim.tx(app)?)?;
@@ -232,7 +232,7 @@ pub async fn create(app: &App, input: &Input) -> ApiResult<Reply> {
         "directory.user_provisioned",
         "DirectoryUserProvisioned",
         format!("provisioned {}", item.user.user_name),
-        json!({ "scimUserId": item.id, "userName": item.user.user_name, "externalId": item.user.external_id, "active": item.user.active, "userId": item.member }),
+        json!({ "scimUserId": item.id, "userName": item.user.user_name, "externalId": item.user.external_id, "active": item.user.is_active(), "userId": item.member }),
     ))?;
     app.store.commit(tx).await?;
     Ok(created_reply(&scim, &item))
@@ -300,7 +300,7 @@ async fn changed(app: &App, scim: &Scim, before: &DirUserItem, user: DirUser) ->
     if after.user == before.user {
         return Ok(Reply::ok(&user_json(scim, before)));
     }
-    let activity = (before.user.active, after.user.active);
+    let activity = (before.user.is_active(), after.user.is_active());
     let mut member_change = None;
     let mut tx = scim.tx(app)?;
     if activity.0 != activity.1 {
@@ -311,7 +311,7 @@ async fn changed(app: &App, scim: &Scim, before: &DirUserItem, user: DirUser) ->
         }
         match member {
             Some(m) => {
-                let status = match after.user.active {
+                let status = match after.user.is_active() {
                     true => MemberStatus::Active,
                     false => MemberStatus::Deactivated,
                 };
@@ -331,7 +331,7 @@ async fn changed(app: &App, scim: &Scim, before: &DirUserItem, user: DirUser) ->
             }
             None => {
                 let seats = scim.org.seats(scim.seats.clone())?;
-                tx = match after.user.active {
+                tx = match after.user.is_active() {
                     true => crate::subscription::take_directory_seat(tx, &seats, now)?,
                     false => seats.directory_seat_released(tx)?,
                 };
@@ -343,7 +343,7 @@ async fn changed(app: &App, scim: &Scim, before: &DirUserItem, user: DirUser) ->
         "directory.user_updated",
         "DirectoryUserUpdated",
         format!("updated {}", after.user.user_name),
-        json!({ "scimUserId": after.id, "userName": after.user.user_name, "active": { "before": before.user.active, "after": after.user.active }, "userId": after.member }),
+        json!({ "scimUserId": after.id, "userName": after.user.user_name, "active": { "before": before.user.is_active(), "after": after.user.is_active() }, "userId": after.member }),
     ))?;
     if let Some((m, status)) = member_change {
         let (action, event, verb) = match status {
