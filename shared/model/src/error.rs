@@ -111,6 +111,8 @@ codes! {
     GuestCannotJoinTeam = "guest_cannot_join_team", 409;
     /// A member on teams cannot become a guest until they leave their teams.
     MemberOnTeams = "member_on_teams", 409;
+    /// The team is a group of the organization's directory: SCIM changes its name and members.
+    ManagedByDirectory = "managed_by_directory", 409;
     /// A documented limit (teams per organization, members per team, grants per project or
     /// member); the problem names it in `limit` with its `max`.
     LimitReached = "limit_reached", 409;

@@ -55,6 +55,25 @@ pub struct TeamItem {
     /// requires the grants it read (its memberships are cleaned up after it, whatever they are).
     #[serde(default)]
     version: u64,
+    /// Set on a team the organization's directory manages (a SCIM group): its name and members
+    /// change only through SCIM (`crate::directory::group`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory: Option<TeamDirectory>,
+}
+
+/// What the directory says of a group beside its name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamDirectory {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+}
+
+pub fn managed_by_directory() -> ApiError {
+    ApiError::new(
+        Code::ManagedByDirectory,
+        "This team is a group of the organization's directory: its name and members change only through the identity provider (SCIM). Its project access is managed here as any team's.",
+    )
 }
 
 impl Entity for TeamItem {
@@ -107,6 +126,67 @@ impl TeamItem {
             member_count: 0,
             projects: BTreeSet::new(),
             version: 0,
+            directory: None,
+        }
+    }
+
+    /// A team the directory manages (a SCIM group), created by its token.
+    pub fn for_directory(
+        org: &OrgId,
+        name: DisplayName,
+        external_id: Option<String>,
+        by: &UserId,
+        now: Timestamp,
+    ) -> Self {
+        let mut team = Self::new(org, name, None, by, now);
+        team.directory = Some(TeamDirectory { external_id });
+        team
+    }
+
+    /// A group renamed (or its `externalId` changed) by the directory, conditional on the team
+    /// being there and the directory's.
+    pub fn directory_renamed(
+        &self,
+        tx: Tx,
+        name: &DisplayName,
+        external_id: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Tx, ApiError> {
+        tx.update(
+            self.key(),
+            "SET #name = :name, directory = :d, updatedAt = :now",
+            Some("attribute_exists(PK) AND attribute_exists(directory)"),
+            Expr::new()
+                .value(":name", name)
+                .value(
+                    ":d",
+                    &TeamDirectory {
+                        external_id: external_id.map(str::to_string),
+                    },
+                )
+                .value(":now", &now)
+                .name("#name", "name"),
+            team_not_found(),
+        )
+    }
+
+    /// The directory changed the group's members by `delta` (their membership items are written
+    /// beside), conditional on the team being there.
+    pub fn directory_members_counted(&self, tx: Tx, delta: i64) -> Result<Tx, ApiError> {
+        match delta {
+            0 => tx.guard(
+                self.key(),
+                "attribute_exists(PK)",
+                Expr::new(),
+                team_not_found(),
+            ),
+            d => tx.update(
+                self.key(),
+                "ADD memberCount :d",
+                Some("attribute_exists(PK)"),
+                Expr::new().value(":d", &d),
+                team_not_found(),
+            ),
         }
     }
 

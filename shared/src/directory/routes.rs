@@ -92,6 +92,7 @@ pub static SCIM: RouteDef = RouteDef {
     errors: &[
         OrgClosed,
         ConcurrentUpdate,
+        LimitReached,
         SeatLimitReached,
         CannotDeactivate,
         ScimResourceNotFound,

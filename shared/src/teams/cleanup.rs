@@ -93,7 +93,11 @@ async fn finish(app: &App, entry: &AuditItem, report: &mut CleanupReport) -> Res
                 return Ok(());
             };
             let legacy = users(&d["legacyMembers"]);
-            finish_team_deletion(app, org, &team, &legacy, report).await
+            finish_team_deletion(app, org, &team, &legacy, report).await?;
+            if d["directory"] == true {
+                finish_group_deletion(app, org, &team, report).await?;
+            }
+            Ok(())
         }
         _ => {
             let (Some(user), Some(joined_at)) = (
@@ -164,6 +168,36 @@ async fn finish_team_deletion(
         app.store.batch_delete(&keys).await?;
         report.places_removed += places.len() as u32;
         if more.is_none() {
+            return Ok(());
+        }
+    }
+}
+
+/// A deleted directory group's member items: each page's users forget the group, then the page
+/// goes (as a team's memberships do).
+async fn finish_group_deletion(
+    app: &App,
+    org: &OrgId,
+    team: &TeamId,
+    report: &mut CleanupReport,
+) -> Result<(), ApiError> {
+    use crate::directory::item::group::{Group, GroupMemberItem};
+    use crate::directory::item::user::DirUserItem;
+    use futures_util::{StreamExt, TryStreamExt};
+    loop {
+        let q = Group::members_page(org, team, PAGE, None)?;
+        let page = app.store.page_of::<GroupMemberItem>(q).await?;
+        let ids: Vec<_> = page.items.iter().map(|m| m.user.clone()).collect();
+        let updated: Vec<bool> = futures_util::stream::iter(ids)
+            .map(|id| async move { DirUserItem::forget_group(&app.store, org, &id, team).await })
+            .buffer_unordered(AT_ONCE)
+            .try_collect()
+            .await?;
+        report.records_updated += updated.iter().filter(|u| **u).count() as u32;
+        let keys: Vec<_> = page.items.iter().map(Entity::key).collect();
+        app.store.batch_delete(&keys).await?;
+        report.places_removed += keys.len() as u32;
+        if page.next_cursor.is_none() {
             return Ok(());
         }
     }

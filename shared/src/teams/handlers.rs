@@ -128,6 +128,9 @@ pub async fn update_team(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let body: UpdateNamed = input.json()?;
     let changes = body.changes()?;
     let team: TeamItem = ctx.subject()?;
+    if team.directory.is_some() {
+        return Err(crate::teams::item::managed_by_directory());
+    }
     let now = Timestamp::now();
     let tx = team.update(ctx.tx()?, &changes, now)?;
     let tx = tx.audit(ctx.audit(
@@ -154,6 +157,9 @@ pub async fn update_team(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
 /// this change's audit entry (`super::cleanup`): they grant nothing once the team is gone.
 pub async fn delete_team(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     let team: TeamItem = ctx.subject()?;
+    if team.directory.is_some() {
+        return Err(crate::teams::item::managed_by_directory());
+    }
     let org = ctx.org_id();
     let tx = team.delete(ctx.tx()?)?;
     let mut tx = ctx.org.team_deleted(tx)?;
@@ -185,6 +191,9 @@ pub async fn delete_team(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> 
 /// `PUT /orgs/{orgId}/teams/{teamId}/members/{userId}`: members only, never guests; idempotent.
 pub async fn add_team_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     let team: TeamItem = ctx.subject()?;
+    if team.directory.is_some() {
+        return Err(crate::teams::item::managed_by_directory());
+    }
     let member: MemberItem = ctx.also()?.ok_or_else(member_not_found)?;
     if member.role.is(Role::Guest) {
         return Err(ApiError::new(
@@ -261,6 +270,9 @@ pub async fn add_team_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Rep
 /// `DELETE /orgs/{orgId}/teams/{teamId}/members/{userId}`: access through the team ends with it.
 pub async fn remove_team_member(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let team: TeamItem = ctx.subject()?;
+    if team.directory.is_some() {
+        return Err(crate::teams::item::managed_by_directory());
+    }
     let user = crate::domain::UserId::parse("userId", input.path_param("userId"))?;
     let not_on_team = || ApiError::new(Code::TeamMemberNotFound, "This user is not on the team.");
     // The membership item (or legacy set entry) and the member's record: both say the user is

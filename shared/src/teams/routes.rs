@@ -85,7 +85,13 @@ pub static UPDATE_TEAM: RouteDef = RouteDef {
     ses: false,
     secrets: &[],
     keys: &[],
-    errors: &[BodyRequired, InvalidBody, ValidationFailed, NothingToUpdate],
+    errors: &[
+        BodyRequired,
+        InvalidBody,
+        ValidationFailed,
+        NothingToUpdate,
+        ManagedByDirectory,
+    ],
     body: body::<crate::projects::item::UpdateNamed>(),
     handler: crate::org_handler!(handlers::update_team),
 };
@@ -106,7 +112,7 @@ pub static DELETE_TEAM: RouteDef = RouteDef {
     ses: false,
     secrets: &[],
     keys: &[],
-    errors: &[ConcurrentUpdate],
+    errors: &[ConcurrentUpdate, ManagedByDirectory],
     body: None,
     handler: crate::org_handler!(handlers::delete_team),
 };
@@ -132,6 +138,7 @@ pub static ADD_TEAM_MEMBER: RouteDef = RouteDef {
         GrantAboveYou,
         LimitReached,
         ConcurrentUpdate,
+        ManagedByDirectory,
     ],
     body: None,
     handler: crate::org_handler!(handlers::add_team_member),
@@ -153,7 +160,12 @@ pub static REMOVE_TEAM_MEMBER: RouteDef = RouteDef {
     ses: false,
     secrets: &[],
     keys: &[],
-    errors: &[ValidationFailed, TeamMemberNotFound, ConcurrentUpdate],
+    errors: &[
+        ValidationFailed,
+        TeamMemberNotFound,
+        ConcurrentUpdate,
+        ManagedByDirectory,
+    ],
     body: None,
     handler: crate::org_handler!(handlers::remove_team_member),
 };

@@ -16,6 +16,8 @@ pub struct TeamView {
     pub created_by: UserId,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// A group of the organization's directory: its name and members change only through SCIM.
+    pub managed_by_directory: bool,
 }
 
 impl TeamView {
@@ -29,6 +31,7 @@ impl TeamView {
             created_by: t.created_by.clone(),
             created_at: t.created_at,
             updated_at: t.updated_at,
+            managed_by_directory: t.directory.is_some(),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! them (a token limit, SCIM's `totalResults`) and holds the role provisioned people join with;
 //! every SCIM request reads it with the organization and the token in one BatchGetItem.
 
+pub mod group;
 pub mod token;
 pub mod user;
 

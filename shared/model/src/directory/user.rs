@@ -7,10 +7,11 @@
 //! - GSI1 `DIREMAIL#<primary email>` / `<orgId>#<id>`: the lookup of `emails.value eq` filters
 //!   and of sign-in (whose provisioned users is this verified email, in every organization).
 
-use crate::domain::{DirUserId, Email, OrgId, Timestamp, UserId};
+use crate::domain::{DirUserId, Email, OrgId, TeamId, Timestamp, UserId};
 use crate::error::{ApiError, Code};
 use crate::store::{org_pk, Entity, Expr, Key, QuerySpec, SortCond, Tx, GSI1};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 
 const USER_PREFIX: &str = "DIRUSER#";
 const NAME_PREFIX: &str = "DIRNAME#";
@@ -109,6 +110,14 @@ pub struct DirUserItem {
     /// The member this person became (their user id), once they joined.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member: Option<UserId>,
+    /// The groups (teams the directory manages) the directory put them in (a string set, kept
+    /// with the groups' member items, bounded by `TEAMS_PER_MEMBER`).
+    #[serde(
+        with = "serde_dynamo::string_set",
+        default,
+        skip_serializing_if = "BTreeSet::is_empty"
+    )]
+    pub groups: BTreeSet<TeamId>,
     /// Bumped by every change; each write is conditional on the version it read.
     pub version: u64,
 }
@@ -216,6 +225,7 @@ impl DirUserItem {
             created: now,
             last_modified: now,
             member: None,
+            groups: BTreeSet::new(),
             version: 0,
         };
         item.index_email();
@@ -328,6 +338,68 @@ impl DirUserItem {
                 .name("#m", "member"),
             changed(),
         )
+    }
+
+    /// The user joins (`true`) or leaves a group, by key; joining is conditional on the user
+    /// existing and on their limit of groups (`max`).
+    pub fn in_group(
+        tx: Tx,
+        org: &OrgId,
+        id: &DirUserId,
+        team: &TeamId,
+        joins: bool,
+        max: usize,
+    ) -> Result<Tx, ApiError> {
+        let (update, condition) = match joins {
+            true => (
+                "ADD #g :t SET version = version + :one",
+                "attribute_exists(PK) AND (attribute_not_exists(#g) OR contains(#g, :tid) OR size(#g) < :max)",
+            ),
+            false => (
+                "DELETE #g :t SET version = version + :one",
+                "attribute_exists(PK)",
+            ),
+        };
+        // The version moves: a replace of the user (a whole put) made on what it read fails
+        // instead of bringing back the groups as they were.
+        let mut expr = Expr::new()
+            .set(":t", [team.as_str()])
+            .value(":one", &1u64)
+            .name("#g", "groups");
+        if joins {
+            expr = expr.value(":tid", team).value(":max", &max);
+        }
+        tx.update(
+            Self::key_of(org, id),
+            update,
+            Some(condition),
+            expr,
+            ApiError::new(
+                Code::ScimInvalidValue,
+                format!("A member of the group is not a user of this directory (or is in {max} groups already)."),
+            ),
+        )
+    }
+
+    /// Forgets a deleted group (the stream's clean-up, outside any transaction).
+    pub async fn forget_group(
+        store: &crate::store::Store,
+        org: &OrgId,
+        id: &DirUserId,
+        team: &TeamId,
+    ) -> Result<bool, ApiError> {
+        store
+            .update_if(
+                Self::key_of(org, id),
+                "DELETE #g :t SET version = version + :one",
+                "contains(#g, :tid)",
+                Expr::new()
+                    .set(":t", [team.as_str()])
+                    .value(":tid", team)
+                    .value(":one", &1u64)
+                    .name("#g", "groups"),
+            )
+            .await
     }
 
     /// Deletes the user, its `userName` and its lookup, conditional on the version read.

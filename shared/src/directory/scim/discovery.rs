@@ -88,7 +88,7 @@ pub async fn resource_types(app: &App, input: &Input, id: Option<&str>) -> ApiRe
             .map(|r| Reply::ok(&r))
             .ok_or_else(|| unknown("resource type", id)),
         None => Ok(list(
-            ["User"]
+            ["User", "Group"]
                 .iter()
                 .filter_map(|n| resource_type(&scim, n))
                 .collect(),
@@ -158,9 +158,8 @@ fn group_schema() -> Value {
             with(attr("members", "complex", "The group's users (by their SCIM id); a user who has not joined yet becomes a team member when they join."),
                 json!({ "multiValued": true, "subAttributes": [
                     with(attr("value", "string", "The user's SCIM id."), json!({ "mutability": "immutable" })),
-                    with(attr("display", "string", "The user's userName."), json!({ "mutability": "readOnly" })),
-                    with(attr("$ref", "reference", "The user's location."), json!({ "mutability": "readOnly", "referenceTypes": ["User"] })),
-                    with(attr("type", "string", "User."), json!({ "mutability": "readOnly", "canonicalValues": ["User"] })),
+                    with(attr("$ref", "reference", "The user's location."), json!({ "mutability": "immutable", "referenceTypes": ["User"] })),
+                    with(attr("type", "string", "User (groups are not members of groups here)."), json!({ "mutability": "immutable", "canonicalValues": ["User"] })),
                 ]})),
         ],
         "meta": { "resourceType": "Schema" },
@@ -186,7 +185,7 @@ pub async fn schemas(app: &App, input: &Input, id: Option<&str>) -> ApiResult<Re
             .map(|s| Reply::ok(&s))
             .ok_or_else(|| unknown("schema", id)),
         None => Ok(list(
-            [USER_SCHEMA]
+            [USER_SCHEMA, GROUP_SCHEMA]
                 .iter()
                 .filter_map(|id| schema(&scim, id))
                 .collect(),

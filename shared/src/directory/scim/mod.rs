@@ -9,6 +9,7 @@
 
 pub mod discovery;
 pub mod filter;
+pub mod groups;
 pub mod patch;
 pub mod resource;
 pub mod users;
@@ -228,6 +229,12 @@ pub async fn serve(app: App, input: Input) -> ApiResult<Reply> {
         ("GET", ["ResourceTypes", id]) => discovery::resource_types(&app, &input, Some(id)).await,
         ("GET", ["Schemas"]) => discovery::schemas(&app, &input, None).await,
         ("GET", ["Schemas", id]) => discovery::schemas(&app, &input, Some(id)).await,
+        ("GET", ["Groups"]) => groups::list(&app, &input).await,
+        ("POST", ["Groups"]) => groups::create(&app, &input).await,
+        ("GET", ["Groups", id]) => groups::get(&app, &input, id).await,
+        ("PUT", ["Groups", id]) => groups::replace(&app, &input, id).await,
+        ("PATCH", ["Groups", id]) => groups::patch(&app, &input, id).await,
+        ("DELETE", ["Groups", id]) => groups::delete(&app, &input, id).await,
         ("GET", ["Users"]) => users::list(&app, &input).await,
         ("POST", ["Users"]) => users::create(&app, &input).await,
         ("GET", ["Users", id]) => users::get(&app, &input, id).await,
@@ -244,7 +251,8 @@ pub async fn serve(app: App, input: Input) -> ApiResult<Reply> {
                 | ["Schemas"]
                 | ["Schemas", _] => not_allowed(&method, "only GET"),
                 ["Users"] => not_allowed(&method, "GET and POST"),
-                ["Users", _] => not_allowed(&method, "GET, PUT, PATCH and DELETE"),
+                ["Users", _] | ["Groups", _] => not_allowed(&method, "GET, PUT, PATCH and DELETE"),
+                ["Groups"] => not_allowed(&method, "GET and POST"),
                 ["Bulk"] => not_implemented("Bulk"),
                 ["Me"] => not_implemented("/Me"),
                 [".search"] | [_, ".search"] => not_implemented("POST .search"),

@@ -371,6 +371,15 @@ pub async fn delete(app: &App, input: &Input, id: &str) -> ApiResult<Reply> {
         .item::<DirUserItem>(&key)?
         .ok_or_else(dir_user_not_found)?;
     let mut tx: Tx = user.delete(scim.tx(app)?)?;
+    // Out of its groups (at most `TEAMS_PER_ORG`: each is a team).
+    for team in &user.groups {
+        tx = crate::directory::item::group::Group::member_removed(
+            tx,
+            scim.org_id(),
+            team,
+            &user.id,
+        )?;
+    }
     tx = DirectoryItem::count(
         tx,
         scim.org_id(),
