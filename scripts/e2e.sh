@@ -147,6 +147,15 @@ echo "events and notifications from the table's stream (scripts/stream_poller.py
 "$tools/venv/bin/python" "$root/scripts/e2e_stream.py" "$base" "$devtool" "$secret" "http://127.0.0.1:$ses_port" "$EVENTS_ENDPOINT" \
   || { tail -n 30 "$LOG_DIR/stream-poller.log" >&2; tail -n 50 "$LOG_DIR/cargo-lambda-watch.log" >&2; exit 1; }
 
+echo "SCIM: the RFC 7644 compliance checker scim2-tester, and bursts (scripts/e2e_scim.py) ..."
+"$tools/venv/bin/python" "$root/scripts/e2e_scim.py" "$base" "$devtool" "$secret" \
+  || { tail -n 50 "$LOG_DIR/cargo-lambda-watch.log" >&2; exit 1; }
+# No SCIM token in a log line.
+if grep -Eq "orgs_scim_[0-9A-Za-z]{81}" "$LOG_DIR/cargo-lambda-watch.log"; then
+  echo "a SCIM token appeared in the functions' log" >&2
+  exit 1
+fi
+
 echo "races through cargo lambda watch --concurrency ${API_CONCURRENCY:-4} ..."
 DNS_ZONE_FILE="$LOG_DIR/dns-zone" python3 "$root/scripts/e2e_races.py" "$base" "$devtool" "$secret" \
   || { tail -n 50 "$LOG_DIR/cargo-lambda-watch.log" >&2; exit 1; }

@@ -73,6 +73,9 @@ pub const LIST_API_KEYS: Endpoint = ep("GET", "/orgs/{orgId}/api-keys");
 pub const CREATE_API_KEY: Endpoint = ep("POST", "/orgs/{orgId}/api-keys");
 pub const REVOKE_API_KEY: Endpoint = ep("DELETE", "/orgs/{orgId}/api-keys/{keyId}");
 pub const ROLL_API_KEY: Endpoint = ep("POST", "/orgs/{orgId}/api-keys/{keyId}/roll");
+pub const LIST_SCIM_TOKENS: Endpoint = ep("GET", "/orgs/{orgId}/scim-tokens");
+pub const CREATE_SCIM_TOKEN: Endpoint = ep("POST", "/orgs/{orgId}/scim-tokens");
+pub const REVOKE_SCIM_TOKEN: Endpoint = ep("DELETE", "/orgs/{orgId}/scim-tokens/{tokenId}");
 pub const LIST_DOMAINS: Endpoint = ep("GET", "/orgs/{orgId}/domains");
 pub const ADD_DOMAIN: Endpoint = ep("POST", "/orgs/{orgId}/domains");
 pub const VERIFY_DOMAIN: Endpoint = ep("POST", "/orgs/{orgId}/domains/{domain}/verify");
@@ -148,6 +151,9 @@ pub const ALL: &[Endpoint] = &[
     CREATE_API_KEY,
     REVOKE_API_KEY,
     ROLL_API_KEY,
+    LIST_SCIM_TOKENS,
+    CREATE_SCIM_TOKEN,
+    REVOKE_SCIM_TOKEN,
     LIST_DOMAINS,
     ADD_DOMAIN,
     VERIFY_DOMAIN,

@@ -49,6 +49,14 @@ pub struct ChangeRole {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateScimToken {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_in_days: Option<i64>,
+}
+
+#[derive(Serialize)]
 pub struct ChangeStatus {
     pub status: String,
 }
@@ -314,6 +322,13 @@ pub fn samples() -> Vec<(Endpoint, Value)> {
                 role: s("developer"),
                 project_ids: vec![s("prj_3f2a9c4e8b1d47a6a0c5e2f7d9b8a613")],
                 expires_in_days: Some(None),
+            }),
+        ),
+        (
+            api::CREATE_SCIM_TOKEN,
+            to_json(&CreateScimToken {
+                name: s("Okta"),
+                expires_in_days: Some(365),
             }),
         ),
         (

@@ -133,6 +133,11 @@ enum Command {
         #[command(subcommand)]
         cmd: Option<api_keys::ApiKeysCmd>,
     },
+    /// Directory sync (SCIM): the tokens your identity provider provisions people and groups with.
+    Scim {
+        #[command(subcommand)]
+        cmd: scim::ScimCmd,
+    },
     /// Verified email domains: list (the default), add, verify, enroll, remove.
     Domains {
         #[command(subcommand)]
@@ -237,6 +242,7 @@ fn run(cli: Cli) -> Result<i32> {
             cmd.unwrap_or(integrations::IntegrationsCmd::List { page }),
         )
         .map(|()| exit::OK),
+        Command::Scim { cmd } => scim::scim(ctx, cmd).map(|()| exit::OK),
         Command::ApiKeys { page, cmd } => {
             api_keys::api_keys(ctx, cmd.unwrap_or(api_keys::ApiKeysCmd::List { page }))
                 .map(|()| exit::OK)

@@ -94,6 +94,16 @@ pub const API_KEYS: View = View {
         ("CREATOR A MEMBER", "createdByMember"),
     ],
 };
+pub const SCIM_TOKENS: View = View {
+    endpoint: api::LIST_SCIM_TOKENS,
+    columns: &[
+        ("ID", "id"),
+        ("NAME", "name"),
+        ("PREFIX", "prefix"),
+        ("CREATED", "createdAt"),
+        ("EXPIRES", "expiresAt"),
+    ],
+};
 pub const ROLES: View = View {
     endpoint: api::LIST_ORG_ROLES,
     columns: &[
@@ -145,6 +155,7 @@ pub const ALL: &[&View] = &[
     &GRANTS,
     &INTEGRATIONS,
     &API_KEYS,
+    &SCIM_TOKENS,
     &DOMAINS,
     &MEMBERSHIP_REQUESTS,
     &ROLES,

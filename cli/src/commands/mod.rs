@@ -12,6 +12,7 @@ pub(crate) mod orgs;
 pub(crate) mod projects;
 pub(crate) mod raw;
 pub(crate) mod roles;
+pub(crate) mod scim;
 pub(crate) mod session;
 pub(crate) mod settings;
 pub(crate) mod teams;

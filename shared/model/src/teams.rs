@@ -170,6 +170,23 @@ impl TeamItem {
         )
     }
 
+    /// One more member on `team`, by key (someone the directory put in the group joined),
+    /// conditional on the team being there.
+    pub fn member_joined(
+        tx: Tx,
+        org: &OrgId,
+        team: &TeamId,
+        on_fail: ApiError,
+    ) -> Result<Tx, ApiError> {
+        tx.update(
+            Self::key_of(org, team),
+            "ADD memberCount :one",
+            Some("attribute_exists(PK)"),
+            Expr::new().value(":one", &1i64),
+            on_fail,
+        )
+    }
+
     /// The directory changed the group's members by `delta` (their membership items are written
     /// beside), conditional on the team being there.
     pub fn directory_members_counted(&self, tx: Tx, delta: i64) -> Result<Tx, ApiError> {

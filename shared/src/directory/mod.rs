@@ -4,6 +4,7 @@
 //! behind `ANY /orgs/{orgId}/scim/v2/{proxy+}`: a protocol endpoint with its own access step,
 //! media type and error format); `link.rs`: provisioned people becoming members.
 
+pub mod link;
 pub mod routes;
 pub mod scim;
 pub mod tokens;

@@ -7,6 +7,8 @@ use super::item::{InvitationItem, InvitationStatus};
 use super::views::{AcceptedView, MyInvitationView, PreviewView, ProjectRoleView};
 use crate::audit::{AuditEntry, Audited};
 use crate::auth::Caller;
+use crate::directory::item::user::DirUserItem;
+use crate::directory::item::DirectoryItem;
 use crate::domain::ProjectId;
 use crate::domain::Timestamp;
 use crate::domains::block::JoinBlockItem;
@@ -31,6 +33,8 @@ use serde_json::json;
 enum ByCode {
     Invitation(InvitationItem),
     Domain(DomainName, OrgDomain, Enrollment),
+    /// A person the organization's directory provisioned at an email outside its verified domains.
+    Directory(Box<crate::directory::link::Offer>),
 }
 
 /// Reads the invitation a code names with its organization and the caller's membership in ONE
@@ -57,8 +61,13 @@ async fn load_by_code(
     if seats {
         wanted.push(SeatsItem::key_of(&org_id));
     }
+    // A directory user's invitation has the user's id bits: read with the rest.
+    if let Some(user) = DirUserItem::id_of_invitation(&inv_id) {
+        wanted.push(DirUserItem::key_of(&org_id, &user));
+        wanted.push(DirectoryItem::key_of(&org_id));
+    }
     let (mut org, mut inv, mut member, mut blocked) = (None, None, None, false);
-    let mut own_seats = None;
+    let (mut own_seats, mut dir_user, mut directory) = (None, None, None);
     for item in app.store.batch_get(wanted).await? {
         match entity_type(&item) {
             Some(OrgItem::TYPE) => org = Some(from_item::<OrgItem>(item)?),
@@ -66,12 +75,37 @@ async fn load_by_code(
             Some(InvitationItem::TYPE) => inv = Some(from_item::<InvitationItem>(item)?),
             Some(MemberItem::TYPE) => member = Some(from_item::<MemberItem>(item)?),
             Some(JoinBlockItem::TYPE) => blocked = true,
+            Some(DirUserItem::TYPE) => dir_user = Some(from_item::<DirUserItem>(item)?),
+            Some(DirectoryItem::TYPE) => directory = Some(from_item::<DirectoryItem>(item)?),
             _ => {}
         }
     }
     let Some(org) = org else {
         return Err(ApiError::invitation_invalid());
     };
+    if let Some(user) = dir_user.filter(|_| inv.is_none()) {
+        // Genuine, for the caller's verified email, not joined yet, active, in an active
+        // organization: else refused like any unusable code.
+        if !mac_matches(key, &user.code_nonce, &mac)? || user.code_nonce.is_empty() {
+            return Err(ApiError::invitation_invalid());
+        }
+        if member.is_some() {
+            return Err(ApiError::already_member(&org.name, org.org_id.as_str()));
+        }
+        let mine = caller.verified_email().is_some()
+            && user.user.primary_email().as_ref() == caller.verified_email();
+        if !mine
+            || blocked
+            || user.member.is_some()
+            || !user.user.is_active()
+            || org.status != OrgStatus::Active
+        {
+            return Err(ApiError::invitation_invalid());
+        }
+        let offer =
+            crate::directory::link::Offer::of(user, org.clone(), directory, own_seats.clone());
+        return Ok((org, own_seats, ByCode::Directory(Box::new(offer))));
+    }
     let Some(inv) = inv else {
         // Only the caller's own domain is looked at: a code for another domain's enrollment
         // (or a retired one) is refused like any unusable code.
@@ -111,6 +145,24 @@ async fn load_by_code(
 pub async fn preview(app: App, caller: Caller, input: Input) -> ApiResult<Reply> {
     let (org, inv) = match load_by_code(&app, input.path_param("code"), &caller, false).await? {
         (org, _, ByCode::Invitation(inv)) => (org, inv),
+        (org, _, ByCode::Directory(offer)) => {
+            let role = offer.directory.join_role();
+            return Ok(Reply::ok(&PreviewView {
+                org_id: org.org_id.clone(),
+                org_name: org.name.clone(),
+                org_slug: org.slug.clone(),
+                role_name: org.role_name(&role),
+                project_role: None,
+                role,
+                project_ids: Vec::new(),
+                inviter_name: None,
+                message: None,
+                expires_at: None,
+                email_bound: true,
+                uses_left: 1,
+                domain: None,
+            }));
+        }
         (org, _, ByCode::Domain(domain, _, e)) => {
             return Ok(Reply::ok(&PreviewView {
                 org_id: org.org_id.clone(),
@@ -156,6 +208,18 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
         .await?
     {
         (org, own, ByCode::Invitation(inv)) => (org, own, inv),
+        (org, _, ByCode::Directory(offer)) => {
+            let (tx, member) =
+                crate::directory::link::join(&app, &caller, &offer, "invitation accepted")?;
+            app.store.commit(tx).await?;
+            return Ok(Reply::created(&AcceptedView {
+                member: MemberView::new(&member, &org),
+                org_id: org.org_id.clone(),
+                org_name: org.name.clone(),
+                project_grants: Vec::new(),
+                skipped_project_ids: Vec::new(),
+            }));
+        }
         (org, own, ByCode::Domain(domain, entry, e)) => {
             let seats = org.seats(own)?;
             let (member, _) = accept_automatic(&app, &caller, &seats, &domain, &entry, &e).await?;
@@ -387,6 +451,32 @@ pub async fn list_mine(app: App, caller: Caller, input: Input) -> ApiResult<Repl
             url: link_of(&app, &code),
             code,
         });
+    }
+    // People the organizations' directories provisioned at this email, outside their verified
+    // domains (those join on GET /orgs): an invitation each, on the first page.
+    if first_page {
+        for offer in crate::directory::link::offers_for(&app, &caller).await? {
+            if offer.at_verified_domain {
+                continue;
+            }
+            let inv_id = offer.user.invitation_id();
+            let code = code_for(&app, &offer.org.org_id, &inv_id, &offer.user.code_nonce)?;
+            let role = offer.directory.join_role();
+            items.push(MyInvitationView {
+                invitation_id: inv_id,
+                org_id: offer.org.org_id.clone(),
+                org_name: offer.org.name.clone(),
+                role_name: offer.org.role_name(&role),
+                role,
+                project_ids: Vec::new(),
+                inviter_name: offer.org.name.clone(),
+                message: None,
+                expires_at: None,
+                domain: None,
+                url: link_of(&app, &code),
+                code,
+            });
+        }
     }
     for inv in &page.items {
         let Some(org) = orgs

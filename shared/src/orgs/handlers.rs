@@ -179,11 +179,25 @@ pub async fn ensure_personal_org(app: &App, caller: &Caller) -> ApiResult<Option
 }
 
 /// `GET /orgs`: one Query of my memberships per page, then one BatchGetItem for the organizations.
+/// The first page first joins me to the organizations whose directory provisioned my verified
+/// email at one of their verified domains (`crate::directory::link`: one Query of GSI1, and only
+/// when there is one, a read and a transaction per organization).
 pub async fn list_my_orgs(app: App, caller: Caller, input: Input) -> ApiResult<Reply> {
     let limit = input.limit()?;
     let cursor = input.cursor();
     let spec = |cursor| MemberItem::page_of_user(&caller.user_id, limit, cursor);
-    let mut page = app.store.page_of::<MemberItem>(spec(cursor)?).await?;
+    // The directory's lookup runs beside the page's Query (no latency added); a join it made
+    // shows in the page read again.
+    let (page, joined) = tokio::join!(app.store.page_of::<MemberItem>(spec(cursor)?), async {
+        match cursor {
+            None => crate::directory::link::join_at_verified_domains(&app, &caller).await,
+            Some(_) => Ok(0),
+        }
+    });
+    let mut page = match joined? {
+        0 => page?,
+        _ => app.store.page_of::<MemberItem>(spec(cursor)?).await?,
+    };
     if page.items.is_empty()
         && cursor.is_none()
         && ensure_personal_org(&app, &caller).await?.is_some()

@@ -668,6 +668,12 @@ async fn dynamodb_requests_per_route() {
             "closure-impact" => 4,
             // The answer counts the members outside the new allowed domains: one Query per 100 members.
             "put-authentication-policy" => 3,
+            // My organizations: the page's Query and the organizations' BatchGetItem, and on the
+            // first page the lookup of people the directories provisioned at my email (GSI1).
+            "list-my-orgs" => 3,
+            // My invitations: the page, the verified domain's read, the organizations', and the
+            // directories' provisioned users of my email (a Query of GSI1 and, if any, one read).
+            "list-my-invitations" => 5,
             _ => 2,
         };
         assert!(

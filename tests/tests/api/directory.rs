@@ -797,3 +797,337 @@ async fn discovery_advertises_exactly_the_stored_attributes() {
     let a = scim(&t, &token, "GET", &format!("{base}/Me"), None).await;
     a.assert_problem(501, Code::ScimNotImplemented);
 }
+
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+
+/// An organization on `pro` with a SCIM token and a verified domain: (org, owner, token, domain).
+async fn directory_with_domain(t: &TestApp) -> (String, User, String, String) {
+    let (org, owner, token) = directory(t, "pro").await;
+    let domain = crate::domains::verified_domain(t, &org, &owner).await;
+    (org, owner, token, domain)
+}
+
+async fn provision(t: &TestApp, token: &str, org: &str, email: &str) -> String {
+    let a = scim(
+        t,
+        token,
+        "POST",
+        &format!("/orgs/{org}/scim/v2/Users"),
+        Some(user_body(email, email)),
+    )
+    .await;
+    a.assert_status(201)["id"].as_str().unwrap().to_string()
+}
+
+async fn my_org_ids(t: &TestApp, user: &User) -> Vec<String> {
+    let a = t.as_user(user).get("/orgs").await;
+    a.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn at_a_verified_domain_the_person_joins_on_their_first_get_orgs_with_their_groups() {
+    let t = TestApp::new().await;
+    let (org, owner, token, domain) = directory_with_domain(&t).await;
+    let person = t.user_at("okta", &domain);
+    let id = provision(&t, &token, &org, &person.email).await;
+    // A group with them (not joined yet): the team has no member until they join.
+    let g = scim(
+        &t,
+        &token,
+        "POST",
+        &format!("/orgs/{org}/scim/v2/Groups"),
+        Some(json!({
+            "schemas": [GROUP], "displayName": "Engineering", "members": [{ "value": id }]
+        })),
+    )
+    .await;
+    let team = g.assert_status(201)["id"].as_str().unwrap().to_string();
+    let seats = |t: TestApp| {
+        let (org, owner) = (org.clone(), owner.clone());
+        async move {
+            t.as_user(&owner)
+                .get(&format!("/orgs/{org}/subscription"))
+                .await
+                .body["seats"]["used"]
+                .clone()
+        }
+    };
+    assert_eq!(
+        seats(t.clone()).await,
+        2,
+        "the provisioned person holds a seat"
+    );
+    // Their first GET /orgs joins them, with the directory's role and their group's team.
+    assert!(my_org_ids(&t, &person).await.contains(&org));
+    let me = t.as_user(&person).get(&format!("/orgs/{org}/me")).await;
+    let me = me.assert_status(200);
+    assert_eq!(me["role"], "viewer", "{me}");
+    assert!(
+        me["teamIds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == team.as_str()),
+        "{me}"
+    );
+    assert_eq!(seats(t.clone()).await, 2, "their seat became the member's");
+    let a = t
+        .as_user(&owner)
+        .get(&format!("/orgs/{org}/teams/{team}"))
+        .await;
+    assert_eq!(a.assert_status(200)["memberCount"], 1);
+    // Linked: the directory's deactivation reaches them on the next request.
+    let op = json!({ "schemas": [PATCH], "Operations": [{ "op": "replace", "value": { "active": false } }] });
+    scim(
+        &t,
+        &token,
+        "PATCH",
+        &format!("/orgs/{org}/scim/v2/Users/{id}"),
+        Some(op),
+    )
+    .await
+    .assert_status(200);
+    t.as_user(&person)
+        .get(&format!("/orgs/{org}/me"))
+        .await
+        .assert_problem(403, Code::MemberDeactivated);
+    // Joining again is nothing (GET /orgs again changes nothing).
+    assert!(my_org_ids(&t, &person).await.contains(&org));
+    let log = t
+        .as_user(&owner)
+        .get(&format!("/orgs/{org}/audit-log?action=member.joined"))
+        .await;
+    let joined: Vec<&Value> = log.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["details"]["via"] == "directory")
+        .collect();
+    assert_eq!(joined.len(), 1, "{}", log.body);
+}
+
+#[tokio::test]
+async fn elsewhere_it_is_an_invitation_to_accept_never_a_membership_by_an_unverified_email() {
+    let t = TestApp::new().await;
+    let (org, owner, token, _) = directory_with_domain(&t).await;
+    let person = t.user_at("gmail", "elsewhere.example");
+    provision(&t, &token, &org, &person.email).await;
+    // Not joined by GET /orgs: their email is not at the organization's domains.
+    assert!(!my_org_ids(&t, &person).await.contains(&org));
+    // Their invitations list it, with a code.
+    let list = t.as_user(&person).get("/me/invitations").await;
+    let items = list.assert_status(200)["items"].as_array().unwrap().clone();
+    let inv = items
+        .iter()
+        .find(|i| i["orgId"] == org.as_str())
+        .expect("the directory's invitation")
+        .clone();
+    assert_eq!(inv["role"], "viewer");
+    let code = inv["code"].as_str().unwrap();
+    // Someone else with the code: the same answer as any unusable code.
+    let other = t.user("other");
+    t.as_user(&other)
+        .post(&format!("/invitations/{code}/accept"), json!({}))
+        .await
+        .assert_problem(404, Code::InvitationInvalid);
+    // The same address, unverified: no invitation, no membership.
+    let unverified = User {
+        token: integration_tests::token_for(
+            integration_tests::JWT_SECRET,
+            &person.id,
+            Some(&person.email),
+            false,
+        ),
+        ..person.clone()
+    };
+    t.as_user(&unverified)
+        .get("/me/invitations")
+        .await
+        .assert_problem(403, Code::EmailNotVerified);
+    t.as_user(&unverified)
+        .post(&format!("/invitations/{code}/accept"), json!({}))
+        .await
+        .assert_problem(404, Code::InvitationInvalid);
+    // They accept: a member, once.
+    let preview = t
+        .as_user(&person)
+        .get(&format!("/invitations/{code}"))
+        .await;
+    assert_eq!(preview.assert_status(200)["orgId"], org.as_str());
+    let a = t
+        .as_user(&person)
+        .post(&format!("/invitations/{code}/accept"), json!({}))
+        .await;
+    assert_eq!(a.assert_status(201)["role"], "viewer");
+    t.as_user(&person)
+        .post(&format!("/invitations/{code}/accept"), json!({}))
+        .await
+        .assert_problem(409, Code::AlreadyMember);
+    let sub = t
+        .as_user(&owner)
+        .get(&format!("/orgs/{org}/subscription"))
+        .await;
+    assert_eq!(sub.body["seats"]["used"], 2, "{}", sub.body);
+}
+
+#[tokio::test]
+async fn groups_are_teams_the_directory_manages() {
+    let t = TestApp::new().await;
+    let (org, owner, token, domain) = directory_with_domain(&t).await;
+    let groups = format!("/orgs/{org}/scim/v2/Groups");
+    // Two people: one joins (a member), one not yet.
+    let joined = t.user_at("joined", &domain);
+    let joined_id = provision(&t, &token, &org, &joined.email).await;
+    my_org_ids(&t, &joined).await;
+    let pending_id = provision(&t, &token, &org, &format!("pending@{domain}")).await;
+    let g = scim(
+        &t,
+        &token,
+        "POST",
+        &groups,
+        Some(json!({
+            "schemas": [GROUP], "displayName": "Platform", "externalId": "okta-g1",
+            "members": [{ "value": joined_id }, { "value": pending_id }]
+        })),
+    )
+    .await;
+    let group = g.assert_status(201).clone();
+    let gid = group["id"].as_str().unwrap().to_string();
+    assert_eq!(group["members"].as_array().unwrap().len(), 2);
+    // displayName is unique, not case-exact; unknown members are refused.
+    let a = scim(
+        &t,
+        &token,
+        "POST",
+        &groups,
+        Some(json!({ "schemas": [GROUP], "displayName": "PLATFORM" })),
+    )
+    .await;
+    a.assert_problem(409, Code::ScimUniqueness);
+    let a = scim(&t, &token, "POST", &groups, Some(json!({ "schemas": [GROUP], "displayName": "X", "members": [{ "value": "dusr_00000000000000000000000000000000" }] }))).await;
+    a.assert_problem(400, Code::ScimInvalidValue);
+    // The team: managed by the directory, one member (the one who joined).
+    let team = t
+        .as_user(&owner)
+        .get(&format!("/orgs/{org}/teams/{gid}"))
+        .await;
+    let team = team.assert_status(200);
+    assert_eq!(
+        (
+            team["managedByDirectory"].clone(),
+            team["memberCount"].clone()
+        ),
+        (json!(true), json!(1))
+    );
+    t.as_user(&owner)
+        .patch(
+            &format!("/orgs/{org}/teams/{gid}"),
+            json!({ "name": "Mine" }),
+        )
+        .await
+        .assert_problem(409, Code::ManagedByDirectory);
+    t.as_user(&owner)
+        .put_empty(&format!("/orgs/{org}/teams/{gid}/members/{}", owner.id))
+        .await
+        .assert_problem(409, Code::ManagedByDirectory);
+    t.as_user(&owner)
+        .delete(&format!("/orgs/{org}/teams/{gid}"))
+        .await
+        .assert_problem(409, Code::ManagedByDirectory);
+    // Filters; Entra asks without members.
+    let a = scim(
+        &t,
+        &token,
+        "GET",
+        &format!("{groups}?filter=displayName%20eq%20%22platform%22&excludedAttributes=members"),
+        None,
+    )
+    .await;
+    let body = a.assert_status(200);
+    assert_eq!(body["totalResults"], 1);
+    assert!(body["Resources"][0].get("members").is_none());
+    let a = scim(
+        &t,
+        &token,
+        "GET",
+        &format!("{groups}?filter=externalId%20eq%20%22okta-g1%22"),
+        None,
+    )
+    .await;
+    assert_eq!(a.body["Resources"][0]["id"], gid.as_str());
+    // Okta removes one by a filter path; the team loses its member.
+    let op = json!({ "schemas": [PATCH], "Operations": [{ "op": "remove", "path": format!("members[value eq \"{joined_id}\"]") }] });
+    assert_eq!(
+        scim(&t, &token, "PATCH", &format!("{groups}/{gid}"), Some(op))
+            .await
+            .status,
+        204
+    );
+    let me = t.as_user(&joined).get(&format!("/orgs/{org}/me")).await;
+    assert!(
+        !me.body["teamIds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x == gid.as_str()),
+        "{}",
+        me.body
+    );
+    // Entra: capitalised ops, a rename, adds of many (applied 20 per transaction).
+    let mut many = Vec::new();
+    for i in 0..45 {
+        many.push(json!({ "value": provision(&t, &token, &org, &format!("m{i}@{domain}")).await }));
+    }
+    many.push(json!({ "value": joined_id }));
+    let op = json!({ "schemas": [PATCH], "Operations": [
+        { "op": "Replace", "path": "displayName", "value": "Platform Team" },
+        { "op": "Add", "path": "members", "value": many },
+    ] });
+    assert_eq!(
+        scim(&t, &token, "PATCH", &format!("{groups}/{gid}"), Some(op))
+            .await
+            .status,
+        204
+    );
+    let a = scim(&t, &token, "GET", &format!("{groups}/{gid}"), None).await;
+    let body = a.assert_status(200);
+    assert_eq!(body["displayName"], "Platform Team");
+    assert_eq!(body["members"].as_array().unwrap().len(), 47);
+    let team = t
+        .as_user(&owner)
+        .get(&format!("/orgs/{org}/teams/{gid}"))
+        .await;
+    assert_eq!(
+        team.body["memberCount"], 1,
+        "only the one who joined is on the team"
+    );
+    // Entra removes by listing; the rest stay.
+    let op = json!({ "schemas": [PATCH], "Operations": [{ "op": "Remove", "path": "members", "value": [{ "value": pending_id }, { "value": joined_id }] }] });
+    assert_eq!(
+        scim(&t, &token, "PATCH", &format!("{groups}/{gid}"), Some(op))
+            .await
+            .status,
+        204
+    );
+    let a = scim(&t, &token, "GET", &format!("{groups}/{gid}"), None).await;
+    assert_eq!(a.body["members"].as_array().unwrap().len(), 45);
+    // Deleted: the team is gone (its memberships after it, by the stream's clean-up).
+    assert_eq!(
+        scim(&t, &token, "DELETE", &format!("{groups}/{gid}"), None)
+            .await
+            .status,
+        204
+    );
+    scim(&t, &token, "GET", &format!("{groups}/{gid}"), None)
+        .await
+        .assert_problem(404, Code::ScimResourceNotFound);
+    t.as_user(&owner)
+        .get(&format!("/orgs/{org}/teams/{gid}"))
+        .await
+        .assert_problem(404, Code::TeamNotFound);
+}

@@ -424,7 +424,8 @@ async fn of_organizations_verifying_one_domain_in_parallel_exactly_one_wins() {
     assert_eq!(a.assert_status(200)["status"], "verified");
 }
 
-async fn verified_domain(t: &TestApp, org: &str, owner: &User) -> String {
+/// A domain of `org`, added and verified through the API as an owner does.
+pub(crate) async fn verified_domain(t: &TestApp, org: &str, owner: &User) -> String {
     let domain = unique_domain("corp");
     add_and_publish(t, org, owner, &domain).await;
     verify(t, org, owner, &domain).await.assert_status(200);

@@ -7,7 +7,7 @@
 //! - GSI1 `DIREMAIL#<primary email>` / `<orgId>#<id>`: the lookup of `emails.value eq` filters
 //!   and of sign-in (whose provisioned users is this verified email, in every organization).
 
-use crate::domain::{DirUserId, Email, OrgId, TeamId, Timestamp, UserId};
+use crate::domain::{DirUserId, Email, InvitationId, OrgId, TeamId, Timestamp, UserId};
 use crate::error::{ApiError, Code};
 use crate::store::{org_pk, Entity, Expr, Key, QuerySpec, SortCond, Tx, GSI1};
 use serde::{Deserialize, Serialize};
@@ -120,7 +120,17 @@ pub struct DirUserItem {
     pub groups: BTreeSet<TeamId>,
     /// Bumped by every change; each write is conditional on the version it read.
     pub version: u64,
+    /// The random nonce of the invitation code a person whose email is not at one of the
+    /// organization's verified domains accepts to join (`HMAC(INVITATION_CODE_KEY, nonce)`, as an
+    /// invitation's: the table alone makes no code).
+    #[serde(default)]
+    pub code_nonce: String,
 }
+
+/// Groups one user is in at most: joining puts them on each group's team in one transaction
+/// (two items per group).
+pub const GROUPS_PER_USER: usize = 40;
+const _: () = assert!(2 * GROUPS_PER_USER + 12 <= 100);
 
 impl Entity for DirUserItem {
     const TYPE: &'static str = "directory_user";
@@ -210,7 +220,7 @@ impl DirUserItem {
         format!("{EMAIL_PREFIX}{}", email.as_str())
     }
 
-    pub fn new(org: &OrgId, user: DirUser, now: Timestamp) -> Self {
+    pub fn new(org: &OrgId, user: DirUser, now: Timestamp, code_nonce: String) -> Self {
         let id = DirUserId::new();
         let key = Self::key_of(org, &id);
         let mut item = Self {
@@ -227,6 +237,7 @@ impl DirUserItem {
             member: None,
             groups: BTreeSet::new(),
             version: 0,
+            code_nonce,
         };
         item.index_email();
         item
@@ -253,6 +264,24 @@ impl DirUserItem {
                 self.gsi1sk = None;
             }
         }
+    }
+
+    /// The id of the invitation this person accepts to join (the same 128 bits as the user's).
+    pub fn invitation_id(&self) -> InvitationId {
+        InvitationId::parse(&format!(
+            "{}{}",
+            InvitationId::PREFIX,
+            &self.id.as_str()[DirUserId::PREFIX.len()..]
+        ))
+        .expect("a directory user's id makes an invitation id")
+    }
+    /// The user an invitation id names, if it is a directory user's.
+    pub fn id_of_invitation(inv: &InvitationId) -> Option<DirUserId> {
+        DirUserId::parse(&format!(
+            "{}{}",
+            DirUserId::PREFIX,
+            &inv.as_str()[InvitationId::PREFIX.len()..]
+        ))
     }
 
     /// Whether the person holds a seat: active and not yet a member (a member's seat is their

@@ -20,7 +20,7 @@ use super::resource::{get_ci, list_reply, paging, Projection};
 use super::{body_of, Scim, GROUP_SCHEMA, MAX_COUNT};
 use crate::audit::Audited;
 use crate::directory::item::group::{group_name_taken, Group, GroupLookupItem, GroupMemberItem};
-use crate::directory::item::user::{DirUserItem, VALUE_MAX_CHARS};
+use crate::directory::item::user::{DirUserItem, GROUPS_PER_USER, VALUE_MAX_CHARS};
 use crate::directory::item::{Counter, DirectoryItem};
 use crate::domain::{DirUserId, DisplayName, OrgId, TeamId, Timestamp};
 use crate::error::{ApiError, ApiResult, Code};
@@ -372,8 +372,7 @@ async fn apply_members(
             match change {
                 Change::Add => {
                     tx = Group::member_added(tx, &org, &team.team_id, id)?;
-                    tx =
-                        DirUserItem::in_group(tx, &org, id, &team.team_id, true, TEAMS_PER_MEMBER)?;
+                    tx = DirUserItem::in_group(tx, &org, id, &team.team_id, true, GROUPS_PER_USER)?;
                     scim_added.push(id.clone());
                     // Someone who joined is on the team (a guest is on no team).
                     if let Some(m) = member

@@ -202,7 +202,7 @@ pub async fn create(app: &App, input: &Input) -> ApiResult<Reply> {
         ));
     }
     let now = Timestamp::now();
-    let mut item = DirUserItem::new(&org, user, now);
+    let mut item = DirUserItem::new(&org, user, now, crate::domain::random_nonce()?);
     let existing_member = match &email_key {
         Some(k) => scim.item::<MemberEmailItem>(k)?,
         None => None,
