@@ -151,6 +151,13 @@ pub fn join(app: &App, caller: &Caller, offer: &Offer, how: &str) -> ApiResult<(
             "The role the organization's directory gives no longer exists; an admin must set it again.",
         )
     })?;
+    // Set within a domain's bound; a custom role widened since then refuses the join.
+    if !crate::domains::join::domain_bound().covers(&role) {
+        return Err(ApiError::new(
+            Code::EnrollmentLapsed,
+            "The role the organization's directory gives has grown beyond editor's permissions since it was set; an admin must set it again (PUT /orgs/{orgId}/directory).",
+        ));
+    }
     let now = Timestamp::now();
     let mut member = MemberItem::new(
         &org.org_id,

@@ -70,6 +70,52 @@ pub static REVOKE_SCIM_TOKEN: RouteDef = RouteDef {
     handler: crate::org_handler!(tokens::revoke_scim_token),
 };
 
+/// The organization's directory item, read with the caller's access (none yet: the defaults).
+const DIRECTORY: Subject = Subject {
+    param: "orgId",
+    at: Place::Path,
+    key: |org, _| Some(super::item::DirectoryItem::key_of(org)),
+    missing: crate::error::ApiError::org_not_found,
+};
+
+pub static GET_DIRECTORY: RouteDef = RouteDef {
+    method: "GET",
+    path: "/orgs/{orgId}/directory",
+    function: "get-directory",
+    summary: "The organization's directory: the role provisioned people join with, its counts, the SCIM base URL.",
+    access: org_on(Need::Perm(Permission::DirectoryManage), Read, DIRECTORY),
+    dynamo: &[BatchGetItem],
+    ses: false,
+    secrets: &[],
+    keys: &[],
+    errors: &[],
+    body: None,
+    handler: crate::org_handler!(tokens::get_directory),
+};
+
+pub static SET_DIRECTORY: RouteDef = RouteDef {
+    method: "PUT",
+    path: "/orgs/{orgId}/directory",
+    function: "set-directory",
+    summary: "Set the role provisioned people join with (at most editor's permissions, at or below your own).",
+    access: org_on(Need::Perm(Permission::DirectoryManage), Write, DIRECTORY),
+    dynamo: &[BatchGetItem, UpdateItem, PutItem, ConditionCheckItem],
+    ses: false,
+    secrets: &[],
+    keys: &[],
+    errors: &[
+        BodyRequired,
+        InvalidBody,
+        ValidationFailed,
+        RoleNotFound,
+        RoleAboveYours,
+        OwnerOnlyByTransfer,
+        ConcurrentUpdate,
+    ],
+    body: body::<tokens::SetDirectory>(),
+    handler: crate::org_handler!(tokens::set_directory),
+};
+
 /// The SCIM 2.0 service provider (RFC 7644): one function for the protocol's endpoints. No
 /// JWT authorizer in production; its access step checks the organization's SCIM token.
 pub static SCIM: RouteDef = RouteDef {
@@ -111,6 +157,8 @@ pub static SCIM: RouteDef = RouteDef {
 
 /// This concept's routes (`crate::routes::ROUTES` concatenates every concept's, in order).
 pub static ROUTES: &[&RouteDef] = &[
+    &GET_DIRECTORY,
+    &SET_DIRECTORY,
     &LIST_SCIM_TOKENS,
     &CREATE_SCIM_TOKEN,
     &REVOKE_SCIM_TOKEN,

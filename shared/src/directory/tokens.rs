@@ -146,3 +146,89 @@ pub async fn revoke_scim_token(app: App, ctx: Ctx, _input: Input) -> ApiResult<R
     app.store.commit(tx).await?;
     Ok(Reply::no_content())
 }
+
+/// `PUT /orgs/{orgId}/directory`'s body.
+#[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SetDirectory {
+    /// The role people the directory provisions join with: a system role or a custom role's
+    /// id, at most editor's permissions and at or below your own.
+    default_role: Parsed<crate::permissions::RoleAsked>,
+}
+
+/// The organization's directory: its counts, the role people join with, the SCIM base URL.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectoryView {
+    pub default_role: crate::permissions::RoleRef,
+    pub default_role_name: String,
+    pub token_count: u32,
+    pub user_count: u32,
+    pub group_count: u32,
+    pub base_url: String,
+}
+
+fn view(ctx: &Ctx, d: &DirectoryItem, input: &Input) -> DirectoryView {
+    let role = d.join_role();
+    DirectoryView {
+        default_role_name: ctx.org.role_name(&role),
+        default_role: role,
+        token_count: d.token_count,
+        user_count: d.user_count,
+        group_count: d.group_count,
+        base_url: base_url(input, ctx.org_id()),
+    }
+}
+
+/// The organization's directory item, read with the caller's access (none yet: the defaults).
+fn directory_as_read(ctx: &Ctx) -> ApiResult<DirectoryItem> {
+    Ok(ctx
+        .subject_if_any::<DirectoryItem>()?
+        .unwrap_or_else(|| DirectoryItem::empty(ctx.org_id())))
+}
+
+/// `GET /orgs/{orgId}/directory`: one read (the directory's item with the caller's access).
+pub async fn get_directory(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    Ok(Reply::ok(&view(&ctx, &directory_as_read(&ctx)?, &input)))
+}
+
+/// `PUT /orgs/{orgId}/directory` `{defaultRole}`: the role provisioned people join with. An
+/// identity provider's word makes nobody an administrator: at most editor's permissions (as a
+/// verified domain's enrollment), and at or below the caller's own role.
+pub async fn set_directory(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
+    let body: SetDirectory = input.json()?;
+    let held = ctx.org.role_asked("defaultRole", &body.default_role.0 .0)?;
+    if held.is(crate::permissions::Role::Owner) {
+        return Err(ApiError::validation(
+            "defaultRole",
+            "`defaultRole` is never owner: nobody becomes owner but by transfer.",
+        ));
+    }
+    ctx.require_can_grant(&held)?;
+    if !crate::domains::join::domain_bound().covers(&held) {
+        return Err(ApiError::validation(
+            "defaultRole",
+            format!(
+                "`defaultRole` gives at most editor's permissions (an identity provider's word makes nobody an administrator); {} holds more.",
+                held.name
+            ),
+        ));
+    }
+    let tx = DirectoryItem::set_join_role(ctx.tx()?, ctx.org_id(), &held.role)?;
+    let tx = ctx.guard_role_as_read(
+        tx,
+        &held,
+        ApiError::concurrent("The role changed meanwhile; retry."),
+    )?;
+    let tx = tx.audit(ctx.audit(
+        "directory.updated",
+        "DirectoryUpdated",
+        format!("provisioned people join as {}", held.name),
+        json!({ "defaultRole": held.role, "defaultRoleName": held.name }),
+    ))?;
+    app.store.commit(tx).await?;
+    let mut d = directory_as_read(&ctx)?;
+    d.default_role = Some(held.role);
+    Ok(Reply::ok(&view(&ctx, &d, &input)))
+}

@@ -191,6 +191,7 @@ pub static ACCEPT_INVITATION: RouteDef = RouteDef {
         SeatLimitReached,
         RoleNotFound,
         ConcurrentUpdate,
+        EnrollmentLapsed,
     ],
     body: None,
     handler: crate::user_handler!(by_code::accept),

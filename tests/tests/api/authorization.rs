@@ -71,8 +71,9 @@ pub(crate) struct Fixture {
     /// An API key (`developer`) created by the owner, and its secret, on the API key routes.
     pub(crate) api_key_id: String,
     pub(crate) api_key: String,
-    /// A SCIM token created by the owner, on the API key and SCIM token routes.
+    /// A SCIM token created by the owner, on the API key and SCIM token routes, and its secret.
     pub(crate) scim_token_id: String,
+    pub(crate) scim_token: String,
     /// A custom role nothing holds, created by the owner through the API.
     pub(crate) role_id: String,
     /// On the domain routes: a verified domain with `automatic_suggestion` (viewer), a pending
@@ -195,7 +196,7 @@ async fn fixture_with(
         api_key_id = body["id"].as_str().unwrap().to_string();
         api_key = body["key"].as_str().unwrap().to_string();
     }
-    let mut scim_token_id = String::new();
+    let (mut scim_token_id, mut scim_token) = (String::new(), String::new());
     if with_api_key {
         let created = t
             .as_user(&members[0].1)
@@ -204,10 +205,9 @@ async fn fixture_with(
                 json!({ "name": "Walk directory" }),
             )
             .await;
-        scim_token_id = created.assert_status(201)["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let body = created.assert_status(201);
+        scim_token_id = body["id"].as_str().unwrap().to_string();
+        scim_token = body["token"].as_str().unwrap().to_string();
     }
     let role = t
         .as_user(&members[0].1)
@@ -240,6 +240,7 @@ async fn fixture_with(
         api_key_id,
         api_key,
         scim_token_id,
+        scim_token,
         role_id,
         domain,
         pending_domain,

@@ -11,6 +11,8 @@ use service::permissions::Role;
 /// success). The SCIM route takes the organization's SCIM token: no person's token opens it.
 pub(crate) fn walk_sample(_f: &Fixture, function: &str) -> Option<(Option<Value>, u16)> {
     Some(match function {
+        "get-directory" => (None, 200),
+        "set-directory" => (Some(json!({ "defaultRole": "viewer" })), 200),
         "list-scim-tokens" => (None, 200),
         "create-scim-token" => (Some(json!({ "name": "Okta" })), 201),
         "revoke-scim-token" => (None, 204),
@@ -833,6 +835,28 @@ async fn my_org_ids(t: &TestApp, user: &User) -> Vec<String> {
 async fn at_a_verified_domain_the_person_joins_on_their_first_get_orgs_with_their_groups() {
     let t = TestApp::new().await;
     let (org, owner, token, domain) = directory_with_domain(&t).await;
+    // The role people join with: at most editor's permissions.
+    let dir = format!("/orgs/{org}/directory");
+    let a = t
+        .as_user(&owner)
+        .put(&dir, json!({ "defaultRole": "admin" }))
+        .await;
+    a.assert_problem(400, Code::ValidationFailed);
+    let a = t
+        .as_user(&owner)
+        .put(&dir, json!({ "defaultRole": "developer" }))
+        .await;
+    assert_eq!(a.assert_status(200)["defaultRole"], "developer");
+    let a = t.as_user(&owner).get(&dir).await;
+    let d = a.assert_status(200);
+    assert_eq!(
+        (d["tokenCount"].clone(), d["defaultRoleName"].clone()),
+        (json!(1), json!("developer"))
+    );
+    assert_eq!(
+        d["baseUrl"],
+        format!("https://api.example.com/orgs/{org}/scim/v2")
+    );
     let person = t.user_at("okta", &domain);
     let id = provision(&t, &token, &org, &person.email).await;
     // A group with them (not joined yet): the team has no member until they join.
@@ -866,7 +890,7 @@ async fn at_a_verified_domain_the_person_joins_on_their_first_get_orgs_with_thei
     assert!(my_org_ids(&t, &person).await.contains(&org));
     let me = t.as_user(&person).get(&format!("/orgs/{org}/me")).await;
     let me = me.assert_status(200);
-    assert_eq!(me["role"], "viewer", "{me}");
+    assert_eq!(me["role"], "developer", "{me}");
     assert!(
         me["teamIds"]
             .as_array()

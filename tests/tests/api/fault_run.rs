@@ -72,15 +72,35 @@ async fn prepared(t: &TestApp, route: &'static RouteDef) -> Fixture {
     f
 }
 
-/// The sample's status on success (reactivating the closed organization: 200).
+/// The sample's status on success (reactivating the closed organization: 200; the directory's
+/// SCIM endpoint provisions a user with the organization's SCIM token: 201).
 fn success_of(route: &RouteDef, f: &Fixture) -> u16 {
     match route.function {
         "reactivate-org" => 200,
+        "scim" => 201,
         _ => sample(route, f).2,
     }
 }
 
 async fn call(t: &TestApp, route: &RouteDef, f: &Fixture) -> Answer {
+    if route.function == "scim" {
+        // The identity provider's write: a user provisioned (a seat, the unique name, the count,
+        // the audit entry in one transaction), as the organization's token.
+        let body = serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "fault@example.com",
+            "externalId": "fault-1",
+            "emails": [{ "value": "fault@example.com", "primary": true }],
+        });
+        return t
+            .call(
+                "POST",
+                &format!("/orgs/{}/scim/v2/Users", f.org),
+                Some(&f.scim_token),
+                Some(body),
+            )
+            .await;
+    }
     let (path, body, _) = sample(route, f);
     t.call(route.method, &path, Some(&caller(route, f).token), body)
         .await
