@@ -183,8 +183,10 @@ async fn removing_a_member_whose_access_changes_meanwhile_answers_409_and_never_
     let viewer = f.member(Role::Viewer).clone();
     let team = t.create_team(&f.id, &f.owner, "Racers").await;
     let member_path = format!("/orgs/{}/members/{}", f.id, viewer.id);
-    // The removal's transaction is held up while the member is put on a team.
-    let removal = Faults::scope(slow("TransactWriteItems", 700), owner.delete(&member_path));
+    // The removal's transaction is held up while the member is put on a team (1.5 s: the addition
+    // has that long to read and commit, even on a loaded machine; CI once took longer than 0.5 s,
+    // and the removal committed first).
+    let removal = Faults::scope(slow("TransactWriteItems", 1500), owner.delete(&member_path));
     let addition = async {
         tokio::time::sleep(Duration::from_millis(200)).await;
         owner
@@ -229,7 +231,7 @@ async fn a_first_secret_created_while_the_integration_is_deleted_is_not_left_rea
     let id = repo.assert_status(201)["id"].as_str().unwrap().to_string();
     let path = format!("/orgs/{}/integrations/{id}", f.id);
     // The deletion read "no secret"; its transaction is held up while the first secret is set.
-    let deletion = Faults::scope(slow("TransactWriteItems", 700), admin.delete(&path));
+    let deletion = Faults::scope(slow("TransactWriteItems", 1500), admin.delete(&path));
     let rotation = async {
         tokio::time::sleep(Duration::from_millis(200)).await;
         admin

@@ -139,10 +139,11 @@ impl Entity for DirUserItem {
     }
 }
 
-/// The uniqueness item of a `userName`, and the lookup of a `userName eq` filter.
+/// A lookup item of a user: the uniqueness item of a `userName` (and the `userName eq` filter's
+/// lookup), or the `externalId eq` filter's.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DirNameItem {
+pub struct DirLookupItem {
     #[serde(rename = "PK")]
     pk: String,
     #[serde(rename = "SK")]
@@ -152,30 +153,21 @@ pub struct DirNameItem {
     pub id: DirUserId,
 }
 
-impl Entity for DirNameItem {
-    const TYPE: &'static str = "directory_user_name";
+impl Entity for DirLookupItem {
+    const TYPE: &'static str = "directory_user_lookup";
     fn key(&self) -> Key {
         Key::new(self.pk.clone(), self.sk.clone())
     }
 }
 
-/// The lookup of an `externalId eq` filter.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DirExtItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    #[serde(rename = "entity_type")]
-    entity_type: String,
-    pub id: DirUserId,
-}
-
-impl Entity for DirExtItem {
-    const TYPE: &'static str = "directory_user_external_id";
-    fn key(&self) -> Key {
-        Key::new(self.pk.clone(), self.sk.clone())
+impl DirLookupItem {
+    fn of(key: Key, id: &DirUserId) -> Self {
+        Self {
+            pk: key.pk,
+            sk: key.sk,
+            entity_type: Self::TYPE.into(),
+            id: id.clone(),
+        }
     }
 }
 
@@ -290,25 +282,14 @@ impl DirUserItem {
         self.user.is_active() && self.member.is_none()
     }
 
-    fn name_item(&self) -> DirNameItem {
-        let key = Self::name_key(&self.org_id, &self.user.user_name);
-        DirNameItem {
-            pk: key.pk,
-            sk: key.sk,
-            entity_type: DirNameItem::TYPE.into(),
-            id: self.id.clone(),
-        }
+    fn name_item(&self) -> DirLookupItem {
+        DirLookupItem::of(Self::name_key(&self.org_id, &self.user.user_name), &self.id)
     }
-    fn ext_item(&self) -> Option<DirExtItem> {
-        self.user.external_id.as_ref().map(|ext| {
-            let key = Self::ext_key(&self.org_id, ext, &self.id);
-            DirExtItem {
-                pk: key.pk,
-                sk: key.sk,
-                entity_type: DirExtItem::TYPE.into(),
-                id: self.id.clone(),
-            }
-        })
+    fn ext_item(&self) -> Option<DirLookupItem> {
+        self.user
+            .external_id
+            .as_ref()
+            .map(|ext| DirLookupItem::of(Self::ext_key(&self.org_id, ext, &self.id), &self.id))
     }
 
     /// Provisions the user: the user, its `userName` (409 `uniqueness` when taken) and its

@@ -12,7 +12,7 @@ use super::patch;
 use super::resource::{list_reply, paging, user_from, user_json, Projection};
 use super::{body_of, Scim, MAX_COUNT};
 use crate::audit::Audited;
-use crate::directory::item::user::{dir_user_not_found, DirNameItem, DirUser, DirUserItem};
+use crate::directory::item::user::{dir_user_not_found, DirLookupItem, DirUser, DirUserItem};
 use crate::directory::item::{Counter, DirectoryItem};
 use crate::domain::{Email, OrgId, Timestamp};
 use crate::error::{ApiError, ApiResult, Code};
@@ -113,7 +113,7 @@ pub async fn list(app: &App, input: &Input) -> ApiResult<Reply> {
     let (scim, found) = if let Some(c) = pick(Attr::UserName) {
         let name_key = DirUserItem::name_key(&org, &c.value);
         let scim = Scim::admit(app, input, vec![name_key.clone()], false).await?;
-        let found = match scim.item::<DirNameItem>(&name_key)? {
+        let found = match scim.item::<DirLookupItem>(&name_key)? {
             Some(n) => {
                 app.store
                     .batch_get_as::<DirUserItem>(vec![DirUserItem::key_of(&org, &n.id)])
@@ -142,7 +142,7 @@ pub async fn list(app: &App, input: &Input) -> ApiResult<Reply> {
         let q = DirUserItem::with_external_id(&org, &c.value, MAX_COUNT as u32);
         let ids: Vec<Key> = app
             .store
-            .page_of::<crate::directory::item::user::DirExtItem>(q)
+            .page_of::<crate::directory::item::user::DirLookupItem>(q)
             .await?
             .items
             .iter()
@@ -196,7 +196,7 @@ pub async fn create(app: &App, input: &Input) -> ApiResult<Reply> {
     extra.extend(email_key.clone());
     let scim = Scim::admit(app, input, extra, true).await?;
     scim.writable()?;
-    if scim.item::<DirNameItem>(&name_key)?.is_some() {
+    if scim.item::<DirLookupItem>(&name_key)?.is_some() {
         return Err(crate::directory::item::user::user_name_taken(
             &user.user_name,
         ));
