@@ -1155,3 +1155,46 @@ async fn groups_are_teams_the_directory_manages() {
         .await
         .assert_problem(404, Code::TeamNotFound);
 }
+
+#[tokio::test]
+async fn someone_who_left_holds_no_seat_until_the_directory_makes_them_active_again() {
+    let t = TestApp::new().await;
+    let (org, owner, token, domain) = directory_with_domain(&t).await;
+    let person = t.user_at("leaver", &domain);
+    let id = provision(&t, &token, &org, &person.email).await;
+    let seats = |t: TestApp| {
+        let (org, owner) = (org.clone(), owner.clone());
+        async move {
+            t.as_user(&owner)
+                .get(&format!("/orgs/{org}/subscription"))
+                .await
+                .body["seats"]["used"]
+                .clone()
+        }
+    };
+    assert!(my_org_ids(&t, &person).await.contains(&org));
+    assert_eq!(seats(t.clone()).await, 2);
+    // They leave: their seat goes with the membership.
+    let a = t
+        .as_user(&person)
+        .delete(&format!("/orgs/{org}/members/{}", person.id))
+        .await;
+    assert_eq!(a.status, 204, "{}", a.body);
+    assert_eq!(seats(t.clone()).await, 1);
+    // The directory deactivates them: nothing to free.
+    let op = |v: bool| json!({ "schemas": [PATCH], "Operations": [{ "op": "replace", "path": "active", "value": v }] });
+    let user = format!("/orgs/{org}/scim/v2/Users/{id}");
+    scim(&t, &token, "PATCH", &user, Some(op(false)))
+        .await
+        .assert_status(200);
+    assert_eq!(seats(t.clone()).await, 1);
+    // Active again: a provisioned person who has not joined holds a seat, and joins again.
+    scim(&t, &token, "PATCH", &user, Some(op(true)))
+        .await
+        .assert_status(200);
+    assert_eq!(seats(t.clone()).await, 2);
+    assert!(my_org_ids(&t, &person).await.contains(&org));
+    assert_eq!(seats(t.clone()).await, 2);
+    let me = t.as_user(&person).get(&format!("/orgs/{org}/me")).await;
+    me.assert_status(200);
+}

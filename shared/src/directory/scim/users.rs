@@ -330,10 +330,13 @@ async fn changed(app: &App, scim: &Scim, before: &DirUserItem, user: DirUser) ->
                 }
             }
             None => {
+                // Not a member (never joined, or their membership ended: then they held no
+                // directory seat before, and hold one now if active).
                 let seats = scim.org.seats(scim.seats.clone())?;
-                tx = match after.user.is_active() {
-                    true => crate::subscription::take_directory_seat(tx, &seats, now)?,
-                    false => seats.directory_seat_released(tx)?,
+                tx = match (before.holds_seat(), after.holds_seat()) {
+                    (false, true) => crate::subscription::take_directory_seat(tx, &seats, now)?,
+                    (true, false) => seats.directory_seat_released(tx)?,
+                    _ => tx,
                 };
             }
         }
