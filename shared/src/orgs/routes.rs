@@ -31,7 +31,7 @@ pub static LIST_MY_ORGS: RouteDef = RouteDef {
     function: "list-my-orgs",
     summary: "My organizations with my role and their status; creates my personal organization if I have none.",
     access: Access::User,
-    dynamo: &[Query, BatchGetItem, PutItem, UpdateItem],
+    dynamo: &[Query, BatchGetItem, PutItem, UpdateItem, ConditionCheckItem],
     ses: false,
     secrets: &[],
     keys: &[],

@@ -821,6 +821,22 @@ async fn provision(t: &TestApp, token: &str, org: &str, email: &str) -> String {
     a.assert_status(201)["id"].as_str().unwrap().to_string()
 }
 
+/// What the requests since the last reset did (a transaction by its items) is within the IAM
+/// actions `function` declares: the template's least-privilege policy is enough for it.
+fn assert_within_iam(t: &TestApp, function: &str) {
+    let declared: Vec<&str> = service::routes::route(function)
+        .dynamo
+        .iter()
+        .map(|d| d.operation())
+        .collect();
+    let used = t.requests.actions();
+    let undeclared: Vec<_> = used.iter().filter(|a| !declared.contains(a)).collect();
+    assert!(
+        undeclared.is_empty(),
+        "{function} used {undeclared:?}, beyond its declared {declared:?}"
+    );
+}
+
 async fn my_org_ids(t: &TestApp, user: &User) -> Vec<String> {
     let a = t.as_user(user).get("/orgs").await;
     a.assert_status(200)["items"]
@@ -887,7 +903,9 @@ async fn at_a_verified_domain_the_person_joins_on_their_first_get_orgs_with_thei
         "the provisioned person holds a seat"
     );
     // Their first GET /orgs joins them, with the directory's role and their group's team.
+    t.requests.reset();
     assert!(my_org_ids(&t, &person).await.contains(&org));
+    assert_within_iam(&t, "list-my-orgs");
     let me = t.as_user(&person).get(&format!("/orgs/{org}/me")).await;
     let me = me.assert_status(200);
     assert_eq!(me["role"], "developer", "{me}");
@@ -983,11 +1001,13 @@ async fn elsewhere_it_is_an_invitation_to_accept_never_a_membership_by_an_unveri
         .get(&format!("/invitations/{code}"))
         .await;
     assert_eq!(preview.assert_status(200)["orgId"], org.as_str());
+    t.requests.reset();
     let a = t
         .as_user(&person)
         .post(&format!("/invitations/{code}/accept"), json!({}))
         .await;
     assert_eq!(a.assert_status(201)["role"], "viewer");
+    assert_within_iam(&t, "accept-invitation");
     t.as_user(&person)
         .post(&format!("/invitations/{code}/accept"), json!({}))
         .await
@@ -1112,12 +1132,14 @@ async fn groups_are_teams_the_directory_manages() {
         { "op": "Replace", "path": "displayName", "value": "Platform Team" },
         { "op": "Add", "path": "members", "value": many },
     ] });
+    t.requests.reset();
     assert_eq!(
         scim(&t, &token, "PATCH", &format!("{groups}/{gid}"), Some(op))
             .await
             .status,
         204
     );
+    assert_within_iam(&t, "scim");
     let a = scim(&t, &token, "GET", &format!("{groups}/{gid}"), None).await;
     let body = a.assert_status(200);
     assert_eq!(body["displayName"], "Platform Team");
