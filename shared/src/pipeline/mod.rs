@@ -145,7 +145,7 @@ pub async fn handle(app: &App, route: &RouteDef, req: Request) -> Response<Body>
         }
         Err(err) => (
             match scim {
-                true => scim_error(&err, &request_id),
+                true => scim_error(&err),
                 false => problem(&err, &request_id),
             },
             err.status(),
@@ -197,7 +197,9 @@ pub struct RequestLine<'a> {
 pub fn request_line(namespace: &str, line: &RequestLine) -> serde_json::Value {
     use crate::metrics::{document, Directive, Unit};
     use serde_json::json;
-    let server_error = line.status >= 500;
+    // 501 is SCIM's answer to an operation the service provider does not implement (bulk,
+    // `/Me`): a client's request, not our fault, so no alarm counts it.
+    let server_error = line.status >= 500 && line.status != 501;
     let mut fields = serde_json::Map::new();
     let mut put = |k: &str, v: serde_json::Value| {
         fields.insert(k.to_string(), v);
@@ -340,7 +342,7 @@ fn respond_as(reply: Reply, content_type: &str) -> Response<Body> {
 
 /// A SCIM error (RFC 7644 §3.12): `schemas`, `status` as a string, `detail`, and `scimType`
 /// where the RFC names one for the code.
-pub fn scim_error(err: &ApiError, request_id: &str) -> Response<Body> {
+pub fn scim_error(err: &ApiError) -> Response<Body> {
     let scim_type = match err.code {
         Code::ScimInvalidFilter => Some("invalidFilter"),
         Code::ScimInvalidValue | Code::ValidationFailed => Some("invalidValue"),
@@ -364,7 +366,6 @@ pub fn scim_error(err: &ApiError, request_id: &str) -> Response<Body> {
         .status(err.status())
         .header("content-type", SCIM_JSON)
         .header("x-problem-code", err.code.as_str());
-    let _ = request_id; // named by the x-request-id header of every answer
     if let Some(secs) = err.retry_after {
         builder = builder.header("retry-after", secs.to_string());
     }

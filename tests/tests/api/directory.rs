@@ -798,6 +798,12 @@ async fn discovery_advertises_exactly_the_stored_attributes() {
     assert!(a.assert_status(200)["totalResults"].as_u64().unwrap() >= 1);
     let a = scim(&t, &token, "GET", &format!("{base}/Me"), None).await;
     a.assert_problem(501, Code::ScimNotImplemented);
+    // A client's request for what is not implemented: no 5xx alarm counts it.
+    let line = t.request_line(&a.headers["x-request-id"]);
+    assert_eq!(
+        (line["status"].clone(), line["Errors5xx"].clone()),
+        (json!("501"), json!(0))
+    );
 }
 
 const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
