@@ -1158,6 +1158,15 @@ async fn groups_are_teams_the_directory_manages() {
         team.body["memberCount"], 1,
         "only the one who joined is on the team"
     );
+    // The same user added twice and removed in one PATCH: the last operation wins.
+    let twice = json!({ "schemas": [PATCH], "Operations": [
+        { "op": "add", "path": "members", "value": [{ "value": pending_id }] },
+        { "op": "add", "path": "members", "value": [{ "value": pending_id }] },
+        { "op": "remove", "path": format!("members[value eq \"{pending_id}\"]") },
+        { "op": "add", "path": "members", "value": [{ "value": pending_id }] },
+    ] });
+    let a = scim(&t, &token, "PATCH", &format!("{groups}/{gid}"), Some(twice)).await;
+    assert_eq!(a.status, 204, "{}", a.body);
     // Entra removes by listing; the rest stay.
     let op = json!({ "schemas": [PATCH], "Operations": [{ "op": "Remove", "path": "members", "value": [{ "value": pending_id }, { "value": joined_id }] }] });
     assert_eq!(

@@ -324,6 +324,13 @@ async fn apply_members(
     team: &TeamItem,
     changes: Vec<(DirUserId, Change)>,
 ) -> ApiResult<()> {
+    // One change per user, the last one named (a PATCH may add and remove the same user, or name
+    // them in two operations): a transaction writes an item once.
+    let changes: Vec<(DirUserId, Change)> = changes
+        .into_iter()
+        .collect::<BTreeMap<DirUserId, Change>>()
+        .into_iter()
+        .collect();
     if changes.is_empty() {
         return Ok(());
     }
