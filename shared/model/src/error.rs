@@ -76,8 +76,6 @@ codes! {
     ScimInvalidSyntax = "scim_invalid_syntax", 400;
     /// SCIM `invalidPath` / `noTarget`: a PATCH path the directory does not know.
     ScimInvalidPath = "scim_invalid_path", 400;
-    /// SCIM `mutability`: an attribute that cannot be changed (`id`, `meta`).
-    ScimMutability = "scim_mutability", 400;
     /// SCIM `uniqueness`: `userName` or a group's `displayName` is taken.
     ScimUniqueness = "scim_uniqueness", 409;
     /// SCIM: the endpoint exists but not with this method.

@@ -146,7 +146,6 @@ pub static SCIM: RouteDef = RouteDef {
         ScimInvalidValue,
         ScimInvalidSyntax,
         ScimInvalidPath,
-        ScimMutability,
         ScimUniqueness,
         ScimNotImplemented,
         ScimMethodNotAllowed,

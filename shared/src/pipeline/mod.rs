@@ -348,7 +348,6 @@ pub fn scim_error(err: &ApiError) -> Response<Body> {
         Code::ScimInvalidValue | Code::ValidationFailed => Some("invalidValue"),
         Code::ScimInvalidSyntax | Code::InvalidBody | Code::BodyRequired => Some("invalidSyntax"),
         Code::ScimInvalidPath => Some("invalidPath"),
-        Code::ScimMutability => Some("mutability"),
         Code::ScimUniqueness => Some("uniqueness"),
         _ => None,
     };
