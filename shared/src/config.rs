@@ -41,6 +41,10 @@ pub struct Config {
     /// The SES configuration set emails are sent with (`SES_CONFIGURATION_SET`; the template's
     /// keeps the reputation metrics its alarms read); none when unset.
     pub ses_configuration_set: Option<String>,
+    /// Hosts webhook endpoints may name although they are not public, `http://` included
+    /// (`WEBHOOK_ALLOWED_PRIVATE_HOSTS`, comma-separated, empty by default; the local run and the
+    /// tests set `127.0.0.1`). Exact host names or addresses, compared case-insensitively.
+    pub webhook_allowed_private_hosts: Vec<String>,
 }
 
 /// The default of `NOTIFICATION_EMAILS_PER_HOUR`.
@@ -246,6 +250,14 @@ impl Config {
             metrics_namespace: var("METRICS_NAMESPACE")
                 .unwrap_or_else(|| crate::metrics::DEFAULT_NAMESPACE.into()),
             ses_configuration_set: var("SES_CONFIGURATION_SET"),
+            webhook_allowed_private_hosts: var("WEBHOOK_ALLOWED_PRIVATE_HOSTS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|h| h.trim().to_ascii_lowercase())
+                        .filter(|h| !h.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
     }
 
@@ -268,6 +280,7 @@ impl Config {
             dns_nameserver: None,
             metrics_namespace: crate::metrics::DEFAULT_NAMESPACE.into(),
             ses_configuration_set: None,
+            webhook_allowed_private_hosts: vec!["127.0.0.1".into()],
         }
     }
 

@@ -34,6 +34,7 @@ pub mod roles;
 pub mod settings;
 pub mod subscription;
 pub mod teams;
+pub mod webhooks;
 
 // The index of every function, and the cold-start wiring of the binaries.
 pub mod routes;

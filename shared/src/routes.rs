@@ -19,6 +19,7 @@ pub use crate::roles::routes::*;
 pub use crate::settings::routes::*;
 pub use crate::subscription::routes::*;
 pub use crate::teams::routes::*;
+pub use crate::webhooks::routes::*;
 
 /// A concept: its folder's name (the OpenAPI tag of its operations, described by `summary`) and
 /// the routes its `routes.rs` lists.
@@ -107,6 +108,11 @@ pub static CONCEPTS: &[Concept] = &[
         name: "directory",
         summary: "Directory sync: SCIM tokens, and the SCIM 2.0 service provider an identity provider (Okta, Entra ID) provisions people and groups through.",
         routes: crate::directory::routes::ROUTES,
+    },
+    Concept {
+        name: "webhooks",
+        summary: "Signed webhooks (Standard Webhooks): the organization's endpoints, their delivery logs, tests and resends.",
+        routes: crate::webhooks::routes::ROUTES,
     },
 ];
 
@@ -214,6 +220,11 @@ pub enum Trigger {
     /// The table's stream, filtered to new audit entries of the changes that leave team
     /// memberships to clean up (a team deleted, a member removed).
     RemovalStream,
+    /// The table's stream, filtered to new audit entries and new webhook attempts: makes each
+    /// event's messages and sends each attempt.
+    WebhookStream,
+    /// An EventBridge schedule (every minute), with a dead-letter queue.
+    MinuteSchedule,
 }
 
 /// The stream filter of a stream-triggered function (an event source mapping's FilterCriteria
@@ -231,7 +242,12 @@ pub fn stream_pattern(trigger: Trigger) -> Option<String> {
             "action",
             crate::teams::cleanup::CLEANED_UP_ACTIONS,
         )),
-        Trigger::CognitoPostConfirmation | Trigger::HourlySchedule => None,
+        Trigger::WebhookStream => Some(
+            r#"{"eventName": ["INSERT"], "dynamodb": {"NewImage": {"entity_type": {"S": ["audit", "webhook_attempt"]}}}}"#.to_string(),
+        ),
+        Trigger::CognitoPostConfirmation | Trigger::HourlySchedule | Trigger::MinuteSchedule => {
+            None
+        }
     }
 }
 
@@ -253,6 +269,8 @@ pub struct WorkerDef {
     /// Whether the function sends email through SES.
     pub ses: bool,
     pub secrets: &'static [Secrets],
+    /// The server keys it needs (in its environment, checked at cold start).
+    pub keys: &'static [ServerKey],
 }
 
 pub static WORKERS: &[WorkerDef] = &[
@@ -263,6 +281,7 @@ pub static WORKERS: &[WorkerDef] = &[
         dynamo: &[Dynamo::PutItem, Dynamo::UpdateItem],
         ses: false,
         secrets: &[],
+        keys: &[],
     },
     WorkerDef {
         function: "publish-events",
@@ -271,6 +290,7 @@ pub static WORKERS: &[WorkerDef] = &[
         dynamo: &[],
         ses: false,
         secrets: &[],
+        keys: &[],
     },
     WorkerDef {
         function: "purge-closed-orgs",
@@ -291,6 +311,7 @@ pub static WORKERS: &[WorkerDef] = &[
             Secrets::DeleteSecret,
             Secrets::UpdateSecretVersionStage,
         ],
+        keys: &[],
     },
     WorkerDef {
         function: "send-notifications",
@@ -305,6 +326,7 @@ pub static WORKERS: &[WorkerDef] = &[
         ],
         ses: true,
         secrets: &[],
+        keys: &[],
     },
     WorkerDef {
         function: "finish-removals",
@@ -319,5 +341,34 @@ pub static WORKERS: &[WorkerDef] = &[
         ],
         ses: false,
         secrets: &[],
+        keys: &[],
+    },
+    WorkerDef {
+        function: "deliver-webhooks",
+        summary: "Makes each committed event's webhook messages (one per endpoint that wants it) and sends every new attempt, signed (Standard Webhooks), recording its outcome (from the table's stream).",
+        trigger: Trigger::WebhookStream,
+        dynamo: &[
+            Dynamo::Query,
+            Dynamo::BatchGetItem,
+            Dynamo::PutItem,
+            Dynamo::UpdateItem,
+            Dynamo::ConditionCheckItem,
+        ],
+        ses: false,
+        secrets: &[],
+        keys: &[ServerKey::ApiKeyHash],
+    },
+    WorkerDef {
+        function: "retry-webhooks",
+        summary: "Every minute: claims the webhook retries that are due (Svix's schedule) for deliver-webhooks to send, and disables endpoints whose every attempt has failed for 5 days.",
+        trigger: Trigger::MinuteSchedule,
+        dynamo: &[
+            Dynamo::Query,
+            Dynamo::PutItem,
+            Dynamo::UpdateItem,
+        ],
+        ses: false,
+        secrets: &[],
+        keys: &[],
     },
 ];

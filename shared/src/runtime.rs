@@ -247,3 +247,63 @@ pub async fn serve_event_publisher() -> Result<(), Error> {
     }))
     .await
 }
+
+/// Serves the webhook deliveries on the table's stream (refuses to start without the server key
+/// the signing secrets are derived with).
+pub async fn serve_webhook_deliveries() -> Result<(), Error> {
+    use aws_lambda_events::event::dynamodb::Event;
+    use lambda_runtime::LambdaEvent;
+    init_logging();
+    let app = app_from_env(Clients::default()).await?;
+    if let Err(why) = app
+        .config
+        .check_server_key(crate::pipeline::ServerKey::ApiKeyHash)
+    {
+        tracing::error!(function = "deliver-webhooks", "refusing to start: {why}");
+        return Err(Error::from(why));
+    }
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: LambdaEvent<Event>| {
+            let app = app.clone();
+            async move {
+                Ok::<_, Error>(
+                    crate::webhooks::deliver::on_stream(&app, event.payload)
+                        .await
+                        .0,
+                )
+            }
+        },
+    ))
+    .await
+}
+
+/// Serves the webhook retries every minute: "now" is the schedule event's `time`; the run stops
+/// 10 seconds (a quarter of the time left, if less) before the invocation's deadline.
+pub async fn serve_webhook_retries() -> Result<(), Error> {
+    use crate::closure::purge::{now_of, ScheduleEvent};
+    use lambda_runtime::LambdaEvent;
+    init_logging();
+    let app = app_from_env(Clients::default()).await?;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: LambdaEvent<ScheduleEvent>| {
+            let app = app.clone();
+            async move {
+                let now = now_of(&event.payload).map_err(|e| Error::from(e.detail))?;
+                let left = event
+                    .context
+                    .deadline()
+                    .duration_since(std::time::SystemTime::now())
+                    .ok()
+                    .filter(|left| !left.is_zero())
+                    .unwrap_or(std::time::Duration::from_secs(60));
+                let margin = std::time::Duration::from_secs(10).min(left / 4);
+                let deadline = std::time::Instant::now() + left.saturating_sub(margin);
+                crate::webhooks::retry::run(&app, now, deadline)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| Error::from(e.cause.unwrap_or(e.detail)))
+            }
+        },
+    ))
+    .await
+}

@@ -79,6 +79,8 @@ pub fn bin_source(function: &str) -> String {
             Trigger::HourlySchedule => "runtime::serve_purge()".to_string(),
             Trigger::NotificationStream => "runtime::serve_notifications()".to_string(),
             Trigger::RemovalStream => "runtime::serve_removals()".to_string(),
+            Trigger::WebhookStream => "runtime::serve_webhook_deliveries()".to_string(),
+            Trigger::MinuteSchedule => "runtime::serve_webhook_retries()".to_string(),
         },
         None => {
             let route = ROUTES
@@ -268,18 +270,7 @@ fn route_resource(out: &mut String, r: &RouteDef) {
     if !r.keys.is_empty() {
         // Only the functions that need a server key get it.
         out.push_str("      Environment:\n        Variables:\n");
-        // Bumping ServerKeysVersion updates these functions, which resolves the keys again
-        // (CloudFormation resolves a secret only when the resource that names it changes).
-        out.push_str("          SERVER_KEYS_VERSION: !Ref ServerKeysVersion\n");
-        for k in r.keys {
-            writeln!(
-                out,
-                "          {}: !Sub \"{{{{resolve:secretsmanager:${{{}}}:SecretString}}}}\"",
-                k.env(),
-                k.resource()
-            )
-            .unwrap();
-        }
+        key_environment(out, r.keys);
     }
     policy(out, r.dynamo, r.ses, r.secrets, "");
     // The route on the root stack's HTTP API: its integration, its route (JWT, or IAM for the
@@ -311,6 +302,32 @@ fn route_resource(out: &mut String, r: &RouteDef) {
     out.push('\n');
 }
 
+/// The server keys' environment of a function that needs them.
+fn key_environment(out: &mut String, keys: &[service::pipeline::ServerKey]) {
+    // Bumping ServerKeysVersion updates these functions, which resolves the keys again
+    // (CloudFormation resolves a secret only when the resource that names it changes).
+    out.push_str("          SERVER_KEYS_VERSION: !Ref ServerKeysVersion\n");
+    for k in keys {
+        writeln!(
+            out,
+            "          {}: !Sub \"{{{{resolve:secretsmanager:${{{}}}:SecretString}}}}\"",
+            k.env(),
+            k.resource()
+        )
+        .unwrap();
+    }
+}
+
+fn is_stream(t: Trigger) -> bool {
+    matches!(
+        t,
+        Trigger::AuditStream
+            | Trigger::NotificationStream
+            | Trigger::RemovalStream
+            | Trigger::WebhookStream
+    )
+}
+
 /// The workers' function resources (the `workers` stack's).
 fn worker_resources() -> String {
     let mut out = String::new();
@@ -322,10 +339,10 @@ fn worker_resources() -> String {
             Trigger::HourlySchedule => out.push_str(
                 "      ReservedConcurrentExecutions: !If [HasPurgeReservation, !Ref PurgeReservedConcurrency, !Ref AWS::NoValue]\n",
             ),
-            Trigger::AuditStream | Trigger::NotificationStream | Trigger::RemovalStream => out.push_str(
+            t if is_stream(t) || t == Trigger::MinuteSchedule => out.push_str(
                 "      ReservedConcurrentExecutions: !If [HasStreamReservation, !Ref StreamReservedConcurrency, !Ref AWS::NoValue]\n",
             ),
-            Trigger::CognitoPostConfirmation => {}
+            _ => {}
         }
         // Statements beyond the table, SES and secrets ones: what the trigger needs.
         let mut extra = String::new();
@@ -347,11 +364,15 @@ fn worker_resources() -> String {
                 out.push_str("      Timeout: 900\n");
                 stream_events(&mut out, "RemovalStream", w.trigger)
             }
+            Trigger::WebhookStream => {
+                // A batch's attempts are sent at once, each waiting at most 15 seconds.
+                out.push_str("      Timeout: 60\n      Environment:\n        Variables:\n");
+                key_environment(&mut out, w.keys);
+                stream_events(&mut out, "WebhookStream", w.trigger)
+            }
+            Trigger::MinuteSchedule => {}
         }
-        if matches!(
-            w.trigger,
-            Trigger::AuditStream | Trigger::NotificationStream | Trigger::RemovalStream
-        ) {
+        if is_stream(w.trigger) {
             extra.push_str(
                 "            - Effect: Allow\n              Action: [sqs:SendMessage]\n              Resource: !GetAtt EventsDeadLetterQueue.Arn\n",
             );
@@ -374,7 +395,15 @@ fn worker_resources() -> String {
                     "            DeadLetterConfig:\n              Arn: !GetAtt PurgeScheduleDeadLetterQueue.Arn\n",
                 ));
             }
-            Trigger::AuditStream | Trigger::NotificationStream | Trigger::RemovalStream => {}
+            Trigger::MinuteSchedule => {
+                out.push_str(concat!(
+                    "      Timeout: 60\n",
+                    "      Events:\n        EveryMinute:\n          Type: Schedule\n          Properties:\n",
+                    "            Schedule: \"rate(1 minute)\"\n",
+                    "            DeadLetterConfig:\n              Arn: !GetAtt PurgeScheduleDeadLetterQueue.Arn\n",
+                ));
+            }
+            _ => {}
         }
         out.push('\n');
     }
@@ -600,8 +629,15 @@ fn stream_events(out: &mut String, name: &str, trigger: Trigger) {
         "      Events:\n        {name}:\n          Type: DynamoDB\n          Properties:\n            Stream: !GetAtt Table.StreamArn\n            StartingPosition: TRIM_HORIZON"
     )
     .unwrap();
+    // The webhook deliveries send a batch's attempts at once: 10 receivers at a time.
+    let batch = if trigger == Trigger::WebhookStream {
+        10
+    } else {
+        100
+    };
+    writeln!(out, "            BatchSize: {batch}").unwrap();
     out.push_str(concat!(
-        "            BatchSize: 100\n            MaximumBatchingWindowInSeconds: 1\n",
+        "            MaximumBatchingWindowInSeconds: 1\n",
         "            MaximumRetryAttempts: 1000\n            BisectBatchOnFunctionError: true\n",
         "            FunctionResponseTypes: [ReportBatchItemFailures]\n",
         "            DestinationConfig:\n              OnFailure:\n                Destination: !GetAtt EventsDeadLetterQueue.Arn\n",

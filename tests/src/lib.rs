@@ -9,6 +9,7 @@ pub mod emulators;
 pub mod faults;
 pub mod fixtures;
 pub mod generate;
+pub mod receiver;
 pub mod stream;
 
 pub use client::{token_for, token_valid_for, Answer, AsUser, TestApp, User, JWT_SECRET};
@@ -21,6 +22,10 @@ pub use emulators::{
     ses_endpoint, OwnSesEmulator,
 };
 pub use fixtures::OrgFixture;
-pub use stream::{finish_removals, latest_stream_event, stream_batch_of, stream_event_of};
+pub use receiver::Receiver;
+pub use stream::{
+    finish_removals, latest_stream_event, run_webhooks, run_webhooks_latest, stream_batch_of,
+    stream_event_of,
+};
 
 pub use devtool::repo_root;

@@ -87,6 +87,71 @@ impl AuditItem {
     }
 }
 
+/// Every event type an audit entry may carry (its EventBridge detail-type and a webhook message's
+/// `type`): what a webhook endpoint's `eventTypes` may name. An entry of a type not listed here
+/// fails every debug build's tests (`AuditEntry::into_item`).
+pub const EVENT_TYPES: &[&str] = &[
+    "OrganizationCreated",
+    "OrganizationUpdated",
+    "OrganizationSettingsChanged",
+    "OrganizationClosed",
+    "OrganizationReactivated",
+    "OwnershipTransferred",
+    "SubscriptionChanged",
+    "MemberJoined",
+    "MemberRoleChanged",
+    "MemberRemoved",
+    "MemberDeactivated",
+    "MemberReactivated",
+    "InvitationCreated",
+    "InvitationResent",
+    "InvitationRevoked",
+    "InvitationsCleanedUp",
+    "TeamCreated",
+    "TeamUpdated",
+    "TeamDeleted",
+    "TeamMemberAdded",
+    "TeamMemberRemoved",
+    "TeamMembersChanged",
+    "ProjectCreated",
+    "ProjectUpdated",
+    "ProjectDeleted",
+    "ProjectAccessGranted",
+    "ProjectAccessRevoked",
+    "IntegrationCreated",
+    "IntegrationUpdated",
+    "IntegrationDeleted",
+    "IntegrationSecretRotated",
+    "DefaultStorageChanged",
+    "CleanupPolicyChanged",
+    "RoleCreated",
+    "RoleUpdated",
+    "RoleDeleted",
+    "DomainAdded",
+    "DomainVerified",
+    "DomainUnverified",
+    "DomainEnrollmentSet",
+    "DomainRemoved",
+    "MembershipRequested",
+    "MembershipRequestApproved",
+    "MembershipRequestRejected",
+    "ApiKeyCreated",
+    "ApiKeyUpdated",
+    "ApiKeyRolled",
+    "ApiKeyRevoked",
+    "DirectoryUpdated",
+    "ScimTokenCreated",
+    "ScimTokenRevoked",
+    "DirectoryUserProvisioned",
+    "DirectoryUserUpdated",
+    "DirectoryUserDeleted",
+    "WebhookEndpointCreated",
+    "WebhookEndpointUpdated",
+    "WebhookEndpointDeleted",
+    "WebhookSecretRotated",
+    "WebhookEndpointDisabled",
+];
+
 /// What a change records about itself; appended as an [`AuditItem`].
 #[derive(Debug, Clone)]
 pub struct AuditEntry {
@@ -101,6 +166,11 @@ pub struct AuditEntry {
 
 impl AuditEntry {
     pub fn into_item(self) -> AuditItem {
+        debug_assert!(
+            EVENT_TYPES.contains(&self.event_type),
+            "add the event type {} to model::audit::EVENT_TYPES",
+            self.event_type
+        );
         let event_id = EventId::new();
         let key = AuditItem::key_of(&self.org_id, &self.at, &event_id);
         AuditItem {

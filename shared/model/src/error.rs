@@ -66,6 +66,10 @@ codes! {
     IntegrationNotFound = "integration_not_found", 404;
     ApiKeyNotFound = "api_key_not_found", 404;
     ScimTokenNotFound = "scim_token_not_found", 404;
+    /// No webhook endpoint with this id in the organization.
+    WebhookNotFound = "webhook_not_found", 404;
+    /// No message with this id to the webhook endpoint (or it expired).
+    WebhookMessageNotFound = "webhook_message_not_found", 404;
     /// SCIM: no resource with this id in the directory (`scimType` none).
     ScimResourceNotFound = "scim_resource_not_found", 404;
     /// SCIM `invalidFilter`: a filter the directory does not answer.
@@ -134,6 +138,10 @@ codes! {
     WrongIntegrationKind = "wrong_integration_kind", 409;
     /// Internal only: the personal organization exists already (the idempotent path).
     PersonalOrgExists = "personal_org_exists", 409;
+    /// The webhook endpoint is disabled: enable it before sending it a test or a message again.
+    WebhookDisabled = "webhook_disabled", 409;
+    /// The message is still being delivered (an attempt is in flight or a retry is due).
+    WebhookMessagePending = "webhook_message_pending", 409;
     BodyTooLarge = "body_too_large", 413;
     ResendTooSoon = "resend_too_soon", 429;
     ResendLimitReached = "resend_limit_reached", 429;

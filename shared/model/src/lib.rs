@@ -32,6 +32,7 @@ pub mod projects;
 pub mod roles;
 pub mod settings;
 pub mod teams;
+pub mod webhooks;
 
 #[cfg(test)]
 mod entity_shapes {

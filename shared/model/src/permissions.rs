@@ -180,6 +180,7 @@ permissions! {
     SubscriptionRead = "subscription.read", Viewer, "See the plan and seat usage.";
     SubscriptionManage = "subscription.manage", Owner, "Change the plan in the billing portal (the platform's billing system sets it).";
     DirectoryManage = "directory.manage", Admin, "Connect the organization's identity provider: create and revoke SCIM tokens, set the role provisioned people join with.";
+    WebhooksManage = "webhooks.manage", Admin, "Manage the organization's webhook endpoints: create, change, delete, rotate their signing secrets, send tests, read their delivery logs and resend messages.";
 }
 
 impl Permission {

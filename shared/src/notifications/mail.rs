@@ -17,6 +17,9 @@ fn subject_of(p: Preference, org: &str) -> String {
         Preference::IntegrationChanged => format!("[{org}] An integration was added or removed"),
         Preference::OrganizationClosed => format!("[{org}] The organization was closed"),
         Preference::DomainUnverified => format!("[{org}] A verified domain is no longer verified"),
+        Preference::WebhookEndpointDisabled => {
+            format!("[{org}] A webhook endpoint was disabled after failing for 5 days")
+        }
     }
 }
 

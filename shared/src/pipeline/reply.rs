@@ -34,6 +34,10 @@ impl Reply {
     pub fn created<T: Serialize>(body: &T) -> Self {
         Self::with(201, body)
     }
+    /// 202: the work was queued (its outcome is to be read elsewhere).
+    pub fn accepted<T: Serialize>(body: &T) -> Self {
+        Self::with(202, body)
+    }
     pub fn no_content() -> Self {
         Self {
             status: 204,

@@ -81,6 +81,10 @@ pub(crate) struct Fixture {
     pub(crate) domain: String,
     pub(crate) pending_domain: String,
     pub(crate) request_id: String,
+    /// On the webhook routes: an endpoint (a local receiver) created by the owner, and a test
+    /// message to it that was delivered.
+    pub(crate) webhook_id: String,
+    pub(crate) message_id: String,
 }
 
 /// Whether a route acts on teams or projects (its fixture then has them; elsewhere the
@@ -111,6 +115,7 @@ pub(crate) async fn fixture(t: &TestApp, route: &RouteDef) -> Fixture {
         needs_integration(route),
         needs_api_key(route),
         needs_domains(route),
+        route.path.contains("/webhooks"),
     )
     .await
 }
@@ -121,6 +126,7 @@ async fn fixture_with(
     with_integration: bool,
     with_api_key: bool,
     with_domains: bool,
+    with_webhook: bool,
 ) -> Fixture {
     let owner = t.user("owner");
     let org = t.create_org(&owner, "Walked").await;
@@ -223,6 +229,10 @@ async fn fixture_with(
         (domain, pending_domain, request_id) =
             crate::domains::walk_domains(t, &org, &members[0].1).await;
     }
+    let (mut webhook_id, mut message_id) = (String::new(), String::new());
+    if with_webhook {
+        (webhook_id, message_id) = crate::webhooks::walk_webhook(t, &org, &members[0].1).await;
+    }
     Fixture {
         org,
         members,
@@ -245,6 +255,8 @@ async fn fixture_with(
         domain,
         pending_domain,
         request_id,
+        webhook_id,
+        message_id,
     }
 }
 
@@ -280,6 +292,7 @@ fn samples_of(concept: &str) -> Samples {
         "roles" => crate::roles::walk_sample,
         "domains" => crate::domains::walk_sample,
         "directory" => crate::directory::walk_sample,
+        "webhooks" => crate::webhooks::walk_sample,
         other => panic!("concept {other} has no walk_sample: add one to its test file and here"),
     }
 }
@@ -307,6 +320,8 @@ pub(crate) fn sample(route: &RouteDef, f: &Fixture) -> (String, Option<Value>, u
             .replace("{proxy+}", "Users")
             .replace("{roleId}", &f.role_id)
             .replace("{requestId}", &f.request_id)
+            .replace("{webhookId}", &f.webhook_id)
+            .replace("{messageId}", &f.message_id)
             .replace(
                 "{domain}",
                 if route.function == "verify-domain" {
@@ -443,13 +458,13 @@ async fn a_closed_organization_refuses_every_write_and_serves_reads() {
     let t = TestApp::with_config(|c| c.org_create_limit = 5).await;
     // Nothing changes a closed organization (writes are refused, reads change nothing): one
     // fixture serves every route.
-    let f = fixture_with(&t, true, true, true, true).await;
+    let f = fixture_with(&t, true, true, true, true, true).await;
     t.close_org(&f.org).await;
     // Reactivation changes the organization: it gets its own below.
     let reactivates =
         |r: &&&RouteDef| matches!(r.org_rule(), Some(rule) if rule.effect == Effect::Reactivate);
     for route in ROUTES.iter().filter(|r| reactivates(r)) {
-        let own = fixture_with(&t, false, false, false, false).await;
+        let own = fixture_with(&t, false, false, false, false, false).await;
         t.close_org(&own.org).await;
         let (path, body, _) = sample(route, &own);
         let owner = token_of(&own, Principal::Member(Role::Owner));
@@ -506,7 +521,7 @@ async fn a_closed_organization_refuses_every_write_and_serves_reads() {
 #[tokio::test]
 async fn an_organization_requiring_mfa_refuses_every_route_to_a_token_without_it() {
     let t = TestApp::with_config(|c| c.org_create_limit = 5).await;
-    let f = fixture_with(&t, true, true, true, true).await;
+    let f = fixture_with(&t, true, true, true, true, true).await;
     let owner = &f.members[0].1;
     let policy = json!({ "requireMfa": true, "allowedEmailDomains": [] });
     let path = format!("/orgs/{}/settings/authentication", f.org);
@@ -625,7 +640,7 @@ async fn dynamodb_requests_per_route() {
         .filter(|r| r.method != "GET")
         .collect();
     let mut fixtures = fixtures_for(&t, &changing).await.into_iter();
-    let reads = fixture_with(&t, true, true, true, true).await;
+    let reads = fixture_with(&t, true, true, true, true, true).await;
     for route in ROUTES.iter().copied() {
         let own;
         let f = if route.method == "GET" {

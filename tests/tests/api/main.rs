@@ -25,3 +25,4 @@ mod settings;
 mod subscription;
 mod teams;
 mod tls;
+mod webhooks;

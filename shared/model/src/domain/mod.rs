@@ -345,6 +345,23 @@ minted_id!(RoleId, "role_", "custom role");
 minted_id!(RequestId, "mreq_", "membership request");
 minted_id!(ScimTokenId, "scimtok_", "SCIM token");
 minted_id!(DirUserId, "dusr_", "directory user");
+minted_id!(WebhookId, "wh_", "webhook endpoint");
+minted_id!(MessageId, "msg_", "webhook message");
+
+impl MessageId {
+    /// The one message of an event to an endpoint (the first 128 bits of a SHA-256 of both): a
+    /// redelivery of the event finds it made already.
+    pub fn of(event: &EventId, endpoint: &WebhookId) -> Self {
+        use sha2::Digest;
+        let digest = sha2::Sha256::new()
+            .chain_update(event.as_str().as_bytes())
+            .chain_update(b"\0")
+            .chain_update(endpoint.as_str().as_bytes())
+            .finalize();
+        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        Self(format!("{}{hex}", Self::PREFIX))
+    }
+}
 
 impl RequestId {
     /// The one id of `user`'s request to join `org` (the first 128 bits of a SHA-256 of both):

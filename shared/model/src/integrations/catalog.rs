@@ -325,36 +325,56 @@ fn check(field: &Field, v: &str) -> ApiResult<()> {
     ))
 }
 
-/// Whether the part of an https URL after `https://` starts with an authority other services
-/// may be pointed at: no credentials (`user:token@`), a host that is a DNS name or a public IP
-/// address (never `localhost`, loopback, link-local such as the instance metadata service,
-/// private or unspecified addresses), an optional port.
-fn public_authority(rest: &str) -> bool {
+/// The host (lowercase, without a trailing dot; an IPv6 address without its brackets) and port of
+/// the authority the part of a URL after `scheme://` starts with; `None` when it has credentials
+/// (`user:token@`), no host, or a port that is not a number.
+pub fn authority_of(rest: &str) -> Option<(String, Option<u16>)> {
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     if authority.is_empty() || authority.contains('@') {
-        return false;
+        return None;
     }
     let (host, port) = match authority.strip_prefix('[') {
-        Some(v6) => match v6.split_once(']') {
-            Some((host, after)) => (host, after.strip_prefix(':')),
-            None => return false,
-        },
+        Some(v6) => {
+            let (host, after) = v6.split_once(']')?;
+            match after {
+                "" => (host, None),
+                _ => (host, Some(after.strip_prefix(':')?)),
+            }
+        }
         None => match authority.rsplit_once(':') {
             Some((host, port)) => (host, Some(port)),
             None => (authority, None),
         },
     };
-    if port.is_some_and(|p| p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit())) {
+    let port = match port {
+        None => None,
+        Some(p) if !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(p.parse::<u16>().ok()?)
+        }
+        Some(_) => return None,
+    };
+    if host.is_empty() {
+        return None;
+    }
+    Some((host.trim_end_matches('.').to_ascii_lowercase(), port))
+}
+
+/// Whether the part of an https URL after `https://` starts with an authority other services
+/// may be pointed at: no credentials (`user:token@`), a host that is a DNS name or a public IP
+/// address (never `localhost`, loopback, link-local such as the instance metadata service,
+/// private, shared (CGNAT), documentation or unspecified addresses, nor an IPv4-mapped IPv6 form of
+/// one), an optional port.
+pub fn public_authority(rest: &str) -> bool {
+    let Some((host, _)) = authority_of(rest) else {
         return false;
-    }
-    if authority.starts_with('[') {
-        return host
-            .parse::<std::net::Ipv6Addr>()
-            .is_ok_and(|ip| public_ip(std::net::IpAddr::V6(ip)));
-    }
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    if let Ok(ip) = host.parse::<std::net::Ipv4Addr>() {
-        return public_ip(std::net::IpAddr::V4(ip));
+    };
+    public_host(&host)
+}
+
+/// Whether a host (as `authority_of` gives it) is a public DNS name or a public IP address.
+pub fn public_host(host: &str) -> bool {
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return public_ip(ip);
     }
     let labels_ok = host.split('.').all(|l| {
         (1..=63).contains(&l.len())
@@ -372,7 +392,10 @@ fn public_authority(rest: &str) -> bool {
         && !host.ends_with(".local")
 }
 
-fn public_ip(ip: std::net::IpAddr) -> bool {
+/// Whether an address is one the public internet routes to a host of someone else's: not
+/// loopback, private, link-local, shared (CGNAT, 100.64/10), documentation, benchmarking,
+/// multicast, reserved, broadcast or unspecified, nor an IPv4-mapped or NAT64 form of an address.
+pub fn public_ip(ip: std::net::IpAddr) -> bool {
     match ip {
         std::net::IpAddr::V4(v4) => {
             let [a, b, ..] = v4.octets();
@@ -382,16 +405,24 @@ fn public_ip(ip: std::net::IpAddr) -> bool {
                 || v4.is_unspecified()
                 || v4.is_broadcast()
                 || v4.is_documentation()
+                || v4.is_multicast()
                 || a == 0
-                || (a == 100 && (64..128).contains(&b)))
+                || a >= 240
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (18..20).contains(&b))
+                || (a == 192 && b == 0 && v4.octets()[2] == 0))
         }
         std::net::IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
+            let s = v6.segments();
             !(v6.is_loopback()
                 || v6.is_unspecified()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || v6.to_ipv4_mapped().is_some())
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                || (s[0] == 0x0064 && s[1] == 0xff9b)
+                || v6.to_ipv4_mapped().is_some()
+                || v6.to_ipv4().is_some())
         }
     }
 }

@@ -48,6 +48,9 @@ pub fn preference_of(event_type: &str, details: &serde_json::Value) -> Option<Pr
         "IntegrationCreated" | "IntegrationDeleted" => Preference::IntegrationChanged,
         "OrganizationClosed" => Preference::OrganizationClosed,
         "DomainUnverified" => Preference::DomainUnverified,
+        "WebhookEndpointDisabled" if details["reason"] == "failing" => {
+            Preference::WebhookEndpointDisabled
+        }
         _ => return None,
     })
 }
@@ -63,6 +66,7 @@ pub const NOTIFYING_EVENTS: &[&str] = &[
     "IntegrationDeleted",
     "OrganizationClosed",
     "DomainUnverified",
+    "WebhookEndpointDisabled",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +80,9 @@ pub enum Preference {
     /// A verified domain lost its verification (the daily re-check): always the owner, and the
     /// admins (no preference turns it off: people can no longer join through it).
     DomainUnverified,
+    /// A webhook endpoint was disabled after failing for 5 days: always the owner and the admins
+    /// (no preference turns it off: its events are no longer delivered).
+    WebhookEndpointDisabled,
 }
 
 impl NotificationPreferences {
@@ -87,7 +94,7 @@ impl NotificationPreferences {
             Preference::OwnershipTransferred => self.ownership_transferred,
             Preference::IntegrationChanged => self.integration_changed,
             Preference::OrganizationClosed => self.organization_closed,
-            Preference::DomainUnverified => true,
+            Preference::DomainUnverified | Preference::WebhookEndpointDisabled => true,
         }
     }
 
@@ -131,7 +138,7 @@ mod tests {
         );
         assert_eq!(preference_of("TeamCreated", &json!({})), None);
         for e in NOTIFYING_EVENTS {
-            let details = json!({"role": {"after": "admin"}});
+            let details = json!({"role": {"after": "admin"}, "reason": "failing"});
             assert!(preference_of(e, &details).is_some(), "{e}");
         }
     }
