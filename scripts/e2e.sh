@@ -156,6 +156,15 @@ if grep -Eq "orgs_scim_[0-9A-Za-z]{81}" "$LOG_DIR/cargo-lambda-watch.log"; then
   exit 1
 fi
 
+echo "signed webhooks, verified by the PyPI libraries standardwebhooks and svix (scripts/e2e_webhooks.py) ..."
+"$tools/venv/bin/python" "$root/scripts/e2e_webhooks.py" "$base" "$devtool" "$secret" --changes 20 \
+  || { tail -n 30 "$LOG_DIR/stream-poller.log" >&2; tail -n 50 "$LOG_DIR/cargo-lambda-watch.log" >&2; exit 1; }
+# No signing secret in a log line.
+if grep -Eq "whsec_[0-9A-Za-z+/]{20}" "$LOG_DIR/cargo-lambda-watch.log" "$LOG_DIR/stream-poller.log"; then
+  echo "a webhook signing secret appeared in the functions' log" >&2
+  exit 1
+fi
+
 echo "races through cargo lambda watch --concurrency ${API_CONCURRENCY:-4} ..."
 DNS_ZONE_FILE="$LOG_DIR/dns-zone" python3 "$root/scripts/e2e_races.py" "$base" "$devtool" "$secret" \
   || { tail -n 50 "$LOG_DIR/cargo-lambda-watch.log" >&2; exit 1; }

