@@ -51,7 +51,7 @@ pub struct Plan {
     /// Only calls of this operation count (`TransactWriteItems`, `UpdateSecretVersionStage`, ...);
     /// `None`: every call counts.
     pub operation: Option<&'static str>,
-    /// The index (from 0) of the call, among those that count.
+    /// The index (from 0) of the call, among those that count; `usize::MAX`: every one of them.
     pub call: usize,
     pub fault: Fault,
     /// Every attempt of that call (the SDK's retries fail too); else the first attempt only.
@@ -239,8 +239,8 @@ impl HttpConnector for FaultyConnector {
                 .iter()
                 .filter(|(_, c)| plan.operation.is_none_or(|op| c.operation == op))
                 .count();
-            let matches =
-                plan.operation.is_none_or(|op| operation == op) && counted == plan.call + 1;
+            let matches = plan.operation.is_none_or(|op| operation == op)
+                && (plan.call == usize::MAX || counted == plan.call + 1);
             let attempt = s.calls[index].1.attempts;
             if matches && (plan.every_attempt || attempt == 1) {
                 s.calls[index].1.faulted = true;

@@ -385,7 +385,15 @@ async fn record(
         }
         Ok(tx)
     };
-    match app.store.commit(full()?).await {
+    let mut result = app.store.commit(full()?).await;
+    if matches!(&result, Err(e) if e.code != Code::ConcurrentUpdate) {
+        // The answer is in hand: written now, it is not asked for again. Once more after a pause
+        // (past a throttle or a failover), before the record is handed back for redelivery (which
+        // sends the attempt again: the same webhook-id, which receivers dedupe on).
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        result = app.store.commit(full()?).await;
+    }
+    match result {
         Ok(()) => Ok(()),
         Err(e) if e.code == Code::ConcurrentUpdate => {
             match app

@@ -482,6 +482,147 @@ async fn the_notifier_redelivers_under_every_fault_and_sends_each_email_once() {
     }
 }
 
+/// `deliver-webhooks` with each of its calls failing on every attempt: the record is redelivered and
+/// the redelivery finishes the work. No message is lost and the delivery log has one success per
+/// message. An outcome write that fails is tried once more after a pause, so one failing call does
+/// not send a delivered message again; only when that fails too is the attempt sent again on
+/// redelivery (the same `webhook-id`, which Standard Webhooks receivers dedupe on), shown last.
+#[tokio::test]
+async fn the_webhook_delivery_under_every_fault_loses_no_message() {
+    use integration_tests::stream::sending_attempts;
+    use service::webhooks::deliver::on_stream;
+    let t = TestApp::with_faults(|_| {}).await;
+    let f = t.org_fixture("Hooked faults", "pro", &[]).await;
+    let receiver = integration_tests::Receiver::start().await;
+    let created = t
+        .as_user(&f.owner)
+        .post(
+            &format!("/orgs/{}/webhooks", f.id),
+            serde_json::json!({ "url": receiver.url("/f"), "eventTypes": ["TeamCreated"] }),
+        )
+        .await;
+    let webhook = created.assert_status(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let faulty = t.faulty.clone().unwrap();
+    let mut n = 0;
+    for fault in FAULTS {
+        // Making the messages (the endpoints read, the message written), then sending them (the
+        // attempts read, the outcome written).
+        for (phase, operation) in [
+            ("event", "Query"),
+            ("event", "TransactWriteItems"),
+            ("attempt", "BatchGetItem"),
+            ("attempt", "TransactWriteItems"),
+        ] {
+            n += 1;
+            let team = t.create_team(&f.id, &f.owner, &format!("Team {n}")).await;
+            let events = integration_tests::latest_stream_event(&t, &f.id, 1).await;
+            if phase == "attempt" {
+                let (response, _) = on_stream(&t.app, events).await;
+                assert!(response.batch_item_failures.is_empty());
+            }
+            let batch = match phase {
+                "event" => integration_tests::latest_stream_event(&t, &f.id, 1).await,
+                _ => sending_attempts(&t, &f.id).await,
+            };
+            let ((response, report), _) =
+                Faults::scope(at(operation, 0, fault), on_stream(&faulty, batch.clone())).await;
+            // An outcome is written again after a pause: no redelivery then.
+            let second_try = phase == "attempt" && operation == "TransactWriteItems";
+            assert_eq!(
+                response.batch_item_failures.len(),
+                usize::from(!second_try),
+                "{fault} at {phase} {operation}: redelivery asked ({report:?})"
+            );
+            // Lambda redelivers the batch; the attempts it leaves are sent as their stream
+            // records arrive.
+            let (response, _) = on_stream(&t.app, batch).await;
+            assert!(
+                response.batch_item_failures.is_empty(),
+                "{fault} at {phase} {operation}"
+            );
+            let (response, _) = on_stream(&t.app, sending_attempts(&t, &f.id).await).await;
+            assert!(
+                response.batch_item_failures.is_empty(),
+                "{fault} at {phase} {operation}"
+            );
+            let got = receiver
+                .received()
+                .iter()
+                .filter(|r| r.json()["data"]["details"]["teamId"] == team.as_str())
+                .count();
+            let log = t
+                .as_user(&f.owner)
+                .get(&format!(
+                    "/orgs/{}/webhooks/{webhook}/deliveries?limit=3",
+                    f.id
+                ))
+                .await;
+            let newest = log.assert_status(200)["items"][0].clone();
+            assert_eq!(
+                newest["state"], "succeeded",
+                "{fault} at {phase} {operation}: {newest}"
+            );
+            assert_eq!(
+                got, 1,
+                "{fault} at {phase} {operation}: received {got} times"
+            );
+            let answer = if second_try {
+                "written at the second try"
+            } else {
+                "redelivery asked"
+            };
+            println!("| deliver-webhooks | {fault} | {phase}: 0 {operation} | {answer} | delivered, received {got}x |");
+        }
+    }
+    // Both outcome writes failing: the redelivery sends the delivered message again, with the same
+    // webhook-id, and the log still has one success.
+    let team = t.create_team(&f.id, &f.owner, "Outage").await;
+    let events = integration_tests::latest_stream_event(&t, &f.id, 1).await;
+    on_stream(&t.app, events).await;
+    let batch = sending_attempts(&t, &f.id).await;
+    let both = Plan {
+        operation: Some("TransactWriteItems"),
+        call: usize::MAX,
+        fault: Fault::ServerError,
+        every_attempt: true,
+    };
+    let ((response, _), _) = Faults::scope(Some(both), on_stream(&faulty, batch.clone())).await;
+    assert_eq!(response.batch_item_failures.len(), 1);
+    on_stream(&t.app, batch).await;
+    let got: Vec<_> = receiver
+        .received()
+        .into_iter()
+        .filter(|r| r.json()["data"]["details"]["teamId"] == team.as_str())
+        .collect();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].header("webhook-id"), got[1].header("webhook-id"));
+    println!("| deliver-webhooks | 500 | attempt: every TransactWriteItems | redelivery asked | delivered, received 2x (one webhook-id) |");
+    // retry-webhooks: a failed read of the due index fails the run; the next run claims the retry.
+    receiver.answer(&[500]);
+    t.create_team(&f.id, &f.owner, "Retried under faults").await;
+    let events = integration_tests::latest_stream_event(&t, &f.id, 1).await;
+    on_stream(&t.app, events).await;
+    on_stream(&t.app, sending_attempts(&t, &f.id).await).await;
+    let ahead = Timestamp::now() + chrono::Duration::seconds(10);
+    for fault in FAULTS {
+        let (failed, _) = Faults::scope(
+            at("Query", 0, fault),
+            service::webhooks::retry::run(&faulty, ahead, Instant::now() + Duration::from_secs(60)),
+        )
+        .await;
+        assert!(failed.is_err(), "{fault}: the run fails");
+        println!("| retry-webhooks | {fault} | 0 Query | run failed | the next run claims |");
+    }
+    let claimed =
+        service::webhooks::retry::run(&t.app, ahead, Instant::now() + Duration::from_secs(60))
+            .await
+            .unwrap();
+    assert!(claimed.claimed >= 1, "{claimed:?}");
+}
+
 #[tokio::test]
 async fn the_purge_under_every_fault_is_finished_by_the_next_run() {
     let t = TestApp::with_faults(|c| c.org_create_limit = 5).await;

@@ -665,3 +665,59 @@ async fn only_admins_and_the_owner_manage_webhooks() {
         .await
         .assert_problem(403, Code::Forbidden);
 }
+
+#[tokio::test]
+async fn a_closed_organization_is_told_until_the_purge_deletes_its_webhooks() {
+    let t = TestApp::new().await;
+    let f = t.org_fixture("Closing hooks", "pro", &[]).await;
+    let receiver = Receiver::start().await;
+    let (id, _) = endpoint(&t, &f.id, &f.owner, json!({ "url": receiver.url("/c") })).await;
+    t.as_user(&f.owner)
+        .post_empty(&format!("/orgs/{}/webhooks/{id}/test", f.id))
+        .await
+        .assert_status(202);
+    t.close_through_api(&f.id).await;
+    run_webhooks(&t, &f.id).await;
+    let types: Vec<Value> = receiver
+        .received()
+        .iter()
+        .map(|r| r.json()["type"].clone())
+        .collect();
+    assert!(types.contains(&json!("OrganizationClosed")), "{types:?}");
+    // During the grace the log is read and the endpoint deleted; changes are refused.
+    assert_eq!(
+        deliveries(&t, &f.id, &f.owner, &id).await.len(),
+        types.len()
+    );
+    t.as_user(&f.owner)
+        .patch(
+            &format!("/orgs/{}/webhooks/{id}", f.id),
+            json!({ "description": "x" }),
+        )
+        .await
+        .assert_problem(409, Code::OrgClosed);
+    // The purge deletes the endpoints, their counter, messages and attempts with the partition
+    // (its tombstone stays).
+    let report = service::closure::purge::purge_due(
+        &t.app,
+        Timestamp::now() + chrono::Duration::days(31),
+        Instant::now() + Duration::from_secs(120),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.orgs_purged, 1, "{report:?}");
+    let q =
+        service::store::QuerySpec::new(format!("ORG#{}", f.id), service::store::SortCond::Any, 100);
+    let (left, _) = t.app.store.query_page(q).await.unwrap();
+    let left: Vec<_> = left
+        .iter()
+        .filter_map(|i| i.get("entity_type").and_then(|e| e.as_s().ok()))
+        .filter(|e| *e != "tombstone")
+        .collect();
+    assert!(left.is_empty(), "left: {left:?}");
+    for shard in 0..service::webhooks::item::DUE_SHARDS {
+        let due = service::webhooks::item::MessageItem::due(shard, later(86400 * 60), 100);
+        let (items, _) = t.app.store.query_page(due).await.unwrap();
+        assert!(items.is_empty(), "a purged message is on the due index");
+    }
+}
