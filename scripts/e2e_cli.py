@@ -190,6 +190,51 @@ forever = cli_json("api-keys", "create", "backups", "--role", "viewer", "--never
 assert forever["expiresAt"] is None, forever
 cli("api-keys", "revoke", forever["id"], "--yes")
 
+# A webhook endpoint: its secret printed once, a test message to a local receiver delivered (the
+# stream poller), its log read, disabled, enabled, rotated, deleted.
+class _Hook(http.server.BaseHTTPRequestHandler):
+    got = []
+
+    def do_POST(self):
+        _Hook.got.append((self.headers.get("webhook-id"), self.rfile.read(int(self.headers.get("content-length", 0)))))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *_):
+        pass
+
+
+hook_server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+threading.Thread(target=hook_server.serve_forever, daemon=True).start()
+hook_url = f"http://127.0.0.1:{hook_server.server_address[1]}/cli"
+p = cli("webhooks", "create", hook_url, "--event", "TeamCreated", "--description", "cli")
+whsec = next(w for w in p.stdout.split() if w.startswith("whsec_"))
+hooks = cli_json("webhooks", "list")
+assert len(hooks["items"]) == 1 and "secret" not in hooks["items"][0], hooks
+hook_id = hooks["items"][0]["id"]
+assert whsec not in cli("webhooks").stdout
+queued = cli_json("webhooks", "test", hook_id)
+deadline = time.time() + 60
+while not any(h == queued["messageId"] for h, _ in _Hook.got) and time.time() < deadline:
+    time.sleep(0.2)
+assert any(h == queued["messageId"] for h, _ in _Hook.got), _Hook.got
+deadline = time.time() + 30
+while time.time() < deadline:
+    log = cli_json("webhooks", "deliveries", hook_id)
+    if log["items"] and log["items"][0]["state"] == "succeeded":
+        break
+    time.sleep(0.2)
+assert log["items"][0]["statusCode"] == 204, log
+assert "WebhookTest" in cli("webhooks", "deliveries", hook_id).stdout
+assert cli_json("webhooks", "update", hook_id, "--disable")["enabled"] is False
+assert cli_json("webhooks", "update", hook_id, "--enable", "--all-events")["eventTypes"] is None
+rotated = cli_json("webhooks", "rotate-secret", hook_id, "--grace-minutes", "5")
+assert rotated["secret"].startswith("whsec_") and rotated["secret"] != whsec, rotated
+cli("webhooks", "resend", hook_id, queued["messageId"])
+cli("webhooks", "delete", hook_id, "--yes")
+assert cli_json("webhooks", "list")["items"] == []
+hook_server.shutdown()
+
 # A verified domain: added (the record to publish), pending until the local nameserver serves
 # the record, then an automatic suggestion that a person at the domain asks to join through.
 zone = os.environ["DNS_ZONE_FILE"]
@@ -392,6 +437,6 @@ assert "purged at" in p.stderr and "orgs reactivate" in p.stderr, p.stderr
 assert cli_json("reactivate")["status"] == "active"
 cli("logout")
 cli("list", want=3)
-print(f"cli e2e: login, create, invite, accept, members, role, audit, custom role, integration, API key, verified domain and membership request, refusals, close and reactivate through `orgs` ({run})")
+print(f"cli e2e: login, create, invite, accept, members, role, audit, custom role, integration, API key, webhook endpoint (a test delivered, its log), verified domain and membership request, refusals, close and reactivate through `orgs` ({run})")
 print("cli e2e: a closed pipe exits 0; short-form list flags; teams and projects by name; --limit, --jq, relative times; "
       "orgs api; --yes for scripts, confirmations and a hidden token prompt on a pty; --help values; the current org named; login --web with PKCE")

@@ -76,6 +76,19 @@ pub const ROLL_API_KEY: Endpoint = ep("POST", "/orgs/{orgId}/api-keys/{keyId}/ro
 pub const LIST_SCIM_TOKENS: Endpoint = ep("GET", "/orgs/{orgId}/scim-tokens");
 pub const CREATE_SCIM_TOKEN: Endpoint = ep("POST", "/orgs/{orgId}/scim-tokens");
 pub const REVOKE_SCIM_TOKEN: Endpoint = ep("DELETE", "/orgs/{orgId}/scim-tokens/{tokenId}");
+pub const LIST_WEBHOOKS: Endpoint = ep("GET", "/orgs/{orgId}/webhooks");
+pub const CREATE_WEBHOOK: Endpoint = ep("POST", "/orgs/{orgId}/webhooks");
+pub const UPDATE_WEBHOOK: Endpoint = ep("PATCH", "/orgs/{orgId}/webhooks/{webhookId}");
+pub const DELETE_WEBHOOK: Endpoint = ep("DELETE", "/orgs/{orgId}/webhooks/{webhookId}");
+pub const ROTATE_WEBHOOK_SECRET: Endpoint =
+    ep("POST", "/orgs/{orgId}/webhooks/{webhookId}/rotate-secret");
+pub const TEST_WEBHOOK: Endpoint = ep("POST", "/orgs/{orgId}/webhooks/{webhookId}/test");
+pub const LIST_WEBHOOK_DELIVERIES: Endpoint =
+    ep("GET", "/orgs/{orgId}/webhooks/{webhookId}/deliveries");
+pub const RESEND_WEBHOOK_MESSAGE: Endpoint = ep(
+    "POST",
+    "/orgs/{orgId}/webhooks/{webhookId}/deliveries/{messageId}/resend",
+);
 pub const LIST_DOMAINS: Endpoint = ep("GET", "/orgs/{orgId}/domains");
 pub const ADD_DOMAIN: Endpoint = ep("POST", "/orgs/{orgId}/domains");
 pub const VERIFY_DOMAIN: Endpoint = ep("POST", "/orgs/{orgId}/domains/{domain}/verify");
@@ -154,6 +167,14 @@ pub const ALL: &[Endpoint] = &[
     LIST_SCIM_TOKENS,
     CREATE_SCIM_TOKEN,
     REVOKE_SCIM_TOKEN,
+    LIST_WEBHOOKS,
+    CREATE_WEBHOOK,
+    UPDATE_WEBHOOK,
+    DELETE_WEBHOOK,
+    ROTATE_WEBHOOK_SECRET,
+    TEST_WEBHOOK,
+    LIST_WEBHOOK_DELIVERIES,
+    RESEND_WEBHOOK_MESSAGE,
     LIST_DOMAINS,
     ADD_DOMAIN,
     VERIFY_DOMAIN,

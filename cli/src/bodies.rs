@@ -57,6 +57,37 @@ pub struct CreateScimToken {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateWebhook {
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_types: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// A change of an endpoint: only the fields given (`Some(None)`: back to every event type, or
+/// no description).
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateWebhook {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_types: Option<Option<Vec<String>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RotateWebhookSecret {
+    pub grace_minutes: i64,
+}
+
+#[derive(Serialize)]
 pub struct ChangeStatus {
     pub status: String,
 }
@@ -330,6 +361,27 @@ pub fn samples() -> Vec<(Endpoint, Value)> {
                 name: s("Okta"),
                 expires_in_days: Some(365),
             }),
+        ),
+        (
+            api::CREATE_WEBHOOK,
+            to_json(&CreateWebhook {
+                url: s("https://hooks.example.com/orgs"),
+                event_types: Some(vec![s("MemberJoined")]),
+                description: Some(s("provisioning")),
+            }),
+        ),
+        (
+            api::UPDATE_WEBHOOK,
+            to_json(&UpdateWebhook {
+                url: Some(s("https://hooks.example.com/v2")),
+                event_types: Some(None),
+                description: Some(None),
+                enabled: Some(true),
+            }),
+        ),
+        (
+            api::ROTATE_WEBHOOK_SECRET,
+            to_json(&RotateWebhookSecret { grace_minutes: 60 }),
         ),
         (
             api::CREATE_ROLE,

@@ -138,6 +138,14 @@ enum Command {
         #[command(subcommand)]
         cmd: scim::ScimCmd,
     },
+    /// Signed webhooks to your endpoints: list (the default), create, update, delete, rotate-secret, test, deliveries, resend.
+    #[command(args_conflicts_with_subcommands = true)]
+    Webhooks {
+        #[command(flatten)]
+        page: api::Page,
+        #[command(subcommand)]
+        cmd: Option<webhooks::WebhooksCmd>,
+    },
     /// Verified email domains: list (the default), add, verify, enroll, remove.
     Domains {
         #[command(subcommand)]
@@ -243,6 +251,10 @@ fn run(cli: Cli) -> Result<i32> {
         )
         .map(|()| exit::OK),
         Command::Scim { cmd } => scim::scim(ctx, cmd).map(|()| exit::OK),
+        Command::Webhooks { page, cmd } => {
+            webhooks::webhooks(ctx, cmd.unwrap_or(webhooks::WebhooksCmd::List { page }))
+                .map(|()| exit::OK)
+        }
         Command::ApiKeys { page, cmd } => {
             api_keys::api_keys(ctx, cmd.unwrap_or(api_keys::ApiKeysCmd::List { page }))
                 .map(|()| exit::OK)

@@ -104,6 +104,31 @@ pub const SCIM_TOKENS: View = View {
         ("EXPIRES", "expiresAt"),
     ],
 };
+pub const WEBHOOKS: View = View {
+    endpoint: api::LIST_WEBHOOKS,
+    columns: &[
+        ("ID", "id"),
+        ("URL", "url"),
+        ("EVENT TYPES", "eventTypes"),
+        ("ENABLED", "enabled"),
+        ("DISABLED", "disabledReason"),
+        ("FAILING SINCE", "failingSince"),
+    ],
+};
+pub const WEBHOOK_DELIVERIES: View = View {
+    endpoint: api::LIST_WEBHOOK_DELIVERIES,
+    columns: &[
+        ("AT", "at"),
+        ("MESSAGE", "messageId"),
+        ("TYPE", "eventType"),
+        ("ATTEMPT", "attempt"),
+        ("STATE", "state"),
+        ("STATUS", "statusCode"),
+        ("ERROR", "error"),
+        ("MS", "durationMs"),
+        ("NEXT ATTEMPT", "nextAttemptAt"),
+    ],
+};
 pub const ROLES: View = View {
     endpoint: api::LIST_ORG_ROLES,
     columns: &[
@@ -156,6 +181,8 @@ pub const ALL: &[&View] = &[
     &INTEGRATIONS,
     &API_KEYS,
     &SCIM_TOKENS,
+    &WEBHOOKS,
+    &WEBHOOK_DELIVERIES,
     &DOMAINS,
     &MEMBERSHIP_REQUESTS,
     &ROLES,

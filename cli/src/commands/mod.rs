@@ -17,3 +17,4 @@ pub(crate) mod session;
 pub(crate) mod settings;
 pub(crate) mod teams;
 pub(crate) mod web_login;
+pub(crate) mod webhooks;

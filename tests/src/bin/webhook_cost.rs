@@ -17,7 +17,13 @@ async fn main() {
     t.requests.measure_units();
     println!(
         "{:<34} {:>9} {:>9} {:>10} {:>10} {:>13} {:>13}",
-        "endpoints wanting the event", "messages", "requests", "read units", "write units", "requests/msg", "write u./msg"
+        "endpoints wanting the event",
+        "messages",
+        "requests",
+        "read units",
+        "write units",
+        "requests/msg",
+        "write u./msg"
     );
     for endpoints in [0usize, 1, 5, 20] {
         let f = t
