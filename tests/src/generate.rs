@@ -629,13 +629,14 @@ fn stream_events(out: &mut String, name: &str, trigger: Trigger) {
         "      Events:\n        {name}:\n          Type: DynamoDB\n          Properties:\n            Stream: !GetAtt Table.StreamArn\n            StartingPosition: TRIM_HORIZON"
     )
     .unwrap();
-    // The webhook deliveries send a batch's attempts at once: 10 receivers at a time.
-    let batch = if trigger == Trigger::WebhookStream {
-        10
+    // The webhook deliveries send a batch's attempts at once (10 receivers, each given at most
+    // 15 s), and up to 10 batches of a shard at once (records of one organization, its partition
+    // key, stay in order): a slow receiver holds up its own batch, not the shard.
+    if trigger == Trigger::WebhookStream {
+        out.push_str("            BatchSize: 10\n            ParallelizationFactor: 10\n");
     } else {
-        100
-    };
-    writeln!(out, "            BatchSize: {batch}").unwrap();
+        out.push_str("            BatchSize: 100\n");
+    }
     out.push_str(concat!(
         "            MaximumBatchingWindowInSeconds: 1\n",
         "            MaximumRetryAttempts: 1000\n            BisectBatchOnFunctionError: true\n",
