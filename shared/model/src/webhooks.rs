@@ -878,6 +878,18 @@ pub fn parse_url(field: &str, raw: &str, allowed_private: &[String]) -> Result<S
     }
 }
 
+/// An endpoint URL as audit entries, events and emails show it: its scheme and authority, the rest
+/// elided (a receiver's URL may carry a token in its path or query; only the endpoint's own routes
+/// show it whole).
+pub fn shown_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return String::new();
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let more = rest.len() > authority.len() && &rest[authority.len()..] != "/";
+    format!("{scheme}://{authority}{}", if more { "/..." } else { "" })
+}
+
 /// The retry after failed attempt `n` of a message that is retried (none past the last).
 pub fn retry_after(n: u32) -> Option<chrono::Duration> {
     let i = usize::try_from(n).ok()?.checked_sub(1)?;
@@ -925,6 +937,19 @@ mod tests {
         assert!(parse_url("url", "http://127.0.0.1:9000/hook", &local).is_ok());
         assert!(parse_url("url", "http://127.0.0.2:9000/hook", &local).is_err());
         assert!(parse_url("url", "http://localhost:9000/hook", &local).is_err());
+    }
+
+    #[test]
+    fn urls_are_shown_without_path_or_query() {
+        assert_eq!(
+            shown_url("https://hooks.example.com/services/T0/B0/secret?x=1"),
+            "https://hooks.example.com/..."
+        );
+        assert_eq!(
+            shown_url("https://h.example.com:8443/"),
+            "https://h.example.com:8443"
+        );
+        assert_eq!(shown_url("http://127.0.0.1:9"), "http://127.0.0.1:9");
     }
 
     #[test]

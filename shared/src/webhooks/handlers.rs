@@ -160,11 +160,12 @@ fn shown_secret(app: &App, e: &EndpointItem) -> ApiResult<String> {
     Ok(secret::shown(&bytes))
 }
 
-/// The details of an endpoint in its audit entries and events (never its secret).
+/// The details of an endpoint in its audit entries and events: never its secret, and its URL
+/// without path or query (`shown_url`).
 fn details_of(e: &EndpointItem) -> serde_json::Value {
     json!({
         "webhookId": e.webhook_id,
-        "url": e.url,
+        "url": item::shown_url(&e.url),
         "eventTypes": e.event_types,
         "enabled": e.enabled,
     })
@@ -204,7 +205,10 @@ pub async fn create_webhook(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
     let tx = endpoint.create(ctx.tx()?)?.audit(ctx.audit(
         "webhook.created",
         "WebhookEndpointCreated",
-        format!("added the webhook endpoint {}", endpoint.url),
+        format!(
+            "added the webhook endpoint {}",
+            item::shown_url(&endpoint.url)
+        ),
         details_of(&endpoint),
     ))?;
     app.store.commit(tx).await?;
@@ -280,7 +284,10 @@ pub async fn update_webhook(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
     let tx = before.change(ctx.tx()?, &change, now)?.audit(ctx.audit(
         "webhook.updated",
         "WebhookEndpointUpdated",
-        format!("changed the webhook endpoint {}", after.url),
+        format!(
+            "changed the webhook endpoint {}",
+            item::shown_url(&after.url)
+        ),
         json!({
             "webhookId": after.webhook_id,
             "before": details_of(&before),
@@ -298,7 +305,10 @@ pub async fn delete_webhook(app: App, ctx: Ctx, _input: Input) -> ApiResult<Repl
     let tx = endpoint.delete(ctx.tx()?)?.audit(ctx.audit(
         "webhook.deleted",
         "WebhookEndpointDeleted",
-        format!("deleted the webhook endpoint {}", endpoint.url),
+        format!(
+            "deleted the webhook endpoint {}",
+            item::shown_url(&endpoint.url)
+        ),
         details_of(&endpoint),
     ))?;
     app.store.commit(tx).await?;
@@ -326,7 +336,7 @@ pub async fn rotate_webhook_secret(app: App, ctx: Ctx, input: Input) -> ApiResul
         "WebhookSecretRotated",
         format!(
             "rotated the signing secret of the webhook endpoint {} ({grace} minute(s) of grace)",
-            before.url
+            item::shown_url(&before.url)
         ),
         json!({ "webhookId": before.webhook_id, "graceMinutes": grace, "previousSecretExpiresAt": until }),
     ))?;

@@ -151,11 +151,11 @@ async fn disable_failing(
                 at: now,
                 summary: format!(
                     "disabled the webhook endpoint {}: every attempt has failed since {failing_since}. Fix the receiver, then enable it again (PATCH {{\"enabled\": true}}) and resend what it missed.",
-                    endpoint.url
+                    super::item::shown_url(&endpoint.url)
                 ),
                 details: json!({
                     "webhookId": endpoint.webhook_id,
-                    "url": endpoint.url,
+                    "url": super::item::shown_url(&endpoint.url),
                     "reason": "failing",
                     "failingSince": failing_since,
                 }),
