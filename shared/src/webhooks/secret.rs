@@ -19,9 +19,10 @@ use sha2::Sha256;
 /// What a secret's shown form starts with.
 pub const SECRET_PREFIX: &str = "whsec_";
 
-/// A new salt: 16 random bytes, hex.
+/// A new salt: 32 random bytes, hex (the secret is as unpredictable as 32 random bytes even to
+/// someone who holds the server key and not the table).
 pub fn new_salt() -> ApiResult<String> {
-    let mut buf = [0u8; 16];
+    let mut buf = [0u8; 32];
     getrandom::fill(&mut buf).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
