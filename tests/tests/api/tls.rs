@@ -102,3 +102,27 @@ async fn the_functions_https_client_refuses_a_certificate_outside_the_amazon_roo
         "refused at certificate verification, not before: {error}"
     );
 }
+
+/// The webhook sender speaks TLS and verifies the receiver's certificate against the Mozilla roots:
+/// a receiver with a self-signed certificate is refused at verification, and the refusal is the
+/// attempt's error.
+#[tokio::test]
+async fn the_webhook_sender_refuses_a_receiver_certificate_no_public_root_issued() {
+    let dir = std::env::temp_dir().join(format!("tls-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (_server, port) = self_signed_https_server(&dir);
+    let sent = service::webhooks::send::post(
+        &format!("https://127.0.0.1:{port}/hook"),
+        &["127.0.0.1".to_string()],
+        &[("webhook-id", "msg_1".to_string())],
+        "{}",
+    )
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(sent.status, None, "{sent:?}");
+    let error = sent.error.unwrap();
+    assert!(
+        error.starts_with("TLS handshake failed") && error.contains("UnknownIssuer"),
+        "refused at certificate verification: {error}"
+    );
+}
