@@ -816,17 +816,24 @@ impl AttemptItem {
         )
     }
 
-    /// One page of an endpoint's attempts, newest first.
+    /// One page of an endpoint's attempts, newest first, without those past their `ttl` that
+    /// DynamoDB has not deleted yet (it may take two days).
     pub fn page_of_endpoint(
         org: &OrgId,
         webhook: &WebhookId,
-        limit: u32,
-        cursor: Option<&str>,
+        (limit, cursor): (u32, Option<&str>),
+        now: Timestamp,
     ) -> Result<QuerySpec, ApiError> {
         let mut q = QuerySpec::new(
             org_pk(org),
             SortCond::BeginsWith(format!("{ATTEMPT_PREFIX}{}#", webhook.as_str())),
             limit,
+        )
+        .filter(
+            "#ttl > :now",
+            Expr::new()
+                .value(":now", &now.epoch_seconds())
+                .name("#ttl", "ttl"),
         );
         q.newest_first = true;
         q.after(cursor)

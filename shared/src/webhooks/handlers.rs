@@ -398,8 +398,8 @@ pub async fn list_webhook_deliveries(app: App, ctx: Ctx, input: Input) -> ApiRes
     let q = AttemptItem::page_of_endpoint(
         ctx.org_id(),
         &endpoint.webhook_id,
-        input.limit()?,
-        input.cursor(),
+        (input.limit()?, input.cursor()),
+        Timestamp::now(),
     )?;
     let page = app.store.page_of::<AttemptItem>(q).await?;
     Ok(Reply::list(
