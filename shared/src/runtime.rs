@@ -155,37 +155,47 @@ pub async fn serve_post_confirmation() -> Result<(), Error> {
     .await
 }
 
-/// Serves the scheduled purge: "now" is the schedule event's `time`; the run stops 15 seconds (a
-/// quarter of the time left, if less) before the invocation's deadline and leaves the rest to the
-/// next run.
-pub async fn serve_purge() -> Result<(), Error> {
-    use crate::closure::purge::{now_of, purge_due, ScheduleEvent};
+/// When a scheduled run stops: `margin` (a quarter of the time left, if less) before the
+/// invocation's deadline, for the last batch in flight. A runtime that gives no usable deadline
+/// (`cargo lambda watch` sends one already past) gets `timeout`, the template's.
+fn run_deadline(
+    context: &lambda_runtime::Context,
+    timeout: std::time::Duration,
+    margin: std::time::Duration,
+) -> std::time::Instant {
+    let left = context
+        .deadline()
+        .duration_since(std::time::SystemTime::now())
+        .ok()
+        .filter(|left| !left.is_zero())
+        .unwrap_or(timeout);
+    std::time::Instant::now() + left.saturating_sub(margin.min(left / 4))
+}
+
+/// Serves a scheduled job: "now" is the schedule event's `time`, so a replayed event does what was
+/// due then; the run stops at `run_deadline` and leaves the rest to the next run. The answer is
+/// the run's report.
+async fn serve_schedule<F, Fut, R>(
+    clients: Clients,
+    (timeout, margin): (std::time::Duration, std::time::Duration),
+    run: F,
+) -> Result<(), Error>
+where
+    F: Fn(App, crate::domain::Timestamp, std::time::Instant) -> Fut + Clone,
+    Fut: std::future::Future<Output = crate::error::ApiResult<R>>,
+    R: serde::Serialize,
+{
+    use crate::closure::purge::{now_of, ScheduleEvent};
     use lambda_runtime::LambdaEvent;
     init_logging();
-    let app = app_from_env(Clients {
-        secrets: Some(secrets_client),
-        ses: Some(ses_client),
-    })
-    .await?;
+    let app = app_from_env(clients).await?;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: LambdaEvent<ScheduleEvent>| {
-            let app = app.clone();
+            let (app, run) = (app.clone(), run.clone());
             async move {
                 let now = now_of(&event.payload).map_err(|e| Error::from(e.detail))?;
-                // Stop with a margin for the last batch in flight: 15 s, or a quarter of the
-                // time left on a short timeout (a local run's).
-                // A runtime that gives no usable deadline (`cargo lambda watch` sends one already
-                // past) gets the template's timeout, 900 s.
-                let left = event
-                    .context
-                    .deadline()
-                    .duration_since(std::time::SystemTime::now())
-                    .ok()
-                    .filter(|left| !left.is_zero())
-                    .unwrap_or(std::time::Duration::from_secs(900));
-                let margin = std::time::Duration::from_secs(15).min(left / 4);
-                let deadline = std::time::Instant::now() + left.saturating_sub(margin);
-                purge_due(&app, now, deadline)
+                let deadline = run_deadline(&event.context, timeout, margin);
+                run(app, now, deadline)
                     .await
                     .map_err(|e| Error::from(e.cause.unwrap_or(e.detail)))
             }
@@ -194,41 +204,92 @@ pub async fn serve_purge() -> Result<(), Error> {
     .await
 }
 
-/// Serves the notification emails on the table's stream.
-pub async fn serve_notifications() -> Result<(), Error> {
-    use aws_lambda_events::event::dynamodb::Event;
+/// Serves a stream worker: each batch of the table's stream goes to `handle`, whose answer names
+/// the records to redeliver. `key`: the server key it needs (refuses to start without it).
+async fn serve_stream<F, Fut>(
+    clients: Clients,
+    key: Option<crate::pipeline::ServerKey>,
+    handle: F,
+) -> Result<(), Error>
+where
+    F: Fn(App, aws_lambda_events::event::dynamodb::Event) -> Fut + Clone,
+    Fut: std::future::Future<Output = aws_lambda_events::event::streams::DynamoDbEventResponse>,
+{
     use lambda_runtime::LambdaEvent;
     init_logging();
-    let app = app_from_env(Clients {
+    let app = app_from_env(clients).await?;
+    if let Some(key) = key {
+        if let Err(why) = app.config.check_server_key(key) {
+            tracing::error!("refusing to start: {why}");
+            return Err(Error::from(why));
+        }
+    }
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: LambdaEvent<aws_lambda_events::event::dynamodb::Event>| {
+            let (app, handle) = (app.clone(), handle.clone());
+            async move { Ok::<_, Error>(handle(app, event.payload).await) }
+        },
+    ))
+    .await
+}
+
+/// Serves the scheduled purge (hourly, 900 s): stops 15 s before its deadline.
+pub async fn serve_purge() -> Result<(), Error> {
+    let clients = Clients {
+        secrets: Some(secrets_client),
+        ses: Some(ses_client),
+    };
+    let limits = (
+        std::time::Duration::from_secs(900),
+        std::time::Duration::from_secs(15),
+    );
+    serve_schedule(clients, limits, |app, now, deadline| async move {
+        crate::closure::purge::purge_due(&app, now, deadline).await
+    })
+    .await
+}
+
+/// Serves the webhook retries (every minute, 60 s): stops 10 s before its deadline.
+pub async fn serve_webhook_retries() -> Result<(), Error> {
+    let limits = (
+        std::time::Duration::from_secs(60),
+        std::time::Duration::from_secs(10),
+    );
+    serve_schedule(
+        Clients::default(),
+        limits,
+        |app, now, deadline| async move { crate::webhooks::retry::run(&app, now, deadline).await },
+    )
+    .await
+}
+
+/// Serves the notification emails on the table's stream.
+pub async fn serve_notifications() -> Result<(), Error> {
+    let clients = Clients {
         ses: Some(ses_client),
         ..Default::default()
+    };
+    serve_stream(clients, None, |app, batch| async move {
+        crate::notifications::on_stream(&app, batch).await.0
     })
-    .await?;
-    lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<Event>| {
-        let app = app.clone();
-        async move { Ok::<_, Error>(crate::notifications::on_stream(&app, event.payload).await.0) }
-    }))
     .await
 }
 
 /// Serves the clean-up of team memberships on the table's stream.
 pub async fn serve_removals() -> Result<(), Error> {
-    use aws_lambda_events::event::dynamodb::Event;
-    use lambda_runtime::LambdaEvent;
-    init_logging();
-    let app = app_from_env(Clients::default()).await?;
-    lambda_runtime::run(lambda_runtime::service_fn(
-        move |event: LambdaEvent<Event>| {
-            let app = app.clone();
-            async move {
-                Ok::<_, Error>(
-                    crate::teams::cleanup::on_stream(&app, event.payload)
-                        .await
-                        .0,
-                )
-            }
-        },
-    ))
+    serve_stream(Clients::default(), None, |app, batch| async move {
+        crate::teams::cleanup::on_stream(&app, batch).await.0
+    })
+    .await
+}
+
+/// Serves the webhook deliveries on the table's stream (the signing secrets are derived with
+/// the API key hash key).
+pub async fn serve_webhook_deliveries() -> Result<(), Error> {
+    let key = Some(crate::pipeline::ServerKey::ApiKeyHash);
+    serve_stream(Clients::default(), key, |app, batch| async move {
+        crate::webhooks::deliver::on_stream(&app, batch).await.0
+    })
     .await
 }
 
@@ -245,65 +306,5 @@ pub async fn serve_event_publisher() -> Result<(), Error> {
         let (events, bus) = (events.clone(), bus.clone());
         async move { Ok::<_, Error>(crate::events::publish(&events, &bus, event.payload).await) }
     }))
-    .await
-}
-
-/// Serves the webhook deliveries on the table's stream (refuses to start without the server key
-/// the signing secrets are derived with).
-pub async fn serve_webhook_deliveries() -> Result<(), Error> {
-    use aws_lambda_events::event::dynamodb::Event;
-    use lambda_runtime::LambdaEvent;
-    init_logging();
-    let app = app_from_env(Clients::default()).await?;
-    if let Err(why) = app
-        .config
-        .check_server_key(crate::pipeline::ServerKey::ApiKeyHash)
-    {
-        tracing::error!(function = "deliver-webhooks", "refusing to start: {why}");
-        return Err(Error::from(why));
-    }
-    lambda_runtime::run(lambda_runtime::service_fn(
-        move |event: LambdaEvent<Event>| {
-            let app = app.clone();
-            async move {
-                Ok::<_, Error>(
-                    crate::webhooks::deliver::on_stream(&app, event.payload)
-                        .await
-                        .0,
-                )
-            }
-        },
-    ))
-    .await
-}
-
-/// Serves the webhook retries every minute: "now" is the schedule event's `time`; the run stops
-/// 10 seconds (a quarter of the time left, if less) before the invocation's deadline.
-pub async fn serve_webhook_retries() -> Result<(), Error> {
-    use crate::closure::purge::{now_of, ScheduleEvent};
-    use lambda_runtime::LambdaEvent;
-    init_logging();
-    let app = app_from_env(Clients::default()).await?;
-    lambda_runtime::run(lambda_runtime::service_fn(
-        move |event: LambdaEvent<ScheduleEvent>| {
-            let app = app.clone();
-            async move {
-                let now = now_of(&event.payload).map_err(|e| Error::from(e.detail))?;
-                let left = event
-                    .context
-                    .deadline()
-                    .duration_since(std::time::SystemTime::now())
-                    .ok()
-                    .filter(|left| !left.is_zero())
-                    .unwrap_or(std::time::Duration::from_secs(60));
-                let margin = std::time::Duration::from_secs(10).min(left / 4);
-                let deadline = std::time::Instant::now() + left.saturating_sub(margin);
-                crate::webhooks::retry::run(&app, now, deadline)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| Error::from(e.cause.unwrap_or(e.detail)))
-            }
-        },
-    ))
     .await
 }
