@@ -339,6 +339,10 @@ fn worker_resources() -> String {
             Trigger::HourlySchedule => out.push_str(
                 "      ReservedConcurrentExecutions: !If [HasPurgeReservation, !Ref PurgeReservedConcurrency, !Ref AWS::NoValue]\n",
             ),
+            // The webhook deliveries: up to 10 batches of a shard at once (ParallelizationFactor).
+            Trigger::WebhookStream => out.push_str(
+                "      ReservedConcurrentExecutions: !If [HasWebhookReservation, !Ref WebhookReservedConcurrency, !Ref AWS::NoValue]\n",
+            ),
             t if is_stream(t) || t == Trigger::MinuteSchedule => out.push_str(
                 "      ReservedConcurrentExecutions: !If [HasStreamReservation, !Ref StreamReservedConcurrency, !Ref AWS::NoValue]\n",
             ),
@@ -439,6 +443,7 @@ const PASSED_PARAMETERS: &[&str] = &[
     "Tracing",
     "PurgeReservedConcurrency",
     "StreamReservedConcurrency",
+    "WebhookReservedConcurrency",
     "Architecture",
     "KmsKeyArn",
 ];
@@ -560,6 +565,7 @@ fn nested_template(name: &str, body: &str) -> String {
                 | "ErrorAlarmThreshold"
                 | "PurgeReservedConcurrency"
                 | "StreamReservedConcurrency"
+                | "WebhookReservedConcurrency"
         );
         writeln!(
             out,
@@ -579,6 +585,7 @@ fn nested_template(name: &str, body: &str) -> String {
     for (condition, parameter) in [
         ("HasPurgeReservation", "PurgeReservedConcurrency"),
         ("HasStreamReservation", "StreamReservedConcurrency"),
+        ("HasWebhookReservation", "WebhookReservedConcurrency"),
     ] {
         if body.contains(condition) {
             writeln!(out, "  {condition}: !Not [!Equals [!Ref {parameter}, 0]]").unwrap();
