@@ -195,7 +195,8 @@ where
             async move {
                 let now = now_of(&event.payload).map_err(|e| Error::from(e.detail))?;
                 let deadline = run_deadline(&event.context, timeout, margin);
-                run(app, now, deadline)
+                // Boxed: the job's future is deep, and its layout need not be the runtime's.
+                Box::pin(run(app, now, deadline))
                     .await
                     .map_err(|e| Error::from(e.cause.unwrap_or(e.detail)))
             }
@@ -226,8 +227,9 @@ where
     }
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: LambdaEvent<aws_lambda_events::event::dynamodb::Event>| {
-            let (app, handle) = (app.clone(), handle.clone());
-            async move { Ok::<_, Error>(handle(app, event.payload).await) }
+            // Boxed: the worker's future is deep, and its layout need not be the runtime's.
+            let handled = Box::pin(handle.clone()(app.clone(), event.payload));
+            async move { Ok::<_, Error>(handled.await) }
         },
     ))
     .await
