@@ -213,7 +213,7 @@ async fn serve_stream<F, Fut>(
     handle: F,
 ) -> Result<(), Error>
 where
-    F: Fn(App, aws_lambda_events::event::dynamodb::Event) -> Fut + Clone,
+    F: Fn(App, aws_lambda_events::event::dynamodb::Event) -> Fut,
     Fut: std::future::Future<Output = aws_lambda_events::event::streams::DynamoDbEventResponse>,
 {
     use lambda_runtime::LambdaEvent;
@@ -228,7 +228,7 @@ where
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: LambdaEvent<aws_lambda_events::event::dynamodb::Event>| {
             // Boxed: the worker's future is deep, and its layout need not be the runtime's.
-            let handled = Box::pin(handle.clone()(app.clone(), event.payload));
+            let handled = Box::pin(handle(app.clone(), event.payload));
             async move { Ok::<_, Error>(handled.await) }
         },
     ))
