@@ -14,10 +14,10 @@ CRATES = {
     "service": (os.path.join(HERE, "src"),
                 {"auth", "config", "dns", "email", "metrics", "pipeline",
                  # the model's layers, re-exported under their own names
-                 "aws", "body", "catalogue", "domain", "error", "json", "limits", "permissions",
+                 "aws", "body", "catalogue", "credentials", "domain", "error", "json", "limits", "permissions",
                  "store"}),
     "model": (os.path.join(HERE, "model", "src"),
-              {"aws", "body", "catalogue", "domain", "error", "json", "limits", "permissions",
+              {"aws", "body", "catalogue", "credentials", "domain", "error", "json", "limits", "permissions",
                "store", "testing"}),
 }
 TOP = {"routes", "runtime", "house", "lib"}

@@ -287,15 +287,52 @@ impl Client {
 
     /// Any method and path (with its query) of the API, authenticated: `orgs api` and [`call`].
     /// Answers the status and the JSON (`Null` when empty); a problem becomes a [`Failure::Problem`].
+    /// Every write carries an `Idempotency-Key`, fresh for each request and the same on its own
+    /// retries: a write whose answer was lost (the connection dropped, 503, a twin in flight) is
+    /// sent again up to twice, and the API answers its first answer rather than doing it twice.
     pub fn raw(&self, method: &str, path: &str, body: Option<&Value>) -> Result<(u16, Value)> {
+        let key = (method != "GET").then(new_idempotency_key);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let answer = self.once(method, path, body, key.as_deref());
+            let wait = match (&answer, &key) {
+                (_, None) => None,
+                (Err(Failure::Unreachable(_)), Some(_)) => Some(1),
+                (Err(Failure::Problem { status, problem, retry_after }), Some(_))
+                    if *status == 503
+                        || problem["code"] == "idempotency_key_in_flight" =>
+                {
+                    retry_after.as_deref().and_then(|s| s.parse::<u64>().ok()).or(Some(1))
+                }
+                _ => None,
+            };
+            match wait {
+                Some(secs) if attempt < 3 => {
+                    std::thread::sleep(Duration::from_secs(secs.min(5)));
+                }
+                _ => return answer,
+            }
+        }
+    }
+
+    fn once(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        key: Option<&str>,
+    ) -> Result<(u16, Value)> {
         let url = format!("{}{path}", self.base);
         let auth = format!("Bearer {}", self.token);
+        let key = key.unwrap_or_default();
         let sent = match (method, body) {
             ("GET", _) => self.agent.get(&url).header("authorization", &auth).call(),
             ("DELETE", _) => self
                 .agent
                 .delete(&url)
                 .header("authorization", &auth)
+                .header("idempotency-key", key)
                 .call(),
             (method, body) => {
                 let text = body.map(Value::to_string).unwrap_or_default();
@@ -309,7 +346,9 @@ impl Client {
                         )))
                     }
                 };
-                let req = req.header("authorization", &auth);
+                let req = req
+                    .header("authorization", &auth)
+                    .header("idempotency-key", key);
                 if body.is_some() {
                     req.content_type("application/json").send(text.as_str())
                 } else {
@@ -385,4 +424,42 @@ impl Client {
             }
         }
     }
+}
+
+/// A fresh `Idempotency-Key`: 128 random bits, hex.
+fn new_idempotency_key() -> String {
+    let mut bytes = [0u8; 16];
+    // Without randomness the key is still unique enough per process and time; never fails in practice.
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        bytes = nanos.to_be_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The organization an API key (`orgs_sk_` and 81 base62 characters: secret, organization id,
+/// key id, checksum) belongs to, `org_` and 32 hex digits; `None` for anything else.
+pub fn org_of_api_key(key: &str) -> Option<String> {
+    const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let body = key.strip_prefix("orgs_sk_")?;
+    if body.len() != 81 {
+        return None;
+    }
+    let mut num = [0u8; 60];
+    for c in body.bytes() {
+        let mut carry = ALPHABET.iter().position(|&a| a == c)? as u32;
+        for b in num.iter_mut().rev() {
+            let acc = u32::from(*b) * 62 + carry;
+            *b = (acc & 0xff) as u8;
+            carry = acc >> 8;
+        }
+        if carry != 0 {
+            return None;
+        }
+    }
+    let hex: String = num[24..40].iter().map(|b| format!("{b:02x}")).collect();
+    Some(format!("org_{hex}"))
 }

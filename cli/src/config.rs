@@ -1,7 +1,7 @@
 //! The CLI's own settings: the API URL, the token and the current organization, in the platform's
 //! config directory (`$XDG_CONFIG_HOME/orgs/config.json` or `~/.config/orgs/config.json`; macOS:
 //! `~/Library/Application Support/orgs/`; Windows: `%APPDATA%\orgs\`), file mode 0600.
-//! `ORGS_CONFIG_DIR` moves it; `ORGS_API_URL` and `ORGS_TOKEN` override what it holds.
+//! `ORGS_CONFIG_DIR` moves it; `ORGS_API_URL` and `ORGS_TOKEN` (or `ORGS_API_KEY`) override what it holds.
 
 use crate::error::Failure;
 use serde::{Deserialize, Serialize};
@@ -104,11 +104,12 @@ impl Config {
             .or_else(|| self.api_url.clone())
     }
 
-    /// The token: `ORGS_TOKEN`, else the saved one.
+    /// The token: `ORGS_TOKEN`, else `ORGS_API_KEY` (an organization API key: a machine acting
+    /// within the key's role, in its organization), else the saved one.
     pub fn token(&self) -> Option<String> {
-        std::env::var("ORGS_TOKEN")
-            .ok()
-            .filter(|v| !v.is_empty())
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        env("ORGS_TOKEN")
+            .or_else(|| env("ORGS_API_KEY"))
             .or_else(|| self.token.clone())
     }
 }

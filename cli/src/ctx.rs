@@ -25,17 +25,33 @@ impl Ctx {
         Ok(Client::new(&api, &token))
     }
 
+    /// The organization of the API key in use, when the caller is one.
+    pub(crate) fn key_org(&self) -> Option<String> {
+        self.config
+            .token()
+            .and_then(|t| crate::api::org_of_api_key(&t))
+    }
+
     /// The organization's id: `--org` (an id, or a slug looked up among yours), else the current
     /// one. Which one it is goes to stderr (`in Acme (acme)`) unless the output is JSON.
     pub(crate) fn org(&self, client: &Client) -> Result<String> {
         let org = match &self.org_flag {
             Some(o) => resolve_org(client, o)?,
-            None => self.config.current_org.clone().ok_or_else(|| {
-                Failure::Usage(
-                    "no organization chosen: pass --org <slug|id> or run `orgs switch <slug|id>`"
-                        .into(),
-                )
-            })?,
+            None => match (&self.config.current_org, self.key_org()) {
+                // An API key acts in its own organization only.
+                (_, Some(id)) => crate::config::CurrentOrg {
+                    id,
+                    slug: None,
+                    name: None,
+                },
+                (Some(current), None) => current.clone(),
+                (None, None) => {
+                    return Err(Failure::Usage(
+                        "no organization chosen: pass --org <slug|id> or run `orgs switch <slug|id>`"
+                            .into(),
+                    ))
+                }
+            },
         };
         if !self.machine() {
             eprintln!("{}", output::dim(&format!("in {}", describe_org(&org))));

@@ -16,7 +16,7 @@ use ctx::Ctx;
 use error::{exit, Result};
 
 const EXIT_CODES: &str = "Exit codes: 0 ok, 1 refused by the API (or `orgs can`: not allowed), 2 usage, \
-3 cannot reach the API or not logged in, 4 not there yet (`domains verify` of a domain still pending).\nEnvironment: ORGS_API_URL and ORGS_TOKEN override the saved \
+3 cannot reach the API or not logged in, 4 not there yet (`domains verify` of a domain still pending).\nEnvironment: ORGS_API_URL and ORGS_TOKEN (or ORGS_API_KEY, an organization API key) override the saved \
 login; ORGS_CONFIG_DIR moves the config file; NO_COLOR turns colour off.";
 
 #[derive(Parser)]

@@ -1,7 +1,8 @@
 //! Who is calling. Production: the claims API Gateway's JWT authorizer validated.
 //! Local mode: an HS256 bearer token verified here. Nothing else identifies the caller.
 
-use crate::domain::{Email, UserId};
+use crate::credentials::{Presented, API_KEY};
+use crate::domain::{ApiKeyId, Email, OrgId, UserId};
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::Value;
@@ -22,9 +23,72 @@ pub struct Caller {
     pub name: Option<String>,
     /// Whether the token shows a second factor (the configured claim, see `config::MfaClaim`).
     pub second_factor: bool,
+    /// The organization API key the request presented instead of a person's token: the caller is
+    /// that key (its id is `user_id`, the actor its audit entries name). It reaches only its own
+    /// organization's routes, where the pipeline verifies it against the key's item, read with the
+    /// organization on every request.
+    pub key: Option<KeyCaller>,
+}
+
+/// A presented organization API key (`orgs_sk_...`): the ids it names and its secret, which
+/// only [`KeyCaller::matches`] uses (never printed: `Debug` shows the ids).
+#[derive(Clone)]
+pub struct KeyCaller(std::sync::Arc<Presented<ApiKeyId>>);
+
+impl KeyCaller {
+    /// The key's organization (a key reaches no other).
+    pub fn org(&self) -> &OrgId {
+        &self.0.org
+    }
+    pub fn key_id(&self) -> &ApiKeyId {
+        &self.0.key
+    }
+    /// Whether the key's digest under `server_key` is `stored` (constant time).
+    pub fn matches(&self, server_key: &[u8], stored: &str) -> crate::error::ApiResult<bool> {
+        self.0.matches(server_key, stored)
+    }
+}
+
+impl std::fmt::Debug for KeyCaller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyCaller")
+            .field("org", self.org())
+            .field("key_id", self.key_id())
+            .finish()
+    }
+}
+
+impl PartialEq for KeyCaller {
+    fn eq(&self, other: &Self) -> bool {
+        self.org() == other.org() && self.key_id() == other.key_id()
+    }
 }
 
 impl Caller {
+    /// The caller a bearer that is an API key's shape makes (`None` for anything else: a look-alike
+    /// is refused before any read). Its id is the key's; it has no email and no name.
+    pub fn api_key(bearer: &str) -> Option<Caller> {
+        let presented = Presented::<ApiKeyId>::parse(&API_KEY, bearer)?;
+        Some(Caller {
+            user_id: UserId::parse("sub", presented.key.as_str()).ok()?,
+            email: None,
+            email_verified: false,
+            name: None,
+            second_factor: false,
+            key: Some(KeyCaller(std::sync::Arc::new(presented))),
+        })
+    }
+    /// Whether the caller is a person (not an API key).
+    pub fn is_person(&self) -> bool {
+        self.key.is_none()
+    }
+    /// What kind of principal the caller is, as audit entries and events name it.
+    pub fn actor_kind(&self) -> crate::audit::ActorKind {
+        match self.key {
+            Some(_) => crate::audit::ActorKind::ApiKey,
+            None => crate::audit::ActorKind::User,
+        }
+    }
     /// The email, only if the identity provider verified it.
     pub fn verified_email(&self) -> Option<&Email> {
         self.email.as_ref().filter(|_| self.email_verified)
@@ -54,6 +118,7 @@ impl Caller {
             email_verified,
             name,
             second_factor: false,
+            key: None,
         })
     }
 }

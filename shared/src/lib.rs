@@ -5,7 +5,9 @@
 //! under the names the concepts use; the model cannot import from this crate.
 
 // The model's generic layers, under the names every concept uses.
-pub use model::{aws, body, catalogue, domain, error, json, limits, permissions, store};
+pub use model::{
+    aws, body, catalogue, credentials, domain, error, idempotency, json, limits, permissions, store,
+};
 
 // Generic layers of the service: they know no concept.
 pub mod auth;
@@ -56,6 +58,9 @@ pub struct App {
     /// Where the request lines and job reports (embedded metric documents) go: stdout, or a
     /// list in tests.
     pub log: metrics::LogSink,
+    /// The request's `Idempotency-Key`, on a write that sent one: [`App::commit`] records the
+    /// answer in the change's transaction.
+    pub idempotent: Option<Arc<pipeline::idempotency::Pending>>,
 }
 
 impl App {
@@ -72,7 +77,24 @@ impl App {
             ses,
             secrets,
             log: metrics::LogSink::Stdout,
+            idempotent: None,
         }
+    }
+
+    /// Commits a change and answers `reply`: every write route's last step. Under an
+    /// `Idempotency-Key`, the answer's record rides in the same transaction, so the change and
+    /// the answer to replay are written together or not at all.
+    pub async fn commit(
+        &self,
+        tx: store::Tx,
+        reply: pipeline::Reply,
+    ) -> error::ApiResult<pipeline::Reply> {
+        let tx = match &self.idempotent {
+            Some(pending) => pending.record(tx, &reply)?,
+            None => tx,
+        };
+        self.store.commit(tx).await?;
+        Ok(reply)
     }
 }
 

@@ -123,8 +123,8 @@ pub async fn serve_route(
         )));
     }
     let app = app_from_env(clients).await?;
-    for key in route.keys {
-        if let Err(why) = app.config.check_server_key(*key) {
+    for key in route.server_keys() {
+        if let Err(why) = app.config.check_server_key(key) {
             tracing::error!(function = route.function, "refusing to start: {why}");
             return Err(Error::from(why));
         }

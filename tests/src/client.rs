@@ -270,6 +270,19 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Answer {
+        self.call_with(method, path_and_query, token, body, &[])
+            .await
+    }
+
+    /// [`Self::call`] with more headers (an `Idempotency-Key`).
+    pub async fn call_with(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
         let (path, query) = path_and_query
             .split_once('?')
             .unwrap_or((path_and_query, ""));
@@ -284,6 +297,9 @@ impl TestApp {
             .header("host", "api.example.com");
         if let Some(t) = token {
             builder = builder.header("authorization", format!("Bearer {t}"));
+        }
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
         }
         let body = match body {
             Some(v) => Body::Text(v.to_string()),

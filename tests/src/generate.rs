@@ -267,10 +267,11 @@ fn route_resource(out: &mut String, r: &RouteDef) {
         &format!("{} {}: {}", r.method, r.path, r.summary),
         true,
     );
-    if !r.keys.is_empty() {
+    let keys = r.server_keys();
+    if !keys.is_empty() {
         // Only the functions that need a server key get it.
         out.push_str("      Environment:\n        Variables:\n");
-        key_environment(out, r.keys);
+        key_environment(out, &keys);
     }
     policy(out, r.dynamo, r.ses, r.secrets, "");
     // The route on the root stack's HTTP API: its integration, its route (JWT, or IAM for the

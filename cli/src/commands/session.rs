@@ -36,6 +36,10 @@ pub(crate) struct LoginArgs {
     /// Read the token from stdin.
     #[arg(long, conflicts_with = "web")]
     pub(crate) token_stdin: bool,
+    /// Read an organization API key (`orgs_sk_...`) from stdin: commands then act as the key, in
+    /// its organization, within its role (the organization must let its keys call the API).
+    #[arg(long, conflicts_with_all = ["token", "token_stdin", "web"])]
+    pub(crate) api_key_stdin: bool,
     /// Sign in in the browser: OAuth 2.0 authorization code with PKCE, answered on a loopback
     /// address (Cognito's hosted UI, or any OpenID Connect issuer).
     #[arg(long)]
@@ -49,19 +53,21 @@ pub(crate) fn login(ctx: &mut Ctx, args: LoginArgs) -> Result<i32> {
         api,
         token,
         token_stdin,
+        api_key_stdin,
         web,
         oauth,
     } = args;
-    let token = match (token, token_stdin) {
+    let stdin = || {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| Failure::Other(e.to_string()))?;
+        Ok::<_, Failure>(s.trim().to_string())
+    };
+    let token = match (token, token_stdin || api_key_stdin) {
         _ if web => super::web_login::sign_in(ctx, oauth)?,
         (Some(t), _) => t,
-        (None, true) => {
-            let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .map_err(|e| Failure::Other(e.to_string()))?;
-            s.trim().to_string()
-        }
+        (None, true) => stdin()?,
         (None, false) => prompt_secret("token")?,
     };
     if token.is_empty() {
@@ -70,6 +76,9 @@ pub(crate) fn login(ctx: &mut Ctx, args: LoginArgs) -> Result<i32> {
     let api = api
         .or_else(|| ctx.config.api_url())
         .ok_or_else(|| Failure::Usage("pass --api <url> (the API's base URL)".into()))?;
+    if api_key_stdin || token.starts_with("orgs_sk_") {
+        return login_with_key(ctx, &api, token);
+    }
     // The token works: list a page of organizations with it (someone in none gets their personal
     // one, as on any first `GET /orgs`).
     let page = Client::new(&api, &token).get(api::LIST_MY_ORGS, &[], "?limit=100")?;
@@ -109,6 +118,36 @@ pub(crate) fn login(ctx: &mut Ctx, args: LoginArgs) -> Result<i32> {
         &format!(
             "logged in as {} at {} (saved in {}); {acting}",
             who["sub"].as_str().unwrap_or("?"),
+            ctx.config.api_url.as_deref().unwrap_or_default(),
+            path.display()
+        ),
+    );
+    Ok(exit::OK)
+}
+
+/// `orgs login --api-key-stdin`: the key works in its organization (read it with the key), which
+/// becomes the current one.
+fn login_with_key(ctx: &mut Ctx, api: &str, key: String) -> Result<i32> {
+    let org_id = api::org_of_api_key(&key).ok_or_else(|| {
+        Failure::Usage(
+            "this is not an organization API key (`orgs_sk_` and 81 letters and digits)".into(),
+        )
+    })?;
+    let org = Client::new(api, &key).get(api::GET_ORG, &[&org_id], "")?;
+    ctx.config.current_org = Some(current_of(&org));
+    ctx.config.api_url = Some(api.trim_end_matches('/').to_string());
+    ctx.config.token = Some(key);
+    let path = ctx.config.save()?;
+    let current = ctx.config.current_org.as_ref();
+    done(
+        ctx,
+        &json!({
+            "apiUrl": ctx.config.api_url, "apiKey": true, "config": path,
+            "currentOrg": current.map(|o| json!({"id": o.id, "slug": o.slug, "name": o.name})),
+        }),
+        &format!(
+            "logged in with an API key of {} at {} (saved in {}); commands act as the key, within its role",
+            current.map(describe_org).unwrap_or_default(),
             ctx.config.api_url.as_deref().unwrap_or_default(),
             path.display()
         ),

@@ -134,6 +134,10 @@ impl ApiKeyItem {
         }
     }
 
+    /// The key as an actor: the id its audit entries name (`actorKind: api_key`).
+    pub fn actor_id(&self) -> UserId {
+        UserId::parse("actorId", self.key_id.as_str()).expect("a key id is a user id")
+    }
     /// The key's organization role: a key limited to projects is a guest in the organization.
     pub fn org_role(&self) -> RoleRef {
         if self.project_ids.is_empty() {
@@ -152,6 +156,19 @@ impl ApiKeyItem {
     /// The entry of this key in the organization's `apiKeys` set: its id and its creator.
     pub fn org_entry(&self) -> String {
         crate::orgs::OrgApiKeys::entry(&self.key_id, &self.created_by)
+    }
+
+    /// A decision made for the key as a caller holds only while the key is as read: not revoked
+    /// (deleted), renamed, re-roled or rolled meanwhile.
+    pub fn guard_unchanged(&self, tx: Tx, on_fail: ApiError) -> Result<Tx, ApiError> {
+        tx.guard(
+            self.key(),
+            "#g_kversion = :g_kversion",
+            Expr::new()
+                .value(":g_kversion", &self.version)
+                .name("#g_kversion", "version"),
+            on_fail,
+        )
     }
 
     pub fn create(&self, tx: Tx) -> Result<Tx, ApiError> {

@@ -24,6 +24,9 @@ pub struct AuditItem {
     /// EventBridge detail-type, e.g. `MemberRoleChanged`.
     pub event_type: String,
     pub actor_id: UserId,
+    /// What `actorId` names (entries written before there were other kinds: a person).
+    #[serde(default)]
+    pub actor_kind: ActorKind,
     pub at: Timestamp,
     /// One human-readable line, e.g. "role: developer -> admin".
     pub summary: String,
@@ -152,11 +155,41 @@ pub const EVENT_TYPES: &[&str] = &[
     "WebhookEndpointDisabled",
 ];
 
+/// Who made a change: what an audit entry's `actorId` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    /// A person (the id is their user id).
+    #[default]
+    User,
+    /// An organization API key calling the API (the id is the key's, `key_...`).
+    ApiKey,
+    /// An identity provider with one of the organization's SCIM tokens (the token's id).
+    ScimToken,
+    /// Another service of the platform, through an IAM-authorized route (its role's name).
+    Service,
+    /// This service's own scheduled work (the job's name).
+    System,
+}
+
+impl ActorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::User => "user",
+            ActorKind::ApiKey => "api_key",
+            ActorKind::ScimToken => "scim_token",
+            ActorKind::Service => "service",
+            ActorKind::System => "system",
+        }
+    }
+}
+
 /// What a change records about itself; appended as an [`AuditItem`].
 #[derive(Debug, Clone)]
 pub struct AuditEntry {
     pub org_id: OrgId,
     pub actor_id: UserId,
+    pub actor_kind: ActorKind,
     pub action: &'static str,
     pub event_type: &'static str,
     pub at: Timestamp,
@@ -182,6 +215,7 @@ impl AuditEntry {
             action: self.action.into(),
             event_type: self.event_type.into(),
             actor_id: self.actor_id,
+            actor_kind: self.actor_kind,
             at: self.at,
             summary: self.summary,
             details: self.details,

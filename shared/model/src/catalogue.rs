@@ -512,6 +512,11 @@ impl PermId {
         }
     }
     /// Held by the owner alone: never part of a custom role.
+    /// What only a person may do ([`Permission::person_only`]); an operator's permissions are
+    /// never person-only.
+    pub fn person_only(self) -> bool {
+        self.service().is_some_and(Permission::person_only)
+    }
     pub fn owner_only(self) -> bool {
         self.min_role() == Role::Owner
     }

@@ -40,6 +40,8 @@ codes! {
     /// A non-HTTP event that cannot be used (a trigger's payload).
     InvalidEvent = "invalid_event", 400;
     Unauthenticated = "unauthenticated", 401;
+    /// An `Idempotency-Key` header that cannot be one (empty, over 255 characters, not printable ASCII).
+    InvalidIdempotencyKey = "invalid_idempotency_key", 400;
     SeatLimitReached = "seat_limit_reached", 402;
     Forbidden = "forbidden", 403;
     RoleAboveYours = "role_above_yours", 403;
@@ -52,6 +54,11 @@ codes! {
     MfaRequired = "mfa_required", 403;
     /// The caller's membership is deactivated (by an admin or the organization's directory).
     MemberDeactivated = "member_deactivated", 403;
+    /// An API key asked for what only a person may do (credentials, roles, settings, ownership,
+    /// closure, billing), whatever its role.
+    PersonRequired = "person_required", 403;
+    /// The organization does not let its API keys call the API (`settings.apiKeysMayCallApi`).
+    ApiKeyCallsDisabled = "api_key_calls_disabled", 403;
     /// The organization accepts members only from its allowed email domains.
     EmailDomainNotAllowed = "email_domain_not_allowed", 403;
     InvitationEmailMismatch = "invitation_email_mismatch", 403;
@@ -95,6 +102,11 @@ codes! {
     /// The one answer for every invitation code that cannot be used.
     InvitationInvalid = "invitation_invalid", 404;
     ConcurrentUpdate = "concurrent_update", 409;
+    /// A request with this `Idempotency-Key` is still in flight: retry after `Retry-After`.
+    IdempotencyKeyInFlight = "idempotency_key_in_flight", 409;
+    /// This `Idempotency-Key` was used (within 24 hours) for another request: another method,
+    /// path or body.
+    IdempotencyKeyReused = "idempotency_key_reused", 422;
     YourRoleChanged = "your_role_changed", 409;
     OrgClosed = "org_closed", 409;
     OrgNotClosed = "org_not_closed", 409;
@@ -210,6 +222,14 @@ impl ApiError {
         Self::new(
             Code::Forbidden,
             format!("Your role does not include the permission `{permission}`."),
+        )
+        .with("permission", permission)
+    }
+    /// What an API key asked for that only a person may do.
+    pub fn person_required(permission: &str) -> Self {
+        Self::new(
+            Code::PersonRequired,
+            format!("Only a person may do this (it needs `{permission}`: credentials, roles, settings, ownership, closure and billing are managed by people, whatever an API key's role holds). Sign in and do it yourself."),
         )
         .with("permission", permission)
     }

@@ -9,6 +9,7 @@
 pub mod aws;
 pub mod body;
 pub mod catalogue;
+pub mod credentials;
 pub mod domain;
 pub mod error;
 pub mod json;
@@ -23,6 +24,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod directory;
 pub mod domains;
+pub mod idempotency;
 pub mod integrations;
 pub mod invitations;
 pub mod members;
@@ -133,6 +135,7 @@ mod entity_shapes {
             &AuditEntry {
                 org_id: org.org_id.clone(),
                 actor_id: user,
+                actor_kind: crate::audit::ActorKind::User,
                 action: "org.created",
                 event_type: "OrganizationCreated",
                 at: now,

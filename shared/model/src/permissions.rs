@@ -192,6 +192,27 @@ impl Permission {
     pub fn owner_only(self) -> bool {
         self.min_role() == Role::Owner
     }
+    /// What only a person may do, whatever an API key's role holds: manage credentials (API keys,
+    /// SCIM tokens, webhook endpoints and their secrets, integrations and their secrets), roles,
+    /// the organization's settings (they say whether keys may call the API at all), and what
+    /// only the owner does (ownership, closure, reactivation, billing).
+    pub fn person_only(self) -> bool {
+        self.owner_only()
+            || matches!(
+                self,
+                Permission::ApiKeysManage
+                    | Permission::DirectoryManage
+                    | Permission::WebhooksManage
+                    | Permission::IntegrationsManage
+                    | Permission::CloudAccountsManage
+                    | Permission::DnsProvidersManage
+                    | Permission::StorageProvidersManage
+                    | Permission::GitManage
+                    | Permission::AddonReposManage
+                    | Permission::RolesManage
+                    | Permission::SettingsManage
+            )
+    }
     /// Whether the permission only reads (allowed while the organization is closed, as is
     /// reactivating it); everything else changes something.
     pub fn is_read(self) -> bool {

@@ -1,15 +1,15 @@
 //! What other services ask: my access in an organization, a batch permission check, the matrix.
 
 use super::views::{
-    AuthenticationView, AuthorizeView, ExplainedPermission, MatrixView, MyAccessView,
+    AuthenticationView, AuthorizeView, DecisionView, ExplainedPermission, MatrixView, MyAccessView,
     PermissionAnswer, ProjectAccessView, Suspended,
 };
-use super::{Ctx, ProjectScope};
+use super::{Actor, Ctx, ProjectScope};
 use crate::auth::Caller;
 use crate::body::{Parse, Parsed};
 use crate::catalogue::PermId;
 use crate::domain::ProjectId;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::orgs::settings::OrgStatus;
 use crate::permissions::Permission;
 use crate::pipeline::OrgAccess;
@@ -71,6 +71,7 @@ pub async fn get_my_access(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
     Ok(Reply::ok(&MyAccessView {
         org_id: ctx.org_id().clone(),
         user_id: ctx.user_id().clone(),
+        principal: ctx.principal(),
         role: ctx.role().clone(),
         role_name: ctx.held.name.clone(),
         project_role_everywhere: ctx.held.project_role,
@@ -99,10 +100,19 @@ pub async fn get_my_access(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
                 .map(PermId::as_str)
                 .collect(),
         }),
-        team_ids: ctx.member.teams.iter().cloned().collect(),
-        granted_project_ids: ctx.member.projects.iter().cloned().collect(),
+        team_ids: match &ctx.actor {
+            Actor::Member(m) => m.teams.iter().cloned().collect(),
+            Actor::Key(_) => Vec::new(),
+        },
+        granted_project_ids: match &ctx.actor {
+            Actor::Member(m) => m.projects.iter().cloned().collect(),
+            Actor::Key(k) => k.project_ids.clone(),
+        },
         project,
-        joined_at: ctx.member.joined_at,
+        joined_at: match &ctx.actor {
+            Actor::Member(m) => m.joined_at,
+            Actor::Key(k) => k.created_at,
+        },
         authentication: AuthenticationView::of(&ctx),
     }))
 }
@@ -115,12 +125,21 @@ pub struct Authorize {
     permissions: Parsed<AskedPermissions>,
     /// Answer for this project: its grants add their project permissions.
     project_id: Option<Parsed<ProjectId>>,
+    /// Only the caller themselves (`user:<your id>`, or `key:<its id>` for an API key): asking
+    /// about someone else is the platform's services' route (`POST /service/orgs/{orgId}/authorize`).
+    subject: Option<String>,
 }
 
 /// The permissions a check asks about: 1 to `MAX_PERMISSIONS_PER_CHECK` names of the catalogue
 /// in force.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AskedPermissions(Vec<PermId>);
+
+impl AskedPermissions {
+    pub fn into_inner(self) -> Vec<PermId> {
+        self.0
+    }
+}
 
 impl Parse for AskedPermissions {
     type Raw = Vec<String>;
@@ -146,19 +165,35 @@ impl Parse for AskedPermissions {
 /// project permissions (the union). One DynamoDB request.
 pub async fn authorize(_app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let body: Authorize = input.json()?;
+    if let Some(subject) = &body.subject {
+        let me = ctx.principal();
+        if super::on_behalf::Subject::parse(subject)?.names(&me) {
+            // Asking about oneself by name: the same as not naming anyone.
+        } else {
+            return Err(ApiError::new(
+                Code::Forbidden,
+                "A caller checks its own permissions only; the platform's services ask about someone else with POST /service/orgs/{orgId}/authorize.",
+            )
+            .with("field", "subject"));
+        }
+    }
     let asked = body.permissions.into_inner().0;
     let scope = project_asked(&ctx, body.project_id.as_ref().map(|p| p.as_str()))?;
     let results: Vec<PermissionAnswer> = asked
         .into_iter()
-        .map(|p| super::decide(&ctx.held, ctx.org.status, scope, p))
+        .map(|p| super::decide(&ctx.held, ctx.org.status, scope, p, !ctx.is_key()))
         .collect();
     Ok(Reply::ok(&AuthorizeView {
-        allowed: results.iter().all(|r| r.allowed),
-        role: ctx.role().clone(),
-        role_name: ctx.held.name.clone(),
-        project_id: scope.map(|s| s.project_id().clone()),
-        project_role: scope.and_then(ProjectScope::role),
-        results,
+        decision: DecisionView {
+            principal: ctx.principal(),
+            org_id: ctx.org_id().clone(),
+            allowed: results.iter().all(|r| r.allowed),
+            role: Some(ctx.role().clone()),
+            role_name: Some(ctx.held.name.clone()),
+            project_id: scope.map(|s| s.project_id().clone()),
+            project_role: scope.and_then(ProjectScope::role),
+            results,
+        },
         authentication: AuthenticationView::of(&ctx),
     }))
 }

@@ -3,12 +3,16 @@
 //! ask: my access, a batch permission check, the permission matrix.
 
 pub mod handlers;
+pub mod on_behalf;
 pub mod routes;
 pub mod views;
 
+use crate::api_keys::item::ApiKeyItem;
 use crate::audit::AuditEntry;
+use crate::auth::Caller;
 use crate::catalogue::PermId;
-use crate::domain::{OrgId, ProjectId, TeamId, Timestamp, UserId};
+use crate::config::Config;
+use crate::domain::{OrgId, ProjectId, TeamId, Timestamp};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::members::item::MemberItem;
 use crate::orgs::item::OrgItem;
@@ -35,12 +39,20 @@ impl OrgCtx<Access> {
     }
 }
 
-/// The caller's access in an organization: the organization and their membership, as read, and,
-/// on a project's routes, what reaches them in that project.
+/// Who the caller is in the organization: a member, or one of its API keys (where the
+/// organization lets keys call the API).
+#[derive(Debug, Clone)]
+pub enum Actor {
+    Member(MemberItem),
+    Key(ApiKeyItem),
+}
+
+/// The caller's access in an organization: the organization and their membership (or the API
+/// key they present), as read, and, on a project's routes, what reaches them in that project.
 #[derive(Debug, Clone)]
 pub struct Access {
     pub org: OrgItem,
-    pub member: MemberItem,
+    pub actor: Actor,
     /// The caller's role resolved against the organization: its permissions and project role
     /// (a custom role's as the organization item read now defines it).
     pub held: HeldRole,
@@ -98,6 +110,33 @@ pub struct ProjectScope {
 }
 
 impl ProjectScope {
+    /// What reaches `actor` in `project`: a member's organization role and grants to them and
+    /// their teams; a key's organization role and, on the projects it is limited to, its role.
+    pub fn of_actor(project: ProjectItem, actor: &Actor, org: &OrgItem, held: &HeldRole) -> Self {
+        match actor {
+            Actor::Member(member) => Self::of(project, member, held),
+            Actor::Key(key) => Self::of_key(project, key, org, held),
+        }
+    }
+    /// What reaches an API key in `project`.
+    pub fn of_key(project: ProjectItem, key: &ApiKeyItem, org: &OrgItem, held: &HeldRole) -> Self {
+        let mut sources = Vec::new();
+        if let Some(role) = held.project_role {
+            sources.push(Source {
+                role,
+                via: Via::OrgRole,
+            });
+        }
+        if let Some(role) = key.project_role(org) {
+            if key.project_ids.contains(&project.project_id) {
+                sources.push(Source {
+                    role,
+                    via: Via::Direct,
+                });
+            }
+        }
+        Self { project, sources }
+    }
     pub fn of(project: ProjectItem, member: &MemberItem, held: &HeldRole) -> Self {
         let mut sources = Vec::new();
         if let Some(role) = held.project_role {
@@ -156,27 +195,58 @@ impl ProjectScope {
 }
 
 impl OrgAccess for Access {
-    fn keys(org: &OrgId, caller: &UserId) -> [Key; 2] {
-        [OrgItem::key_of(org), MemberItem::key_of(org, caller)]
+    fn keys(org: &OrgId, caller: &Caller) -> [Key; 2] {
+        let own = match &caller.key {
+            Some(key) => ApiKeyItem::key_of(org, key.key_id()),
+            None => MemberItem::key_of(org, &caller.user_id),
+        };
+        [OrgItem::key_of(org), own]
     }
     fn seats_key(org: &OrgId) -> Key {
         crate::orgs::item::SeatsItem::key_of(org)
     }
-    fn from_items(org: Option<Item>, caller: Option<Item>) -> ApiResult<Option<Self>> {
-        match (org, caller) {
-            (Some(org), Some(member)) => {
-                let org: OrgItem = from_item(org)?;
-                let member: MemberItem = from_item(member)?;
-                Ok(Some(Access {
-                    held: org.held(&member.role)?,
-                    org,
-                    member,
-                    project: None,
-                    second_factor: false,
-                }))
+    fn from_items(
+        org: Option<Item>,
+        own: Option<Item>,
+        caller: &Caller,
+        config: &Config,
+    ) -> ApiResult<Option<Self>> {
+        let (Some(org), Some(own)) = (org, own) else {
+            // A key that is not there (revoked) or of an organization that is not: invalid.
+            return match caller.key {
+                Some(_) => Err(invalid_key()),
+                None => Ok(None),
+            };
+        };
+        let org: OrgItem = from_item(org)?;
+        let actor = match &caller.key {
+            None => Actor::Member(from_item(own)?),
+            Some(presented) => {
+                let key: ApiKeyItem = from_item(own)?;
+                let now = Timestamp::now();
+                let server_key = config.require_api_key_hash_key()?;
+                let current = presented.matches(server_key, &key.digest)?;
+                let previous = match &key.previous {
+                    Some(p) if p.until > now => presented.matches(server_key, &p.digest)?,
+                    _ => false,
+                };
+                if !(current || previous) || key.is_expired(now) {
+                    return Err(invalid_key());
+                }
+                Actor::Key(key)
             }
-            _ => Ok(None),
-        }
+        };
+        let role = match &actor {
+            Actor::Member(m) => m.role.clone(),
+            Actor::Key(k) => k.org_role(),
+        };
+        Ok(Some(Access {
+            held: org.held(&role)?,
+            org,
+            actor,
+            project: None,
+            second_factor: false,
+        }))
     }
     /// The role's permissions; with `invitePolicy = members`, developers and above may invite
     /// too (for roles at or below their own: the hierarchy rule still applies).
@@ -191,10 +261,22 @@ impl OrgAccess for Access {
                 .and_then(ProjectScope::role)
                 .is_some_and(|r| r.has(permission))
     }
-    /// An organization that requires a second factor refuses a token without one, on every route.
-    fn admit(&mut self, caller: &crate::auth::Caller) -> ApiResult<()> {
+    /// An organization that requires a second factor refuses a token without one, on every
+    /// route; an API key is admitted only where the organization lets keys call the API (a
+    /// second factor is a person's: `requireMfa` does not apply to keys).
+    fn admit(&mut self, caller: &Caller) -> ApiResult<()> {
         self.second_factor = caller.second_factor;
-        if let Some(at) = self.member.deactivated_at {
+        let member = match &self.actor {
+            Actor::Member(m) => m,
+            Actor::Key(_) if !self.org.settings.api_keys_may_call_api => {
+                return Err(ApiError::new(
+                    Code::ApiKeyCallsDisabled,
+                    "This organization does not let its API keys call the API; a person with settings.manage can allow it (PATCH /orgs/{orgId} {\"settings\": {\"apiKeysMayCallApi\": true}}).",
+                ));
+            }
+            Actor::Key(_) => return Ok(()),
+        };
+        if let Some(at) = member.deactivated_at {
             return Err(ApiError::new(
                 Code::MemberDeactivated,
                 "Your membership in this organization is deactivated; an admin (or your company's directory) can reactivate it.",
@@ -209,9 +291,10 @@ impl OrgAccess for Access {
     /// On a project's routes, the project (read with the access) adds the roles that reach the caller there.
     fn scope(&mut self, subject: Option<&Item>) -> ApiResult<()> {
         if let Some(item) = subject.filter(|i| entity_type(i) == Some(ProjectItem::TYPE)) {
-            self.project = Some(ProjectScope::of(
+            self.project = Some(ProjectScope::of_actor(
                 from_item(item.clone())?,
-                &self.member,
+                &self.actor,
+                &self.org,
                 &self.held,
             ));
         }
@@ -238,7 +321,27 @@ impl OrgAccess for Access {
                 "Your role in this organization or project changed, or you were removed, while the request was in flight; nothing changed. Reload and retry.",
             )
         };
-        let tx = self.member.guard_role(tx, changed())?;
+        let member = match &self.actor {
+            Actor::Member(member) => member,
+            Actor::Key(key) => {
+                // The key as read (not revoked, re-roled or rolled meanwhile: its projects are
+                // on it), its role as defined when read, and keys still allowed to call.
+                let tx = key.guard_unchanged(tx, changed())?;
+                let tx = self.guard_role_as_read(tx, &self.held, changed())?;
+                let tx = self.org.guard_keys_may_call(
+                    tx,
+                    ApiError::new(
+                        Code::ApiKeyCallsDisabled,
+                        "The organization stopped letting its API keys call the API while the request was in flight; nothing changed.",
+                    ),
+                )?;
+                return match effect {
+                    Effect::Write => self.org.guard_active(tx),
+                    Effect::Read | Effect::Reactivate | Effect::WriteWhileClosed => Ok(tx),
+                };
+            }
+        };
+        let tx = member.guard_role(tx, changed())?;
         // A custom role's permissions are part of the decision: they hold until it commits.
         let mut tx = self.guard_role_as_read(tx, &self.held, changed())?;
         // A decision made on a grant holds only while the grant (and the team it reaches the
@@ -247,9 +350,9 @@ impl OrgAccess for Access {
             if let Some(source) = scope.strongest() {
                 let principal = match &source.via {
                     Via::OrgRole => None,
-                    Via::Direct => Some(Principal::User(self.member.user_id.clone())),
+                    Via::Direct => Some(Principal::User(member.user_id.clone())),
                     Via::Team(team_id) => {
-                        tx = self.member.guard_on_team(tx, team_id, changed())?;
+                        tx = member.guard_on_team(tx, team_id, changed())?;
                         Some(Principal::Team(team_id.clone()))
                     }
                 };
@@ -274,6 +377,15 @@ impl OrgAccess for Access {
     }
 }
 
+/// What a presented API key that cannot be used answers (revoked, expired, rolled past its
+/// grace, a wrong secret, or an organization that is gone): one answer for all.
+pub fn invalid_key() -> ApiError {
+    ApiError::new(
+        Code::Unauthenticated,
+        "This API key is not valid: revoked, expired, rolled past its grace period, or of an organization that no longer exists.",
+    )
+}
+
 /// Why a permission cannot be used in an organization of this status, whoever holds it:
 /// `org_closed` for a change during grace, `purge_started` for reactivation once the purge began.
 pub fn refused_in(status: OrgStatus, permission: PermId) -> Option<&'static str> {
@@ -288,14 +400,16 @@ pub fn refused_in(status: OrgStatus, permission: PermId) -> Option<&'static str>
     }
 }
 
-/// The decision on one permission for a principal with `role` (a member or an API key) in an
-/// organization of this status, optionally in a project: whether it is allowed, where it comes
-/// from, or why it is refused now. `/authorize` and the API key verification answer with it.
+/// The decision on one permission for a principal with `role` (a member or an API key: `person`
+/// says which) in an organization of this status, optionally in a project: whether it is allowed,
+/// where it comes from, or why it is refused now. `/authorize`, the checks on behalf of someone
+/// and the API key verification answer with it.
 pub fn decide(
     held: &HeldRole,
     status: OrgStatus,
     scope: Option<&ProjectScope>,
     permission: PermId,
+    person: bool,
 ) -> views::PermissionAnswer {
     let via = match scope {
         Some(scope) => scope.explain(held, permission),
@@ -303,8 +417,10 @@ pub fn decide(
         None => Vec::new(),
     };
     // During grace, whatever changes something is refused, whoever holds it (and reactivation
-    // too, once the purge started).
-    if let (Some(reason), false) = (refused_in(status, permission), via.is_empty()) {
+    // too, once the purge started); a key never does what only a person does.
+    let refused = refused_in(status, permission)
+        .or_else(|| (!person && permission.person_only()).then_some(PERSON_REQUIRED));
+    if let (Some(reason), false) = (refused, via.is_empty()) {
         return views::PermissionAnswer {
             permission: permission.as_str(),
             allowed: false,
@@ -320,6 +436,9 @@ pub fn decide(
     }
 }
 
+/// Why a permission an API key's role holds is refused: only a person does that.
+pub const PERSON_REQUIRED: &str = "person_required";
+
 /// Why a permission is refused when nothing gives it: the role (or, in a project, any grant)
 /// does not hold it. The other reasons (`org_closed`, `purge_started`) refuse what is held.
 pub const NOT_GRANTED: &str = "not_granted";
@@ -334,6 +453,30 @@ impl Reason {
 }
 
 impl Access {
+    /// The caller's membership (`None`: the caller is an API key).
+    pub fn member(&self) -> Option<&MemberItem> {
+        match &self.actor {
+            Actor::Member(m) => Some(m),
+            Actor::Key(_) => None,
+        }
+    }
+    /// The caller, as a decision names it.
+    pub fn principal(&self) -> views::PrincipalView {
+        match &self.actor {
+            Actor::Member(m) => views::PrincipalView {
+                kind: crate::audit::ActorKind::User,
+                id: m.user_id.clone(),
+            },
+            Actor::Key(k) => views::PrincipalView {
+                kind: crate::audit::ActorKind::ApiKey,
+                id: k.actor_id(),
+            },
+        }
+    }
+    /// Whether the caller is one of the organization's API keys.
+    pub fn is_key(&self) -> bool {
+        matches!(self.actor, Actor::Key(_))
+    }
     /// The caller's role: a system role or one of the organization's custom roles.
     pub fn role(&self) -> &RoleRef {
         &self.held.role
@@ -406,6 +549,9 @@ impl Access {
     }
     /// An extra permission an operation needs for part of a request (e.g. the billing profile).
     pub fn require(&self, permission: Permission) -> ApiResult<()> {
+        if self.is_key() && permission.person_only() {
+            return Err(ApiError::person_required(permission.as_str()));
+        }
         if self.held.has(permission) {
             Ok(())
         } else {
@@ -476,6 +622,7 @@ impl Ctx {
         AuditEntry {
             org_id: self.org.org_id.clone(),
             actor_id: self.caller.user_id.clone(),
+            actor_kind: self.caller.actor_kind(),
             action,
             event_type,
             at: Timestamp::now(),

@@ -1,4 +1,4 @@
-use super::handlers;
+use super::{handlers, on_behalf};
 use crate::error::Code::*;
 use crate::pipeline::{
     body, org_on, Access, Dynamo::*, Effect::Read, Need, Place, RouteDef, Subject,
@@ -46,6 +46,7 @@ pub static AUTHORIZE: RouteDef = RouteDef {
         ValidationFailed,
         UnknownPermission,
         ProjectNotFound,
+        Forbidden,
     ],
     body: body::<handlers::Authorize>(),
     handler: crate::org_handler!(handlers::authorize),
@@ -66,5 +67,31 @@ pub static LIST_ROLES: RouteDef = RouteDef {
     handler: crate::user_handler!(handlers::list_roles),
 };
 
+pub static AUTHORIZE_ON_BEHALF: RouteDef = RouteDef {
+    method: "POST",
+    path: "/service/orgs/{orgId}/authorize",
+    function: "authorize-on-behalf",
+    summary: "For the platform's services (IAM authorization): check a batch of permissions for a member (`user:<id>`) or an API key (`key:<id>`), optionally in a project, answered as that subject's own check would be.",
+    access: Access::Service,
+    dynamo: &[BatchGetItem],
+    ses: false,
+    secrets: &[],
+    keys: &[],
+    errors: &[
+        BodyRequired,
+        InvalidBody,
+        ValidationFailed,
+        UnknownPermission,
+        OrgNotFound,
+    ],
+    body: body::<on_behalf::AuthorizeOnBehalf>(),
+    handler: crate::service_handler!(on_behalf::authorize_on_behalf),
+};
+
 /// This concept's routes (`crate::routes::ROUTES` concatenates every concept's, in order).
-pub static ROUTES: &[&RouteDef] = &[&GET_MY_ACCESS, &AUTHORIZE, &LIST_ROLES];
+pub static ROUTES: &[&RouteDef] = &[
+    &GET_MY_ACCESS,
+    &AUTHORIZE,
+    &AUTHORIZE_ON_BEHALF,
+    &LIST_ROLES,
+];

@@ -128,7 +128,9 @@ pub struct ExplainedPermission {
 #[serde(rename_all = "camelCase")]
 pub struct MyAccessView {
     pub org_id: OrgId,
+    /// The caller's id: a person's user id, or an API key's id.
     pub user_id: UserId,
+    pub principal: PrincipalView,
     /// A system role's name or a custom role's id.
     pub role: RoleRef,
     pub role_name: String,
@@ -179,7 +181,7 @@ impl AuthenticationView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone, Debug)]
 pub struct PermissionAnswer {
     pub permission: &'static str,
     pub allowed: bool,
@@ -197,14 +199,36 @@ pub struct Suspended {
     pub permissions: Vec<&'static str>,
 }
 
+/// Who a decision is about: a person (`user`, their user id) or an API key (`api_key`, its id).
+#[derive(Serialize, Debug, Clone)]
+pub struct PrincipalView {
+    pub kind: crate::audit::ActorKind,
+    pub id: UserId,
+}
+
+/// A decision on a batch of permissions for one principal, optionally in a project: the one shape
+/// `POST /orgs/{orgId}/authorize`, `POST /service/orgs/{orgId}/authorize` and
+/// `POST /api-keys/verify` (its `decision`) answer.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DecisionView {
+    pub principal: PrincipalView,
+    pub org_id: OrgId,
+    /// Every permission asked is allowed.
+    pub allowed: bool,
+    /// The principal's organization role (`null`: none, a removed member or an unusable key).
+    pub role: Option<RoleRef>,
+    pub role_name: Option<String>,
+    pub project_id: Option<ProjectId>,
+    /// The principal's effective role in the project asked about (`null`: none).
+    pub project_role: Option<ProjectRole>,
+    pub results: Vec<PermissionAnswer>,
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthorizeView {
-    pub allowed: bool,
-    pub role: RoleRef,
-    pub role_name: String,
-    pub project_id: Option<ProjectId>,
-    pub project_role: Option<ProjectRole>,
-    pub results: Vec<PermissionAnswer>,
+    #[serde(flatten)]
+    pub decision: DecisionView,
     pub authentication: AuthenticationView,
 }

@@ -241,11 +241,14 @@ pub async fn create_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
             "expiresAt": key.expires_at,
         }),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::created(&CreatedKeyView {
-        view: ApiKeyView::new(&key, &ctx.org),
-        key: minted.key,
-    }))
+    app.commit(
+        tx,
+        Reply::created(&CreatedKeyView {
+            view: ApiKeyView::new(&key, &ctx.org),
+            key: minted.key,
+        }),
+    )
+    .await
 }
 
 /// `GET /orgs/{orgId}/api-keys/{keyId}`
@@ -302,8 +305,8 @@ pub async fn update_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
             "role": changes.role.as_ref().map(|r| json!({ "before": before, "after": r })),
         }),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::ok(&ApiKeyView::new(&key, &ctx.org)))
+    app.commit(tx, Reply::ok(&ApiKeyView::new(&key, &ctx.org)))
+        .await
 }
 
 /// `DELETE /orgs/{orgId}/api-keys/{keyId}`: the key is gone; its next verification is invalid.
@@ -334,8 +337,7 @@ pub async fn revoke_api_key(app: App, ctx: Ctx, _input: Input) -> ApiResult<Repl
         format!("revoked API key {}", key.name.as_str()),
         json!({ "keyId": key.key_id, "name": key.name, "role": key.role, "createdBy": key.created_by }),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::no_content())
+    app.commit(tx, Reply::no_content()).await
 }
 
 /// `POST /orgs/{orgId}/api-keys/{keyId}/roll` `{graceMinutes?}`: a new secret, shown once; the
@@ -372,14 +374,17 @@ pub async fn roll_api_key(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> 
         format!("rolled API key {} ({grace} minute(s) of grace)", key.name.as_str()),
         json!({ "keyId": key.key_id, "name": key.name, "role": key.role, "graceMinutes": grace, "previousValidUntil": until }),
     ))?;
-    app.store.commit(tx).await?;
     key.prefix = minted.prefix;
     key.rolled_at = Some(now);
     key.updated_at = now;
     let mut view = ApiKeyView::new(&key, &ctx.org);
     view.previous_valid_until = until;
-    Ok(Reply::ok(&CreatedKeyView {
-        view,
-        key: minted.key,
-    }))
+    app.commit(
+        tx,
+        Reply::ok(&CreatedKeyView {
+            view,
+            key: minted.key,
+        }),
+    )
+    .await
 }

@@ -10,7 +10,7 @@ use super::item::ApiKeyItem;
 use super::secret::Presented;
 use super::views::{ValidKeyView, VerifyView};
 use crate::access::views::PermissionAnswer;
-use crate::access::{decide, ProjectScope, Source, Via, MAX_PERMISSIONS_PER_CHECK};
+use crate::access::{decide, ProjectScope, MAX_PERMISSIONS_PER_CHECK};
 use crate::body::{Parse, Parsed};
 use crate::catalogue::PermId;
 use crate::domain::{ApiKeyId, ProjectId, Timestamp};
@@ -144,24 +144,7 @@ pub async fn verify(
     let held = org.held(&item.org_role())?;
     // The project asked about, as the key may see it: what reaches it there (its organization
     // role's project role, and its own role on the projects it is limited to).
-    let scope = project.map(|project| {
-        let mut sources = Vec::new();
-        if let Some(r) = held.project_role {
-            sources.push(Source {
-                role: r,
-                via: Via::OrgRole,
-            });
-        }
-        if let Some(r) = item.project_role(&org) {
-            if item.project_ids.contains(&project.project_id) {
-                sources.push(Source {
-                    role: r,
-                    via: Via::Direct,
-                });
-            }
-        }
-        ProjectScope { project, sources }
-    });
+    let scope = project.map(|project| ProjectScope::of_key(project, &item, &org, &held));
     let visible = scope
         .as_ref()
         .filter(|s| s.role().is_some() || held.has(Permission::ProjectsRead));
@@ -176,7 +159,7 @@ pub async fn verify(
                 via: Vec::new(),
                 reason: Some(crate::access::NOT_GRANTED),
             },
-            _ => decide(&held, org.status, visible, *p),
+            _ => decide(&held, org.status, visible, *p, false),
         })
         .collect();
     let recorded = if item.due_for_touch(now) {
@@ -194,7 +177,21 @@ pub async fn verify(
     } else {
         Some(Recorded::NotDue)
     };
+    let decision = crate::access::views::DecisionView {
+        principal: crate::access::views::PrincipalView {
+            kind: crate::audit::ActorKind::ApiKey,
+            id: item.actor_id(),
+        },
+        org_id: org.org_id.clone(),
+        allowed: results.iter().all(|r| r.allowed),
+        role: Some(held.role.clone()),
+        role_name: Some(held.name.clone()),
+        project_id: asked.project.clone(),
+        project_role: visible.and_then(ProjectScope::role),
+        results: results.clone(),
+    };
     let view = ValidKeyView {
+        decision,
         valid: true,
         org_id: org.org_id.clone(),
         key_id: item.key_id.clone(),

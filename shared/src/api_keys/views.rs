@@ -108,4 +108,6 @@ pub struct ValidKeyView {
     pub refused: BTreeMap<&'static str, &'static str>,
     /// The same answers as `/authorize`'s `results`.
     pub results: Vec<PermissionAnswer>,
+    /// The decision in the shape `/authorize` and `/service/orgs/{orgId}/authorize` answer.
+    pub decision: crate::access::views::DecisionView,
 }

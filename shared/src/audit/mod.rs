@@ -7,4 +7,4 @@ pub mod views;
 
 pub use model::audit as item;
 
-pub use item::{AuditEntry, AuditItem, Audited};
+pub use item::{ActorKind, AuditEntry, AuditItem, Audited};

@@ -1,4 +1,4 @@
-use super::item::AuditItem;
+use super::item::{ActorKind, AuditItem};
 use crate::domain::{EventId, Timestamp, UserId};
 use serde::Serialize;
 use serde_json::Value;
@@ -10,6 +10,7 @@ pub struct AuditView {
     pub action: String,
     pub event_type: String,
     pub actor_id: UserId,
+    pub actor_kind: ActorKind,
     pub at: Timestamp,
     pub summary: String,
     pub details: Value,
@@ -22,6 +23,7 @@ impl AuditView {
             action: a.action.clone(),
             event_type: a.event_type.clone(),
             actor_id: a.actor_id.clone(),
+            actor_kind: a.actor_kind,
             at: a.at,
             summary: a.summary.clone(),
             details: a.details.clone(),

@@ -85,7 +85,6 @@ pub async fn close(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
         format!("closed {} (purge at {purge_at})", org.name),
         json!({ "purgeAt": purge_at, "closedBy": ctx.user_id(), "cancelledPlan": org.plan, "invitationsRevokedAt": now, "releasedSeats": seats.held_seats(now) }),
     ))?;
-    app.store.commit(tx).await?;
     let mut closed = org.clone();
     closed.status = crate::orgs::settings::OrgStatus::Grace;
     closed.closed_at = Some(now);
@@ -94,7 +93,8 @@ pub async fn close(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     closed.plan_at_closure = Some(org.plan);
     closed.plan = crate::domain::Plan::default_plan();
     closed.updated_at = now;
-    Ok(Reply::ok(&MyOrgView::new(&closed, &ctx.held, None)))
+    app.commit(tx, Reply::ok(&MyOrgView::new(&closed, &ctx.held, None)))
+        .await
 }
 
 /// `POST /orgs/{orgId}/reactivate`: back to active, out of the due index, on the plan it had when
@@ -116,7 +116,6 @@ pub async fn reactivate(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
         format!("reactivated {}", org.name),
         json!({ "closedAt": org.closed_at, "purgeAt": org.purge_at, "restoredPlan": org.plan_at_closure.unwrap_or(crate::domain::Plan::default_plan()) }),
     ))?;
-    app.store.commit(tx).await?;
     let mut active = org.clone();
     active.status = crate::orgs::settings::OrgStatus::Active;
     active.closed_at = None;
@@ -127,5 +126,6 @@ pub async fn reactivate(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
         .unwrap_or(crate::domain::Plan::default_plan());
     active.plan_at_closure = None;
     active.updated_at = now;
-    Ok(Reply::ok(&MyOrgView::new(&active, &ctx.held, None)))
+    app.commit(tx, Reply::ok(&MyOrgView::new(&active, &ctx.held, None)))
+        .await
 }

@@ -204,6 +204,7 @@ pub fn join(app: &App, caller: &Caller, offer: &Offer, how: &str) -> ApiResult<(
     tx = tx.audit(AuditEntry {
         org_id: org.org_id.clone(),
         actor_id: caller.user_id.clone(),
+        actor_kind: caller.actor_kind(),
         action: "member.joined",
         event_type: "MemberJoined",
         at: now,

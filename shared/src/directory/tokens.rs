@@ -116,12 +116,15 @@ pub async fn create_scim_token(app: App, ctx: Ctx, input: Input) -> ApiResult<Re
         format!("created SCIM token {}", token.name.as_str()),
         json!({ "tokenId": token.token_id, "name": token.name, "expiresAt": token.expires_at }),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::created(&CreatedScimTokenView {
-        token_info: ScimTokenView::new(&token),
-        token: minted.key,
-        base_url: base_url(&input, ctx.org_id()),
-    }))
+    app.commit(
+        tx,
+        Reply::created(&CreatedScimTokenView {
+            token_info: ScimTokenView::new(&token),
+            token: minted.key,
+            base_url: base_url(&input, ctx.org_id()),
+        }),
+    )
+    .await
 }
 
 /// `DELETE /orgs/{orgId}/scim-tokens/{tokenId}`: the next SCIM request with it answers 401.
@@ -143,8 +146,7 @@ pub async fn revoke_scim_token(app: App, ctx: Ctx, _input: Input) -> ApiResult<R
         format!("revoked SCIM token {}", token.name.as_str()),
         json!({ "tokenId": token.token_id, "name": token.name }),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::no_content())
+    app.commit(tx, Reply::no_content()).await
 }
 
 /// `PUT /orgs/{orgId}/directory`'s body.
@@ -227,8 +229,7 @@ pub async fn set_directory(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply>
         format!("provisioned people join as {}", held.name),
         json!({ "defaultRole": held.role, "defaultRoleName": held.name }),
     ))?;
-    app.store.commit(tx).await?;
     let mut d = directory_as_read(&ctx)?;
     d.default_role = Some(held.role);
-    Ok(Reply::ok(&view(&ctx, &d, &input)))
+    app.commit(tx, Reply::ok(&view(&ctx, &d, &input))).await
 }

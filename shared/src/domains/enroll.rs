@@ -190,14 +190,15 @@ pub async fn request_membership(app: App, caller: Caller, input: Input) -> ApiRe
     let tx = tx.audit(AuditEntry {
         org_id: org.org_id.clone(),
         actor_id: caller.user_id.clone(),
+        actor_kind: caller.actor_kind(),
         action: "membership_request.created",
         event_type: "MembershipRequested",
         at: now,
         summary: format!("{} asked to join (verified email at {})", caller.user_id.as_str(), domain.as_str()),
         details: json!({ "requestId": request.request_id, "userId": caller.user_id, "domain": domain.as_str() }),
     })?;
-    app.store.commit(tx).await?;
-    Ok(Reply::created(&RequestView::new(&request)))
+    app.commit(tx, Reply::created(&RequestView::new(&request)))
+        .await
 }
 
 /// `GET /orgs/{orgId}/membership-requests`: one Query per page (pending, and rejected ones
@@ -263,7 +264,7 @@ pub async fn approve_request(app: App, ctx: Ctx, _input: Input) -> ApiResult<Rep
         entry,
         &role,
         &joiner,
-        ctx.user_id(),
+        (ctx.user_id(), ctx.caller.actor_kind()),
         "request approved",
         now,
         enrollment_changed(),
@@ -274,8 +275,8 @@ pub async fn approve_request(app: App, ctx: Ctx, _input: Input) -> ApiResult<Rep
         format!("approved {}'s request to join as {}", request.user_id.as_str(), role.name),
         json!({ "requestId": request.request_id, "userId": request.user_id, "role": role.role, "domain": domain.as_str() }),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::created(&MemberView::new(&member, &ctx.org)))
+    app.commit(tx, Reply::created(&MemberView::new(&member, &ctx.org)))
+        .await
 }
 
 /// `POST /orgs/{orgId}/membership-requests/{requestId}/reject`: kept 30 days, so the person
@@ -301,9 +302,8 @@ pub async fn reject_request(app: App, ctx: Ctx, _input: Input) -> ApiResult<Repl
         format!("rejected {}'s request to join", request.user_id.as_str()),
         json!({ "requestId": request.request_id, "userId": request.user_id, "domain": request.domain }),
     ))?;
-    app.store.commit(tx).await?;
     request.status = RequestStatus::Rejected;
     request.decided_by = Some(ctx.user_id().clone());
     request.decided_at = Some(now);
-    Ok(Reply::ok(&RequestView::new(&request)))
+    app.commit(tx, Reply::ok(&RequestView::new(&request))).await
 }

@@ -107,12 +107,11 @@ pub async fn add_domain(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
         format!("added domain {}", domain.as_str()),
         json!({ "domain": domain.as_str() }),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::created(&DomainView::new(
-        domain.as_str(),
-        &entry,
-        &ctx.org,
-    )))
+    app.commit(
+        tx,
+        Reply::created(&DomainView::new(domain.as_str(), &entry, &ctx.org)),
+    )
+    .await
 }
 
 /// `POST /orgs/{orgId}/domains/{domain}/verify`: looks the TXT record up. Found: verified, with
@@ -126,6 +125,7 @@ pub async fn verify_domain(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply>
         Err(e) => return Err(dns_unavailable(&e)),
     };
     let mut view_entry = entry.clone();
+    let mut verified = None;
     if entry.status != DomainStatus::Verified && record_found(&found, &record_value(&entry.token)) {
         let now = Timestamp::now();
         let tx = ctx
@@ -138,14 +138,17 @@ pub async fn verify_domain(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply>
             format!("verified domain {}", domain.as_str()),
             json!({ "domain": domain.as_str() }),
         ))?;
-        app.store.commit(tx).await?;
+        verified = Some(tx);
         view_entry.status = DomainStatus::Verified;
         view_entry.verified_at = Some(now);
         view_entry.missing_days = 0;
     }
     let mut view = DomainView::new(domain.as_str(), &view_entry, &ctx.org);
     view.found = Some(found);
-    Ok(Reply::ok(&view))
+    match verified {
+        Some(tx) => app.commit(tx, Reply::ok(&view)).await,
+        None => Ok(Reply::ok(&view)),
+    }
 }
 
 /// A lookup that failed is never "record missing": the caller retries.
@@ -227,15 +230,14 @@ pub async fn set_enrollment(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
         format!("set the enrollment of {} to {}", domain.as_str(), mode.as_str()),
         json!({ "domain": domain.as_str(), "mode": mode, "role": enrollment.as_ref().map(|e| &e.role) }),
     ))?;
-    app.store.commit(tx).await?;
     let mut after = entry;
     after.enrollment = enrollment;
     after.version += 1;
-    Ok(Reply::ok(&DomainView::new(
-        domain.as_str(),
-        &after,
-        &ctx.org,
-    )))
+    app.commit(
+        tx,
+        Reply::ok(&DomainView::new(domain.as_str(), &after, &ctx.org)),
+    )
+    .await
 }
 
 /// `DELETE /orgs/{orgId}/domains/{domain}`: the entry, and the uniqueness item when verified
@@ -265,6 +267,5 @@ pub async fn remove_domain(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply>
         format!("removed domain {}", domain.as_str()),
         json!({ "domain": domain.as_str(), "status": entry.status }),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::no_content())
+    app.commit(tx, Reply::no_content()).await
 }

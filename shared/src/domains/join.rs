@@ -108,7 +108,7 @@ pub fn join(
     entry: &OrgDomain,
     role: &HeldRole,
     joiner: &Joiner<'_>,
-    actor: &UserId,
+    (actor, actor_kind): (&UserId, crate::audit::ActorKind),
     how: &str,
     now: Timestamp,
     changed: ApiError,
@@ -146,6 +146,7 @@ pub fn join(
     let tx = tx.audit(AuditEntry {
         org_id: org.org_id.clone(),
         actor_id: actor.clone(),
+        actor_kind,
         action: "member.joined",
         event_type: "MemberJoined",
         at: now,
@@ -206,7 +207,8 @@ pub async fn accept_automatic(
     domain: &DomainName,
     entry: &OrgDomain,
     enrollment: &Enrollment,
-) -> ApiResult<(MemberItem, crate::roles::HeldRole)> {
+    answer: impl FnOnce(&MemberItem) -> crate::pipeline::Reply,
+) -> ApiResult<crate::pipeline::Reply> {
     let org = seats.org;
     let email = caller
         .verified_email()
@@ -242,11 +244,10 @@ pub async fn accept_automatic(
         entry,
         &role,
         &joiner,
-        &caller.user_id,
+        (&caller.user_id, caller.actor_kind()),
         "automatic invitation",
         now,
         ApiError::invitation_invalid(),
     )?;
-    app.store.commit(tx).await?;
-    Ok((member, role))
+    app.commit(tx, answer(&member)).await
 }

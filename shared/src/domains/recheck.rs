@@ -132,6 +132,7 @@ async fn record(
         tx.audit(AuditEntry {
             org_id: org.org_id.clone(),
             actor_id: UserId::parse("actorId", RECHECK_ACTOR)?,
+            actor_kind: crate::audit::ActorKind::System,
             action: "domain.unverified",
             event_type: "DomainUnverified",
             at: now,

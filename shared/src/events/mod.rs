@@ -22,6 +22,7 @@ pub fn detail_of(a: &AuditItem) -> Value {
         "orgId": a.org_id,
         "action": a.action,
         "actorId": a.actor_id,
+        "actorKind": a.actor_kind,
         "at": a.at,
         "details": a.details,
     })

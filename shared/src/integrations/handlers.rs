@@ -124,16 +124,16 @@ pub async fn create_integration(app: App, ctx: Ctx, input: Input) -> ApiResult<R
             ),
             described(&item),
         ))?;
-        app.store.commit(tx).await
+        app.commit(tx, Reply::created(&IntegrationView::new(&item, None)))
+            .await
     }
     .await;
-    if let Err(e) = written {
+    if let Err(e) = &written {
         if let Some(arn) = arn {
-            discard(&app, &item.integration_id, &arn, &e).await;
+            discard(&app, &item.integration_id, &arn, e).await;
         }
-        return Err(e);
     }
-    Ok(Reply::created(&IntegrationView::new(&item, None)))
+    written
 }
 
 /// Deletes a secret that a transaction failed to point to. Only when the transaction certainly
@@ -209,7 +209,6 @@ pub async fn update_integration(app: App, ctx: Ctx, input: Input) -> ApiResult<R
         format!("updated integration {}", item.name.as_str()),
         details,
     ))?;
-    app.store.commit(tx).await?;
     let mut updated = item;
     if let Some(name) = name {
         updated.name = name;
@@ -218,10 +217,14 @@ pub async fn update_integration(app: App, ctx: Ctx, input: Input) -> ApiResult<R
         updated.config = config;
     }
     updated.updated_at = now;
-    Ok(Reply::ok(&IntegrationView::new(
-        &updated,
-        ctx.org.default_storage_id.as_ref(),
-    )))
+    app.commit(
+        tx,
+        Reply::ok(&IntegrationView::new(
+            &updated,
+            ctx.org.default_storage_id.as_ref(),
+        )),
+    )
+    .await
 }
 
 /// `DELETE /orgs/{orgId}/integrations/{integrationId}`: the secret first, force-deleted without
@@ -251,8 +254,7 @@ pub async fn delete_integration(app: App, ctx: Ctx, _input: Input) -> ApiResult<
         ),
         details,
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::no_content())
+    app.commit(tx, Reply::no_content()).await
 }
 
 /// `PUT /orgs/{orgId}/integrations/{integrationId}/secret`'s body.
@@ -306,6 +308,18 @@ pub async fn rotate_secret(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply>
         fingerprint,
     };
     let now = Timestamp::now();
+    let mut updated = item.clone();
+    updated.secret_arn = Some(secret_ref.arn.clone());
+    updated.secret_version = Some(secret_ref.version.clone());
+    updated.fingerprint = Some(secret_ref.fingerprint.clone());
+    updated.secret_updated_at = Some(now);
+    updated.updated_at = now;
+    // The answer is the commit's (recorded with it under an Idempotency-Key): a promotion that
+    // fails after it is the sweep's to finish (`super::sweep`).
+    let reply = Reply::ok(&IntegrationView::new(
+        &updated,
+        ctx.org.default_storage_id.as_ref(),
+    ));
     let written = async {
         let tx = item.secret_changed(ctx.tx()?, &secret_ref, now)?;
         let mut details = described(&item);
@@ -316,16 +330,19 @@ pub async fn rotate_secret(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply>
             format!("rotated the secret of {}", item.name.as_str()),
             details,
         ))?;
-        app.store.commit(tx).await
+        app.commit(tx, reply).await
     }
     .await;
-    if let Err(e) = written {
-        // A staged value that was not recorded is never made current; a new secret is deleted.
-        if created {
-            discard(&app, &item.integration_id, &secret_ref.arn, &e).await;
+    let reply = match written {
+        Ok(reply) => reply,
+        Err(e) => {
+            // A staged value that was not recorded is never made current; a new secret is deleted.
+            if created {
+                discard(&app, &item.integration_id, &secret_ref.arn, &e).await;
+            }
+            return Err(e);
         }
-        return Err(e);
-    }
+    };
     if !created {
         // Recorded: the answer is the commit's. A later rotation's value already current is
         // left so (this one is superseded); a secret deleted meanwhile is its deletion's.
@@ -338,16 +355,7 @@ pub async fn rotate_secret(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply>
             }
         }
     }
-    let mut updated = item;
-    updated.secret_arn = Some(secret_ref.arn);
-    updated.secret_version = Some(secret_ref.version);
-    updated.fingerprint = Some(secret_ref.fingerprint);
-    updated.secret_updated_at = Some(now);
-    updated.updated_at = now;
-    Ok(Reply::ok(&IntegrationView::new(
-        &updated,
-        ctx.org.default_storage_id.as_ref(),
-    )))
+    Ok(reply)
 }
 
 /// `PUT /orgs/{orgId}/settings/default-storage`'s body.
@@ -390,8 +398,11 @@ pub async fn set_default_storage(app: App, ctx: Ctx, input: Input) -> ApiResult<
         ),
         json!({ "integrationId": id, "previous": ctx.org.default_storage_id }),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::ok(&DefaultStorageView {
-        default_storage_id: id,
-    }))
+    app.commit(
+        tx,
+        Reply::ok(&DefaultStorageView {
+            default_storage_id: id,
+        }),
+    )
+    .await
 }

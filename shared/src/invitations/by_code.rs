@@ -204,34 +204,35 @@ pub async fn preview(app: App, caller: Caller, input: Input) -> ApiResult<Reply>
 /// read), creates the membership (and project grants), keeps the seat counters and appends the
 /// audit entry; the organization must be active.
 pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> {
-    let (org, own_seats, inv) = match load_by_code(&app, input.path_param("code"), &caller, true)
-        .await?
-    {
-        (org, own, ByCode::Invitation(inv)) => (org, own, inv),
-        (org, _, ByCode::Directory(offer)) => {
-            let (tx, member) =
-                crate::directory::link::join(&app, &caller, &offer, "invitation accepted")?;
-            app.store.commit(tx).await?;
-            return Ok(Reply::created(&AcceptedView {
-                member: MemberView::new(&member, &org),
-                org_id: org.org_id.clone(),
-                org_name: org.name.clone(),
-                project_grants: Vec::new(),
-                skipped_project_ids: Vec::new(),
-            }));
-        }
-        (org, own, ByCode::Domain(domain, entry, e)) => {
-            let seats = org.seats(own)?;
-            let (member, _) = accept_automatic(&app, &caller, &seats, &domain, &entry, &e).await?;
-            return Ok(Reply::created(&AcceptedView {
-                member: MemberView::new(&member, &org),
-                org_id: org.org_id.clone(),
-                org_name: org.name.clone(),
-                project_grants: Vec::new(),
-                skipped_project_ids: Vec::new(),
-            }));
-        }
-    };
+    let (org, own_seats, inv) =
+        match load_by_code(&app, input.path_param("code"), &caller, true).await? {
+            (org, own, ByCode::Invitation(inv)) => (org, own, inv),
+            (org, _, ByCode::Directory(offer)) => {
+                let (tx, member) =
+                    crate::directory::link::join(&app, &caller, &offer, "invitation accepted")?;
+                let reply = Reply::created(&AcceptedView {
+                    member: MemberView::new(&member, &org),
+                    org_id: org.org_id.clone(),
+                    org_name: org.name.clone(),
+                    project_grants: Vec::new(),
+                    skipped_project_ids: Vec::new(),
+                });
+                return app.commit(tx, reply).await;
+            }
+            (org, own, ByCode::Domain(domain, entry, e)) => {
+                let seats = org.seats(own)?;
+                let answer = |member: &MemberItem| {
+                    Reply::created(&AcceptedView {
+                        member: MemberView::new(member, &org),
+                        org_id: org.org_id.clone(),
+                        org_name: org.name.clone(),
+                        project_grants: Vec::new(),
+                        skipped_project_ids: Vec::new(),
+                    })
+                };
+                return accept_automatic(&app, &caller, &seats, &domain, &entry, &e, answer).await;
+            }
+        };
     let seats = org.seats(own_seats)?;
     let already = || ApiError::already_member(&org.name, org.org_id.as_str());
     if inv.max_uses == 1 && caller.verified_email() != Some(&inv.email) {
@@ -275,7 +276,7 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
         .filter_map(|p| ProjectId::parse(p))
         .collect();
     let mut skipped: Vec<ProjectId> = Vec::new();
-    let member = loop {
+    let reply = loop {
         let mut member = MemberItem::new(
             &org.org_id,
             &caller.user_id,
@@ -344,14 +345,28 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
         let tx = tx.audit(AuditEntry {
             org_id: org.org_id.clone(),
             actor_id: caller.user_id.clone(),
+            actor_kind: caller.actor_kind(),
             action: "member.joined",
             event_type: "MemberJoined",
             at: now,
             summary: format!("{} joined as {} (invited by {})", caller.user_id.as_str(), org.role_name(&org_role), inv.inviter_name),
             details: json!({ "userId": caller.user_id, "role": org_role, "invitationId": inv.invitation_id, "invitedBy": inv.invited_by, "projectIds": projects, "projectRole": (!projects.is_empty()).then_some(project_role), "skippedProjectIds": skipped }),
         })?;
-        match app.store.commit(tx).await {
-            Ok(()) => break member,
+        let reply = Reply::created(&AcceptedView {
+            member: MemberView::new(&member, &org),
+            org_id: org.org_id.clone(),
+            org_name: org.name.clone(),
+            project_grants: projects
+                .iter()
+                .map(|p| ProjectRoleView {
+                    project_id: p.clone(),
+                    role: project_role,
+                })
+                .collect(),
+            skipped_project_ids: skipped.clone(),
+        });
+        match app.commit(tx, reply).await {
+            Ok(reply) => break reply,
             Err(e) if e.code == Code::ProjectNotFound => {
                 let gone = e
                     .extra
@@ -373,19 +388,7 @@ pub async fn accept(app: App, caller: Caller, input: Input) -> ApiResult<Reply> 
             Err(e) => return Err(e),
         }
     };
-    Ok(Reply::created(&AcceptedView {
-        member: MemberView::new(&member, &org),
-        org_id: org.org_id.clone(),
-        org_name: org.name.clone(),
-        project_grants: projects
-            .iter()
-            .map(|p| ProjectRoleView {
-                project_id: p.clone(),
-                role: project_role,
-            })
-            .collect(),
-        skipped_project_ids: skipped,
-    }))
+    Ok(reply)
 }
 
 /// `GET /me/invitations`: pending invitations addressed to my verified email, with their codes.

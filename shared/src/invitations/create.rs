@@ -250,7 +250,11 @@ pub async fn create_invitation(app: App, ctx: Ctx, input: Input) -> ApiResult<Re
         &org.org_id,
         terms,
         ctx.user_id(),
-        inviter_names(&ctx.caller),
+        match &ctx.actor {
+            // The email names the key (its name, which admins chose) and says what it is.
+            crate::access::Actor::Key(key) => (format!("{} (an API key)", key.name.as_str()), None),
+            crate::access::Actor::Member(_) => inviter_names(&ctx.caller),
+        },
         random_nonce()?,
         now,
     );
@@ -288,7 +292,10 @@ pub async fn create_invitation(app: App, ctx: Ctx, input: Input) -> ApiResult<Re
                 "expiresAt": inv.expires_at, "projectIds": inv.project_ids,
             }),
         ))?;
-    app.store.commit(tx).await?;
+    // Under an Idempotency-Key the answer recorded is the invitation as committed (its email
+    // not sent yet); this answer also says how the sending went.
+    app.commit(tx, Reply::created(&InvitationView::new(&inv, org, now)))
+        .await?;
     send_and_record(&app, org, &mut inv).await?;
     Ok(Reply::created(&InvitationView::new(
         &inv,

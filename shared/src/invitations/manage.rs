@@ -128,7 +128,10 @@ pub async fn resend(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
             format!("resent the invitation of {}; expires {}", inv.email.as_str(), updated.expires_at.format("%Y-%m-%d")),
             json!({ "invitationId": inv.invitation_id, "expiresAt": { "before": inv.expires_at, "after": updated.expires_at } }),
         ))?;
-    app.store.commit(tx).await?;
+    // Under an Idempotency-Key the answer recorded is the invitation as committed (its email
+    // not sent yet); this answer also says how the sending went.
+    app.commit(tx, Reply::ok(&InvitationView::new(&updated, &ctx.org, now)))
+        .await?;
     send_and_record(&app, &ctx.org, &mut updated).await?;
     Ok(Reply::ok(&InvitationView::new(
         &updated,
@@ -162,8 +165,7 @@ pub async fn revoke(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
         format!("revoked the invitation of {}", inv.email.as_str()),
         json!({ "invitationId": inv.invitation_id, "email": inv.email, "releasedSeats": released }),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::no_content())
+    app.commit(tx, Reply::no_content()).await
 }
 
 /// `POST /orgs/{orgId}/invitations/cleanup?cursor=`: removes expired, revoked and used-up
@@ -190,6 +192,11 @@ pub async fn cleanup(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     // Expired invitations' seats are taken back by their day, with every other past day.
     let removed = deleted.len() as u32;
     let (tx, released) = ctx.seats()?.seats_cleaned_up(tx, &deleted, now)?;
+    let reply = Reply::ok(&CleanupView {
+        removed,
+        released_seats: released,
+        next_cursor: page.next_cursor,
+    });
     if removed > 0 || released > 0 {
         let tx = tx.audit(ctx.audit(
             "invitations.cleaned_up",
@@ -197,11 +204,7 @@ pub async fn cleanup(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
             format!("removed {removed} expired, revoked or used-up invitation(s); released {released} seat(s)"),
             json!({ "removed": removed, "releasedSeats": released }),
         ))?;
-        app.store.commit(tx).await?;
+        return app.commit(tx, reply).await;
     }
-    Ok(Reply::ok(&CleanupView {
-        removed,
-        released_seats: released,
-        next_cursor: page.next_cursor,
-    }))
+    Ok(reply)
 }

@@ -9,8 +9,8 @@ use crate::audit::Audited;
 use crate::body::Parsed;
 use crate::domain::{Timestamp, UserId};
 use crate::error::{ApiError, ApiResult, Code};
-use crate::permissions::Role;
 use crate::permissions::RoleAsked;
+use crate::permissions::{Permission, Role};
 use crate::pipeline::{Input, Reply};
 use crate::roles::{HeldRole, Holder};
 use crate::App;
@@ -126,8 +126,8 @@ async fn change_status(app: App, ctx: Ctx, status: MemberStatus) -> ApiResult<Re
         format!("{verb} {} ({})", target.user_id.as_str(), theirs.name),
         json!({ "userId": target.user_id, "role": target.role, "status": status.as_str(), "teamIds": target.teams, "projectIds": target.projects }),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::ok(&MemberView::new(&updated, &ctx.org)))
+    app.commit(tx, Reply::ok(&MemberView::new(&updated, &ctx.org)))
+        .await
 }
 
 async fn change_role(app: App, ctx: Ctx, role: RoleAsked) -> ApiResult<Reply> {
@@ -178,17 +178,17 @@ async fn change_role(app: App, ctx: Ctx, role: RoleAsked) -> ApiResult<Reply> {
         ),
         json!({ "userId": target.user_id, "role": { "before": target.role, "after": new_role }, "roleName": { "before": theirs.name, "after": new_held.name } }),
     ))?;
-    app.store.commit(tx).await?;
     let mut updated = target;
     updated.role = new_role;
-    Ok(Reply::ok(&MemberView::new(&updated, &ctx.org)))
+    app.commit(tx, Reply::ok(&MemberView::new(&updated, &ctx.org)))
+        .await
 }
 
 /// `DELETE /orgs/{orgId}/members/{userId}`: remove, or leave when the user is the caller.
 /// Deletes the membership and everything attached to it (team memberships, project grants).
 pub async fn remove_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> {
     let target: MemberItem = ctx.subject()?;
-    let leaving = target.user_id == ctx.member.user_id;
+    let leaving = ctx.member().is_some_and(|m| m.user_id == target.user_id);
     if target.role.is(Role::Owner) {
         return Err(ApiError::new(
             Code::OwnerCannotLeave,
@@ -233,8 +233,7 @@ pub async fn remove_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply
         summary,
         json!({ "userId": target.user_id, "role": target.role, "left": leaving, "joinedAt": target.joined_at, "teamIds": target.teams, "projectIds": target.projects, "apiKeyIds": keys_created }),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::no_content())
+    app.commit(tx, Reply::no_content()).await
 }
 
 /// `POST /orgs/{orgId}/ownership-transfer`'s body.
@@ -284,8 +283,11 @@ pub async fn transfer_ownership(app: App, ctx: Ctx, input: Input) -> ApiResult<R
     let tx = ctx
         .org
         .count_holders(tx, &[(&target.role, Holder::Members, -1)])?;
-    let tx = ctx
-        .member
+    // Only a person transfers ownership (`org.transfer` is a person's permission).
+    let owner = ctx
+        .member()
+        .ok_or_else(|| ApiError::person_required(Permission::OrgTransfer.as_str()))?;
+    let tx = owner
         .change_role(tx, &Role::Admin.into(), now, transferred())?
         .audit(ctx.audit(
             "org.ownership_transferred",
@@ -298,11 +300,14 @@ pub async fn transfer_ownership(app: App, ctx: Ctx, input: Input) -> ApiResult<R
             ),
             json!({ "from": ctx.user_id(), "to": new_owner, "newOwnerPreviousRole": target.role }),
         ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::ok(&TransferView {
-        org_id: ctx.org_id().clone(),
-        owner_id: new_owner,
-        previous_owner_id: ctx.user_id().clone(),
-        previous_owner_role: Role::Admin,
-    }))
+    app.commit(
+        tx,
+        Reply::ok(&TransferView {
+            org_id: ctx.org_id().clone(),
+            owner_id: new_owner,
+            previous_owner_id: ctx.user_id().clone(),
+            previous_owner_role: Role::Admin,
+        }),
+    )
+    .await
 }

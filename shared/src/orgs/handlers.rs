@@ -86,6 +86,7 @@ pub fn creation_tx(
     count(tx)?.audit(AuditEntry {
         org_id: org.org_id.clone(),
         actor_id: owner.user_id.clone(),
+        actor_kind: crate::audit::ActorKind::User,
         action: "org.created",
         event_type: "OrganizationCreated",
         at: org.created_at,
@@ -113,22 +114,22 @@ pub async fn create_org(app: App, caller: Caller, input: Input) -> ApiResult<Rep
         });
         (org, tx)
     };
+    let reply = |org: &OrgItem| {
+        Reply::created(&MyOrgView::new(
+            org,
+            &crate::roles::HeldRole::system(Role::Owner),
+            None,
+        ))
+    };
     let (org, tx) = attempt(slug.clone());
-    let org = match app.store.commit(tx?).await {
-        Ok(()) => org,
+    match app.commit(tx?, reply(&org)).await {
         // A slug we derived from the name is taken: add a random suffix once.
         Err(e) if derived && e.code == Code::SlugTaken => {
             let (org, tx) = attempt(with_suffix(&slug));
-            app.store.commit(tx?).await?;
-            org
+            app.commit(tx?, reply(&org)).await
         }
-        Err(e) => return Err(e),
-    };
-    Ok(Reply::created(&MyOrgView::new(
-        &org,
-        &crate::roles::HeldRole::system(Role::Owner),
-        None,
-    )))
+        other => other,
+    }
 }
 
 fn random_hex(n: usize) -> String {
@@ -321,7 +322,7 @@ pub async fn update_org(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
             summary.join("; "),
             Value::Object(recorded),
         ))?;
-    app.store.commit(tx).await?;
     updated.updated_at = now;
-    Ok(Reply::ok(&MyOrgView::new(&updated, &ctx.held, None)))
+    app.commit(tx, Reply::ok(&MyOrgView::new(&updated, &ctx.held, None)))
+        .await
 }

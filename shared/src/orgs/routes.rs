@@ -72,6 +72,7 @@ pub static UPDATE_ORG: RouteDef = RouteDef {
     secrets: &[],
     keys: &[],
     errors: &[
+        PersonRequired,
         BodyRequired,
         InvalidBody,
         ValidationFailed,

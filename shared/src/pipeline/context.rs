@@ -5,6 +5,7 @@
 use super::route::{Effect, Need, OrgRule, Place, Subject};
 use super::{Input, Reply};
 use crate::auth::Caller;
+use crate::config::Config;
 use crate::domain::{OrgId, UserId};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::permissions::Permission;
@@ -15,14 +16,20 @@ use std::future::Future;
 /// What an organization route is decided on. The pipeline reads the items `keys` names in one
 /// request and asks the result for the caller's role, permissions and the organization's state.
 pub trait OrgAccess: Sized + Send + Sync + 'static {
-    /// The items that make up the caller's access: the organization first, then the caller's own.
-    fn keys(org: &OrgId, caller: &UserId) -> [Key; 2];
+    /// The items that make up the caller's access: the organization first, then the caller's own
+    /// (a person's membership, or the API key they present).
+    fn keys(org: &OrgId, caller: &Caller) -> [Key; 2];
     /// The item of the organization's seats, read with those for the routes that decide on
     /// seats (`OrgRule::seats`); the operation reads it with [`OrgCtx::seats_as_read`].
     fn seats_key(org: &OrgId) -> Key;
     /// Built from what the read found (in `keys` order); `None` when the caller has no access,
-    /// which answers like an unknown organization.
-    fn from_items(org: Option<Item>, caller: Option<Item>) -> ApiResult<Option<Self>>;
+    /// which answers like an unknown organization (an API key that cannot be used: 401).
+    fn from_items(
+        org: Option<Item>,
+        own: Option<Item>,
+        caller: &Caller,
+        config: &Config,
+    ) -> ApiResult<Option<Self>>;
     /// Whether the caller holds the permission here (the role's, plus what the organization's
     /// settings extend).
     fn holds(&self, permission: Permission) -> bool;
@@ -127,7 +134,11 @@ where
     F: FnOnce(App, OrgCtx<A>, Input) -> Fut,
     Fut: Future<Output = ApiResult<Reply>>,
 {
-    let ctx = org_access::<A>(&app, caller, &input, rule).await?;
+    let ctx = match org_access::<A>(&app, caller, &input, rule).await? {
+        Ok(ctx) => ctx,
+        // The same request under the same Idempotency-Key committed before: its answer.
+        Err(replayed) => return Ok(replayed),
+    };
     op(app, ctx, input).await
 }
 
@@ -136,9 +147,13 @@ async fn org_access<A: OrgAccess>(
     caller: Caller,
     input: &Input,
     rule: OrgRule,
-) -> ApiResult<OrgCtx<A>> {
+) -> ApiResult<Result<OrgCtx<A>, Reply>> {
     let org_id = OrgId::parse(input.path_param("orgId")).ok_or_else(ApiError::org_not_found)?;
-    let [org_key, caller_key] = A::keys(&org_id, &caller.user_id);
+    // An API key reaches its own organization only: another's is not found, with nothing read.
+    if caller.key.as_ref().is_some_and(|k| k.org() != &org_id) {
+        return Err(ApiError::org_not_found());
+    }
+    let [org_key, caller_key] = A::keys(&org_id, &caller);
     // Ids in the path that cannot exist are refused after the access check, so a caller without access
     // learns nothing beyond "not found" about the organization.
     let subject_key = rule.subject.and_then(|s| key_of(s, &org_id, input));
@@ -148,14 +163,22 @@ async fn org_access<A: OrgAccess>(
         .map(|s| s.missing);
     let also_key = rule.also.and_then(|s| key_of(s, &org_id, input));
     let seats_key = rule.seats.then(|| A::seats_key(&org_id));
+    // A write's Idempotency-Key record, read in the same request.
+    let record_key = input.idempotency.as_ref().map(|p| p.key());
     let mut wanted = vec![org_key.clone(), caller_key.clone()];
     wanted.extend(subject_key.clone());
     wanted.extend(also_key.clone());
     wanted.extend(seats_key.clone());
+    wanted.extend(record_key.clone());
+    let mut record = None;
     let (mut org, mut mine, mut subject, mut also) = (None, None, None, None);
     let mut seats = seats_key.as_ref().map(|_| None);
     for item in app.store.batch_get(wanted).await? {
         let key = Key::of_item(&item);
+        if record_key.is_some() && key == record_key {
+            record = Some(item);
+            continue;
+        }
         if seats_key.is_some() && key == seats_key {
             seats = Some(Some(item));
             continue;
@@ -172,12 +195,25 @@ async fn org_access<A: OrgAccess>(
             mine = Some(item);
         }
     }
-    let Some(mut access) = A::from_items(org, mine)? else {
+    let Some(mut access) = A::from_items(org, mine, &caller, &app.config)? else {
         return Err(ApiError::org_not_found());
     };
     access.admit(&caller)?;
+    // A write under an Idempotency-Key that committed before answers again, whatever changed
+    // since (the caller is still who they were, and admitted).
+    if let (Some(pending), Some(item)) = (&input.idempotency, record) {
+        if let Some(replayed) = pending.answer(&from_item(item)?)? {
+            return Ok(Err(replayed));
+        }
+    }
     access.scope(subject.as_ref())?;
     let is_self = subject_key.as_ref() == Some(&caller_key);
+    // What only a person may do, an API key may not, whatever its role holds.
+    if let (Some(_), Need::Perm(p) | Need::PermOrSelf(p)) = (&caller.key, rule.need) {
+        if p.person_only() {
+            return Err(ApiError::person_required(p.as_str()));
+        }
+    }
     let allowed = match rule.need {
         Need::Any => true,
         Need::Perm(p) => access.holds(p),
@@ -199,7 +235,7 @@ async fn org_access<A: OrgAccess>(
         }
         _ => {}
     }
-    Ok(OrgCtx {
+    Ok(Ok(OrgCtx {
         caller,
         access,
         subject,
@@ -208,7 +244,7 @@ async fn org_access<A: OrgAccess>(
         missing: rule.subject.map(|s| s.missing),
         effect: rule.effect,
         store: app.store.clone(),
-    })
+    }))
 }
 
 /// The key a subject's id names in the request, if it can be one.

@@ -64,6 +64,12 @@ pub struct Input {
     /// On the directory's route, the `Authorization: Bearer` token (checked by the route's own
     /// access step; never logged).
     pub bearer: Option<Bearer>,
+    /// The request's path as sent (what an `Idempotency-Key`'s record is bound to).
+    pub raw_path: String,
+    /// The `Idempotency-Key` header, as sent.
+    pub idempotency_key: Option<String>,
+    /// On a write under an `Idempotency-Key`: its record, read with the caller's access.
+    pub idempotency: Option<std::sync::Arc<super::idempotency::Pending>>,
 }
 
 /// A bearer token as presented: its `Debug` never shows it.

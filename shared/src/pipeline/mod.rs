@@ -5,6 +5,7 @@
 //! [`OrgAccess`], [`Subject`] and their handlers.
 
 mod context;
+pub mod idempotency;
 mod input;
 mod reply;
 mod route;
@@ -28,6 +29,24 @@ use std::collections::HashMap;
 /// Reads the caller's identity from the request. Production: the claims that API Gateway's JWT
 /// authorizer validated. Local mode: our own HS256 verification of the bearer token.
 pub fn identify(config: &Config, req: &Request) -> ApiResult<Caller> {
+    // An organization API key (`Bearer orgs_sk_...`): in production, admitted to the function by
+    // the API's authorizer for what it is (see docs/deploy.md); verified against the key's item
+    // when the organization's access is read.
+    let bearer = req
+        .headers()
+        .get(lambda_http::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    if let Some(token) = bearer.filter(|t| t.starts_with(crate::credentials::KEY_PREFIX)) {
+        return Caller::api_key(token).ok_or_else(|| {
+            ApiError::new(
+                Code::Unauthenticated,
+                "This is not an API key: check that it was copied whole (`orgs_sk_` and 81 letters and digits).",
+            )
+        });
+    }
     let claims = match &config.auth {
         AuthMode::Jwt => match req.request_context_ref() {
             Some(RequestContext::ApiGatewayV2(ctx)) => ctx
@@ -102,6 +121,13 @@ fn input_of(req: &Request) -> ApiResult<Input> {
         method: req.method().as_str().to_string(),
         origin,
         bearer,
+        raw_path: req.uri().path().to_string(),
+        // As sent, even when it is not text: a key that cannot be one is refused, never ignored.
+        idempotency_key: req
+            .headers()
+            .get(idempotency::HEADER)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+        idempotency: None,
     })
 }
 
@@ -287,7 +313,7 @@ fn service_name(arn: Option<&str>, caller_id: Option<&str>) -> String {
 fn unsigned() -> ApiError {
     ApiError::new(
                 Code::Unauthenticated,
-        "This route is for the platform's services: sign the request with SigV4 (IAM authorization) under a role with the template's policy for it (ApiKeyVerifyPolicy, BillingPolicy).",
+        "This route is for the platform's services: sign the request with SigV4 (IAM authorization) under a role with the template's policy for it (ApiKeyVerifyPolicy, AuthorizeOnBehalfPolicy, BillingPolicy).",
     )
 }
 
@@ -303,19 +329,104 @@ async fn run_route(
     if let (Access::Service, Handler::Service(op)) = (route.access, route.handler) {
         let service = admit_service(&app.config, &req)?;
         let mut input = input_of(&req)?;
+        let pending = pending_of(app, route, &input, &format!("service:{service}"))?;
         input.service = Some(service);
-        return op(app.clone(), input).await;
+        return replay_or_run(app, pending, true, |app| op(app, input)).await;
     }
     let caller = identify(&app.config, &req)?;
     *caller_id = Some(caller.user_id.as_str().to_string());
-    let input = input_of(&req)?;
+    let mut input = input_of(&req)?;
+    let who = format!(
+        "{}:{}",
+        caller.actor_kind().as_str(),
+        caller.user_id.as_str()
+    );
+    let pending = pending_of(app, route, &input, &who)?;
     match (route.access, route.handler) {
-        (Access::User, Handler::User(op)) => op(app.clone(), caller, input).await,
-        (Access::Org(rule), Handler::Org(op)) => op(app.clone(), caller, input, rule).await,
+        (Access::User, Handler::User(_)) if caller.key.is_some() => Err(ApiError::new(
+            Code::Unauthenticated,
+            "An API key calls only its own organization's routes (/orgs/{orgId}/...); this route is a person's: sign in.",
+        )),
+        (Access::User, Handler::User(op)) => {
+            replay_or_run(app, pending, true, |app| op(app, caller, input)).await
+        }
+        (Access::Org(rule), Handler::Org(op)) => {
+            // The record is read with the caller's access (`run_org`), in the same request.
+            input.idempotency = pending.clone();
+            replay_or_run(app, pending, false, |app| op(app, caller, input, rule)).await
+        }
         _ => Err(ApiError::internal(format!(
             "route {} pairs its access rule with the wrong handler kind",
             route.function
         ))),
+    }
+}
+
+/// The `Idempotency-Key` of a write, for `caller` (`<kind>:<id>`): `None` without the header or on
+/// a route that changes nothing.
+fn pending_of(
+    app: &App,
+    route: &RouteDef,
+    input: &Input,
+    caller: &str,
+) -> ApiResult<Option<std::sync::Arc<idempotency::Pending>>> {
+    let Some(key) = input
+        .idempotency_key
+        .as_deref()
+        .filter(|_| route.is_write())
+    else {
+        return Ok(None);
+    };
+    let pending = idempotency::Pending::new(
+        app.config.require_api_key_hash_key()?,
+        caller,
+        key,
+        (&input.method, &input.raw_path, &input.body),
+    )?;
+    Ok(Some(std::sync::Arc::new(pending)))
+}
+
+/// Runs a write under its `Idempotency-Key`: answers its record if there is one (`read_first`:
+/// read it here; an organization route reads it with the caller's access), else runs it with the
+/// record to write in its transaction; a run that failed where a twin may have committed first
+/// reads the record once more and answers it.
+async fn replay_or_run<F, Fut>(
+    app: &App,
+    pending: Option<std::sync::Arc<idempotency::Pending>>,
+    read_first: bool,
+    run: F,
+) -> ApiResult<Reply>
+where
+    F: FnOnce(App) -> Fut,
+    Fut: std::future::Future<Output = ApiResult<Reply>>,
+{
+    let Some(pending) = pending else {
+        return run(app.clone()).await;
+    };
+    if read_first {
+        if let Some(reply) = recorded(app, &pending).await? {
+            return Ok(reply);
+        }
+    }
+    let mut with = app.clone();
+    with.idempotent = Some(pending.clone());
+    match run(with).await {
+        Err(e) if idempotency::worth_rereading(&e) => match recorded(app, &pending).await {
+            Ok(Some(reply)) => Ok(reply),
+            Ok(None) => Err(e),
+            Err(reused) if reused.code == Code::IdempotencyKeyReused => Err(reused),
+            Err(_) => Err(e),
+        },
+        other => other,
+    }
+}
+
+/// The answer recorded under the key, if any (one GetItem).
+async fn recorded(app: &App, pending: &idempotency::Pending) -> ApiResult<Option<Reply>> {
+    let found = app.store.batch_get(vec![pending.key()]).await?;
+    match found.into_iter().next() {
+        Some(item) => pending.answer(&crate::store::from_item(item)?),
+        None => Ok(None),
     }
 }
 

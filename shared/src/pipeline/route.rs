@@ -240,6 +240,25 @@ pub const fn body<T: serde::de::DeserializeOwned + schemars::JsonSchema>() -> Op
 }
 
 impl RouteDef {
+    /// The server keys the route's function gets: its own (`keys`) and, on an organization's
+    /// routes and every write, `API_KEY_HASH_KEY`, with which the pipeline verifies an API key
+    /// calling them and keys an `Idempotency-Key`'s record.
+    pub fn server_keys(&self) -> Vec<ServerKey> {
+        let mut keys = self.keys.to_vec();
+        // It also keys the records of writes under an Idempotency-Key.
+        let needs = matches!(self.access, Access::Org(_)) || self.is_write();
+        if needs && !keys.contains(&ServerKey::ApiKeyHash) {
+            keys.push(ServerKey::ApiKeyHash);
+        }
+        keys
+    }
+    /// Whether the route changes something (what an `Idempotency-Key` applies to): a POST, PUT,
+    /// PATCH or DELETE that writes items (every change appends its audit entry: a PutItem). The
+    /// checks sent as POST (`/authorize`, `/api-keys/verify`) change nothing.
+    pub fn is_write(&self) -> bool {
+        matches!(self.method, "POST" | "PUT" | "PATCH" | "DELETE")
+            && self.dynamo.contains(&Dynamo::PutItem)
+    }
     pub fn permission(&self) -> Option<Permission> {
         match self.access {
             Access::Org(OrgRule {
@@ -264,14 +283,29 @@ impl RouteDef {
             Code::InternalError,
             Code::ServiceUnavailable,
         ];
+        // A write may carry an `Idempotency-Key` (the SCIM directory's answers are SCIM's).
+        if self.is_write() && !matches!(self.access, Access::Directory) {
+            codes.extend([
+                Code::InvalidIdempotencyKey,
+                Code::IdempotencyKeyReused,
+                Code::IdempotencyKeyInFlight,
+            ]);
+        }
         if let Access::Org(rule) = self.access {
             codes.extend([
                 Code::OrgNotFound,
                 Code::MfaRequired,
                 Code::MemberDeactivated,
+                // An API key calling where its organization does not let keys call.
+                Code::ApiKeyCallsDisabled,
             ]);
             if rule.need != Need::Any {
                 codes.push(Code::Forbidden);
+            }
+            if let Need::Perm(p) | Need::PermOrSelf(p) = rule.need {
+                if p.person_only() {
+                    codes.push(Code::PersonRequired);
+                }
             }
             match rule.effect {
                 Effect::Write => codes.extend([Code::OrgClosed, Code::YourRoleChanged]),

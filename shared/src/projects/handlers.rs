@@ -5,7 +5,7 @@
 
 use super::item::{project_not_found, CreateNamed, Grant, Principal, ProjectItem, UpdateNamed};
 use super::views::{GrantView, ProjectView};
-use crate::access::{Ctx, ProjectScope};
+use crate::access::{Actor, Ctx, ProjectScope};
 use crate::audit::Audited;
 use crate::body::Parsed;
 use crate::domain::Timestamp;
@@ -38,12 +38,21 @@ pub async fn list_projects(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply>
             )?)
             .await?
     } else {
-        let ids = page_of_ids(
-            &format!("GRANTED#{}", ctx.member.user_id.as_str()),
-            ctx.member.projects.iter().map(|p| p.as_str()),
-            limit,
-            input.cursor(),
-        )?;
+        // A guest's grants, or the projects an API key is limited to.
+        let ids = match &ctx.actor {
+            Actor::Member(member) => page_of_ids(
+                &format!("GRANTED#{}", member.user_id.as_str()),
+                member.projects.iter().map(|p| p.as_str()),
+                limit,
+                input.cursor(),
+            )?,
+            Actor::Key(key) => page_of_ids(
+                &format!("GRANTED#{}", key.key_id.as_str()),
+                key.project_ids.iter().map(|p| p.as_str()),
+                limit,
+                input.cursor(),
+            )?,
+        };
         let keys: Vec<Key> = ids
             .items
             .iter()
@@ -60,7 +69,7 @@ pub async fn list_projects(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply>
         .items
         .into_iter()
         .map(|p| {
-            let scope = ProjectScope::of(p, &ctx.member, &ctx.held);
+            let scope = ProjectScope::of_actor(p, &ctx.actor, &ctx.org, &ctx.held);
             ProjectView::new(&scope.project, scope.role())
         })
         .collect();
@@ -73,7 +82,10 @@ pub async fn list_projects(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply>
 pub async fn create_project(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
     let (name, description) = input.json::<CreateNamed>()?.into_parts();
     let now = Timestamp::now();
-    let creator_grant = ctx.held.project_role != Some(ProjectRole::Admin);
+    // A person who is not admin of every project already becomes this one's (an API key has
+    // what its role gives: grants are for people and teams).
+    let creator = ctx.member();
+    let creator_grant = creator.is_some() && ctx.held.project_role != Some(ProjectRole::Admin);
     let project = ProjectItem::new(
         ctx.org_id(),
         name,
@@ -83,8 +95,8 @@ pub async fn create_project(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
         now,
     );
     let mut tx = project.create(ctx.tx()?)?;
-    if creator_grant {
-        if ctx.member.projects.len() >= GRANTS_PER_MEMBER {
+    if let (true, Some(member)) = (creator_grant, creator) {
+        if member.projects.len() >= GRANTS_PER_MEMBER {
             return Err(grants_per_member());
         }
         tx = MemberItem::granted(
@@ -102,14 +114,14 @@ pub async fn create_project(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
         format!("created project {}", project.name.as_str()),
         json!({ "projectId": project.project_id, "name": project.name, "creatorGrant": creator_grant.then_some("admin") }),
     ))?;
-    app.store.commit(tx).await?;
-    let role = ProjectScope::of(project.clone(), &ctx.member, &ctx.held).role();
+    let role = ProjectScope::of_actor(project.clone(), &ctx.actor, &ctx.org, &ctx.held).role();
     let role = if creator_grant {
         Some(ProjectRole::Admin)
     } else {
         role
     };
-    Ok(Reply::created(&ProjectView::new(&project, role)))
+    app.commit(tx, Reply::created(&ProjectView::new(&project, role)))
+        .await
 }
 
 fn grants_per_member() -> ApiError {
@@ -146,7 +158,6 @@ pub async fn update_project(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
         format!("updated project {}", project.name.as_str()),
         json!({ "projectId": project.project_id, "name": changes.name, "description": changes.description }),
     ))?;
-    app.store.commit(tx).await?;
     let mut updated = project.clone();
     if let Some(name) = changes.name {
         updated.name = name;
@@ -155,7 +166,8 @@ pub async fn update_project(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
         updated.description = d;
     }
     updated.updated_at = now;
-    Ok(Reply::ok(&ProjectView::new(&updated, scope.role())))
+    app.commit(tx, Reply::ok(&ProjectView::new(&updated, scope.role())))
+        .await
 }
 
 /// `DELETE /orgs/{orgId}/projects/{projectId}`: the project and every grant on it, with each
@@ -178,8 +190,7 @@ pub async fn delete_project(app: App, ctx: Ctx, _input: Input) -> ApiResult<Repl
         format!("deleted project {} and its {} grants", project.name.as_str(), project.grants.len()),
         json!({ "projectId": project.project_id, "name": project.name, "revoked": project.grants.keys().collect::<Vec<_>>() }),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::no_content())
+    app.commit(tx, Reply::no_content()).await
 }
 
 /// `GET /orgs/{orgId}/projects/{projectId}/access`: the grants, in principal order, paginated.
@@ -303,8 +314,8 @@ pub async fn grant_access(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> 
         format!("{} is {role} on project {}", principal.as_string(), project.name.as_str()),
         json!({ "projectId": project.project_id, "principal": principal.as_string(), "role": role, "previousRole": previous.map(|p| p.role) }),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::ok(&GrantView::new(&principal, &grant)))
+    app.commit(tx, Reply::ok(&GrantView::new(&principal, &grant)))
+        .await
 }
 
 /// `DELETE /orgs/{orgId}/projects/{projectId}/access/{principal}`
@@ -333,6 +344,5 @@ pub async fn revoke_access(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply>
         format!("revoked {} ({}) on project {}", principal.as_string(), grant.role, project.name.as_str()),
         json!({ "projectId": project.project_id, "principal": principal.as_string(), "role": grant.role }),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::no_content())
+    app.commit(tx, Reply::no_content()).await
 }

@@ -244,10 +244,11 @@ pub async fn create_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
         format!("created the role {}", def.name),
         json!({ "roleId": id, "name": def.name, "permissions": { "before": null, "after": def.permissions.sorted_names() }, "projectRole": { "before": null, "after": def.project_role.map_or("none", ProjectRole::as_str) } }),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::created(&RoleView::custom(
-        &ctx.org, &id, &def, &details,
-    )))
+    app.commit(
+        tx,
+        Reply::created(&RoleView::custom(&ctx.org, &id, &def, &details)),
+    )
+    .await
 }
 
 /// `PATCH /orgs/{orgId}/roles/{roleId}` `{name?, description?, permissions?, projectRole?}`:
@@ -314,13 +315,11 @@ pub async fn update_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
                 "projectRole": { "before": pr(&before), "after": pr(&after) },
             }),
         ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::ok(&RoleView::custom(
-        &ctx.org,
-        &id,
-        &after,
-        &after_details,
-    )))
+    app.commit(
+        tx,
+        Reply::ok(&RoleView::custom(&ctx.org, &id, &after, &after_details)),
+    )
+    .await
 }
 
 /// `DELETE /orgs/{orgId}/roles/{roleId}`: refused with `role_in_use` (and the counts) while
@@ -354,8 +353,7 @@ pub async fn delete_role(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
         format!("deleted the role {}", def.name),
         json!({ "roleId": id, "name": def.name, "permissions": { "before": def.permissions.sorted_names(), "after": null } }),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::no_content())
+    app.commit(tx, Reply::no_content()).await
 }
 
 /// The role a request names resolved here, for grants: the caller must cover it (and it is

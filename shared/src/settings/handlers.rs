@@ -39,8 +39,7 @@ pub async fn put_cleanup_policy(app: App, ctx: Ctx, input: Input) -> ApiResult<R
         format!("cleanup policy: {} changed", changed.join(", ")),
         json!({ "section": "cleanupPolicy", "changedKeys": changed, "policy": policy }),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::ok(&policy))
+    app.commit(tx, Reply::ok(&policy)).await
 }
 
 fn authentication_of(ctx: &Ctx) -> AuthenticationPolicy {
@@ -76,6 +75,24 @@ pub async fn put_authentication(app: App, ctx: Ctx, input: Input) -> ApiResult<R
         )
         .with("field", "requireMfa"));
     }
+    let members_outside_domains = if policy.allowed_email_domains.is_empty() {
+        0
+    } else {
+        let members = MemberItem::every_of_org(&app.store, ctx.org_id(), &[]).await?;
+        members
+            .iter()
+            .filter(|m| {
+                !m.email
+                    .as_ref()
+                    .is_some_and(|e| policy.allowed_email_domains.contains(e.domain()))
+            })
+            .count() as u64
+    };
+    // Counted before the change commits (it removes nobody): the answer is recorded with it.
+    let reply = Reply::ok(&AuthenticationAnswer {
+        policy: policy.clone(),
+        members_outside_domains,
+    });
     let before = authentication_of(&ctx);
     let changed = policy.changed_from(&before);
     if !changed.is_empty() {
@@ -91,25 +108,9 @@ pub async fn put_authentication(app: App, ctx: Ctx, input: Input) -> ApiResult<R
             format!("authentication: {} changed", changed.join(", ")),
             json!({ "section": "authentication", "changedKeys": changed, "before": before, "after": policy }),
         ))?;
-        app.store.commit(tx).await?;
+        return app.commit(tx, reply).await;
     }
-    let members_outside_domains = if policy.allowed_email_domains.is_empty() {
-        0
-    } else {
-        let members = MemberItem::every_of_org(&app.store, ctx.org_id(), &[]).await?;
-        members
-            .iter()
-            .filter(|m| {
-                !m.email
-                    .as_ref()
-                    .is_some_and(|e| policy.allowed_email_domains.contains(e.domain()))
-            })
-            .count() as u64
-    };
-    Ok(Reply::ok(&AuthenticationAnswer {
-        policy,
-        members_outside_domains,
-    }))
+    Ok(reply)
 }
 
 /// `GET /orgs/{orgId}/settings/notifications`
@@ -134,6 +135,5 @@ pub async fn put_notifications(app: App, ctx: Ctx, input: Input) -> ApiResult<Re
         format!("notifications: {} changed", changed.join(", ")),
         json!({ "section": "notifications", "changedKeys": changed, "before": before, "after": prefs }),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::ok(&prefs))
+    app.commit(tx, Reply::ok(&prefs)).await
 }

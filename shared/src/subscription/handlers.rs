@@ -78,6 +78,7 @@ pub async fn set_plan(app: App, input: Input) -> ApiResult<Reply> {
     let tx = org.guard_active(tx)?.audit(AuditEntry {
         org_id: org.org_id.clone(),
         actor_id: actor,
+        actor_kind: crate::audit::ActorKind::Service,
         action: "subscription.changed",
         event_type: "SubscriptionChanged",
         at: now,
@@ -88,12 +89,12 @@ pub async fn set_plan(app: App, input: Input) -> ApiResult<Reply> {
         ),
         details: json!({ "plan": { "before": org.plan, "after": plan }, "service": service }),
     })?;
-    app.store.commit(tx).await?;
     let mut updated = org.clone();
     updated.plan = plan;
     let mut after = updated.seats(None)?;
     after.state = seats.state.clone();
-    Ok(Reply::ok(&SubscriptionView::new(&after, now)))
+    app.commit(tx, Reply::ok(&SubscriptionView::new(&after, now)))
+        .await
 }
 
 fn no_such_org() -> ApiError {

@@ -61,8 +61,7 @@ pub async fn create_team(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
         format!("created team {}", team.name.as_str()),
         json!({ "teamId": team.team_id, "name": team.name }),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::created(&TeamView::new(&team)))
+    app.commit(tx, Reply::created(&TeamView::new(&team))).await
 }
 
 /// `GET /orgs/{orgId}/teams/{teamId}?limit=&cursor=`: the team and one page of its members, in
@@ -139,7 +138,6 @@ pub async fn update_team(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
         format!("updated team {}", team.name.as_str()),
         json!({ "teamId": team.team_id, "name": changes.name, "description": changes.description }),
     ))?;
-    app.store.commit(tx).await?;
     let mut updated = team;
     if let Some(name) = changes.name {
         updated.name = name;
@@ -148,7 +146,7 @@ pub async fn update_team(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply> {
         updated.description = d;
     }
     updated.updated_at = now;
-    Ok(Reply::ok(&TeamView::new(&updated)))
+    app.commit(tx, Reply::ok(&TeamView::new(&updated))).await
 }
 
 /// `DELETE /orgs/{orgId}/teams/{teamId}`: the team and its grants (on each project, at most
@@ -184,8 +182,7 @@ pub async fn delete_team(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply> 
             "projectIds": team.projects,
         }),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::no_content())
+    app.commit(tx, Reply::no_content()).await
 }
 
 /// `PUT /orgs/{orgId}/teams/{teamId}/members/{userId}`: members only, never guests; idempotent.
@@ -263,8 +260,8 @@ pub async fn add_team_member(app: App, ctx: Ctx, _input: Input) -> ApiResult<Rep
         ),
         json!({ "teamId": team.team_id, "userId": member.user_id }),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::ok(&MemberView::new(&member, &ctx.org)))
+    app.commit(tx, Reply::ok(&MemberView::new(&member, &ctx.org)))
+        .await
 }
 
 /// `DELETE /orgs/{orgId}/teams/{teamId}/members/{userId}`: access through the team ends with it.
@@ -285,6 +282,5 @@ pub async fn remove_team_member(app: App, ctx: Ctx, input: Input) -> ApiResult<R
         format!("removed {} from team {}", user.as_str(), team.name.as_str()),
         json!({ "teamId": team.team_id, "userId": user }),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::no_content())
+    app.commit(tx, Reply::no_content()).await
 }

@@ -211,11 +211,14 @@ pub async fn create_webhook(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
         ),
         details_of(&endpoint),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::created(&WebhookWithSecretView {
-        webhook: WebhookView::new(&endpoint, now),
-        secret: shown,
-    }))
+    app.commit(
+        tx,
+        Reply::created(&WebhookWithSecretView {
+            webhook: WebhookView::new(&endpoint, now),
+            secret: shown,
+        }),
+    )
+    .await
 }
 
 /// `GET /orgs/{orgId}/webhooks/{webhookId}`: one read (with the caller's access).
@@ -294,8 +297,8 @@ pub async fn update_webhook(app: App, ctx: Ctx, input: Input) -> ApiResult<Reply
             "after": details_of(&after),
         }),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::ok(&WebhookView::new(&after, now)))
+    app.commit(tx, Reply::ok(&WebhookView::new(&after, now)))
+        .await
 }
 
 /// `DELETE /orgs/{orgId}/webhooks/{webhookId}`: no message is sent to it after this commits (its
@@ -311,8 +314,7 @@ pub async fn delete_webhook(app: App, ctx: Ctx, _input: Input) -> ApiResult<Repl
         ),
         details_of(&endpoint),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::no_content())
+    app.commit(tx, Reply::no_content()).await
 }
 
 /// `POST /orgs/{orgId}/webhooks/{webhookId}/rotate-secret` `{graceMinutes?}`: a new secret, shown
@@ -340,11 +342,14 @@ pub async fn rotate_webhook_secret(app: App, ctx: Ctx, input: Input) -> ApiResul
         ),
         json!({ "webhookId": before.webhook_id, "graceMinutes": grace, "previousSecretExpiresAt": until }),
     ))?;
-    app.store.commit(tx).await?;
-    Ok(Reply::ok(&WebhookWithSecretView {
-        webhook: WebhookView::new(&after, now),
-        secret: shown,
-    }))
+    app.commit(
+        tx,
+        Reply::ok(&WebhookWithSecretView {
+            webhook: WebhookView::new(&after, now),
+            secret: shown,
+        }),
+    )
+    .await
 }
 
 /// The body of a message: `{type, timestamp, data}`, as the Standard Webhooks specification has it.
@@ -383,12 +388,15 @@ pub async fn test_webhook(app: App, ctx: Ctx, _input: Input) -> ApiResult<Reply>
     );
     let tx = message.create(&attempt, ctx.tx()?)?;
     let tx = EndpointItem::guard_enabled(tx, ctx.org_id(), &endpoint.webhook_id)?;
-    app.store.commit(tx).await?;
-    Ok(Reply::accepted(&QueuedView {
-        message_id: message.message_id,
-        event_type: message.event_type,
-        attempt: 1,
-    }))
+    app.commit(
+        tx,
+        Reply::accepted(&QueuedView {
+            message_id: message.message_id,
+            event_type: message.event_type,
+            attempt: 1,
+        }),
+    )
+    .await
 }
 
 /// `GET /orgs/{orgId}/webhooks/{webhookId}/deliveries`: the endpoint's attempts, newest first;
@@ -429,10 +437,13 @@ pub async fn resend_webhook_message(app: App, ctx: Ctx, input: Input) -> ApiResu
     }
     let (tx, attempt) = message.claim_next(ctx.tx()?, Trigger::Resend, Timestamp::now())?;
     let tx = EndpointItem::guard_enabled(tx, ctx.org_id(), &message.webhook_id)?;
-    app.store.commit(tx).await?;
-    Ok(Reply::accepted(&QueuedView {
-        message_id: message.message_id,
-        event_type: message.event_type,
-        attempt: attempt.attempt,
-    }))
+    app.commit(
+        tx,
+        Reply::accepted(&QueuedView {
+            message_id: message.message_id,
+            event_type: message.event_type,
+            attempt: attempt.attempt,
+        }),
+    )
+    .await
 }

@@ -146,6 +146,7 @@ async fn disable_failing(
             let tx = endpoint.disable_failing(app.store.tx(), now)?.audit(AuditEntry {
                 org_id: endpoint.org_id.clone(),
                 actor_id: UserId::parse("actorId", DELIVERY_ACTOR)?,
+                actor_kind: crate::audit::ActorKind::System,
                 action: "webhook.disabled",
                 event_type: "WebhookEndpointDisabled",
                 at: now,

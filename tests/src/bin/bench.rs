@@ -9,12 +9,10 @@
 
 use integration_tests::TestApp;
 use serde_json::json;
-use service::access::Access;
 use service::audit::{AuditEntry, Audited};
 use service::domain::{DisplayName, Timestamp};
 use service::error::ApiError;
 use service::orgs::item::{OrgChanges, OrgItem};
-use service::pipeline::OrgAccess;
 use service::store::Entity;
 use std::time::{Duration, Instant};
 
@@ -83,7 +81,13 @@ async fn main() {
             async move {
                 t.app
                     .store
-                    .batch_get(Access::keys(org_id, user_id).to_vec())
+                    .batch_get(
+                        [
+                            OrgItem::key_of(org_id),
+                            service::members::item::MemberItem::key_of(org_id, user_id),
+                        ]
+                        .to_vec(),
+                    )
                     .await
                     .unwrap();
             }
@@ -115,7 +119,13 @@ async fn main() {
                 let items = t
                     .app
                     .store
-                    .batch_get(Access::keys(org_id, user_id).to_vec())
+                    .batch_get(
+                        [
+                            OrgItem::key_of(org_id),
+                            service::members::item::MemberItem::key_of(org_id, user_id),
+                        ]
+                        .to_vec(),
+                    )
                     .await
                     .unwrap();
                 let org: OrgItem = items
@@ -135,6 +145,7 @@ async fn main() {
                     .audit(AuditEntry {
                         org_id: org_id.clone(),
                         actor_id: user_id.clone(),
+                        actor_kind: service::audit::ActorKind::User,
                         action: "org.updated",
                         event_type: "OrganizationUpdated",
                         at: Timestamp::now(),
@@ -265,6 +276,7 @@ async fn seeded_org(t: &TestApp, n: usize, name: &str) -> (String, Vec<service::
                 &AuditEntry {
                     org_id: org_id.clone(),
                     actor_id: by.clone(),
+                    actor_kind: service::audit::ActorKind::User,
                     action: "project.updated",
                     event_type: "ProjectUpdated",
                     at: now + chrono::Duration::microseconds(i as i64),

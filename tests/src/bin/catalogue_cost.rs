@@ -38,7 +38,7 @@ fn main() {
         let held = HeldRole::system(black_box(role));
         let asked = PermId::parse_all(black_box(&names)).unwrap();
         for p in asked {
-            allowed += usize::from(decide(&held, OrgStatus::Active, None, p).allowed);
+            allowed += usize::from(decide(&held, OrgStatus::Active, None, p, true).allowed);
         }
         allowed += held.permissions.iter().count();
     }

@@ -16,10 +16,16 @@ use std::future::Future;
 
 /// The authorization walk's valid request for each of this concept's routes: (body, status on
 /// success); `None` for a function that is not this concept's (tests/tests/api/authorization.rs).
-pub(crate) fn walk_sample(_f: &Fixture, function: &str) -> Option<(Option<Value>, u16)> {
+pub(crate) fn walk_sample(f: &Fixture, function: &str) -> Option<(Option<Value>, u16)> {
     Some(match function {
         "get-my-access" | "list-roles" => (None, 200),
         "authorize" => (Some(json!({ "permissions": ["org.read"] })), 200),
+        "authorize-on-behalf" => (
+            Some(
+                json!({ "subject": format!("user:{}", f.target.id), "permissions": ["org.read"] }),
+            ),
+            200,
+        ),
         _ => return None,
     })
 }

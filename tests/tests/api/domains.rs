@@ -769,7 +769,7 @@ async fn a_join_decided_on_a_stale_enrollment_commits_nothing() {
         &entry,
         &role,
         &joiner,
-        &user,
+        (&user, service::audit::ActorKind::User),
         "automatic invitation",
         Timestamp::now(),
         ApiError::new(Code::ConcurrentUpdate, "changed"),

@@ -46,7 +46,13 @@ fn write_routes() -> Vec<&'static RouteDef> {
     ROUTES
         .iter()
         .copied()
-        .filter(|r| r.method != "GET" && !matches!(r.function, "authorize" | "verify-api-key"))
+        .filter(|r| {
+            r.method != "GET"
+                && !matches!(
+                    r.function,
+                    "authorize" | "authorize-on-behalf" | "verify-api-key"
+                )
+        })
         .filter(|r| {
             only.as_ref()
                 .is_none_or(|o| o.iter().any(|f| f == r.function))

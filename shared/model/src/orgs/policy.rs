@@ -20,6 +20,19 @@ impl OrgItem {
         )
     }
 
+    /// A decision made for an API key holds only while the organization lets keys call the API.
+    pub fn guard_keys_may_call(&self, tx: Tx, on_fail: ApiError) -> Result<Tx, ApiError> {
+        tx.guard(
+            self.key(),
+            "#g_settings.#g_keys_call = :g_true",
+            Expr::new()
+                .value(":g_true", &true)
+                .name("#g_settings", "settings")
+                .name("#g_keys_call", "apiKeysMayCallApi"),
+            on_fail,
+        )
+    }
+
     /// Whether an address may join under the allowed domains (any, when none are set).
     pub fn allows_email(&self, email: &crate::domain::Email) -> bool {
         crate::settings::authentication::domain_allowed(&self.allowed_email_domains, email)

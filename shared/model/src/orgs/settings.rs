@@ -27,6 +27,11 @@ pub struct Settings {
     /// Whether API keys may be created with `expiresInDays: null` (never expiring). Off by default.
     #[serde(default)]
     pub allow_non_expiring_api_keys: bool,
+    /// Whether the organization's API keys may call this API (`Authorization: Bearer
+    /// orgs_sk_...`), each within its role and projects; people only ever manage credentials,
+    /// roles, ownership, closure and billing. Off by default; only a person changes it.
+    #[serde(default)]
+    pub api_keys_may_call_api: bool,
 }
 
 /// Billing contact data; free text is bounded.

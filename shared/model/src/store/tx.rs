@@ -102,6 +102,9 @@ pub struct Tx {
     table: String,
     ops: Vec<Op>,
     guards: Vec<(Key, Fragment)>,
+    /// The item a write conflict on which means a twin of this request is committing now (an
+    /// idempotency record): answered at once as in flight, not retried.
+    marker: Option<Key>,
 }
 
 impl Tx {
@@ -110,7 +113,19 @@ impl Tx {
             table: table.to_string(),
             ops: Vec::new(),
             guards: Vec::new(),
+            marker: None,
         }
+    }
+    /// Marks the item (already written by this transaction) whose write conflict means a twin
+    /// request is in flight.
+    pub fn marked(mut self, key: Key) -> Self {
+        self.marker = Some(key);
+        self
+    }
+    /// Where the marked item is among the items sent (writes come first, in order).
+    fn marker_index(&self) -> Option<usize> {
+        let key = self.marker.as_ref()?;
+        self.ops.iter().position(|op| &op.key == key)
     }
     fn push(mut self, kind: Kind, key: Key, fragment: Fragment) -> Result<Self, ApiError> {
         fragment.expr.check()?;
@@ -402,6 +417,7 @@ impl Store {
     pub async fn commit(&self, tx: Tx) -> Result<(), ApiError> {
         use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
         let (items, on_fail) = tx.items()?;
+        let marker = tx.marker_index();
         let mut attempt = 0u32;
         loop {
             // The SDK's own retries of this attempt (a timeout, a broken connection) send the same
@@ -425,6 +441,16 @@ impl Store {
                     let reasons = e.cancellation_reasons();
                     if let Some(mapped) = map_cancellation(reasons, &on_fail) {
                         return Err(mapped);
+                    }
+                    let twin = marker
+                        .and_then(|i| reasons.get(i))
+                        .is_some_and(|r| r.code() == Some("TransactionConflict"));
+                    if twin {
+                        return Err(ApiError::new(
+                            crate::error::Code::IdempotencyKeyInFlight,
+                            "A request with this Idempotency-Key is in flight; retry after Retry-After to get its answer.",
+                        )
+                        .retry_after(1));
                     }
                     if is_conflict_only(reasons) && attempt < 8 {
                         attempt += 1;

@@ -169,6 +169,7 @@ impl Scim {
         AuditEntry {
             org_id: self.org.org_id.clone(),
             actor_id: self.actor(),
+            actor_kind: crate::audit::ActorKind::ScimToken,
             action,
             event_type,
             at: Timestamp::now(),

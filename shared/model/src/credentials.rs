@@ -291,7 +291,7 @@ mod tests {
 
     #[test]
     fn base62_round_trips_fixed_width() {
-        let mut cases = model::testing::Cases::new(7);
+        let mut cases = crate::testing::Cases::new(7);
         for _ in 0..2000 {
             let mut raw = [0u8; RAW_LEN];
             for b in raw.iter_mut() {
