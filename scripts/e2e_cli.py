@@ -423,6 +423,27 @@ assert saved["oauthIssuer"] == issuer and saved["oauthClientId"] == "orgs-cli-te
 assert cli_json("whoami", extra_env={"ORGS_CONFIG_DIR": web_home})["userId"] == web_user
 server.shutdown()
 
+# A machine: an admin API key, allowed to call once a person turns the setting on, creates a team
+# with ORGS_API_KEY (no --org: the key's organization), and is refused what only a person does; then
+# `orgs login --api-key-stdin` saves it. Every write carries an Idempotency-Key (seen in the log).
+made = cli_json("api-keys", "create", "machine", "--role", "admin", "--expires-in-days", "1")
+machine_env = {"ORGS_API_KEY": made["key"], "ORGS_CONFIG_DIR": tempfile.mkdtemp(prefix="orgs-key-"), "ORGS_API_URL": base}
+p = cli("members", "list", want=1, extra_env=machine_env)
+assert "api_key_calls_disabled" in p.stderr, p.stderr
+cli("settings", "api-keys-may-call-api", "on")
+team = cli_json("teams", "create", f"Machines {run}", extra_env=machine_env)
+assert team["createdBy"] == made["id"], team
+p = cli("api-keys", "create", "minted", "--role", "admin", want=1, extra_env=machine_env)
+assert "person_required" in p.stderr, p.stderr
+key_home = tempfile.mkdtemp(prefix="orgs-key-login-")
+cli("login", "--api", base, "--api-key-stdin", stdin=made["key"], extra_env={"ORGS_CONFIG_DIR": key_home})
+listed = cli_json("members", "list", extra_env={"ORGS_CONFIG_DIR": key_home})
+assert listed["items"], listed
+entries = cli_json("audit", "--action", "team.created")["items"]
+assert any(e["actorKind"] == "api_key" and e["actorId"] == made["id"] for e in entries), entries
+cli("settings", "api-keys-may-call-api", "off")
+cli("api-keys", "revoke", made["id"], "--yes")
+
 # Usage errors exit 2; an unreachable API exits 3.
 cli("invite", "a@example.com", want=2)
 cli("list", want=3, extra_env={"ORGS_API_URL": "http://127.0.0.1:9"})
@@ -437,6 +458,6 @@ assert "purged at" in p.stderr and "orgs reactivate" in p.stderr, p.stderr
 assert cli_json("reactivate")["status"] == "active"
 cli("logout")
 cli("list", want=3)
-print(f"cli e2e: login, create, invite, accept, members, role, audit, custom role, integration, API key, webhook endpoint (a test delivered, its log), verified domain and membership request, refusals, close and reactivate through `orgs` ({run})")
+print(f"cli e2e: login, create, invite, accept, members, role, audit, custom role, integration, API key (and a key calling the API), webhook endpoint (a test delivered, its log), verified domain and membership request, refusals, close and reactivate through `orgs` ({run})")
 print("cli e2e: a closed pipe exits 0; short-form list flags; teams and projects by name; --limit, --jq, relative times; "
       "orgs api; --yes for scripts, confirmations and a hidden token prompt on a pty; --help values; the current org named; login --web with PKCE")

@@ -13,13 +13,18 @@ class Api:
         """A local token for the user, email verified."""
         return subprocess.check_output([self.devtool, "token", self.secret, user, email], text=True).strip()
 
-    def call(self, method, path, tok, body=None):
+    def call(self, method, path, tok, body=None, headers=None):
         """(status, JSON body or None)."""
+        return self.call_full(method, path, tok, body, headers)[:2]
+
+    def call_full(self, method, path, tok, body=None, headers=None):
+        """(status, JSON body or None, response headers)."""
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.base + path, data=data, method=method,
-                                     headers={"Authorization": "Bearer " + tok, "content-type": "application/json"})
+        sent = {"Authorization": "Bearer " + tok, "content-type": "application/json"}
+        sent.update(headers or {})
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=sent)
         try:
             with urllib.request.urlopen(req, timeout=120) as r:
-                return r.status, json.loads(r.read() or b"null")
+                return r.status, json.loads(r.read() or b"null"), dict(r.headers)
         except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read() or b"null")
+            return e.code, json.loads(e.read() or b"null"), dict(e.headers)

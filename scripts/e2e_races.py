@@ -265,3 +265,44 @@ expect(status == 200 and [r["allowed"] for r in a["results"]] == [True, False]
        and a["results"][1]["reason"] == "not_granted", f"authorize: {status} {a}")
 print("catalogue: databases.create in a custom role and an API key (verified), a developer allowed it by /authorize; "
       "the team plan (25 seats) set by billing; the owner's plan change refused")
+
+
+# 6. Machines as callers and writes a client may retry, through the real binaries: an API key
+# invites within its role once its organization allows keys; eight parallel creates under one
+# Idempotency-Key (served by several instances at once) make one invitation, and a later retry
+# answers the first answer; the same key with another body is refused.
+status, org = call("POST", "/orgs", owner, {"name": f"Machines {run}"})
+expect(status == 201, f"create org: {status} {org}")
+org = org["id"]
+status, body = call("PUT", f"/billing/orgs/{org}/subscription", owner, {"plan": "pro"})
+expect(status == 200, f"plan: {status} {body}")
+status, key = call("POST", f"/orgs/{org}/api-keys", owner, {"name": "ci", "role": "admin"})
+expect(status == 201, f"key: {status} {key}")
+machine = key["key"]
+status, body = call("GET", f"/orgs/{org}/members", machine)
+expect(status == 403 and body["code"] == "api_key_calls_disabled", f"keys off by default: {status} {body}")
+status, body = call("PATCH", f"/orgs/{org}", owner, {"settings": {"apiKeysMayCallApi": True}})
+expect(status == 200, f"allow keys: {status} {body}")
+status, body = call("POST", f"/orgs/{org}/api-keys", machine, {"name": "minted", "role": "admin"})
+expect(status == 403 and body["code"] == "person_required", f"a key mints no key: {status} {body}")
+invite = {"email": f"contractor-{run}@example.com", "role": "developer"}
+idem = {"Idempotency-Key": f"invite-contractor-{run}"}
+answers = parallel([lambda: api.call_full("POST", f"/orgs/{org}/invitations", machine, invite, idem)
+                    for _ in range(8)])
+made = [a for a in answers if a[0] == 201]
+expect(made and all(a[0] in (201, 409) for a in answers), f"parallel: {[(a[0], a[1]) for a in answers]}")
+expect(len({a[1]["id"] for a in made}) == 1, f"one invitation: {[a[1]['id'] for a in made]}")
+expect(all(a[1]["code"] == "idempotency_key_in_flight" for a in answers if a[0] == 409), f"{answers}")
+status, listed = call("GET", f"/orgs/{org}/invitations", owner)
+expect(status == 200 and len(listed["items"]) == 1, f"one invitation listed: {listed}")
+status, again, headers = api.call_full("POST", f"/orgs/{org}/invitations", machine, invite, idem)
+expect(status == 201 and again["id"] == made[0][1]["id"], f"retry: {status} {again}")
+expect({k.lower(): v for k, v in headers.items()}.get("idempotent-replayed") == "true", f"{headers}")
+status, body = call("POST", f"/orgs/{org}/invitations", machine, {**invite, "role": "viewer"}, idem)
+expect(status == 422 and body["code"] == "idempotency_key_reused", f"another body: {status} {body}")
+status, log = call("GET", f"/orgs/{org}/audit-log?action=invitation.created", owner)
+expect(status == 200 and len(log["items"]) == 1 and log["items"][0]["actorKind"] == "api_key"
+       and log["items"][0]["actorId"] == key["id"], f"audit: {log}")
+print(f"machines: an API key invited once for 8 parallel requests under one Idempotency-Key "
+      f"({sum(1 for a in answers if a[0] == 201)} answered 201, {sum(1 for a in answers if a[0] == 409)} in flight); "
+      "the retry replayed it, another body under the key was refused, the audit entry names the key")

@@ -12,7 +12,7 @@ import sys
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "shared")
 CRATES = {
     "service": (os.path.join(HERE, "src"),
-                {"auth", "config", "dns", "email", "metrics", "pipeline",
+                {"auth", "authorizer", "config", "dns", "email", "metrics", "pipeline",
                  # the model's layers, re-exported under their own names
                  "aws", "body", "catalogue", "credentials", "domain", "error", "json", "limits", "permissions",
                  "store"}),

@@ -299,11 +299,18 @@ impl Client {
             let wait = match (&answer, &key) {
                 (_, None) => None,
                 (Err(Failure::Unreachable(_)), Some(_)) => Some(1),
-                (Err(Failure::Problem { status, problem, retry_after }), Some(_))
-                    if *status == 503
-                        || problem["code"] == "idempotency_key_in_flight" =>
-                {
-                    retry_after.as_deref().and_then(|s| s.parse::<u64>().ok()).or(Some(1))
+                (
+                    Err(Failure::Problem {
+                        status,
+                        problem,
+                        retry_after,
+                    }),
+                    Some(_),
+                ) if *status == 503 || problem["code"] == "idempotency_key_in_flight" => {
+                    retry_after
+                        .as_deref()
+                        .and_then(|s| s.parse::<u64>().ok())
+                        .or(Some(1))
                 }
                 _ => None,
             };

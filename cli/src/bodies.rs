@@ -33,6 +33,7 @@ pub struct UpdateOrg {
 pub struct OrgSettings {
     pub invite_policy: String,
     pub allow_non_expiring_api_keys: bool,
+    pub api_keys_may_call_api: bool,
 }
 
 #[derive(Serialize)]
@@ -239,6 +240,7 @@ pub fn samples() -> Vec<(Endpoint, Value)> {
                 settings: Some(OrgSettings {
                     invite_policy: s("members"),
                     allow_non_expiring_api_keys: true,
+                    api_keys_may_call_api: true,
                 }),
             }),
         ),

@@ -45,12 +45,10 @@ impl Ctx {
                     name: None,
                 },
                 (Some(current), None) => current.clone(),
-                (None, None) => {
-                    return Err(Failure::Usage(
-                        "no organization chosen: pass --org <slug|id> or run `orgs switch <slug|id>`"
-                            .into(),
-                    ))
-                }
+                (None, None) => return Err(Failure::Usage(
+                    "no organization chosen: pass --org <slug|id> or run `orgs switch <slug|id>`"
+                        .into(),
+                )),
             },
         };
         if !self.machine() {

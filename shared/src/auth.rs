@@ -83,10 +83,10 @@ impl Caller {
         self.key.is_none()
     }
     /// What kind of principal the caller is, as audit entries and events name it.
-    pub fn actor_kind(&self) -> crate::audit::ActorKind {
+    pub fn actor_kind(&self) -> model::audit::ActorKind {
         match self.key {
-            Some(_) => crate::audit::ActorKind::ApiKey,
-            None => crate::audit::ActorKind::User,
+            Some(_) => model::audit::ActorKind::ApiKey,
+            None => model::audit::ActorKind::User,
         }
     }
     /// The email, only if the identity provider verified it.

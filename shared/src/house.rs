@@ -10,7 +10,15 @@ use std::path::{Path, PathBuf};
 
 /// The service's layers every concept builds on; they import no concept. (The model's layers,
 /// re-exported under their own names, resolve to `lib.rs` here.)
-const GENERIC: &[&str] = &["auth", "config", "dns", "email", "metrics", "pipeline"];
+const GENERIC: &[&str] = &[
+    "auth",
+    "authorizer",
+    "config",
+    "dns",
+    "email",
+    "metrics",
+    "pipeline",
+];
 /// The model crate's layers under its items; they import no item.
 const MODEL_GENERIC: &[&str] = &[
     "aws",

@@ -11,6 +11,7 @@ pub use model::{
 
 // Generic layers of the service: they know no concept.
 pub mod auth;
+pub mod authorizer;
 pub mod config;
 pub mod dns;
 pub mod metrics;

@@ -225,6 +225,9 @@ pub enum Trigger {
     WebhookStream,
     /// An EventBridge schedule (every minute), with a dead-letter queue.
     MinuteSchedule,
+    /// The HTTP API's Lambda authorizer of the organization routes (a person's JWT, or an API
+    /// key's shape: `crate::authorizer`).
+    ApiAuthorizer,
 }
 
 /// The stream filter of a stream-triggered function (an event source mapping's FilterCriteria
@@ -245,9 +248,10 @@ pub fn stream_pattern(trigger: Trigger) -> Option<String> {
         Trigger::WebhookStream => Some(
             r#"{"eventName": ["INSERT"], "dynamodb": {"NewImage": {"entity_type": {"S": ["audit", "webhook_attempt"]}}}}"#.to_string(),
         ),
-        Trigger::CognitoPostConfirmation | Trigger::HourlySchedule | Trigger::MinuteSchedule => {
-            None
-        }
+        Trigger::CognitoPostConfirmation
+        | Trigger::HourlySchedule
+        | Trigger::MinuteSchedule
+        | Trigger::ApiAuthorizer => None,
     }
 }
 
@@ -274,6 +278,15 @@ pub struct WorkerDef {
 }
 
 pub static WORKERS: &[WorkerDef] = &[
+    WorkerDef {
+        function: "authorize-caller",
+        summary: "The HTTP API's authorizer of the organization routes: a person's JWT as the JWT authorizer checks it (claims passed on), or a string of an API key's shape (the route verifies the key itself).",
+        trigger: Trigger::ApiAuthorizer,
+        dynamo: &[],
+        ses: false,
+        secrets: &[],
+        keys: &[],
+    },
     WorkerDef {
         function: "create-personal-org",
         summary: "Cognito post-confirmation trigger: creates the new user's personal organization (idempotent).",

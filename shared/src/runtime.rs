@@ -155,6 +155,38 @@ pub async fn serve_post_confirmation() -> Result<(), Error> {
     .await
 }
 
+/// The API's Lambda authorizer of the organization routes (`authorize-caller`, see
+/// [`crate::authorizer`]): `JWT_ISSUER` and `JWT_AUDIENCE` as the JWT authorizer's; no table, no
+/// other client. Its answer is API Gateway's simple response.
+pub async fn serve_authorizer() -> Result<(), Error> {
+    use lambda_runtime::LambdaEvent;
+    init_logging();
+    let var = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| Error::from(format!("{name} is not set")))
+    };
+    let keys = std::sync::Arc::new(crate::authorizer::KeyCache::new(
+        crate::authorizer::Issuer {
+            issuer: var("JWT_ISSUER")?,
+            audience: var("JWT_AUDIENCE")?,
+        },
+    ));
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: LambdaEvent<serde_json::Value>| {
+            let keys = keys.clone();
+            async move {
+                // Identity source `$request.header.Authorization`: API Gateway lower-cases headers.
+                let authorization = event.payload["headers"]["authorization"].as_str();
+                let now = chrono::Utc::now().timestamp();
+                Ok::<_, Error>(keys.authorize(authorization, now).await)
+            }
+        },
+    ))
+    .await
+}
+
 /// When a scheduled run stops: `margin` (a quarter of the time left, if less) before the
 /// invocation's deadline, for the last batch in flight. A runtime that gives no usable deadline
 /// (`cargo lambda watch` sends one already past) gets `timeout`, the template's.

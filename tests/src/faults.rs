@@ -31,6 +31,9 @@ pub enum Fault {
     Hang(Duration),
     /// The request is sent after this long (a slow network, a frozen instance): not a failure.
     Slow(Duration),
+    /// The request is forwarded (the service does it) and its answer lost: the connection breaks
+    /// after the service answered (a commit whose answer never reached the function).
+    Lost,
 }
 
 impl std::fmt::Display for Fault {
@@ -41,6 +44,7 @@ impl std::fmt::Display for Fault {
             Fault::Reset => f.write_str("reset"),
             Fault::Hang(d) => write!(f, "hang {}ms", d.as_millis()),
             Fault::Slow(d) => write!(f, "slow {}ms", d.as_millis()),
+            Fault::Lost => f.write_str("answer lost"),
         }
     }
 }
@@ -262,6 +266,12 @@ impl HttpConnector for FaultyConnector {
             Some((_, Fault::Slow(d))) => HttpConnectorFuture::new(async move {
                 tokio::time::sleep(d).await;
                 inner.call(request).await
+            }),
+            Some((_, Fault::Lost)) => HttpConnectorFuture::new(async move {
+                let _answered = inner.call(request).await;
+                Err(ConnectorError::io(
+                    "connection reset after the answer (injected)".into(),
+                ))
             }),
             Some((service, fault)) => HttpConnectorFuture::ready(respond(service, fault)),
         }

@@ -81,6 +81,7 @@ pub fn bin_source(function: &str) -> String {
             Trigger::RemovalStream => "runtime::serve_removals()".to_string(),
             Trigger::WebhookStream => "runtime::serve_webhook_deliveries()".to_string(),
             Trigger::MinuteSchedule => "runtime::serve_webhook_retries()".to_string(),
+            Trigger::ApiAuthorizer => "runtime::serve_authorizer()".to_string(),
         },
         None => {
             let route = ROUTES
@@ -178,7 +179,7 @@ fn function_header(out: &mut String, function: &str, summary: &str, route: bool)
         ("CKV_AWS_117", "No VPC: the function reaches DynamoDB, SES, Secrets Manager and EventBridge at their public endpoints with IAM; a VPC would add NAT or endpoints and cold-start time and protect nothing here."),
         ("CKV_AWS_116", "No DLQ: a DLQ receives failed asynchronous invocations only. Routes are invoked synchronously by API Gateway; the stream workers send failed records to EventsDeadLetterQueue (their event source mapping), the hourly schedule to PurgeScheduleDeadLetterQueue, and the Cognito trigger is synchronous."),
     ];
-    if route || function == "create-personal-org" {
+    if route || matches!(function, "create-personal-org" | "authorize-caller") {
         skips.push(("CKV_AWS_115", "No reserved concurrency per route: the HTTP API's throttling (ApiThrottlingRate, ApiThrottlingBurst) bounds them all; reserving for each of the functions would take the account's quota from everything else. The workers reserve theirs."));
     }
     let mut metadata = String::from("    Metadata:\n      checkov:\n        skip:\n");
@@ -281,7 +282,13 @@ fn route_resource(out: &mut String, r: &RouteDef) {
         service::pipeline::Access::Service => ("AWS_IAM", String::new()),
         // The directory's function checks the organization's SCIM token itself.
         service::pipeline::Access::Directory => ("NONE", String::new()),
-        _ => (
+        // An organization's routes admit its API keys too: the Lambda authorizer
+        // (`authorize-caller`) checks a person's JWT as the JWT authorizer does, or a key's shape.
+        service::pipeline::Access::Org(_) => (
+            "CUSTOM",
+            "      AuthorizerId: !Ref CallerAuthorizerId\n".to_string(),
+        ),
+        service::pipeline::Access::User => (
             "JWT",
             "      AuthorizerId: !Ref JwtAuthorizerId\n".to_string(),
         ),
@@ -376,6 +383,10 @@ fn worker_resources() -> String {
                 stream_events(&mut out, "WebhookStream", w.trigger)
             }
             Trigger::MinuteSchedule => {}
+            Trigger::ApiAuthorizer => out.push_str(concat!(
+                "      Timeout: 5\n      Environment:\n        Variables:\n",
+                "          JWT_ISSUER: !Ref JwtIssuer\n          JWT_AUDIENCE: !Ref JwtAudience\n",
+            )),
         }
         if is_stream(w.trigger) {
             extra.push_str(
@@ -447,7 +458,17 @@ const PASSED_PARAMETERS: &[&str] = &[
     "WebhookReservedConcurrency",
     "Architecture",
     "KmsKeyArn",
+    "JwtIssuer",
+    "JwtAudience",
 ];
+
+/// Root resources only the routes' stacks read (the authorizer is made from the workers' stack's
+/// function: passing it to that stack would be a circle).
+const ROUTE_VALUES: &[(&str, &str, &str)] = &[(
+    "CallerAuthorizerId",
+    "!Ref CallerAuthorizer",
+    "The HTTP API's Lambda authorizer of the organization routes (people's JWTs and API keys).",
+)];
 
 /// Root resources a nested stack reads: (its parameter, the value the root passes, what it is).
 const ROOT_VALUES: &[(&str, &str, &str)] = &[
@@ -513,7 +534,7 @@ fn stack_resource(name: &str) -> String {
 /// `AWS::Serverless::Application` per stack, its template under infra/stacks/.
 pub fn template_functions() -> String {
     let mut out = String::new();
-    for (name, _) in stacks() {
+    for (name, routes) in stacks() {
         writeln!(
             out,
             "  {}:\n    Type: AWS::Serverless::Application\n    Properties:\n      Location: stacks/{name}.yaml\n      Parameters:",
@@ -525,6 +546,11 @@ pub fn template_functions() -> String {
         }
         for (p, value, _) in ROOT_VALUES {
             writeln!(out, "        {p}: {value}").unwrap();
+        }
+        if routes.is_some() {
+            for (p, value, _) in ROUTE_VALUES {
+                writeln!(out, "        {p}: {value}").unwrap();
+            }
         }
         out.push('\n');
     }
@@ -546,12 +572,15 @@ pub fn nested_stacks() -> Vec<(String, String)> {
                 }
                 None => worker_resources(),
             };
-            (format!("{name}.yaml"), nested_template(name, &body))
+            (
+                format!("{name}.yaml"),
+                nested_template(name, &body, routes.is_some()),
+            )
         })
         .collect()
 }
 
-fn nested_template(name: &str, body: &str) -> String {
+fn nested_template(name: &str, body: &str, routes: bool) -> String {
     let mut out = format!(
         "# Generated from shared/src/routes.rs: do not edit by hand (UPDATE_GENERATED=1 scripts/test.sh rewrites it).\n\
          # The `{name}` functions of the organizations service, a nested stack of infra/template.yaml.\n\
@@ -575,7 +604,10 @@ fn nested_template(name: &str, body: &str) -> String {
         )
         .unwrap();
     }
-    for (p, _, what) in ROOT_VALUES {
+    for (p, _, what) in ROOT_VALUES
+        .iter()
+        .chain(ROUTE_VALUES.iter().filter(|_| routes))
+    {
         writeln!(out, "  {p}:\n    Type: String\n    Description: {what}").unwrap();
     }
     out.push_str(concat!(
@@ -624,6 +656,14 @@ fn nested_template(name: &str, body: &str) -> String {
         );
     out.push_str(body.trim_end());
     out.push('\n');
+    // The root stack makes the API's Lambda authorizer from this function.
+    if body.contains("AuthorizeCallerFunction:") {
+        out.push_str(concat!(
+            "\nOutputs:\n  AuthorizeCallerFunctionArn:\n",
+            "    Description: The HTTP API's Lambda authorizer of the organization routes.\n",
+            "    Value: !GetAtt AuthorizeCallerFunction.Arn\n",
+        ));
+    }
     out
 }
 

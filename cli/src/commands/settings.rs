@@ -27,6 +27,13 @@ pub(crate) enum SettingsCmd {
         #[arg(value_parser = ["on", "off"])]
         allowed: String,
     },
+    /// Whether the organization's API keys may call this API, each within its role (off by default).
+    #[command(after_help = "Example:\n  orgs settings api-keys-may-call-api on")]
+    ApiKeysMayCallApi {
+        /// on, or off.
+        #[arg(value_parser = ["on", "off"])]
+        allowed: String,
+    },
     /// Require a second factor and/or limit members to email domains.
     #[command(
         after_help = "Example:\n  orgs settings authentication --require-mfa true --domain acme.com --domain acme.io"
@@ -99,6 +106,7 @@ fn change_settings(
     let mut settings = bodies::OrgSettings {
         invite_policy: output::field(&o, "settings.invitePolicy"),
         allow_non_expiring_api_keys: o["settings"]["allowNonExpiringApiKeys"] == true,
+        api_keys_may_call_api: o["settings"]["apiKeysMayCallApi"] == true,
     };
     change(&mut settings);
     let body = bodies::UpdateOrg {
@@ -121,6 +129,10 @@ pub(crate) fn settings(ctx: &Ctx, cmd: SettingsCmd) -> Result<()> {
             ctx.show(&all, |a| {
                 let mut pairs = vec![
                     ("invitePolicy", output::field(a, "settings.invitePolicy")),
+                    (
+                        "apiKeysMayCallApi",
+                        output::field(a, "settings.apiKeysMayCallApi"),
+                    ),
                     ("requireMfa", output::field(a, "authentication.requireMfa")),
                     (
                         "allowedEmailDomains",
@@ -163,6 +175,21 @@ pub(crate) fn settings(ctx: &Ctx, cmd: SettingsCmd) -> Result<()> {
                 &format!(
                     "API keys that never expire: {}",
                     if o["settings"]["allowNonExpiringApiKeys"] == true {
+                        "allowed"
+                    } else {
+                        "not allowed"
+                    }
+                ),
+            );
+        }
+        SettingsCmd::ApiKeysMayCallApi { allowed } => {
+            let o = change_settings(&client, &org, |s| s.api_keys_may_call_api = allowed == "on")?;
+            done(
+                ctx,
+                &o,
+                &format!(
+                    "API keys calling this API: {}",
+                    if o["settings"]["apiKeysMayCallApi"] == true {
                         "allowed"
                     } else {
                         "not allowed"

@@ -48,12 +48,14 @@ pub fn identify(config: &Config, req: &Request) -> ApiResult<Caller> {
         });
     }
     let claims = match &config.auth {
+        // The JWT authorizer's claims (a person's routes), or those the Lambda authorizer of the
+        // organization routes passed for a person (`crate::authorizer`).
         AuthMode::Jwt => match req.request_context_ref() {
-            Some(RequestContext::ApiGatewayV2(ctx)) => ctx
-                .authorizer
-                .as_ref()
-                .and_then(|a| a.jwt.as_ref())
-                .map(|j| j.claims.clone()),
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx.authorizer.as_ref().and_then(|a| {
+                a.jwt.as_ref().map(|j| j.claims.clone()).or_else(|| {
+                    crate::authorizer::person_claims(&a.fields, chrono::Utc::now().timestamp())
+                })
+            }),
             _ => None,
         },
         AuthMode::Local { secret } => req

@@ -4,8 +4,13 @@
 //! - the answer is the route's success or 503 with `Retry-After`, never a 500;
 //! - the organization holds the whole change with its audit entry, or nothing of it;
 //! - no secret of the organization exists that no item names once the hourly sweep ran;
-//! - the same request, retried without the fault, succeeds (or, where the faulted attempt had
-//!   committed, answers the refusal the committed change explains).
+//! - the same request, retried without the fault under the same `Idempotency-Key`, answers the
+//!   route's success (the first answer replayed where the faulted attempt had committed) and makes
+//!   nothing twice (at most one audit entry in all); SCIM, which has no `Idempotency-Key`, may
+//!   answer the refusal the committed change explains.
+//!
+//! Besides the four faults at every call, each route's commit (its first TransactWriteItems) is
+//! done and its answer lost (`Fault::Lost`): the change is in, the function never hears of it.
 //!
 //! It prints a table (route, fault, call, answer, state) and fails on any violation. The test
 //! command runs it on its own after the other tests (`scripts/test.sh`), so the load of the rest
@@ -88,7 +93,7 @@ fn success_of(route: &RouteDef, f: &Fixture) -> u16 {
     }
 }
 
-async fn call(t: &TestApp, route: &RouteDef, f: &Fixture) -> Answer {
+async fn call(t: &TestApp, route: &RouteDef, f: &Fixture, key: &str) -> Answer {
     if route.function == "scim" {
         // The identity provider's write: a user provisioned (a seat, the unique name, the count,
         // the audit entry in one transaction), as the organization's token.
@@ -108,8 +113,14 @@ async fn call(t: &TestApp, route: &RouteDef, f: &Fixture) -> Answer {
             .await;
     }
     let (path, body, _) = sample(route, f);
-    t.call(route.method, &path, Some(&caller(route, f).token), body)
-        .await
+    t.call_with(
+        route.method,
+        &path,
+        Some(&caller(route, f).token),
+        body,
+        &[("idempotency-key", key)],
+    )
+    .await
 }
 
 /// Everything of the organization: its partition, its audit entries (this month's partition and
@@ -208,13 +219,15 @@ struct Row {
 async fn one_case(t: TestApp, route: &'static RouteDef, fault: Fault, index: usize) -> Row {
     let f = prepared(&t, route).await;
     let (before, audit_before) = state(&t, route, &f).await;
+    // A lost answer is the commit's: the route's first TransactWriteItems.
     let plan = Plan {
-        operation: None,
+        operation: (fault == Fault::Lost).then_some("TransactWriteItems"),
         call: index,
         fault,
         every_attempt: true,
     };
-    let (answer, calls) = Faults::scope(Some(plan), call(&t, route, &f)).await;
+    let key = format!("fault {} {fault} {index}", route.function);
+    let (answer, calls) = Faults::scope(Some(plan), call(&t, route, &f, &key)).await;
     let operation = calls
         .get(index)
         .map(|c: &Call| format!("{} {}", c.service, c.operation))
@@ -265,14 +278,27 @@ async fn one_case(t: TestApp, route: &'static RouteDef, fault: Fault, index: usi
             }
         }
     }
-    // The retry of a failed call: succeeds, or is refused because the faulted attempt's change
-    // committed.
-    let retry = call(&t, route, &f).await;
-    let retry_ok = answer.status == success
-        || retry.status == success
-        || (committed && (400..500).contains(&retry.status));
+    // The retry under the same Idempotency-Key: the route's success (the first answer, where the
+    // faulted attempt committed), and nothing made twice. SCIM has no Idempotency-Key: its retry
+    // may be refused because the faulted attempt's change committed.
+    let retry = call(&t, route, &f, &key).await;
+    let retry_ok = match route.function {
+        "scim" => {
+            answer.status == success
+                || retry.status == success
+                || (committed && (400..500).contains(&retry.status))
+        }
+        _ => retry.status == success,
+    };
     if !retry_ok && violation.is_none() {
         violation = Some(format!("retry answered {}: {}", retry.status, retry.body));
+    }
+    let (_, audit_final) = state(&t, route, &f).await;
+    if route.function != "scim" && audit_final > audit_before + 1 && violation.is_none() {
+        violation = Some(format!(
+            "made twice: {} audit entries for one request",
+            audit_final - audit_before
+        ));
     }
     Row {
         route: route.function,
@@ -300,22 +326,29 @@ async fn every_write_route_with_each_of_its_calls_failing_in_turn() {
         discovered.spawn(async move {
             let _permit = permits.acquire_owned().await.unwrap();
             let f = prepared(&t, route).await;
-            let (answer, calls) = Faults::scope(None, call(&t, route, &f)).await;
+            let (answer, calls) = Faults::scope(None, call(&t, route, &f, "discovery")).await;
             let success = success_of(route, &f);
             assert_eq!(
                 answer.status, success,
                 "{}: {}",
                 route.function, answer.body
             );
-            (route, calls.len())
+            let commits = calls
+                .iter()
+                .filter(|c| c.operation == "TransactWriteItems")
+                .count();
+            (route, calls.len(), commits)
         });
     }
     let mut cases = Vec::new();
-    for (route, calls) in discovered.join_all().await {
+    for (route, calls, commits) in discovered.join_all().await {
         for index in 0..calls {
             for fault in FAULTS {
                 cases.push((route, fault, index));
             }
+        }
+        if commits > 0 {
+            cases.push((route, Fault::Lost, 0));
         }
     }
     eprintln!(

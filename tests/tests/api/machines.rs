@@ -552,3 +552,95 @@ async fn a_service_checks_a_member_or_a_key_as_their_own_check_would_answer() {
     .await
     .assert_problem(404, Code::OrgNotFound);
 }
+
+/// Production: the organization routes sit behind the Lambda authorizer (`authorize-caller`),
+/// which passes a person's claims in its context (`requestContext.authorizer.lambda`) and admits
+/// an API key by its shape; the function decides the rest, as locally.
+#[tokio::test]
+async fn production_takes_people_and_keys_from_the_lambda_authorizer() {
+    let local = TestApp::new().await;
+    // The organization is made through the local pipeline, as a person would; production's
+    // functions (AUTH_MODE=jwt) then read the same table.
+    let f = local.org_fixture("Behind the authorizer", "pro", &[]).await;
+    let mut config = (*local.app.config).clone();
+    config.auth = service::config::AuthMode::Jwt;
+    let production = service::App {
+        config: std::sync::Arc::new(config),
+        ..local.app.clone()
+    };
+    allow_keys(&local, &f.id, &f.owner, true).await;
+    let key = key_caller(
+        &local,
+        &f.id,
+        &f.owner,
+        json!({ "name": "CI", "role": "viewer" }),
+    )
+    .await;
+    let mut event: Value = serde_json::from_str(
+        &std::fs::read_to_string(integration_tests::repo_root().join("events/apigw-get-org.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let path = format!("/orgs/{}", f.id);
+    event["rawPath"] = json!(path);
+    event["requestContext"]["http"]["path"] = json!(path);
+    event["pathParameters"]["orgId"] = json!(f.id);
+    let route = service::routes::route("get-org");
+    let answer = |event: Value| {
+        let app = production.clone();
+        async move {
+            let req = lambda_http::request::from_str(&event.to_string()).unwrap();
+            let resp = service::pipeline::handle(&app, route, req).await;
+            let lambda_http::Body::Text(body) = resp.body() else {
+                panic!("text body")
+            };
+            (
+                resp.status().as_u16(),
+                serde_json::from_str::<Value>(body).unwrap(),
+            )
+        }
+    };
+    let now = chrono::Utc::now().timestamp();
+    let person = |exp: i64| {
+        let mut e = event.clone();
+        e["requestContext"]["authorizer"] = json!({ "lambda": {
+            "callerKind": "person", "sub": f.owner.id, "email": f.owner.email,
+            "email_verified": "true", "exp": exp.to_string(),
+        }});
+        e
+    };
+    let (status, body) = answer(person(now + 300)).await;
+    assert_eq!((status, &body["id"]), (200, &json!(f.id)), "{body}");
+    // An answer the authorizer cached past the token's expiry admits nobody.
+    let (status, body) = answer(person(now - 1)).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("unauthenticated")),
+        "{body}"
+    );
+    // A key: admitted by its shape, verified by the route against its item.
+    let mut as_key = event.clone();
+    as_key["requestContext"]["authorizer"] = json!({ "lambda": { "callerKind": "api_key" } });
+    as_key["headers"]["authorization"] = json!(format!("Bearer {}", key.token));
+    let (status, body) = answer(as_key.clone()).await;
+    assert_eq!((status, &body["id"]), (200, &json!(f.id)), "{body}");
+    local
+        .as_user(&f.owner)
+        .delete(&format!("/orgs/{}/api-keys/{}", f.id, key.id))
+        .await
+        .assert_status(204);
+    let (status, body) = answer(as_key).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("unauthenticated")),
+        "{body}"
+    );
+    // Nothing from an authorizer: nobody.
+    let mut bare = event.clone();
+    bare["requestContext"]
+        .as_object_mut()
+        .unwrap()
+        .remove("authorizer");
+    let (status, _) = answer(bare).await;
+    assert_eq!(status, 401);
+}

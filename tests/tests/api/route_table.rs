@@ -182,6 +182,17 @@ fn openapi_spec_has_exactly_the_routes_of_the_table() {
                 op["responses"]["401"].is_mapping() || op["responses"]["default"].is_mapping(),
                 "{method} {path}: document the 401"
             );
+            // Exactly the writes take an Idempotency-Key.
+            let idempotent = op["parameters"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .any(|p| p["$ref"] == "#/components/parameters/IdempotencyKey");
+            assert_eq!(
+                idempotent,
+                route.is_write(),
+                "{method} {path}: the Idempotency-Key parameter goes on exactly the writes (RouteDef::is_write)"
+            );
             in_spec.insert((method, path));
         }
     }
