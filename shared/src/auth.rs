@@ -145,18 +145,23 @@ pub fn verify_hs256(token: &str, secret: &[u8], now_epoch: i64) -> Option<HashMa
             return None;
         }
     }
-    Some(
-        claims
-            .iter()
-            .map(|(k, v)| {
-                let s = match v {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
-                (k.clone(), s)
-            })
-            .collect(),
-    )
+    Some(as_strings(claims))
+}
+
+/// Claims as API Gateway passes them to a function: a string as it is, anything else as its JSON.
+pub fn as_strings<'a>(
+    claims: impl IntoIterator<Item = (&'a String, &'a Value)>,
+) -> HashMap<String, String> {
+    claims
+        .into_iter()
+        .map(|(k, v)| {
+            let s = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (k.clone(), s)
+        })
+        .collect()
 }
 
 /// Mints an HS256 token (local mode and tests only).

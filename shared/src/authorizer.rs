@@ -137,18 +137,7 @@ pub fn verify_rs256(
     if !fine {
         return Ok(None);
     }
-    Ok(Some(
-        claims
-            .iter()
-            .map(|(k, v)| {
-                let s = match v {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
-                (k.clone(), s)
-            })
-            .collect(),
-    ))
+    Ok(Some(crate::auth::as_strings(claims)))
 }
 
 /// The issuer's keys, fetched from `<issuer>/.well-known/jwks.json` when the function starts and
@@ -242,17 +231,7 @@ pub fn person_claims(
     if context.get(KIND).and_then(Value::as_str) != Some("person") {
         return None;
     }
-    let claims: HashMap<String, String> = context
-        .iter()
-        .filter(|(k, _)| k.as_str() != KIND)
-        .map(|(k, v)| {
-            let s = match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            (k.clone(), s)
-        })
-        .collect();
+    let claims = crate::auth::as_strings(context.iter().filter(|(k, _)| k.as_str() != KIND));
     let exp = claims.get("exp").and_then(|e| e.parse::<i64>().ok())?;
     (exp > now).then_some(claims)
 }

@@ -322,7 +322,7 @@ impl TestApp {
             Some(faulty) if crate::faults::Faults::active() => faulty,
             _ => &self.app,
         };
-        let resp = service::pipeline::handle(app, route, req).await;
+        let resp = Box::pin(service::pipeline::handle(app, route, req)).await;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()

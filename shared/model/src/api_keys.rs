@@ -150,6 +150,25 @@ impl ApiKeyItem {
     pub fn project_role(&self, org: &OrgItem) -> Option<ProjectRole> {
         (!self.project_ids.is_empty()).then(|| org.project_role_for(&self.role))
     }
+    /// Whether a presented key opens this one at `now`: `matches` (the presented key's digest
+    /// compared in constant time) says so for the current digest, or for the previous one within
+    /// its grace after a roll; an expired key opens nothing.
+    pub fn opens(
+        &self,
+        matches: impl Fn(&str) -> Result<bool, ApiError>,
+        now: Timestamp,
+    ) -> Result<bool, ApiError> {
+        if self.is_expired(now) {
+            return Ok(false);
+        }
+        if matches(&self.digest)? {
+            return Ok(true);
+        }
+        match &self.previous {
+            Some(p) if p.until > now => matches(&p.digest),
+            _ => Ok(false),
+        }
+    }
     pub fn is_expired(&self, now: Timestamp) -> bool {
         self.expires_at.is_some_and(|e| e <= now)
     }

@@ -223,14 +223,8 @@ impl OrgAccess for Access {
             None => Actor::Member(from_item(own)?),
             Some(presented) => {
                 let key: ApiKeyItem = from_item(own)?;
-                let now = Timestamp::now();
                 let server_key = config.require_api_key_hash_key()?;
-                let current = presented.matches(server_key, &key.digest)?;
-                let previous = match &key.previous {
-                    Some(p) if p.until > now => presented.matches(server_key, &p.digest)?,
-                    _ => false,
-                };
-                if !(current || previous) || key.is_expired(now) {
+                if !key.opens(|d| presented.matches(server_key, d), Timestamp::now())? {
                     return Err(invalid_key());
                 }
                 Actor::Key(key)

@@ -132,12 +132,7 @@ pub async fn verify(
         return Ok(invalid());
     };
     let server_key = app.config.require_api_key_hash_key()?;
-    let current = presented.matches(server_key, &item.digest)?;
-    let previous = match &item.previous {
-        Some(p) if p.until > now => presented.matches(server_key, &p.digest)?,
-        _ => false,
-    };
-    if !(current || previous) || item.is_expired(now) {
+    if !item.opens(|d| presented.matches(server_key, d), now)? {
         return Ok(invalid());
     }
     // The key's role as its organization defines it now (a custom role's current permissions).

@@ -160,7 +160,7 @@ pub async fn handle(app: &App, route: &RouteDef, req: Request) -> Response<Body>
     let request_id = request_id_of(&req);
     let mut caller_id = None;
     let (result, measured) =
-        crate::metrics::measured(run_route(app, route, req, &mut caller_id)).await;
+        crate::metrics::measured(Box::pin(run_route(app, route, req, &mut caller_id))).await;
     let scim = matches!(route.access, Access::Directory);
     let (mut response, status, code, cause) = match result {
         Ok(reply) => {

@@ -181,6 +181,30 @@ async fn the_record_rides_in_the_routes_own_read_and_transaction() {
         (201, vec!["BatchGetItem"]),
         "a replay reads, writes nothing"
     );
+    // An API key as the caller: its item takes the membership's place in the same read.
+    allow_keys(&t, &f.id, &f.owner, true).await;
+    let key = key_caller(
+        &t,
+        &f.id,
+        &f.owner,
+        json!({ "name": "CI", "role": "admin" }),
+    )
+    .await;
+    t.requests.reset();
+    t.call_with(
+        "POST",
+        &teams,
+        Some(&key.token),
+        Some(json!({ "name": "By a key" })),
+        &[("idempotency-key", "team-by-key")],
+    )
+    .await
+    .assert_status(201);
+    assert_eq!(
+        t.requests.operations(),
+        vec!["BatchGetItem", "TransactWriteItems"],
+        "a key with an Idempotency-Key: still one read and one write"
+    );
     // A person's route (no organization read to ride): one GetItem more, only with the header.
     t.requests.reset();
     t.call_with(
