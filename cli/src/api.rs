@@ -470,3 +470,28 @@ pub fn org_of_api_key(key: &str) -> Option<String> {
     let hex: String = num[24..40].iter().map(|b| format!("{b:02x}")).collect();
     Some(format!("org_{hex}"))
 }
+
+#[cfg(test)]
+mod key_tests {
+    use super::org_of_api_key;
+
+    #[test]
+    fn the_organization_of_an_api_key_is_read_from_the_key() {
+        // The spec's example key; its organization decoded independently (Python, from the
+        // documented layout: secret 24 bytes, organization id 16, key id 16, CRC-32 4).
+        let key = "orgs_sk_4Vn42zR0BRryVqINOsWdNXbm1762DsmGQRlAUfQKKrQQPb5SHVAtKgZJdM4BKF863jjEsLxmmOg6tu1tx";
+        assert_eq!(
+            org_of_api_key(key).as_deref(),
+            Some("org_7c3e2a1b9d8f4e6a8b0c1d2e3f405162")
+        );
+        for not_a_key in [
+            "",
+            "orgs_sk_",
+            &key[1..],
+            &format!("{key}x"),
+            &key.replace('4', "-"),
+        ] {
+            assert_eq!(org_of_api_key(not_a_key), None, "{not_a_key}");
+        }
+    }
+}
