@@ -49,7 +49,15 @@ pub fn event_mail(
     let mut lines = vec![
         format!("In the organization \"{}\":", org.name),
         entry.summary.clone(),
-        format!("By {} at {}.", entry.actor_id.as_str(), day(&entry.at)),
+        format!(
+            "By {}{} at {}.",
+            match entry.actor_kind {
+                crate::audit::ActorKind::ApiKey => "the API key ",
+                _ => "",
+            },
+            entry.actor_id.as_str(),
+            day(&entry.at)
+        ),
     ];
     let mut links = Vec::new();
     if preference == Preference::OrganizationClosed {
