@@ -185,7 +185,7 @@ assert cli_json("api-keys", "list")["items"] == []
 on = cli_json("settings", "non-expiring-api-keys", "on")
 assert on["settings"]["allowNonExpiringApiKeys"] is True, on
 both = cli_json("settings", "invite-policy", "members")
-assert both["settings"] == {"invitePolicy": "members", "allowNonExpiringApiKeys": True}, both
+assert both["settings"] == {"invitePolicy": "members", "allowNonExpiringApiKeys": True, "apiKeysMayCallApi": False}, both
 forever = cli_json("api-keys", "create", "backups", "--role", "viewer", "--never-expires")
 assert forever["expiresAt"] is None, forever
 cli("api-keys", "revoke", forever["id"], "--yes")
