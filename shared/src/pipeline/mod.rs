@@ -26,8 +26,10 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use std::collections::HashMap;
 
-/// Reads the caller's identity from the request. Production: the claims that API Gateway's JWT
-/// authorizer validated. Local mode: our own HS256 verification of the bearer token.
+/// Reads the caller's identity from the request: an organization API key (verified later, with
+/// the organization), else a person. Production: the claims API Gateway's JWT authorizer (a
+/// person's routes) or the `authorize-caller` Lambda authorizer (organization routes) validated.
+/// Local mode: our own HS256 verification of the bearer token.
 pub fn identify(config: &Config, req: &Request) -> ApiResult<Caller> {
     // An organization API key (`Bearer orgs_sk_...`): in production, admitted to the function by
     // the API's authorizer for what it is (see docs/deploy.md); verified against the key's item
